@@ -1,0 +1,37 @@
+# gatehouse — developer entry points. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= ./var
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install gatehouse with its pinned dependencies
+
+run: $(STAMP) ## initialise the store if needed and serve WHM on 2086 (HTTP) and 2087 (HTTPS)
+	$(BIN)/gatehouse --data-dir $(DATA_DIR) init --if-needed
+	$(BIN)/gatehouse --data-dir $(DATA_DIR) serve
+
+test: $(STAMP) ## run the whole suite on SQLite and PostgreSQL (PostgreSQL is set up when possible)
+	@eval "$$(scripts/ensure-postgres)"; \
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff and mypy (strict)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+bench: $(STAMP) ## performance benchmarks (see docs/performance.md)
+	$(BIN)/python -m bench
+
+.PHONY: help install run test lint bench

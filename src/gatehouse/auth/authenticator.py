@@ -1,0 +1,155 @@
+"""Decide who a request is: token, password or session → a Principal, or a Denial with a reason.
+
+The token path is the hot path of the whole product: one indexed lookup by digest (the
+database compares digests of the secret, so timing reveals nothing usable about the secret),
+no writes except a throttled last-use update, and no Argon2.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from gatehouse import ipnets
+from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
+from gatehouse.domain import audit, privileges, sessions, tokens, users
+from gatehouse.domain.tokens import Token
+from gatehouse.domain.users import User
+from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_password
+
+LAST_USE_INTERVAL = 60  # seconds between two last-used writes for one token
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user: User
+    method: str  # token | password | session | local
+    privileges: frozenset[str]
+    token: Token | None = None
+    session: sessions.ActiveSession | None = None
+
+    @property
+    def token_name(self) -> str | None:
+        return self.token.name if self.token else None
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    reason: str  # precise reason code; recorded in the audit trail, never shown to the caller
+    username: str | None = None
+    token_name: str | None = None
+
+
+class Authenticator:
+    def __init__(self, engine: sa.Engine, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._password_cache = VerifiedPasswordCache()
+        self._last_use: dict[int, int] = {}
+        self._last_use_lock = threading.Lock()
+        # Verified against when the user does not exist, so that an unknown user costs
+        # the same Argon2 time as a wrong password.
+        self._dummy_hash = hash_password("gatehouse-dummy-password")
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    # -- credentials -------------------------------------------------------------------
+
+    def authenticate(self, credential: Credential, peer: str | None) -> Principal | Denial:
+        if isinstance(credential, Malformed):
+            return Denial(credential.reason, username=credential.username)
+        if isinstance(credential, TokenCredential):
+            return self._token(credential, peer)
+        return self._password(credential)
+
+    def _token(self, credential: TokenCredential, peer: str | None) -> Principal | Denial:
+        now = self.now()
+        username = credential.username
+        with self._engine.connect() as conn:
+            found = tokens.lookup_for_auth(conn, tokens.digest(credential.secret))
+        if found is None:
+            return Denial("token_not_found", username=username)
+        token, owner = found
+        expected_service = tokens.WHOSTMGR if credential.scheme == "whm" else tokens.CPANEL
+        if owner.username != username:
+            return Denial("token_user_mismatch", username=username)
+        if token.service != expected_service:
+            return Denial("token_wrong_service", username=username, token_name=token.name)
+        if owner.suspended:
+            return Denial("user_suspended", username=username, token_name=token.name)
+        if not owner.may_use_whm:
+            return Denial("login_not_allowed", username=username, token_name=token.name)
+        if token.is_expired(now):
+            return Denial("token_expired", username=username, token_name=token.name)
+        if not ipnets.allows(token.whitelist_ips, peer):
+            return Denial("ip_not_allowed", username=username, token_name=token.name)
+        self._note_use(token, now, peer)
+        return Principal(
+            user=owner,
+            method="token",
+            privileges=privileges.effective(owner.privileges, token.acls),
+            token=token,
+        )
+
+    def _password(self, credential: PasswordCredential) -> Principal | Denial:
+        with self._engine.connect() as conn:
+            user = users.get(conn, credential.username)
+        if user is None:
+            verify_password(self._dummy_hash, credential.password)
+            return Denial("unknown_user", username=credential.username)
+        if not self._password_cache.verify(user.username, user.password_hash, credential.password):
+            return Denial("bad_password", username=user.username)
+        if user.suspended:
+            return Denial("user_suspended", username=user.username)
+        if not user.may_use_whm:
+            return Denial("login_not_allowed", username=user.username)
+        return Principal(user=user, method="password", privileges=user.privileges)
+
+    def session(self, security_token: str, cookie_secret: str) -> Principal | Denial:
+        now = self.now()
+        with self._engine.connect() as conn:
+            active = sessions.authenticate(conn, security_token, cookie_secret, now)
+        if active is None:
+            return Denial("session_invalid")
+        user = active.user
+        if user.suspended:
+            return Denial("user_suspended", username=user.username)
+        if not user.may_use_whm:
+            return Denial("login_not_allowed", username=user.username)
+        if now - active.last_active >= sessions.TOUCH_INTERVAL:
+            with self._engine.begin() as conn:
+                sessions.touch(conn, active.id, now)
+        return Principal(user=user, method="session", privileges=user.privileges, session=active)
+
+    # -- bookkeeping -------------------------------------------------------------------
+
+    def _note_use(self, token: Token, now: int, peer: str | None) -> None:
+        """Record last use at most once a minute per token, so requests stay read-only."""
+        stored = token.last_used_time or 0
+        with self._last_use_lock:
+            last = max(self._last_use.get(token.id, 0), stored)
+            if now - last < LAST_USE_INTERVAL:
+                return
+            if len(self._last_use) > 100_000:
+                self._last_use.clear()
+            self._last_use[token.id] = now
+        with self._engine.begin() as conn:
+            tokens.record_use(conn, token.id, now, peer)
+
+    def record_denial(self, denial: Denial, peer: str | None, detail: str | None = None) -> None:
+        with self._engine.begin() as conn:
+            audit.record(
+                conn,
+                now=self.now(),
+                action=audit.AUTH_FAILURE,
+                reason=denial.reason,
+                actor=denial.username,
+                source_ip=peer,
+                token_name=denial.token_name,
+                detail=detail,
+            )

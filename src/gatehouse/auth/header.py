@@ -1,0 +1,88 @@
+"""Parse the `Authorization` header into a credential, without judging it.
+
+Shapes (compatibility.md §Requests 1):
+  whm USER:SECRET      a WHM API token — or, with the same shape, the legacy access hash
+  cpanel USER:SECRET   a cPanel (account) API token
+  Basic base64(USER:PASSWORD)
+The scheme word is case-insensitive; USER:SECRET splits on the first colon. Anything else is
+a `Malformed` credential with a reason code; the parser never raises.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+MAX_HEADER = 16 * 1024  # a legacy access hash is 960 hex characters; tokens are 32
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCredential:
+    scheme: str  # "whm" or "cpanel", lower-cased
+    username: str
+    secret: str
+
+    def __repr__(self) -> str:  # never let a secret reach a log through repr()
+        return f"TokenCredential(scheme={self.scheme!r}, username={self.username!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordCredential:
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"PasswordCredential(username={self.username!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    reason: str  # a reason code for the audit trail
+    username: str | None = None
+
+
+Credential = TokenCredential | PasswordCredential | Malformed
+
+
+def parse(header: str | None) -> Credential | None:
+    """None when there is no header at all."""
+    if header is None:
+        return None
+    if len(header) > MAX_HEADER:
+        return Malformed("header_too_long")
+    scheme, sep, rest = header.strip().partition(" ")
+    if not sep:
+        return Malformed("malformed_header")
+    scheme = scheme.lower()
+    rest = rest.strip()
+    if scheme in ("whm", "cpanel"):
+        return _parse_token(scheme, rest)
+    if scheme == "basic":
+        return _parse_basic(rest)
+    return Malformed("unsupported_scheme")
+
+
+def _parse_token(scheme: str, rest: str) -> Credential:
+    username, sep, secret = rest.partition(":")
+    if not username:
+        return Malformed("no_username")
+    if not sep or not secret:
+        return Malformed("no_token", username=username)
+    # Old scripts paste the access hash with its line breaks turned into spaces or kept;
+    # cPanel's client strips \r and \n before sending, so a well-formed secret has none.
+    secret = "".join(secret.split())
+    return TokenCredential(scheme=scheme, username=username, secret=secret)
+
+
+def _parse_basic(rest: str) -> Credential:
+    try:
+        decoded = base64.b64decode(rest.encode("ascii"), validate=True).decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):
+        return Malformed("malformed_basic")
+    username, sep, password = decoded.partition(":")
+    if not username:
+        return Malformed("no_username")
+    if not sep:
+        return Malformed("malformed_basic", username=username)
+    return PasswordCredential(username=username, password=password)

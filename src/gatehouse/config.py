@@ -1,0 +1,96 @@
+"""Settings, declared as data: name, environment variable, default and help.
+
+The CLI options, the README's configuration table and `docs/configuration.md` are written from
+this one table (a test checks that every setting is documented).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "GATEHOUSE_DATA_DIR", "./var",
+            "Where the SQLite store, the TLS certificate and the root password file live."),
+    Setting("database_url", "GATEHOUSE_DATABASE_URL", "sqlite:///<data dir>/gatehouse.db",
+            "The store: SQLite by default, or postgresql://USER:PASS@HOST/DB for several nodes."),
+    Setting("bind", "GATEHOUSE_BIND", "127.0.0.1",
+            "Address to listen on (`::` for every IPv4 and IPv6 address)."),
+    Setting("http_port", "GATEHOUSE_HTTP_PORT", "2086", "Plain-HTTP WHM port (0 disables it)."),
+    Setting("https_port", "GATEHOUSE_HTTPS_PORT", "2087", "HTTPS WHM port (0 disables it)."),
+    Setting("tls_cert", "GATEHOUSE_TLS_CERT", "<data dir>/tls/cert.pem",
+            "PEM certificate for HTTPS; a self-signed one is made on first start if absent."),
+    Setting("tls_key", "GATEHOUSE_TLS_KEY", "<data dir>/tls/key.pem", "PEM private key for HTTPS."),
+    Setting("max_body", "GATEHOUSE_MAX_BODY", str(4 * 1024 * 1024),
+            "Largest request body accepted, in bytes (PEM bundles need about 1 MB)."),
+    Setting("max_query", "GATEHOUSE_MAX_QUERY", str(2 * 1024 * 1024),
+            "Largest query string accepted, in bytes (clients send certificates in a GET)."),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    bind: str = "127.0.0.1"
+    http_port: int = 2086
+    https_port: int = 2087
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_body: int = 4 * 1024 * 1024
+    max_query: int = 2 * 1024 * 1024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        from gatehouse.store.engine import default_url
+
+        return self.database_url or default_url(self.data_dir)
+
+    @property
+    def database_display(self) -> str:
+        """The store URL with any password masked, for messages and logs."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.resolved_database_url).render_as_string(hide_password=True)
+
+    @property
+    def cert_path(self) -> Path:
+        return self.tls_cert or self.data_dir / "tls" / "cert.pem"
+
+    @property
+    def key_path(self) -> Path:
+        return self.tls_key or self.data_dir / "tls" / "key.pem"
+
+    @property
+    def root_password_file(self) -> Path:
+        return self.data_dir / "root-password"
+
+
+def from_environment(**overrides: object) -> Config:
+    """Environment first, then explicit overrides (CLI options) where they are not None."""
+    values: dict[str, object] = {}
+    for setting in SETTINGS:
+        raw = os.environ.get(setting.env)
+        if raw:
+            values[setting.name] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    typed: dict[str, object] = {}
+    for key, value in values.items():
+        if key == "data_dir" or key in ("tls_cert", "tls_key"):
+            typed[key] = Path(str(value))
+        elif key in ("http_port", "https_port", "max_body", "max_query"):
+            typed[key] = int(str(value))
+        else:
+            typed[key] = value
+    return Config(**typed)  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+"""The Gatehouse object: the store, the authenticator and the API registry, built once per
+process and shared by every face (HTTP, CLI)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from gatehouse.auth.authenticator import Authenticator
+from gatehouse.config import Config
+from gatehouse.store import engine as store_engine
+from gatehouse.store import migrate
+from gatehouse.whmapi.functions import load_all
+from gatehouse.whmapi.registry import REGISTRY, Registry
+
+
+class Gatehouse:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        engine: sa.Engine | None = None,
+        clock: Callable[[], float] = time.time,
+        migrate_store: bool = True,
+    ) -> None:
+        self.config = config
+        self.engine = engine or store_engine.create(config.resolved_database_url)
+        if migrate_store:
+            migrate.upgrade(self.engine)
+        self.clock = clock
+        self.authenticator = Authenticator(self.engine, clock)
+        load_all()
+        self.registry: Registry = REGISTRY
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def close(self) -> None:
+        self.engine.dispose()

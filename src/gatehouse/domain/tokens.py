@@ -1,0 +1,227 @@
+"""API tokens: generation, at-rest digests, and the store operations behind the token API."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
+from gatehouse.errors import Conflict, InvalidParameter, NotFound
+from gatehouse.store.schema import api_tokens, users
+
+WHOSTMGR = "whostmgr"
+CPANEL = "cpanel"
+
+TOKEN_LENGTH = 32
+TOKEN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,50}\Z")
+
+
+def generate() -> str:
+    """A new token: 32 characters of [0-9A-Z] from the OS's CSPRNG (~165 bits)."""
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
+def digest(token: str) -> str:
+    """SHA-512 hex, cPanel's at-rest form: a cPanel token store can be imported as is.
+
+    A fast hash is right here (unlike for passwords): a token carries ~165 random bits, so
+    there is nothing to brute-force, and verifying it must cost microseconds.
+    """
+    return hashlib.sha512(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def validate_name(name: str) -> None:
+    if not NAME_RE.match(name):
+        raise InvalidParameter(
+            f"“{name}” is not a valid API token name. An API token name must contain between "
+            "1 and 50 characters and may only contain alphanumeric characters, underscores, "
+            "and hyphens."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: int
+    user_id: int
+    service: str
+    name: str
+    acls: tuple[str, ...] | None
+    whitelist_ips: tuple[str, ...] | None
+    create_time: int
+    expires_at: int | None
+    last_used_time: int | None
+    last_used_ip: str | None
+
+    def is_expired(self, now: int) -> bool:
+        # cPanel: `expires_at && expires_at < time()` — still valid during its last second.
+        return self.expires_at is not None and self.expires_at < now
+
+
+def _from_row(row: Any) -> Token:
+    return Token(
+        id=row.id,
+        user_id=row.user_id,
+        service=row.service,
+        name=row.name,
+        acls=tuple(row.acls) if row.acls is not None else None,
+        whitelist_ips=tuple(row.whitelist_ips) if row.whitelist_ips is not None else None,
+        create_time=int(row.create_time),
+        expires_at=int(row.expires_at) if row.expires_at is not None else None,
+        last_used_time=int(row.last_used_time) if row.last_used_time is not None else None,
+        last_used_ip=row.last_used_ip,
+    )
+
+
+def _exists(conn: sa.Connection, user_id: int, service: str, name: str) -> bool:
+    query = sa.select(api_tokens.c.id).where(
+        api_tokens.c.user_id == user_id,
+        api_tokens.c.service == service,
+        api_tokens.c.name == name,
+    )
+    return conn.execute(query).first() is not None
+
+
+def create(
+    conn: sa.Connection,
+    *,
+    owner: User,
+    service: str,
+    name: str,
+    token_acls: Sequence[str] | None,
+    whitelist_ips: Sequence[str] | None,
+    expires_at: int | None,
+    now: int,
+) -> tuple[Token, str]:
+    """Store a new token and return it with its plaintext — the only time that exists."""
+    validate_name(name)
+    if _exists(conn, owner.id, service, name):
+        raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
+    plaintext = generate()
+    result = conn.execute(
+        sa.insert(api_tokens).values(
+            user_id=owner.id,
+            service=service,
+            name=name,
+            digest=digest(plaintext),
+            acls=list(token_acls) if token_acls is not None else None,
+            whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
+            create_time=now,
+            expires_at=expires_at or None,
+        )
+    )
+    token_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).one()
+    return _from_row(row), plaintext
+
+
+def list_for(conn: sa.Connection, user_id: int, service: str) -> list[Token]:
+    rows = conn.execute(
+        sa.select(api_tokens)
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.service == service)
+        .order_by(api_tokens.c.name)
+    )
+    return [_from_row(r) for r in rows]
+
+
+def get_by_name(conn: sa.Connection, user_id: int, service: str, name: str) -> Token | None:
+    row = conn.execute(
+        sa.select(api_tokens).where(
+            api_tokens.c.user_id == user_id,
+            api_tokens.c.service == service,
+            api_tokens.c.name == name,
+        )
+    ).first()
+    return _from_row(row) if row else None
+
+
+def get_by_plaintext(conn: sa.Connection, user_id: int, service: str, token: str) -> Token | None:
+    row = conn.execute(
+        sa.select(api_tokens).where(
+            api_tokens.c.digest == digest(token),
+            api_tokens.c.user_id == user_id,
+            api_tokens.c.service == service,
+        )
+    ).first()
+    return _from_row(row) if row else None
+
+
+_KEEP: Any = object()
+
+
+def update(
+    conn: sa.Connection,
+    *,
+    user_id: int,
+    service: str,
+    name: str,
+    new_name: str | None = None,
+    token_acls: Any = _KEEP,
+    whitelist_ips: Any = _KEEP,
+    expires_at: Any = _KEEP,
+) -> Token:
+    """Change what is given and keep the rest. The token string itself never changes."""
+    current = get_by_name(conn, user_id, service, name)
+    if current is None:
+        raise NotFound(f"The API token “{name}” does not exist.")
+    values: dict[str, Any] = {}
+    if new_name is not None and new_name != name:
+        validate_name(new_name)
+        if _exists(conn, user_id, service, new_name):
+            raise Conflict(f"An API token with the name “{new_name}” already exists.")
+        values["name"] = new_name
+    if token_acls is not _KEEP:
+        values["acls"] = list(token_acls) if token_acls is not None else None
+    if whitelist_ips is not _KEEP:
+        values["whitelist_ips"] = list(whitelist_ips) if whitelist_ips else None
+    if expires_at is not _KEEP:
+        values["expires_at"] = expires_at or None
+    if values:
+        conn.execute(sa.update(api_tokens).where(api_tokens.c.id == current.id).values(**values))
+    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == current.id)).one()
+    return _from_row(row)
+
+
+def revoke(conn: sa.Connection, user_id: int, service: str, names: Sequence[str]) -> list[str]:
+    """Delete the named tokens; returns the names that existed. Unknown names are ignored."""
+    revoked = []
+    for name in dict.fromkeys(names):
+        result = conn.execute(
+            sa.delete(api_tokens).where(
+                api_tokens.c.user_id == user_id,
+                api_tokens.c.service == service,
+                api_tokens.c.name == name,
+            )
+        )
+        if result.rowcount:
+            revoked.append(name)
+    return revoked
+
+
+_AUTH_QUERY = (
+    sa.select(api_tokens, *OWNER_COLUMNS)
+    .join(users, users.c.id == api_tokens.c.user_id)
+    .where(api_tokens.c.digest == sa.bindparam("digest"))
+)
+
+
+def lookup_for_auth(conn: sa.Connection, token_digest: str) -> tuple[Token, User] | None:
+    """The token with this digest and its owner, in one indexed lookup; None if absent."""
+    row = conn.execute(_AUTH_QUERY, {"digest": token_digest}).first()
+    if row is None:
+        return None
+    return _from_row(row), owner_from_joined(row)
+
+
+def record_use(conn: sa.Connection, token_id: int, now: int, ip: str | None) -> None:
+    conn.execute(
+        sa.update(api_tokens)
+        .where(api_tokens.c.id == token_id)
+        .values(last_used_time=now, last_used_ip=ip)
+    )

@@ -1,0 +1,213 @@
+"""Root, resellers and cPanel accounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatehouse import acls
+from gatehouse.errors import Conflict, InvalidParameter, NotFound
+from gatehouse.store.schema import users
+
+ROOT = "root"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    is_root: bool
+    domain: str | None
+    owner: str
+    contact_email: str | None
+    suspended: bool
+    reseller_acls: tuple[str, ...] | None
+    password_hash: str | None
+    created_time: int
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.reseller_acls is not None
+
+    @property
+    def may_use_whm(self) -> bool:
+        """WHM (and WHM tokens) belong to root and resellers that are not suspended."""
+        return (self.is_root or self.is_reseller) and not self.suspended
+
+    @property
+    def privileges(self) -> frozenset[str]:
+        """What this user holds in WHM: root always `all`, a reseller its stored set."""
+        if self.is_root:
+            return frozenset({acls.ALL})
+        if self.reseller_acls is None:
+            return frozenset()
+        return frozenset(self.reseller_acls)
+
+    def owns(self, other: User) -> bool:
+        """Root owns everyone; a reseller owns itself and the accounts it created."""
+        return self.is_root or other.id == self.id or other.owner == self.username
+
+
+def from_row(row: Any) -> User:
+    stored = row.reseller_acls
+    return User(
+        id=row.id,
+        username=row.username,
+        is_root=bool(row.is_root),
+        domain=row.domain,
+        owner=row.owner,
+        contact_email=row.contact_email,
+        suspended=bool(row.suspended),
+        reseller_acls=tuple(stored) if stored is not None else None,
+        password_hash=row.password_hash,
+        created_time=int(row.created_time),
+    )
+
+
+# Columns of `users` under an `owner_` prefix, for queries that fetch a token or a session
+# together with its owner in one round trip.
+OWNER_COLUMNS = [c.label(f"owner_{c.name}") for c in users.c]
+
+
+def owner_from_joined(row: Any) -> User:
+    mapping = row._mapping
+    return from_row(SimpleNamespace(**{c.name: mapping[f"owner_{c.name}"] for c in users.c}))
+
+
+def get(conn: sa.Connection, username: str) -> User | None:
+    row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    return from_row(row) if row else None
+
+
+def require(conn: sa.Connection, username: str) -> User:
+    user = get(conn, username)
+    if user is None:
+        raise NotFound(f"The user “{username}” does not exist.")
+    return user
+
+
+def create_root(conn: sa.Connection, password_hash: str, now: int) -> User:
+    conn.execute(
+        sa.insert(users).values(
+            username=ROOT,
+            password_hash=password_hash,
+            is_root=True,
+            owner=ROOT,
+            suspended=False,
+            created_time=now,
+        )
+    )
+    return require(conn, ROOT)
+
+
+# cPanel's rules for new account names (Cpanel/Validate/Username/Core.pm).
+USERNAME_MAX = 16
+_USERNAME_RE = re.compile(r"^(?![-.0-9])[._a-z0-9]{1,16}\Z")
+_RESERVED = frozenset(
+    ["abrt", "all", "clamav", "cpanel-ccs", "cpeasyapache", "cpses", "cptkt", "cphulkd", "cpwebcalls", "dbus", "dirs", "dnsadmin", "dovecot", "eximstats", "files", "ftpxferlog", "haldaemon", "information_schema", "mailman", "modsec", "munin", "mydns", "nobody", "performance_schema", "postgres", "postmaster", "proftpd", "root", "roundcube", "shadow", "spamassassin", "ssl", "sys", "system", "tcpdump", "tmp", "tomcat", "toor", "virtfs", "virtual", "webmaster", "whmxfer", "_lock"]
+)
+_RESERVED_PREFIXES = ("test", "passwd.", "cpmydns", "cpanel", "mydns", "pg_toast", "pg_temp",
+                      "cpses", "cptkt", "cpbackup")
+_RESERVED_SUFFIXES = (".lock", ".cache", ".yaml", ".json", ".db", "assword")
+
+
+def validate_new_username(username: str) -> None:
+    if not username:
+        raise InvalidParameter("Missing parameter: username")
+    if len(username) > USERNAME_MAX:
+        raise InvalidParameter(
+            f"The username “{username}” is too long: it may contain at most "
+            f"{USERNAME_MAX} characters."
+        )
+    if not _USERNAME_RE.match(username):
+        raise InvalidParameter(
+            f"“{username}” is not a valid username. A username may contain only lowercase "
+            "letters, digits, periods and underscores, and cannot begin with a digit or a period."
+        )
+    if (
+        username in _RESERVED
+        or username.startswith(_RESERVED_PREFIXES)
+        or username.endswith(_RESERVED_SUFFIXES)
+    ):
+        raise InvalidParameter(f"The username “{username}” is reserved.")
+
+
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+
+
+def normalise_domain(domain: str) -> str:
+    """A lower-case host name with at least two labels and no trailing dot."""
+    candidate = domain.strip().lower().rstrip(".")
+    labels = candidate.split(".")
+    if (
+        len(candidate) > 253
+        or len(labels) < 2
+        or not all(_LABEL_RE.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise InvalidParameter(f"“{domain}” is not a valid domain name.")
+    return candidate
+
+
+def create_account(
+    conn: sa.Connection,
+    *,
+    username: str,
+    domain: str,
+    password_hash: str,
+    contact_email: str | None,
+    owner: str,
+    now: int,
+) -> User:
+    if get(conn, username) is not None:
+        raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
+    if conn.execute(sa.select(users.c.id).where(users.c.domain == domain)).first():
+        raise Conflict(f"The domain “{domain}” already exists on this server.")
+    conn.execute(
+        sa.insert(users).values(
+            username=username,
+            password_hash=password_hash,
+            is_root=False,
+            domain=domain,
+            owner=owner,
+            contact_email=contact_email,
+            suspended=False,
+            created_time=now,
+        )
+    )
+    return require(conn, username)
+
+
+def set_password_hash(conn: sa.Connection, user_id: int, password_hash: str) -> None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+def set_reseller_acls(conn: sa.Connection, user_id: int, privileges: Iterable[str] | None) -> None:
+    value = acls.ordered(privileges) if privileges is not None else None
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(reseller_acls=value))
+
+
+def set_owner(conn: sa.Connection, user_id: int, owner: str) -> None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(owner=owner))
+
+
+def transfer_owned(conn: sa.Connection, from_owner: str, to_owner: str) -> None:
+    conn.execute(
+        sa.update(users)
+        .where(users.c.owner == from_owner, users.c.username != from_owner)
+        .values(owner=to_owner)
+    )
+
+
+def list_resellers(conn: sa.Connection) -> list[str]:
+    rows = conn.execute(
+        sa.select(users.c.username)
+        .where(users.c.reseller_acls.is_not(None), users.c.is_root.is_(False))
+        .order_by(users.c.username)
+    )
+    return [r.username for r in rows]

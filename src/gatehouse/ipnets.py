@@ -1,0 +1,78 @@
+"""IP allow-lists for tokens: validation, cPanel's normal form, and matching a peer address."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_ENTRIES = 100
+
+
+class InvalidIpEntry(ValueError):
+    def __init__(self, entry: str) -> None:
+        super().__init__(entry)
+        self.entry = entry
+
+
+def parse_entry(entry: str) -> Network:
+    """One allow-list entry: an address or a CIDR range whose host bits are zero."""
+    text = entry.strip()
+    if not text or text != entry or any(c.isspace() for c in text):
+        raise InvalidIpEntry(entry)
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        raise InvalidIpEntry(entry) from exc
+
+
+def format_network(net: Network) -> str:
+    """cPanel's stored form: single hosts without /32 or /128, IPv6 fully expanded."""
+    if net.version == 6:
+        address = net.network_address.exploded
+    else:
+        address = str(net.network_address)
+    if net.prefixlen == net.max_prefixlen:
+        return address
+    return f"{address}/{net.prefixlen}"
+
+
+def normalise(entries: Iterable[str]) -> list[str]:
+    """Validate, de-duplicate and sort (IPv4 before IPv6, then numerically)."""
+    nets = {parse_entry(e) for e in entries}
+    ordered = sorted(nets, key=lambda n: (n.version, int(n.network_address), n.prefixlen))
+    return [format_network(n) for n in ordered]
+
+
+def peer_address(peer: str | None) -> Address | None:
+    """The peer as an address; IPv4-mapped IPv6 peers become their IPv4 address."""
+    if not peer:
+        return None
+    try:
+        addr = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+@lru_cache(maxsize=4096)
+def _compiled(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(e, strict=False) for e in entries)
+
+
+def allows(allow_list: Sequence[str] | None, peer: str | None) -> bool:
+    """True when there is no allow-list, or the peer lies inside one of its entries.
+
+    An unknown or empty peer address is refused whenever a list exists, as cPanel does.
+    """
+    if not allow_list:
+        return True
+    addr = peer_address(peer)
+    if addr is None:
+        return False
+    return any(addr in net for net in _compiled(tuple(allow_list)) if net.version == addr.version)

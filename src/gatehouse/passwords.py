@@ -1,0 +1,73 @@
+"""Password hashing (Argon2id) and a verification cache that keeps Basic auth cheap.
+
+Verifying an Argon2 hash costs ~155 ms by design, so it must not run on every request of a
+client that sends Basic auth each time. A successful verification is remembered under an
+HMAC of (username, password, stored hash) with a random key that lives only in this process's
+memory: the next request with the same password against the same stored hash skips Argon2.
+Changing the password changes the stored hash, which makes every remembered entry miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    if not stored_hash:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password(length: int = 24) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+class VerifiedPasswordCache:
+    """Remembers recent successful verifications; bounded in size and age."""
+
+    def __init__(self, max_entries: int = 10_000, ttl_seconds: float = 300.0) -> None:
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[bytes, float] = OrderedDict()
+        self._max = max_entries
+        self._ttl = ttl_seconds
+        self._lock = threading.Lock()
+
+    def _fingerprint(self, username: str, password: str, stored_hash: str) -> bytes:
+        message = b"\0".join(s.encode("utf-8", "surrogatepass") for s in (username, password, stored_hash))
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def verify(self, username: str, stored_hash: str | None, password: str) -> bool:
+        if not stored_hash:
+            return False
+        fp = self._fingerprint(username, password, stored_hash)
+        now = time.monotonic()
+        with self._lock:
+            seen = self._entries.get(fp)
+            if seen is not None and now - seen < self._ttl:
+                return True
+        if not verify_password(stored_hash, password):
+            return False
+        with self._lock:
+            self._entries[fp] = now
+            self._entries.move_to_end(fp)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return True

@@ -1,0 +1,92 @@
+"""Tables. Changing one means a new Alembic revision under migrations/versions/."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Root, resellers and cPanel accounts. A reseller is an account with a privilege set
+# (`reseller_acls` not null), as in cPanel; root always holds `all` whatever is stored.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("is_root", sa.Boolean, nullable=False, default=False),
+    sa.Column("domain", sa.String(253), nullable=True, unique=True),
+    sa.Column("owner", sa.String(64), nullable=False, default="root"),
+    sa.Column("contact_email", sa.String(254), nullable=True),
+    sa.Column("suspended", sa.Boolean, nullable=False, default=False),
+    sa.Column("reseller_acls", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+# One row per token. Only the SHA-512 hex digest of the token is kept (cPanel's own
+# at-rest format), so the secret cannot be recovered from the store.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("service", sa.String(16), nullable=False),  # whostmgr | cpanel
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("digest", sa.String(128), nullable=False, unique=True),
+    sa.Column("acls", sa.JSON(none_as_null=True), nullable=True),  # null = full access
+    sa.Column("whitelist_ips", sa.JSON(none_as_null=True), nullable=True),  # null = any address
+    sa.Column("create_time", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
+    sa.Column("last_used_time", sa.BigInteger, nullable=True),
+    sa.Column("last_used_ip", sa.String(45), nullable=True),
+    sa.UniqueConstraint("user_id", "service", "name", name="uq_api_tokens_owner_service_name"),
+)
+
+# Browser and API sessions (`/cpsessNNNNNNNNNN/` plus a cookie). Only digests are kept.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("service", sa.String(16), nullable=False),  # whostmgrd | cpaneld
+    sa.Column("security_token", sa.String(16), nullable=False),  # the digits of cpsessNNN
+    sa.Column("login_digest", sa.String(64), nullable=True, unique=True),  # one-time URL
+    sa.Column("cookie_digest", sa.String(64), nullable=True, unique=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("last_active", sa.BigInteger, nullable=False),
+    sa.Column("origin", sa.String(32), nullable=False),
+)
+
+# Named privilege sets saved with `saveacllist`, applied with `setacls acllist=NAME`.
+acl_lists = sa.Table(
+    "acl_lists",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("acls", sa.JSON, nullable=False),
+)
+
+# Every token change and every refused authentication. Never a secret.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("time", sa.BigInteger, nullable=False, index=True),
+    sa.Column("action", sa.String(48), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=True, index=True),
+    sa.Column("subject", sa.String(64), nullable=True),
+    sa.Column("source_ip", sa.String(45), nullable=True),
+    sa.Column("token_name", sa.String(64), nullable=True),
+    sa.Column("reason", sa.String(48), nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+)

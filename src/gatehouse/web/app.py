@@ -1,0 +1,274 @@
+"""The HTTP face: a lean ASGI application in front of the same core the CLI uses.
+
+`/json-api/` is dispatched directly (no framework routing): every client of every request
+pays for this path, so it does one header parse, one indexed token lookup and the function.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+
+import anyio.to_thread
+
+from gatehouse.auth import header as auth_header
+from gatehouse.auth.authenticator import Denial, Principal
+from gatehouse.core import Gatehouse
+from gatehouse.domain import sessions
+from gatehouse.errors import GatehouseError
+from gatehouse.whmapi import dispatch, envelope, openapi
+from gatehouse.whmapi.params import Params
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+access_log = logging.getLogger("gatehouse.access")
+
+CPSESS_RE = re.compile(r"^/cpsess([0-9]{10})(/.*)?\Z")
+FUNCTION_RE = re.compile(r"^[A-Za-z0-9_]{1,128}\Z")
+SESSION_COOKIE = "whostmgrsession"
+JSON = (b"content-type", b"application/json; charset=utf-8")
+HTML = (b"content-type", b"text/html; charset=utf-8")
+NO_STORE = (b"cache-control", b"no-store")
+CHALLENGE = [
+    (b"www-authenticate", b'whm realm="WHM"'),
+    (b"www-authenticate", b'Basic realm="WHM", charset="UTF-8"'),
+]
+ACCESS_DENIED = "Access denied"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class WhmApp:
+    def __init__(self, gatehouse: Gatehouse) -> None:
+        self.gatehouse = gatehouse
+        self.config = gatehouse.config
+        self._openapi = envelope.dumps(openapi.document(gatehouse.registry))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
+
+        async def tracked_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self._route(scope, receive, tracked_send, state)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s "%s %s" %s %.1fms user=%s auth=%s',
+                client[0], scope.get("method"), scope.get("path"), state["status"],
+                (time.perf_counter() - started) * 1000, state["user"], state["auth"],
+            )
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]) -> None:
+        path: str = scope["path"]
+        security_token = None
+        match = CPSESS_RE.match(path)
+        if match:
+            security_token, path = match.group(1), match.group(2) or "/"
+        if path.startswith("/json-api/"):
+            await self._json_api(scope, receive, send, path[len("/json-api/"):],
+                                 security_token, state)
+        elif path == "/openapi.json":
+            await _respond(send, 200, self._openapi, [JSON])
+        elif security_token and path == "/login/":
+            await self._login(scope, send, security_token, state)
+        elif security_token and path == "/":
+            await self._home(scope, send, security_token, state)
+        else:
+            await _respond(send, 404, b"Not Found\n", [(b"content-type", b"text/plain")])
+
+    # -- /json-api/ -------------------------------------------------------------------
+
+    async def _json_api(self, scope: Scope, receive: Receive, send: Send, name: str,
+                        security_token: str | None, state: dict[str, Any]) -> None:
+        query: bytes = scope.get("query_string", b"")
+        if len(query) > self.config.max_query:
+            await self._envelope(send, 414, name, f"The query string exceeds the limit of "
+                                 f"{self.config.max_query} bytes.")
+            return
+        try:
+            body = await _read_body(scope, receive, self.config.max_body)
+        except _BodyTooLarge:
+            await self._envelope(send, 413, name, f"The request body exceeds the limit of "
+                                 f"{self.config.max_body} bytes.")
+            return
+        peer = _peer(scope)
+        principal = await self._authenticate(scope, security_token, peer)
+        if isinstance(principal, Denial):
+            state["user"] = principal.username or "-"
+            self.gatehouse.authenticator.record_denial(principal, peer, f"/json-api/{name}")
+            await self._envelope(send, 401, name, ACCESS_DENIED, CHALLENGE)
+            return
+        state["user"], state["auth"] = principal.user.username, principal.method
+        try:
+            params = Params.from_request(query, body)
+        except GatehouseError as exc:
+            await self._envelope(send, 400, name, exc.reason)
+            return
+        if not FUNCTION_RE.match(name):
+            await self._envelope(send, 200, name, envelope.unknown_function_reason(
+                name, params.get("api.version") or "1"))
+            return
+        host = _header(scope, b"host")
+        fn = self.gatehouse.registry.get(name)
+        if fn is not None and fn.slow:
+            outcome = await anyio.to_thread.run_sync(
+                lambda: dispatch.execute(self.gatehouse, principal, name, params, peer=peer,
+                                         host=host))
+        else:
+            outcome = dispatch.execute(self.gatehouse, principal, name, params, peer=peer,
+                                       host=host)
+        await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
+
+    async def _authenticate(self, scope: Scope, security_token: str | None,
+                            peer: str | None) -> Principal | Denial:
+        authenticator = self.gatehouse.authenticator
+        raw = _header(scope, b"authorization")
+        if raw is not None:
+            credential = auth_header.parse(raw)
+            assert credential is not None
+            if isinstance(credential, auth_header.PasswordCredential):
+                # Argon2 on a cache miss: keep the event loop free for everyone else.
+                return await anyio.to_thread.run_sync(
+                    authenticator.authenticate, credential, peer)
+            return authenticator.authenticate(credential, peer)
+        cookie = _cookie(scope, SESSION_COOKIE)
+        if security_token and cookie:
+            return authenticator.session(security_token, cookie)
+        return Denial("no_credentials")
+
+    async def _envelope(self, send: Send, status: int, name: str, reason: str,
+                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
+        body = envelope.whm1(name, ok=False, reason=reason)
+        await _respond(send, status, body, [JSON, NO_STORE, *(extra or [])])
+
+    # -- sessions in a browser ----------------------------------------------------------
+
+    async def _login(self, scope: Scope, send: Send, security_token: str,
+                     state: dict[str, Any]) -> None:
+        params = Params.from_request(scope.get("query_string", b""), b"")
+        _user, _sep, secret = (params.get("session") or "").partition(":")
+        gatehouse = self.gatehouse
+        redeemed = None
+        if secret:
+            with gatehouse.engine.begin() as conn:
+                redeemed = sessions.redeem_login(conn, security_token, secret, gatehouse.now())
+        if redeemed is None:
+            gatehouse.authenticator.record_denial(Denial("session_login_invalid"), _peer(scope),
+                                                  "/login/")
+            await _respond(send, 401, _page("Login failed",
+                                            "This login link is invalid or has expired."), [HTML])
+            return
+        active, cookie_secret = redeemed
+        state["user"], state["auth"] = active.user.username, "session"
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        cookie = f"{SESSION_COOKIE}={cookie_secret}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        await _respond(send, 303, b"", [
+            (b"location", f"/cpsess{security_token}/".encode()),
+            (b"set-cookie", cookie.encode()),
+            NO_STORE,
+        ])
+
+    async def _home(self, scope: Scope, send: Send, security_token: str,
+                    state: dict[str, Any]) -> None:
+        cookie = _cookie(scope, SESSION_COOKIE)
+        principal = (self.gatehouse.authenticator.session(security_token, cookie)
+                     if cookie else Denial("no_credentials"))
+        if isinstance(principal, Denial):
+            await _respond(send, 401, _page("Not signed in", "Your session has expired."),
+                           [HTML])
+            return
+        state["user"], state["auth"] = principal.user.username, "session"
+        name = html.escape(principal.user.username)
+        await _respond(send, 200, _page("gatehouse", f"Signed in to WHM as {name}."),
+                       [HTML, NO_STORE])
+
+
+def _page(title: str, message: str) -> bytes:
+    return (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}"
+            f"</title></head><body><h1>{html.escape(title)}</h1><p>{message}</p></body></html>"
+            ).encode()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+def _peer(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise _BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: bytes,
+                   headers: list[tuple[bytes, bytes]]) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [*headers, (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,57 @@
+"""version, applist, myprivs: what a client asks first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse import WHM_COMPAT_VERSION, acls
+from gatehouse.whmapi.call import Call
+from gatehouse.whmapi.registry import REGISTRY
+
+
+def _version0(call: Call) -> dict[str, Any]:
+    return {"version": WHM_COMPAT_VERSION}
+
+
+@REGISTRY.function(
+    "version",
+    "The WHM version this server answers as.",
+    privileges=("basic-system-info", "clustering"),
+    api0=_version0,
+)
+def version(call: Call) -> dict[str, Any]:
+    return {"version": WHM_COMPAT_VERSION}
+
+
+def _callable_functions(call: Call) -> list[str]:
+    held = call.principal.privileges
+    return [f.name for f in (call.gatehouse.registry.get(n) for n in call.gatehouse.registry.names())
+            if f is not None and f.allowed(held)]
+
+
+def _applist0(call: Call) -> dict[str, Any]:
+    return {"app": _callable_functions(call)}
+
+
+@REGISTRY.function(
+    "applist",
+    "The WHM API 1 functions the caller may call, in alphabetical order.",
+    privileges=("basic-whm-functions",),
+    api0=_applist0,
+)
+def applist(call: Call) -> dict[str, Any]:
+    return {"app": _callable_functions(call)}
+
+
+def privilege_map(held: frozenset[str]) -> dict[str, int]:
+    """Every catalogue privilege with 1 if `held` grants it, else 0."""
+    return {a.name: int(acls.holds(held, a.name)) for a in acls.CATALOGUE}
+
+
+@REGISTRY.function(
+    "myprivs",
+    "The caller's effective privileges (for a token: filtered through the token).",
+    privileges=("basic-whm-functions",),
+)
+def myprivs(call: Call) -> dict[str, Any]:
+    return {"privileges": [privilege_map(call.principal.privileges)]}

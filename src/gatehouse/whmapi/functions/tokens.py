@@ -1,0 +1,221 @@
+"""api_token_create, api_token_list, api_token_update, api_token_revoke, api_token_get_details
+(whm-reference §1.2–1.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gatehouse import acls, ipnets
+from gatehouse.domain import audit, privileges
+from gatehouse.domain import tokens as store
+from gatehouse.domain.tokens import Token
+from gatehouse.errors import InvalidParameter
+from gatehouse.whmapi.call import Call
+from gatehouse.whmapi.functions.meta import privilege_map
+from gatehouse.whmapi.registry import REGISTRY, Param, Reply
+
+MANAGE = ("manage-api-tokens",)
+
+_NAME = Param("token_name", "The token's name: 1–50 of A-Z a-z 0-9 _ -, unique per user.",
+              required=True)
+_ACL = Param("acl", "Privileges for the token (`acl-0`, `acl-1`, …). Omitted: all of yours; "
+             "`all`: full access.", multi=True)
+_EXPIRES = Param("expires_at", "Unix time when the token stops working; 0 = never.",
+                 type="integer")
+_IPS = Param("whitelist_ip", "Addresses or CIDR ranges allowed to use the token "
+             "(`whitelist_ip-0`, …; at most 100). Omitted: any address.", multi=True)
+
+
+def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
+    """Known privileges that the caller itself holds; anything else names the culprits."""
+    held = call.principal.privileges
+    bad = [v for v in values if (c := acls.canonical(v)) is None or not acls.holds(held, c)]
+    if bad:
+        raise InvalidParameter(f"Invalid or unauthorized ACL(s) specified: {', '.join(bad)}")
+    return acls.ordered(c for v in values if (c := acls.canonical(v)) is not None)
+
+
+def parse_expiry(call: Call, raw: str | None) -> int | None:
+    if raw is None or raw in ("", "0"):
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise InvalidParameter(
+            f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”."
+        )
+    value = int(raw)
+    if value <= call.now:
+        raise InvalidParameter(f"The “{raw}” value must be a future date.")
+    return value
+
+
+def parse_ips(values: Sequence[str]) -> list[str] | None:
+    if not values or (len(values) == 1 and values[0].strip().lower() == "any"):
+        return None
+    if len(values) > ipnets.MAX_ENTRIES:
+        raise InvalidParameter(
+            f"You have entered “{len(values)}” IP addresses, which is above the limit of "
+            f"{ipnets.MAX_ENTRIES}."
+        )
+    try:
+        return ipnets.normalise(values)
+    except ipnets.InvalidIpEntry as exc:
+        raise InvalidParameter(
+            f"Invalid IP address or CIDR range specified: {exc.entry}"
+        ) from exc
+
+
+def describe(token: Token) -> dict[str, Any]:
+    """The shape create, update and get_details return."""
+    out: dict[str, Any] = {
+        "create_time": token.create_time,
+        "expires_at": token.expires_at,
+        "name": token.name,
+        "whitelist_ips": list(token.whitelist_ips) if token.whitelist_ips else None,
+    }
+    if token.acls is not None:
+        out["acls"] = list(token.acls)
+    return out
+
+
+def _audit(call: Call, action: str, token_name: str, detail: str | None = None) -> None:
+    principal = call.principal
+    via = f"via token {principal.token_name}" if principal.token_name else f"via {principal.method}"
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=action,
+        actor=principal.user.username,
+        subject=principal.user.username,
+        source_ip=call.peer,
+        token_name=token_name,
+        detail=f"{via}; {detail}" if detail else via,
+    )
+
+
+@REGISTRY.function(
+    "api_token_create",
+    "Create an API token. The token string is returned once, here, and never again.",
+    params=(_NAME, _ACL, _EXPIRES, _IPS),
+    privileges=MANAGE,
+)
+def api_token_create(call: Call) -> dict[str, Any]:
+    name = call.require("token_name")
+    store.validate_name(name)
+    if "acl" in call.params:
+        token_acls: list[str] | None = parse_acls(call, call.params.getlist("acl"))
+    elif call.principal.token is not None and not privileges.is_full_access(
+        call.principal.token.acls
+    ):
+        # A limited token must not mint a broader one: "all of your privileges" means
+        # the caller's effective set, stored explicitly, not the owner's full access.
+        token_acls = acls.ordered(call.principal.privileges)
+    else:
+        token_acls = None
+    expires_at = parse_expiry(call, call.params.get("expires_at"))
+    ips = parse_ips(call.params.getlist("whitelist_ip"))
+    token, plaintext = store.create(
+        call.conn,
+        owner=call.principal.user,
+        service=store.WHOSTMGR,
+        name=name,
+        token_acls=token_acls,
+        whitelist_ips=ips,
+        expires_at=expires_at,
+        now=call.now,
+    )
+    _audit(call, audit.TOKEN_CREATE, name)
+    # This is the only time the plaintext token is exposed.
+    return {**describe(token), "token": plaintext}
+
+
+@REGISTRY.function(
+    "api_token_list",
+    "List the caller's API tokens (expired ones included), with last use.",
+    privileges=MANAGE,
+)
+def api_token_list(call: Call) -> dict[str, Any]:
+    owner = call.principal.user
+    owner_privs = owner.privileges
+    listed: dict[str, Any] = {}
+    for token in store.list_for(call.conn, owner.id, store.WHOSTMGR):
+        effective = privileges.effective(owner_privs, token.acls)
+        acl_map = privilege_map(effective)
+        if acls.ALL not in owner_privs:
+            # A reseller's tokens are described only in terms of what the reseller holds.
+            acl_map = {k: v for k, v in acl_map.items() if k in owner_privs}
+        listed[token.name] = {
+            "acls": acl_map,
+            "create_time": token.create_time,
+            "expires_at": token.expires_at,
+            "last_used": token.last_used_time,
+            "last_used_ip": token.last_used_ip,
+            "name": token.name,
+            "whitelist_ips": list(token.whitelist_ips) if token.whitelist_ips else None,
+        }
+    return {"tokens": listed}
+
+
+@REGISTRY.function(
+    "api_token_update",
+    "Rename a token or replace its privileges, allowed addresses or expiry.",
+    params=(
+        _NAME,
+        Param("new_name", "A new, unused name."),
+        _ACL,
+        _EXPIRES,
+        Param("whitelist_ip", "Replaces the allowed addresses; `any` clears the list.",
+              multi=True),
+    ),
+    privileges=MANAGE,
+)
+def api_token_update(call: Call) -> dict[str, Any]:
+    name = call.require("token_name")
+    changes: dict[str, Any] = {}
+    new_name = call.params.get("new_name")
+    if new_name is not None:
+        store.validate_name(new_name)
+        changes["new_name"] = new_name
+    if "acl" in call.params:
+        changes["token_acls"] = parse_acls(call, call.params.getlist("acl"))
+    if "whitelist_ip" in call.params:
+        changes["whitelist_ips"] = parse_ips(call.params.getlist("whitelist_ip"))
+    if "expires_at" in call.params:
+        changes["expires_at"] = parse_expiry(call, call.params.get("expires_at"))
+    if not changes:
+        raise InvalidParameter("Specify a new name, updated ACLs, or IPs.")
+    token = store.update(
+        call.conn, user_id=call.principal.user.id, service=store.WHOSTMGR, name=name, **changes
+    )
+    detail = f"renamed from {name}" if token.name != name else None
+    _audit(call, audit.TOKEN_UPDATE, token.name, detail)
+    return describe(token)
+
+
+@REGISTRY.function(
+    "api_token_revoke",
+    "Revoke tokens by name (`token_name`, `token_name-N`). Unknown names are not an error.",
+    params=(Param("token_name", "The token(s) to revoke.", required=True, multi=True),),
+    privileges=MANAGE,
+)
+def api_token_revoke(call: Call) -> Reply:
+    names = [n for n in call.params.getlist("token_name") if n != ""]
+    if not names:
+        raise InvalidParameter("Provide at least one “token_name” argument.")
+    for name in store.revoke(call.conn, call.principal.user.id, store.WHOSTMGR, names):
+        _audit(call, audit.TOKEN_REVOKE, name)
+    return Reply(has_data=False)
+
+
+@REGISTRY.function(
+    "api_token_get_details",
+    "Describe the caller's token with this value (expired tokens count as absent).",
+    params=(Param("token", "The token string.", required=True, secret=True),),
+    privileges=MANAGE,
+)
+def api_token_get_details(call: Call) -> Reply:
+    value = call.require("token")
+    token = store.get_by_plaintext(call.conn, call.principal.user.id, store.WHOSTMGR, value)
+    if token is None or token.is_expired(call.now):
+        return Reply(has_data=False)
+    return Reply(data=describe(token))

@@ -1,0 +1,83 @@
+"""Request parameters as cPanel's form parser sees them (compatibility.md §Requests 2–3).
+
+Parameters come from the query string and from the body, whatever the body's Content-Type
+says. A list parameter merges `key` (each repetition in order), then `key-N` by numeric N.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from urllib.parse import parse_qsl
+
+from gatehouse.errors import InvalidParameter
+
+MAX_PARAMETERS = 2000
+
+
+class Params:
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self._values: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self._values.setdefault(key, []).append(value)
+
+    @classmethod
+    def from_request(cls, query: bytes, body: bytes) -> Params:
+        pairs: list[tuple[str, str]] = []
+        for raw in (query, body):
+            if not raw:
+                continue
+            text = raw.decode("utf-8", "replace")
+            try:
+                pairs.extend(
+                    parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_PARAMETERS)
+                )
+            except ValueError as exc:
+                raise InvalidParameter(
+                    f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."
+                ) from exc
+            if len(pairs) > MAX_PARAMETERS:
+                raise InvalidParameter(
+                    f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."
+                )
+        return cls(pairs)
+
+    @classmethod
+    def from_args(cls, args: Iterable[str]) -> Params:
+        """`key=value` words, as cPanel's `whmapi1` command line takes them."""
+        pairs = []
+        for arg in args:
+            key, sep, value = arg.partition("=")
+            if not sep:
+                raise InvalidParameter(f"The argument “{arg}” is not in the form key=value.")
+            pairs.append((key, value))
+        return cls(pairs)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self._values or bool(self._numbered(name)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def get(self, name: str) -> str | None:
+        """The first value of a single-valued parameter (the plain key, else `key-N`)."""
+        values = self.getlist(name)
+        return values[0] if values else None
+
+    def getlist(self, name: str) -> list[str]:
+        out = list(self._values.get(name, ()))
+        for _n, key in sorted(self._numbered(name)):
+            out.extend(self._values[key])
+        return out
+
+    def items_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        return [(k[len(prefix) :], v[0]) for k, v in self._values.items() if k.startswith(prefix)]
+
+    def _numbered(self, name: str) -> list[tuple[int, str]]:
+        pattern = re.compile(re.escape(name) + r"-([0-9]+)\Z")
+        found = []
+        for key in self._values:
+            match = pattern.match(key)
+            if match:
+                found.append((int(match.group(1)), key))
+        return found

@@ -1,0 +1,93 @@
+"""The WHM API 1 function registry: each function declares its parameters, the privilege it
+needs and its handler. `applist`, the OpenAPI document and the privilege checks read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gatehouse import acls
+
+if TYPE_CHECKING:
+    from gatehouse.whmapi.call import Call
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    description: str
+    required: bool = False
+    multi: bool = False  # accepts `name`, `name-N` and repetitions
+    type: str = "string"  # string | integer | boolean (0/1)
+    secret: bool = False  # never logged, never echoed
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A handler's answer when it needs more than `data`."""
+
+    data: Any = None
+    reason: str = "OK"
+    has_data: bool = True
+    metadata: dict[str, Any] | None = None
+
+
+Handler = Callable[["Call"], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    summary: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    # The caller needs ANY of these; empty = any WHM user; ("all",) = root's privilege.
+    privileges: tuple[str, ...] = ()
+    # Answers without `api.version` (WHM API 0), for the few functions old clients call so.
+    api0: Callable[[Call], dict[str, Any]] | None = None
+    # Hashes a password (Argon2, ~155 ms): run off the event loop.
+    slow: bool = False
+
+    def allowed(self, held: frozenset[str]) -> bool:
+        if not self.privileges:
+            return True
+        return any(acls.holds(held, p) for p in self.privileges)
+
+
+@dataclass
+class Registry:
+    functions: dict[str, Function] = field(default_factory=dict)
+
+    def function(
+        self,
+        name: str,
+        summary: str,
+        *,
+        params: tuple[Param, ...] = (),
+        privileges: tuple[str, ...] = (),
+        api0: Callable[[Call], dict[str, Any]] | None = None,
+        slow: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        for p in privileges:
+            if acls.canonical(p) != p:
+                raise ValueError(f"{name}: unknown privilege {p!r}")
+
+        def register(handler: Handler) -> Handler:
+            if name in self.functions:
+                raise ValueError(f"function {name} registered twice")
+            self.functions[name] = Function(
+                name, summary, handler, params, privileges, api0, slow
+            )
+            return handler
+
+        return register
+
+    def get(self, name: str) -> Function | None:
+        return self.functions.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self.functions)
+
+
+REGISTRY = Registry()
