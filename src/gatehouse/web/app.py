@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from gatehouse import ipnets
 from gatehouse.auth import header as auth_header
 from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.core import Gatehouse
@@ -230,8 +231,12 @@ def _cookie(scope: Scope, name: str) -> str | None:
 
 
 def _peer(scope: Scope) -> str | None:
+    """The client address; IPv4-mapped IPv6 (a dual-stack listener) is reported as IPv4."""
     client = scope.get("client")
-    return str(client[0]) if client else None
+    if not client:
+        return None
+    address = ipnets.peer_address(str(client[0]))
+    return str(address) if address is not None else str(client[0])
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

@@ -1,0 +1,289 @@
+"""The test harness: a real gatehouse server (a subprocess) on loopback, over real HTTP, on a
+real store. Every test that uses `server` runs once per backend: SQLite, and PostgreSQL when
+GATEHOUSE_TEST_POSTGRES_URL names a server where the test role may create databases."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent / "gatehouse"
+POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=["sqlite", "postgresql", "all"],
+        default=None,
+        help="Store(s) to run against (default: all when GATEHOUSE_TEST_POSTGRES_URL is set).",
+    )
+
+
+def _backends(config: pytest.Config) -> list[str]:
+    chosen = config.getoption("--backend")
+    if chosen is None:
+        chosen = "all" if POSTGRES_URL else "sqlite"
+    if chosen == "all":
+        return ["sqlite", "postgresql"]
+    return [chosen]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", _backends(metafunc.config), scope="session")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"gatehouse backends: {', '.join(_backends(config))}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_cli(*args: str, data_dir: Path, db_url: str, stdin: str | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GATEHOUSE_DATA_DIR": str(data_dir), "GATEHOUSE_DATABASE_URL": db_url}
+    result = subprocess.run([str(BIN), *args], input=stdin, capture_output=True, text=True,
+                            env=env, timeout=120, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"gatehouse {args[0]} failed: {result.stdout}\n{result.stderr}")
+    return result
+
+
+@dataclass
+class Database:
+    url: str
+    backend: str
+    drop: Any = None
+
+
+@pytest.fixture(scope="session")
+def database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "gatehouse.db"
+        yield Database(f"sqlite:///{path}", backend)
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    if not POSTGRES_URL:
+        pytest.skip("GATEHOUSE_TEST_POSTGRES_URL is not set")
+    name = f"gh_test_{uuid.uuid4().hex[:12]}"
+    admin = make_url(POSTGRES_URL)
+    with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql"),
+                         autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    yield Database(url, backend)
+    with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql"),
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Server:
+    """A running `gatehouse serve` and the ways tests talk to it."""
+
+    data_dir: Path
+    db_url: str
+    backend: str
+    http_port: int
+    https_port: int
+    log_path: Path
+    root_password: str
+    process: subprocess.Popen[bytes] | None = None
+    bind: str = "127.0.0.1"
+    issued: list[str] = field(default_factory=list)  # every secret the tests saw
+    _root_token: str | None = None
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.bind in ("127.0.0.1", "::", "0.0.0.0") else self.bind  # noqa: S104
+        return f"http://{host}:{self.http_port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://127.0.0.1:{self.https_port}"
+
+    def cli(self, *args: str, stdin: str | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run_cli(*args, data_dir=self.data_dir, db_url=self.db_url, stdin=stdin,
+                       check=check)
+
+    def remember(self, secret: str) -> str:
+        self.issued.append(secret)
+        return secret
+
+    @property
+    def root_token(self) -> str:
+        """A full-access root token, made once through the CLI."""
+        if self._root_token is None:
+            import json
+
+            out = self.cli("whmapi1", "api_token_create", "token_name=harness-root",
+                           "--output", "json")
+            self._root_token = self.remember(json.loads(out.stdout)["data"]["token"])
+        return self._root_token
+
+    def get(self, function: str, *, token: str | None = None, user: str = "root",
+            auth: str | None = None, params: Any = None, api_version: str | None = "1",
+            client: httpx.Client | None = None, **kw: Any) -> httpx.Response:
+        """GET /json-api/FUNCTION with `whm USER:TOKEN` (root's harness token by default)."""
+        headers = dict(kw.pop("headers", {}) or {})
+        if auth is not None:
+            headers["Authorization"] = auth
+        elif "Authorization" not in headers:
+            headers["Authorization"] = f"whm {user}:{token or self.root_token}"
+        query: list[tuple[str, str]] = []
+        if api_version is not None:
+            query.append(("api.version", api_version))
+        if isinstance(params, dict):
+            query.extend((k, str(v)) for k, v in params.items())
+        elif params:
+            query.extend(params)
+        http = client or httpx
+        return http.get(f"{self.url}/json-api/{function}", params=query, headers=headers,
+                        timeout=30, **kw)
+
+    def ok(self, function: str, **kw: Any) -> Any:
+        """Call and insist on success; returns the envelope's `data`."""
+        response = self.get(function, **kw)
+        body = response.json()
+        assert response.status_code == 200, response.text
+        assert body["metadata"]["result"] == 1, body["metadata"]["reason"]
+        return body.get("data")
+
+    def fail(self, function: str, **kw: Any) -> str:
+        """Call and insist on a result-0 envelope on HTTP 200; returns the reason."""
+        response = self.get(function, **kw)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["metadata"]["result"] == 0, body
+        return str(body["metadata"]["reason"])
+
+    def token(self, name: str | None = None, *, user: str = "root", via: str | None = None,
+              **params: Any) -> str:
+        """Create a token (as `user`, authenticating with `via`) and return its secret."""
+        query = [("token_name", name or f"t-{uuid.uuid4().hex[:10]}")]
+        for key, value in params.items():
+            values = value if isinstance(value, list | tuple) else [value]
+            for i, v in enumerate(values):
+                query.append((f"{key}-{i}" if isinstance(value, list | tuple) else key, str(v)))
+        data = self.ok("api_token_create", user=user, token=via, params=query)
+        return self.remember(data["token"])
+
+    def account(self, *, reseller: bool = False, owner: str | None = None,
+                password: str | None = None) -> tuple[str, str]:
+        """A new cPanel account (optionally made a reseller); returns (username, password)."""
+        username = "u" + uuid.uuid4().hex[:10]
+        password = password or secrets.token_urlsafe(12)
+        params = {"username": username, "domain": f"{username}.example.com",
+                  "password": password}
+        if owner:
+            params["owner"] = owner
+        self.ok("createacct", params=params)
+        self.remember(password)
+        if reseller:
+            self.ok("setupreseller", params={"user": username})
+        return username, password
+
+    def reseller(self, privileges: list[str] | None = None) -> tuple[str, str]:
+        """A reseller holding exactly `privileges` (default: cPanel's defaults) and a
+        full-access token of its own."""
+        username, password = self.account(reseller=True)
+        if privileges is not None:
+            self.ok("setacls", params=[("reseller", username)]
+                    + [(f"acl-{p}", "1") for p in privileges])
+        return username, self.token(user=username, via=self._password_token(username, password))
+
+    def _password_token(self, username: str, password: str) -> str:
+        import base64
+
+        basic = base64.b64encode(f"{username}:{password}".encode()).decode()
+        response = httpx.get(f"{self.url}/json-api/api_token_create",
+                             params={"api.version": "1",
+                                     "token_name": f"boot-{uuid.uuid4().hex[:8]}"},
+                             headers={"Authorization": f"Basic {basic}"}, timeout=30)
+        body = response.json()
+        if body["metadata"]["result"] != 1:
+            # The reseller may lack manage-api-tokens: mint its token as root cannot, so
+            # give it the privilege for the bootstrap only.
+            raise AssertionError(body)
+        return self.remember(body["data"]["token"])
+
+    def sql(self, statement: str, **params: Any) -> list[Any]:
+        """Run SQL against the server's store (for checks a client cannot make)."""
+        import sqlalchemy as sa
+
+        from gatehouse.store.engine import create
+
+        engine = create(self.db_url)
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(sa.text(statement), params)
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+
+def start_server(data_dir: Path, db_url: str, backend: str, root_password: str, *,
+                 bind: str = "127.0.0.1", log_name: str = "server.log") -> Server:
+    http_port, https_port = free_port(), free_port()
+    log_path = data_dir / log_name
+    env = {**os.environ, "GATEHOUSE_DATA_DIR": str(data_dir), "GATEHOUSE_DATABASE_URL": db_url}
+    with open(log_path, "ab") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [str(BIN), "serve", "--bind", bind, "--http-port", str(http_port),
+             "--https-port", str(https_port)],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+    server = Server(data_dir, db_url, backend, http_port, https_port, log_path, root_password,
+                    process, bind)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{server.url}/json-api/version", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.05)
+    return server
+
+
+def stop_server(server: Server) -> None:
+    if server.process and server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("data")
+    root_password = secrets.token_urlsafe(16)
+    run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=database.url,
+            stdin=root_password + "\n")
+    srv = start_server(data_dir, database.url, database.backend, root_password)
+    srv.remember(root_password)
+    yield srv
+    stop_server(srv)
