@@ -26,7 +26,7 @@ def _acls(category: str, *rows: tuple[str, str] | tuple[str, str, str]) -> list[
     out = []
     for row in rows:
         name, title = row[0], row[1]
-        flags = row[2] if len(row) == 3 else ""  # type: ignore[misc]
+        flags = row[2] if len(row) == 3 else ""
         out.append(
             Acl(
                 name,

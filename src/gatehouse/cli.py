@@ -220,3 +220,13 @@ def _parse_since(value: str) -> int:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return int(parsed.timestamp())
+
+
+def _register_migration_commands() -> None:
+    from gatehouse.cli_migrate import accesshash_group, import_cpanel
+
+    main.add_command(accesshash_group)
+    main.add_command(import_cpanel)
+
+
+_register_migration_commands()

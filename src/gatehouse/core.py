@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from gatehouse.auth.authenticator import Authenticator
 from gatehouse.config import Config
+from gatehouse.domain.accesshash import KeyRing
 from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
 from gatehouse.whmapi.functions import load_all
@@ -30,6 +31,7 @@ class Gatehouse:
         if migrate_store:
             migrate.upgrade(self.engine)
         self.clock = clock
+        self.keyring = KeyRing(config.data_dir)
         self.authenticator = Authenticator(self.engine, clock)
         load_all()
         self.registry: Registry = REGISTRY

@@ -21,7 +21,8 @@ class InvalidIpEntry(ValueError):
 def parse_entry(entry: str) -> Network:
     """One allow-list entry: an address or a CIDR range whose host bits are zero."""
     text = entry.strip()
-    if not text or text != entry or any(c.isspace() for c in text):
+    # A zone index (fe80::1%eth0) names an interface of one host, not an address range.
+    if not text or text != entry or "%" in text or any(c.isspace() for c in text):
         raise InvalidIpEntry(entry)
     try:
         return ipaddress.ip_network(text, strict=True)
@@ -31,10 +32,7 @@ def parse_entry(entry: str) -> Network:
 
 def format_network(net: Network) -> str:
     """cPanel's stored form: single hosts without /32 or /128, IPv6 fully expanded."""
-    if net.version == 6:
-        address = net.network_address.exploded
-    else:
-        address = str(net.network_address)
+    address = net.network_address.exploded if net.version == 6 else str(net.network_address)
     if net.prefixlen == net.max_prefixlen:
         return address
     return f"{address}/{net.prefixlen}"
@@ -60,9 +58,19 @@ def peer_address(peer: str | None) -> Address | None:
     return addr
 
 
+def _matchable(net: Network) -> Network:
+    """An IPv4-mapped IPv6 entry (`::ffff:192.0.2.1`, `::ffff:0:0/96`) as the IPv4 range it
+    names: peers are compared as IPv4 (see `peer_address`), so it could never match else."""
+    if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96:
+        mapped = net.network_address.ipv4_mapped
+        if mapped is not None:
+            return ipaddress.IPv4Network((mapped, net.prefixlen - 96))
+    return net
+
+
 @lru_cache(maxsize=4096)
 def _compiled(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(e, strict=False) for e in entries)
+    return tuple(_matchable(ipaddress.ip_network(e, strict=False)) for e in entries)
 
 
 def allows(allow_list: Sequence[str] | None, peer: str | None) -> bool:

@@ -70,7 +70,7 @@ async def _serve(config: Config) -> None:
             raise task.exception()  # type: ignore[misc]
     log.info("shutting down")
     for s in servers:
-        s.stop()
+        s.stop()  # type: ignore[no-untyped-call]
     await asyncio.wait(tasks, timeout=5)
     gatehouse.close()
 

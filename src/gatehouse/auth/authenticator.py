@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from gatehouse import ipnets
 from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
-from gatehouse.domain import audit, privileges, sessions, tokens, users
+from gatehouse.domain import accesshash, audit, privileges, sessions, settings, tokens, users
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
 from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_password
@@ -70,9 +70,13 @@ class Authenticator:
     def _token(self, credential: TokenCredential, peer: str | None) -> Principal | Denial:
         now = self.now()
         username = credential.username
+        secret_digest = tokens.digest(credential.secret)
         with self._engine.connect() as conn:
-            found = tokens.lookup_for_auth(conn, tokens.digest(credential.secret))
+            found = tokens.lookup_for_auth(conn, secret_digest)
         if found is None:
+            if credential.scheme == "whm":
+                # Same header shape as a token: the legacy access hash is told apart by lookup.
+                return self._access_hash(credential, secret_digest)
             return Denial("token_not_found", username=username)
         token, owner = found
         expected_service = tokens.WHOSTMGR if credential.scheme == "whm" else tokens.CPANEL
@@ -95,6 +99,27 @@ class Authenticator:
             privileges=privileges.effective(owner.privileges, token.acls),
             token=token,
         )
+
+    def _access_hash(self, credential: TokenCredential, secret_digest: str) -> Principal | Denial:
+        username = credential.username
+        with self._engine.connect() as conn:
+            owner = accesshash.lookup_for_auth(conn, secret_digest)
+            allowed = owner is not None and settings.enabled(
+                conn, settings.ALLOW_DEPRECATED_ACCESSHASH
+            )
+        if owner is None:
+            looks_like_key = accesshash.looks_like_key(credential.secret)
+            return Denial("accesshash_not_found" if looks_like_key else "token_not_found",
+                          username=username)
+        if owner.username != username:
+            return Denial("accesshash_user_mismatch", username=username)
+        if not allowed:
+            return Denial("accesshash_disabled", username=username)
+        if owner.suspended:
+            return Denial("user_suspended", username=username)
+        if not owner.may_use_whm:
+            return Denial("login_not_allowed", username=username)
+        return Principal(user=owner, method="accesshash", privileges=owner.privileges)
 
     def _password(self, credential: PasswordCredential) -> Principal | Denial:
         with self._engine.connect() as conn:

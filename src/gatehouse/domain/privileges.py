@@ -18,10 +18,11 @@ def effective(owner: frozenset[str], token_acls: Iterable[str] | None) -> frozen
     Full-access tokens follow later changes to the owner; a limited token on an owner with
     `all` holds exactly its list; on anyone else, the intersection with what the owner holds.
     """
-    if is_full_access(token_acls):
+    if token_acls is None:
         return owner
-    assert token_acls is not None
-    wanted = frozenset(token_acls)
+    wanted = frozenset(token_acls)  # once: `token_acls` may be a one-shot iterator
+    if ALL in wanted:
+        return owner
     if ALL in owner:
         return wanted
     return wanted & owner

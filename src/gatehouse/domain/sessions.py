@@ -79,11 +79,16 @@ def redeem_login(
     if row.cookie_digest is not None or now - row.created_time > LOGIN_WINDOW:
         return None
     cookie_secret = secrets.token_urlsafe(32)
-    conn.execute(
+    # Conditional on the URL still being unredeemed: of two requests racing with the same
+    # URL, exactly one gets a cookie.
+    swapped = conn.execute(
         sa.update(sessions)
-        .where(sessions.c.id == row.id)
+        .where(sessions.c.id == row.id, sessions.c.login_digest == row.login_digest,
+               sessions.c.cookie_digest.is_(None))
         .values(login_digest=None, cookie_digest=_digest(cookie_secret), last_active=now)
     )
+    if swapped.rowcount != 1:
+        return None
     active = authenticate(conn, security_token, cookie_secret, now)
     assert active is not None
     return active, cookie_secret

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
@@ -104,18 +105,24 @@ def create(
     if _exists(conn, owner.id, service, name):
         raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
     plaintext = generate()
-    result = conn.execute(
-        sa.insert(api_tokens).values(
-            user_id=owner.id,
-            service=service,
-            name=name,
-            digest=digest(plaintext),
-            acls=list(token_acls) if token_acls is not None else None,
-            whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
-            create_time=now,
-            expires_at=expires_at or None,
+    try:
+        result = conn.execute(
+            sa.insert(api_tokens).values(
+                user_id=owner.id,
+                service=service,
+                name=name,
+                digest=digest(plaintext),
+                acls=list(token_acls) if token_acls is not None else None,
+                whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
+                create_time=now,
+                expires_at=expires_at or None,
+            )
         )
-    )
+    except IntegrityError as exc:
+        # Another writer (a second server process, the CLI) took the name between the
+        # check above and this insert: the unique constraint decides. The caller's
+        # transaction is rolled back as the Conflict propagates.
+        raise Conflict(f"A conflicting API token with the name “{name}” already exists.") from exc
     token_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
     row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).one()
     return _from_row(row), plaintext
@@ -183,7 +190,12 @@ def update(
     if expires_at is not _KEEP:
         values["expires_at"] = expires_at or None
     if values:
-        conn.execute(sa.update(api_tokens).where(api_tokens.c.id == current.id).values(**values))
+        try:
+            conn.execute(
+                sa.update(api_tokens).where(api_tokens.c.id == current.id).values(**values)
+            )
+        except IntegrityError as exc:  # a concurrent writer took `new_name`
+            raise Conflict(f"An API token with the name “{new_name}” already exists.") from exc
     row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == current.id)).one()
     return _from_row(row)
 
@@ -224,4 +236,37 @@ def record_use(conn: sa.Connection, token_id: int, now: int, ip: str | None) -> 
         sa.update(api_tokens)
         .where(api_tokens.c.id == token_id)
         .values(last_used_time=now, last_used_ip=ip)
+    )
+
+
+def find_by_digest(conn: sa.Connection, token_digest: str) -> Token | None:
+    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.digest == token_digest)).first()
+    return _from_row(row) if row else None
+
+
+def insert_digest(
+    conn: sa.Connection,
+    *,
+    owner: User,
+    service: str,
+    name: str,
+    token_digest: str,
+    token_acls: Sequence[str] | None,
+    whitelist_ips: Sequence[str] | None,
+    expires_at: int | None,
+    create_time: int,
+) -> None:
+    """Store a token known only by its digest (an import, or a converted access hash)."""
+    validate_name(name)
+    conn.execute(
+        sa.insert(api_tokens).values(
+            user_id=owner.id,
+            service=service,
+            name=name,
+            digest=token_digest,
+            acls=list(token_acls) if token_acls is not None else None,
+            whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
+            create_time=create_time,
+            expires_at=expires_at or None,
+        )
     )

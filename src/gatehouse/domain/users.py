@@ -109,7 +109,14 @@ def create_root(conn: sa.Connection, password_hash: str, now: int) -> User:
 USERNAME_MAX = 16
 _USERNAME_RE = re.compile(r"^(?![-.0-9])[._a-z0-9]{1,16}\Z")
 _RESERVED = frozenset(
-    ["abrt", "all", "clamav", "cpanel-ccs", "cpeasyapache", "cpses", "cptkt", "cphulkd", "cpwebcalls", "dbus", "dirs", "dnsadmin", "dovecot", "eximstats", "files", "ftpxferlog", "haldaemon", "information_schema", "mailman", "modsec", "munin", "mydns", "nobody", "performance_schema", "postgres", "postmaster", "proftpd", "root", "roundcube", "shadow", "spamassassin", "ssl", "sys", "system", "tcpdump", "tmp", "tomcat", "toor", "virtfs", "virtual", "webmaster", "whmxfer", "_lock"]
+    [
+        "abrt", "all", "clamav", "cpanel-ccs", "cpeasyapache", "cpses", "cptkt", "cphulkd",
+        "cpwebcalls", "dbus", "dirs", "dnsadmin", "dovecot", "eximstats", "files", "ftpxferlog",
+        "haldaemon", "information_schema", "mailman", "modsec", "munin", "mydns", "nobody",
+        "performance_schema", "postgres", "postmaster", "proftpd", "root", "roundcube",
+        "shadow", "spamassassin", "ssl", "sys", "system", "tcpdump", "tmp", "tomcat", "toor",
+        "virtfs", "virtual", "webmaster", "whmxfer", "_lock",
+    ]
 )
 _RESERVED_PREFIXES = ("test", "passwd.", "cpmydns", "cpanel", "mydns", "pg_toast", "pg_temp",
                       "cpses", "cptkt", "cpbackup")

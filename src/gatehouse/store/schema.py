@@ -90,3 +90,24 @@ audit_log = sa.Table(
     sa.Column("reason", sa.String(48), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
 )
+
+# Tweak Settings (cPanel's name): server-wide switches such as allow_deprecated_accesshash.
+tweak_settings = sa.Table(
+    "tweak_settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# The legacy Remote Access Key, one per root or reseller. Encrypted (the page shows it) and
+# found by the SHA-512 digest of its newline-free form (never decrypted to authenticate).
+access_hashes = sa.Table(
+    "access_hashes",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("digest", sa.String(128), nullable=False, unique=True),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)

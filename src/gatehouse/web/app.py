@@ -79,7 +79,8 @@ class WhmApp:
                 (time.perf_counter() - started) * 1000, state["user"], state["auth"],
             )
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]) -> None:
+    async def _route(self, scope: Scope, receive: Receive, send: Send,
+                     state: dict[str, Any]) -> None:
         path: str = scope["path"]
         security_token = None
         match = CPSESS_RE.match(path)
@@ -166,7 +167,11 @@ class WhmApp:
 
     async def _login(self, scope: Scope, send: Send, security_token: str,
                      state: dict[str, Any]) -> None:
-        params = Params.from_request(scope.get("query_string", b""), b"")
+        try:
+            params = Params.from_request(scope.get("query_string", b""), b"")
+        except GatehouseError as exc:
+            await _respond(send, 400, _page("Bad request", html.escape(exc.reason)), [HTML])
+            return
         _user, _sep, secret = (params.get("session") or "").partition(":")
         gatehouse = self.gatehouse
         redeemed = None

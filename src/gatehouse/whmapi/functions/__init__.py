@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("meta", "tokens", "resellers", "accounts", "sessions")
+MODULES = ("meta", "tokens", "resellers", "accounts", "sessions", "accesshash")
 
 
 def load_all() -> None:

@@ -25,7 +25,8 @@ def version(call: Call) -> dict[str, Any]:
 
 def _callable_functions(call: Call) -> list[str]:
     held = call.principal.privileges
-    return [f.name for f in (call.gatehouse.registry.get(n) for n in call.gatehouse.registry.names())
+    registry = call.gatehouse.registry
+    return [f.name for f in (registry.get(n) for n in registry.names())
             if f is not None and f.allowed(held)]
 
 

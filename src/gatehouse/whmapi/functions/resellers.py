@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,8 @@ from gatehouse.whmapi.functions.meta import privilege_map
 from gatehouse.whmapi.registry import REGISTRY, Param, Reply
 
 ROOT_ONLY = (acls.ALL,)
+# ASCII only: str.isalnum() would also let "é", "²" or Arabic digits through.
+_LIST_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
 def _record(call: Call, action: str, subject: str, detail: str | None = None) -> None:
@@ -128,7 +131,7 @@ def listresellers(call: Call) -> dict[str, Any]:
 )
 def saveacllist(call: Call) -> Reply:
     name = call.require("acllist")
-    if len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
+    if not _LIST_NAME_RE.match(name):
         raise InvalidParameter(f"“{name}” is not a valid ACL list name.")
     granted = _named_acls(call.params.items_with_prefix("acl-"))
     call.conn.execute(sa.delete(acl_lists).where(acl_lists.c.name == name))

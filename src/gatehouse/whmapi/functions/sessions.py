@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 
 from gatehouse.domain import audit, sessions, users
@@ -12,16 +14,42 @@ from gatehouse.whmapi.registry import REGISTRY, Param, Reply
 SERVICES = (sessions.CPANELD, sessions.WEBMAILD, sessions.WHOSTMGRD)
 
 
+_HOSTNAME_RE = re.compile(r"^(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                          r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z")
+_PORT_RE = re.compile(r"^[0-9]{1,5}\Z")
+
+
+def _url_host(raw: str | None) -> str | None:
+    """The host part of a Host header (or of the bind address), ready for a URL; None unless
+    it is a host name, an IPv4 address or an IPv6 address (bracketed on the way out). Anything
+    else (`evil.com/x?`, `a@b`, spaces) must not be pasted into a URL we hand back."""
+    host = (raw or "").strip()
+    if host.startswith("["):
+        inside, sep, rest = host[1:].partition("]")
+        if not sep or (rest and not (rest.startswith(":") and _PORT_RE.match(rest[1:]))):
+            return None
+        candidate = inside
+    elif host.count(":") == 1:
+        candidate, port = host.split(":", 1)
+        if not _PORT_RE.match(port):
+            return None
+    else:
+        candidate = host
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return candidate if _HOSTNAME_RE.match(candidate) else None
+    if address.is_unspecified or (address.version == 6 and address.scope_id):
+        return None  # 0.0.0.0 / :: are not addresses to visit; zone ids do not go in URLs
+    if address.version == 6:
+        return f"[{candidate}]"
+    return candidate if not host.startswith("[") else None
+
+
 def base_url(call: Call) -> str:
     """Where the login URL points: the host the client used, on the WHM port."""
     config = call.gatehouse.config
-    host = (call.host or config.bind or "127.0.0.1").strip()
-    if host.startswith("["):
-        host = host[: host.index("]") + 1] if "]" in host else host
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    elif ":" in host:  # a bare IPv6 address
-        host = f"[{host}]"
+    host = _url_host(call.host) or _url_host(config.bind) or "127.0.0.1"
     if config.https_port:
         return f"https://{host}:{config.https_port}"
     return f"http://{host}:{config.http_port}"

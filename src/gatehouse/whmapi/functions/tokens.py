@@ -17,14 +17,21 @@ from gatehouse.whmapi.registry import REGISTRY, Param, Reply
 
 MANAGE = ("manage-api-tokens",)
 
-_NAME = Param("token_name", "The token's name: 1–50 of A-Z a-z 0-9 _ -, unique per user.",
-              required=True)
-_ACL = Param("acl", "Privileges for the token (`acl-0`, `acl-1`, …). Omitted: all of yours; "
-             "`all`: full access.", multi=True)
-_EXPIRES = Param("expires_at", "Unix time when the token stops working; 0 = never.",
-                 type="integer")
-_IPS = Param("whitelist_ip", "Addresses or CIDR ranges allowed to use the token "
-             "(`whitelist_ip-0`, …; at most 100). Omitted: any address.", multi=True)
+_NAME = Param(
+    "token_name", "The token's name: 1–50 of A-Z a-z 0-9 _ -, unique per user.", required=True
+)
+_ACL = Param(
+    "acl",
+    "Privileges for the token (`acl-0`, `acl-1`, …). Omitted: all of yours; `all`: full access.",
+    multi=True,
+)
+_EXPIRES = Param("expires_at", "Unix time when the token stops working; 0 = never.", type="integer")
+_IPS = Param(
+    "whitelist_ip",
+    "Addresses or CIDR ranges allowed to use the token "
+    "(`whitelist_ip-0`, …; at most 100). Omitted: any address.",
+    multi=True,
+)
 
 
 def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
@@ -39,7 +46,8 @@ def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
 def parse_expiry(call: Call, raw: str | None) -> int | None:
     if raw is None or raw in ("", "0"):
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    # ASCII digits only: str.isdigit() also accepts "²" (int() then raises) and "١٢٣".
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise InvalidParameter(
             f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”."
         )
@@ -60,9 +68,7 @@ def parse_ips(values: Sequence[str]) -> list[str] | None:
     try:
         return ipnets.normalise(values)
     except ipnets.InvalidIpEntry as exc:
-        raise InvalidParameter(
-            f"Invalid IP address or CIDR range specified: {exc.entry}"
-        ) from exc
+        raise InvalidParameter(f"Invalid IP address or CIDR range specified: {exc.entry}") from exc
 
 
 def describe(token: Token) -> dict[str, Any]:
@@ -164,8 +170,7 @@ def api_token_list(call: Call) -> dict[str, Any]:
         Param("new_name", "A new, unused name."),
         _ACL,
         _EXPIRES,
-        Param("whitelist_ip", "Replaces the allowed addresses; `any` clears the list.",
-              multi=True),
+        Param("whitelist_ip", "Replaces the allowed addresses; `any` clears the list.", multi=True),
     ),
     privileges=MANAGE,
 )

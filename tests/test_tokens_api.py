@@ -1,0 +1,1145 @@
+"""The WHM API token functions over real HTTP (whm-reference §1.2–1.6, §3.3, §4;
+compatibility.md §Responses).
+
+api_token_create, api_token_list, api_token_update, api_token_revoke, api_token_get_details:
+inputs good and bad, response shapes, name and ACL rules, IP-list normal form, expiry,
+last-use bookkeeping and the audit trail. The server is shared by the whole session, so every
+token and user name here is unique.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from conftest import Server
+from gatehouse.domain.tokens import Token
+
+TOKEN_RE = re.compile(r"\A[0-9A-Z]{32}\Z")
+DESCRIBED_KEYS = {"create_time", "expires_at", "name", "whitelist_ips"}  # + "acls" when limited
+LISTED_KEYS = DESCRIBED_KEYS | {"acls", "last_used", "last_used_ip"}
+RESELLER_ACLS = ["list-accts", "manage-api-tokens", "basic-whm-functions"]
+NAME_ERROR = (
+    "“{}” is not a valid API token name. An API token name must contain between 1 and 50 "
+    "characters and may only contain alphanumeric characters, underscores, and hyphens."
+)
+
+
+def uniq(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def multi(key: str, values: list[str]) -> list[tuple[str, str]]:
+    """`key-0=v0&key-1=v1…`, the documented form of a repeated parameter."""
+    return [(f"{key}-{i}", v) for i, v in enumerate(values)]
+
+
+def metadata(function: str) -> dict[str, Any]:
+    return {"command": function, "reason": "OK", "result": 1, "version": 1}
+
+
+def create(
+    server: Server,
+    name: str | None = None,
+    *,
+    params: Sequence[tuple[str, str]] = (),
+    user: str = "root",
+    via: str | None = None,
+) -> dict[str, Any]:
+    """api_token_create; returns `data` (the secret is remembered by the harness)."""
+    data = server.ok(
+        "api_token_create", user=user, token=via, params=[("token_name", name or uniq()), *params]
+    )
+    server.remember(data["token"])
+    return dict(data)
+
+
+def listed(server: Server, *, user: str = "root", via: str | None = None) -> dict[str, Any]:
+    return dict(server.ok("api_token_list", user=user, token=via)["tokens"])
+
+
+def status_with(
+    server: Server, secret: str, *, user: str = "root", function: str = "version"
+) -> int:
+    return server.get(function, user=user, token=secret).status_code
+
+
+@pytest.fixture(scope="module")
+def reseller(server: Server) -> tuple[str, str]:
+    """A reseller without `all` (list-accts, manage-api-tokens, basic-whm-functions) and its
+    full-access token. Its token namespace belongs to this module alone."""
+    return server.reseller(RESELLER_ACLS)
+
+
+@pytest.fixture(scope="module")
+def limited(server: Server) -> str:
+    """A root token limited to manage-api-tokens and list-accts."""
+    return str(create(server, params=multi("acl", ["manage-api-tokens", "list-accts"]))["token"])
+
+
+# ---------------------------------------------------------------------------------------------
+# api_token_create: the response
+# ---------------------------------------------------------------------------------------------
+
+
+def test_create_answers_the_documented_envelope(server: Server) -> None:
+    response = server.get("api_token_create", params={"token_name": uniq()})
+    body = response.json()
+    server.remember(body["data"]["token"])
+    assert response.status_code == 200
+    assert body["metadata"] == metadata("api_token_create")
+
+
+def test_create_response_is_compact_json(server: Server) -> None:
+    response = server.get(
+        "api_token_create", params=[("token_name", uniq()), *multi("acl", ["list-accts"])]
+    )
+    server.remember(response.json()["data"]["token"])
+    text = response.text
+    assert text == json.dumps(
+        json.loads(text), separators=(",", ":"), sort_keys=True, ensure_ascii=False
+    )
+    assert '"result":1' in text
+
+
+def test_create_full_access_token_omits_acls(server: Server) -> None:
+    name = uniq()
+    before = int(time.time())
+    data = create(server, name)
+    assert set(data) == DESCRIBED_KEYS | {"token"}
+    assert data["name"] == name
+    assert data["expires_at"] is None
+    assert data["whitelist_ips"] is None
+    assert before - 1 <= data["create_time"] <= int(time.time()) + 1
+
+
+def test_create_token_is_32_characters_of_digits_and_capitals(server: Server) -> None:
+    tokens = {create(server)["token"] for _ in range(5)}
+    assert len(tokens) == 5
+    assert all(TOKEN_RE.match(t) for t in tokens)
+
+
+def test_created_token_authenticates(server: Server) -> None:
+    secret = create(server)["token"]
+    assert server.ok("version", token=secret) == {"version": "11.120.0.16"}
+
+
+def test_create_with_acls_returns_them_as_an_array(server: Server) -> None:
+    data = create(server, params=multi("acl", ["list-accts", "create-acct"]))
+    assert set(data) == DESCRIBED_KEYS | {"acls", "token"}
+    assert isinstance(data["acls"], list)
+    assert sorted(data["acls"]) == ["create-acct", "list-accts"]
+
+
+@pytest.mark.parametrize(
+    "acl_params",
+    [
+        [("acl", "list-accts"), ("acl", "create-acct")],  # the plain key repeated
+        [("acl", "list-accts"), ("acl-0", "create-acct")],  # plain key, then -N
+        [("acl-1", "create-acct"), ("acl-0", "list-accts"), ("acl-2", "list-accts")],
+    ],
+    ids=["repeated", "plain-and-numbered", "numbered-with-duplicate"],
+)
+def test_create_merges_repeated_acl_parameters(
+    server: Server, acl_params: list[tuple[str, str]]
+) -> None:
+    data = create(server, params=acl_params)
+    assert sorted(data["acls"]) == ["create-acct", "list-accts"]
+
+
+def test_create_with_acl_all_is_full_access(server: Server) -> None:
+    data = create(server, params=[("acl", "all")])
+    assert data["acls"] == ["all"]
+    privs = server.ok("myprivs", token=data["token"])["privileges"][0]
+    assert set(privs.values()) == {1}
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        "api_token_create",
+        "api_token_list",
+        "api_token_update",
+        "api_token_revoke",
+        "api_token_get_details",
+    ],
+)
+def test_token_functions_need_manage_api_tokens(server: Server, function: str) -> None:
+    secret = create(server, params=[("acl", "list-accts")])["token"]
+    response = server.get(function, token=secret, params={"token_name": uniq()})
+    assert response.status_code == 403
+    assert response.json()["metadata"]["reason"] == (
+        f"Access denied: calling “{function}” requires the “manage-api-tokens” privilege."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Token names
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a", "Z", "0", "_", "-", "A" * 50, "Mixed_Case-09", "-leading-hyphen", "_leading_under"],
+)
+def test_create_accepts_valid_names(server: Server, reseller: tuple[str, str], name: str) -> None:
+    user, secret = reseller  # its own namespace: these short names cannot clash with others
+    assert create(server, name, user=user, via=secret)["name"] == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "A" * 51,
+        "has space",
+        "dot.name",
+        "slash/name",
+        "colon:name",
+        "plus+name",
+        "ümlaut",
+        "٣",  # a non-ASCII digit
+        "trailing-newline\n",
+        "quote'name",
+    ],
+)
+def test_create_rejects_invalid_names(server: Server, name: str) -> None:
+    assert server.fail("api_token_create", params={"token_name": name}) == NAME_ERROR.format(name)
+
+
+@pytest.mark.parametrize("params", [{}, {"token_name": ""}], ids=["absent", "empty"])
+def test_create_requires_a_name(server: Server, params: dict[str, str]) -> None:
+    assert server.fail("api_token_create", params=params) == "Missing parameter: token_name"
+
+
+def test_create_rejects_a_name_the_owner_already_uses(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    assert server.fail("api_token_create", params={"token_name": name}) == (
+        f"A conflicting API token with the name “{name}” already exists."
+    )
+
+
+def test_two_owners_may_use_the_same_name(server: Server, reseller: tuple[str, str]) -> None:
+    user, secret = reseller
+    name = uniq("shared")
+    root_token = create(server, name)["token"]
+    reseller_token = create(server, name, user=user, via=secret)["token"]
+    assert root_token != reseller_token
+    assert name in listed(server) and name in listed(server, user=user, via=secret)
+
+
+# ---------------------------------------------------------------------------------------------
+# ACLs on create
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("acl_values", "reason"),
+    [
+        (["no-such-acl"], "Invalid or unauthorized ACL(s) specified: no-such-acl"),
+        (["list-accts", "bogus"], "Invalid or unauthorized ACL(s) specified: bogus"),
+        (
+            ["bogus", "list-accts", "worse"],
+            "Invalid or unauthorized ACL(s) specified: bogus, worse",
+        ),
+        (["LIST-ACCTS"], "Invalid or unauthorized ACL(s) specified: LIST-ACCTS"),
+    ],
+)
+def test_create_rejects_unknown_acls(server: Server, acl_values: list[str], reason: str) -> None:
+    name = uniq()
+    params = [("token_name", name), *multi("acl", acl_values)]
+    assert server.fail("api_token_create", params=params) == reason
+    assert name not in listed(server)
+
+
+@pytest.mark.parametrize("acl", ["create-acct", "all", "kill-acct"])
+def test_reseller_cannot_assign_an_acl_it_does_not_hold(
+    server: Server, reseller: tuple[str, str], acl: str
+) -> None:
+    user, secret = reseller
+    reason = server.fail(
+        "api_token_create", user=user, token=secret, params=[("token_name", uniq()), ("acl", acl)]
+    )
+    assert reason == f"Invalid or unauthorized ACL(s) specified: {acl}"
+
+
+def test_reseller_may_assign_an_acl_it_holds(server: Server, reseller: tuple[str, str]) -> None:
+    user, secret = reseller
+    data = create(server, user=user, via=secret, params=[("acl", "list-accts")])
+    assert data["acls"] == ["list-accts"]
+
+
+@pytest.mark.parametrize("acl", ["create-acct", "all"])
+def test_limited_token_cannot_assign_an_acl_it_does_not_hold(
+    server: Server, limited: str, acl: str
+) -> None:
+    reason = server.fail(
+        "api_token_create", token=limited, params=[("token_name", uniq()), ("acl", acl)]
+    )
+    assert reason == f"Invalid or unauthorized ACL(s) specified: {acl}"
+
+
+def test_limited_token_omitting_acl_grants_only_its_own_privileges(
+    server: Server, limited: str
+) -> None:
+    data = create(server, via=limited)
+    assert sorted(data["acls"]) == ["list-accts", "manage-api-tokens"]
+
+
+def test_token_minted_by_a_limited_token_is_not_full_access(server: Server, limited: str) -> None:
+    child = create(server, via=limited)["token"]
+    refused = server.get(
+        "createacct",
+        token=child,
+        params={"username": "nobody", "domain": "nobody.example.com", "password": "x"},
+    )
+    assert refused.status_code == 403
+    assert refused.json()["metadata"]["result"] == 0
+
+
+def test_full_access_token_of_a_reseller_omitting_acl_stays_full_access(
+    server: Server, reseller: tuple[str, str]
+) -> None:
+    user, secret = reseller
+    assert "acls" not in create(server, user=user, via=secret)
+
+
+# ---------------------------------------------------------------------------------------------
+# IP allow-lists (whitelist_ip)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        (["192.0.2.1"], ["192.0.2.1"]),
+        (["192.0.2.1/32"], ["192.0.2.1"]),
+        (["192.0.2.8/29"], ["192.0.2.8/29"]),
+        (["192.0.2.2", "192.0.2.1", "192.0.2.2"], ["192.0.2.1", "192.0.2.2"]),
+        (["192.0.2.1", "192.0.2.1/32"], ["192.0.2.1"]),
+        (["10.0.0.9", "9.0.0.0/8"], ["9.0.0.0/8", "10.0.0.9"]),  # numeric, not text, order
+        (
+            ["fc00:abcd::f", "1.1.1.8/29", "1.1.1.1"],  # the reference's example
+            ["1.1.1.1", "1.1.1.8/29", "fc00:abcd:0000:0000:0000:0000:0000:000f"],
+        ),
+        (["::1/128"], ["0000:0000:0000:0000:0000:0000:0000:0001"]),
+        (["2620:0:28a4::/48"], ["2620:0000:28a4:0000:0000:0000:0000:0000/48"]),
+        (["fc00::1", "FC00:0:0:0:0:0:0:1"], ["fc00:0000:0000:0000:0000:0000:0000:0001"]),
+        (
+            ["2001:db8::/32", "203.0.113.0/24"],
+            ["203.0.113.0/24", "2001:0db8:0000:0000:0000:0000:0000:0000/32"],
+        ),
+        (["any"], None),
+    ],
+    ids=[
+        "v4",
+        "v4-slash32",
+        "v4-cidr",
+        "dedupe-sort",
+        "dedupe-slash32",
+        "numeric-order",
+        "reference-example",
+        "v6-slash128",
+        "v6-cidr",
+        "v6-dedupe-case",
+        "v4-before-v6",
+        "any",
+    ],
+)
+def test_create_normalises_the_ip_list(
+    server: Server, given: list[str], stored: list[str] | None
+) -> None:
+    data = create(server, params=multi("whitelist_ip", given))
+    assert data["whitelist_ips"] == stored
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "192.0.2.1/24",  # host bits set
+        "2001:db8::1/32",  # host bits set
+        "300.1.1.1",
+        "192.0.2",
+        "192.0.2.0/33",
+        "fc00::1/129",
+        "not-an-ip",
+        "192.0.2.1-192.0.2.9",
+        "192.0.2.0/",
+    ],
+)
+def test_create_rejects_an_invalid_ip_entry(server: Server, entry: str) -> None:
+    name = uniq()
+    params = [("token_name", name), *multi("whitelist_ip", ["192.0.2.1", entry])]
+    assert server.fail("api_token_create", params=params) == (
+        f"Invalid IP address or CIDR range specified: {entry}"
+    )
+    assert name not in listed(server)
+
+
+def test_create_rejects_an_ipv6_zone_index(server: Server) -> None:
+    entry = "fe80::1%eth0"
+    assert server.fail(
+        "api_token_create", params=[("token_name", uniq()), ("whitelist_ip", entry)]
+    ) == (f"Invalid IP address or CIDR range specified: {entry}")
+
+
+def test_create_accepts_100_ip_entries(server: Server) -> None:
+    entries = [f"198.51.100.{i}" for i in range(100)]
+    assert len(create(server, params=multi("whitelist_ip", entries))["whitelist_ips"]) == 100
+
+
+def test_create_rejects_more_than_100_ip_entries(server: Server) -> None:
+    entries = [f"198.51.100.{i}" for i in range(101)]
+    params = [("token_name", uniq()), *multi("whitelist_ip", entries)]
+    assert server.fail("api_token_create", params=params) == (
+        "You have entered “101” IP addresses, which is above the limit of 100."
+    )
+
+
+def test_token_outside_its_ip_list_is_refused(server: Server) -> None:
+    secret = create(server, params=[("whitelist_ip", "192.0.2.1")])["token"]
+    assert status_with(server, secret) == 401
+
+
+def test_token_inside_its_ip_list_is_accepted(server: Server) -> None:
+    secret = create(server, params=[("whitelist_ip", "127.0.0.0/8")])["token"]
+    assert status_with(server, secret) == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# expires_at
+# ---------------------------------------------------------------------------------------------
+
+
+def test_create_expires_at_zero_means_never(server: Server) -> None:
+    assert create(server, params=[("expires_at", "0")])["expires_at"] is None
+
+
+def test_create_keeps_a_future_expiry(server: Server) -> None:
+    future = int(time.time()) + 86400
+    assert create(server, params=[("expires_at", str(future))])["expires_at"] == future
+
+
+@pytest.mark.parametrize("ago", [1, 3600, int(time.time()) - 1], ids=["1s", "1h", "epoch+1"])
+def test_create_rejects_a_past_expiry(server: Server, ago: int) -> None:
+    past = str(int(time.time()) - ago)
+    assert server.fail("api_token_create", params={"token_name": uniq(), "expires_at": past}) == (
+        f"The “{past}” value must be a future date."
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["tomorrow", "1.5", "-5", "1e12", "0x10", " 1999999999", "1999999999999", "²", "١٩٩٩٩٩٩٩٩٩"],
+    ids=[
+        "word",
+        "fraction",
+        "negative",
+        "exponent",
+        "hex",
+        "space",
+        "too-long",
+        "superscript",
+        "arabic-indic-digits",
+    ],
+)
+def test_create_rejects_an_expiry_that_is_not_a_number(server: Server, raw: str) -> None:
+    assert server.fail("api_token_create", params={"token_name": uniq(), "expires_at": raw}) == (
+        f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# api_token_list
+# ---------------------------------------------------------------------------------------------
+
+
+def test_list_is_an_object_keyed_by_name(server: Server) -> None:
+    name = uniq()
+    created = create(server, name, params=[("acl", "list-accts"), ("whitelist_ip", "127.0.0.1")])
+    entry = listed(server)[name]
+    assert set(entry) == LISTED_KEYS
+    assert entry["name"] == name
+    assert entry["create_time"] == created["create_time"]
+    assert entry["expires_at"] is None
+    assert entry["whitelist_ips"] == ["127.0.0.1"]
+
+
+def test_list_envelope(server: Server) -> None:
+    body = server.get("api_token_list").json()
+    assert body["metadata"] == metadata("api_token_list")
+    assert isinstance(body["data"]["tokens"], dict)
+
+
+def test_list_acls_are_an_object_of_zero_and_one(server: Server) -> None:
+    name = uniq()
+    create(server, name, params=multi("acl", ["list-accts", "kill-acct"]))
+    acl_map = listed(server)[name]["acls"]
+    assert acl_map["list-accts"] == 1 and acl_map["kill-acct"] == 1
+    assert acl_map["create-acct"] == 0
+    assert set(acl_map.values()) == {0, 1}
+
+
+def test_list_full_access_token_of_root_holds_everything(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    acl_map = listed(server)[name]["acls"]
+    assert acl_map["create-acct"] == 1 and set(acl_map.values()) == {1}
+
+
+def test_list_for_a_reseller_shows_only_acls_the_reseller_holds(
+    server: Server, reseller: tuple[str, str]
+) -> None:
+    user, secret = reseller
+    name = uniq()
+    create(server, name, user=user, via=secret, params=[("acl", "list-accts")])
+    acl_map = listed(server, user=user, via=secret)[name]["acls"]
+    assert acl_map == {"basic-whm-functions": 0, "list-accts": 1, "manage-api-tokens": 0}
+
+
+def test_list_shows_only_the_callers_tokens(server: Server, reseller: tuple[str, str]) -> None:
+    user, secret = reseller
+    root_name = uniq("root-only")
+    create(server, root_name)
+    assert root_name not in listed(server, user=user, via=secret)
+
+
+def test_list_never_shows_a_token_value(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    text = server.get("api_token_list").text
+    assert secret not in text
+    assert "token" not in json.loads(text)["data"]["tokens"][name]
+
+
+def test_list_keeps_expired_tokens(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    past = int(time.time()) - 10
+    server.sql("UPDATE api_tokens SET expires_at=:t WHERE name=:n", t=past, n=name)
+    assert listed(server)[name]["expires_at"] == past
+
+
+def test_list_last_used_is_null_before_any_use(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    entry = listed(server)[name]
+    assert entry["last_used"] is None and entry["last_used_ip"] is None
+
+
+def test_list_shows_last_use_time_and_address(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    before = int(time.time())
+    assert status_with(server, secret) == 200
+    entry = listed(server)[name]
+    assert before - 1 <= entry["last_used"] <= int(time.time()) + 1
+    assert entry["last_used_ip"] == "127.0.0.1"
+
+
+def test_last_use_is_written_at_most_once_a_minute(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    assert status_with(server, secret) == 200  # first use: written
+    marker = int(time.time()) - 30  # a use 30 s ago, as far as the store knows
+    server.sql("UPDATE api_tokens SET last_used_time=:t WHERE name=:n", t=marker, n=name)
+    assert status_with(server, secret) == 200  # within the minute: not rewritten
+    assert status_with(server, secret) == 200
+    assert listed(server)[name]["last_used"] == marker
+
+
+def test_last_use_is_written_again_once_the_minute_has_passed(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    server.sql(
+        "UPDATE api_tokens SET last_used_time=:t, last_used_ip='192.0.2.9' WHERE name=:n",
+        t=int(time.time()) - 120,
+        n=name,
+    )
+    before = int(time.time())
+    assert status_with(server, secret) == 200
+    entry = listed(server)[name]
+    assert entry["last_used"] >= before - 1
+    assert entry["last_used_ip"] == "127.0.0.1"
+
+
+# ---------------------------------------------------------------------------------------------
+# api_token_update
+# ---------------------------------------------------------------------------------------------
+
+
+def test_update_response_shape(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name, params=[("acl", "list-accts")])["token"]
+    response = server.get("api_token_update", params=[("token_name", name), ("acl", "kill-acct")])
+    body = response.json()
+    assert body["metadata"] == metadata("api_token_update")
+    assert set(body["data"]) == DESCRIBED_KEYS | {"acls"}
+    assert body["data"]["acls"] == ["kill-acct"]
+    assert secret not in response.text
+
+
+def test_update_renames_and_the_token_keeps_working(server: Server) -> None:
+    old, new = uniq("old"), uniq("new")
+    secret = create(server, old)["token"]
+    data = server.ok("api_token_update", params={"token_name": old, "new_name": new})
+    assert data["name"] == new
+    tokens = listed(server)
+    assert new in tokens and old not in tokens
+    assert status_with(server, secret) == 200
+
+
+def test_update_acls_replaces_them_and_keeps_the_rest(server: Server) -> None:
+    name = uniq()
+    future = int(time.time()) + 86400
+    created = create(
+        server,
+        name,
+        params=[("acl", "list-accts"), ("expires_at", str(future)), ("whitelist_ip", "127.0.0.1")],
+    )
+    data = server.ok(
+        "api_token_update",
+        params=[("token_name", name), *multi("acl", ["kill-acct", "create-acct"])],
+    )
+    assert sorted(data["acls"]) == ["create-acct", "kill-acct"]
+    assert data["expires_at"] == future
+    assert data["whitelist_ips"] == ["127.0.0.1"]
+    assert data["create_time"] == created["create_time"]
+    assert data["name"] == name
+
+
+def test_update_ips_keeps_the_acls(server: Server) -> None:
+    name = uniq()
+    create(server, name, params=[("acl", "list-accts")])
+    data = server.ok(
+        "api_token_update",
+        params=[("token_name", name), *multi("whitelist_ip", ["::1", "127.0.0.1"])],
+    )
+    assert data["acls"] == ["list-accts"]
+    assert data["whitelist_ips"] == ["127.0.0.1", "0000:0000:0000:0000:0000:0000:0000:0001"]
+
+
+def test_update_without_acl_keeps_full_access(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    data = server.ok("api_token_update", params={"token_name": name, "whitelist_ip": "127.0.0.1"})
+    assert "acls" not in data
+    assert listed(server)[name]["acls"]["create-acct"] == 1
+
+
+@pytest.mark.parametrize("spelling", ["any", "ANY"])
+def test_update_whitelist_any_clears_the_list(server: Server, spelling: str) -> None:
+    name = uniq()
+    create(server, name, params=[("whitelist_ip", "192.0.2.1")])
+    data = server.ok("api_token_update", params={"token_name": name, "whitelist_ip": spelling})
+    assert data["whitelist_ips"] is None
+    assert listed(server)[name]["whitelist_ips"] is None
+
+
+def test_update_ip_list_takes_effect_on_the_next_request(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    server.ok("api_token_update", params={"token_name": name, "whitelist_ip": "192.0.2.1"})
+    assert status_with(server, secret) == 401
+
+
+def test_update_expiry(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    future = int(time.time()) + 3600
+    data = server.ok("api_token_update", params={"token_name": name, "expires_at": str(future)})
+    assert data["expires_at"] == future
+
+
+def test_update_expiry_zero_clears_it(server: Server) -> None:
+    name = uniq()
+    create(server, name, params=[("expires_at", str(int(time.time()) + 3600))])
+    data = server.ok("api_token_update", params={"token_name": name, "expires_at": "0"})
+    assert data["expires_at"] is None
+
+
+def test_update_with_nothing_to_change_is_refused(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    assert server.fail("api_token_update", params={"token_name": name}) == (
+        "Specify a new name, updated ACLs, or IPs."
+    )
+
+
+def test_update_rename_to_a_used_name_is_refused(server: Server) -> None:
+    first, second = uniq(), uniq()
+    create(server, first)
+    create(server, second)
+    assert server.fail("api_token_update", params={"token_name": first, "new_name": second}) == (
+        f"An API token with the name “{second}” already exists."
+    )
+    assert first in listed(server)
+
+
+@pytest.mark.parametrize(
+    "params", [{"new_name": "x"}, {"acl": "list-accts"}], ids=["rename", "acl"]
+)
+def test_update_unknown_token_is_refused(server: Server, params: dict[str, str]) -> None:
+    name = uniq("missing")
+    assert server.fail("api_token_update", params={"token_name": name, **params}) == (
+        f"The API token “{name}” does not exist."
+    )
+
+
+def test_update_cannot_reach_another_owners_token(
+    server: Server, reseller: tuple[str, str]
+) -> None:
+    user, secret = reseller
+    name = uniq()
+    create(server, name)
+    assert server.fail(
+        "api_token_update", user=user, token=secret, params={"token_name": name, "new_name": uniq()}
+    ) == (f"The API token “{name}” does not exist.")
+
+
+def test_update_requires_token_name(server: Server) -> None:
+    assert server.fail("api_token_update", params={"new_name": uniq()}) == (
+        "Missing parameter: token_name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"new_name": "bad name"}, NAME_ERROR.format("bad name")),
+        ({"new_name": "x" * 51}, NAME_ERROR.format("x" * 51)),
+        ({"acl": "no-such-acl"}, "Invalid or unauthorized ACL(s) specified: no-such-acl"),
+        (
+            {"whitelist_ip": "192.0.2.1/24"},
+            "Invalid IP address or CIDR range specified: 192.0.2.1/24",
+        ),
+        ({"expires_at": "1"}, "The “1” value must be a future date."),
+        (
+            {"expires_at": "soon"},
+            "The “expires_at” value must be a Unix time (a whole number of seconds), not “soon”.",
+        ),
+    ],
+    ids=["name-space", "name-long", "acl", "ip", "expiry-past", "expiry-word"],
+)
+def test_update_rejects_bad_input_and_changes_nothing(
+    server: Server, params: dict[str, str], reason: str
+) -> None:
+    name = uniq()
+    create(server, name, params=[("acl", "list-accts")])
+    before = listed(server)[name]
+    assert server.fail("api_token_update", params={"token_name": name, **params}) == reason
+    assert listed(server)[name] == before
+
+
+def test_update_rejects_bad_input_after_a_valid_rename_and_changes_nothing(server: Server) -> None:
+    name, new = uniq(), uniq()
+    create(server, name)
+    server.fail(
+        "api_token_update", params={"token_name": name, "new_name": new, "acl": "no-such-acl"}
+    )
+    tokens = listed(server)
+    assert name in tokens and new not in tokens
+
+
+def test_reseller_cannot_update_a_token_to_an_acl_it_lacks(
+    server: Server, reseller: tuple[str, str]
+) -> None:
+    user, secret = reseller
+    name = uniq()
+    create(server, name, user=user, via=secret, params=[("acl", "list-accts")])
+    assert server.fail(
+        "api_token_update",
+        user=user,
+        token=secret,
+        params={"token_name": name, "acl": "create-acct"},
+    ) == ("Invalid or unauthorized ACL(s) specified: create-acct")
+
+
+def test_limited_token_cannot_widen_a_token(server: Server, limited: str) -> None:
+    name = uniq()
+    create(server, name, via=limited)
+    assert server.fail(
+        "api_token_update", token=limited, params={"token_name": name, "acl": "all"}
+    ) == ("Invalid or unauthorized ACL(s) specified: all")
+
+
+# ---------------------------------------------------------------------------------------------
+# api_token_revoke
+# ---------------------------------------------------------------------------------------------
+
+
+def test_revoke_answers_metadata_only(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    body = server.get("api_token_revoke", params={"token_name": name}).json()
+    assert body == {"metadata": metadata("api_token_revoke")}
+    assert name not in listed(server)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda names: multi("token_name", names),
+        lambda names: [(f"token_name-{i + 1}", n) for i, n in enumerate(names)],
+        lambda names: [("token_name", n) for n in names],
+        lambda names: [("token_name", names[0])] + [("token_name-7", n) for n in names[1:]],
+    ],
+    ids=["numbered-from-0", "numbered-from-1", "repeated", "plain-and-numbered"],
+)
+def test_revoke_several_at_once(server: Server, form: Any) -> None:
+    names = [uniq() for _ in range(3)]
+    for name in names:
+        create(server, name)
+    keep = uniq("keep")
+    create(server, keep)
+    server.ok("api_token_revoke", params=form(names))
+    tokens = listed(server)
+    assert not set(names) & set(tokens)
+    assert keep in tokens
+
+
+def test_revoke_unknown_names_succeeds(server: Server) -> None:
+    body = server.get(
+        "api_token_revoke", params=multi("token_name", [uniq("ghost"), uniq("ghost")])
+    ).json()
+    assert body == {"metadata": metadata("api_token_revoke")}
+
+
+def test_revoke_mixed_known_and_unknown_names(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    server.ok("api_token_revoke", params=multi("token_name", [uniq("ghost"), name]))
+    assert name not in listed(server)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [[], [("token_name", "")], [("token_name-0", "")]],
+    ids=["absent", "empty", "empty-numbered"],
+)
+def test_revoke_without_a_name_is_refused(server: Server, params: list[tuple[str, str]]) -> None:
+    assert server.fail("api_token_revoke", params=params) == (
+        "Provide at least one “token_name” argument."
+    )
+
+
+def test_revoked_token_is_refused_on_the_very_next_request(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    assert status_with(server, secret) == 200
+    server.ok("api_token_revoke", params={"token_name": name})
+    assert status_with(server, secret) == 401
+
+
+def test_token_revoking_itself_is_refused_afterwards(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    server.ok("api_token_revoke", token=secret, params={"token_name": name})
+    assert status_with(server, secret, function="api_token_list") == 401
+
+
+def test_revoke_cannot_reach_another_owners_token(
+    server: Server, reseller: tuple[str, str]
+) -> None:
+    user, reseller_secret = reseller
+    name = uniq()
+    secret = create(server, name)["token"]
+    server.ok("api_token_revoke", user=user, token=reseller_secret, params={"token_name": name})
+    assert status_with(server, secret) == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# api_token_get_details
+# ---------------------------------------------------------------------------------------------
+
+
+def test_get_details_describes_the_token_by_value(server: Server) -> None:
+    name = uniq()
+    future = int(time.time()) + 3600
+    created = create(
+        server,
+        name,
+        params=[
+            ("acl", "list-accts"),
+            ("expires_at", str(future)),
+            ("whitelist_ip", "192.0.2.0/24"),
+        ],
+    )
+    response = server.get("api_token_get_details", params={"token": created["token"]})
+    body = response.json()
+    assert body["metadata"] == metadata("api_token_get_details")
+    assert body["data"] == {
+        "acls": ["list-accts"],
+        "create_time": created["create_time"],
+        "expires_at": future,
+        "name": name,
+        "whitelist_ips": ["192.0.2.0/24"],
+    }
+    assert created["token"] not in response.text
+
+
+def test_get_details_of_a_full_access_token(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    data = server.ok("api_token_get_details", params={"token": secret})
+    assert set(data) == DESCRIBED_KEYS
+    assert data["name"] == name
+    assert data["expires_at"] is None and data["whitelist_ips"] is None
+
+
+def test_get_details_ignores_the_ip_list(server: Server) -> None:
+    """The looked-up token's allow-list excludes us; get_details still describes it."""
+    name = uniq()
+    secret = create(server, name, params=[("whitelist_ip", "192.0.2.1")])["token"]
+    assert server.ok("api_token_get_details", params={"token": secret})["name"] == name
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0" * 32, "NOTATOKEN", "abcdefghijklmnopqrstuvwxyz012345", "x" * 200],
+    ids=["well-formed", "short", "lower-case", "long"],
+)
+def test_get_details_of_an_unknown_token_is_metadata_only(server: Server, value: str) -> None:
+    body = server.get("api_token_get_details", params={"token": value}).json()
+    assert body == {"metadata": metadata("api_token_get_details")}
+
+
+def test_get_details_of_an_expired_token_is_metadata_only(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    server.sql("UPDATE api_tokens SET expires_at=:t WHERE name=:n", t=int(time.time()) - 5, n=name)
+    body = server.get("api_token_get_details", params={"token": secret}).json()
+    assert body == {"metadata": metadata("api_token_get_details")}
+
+
+def test_get_details_of_a_revoked_token_is_metadata_only(server: Server) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    server.ok("api_token_revoke", params={"token_name": name})
+    assert server.ok("api_token_get_details", params={"token": secret}) is None
+
+
+def test_get_details_of_another_owners_token_is_metadata_only(
+    server: Server, reseller: tuple[str, str]
+) -> None:
+    user, reseller_secret = reseller
+    secret = create(server)["token"]
+    assert (
+        server.ok(
+            "api_token_get_details", user=user, token=reseller_secret, params={"token": secret}
+        )
+        is None
+    )
+
+
+def test_get_details_requires_token(server: Server) -> None:
+    assert server.fail("api_token_get_details") == "Missing parameter: token"
+
+
+# ---------------------------------------------------------------------------------------------
+# The audit trail
+# ---------------------------------------------------------------------------------------------
+
+
+def audit_rows(server: Server, token_name: str) -> list[Any]:
+    return server.sql(
+        "SELECT action, actor, subject, token_name, reason, detail, source_ip "
+        "FROM audit_log WHERE token_name=:n ORDER BY id",
+        n=token_name,
+    )
+
+
+def test_audit_records_create(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    [row] = audit_rows(server, name)
+    assert (row.action, row.actor, row.token_name, row.reason) == (
+        "CREATEAPITOKEN",
+        "root",
+        name,
+        "ok",
+    )
+    assert row.source_ip == "127.0.0.1"
+
+
+def test_audit_records_update_under_the_new_name(server: Server) -> None:
+    old, new = uniq(), uniq()
+    create(server, old)
+    server.ok("api_token_update", params={"token_name": old, "new_name": new})
+    [row] = audit_rows(server, new)
+    assert (row.action, row.actor, row.token_name, row.reason) == (
+        "UPDATEAPITOKEN",
+        "root",
+        new,
+        "ok",
+    )
+    assert old in (row.detail or "")
+
+
+def test_audit_records_revoke(server: Server) -> None:
+    name = uniq()
+    create(server, name)
+    server.ok("api_token_revoke", params={"token_name": name})
+    assert [(r.action, r.actor, r.reason) for r in audit_rows(server, name)] == [
+        ("CREATEAPITOKEN", "root", "ok"),
+        ("REVOKEAPITOKEN", "root", "ok"),
+    ]
+
+
+def test_audit_records_nothing_for_an_unknown_revoke(server: Server) -> None:
+    ghost = uniq("ghost")
+    server.ok("api_token_revoke", params={"token_name": ghost})
+    assert audit_rows(server, ghost) == []
+
+
+def test_audit_records_the_reseller_as_actor(server: Server, reseller: tuple[str, str]) -> None:
+    user, secret = reseller
+    name = uniq()
+    create(server, name, user=user, via=secret)
+    [row] = audit_rows(server, name)
+    assert (row.action, row.actor, row.reason) == ("CREATEAPITOKEN", user, "ok")
+
+
+def test_audit_never_holds_a_token_value(server: Server) -> None:
+    name, new = uniq(), uniq()
+    secret = create(server, name)["token"]
+    server.ok("api_token_get_details", params={"token": secret})
+    server.ok("api_token_update", params={"token_name": name, "new_name": new})
+    server.ok("api_token_revoke", params={"token_name": new})
+    status_with(server, secret)  # a refused use is audited too
+    everything = server.sql("SELECT * FROM audit_log")
+    text = "\n".join(repr(tuple(row)) for row in everything)
+    assert secret not in text
+    assert secret.lower() not in text.lower()
+
+
+def test_failed_create_is_not_audited(server: Server) -> None:
+    name = uniq()
+    server.fail("api_token_create", params={"token_name": name, "acl": "no-such-acl"})
+    assert audit_rows(server, name) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Domain: the expiry boundary (cPanel's `expires_at && expires_at < time()`)
+# ---------------------------------------------------------------------------------------------
+
+
+def _token(expires_at: int | None) -> Token:
+    return Token(
+        id=1,
+        user_id=1,
+        service="whostmgr",
+        name="t",
+        acls=None,
+        whitelist_ips=None,
+        create_time=1_000,
+        expires_at=expires_at,
+        last_used_time=None,
+        last_used_ip=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "now", "expired"),
+    [
+        (2_000, 1_999, False),
+        (2_000, 2_000, False),  # still valid during its last second
+        (2_000, 2_001, True),
+        (None, 10**12, False),
+    ],
+    ids=["before", "at", "after", "never"],
+)
+def test_token_expiry_boundary(expires_at: int | None, now: int, expired: bool) -> None:
+    assert _token(expires_at).is_expired(now) is expired
+
+
+# ---------------------------------------------------------------------------------------------
+# Domain: a name taken by another writer between the check and the write (a second server
+# process or the CLI) is a conflict, not an internal error
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store_conn(tmp_path: Any) -> Any:
+    import sqlalchemy as sa
+
+    from gatehouse.store.engine import create as create_engine
+    from gatehouse.store.schema import metadata as schema
+    from gatehouse.store.schema import users
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    schema.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(users).values(
+                id=7, username="racer", is_root=False, owner="root", suspended=False, created_time=0
+            )
+        )
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _owner() -> Any:
+    from gatehouse.domain.users import User
+
+    return User(
+        id=7,
+        username="racer",
+        is_root=False,
+        domain=None,
+        owner="root",
+        contact_email=None,
+        suspended=False,
+        reseller_acls=None,
+        password_hash=None,
+        created_time=0,
+    )
+
+
+def _store_create(conn: Any, name: str) -> Any:
+    from gatehouse.domain import tokens as store
+
+    return store.create(
+        conn,
+        owner=_owner(),
+        service=store.WHOSTMGR,
+        name=name,
+        token_acls=None,
+        whitelist_ips=None,
+        expires_at=None,
+        now=1_000,
+    )
+
+
+def test_store_create_race_on_a_name_is_a_conflict(
+    store_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gatehouse.domain import tokens as store
+    from gatehouse.errors import Conflict
+
+    _store_create(store_conn, "same")
+    monkeypatch.setattr(store, "_exists", lambda *a: False)  # the check saw nothing yet
+    with pytest.raises(Conflict, match="A conflicting API token with the name “same”"):
+        _store_create(store_conn, "same")
+
+
+def test_store_rename_race_on_a_name_is_a_conflict(
+    store_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gatehouse.domain import tokens as store
+    from gatehouse.errors import Conflict
+
+    _store_create(store_conn, "first")
+    _store_create(store_conn, "second")
+    monkeypatch.setattr(store, "_exists", lambda *a: False)
+    with pytest.raises(Conflict, match="An API token with the name “second” already exists"):
+        store.update(store_conn, user_id=7, service=store.WHOSTMGR, name="first", new_name="second")

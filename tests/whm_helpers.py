@@ -1,0 +1,47 @@
+"""Small helpers shared by the WHM function tests (test_meta, test_resellers, test_accounts,
+test_sessions). Everything goes over real HTTP to the session's `server` except `user_row`,
+which reads the store for facts no WHM function exposes (owner, stored privileges)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+import httpx
+
+from conftest import Server
+
+
+def new_name(prefix: str = "u") -> str:
+    """A fresh, valid cPanel username (the server is shared by the whole session)."""
+    return prefix + uuid.uuid4().hex[:10]
+
+
+def user_row(server: Server, username: str) -> dict[str, Any] | None:
+    rows = server.sql("SELECT username, owner, domain, reseller_acls, contact_email "
+                      "FROM users WHERE username = :u", u=username)
+    if not rows:
+        return None
+    row = dict(rows[0]._mapping)
+    stored = row["reseller_acls"]
+    row["reseller_acls"] = json.loads(stored) if isinstance(stored, str) else stored
+    return row
+
+
+def limited_reseller(server: Server, privileges: list[str]) -> tuple[str, str]:
+    """A reseller holding exactly `privileges`, with a full-access token (which follows its
+    owner's privileges, so it may be minted before they are narrowed)."""
+    name, token = server.reseller()
+    server.ok("setacls", params=[("reseller", name)] + [(f"acl-{p}", "1") for p in privileges])
+    return name, token
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def body(response: httpx.Response) -> Any:
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    return response.json()
