@@ -207,10 +207,13 @@ class Server:
         """A reseller holding exactly `privileges` (default: cPanel's defaults) and a
         full-access token of its own."""
         username, password = self.account(reseller=True)
+        # Mint the token while the reseller still holds cPanel's defaults (which include
+        # manage-api-tokens); a full-access token then follows the privileges set below.
+        token = self.token(user=username, via=self._password_token(username, password))
         if privileges is not None:
             self.ok("setacls", params=[("reseller", username)]
                     + [(f"acl-{p}", "1") for p in privileges])
-        return username, self.token(user=username, via=self._password_token(username, password))
+        return username, token
 
     def _password_token(self, username: str, password: str) -> str:
         import base64

@@ -4,6 +4,7 @@ call leaves nothing behind."""
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -173,6 +174,21 @@ def test_createacct_duplicate_domain(server: Server, spelling: str) -> None:
 def test_createacct_bad_password_or_contact(server: Server, overrides: dict[str, str],
                                             reason: str) -> None:
     _refused(server, _good_params(**overrides), reason)
+
+
+def test_createacct_concurrent_same_username_creates_one(server: Server) -> None:
+    username = new_name()
+    server.root_token  # noqa: B018 - mint the harness token before the threads start
+
+    def attempt(i: int) -> tuple[int, int]:
+        params = _good_params(username=username, domain=f"{username}{i}.example.com")
+        response = server.get("createacct", params=params)
+        return response.status_code, response.json()["metadata"]["result"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = sorted(pool.map(attempt, range(6)))
+    assert outcomes == [(200, 0)] * 5 + [(200, 1)]
+    assert server.sql("SELECT COUNT(*) FROM users WHERE username = :u", u=username)[0][0] == 1
 
 
 @pytest.mark.parametrize("owner", ["plain", "nosuchowner9"])

@@ -9,8 +9,6 @@ import json
 import uuid
 from typing import Any
 
-import httpx
-
 from conftest import Server
 
 
@@ -19,7 +17,8 @@ def new_name(prefix: str = "u") -> str:
     return prefix + uuid.uuid4().hex[:10]
 
 
-def user_row(server: Server, username: str) -> dict[str, Any] | None:
+def user_row(server: Server, username: str) -> Any:
+    """The users row as a dict (reseller_acls decoded), or None."""
     rows = server.sql("SELECT username, owner, domain, reseller_acls, contact_email "
                       "FROM users WHERE username = :u", u=username)
     if not rows:
@@ -41,7 +40,3 @@ def limited_reseller(server: Server, privileges: list[str]) -> tuple[str, str]:
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
-
-def body(response: httpx.Response) -> Any:
-    assert response.headers["content-type"].startswith("application/json"), response.text
-    return response.json()

@@ -77,15 +77,17 @@ def init(obj: Context, root_password_stdin: bool, if_needed: bool) -> None:
             click.echo(f"root's password (also in {config.root_password_file}, mode 0600):")
             click.echo(password)
         click.echo(f"Initialised the store at {config.database_display}.")
-        _print_login_hint(config)
+        _print_login_hint(config, password_file=not root_password_stdin)
     finally:
         gh.close()
 
 
-def _print_login_hint(config: config_mod.Config) -> None:
-    if config.https_port:
-        click.echo(f"Log in at https://127.0.0.1:{config.https_port}/ as root; the password is "
-                   f"in {config.root_password_file} (`cat` it).")
+def _print_login_hint(config: config_mod.Config, password_file: bool = True) -> None:
+    where = (f"the password is in {config.root_password_file} (`cat` it)"
+             if password_file and config.root_password_file.exists()
+             else "with the password you set (`gatehouse passwd root` changes it)")
+    click.echo(f"Serve with `gatehouse serve`, then call https://127.0.0.1:{config.https_port}"
+               f"/json-api/... as root; {where}.")
 
 
 def _write_secret(path: Path, text: str) -> None:

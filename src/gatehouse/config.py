@@ -31,10 +31,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tls_cert", "GATEHOUSE_TLS_CERT", "<data dir>/tls/cert.pem",
             "PEM certificate for HTTPS; a self-signed one is made on first start if absent."),
     Setting("tls_key", "GATEHOUSE_TLS_KEY", "<data dir>/tls/key.pem", "PEM private key for HTTPS."),
+    Setting("secret_key", "GATEHOUSE_SECRET_KEY", "<data dir>/secret.key",
+            "urlsafe base64 of 32 bytes: the AES-256-GCM key for Remote Access Keys at rest. "
+            "Every node sharing a store needs the same one; else a 0600 file is made."),
     Setting("max_body", "GATEHOUSE_MAX_BODY", str(4 * 1024 * 1024),
             "Largest request body accepted, in bytes (PEM bundles need about 1 MB)."),
-    Setting("max_query", "GATEHOUSE_MAX_QUERY", str(2 * 1024 * 1024),
-            "Largest query string accepted, in bytes (clients send certificates in a GET)."),
+    Setting("max_query", "GATEHOUSE_MAX_QUERY", str(60 * 1024),
+            "Largest query string accepted, in bytes (clients send certificates in a GET). "
+            "The HTTP layer refuses any request target over 64 KiB whatever this says: larger "
+            "data goes in a POST body."),
 )
 
 
@@ -47,8 +52,9 @@ class Config:
     https_port: int = 2087
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    secret_key: str | None = None
     max_body: int = 4 * 1024 * 1024
-    max_query: int = 2 * 1024 * 1024
+    max_query: int = 60 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

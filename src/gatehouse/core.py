@@ -31,7 +31,7 @@ class Gatehouse:
         if migrate_store:
             migrate.upgrade(self.engine)
         self.clock = clock
-        self.keyring = KeyRing(config.data_dir)
+        self.keyring = KeyRing(config.data_dir, config.secret_key)
         self.authenticator = Authenticator(self.engine, clock)
         load_all()
         self.registry: Registry = REGISTRY

@@ -58,18 +58,16 @@ class KeyRing:
     same one), else `<data dir>/secret.key` (mode 0600), made on first use.
     """
 
-    ENV = "GATEHOUSE_SECRET_KEY"
-
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, secret: str | None = None) -> None:
         self._path = data_dir / "secret.key"
+        self._secret = secret
         self._key: bytes | None = None
 
     def _load(self) -> bytes:
         if self._key is not None:
             return self._key
-        raw = os.environ.get(self.ENV)
-        if raw:
-            key = base64.urlsafe_b64decode(raw.encode())
+        if self._secret:
+            key = base64.urlsafe_b64decode(self._secret.encode())
         elif self._path.exists():
             key = base64.urlsafe_b64decode(self._path.read_bytes().strip())
         else:

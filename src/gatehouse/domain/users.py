@@ -175,18 +175,26 @@ def create_account(
         raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
     if conn.execute(sa.select(users.c.id).where(users.c.domain == domain)).first():
         raise Conflict(f"The domain “{domain}” already exists on this server.")
-    conn.execute(
-        sa.insert(users).values(
-            username=username,
-            password_hash=password_hash,
-            is_root=False,
-            domain=domain,
-            owner=owner,
-            contact_email=contact_email,
-            suspended=False,
-            created_time=now,
+    try:
+        conn.execute(
+            sa.insert(users).values(
+                username=username,
+                password_hash=password_hash,
+                is_root=False,
+                domain=domain,
+                owner=owner,
+                contact_email=contact_email,
+                suspended=False,
+                created_time=now,
+            )
         )
-    )
+    except sa.exc.IntegrityError as exc:
+        # A concurrent createacct won the race between the checks above and this insert.
+        # The caller's transaction is rolled back as the Conflict propagates.
+        raise Conflict(
+            f"The username “{username}” or the domain “{domain}” was taken while the account "
+            "was being created."
+        ) from exc
     return require(conn, username)
 
 
