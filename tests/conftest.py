@@ -9,6 +9,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 BIN = Path(sys.executable).parent / "gatehouse"
+_ROOT_TOKEN_LOCK = threading.Lock()
 POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
 
 
@@ -133,6 +135,10 @@ class Server:
     @property
     def root_token(self) -> str:
         """A full-access root token, made once through the CLI."""
+        with _ROOT_TOKEN_LOCK:
+            return self._make_root_token()
+
+    def _make_root_token(self) -> str:
         if self._root_token is None:
             import json
 

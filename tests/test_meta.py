@@ -109,9 +109,11 @@ def test_myprivs_reseller_is_exact(server: Server) -> None:
         ("nosuchfn", "2", "Unknown app (nosuchfn) requested for this version (2) of the API."),
         ("version", "2", "Unknown app (version) requested for this version (2) of the API."),
         ("no-such.fn", "1", "Unknown app (no-such.fn) requested for this version (1) of the API."),
+        ("nosuchfn", None, "Unknown app (nosuchfn) requested for this version (0) of the API."),
     ],
 )
-def test_unknown_function(server: Server, function: str, api_version: str, reason: str) -> None:
+def test_unknown_function(server: Server, function: str, api_version: str | None,
+                          reason: str) -> None:
     response = server.get(function, api_version=api_version)
     assert response.status_code == 200
     payload = response.json()

@@ -169,6 +169,10 @@ def test_setacls_user_parameter_names_the_reseller(server: Server, fresh_reselle
         ([("acl-bogus", "1")], "Invalid ACL(s) specified: bogus"),
         ([("acl-list-accts", "1"), ("acl-zzz", "1"), ("acl-aaa", "0")],
          "Invalid ACL(s) specified: aaa, zzz"),
+        # The token functions' list form would silently wipe the set: refused instead.
+        ([("acl-0", "list-accts")],
+         "“acl-0=list-accts” is not understood here: name each privilege as “acl-NAME=1” "
+         "(for example “acl-list-accts=1”)."),
     ],
 )
 def test_setacls_unknown_acl_changes_nothing(server: Server, fresh_reseller: str,

@@ -31,7 +31,7 @@ def http() -> Browserless:
     return Browserless()
 
 
-def _session(server: Server, target: str = "root", **kw: object) -> dict[str, object]:
+def _session(server: Server, target: str = "root", **kw: Any) -> dict[str, Any]:
     data = server.ok("create_user_session", params={"user": target, "service": "whostmgrd"},
                      **kw)
     assert isinstance(data, dict)
@@ -42,6 +42,12 @@ def _login_path(server: Server, data: dict[str, object]) -> str:
     """The one-time URL, moved onto the test server's plain-HTTP port."""
     parts = urlsplit(str(data["url"]))
     return f"{server.url}{parts.path}?{parts.query}"
+
+
+def _other_cpsess(prefix: str) -> str:
+    """A different, well-formed /cpsessNNNNNNNNNN prefix."""
+    digits = prefix.removeprefix("/cpsess")
+    return f"/cpsess{(int(digits) + 1) % 10**10:010d}"
 
 
 def _cookie(value: str) -> dict[str, str]:
@@ -108,7 +114,7 @@ def test_create_user_session_url_host(server: Server, http: Browserless, host: s
 def test_create_user_session_for_a_reseller(server: Server) -> None:
     name, _ = server.account(reseller=True)
     data = _session(server, name)
-    assert data["session"].startswith(f"{name}:")  # type: ignore[union-attr]
+    assert data["session"].startswith(f"{name}:")
 
 
 def test_create_user_session_each_call_is_new(server: Server) -> None:
@@ -180,7 +186,7 @@ def test_create_user_session_reseller_for_itself(server: Server,
                                                  session_reseller: tuple[str, str]) -> None:
     name, token = session_reseller
     data = _session(server, name, user=name, token=token)
-    assert data["session"].startswith(f"{name}:")  # type: ignore[union-attr]
+    assert data["session"].startswith(f"{name}:")
 
 
 def test_create_user_session_needs_the_privilege(server: Server) -> None:
@@ -228,9 +234,7 @@ def test_session_of_a_reseller_has_its_privileges(server: Server, http: Browserl
 def test_session_cookie_with_another_cpsess_is_refused(server: Server,
                                                        http: Browserless) -> None:
     prefix, cookie = _log_in(server, http)
-    digits = CPSESS_RE.match(prefix).group(1)  # type: ignore[union-attr]
-    other = f"{(int(digits) + 1) % 10**10:010d}"
-    response = http.get(f"{server.url}/cpsess{other}/json-api/myprivs",
+    response = http.get(f"{server.url}{_other_cpsess(prefix)}/json-api/myprivs",
                         params={"api.version": "1"}, headers=_cookie(cookie))
     assert response.status_code == 401
     assert response.json()["metadata"]["result"] == 0
@@ -275,8 +279,7 @@ def test_login_url_tampered_is_refused(server: Server, http: Browserless, tamper
     prefix = str(data["cp_security_token"])
     session = str(data["session"])
     if tamper == "other-cpsess":
-        digits = CPSESS_RE.match(prefix).group(1)  # type: ignore[union-attr]
-        prefix = f"/cpsess{(int(digits) + 1) % 10**10:010d}"
+        prefix = _other_cpsess(prefix)
     query = {"bad-secret": f"session={session}x", "no-session": "",
              "no-secret": "session=root:"}.get(tamper, f"session={session}")
     response = http.get(f"{server.url}{prefix}/login/?{query}")

@@ -33,7 +33,6 @@ Send = Callable[[Message], Awaitable[None]]
 access_log = logging.getLogger("gatehouse.access")
 
 CPSESS_RE = re.compile(r"^/cpsess([0-9]{10})(/.*)?\Z")
-FUNCTION_RE = re.compile(r"^[A-Za-z0-9_]{1,128}\Z")
 SESSION_COOKIE = "whostmgrsession"
 JSON = (b"content-type", b"application/json; charset=utf-8")
 HTML = (b"content-type", b"text/html; charset=utf-8")
@@ -125,10 +124,6 @@ class WhmApp:
             params = Params.from_request(query, body)
         except GatehouseError as exc:
             await self._envelope(send, 400, name, exc.reason)
-            return
-        if not FUNCTION_RE.match(name):
-            await self._envelope(send, 200, name, envelope.unknown_function_reason(
-                name, params.get("api.version") or "1"))
             return
         host = _header(scope, b"host")
         fn = self.gatehouse.registry.get(name)

@@ -60,7 +60,8 @@ def execute(
     if api_version not in (None, "1", "0"):
         return _fail(name, envelope.unknown_function_reason(name, api_version))
     if fn is None:
-        return _fail(name, envelope.unknown_function_reason(name, api_version or "1"))
+        # No api.version means WHM API 0, as cPanel's own API 0 refusal says.
+        return _fail(name, envelope.unknown_function_reason(name, api_version or "0"))
     if not fn.allowed(principal.privileges):
         with gatehouse.engine.begin() as conn:
             audit.record(

@@ -77,8 +77,13 @@ def _named_acls(values: list[tuple[str, str]]) -> list[str]:
     """`acl-NAME=1` parameters → names; `acl-NAME=0` grants nothing."""
     granted, unknown = [], []
     for name, value in values:
-        if name.isdigit():
-            continue  # acl-0=... is list syntax, not a privilege name
+        if name.isascii() and name.isdigit():
+            # acl-0=NAME is the token functions' list form; silently ignoring it here would
+            # wipe the reseller's privileges, so say what this function expects instead.
+            raise InvalidParameter(
+                f"“acl-{name}={value}” is not understood here: name each privilege as "
+                "“acl-NAME=1” (for example “acl-list-accts=1”)."
+            )
         canonical = acls.canonical(name)
         if canonical is None:
             unknown.append(name)
