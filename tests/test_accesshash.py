@@ -67,8 +67,14 @@ def accesshash_on(server: Server) -> Iterator[None]:
         assert get_setting(server) == "0"
 
 
-def key_of(server: Server, user: str = "root", *, generate: bool = False,
-           as_user: str = "root", via: str | None = None) -> dict[str, Any]:
+def key_of(
+    server: Server,
+    user: str = "root",
+    *,
+    generate: bool = False,
+    as_user: str = "root",
+    via: str | None = None,
+) -> dict[str, Any]:
     params = {"user": user, "generate": "1" if generate else "0"}
     return dict(server.ok("accesshash", params=params, user=as_user, token=via))
 
@@ -86,8 +92,9 @@ def last_audit_id(server: Server) -> int:
 
 
 def audit_since(server: Server, since: int, action: str | None = None) -> list[Any]:
-    query = ("SELECT action, reason, actor, subject, token_name, detail FROM audit_log "
-             "WHERE id > :since")
+    query = (
+        "SELECT action, reason, actor, subject, token_name, detail FROM audit_log WHERE id > :since"
+    )
     if action is not None:
         query += " AND action = :action"
     return server.sql(query + " ORDER BY id", since=since, action=action)
@@ -174,8 +181,9 @@ def test_set_tweaksetting_over_http(server: Server) -> None:
 
 def test_set_tweaksetting_from_the_cli(server: Server) -> None:
     try:
-        out = server.cli("whmapi1", "set_tweaksetting", f"key={SETTING}", "value=1",
-                         "--output", "json")
+        out = server.cli(
+            "whmapi1", "set_tweaksetting", f"key={SETTING}", "value=1", "--output", "json"
+        )
         assert json.loads(out.stdout)["metadata"]["result"] == 1
         assert get_setting(server) == "1"  # the running server sees it at once
     finally:
@@ -185,8 +193,9 @@ def test_set_tweaksetting_from_the_cli(server: Server) -> None:
 
 def test_set_tweaksetting_is_root_only(server: Server) -> None:
     name, token = server.reseller()
-    response = server.get("set_tweaksetting", user=name, token=token,
-                          params={"key": SETTING, "value": "1"})
+    response = server.get(
+        "set_tweaksetting", user=name, token=token, params={"key": SETTING, "value": "1"}
+    )
     assert response.status_code == 403, response.text
     assert response.json()["metadata"]["result"] == 0
     assert get_setting(server) == "0"
@@ -248,8 +257,9 @@ def test_an_unknown_key_is_refused(server: Server, accesshash_on: None) -> None:
 # -- the key over HTTP ----------------------------------------------------------------------
 
 
-def test_accesshash_returns_a_flat_key_and_its_signature(server: Server,
-                                                         accesshash_on: None) -> None:
+def test_accesshash_returns_a_flat_key_and_its_signature(
+    server: Server, accesshash_on: None
+) -> None:
     data = key_of(server, generate=True)
     assert set(data) == {"accesshash", "signature"}
     assert FLAT_RE.match(data["accesshash"])
@@ -282,8 +292,9 @@ def test_generate_1_replaces_the_key_at_once(server: Server, accesshash_on: None
 
 @pytest.mark.parametrize("scheme", ["WHM", "whm", "Whm"])
 @pytest.mark.parametrize("form", ["flat", "spaces", "tabs", "mixed"])
-def test_the_key_authenticates_in_every_form(server: Server, accesshash_on: None,
-                                             scheme: str, form: str) -> None:
+def test_the_key_authenticates_in_every_form(
+    server: Server, accesshash_on: None, scheme: str, form: str
+) -> None:
     flat = key_of(server)["accesshash"]
     value = {
         "flat": flat,
@@ -329,8 +340,12 @@ def test_a_reseller_has_its_own_key(server: Server, accesshash_on: None) -> None
     assert_401(call(server, f"whm root:{mine['accesshash']}"))
     # The reseller may not read (nor regenerate) root's key.
     for generate in (False, True):
-        reason = server.fail("accesshash", user=reseller, token=token,
-                             params={"user": "root", "generate": "1" if generate else "0"})
+        reason = server.fail(
+            "accesshash",
+            user=reseller,
+            token=token,
+            params={"user": "root", "generate": "1" if generate else "0"},
+        )
         assert "root" in reason
     assert key_of(server)["accesshash"] == root_key
 
@@ -341,7 +356,9 @@ def test_a_plain_account_has_no_key(server: Server, accesshash_on: None) -> None
     assert reason == f"Only root and resellers have a Remote Access Key; “{account}” is neither."
     assert not server.sql(
         "SELECT a.user_id FROM access_hashes a JOIN users u ON u.id = a.user_id "
-        "WHERE u.username = :u", u=account)
+        "WHERE u.username = :u",
+        u=account,
+    )
     reason = server.fail("accesshash", params={"user": "nosuchuser", "generate": "0"})
     assert "nosuchuser" in reason
 
@@ -353,7 +370,10 @@ def tokens_named(server: Server, user: str, prefix: str = "accesshash-") -> list
     return server.sql(
         "SELECT t.name, t.digest, t.acls, t.whitelist_ips, t.expires_at, t.service "
         "FROM api_tokens t JOIN users u ON u.id = t.user_id "
-        "WHERE u.username = :u AND t.name LIKE :p ORDER BY t.id", u=user, p=prefix + "%")
+        "WHERE u.username = :u AND t.name LIKE :p ORDER BY t.id",
+        u=user,
+        p=prefix + "%",
+    )
 
 
 def test_convert_to_token_keeps_the_string_working(server: Server) -> None:
@@ -389,8 +409,13 @@ def test_convert_to_token_keeps_the_string_working(server: Server) -> None:
     rows = audit_since(server, since, "CONVERTACCESSHASH")
     assert [(r.actor, r.subject, r.token_name) for r in rows] == [("cli", "root", token.name)]
     # cPanel's script does not revoke the key: it is still there (and still root's).
-    assert server.sql("SELECT a.digest FROM access_hashes a JOIN users u ON u.id = a.user_id "
-                      "WHERE u.username = 'root'")[0][0] == token.digest
+    assert (
+        server.sql(
+            "SELECT a.digest FROM access_hashes a JOIN users u ON u.id = a.user_id "
+            "WHERE u.username = 'root'"
+        )[0][0]
+        == token.digest
+    )
 
 
 def test_convert_all_resellers(server: Server) -> None:
@@ -430,7 +455,48 @@ def test_convert_named_users_without_a_key(server: Server) -> None:
     assert missing in out.stderr
 
 
+def test_convert_checks_every_name_before_changing_anything(server: Server) -> None:
+    reseller, _ = server.reseller()
+    set_setting(server, "1")
+    try:
+        key_of(server, reseller, generate=True)
+    finally:
+        set_setting(server, "0")
+    since = last_audit_id(server)
+    missing = f"nosuch{uuid.uuid4().hex[:6]}"
+    out = server.cli("accesshash", "convert-to-token", reseller, missing, check=False)
+    assert out.returncode == 1
+    assert f"“{missing}” does not exist" in out.stderr
+    # Nothing was converted, and nothing claims it was.
+    assert "created" not in out.stdout
+    assert tokens_named(server, reseller) == []
+    assert audit_since(server, since, "CONVERTACCESSHASH") == []
+
+
 # -- at rest ----------------------------------------------------------------------------------
+
+
+def test_the_key_ring_file_is_made_once_and_privately(tmp_path: Path) -> None:
+    import threading
+
+    rings = [KeyRing(tmp_path) for _ in range(16)]
+    blobs: list[bytes] = [b""] * len(rings)
+    barrier = threading.Barrier(len(rings))
+
+    def work(i: int) -> None:
+        barrier.wait()
+        blobs[i] = rings[i].encrypt(f"secret {i}", "ctx")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(rings))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Every instance ended up with the one key on disk: each decrypts every other's blob.
+    fresh = KeyRing(tmp_path)
+    assert [fresh.decrypt(b, "ctx") for b in blobs] == [f"secret {i}" for i in range(16)]
+    assert [p.name for p in tmp_path.iterdir()] == ["secret.key"]  # no temporary files left
+    assert stat.S_IMODE(os.stat(tmp_path / "secret.key").st_mode) == 0o600
 
 
 def _store_bytes(server: Server) -> bytes:
@@ -453,8 +519,10 @@ def _store_bytes(server: Server) -> bytes:
 
 def test_the_stored_key_is_not_readable(server: Server, accesshash_on: None) -> None:
     reseller, token = server.reseller()
-    keys = [key_of(server, generate=True)["accesshash"],
-            key_of(server, reseller, as_user=reseller, via=token, generate=True)["accesshash"]]
+    keys = [
+        key_of(server, generate=True)["accesshash"],
+        key_of(server, reseller, as_user=reseller, via=token, generate=True)["accesshash"],
+    ]
     stored = _store_bytes(server)
     assert stored
     for flat in keys:
@@ -463,10 +531,12 @@ def test_the_stored_key_is_not_readable(server: Server, accesshash_on: None) -> 
         for line in lines(flat):
             assert line.encode() not in stored, "a line of the key is readable in the store"
     # What is stored is an AES-GCM ciphertext bound to its row, and the digest of the key.
-    rows = server.sql("SELECT u.username, a.digest, a.ciphertext, a.user_id "
-                      "FROM access_hashes a JOIN users u ON u.id = a.user_id "
-                      "WHERE u.username IN ('root', :r) ORDER BY u.username = 'root' DESC",
-                      r=reseller)
+    rows = server.sql(
+        "SELECT u.username, a.digest, a.ciphertext, a.user_id "
+        "FROM access_hashes a JOIN users u ON u.id = a.user_id "
+        "WHERE u.username IN ('root', :r) ORDER BY u.username = 'root' DESC",
+        r=reseller,
+    )
     assert [r.username for r in rows] == ["root", reseller]
     ring = KeyRing(server.data_dir)
     for row, flat in zip(rows, keys, strict=True):
@@ -475,7 +545,7 @@ def test_the_stored_key_is_not_readable(server: Server, accesshash_on: None) -> 
         assert len(blob) >= 12 + 960 + 16
         assert accesshash.flatten(ring.decrypt(blob, f"accesshash:{row.user_id}")) == flat
     other = rows[1].user_id
-    with pytest.raises(Exception):  # noqa: B017, PT011 — InvalidTag: a blob is bound to its row
+    with pytest.raises(Exception):  # noqa: B017 — InvalidTag: a blob is bound to its row
         ring.decrypt(bytes(rows[0].ciphertext), f"accesshash:{other}")
 
 

@@ -356,4 +356,19 @@ def test_revoke_on_one_server_denies_on_the_other(server: Server, dual: Server) 
     secret = server.token(name)
     assert request(dual, auth=f"whm root:{secret}").status_code == 200
     server.ok("api_token_revoke", params={"token_name": name})
-    assert_denied(request(dual, auth=f"whm root:{secret}"))
+    if server.backend == "sqlite":
+        # One file, one truth: the other process refuses on its very next request.
+        assert_denied(request(dual, auth=f"whm root:{secret}"))
+    else:
+        # Another node learns through NOTIFY: refused within a bounded window (the issue's
+        # target is 10 ms; `make bench` measures it). Poll, bounded in count and time.
+        assert_denied(eventually_refused(dual, secret))
+
+
+def eventually_refused(node: Server, secret: str) -> httpx.Response:
+    deadline = time.monotonic() + 2.0
+    while True:
+        response = request(node, auth=f"whm root:{secret}")
+        if response.status_code != 200 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.005)

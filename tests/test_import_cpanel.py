@@ -58,8 +58,11 @@ class CpToken:
     expires_at: int | None = None
 
     def entry(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "create_time": self.create_time,
-                               "expires_at": self.expires_at}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "create_time": self.create_time,
+            "expires_at": self.expires_at,
+        }
         if self.acls is not None:
             out["acls"] = self.acls
         if self.whitelist_ips is not None:
@@ -119,20 +122,29 @@ def max_audit(server: Server) -> int:
     return counts(server, "SELECT COALESCE(MAX(id), 0) FROM audit_log")
 
 
-def snapshot(server: Server, names: list[str]) -> dict[str, list[Any]]:
-    """Everything the import touches for these users, as comparable tuples."""
-    where = "u.username IN (" + ",".join(f"'{n}'" for n in names) + ")"
+def snapshot(server: Server, names: tuple[str, str, str]) -> dict[str, list[Any]]:
+    """Everything the import touches for these three users, as comparable tuples."""
+    bind = dict(zip("abc", names, strict=True))
+    users = server.sql(
+        "SELECT u.id, u.username, u.owner, u.reseller_acls, u.suspended, u.password_hash "
+        "FROM users u WHERE u.username IN (:a, :b, :c) ORDER BY u.id",
+        **bind,
+    )
+    tokens = server.sql(
+        "SELECT t.id, t.name, t.digest, t.acls, t.whitelist_ips, t.create_time, t.expires_at "
+        "FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE u.username IN (:a, :b, :c) ORDER BY t.id",
+        **bind,
+    )
+    keys = server.sql(
+        "SELECT a.user_id, a.digest, a.created_time, a.ciphertext FROM access_hashes a "
+        "JOIN users u ON u.id = a.user_id WHERE u.username IN (:a, :b, :c) ORDER BY a.user_id",
+        **bind,
+    )
     return {
-        "users": [tuple(r) for r in server.sql(
-            f"SELECT u.id, u.username, u.owner, u.reseller_acls, u.suspended FROM users u "  # noqa: S608
-            f"WHERE {where} ORDER BY u.id")],
-        "tokens": [tuple(r) for r in server.sql(
-            "SELECT t.id, t.name, t.digest, t.acls, t.whitelist_ips, t.create_time, "
-            f"t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE {where} "  # noqa: S608
-            "ORDER BY t.id")],
-        "keys": [(r[0], r[1], r[2], bytes(r[3])) for r in server.sql(
-            "SELECT a.user_id, a.digest, a.created_time, a.ciphertext FROM access_hashes a "
-            f"JOIN users u ON u.id = a.user_id WHERE {where} ORDER BY a.user_id")],  # noqa: S608
+        "users": [tuple(r) for r in users],
+        "tokens": [tuple(r) for r in tokens],
+        "keys": [(r[0], r[1], r[2], bytes(r[3])) for r in keys],
     }
 
 
@@ -140,7 +152,8 @@ def reseller_acls(server: Server, user: str) -> list[str] | None:
     rows = server.sql("SELECT reseller_acls FROM users WHERE username = :u", u=user)
     assert rows, f"{user} was not created"
     stored = rows[0][0]
-    return json.loads(stored) if isinstance(stored, str) else stored
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    return None if value is None else [str(a) for a in value]
 
 
 def listed(server: Server, user: str, via: str) -> dict[str, Any]:
@@ -182,21 +195,35 @@ def imported(server: Server, tmp_path: Path) -> Imported:
     tag = uuid.uuid4().hex[:8]
     expires = int(time.time()) + 86400 * 30
     root_full = CpToken("root", f"cp-full-{tag}")
-    root_limited = CpToken("root", f"cp-limited-{tag}", acls=["list-accts", "create-dns"],
-                           whitelist_ips=["192.0.2.8/29", "127.0.0.1"], create_time=1500000000,
-                           expires_at=expires)
+    root_limited = CpToken(
+        "root",
+        f"cp-limited-{tag}",
+        acls=["list-accts", "create-dns"],
+        whitelist_ips=["192.0.2.8/29", "127.0.0.1"],
+        create_time=1500000000,
+        expires_at=expires,
+    )
     root_elsewhere = CpToken("root", f"cp-elsewhere-{tag}", whitelist_ips=["192.0.2.8/29"])
     new_full = CpToken(new_reseller, "automation")
-    new_limited = CpToken(new_reseller, "dns-only", acls=["list-accts"],
-                          whitelist_ips=["127.0.0.0/8"])
+    new_limited = CpToken(
+        new_reseller, "dns-only", acls=["list-accts"], whitelist_ips=["127.0.0.0/8"]
+    )
     old_full = CpToken(old_reseller, f"legacy-{tag}")
     tree = Tree(
         tmp_path / "cpanel",
-        keys={"root": accesshash.generate(), new_reseller: accesshash.generate(),
-              old_reseller: accesshash.generate()},
+        keys={
+            "root": accesshash.generate(),
+            new_reseller: accesshash.generate(),
+            old_reseller: accesshash.generate(),
+        },
         resellers={
-            new_reseller: ["list-accts", "create-acct", "manage-api-tokens", "acme-thirdparty",
-                           "basic-whm-functions"],
+            new_reseller: [
+                "list-accts",
+                "create-acct",
+                "manage-api-tokens",
+                "acme-thirdparty",
+                "basic-whm-functions",
+            ],
             old_reseller: ["list-accts", "manage-api-tokens"],
         },
         tokens=[root_full, root_limited, root_elsewhere, new_full, new_limited, old_full],
@@ -205,12 +232,25 @@ def imported(server: Server, tmp_path: Path) -> Imported:
     bad = tree.malformed(new_user("bad"))
     before = max_audit(server)
     first = server.cli("import-cpanel", str(tree.path), check=False)
-    return Imported(tree, new_reseller, old_reseller, root_full, root_limited, root_elsewhere,
-                    new_full, new_limited, old_full, bad, first, before)
+    return Imported(
+        tree,
+        new_reseller,
+        old_reseller,
+        root_full,
+        root_limited,
+        root_elsewhere,
+        new_full,
+        new_limited,
+        old_full,
+        bad,
+        first,
+        before,
+    )
 
 
-def test_import_reports_the_bad_file_and_imports_the_rest(server: Server,
-                                                          imported: Imported) -> None:
+def test_import_reports_the_bad_file_and_imports_the_rest(
+    server: Server, imported: Imported
+) -> None:
     out = imported.first
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"skipped {imported.bad_file}: not JSON" in out.stderr
@@ -226,8 +266,9 @@ def test_import_reports_the_bad_file_and_imports_the_rest(server: Server,
     assert server.sql("SELECT id FROM users WHERE username = :u", u=bad_user) == []
 
 
-def test_imported_tokens_work_with_their_original_strings(server: Server,
-                                                          imported: Imported) -> None:
+def test_imported_tokens_work_with_their_original_strings(
+    server: Server, imported: Imported
+) -> None:
     root_full, root_limited = imported.root_full, imported.root_limited
     assert server.ok("listresellers", token=root_full.secret) is not None
     # Limited: list-accts and create-dns only.
@@ -237,12 +278,14 @@ def test_imported_tokens_work_with_their_original_strings(server: Server,
     # The IP list came across: 127.0.0.1 may use root_limited, but not root_elsewhere.
     since = max_audit(server)
     assert server.get("version", token=imported.root_elsewhere.secret).status_code == 401
-    rows = server.sql("SELECT reason, token_name FROM audit_log WHERE id > :s "
-                      "AND action = 'AUTHFAILURE'", s=since)
+    rows = server.sql(
+        "SELECT reason, token_name FROM audit_log WHERE id > :s AND action = 'AUTHFAILURE'", s=since
+    )
     assert [tuple(r) for r in rows] == [("ip_not_allowed", imported.root_elsewhere.name)]
     # The strings are the user's own: another user name is refused.
-    assert server.get("version", user=imported.new_reseller,
-                      token=root_full.secret).status_code == 401
+    assert (
+        server.get("version", user=imported.new_reseller, token=root_full.secret).status_code == 401
+    )
 
 
 def test_imported_acls_ips_and_times_are_preserved(server: Server, imported: Imported) -> None:
@@ -258,9 +301,12 @@ def test_imported_acls_ips_and_times_are_preserved(server: Server, imported: Imp
     assert limited["expires_at"] == imported.root_limited.expires_at
     assert tokens[imported.root_elsewhere.name]["whitelist_ips"] == ["192.0.2.8/29"]
     # Stored as cPanel stored them: the SHA-512 digest of the string.
-    rows = server.sql("SELECT name, digest FROM api_tokens WHERE name IN (:a, :b, :c)",
-                      a=imported.root_full.name, b=imported.root_limited.name,
-                      c=imported.root_elsewhere.name)
+    rows = server.sql(
+        "SELECT name, digest FROM api_tokens WHERE name IN (:a, :b, :c)",
+        a=imported.root_full.name,
+        b=imported.root_limited.name,
+        c=imported.root_elsewhere.name,
+    )
     by_name = {r.name: r.digest for r in rows}
     for token in (imported.root_full, imported.root_limited, imported.root_elsewhere):
         assert by_name[token.name] == sha512(token.secret)
@@ -269,19 +315,25 @@ def test_imported_acls_ips_and_times_are_preserved(server: Server, imported: Imp
 def test_imported_resellers_get_their_privileges(server: Server, imported: Imported) -> None:
     new, old = imported.new_reseller, imported.old_reseller
     assert sorted(reseller_acls(server, new) or []) == sorted(
-        ["list-accts", "create-acct", "manage-api-tokens", "basic-whm-functions"])
+        ["list-accts", "create-acct", "manage-api-tokens", "basic-whm-functions"]
+    )
     assert sorted(reseller_acls(server, old) or []) == ["list-accts", "manage-api-tokens"]
     # The new reseller's tokens authenticate as it, within its privileges.
     via = imported.new_full.secret
     tokens = listed(server, new, via)
     assert set(tokens) == {"automation", "dns-only"}
     assert {k for k, v in tokens["automation"]["acls"].items() if v} == {
-        "list-accts", "create-acct", "manage-api-tokens", "basic-whm-functions"}
+        "list-accts",
+        "create-acct",
+        "manage-api-tokens",
+        "basic-whm-functions",
+    }
     assert {k for k, v in tokens["dns-only"]["acls"].items() if v} == {"list-accts"}
     assert tokens["dns-only"]["whitelist_ips"] == ["127.0.0.0/8"]
     assert server.get("listaccts", user=new, token=imported.new_limited.secret).status_code == 200
-    assert server.get("api_token_list", user=new,
-                      token=imported.new_limited.secret).status_code == 403
+    assert (
+        server.get("api_token_list", user=new, token=imported.new_limited.secret).status_code == 403
+    )
     assert server.get("listresellers", user=new, token=via).status_code == 403
     # The existing reseller keeps its account and gains the imported token.
     assert imported.old_full.name in listed(server, old, imported.old_full.secret)
@@ -292,8 +344,11 @@ def test_imported_resellers_get_their_privileges(server: Server, imported: Impor
 def test_imported_keys(server: Server, imported: Imported) -> None:
     tree = imported.tree
     for user, key in tree.keys.items():
-        rows = server.sql("SELECT a.digest FROM access_hashes a JOIN users u "
-                          "ON u.id = a.user_id WHERE u.username = :u", u=user)
+        rows = server.sql(
+            "SELECT a.digest FROM access_hashes a JOIN users u "
+            "ON u.id = a.user_id WHERE u.username = :u",
+            u=user,
+        )
         assert [r.digest for r in rows] == [sha512(accesshash.flatten(key))]
     # While the setting is off (the default), an imported key does not authenticate.
     flat_root = accesshash.flatten(tree.keys["root"])
@@ -316,9 +371,11 @@ def test_imported_keys(server: Server, imported: Imported) -> None:
 
 
 def test_import_is_audited(server: Server, imported: Imported) -> None:
-    rows = server.sql("SELECT action, actor, subject, token_name FROM audit_log WHERE id > :s "
-                      "AND action IN ('CREATEAPITOKEN', 'IMPORTCPANEL') ORDER BY id",
-                      s=imported.audit_before)
+    rows = server.sql(
+        "SELECT action, actor, subject, token_name FROM audit_log WHERE id > :s "
+        "AND action IN ('CREATEAPITOKEN', 'IMPORTCPANEL') ORDER BY id",
+        s=imported.audit_before,
+    )
     created = {(r.subject, r.token_name) for r in rows if r.action == "CREATEAPITOKEN"}
     assert created == {(t.user, t.name) for t in imported.tree.tokens}
     assert all(r.actor == "import-cpanel" for r in rows)
@@ -326,7 +383,7 @@ def test_import_is_audited(server: Server, imported: Imported) -> None:
 
 
 def test_a_second_import_changes_nothing(server: Server, imported: Imported) -> None:
-    names = ["root", imported.new_reseller, imported.old_reseller]
+    names = ("root", imported.new_reseller, imported.old_reseller)
     before = snapshot(server, names)
     created_before = audit_count(server, "CREATEAPITOKEN")
     imports_before = audit_count(server, "IMPORTCPANEL")
@@ -351,10 +408,17 @@ def test_a_second_import_changes_nothing(server: Server, imported: Imported) -> 
 def test_dry_run_changes_nothing(server: Server, tmp_path: Path) -> None:
     reseller = new_user()
     plain = new_user("u")  # tokens but no reseller line: an account is made for it
-    tokens = [CpToken(reseller, "one"), CpToken(reseller, "two", acls=["list-accts"]),
-              CpToken(plain, "three")]
-    tree = Tree(tmp_path / "cp", keys={reseller: accesshash.generate()},
-                resellers={reseller: ["list-accts"]}, tokens=tokens)
+    tokens = [
+        CpToken(reseller, "one"),
+        CpToken(reseller, "two", acls=["list-accts"]),
+        CpToken(plain, "three"),
+    ]
+    tree = Tree(
+        tmp_path / "cp",
+        keys={reseller: accesshash.generate()},
+        resellers={reseller: ["list-accts"]},
+        tokens=tokens,
+    )
     tree.write()
     audit_before = max_audit(server)
     token_count = counts(server, "SELECT COUNT(*) FROM api_tokens")
@@ -368,11 +432,16 @@ def test_dry_run_changes_nothing(server: Server, tmp_path: Path) -> None:
         assert server.sql("SELECT id FROM users WHERE username = :u", u=user) == []
     for token in tokens:
         assert server.get("version", user=token.user, token=token.secret).status_code == 401
-        assert server.sql("SELECT id FROM api_tokens WHERE digest = :d",
-                          d=sha512(token.secret)) == []
+        assert (
+            server.sql("SELECT id FROM api_tokens WHERE digest = :d", d=sha512(token.secret)) == []
+        )
     assert counts(server, "SELECT COUNT(*) FROM api_tokens") == token_count
-    assert server.sql("SELECT action FROM audit_log WHERE id > :s AND action <> 'AUTHFAILURE'",
-                      s=audit_before) == []
+    assert (
+        server.sql(
+            "SELECT action FROM audit_log WHERE id > :s AND action <> 'AUTHFAILURE'", s=audit_before
+        )
+        == []
+    )
     # The real run then does what the dry run said.
     real = server.cli("import-cpanel", str(tree.path))
     assert real.stdout.strip().splitlines()[-1] == "done" + summary.removeprefix("would change")
@@ -401,8 +470,7 @@ def test_other_bad_files_are_skipped_whole(server: Server, tmp_path: Path, what:
         bad.write_text("0123456789abcdef\n" * 30)
     elif what == "bad-digest":
         bad = store / f"{user}.json"
-        bad.write_text(json.dumps({"tokens": {"XYZ": victim.entry(),
-                                              **entry}}))
+        bad.write_text(json.dumps({"tokens": {"XYZ": victim.entry(), **entry}}))
     elif what == "bad-acl":
         victim.acls = ["list-accts", "no-such-privilege"]
         bad = store / f"{user}.json"
@@ -420,3 +488,48 @@ def test_other_bad_files_are_skipped_whole(server: Server, tmp_path: Path, what:
     assert f"skipped {bad}:" in out.stderr
     assert server.sql("SELECT id FROM users WHERE username = :u", u=user) == []
     assert server.get("version", token=good.secret).status_code == 200
+
+
+def test_keys_only_for_resellers_and_never_shared(server: Server, tmp_path: Path) -> None:
+    # Files are read in name order, so the first holder is the one whose name sorts first.
+    first, second, plain = new_user("ra"), new_user("rz"), new_user("u")
+    shared = accesshash.generate()
+    tree = Tree(
+        tmp_path / "cp",
+        keys={first: shared, second: shared, plain: accesshash.generate()},
+        resellers={first: ["list-accts"], second: ["list-accts"]},
+    )
+    tree.write()
+    for _ in range(2):  # and the second run is as quiet
+        out = server.cli("import-cpanel", str(tree.path))
+        assert f"note: {second}: the same access key as {first}'s; not imported" in out.stderr
+        assert f"note: {plain}: not root or a reseller; access key not imported" in out.stderr
+        assert "access keys skipped: 2" in out.stdout
+    rows = server.sql(
+        "SELECT u.username, a.digest FROM access_hashes a JOIN users u "
+        "ON u.id = a.user_id WHERE u.username IN (:a, :b, :c)",
+        a=first,
+        b=second,
+        c=plain,
+    )
+    assert [tuple(r) for r in rows] == [(first, sha512(accesshash.flatten(shared)))]
+    # No account is made just to hold a key.
+    assert server.sql("SELECT id FROM users WHERE username = :u", u=plain) == []
+    assert reseller_acls(server, second) == ["list-accts"]
+
+
+def test_a_token_digest_held_by_another_user_is_not_moved(server: Server, tmp_path: Path) -> None:
+    owner, thief = new_user("ra"), new_user("rz")  # files are read in name order
+    token = CpToken(owner, "mine")
+    copy = CpToken(thief, "copied", secret=token.secret)
+    tree = Tree(
+        tmp_path / "cp",
+        resellers={owner: ["list-accts"], thief: ["list-accts"]},
+        tokens=[token, copy],
+    )
+    tree.write()
+    out = server.cli("import-cpanel", str(tree.path))
+    assert "tokens imported: 1" in out.stdout and "tokens skipped: 1" in out.stdout
+    assert f"note: {thief}: token 'copied' has the digest of another user's token" in out.stderr
+    assert server.get("listaccts", user=owner, token=token.secret).status_code == 200
+    assert server.get("listaccts", user=thief, token=token.secret).status_code == 401

@@ -24,29 +24,45 @@ def convert_to_token(obj: object, all_resellers: bool, names: tuple[str, ...]) -
     """Give each USER's access key a full-access API token with the same string (root if no
     USER is named), so scripts keep working once access keys are switched off."""
     gh = obj.gatehouse()  # type: ignore[attr-defined]
+    messages: list[str] = []
     try:
         with gh.engine.begin() as conn:
             wanted = list(names) or ([] if all_resellers else [users.ROOT])
             if all_resellers:
                 wanted += [n for n in users.list_resellers(conn) if n not in wanted]
-            now = gh.now()
+            # Every name is checked before anything changes: one unknown name must not undo
+            # conversions already reported as made.
+            found = []
             for name in wanted:
                 user = users.get(conn, name)
                 if user is None:
                     raise click.ClickException(f"The user “{name}” does not exist.")
+                found.append(user)
+            now = gh.now()
+            for user in found:
+                name = user.username
                 result = accesshash.convert_to_token(conn, user, now)
                 if result is None:
-                    click.echo(f"{name}: no access key; nothing to convert.")
+                    messages.append(f"{name}: no access key; nothing to convert.")
                     continue
                 token_name, created = result
                 if not created:
-                    click.echo(f"{name}: already converted (token “{token_name}”).")
+                    messages.append(f"{name}: already converted (token “{token_name}”).")
                     continue
-                audit.record(conn, now=now, action=audit.ACCESSHASH_CONVERT, actor="cli",
-                             subject=name, token_name=token_name)
-                click.echo(f"{name}: created API token “{token_name}” from the access key.")
+                audit.record(
+                    conn,
+                    now=now,
+                    action=audit.ACCESSHASH_CONVERT,
+                    actor="cli",
+                    subject=name,
+                    token_name=token_name,
+                )
+                messages.append(f"{name}: created API token “{token_name}” from the access key.")
     finally:
         gh.close()
+    # Reported once committed, so nothing is announced that did not happen.
+    for message in messages:
+        click.echo(message)
 
 
 @click.command("import-cpanel")
@@ -66,8 +82,9 @@ def import_cpanel(obj: object, path: Path, dry_run: bool) -> None:
         with gh.engine.connect() as conn, conn.begin() as tx:
             with Progress(transient=True, disable=total < 200) as bar:
                 task = bar.add_task("importing", total=total)
-                counts = importer.apply(conn, plan, gh.keyring, gh.now(),
-                                        progress=lambda: bar.advance(task))
+                counts = importer.apply(
+                    conn, plan, gh.keyring, gh.now(), progress=lambda: bar.advance(task)
+                )
             if dry_run:
                 tx.rollback()
     finally:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from gatehouse.auth.authenticator import Authenticator
+from gatehouse.auth.token_cache import TokenCache
 from gatehouse.config import Config
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.store import engine as store_engine
@@ -25,6 +26,7 @@ class Gatehouse:
         engine: sa.Engine | None = None,
         clock: Callable[[], float] = time.time,
         migrate_store: bool = True,
+        cache_tokens: bool = False,
     ) -> None:
         self.config = config
         self.engine = engine or store_engine.create(config.resolved_database_url)
@@ -32,7 +34,9 @@ class Gatehouse:
             migrate.upgrade(self.engine)
         self.clock = clock
         self.keyring = KeyRing(config.data_dir, config.secret_key)
-        self.authenticator = Authenticator(self.engine, clock)
+        # Long-lived servers cache token lookups; one-shot CLI commands need not.
+        cache = TokenCache(self.engine) if cache_tokens else None
+        self.authenticator = Authenticator(self.engine, clock, cache)
         load_all()
         self.registry: Registry = REGISTRY
 
@@ -40,4 +44,5 @@ class Gatehouse:
         return int(self.clock())
 
     def close(self) -> None:
+        self.authenticator.close()
         self.engine.dispose()

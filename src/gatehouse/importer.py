@@ -68,8 +68,9 @@ def _read_resellers(path: Path, plan: Plan) -> None:
         known = [c for a in names if (c := acls.canonical(a)) is not None]
         unknown = sorted(set(names) - set(known) - set(acls.ALIASES))
         if unknown:
-            plan.notes.append(f"{path}: {user}: third-party privileges not imported: "
-                              f"{', '.join(unknown)}")
+            plan.notes.append(
+                f"{path}: {user}: third-party privileges not imported: {', '.join(unknown)}"
+            )
         found[user] = acls.ordered(known)
     plan.resellers.update(found)
 
@@ -115,7 +116,9 @@ def _read_tokens(path: Path, service: str, plan: Plan) -> None:
             if raw_acls is not None:
                 unknown = [a for a in raw_acls if acls.canonical(str(a)) is None]
                 if unknown:
-                    raise BadFile(f"token {name}: unknown privileges {', '.join(map(str, unknown))}")
+                    raise BadFile(
+                        f"token {name}: unknown privileges {', '.join(map(str, unknown))}"
+                    )
                 token_acls = tuple(acls.ordered(acls.canonical(str(a)) or "" for a in raw_acls))
         else:
             # cPanel tokens: full access, or a feature list (kept in the same column).
@@ -127,14 +130,21 @@ def _read_tokens(path: Path, service: str, plan: Plan) -> None:
             ips = tuple(ipnets.normalise(raw_ips)) if raw_ips else None
         except ipnets.InvalidIpEntry as exc:
             raise BadFile(f"token {name}: bad IP entry {exc.entry!r}") from exc
-        found.append((user, service, ImportedToken(
-            digest=token_digest,
-            name=name,
-            create_time=_int_or_none(entry.get("create_time"), f"token {name} create_time") or 0,
-            expires_at=_int_or_none(entry.get("expires_at"), f"token {name} expires_at"),
-            acls=token_acls,
-            whitelist_ips=ips,
-        )))
+        found.append(
+            (
+                user,
+                service,
+                ImportedToken(
+                    digest=token_digest,
+                    name=name,
+                    create_time=_int_or_none(entry.get("create_time"), f"token {name} create_time")
+                    or 0,
+                    expires_at=_int_or_none(entry.get("expires_at"), f"token {name} expires_at"),
+                    acls=token_acls,
+                    whitelist_ips=ips,
+                ),
+            )
+        )
     plan.tokens.extend(found)
 
 
@@ -151,7 +161,9 @@ def read_tree(root: Path) -> Plan:
         owner = key_file.parent.name
         jobs.append((key_file, lambda f=key_file, o=owner: _read_key(f, o, plan)))  # type: ignore[misc]
     for service in (tokens.WHOSTMGR, tokens.CPANEL):
-        for token_file in sorted((root / f"var/cpanel/authn/api_tokens_v2/{service}").glob("*.json")):
+        for token_file in sorted(
+            (root / f"var/cpanel/authn/api_tokens_v2/{service}").glob("*.json")
+        ):
             jobs.append((token_file, lambda f=token_file, s=service: _read_tokens(f, s, plan)))  # type: ignore[misc]
     for path, job in jobs:
         plan.files += 1
@@ -170,14 +182,22 @@ def _ensure_user(conn: sa.Connection, username: str, now: int, counts: Counter[s
     if user is not None:
         return user
     # Known only by name here: no password (cannot log in with one) and no domain.
-    conn.execute(sa.insert(users_table).values(
-        username=username, is_root=False, owner=users.ROOT, suspended=False, created_time=now))
+    conn.execute(
+        sa.insert(users_table).values(
+            username=username, is_root=False, owner=users.ROOT, suspended=False, created_time=now
+        )
+    )
     counts["accounts created"] += 1
     return users.require(conn, username)
 
 
-def apply(conn: sa.Connection, plan: Plan, keyring: KeyRing, now: int,
-          progress: Callable[[], None] = lambda: None) -> Counter[str]:
+def apply(
+    conn: sa.Connection,
+    plan: Plan,
+    keyring: KeyRing,
+    now: int,
+    progress: Callable[[], None] = lambda: None,
+) -> Counter[str]:
     counts: Counter[str] = Counter()
     for username, privileges in plan.resellers.items():
         user = _ensure_user(conn, username, now, counts)
@@ -190,32 +210,74 @@ def apply(conn: sa.Connection, plan: Plan, keyring: KeyRing, now: int,
             counts["resellers set"] += 1
         progress()
     for username, key in plan.keys.items():
-        user = _ensure_user(conn, username, now, counts)
-        if accesshash.stored_digest(conn, user.id) == accesshash.digest(key):
-            counts["access keys unchanged"] += 1
-        else:
-            accesshash.store(conn, keyring, user, key, now)
-            counts["access keys imported"] += 1
         progress()
+        # Only root or a reseller can have a key (whm-reference §2.4): a key left in the
+        # home of someone who is neither is not imported (and no account is made for it).
+        key_owner = users.get(conn, username)
+        if key_owner is None or not (key_owner.is_root or key_owner.is_reseller):
+            counts["access keys skipped"] += 1
+            plan.notes.append(f"{username}: not root or a reseller; access key not imported")
+            continue
+        key_digest = accesshash.digest(key)
+        if accesshash.stored_digest(conn, key_owner.id) == key_digest:
+            counts["access keys unchanged"] += 1
+            continue
+        holder = accesshash.lookup_for_auth(conn, key_digest)
+        if holder is not None and holder.id != key_owner.id:
+            # Keys are unique (one digest finds one user): a copied key cannot be shared.
+            counts["access keys skipped"] += 1
+            plan.notes.append(
+                f"{username}: the same access key as {holder.username}'s; not imported"
+            )
+            continue
+        accesshash.store(conn, keyring, key_owner, key, now)
+        counts["access keys imported"] += 1
     for username, service, token in plan.tokens:
         owner = _ensure_user(conn, username, now, counts)
         existing = tokens.find_by_digest(conn, token.digest)
         if existing is not None:
-            counts["tokens unchanged" if existing.user_id == owner.id else "tokens skipped"] += 1
+            if existing.user_id == owner.id:
+                counts["tokens unchanged"] += 1
+            else:
+                counts["tokens skipped"] += 1
+                plan.notes.append(
+                    f"{username}: token {token.name!r} has the digest of another "
+                    "user's token; not imported"
+                )
         elif tokens.get_by_name(conn, owner.id, service, token.name) is not None:
             counts["tokens skipped"] += 1
-            plan.notes.append(f"{username}: a different token named {token.name!r} exists; "
-                              "not imported")
+            plan.notes.append(
+                f"{username}: a different token named {token.name!r} exists; not imported"
+            )
         else:
-            tokens.insert_digest(conn, owner=owner, service=service, name=token.name,
-                                 token_digest=token.digest, token_acls=token.acls,
-                                 whitelist_ips=token.whitelist_ips, expires_at=token.expires_at,
-                                 create_time=token.create_time or now)
-            audit.record(conn, now=now, action=audit.TOKEN_CREATE, actor="import-cpanel",
-                         subject=username, token_name=token.name, detail=f"imported ({service})")
+            tokens.insert_digest(
+                conn,
+                owner=owner,
+                service=service,
+                name=token.name,
+                token_digest=token.digest,
+                token_acls=token.acls,
+                whitelist_ips=token.whitelist_ips,
+                expires_at=token.expires_at,
+                create_time=token.create_time or now,
+            )
+            audit.record(
+                conn,
+                now=now,
+                action=audit.TOKEN_CREATE,
+                actor="import-cpanel",
+                subject=username,
+                token_name=token.name,
+                detail=f"imported ({service})",
+            )
             counts["tokens imported"] += 1
         progress()
     if any(k.endswith(("imported", "set", "created")) for k in counts):
-        audit.record(conn, now=now, action=audit.IMPORT, actor="import-cpanel",
-                     detail=", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+        audit.record(
+            conn,
+            now=now,
+            action=audit.IMPORT,
+            actor="import-cpanel",
+            detail=", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
+        )
     return counts

@@ -50,7 +50,7 @@ def _servers(app: WhmApp, config: Config) -> list[Server]:
 
 
 async def _serve(config: Config) -> None:
-    gatehouse = Gatehouse(config)
+    gatehouse = Gatehouse(config, cache_tokens=True)
     app = WhmApp(gatehouse)
     servers = _servers(app, config)
     loop = asyncio.get_running_loop()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from gatehouse import ipnets
+from gatehouse.auth.token_cache import TokenCache
 from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
 from gatehouse.domain import accesshash, audit, privileges, sessions, settings, tokens, users
 from gatehouse.domain.tokens import Token
@@ -45,8 +46,14 @@ class Denial:
 
 
 class Authenticator:
-    def __init__(self, engine: sa.Engine, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        clock: Callable[[], float] = time.time,
+        cache: TokenCache | None = None,
+    ) -> None:
         self._engine = engine
+        self.cache = cache
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()
         self._last_use: dict[int, int] = {}
@@ -71,8 +78,7 @@ class Authenticator:
         now = self.now()
         username = credential.username
         secret_digest = tokens.digest(credential.secret)
-        with self._engine.connect() as conn:
-            found = tokens.lookup_for_auth(conn, secret_digest)
+        found = self._lookup_token(secret_digest)
         if found is None:
             if credential.scheme == "whm":
                 # Same header shape as a token: the legacy access hash is told apart by lookup.
@@ -99,6 +105,27 @@ class Authenticator:
             privileges=privileges.effective(owner.privileges, token.acls),
             token=token,
         )
+
+    def _lookup_token(self, secret_digest: str) -> tuple[Token, User] | None:
+        cache = self.cache
+        if cache is not None:
+            hit = cache.get(secret_digest)
+            if hit is not None:
+                return hit
+            snapshot = cache.snapshot()
+        with self._engine.connect() as conn:
+            found = tokens.lookup_for_auth(conn, secret_digest)
+        if found is not None and cache is not None:
+            cache.put(secret_digest, found, snapshot)
+        return found
+
+    def invalidate_cache(self) -> None:
+        if self.cache is not None:
+            self.cache.invalidate()
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
 
     def _access_hash(self, credential: TokenCredential, secret_digest: str) -> Principal | Denial:
         username = credential.username

@@ -71,15 +71,31 @@ class KeyRing:
         elif self._path.exists():
             key = base64.urlsafe_b64decode(self._path.read_bytes().strip())
         else:
-            key = AESGCM.generate_key(bit_length=256)
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(base64.urlsafe_b64encode(key) + b"\n")
+            key = self._create()
         if len(key) != 32:
             raise ValueError("the secret key must be 32 bytes (urlsafe base64)")
         self._key = key
         return key
+
+    def _create(self) -> bytes:
+        """Make the key file atomically: the server and the CLI share the data dir, and a
+        process must never read a half-written file, nor two make different keys."""
+        key = AESGCM.generate_key(bit_length=256)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(base64.urlsafe_b64encode(key) + b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, self._path)  # fails if another process got there first
+            except FileExistsError:
+                return base64.urlsafe_b64decode(self._path.read_bytes().strip())
+            return key
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def encrypt(self, plaintext: str, context: str) -> bytes:
         nonce = secrets.token_bytes(12)
@@ -150,7 +166,15 @@ def convert_to_token(conn: sa.Connection, user: User, now: int) -> tuple[str, bo
     name = f"accesshash-{now}"
     while tokens.get_by_name(conn, user.id, tokens.WHOSTMGR, name) is not None:
         name = f"accesshash-{now}-{secrets.token_hex(4)}"
-    tokens.insert_digest(conn, owner=user, service=tokens.WHOSTMGR, name=name,
-                         token_digest=key_digest, token_acls=None, whitelist_ips=None,
-                         expires_at=None, create_time=now)
+    tokens.insert_digest(
+        conn,
+        owner=user,
+        service=tokens.WHOSTMGR,
+        name=name,
+        token_digest=key_digest,
+        token_acls=None,
+        whitelist_ips=None,
+        expires_at=None,
+        create_time=now,
+    )
     return name, True

@@ -111,3 +111,12 @@ access_hashes = sa.Table(
     sa.Column("ciphertext", sa.LargeBinary, nullable=False),
     sa.Column("created_time", sa.BigInteger, nullable=False),
 )
+
+# One row, bumped by triggers (migration 0003) whenever a token check could change outcome;
+# the token cache flushes when it moves. Not written by application code.
+auth_generation = sa.Table(
+    "auth_generation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)

@@ -88,6 +88,9 @@ class WhmApp:
         if path.startswith("/json-api/"):
             await self._json_api(scope, receive, send, path[len("/json-api/"):],
                                  security_token, state)
+        elif path == "/healthz":
+            # For load balancers (and the benchmark's floor): no auth, no store access.
+            await _respond(send, 200, b'{"status":1}', [JSON, NO_STORE])
         elif path == "/openapi.json":
             await _respond(send, 200, self._openapi, [JSON])
         elif security_token and path == "/login/":

@@ -88,6 +88,9 @@ def execute(
     except Exception:
         log.exception("function %s failed", name)
         return _fail(name, "Internal error: the call failed; see the server log.", status=500)
+    if not fn.readonly:
+        # A change this process made must be seen by its very next request.
+        gatehouse.authenticator.invalidate_cache()
     reply = result if isinstance(result, Reply) else Reply(data=result)
     if reply.has_data:
         payload = envelope.whm1_dict(

@@ -48,6 +48,8 @@ class Function:
     api0: Callable[[Call], dict[str, Any]] | None = None
     # Hashes a password (Argon2, ~155 ms): run off the event loop.
     slow: bool = False
+    # Changes nothing: a successful call need not flush this process's token cache.
+    readonly: bool = False
 
     def allowed(self, held: frozenset[str]) -> bool:
         if not self.privileges:
@@ -68,6 +70,7 @@ class Registry:
         privileges: tuple[str, ...] = (),
         api0: Callable[[Call], dict[str, Any]] | None = None,
         slow: bool = False,
+        readonly: bool = False,
     ) -> Callable[[Handler], Handler]:
         for p in privileges:
             if acls.canonical(p) != p:
@@ -77,7 +80,7 @@ class Registry:
             if name in self.functions:
                 raise ValueError(f"function {name} registered twice")
             self.functions[name] = Function(
-                name, summary, handler, params, privileges, api0, slow
+                name, summary, handler, params, privileges, api0, slow, readonly
             )
             return handler
 

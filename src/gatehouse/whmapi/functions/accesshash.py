@@ -54,6 +54,7 @@ def accesshash_fn(call: Call) -> dict[str, Any]:
     params=(Param("key", "The setting, e.g. allow_deprecated_accesshash.", required=True),
             Param("module", "Ignored (cPanel's settings module name).")),
     privileges=(acls.ALL,),
+    readonly=True,
 )
 def get_tweaksetting(call: Call) -> dict[str, Any]:
     key = call.require("key")

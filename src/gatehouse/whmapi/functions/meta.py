@@ -18,6 +18,7 @@ def _version0(call: Call) -> dict[str, Any]:
     "The WHM version this server answers as.",
     privileges=("basic-system-info", "clustering"),
     api0=_version0,
+    readonly=True,
 )
 def version(call: Call) -> dict[str, Any]:
     return {"version": WHM_COMPAT_VERSION}
@@ -39,6 +40,7 @@ def _applist0(call: Call) -> dict[str, Any]:
     "The WHM API 1 functions the caller may call, in alphabetical order.",
     privileges=("basic-whm-functions",),
     api0=_applist0,
+    readonly=True,
 )
 def applist(call: Call) -> dict[str, Any]:
     return {"app": _callable_functions(call)}
@@ -53,6 +55,7 @@ def privilege_map(held: frozenset[str]) -> dict[str, int]:
     "myprivs",
     "The caller's effective privileges (for a token: filtered through the token).",
     privileges=("basic-whm-functions",),
+    readonly=True,
 )
 def myprivs(call: Call) -> dict[str, Any]:
     return {"privileges": [privilege_map(call.principal.privileges)]}

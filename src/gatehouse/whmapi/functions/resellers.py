@@ -123,7 +123,7 @@ def setacls(call: Call) -> Reply:
     return Reply(data={"acl": granted})
 
 
-@REGISTRY.function("listresellers", "The server's resellers.", privileges=ROOT_ONLY)
+@REGISTRY.function("listresellers", "The server's resellers.", privileges=ROOT_ONLY, readonly=True)
 def listresellers(call: Call) -> dict[str, Any]:
     return {"reseller": users.list_resellers(call.conn)}
 
@@ -144,7 +144,7 @@ def saveacllist(call: Call) -> Reply:
     return Reply(has_data=False)
 
 
-@REGISTRY.function("listacls", "The saved privilege lists.", privileges=ROOT_ONLY)
+@REGISTRY.function("listacls", "The saved privilege lists.", privileges=ROOT_ONLY, readonly=True)
 def listacls(call: Call) -> dict[str, Any]:
     rows = call.conn.execute(sa.select(acl_lists).order_by(acl_lists.c.name))
     return {

@@ -139,6 +139,7 @@ def api_token_create(call: Call) -> dict[str, Any]:
     "api_token_list",
     "List the caller's API tokens (expired ones included), with last use.",
     privileges=MANAGE,
+    readonly=True,
 )
 def api_token_list(call: Call) -> dict[str, Any]:
     owner = call.principal.user
@@ -217,6 +218,7 @@ def api_token_revoke(call: Call) -> Reply:
     "Describe the caller's token with this value (expired tokens count as absent).",
     params=(Param("token", "The token string.", required=True, secret=True),),
     privileges=MANAGE,
+    readonly=True,
 )
 def api_token_get_details(call: Call) -> Reply:
     value = call.require("token")

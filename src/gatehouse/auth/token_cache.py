@@ -1,0 +1,190 @@
+"""A cache of successful token lookups that can never serve a revoked or changed token.
+
+Entries map a token's digest to (token, owner) as read from the store. The cache is flushed
+whenever the store's *auth generation* may have moved — a counter that triggers bump in the
+same transaction as any change that could alter a token check (migration 0003):
+
+* SQLite: `PRAGMA data_version` on a connection of our own changes whenever any other
+  connection commits (this process's or another's). It costs a couple of microseconds; only
+  when it moves do we read the counter, and only when the counter moved do we flush. Writes
+  that cannot matter (audit rows, last-use times, new tokens) leave the cache warm.
+* PostgreSQL: the trigger NOTIFYs `gatehouse_auth`; a listener thread marks the cache stale.
+  While the listener is not connected the cache is bypassed. A change made by this process
+  flushes the cache synchronously too (`invalidate`), so revoke-then-use is refused on the very
+  next request here and as soon as the notification lands elsewhere.
+
+Misses are never cached, expiry and allow-lists are still checked on every request, and the
+cache is bounded in entries (memory stays flat however many tokens the store holds).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+
+import sqlalchemy as sa
+
+from gatehouse.domain.tokens import Token
+from gatehouse.domain.users import User
+
+log = logging.getLogger("gatehouse.auth.cache")
+
+CHANNEL = "gatehouse_auth"
+Entry = tuple[Token, User]
+
+
+class TokenCache:
+    def __init__(self, engine: sa.Engine, max_entries: int = 100_000) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._watcher: _Watcher = (
+            _SqliteWatcher(engine) if engine.dialect.name == "sqlite" else _PostgresWatcher(engine)
+        )
+
+    def _validate(self) -> bool:
+        """Drop every entry if the store may have changed; True when entries are usable."""
+        if self._watcher.fresh():
+            return True
+        self._entries.clear()
+        return False
+
+    def get(self, digest: str) -> Entry | None:
+        with self._lock:
+            if not self._validate():
+                return None
+            return self._entries.get(digest)
+
+    def snapshot(self) -> object:
+        """Taken before reading the store, so that a change racing the read is not cached."""
+        with self._lock:
+            self._validate()
+            return self._watcher.state()
+
+    def put(self, digest: str, entry: Entry, snapshot: object) -> None:
+        with self._lock:
+            if not self._validate() or self._watcher.state() != snapshot:
+                return
+            if len(self._entries) >= self._max:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[digest] = entry
+
+    def invalidate(self) -> None:
+        """This process changed the store: forget everything now, and let no read that
+        started earlier be cached."""
+        with self._lock:
+            self._entries.clear()
+            self._watcher.bump()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def close(self) -> None:
+        self._watcher.close()
+
+
+class _Watcher:
+    def fresh(self) -> bool:
+        """False when cached entries may be stale (the cache then drops them)."""
+        raise NotImplementedError
+
+    def state(self) -> object:
+        """Changes whenever entries read before and after could differ."""
+        raise NotImplementedError
+
+    def bump(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _SqliteWatcher(_Watcher):
+    def __init__(self, engine: sa.Engine) -> None:
+        path = engine.url.database
+        if not path or path == ":memory:":
+            raise ValueError("the token cache needs a file-backed SQLite store")
+        # Our own read-only connection: PRAGMA data_version moves only when *another*
+        # connection commits, which is exactly "someone may have changed something".
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._data_version = self._read_data_version()
+        self._generation = self._read_generation()
+        self._epoch = 0  # bumped by local invalidation
+
+    def _read_data_version(self) -> int:
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _read_generation(self) -> int:
+        row = self._conn.execute("SELECT n FROM auth_generation WHERE id = 1").fetchone()
+        return int(row[0]) if row else -1
+
+    def fresh(self) -> bool:
+        version = self._read_data_version()
+        if version == self._data_version:
+            return True
+        self._data_version = version
+        generation = self._read_generation()
+        if generation == self._generation:
+            return True
+        self._generation = generation
+        return False
+
+    def state(self) -> object:
+        return (self._generation, self._epoch)
+
+    def bump(self) -> None:
+        self._epoch += 1
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class _PostgresWatcher(_Watcher):
+    def __init__(self, engine: sa.Engine) -> None:
+        self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connected = False
+        self._stale = True
+        self._epoch = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="gatehouse-listen", daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._connected = True
+                    self._stale = True  # anything may have happened while we were away
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._stale = True
+                            self._epoch += 1
+            except Exception as exc:  # noqa: BLE001 - any failure means: bypass and retry
+                if not self._stop.is_set():
+                    log.warning("token cache listener lost its connection (%s); retrying", exc)
+            finally:
+                self._connected = False
+                self._stale = True
+            self._stop.wait(1.0)
+
+    def fresh(self) -> bool:
+        if not self._connected:
+            return False
+        if self._stale:
+            self._stale = False
+            return False
+        return True
+
+    def state(self) -> object:
+        return (self._connected, self._epoch)
+
+    def bump(self) -> None:
+        self._epoch += 1
+
+    def close(self) -> None:
+        self._stop.set()

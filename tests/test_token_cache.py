@@ -1,0 +1,152 @@
+"""The token cache never serves a revoked or changed token (docs/authentication.md).
+
+These tests drive `TokenCache` directly against the session's real store (SQLite file or
+PostgreSQL database), changing the store through a separate engine — as another process would.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from conftest import Server
+
+from gatehouse.auth.token_cache import TokenCache
+from gatehouse.domain import audit, tokens, users
+from gatehouse.store.engine import create
+
+
+@pytest.fixture
+def engines(server: Server) -> Iterator[tuple[sa.Engine, sa.Engine]]:
+    mine, other = create(server.db_url), create(server.db_url)
+    yield mine, other
+    mine.dispose()
+    other.dispose()
+
+
+@pytest.fixture
+def cache(engines: tuple[sa.Engine, sa.Engine]) -> Iterator[TokenCache]:
+    c = TokenCache(engines[0])
+    wait_until(lambda: c.get("warm-up") is None and _usable(c))
+    yield c
+    c.close()
+
+
+def _usable(c: TokenCache) -> bool:
+    snapshot = c.snapshot()
+    c.put("probe", ("t", "u"), snapshot)  # type: ignore[arg-type]
+    ok = c.get("probe") is not None
+    c.invalidate()
+    return ok
+
+
+def wait_until(condition: object, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def make_token(engine: sa.Engine) -> tuple[str, tuple[tokens.Token, users.User]]:
+    with engine.begin() as conn:
+        root = users.require(conn, "root")
+        _token, secret = tokens.create(conn, owner=root, service=tokens.WHOSTMGR,
+                                       name=f"c-{uuid.uuid4().hex[:12]}", token_acls=None,
+                                       whitelist_ips=None, expires_at=None, now=int(time.time()))
+        digest = tokens.digest(secret)
+        found = tokens.lookup_for_auth(conn, digest)
+    assert found is not None
+    return digest, found
+
+
+def cached(c: TokenCache, engine: sa.Engine) -> tuple[str, tuple[tokens.Token, users.User]]:
+    digest, entry = make_token(engine)
+    c.put(digest, entry, c.snapshot())
+    assert c.get(digest) == entry
+    return digest, entry
+
+
+def test_a_lookup_is_served_from_the_cache(cache: TokenCache,
+                                          engines: tuple[sa.Engine, sa.Engine]) -> None:
+    digest, entry = cached(cache, engines[0])
+    assert cache.get(digest) == entry
+
+
+@pytest.mark.parametrize("change", ["revoke", "rename", "acls", "ips", "expiry", "owner"])
+def test_a_change_by_another_connection_empties_the_cache(
+        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], change: str) -> None:
+    digest, (token, owner) = cached(cache, engines[0])
+    statements = {
+        "revoke": ("DELETE FROM api_tokens WHERE id = :id", {"id": token.id}),
+        "rename": ("UPDATE api_tokens SET name = :n WHERE id = :id",
+                   {"id": token.id, "n": f"r-{uuid.uuid4().hex[:10]}"}),
+        "acls": ("UPDATE api_tokens SET acls = '[\"list-accts\"]' WHERE id = :id",
+                 {"id": token.id}),
+        "ips": ("UPDATE api_tokens SET whitelist_ips = '[\"192.0.2.1\"]' WHERE id = :id",
+                {"id": token.id}),
+        "expiry": ("UPDATE api_tokens SET expires_at = 1 WHERE id = :id", {"id": token.id}),
+        "owner": ("UPDATE users SET contact_email = contact_email WHERE id = :id",
+                  {"id": owner.id}),
+    }
+    sql, params = statements[change]
+    with engines[1].begin() as conn:
+        conn.execute(sa.text(sql), params)
+    if engines[0].dialect.name == "sqlite":
+        assert cache.get(digest) is None  # the very next look
+    else:
+        assert wait_until(lambda: cache.get(digest) is None)  # once NOTIFY lands
+
+
+@pytest.mark.parametrize("write", ["audit", "last_use", "new_token"])
+def test_writes_that_cannot_matter_keep_the_cache_warm(
+        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], write: str) -> None:
+    digest, (token, _owner) = cached(cache, engines[0])
+    with engines[1].begin() as conn:
+        if write == "audit":
+            audit.record(conn, now=int(time.time()), action=audit.AUTH_FAILURE,
+                         reason="token_not_found")
+        elif write == "last_use":
+            tokens.record_use(conn, token.id, int(time.time()), "127.0.0.1")
+    if write == "new_token":
+        make_token(engines[1])
+    time.sleep(0.05)  # give a (wrong) notification time to arrive
+    assert cache.get(digest) is not None
+
+
+def test_a_read_that_raced_a_change_is_not_cached(
+        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]) -> None:
+    digest, (token, _owner) = make_token(engines[0])
+    snapshot = cache.snapshot()
+    with engines[1].begin() as conn:
+        conn.execute(sa.text("DELETE FROM api_tokens WHERE id = :id"), {"id": token.id})
+    if engines[0].dialect.name != "sqlite":
+        wait_until(lambda: cache.snapshot() != snapshot)
+    cache.put(digest, (token, _owner), snapshot)
+    assert cache.get(digest) is None
+
+
+def test_invalidate_forgets_everything_and_refuses_older_reads(
+        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]) -> None:
+    digest, entry = cached(cache, engines[0])
+    snapshot = cache.snapshot()
+    cache.invalidate()
+    assert cache.get(digest) is None
+    cache.put(digest, entry, snapshot)
+    assert cache.get(digest) is None
+
+
+def test_the_cache_is_bounded(engines: tuple[sa.Engine, sa.Engine]) -> None:
+    small = TokenCache(engines[0], max_entries=3)
+    try:
+        wait_until(lambda: _usable(small))
+        for _ in range(5):
+            digest, entry = make_token(engines[0])
+            small.put(digest, entry, small.snapshot())
+        assert len(small) <= 3
+    finally:
+        small.close()
