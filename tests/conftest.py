@@ -58,11 +58,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_cli(*args: str, data_dir: Path, db_url: str, stdin: str | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, data_dir: Path, db_url: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GATEHOUSE_DATA_DIR": str(data_dir), "GATEHOUSE_DATABASE_URL": db_url}
-    result = subprocess.run([str(BIN), *args], input=stdin, capture_output=True, text=True,
-                            env=env, timeout=120, check=False)
+    result = subprocess.run(
+        [str(BIN), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"gatehouse {args[0]} failed: {result.stdout}\n{result.stderr}")
     return result
@@ -88,13 +96,15 @@ def database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         pytest.skip("GATEHOUSE_TEST_POSTGRES_URL is not set")
     name = f"gh_test_{uuid.uuid4().hex[:12]}"
     admin = make_url(POSTGRES_URL)
-    with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        POSTGRES_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = admin.set(database=name).render_as_string(hide_password=False)
     yield Database(url, backend)
-    with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        POSTGRES_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -123,10 +133,10 @@ class Server:
     def https_url(self) -> str:
         return f"https://127.0.0.1:{self.https_port}"
 
-    def cli(self, *args: str, stdin: str | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-        return run_cli(*args, data_dir=self.data_dir, db_url=self.db_url, stdin=stdin,
-                       check=check)
+    def cli(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        return run_cli(*args, data_dir=self.data_dir, db_url=self.db_url, stdin=stdin, check=check)
 
     def remember(self, secret: str) -> str:
         self.issued.append(secret)
@@ -142,14 +152,24 @@ class Server:
         if self._root_token is None:
             import json
 
-            out = self.cli("whmapi1", "api_token_create", "token_name=harness-root",
-                           "--output", "json")
+            out = self.cli(
+                "whmapi1", "api_token_create", "token_name=harness-root", "--output", "json"
+            )
             self._root_token = self.remember(json.loads(out.stdout)["data"]["token"])
         return self._root_token
 
-    def get(self, function: str, *, token: str | None = None, user: str = "root",
-            auth: str | None = None, params: Any = None, api_version: str | None = "1",
-            client: httpx.Client | None = None, **kw: Any) -> httpx.Response:
+    def get(
+        self,
+        function: str,
+        *,
+        token: str | None = None,
+        user: str = "root",
+        auth: str | None = None,
+        params: Any = None,
+        api_version: str | None = "1",
+        client: httpx.Client | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
         """GET /json-api/FUNCTION with `whm USER:TOKEN` (root's harness token by default)."""
         headers = dict(kw.pop("headers", {}) or {})
         if auth is not None:
@@ -164,8 +184,9 @@ class Server:
         elif params:
             query.extend(params)
         http = client or httpx
-        return http.get(f"{self.url}/json-api/{function}", params=query, headers=headers,
-                        timeout=30, **kw)
+        return http.get(
+            f"{self.url}/json-api/{function}", params=query, headers=headers, timeout=30, **kw
+        )
 
     def ok(self, function: str, **kw: Any) -> Any:
         """Call and insist on success; returns the envelope's `data`."""
@@ -183,8 +204,9 @@ class Server:
         assert body["metadata"]["result"] == 0, body
         return str(body["metadata"]["reason"])
 
-    def token(self, name: str | None = None, *, user: str = "root", via: str | None = None,
-              **params: Any) -> str:
+    def token(
+        self, name: str | None = None, *, user: str = "root", via: str | None = None, **params: Any
+    ) -> str:
         """Create a token (as `user`, authenticating with `via`) and return its secret."""
         query = [("token_name", name or f"t-{uuid.uuid4().hex[:10]}")]
         for key, value in params.items():
@@ -194,13 +216,13 @@ class Server:
         data = self.ok("api_token_create", user=user, token=via, params=query)
         return self.remember(data["token"])
 
-    def account(self, *, reseller: bool = False, owner: str | None = None,
-                password: str | None = None) -> tuple[str, str]:
+    def account(
+        self, *, reseller: bool = False, owner: str | None = None, password: str | None = None
+    ) -> tuple[str, str]:
         """A new cPanel account (optionally made a reseller); returns (username, password)."""
         username = "u" + uuid.uuid4().hex[:10]
         password = password or secrets.token_urlsafe(12)
-        params = {"username": username, "domain": f"{username}.example.com",
-                  "password": password}
+        params = {"username": username, "domain": f"{username}.example.com", "password": password}
         if owner:
             params["owner"] = owner
         self.ok("createacct", params=params)
@@ -217,18 +239,21 @@ class Server:
         # manage-api-tokens); a full-access token then follows the privileges set below.
         token = self.token(user=username, via=self._password_token(username, password))
         if privileges is not None:
-            self.ok("setacls", params=[("reseller", username)]
-                    + [(f"acl-{p}", "1") for p in privileges])
+            self.ok(
+                "setacls", params=[("reseller", username)] + [(f"acl-{p}", "1") for p in privileges]
+            )
         return username, token
 
     def _password_token(self, username: str, password: str) -> str:
         import base64
 
         basic = base64.b64encode(f"{username}:{password}".encode()).decode()
-        response = httpx.get(f"{self.url}/json-api/api_token_create",
-                             params={"api.version": "1",
-                                     "token_name": f"boot-{uuid.uuid4().hex[:8]}"},
-                             headers={"Authorization": f"Basic {basic}"}, timeout=30)
+        response = httpx.get(
+            f"{self.url}/json-api/api_token_create",
+            params={"api.version": "1", "token_name": f"boot-{uuid.uuid4().hex[:8]}"},
+            headers={"Authorization": f"Basic {basic}"},
+            timeout=30,
+        )
         body = response.json()
         if body["metadata"]["result"] != 1:
             # The reseller may lack manage-api-tokens: mint its token as root cannot, so
@@ -251,19 +276,37 @@ class Server:
             engine.dispose()
 
 
-def start_server(data_dir: Path, db_url: str, backend: str, root_password: str, *,
-                 bind: str = "127.0.0.1", log_name: str = "server.log") -> Server:
+def start_server(
+    data_dir: Path,
+    db_url: str,
+    backend: str,
+    root_password: str,
+    *,
+    bind: str = "127.0.0.1",
+    log_name: str = "server.log",
+) -> Server:
     http_port, https_port = free_port(), free_port()
     log_path = data_dir / log_name
     env = {**os.environ, "GATEHOUSE_DATA_DIR": str(data_dir), "GATEHOUSE_DATABASE_URL": db_url}
     with open(log_path, "ab") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [str(BIN), "serve", "--bind", bind, "--http-port", str(http_port),
-             "--https-port", str(https_port)],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
+            [
+                str(BIN),
+                "serve",
+                "--bind",
+                bind,
+                "--http-port",
+                str(http_port),
+                "--https-port",
+                str(https_port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
-    server = Server(data_dir, db_url, backend, http_port, https_port, log_path, root_password,
-                    process, bind)
+    server = Server(
+        data_dir, db_url, backend, http_port, https_port, log_path, root_password, process, bind
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -290,8 +333,13 @@ def stop_server(server: Server) -> None:
 def server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("data")
     root_password = secrets.token_urlsafe(16)
-    run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=database.url,
-            stdin=root_password + "\n")
+    run_cli(
+        "init",
+        "--root-password-stdin",
+        data_dir=data_dir,
+        db_url=database.url,
+        stdin=root_password + "\n",
+    )
     srv = start_server(data_dir, database.url, database.backend, root_password)
     srv.remember(root_password)
     yield srv

@@ -16,8 +16,11 @@ from whm_helpers import basic, limited_reseller, new_name, user_row
 
 def _good_params(**overrides: Any) -> dict[str, str]:
     username = new_name()
-    params = {"username": username, "domain": f"{username}.example.com",
-              "password": secrets.token_urlsafe(12)}
+    params = {
+        "username": username,
+        "domain": f"{username}.example.com",
+        "password": secrets.token_urlsafe(12),
+    }
     params.update({k: v for k, v in overrides.items() if v is not None})
     return {k: v for k, v in params.items() if overrides.get(k, "") is not None}
 
@@ -30,28 +33,33 @@ def creator(server: Server) -> tuple[str, str]:
 
 # -- createacct: success -------------------------------------------------------------------
 
+
 def test_createacct_envelope(server: Server) -> None:
     params = _good_params()
     payload = server.get("createacct", params=params).json()
     assert payload["data"] == {"package": "default"}
     meta = payload["metadata"]
     assert {k: meta[k] for k in ("command", "reason", "result", "version")} == {
-        "command": "createacct", "reason": "Account Creation Ok", "result": 1, "version": 1}
+        "command": "createacct",
+        "reason": "Account Creation Ok",
+        "result": 1,
+        "version": 1,
+    }
     assert isinstance(meta["output"]["raw"], str)
     assert f"UserName: {params['username']}" in meta["output"]["raw"]
     assert params["password"] not in repr(payload)
     row = user_row(server, params["username"])
     assert row is not None
-    assert (row["owner"], row["domain"], row["reseller_acls"]) == (
-        "root", params["domain"], None)
+    assert (row["owner"], row["domain"], row["reseller_acls"]) == ("root", params["domain"], None)
 
 
 @pytest.mark.parametrize(
     "overrides",
     [
         pytest.param(lambda: {"username": "a" + secrets.token_hex(7) + "b"}, id="16-chars"),
-        pytest.param(lambda: {"username": "a_b.c9" + secrets.token_hex(3)},
-                     id="dot-underscore-digit"),
+        pytest.param(
+            lambda: {"username": "a_b.c9" + secrets.token_hex(3)}, id="dot-underscore-digit"
+        ),
         pytest.param(lambda: {"pass": "p" * 12, "password": None}, id="pass-not-password"),
         pytest.param(lambda: {"password": "p" * 8}, id="8-char-password"),
         pytest.param(lambda: {"password": "p" * 1024}, id="1024-char-password"),
@@ -68,20 +76,25 @@ def test_createacct_accepts(server: Server, overrides: Any) -> None:
 
 def test_createacct_normalises_the_domain(server: Server) -> None:
     username = new_name()
-    server.ok("createacct", params=_good_params(username=username,
-                                                domain=f"WWW.{username.upper()}.Example.COM."))
+    server.ok(
+        "createacct",
+        params=_good_params(username=username, domain=f"WWW.{username.upper()}.Example.COM."),
+    )
     assert user_row(server, username)["domain"] == f"www.{username}.example.com"
 
 
 # -- createacct: refusals (and nothing written) --------------------------------------------
 
+
 def _domain_taken(server: Server, domain: str) -> bool:
-    return bool(server.sql("SELECT id FROM users WHERE domain = :d",
-                           d=domain.strip().lower().rstrip(".")))
+    return bool(
+        server.sql("SELECT id FROM users WHERE domain = :d", d=domain.strip().lower().rstrip("."))
+    )
 
 
-def _refused(server: Server, params: dict[str, str], reason: str, *,
-             domain_existed: bool = False, **kw: Any) -> None:
+def _refused(
+    server: Server, params: dict[str, str], reason: str, *, domain_existed: bool = False, **kw: Any
+) -> None:
     """The call fails with `reason` and leaves no users row behind."""
     username = params.get("username", "")
     existed = user_row(server, username) is not None
@@ -93,8 +106,10 @@ def _refused(server: Server, params: dict[str, str], reason: str, *,
 
 
 def _invalid(name: str) -> str:
-    return (f"“{name}” is not a valid username. A username may contain only lowercase "
-            "letters, digits, periods and underscores, and cannot begin with a digit or a period.")
+    return (
+        f"“{name}” is not a valid username. A username may contain only lowercase "
+        "letters, digits, periods and underscores, and cannot begin with a digit or a period."
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,9 +143,22 @@ def test_createacct_username_rules(server: Server, username: str, reason: str) -
 
 @pytest.mark.parametrize(
     "domain",
-    ["nodot", "example.", ".example.com", "-lead.example.com", "trail-.example.com",
-     "a..example.com", "exa mple.com", "under_score.com", "example.123", "1.2.3.4",
-     "x" * 64 + ".com", ("a" * 62 + ".") * 4 + "com", "exämple.com", "example.com/x"],
+    [
+        "nodot",
+        "example.",
+        ".example.com",
+        "-lead.example.com",
+        "trail-.example.com",
+        "a..example.com",
+        "exa mple.com",
+        "under_score.com",
+        "example.123",
+        "1.2.3.4",
+        "x" * 64 + ".com",
+        ("a" * 62 + ".") * 4 + "com",
+        "exämple.com",
+        "example.com/x",
+    ],
 )
 def test_createacct_bad_domain(server: Server, domain: str) -> None:
     params = _good_params(domain=domain)
@@ -147,7 +175,8 @@ def test_createacct_duplicate_username(server: Server) -> None:
     existing, _ = server.account()
     params = _good_params(username=existing)
     assert server.fail("createacct", params=params) == (
-        f"The username “{existing}” is taken: an account with that name exists.")
+        f"The username “{existing}” is taken: an account with that name exists."
+    )
     assert user_row(server, existing)["domain"] == f"{existing}.example.com"
 
 
@@ -155,8 +184,12 @@ def test_createacct_duplicate_username(server: Server) -> None:
 def test_createacct_duplicate_domain(server: Server, spelling: str) -> None:
     existing, _ = server.account()
     params = _good_params(domain=spelling.format(existing))
-    _refused(server, params, f"The domain “{existing}.example.com” already exists on this server.",
-             domain_existed=True)
+    _refused(
+        server,
+        params,
+        f"The domain “{existing}.example.com” already exists on this server.",
+        domain_existed=True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -166,13 +199,16 @@ def test_createacct_duplicate_domain(server: Server, spelling: str) -> None:
         ({"password": "1234567"}, "The password must contain at least 8 characters."),
         ({"password": "p" * 1025}, "The password may contain at most 1024 characters."),
         ({"password": ""}, "Missing parameter: password"),
-        ({"password": "p" * 12, "pass": "q" * 12},
-         "Use either the “pass” or the “password” parameter, not both."),
+        (
+            {"password": "p" * 12, "pass": "q" * 12},
+            "Use either the “pass” or the “password” parameter, not both.",
+        ),
         ({"contactemail": "not-an-email"}, "“not-an-email” is not a valid email address."),
     ],
 )
-def test_createacct_bad_password_or_contact(server: Server, overrides: dict[str, str],
-                                            reason: str) -> None:
+def test_createacct_bad_password_or_contact(
+    server: Server, overrides: dict[str, str], reason: str
+) -> None:
     _refused(server, _good_params(**overrides), reason)
 
 
@@ -195,15 +231,18 @@ def test_createacct_concurrent_same_username_creates_one(server: Server) -> None
 def test_createacct_owner_must_be_root_or_a_reseller(server: Server, owner: str) -> None:
     if owner == "plain":
         owner, _ = server.account()
-    _refused(server, _good_params(owner=owner),
-             f"The owner “{owner}” is neither “root” nor a reseller.")
+    _refused(
+        server, _good_params(owner=owner), f"The owner “{owner}” is neither “root” nor a reseller."
+    )
 
 
 # -- createacct as a reseller --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("owner_given", [False, True])
-def test_createacct_reseller_for_itself(server: Server, creator: tuple[str, str],
-                                        owner_given: bool) -> None:
+def test_createacct_reseller_for_itself(
+    server: Server, creator: tuple[str, str], owner_given: bool
+) -> None:
     name, token = creator
     params = _good_params(owner=name if owner_given else None)
     server.ok("createacct", user=name, token=token, params=params)
@@ -211,14 +250,19 @@ def test_createacct_reseller_for_itself(server: Server, creator: tuple[str, str]
 
 
 @pytest.mark.parametrize("owner", ["root", "other-reseller"])
-def test_createacct_reseller_for_another_owner(server: Server, creator: tuple[str, str],
-                                               owner: str) -> None:
+def test_createacct_reseller_for_another_owner(
+    server: Server, creator: tuple[str, str], owner: str
+) -> None:
     name, token = creator
     if owner == "other-reseller":
         owner, _ = server.account(reseller=True)
-    _refused(server, _good_params(owner=owner),
-             "Without root access, you can only create accounts that you yourself own.",
-             user=name, token=token)
+    _refused(
+        server,
+        _good_params(owner=owner),
+        "Without root access, you can only create accounts that you yourself own.",
+        user=name,
+        token=token,
+    )
 
 
 def test_createacct_needs_the_privilege(server: Server) -> None:
@@ -232,9 +276,14 @@ def test_createacct_needs_the_privilege(server: Server) -> None:
 
 # -- passwd --------------------------------------------------------------------------------
 
+
 def _whm_basic_status(server: Server, user: str, password: str) -> int:
-    return httpx.get(f"{server.url}/json-api/applist", params={"api.version": "1"},
-                     headers={"Authorization": basic(user, password)}, timeout=30).status_code
+    return httpx.get(
+        f"{server.url}/json-api/applist",
+        params={"api.version": "1"},
+        headers={"Authorization": basic(user, password)},
+        timeout=30,
+    ).status_code
 
 
 def test_passwd_new_password_works_and_old_does_not(server: Server) -> None:
@@ -242,9 +291,10 @@ def test_passwd_new_password_works_and_old_does_not(server: Server) -> None:
     assert _whm_basic_status(server, name, old) == 200  # also warms the password cache
     new = secrets.token_urlsafe(12)
     payload = server.get("passwd", params={"user": name, "password": new}).json()
-    assert payload == {"data": {"app": ["system"]},
-                       "metadata": {"command": "passwd", "reason": "OK", "result": 1,
-                                    "version": 1}}
+    assert payload == {
+        "data": {"app": ["system"]},
+        "metadata": {"command": "passwd", "reason": "OK", "result": 1, "version": 1},
+    }
     assert _whm_basic_status(server, name, new) == 200
     assert _whm_basic_status(server, name, old) == 401
 
@@ -253,13 +303,19 @@ def test_passwd_new_password_works_and_old_does_not(server: Server) -> None:
     ("params", "reason"),
     [
         ({"password": "p" * 12}, "No user name supplied: “user” is a required argument."),
-        ({"user": "", "password": "p" * 12},
-         "No user name supplied: “user” is a required argument."),
+        (
+            {"user": "", "password": "p" * 12},
+            "No user name supplied: “user” is a required argument.",
+        ),
         ({"user": "someone"}, "No password supplied: “password” is a required argument."),
-        ({"user": "someone", "password": ""},
-         "No password supplied: “password” is a required argument."),
-        ({"user": "nosuchuser4", "password": "p" * 12},
-         "You do not have access to an account named “nosuchuser4”."),
+        (
+            {"user": "someone", "password": ""},
+            "No password supplied: “password” is a required argument.",
+        ),
+        (
+            {"user": "nosuchuser4", "password": "p" * 12},
+            "You do not have access to an account named “nosuchuser4”.",
+        ),
     ],
 )
 def test_passwd_refused(server: Server, params: dict[str, str], reason: str) -> None:
@@ -270,28 +326,34 @@ def test_passwd_too_short_keeps_the_old_hash(server: Server) -> None:
     name, _ = server.account()
     before = server.sql("SELECT password_hash FROM users WHERE username = :u", u=name)
     assert server.fail("passwd", params={"user": name, "password": "short"}) == (
-        "The password must contain at least 8 characters.")
+        "The password must contain at least 8 characters."
+    )
     assert server.sql("SELECT password_hash FROM users WHERE username = :u", u=name) == before
 
 
 @pytest.mark.parametrize("whose", ["own-account", "itself"])
-def test_passwd_reseller_on_what_it_owns(server: Server, creator: tuple[str, str],
-                                         whose: str) -> None:
+def test_passwd_reseller_on_what_it_owns(
+    server: Server, creator: tuple[str, str], whose: str
+) -> None:
     name, token = creator
     target = name
     if whose == "own-account":
         target = new_name()
         server.ok("createacct", params=_good_params(username=target, owner=name))
     before = server.sql("SELECT password_hash FROM users WHERE username = :u", u=target)
-    server.ok("passwd", user=name, token=token,
-              params={"user": target, "password": secrets.token_urlsafe(12)})
+    server.ok(
+        "passwd",
+        user=name,
+        token=token,
+        params={"user": target, "password": secrets.token_urlsafe(12)},
+    )
     assert server.sql("SELECT password_hash FROM users WHERE username = :u", u=target) != before
 
 
 @pytest.mark.parametrize("whose", ["root", "root-owned", "other-reseller", "other-resellers"])
-def test_passwd_reseller_refused_on_what_it_does_not_own(server: Server,
-                                                         creator: tuple[str, str],
-                                                         whose: str) -> None:
+def test_passwd_reseller_refused_on_what_it_does_not_own(
+    server: Server, creator: tuple[str, str], whose: str
+) -> None:
     name, token = creator
     if whose == "root":
         target = "root"
@@ -303,7 +365,11 @@ def test_passwd_reseller_refused_on_what_it_does_not_own(server: Server,
         other, _ = server.account(reseller=True)
         target, _ = server.account(owner=other)
     before = server.sql("SELECT password_hash FROM users WHERE username = :u", u=target)
-    reason = server.fail("passwd", user=name, token=token,
-                         params={"user": target, "password": secrets.token_urlsafe(12)})
+    reason = server.fail(
+        "passwd",
+        user=name,
+        token=token,
+        params={"user": target, "password": secrets.token_urlsafe(12)},
+    )
     assert reason == f"You do not have access to an account named “{target}”."
     assert server.sql("SELECT password_hash FROM users WHERE username = :u", u=target) == before

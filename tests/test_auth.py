@@ -26,8 +26,11 @@ def basic(username: str, password: str) -> str:
 
 
 def denied_body(function: str) -> bytes:
-    return (b'{"metadata":{"command":"' + function.encode()
-            + b'","reason":"Access denied","result":0,"version":1}}')
+    return (
+        b'{"metadata":{"command":"'
+        + function.encode()
+        + b'","reason":"Access denied","result":0,"version":1}}'
+    )
 
 
 def last_audit_id(server: Server) -> int:
@@ -37,16 +40,28 @@ def last_audit_id(server: Server) -> int:
 def audit_since(server: Server, since: int) -> list[Any]:
     return server.sql(
         "SELECT action, reason, actor, token_name, source_ip, detail FROM audit_log "
-        "WHERE id > :since ORDER BY id", since=since)
+        "WHERE id > :since ORDER BY id",
+        since=since,
+    )
 
 
-def request(server: Server, function: str = "version", *, auth: str | bytes | None,
-            base: str | None = None, client: httpx.Client | None = None,
-            prefix: str = "") -> httpx.Response:
+def request(
+    server: Server,
+    function: str = "version",
+    *,
+    auth: str | bytes | None,
+    base: str | None = None,
+    client: httpx.Client | None = None,
+    prefix: str = "",
+) -> httpx.Response:
     headers = {"Authorization": auth} if auth is not None else {}
     http: Any = client or httpx
-    return http.get(f"{base or server.url}{prefix}/json-api/{function}",
-                    params={"api.version": "1"}, headers=headers, timeout=30)
+    return http.get(
+        f"{base or server.url}{prefix}/json-api/{function}",
+        params={"api.version": "1"},
+        headers=headers,
+        timeout=30,
+    )
 
 
 def assert_denied(response: httpx.Response, function: str = "version") -> None:
@@ -80,8 +95,7 @@ def _token_user_mismatch(s: Server) -> Probe:
 def _token_expired(s: Server) -> Probe:
     name = f"exp-{uuid.uuid4().hex[:10]}"
     secret = s.token(name, expires_at=int(time.time()) + 3600)
-    s.sql("UPDATE api_tokens SET expires_at = :t WHERE name = :n",
-          t=int(time.time()) - 10, n=name)
+    s.sql("UPDATE api_tokens SET expires_at = :t WHERE name = :n", t=int(time.time()) - 10, n=name)
     return Probe(f"whm root:{secret}", "root", name)
 
 
@@ -147,15 +161,17 @@ FAILURE_IDS = [f"{reason}-{i}" for i, (reason, _) in enumerate(FAILURES)]
 
 
 @pytest.mark.parametrize(("reason", "make"), FAILURES, ids=FAILURE_IDS)
-def test_failure_is_a_uniform_401(server: Server, reason: str,
-                                  make: Callable[[Server], Probe]) -> None:
+def test_failure_is_a_uniform_401(
+    server: Server, reason: str, make: Callable[[Server], Probe]
+) -> None:
     probe = make(server)
     assert_denied(request(server, auth=probe.auth))
 
 
 @pytest.mark.parametrize(("reason", "make"), FAILURES, ids=FAILURE_IDS)
-def test_failure_is_audited_with_its_reason(server: Server, reason: str,
-                                            make: Callable[[Server], Probe]) -> None:
+def test_failure_is_audited_with_its_reason(
+    server: Server, reason: str, make: Callable[[Server], Probe]
+) -> None:
     probe = make(server)
     since = last_audit_id(server)
     request(server, auth=probe.auth)
@@ -219,10 +235,24 @@ def test_basic_auth_reseller(server: Server) -> None:
 # -- garbage never breaks the server ------------------------------------------------------
 
 # What an HTTP/1.1 header value may carry: tab, visible ASCII, obs-text.
-_VALUE_CHARS = st.characters(codec="latin-1", exclude_characters="".join(
-    chr(c) for c in [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F]))
-_PREFIX = st.sampled_from(["", "whm ", "WHM ", "cpanel ", "Basic ", "basic ", "Bearer ",
-                           "whm root:", "Basic cm9vdDp", "whm :"])
+_VALUE_CHARS = st.characters(
+    codec="latin-1",
+    exclude_characters="".join(chr(c) for c in [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F]),
+)
+_PREFIX = st.sampled_from(
+    [
+        "",
+        "whm ",
+        "WHM ",
+        "cpanel ",
+        "Basic ",
+        "basic ",
+        "Bearer ",
+        "whm root:",
+        "Basic cm9vdDp",
+        "whm :",
+    ]
+)
 
 
 @st.composite
@@ -239,11 +269,16 @@ def http_client() -> Iterator[httpx.Client]:
         yield client
 
 
-@settings(max_examples=50, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(value=garbage_headers())
-def test_garbage_authorization_never_500(server: Server, http_client: httpx.Client,
-                                         value: str) -> None:
+def test_garbage_authorization_never_500(
+    server: Server, http_client: httpx.Client, value: str
+) -> None:
     response = request(server, auth=value.encode("latin-1"), client=http_client)
     assert response.status_code == 401, (value, response.status_code, response.text)
     assert response.content == denied_body("version")
@@ -278,8 +313,9 @@ def test_cidr_allows_other_address(server: Server, from_127_0_0_2: httpx.Client)
     assert response.status_code == 200, response.text
 
 
-def test_unrestricted_token_works_from_any_address(server: Server,
-                                                   from_127_0_0_2: httpx.Client) -> None:
+def test_unrestricted_token_works_from_any_address(
+    server: Server, from_127_0_0_2: httpx.Client
+) -> None:
     secret = server.token()
     response = request(server, auth=f"whm root:{secret}", client=from_127_0_0_2)
     assert response.status_code == 200, response.text
@@ -292,8 +328,9 @@ def test_ipv4_mapped_entry_matches_ipv4_peer(server: Server, entry: str) -> None
     assert response.status_code == 200, response.text
 
 
-def test_ipv4_mapped_entry_refuses_other_ipv4_peer(server: Server,
-                                                   from_127_0_0_2: httpx.Client) -> None:
+def test_ipv4_mapped_entry_refuses_other_ipv4_peer(
+    server: Server, from_127_0_0_2: httpx.Client
+) -> None:
     secret = server.token(whitelist_ip="::ffff:127.0.0.1")
     assert_denied(request(server, auth=f"whm root:{secret}", client=from_127_0_0_2))
 
@@ -303,8 +340,14 @@ def test_ipv4_mapped_entry_refuses_other_ipv4_peer(server: Server,
 
 @pytest.fixture(scope="module")
 def dual(server: Server) -> Iterator[Server]:
-    second = start_server(server.data_dir, server.db_url, server.backend, server.root_password,
-                          bind="::", log_name="dual.log")
+    second = start_server(
+        server.data_dir,
+        server.db_url,
+        server.backend,
+        server.root_password,
+        bind="::",
+        log_name="dual.log",
+    )
     second._root_token = server.root_token
     try:
         yield second
@@ -328,21 +371,25 @@ def test_ipv4_mapped_peer_is_audited_as_ipv4(server: Server, dual: Server) -> No
     assert [r[4] for r in audit_since(server, since)] == ["127.0.0.1"]
 
 
-@pytest.mark.parametrize("entry", [
-    "::1",
-    "0000:0000:0000:0000:0000:0000:0000:0001",
-    "0:0:0:0:0:0:0:1",
-    "::1/128",
-    "::/64",
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "::1",
+        "0000:0000:0000:0000:0000:0000:0000:0001",
+        "0:0:0:0:0:0:0:1",
+        "::1/128",
+        "::/64",
+    ],
+)
 def test_ipv6_peer_matches_ipv6_entry(server: Server, dual: Server, entry: str) -> None:
     secret = server.token(whitelist_ip=entry)
     response = request(dual, auth=f"whm root:{secret}", base=v6_base(dual))
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("entry", ["127.0.0.1", "0.0.0.0/0", "2001:db8::1", "::2",
-                                   "::ffff:127.0.0.1"])
+@pytest.mark.parametrize(
+    "entry", ["127.0.0.1", "0.0.0.0/0", "2001:db8::1", "::2", "::ffff:127.0.0.1"]
+)
 def test_ipv6_peer_refused_by_other_entries(server: Server, dual: Server, entry: str) -> None:
     secret = server.token(whitelist_ip=entry)
     since = last_audit_id(server)

@@ -33,8 +33,11 @@ def _root_hash(db_url: str) -> str:
     engine = create(db_url)
     try:
         with engine.connect() as conn:
-            return str(conn.execute(sa.select(users_table.c.password_hash)
-                                    .where(users_table.c.username == "root")).scalar_one())
+            return str(
+                conn.execute(
+                    sa.select(users_table.c.password_hash).where(users_table.c.username == "root")
+                ).scalar_one()
+            )
     finally:
         engine.dispose()
 
@@ -54,8 +57,9 @@ def test_init_writes_a_generated_password_0600_and_prints_it_once(tmp_path: Path
 def test_init_root_password_stdin(tmp_path: Path) -> None:
     data_dir, db_url = _fresh(tmp_path)
     password = f"Stdin-{uuid.uuid4().hex}"
-    result = run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=db_url,
-                     stdin=password + "\n")
+    result = run_cli(
+        "init", "--root-password-stdin", data_dir=data_dir, db_url=db_url, stdin=password + "\n"
+    )
     assert password not in result.stdout + result.stderr
     assert not (data_dir / "root-password").exists()
     assert verify_password(_root_hash(db_url), password)
@@ -63,8 +67,9 @@ def test_init_root_password_stdin(tmp_path: Path) -> None:
 
 def test_init_root_password_stdin_rejects_a_weak_password(tmp_path: Path) -> None:
     data_dir, db_url = _fresh(tmp_path)
-    result = run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=db_url,
-                     stdin="\n", check=False)
+    result = run_cli(
+        "init", "--root-password-stdin", data_dir=data_dir, db_url=db_url, stdin="\n", check=False
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip()
@@ -135,8 +140,16 @@ def test_whmapi1_user_runs_as_a_reseller(server: Server) -> None:
 
 def test_whmapi1_user_lacking_a_privilege_is_refused(server: Server) -> None:
     name = _reseller(server, ["list-accts"])
-    result = server.cli("whmapi1", "api_token_create", f"token_name=x{uuid.uuid4().hex[:8]}",
-                        "--user", name, "--output", "json", check=False)
+    result = server.cli(
+        "whmapi1",
+        "api_token_create",
+        f"token_name=x{uuid.uuid4().hex[:8]}",
+        "--user",
+        name,
+        "--output",
+        "json",
+        check=False,
+    )
     assert result.returncode == 1
     assert "manage-api-tokens" in json.loads(result.stdout)["metadata"]["reason"]
 
@@ -192,8 +205,13 @@ def test_passwd_password_stdin_changes_the_password(server: Server) -> None:
 
 
 def test_passwd_unknown_user_is_a_clear_error(server: Server) -> None:
-    result = server.cli("passwd", f"nobody{uuid.uuid4().hex[:6]}", "--password-stdin",
-                        stdin=f"New-{uuid.uuid4().hex}\n", check=False)
+    result = server.cli(
+        "passwd",
+        f"nobody{uuid.uuid4().hex[:6]}",
+        "--password-stdin",
+        stdin=f"New-{uuid.uuid4().hex}\n",
+        check=False,
+    )
     assert result.returncode != 0
     assert "does not exist" in result.stderr
 
@@ -213,8 +231,17 @@ def test_audit_json_lists_a_token_creation(server: Server) -> None:
     mine = [e for e in entries if e["token_name"] == name]
     assert [e["action"] for e in mine] == ["CREATEAPITOKEN"]
     assert mine[0]["actor"] == "root"
-    assert set(mine[0]) >= {"id", "time", "action", "actor", "subject", "source_ip",
-                            "token_name", "reason", "detail"}
+    assert set(mine[0]) >= {
+        "id",
+        "time",
+        "action",
+        "actor",
+        "subject",
+        "source_ip",
+        "token_name",
+        "reason",
+        "detail",
+    }
 
 
 def test_audit_user_filter(server: Server) -> None:
@@ -231,8 +258,11 @@ def test_audit_user_filter(server: Server) -> None:
 def test_audit_since_excludes_older_entries(server: Server, form: str) -> None:
     server.token()  # at least one entry exists
     future = int(time.time()) + 3600
-    since = str(future) if form == "unix" else dt.datetime.fromtimestamp(
-        future, dt.UTC).replace(tzinfo=None).isoformat()  # no zone: read as UTC
+    since = (
+        str(future)
+        if form == "unix"
+        else dt.datetime.fromtimestamp(future, dt.UTC).replace(tzinfo=None).isoformat()
+    )  # no zone: read as UTC
     assert _audit(server, "--since", since) == []
 
 

@@ -42,8 +42,10 @@ CASES = [
     ("  whm root:ABC  ", TokenCredential("whm", "root", "ABC")),
     ("whm    root:ABC", TokenCredential("whm", "root", "ABC")),
     # --- legacy access hash: line breaks and spaces inside the secret are stripped ---
-    ("WHM root:" + "\n".join(ACCESS_HASH_LINES) + "\n",
-     TokenCredential("whm", "root", ACCESS_HASH)),
+    (
+        "WHM root:" + "\n".join(ACCESS_HASH_LINES) + "\n",
+        TokenCredential("whm", "root", ACCESS_HASH),
+    ),
     ("WHM root:" + "\r\n".join(ACCESS_HASH_LINES), TokenCredential("whm", "root", ACCESS_HASH)),
     ("WHM root:" + " ".join(ACCESS_HASH_LINES), TokenCredential("whm", "root", ACCESS_HASH)),
     ("WHM root:" + "\t".join(ACCESS_HASH_LINES), TokenCredential("whm", "root", ACCESS_HASH)),

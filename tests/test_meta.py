@@ -16,6 +16,7 @@ UNKNOWN_RE = re.compile(r"Unknown app\s+(?:\(.+\))?\s+requested")
 
 # -- version -------------------------------------------------------------------------------
 
+
 def test_version_api1_envelope(server: Server) -> None:
     response = server.get("version")
     assert response.status_code == 200
@@ -40,13 +41,26 @@ def test_version_api0_is_flat(server: Server, api_version: str | None) -> None:
 
 # -- applist -------------------------------------------------------------------------------
 
+
 def test_applist_root_lists_every_function_sorted(server: Server) -> None:
     apps = server.ok("applist")["app"]
     assert apps == sorted(apps)
     assert len(apps) == len(set(apps))
-    for name in ("applist", "version", "myprivs", "createacct", "passwd", "setupreseller",
-                 "unsetupreseller", "setacls", "listresellers", "saveacllist", "listacls",
-                 "create_user_session", "api_token_create"):
+    for name in (
+        "applist",
+        "version",
+        "myprivs",
+        "createacct",
+        "passwd",
+        "setupreseller",
+        "unsetupreseller",
+        "setacls",
+        "listresellers",
+        "saveacllist",
+        "listacls",
+        "create_user_session",
+        "api_token_create",
+    ):
         assert name in apps
 
 
@@ -63,8 +77,15 @@ def test_applist_lists_only_what_the_caller_may_call(server: Server) -> None:
     apps = server.ok("applist", user=name, token=token)["app"]
     assert apps == sorted(apps)
     assert {"applist", "myprivs", "api_token_create", "api_token_list"} <= set(apps)
-    for refused in ("version", "createacct", "passwd", "setupreseller", "setacls",
-                    "listresellers", "create_user_session"):
+    for refused in (
+        "version",
+        "createacct",
+        "passwd",
+        "setupreseller",
+        "setacls",
+        "listresellers",
+        "create_user_session",
+    ):
         assert refused not in apps
     # What applist leaves out is indeed refused.
     for fn in ("version", "createacct"):
@@ -80,6 +101,7 @@ def test_applist_api0_matches_api1_for_a_reseller(server: Server) -> None:
 
 
 # -- myprivs -------------------------------------------------------------------------------
+
 
 def test_myprivs_root_shape(server: Server) -> None:
     data = server.ok("myprivs")
@@ -102,6 +124,7 @@ def test_myprivs_reseller_is_exact(server: Server) -> None:
 
 # -- unknown functions and api.version -----------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("function", "api_version", "reason"),
     [
@@ -112,22 +135,28 @@ def test_myprivs_reseller_is_exact(server: Server) -> None:
         ("nosuchfn", None, "Unknown app (nosuchfn) requested for this version (0) of the API."),
     ],
 )
-def test_unknown_function(server: Server, function: str, api_version: str | None,
-                          reason: str) -> None:
+def test_unknown_function(
+    server: Server, function: str, api_version: str | None, reason: str
+) -> None:
     response = server.get(function, api_version=api_version)
     assert response.status_code == 200
     payload = response.json()
-    assert payload["metadata"] == {"command": function, "reason": reason, "result": 0,
-                                   "version": 1}
+    assert payload["metadata"] == {"command": function, "reason": reason, "result": 0, "version": 1}
     assert UNKNOWN_RE.search(payload["metadata"]["reason"])
 
 
 # -- compact JSON --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("function", "params"),
-    [("version", {}), ("applist", {}), ("myprivs", {}), ("nosuchfn", {}),
-     ("setupreseller", {"user": "nobody-here"})],
+    [
+        ("version", {}),
+        ("applist", {}),
+        ("myprivs", {}),
+        ("nosuchfn", {}),
+        ("setupreseller", {"user": "nobody-here"}),
+    ],
 )
 def test_json_is_compact(server: Server, function: str, params: dict[str, str]) -> None:
     raw = server.get(function, params=params).content

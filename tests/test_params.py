@@ -107,8 +107,10 @@ def test_from_request(query: bytes, body: bytes, name: str, expected: list[str])
         (b"&".join(b"p%d=1" % i for i in range(MAX_PARAMETERS + 1)), b""),
         (b"", b"&".join(b"p%d=1" % i for i in range(MAX_PARAMETERS + 1))),
         # each half is under the limit, together they are over it
-        (b"&".join(b"q%d=1" % i for i in range(1500)),
-         b"&".join(b"b%d=1" % i for i in range(1500))),
+        (
+            b"&".join(b"q%d=1" % i for i in range(1500)),
+            b"&".join(b"b%d=1" % i for i in range(1500)),
+        ),
     ],
     ids=["query", "body", "query+body"],
 )
@@ -135,15 +137,21 @@ def test_from_request_never_raises_anything_else(query: bytes, body: bytes) -> N
         assert key in params
 
 
-@given(st.lists(st.sampled_from(["acl", "acl-0", "acl-1", "acl-2", "acl-10", "acl-x", "x"]),
-                max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(["acl", "acl-0", "acl-1", "acl-2", "acl-10", "acl-x", "x"]), max_size=12
+    )
+)
 def test_getlist_plain_first_then_numbered(keys: list[str]) -> None:
     pairs = [(k, f"{k}#{i}") for i, k in enumerate(keys)]
     got = Params(pairs).getlist("acl")
     plain = [v for k, v in pairs if k == "acl"]
     numbered = sorted(
-        ((int(k[4:]), i, v) for i, (k, v) in enumerate(pairs) if k[4:].isdigit()
-         and k.startswith("acl-")),
+        (
+            (int(k[4:]), i, v)
+            for i, (k, v) in enumerate(pairs)
+            if k[4:].isdigit() and k.startswith("acl-")
+        ),
     )
     assert got == plain + [v for _n, _i, v in numbered]
 
@@ -202,9 +210,12 @@ def test_post_octet_stream_body_is_read(server: Server) -> None:
 
 def test_post_with_empty_body_and_no_content_type_reads_the_query(server: Server) -> None:
     name = _name()
-    request = httpx.Request("POST", f"{server.url}/json-api/api_token_create",
-                            params={"api.version": "1", "token_name": name},
-                            headers=_auth(server))
+    request = httpx.Request(
+        "POST",
+        f"{server.url}/json-api/api_token_create",
+        params={"api.version": "1", "token_name": name},
+        headers=_auth(server),
+    )
     assert "content-type" not in request.headers
     with httpx.Client(timeout=30) as client:
         response = client.send(request)
@@ -241,10 +252,12 @@ def _raw_get(server: Server, target: str) -> tuple[int, bytes]:
         conn.close()
 
 
-GRANIAN_URI_LIMIT = ("granian (hyper / the http crate) caps the request target at 65534 bytes and "
-                     "answers a longer one itself: a bare 414 with an empty body (no envelope) "
-                     "up to its buffer size, a dropped connection beyond it; the app never sees "
-                     "the request. Known gap: a clear envelope would need our own listener.")
+GRANIAN_URI_LIMIT = (
+    "granian (hyper / the http crate) caps the request target at 65534 bytes and "
+    "answers a longer one itself: a bare 414 with an empty body (no envelope) "
+    "up to its buffer size, a dropped connection beyond it; the app never sees "
+    "the request. Known gap: a clear envelope would need our own listener."
+)
 
 
 def test_query_string_over_8kb_works(server: Server) -> None:
@@ -284,7 +297,8 @@ def test_query_string_of_200kb_works(server: Server) -> None:
 
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 def test_body_over_the_limit_is_413_in_an_envelope_and_writes_nothing(
-        server: Server, framing: str) -> None:
+    server: Server, framing: str
+) -> None:
     name = _name()
     head = f"api.version=1&token_name={name}&junk=".encode()
     body: bytes | Iterator[bytes]
@@ -293,7 +307,8 @@ def test_body_over_the_limit_is_413_in_an_envelope_and_writes_nothing(
     else:  # no Content-Length: the limit must hold while reading
         body = iter([head, *(b"x" * 65536 for _ in range(80))])
     response = httpx.post(
-        f"{server.url}/json-api/api_token_create", content=body,
+        f"{server.url}/json-api/api_token_create",
+        content=body,
         headers={**_auth(server), "Content-Type": "application/x-www-form-urlencoded"},
         timeout=60,
     )
@@ -309,11 +324,16 @@ def test_body_over_the_limit_is_413_in_an_envelope_and_writes_nothing(
 def test_too_many_parameters_is_400_with_a_clear_reason(server: Server, where: str) -> None:
     many = "&".join(f"p{i}=1" for i in range(MAX_PARAMETERS + 5))
     if where == "query":
-        response = httpx.get(f"{server.url}/json-api/version?api.version=1&{many}",
-                             headers=_auth(server), timeout=30)
+        response = httpx.get(
+            f"{server.url}/json-api/version?api.version=1&{many}", headers=_auth(server), timeout=30
+        )
     else:
-        response = httpx.post(f"{server.url}/json-api/version?api.version=1",
-                              content=many.encode(), headers=_auth(server), timeout=30)
+        response = httpx.post(
+            f"{server.url}/json-api/version?api.version=1",
+            content=many.encode(),
+            headers=_auth(server),
+            timeout=30,
+        )
     assert response.status_code == 400
     envelope = response.json()
     assert envelope["metadata"]["result"] == 0

@@ -49,21 +49,25 @@ def test_effective(owner: set[str], token_acls: list[str] | None, expected: set[
 
 
 @pytest.mark.parametrize(("owner", "token_acls", "expected"), EFFECTIVE)
-def test_effective_accepts_any_iterable(owner: set[str], token_acls: list[str] | None,
-                                        expected: set[str]) -> None:
+def test_effective_accepts_any_iterable(
+    owner: set[str], token_acls: list[str] | None, expected: set[str]
+) -> None:
     """The signature takes an Iterable: a one-shot iterator must give the same answer."""
     acls_iter: Iterable[str] | None = iter(token_acls) if token_acls is not None else None
     assert effective(frozenset(owner), acls_iter) == frozenset(expected)
 
 
-@pytest.mark.parametrize(("token_acls", "full"), [
-    (None, True),
-    (["all"], True),
-    ([A, "all"], True),
-    ((), False),
-    ([A], False),
-    ([A, B], False),
-])
+@pytest.mark.parametrize(
+    ("token_acls", "full"),
+    [
+        (None, True),
+        (["all"], True),
+        ([A, "all"], True),
+        ((), False),
+        ([A], False),
+        ([A, B], False),
+    ],
+)
 def test_is_full_access(token_acls: list[str] | None, full: bool) -> None:
     assert is_full_access(token_acls) is full
 
@@ -77,8 +81,7 @@ def held(server: Server, user: str, token: str) -> set[str]:
 
 
 def setacls(server: Server, reseller: str, privileges: list[str]) -> None:
-    server.ok("setacls", params=[("reseller", reseller)]
-              + [(f"acl-{p}", "1") for p in privileges])
+    server.ok("setacls", params=[("reseller", reseller)] + [(f"acl-{p}", "1") for p in privileges])
 
 
 def test_full_token_loses_what_reseller_loses(server: Server) -> None:
@@ -157,12 +160,19 @@ def test_missing_privilege_is_audited(server: Server) -> None:
     token = server.token(token_name, acl=[BWF])
     since = server.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0]
     server.get("version", token=token)
-    rows = server.sql("SELECT action, reason, actor, token_name, source_ip, detail "
-                      "FROM audit_log WHERE id > :s ORDER BY id", s=since)
+    rows = server.sql(
+        "SELECT action, reason, actor, token_name, source_ip, detail "
+        "FROM audit_log WHERE id > :s ORDER BY id",
+        s=since,
+    )
     assert len(rows) == 1, rows
     action, reason, actor, name, source_ip, detail = rows[0]
-    assert (action, reason, actor, name) == ("ACCESSDENIED", "missing_privilege", "root",
-                                             token_name)
+    assert (action, reason, actor, name) == (
+        "ACCESSDENIED",
+        "missing_privilege",
+        "root",
+        token_name,
+    )
     assert source_ip == "127.0.0.1"
     assert "version" in detail and BSI in detail
 
@@ -172,16 +182,20 @@ def default_reseller(server: Server) -> tuple[str, str]:
     return server.reseller()
 
 
-@pytest.mark.parametrize(("function", "params"), [
-    ("setupreseller", {"user": "root"}),
-    ("unsetupreseller", {"user": "root"}),
-    ("listresellers", {}),
-    ("setacls", {"reseller": "root", "acl-all": "1"}),
-    ("saveacllist", {"acllist": "x"}),
-    ("listacls", {}),
-])
-def test_root_only_refused_to_reseller(server: Server, default_reseller: tuple[str, str],
-                                       function: str, params: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("function", "params"),
+    [
+        ("setupreseller", {"user": "root"}),
+        ("unsetupreseller", {"user": "root"}),
+        ("listresellers", {}),
+        ("setacls", {"reseller": "root", "acl-all": "1"}),
+        ("saveacllist", {"acllist": "x"}),
+        ("listacls", {}),
+    ],
+)
+def test_root_only_refused_to_reseller(
+    server: Server, default_reseller: tuple[str, str], function: str, params: dict[str, str]
+) -> None:
     name, token = default_reseller
     response = server.get(function, user=name, token=token, params=params)
     assert response.status_code == 403, response.text
@@ -190,15 +204,15 @@ def test_root_only_refused_to_reseller(server: Server, default_reseller: tuple[s
     assert "“all”" in body["metadata"]["reason"]
 
 
-def test_reseller_setacls_cannot_raise_itself(server: Server,
-                                              default_reseller: tuple[str, str]) -> None:
+def test_reseller_setacls_cannot_raise_itself(
+    server: Server, default_reseller: tuple[str, str]
+) -> None:
     name, token = default_reseller
     server.get("setacls", user=name, token=token, params={"reseller": name, "acl-all": "1"})
     assert "all" not in held(server, name, token)
 
 
-def test_reseller_holds_defaults_not_all(server: Server,
-                                         default_reseller: tuple[str, str]) -> None:
+def test_reseller_holds_defaults_not_all(server: Server, default_reseller: tuple[str, str]) -> None:
     name, token = default_reseller
     privs = held(server, name, token)
     assert "all" not in privs

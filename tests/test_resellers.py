@@ -11,11 +11,26 @@ from gatehouse import acls
 from whm_helpers import new_name, user_row
 
 INITIAL_PRIVILEGES = [
-    "acct-summary", "basic-system-info", "basic-whm-functions", "connected-applications",
-    "cors-proxy-get", "cpanel-api", "cpanel-integration", "create-user-session",
-    "digest-auth", "generate-email-config", "list-pkgs", "manage-api-tokens",
-    "manage-dns-records", "manage-oidc", "manage-styles", "mysql-info", "ns-config",
-    "public-contact", "ssl-info", "track-email",
+    "acct-summary",
+    "basic-system-info",
+    "basic-whm-functions",
+    "connected-applications",
+    "cors-proxy-get",
+    "cpanel-api",
+    "cpanel-integration",
+    "create-user-session",
+    "digest-auth",
+    "generate-email-config",
+    "list-pkgs",
+    "manage-api-tokens",
+    "manage-dns-records",
+    "manage-oidc",
+    "manage-styles",
+    "mysql-info",
+    "ns-config",
+    "public-contact",
+    "ssl-info",
+    "track-email",
 ]
 
 
@@ -25,11 +40,13 @@ def _list_name() -> str:
 
 # -- setupreseller -------------------------------------------------------------------------
 
+
 def test_setupreseller_answers_without_data(server: Server) -> None:
     name, _ = server.account()
     payload = server.get("setupreseller", params={"user": name}).json()
-    assert payload == {"metadata": {"command": "setupreseller", "reason": "OK", "result": 1,
-                                    "version": 1}}
+    assert payload == {
+        "metadata": {"command": "setupreseller", "reason": "OK", "result": 1, "version": 1}
+    }
 
 
 def test_setupreseller_grants_the_initial_privileges(server: Server) -> None:
@@ -41,8 +58,7 @@ def test_setupreseller_grants_the_initial_privileges(server: Server) -> None:
 
 
 @pytest.mark.parametrize(("makeowner", "owns_itself"), [("1", True), ("0", False), (None, False)])
-def test_setupreseller_makeowner(server: Server, makeowner: str | None,
-                                 owns_itself: bool) -> None:
+def test_setupreseller_makeowner(server: Server, makeowner: str | None, owns_itself: bool) -> None:
     name, _ = server.account()
     params = {"user": name} | ({"makeowner": makeowner} if makeowner is not None else {})
     server.ok("setupreseller", params=params)
@@ -66,7 +82,8 @@ def test_setupreseller_refuses_a_reseller(server: Server) -> None:
     name, _ = server.account(reseller=True)
     server.ok("setacls", params={"reseller": name, "acl-list-accts": "1"})
     assert server.fail("setupreseller", params={"user": name}) == (
-        f"“{name}” is already a reseller: a normal account was expected.")
+        f"“{name}” is already a reseller: a normal account was expected."
+    )
     assert user_row(server, name)["reseller_acls"] == ["list-accts"]  # untouched
 
 
@@ -81,11 +98,13 @@ def test_setupreseller_bad_makeowner_changes_nothing(server: Server) -> None:
 
 # -- unsetupreseller -----------------------------------------------------------------------
 
+
 def test_unsetupreseller_removes_the_status(server: Server) -> None:
     name, _ = server.account(reseller=True)
     payload = server.get("unsetupreseller", params={"user": name}).json()
-    assert payload == {"metadata": {"command": "unsetupreseller", "reason": "OK", "result": 1,
-                                    "version": 1}}
+    assert payload == {
+        "metadata": {"command": "unsetupreseller", "reason": "OK", "result": 1, "version": 1}
+    }
     assert user_row(server, name)["reseller_acls"] is None
     assert name not in server.ok("listresellers")["reseller"]
 
@@ -129,6 +148,7 @@ def test_unsetupreseller_refused(server: Server, params: dict[str, str], reason:
 
 # -- setacls -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def fresh_reseller(server: Server) -> str:
     name, _ = server.account(reseller=True)
@@ -148,12 +168,14 @@ def fresh_reseller(server: Server) -> str:
         ([], []),
     ],
 )
-def test_setacls_replaces(server: Server, fresh_reseller: str,
-                          acl_params: list[tuple[str, str]], granted: list[str]) -> None:
+def test_setacls_replaces(
+    server: Server, fresh_reseller: str, acl_params: list[tuple[str, str]], granted: list[str]
+) -> None:
     payload = server.get("setacls", params=[("reseller", fresh_reseller), *acl_params]).json()
-    assert payload == {"data": {"acl": granted},
-                       "metadata": {"command": "setacls", "reason": "OK", "result": 1,
-                                    "version": 1}}
+    assert payload == {
+        "data": {"acl": granted},
+        "metadata": {"command": "setacls", "reason": "OK", "result": 1, "version": 1},
+    }
     assert user_row(server, fresh_reseller)["reseller_acls"] == granted
 
 
@@ -167,17 +189,21 @@ def test_setacls_user_parameter_names_the_reseller(server: Server, fresh_reselle
     ("acl_params", "reason"),
     [
         ([("acl-bogus", "1")], "Invalid ACL(s) specified: bogus"),
-        ([("acl-list-accts", "1"), ("acl-zzz", "1"), ("acl-aaa", "0")],
-         "Invalid ACL(s) specified: aaa, zzz"),
+        (
+            [("acl-list-accts", "1"), ("acl-zzz", "1"), ("acl-aaa", "0")],
+            "Invalid ACL(s) specified: aaa, zzz",
+        ),
         # The token functions' list form would silently wipe the set: refused instead.
-        ([("acl-0", "list-accts")],
-         "“acl-0=list-accts” is not understood here: name each privilege as “acl-NAME=1” "
-         "(for example “acl-list-accts=1”)."),
+        (
+            [("acl-0", "list-accts")],
+            "“acl-0=list-accts” is not understood here: name each privilege as “acl-NAME=1” "
+            "(for example “acl-list-accts=1”).",
+        ),
     ],
 )
-def test_setacls_unknown_acl_changes_nothing(server: Server, fresh_reseller: str,
-                                             acl_params: list[tuple[str, str]],
-                                             reason: str) -> None:
+def test_setacls_unknown_acl_changes_nothing(
+    server: Server, fresh_reseller: str, acl_params: list[tuple[str, str]], reason: str
+) -> None:
     before = user_row(server, fresh_reseller)["reseller_acls"]
     assert server.fail("setacls", params=[("reseller", fresh_reseller), *acl_params]) == reason
     assert user_row(server, fresh_reseller)["reseller_acls"] == before
@@ -185,8 +211,10 @@ def test_setacls_unknown_acl_changes_nothing(server: Server, fresh_reseller: str
 
 def test_setacls_from_a_saved_list(server: Server, fresh_reseller: str) -> None:
     name = _list_name()
-    server.ok("saveacllist", params={"acllist": name, "acl-kill-acct": "1",
-                                     "acl-list-accts": "1", "acl-passwd": "0"})
+    server.ok(
+        "saveacllist",
+        params={"acllist": name, "acl-kill-acct": "1", "acl-list-accts": "1", "acl-passwd": "0"},
+    )
     data = server.ok("setacls", params={"reseller": fresh_reseller, "acllist": name})
     assert data == {"acl": ["list-accts", "kill-acct"]}
     assert user_row(server, fresh_reseller)["reseller_acls"] == ["list-accts", "kill-acct"]
@@ -212,8 +240,10 @@ def test_setacls_on_a_normal_account(server: Server) -> None:
 
 @pytest.mark.parametrize(
     ("reseller", "reason"),
-    [("nosuchuser3", "The user “nosuchuser3” does not exist."),
-     ("root", "The “root” user already holds every privilege.")],
+    [
+        ("nosuchuser3", "The user “nosuchuser3” does not exist."),
+        ("root", "The “root” user already holds every privilege."),
+    ],
 )
 def test_setacls_refused_user(server: Server, reseller: str, reason: str) -> None:
     assert server.fail("setacls", params={"reseller": reseller, "acl-list-accts": "1"}) == reason
@@ -221,12 +251,17 @@ def test_setacls_refused_user(server: Server, reseller: str, reason: str) -> Non
 
 # -- listresellers -------------------------------------------------------------------------
 
+
 def test_listresellers(server: Server) -> None:
     reseller, _ = server.account(reseller=True)
     plain, _ = server.account()
     payload = server.get("listresellers").json()
-    assert payload["metadata"] == {"command": "listresellers", "reason": "OK", "result": 1,
-                                   "version": 1}
+    assert payload["metadata"] == {
+        "command": "listresellers",
+        "reason": "OK",
+        "result": 1,
+        "version": 1,
+    }
     names = payload["data"]["reseller"]
     assert list(payload["data"]) == ["reseller"]
     assert reseller in names
@@ -237,17 +272,27 @@ def test_listresellers(server: Server) -> None:
 
 # -- saveacllist / listacls ----------------------------------------------------------------
 
+
 def test_saveacllist_answers_without_data(server: Server) -> None:
-    payload = server.get("saveacllist", params={"acllist": _list_name(),
-                                                "acl-list-accts": "1"}).json()
-    assert payload == {"metadata": {"command": "saveacllist", "reason": "OK", "result": 1,
-                                    "version": 1}}
+    payload = server.get(
+        "saveacllist", params={"acllist": _list_name(), "acl-list-accts": "1"}
+    ).json()
+    assert payload == {
+        "metadata": {"command": "saveacllist", "reason": "OK", "result": 1, "version": 1}
+    }
 
 
 def test_listacls_shape(server: Server) -> None:
     name = _list_name()
-    server.ok("saveacllist", params={"acllist": name, "acl-list-accts": "1",
-                                     "acl-create-acct": "1", "acl-kill-acct": "0"})
+    server.ok(
+        "saveacllist",
+        params={
+            "acllist": name,
+            "acl-list-accts": "1",
+            "acl-create-acct": "1",
+            "acl-kill-acct": "0",
+        },
+    )
     data = server.ok("listacls")
     assert list(data) == ["acl"]
     entries = {entry["name"]: entry for entry in data["acl"]}
@@ -291,12 +336,16 @@ def default_reseller(server: Server) -> tuple[str, str]:
     return server.reseller()
 
 
-@pytest.mark.parametrize("function", ["setupreseller", "unsetupreseller", "setacls",
-                                      "listresellers", "saveacllist", "listacls"])
-def test_reseller_functions_are_root_only(server: Server, default_reseller: tuple[str, str],
-                                          function: str) -> None:
+@pytest.mark.parametrize(
+    "function",
+    ["setupreseller", "unsetupreseller", "setacls", "listresellers", "saveacllist", "listacls"],
+)
+def test_reseller_functions_are_root_only(
+    server: Server, default_reseller: tuple[str, str], function: str
+) -> None:
     name, token = default_reseller
-    response = server.get(function, user=name, token=token,
-                          params={"user": new_name(), "acllist": _list_name()})
+    response = server.get(
+        function, user=name, token=token, params={"user": new_name(), "acllist": _list_name()}
+    )
     assert response.status_code == 403
     assert response.json()["metadata"]["result"] == 0

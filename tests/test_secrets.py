@@ -73,14 +73,20 @@ def flow(server: Server) -> Flow:
     session = server.ok("create_user_session", params={"user": "root", "service": "whostmgrd"})
     login_secret = session["session"].split(":", 1)[1]
     secrets.append(server.remember(login_secret))
-    login = httpx.get(f"{server.url}{session['cp_security_token']}/login/",
-                      params={"session": session["session"]}, timeout=30)
+    login = httpx.get(
+        f"{server.url}{session['cp_security_token']}/login/",
+        params={"session": session["session"]},
+        timeout=30,
+    )
     assert login.status_code == 303
     cookie = login.cookies["whostmgrsession"]
     secrets.append(server.remember(cookie))
-    used = httpx.get(f"{server.url}{session['cp_security_token']}/json-api/version",
-                     params={"api.version": "1"}, cookies={"whostmgrsession": cookie},
-                     timeout=30)
+    used = httpx.get(
+        f"{server.url}{session['cp_security_token']}/json-api/version",
+        params={"api.version": "1"},
+        cookies={"whostmgrsession": cookie},
+        timeout=30,
+    )
     assert used.status_code == 200
 
     # Secrets in the query string of a request that fails (unknown function).
@@ -152,8 +158,11 @@ def test_no_secret_in_the_server_log(server: Server, flow: Flow) -> None:
 
 
 def test_access_log_never_includes_query_strings(server: Server, flow: Flow) -> None:
-    lines = [line for line in server.log_path.read_text(errors="replace").splitlines()
-             if "gatehouse.access" in line]
+    lines = [
+        line
+        for line in server.log_path.read_text(errors="replace").splitlines()
+        if "gatehouse.access" in line
+    ]
     assert any(flow.marker in line for line in lines)
     assert any("/login/" in line for line in lines)
     offending = [line for line in lines if "?" in line or "api.version" in line]
@@ -161,8 +170,7 @@ def test_access_log_never_includes_query_strings(server: Server, flow: Flow) -> 
 
 
 @pytest.mark.parametrize("which", ["http", "cli"])
-def test_stored_digest_is_sha512_hex_of_the_token(server: Server, flow: Flow,
-                                                  which: str) -> None:
+def test_stored_digest_is_sha512_hex_of_the_token(server: Server, flow: Flow, which: str) -> None:
     name = next(n for n in flow.tokens if n.startswith(f"sec-{which}-"))
     rows = server.sql("SELECT digest FROM api_tokens WHERE name = :name", name=name)
     assert [r[0] for r in rows] == [hashlib.sha512(flow.tokens[name].encode()).hexdigest()]

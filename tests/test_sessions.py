@@ -32,8 +32,7 @@ def http() -> Browserless:
 
 
 def _session(server: Server, target: str = "root", **kw: Any) -> dict[str, Any]:
-    data = server.ok("create_user_session", params={"user": target, "service": "whostmgrd"},
-                     **kw)
+    data = server.ok("create_user_session", params={"user": target, "service": "whostmgrd"}, **kw)
     assert isinstance(data, dict)
     return data
 
@@ -64,14 +63,18 @@ def _log_in(server: Server, http: Browserless, user: str = "root") -> tuple[str,
 
 # -- create_user_session -------------------------------------------------------------------
 
+
 def test_create_user_session_data(server: Server) -> None:
     before = int(time.time())
-    response = server.get("create_user_session",
-                          params={"user": "root", "service": "whostmgrd"})
+    response = server.get("create_user_session", params={"user": "root", "service": "whostmgrd"})
     after = int(time.time())
     payload = response.json()
-    assert payload["metadata"] == {"command": "create_user_session", "reason": "Created session",
-                                   "result": 1, "version": 1}
+    assert payload["metadata"] == {
+        "command": "create_user_session",
+        "reason": "Created session",
+        "result": 1,
+        "version": 1,
+    }
     data = payload["data"]
     assert set(data) == {"cp_security_token", "expires", "service", "session", "url"}
     token = data["cp_security_token"]
@@ -80,8 +83,9 @@ def test_create_user_session_data(server: Server) -> None:
     assert before + 300 <= data["expires"] <= after + 300
     assert data["service"] == "whostmgrd"
     assert re.fullmatch(r"root:[A-Za-z0-9_-]{20,}", data["session"])
-    assert data["url"] == (f"https://127.0.0.1:{server.https_port}{token}/login/"
-                           f"?session={data['session']}")
+    assert data["url"] == (
+        f"https://127.0.0.1:{server.https_port}{token}/login/?session={data['session']}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,15 +104,19 @@ def test_create_user_session_data(server: Server) -> None:
         ("0.0.0.0", "127.0.0.1"),  # noqa: S104
     ],
 )
-def test_create_user_session_url_host(server: Server, http: Browserless, host: str,
-                                      url_host: str) -> None:
-    response = http.get(f"{server.url}/json-api/create_user_session",
-                        params={"api.version": "1", "user": "root", "service": "whostmgrd"},
-                        headers={"Authorization": f"whm root:{server.root_token}",
-                                 "Host": host})
+def test_create_user_session_url_host(
+    server: Server, http: Browserless, host: str, url_host: str
+) -> None:
+    response = http.get(
+        f"{server.url}/json-api/create_user_session",
+        params={"api.version": "1", "user": "root", "service": "whostmgrd"},
+        headers={"Authorization": f"whm root:{server.root_token}", "Host": host},
+    )
     data = response.json()["data"]
-    assert data["url"] == (f"https://{url_host}:{server.https_port}"
-                           f"{data['cp_security_token']}/login/?session={data['session']}")
+    assert data["url"] == (
+        f"https://{url_host}:{server.https_port}"
+        f"{data['cp_security_token']}/login/?session={data['session']}"
+    )
 
 
 def test_create_user_session_for_a_reseller(server: Server) -> None:
@@ -130,34 +138,44 @@ def test_create_user_session_each_call_is_new(server: Server) -> None:
         ({"user": "", "service": "whostmgrd"}, "The “user” parameter is required."),
         ({"user": "root"}, "The “service” parameter is required."),
         ({"user": "root", "service": ""}, "The “service” parameter is required."),
-        *[({"user": "root", "service": bad},
-           "The “service” parameter is invalid. The only supported services for this API call "
-           "are “cpaneld”, “webmaild”, and “whostmgrd”.")
-          for bad in ("whm", "WHOSTMGRD", "cpanel", "whostmgrd ")],
-        ({"user": "nosuchuser5", "service": "whostmgrd"},
-         "You cannot create a session for the user “nosuchuser5” because they do not exist."),
-        ({"user": "root", "service": "cpaneld"},
-         "You do not have permission to create sessions for the user “root”."),
+        *[
+            (
+                {"user": "root", "service": bad},
+                "The “service” parameter is invalid. The only supported services for this API call "
+                "are “cpaneld”, “webmaild”, and “whostmgrd”.",
+            )
+            for bad in ("whm", "WHOSTMGRD", "cpanel", "whostmgrd ")
+        ],
+        (
+            {"user": "nosuchuser5", "service": "whostmgrd"},
+            "You cannot create a session for the user “nosuchuser5” because they do not exist.",
+        ),
+        (
+            {"user": "root", "service": "cpaneld"},
+            "You do not have permission to create sessions for the user “root”.",
+        ),
     ],
 )
-def test_create_user_session_refused(server: Server, params: dict[str, str],
-                                     reason: str) -> None:
+def test_create_user_session_refused(server: Server, params: dict[str, str], reason: str) -> None:
     assert server.fail("create_user_session", params=params) == reason
 
 
 def test_create_user_session_whostmgrd_needs_a_reseller(server: Server) -> None:
     name, _ = server.account()
     reason = server.fail("create_user_session", params={"user": name, "service": "whostmgrd"})
-    assert reason == (f"You cannot create a “whostmgrd” session for the user “{name}” because "
-                      "they are not a reseller.")
+    assert reason == (
+        f"You cannot create a “whostmgrd” session for the user “{name}” because "
+        "they are not a reseller."
+    )
 
 
 def test_create_user_session_for_a_suspended_user(server: Server) -> None:
     name, _ = server.account(reseller=True)
     server.sql("UPDATE users SET suspended = :t WHERE username = :u", t=True, u=name)
     reason = server.fail("create_user_session", params={"user": name, "service": "whostmgrd"})
-    assert reason == (f"You cannot create a session for the user “{name}” because they are "
-                      "currently suspended.")
+    assert reason == (
+        f"You cannot create a session for the user “{name}” because they are currently suspended."
+    )
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +186,8 @@ def session_reseller(server: Server) -> tuple[str, str]:
 
 @pytest.mark.parametrize("whose", ["root", "root-owned-reseller", "other-resellers-account"])
 def test_create_user_session_reseller_for_an_account_it_does_not_own(
-        server: Server, session_reseller: tuple[str, str], whose: str) -> None:
+    server: Server, session_reseller: tuple[str, str], whose: str
+) -> None:
     name, token = session_reseller
     if whose == "root":
         target = "root"
@@ -177,13 +196,18 @@ def test_create_user_session_reseller_for_an_account_it_does_not_own(
     else:
         other, _ = server.account(reseller=True)
         target, _ = server.account(owner=other)
-    reason = server.fail("create_user_session", user=name, token=token,
-                         params={"user": target, "service": "whostmgrd"})
+    reason = server.fail(
+        "create_user_session",
+        user=name,
+        token=token,
+        params={"user": target, "service": "whostmgrd"},
+    )
     assert reason == f"You do not have permission to create sessions for the user “{target}”."
 
 
-def test_create_user_session_reseller_for_itself(server: Server,
-                                                 session_reseller: tuple[str, str]) -> None:
+def test_create_user_session_reseller_for_itself(
+    server: Server, session_reseller: tuple[str, str]
+) -> None:
     name, token = session_reseller
     data = _session(server, name, user=name, token=token)
     assert data["session"].startswith(f"{name}:")
@@ -191,13 +215,15 @@ def test_create_user_session_reseller_for_itself(server: Server,
 
 def test_create_user_session_needs_the_privilege(server: Server) -> None:
     name, token = limited_reseller(server, ["basic-whm-functions"])
-    response = server.get("create_user_session", user=name, token=token,
-                          params={"user": name, "service": "whostmgrd"})
+    response = server.get(
+        "create_user_session", user=name, token=token, params={"user": name, "service": "whostmgrd"}
+    )
     assert response.status_code == 403
     assert response.json()["metadata"]["result"] == 0
 
 
 # -- the browser flow ----------------------------------------------------------------------
+
 
 def test_login_url_sets_the_cookie_and_redirects(server: Server, http: Browserless) -> None:
     data = _session(server)
@@ -213,8 +239,11 @@ def test_login_url_sets_the_cookie_and_redirects(server: Server, http: Browserle
 
 def test_session_cookie_calls_json_api(server: Server, http: Browserless) -> None:
     prefix, cookie = _log_in(server, http)
-    response = http.get(f"{server.url}{prefix}/json-api/myprivs", params={"api.version": "1"},
-                        headers=_cookie(cookie))
+    response = http.get(
+        f"{server.url}{prefix}/json-api/myprivs",
+        params={"api.version": "1"},
+        headers=_cookie(cookie),
+    )
     assert response.status_code == 200
     payload = response.json()
     assert payload["metadata"]["result"] == 1
@@ -225,35 +254,43 @@ def test_session_of_a_reseller_has_its_privileges(server: Server, http: Browserl
     name, _ = server.account(reseller=True)
     server.ok("setacls", params={"reseller": name, "acl-basic-whm-functions": "1"})
     prefix, cookie = _log_in(server, http, name)
-    response = http.get(f"{server.url}{prefix}/json-api/myprivs", params={"api.version": "1"},
-                        headers=_cookie(cookie))
+    response = http.get(
+        f"{server.url}{prefix}/json-api/myprivs",
+        params={"api.version": "1"},
+        headers=_cookie(cookie),
+    )
     privs = response.json()["data"]["privileges"][0]
     assert {k for k, v in privs.items() if v} == {"basic-whm-functions"}
 
 
-def test_session_cookie_with_another_cpsess_is_refused(server: Server,
-                                                       http: Browserless) -> None:
+def test_session_cookie_with_another_cpsess_is_refused(server: Server, http: Browserless) -> None:
     prefix, cookie = _log_in(server, http)
-    response = http.get(f"{server.url}{_other_cpsess(prefix)}/json-api/myprivs",
-                        params={"api.version": "1"}, headers=_cookie(cookie))
+    response = http.get(
+        f"{server.url}{_other_cpsess(prefix)}/json-api/myprivs",
+        params={"api.version": "1"},
+        headers=_cookie(cookie),
+    )
     assert response.status_code == 401
     assert response.json()["metadata"]["result"] == 0
 
 
 @pytest.mark.parametrize("cookie", [None, "", "not-the-secret"])
-def test_session_without_a_valid_cookie_is_refused(server: Server, http: Browserless,
-                                                   cookie: str | None) -> None:
+def test_session_without_a_valid_cookie_is_refused(
+    server: Server, http: Browserless, cookie: str | None
+) -> None:
     prefix, _ = _log_in(server, http)
     headers = _cookie(cookie) if cookie is not None else {}
-    response = http.get(f"{server.url}{prefix}/json-api/myprivs", params={"api.version": "1"},
-                        headers=headers)
+    response = http.get(
+        f"{server.url}{prefix}/json-api/myprivs", params={"api.version": "1"}, headers=headers
+    )
     assert response.status_code == 401
 
 
 def test_session_cookie_without_cpsess_is_refused(server: Server, http: Browserless) -> None:
     _, cookie = _log_in(server, http)
-    response = http.get(f"{server.url}/json-api/myprivs", params={"api.version": "1"},
-                        headers=_cookie(cookie))
+    response = http.get(
+        f"{server.url}/json-api/myprivs", params={"api.version": "1"}, headers=_cookie(cookie)
+    )
     assert response.status_code == 401
 
 
@@ -280,8 +317,11 @@ def test_login_url_tampered_is_refused(server: Server, http: Browserless, tamper
     session = str(data["session"])
     if tamper == "other-cpsess":
         prefix = _other_cpsess(prefix)
-    query = {"bad-secret": f"session={session}x", "no-session": "",
-             "no-secret": "session=root:"}.get(tamper, f"session={session}")
+    query = {
+        "bad-secret": f"session={session}x",
+        "no-session": "",
+        "no-secret": "session=root:",
+    }.get(tamper, f"session={session}")
     response = http.get(f"{server.url}{prefix}/login/?{query}")
     assert response.status_code == 401
     assert "set-cookie" not in response.headers
@@ -303,22 +343,28 @@ def test_home_page_without_cookie_is_refused(server: Server, http: Browserless) 
     assert http.get(f"{server.url}{prefix}/").status_code == 401
 
 
-def test_session_ends_when_reseller_status_is_removed(server: Server,
-                                                      http: Browserless) -> None:
+def test_session_ends_when_reseller_status_is_removed(server: Server, http: Browserless) -> None:
     name, _ = server.account(reseller=True)
     prefix, cookie = _log_in(server, http, name)
     server.ok("unsetupreseller", params={"user": name})
-    response = http.get(f"{server.url}{prefix}/json-api/applist", params={"api.version": "1"},
-                        headers=_cookie(cookie))
+    response = http.get(
+        f"{server.url}{prefix}/json-api/applist",
+        params={"api.version": "1"},
+        headers=_cookie(cookie),
+    )
     assert response.status_code == 401
 
 
 # -- cpsess prefix with token auth (compatibility.md, Requests rule 4) ---------------------
 
+
 def test_cpsess_prefix_with_token_auth(server: Server, http: Browserless) -> None:
     prefix = _session(server)["cp_security_token"]
-    response = http.get(f"{server.url}{prefix}/json-api/version", params={"api.version": "1"},
-                        headers={"Authorization": f"whm root:{server.root_token}"})
+    response = http.get(
+        f"{server.url}{prefix}/json-api/version",
+        params={"api.version": "1"},
+        headers={"Authorization": f"whm root:{server.root_token}"},
+    )
     assert response.status_code == 200
     assert response.json() == {
         "data": {"version": "11.120.0.16"},
@@ -326,17 +372,21 @@ def test_cpsess_prefix_with_token_auth(server: Server, http: Browserless) -> Non
     }
 
 
-def test_cpsess_prefix_with_token_auth_and_parameters(server: Server,
-                                                      http: Browserless) -> None:
+def test_cpsess_prefix_with_token_auth_and_parameters(server: Server, http: Browserless) -> None:
     prefix = _session(server)["cp_security_token"]
-    response = http.get(f"{server.url}{prefix}/json-api/create_user_session",
-                        params={"api.version": "1", "user": "root", "service": "whostmgrd"},
-                        headers={"Authorization": f"whm root:{server.root_token}"})
+    response = http.get(
+        f"{server.url}{prefix}/json-api/create_user_session",
+        params={"api.version": "1", "user": "root", "service": "whostmgrd"},
+        headers={"Authorization": f"whm root:{server.root_token}"},
+    )
     assert response.json()["metadata"]["reason"] == "Created session"
 
 
 def test_cpsess_prefix_with_a_bad_token_is_refused(server: Server, http: Browserless) -> None:
     prefix = _session(server)["cp_security_token"]
-    response = http.get(f"{server.url}{prefix}/json-api/version", params={"api.version": "1"},
-                        headers={"Authorization": "whm root:" + "A" * 32})
+    response = http.get(
+        f"{server.url}{prefix}/json-api/version",
+        params={"api.version": "1"},
+        headers={"Authorization": "whm root:" + "A" * 32},
+    )
     assert response.status_code == 401

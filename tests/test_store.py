@@ -48,8 +48,9 @@ def _schema(eng: sa.Engine) -> dict[str, object]:
     out: dict[str, object] = {}
     for table in sorted(inspector.get_table_names()):
         out[table] = (
-            sorted((c["name"], str(c["type"]), c["nullable"])
-                   for c in inspector.get_columns(table)),
+            sorted(
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ),
             sorted(str(u["column_names"]) for u in inspector.get_unique_constraints(table)),
             sorted(str(i["column_names"]) for i in inspector.get_indexes(table)),
         )
@@ -82,8 +83,11 @@ def test_migrated_schema_matches_the_tables(engine: sa.Engine) -> None:
 def test_migrating_twice_is_a_no_op(engine: sa.Engine) -> None:
     migrate.upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(sa.insert(users).values(username="keep", is_root=False, owner="root",
-                                             suspended=False, created_time=1))
+        conn.execute(
+            sa.insert(users).values(
+                username="keep", is_root=False, owner="root", suspended=False, created_time=1
+            )
+        )
     before = _schema(engine)
     migrate.upgrade(engine)
     assert _schema(engine) == before
@@ -116,14 +120,27 @@ def test_sqlite_engine_connections_use_wal_and_foreign_keys(server: Server) -> N
 
 
 def _token_row(user_id: int, name: str, digest: str) -> dict[str, object]:
-    return {"user_id": user_id, "service": "whostmgr", "name": name, "digest": digest,
-            "create_time": 1}
+    return {
+        "user_id": user_id,
+        "service": "whostmgr",
+        "name": name,
+        "digest": digest,
+        "create_time": 1,
+    }
 
 
 def _user(conn: sa.Connection) -> int:
-    return int(conn.execute(sa.insert(users).values(
-        username=f"u{uuid.uuid4().hex[:10]}", is_root=False, owner="root", suspended=False,
-        created_time=1)).inserted_primary_key[0])
+    return int(
+        conn.execute(
+            sa.insert(users).values(
+                username=f"u{uuid.uuid4().hex[:10]}",
+                is_root=False,
+                owner="root",
+                suspended=False,
+                created_time=1,
+            )
+        ).inserted_primary_key[0]
+    )
 
 
 def _digest() -> str:
@@ -136,8 +153,10 @@ def _digest() -> str:
         # the same digest for two tokens, even of different users and names
         (lambda u, v, d: _token_row(u, "a", d), lambda u, v, d: _token_row(v, "b", d)),
         # the same owner, service and name twice
-        (lambda u, v, d: _token_row(u, "same", d), lambda u, v, d: _token_row(u, "same",
-                                                                              _digest())),
+        (
+            lambda u, v, d: _token_row(u, "same", d),
+            lambda u, v, d: _token_row(u, "same", _digest()),
+        ),
     ],
     ids=["digest", "owner-service-name"],
 )
@@ -158,8 +177,9 @@ def test_unique_constraints(engine: sa.Engine, first: object, second: object) ->
     ],
     ids=["other-service", "other-user"],
 )
-def test_same_token_name_is_allowed_elsewhere(engine: sa.Engine, variant: dict[str, object]
-                                              ) -> None:
+def test_same_token_name_is_allowed_elsewhere(
+    engine: sa.Engine, variant: dict[str, object]
+) -> None:
     migrate.upgrade(engine)
     with engine.begin() as conn:
         u, v = _user(conn), _user(conn)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from conftest import Server
 
+from conftest import Server
 from gatehouse.auth.token_cache import TokenCache
 from gatehouse.domain import audit, tokens, users
 from gatehouse.store.engine import create
@@ -55,9 +55,16 @@ def wait_until(condition: object, timeout: float = 3.0) -> bool:
 def make_token(engine: sa.Engine) -> tuple[str, tuple[tokens.Token, users.User]]:
     with engine.begin() as conn:
         root = users.require(conn, "root")
-        _token, secret = tokens.create(conn, owner=root, service=tokens.WHOSTMGR,
-                                       name=f"c-{uuid.uuid4().hex[:12]}", token_acls=None,
-                                       whitelist_ips=None, expires_at=None, now=int(time.time()))
+        _token, secret = tokens.create(
+            conn,
+            owner=root,
+            service=tokens.WHOSTMGR,
+            name=f"c-{uuid.uuid4().hex[:12]}",
+            token_acls=None,
+            whitelist_ips=None,
+            expires_at=None,
+            now=int(time.time()),
+        )
         digest = tokens.digest(secret)
         found = tokens.lookup_for_auth(conn, digest)
     assert found is not None
@@ -71,27 +78,37 @@ def cached(c: TokenCache, engine: sa.Engine) -> tuple[str, tuple[tokens.Token, u
     return digest, entry
 
 
-def test_a_lookup_is_served_from_the_cache(cache: TokenCache,
-                                          engines: tuple[sa.Engine, sa.Engine]) -> None:
+def test_a_lookup_is_served_from_the_cache(
+    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]
+) -> None:
     digest, entry = cached(cache, engines[0])
     assert cache.get(digest) == entry
 
 
 @pytest.mark.parametrize("change", ["revoke", "rename", "acls", "ips", "expiry", "owner"])
 def test_a_change_by_another_connection_empties_the_cache(
-        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], change: str) -> None:
+    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], change: str
+) -> None:
     digest, (token, owner) = cached(cache, engines[0])
     statements = {
         "revoke": ("DELETE FROM api_tokens WHERE id = :id", {"id": token.id}),
-        "rename": ("UPDATE api_tokens SET name = :n WHERE id = :id",
-                   {"id": token.id, "n": f"r-{uuid.uuid4().hex[:10]}"}),
-        "acls": ("UPDATE api_tokens SET acls = '[\"list-accts\"]' WHERE id = :id",
-                 {"id": token.id}),
-        "ips": ("UPDATE api_tokens SET whitelist_ips = '[\"192.0.2.1\"]' WHERE id = :id",
-                {"id": token.id}),
+        "rename": (
+            "UPDATE api_tokens SET name = :n WHERE id = :id",
+            {"id": token.id, "n": f"r-{uuid.uuid4().hex[:10]}"},
+        ),
+        "acls": (
+            "UPDATE api_tokens SET acls = '[\"list-accts\"]' WHERE id = :id",
+            {"id": token.id},
+        ),
+        "ips": (
+            "UPDATE api_tokens SET whitelist_ips = '[\"192.0.2.1\"]' WHERE id = :id",
+            {"id": token.id},
+        ),
         "expiry": ("UPDATE api_tokens SET expires_at = 1 WHERE id = :id", {"id": token.id}),
-        "owner": ("UPDATE users SET contact_email = contact_email WHERE id = :id",
-                  {"id": owner.id}),
+        "owner": (
+            "UPDATE users SET contact_email = contact_email WHERE id = :id",
+            {"id": owner.id},
+        ),
     }
     sql, params = statements[change]
     with engines[1].begin() as conn:
@@ -104,12 +121,14 @@ def test_a_change_by_another_connection_empties_the_cache(
 
 @pytest.mark.parametrize("write", ["audit", "last_use", "new_token"])
 def test_writes_that_cannot_matter_keep_the_cache_warm(
-        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], write: str) -> None:
+    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], write: str
+) -> None:
     digest, (token, _owner) = cached(cache, engines[0])
     with engines[1].begin() as conn:
         if write == "audit":
-            audit.record(conn, now=int(time.time()), action=audit.AUTH_FAILURE,
-                         reason="token_not_found")
+            audit.record(
+                conn, now=int(time.time()), action=audit.AUTH_FAILURE, reason="token_not_found"
+            )
         elif write == "last_use":
             tokens.record_use(conn, token.id, int(time.time()), "127.0.0.1")
     if write == "new_token":
@@ -119,7 +138,8 @@ def test_writes_that_cannot_matter_keep_the_cache_warm(
 
 
 def test_a_read_that_raced_a_change_is_not_cached(
-        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]) -> None:
+    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]
+) -> None:
     digest, (token, _owner) = make_token(engines[0])
     snapshot = cache.snapshot()
     with engines[1].begin() as conn:
@@ -131,7 +151,8 @@ def test_a_read_that_raced_a_change_is_not_cached(
 
 
 def test_invalidate_forgets_everything_and_refuses_older_reads(
-        cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]) -> None:
+    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]
+) -> None:
     digest, entry = cached(cache, engines[0])
     snapshot = cache.snapshot()
     cache.invalidate()

@@ -19,8 +19,11 @@ def new_name(prefix: str = "u") -> str:
 
 def user_row(server: Server, username: str) -> Any:
     """The users row as a dict (reseller_acls decoded), or None."""
-    rows = server.sql("SELECT username, owner, domain, reseller_acls, contact_email "
-                      "FROM users WHERE username = :u", u=username)
+    rows = server.sql(
+        "SELECT username, owner, domain, reseller_acls, contact_email "
+        "FROM users WHERE username = :u",
+        u=username,
+    )
     if not rows:
         return None
     row = dict(rows[0]._mapping)
@@ -39,4 +42,3 @@ def limited_reseller(server: Server, privileges: list[str]) -> tuple[str, str]:
 
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-

@@ -36,10 +36,15 @@ class Context:
 
 
 @click.group()
-@click.option("--data-dir", envvar="GATEHOUSE_DATA_DIR", default=None,
-              help="Data directory (default ./var).")
-@click.option("--database-url", envvar="GATEHOUSE_DATABASE_URL", default=None,
-              help="Store URL (default: SQLite in the data directory).")
+@click.option(
+    "--data-dir", envvar="GATEHOUSE_DATA_DIR", default=None, help="Data directory (default ./var)."
+)
+@click.option(
+    "--database-url",
+    envvar="GATEHOUSE_DATABASE_URL",
+    default=None,
+    help="Store URL (default: SQLite in the data directory).",
+)
 @click.pass_context
 def main(ctx: click.Context, data_dir: str | None, database_url: str | None) -> None:
     """gatehouse: WHM-style API tokens and the WHM API 1."""
@@ -83,11 +88,15 @@ def init(obj: Context, root_password_stdin: bool, if_needed: bool) -> None:
 
 
 def _print_login_hint(config: config_mod.Config, password_file: bool = True) -> None:
-    where = (f"the password is in {config.root_password_file} (`cat` it)"
-             if password_file and config.root_password_file.exists()
-             else "with the password you set (`gatehouse passwd root` changes it)")
-    click.echo(f"Serve with `gatehouse serve`, then call https://127.0.0.1:{config.https_port}"
-               f"/json-api/... as root; {where}.")
+    where = (
+        f"the password is in {config.root_password_file} (`cat` it)"
+        if password_file and config.root_password_file.exists()
+        else "with the password you set (`gatehouse passwd root` changes it)"
+    )
+    click.echo(
+        f"Serve with `gatehouse serve`, then call https://127.0.0.1:{config.https_port}"
+        f"/json-api/... as root; {where}."
+    )
 
 
 def _write_secret(path: Path, text: str) -> None:
@@ -105,14 +114,26 @@ def _write_secret(path: Path, text: str) -> None:
 @click.option("--tls-cert", type=click.Path(dir_okay=False), default=None)
 @click.option("--tls-key", type=click.Path(dir_okay=False), default=None)
 @click.pass_obj
-def serve(obj: Context, bind: str | None, http_port: int | None, https_port: int | None,
-          tls_cert: str | None, tls_key: str | None) -> None:
+def serve(
+    obj: Context,
+    bind: str | None,
+    http_port: int | None,
+    https_port: int | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> None:
     """Serve WHM over HTTP (2086) and HTTPS (2087)."""
     from gatehouse.server import serve as run
 
     config = config_mod.from_environment(
-        data_dir=obj.config.data_dir, database_url=obj.config.database_url, bind=bind,
-        http_port=http_port, https_port=https_port, tls_cert=tls_cert, tls_key=tls_key)
+        data_dir=obj.config.data_dir,
+        database_url=obj.config.database_url,
+        bind=bind,
+        http_port=http_port,
+        https_port=https_port,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+    )
     run(config)
 
 
@@ -174,8 +195,9 @@ def passwd(obj: Context, user: str, password_stdin: bool) -> None:
             if target is None:
                 raise click.ClickException(f"The user “{user}” does not exist.")
             users.set_password_hash(conn, target.id, hash_password(password))
-            audit.record(conn, now=gh.now(), action=audit.PASSWORD_CHANGE, actor="cli",
-                         subject=user)
+            audit.record(
+                conn, now=gh.now(), action=audit.PASSWORD_CHANGE, actor="cli", subject=user
+            )
         click.echo(f"Password changed for {user}.")
     finally:
         gh.close()
@@ -187,8 +209,7 @@ def passwd(obj: Context, user: str, password_stdin: bool) -> None:
 @click.option("--limit", type=int, default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
-def audit_cmd(obj: Context, since: str | None, user: str | None, limit: int,
-              as_json: bool) -> None:
+def audit_cmd(obj: Context, since: str | None, user: str | None, limit: int, as_json: bool) -> None:
     """Show the audit trail: token changes and refused authentications."""
     since_ts = _parse_since(since) if since else None
     gh = obj.gatehouse()
@@ -207,8 +228,16 @@ def audit_cmd(obj: Context, since: str | None, user: str | None, limit: int,
     table = Table("time", "action", "reason", "actor", "subject", "source ip", "token", "detail")
     for e in entries:
         when = dt.datetime.fromtimestamp(e.time, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(when, e.action, e.reason, e.actor or "", e.subject or "",
-                      e.source_ip or "", e.token_name or "", e.detail or "")
+        table.add_row(
+            when,
+            e.action,
+            e.reason,
+            e.actor or "",
+            e.subject or "",
+            e.source_ip or "",
+            e.token_name or "",
+            e.detail or "",
+        )
     Console(width=160).print(table)
 
 

@@ -20,26 +20,54 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("data_dir", "GATEHOUSE_DATA_DIR", "./var",
-            "Where the SQLite store, the TLS certificate and the root password file live."),
-    Setting("database_url", "GATEHOUSE_DATABASE_URL", "sqlite:///<data dir>/gatehouse.db",
-            "The store: SQLite by default, or postgresql://USER:PASS@HOST/DB for several nodes."),
-    Setting("bind", "GATEHOUSE_BIND", "127.0.0.1",
-            "Address to listen on (`::` for every IPv4 and IPv6 address)."),
+    Setting(
+        "data_dir",
+        "GATEHOUSE_DATA_DIR",
+        "./var",
+        "Where the SQLite store, the TLS certificate and the root password file live.",
+    ),
+    Setting(
+        "database_url",
+        "GATEHOUSE_DATABASE_URL",
+        "sqlite:///<data dir>/gatehouse.db",
+        "The store: SQLite by default, or postgresql://USER:PASS@HOST/DB for several nodes.",
+    ),
+    Setting(
+        "bind",
+        "GATEHOUSE_BIND",
+        "127.0.0.1",
+        "Address to listen on (`::` for every IPv4 and IPv6 address).",
+    ),
     Setting("http_port", "GATEHOUSE_HTTP_PORT", "2086", "Plain-HTTP WHM port (0 disables it)."),
     Setting("https_port", "GATEHOUSE_HTTPS_PORT", "2087", "HTTPS WHM port (0 disables it)."),
-    Setting("tls_cert", "GATEHOUSE_TLS_CERT", "<data dir>/tls/cert.pem",
-            "PEM certificate for HTTPS; a self-signed one is made on first start if absent."),
+    Setting(
+        "tls_cert",
+        "GATEHOUSE_TLS_CERT",
+        "<data dir>/tls/cert.pem",
+        "PEM certificate for HTTPS; a self-signed one is made on first start if absent.",
+    ),
     Setting("tls_key", "GATEHOUSE_TLS_KEY", "<data dir>/tls/key.pem", "PEM private key for HTTPS."),
-    Setting("secret_key", "GATEHOUSE_SECRET_KEY", "<data dir>/secret.key",
-            "urlsafe base64 of 32 bytes: the AES-256-GCM key for Remote Access Keys at rest. "
-            "Every node sharing a store needs the same one; else a 0600 file is made."),
-    Setting("max_body", "GATEHOUSE_MAX_BODY", str(4 * 1024 * 1024),
-            "Largest request body accepted, in bytes (PEM bundles need about 1 MB)."),
-    Setting("max_query", "GATEHOUSE_MAX_QUERY", str(60 * 1024),
-            "Largest query string accepted, in bytes (clients send certificates in a GET). "
-            "The HTTP layer refuses any request target over 64 KiB whatever this says: larger "
-            "data goes in a POST body."),
+    Setting(
+        "secret_key",
+        "GATEHOUSE_SECRET_KEY",
+        "<data dir>/secret.key",
+        "urlsafe base64 of 32 bytes: the AES-256-GCM key for Remote Access Keys at rest. "
+        "Every node sharing a store needs the same one; else a 0600 file is made.",
+    ),
+    Setting(
+        "max_body",
+        "GATEHOUSE_MAX_BODY",
+        str(4 * 1024 * 1024),
+        "Largest request body accepted, in bytes (PEM bundles need about 1 MB).",
+    ),
+    Setting(
+        "max_query",
+        "GATEHOUSE_MAX_QUERY",
+        str(60 * 1024),
+        "Largest query string accepted, in bytes (clients send certificates in a GET). "
+        "The HTTP layer refuses any request target over 64 KiB whatever this says: larger "
+        "data goes in a POST body.",
+    ),
 )
 
 

@@ -51,7 +51,9 @@ class VerifiedPasswordCache:
         self._lock = threading.Lock()
 
     def _fingerprint(self, username: str, password: str, stored_hash: str) -> bytes:
-        message = b"\0".join(s.encode("utf-8", "surrogatepass") for s in (username, password, stored_hash))
+        message = b"\0".join(
+            s.encode("utf-8", "surrogatepass") for s in (username, password, stored_hash)
+        )
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def verify(self, username: str, stored_hash: str | None, password: str) -> bool:

@@ -34,9 +34,13 @@ def configure_logging() -> None:
 
 def _servers(app: WhmApp, config: Config) -> list[Server]:
     settings = HTTP1Settings(max_buffer_size=config.max_query + 256 * 1024)
-    common: dict[str, Any] = {"interface": Interfaces.ASGINL, "address": config.bind,
-                              "http1_settings": settings, "log_enabled": False,
-                              "websockets": False}
+    common: dict[str, Any] = {
+        "interface": Interfaces.ASGINL,
+        "address": config.bind,
+        "http1_settings": settings,
+        "log_enabled": False,
+        "websockets": False,
+    }
     servers = []
     if config.http_port:
         servers.append(Server(app, port=config.http_port, **common))
@@ -44,8 +48,15 @@ def _servers(app: WhmApp, config: Config) -> list[Server]:
         made = tls.ensure_self_signed(config.cert_path, config.key_path)
         if made:
             log.info("made a self-signed certificate at %s", config.cert_path)
-        servers.append(Server(app, port=config.https_port, ssl_cert=config.cert_path,
-                              ssl_key=config.key_path, **common))
+        servers.append(
+            Server(
+                app,
+                port=config.https_port,
+                ssl_cert=config.cert_path,
+                ssl_key=config.key_path,
+                **common,
+            )
+        )
     return servers
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from gatehouse import ipnets
-from gatehouse.auth.token_cache import TokenCache
 from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
+from gatehouse.auth.token_cache import TokenCache
 from gatehouse.domain import accesshash, audit, privileges, sessions, settings, tokens, users
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
@@ -136,8 +136,9 @@ class Authenticator:
             )
         if owner is None:
             looks_like_key = accesshash.looks_like_key(credential.secret)
-            return Denial("accesshash_not_found" if looks_like_key else "token_not_found",
-                          username=username)
+            return Denial(
+                "accesshash_not_found" if looks_like_key else "token_not_found", username=username
+            )
         if owner.username != username:
             return Denial("accesshash_user_mismatch", username=username)
         if not allowed:

@@ -164,7 +164,7 @@ class _PostgresWatcher(_Watcher):
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._stale = True
                             self._epoch += 1
-            except Exception as exc:  # noqa: BLE001 - any failure means: bypass and retry
+            except Exception as exc:
                 if not self._stop.is_set():
                     log.warning("token cache listener lost its connection (%s); retrying", exc)
             finally:

@@ -83,8 +83,11 @@ def redeem_login(
     # URL, exactly one gets a cookie.
     swapped = conn.execute(
         sa.update(sessions)
-        .where(sessions.c.id == row.id, sessions.c.login_digest == row.login_digest,
-               sessions.c.cookie_digest.is_(None))
+        .where(
+            sessions.c.id == row.id,
+            sessions.c.login_digest == row.login_digest,
+            sessions.c.cookie_digest.is_(None),
+        )
         .values(login_digest=None, cookie_digest=_digest(cookie_secret), last_active=now)
     )
     if swapped.rowcount != 1:

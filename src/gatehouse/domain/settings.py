@@ -50,9 +50,7 @@ def require_known(key: str) -> Tweak:
 
 def get(conn: sa.Connection, key: str) -> str:
     tweak = require_known(key)
-    row = conn.execute(
-        sa.select(tweak_settings.c.value).where(tweak_settings.c.key == key)
-    ).first()
+    row = conn.execute(sa.select(tweak_settings.c.value).where(tweak_settings.c.key == key)).first()
     return str(row.value) if row else tweak.default
 
 

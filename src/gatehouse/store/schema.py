@@ -36,9 +36,7 @@ api_tokens = sa.Table(
     "api_tokens",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("service", sa.String(16), nullable=False),  # whostmgr | cpanel
     sa.Column("name", sa.String(50), nullable=False),
     sa.Column("digest", sa.String(128), nullable=False, unique=True),
@@ -56,9 +54,7 @@ sessions = sa.Table(
     "sessions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("service", sa.String(16), nullable=False),  # whostmgrd | cpaneld
     sa.Column("security_token", sa.String(16), nullable=False),  # the digits of cpsessNNN
     sa.Column("login_digest", sa.String(64), nullable=True, unique=True),  # one-time URL

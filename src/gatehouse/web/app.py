@@ -74,20 +74,27 @@ class WhmApp:
             client = scope.get("client") or ("-", 0)
             access_log.info(
                 '%s "%s %s" %s %.1fms user=%s auth=%s',
-                client[0], scope.get("method"), scope.get("path"), state["status"],
-                (time.perf_counter() - started) * 1000, state["user"], state["auth"],
+                client[0],
+                scope.get("method"),
+                scope.get("path"),
+                state["status"],
+                (time.perf_counter() - started) * 1000,
+                state["user"],
+                state["auth"],
             )
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send,
-                     state: dict[str, Any]) -> None:
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]
+    ) -> None:
         path: str = scope["path"]
         security_token = None
         match = CPSESS_RE.match(path)
         if match:
             security_token, path = match.group(1), match.group(2) or "/"
         if path.startswith("/json-api/"):
-            await self._json_api(scope, receive, send, path[len("/json-api/"):],
-                                 security_token, state)
+            await self._json_api(
+                scope, receive, send, path[len("/json-api/") :], security_token, state
+            )
         elif path == "/healthz":
             # For load balancers (and the benchmark's floor): no auth, no store access.
             await _respond(send, 200, b'{"status":1}', [JSON, NO_STORE])
@@ -102,18 +109,33 @@ class WhmApp:
 
     # -- /json-api/ -------------------------------------------------------------------
 
-    async def _json_api(self, scope: Scope, receive: Receive, send: Send, name: str,
-                        security_token: str | None, state: dict[str, Any]) -> None:
+    async def _json_api(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        name: str,
+        security_token: str | None,
+        state: dict[str, Any],
+    ) -> None:
         query: bytes = scope.get("query_string", b"")
         if len(query) > self.config.max_query:
-            await self._envelope(send, 414, name, f"The query string exceeds the limit of "
-                                 f"{self.config.max_query} bytes.")
+            await self._envelope(
+                send,
+                414,
+                name,
+                f"The query string exceeds the limit of {self.config.max_query} bytes.",
+            )
             return
         try:
             body = await _read_body(scope, receive, self.config.max_body)
         except _BodyTooLarge:
-            await self._envelope(send, 413, name, f"The request body exceeds the limit of "
-                                 f"{self.config.max_body} bytes.")
+            await self._envelope(
+                send,
+                413,
+                name,
+                f"The request body exceeds the limit of {self.config.max_body} bytes.",
+            )
             return
         peer = _peer(scope)
         principal = await self._authenticate(scope, security_token, peer)
@@ -132,15 +154,19 @@ class WhmApp:
         fn = self.gatehouse.registry.get(name)
         if fn is not None and fn.slow:
             outcome = await anyio.to_thread.run_sync(
-                lambda: dispatch.execute(self.gatehouse, principal, name, params, peer=peer,
-                                         host=host))
+                lambda: dispatch.execute(
+                    self.gatehouse, principal, name, params, peer=peer, host=host
+                )
+            )
         else:
-            outcome = dispatch.execute(self.gatehouse, principal, name, params, peer=peer,
-                                       host=host)
+            outcome = dispatch.execute(
+                self.gatehouse, principal, name, params, peer=peer, host=host
+            )
         await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
 
-    async def _authenticate(self, scope: Scope, security_token: str | None,
-                            peer: str | None) -> Principal | Denial:
+    async def _authenticate(
+        self, scope: Scope, security_token: str | None, peer: str | None
+    ) -> Principal | Denial:
         authenticator = self.gatehouse.authenticator
         raw = _header(scope, b"authorization")
         if raw is not None:
@@ -148,23 +174,29 @@ class WhmApp:
             assert credential is not None
             if isinstance(credential, auth_header.PasswordCredential):
                 # Argon2 on a cache miss: keep the event loop free for everyone else.
-                return await anyio.to_thread.run_sync(
-                    authenticator.authenticate, credential, peer)
+                return await anyio.to_thread.run_sync(authenticator.authenticate, credential, peer)
             return authenticator.authenticate(credential, peer)
         cookie = _cookie(scope, SESSION_COOKIE)
         if security_token and cookie:
             return authenticator.session(security_token, cookie)
         return Denial("no_credentials")
 
-    async def _envelope(self, send: Send, status: int, name: str, reason: str,
-                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    async def _envelope(
+        self,
+        send: Send,
+        status: int,
+        name: str,
+        reason: str,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         body = envelope.whm1(name, ok=False, reason=reason)
         await _respond(send, status, body, [JSON, NO_STORE, *(extra or [])])
 
     # -- sessions in a browser ----------------------------------------------------------
 
-    async def _login(self, scope: Scope, send: Send, security_token: str,
-                     state: dict[str, Any]) -> None:
+    async def _login(
+        self, scope: Scope, send: Send, security_token: str, state: dict[str, Any]
+    ) -> None:
         try:
             params = Params.from_request(scope.get("query_string", b""), b"")
         except GatehouseError as exc:
@@ -177,40 +209,55 @@ class WhmApp:
             with gatehouse.engine.begin() as conn:
                 redeemed = sessions.redeem_login(conn, security_token, secret, gatehouse.now())
         if redeemed is None:
-            gatehouse.authenticator.record_denial(Denial("session_login_invalid"), _peer(scope),
-                                                  "/login/")
-            await _respond(send, 401, _page("Login failed",
-                                            "This login link is invalid or has expired."), [HTML])
+            gatehouse.authenticator.record_denial(
+                Denial("session_login_invalid"), _peer(scope), "/login/"
+            )
+            await _respond(
+                send,
+                401,
+                _page("Login failed", "This login link is invalid or has expired."),
+                [HTML],
+            )
             return
         active, cookie_secret = redeemed
         state["user"], state["auth"] = active.user.username, "session"
         secure = "; Secure" if scope.get("scheme") == "https" else ""
         cookie = f"{SESSION_COOKIE}={cookie_secret}; Path=/; HttpOnly; SameSite=Strict{secure}"
-        await _respond(send, 303, b"", [
-            (b"location", f"/cpsess{security_token}/".encode()),
-            (b"set-cookie", cookie.encode()),
-            NO_STORE,
-        ])
+        await _respond(
+            send,
+            303,
+            b"",
+            [
+                (b"location", f"/cpsess{security_token}/".encode()),
+                (b"set-cookie", cookie.encode()),
+                NO_STORE,
+            ],
+        )
 
-    async def _home(self, scope: Scope, send: Send, security_token: str,
-                    state: dict[str, Any]) -> None:
+    async def _home(
+        self, scope: Scope, send: Send, security_token: str, state: dict[str, Any]
+    ) -> None:
         cookie = _cookie(scope, SESSION_COOKIE)
-        principal = (self.gatehouse.authenticator.session(security_token, cookie)
-                     if cookie else Denial("no_credentials"))
+        principal = (
+            self.gatehouse.authenticator.session(security_token, cookie)
+            if cookie
+            else Denial("no_credentials")
+        )
         if isinstance(principal, Denial):
-            await _respond(send, 401, _page("Not signed in", "Your session has expired."),
-                           [HTML])
+            await _respond(send, 401, _page("Not signed in", "Your session has expired."), [HTML])
             return
         state["user"], state["auth"] = principal.user.username, "session"
         name = html.escape(principal.user.username)
-        await _respond(send, 200, _page("gatehouse", f"Signed in to WHM as {name}."),
-                       [HTML, NO_STORE])
+        await _respond(
+            send, 200, _page("gatehouse", f"Signed in to WHM as {name}."), [HTML, NO_STORE]
+        )
 
 
 def _page(title: str, message: str) -> bytes:
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}"
-            f"</title></head><body><h1>{html.escape(title)}</h1><p>{message}</p></body></html>"
-            ).encode()
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}"
+        f"</title></head><body><h1>{html.escape(title)}</h1><p>{message}</p></body></html>"
+    ).encode()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -262,13 +309,16 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _respond(send: Send, status: int, body: bytes,
-                   headers: list[tuple[bytes, bytes]]) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [*headers, (b"content-length", str(len(body)).encode())],
-    })
+async def _respond(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -7,8 +7,11 @@ from typing import Any
 from gatehouse import __version__
 from gatehouse.whmapi.registry import Registry
 
-_TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"},
-          "boolean": {"type": "integer", "enum": [0, 1]}}
+_TYPES = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "integer", "enum": [0, 1]},
+}
 
 
 def document(registry: Registry) -> dict[str, Any]:
@@ -16,17 +19,23 @@ def document(registry: Registry) -> dict[str, Any]:
     for name in registry.names():
         fn = registry.functions[name]
         parameters: list[dict[str, Any]] = [
-            {"name": "api.version", "in": "query", "required": True,
-             "schema": {"type": "integer", "enum": [1]}}
+            {
+                "name": "api.version",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "integer", "enum": [1]},
+            }
         ]
         for p in fn.params:
-            parameters.append({
-                "name": p.name,
-                "in": "query",
-                "required": p.required,
-                "description": p.description + (" Repeatable as NAME-N." if p.multi else ""),
-                "schema": _TYPES[p.type],
-            })
+            parameters.append(
+                {
+                    "name": p.name,
+                    "in": "query",
+                    "required": p.required,
+                    "description": p.description + (" Repeatable as NAME-N." if p.multi else ""),
+                    "schema": _TYPES[p.type],
+                }
+            )
         needs = " or ".join(fn.privileges) if fn.privileges else "any WHM user"
         paths[f"/json-api/{name}"] = {
             "get": {
@@ -36,9 +45,14 @@ def document(registry: Registry) -> dict[str, Any]:
                 "parameters": parameters,
                 "x-whm-privileges": list(fn.privileges),
                 "responses": {
-                    "200": {"description": "WHM API 1 envelope",
-                            "content": {"application/json": {
-                                "schema": {"$ref": "#/components/schemas/Envelope"}}}},
+                    "200": {
+                        "description": "WHM API 1 envelope",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Envelope"}
+                            }
+                        },
+                    },
                     "401": {"description": "Authentication failed"},
                     "403": {"description": "The caller lacks the privilege"},
                 },
@@ -47,11 +61,17 @@ def document(registry: Registry) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "gatehouse WHM API 1", "version": __version__},
-        "servers": [{"url": "https://{host}:2087", "variables": {"host": {"default": "localhost"}}}],
+        "servers": [
+            {"url": "https://{host}:2087", "variables": {"host": {"default": "localhost"}}}
+        ],
         "components": {
             "securitySchemes": {
-                "whmToken": {"type": "apiKey", "in": "header", "name": "Authorization",
-                             "description": "`whm USER:TOKEN`"},
+                "whmToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`whm USER:TOKEN`",
+                },
                 "basic": {"type": "http", "scheme": "basic"},
             },
             "schemas": {

@@ -29,9 +29,7 @@ class Params:
                 continue
             text = raw.decode("utf-8", "replace")
             try:
-                pairs.extend(
-                    parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_PARAMETERS)
-                )
+                pairs.extend(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_PARAMETERS))
             except ValueError as exc:
                 raise InvalidParameter(
                     f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."

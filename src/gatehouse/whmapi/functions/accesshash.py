@@ -20,9 +20,10 @@ DISABLED = (
 @REGISTRY.function(
     "accesshash",
     "Show (generate=0) or regenerate (generate=1) the deprecated Remote Access Key.",
-    params=(Param("user", "Whose key (default: yours); root or a reseller."),
-            Param("generate", "1: make a new key; the old one stops working at once.",
-                  type="boolean")),
+    params=(
+        Param("user", "Whose key (default: yours); root or a reseller."),
+        Param("generate", "1: make a new key; the old one stops working at once.", type="boolean"),
+    ),
 )
 def accesshash_fn(call: Call) -> dict[str, Any]:
     if not settings.enabled(call.conn, settings.ALLOW_DEPRECATED_ACCESSHASH):
@@ -43,16 +44,24 @@ def accesshash_fn(call: Call) -> dict[str, Any]:
     if key is None:
         key = accesshash.generate()
         accesshash.store(call.conn, call.gatehouse.keyring, target, key, call.now)
-        audit.record(call.conn, now=call.now, action=audit.ACCESSHASH_GENERATE,
-                     actor=caller.username, subject=target.username, source_ip=call.peer)
+        audit.record(
+            call.conn,
+            now=call.now,
+            action=audit.ACCESSHASH_GENERATE,
+            actor=caller.username,
+            subject=target.username,
+            source_ip=call.peer,
+        )
     return {"accesshash": accesshash.flatten(key), "signature": accesshash.signature(key)}
 
 
 @REGISTRY.function(
     "get_tweaksetting",
     "Read a Tweak Settings value.",
-    params=(Param("key", "The setting, e.g. allow_deprecated_accesshash.", required=True),
-            Param("module", "Ignored (cPanel's settings module name).")),
+    params=(
+        Param("key", "The setting, e.g. allow_deprecated_accesshash.", required=True),
+        Param("module", "Ignored (cPanel's settings module name)."),
+    ),
     privileges=(acls.ALL,),
     readonly=True,
 )
@@ -64,14 +73,22 @@ def get_tweaksetting(call: Call) -> dict[str, Any]:
 @REGISTRY.function(
     "set_tweaksetting",
     "Change a Tweak Settings value.",
-    params=(Param("key", "The setting.", required=True),
-            Param("value", "The new value.", required=True),
-            Param("module", "Ignored (cPanel's settings module name).")),
+    params=(
+        Param("key", "The setting.", required=True),
+        Param("value", "The new value.", required=True),
+        Param("module", "Ignored (cPanel's settings module name)."),
+    ),
     privileges=(acls.ALL,),
 )
 def set_tweaksetting(call: Call) -> Reply:
     key = call.require("key")
     value = settings.set_value(call.conn, key, call.params.get("value") or "")
-    audit.record(call.conn, now=call.now, action=audit.TWEAK_SET, actor=call.principal.user.username,
-                 source_ip=call.peer, detail=f"{key}={value}")
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=audit.TWEAK_SET,
+        actor=call.principal.user.username,
+        source_ip=call.peer,
+        detail=f"{key}={value}",
+    )
     return Reply(has_data=False)

@@ -68,8 +68,15 @@ def createacct(call: Call) -> Reply:
         owner=owner,
         now=call.now,
     )
-    audit.record(call.conn, now=call.now, action=audit.ACCOUNT_CREATE, actor=caller.username,
-                 subject=account.username, source_ip=call.peer, detail=f"domain {domain}")
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=audit.ACCOUNT_CREATE,
+        actor=caller.username,
+        subject=account.username,
+        source_ip=call.peer,
+        detail=f"domain {domain}",
+    )
     data: dict[str, Any] = {"package": "default"}
     raw = f"Account Creation Ok\nUserName: {username}\nDomain: {domain}\nOwner: {owner}\n"
     return Reply(data=data, reason="Account Creation Ok", metadata={"output": {"raw": raw}})
@@ -78,8 +85,10 @@ def createacct(call: Call) -> Reply:
 @REGISTRY.function(
     "passwd",
     "Change the password of an account you own (or your own).",
-    params=(Param("user", "The account.", required=True),
-            Param("password", "The new password.", required=True, secret=True)),
+    params=(
+        Param("user", "The account.", required=True),
+        Param("password", "The new password.", required=True, secret=True),
+    ),
     privileges=("passwd",),
     slow=True,
 )
@@ -98,6 +107,12 @@ def passwd(call: Call) -> dict[str, Any]:
         )
     check_password(password)
     users.set_password_hash(call.conn, target.id, hash_password(password))
-    audit.record(call.conn, now=call.now, action=audit.PASSWORD_CHANGE, actor=caller.username,
-                 subject=target.username, source_ip=call.peer)
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=audit.PASSWORD_CHANGE,
+        actor=caller.username,
+        subject=target.username,
+        source_ip=call.peer,
+    )
     return {"app": ["system"]}

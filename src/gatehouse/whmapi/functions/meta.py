@@ -27,8 +27,11 @@ def version(call: Call) -> dict[str, Any]:
 def _callable_functions(call: Call) -> list[str]:
     held = call.principal.privileges
     registry = call.gatehouse.registry
-    return [f.name for f in (registry.get(n) for n in registry.names())
-            if f is not None and f.allowed(held)]
+    return [
+        f.name
+        for f in (registry.get(n) for n in registry.names())
+        if f is not None and f.allowed(held)
+    ]
 
 
 def _applist0(call: Call) -> dict[str, Any]:

@@ -21,8 +21,15 @@ _LIST_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
 def _record(call: Call, action: str, subject: str, detail: str | None = None) -> None:
-    audit.record(call.conn, now=call.now, action=action, actor=call.principal.user.username,
-                 subject=subject, source_ip=call.peer, detail=detail)
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=action,
+        actor=call.principal.user.username,
+        subject=subject,
+        source_ip=call.peer,
+        detail=detail,
+    )
 
 
 def _account(call: Call, username: str) -> users.User:
@@ -37,8 +44,10 @@ def _account(call: Call, username: str) -> users.User:
 @REGISTRY.function(
     "setupreseller",
     "Give an account reseller status, with cPanel's default (Initial) privileges.",
-    params=(Param("user", "The account.", required=True),
-            Param("makeowner", "1: the reseller owns its own account.", type="boolean")),
+    params=(
+        Param("user", "The account.", required=True),
+        Param("makeowner", "1: the reseller owns its own account.", type="boolean"),
+    ),
     privileges=ROOT_ONLY,
 )
 def setupreseller(call: Call) -> Reply:
@@ -97,8 +106,10 @@ def _named_acls(values: list[tuple[str, str]]) -> list[str]:
 @REGISTRY.function(
     "setacls",
     "Replace a reseller's privileges with `acl-NAME=1` parameters or a saved list (`acllist`).",
-    params=(Param("reseller", "The reseller (or `user`).", required=True),
-            Param("acllist", "A list saved with saveacllist.")),
+    params=(
+        Param("reseller", "The reseller (or `user`).", required=True),
+        Param("acllist", "A list saved with saveacllist."),
+    ),
     privileges=ROOT_ONLY,
 )
 def setacls(call: Call) -> Reply:
@@ -147,8 +158,4 @@ def saveacllist(call: Call) -> Reply:
 @REGISTRY.function("listacls", "The saved privilege lists.", privileges=ROOT_ONLY, readonly=True)
 def listacls(call: Call) -> dict[str, Any]:
     rows = call.conn.execute(sa.select(acl_lists).order_by(acl_lists.c.name))
-    return {
-        "acl": [
-            {"name": r.name, "privileges": privilege_map(frozenset(r.acls))} for r in rows
-        ]
-    }
+    return {"acl": [{"name": r.name, "privileges": privilege_map(frozenset(r.acls))} for r in rows]}

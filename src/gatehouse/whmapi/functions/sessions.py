@@ -14,8 +14,10 @@ from gatehouse.whmapi.registry import REGISTRY, Param, Reply
 SERVICES = (sessions.CPANELD, sessions.WEBMAILD, sessions.WHOSTMGRD)
 
 
-_HOSTNAME_RE = re.compile(r"^(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                          r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z")
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z"
+)
 _PORT_RE = re.compile(r"^[0-9]{1,5}\Z")
 
 
@@ -58,9 +60,14 @@ def base_url(call: Call) -> str:
 @REGISTRY.function(
     "create_user_session",
     "Create a temporary session and its one-time login URL.",
-    params=(Param("user", "Whose session.", required=True),
-            Param("service", "whostmgrd (WHM); cpaneld and webmaild come with the cPanel face.",
-                  required=True)),
+    params=(
+        Param("user", "Whose session.", required=True),
+        Param(
+            "service",
+            "whostmgrd (WHM); cpaneld and webmaild come with the cPanel face.",
+            required=True,
+        ),
+    ),
     privileges=("create-user-session",),
 )
 def create_user_session(call: Call) -> Reply:
@@ -103,8 +110,15 @@ def create_user_session(call: Call) -> Reply:
     new = sessions.create(call.conn, target, service, "create_user_session", call.now)
     cpsess = f"/cpsess{new.security_token}"
     session = f"{target.username}:{new.login_secret}"
-    audit.record(call.conn, now=call.now, action=audit.SESSION_CREATE, actor=caller.username,
-                 subject=target.username, source_ip=call.peer, detail=service)
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=audit.SESSION_CREATE,
+        actor=caller.username,
+        subject=target.username,
+        source_ip=call.peer,
+        detail=service,
+    )
     data: dict[str, Any] = {
         "cp_security_token": cpsess,
         "expires": new.expires,
