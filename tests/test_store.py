@@ -189,3 +189,14 @@ def test_same_token_name_is_allowed_elsewhere(
             row["service"] = variant["service"]
         conn.execute(sa.insert(api_tokens).values(row))
         assert conn.execute(sa.select(sa.func.count()).select_from(api_tokens)).scalar_one() == 2
+
+
+def test_the_token_cache_triggers_survive_every_migration(server: Server) -> None:
+    # A SQLite table copy (batch migration) silently drops triggers; the cache depends on them.
+    if server.backend == "sqlite":
+        rows = server.sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    else:
+        rows = server.sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    names = {r[0] for r in rows}
+    assert {"auth_gen_api_tokens_update", "auth_gen_api_tokens_delete"} <= names
+    assert any(n.startswith("auth_gen_users") for n in names)

@@ -81,6 +81,8 @@ class Config:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     secret_key: str | None = None
+    hooks_dir: Path | None = None
+    hook_timeout: float = 30.0
     max_body: int = 4 * 1024 * 1024
     max_query: int = 60 * 1024
     extra: dict[str, str] = field(default_factory=dict)
@@ -90,6 +92,10 @@ class Config:
         from gatehouse.store.engine import default_url
 
         return self.database_url or default_url(self.data_dir)
+
+    @property
+    def hooks_path(self) -> Path:
+        return self.hooks_dir or self.data_dir / "hooks"
 
     @property
     def database_display(self) -> str:
@@ -121,10 +127,12 @@ def from_environment(**overrides: object) -> Config:
     values.update({k: v for k, v in overrides.items() if v is not None})
     typed: dict[str, object] = {}
     for key, value in values.items():
-        if key == "data_dir" or key in ("tls_cert", "tls_key"):
+        if key in ("data_dir", "tls_cert", "tls_key", "hooks_dir"):
             typed[key] = Path(str(value))
         elif key in ("http_port", "https_port", "max_body", "max_query"):
             typed[key] = int(str(value))
+        elif key == "hook_timeout":
+            typed[key] = float(str(value))
         else:
             typed[key] = value
     return Config(**typed)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from gatehouse.auth.authenticator import Authenticator
 from gatehouse.auth.token_cache import TokenCache
 from gatehouse.config import Config
 from gatehouse.domain.accesshash import KeyRing
+from gatehouse.hooks import Hooks
 from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
 from gatehouse.whmapi.functions import load_all
@@ -34,6 +35,7 @@ class Gatehouse:
             migrate.upgrade(self.engine)
         self.clock = clock
         self.keyring = KeyRing(config.data_dir, config.secret_key)
+        self.hooks = Hooks(config.hooks_path, config.hook_timeout)
         # Long-lived servers cache token lookups; one-shot CLI commands need not.
         cache = TokenCache(self.engine) if cache_tokens else None
         self.authenticator = Authenticator(self.engine, clock, cache)

@@ -28,6 +28,15 @@ users = sa.Table(
     sa.Column("suspended", sa.Boolean, nullable=False, default=False),
     sa.Column("reseller_acls", sa.JSON(none_as_null=True), nullable=True),
     sa.Column("created_time", sa.BigInteger, nullable=False),
+    # Added by migration 0004 (the account life cycle):
+    sa.Column("plan", sa.String(64), nullable=True),  # the package; null for root
+    sa.Column("limits", sa.JSON(none_as_null=True), nullable=True),  # the account's own values
+    sa.Column("ip", sa.String(45), nullable=True),
+    sa.Column("suspend_reason", sa.Text, nullable=True),
+    sa.Column("suspend_time", sa.BigInteger, nullable=True),
+    sa.Column("suspend_locked", sa.Boolean, nullable=False, default=False),  # disallowun
+    sa.Column("suspended_by", sa.String(64), nullable=True),
+    sa.Column("reseller_limits", sa.JSON(none_as_null=True), nullable=True),
 )
 
 # One row per token. Only the SHA-512 hex digest of the token is kept (cPanel's own
@@ -115,4 +124,16 @@ auth_generation = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("n", sa.BigInteger, nullable=False),
+)
+
+# Hosting plans (cPanel "packages"). `settings` holds the cPanel package keys (QUOTA, BWLIMIT,
+# MAXFTP, …) validated by domain/packages.py; `owner` is root or the reseller that made it.
+packages = sa.Table(
+    "packages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -25,6 +26,8 @@ class Call:
     peer: str | None
     gatehouse: Gatehouse
     host: str | None = None  # the Host the client used, for URLs we hand back
+    # Work for after the transaction commits (after-hooks): never run if the call fails.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def require(self, name: str) -> str:
         value = self.params.get(name)

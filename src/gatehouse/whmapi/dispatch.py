@@ -91,6 +91,11 @@ def execute(
     if not fn.readonly:
         # A change this process made must be seen by its very next request.
         gatehouse.authenticator.invalidate_cache()
+    for task in call.after_commit:
+        try:
+            task()
+        except Exception:
+            log.exception("after-commit work of %s failed", name)
     reply = result if isinstance(result, Reply) else Reply(data=result)
     if reply.has_data:
         payload = envelope.whm1_dict(
