@@ -31,7 +31,10 @@ lint: $(STAMP) ## ruff and mypy (strict)
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
+docs: $(STAMP) ## regenerate the README's function table from the registry
+	$(BIN)/python -m gatehouse.whmapi.catalogue --write
+
 bench: $(STAMP) ## performance benchmarks (see docs/performance.md)
 	$(BIN)/python -m bench
 
-.PHONY: help install run test lint bench
+.PHONY: help install run test lint docs bench

@@ -34,3 +34,10 @@ def test_every_function_declares_known_privileges(name: str) -> None:
 def test_the_catalogue_has_cpanels_twenty_initial_privileges() -> None:
     assert len(acls.DEFAULT_RESELLER_ACLS) == 20
     assert all(acls.BY_NAME[n].category == "basicprivileges" for n in acls.DEFAULT_RESELLER_ACLS)
+
+
+def test_the_readme_function_table_is_generated_from_the_registry() -> None:
+    from gatehouse.whmapi import catalogue
+
+    readme = (ROOT / "README.md").read_text()
+    assert catalogue.render(readme) == readme, "run `make docs` to regenerate the README table"
