@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -68,9 +69,54 @@ def _matchable(net: Network) -> Network:
     return net
 
 
+class AllowList:
+    """A compiled allow-list: per IP version, sorted disjoint [first, last] integer
+    intervals, so a peer is checked with one binary search whatever the list's length."""
+
+    __slots__ = ("_firsts", "_lasts")
+
+    def __init__(self, entries: Sequence[str]) -> None:
+        spans: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+        for entry in entries:
+            net = _matchable(ipaddress.ip_network(entry, strict=False))
+            spans[net.version].append(
+                (int(net.network_address), int(net.broadcast_address))
+            )
+        self._firsts: dict[int, list[int]] = {}
+        self._lasts: dict[int, list[int]] = {}
+        for version, intervals in spans.items():
+            merged: list[list[int]] = []
+            for first, last in sorted(intervals):
+                if merged and first <= merged[-1][1] + 1:
+                    merged[-1][1] = max(merged[-1][1], last)
+                else:
+                    merged.append([first, last])
+            self._firsts[version] = [m[0] for m in merged]
+            self._lasts[version] = [m[1] for m in merged]
+
+    def allows(self, peer: str | None) -> bool:
+        addr = peer_address_cached(peer)
+        if addr is None:
+            return False
+        value = int(addr)
+        firsts = self._firsts[addr.version]
+        i = bisect_right(firsts, value) - 1
+        return i >= 0 and value <= self._lasts[addr.version][i]
+
+
+@lru_cache(maxsize=65536)
+def peer_address_cached(peer: str | None) -> Address | None:
+    """`peer_address`, remembered: clients come back from the same few addresses."""
+    return peer_address(peer)
+
+
 @lru_cache(maxsize=4096)
-def _compiled(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(_matchable(ipaddress.ip_network(e, strict=False)) for e in entries)
+def _compiled(entries: tuple[str, ...]) -> AllowList:
+    return AllowList(entries)
+
+
+def compile_list(allow_list: Sequence[str] | None) -> AllowList | None:
+    return AllowList(allow_list) if allow_list else None
 
 
 def allows(allow_list: Sequence[str] | None, peer: str | None) -> bool:
@@ -80,7 +126,4 @@ def allows(allow_list: Sequence[str] | None, peer: str | None) -> bool:
     """
     if not allow_list:
         return True
-    addr = peer_address(peer)
-    if addr is None:
-        return False
-    return any(addr in net for net in _compiled(tuple(allow_list)) if net.version == addr.version)
+    return _compiled(tuple(allow_list)).allows(peer)

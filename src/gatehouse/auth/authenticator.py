@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from gatehouse import ipnets
 from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
 from gatehouse.auth.token_cache import TokenCache
 from gatehouse.domain import accesshash, audit, privileges, sessions, settings, tokens, users
@@ -96,7 +95,7 @@ class Authenticator:
             return Denial("login_not_allowed", username=username, token_name=token.name)
         if token.is_expired(now):
             return Denial("token_expired", username=username, token_name=token.name)
-        if not ipnets.allows(token.whitelist_ips, peer):
+        if not token.allows(peer):
             return Denial("ip_not_allowed", username=username, token_name=token.name)
         self._note_use(token, now, peer)
         return Principal(

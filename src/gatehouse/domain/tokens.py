@@ -6,12 +6,13 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from gatehouse import ipnets
 from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
 from gatehouse.store.schema import api_tokens, users
@@ -59,6 +60,14 @@ class Token:
     expires_at: int | None
     last_used_time: int | None
     last_used_ip: str | None
+    # The allow-list compiled once per read from the store (cached tokens reuse it).
+    allow: ipnets.AllowList | None = field(default=None, compare=False, repr=False)
+
+    def allows(self, peer: str | None) -> bool:
+        """No allow-list, or the peer is inside it (unknown peers are refused)."""
+        if self.allow is None:
+            return ipnets.allows(self.whitelist_ips, peer)
+        return self.allow.allows(peer)
 
     def is_expired(self, now: int) -> bool:
         # cPanel: `expires_at && expires_at < time()` — still valid during its last second.
@@ -77,6 +86,7 @@ def _from_row(row: Any) -> Token:
         expires_at=int(row.expires_at) if row.expires_at is not None else None,
         last_used_time=int(row.last_used_time) if row.last_used_time is not None else None,
         last_used_ip=row.last_used_ip,
+        allow=ipnets.compile_list(row.whitelist_ips),
     )
 
 

@@ -261,10 +261,15 @@ def _page(title: str, message: str) -> bytes:
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None
+    """A request header (the first, if repeated); the lookup table is built once."""
+    table = scope.get("gatehouse.headers")
+    if table is None:
+        table = {}
+        for key, value in scope.get("headers", ()):
+            table.setdefault(key.lower(), value)
+        scope["gatehouse.headers"] = table
+    value = table.get(name)
+    return None if value is None else str(value.decode("latin-1"))
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -285,12 +290,15 @@ def _peer(scope: Scope) -> str | None:
     client = scope.get("client")
     if not client:
         return None
-    address = ipnets.peer_address(str(client[0]))
+    address = ipnets.peer_address_cached(str(client[0]))
     return str(address) if address is not None else str(client[0])
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     declared = _header(scope, b"content-length")
+    if declared is None and _header(scope, b"transfer-encoding") is None:
+        # No framing header, no body (RFC 9112 §6.3): skip a round trip to the server.
+        return b""
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
         raise _BodyTooLarge
     chunks: list[bytes] = []

@@ -16,18 +16,54 @@ if TYPE_CHECKING:
     from gatehouse.core import Gatehouse
 
 
+class Transaction:
+    """One transaction per call, begun only when a handler first touches the store — so a
+    function such as `version` costs no database work at all."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._conn: sa.Connection | None = None
+        self._tx: sa.RootTransaction | None = None
+
+    def connection(self) -> sa.Connection:
+        if self._conn is None:
+            self._conn = self._engine.connect()
+            self._tx = self._conn.begin()
+        return self._conn
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._conn is None:
+            return
+        try:
+            if self._tx is not None and self._tx.is_active:
+                if exc_type is None:
+                    self._tx.commit()
+                else:
+                    self._tx.rollback()
+        finally:
+            self._conn.close()
+
+
 @dataclass
 class Call:
     function: str
     principal: Principal
     params: Params
-    conn: sa.Connection  # one transaction for the whole call: all or nothing
+    transaction: Transaction  # all or nothing: see `conn`
     now: int
     peer: str | None
     gatehouse: Gatehouse
     host: str | None = None  # the Host the client used, for URLs we hand back
     # Work for after the transaction commits (after-hooks): never run if the call fails.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def conn(self) -> sa.Connection:
+        """The call's connection, inside its one transaction (begun on first use)."""
+        return self.transaction.connection()
 
     def require(self, name: str) -> str:
         value = self.params.get(name)

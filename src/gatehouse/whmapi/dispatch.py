@@ -14,7 +14,7 @@ from gatehouse.auth.authenticator import Principal
 from gatehouse.domain import audit
 from gatehouse.errors import GatehouseError
 from gatehouse.whmapi import envelope
-from gatehouse.whmapi.call import Call
+from gatehouse.whmapi.call import Call, Transaction
 from gatehouse.whmapi.params import Params
 from gatehouse.whmapi.registry import Function, Reply
 
@@ -77,8 +77,10 @@ def execute(
         return _fail(name, missing_privilege_reason(fn), status=403)
     api0 = api_version in (None, "0") and fn.api0 is not None
     try:
-        with gatehouse.engine.begin() as conn:
-            call = Call(name, principal, params, conn, gatehouse.now(), peer, gatehouse, host)
+        with Transaction(gatehouse.engine) as transaction:
+            call = Call(
+                name, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
+            )
             if api0:
                 assert fn.api0 is not None
                 return Outcome(200, fn.api0(call), True)

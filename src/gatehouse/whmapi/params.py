@@ -6,7 +6,6 @@ says. A list parameter merges `key` (each repetition in order), then `key-N` by 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qsl
 
@@ -18,6 +17,7 @@ MAX_PARAMETERS = 2000
 class Params:
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._values: dict[str, list[str]] = {}
+        self._index: dict[str, list[tuple[int, str]]] | None = None  # base → numbered keys
         for key, value in pairs:
             self._values.setdefault(key, []).append(value)
 
@@ -59,6 +59,9 @@ class Params:
 
     def get(self, name: str) -> str | None:
         """The first value of a single-valued parameter (the plain key, else `key-N`)."""
+        plain = self._values.get(name)
+        if plain:
+            return plain[0]
         values = self.getlist(name)
         return values[0] if values else None
 
@@ -72,10 +75,11 @@ class Params:
         return [(k[len(prefix) :], v[0]) for k, v in self._values.items() if k.startswith(prefix)]
 
     def _numbered(self, name: str) -> list[tuple[int, str]]:
-        pattern = re.compile(re.escape(name) + r"-([0-9]+)\Z")
-        found = []
-        for key in self._values:
-            match = pattern.match(key)
-            if match:
-                found.append((int(match.group(1)), key))
-        return found
+        if self._index is None:
+            index: dict[str, list[tuple[int, str]]] = {}
+            for key in self._values:
+                base, dash, number = key.rpartition("-")
+                if dash and number.isascii() and number.isdigit():
+                    index.setdefault(base, []).append((int(number), key))
+            self._index = index
+        return self._index.get(name, [])

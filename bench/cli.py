@@ -1,0 +1,78 @@
+"""`python -m bench` options."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+
+from bench import report, runner, scenarios, stores, wrk
+from bench.tools import log
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark gatehouse with wrk on loopback (see docs/performance.md).",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round of 2 s runs: a smoke check, not figures"
+    )
+    parser.add_argument(
+        "--scenarios",
+        help="comma-separated numbers or keys: "
+        + ", ".join(f"{s.number}={s.key}" for s in scenarios.ALL)
+        + " (default: all)",
+    )
+    parser.add_argument("--rounds", type=int, help="rounds per load scenario (default 3)")
+    parser.add_argument("--duration", type=int, help="seconds per measured run (default 5)")
+    parser.add_argument(
+        "--backend",
+        choices=[stores.SQLITE, stores.POSTGRESQL],
+        default=stores.SQLITE,
+        help="store for the load scenarios (revocation always runs on both)",
+    )
+    parser.add_argument(
+        "--tokens", type=int, default=1_000_000, help="tokens seeded for scenario 3"
+    )
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--revocations", type=int, help="repetitions of scenario 7 per store (default 20)"
+    )
+    return parser
+
+
+def _terminate(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(143)  # unwinds through every cleanup
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        chosen = scenarios.select(args.scenarios)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    quick = bool(args.quick)
+    options = runner.Options(
+        scenarios=chosen,
+        rounds=args.rounds or (1 if quick else 3),
+        load=wrk.Load(
+            threads=args.threads,
+            connections=args.connections,
+            warmup_s=1,
+            duration_s=args.duration or (2 if quick else 5),
+        ),
+        backend=args.backend,
+        tokens=args.tokens,
+        revocation_repetitions=args.revocations or (5 if quick else 20),
+        quick=quick,
+    )
+    results = runner.run(options)
+    path = report.write(results)
+    report.print_tables(results)
+    log(f"raw results: {path}")
+    return 0

@@ -1,0 +1,43 @@
+"""The scenarios, by number and key, as the issue lists them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    number: int
+    key: str
+    title: str
+    load: bool  # driven by wrk (throughput and latency) rather than timed one by one
+
+
+ALL: tuple[Scenario, ...] = (
+    Scenario(1, "floor", "Floor: GET /healthz (no gatehouse logic)", True),
+    Scenario(2, "token", "Token: /json-api/version, whm root:TOKEN", True),
+    Scenario(3, "token_1m", "Token, 1,000,000 tokens in the store", True),
+    Scenario(4, "allowlist", "Token, 100-entry IP allow-list (match last)", True),
+    Scenario(5, "basic", "Basic auth (root's Argon2 password)", True),
+    Scenario(6, "list", "api_token_list, 100 tokens", True),
+    Scenario(7, "revocation", "Revocation seen by a second process", False),
+    Scenario(9, "startup", "Start-up time and resident memory", False),
+)
+BY_KEY = {s.key: s for s in ALL}
+
+
+def select(spec: str | None) -> list[Scenario]:
+    """`1,2,token_1m` → those scenarios, in the issue's order; None → all of them."""
+    if not spec:
+        return list(ALL)
+    wanted: set[str] = set()
+    for part in spec.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        match = next((s for s in ALL if item in (s.key, str(s.number))), None)
+        if match is None:
+            names = ", ".join(f"{s.number}={s.key}" for s in ALL)
+            raise ValueError(f"unknown scenario {item!r} (choose from {names})")
+        wanted.add(match.key)
+    return [s for s in ALL if s.key in wanted]
