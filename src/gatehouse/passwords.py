@@ -56,15 +56,22 @@ class VerifiedPasswordCache:
         )
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
-    def verify(self, username: str, stored_hash: str | None, password: str) -> bool:
+    def remembers(self, username: str, stored_hash: str | None, password: str) -> bool:
+        """True when this exact check succeeded recently; never runs Argon2."""
         if not stored_hash:
             return False
         fp = self._fingerprint(username, password, stored_hash)
-        now = time.monotonic()
         with self._lock:
             seen = self._entries.get(fp)
-            if seen is not None and now - seen < self._ttl:
-                return True
+            return seen is not None and time.monotonic() - seen < self._ttl
+
+    def verify(self, username: str, stored_hash: str | None, password: str) -> bool:
+        if not stored_hash:
+            return False
+        if self.remembers(username, stored_hash, password):
+            return True
+        fp = self._fingerprint(username, password, stored_hash)
+        now = time.monotonic()
         if not verify_password(stored_hash, password):
             return False
         with self._lock:

@@ -148,6 +148,19 @@ class Authenticator:
             return Denial("login_not_allowed", username=username)
         return Principal(user=owner, method="accesshash", privileges=owner.privileges)
 
+    def password_without_argon2(
+        self, credential: PasswordCredential
+    ) -> Principal | Denial | None:
+        """Answer a Basic credential from the verified-password cache when possible (no
+        Argon2, so it may run on the event loop); None when Argon2 must run."""
+        with self._engine.connect() as conn:
+            user = users.get(conn, credential.username)
+        if user is None or not self._password_cache.remembers(
+            user.username, user.password_hash, credential.password
+        ):
+            return None
+        return self._password_outcome(user)
+
     def _password(self, credential: PasswordCredential) -> Principal | Denial:
         with self._engine.connect() as conn:
             user = users.get(conn, credential.username)
@@ -156,6 +169,10 @@ class Authenticator:
             return Denial("unknown_user", username=credential.username)
         if not self._password_cache.verify(user.username, user.password_hash, credential.password):
             return Denial("bad_password", username=user.username)
+        return self._password_outcome(user)
+
+    @staticmethod
+    def _password_outcome(user: User) -> Principal | Denial:
         if user.suspended:
             return Denial("user_suspended", username=user.username)
         if not user.may_use_whm:
