@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,8 +28,7 @@ from gatehouse.errors import GatehouseError
 
 log = logging.getLogger("gatehouse.hooks")
 
-EVENTS = ("createacct", "suspendacct", "unsuspendacct", "removeacct", "changepackage",
-          "modifyacct")
+EVENTS = ("createacct", "suspendacct", "unsuspendacct", "removeacct", "changepackage", "modifyacct")
 PHASES = ("before", "after")
 
 
@@ -55,24 +55,34 @@ class Hooks:
         if not folder.is_dir():
             return []
         return sorted(
-            p for p in folder.iterdir()
+            p
+            for p in folder.iterdir()
             if p.is_file() and os.access(p, os.X_OK) and not p.name.startswith(".")
         )
 
     def _run(self, path: Path, payload: bytes) -> HookResult:
         try:
-            done = subprocess.run(  # noqa: S603 - operator-installed executables, no shell
-                [str(path)], input=payload, capture_output=True, timeout=self.timeout,
-                check=False, cwd=str(path.parent),
+            # A session of its own, so that a timeout kills the hook's children too (a shell
+            # script's `sleep` would otherwise outlive it and keep its output pipes open).
+            process = subprocess.Popen(  # noqa: S603 - operator-installed executables, no shell
+                [str(path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=str(path.parent),
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            return HookResult(path, False, f"did not finish within {self.timeout:g} seconds")
         except OSError as exc:
             return HookResult(path, False, f"could not be run: {exc.strerror or exc}")
-        output = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+        try:
+            stdout, stderr = process.communicate(payload, timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return HookResult(path, False, f"did not finish within {self.timeout:g} seconds")
+        output = (stderr or stdout).decode("utf-8", "replace").strip()
         first_line = output.splitlines()[0][:300] if output else ""
-        if done.returncode != 0:
-            return HookResult(path, False, first_line or f"exited with status {done.returncode}")
+        if process.returncode != 0:
+            return HookResult(path, False, first_line or f"exited with status {process.returncode}")
         return HookResult(path, True, first_line)
 
     def run(self, event: str, phase: str, data: Mapping[str, Any]) -> list[HookResult]:
@@ -80,8 +90,9 @@ class Hooks:
         scripts = self.scripts(event, phase)
         if not scripts:
             return []
-        payload = json.dumps({"event": event, "phase": phase, **data},
-                             sort_keys=True, default=str).encode()
+        payload = json.dumps(
+            {"event": event, "phase": phase, **data}, sort_keys=True, default=str
+        ).encode()
         results = []
         for path in scripts:
             result = self._run(path, payload)
@@ -89,7 +100,19 @@ class Hooks:
             if result.ok:
                 continue
             if phase == "before":
-                raise HookRefused(f"The “{event}” hook “{path.name}” refused the change: "
-                                  f"{result.message}")
+                raise HookRefused(
+                    f"The “{event}” hook “{path.name}” refused the change: {result.message}"
+                )
             log.warning("after-%s hook %s failed: %s", event, path.name, result.message)
         return results
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+    try:
+        process.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a child that ignores SIGKILL
+        log.warning("hook %s did not exit after SIGKILL", process.args)

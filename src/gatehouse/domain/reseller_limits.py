@@ -1,10 +1,26 @@
-"""Reseller limits (setresellerlimits): how many accounts, how much disk and bandwidth.
+"""Reseller limits (setresellerlimits / getresellerlimits): how many accounts, how much disk
+and bandwidth a reseller may hand out.
 
-Stored in users.reseller_limits as
+Stored in users.reseller_limits, mirroring the sections of cPanel's reseller limits file
+(number_of_accounts, resources, preassigned_packages, number_of_packages):
+
     {"account": {"enabled": bool, "limit": int | None},
-     "resources": {"enabled": bool, "disk": int | None, "bw": int | None,
-                   "overselling": {"disk": bool, "bw": bool}}}
-and enforced when an account is created for (or moved to) the reseller.
+     "resources": {"enabled": bool, "disk": int | None, "bw": int | None,   # MB
+                   "overselling": {"disk": bool, "bw": bool}},
+     "packages": {"enabled": bool, "numbers": bool}}
+
+Enforced when an account is created for the reseller (`check_can_create`, called by
+createacct) and when one of its accounts changes package (`check_can_change`).
+
+Choices where cPanel's docs are silent:
+* The reseller's own account never counts against its account limit or its allocation, even
+  when it owns itself (setupreseller makeowner=1).
+* Overselling is per resource: disk may be oversold when `overselling.disk` is set, bandwidth
+  when `overselling.bw` is. cPanel also takes a general `enable_overselling`, whose storage is
+  broken in its own code (Whostmgr::Resellers::set_reseller_limits never stores a value); here
+  it is a shorthand that sets both resource flags (see `apply_parameters`).
+* The package-limit switches are stored and reported; per-package limits
+  (setresellerpackagelimit) do not exist yet, so they restrict nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +39,13 @@ from gatehouse.store.schema import users
 def empty() -> dict[str, Any]:
     return {
         "account": {"enabled": False, "limit": None},
-        "resources": {"enabled": False, "disk": None, "bw": None,
-                      "overselling": {"disk": False, "bw": False}},
+        "resources": {
+            "enabled": False,
+            "disk": None,
+            "bw": None,
+            "overselling": {"disk": False, "bw": False},
+        },
+        "packages": {"enabled": False, "numbers": False},
     }
 
 
@@ -35,13 +56,12 @@ def load(raw: Any) -> dict[str, Any]:
         resources = raw.get("resources") or {}
         limits["resources"].update({k: v for k, v in resources.items() if k != "overselling"})
         limits["resources"]["overselling"].update(resources.get("overselling") or {})
+        limits["packages"].update(raw.get("packages") or {})
     return limits
 
 
 def get(conn: sa.Connection, reseller: User) -> dict[str, Any]:
-    row = conn.execute(
-        sa.select(users.c.reseller_limits).where(users.c.id == reseller.id)
-    ).first()
+    row = conn.execute(sa.select(users.c.reseller_limits).where(users.c.id == reseller.id)).first()
     return load(row.reseller_limits if row else None)
 
 
@@ -51,12 +71,72 @@ def store(conn: sa.Connection, reseller: User, limits: Mapping[str, Any]) -> Non
     )
 
 
-def _owned(conn: sa.Connection, reseller: User) -> list[Any]:
-    return list(conn.execute(
-        sa.select(users.c.username, users.c.limits).where(
-            users.c.owner == reseller.username, users.c.id != reseller.id
-        )
-    ))
+# setresellerlimits parameter → (section, key) in the stored shape.
+FLAGS: dict[str, tuple[str, ...]] = {
+    "enable_account_limit": ("account", "enabled"),
+    "enable_resource_limits": ("resources", "enabled"),
+    "enable_overselling_bandwidth": ("resources", "overselling", "bw"),
+    "enable_overselling_diskspace": ("resources", "overselling", "disk"),
+    "enable_package_limits": ("packages", "enabled"),
+    "enable_package_limit_numbers": ("packages", "numbers"),
+}
+NUMBERS: dict[str, tuple[str, ...]] = {
+    "account_limit": ("account", "limit"),
+    "diskspace_limit": ("resources", "disk"),
+    "bandwidth_limit": ("resources", "bw"),
+}
+
+
+def _put(limits: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = limits
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+def _take(limits: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = limits
+    for key in path:
+        node = node[key]
+    return node
+
+
+def apply_parameters(
+    limits: Mapping[str, Any], flags: Mapping[str, bool], numbers: Mapping[str, int | None]
+) -> dict[str, Any]:
+    """New limits: `limits` with the given (already validated) parameters applied. Parameters
+    not given keep their stored value, as cPanel's set_reseller_limits does."""
+    updated = load(dict(limits))
+    general = flags.get("enable_overselling")
+    if general is not None:
+        for name in ("enable_overselling_bandwidth", "enable_overselling_diskspace"):
+            if name not in flags:
+                _put(updated, FLAGS[name], general)
+    for name, value in flags.items():
+        if name in FLAGS:
+            _put(updated, FLAGS[name], value)
+    for name, number in numbers.items():
+        _put(updated, NUMBERS[name], number)
+    return updated
+
+
+def as_parameters(limits: Mapping[str, Any]) -> dict[str, Any]:
+    """The limits in setresellerlimits' parameter names (getresellerlimits' answer)."""
+    out: dict[str, Any] = {name: int(bool(_take(limits, path))) for name, path in FLAGS.items()}
+    out["enable_overselling"] = int(
+        out["enable_overselling_bandwidth"] or out["enable_overselling_diskspace"]
+    )
+    out.update({name: _take(limits, path) for name, path in NUMBERS.items()})
+    return out
+
+
+def _owned(conn: sa.Connection, reseller: User, exclude: str | None = None) -> list[Any]:
+    query = sa.select(users.c.username, users.c.limits).where(
+        users.c.owner == reseller.username, users.c.id != reseller.id
+    )
+    if exclude is not None:
+        query = query.where(users.c.username != exclude)
+    return list(conn.execute(query))
 
 
 def _allocated(rows: list[Any], key: str) -> int | None:
@@ -70,18 +150,41 @@ def _allocated(rows: list[Any], key: str) -> int | None:
     return total
 
 
-def check_can_create(conn: sa.Connection, reseller: User, settings: Mapping[str, str]) -> None:
-    """Refuse a new account (with these package settings) that would break the reseller's
-    limits. Root and resellers without limits are never refused."""
+def usage(conn: sa.Connection, reseller: User) -> dict[str, Any]:
+    """What the reseller has handed out: accounts, and MB of disk and bandwidth (None when
+    any account is unlimited)."""
+    rows = _owned(conn, reseller)
+    return {
+        "account_count": len(rows),
+        "diskspace_allocated": _allocated(rows, "QUOTA"),
+        "bandwidth_allocated": _allocated(rows, "BWLIMIT"),
+    }
+
+
+def _check(
+    conn: sa.Connection,
+    reseller: User,
+    settings: Mapping[str, str],
+    *,
+    exclude: str | None,
+    count_accounts: bool,
+) -> None:
     if reseller.is_root or not reseller.is_reseller:
         return
     limits = get(conn, reseller)
-    rows = _owned(conn, reseller)
+    rows = _owned(conn, reseller, exclude)
     account = limits["account"]
-    if account["enabled"] and account["limit"] is not None and len(rows) >= account["limit"]:
+    if (
+        count_accounts
+        and account["enabled"]
+        and account["limit"] is not None
+        and len(rows) >= account["limit"]
+    ):
         raise PermissionDenied(
             f"The reseller “{reseller.username}” has reached its limit of "
-            f"{account['limit']} account(s).", code="reseller_limit")
+            f"{account['limit']} account(s).",
+            code="reseller_limit",
+        )
     resources = limits["resources"]
     if not resources["enabled"]:
         return
@@ -95,4 +198,21 @@ def check_can_create(conn: sa.Connection, reseller: User, settings: Mapping[str,
             raise PermissionDenied(
                 f"The reseller “{reseller.username}” cannot allocate that much {name}: "
                 f"{cap} MB in all, {used if used is not None else 'unlimited'} MB already "
-                f"allocated, {wanted} MB requested.", code="reseller_limit")
+                f"allocated, {wanted} MB requested.",
+                code="reseller_limit",
+            )
+
+
+def check_can_create(conn: sa.Connection, reseller: User, settings: Mapping[str, str]) -> None:
+    """Refuse a new account (with these package settings) that would break the reseller's
+    limits. Root and resellers without limits are never refused."""
+    _check(conn, reseller, settings, exclude=None, count_accounts=True)
+
+
+def check_can_change(
+    conn: sa.Connection, reseller: User, account: str, settings: Mapping[str, str]
+) -> None:
+    """Refuse moving the reseller's `account` to a package with these settings when that would
+    break the reseller's disk or bandwidth limit (the account's current allocation is not
+    counted; the account limit does not apply, the account exists already)."""
+    _check(conn, reseller, settings, exclude=account, count_accounts=False)

@@ -51,7 +51,12 @@ def applist(call: Call) -> dict[str, Any]:
 
 def privilege_map(held: frozenset[str]) -> dict[str, int]:
     """Every catalogue privilege with 1 if `held` grants it, else 0."""
-    return {a.name: int(acls.holds(held, a.name)) for a in acls.CATALOGUE}
+    if acls.ALL in held:
+        return dict.fromkeys(_CATALOGUE_NAMES, 1)
+    return {name: 1 if name in held else 0 for name in _CATALOGUE_NAMES}
+
+
+_CATALOGUE_NAMES = tuple(a.name for a in acls.CATALOGUE)
 
 
 @REGISTRY.function(

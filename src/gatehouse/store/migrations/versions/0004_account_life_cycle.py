@@ -20,7 +20,8 @@ DEFAULT_SETTINGS = {
     "QUOTA": "unlimited", "BWLIMIT": "unlimited", "MAXFTP": "unlimited", "MAXPOP": "unlimited",
     "MAXLST": "unlimited", "MAXSQL": "unlimited", "MAXSUB": "unlimited", "MAXPARK": "0",
     "MAXADDON": "0", "MAX_EMAILACCT_QUOTA": "unlimited", "MAX_EMAIL_PER_HOUR": "unlimited",
-    "MAX_DEFER_FAIL_PERCENTAGE": "unlimited", "HASSHELL": "n", "CGI": "y", "DIGESTAUTH": "n",
+    "MAX_DEFER_FAIL_PERCENTAGE": "unlimited", "MAX_TEAM_USERS": "7", "HASSHELL": "n",
+    "CGI": "y", "DIGESTAUTH": "n",
     "IP": "n", "FEATURELIST": "default", "CPMOD": "jupiter", "LANG": "en",
 }
 
