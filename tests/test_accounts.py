@@ -37,7 +37,17 @@ def creator(server: Server) -> tuple[str, str]:
 def test_createacct_envelope(server: Server) -> None:
     params = _good_params()
     payload = server.get("createacct", params=params).json()
-    assert payload["data"] == {"package": "default"}
+    ns = {f"nameserver{n}": "" for n in ("", "2", "3", "4")}
+    ns_ips = {f"nameservera{n}": None for n in ("", "2", "3", "4")}
+    ns_entries = {f"nameserverentry{n}": None for n in ("", "2", "3", "4")}
+    # No address is allocated: every account gets the server's own (here its bind address).
+    assert payload["data"] == {
+        "ip": "127.0.0.1",
+        "package": "default",
+        **ns,
+        **ns_ips,
+        **ns_entries,
+    }
     meta = payload["metadata"]
     assert {k: meta[k] for k in ("command", "reason", "result", "version")} == {
         "command": "createacct",
@@ -373,3 +383,375 @@ def test_passwd_reseller_refused_on_what_it_does_not_own(
     )
     assert reason == f"You do not have access to an account named “{target}”."
     assert server.sql("SELECT password_hash FROM users WHERE username = :u", u=target) == before
+
+
+# -- createacct: plan, overrides, savepkg, reseller, limits, hooks ------------------------
+
+
+def _state(server: Server, username: str) -> dict[str, Any]:
+    import json
+
+    rows = server.sql(
+        "SELECT plan, limits, ip, reseller_acls FROM users WHERE username = :u", u=username
+    )
+    row = dict(rows[0]._mapping)
+    for key in ("limits", "reseller_acls"):
+        if isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    return row
+
+
+def test_createacct_plan_overrides_and_ip(server: Server) -> None:
+    from lifecycle_helpers import make_package
+
+    pkg = make_package(server, QUOTA="500", BWLIMIT="5000", MAXFTP="3")
+    params = _good_params(plan=pkg, maxftp="7", ip="y", cpmod="jupiter", language="de")
+    payload = server.get("createacct", params=params).json()
+    assert payload["metadata"]["result"] == 1, payload
+    assert payload["data"]["package"] == pkg
+    state = _state(server, params["username"])
+    assert state["plan"] == pkg and state["ip"] == "127.0.0.1"
+    limits = state["limits"]
+    assert (limits["QUOTA"], limits["BWLIMIT"], limits["MAXFTP"]) == ("500", "5000", "7")
+    assert (limits["IP"], limits["LANG"]) == ("y", "de")
+    assert "| Package: " + pkg in payload["metadata"]["output"]["raw"]
+
+
+def test_createacct_savepkg(server: Server) -> None:
+    name = new_name("p")
+    params = _good_params(savepkg="1", pkgname=name, quota="123")
+    assert server.ok("createacct", params=params)["package"] == name
+    assert server.ok("getpkginfo", params={"pkg": name})["pkg"]["QUOTA"] in (123, "123")
+    assert _state(server, params["username"])["plan"] == name
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"plan": "nosuchpkg"}, "The package “nosuchpkg” does not exist."),
+        ({"maxftp": "lots"}, "Invalid numeric value “lots” for the “maxftp” setting."),
+        ({"savepkg": "1"}, "Missing parameter: pkgname (savepkg=1 needs a name)."),
+        ({"reseller": "yes"}, "The “reseller” parameter must be 1 or 0, not “yes”."),
+        ({"ip": "maybe"}, "Invalid value “maybe” for the “ip” setting."),
+    ],
+)
+def test_createacct_bad_plan_or_settings(
+    server: Server, overrides: dict[str, str], reason: str
+) -> None:
+    _refused(server, _good_params(**overrides), reason)
+
+
+def test_createacct_reseller_flag(server: Server) -> None:
+    params = _good_params(reseller="1")
+    server.ok("createacct", params=params)
+    assert "list-pkgs" in _state(server, params["username"])["reseller_acls"]
+    assert params["username"] in server.ok("listresellers")["reseller"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        (
+            {"reseller": "1"},
+            "You cannot use the “reseller” argument because you do not have root access.",
+        ),
+        ({"plan": "nosuchpkg"}, "You do not have access to a package named “nosuchpkg”."),
+        (
+            {"hasshell": "1"},
+            "Setting “hasshell” to “1” requires the “add-pkg-shell” privilege.",
+        ),
+        ({"ip": "y"}, "Setting “ip” to “y” requires the “add-pkg-ip” privilege."),
+    ],
+)
+def test_createacct_reseller_refusals(
+    server: Server, creator: tuple[str, str], overrides: dict[str, str], reason: str
+) -> None:
+    name, token = creator
+    _refused(server, _good_params(**overrides), reason, user=name, token=token)
+
+
+def test_createacct_reseller_cannot_use_roots_package(
+    server: Server, creator: tuple[str, str]
+) -> None:
+    from lifecycle_helpers import make_package
+
+    name, token = creator
+    pkg = make_package(server, QUOTA="100")
+    _refused(
+        server,
+        _good_params(plan=pkg),
+        f"You do not have access to a package named “{pkg}”.",
+        user=name,
+        token=token,
+    )
+
+
+def _set_limits(server: Server, reseller: str, limits: dict[str, Any]) -> None:
+    import json
+
+    value = "CAST(:l AS JSON)" if server.backend == "postgresql" else ":l"
+    server.sql(
+        "UPDATE users SET reseller_limits = " + value + " WHERE username = :u",
+        l=json.dumps(limits),
+        u=reseller,
+    )
+
+
+def test_createacct_enforces_the_owners_account_limit(server: Server) -> None:
+    name, token = limited_reseller(server, ["create-acct", "list-accts"])
+    _set_limits(server, name, {"account": {"enabled": True, "limit": 1}})
+    server.ok("createacct", user=name, token=token, params=_good_params(quota="10"))
+    reason = f"The reseller “{name}” has reached its limit of 1 account(s)."
+    _refused(server, _good_params(quota="10"), reason, user=name, token=token)
+    # Root creating an account for the reseller fills the same allowance.
+    _refused(server, _good_params(owner=name), reason)
+
+
+def test_createacct_enforces_the_owners_disk_limit(server: Server) -> None:
+    name, token = limited_reseller(server, ["create-acct"])
+    _set_limits(server, name, {"resources": {"enabled": True, "disk": 100, "bw": None}})
+    server.ok("createacct", user=name, token=token, params=_good_params(quota="60"))
+    _refused(
+        server,
+        _good_params(quota="60"),
+        f"The reseller “{name}” cannot allocate that much disk space: 100 MB in all, "
+        "60 MB already allocated, 60 MB requested.",
+        user=name,
+        token=token,
+    )
+
+
+# -- createacct hooks -----------------------------------------------------------------------
+
+
+def _hook(server: Server, phase: str, name: str, body: str) -> Any:
+    from pathlib import Path
+
+    folder = Path(server.data_dir) / "hooks" / "createacct" / phase
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def test_createacct_hooks_get_the_event(server: Server, tmp_path: Any) -> None:
+    import json
+
+    out = tmp_path / "events"
+    paths = [
+        _hook(server, phase, f"10-{new_name()}", f'cat >> "{out}"; echo >> "{out}"\n')
+        for phase in ("before", "after")
+    ]
+    try:
+        params = _good_params(contactemail="c@example.org")
+        server.ok("createacct", params=params)
+    finally:
+        for path in paths:
+            path.unlink()
+    events = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    assert [e["phase"] for e in events] == ["before", "after"]
+    event = events[0]
+    assert (event["event"], event["user"], event["domain"], event["owner"]) == (
+        "createacct",
+        params["username"],
+        params["domain"],
+        "root",
+    )
+    assert (event["plan"], event["contactemail"], event["ip"]) == (
+        "default",
+        "c@example.org",
+        "127.0.0.1",
+    )
+    # Provisioning needs the plaintext password (docs/api.md); never the stored hash.
+    assert event["password"] == params["password"]
+    assert "argon2" not in json.dumps(event)
+
+
+def test_createacct_failing_before_hook_writes_nothing(server: Server) -> None:
+    params = _good_params(savepkg="1", pkgname=new_name("p"))
+    name = f"10-{new_name()}"
+    path = _hook(
+        server,
+        "before",
+        name,
+        f'grep -q "{params["username"]}" && {{ echo "no capacity on node" >&2; exit 3; }}\nexit 0\n',
+    )
+    try:
+        _refused(
+            server,
+            params,
+            f"The “createacct” hook “{name}” refused the change: no capacity on node",
+        )
+    finally:
+        path.unlink()
+    assert not server.sql("SELECT id FROM packages WHERE name = :n", n=params["pkgname"])
+    assert not server.sql("SELECT id FROM audit_log WHERE subject = :u", u=params["username"])
+
+
+def test_createacct_hook_timeout_aborts(
+    server: Server, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import start_server, stop_server
+
+    monkeypatch.setenv("GATEHOUSE_HOOK_TIMEOUT", "0.5")
+    # A second node on the same store, with its own data (and hooks) directory.
+    node = start_server(tmp_path, server.db_url, server.backend, server.root_password)
+    try:
+        folder = tmp_path / "hooks" / "createacct" / "before"
+        folder.mkdir(parents=True)
+        (folder / "10-slow").write_text("#!/bin/sh\nsleep 5\n")
+        (folder / "10-slow").chmod(0o755)
+        params = _good_params()
+        response = node.get("createacct", token=server.root_token, params=params).json()
+        assert response["metadata"]["reason"] == (
+            "The “createacct” hook “10-slow” refused the change: did not finish within 0.5 seconds"
+        )
+        assert user_row(server, params["username"]) is None
+    finally:
+        stop_server(node)
+
+
+# -- modifyacct -------------------------------------------------------------------------------
+
+
+def test_modifyacct_rename_keeps_tokens_and_moves_owned(server: Server) -> None:
+    name, token = server.reseller()
+    child, _ = server.account(owner=name)
+    from lifecycle_helpers import make_package
+
+    pkg = make_package(server, owner=name)
+    new = new_name("r")
+    body = server.get("modifyacct", params={"user": name, "newuser": new}).json()
+    assert body["metadata"]["result"] == 1, body
+    assert body["metadata"]["reason"] == "Account Modified"
+    assert body["data"]["user"] == new and body["data"]["cpuser"]["USER"] == new
+    assert body["metadata"]["output"]["messages"] == [
+        f"Changing username from “{name}” to “{new}”."
+    ]
+    assert user_row(server, name) is None
+    assert user_row(server, child)["owner"] == new
+    assert server.sql("SELECT owner FROM packages WHERE name = :n", n=pkg)[0][0] == new
+    # Its token works under the new name, not the old.
+    assert server.get("applist", user=new, token=token).status_code == 200
+    assert server.get("applist", user=name, token=token).status_code == 401
+    [logged] = server.sql(
+        "SELECT actor, detail FROM audit_log WHERE action = 'MODIFYACCT' AND subject = :u",
+        u=name,
+    )
+    assert logged.actor == "root" and f"newuser={new}" in logged.detail
+
+
+def test_modifyacct_domain_contact_owner_limits(server: Server) -> None:
+    target, _ = server.account()
+    reseller, _ = server.account(reseller=True)
+    domain = f"{new_name()}.example.net"
+    params = {
+        "user": target,
+        "DNS": domain.upper(),
+        "contactemail": "new@example.org",
+        "OWNER": reseller,
+        "MAXFTP": "9",
+        "quota": "250",
+    }
+    data = server.ok("modifyacct", params=params)
+    assert (data["domain"], data["cpuser"]["OWNER"]) == (domain, reseller)
+    assert (data["cpuser"]["MAXFTP"], data["cpuser"]["QUOTA"]) == ("9", "250")
+    row = user_row(server, target)
+    assert (row["domain"], row["contact_email"], row["owner"]) == (
+        domain,
+        "new@example.org",
+        reseller,
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({}, "Must at least specify a user to modify."),
+        ({"user": "nosuchuser5"}, "The user “nosuchuser5” does not exist."),
+        ({"user": "root", "contactemail": "a@example.org"},
+         "The “root” user cannot be modified."),
+        ({"user": "@T@", "newuser": "1bad"}, _invalid("1bad")),
+        ({"user": "@T@", "newuser": "root"}, "The username “root” is reserved."),
+        ({"user": "@T@", "newuser": "@O@"},
+         "The username “@O@” is taken: an account with that name exists."),
+        ({"user": "@T@", "domain": "nodot"}, "“nodot” is not a valid domain name."),
+        ({"user": "@T@", "domain": "@O@.example.com"},
+         "The domain “@O@.example.com” already exists on this server."),
+        ({"user": "@T@", "contactemail": "nope"}, "“nope” is not a valid email address."),
+        ({"user": "@T@", "owner": "@O@"}, "The owner “@O@” is neither “root” nor a reseller."),
+        ({"user": "@T@", "maxftp": "x"},
+         "Invalid numeric value “x” for the “maxftp” setting."),
+    ],
+)  # fmt: skip
+def test_modifyacct_refusals_change_nothing(
+    server: Server, params: dict[str, str], reason: str
+) -> None:
+    target, _ = server.account()
+    other, _ = server.account()
+    query = {k: v.replace("@T@", target).replace("@O@", other) for k, v in params.items()}
+    before = server.sql("SELECT * FROM users WHERE username = :u", u=target)
+    assert server.fail("modifyacct", params=query) == reason.replace("@O@", other)
+    assert server.sql("SELECT * FROM users WHERE username = :u", u=target) == before
+
+
+def test_modifyacct_reseller_confinement(server: Server) -> None:
+    name, token = limited_reseller(server, ["edit-account", "create-acct"])
+    mine = new_name()
+    server.ok("createacct", params=_good_params(username=mine, owner=name))
+    other_reseller, _ = server.account(reseller=True)
+    theirs, _ = server.account(owner=other_reseller)
+    for target in (theirs, other_reseller, "root", name, "nosuchuser6"):
+        assert (
+            server.fail(
+                "modifyacct", user=name, token=token, params={"user": target, "maxftp": "1"}
+            )
+            == f"You do not have access to an account named “{target}”."
+        )
+    assert (
+        server.fail("modifyacct", user=name, token=token, params={"user": mine, "owner": "root"})
+        == "You cannot use the “owner” argument because you do not have root access."
+    )
+    server.ok("modifyacct", user=name, token=token, params={"user": mine, "maxftp": "2"})
+
+
+# -- verify_new_username / acctcounts ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "reason"),
+    [
+        ("1abc", _invalid("1abc")),
+        ("root", "The username “root” is reserved."),
+        ("", "Missing parameter: user"),
+    ],
+)
+def test_verify_new_username_refusals(server: Server, user: str, reason: str) -> None:
+    assert server.fail("verify_new_username", params={"user": user}) == reason
+
+
+def test_verify_new_username(server: Server) -> None:
+    existing, _ = server.account()
+    assert server.get("verify_new_username", params={"user": new_name()}).json() == {
+        "metadata": {"command": "verify_new_username", "reason": "OK", "result": 1, "version": 1}
+    }
+    assert server.fail("verify_new_username", params={"user": existing}) == (
+        f"The username “{existing}” is taken: an account with that name exists."
+    )
+
+
+def test_acctcounts(server: Server) -> None:
+    name, token = limited_reseller(server, ["acct-summary", "suspend-acct"])
+    _set_limits(server, name, {"account": {"enabled": True, "limit": 5}})
+    first, _ = server.account(owner=name)
+    server.account(owner=name)
+    server.ok("suspendacct", params={"user": first})
+    expected = {"reseller": {"active": 1, "limit": 5, "suspended": 1, "user": name}}
+    assert server.ok("acctcounts", params={"user": name}) == expected
+    assert server.ok("acctcounts", user=name, token=token) == expected
+    plain, _ = server.account()
+    assert server.fail("acctcounts", params={"user": plain}) == "Not a reseller."
+    assert server.fail("acctcounts", user=name, token=token, params={"user": plain}) == (
+        f"You do not have access to an account named “{plain}”."
+    )

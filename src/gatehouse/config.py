@@ -68,6 +68,18 @@ SETTINGS: tuple[Setting, ...] = (
         "The HTTP layer refuses any request target over 64 KiB whatever this says: larger "
         "data goes in a POST body.",
     ),
+    Setting(
+        "hooks_dir",
+        "GATEHOUSE_HOOKS_DIR",
+        "<data dir>/hooks",
+        "Where the account life-cycle hooks live (docs/hooks.md).",
+    ),
+    Setting(
+        "hook_timeout",
+        "GATEHOUSE_HOOK_TIMEOUT",
+        "30",
+        "Seconds a hook may run before it is killed (a late before-hook refuses the call).",
+    ),
 )
 
 

@@ -217,6 +217,9 @@ def create_account(
     contact_email: str | None,
     owner: str,
     now: int,
+    plan: str | None = None,
+    limits: dict[str, str] | None = None,
+    ip: str | None = None,
 ) -> User:
     if get(conn, username) is not None:
         raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
@@ -233,6 +236,9 @@ def create_account(
                 contact_email=contact_email,
                 suspended=False,
                 created_time=now,
+                plan=plan,
+                limits=limits,
+                ip=ip,
             )
         )
     except sa.exc.IntegrityError as exc:
@@ -273,3 +279,64 @@ def list_resellers(conn: sa.Connection) -> list[str]:
         .order_by(users.c.username)
     )
     return [r.username for r in rows]
+
+
+# -- the account life cycle (createacct, modifyacct) -----------------------------------------
+
+
+def server_ip(bind: str) -> str:
+    """The address recorded as an account's IP (listaccts `ip`, createacct `data.ip`).
+
+    gatehouse allocates no addresses: every account, `ip=y` or not, gets the server's main
+    address — the address it listens on, or, when it listens on every address, the one the
+    machine would use to reach the Internet (found with an unconnected UDP socket: nothing is
+    sent), else 127.0.0.1."""
+    import ipaddress
+    import socket
+
+    try:
+        address = ipaddress.ip_address(bind)
+    except ValueError:
+        address = None
+    if address is not None and not address.is_unspecified:
+        return str(address)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet leaves for connect()
+            return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+
+
+def domain_taken(conn: sa.Connection, domain: str, *, except_id: int | None = None) -> bool:
+    query = sa.select(users.c.id).where(users.c.domain == domain)
+    if except_id is not None:
+        query = query.where(users.c.id != except_id)
+    return conn.execute(query).first() is not None
+
+
+def set_account_columns(conn: sa.Connection, user_id: int, **values: Any) -> None:
+    """Write account columns (plan, limits, ip, domain, contact_email, owner)."""
+    allowed = {"plan", "limits", "ip", "domain", "contact_email", "owner"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"not account columns: {sorted(unknown)}")
+    if values:
+        conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+
+
+def rename(conn: sa.Connection, user: User, new_username: str) -> None:
+    """Rename an account. API tokens, sessions and the Remote Access Key reference users.id,
+    so they keep working under the new name. Accounts and packages the user owns (a
+    reseller, or an account that owns itself) follow it."""
+    from gatehouse.store.schema import packages
+
+    old = user.username
+    try:
+        conn.execute(sa.update(users).where(users.c.id == user.id).values(username=new_username))
+    except sa.exc.IntegrityError as exc:  # a concurrent createacct/modifyacct took the name
+        raise Conflict(
+            f"The username “{new_username}” is taken: an account with that name exists."
+        ) from exc
+    conn.execute(sa.update(users).where(users.c.owner == old).values(owner=new_username))
+    conn.execute(sa.update(packages).where(packages.c.owner == old).values(owner=new_username))

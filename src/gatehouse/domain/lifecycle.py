@@ -1,0 +1,196 @@
+"""The account life cycle after creation: suspension, package changes, removal.
+
+Reads and writes the life-cycle columns of `users` (migration 0004) directly, so that it
+needs nothing from domain/users.py beyond what is there: suspended, suspend_reason,
+suspend_time, suspend_locked (disallowun), suspended_by, plan, limits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatehouse import acls
+from gatehouse.domain import users as users_domain
+from gatehouse.domain.packages import DEFAULT_PACKAGE, Package
+from gatehouse.domain.users import User
+from gatehouse.store.schema import users
+
+# cPanel takes any text, strips "=", newlines and NULs (scripts/suspendacct) and, per the
+# API docs, says "Unknown" when no reason is given. The length cap is gatehouse's.
+DEFAULT_REASON = "Unknown"
+MAX_REASON = 1024
+_REASON_DROPPED = str.maketrans("", "", "=\n\r\0")
+
+
+def clean_reason(raw: str | None) -> str:
+    reason = (raw or "").translate(_REASON_DROPPED).strip()
+    return reason or DEFAULT_REASON
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account with its life-cycle state."""
+
+    user: User
+    plan: str | None
+    limits: dict[str, str] | None
+    suspend_reason: str | None
+    suspend_time: int | None
+    suspend_locked: bool
+    suspended_by: str | None
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def suspended(self) -> bool:
+        return self.user.suspended
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        user=users_domain.from_row(row),
+        plan=row.plan,
+        limits=dict(row.limits) if row.limits else None,
+        suspend_reason=row.suspend_reason,
+        suspend_time=int(row.suspend_time) if row.suspend_time is not None else None,
+        suspend_locked=bool(row.suspend_locked),
+        suspended_by=row.suspended_by,
+    )
+
+
+def get(conn: sa.Connection, username: str) -> Account | None:
+    row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    return _account(row) if row else None
+
+
+def has_root(user: User, privileges: frozenset[str]) -> bool:
+    """cPanel's hasroot(): root, or a reseller whose (token-filtered) privileges include `all`.
+    Only these may lock a suspension (disallowun=1) or lift a locked one. Root counts whatever
+    its token holds, as ownership does elsewhere in gatehouse (cPanel would filter root's
+    token too)."""
+    return user.is_root or acls.ALL in privileges
+
+
+def may_manage(caller: User, target: User) -> bool:
+    """Whether `caller` may suspend, unsuspend, remove or re-package `target`: root may touch
+    any account; a reseller only the accounts it owns, never itself (it would lock itself out
+    of WHM, or remove itself) and never root."""
+    if target.is_root:
+        return caller.is_root
+    if caller.is_root:
+        return True
+    return target.id != caller.id and target.owner == caller.username
+
+
+def suspend(
+    conn: sa.Connection, account: Account, *, reason: str, locked: bool, by: str, now: int
+) -> None:
+    conn.execute(
+        sa.update(users)
+        .where(users.c.id == account.user.id)
+        .values(
+            suspended=True,
+            suspend_reason=reason,
+            suspend_time=now,
+            suspend_locked=locked,
+            suspended_by=by,
+        )
+    )
+
+
+def unsuspend(conn: sa.Connection, account: Account) -> None:
+    conn.execute(
+        sa.update(users)
+        .where(users.c.id == account.user.id)
+        .values(
+            suspended=False,
+            suspend_reason=None,
+            suspend_time=None,
+            suspend_locked=False,
+            suspended_by=None,
+        )
+    )
+
+
+def list_suspended(conn: sa.Connection, owner: str | None) -> list[dict[str, Any]]:
+    """listsuspended's rows: every suspended account (owner None) or those `owner` owns."""
+    query = (
+        sa.select(users)
+        .where(users.c.suspended.is_(True), users.c.is_root.is_(False))
+        .order_by(users.c.username)
+    )
+    if owner is not None:
+        query = query.where(users.c.owner == owner)
+    out = []
+    for row in conn.execute(query):
+        when = int(row.suspend_time or 0)
+        out.append(
+            {
+                "user": row.username,
+                "owner": row.owner,
+                "reason": row.suspend_reason or "",
+                # Perl's scalar localtime(), as cPanel prints it: "Thu Nov 18 10:34:34 2014".
+                "time": time.ctime(when),
+                "unixtime": when,
+                "is_locked": int(bool(row.suspend_locked)),
+            }
+        )
+    return out
+
+
+def owned_accounts(conn: sa.Connection, owner: User) -> list[str]:
+    """The accounts `owner` owns, itself excepted."""
+    rows = conn.execute(
+        sa.select(users.c.username)
+        .where(users.c.owner == owner.username, users.c.id != owner.id)
+        .order_by(users.c.username)
+    )
+    return [r.username for r in rows]
+
+
+def heir_of(account: Account) -> str:
+    """Who takes over a reseller's accounts when it goes: its owner, or root when it owns
+    itself (cPanel's Whostmgr::Resellers::Setup::_unsetupreseller)."""
+    owner = account.user.owner
+    return users_domain.ROOT if owner == account.username else owner
+
+
+def remove(conn: sa.Connection, account: Account) -> tuple[str | None, list[str]]:
+    """Delete the account. Its API tokens, sessions and Remote Access Key go with it (foreign
+    keys ON DELETE CASCADE). Accounts it owned pass to its heir, as when cPanel removes a
+    reseller's account. Returns (heir, the accounts passed on)."""
+    moved = owned_accounts(conn, account.user)
+    heir = heir_of(account) if moved else None
+    if heir is not None:
+        users_domain.transfer_owned(conn, account.username, heir)
+    conn.execute(sa.delete(users).where(users.c.id == account.user.id))
+    return heir, moved
+
+
+def package_visible(caller: User, privileges: frozenset[str], package: Package) -> bool:
+    """Whether `caller` may put an account on `package`. Root (or a reseller with `all`) may use
+    any package; a reseller its own packages, the `default` package, and root's packages when
+    it holds `viewglobalpackages` (cPanel's "creatable" package list)."""
+    if has_root(caller, privileges):
+        return True
+    if package.owner == caller.username or package.name == DEFAULT_PACKAGE:
+        return True
+    return package.owner == users_domain.ROOT and acls.holds(privileges, "viewglobalpackages")
+
+
+def change_package(conn: sa.Connection, account: Account, package: Package) -> Mapping[str, str]:
+    """Put the account on `package`: its plan, and the package's settings as its own limits."""
+    limits = dict(package.settings)
+    conn.execute(
+        sa.update(users)
+        .where(users.c.id == account.user.id)
+        .values(plan=package.name, limits=limits)
+    )
+    return limits
