@@ -489,9 +489,13 @@ def test_createacct_reseller_cannot_use_roots_package(
 def _set_limits(server: Server, reseller: str, limits: dict[str, Any]) -> None:
     import json
 
-    value = "CAST(:l AS JSON)" if server.backend == "postgresql" else ":l"
+    statement = (
+        "UPDATE users SET reseller_limits = CAST(:l AS JSON) WHERE username = :u"
+        if server.backend == "postgresql"
+        else "UPDATE users SET reseller_limits = :l WHERE username = :u"
+    )
     server.sql(
-        "UPDATE users SET reseller_limits = " + value + " WHERE username = :u",
+        statement,
         l=json.dumps(limits),
         u=reseller,
     )
@@ -575,7 +579,8 @@ def test_createacct_failing_before_hook_writes_nothing(server: Server) -> None:
         server,
         "before",
         name,
-        f'grep -q "{params["username"]}" && {{ echo "no capacity on node" >&2; exit 3; }}\nexit 0\n',
+        f'grep -q "{params["username"]}" && {{ echo "no capacity on node" >&2; exit 3; }}\n'
+        "exit 0\n",
     )
     try:
         _refused(

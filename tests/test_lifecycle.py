@@ -231,7 +231,7 @@ def test_a_reseller_cannot_touch_another_resellers_account(
         ), target
     state = account_state(server, theirs)
     assert state is not None
-    assert (state["suspended"], state["plan"]) == (function == "unsuspendacct", None)
+    assert (state["suspended"], state["plan"]) == (function == "unsuspendacct", "default")
 
 
 def test_listsuspended_shows_a_reseller_only_its_accounts(
@@ -560,3 +560,15 @@ def test_setresellerlimits_refusals(server: Server, params: dict[str, str], reas
         assert server.fail("getresellerlimits", params=params) == reason
     state = account_state(server, reseller)
     assert state is not None and state["reseller_limits"] is None
+
+
+@pytest.mark.parametrize("how", ["removeacct", "unsetupreseller"])
+def test_a_departing_resellers_packages_pass_to_its_heir(server: Server, how: str) -> None:
+    name, token = server.reseller(["add-pkg", "list-pkgs", "manage-api-tokens"])
+    created = server.ok("addpkg", user=name, token=token, params={"name": "gold"})["pkg"]
+    assert server.sql("SELECT owner FROM packages WHERE name = :n", n=created)[0][0] == name
+    if how == "removeacct":
+        server.ok("removeacct", params={"user": name})
+    else:
+        server.ok("unsetupreseller", params={"user": name})
+    assert server.sql("SELECT owner FROM packages WHERE name = :n", n=created)[0][0] == "root"

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse import acls
+from gatehouse.domain import packages as packages_domain
 from gatehouse.domain import users as users_domain
 from gatehouse.domain.packages import DEFAULT_PACKAGE, Package
 from gatehouse.domain.users import User
@@ -170,6 +171,7 @@ def remove(conn: sa.Connection, account: Account) -> tuple[str | None, list[str]
     heir = heir_of(account) if moved else None
     if heir is not None:
         users_domain.transfer_owned(conn, account.username, heir)
+    packages_domain.transfer_owned(conn, account.username, heir_of(account))
     conn.execute(sa.delete(users).where(users.c.id == account.user.id))
     return heir, moved
 

@@ -393,3 +393,12 @@ def apply_to_accounts(
         conn.execute(sa.update(users).where(users.c.id == row.id).values(limits=limits))
         touched.append(row.username)
     return sorted(touched)
+
+
+def transfer_owned(conn: sa.Connection, from_owner: str, to_owner: str) -> int:
+    """Packages of a reseller that goes away pass to whoever takes its accounts (never left
+    owned by a name that no longer exists or is no longer a reseller)."""
+    result = conn.execute(
+        sa.update(packages).where(packages.c.owner == from_owner).values(owner=to_owner)
+    )
+    return int(result.rowcount or 0)

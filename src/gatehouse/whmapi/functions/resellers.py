@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse import acls
-from gatehouse.domain import audit, users
+from gatehouse.domain import audit, packages, users
 from gatehouse.errors import InvalidParameter, NotFound
 from gatehouse.store.schema import acl_lists
 from gatehouse.whmapi.call import Call
@@ -75,6 +75,7 @@ def unsetupreseller(call: Call) -> Reply:
     if user.is_reseller:
         heir = user.owner if user.owner != user.username else users.ROOT
         users.transfer_owned(call.conn, user.username, heir)
+        packages.transfer_owned(call.conn, user.username, heir)
         if user.owner == user.username:
             users.set_owner(call.conn, user.id, users.ROOT)
         users.set_reseller_acls(call.conn, user.id, None)
