@@ -27,8 +27,8 @@ test: $(STAMP) ## run the whole suite on SQLite and PostgreSQL (PostgreSQL is se
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy (strict)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 docs: $(STAMP) ## regenerate the README's function table from the registry

@@ -79,9 +79,7 @@ class AllowList:
         spans: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
         for entry in entries:
             net = _matchable(ipaddress.ip_network(entry, strict=False))
-            spans[net.version].append(
-                (int(net.network_address), int(net.broadcast_address))
-            )
+            spans[net.version].append((int(net.network_address), int(net.broadcast_address)))
         self._firsts: dict[int, list[int]] = {}
         self._lasts: dict[int, list[int]] = {}
         for version, intervals in spans.items():

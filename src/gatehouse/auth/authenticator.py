@@ -148,9 +148,7 @@ class Authenticator:
             return Denial("login_not_allowed", username=username)
         return Principal(user=owner, method="accesshash", privileges=owner.privileges)
 
-    def password_without_argon2(
-        self, credential: PasswordCredential
-    ) -> Principal | Denial | None:
+    def password_without_argon2(self, credential: PasswordCredential) -> Principal | Denial | None:
         """Answer a Basic credential from the verified-password cache when possible (no
         Argon2, so it may run on the event loop); None when Argon2 must run."""
         with self._engine.connect() as conn:
