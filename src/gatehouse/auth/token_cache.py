@@ -20,6 +20,7 @@ cache is bounded in entries (memory stays flat however many tokens the store hol
 from __future__ import annotations
 
 import logging
+import mmap
 import sqlite3
 import threading
 
@@ -112,6 +113,8 @@ class _SqliteWatcher(_Watcher):
         self._data_version = self._read_data_version()
         self._generation = self._read_generation()
         self._epoch = 0  # bumped by local invalidation
+        self._shm = _map_wal_index(path)
+        self._wal_header = self._shm[:48] if self._shm is not None else b""
 
     def _read_data_version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
@@ -121,6 +124,15 @@ class _SqliteWatcher(_Watcher):
         return int(row[0]) if row else -1
 
     def fresh(self) -> bool:
+        if self._shm is not None:
+            # The WAL index header changes with every commit by any connection (its iChange
+            # counter, frame count and salts). Reading it is a memory read: no system call and
+            # no GIL release, unlike the PRAGMA below, which stays the authority whenever the
+            # header has moved.
+            header = self._shm[:48]
+            if header == self._wal_header:
+                return True
+            self._wal_header = header
         version = self._read_data_version()
         if version == self._data_version:
             return True
@@ -138,7 +150,19 @@ class _SqliteWatcher(_Watcher):
         self._epoch += 1
 
     def close(self) -> None:
+        if self._shm is not None:
+            self._shm.close()
         self._conn.close()
+
+
+def _map_wal_index(path: str) -> mmap.mmap | None:
+    """The WAL index (`-shm`) mapped read-only, or None (then every check uses the PRAGMA).
+    Our own connection stays open, so the index is never rebuilt under us."""
+    try:
+        with open(f"{path}-shm", "rb") as fh:
+            return mmap.mmap(fh.fileno(), 136, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
 
 
 class _PostgresWatcher(_Watcher):

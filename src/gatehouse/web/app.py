@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -291,10 +292,13 @@ def _cookie(scope: Scope, name: str) -> str | None:
 def _peer(scope: Scope) -> str | None:
     """The client address; IPv4-mapped IPv6 (a dual-stack listener) is reported as IPv4."""
     client = scope.get("client")
-    if not client:
-        return None
-    address = ipnets.peer_address_cached(str(client[0]))
-    return str(address) if address is not None else str(client[0])
+    return _display_address(str(client[0])) if client else None
+
+
+@lru_cache(maxsize=65536)
+def _display_address(raw: str) -> str:
+    address = ipnets.peer_address(raw)
+    return str(address) if address is not None else raw
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

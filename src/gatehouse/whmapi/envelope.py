@@ -12,8 +12,12 @@ from typing import Any
 _MISSING: Any = object()
 
 
+# One encoder for the process: json.dumps() with options builds a new one on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def whm1_dict(

@@ -14,6 +14,21 @@ from gatehouse.errors import InvalidParameter
 MAX_PARAMETERS = 2000
 
 
+def _parse_form(text: str) -> list[tuple[str, str]]:
+    """parse_qsl's result; plain `k=v&k=v` (nothing to unescape) is split directly."""
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_PARAMETERS)
+    parts = text.split("&")
+    if len(parts) > MAX_PARAMETERS:
+        raise ValueError("too many fields")
+    out = []
+    for part in parts:
+        if part:
+            key, _sep, value = part.partition("=")
+            out.append((key, value))
+    return out
+
+
 class Params:
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._values: dict[str, list[str]] = {}
@@ -29,7 +44,7 @@ class Params:
                 continue
             text = raw.decode("utf-8", "replace")
             try:
-                pairs.extend(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_PARAMETERS))
+                pairs.extend(_parse_form(text))
             except ValueError as exc:
                 raise InvalidParameter(
                     f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."
