@@ -80,6 +80,26 @@ SETTINGS: tuple[Setting, ...] = (
         "30",
         "Seconds a hook may run before it is killed (a late before-hook refuses the call).",
     ),
+    Setting(
+        "session_idle_timeout",
+        "GATEHOUSE_SESSION_IDLE_TIMEOUT",
+        "900",
+        "Seconds of inactivity after which a browser session (the WHM pages, `cpsess` URLs) "
+        "ends.",
+    ),
+    Setting(
+        "login_failures_per_user",
+        "GATEHOUSE_LOGIN_FAILURES_PER_USER",
+        "5",
+        "Failed logins on the login page allowed per username in 15 minutes; further "
+        "attempts are refused without checking the password (and audited).",
+    ),
+    Setting(
+        "login_failures_per_ip",
+        "GATEHOUSE_LOGIN_FAILURES_PER_IP",
+        "20",
+        "Failed logins on the login page allowed per client address in 15 minutes.",
+    ),
 )
 
 
@@ -97,6 +117,9 @@ class Config:
     hook_timeout: float = 30.0
     max_body: int = 4 * 1024 * 1024
     max_query: int = 60 * 1024
+    session_idle_timeout: int = 900
+    login_failures_per_user: int = 5
+    login_failures_per_ip: int = 20
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -141,7 +164,15 @@ def from_environment(**overrides: object) -> Config:
     for key, value in values.items():
         if key in ("data_dir", "tls_cert", "tls_key", "hooks_dir"):
             typed[key] = Path(str(value))
-        elif key in ("http_port", "https_port", "max_body", "max_query"):
+        elif key in (
+            "http_port",
+            "https_port",
+            "max_body",
+            "max_query",
+            "session_idle_timeout",
+            "login_failures_per_user",
+            "login_failures_per_ip",
+        ):
             typed[key] = int(str(value))
         elif key == "hook_timeout":
             typed[key] = float(str(value))

@@ -38,7 +38,9 @@ class Gatehouse:
         self.hooks = Hooks(config.hooks_path, config.hook_timeout)
         # Long-lived servers cache token lookups; one-shot CLI commands need not.
         cache = TokenCache(self.engine) if cache_tokens else None
-        self.authenticator = Authenticator(self.engine, clock, cache)
+        self.authenticator = Authenticator(
+            self.engine, clock, cache, session_idle_timeout=config.session_idle_timeout
+        )
         load_all()
         self.registry: Registry = REGISTRY
 

@@ -50,8 +50,10 @@ class Authenticator:
         engine: sa.Engine,
         clock: Callable[[], float] = time.time,
         cache: TokenCache | None = None,
+        session_idle_timeout: int = sessions.IDLE_TIMEOUT,
     ) -> None:
         self._engine = engine
+        self.session_idle_timeout = session_idle_timeout
         self.cache = cache
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()
@@ -180,7 +182,9 @@ class Authenticator:
     def session(self, security_token: str, cookie_secret: str) -> Principal | Denial:
         now = self.now()
         with self._engine.connect() as conn:
-            active = sessions.authenticate(conn, security_token, cookie_secret, now)
+            active = sessions.authenticate(
+                conn, security_token, cookie_secret, now, self.session_idle_timeout
+            )
         if active is None:
             return Denial("session_invalid")
         user = active.user

@@ -98,7 +98,11 @@ def redeem_login(
 
 
 def authenticate(
-    conn: sa.Connection, security_token: str, cookie_secret: str, now: int
+    conn: sa.Connection,
+    security_token: str,
+    cookie_secret: str,
+    now: int,
+    idle_timeout: int = IDLE_TIMEOUT,
 ) -> ActiveSession | None:
     row = conn.execute(
         sa.select(sessions, *OWNER_COLUMNS)
@@ -107,7 +111,7 @@ def authenticate(
     ).first()
     if row is None or not secrets.compare_digest(row.security_token, security_token):
         return None
-    if now - row.last_active > IDLE_TIMEOUT:
+    if now - row.last_active > idle_timeout:
         return None
     return ActiveSession(
         id=row.id,
@@ -122,12 +126,23 @@ def touch(conn: sa.Connection, session_id: int, now: int) -> None:
     conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(last_active=now))
 
 
+def open_session(
+    conn: sa.Connection, user: User, service: str, origin: str, now: int
+) -> tuple[ActiveSession, str]:
+    """A session for someone who has just proved who they are (the login page): no
+    one-time URL is handed out, the cookie secret is made at once."""
+    new = create(conn, user, service, origin, now)
+    redeemed = redeem_login(conn, new.security_token, new.login_secret, now)
+    assert redeemed is not None
+    return redeemed
+
+
 def destroy(conn: sa.Connection, session_id: int) -> None:
     conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
 
 
-def purge_stale(conn: sa.Connection, now: int) -> int:
+def purge_stale(conn: sa.Connection, now: int, idle_timeout: int = IDLE_TIMEOUT) -> int:
     result = conn.execute(
-        sa.delete(sessions).where(sessions.c.last_active < now - max(IDLE_TIMEOUT, LOGIN_WINDOW))
+        sa.delete(sessions).where(sessions.c.last_active < now - max(idle_timeout, LOGIN_WINDOW))
     )
     return int(result.rowcount or 0)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from gatehouse.auth.authenticator import Principal
+from gatehouse.domain import audit
 from gatehouse.errors import InvalidParameter, missing_parameter
 from gatehouse.whmapi.params import Params
 
@@ -64,6 +65,19 @@ class Call:
     def conn(self) -> sa.Connection:
         """The call's connection, inside its one transaction (begun on first use)."""
         return self.transaction.connection()
+
+    def audit(self, action: str, subject: str | None = None, detail: str | None = None) -> None:
+        """Record a change made by this call: who (and through which token), from where."""
+        audit.record(
+            self.conn,
+            now=self.now,
+            action=action,
+            actor=self.principal.user.username,
+            subject=subject,
+            source_ip=self.peer,
+            token_name=self.principal.token_name,
+            detail=detail,
+        )
 
     def require(self, name: str) -> str:
         value = self.params.get(name)

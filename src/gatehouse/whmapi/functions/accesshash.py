@@ -44,14 +44,7 @@ def accesshash_fn(call: Call) -> dict[str, Any]:
     if key is None:
         key = accesshash.generate()
         accesshash.store(call.conn, call.gatehouse.keyring, target, key, call.now)
-        audit.record(
-            call.conn,
-            now=call.now,
-            action=audit.ACCESSHASH_GENERATE,
-            actor=caller.username,
-            subject=target.username,
-            source_ip=call.peer,
-        )
+        call.audit(audit.ACCESSHASH_GENERATE, target.username)
     return {"accesshash": accesshash.flatten(key), "signature": accesshash.signature(key)}
 
 
@@ -83,12 +76,5 @@ def get_tweaksetting(call: Call) -> dict[str, Any]:
 def set_tweaksetting(call: Call) -> Reply:
     key = call.require("key")
     value = settings.set_value(call.conn, key, call.params.get("value") or "")
-    audit.record(
-        call.conn,
-        now=call.now,
-        action=audit.TWEAK_SET,
-        actor=call.principal.user.username,
-        source_ip=call.peer,
-        detail=f"{key}={value}",
-    )
+    call.audit(audit.TWEAK_SET, detail=f"{key}={value}")
     return Reply(has_data=False)

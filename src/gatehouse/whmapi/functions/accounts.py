@@ -23,7 +23,13 @@ import sqlalchemy as sa
 from gatehouse import acls
 from gatehouse.domain import audit, lifecycle, reseller_limits, users
 from gatehouse.domain import packages as packages_domain
-from gatehouse.errors import Conflict, InvalidParameter, NotFound, PermissionDenied
+from gatehouse.errors import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    PermissionDenied,
+    no_access_to_account,
+)
 from gatehouse.passwords import hash_password
 from gatehouse.store.schema import users as users_table
 from gatehouse.whmapi.call import Call
@@ -44,25 +50,6 @@ def check_password(password: str) -> None:
 def _check_email(contact: str) -> None:
     if not _EMAIL_RE.match(contact):
         raise InvalidParameter(f"“{contact}” is not a valid email address.")
-
-
-def _record(call: Call, action: str, subject: str, detail: str | None = None) -> None:
-    audit.record(
-        call.conn,
-        now=call.now,
-        action=action,
-        actor=call.principal.user.username,
-        subject=subject,
-        source_ip=call.peer,
-        token_name=call.principal.token_name,
-        detail=detail,
-    )
-
-
-def _no_access(username: str) -> PermissionDenied:
-    return PermissionDenied(
-        f"You do not have access to an account named “{username}”.", code="not_owner"
-    )
 
 
 def _sees_all(call: Call) -> bool:
@@ -265,7 +252,7 @@ def createacct(call: Call) -> Reply:
     _hooks(call, "createacct", event)
     if save_package:
         packages_domain.create(call.conn, plan, caller.username, dict(settings), call.now)
-        _record(call, audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
+        call.audit(audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
     account = users.create_account(
         call.conn,
         username=username,
@@ -278,10 +265,10 @@ def createacct(call: Call) -> Reply:
         limits=dict(settings),
         ip=ip,
     )
-    _record(call, audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
+    call.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
     if make_reseller:
         users.set_reseller_acls(call.conn, account.id, acls.DEFAULT_RESELLER_ACLS)
-        _record(call, audit.RESELLER_SETUP, account.username, "createacct reseller=1")
+        call.audit(audit.RESELLER_SETUP, account.username, "createacct reseller=1")
     data: dict[str, Any] = {"ip": ip, "package": plan}
     # No DNS service yet: the nameserver fields are present (clients read them) but empty.
     for key in _NAMESERVER_KEYS:
@@ -629,9 +616,9 @@ def modifyacct(call: Call) -> Reply:
     if account is None:
         if caller.is_root:
             raise NotFound(f"The user “{username}” does not exist.")
-        raise _no_access(username)
+        raise no_access_to_account(username)
     if not lifecycle.may_manage(caller, account.user):
-        raise _no_access(username)
+        raise no_access_to_account(username)
     if account.user.is_root:
         raise InvalidParameter("The “root” user cannot be modified.")
     target = account.user
@@ -726,7 +713,7 @@ def modifyacct(call: Call) -> Reply:
         if "newuser" in changes:
             users.rename(call.conn, target, changes["newuser"])
         detail = "; ".join(f"{k}={'…' if k == 'limits' else v}" for k, v in changes.items())
-        _record(call, audit.ACCOUNT_MODIFY, username, detail)
+        call.audit(audit.ACCOUNT_MODIFY, username, detail)
     final = lifecycle.get(call.conn, changes.get("newuser", username))
     assert final is not None
     limits = packages_domain.with_defaults(final.limits) if final.limits else {}
@@ -786,7 +773,7 @@ def acctcounts(call: Call) -> dict[str, Any]:
     if target is None or not (_sees_all(call) or caller.owns(target)):
         if target is None and caller.is_root:
             raise NotFound(f"The user “{username}” does not exist.")
-        raise _no_access(username)
+        raise no_access_to_account(username)
     if not (target.is_root or target.is_reseller):
         raise InvalidParameter("Not a reseller.")
     rows = call.conn.execute(
@@ -835,8 +822,8 @@ def passwd(call: Call) -> dict[str, Any]:
     target = users.get(call.conn, username)
     caller = call.principal.user
     if target is None or not caller.owns(target) or (target.is_root and not caller.is_root):
-        raise _no_access(username)
+        raise no_access_to_account(username)
     check_password(password)
     users.set_password_hash(call.conn, target.id, hash_password(password))
-    _record(call, audit.PASSWORD_CHANGE, target.username)
+    call.audit(audit.PASSWORD_CHANGE, target.username)
     return {"app": ["system"]}

@@ -18,30 +18,9 @@ from typing import Any
 from gatehouse.domain import audit, lifecycle, reseller_limits
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.lifecycle import Account
-from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
+from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied, no_access_to_account
 from gatehouse.whmapi.call import Call
 from gatehouse.whmapi.registry import REGISTRY, Param, Reply
-
-
-def _record(call: Call, action: str, subject: str, detail: str | None = None) -> None:
-    audit.record(
-        call.conn,
-        now=call.now,
-        action=action,
-        actor=call.principal.user.username,
-        subject=subject,
-        source_ip=call.peer,
-        token_name=call.principal.token_name,
-        detail=detail,
-    )
-
-
-def _no_access(username: str) -> PermissionDenied:
-    # cPanel's Whostmgr::Authz::verify_account_access: a reseller is never told whether an
-    # account it does not own exists.
-    return PermissionDenied(
-        f"You do not have access to an account named “{username}”.", code="not_owner"
-    )
 
 
 def _target(call: Call, username: str) -> Account:
@@ -51,9 +30,9 @@ def _target(call: Call, username: str) -> Account:
     if account is None:
         if caller.is_root:
             raise NotFound(f"The user “{username}” does not exist.")
-        raise _no_access(username)
+        raise no_access_to_account(username)
     if not lifecycle.may_manage(caller, account.user):
-        raise _no_access(username)
+        raise no_access_to_account(username)
     return account
 
 
@@ -138,8 +117,7 @@ def suspendacct(call: Call) -> Reply:
     lifecycle.suspend(
         call.conn, account, reason=reason, locked=locked, by=caller.username, now=call.now
     )
-    _record(
-        call,
+    call.audit(
         audit.ACCOUNT_SUSPEND,
         username,
         f"reason {reason!r}" + (", locked (disallowun=1)" if locked else ""),
@@ -182,7 +160,7 @@ def unsuspendacct(call: Call) -> Reply:
         )
     _hooks(call, "unsuspendacct", _event(call, account, reason=account.suspend_reason))
     lifecycle.unsuspend(call.conn, account)
-    _record(call, audit.ACCOUNT_UNSUSPEND, username)
+    call.audit(audit.ACCOUNT_UNSUSPEND, username)
     raw = f"Unsuspending account “{username}”.\n{username}'s account is now active\n"
     return Reply(has_data=False, metadata={"output": {"raw": raw}})
 
@@ -239,7 +217,7 @@ def removeacct(call: Call) -> Reply:
     detail = f"keepdns={int(keepdns)}"
     if moved:
         detail += f", {len(moved)} account(s) passed to {heir}: {', '.join(moved)}"
-    _record(call, audit.ACCOUNT_REMOVE, username, detail)
+    call.audit(audit.ACCOUNT_REMOVE, username, detail)
     lines = ["Removing API tokens, sessions and the Remote Access Key......Done"]
     if moved:
         lines.append(f"Passing {len(moved)} owned account(s) to {heir}: {', '.join(moved)}...Done")
@@ -300,7 +278,7 @@ def changepackage(call: Call) -> Reply:
     )
     before = account.limits or {}
     lifecycle.change_package(call.conn, account, package)
-    _record(call, audit.ACCOUNT_CHANGE_PACKAGE, username, f"{old_plan} → {package.name}")
+    call.audit(audit.ACCOUNT_CHANGE_PACKAGE, username, f"{old_plan} → {package.name}")
     lines = [
         f"Changing {key} from “{before.get(key, 'unset')}” to “{value}”."
         for key, value in sorted(package.settings.items())

@@ -90,19 +90,6 @@ def _find(call: Call, name: str, want: str, *, for_update: bool = False) -> Pack
     return package
 
 
-def _record(call: Call, action: str, subject: str, detail: str | None = None) -> None:
-    audit.record(
-        call.conn,
-        now=call.now,
-        action=action,
-        actor=call.principal.user.username,
-        subject=subject,
-        source_ip=call.peer,
-        token_name=call.principal.token_name,
-        detail=detail,
-    )
-
-
 # -- parameters ----------------------------------------------------------------------------
 
 
@@ -221,7 +208,7 @@ def _create(call: Call, name: str) -> dict[str, Any]:
     _refuse_extensions(call)
     settings = packages.build_settings(_setting_params(call), call.principal.privileges)
     packages.create(call.conn, name, call.principal.user.username, settings, call.now)
-    _record(call, audit.PACKAGE_CREATE, name, _describe(settings))
+    call.audit(audit.PACKAGE_CREATE, name, _describe(settings))
     return {"pkg": name}
 
 
@@ -252,7 +239,7 @@ def editpkg(call: Call) -> dict[str, Any]:
         owner = None if _is_root(call) else call.principal.user.username
         touched = packages.apply_to_accounts(call.conn, name, before, after, owner)
         detail = " ".join(f"{k}={before.get(k)}→{v}" for k, v in sorted(changed.items()))
-        _record(call, audit.PACKAGE_EDIT, name, f"{detail}; accounts: {len(touched)}")
+        call.audit(audit.PACKAGE_EDIT, name, f"{detail}; accounts: {len(touched)}")
     return {"pkg": name}
 
 
@@ -272,5 +259,5 @@ def killpkg(call: Call) -> Reply:
             "The “default” package cannot be removed: accounts created without a package use it."
         )
     packages.delete(call.conn, package.name)
-    _record(call, audit.PACKAGE_DELETE, package.name)
+    call.audit(audit.PACKAGE_DELETE, package.name)
     return Reply(has_data=False)

@@ -83,15 +83,10 @@ def setresellerlimits(call: Call) -> Reply:
     updated = reseller_limits.apply_parameters(current, flags, numbers)
     reseller_limits.store(call.conn, reseller, updated)
     shown = reseller_limits.as_parameters(updated)
-    audit.record(
-        call.conn,
-        now=call.now,
-        action=audit.RESELLER_LIMITS,
-        actor=call.principal.user.username,
-        subject=reseller.username,
-        source_ip=call.peer,
-        token_name=call.principal.token_name,
-        detail=", ".join(f"{k}={v}" for k, v in sorted(shown.items())),
+    call.audit(
+        audit.RESELLER_LIMITS,
+        reseller.username,
+        ", ".join(f"{k}={v}" for k, v in sorted(shown.items())),
     )
     return Reply(has_data=False)
 

@@ -20,18 +20,6 @@ ROOT_ONLY = (acls.ALL,)
 _LIST_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
-def _record(call: Call, action: str, subject: str, detail: str | None = None) -> None:
-    audit.record(
-        call.conn,
-        now=call.now,
-        action=action,
-        actor=call.principal.user.username,
-        subject=subject,
-        source_ip=call.peer,
-        detail=detail,
-    )
-
-
 def _account(call: Call, username: str) -> users.User:
     user = users.get(call.conn, username)
     if user is None:
@@ -60,7 +48,7 @@ def setupreseller(call: Call) -> Reply:
     users.set_reseller_acls(call.conn, user.id, acls.DEFAULT_RESELLER_ACLS)
     if makeowner:
         users.set_owner(call.conn, user.id, user.username)
-    _record(call, audit.RESELLER_SETUP, user.username)
+    call.audit(audit.RESELLER_SETUP, user.username)
     return Reply(has_data=False)
 
 
@@ -79,7 +67,7 @@ def unsetupreseller(call: Call) -> Reply:
         if user.owner == user.username:
             users.set_owner(call.conn, user.id, users.ROOT)
         users.set_reseller_acls(call.conn, user.id, None)
-        _record(call, audit.RESELLER_UNSETUP, user.username)
+        call.audit(audit.RESELLER_UNSETUP, user.username)
     return Reply(has_data=False)
 
 
@@ -131,7 +119,7 @@ def setacls(call: Call) -> Reply:
     else:
         granted = _named_acls(call.params.items_with_prefix("acl-"))
     users.set_reseller_acls(call.conn, user.id, granted)
-    _record(call, audit.RESELLER_ACLS, user.username, ",".join(granted))
+    call.audit(audit.RESELLER_ACLS, user.username, ",".join(granted))
     return Reply(data={"acl": granted})
 
 

@@ -110,15 +110,7 @@ def create_user_session(call: Call) -> Reply:
     new = sessions.create(call.conn, target, service, "create_user_session", call.now)
     cpsess = f"/cpsess{new.security_token}"
     session = f"{target.username}:{new.login_secret}"
-    audit.record(
-        call.conn,
-        now=call.now,
-        action=audit.SESSION_CREATE,
-        actor=caller.username,
-        subject=target.username,
-        source_ip=call.peer,
-        detail=service,
-    )
+    call.audit(audit.SESSION_CREATE, target.username, service)
     data: dict[str, Any] = {
         "cp_security_token": cpsess,
         "expires": new.expires,
