@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -78,6 +78,24 @@ class Call:
             token_name=self.principal.token_name,
             detail=detail,
         )
+
+    def run_hooks(self, event: str, data: dict[str, Any]) -> None:
+        """Run the operator's "before" hooks now (a refusal aborts the call, nothing is written)
+        and queue the "after" ones for once the change is committed (docs/hooks.md)."""
+        payload = {
+            "actor": self.principal.user.username,
+            "token_name": self.principal.token_name,
+            "source_ip": self.peer,
+            "time": self.now,
+            **data,
+        }
+        hooks = self.gatehouse.hooks
+        hooks.run(event, "before", payload)
+
+        def after() -> None:
+            hooks.run(event, "after", payload)
+
+        self.after_commit.append(after)
 
     def require(self, name: str) -> str:
         value = self.params.get(name)

@@ -57,26 +57,6 @@ def _sees_all(call: Call) -> bool:
     return lifecycle.has_root(call.principal.user, call.principal.privileges)
 
 
-def _hooks(call: Call, event: str, data: dict[str, Any]) -> None:
-    """Run the "before" hooks now (HookRefused aborts the call) and queue the "after" ones."""
-    hooks = call.gatehouse.hooks
-    hooks.run(event, "before", data)
-
-    def after() -> None:
-        hooks.run(event, "after", data)
-
-    call.after_commit.append(after)
-
-
-def _hook_base(call: Call) -> dict[str, Any]:
-    return {
-        "actor": call.principal.user.username,
-        "token_name": call.principal.token_name,
-        "source_ip": call.peer,
-        "time": call.now,
-    }
-
-
 # -- createacct ---------------------------------------------------------------------------
 
 _ROOT_ONLY_ARGS = ("force", "forcedns", "is_restore", "mailbox_format", "reseller")
@@ -236,7 +216,6 @@ def createacct(call: Call) -> Reply:
     ip = users.server_ip(call.gatehouse.config.bind)
     ip_flag = settings.get("IP", "n")
     event = {
-        **_hook_base(call),
         "user": username,
         "domain": domain,
         "owner": owner,
@@ -249,7 +228,7 @@ def createacct(call: Call) -> Reply:
         # only (never argv, environment or logs): creating the real system user needs it.
         "password": password,
     }
-    _hooks(call, "createacct", event)
+    call.run_hooks("createacct", event)
     if save_package:
         packages_domain.create(call.conn, plan, caller.username, dict(settings), call.now)
         call.audit(audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
@@ -683,11 +662,9 @@ def modifyacct(call: Call) -> Reply:
             )
 
     if changes:
-        _hooks(
-            call,
+        call.run_hooks(
             "modifyacct",
             {
-                **_hook_base(call),
                 "user": username,
                 "domain": target.domain,
                 "owner": target.owner,

@@ -36,30 +36,15 @@ def _target(call: Call, username: str) -> Account:
     return account
 
 
-def _event(call: Call, account: Account, **extra: Any) -> dict[str, Any]:
-    """The JSON a hook gets on stdin (docs/hooks.md), besides `event` and `phase`."""
+def _event(account: Account, **extra: Any) -> dict[str, Any]:
+    """The account part of a hook's JSON (Call.run_hooks adds who, from where, when)."""
     return {
         "user": account.username,
         "domain": account.user.domain,
         "owner": account.user.owner,
         "plan": account.plan,
-        "actor": call.principal.user.username,
-        "token_name": call.principal.token_name,
-        "source_ip": call.peer,
-        "time": call.now,
         **extra,
     }
-
-
-def _hooks(call: Call, event: str, data: dict[str, Any]) -> None:
-    """Run the "before" hooks now (HookRefused aborts the call) and queue the "after" ones."""
-    hooks = call.gatehouse.hooks
-    hooks.run(event, "before", data)
-
-    def after() -> None:
-        hooks.run(event, "after", data)
-
-    call.after_commit.append(after)
 
 
 def _user_param(call: Call) -> str:
@@ -113,7 +98,7 @@ def suspendacct(call: Call) -> Reply:
         # billing system may repeat the call. The stored reason and lock are kept.
         raw = f"User '{username}' is already suspended.\n"
         return Reply(has_data=False, metadata={"output": {"raw": raw}})
-    _hooks(call, "suspendacct", _event(call, account, reason=reason, disallowun=int(locked)))
+    call.run_hooks("suspendacct", _event(account, reason=reason, disallowun=int(locked)))
     lifecycle.suspend(
         call.conn, account, reason=reason, locked=locked, by=caller.username, now=call.now
     )
@@ -158,7 +143,7 @@ def unsuspendacct(call: Call) -> Reply:
             "was suspended with disallowun=1.",
             code="locked",
         )
-    _hooks(call, "unsuspendacct", _event(call, account, reason=account.suspend_reason))
+    call.run_hooks("unsuspendacct", _event(account, reason=account.suspend_reason))
     lifecycle.unsuspend(call.conn, account)
     call.audit(audit.ACCOUNT_UNSUSPEND, username)
     raw = f"Unsuspending account “{username}”.\n{username}'s account is now active\n"
@@ -208,10 +193,9 @@ def removeacct(call: Call) -> Reply:
     account = _target(call, username)
     moved = lifecycle.owned_accounts(call.conn, account.user)
     heir = lifecycle.heir_of(account) if moved else None
-    _hooks(
-        call,
+    call.run_hooks(
         "removeacct",
-        _event(call, account, keepdns=int(keepdns), owned_accounts=moved, reassigned_to=heir),
+        _event(account, keepdns=int(keepdns), owned_accounts=moved, reassigned_to=heir),
     )
     lifecycle.remove(call.conn, account)
     detail = f"keepdns={int(keepdns)}"
@@ -269,8 +253,7 @@ def changepackage(call: Call) -> Reply:
         # here always owns the account (lifecycle.may_manage).
         reseller_limits.check_can_change(call.conn, caller, username, package.settings)
     old_plan = account.plan or packages_domain.DEFAULT_PACKAGE
-    _hooks(
-        call,
+    call.run_hooks(
         "changepackage",
         _event(
             call, account, cur_pkg=old_plan, new_pkg=package.name, limits=dict(package.settings)
