@@ -255,9 +255,7 @@ def changepackage(call: Call) -> Reply:
     old_plan = account.plan or packages_domain.DEFAULT_PACKAGE
     call.run_hooks(
         "changepackage",
-        _event(
-            call, account, cur_pkg=old_plan, new_pkg=package.name, limits=dict(package.settings)
-        ),
+        _event(account, cur_pkg=old_plan, new_pkg=package.name, limits=dict(package.settings)),
     )
     before = account.limits or {}
     lifecycle.change_package(call.conn, account, package)
