@@ -22,7 +22,8 @@ run: $(STAMP) ## initialise the store if needed and serve WHM on 2086 (HTTP) and
 	$(BIN)/gatehouse --data-dir $(DATA_DIR) init --if-needed
 	$(BIN)/gatehouse --data-dir $(DATA_DIR) serve
 
-test: $(STAMP) ## run the whole suite on SQLite and PostgreSQL (PostgreSQL is set up when possible)
+test: $(STAMP) ## run the whole suite on SQLite and PostgreSQL (PostgreSQL and Chromium are set up when possible)
+	@scripts/ensure-chromium
 	@eval "$$(scripts/ensure-postgres)"; \
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
@@ -34,7 +35,11 @@ lint: $(STAMP) ## ruff and mypy (strict)
 docs: $(STAMP) ## regenerate the README's function table from the registry
 	$(BIN)/python -m gatehouse.whmapi.catalogue --write
 
+screenshots: $(STAMP) ## PNGs of the main WHM pages in docs/screenshots/ (needs chromium)
+	@scripts/ensure-chromium
+	$(BIN)/python scripts/screenshots.py docs/screenshots
+
 bench: $(STAMP) ## performance benchmarks (see docs/performance.md)
 	$(BIN)/python -m bench
 
-.PHONY: help install run test lint docs bench
+.PHONY: help install run test lint docs bench screenshots

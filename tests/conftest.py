@@ -344,3 +344,54 @@ def server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iter
     srv.remember(root_password)
     yield srv
     stop_server(srv)
+
+
+# -- a real browser for the WHM pages (tests/test_pages_*.py) ---------------------------------
+
+CHROMIUM = os.environ.get("GATEHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _browser_missing() -> str | None:
+    """Why the page tests cannot run, or None. Playwright only drives the system Chromium
+    (scripts/ensure-chromium installs it); it never downloads a browser of its own."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the `playwright` package is not installed (pip install -e '.[dev]')"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM} (scripts/ensure-chromium installs Debian's chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs the browser tests: {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page; 10 s for anything to appear."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

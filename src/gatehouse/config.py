@@ -84,8 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
         "session_idle_timeout",
         "GATEHOUSE_SESSION_IDLE_TIMEOUT",
         "900",
-        "Seconds of inactivity after which a browser session (the WHM pages, `cpsess` URLs) "
-        "ends.",
+        "Seconds of inactivity after which a browser session (the WHM pages, `cpsess` URLs) ends.",
     ),
     Setting(
         "login_failures_per_user",

@@ -23,6 +23,7 @@ from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.core import Gatehouse
 from gatehouse.domain import sessions
 from gatehouse.errors import GatehouseError
+from gatehouse.web.pages import Pages
 from gatehouse.whmapi import dispatch, envelope, openapi
 from gatehouse.whmapi.params import Params
 
@@ -54,6 +55,8 @@ class WhmApp:
         self.gatehouse = gatehouse
         self.config = gatehouse.config
         self._openapi = envelope.dumps(openapi.document(gatehouse.registry))
+        # Every path that is not the API: log in, the shell, the token and key pages.
+        self.pages = Pages(gatehouse)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -103,10 +106,16 @@ class WhmApp:
             await _respond(send, 200, self._openapi, [JSON])
         elif security_token and path == "/login/":
             await self._login(scope, send, security_token, state)
-        elif security_token and path == "/":
-            await self._home(scope, send, security_token, state)
         else:
-            await _respond(send, 404, b"Not Found\n", [(b"content-type", b"text/plain")])
+            scope = {
+                **scope,
+                "path": path,
+                "raw_path": path.encode(),
+                "root_path": "",
+                "gatehouse.cpsess": security_token,
+                "gatehouse.state": state,
+            }
+            await self.pages(scope, receive, send)
 
     # -- /json-api/ -------------------------------------------------------------------
 
@@ -236,24 +245,6 @@ class WhmApp:
                 (b"set-cookie", cookie.encode()),
                 NO_STORE,
             ],
-        )
-
-    async def _home(
-        self, scope: Scope, send: Send, security_token: str, state: dict[str, Any]
-    ) -> None:
-        cookie = _cookie(scope, SESSION_COOKIE)
-        principal = (
-            self.gatehouse.authenticator.session(security_token, cookie)
-            if cookie
-            else Denial("no_credentials")
-        )
-        if isinstance(principal, Denial):
-            await _respond(send, 401, _page("Not signed in", "Your session has expired."), [HTML])
-            return
-        state["user"], state["auth"] = principal.user.username, "session"
-        name = html.escape(principal.user.username)
-        await _respond(
-            send, 200, _page("gatehouse", f"Signed in to WHM as {name}."), [HTML, NO_STORE]
         )
 
 
