@@ -94,8 +94,8 @@ def _print_login_hint(config: config_mod.Config, password_file: bool = True) -> 
         else "with the password you set (`gatehouse passwd root` changes it)"
     )
     click.echo(
-        f"Serve with `gatehouse serve`, then call https://127.0.0.1:{config.https_port}"
-        f"/json-api/... as root; {where}."
+        f"Serve with `gatehouse serve`, then log in at https://127.0.0.1:{config.https_port}/ "
+        f"(or call /json-api/...) as root; {where}."
     )
 
 
