@@ -297,7 +297,8 @@ def test_removeacct_revokes_tokens_and_sessions(server: Server) -> None:
     for table in ("api_tokens", "sessions", "access_hashes"):
         assert rows_of(server, table, uid) == 0, table
     [entry] = audit_rows(server, "REMOVEACCT", username)
-    assert entry["detail"] == "keepdns=0"
+    # The account's zone (made by createacct) goes with it (issue 5).
+    assert entry["detail"] == f"keepdns=0; DNS zones removed: {username}.example.com"
 
 
 def test_removeacct_takes_the_deprecated_user_parameter_and_keepdns(server: Server) -> None:
@@ -306,7 +307,11 @@ def test_removeacct_takes_the_deprecated_user_parameter_and_keepdns(server: Serv
     assert body["metadata"]["result"] == 1
     assert "Keeping DNS Entries" in body["metadata"]["output"]["raw"]
     assert user_row(server, username) is None
-    assert audit_rows(server, "REMOVEACCT", username)[0]["detail"] == "keepdns=1"
+    # keepdns=1: the account's zone stays, now root's (issue 5).
+    assert audit_rows(server, "REMOVEACCT", username)[0]["detail"] == (
+        f"keepdns=1; DNS zones kept (now root’s): {username}.example.com"
+    )
+    server.ok("killdns", params={"domain": f"{username}.example.com"})
 
 
 @pytest.mark.parametrize(
@@ -333,7 +338,10 @@ def test_removing_a_reseller_passes_its_accounts_to_its_owner(server: Server) ->
     row = user_row(server, grandchild)
     assert row is not None and row["owner"] == parent
     detail = audit_rows(server, "REMOVEACCT", child)[0]["detail"]
-    assert detail == f"keepdns=0, 1 account(s) passed to {parent}: {grandchild}"
+    assert detail == (
+        f"keepdns=0, 1 account(s) passed to {parent}: {grandchild}; "
+        f"DNS zones removed: {child}.example.com"
+    )
 
 
 def test_removing_a_self_owned_reseller_passes_its_accounts_to_root(server: Server) -> None:

@@ -99,6 +99,12 @@ SETTINGS: tuple[Setting, ...] = (
         "20",
         "Failed logins on the login page allowed per client address in 15 minutes.",
     ),
+    Setting(
+        "nameservers",
+        "GATEHOUSE_NAMESERVERS",
+        "ns1.<hostname>,ns2.<hostname>",
+        "Comma-separated nameservers written as NS records in new DNS zones (docs/dns.md).",
+    ),
 )
 
 
@@ -119,6 +125,7 @@ class Config:
     session_idle_timeout: int = 900
     login_failures_per_user: int = 5
     login_failures_per_ip: int = 20
+    nameservers: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -149,6 +156,17 @@ class Config:
     @property
     def root_password_file(self) -> Path:
         return self.data_dir / "root-password"
+
+    @property
+    def nameserver_list(self) -> list[str]:
+        """The NS names for new zones: the setting, else ns1/ns2 under this host's name."""
+        if self.nameservers:
+            names = [n.strip().lower().rstrip(".") for n in self.nameservers.split(",")]
+            return [n for n in names if n]
+        import socket
+
+        host = (socket.getfqdn() or socket.gethostname() or "localhost").lower().rstrip(".")
+        return [f"ns1.{host}", f"ns2.{host}"]
 
 
 def from_environment(**overrides: object) -> Config:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from gatehouse import acls
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain import users as users_domain
+from gatehouse.domain import zones as zones_domain
 from gatehouse.domain.packages import DEFAULT_PACKAGE, Package
 from gatehouse.domain.users import User
 from gatehouse.store.schema import users
@@ -163,10 +164,17 @@ def heir_of(account: Account) -> str:
     return users_domain.ROOT if owner == account.username else owner
 
 
-def remove(conn: sa.Connection, account: Account) -> tuple[str | None, list[str]]:
-    """Delete the account. Its API tokens, sessions and Remote Access Key go with it (foreign
-    keys ON DELETE CASCADE). Accounts it owned pass to its heir, as when cPanel removes a
-    reseller's account. Returns (heir, the accounts passed on)."""
+def remove(
+    conn: sa.Connection, account: Account, *, keepdns: bool = False
+) -> tuple[str | None, list[str]]:
+    """Delete the account. Its API tokens, sessions, Remote Access Key and DNS zones go with it
+    (foreign keys ON DELETE CASCADE). Accounts it owned pass to its heir, as when cPanel removes
+    a reseller's account. Returns (heir, the accounts passed on)."""
+    # DNS (issue 5): with keepdns=1 the account's zones pass to root instead of going with it.
+    if keepdns:
+        root = users_domain.get(conn, users_domain.ROOT)
+        if root is not None:
+            zones_domain.reassign(conn, account.user.id, root.id)
     moved = owned_accounts(conn, account.user)
     heir = heir_of(account) if moved else None
     if heir is not None:

@@ -137,3 +137,23 @@ packages = sa.Table(
     sa.Column("settings", sa.JSON, nullable=False),
     sa.Column("created_time", sa.BigInteger, nullable=False),
 )
+
+# DNS zones (docs/dns.md). A zone is kept as the text of its zone file, which is the source of
+# truth (clients address records by line); `serial` mirrors the SOA serial for the
+# compare-and-swap every change makes. Root's zones belong to root's row.
+zones = sa.Table(
+    "zones",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(253), nullable=False, unique=True),  # no trailing dot
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("serial", sa.BigInteger, nullable=False),
+    sa.Column("updated_time", sa.BigInteger, nullable=False),
+)

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse import acls
-from gatehouse.domain import audit, lifecycle, reseller_limits, users
+from gatehouse.domain import audit, lifecycle, reseller_limits, users, zones
 from gatehouse.domain import packages as packages_domain
 from gatehouse.errors import (
     Conflict,
@@ -210,6 +210,9 @@ def createacct(call: Call) -> Reply:
         raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
     if users.domain_taken(call.conn, domain):
         raise Conflict(f"The domain “{domain}” already exists on this server.")
+    # DNS (issue 5): the account's zone is made below; a zone of that name must not exist.
+    if zones.get(call.conn, domain) is not None:
+        raise Conflict(f"A DNS zone for “{domain}” already exists on this server.")
     # The owner's limits apply (setresellerlimits), whoever creates the account: root creating
     # an account for a reseller fills that reseller's allowance too.
     reseller_limits.check_can_create(call.conn, owner_user, settings)
@@ -245,6 +248,17 @@ def createacct(call: Call) -> Reply:
         ip=ip,
     )
     call.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
+    # DNS (issue 5): the account's zone, from the default template (domain/zones.py).
+    zones.create(
+        call.conn,
+        domain,
+        user_id=account.id,
+        ip=ip,
+        nameservers=call.gatehouse.config.nameserver_list,
+        now=call.now,
+        contact=contact,
+    )
+    call.audit(audit.ZONE_CREATE, domain, f"zone of {username} (createacct)")
     if make_reseller:
         users.set_reseller_acls(call.conn, account.id, acls.DEFAULT_RESELLER_ACLS)
         call.audit(audit.RESELLER_SETUP, account.username, "createacct reseller=1")

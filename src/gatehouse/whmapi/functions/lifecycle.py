@@ -17,6 +17,7 @@ from typing import Any
 
 from gatehouse.domain import audit, lifecycle, reseller_limits
 from gatehouse.domain import packages as packages_domain
+from gatehouse.domain import zones as zones_domain
 from gatehouse.domain.lifecycle import Account
 from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied, no_access_to_account
 from gatehouse.whmapi.call import Call
@@ -173,7 +174,7 @@ def listsuspended(call: Call) -> dict[str, Any]:
         Param("username", "The account (`user` is the deprecated spelling).", required=True),
         Param(
             "keepdns",
-            "1: keep the account's DNS zones (recorded; DNS is not served yet).",
+            "1: keep the account's DNS zones (they pass to root); else they are deleted.",
             type="boolean",
         ),
     ),
@@ -197,17 +198,22 @@ def removeacct(call: Call) -> Reply:
         "removeacct",
         _event(account, keepdns=int(keepdns), owned_accounts=moved, reassigned_to=heir),
     )
-    lifecycle.remove(call.conn, account)
+    zone_names = zones_domain.names_of_user(call.conn, account.user.id)
+    lifecycle.remove(call.conn, account, keepdns=keepdns)
     detail = f"keepdns={int(keepdns)}"
     if moved:
         detail += f", {len(moved)} account(s) passed to {heir}: {', '.join(moved)}"
+    if zone_names:
+        detail += f"; DNS zones {'kept (now root’s)' if keepdns else 'removed'}: "
+        detail += ", ".join(zone_names)
     call.audit(audit.ACCOUNT_REMOVE, username, detail)
     lines = ["Removing API tokens, sessions and the Remote Access Key......Done"]
     if moved:
         lines.append(f"Passing {len(moved)} owned account(s) to {heir}: {', '.join(moved)}...Done")
-    # DNS zones come with the DNS issue; keepdns is recorded in the audit trail and the hooks.
     lines.append(
-        "Keeping DNS Entries......Done" if keepdns else "Removing DNS Entries...Zones removed: 0"
+        "Keeping DNS Entries......Done"
+        if keepdns
+        else f"Removing DNS Entries...Zones removed: {len(zone_names)}"
     )
     lines.append(f"Account Removal Complete!!!...{username} account removed...Done")
     return Reply(

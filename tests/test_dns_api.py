@@ -1,0 +1,419 @@
+"""The DNS zone functions over real HTTP, on every backend: parse_dns_zone, mass_edit_dns_zone,
+listzones, dumpzone, adddns, killdns, resetzone, and the zones createacct/removeacct manage."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import uuid
+from typing import Any
+
+from conftest import Server
+
+ALL_DNS = ["create-acct", "kill-acct", "list-accts", "manage-dns-records", "create-dns", "kill-dns"]
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def unb64(text: str) -> str:
+    return base64.b64decode(text).decode()
+
+
+def new_account(server: Server, **kw: Any) -> tuple[str, str]:
+    """(username, its zone)."""
+    username, _password = server.account(**kw)
+    return username, f"{username}.example.com"
+
+
+def parse(server: Server, zone: str, **kw: Any) -> list[dict[str, Any]]:
+    data = server.ok("parse_dns_zone", params={"zone": zone}, **kw)
+    return list(data["payload"])
+
+
+def serial_of(payload: list[dict[str, Any]], zone: str) -> str:
+    for item in payload:
+        if (
+            item["type"] == "record"
+            and item["record_type"] == "SOA"
+            and item["dname_b64"] == b64(f"{zone}.")
+        ):
+            return unb64(item["data_b64"][2])
+    raise AssertionError("no SOA")
+
+
+def zone_text(server: Server, zone: str) -> str | None:
+    rows = server.sql("SELECT text FROM zones WHERE name = :n", n=zone)
+    return str(rows[0][0]) if rows else None
+
+
+def edit(server: Server, zone: str, serial: str, *ops: tuple[str, Any], **kw: Any) -> Any:
+    query: list[tuple[str, str]] = [("zone", zone), ("serial", serial)]
+    for op, value in ops:
+        query.append((op, value if isinstance(value, str) else json.dumps(value)))
+    return server.get("mass_edit_dns_zone", params=query, **kw)
+
+
+def records(payload: list[dict[str, Any]]) -> list[tuple[str, str, list[str], int]]:
+    return [
+        (
+            unb64(i["dname_b64"]),
+            i["record_type"],
+            [unb64(d) for d in i["data_b64"]],
+            i["line_index"],
+        )
+        for i in payload
+        if i["type"] == "record"
+    ]
+
+
+def test_createacct_makes_a_zone_parse_dns_zone_reads_it(server: Server) -> None:
+    _user, zone = new_account(server)
+    response = server.get("parse_dns_zone", params={"zone": zone})
+    assert '"line_index":0' in response.text  # compact JSON, as shell clients grep it
+    payload = response.json()["data"]["payload"]
+    assert payload[0]["type"] == "comment" and set(payload[0]) == {"type", "line_index", "text_b64"}
+    assert payload[1] == {"line_index": 1, "type": "control", "text_b64": b64("$TTL 14400")}
+    soa = payload[2]
+    assert set(soa) == {"line_index", "type", "dname_b64", "ttl", "record_type", "data_b64"}
+    assert soa["record_type"] == "SOA" and soa["dname_b64"] == b64(f"{zone}.")
+    assert len(soa["data_b64"]) == 7 and isinstance(soa["ttl"], int)
+    serial = serial_of(payload, zone)
+    assert len(serial) == 10 and serial.isdigit()
+    found = {(name, rtype) for name, rtype, _data, _line in records(payload)}
+    for expected in [
+        (f"{zone}.", "NS"),
+        (f"{zone}.", "A"),
+        (f"{zone}.", "MX"),
+        ("www", "CNAME"),
+        ("mail", "CNAME"),
+        ("ftp", "A"),
+    ]:
+        assert expected in found
+    assert [i["line_index"] for i in payload] == sorted(i["line_index"] for i in payload)
+
+
+def test_add_edit_remove_with_relative_and_absolute_names(server: Server) -> None:
+    _user, zone = new_account(server)
+    serial = serial_of(parse(server, zone), zone)
+    response = edit(
+        server,
+        zone,
+        serial,
+        ("add", {"dname": "host1", "ttl": 300, "record_type": "A", "data": ["192.0.2.1"]}),
+        ("add", {"dname": f"host2.{zone}.", "ttl": 300, "record_type": "A", "data": ["192.0.2.2"]}),
+    )
+    body = response.json()
+    assert body["metadata"]["result"] == 1, body
+    new_serial = body["data"]["new_serial"]
+    assert isinstance(new_serial, str) and int(new_serial) > int(serial)
+    assert f'"new_serial":"{new_serial}"' in response.text
+    payload = parse(server, zone)
+    assert serial_of(payload, zone) == new_serial
+    recs = {name: (data, line) for name, rtype, data, line in records(payload) if rtype == "A"}
+    assert recs["host1"][0] == ["192.0.2.1"]
+    assert recs[f"host2.{zone}."][0] == ["192.0.2.2"]
+    host1_line, host2_line = recs["host1"][1], recs[f"host2.{zone}."][1]
+    new2 = server.ok(
+        "mass_edit_dns_zone",
+        params=[
+            ("zone", zone),
+            ("serial", new_serial),
+            (
+                "edit",
+                json.dumps(
+                    {
+                        "line_index": host1_line,
+                        "dname": "host1",
+                        "ttl": 600,
+                        "record_type": "A",
+                        "data": ["192.0.2.9"],
+                    }
+                ),
+            ),
+            ("remove", str(host2_line)),
+        ],
+    )["new_serial"]
+    recs2 = records(parse(server, zone))
+    assert ("host1", "A", ["192.0.2.9"], host1_line) in recs2
+    assert not any(name == f"host2.{zone}." for name, *_ in recs2)
+    assert int(new2) == int(new_serial) + 1
+
+
+def test_stale_serial_is_refused_and_nothing_changes(server: Server) -> None:
+    _user, zone = new_account(server)
+    serial = serial_of(parse(server, zone), zone)
+    before = zone_text(server, zone)
+    add = {"dname": "x", "ttl": 300, "record_type": "TXT", "data": ["v"]}
+    body = edit(server, zone, str(int(serial) - 1), ("add", add)).json()
+    assert body["metadata"]["result"] == 0
+    assert "stale" in body["metadata"]["reason"]
+    assert body["data"]["type"] == "Stale"
+    assert zone_text(server, zone) == before
+
+
+def test_invalid_record_is_refused_and_nothing_changes(server: Server) -> None:
+    _user, zone = new_account(server)
+    serial = serial_of(parse(server, zone), zone)
+    before = zone_text(server, zone)
+    good = {"dname": "ok", "ttl": 300, "record_type": "A", "data": ["192.0.2.1"]}
+    bad = {"dname": "bad", "ttl": 300, "record_type": "A", "data": ["not-an-ip"]}
+    body = edit(server, zone, serial, ("add", good), ("add", bad)).json()
+    assert body["metadata"]["result"] == 0
+    assert "invalid" in body["metadata"]["reason"]
+    assert body["data"]["type"] == "InvalidZoneFile"
+    assert body["data"]["detail"]["by_line"][0][0] > 0
+    assert zone_text(server, zone) == before
+    # A name outside the zone, a type that may not be added, a bad ttl, no data.
+    for item, words in [
+        (
+            {"dname": "out.example.org.", "ttl": 1, "record_type": "A", "data": ["192.0.2.1"]},
+            "not in",
+        ),
+        ({"dname": "s", "ttl": 1, "record_type": "SOA", "data": ["a"]}, "cannot create"),
+        ({"dname": "s", "ttl": "x", "record_type": "A", "data": ["192.0.2.1"]}, "ttl"),
+        ({"dname": "s", "ttl": 1, "record_type": "A", "data": []}, "data"),
+    ]:
+        reason = server.fail(
+            "mass_edit_dns_zone",
+            params=[("zone", zone), ("serial", serial), ("add", json.dumps(item))],
+        )
+        assert words in reason, reason
+    assert "not valid JSON" in server.fail(
+        "mass_edit_dns_zone", params=[("zone", zone), ("serial", serial), ("add", "{nope")]
+    )
+    assert "No record starts" in server.fail(
+        "mass_edit_dns_zone", params=[("zone", zone), ("serial", serial), ("remove", "9999")]
+    )
+    assert zone_text(server, zone) == before
+
+
+def test_at_least_one_change(server: Server) -> None:
+    _user, zone = new_account(server)
+    serial = serial_of(parse(server, zone), zone)
+    reason = server.fail("mass_edit_dns_zone", params={"zone": zone, "serial": serial})
+    assert reason == "You must provide at least one change to the DNS zone."
+    assert "serial" in server.fail("mass_edit_dns_zone", params={"zone": zone})
+
+
+def test_concurrent_edits_with_one_serial_exactly_one_wins(server: Server) -> None:
+    _user, zone = new_account(server)
+    serial = serial_of(parse(server, zone), zone)
+    results: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        add = {"dname": f"c{n}", "ttl": 60, "record_type": "TXT", "data": [f"v{n}"]}
+        body = edit(server, zone, serial, ("add", add)).json()
+        with lock:
+            results.append(body)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wins = [r for r in results if r["metadata"]["result"] == 1]
+    assert len(wins) == 1, results
+    assert all(r["data"]["type"] == "Stale" for r in results if r["metadata"]["result"] == 0)
+    txt = [name for name, rtype, *_ in records(parse(server, zone)) if rtype == "TXT"]
+    assert len(txt) == 1
+
+
+def test_ownership(server: Server) -> None:
+    reseller_a, token_a = server.reseller(ALL_DNS)
+    reseller_b, token_b = server.reseller(ALL_DNS)
+    user = "z" + uuid.uuid4().hex[:10]
+    zone = f"{user}.example.net"
+    server.ok(
+        "createacct",
+        user=reseller_a,
+        token=token_a,
+        params={"username": user, "domain": zone, "password": secrets.token_urlsafe(12)},
+    )
+    serial = serial_of(parse(server, zone, user=reseller_a, token=token_a), zone)
+    add = {"dname": "r", "ttl": 60, "record_type": "TXT", "data": ["x"]}
+    # B neither reads nor edits A's account zone, nor learns that it exists.
+    denied = server.fail("parse_dns_zone", user=reseller_b, token=token_b, params={"zone": zone})
+    missing = server.fail(
+        "parse_dns_zone", user=reseller_b, token=token_b, params={"zone": "nosuch.example.net"}
+    )
+    assert "do not have access" in denied
+    assert denied.replace(zone, "Z") == missing.replace("nosuch.example.net", "Z")
+    body = edit(server, zone, serial, ("add", add), user=reseller_b, token=token_b).json()
+    assert body["metadata"]["result"] == 0 and "do not have access" in body["metadata"]["reason"]
+    for fn in ("dumpzone", "killdns", "resetzone"):
+        server.fail(fn, user=reseller_b, token=token_b, params={"domain": zone})
+    listed_b = server.ok("listzones", user=reseller_b, token=token_b)["zone"]
+    assert zone not in [z["domain"] for z in listed_b]
+    listed_a = server.ok("listzones", user=reseller_a, token=token_a)["zone"]
+    assert {"domain": zone, "zonefile": f"{zone}.db"} in listed_a
+    # A may edit; root may edit anything.
+    serial2 = edit(server, zone, serial, ("add", add), user=reseller_a, token=token_a).json()
+    assert serial2["metadata"]["result"] == 1
+    server.ok(
+        "mass_edit_dns_zone",
+        params=[
+            ("zone", zone),
+            ("serial", serial2["data"]["new_serial"]),
+            ("add", json.dumps(add)),
+        ],
+    )
+    # adddns for another reseller's account is refused; for its own account it works.
+    assert "do not have access" in server.fail(
+        "adddns",
+        user=reseller_b,
+        token=token_b,
+        params={"domain": f"b-{user}.example.net", "ip": "192.0.2.5", "trueowner": user},
+    )
+    server.ok(
+        "adddns",
+        user=reseller_a,
+        token=token_a,
+        params={"domain": f"a-{user}.example.net", "ip": "192.0.2.5", "trueowner": user},
+    )
+    # Without the privilege, nothing: a reseller holding only list-accts.
+    reseller_c, token_c = server.reseller(["list-accts"])
+    response = server.get("parse_dns_zone", user=reseller_c, token=token_c, params={"zone": zone})
+    assert response.json()["metadata"]["result"] == 0
+
+
+def test_dns01_round_trip_leaves_the_zone_as_it_was(server: Server) -> None:
+    _user, zone = new_account(server)
+    before = zone_text(server, zone)
+    assert before is not None
+    serial = serial_of(parse(server, zone), zone)
+    value = secrets.token_urlsafe(32)
+    add = {"dname": f"_acme-challenge.{zone}.", "ttl": 300, "record_type": "TXT", "data": [value]}
+    serial2 = server.ok(
+        "mass_edit_dns_zone",
+        params=[("zone", zone), ("serial", serial), ("add", json.dumps(add))],
+    )["new_serial"]
+    payload = parse(server, zone)
+    found = [
+        (name, data, line)
+        for name, rtype, data, line in records(payload)
+        if rtype == "TXT" and name == f"_acme-challenge.{zone}."
+    ]
+    assert len(found) == 1 and found[0][1] == [value]
+    serial3 = server.ok(
+        "mass_edit_dns_zone",
+        params=[("zone", zone), ("serial", serial2), ("remove", str(found[0][2]))],
+    )["new_serial"]
+    after = zone_text(server, zone)
+    assert after is not None and after != before
+    assert after == before.replace(serial, serial3, 1)
+    assert int(serial3) > int(serial2) > int(serial)
+
+
+def test_listzones_dumpzone_adddns_killdns_resetzone(server: Server) -> None:
+    user, zone = new_account(server)
+    extra = f"extra-{user}.example.org"
+    reason = server.get(
+        "adddns", params={"domain": extra, "ip": "192.0.2.7", "trueowner": user}
+    ).json()["metadata"]["reason"]
+    assert extra in reason
+    assert "already exists" in server.fail(
+        "adddns", params={"domain": extra, "ip": "192.0.2.7", "trueowner": user}
+    )
+    assert "not a valid IP" in server.fail("adddns", params={"domain": "q." + extra, "ip": "x"})
+    names = [z["domain"] for z in server.ok("listzones")["zone"]]
+    assert zone in names and extra in names
+    dump = server.get("dumpzone", params={"domain": extra}).json()
+    assert dump["metadata"]["reason"] == "Zone Serialized"
+    recs = dump["data"]["zone"][0]["record"]
+    a = [r for r in recs if r.get("type") == "A" and r["name"] == f"{extra}."]
+    assert a and a[0]["address"] == "192.0.2.7"
+    soa = next(r for r in recs if r.get("type") == "SOA")
+    assert soa["serial"].isdigit()
+    assert server.ok("dumpzone", params={"zone": f"{extra}.db"})["zone"][0]["record"] == recs
+    # resetzone drops added records and moves the serial on.
+    serial = serial_of(parse(server, extra), extra)
+    add = {"dname": "gone", "ttl": 60, "record_type": "TXT", "data": ["x"]}
+    server.ok(
+        "mass_edit_dns_zone",
+        params=[("zone", extra), ("serial", serial), ("add", json.dumps(add))],
+    )
+    server.ok("resetzone", params={"domain": extra})
+    payload = parse(server, extra)
+    assert not any(name == "gone" for name, *_ in records(payload))
+    assert int(serial_of(payload, extra)) > int(serial) + 1
+    # killdns
+    server.ok("killdns", params={"domain": extra})
+    assert zone_text(server, extra) is None
+    assert "does not exist" in server.fail("killdns", params={"domain": extra})
+    assert "does not exist" in server.fail("parse_dns_zone", params={"zone": extra})
+
+
+def test_removeacct_removes_zones_unless_keepdns(server: Server) -> None:
+    user1, zone1 = new_account(server)
+    user2, zone2 = new_account(server)
+    server.ok("adddns", params={"domain": f"more-{zone1}", "ip": "192.0.2.8", "trueowner": user1})
+    server.get("removeacct", params={"username": user1})
+    assert zone_text(server, zone1) is None and zone_text(server, f"more-{zone1}") is None
+    server.get("removeacct", params={"username": user2, "keepdns": "1"})
+    assert zone_text(server, zone2) is not None
+    owner = server.sql(
+        "SELECT u.username FROM zones z JOIN users u ON u.id = z.user_id WHERE z.name = :n",
+        n=zone2,
+    )
+    assert owner[0][0] == "root"
+    # The zone still blocks a new account with that domain until it is killed.
+    assert "already exists" in server.fail(
+        "createacct",
+        params={"username": "n" + uuid.uuid4().hex[:8], "domain": zone2, "password": "x" * 12},
+    )
+    server.ok("killdns", params={"domain": zone2})
+
+
+def test_one_record_functions(server: Server) -> None:
+    _user, zone = new_account(server)
+    before = zone_text(server, zone)
+    assert before is not None
+    server.ok(
+        "addzonerecord",
+        params={"domain": zone, "name": "one", "type": "TXT", "txtdata": "hello", "ttl": "60"},
+    )
+    server.ok(
+        "addzonerecord",
+        params={"domain": zone, "name": f"two.{zone}", "type": "MX", "exchange": f"{zone}.",
+                "preference": "5"},
+    )  # fmt: skip
+    recs = server.ok("dumpzone", params={"domain": zone})["zone"][0]["record"]
+    one = next(r for r in recs if r.get("name") == f"one.{zone}.")
+    two = next(r for r in recs if r.get("name") == f"two.{zone}.")
+    assert one["txtdata"] == "hello" and one["ttl"] == 60
+    assert two["preference"] == "5" and two["exchange"] == f"{zone}."
+    got = server.ok("getzonerecord", params={"domain": zone, "line": one["Line"]})
+    assert got["record"] == [one]
+    assert "Missing parameter: address" in server.fail(
+        "addzonerecord", params={"domain": zone, "name": "x", "type": "A"}
+    )
+    assert "invalid" in server.fail(
+        "addzonerecord", params={"domain": zone, "name": "x", "type": "A", "address": "nope"}
+    )
+    assert "stale" in server.fail(
+        "addzonerecord",
+        params={"domain": zone, "name": "x", "type": "A", "address": "192.0.2.1", "serialnum": "1"},
+    )
+    server.ok(
+        "editzonerecord",
+        params={"domain": zone, "line": one["Line"], "name": "one", "type": "TXT",
+                "txtdata": "changed", "ttl": "60"},
+    )  # fmt: skip
+    got = server.ok("getzonerecord", params={"domain": zone, "line": one["Line"]})
+    assert got["record"][0]["txtdata"] == "changed"
+    server.ok("removezonerecord", params={"zone": zone, "line": two["Line"]})
+    server.ok("removezonerecord", params={"zone": zone, "line": one["Line"]})
+    serial = serial_of(parse(server, zone), zone)
+    before_serial = before.split("\tSOA\t", 1)[1].split()[2]
+    assert zone_text(server, zone) == before.replace(before_serial, serial, 1)
+    soa_line = next(r for r in recs if r.get("type") == "SOA")["Line"]
+    assert "SOA" in server.fail("removezonerecord", params={"zone": zone, "line": soa_line})
+    reseller, token = server.reseller(ALL_DNS)
+    assert "do not have access" in server.fail(
+        "getzonerecord", user=reseller, token=token, params={"domain": zone, "line": 1}
+    )
