@@ -20,6 +20,7 @@ from gatehouse.domain import users as users_domain
 from gatehouse.domain import zones as zones_domain
 from gatehouse.domain.packages import DEFAULT_PACKAGE, Package
 from gatehouse.domain.users import User
+from gatehouse.errors import NotFound, no_access_to_account
 from gatehouse.store.schema import users
 
 # cPanel takes any text, strips "=", newlines and NULs (scripts/suspendacct) and, per the
@@ -89,6 +90,19 @@ def may_manage(caller: User, target: User) -> bool:
     if caller.is_root:
         return True
     return target.id != caller.id and target.owner == caller.username
+
+
+def require_managed(conn: sa.Connection, caller: User, username: str) -> Account:
+    """The account `username`, if `caller` may manage it (may_manage). Root is told when it
+    does not exist; anyone else gets the same refusal whether it exists or not."""
+    account = get(conn, username)
+    if account is None:
+        if caller.is_root:
+            raise NotFound(f"The user “{username}” does not exist.")
+        raise no_access_to_account(username)
+    if not may_manage(caller, account.user):
+        raise no_access_to_account(username)
+    return account
 
 
 def suspend(

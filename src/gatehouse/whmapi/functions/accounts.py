@@ -605,13 +605,7 @@ def modifyacct(call: Call) -> Reply:
     username = (call.params.get("user") or "").strip()
     if not username:
         raise InvalidParameter("Must at least specify a user to modify.")
-    account = lifecycle.get(call.conn, username)
-    if account is None:
-        if caller.is_root:
-            raise NotFound(f"The user “{username}” does not exist.")
-        raise no_access_to_account(username)
-    if not lifecycle.may_manage(caller, account.user):
-        raise no_access_to_account(username)
+    account = lifecycle.require_managed(call.conn, caller, username)
     if account.user.is_root:
         raise InvalidParameter("The “root” user cannot be modified.")
     target = account.user

@@ -19,22 +19,13 @@ from gatehouse.domain import audit, lifecycle, reseller_limits
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain import zones as zones_domain
 from gatehouse.domain.lifecycle import Account
-from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied, no_access_to_account
+from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
 from gatehouse.whmapi.call import Call
 from gatehouse.whmapi.registry import REGISTRY, Param, Reply
 
 
 def _target(call: Call, username: str) -> Account:
-    """The account `username`, if the caller may manage it (lifecycle.may_manage)."""
-    caller = call.principal.user
-    account = lifecycle.get(call.conn, username)
-    if account is None:
-        if caller.is_root:
-            raise NotFound(f"The user “{username}” does not exist.")
-        raise no_access_to_account(username)
-    if not lifecycle.may_manage(caller, account.user):
-        raise no_access_to_account(username)
-    return account
+    return lifecycle.require_managed(call.conn, call.principal.user, username)
 
 
 def _event(account: Account, **extra: Any) -> dict[str, Any]:
