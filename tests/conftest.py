@@ -58,6 +58,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_dns_port() -> int:
+    """A loopback port free for both TCP and UDP (the nameserver takes both)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no port free for both TCP and UDP")
+
+
 def run_cli(
     *args: str, data_dir: Path, db_url: str, stdin: str | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
@@ -121,6 +134,9 @@ class Server:
     root_password: str
     process: subprocess.Popen[bytes] | None = None
     bind: str = "127.0.0.1"
+    cpanel_http_port: int = 0
+    cpanel_https_port: int = 0
+    dns_port: int = 0  # the built-in nameserver, UDP and TCP on 127.0.0.1
     issued: list[str] = field(default_factory=list)  # every secret the tests saw
     _root_token: str | None = None
 
@@ -132,6 +148,15 @@ class Server:
     @property
     def https_url(self) -> str:
         return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def cpanel_url(self) -> str:
+        """The cPanel face (UAPI, API 2) over plain HTTP."""
+        return f"http://127.0.0.1:{self.cpanel_http_port}"
+
+    @property
+    def cpanel_https_url(self) -> str:
+        return f"https://127.0.0.1:{self.cpanel_https_port}"
 
     def cli(
         self, *args: str, stdin: str | None = None, check: bool = True
@@ -286,6 +311,8 @@ def start_server(
     log_name: str = "server.log",
 ) -> Server:
     http_port, https_port = free_port(), free_port()
+    cpanel_http_port, cpanel_https_port = free_port(), free_port()
+    dns_port = free_dns_port()
     log_path = data_dir / log_name
     env = {**os.environ, "GATEHOUSE_DATA_DIR": str(data_dir), "GATEHOUSE_DATABASE_URL": db_url}
     with open(log_path, "ab") as log:  # the child keeps its own descriptor
@@ -299,13 +326,30 @@ def start_server(
                 str(http_port),
                 "--https-port",
                 str(https_port),
+                "--cpanel-http-port",
+                str(cpanel_http_port),
+                "--cpanel-https-port",
+                str(cpanel_https_port),
+                "--dns-port",
+                str(dns_port),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
         )
     server = Server(
-        data_dir, db_url, backend, http_port, https_port, log_path, root_password, process, bind
+        data_dir,
+        db_url,
+        backend,
+        http_port,
+        https_port,
+        log_path,
+        root_password,
+        process,
+        bind,
+        cpanel_http_port,
+        cpanel_https_port,
+        dns_port,
     )
     deadline = time.monotonic() + 30
     while True:

@@ -105,6 +105,57 @@ SETTINGS: tuple[Setting, ...] = (
         "ns1.<hostname>,ns2.<hostname>",
         "Comma-separated nameservers written as NS records in new DNS zones (docs/dns.md).",
     ),
+    Setting(
+        "cpanel_http_port",
+        "GATEHOUSE_CPANEL_HTTP_PORT",
+        "2082",
+        "Plain-HTTP cPanel port: UAPI and API 2 for account holders (0 disables it).",
+    ),
+    Setting(
+        "cpanel_https_port",
+        "GATEHOUSE_CPANEL_HTTPS_PORT",
+        "2083",
+        "HTTPS cPanel port (0 disables it).",
+    ),
+    Setting(
+        "dns_port",
+        "GATEHOUSE_DNS_PORT",
+        "0",
+        "Port of the built-in authoritative nameserver, UDP and TCP (0: not started).",
+    ),
+    Setting(
+        "dns_bind",
+        "GATEHOUSE_DNS_BIND",
+        "127.0.0.1",
+        "Address the built-in nameserver listens on.",
+    ),
+    Setting(
+        "zone_dir",
+        "GATEHOUSE_ZONE_DIR",
+        "<data dir>/zones",
+        "Where every zone is written as `<zone>.db` (RFC 1035) after each change, with "
+        "`named.conf.zones`, an include listing them, for BIND, PowerDNS, Knot or NSD.",
+    ),
+    Setting(
+        "zone_reload_command",
+        "GATEHOUSE_ZONE_RELOAD_COMMAND",
+        "(none)",
+        "Run after a zone file changes, `{zone}` and `{file}` filled in, e.g. "
+        "`rndc reload {zone}` or `pdns_control bind-reload-now {zone}` (no shell).",
+    ),
+    Setting(
+        "zone_reconfig_command",
+        "GATEHOUSE_ZONE_RECONFIG_COMMAND",
+        "(none)",
+        "Run after a zone is added or removed (the include changed), e.g. `rndc reconfig` "
+        "or `pdns_control bind-rediscover` (no shell).",
+    ),
+    Setting(
+        "zone_command_timeout",
+        "GATEHOUSE_ZONE_COMMAND_TIMEOUT",
+        "10",
+        "Seconds a reload or reconfig command may run before it is killed.",
+    ),
 )
 
 
@@ -126,6 +177,14 @@ class Config:
     login_failures_per_user: int = 5
     login_failures_per_ip: int = 20
     nameservers: str | None = None
+    cpanel_http_port: int = 2082
+    cpanel_https_port: int = 2083
+    dns_port: int = 0
+    dns_bind: str = "127.0.0.1"
+    zone_dir: Path | None = None
+    zone_reload_command: str | None = None
+    zone_reconfig_command: str | None = None
+    zone_command_timeout: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -144,6 +203,10 @@ class Config:
         from sqlalchemy.engine import make_url
 
         return make_url(self.resolved_database_url).render_as_string(hide_password=True)
+
+    @property
+    def zone_path(self) -> Path:
+        return self.zone_dir or self.data_dir / "zones"
 
     @property
     def cert_path(self) -> Path:
@@ -179,7 +242,7 @@ def from_environment(**overrides: object) -> Config:
     values.update({k: v for k, v in overrides.items() if v is not None})
     typed: dict[str, object] = {}
     for key, value in values.items():
-        if key in ("data_dir", "tls_cert", "tls_key", "hooks_dir"):
+        if key in ("data_dir", "tls_cert", "tls_key", "hooks_dir", "zone_dir"):
             typed[key] = Path(str(value))
         elif key in (
             "http_port",
@@ -189,9 +252,12 @@ def from_environment(**overrides: object) -> Config:
             "session_idle_timeout",
             "login_failures_per_user",
             "login_failures_per_ip",
+            "cpanel_http_port",
+            "cpanel_https_port",
+            "dns_port",
         ):
             typed[key] = int(str(value))
-        elif key == "hook_timeout":
+        elif key in ("hook_timeout", "zone_command_timeout"):
             typed[key] = float(str(value))
         else:
             typed[key] = value
