@@ -311,8 +311,9 @@ def start_server(
     log_name: str = "server.log",
 ) -> Server:
     http_port, https_port = free_port(), free_port()
-    cpanel_http_port, cpanel_https_port = free_port(), free_port()
-    dns_port = free_dns_port()
+    cpanel_http_port = 0  # enabled by the cPanel face work
+    cpanel_https_port = 0  # enabled by the cPanel face work
+    dns_port = 0  # enabled by the nameserver work: free_dns_port()
     log_path = data_dir / log_name
     env = {**os.environ, "GATEHOUSE_DATA_DIR": str(data_dir), "GATEHOUSE_DATABASE_URL": db_url}
     with open(log_path, "ab") as log:  # the child keeps its own descriptor

@@ -1,5 +1,7 @@
-"""`gatehouse serve`: one process, one event loop, plain HTTP and HTTPS listeners sharing one
-application (and so one authenticator) through granian's embedded server."""
+"""`gatehouse serve`: one process, one event loop. The WHM listeners (2086, 2087) and the
+cPanel listeners (2082, 2083) share one Gatehouse (and so one authenticator and token cache)
+through granian's embedded server; the built-in nameserver, when asked for, runs in the same
+loop so a committed zone change is in its very next answer."""
 
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _servers(app: WhmApp, config: Config) -> list[Server]:
+def _servers(app: Any, config: Config, face: str, http_port: int, https_port: int) -> list[Server]:
+    """The plain and TLS listeners of one face (a port of 0 is not opened)."""
     settings = HTTP1Settings(max_buffer_size=config.max_query + 256 * 1024)
     common: dict[str, Any] = {
         "interface": Interfaces.ASGINL,
@@ -42,37 +45,50 @@ def _servers(app: WhmApp, config: Config) -> list[Server]:
         "websockets": False,
     }
     servers = []
-    if config.http_port:
-        servers.append(Server(app, port=config.http_port, **common))
-    if config.https_port:
+    if http_port:
+        servers.append(Server(app, port=http_port, **common))
+        log.info("%s over HTTP on http://%s:%s/", face, config.bind, http_port)
+    if https_port:
         made = tls.ensure_self_signed(config.cert_path, config.key_path)
         if made:
             log.info("made a self-signed certificate at %s", config.cert_path)
         servers.append(
             Server(
                 app,
-                port=config.https_port,
+                port=https_port,
                 ssl_cert=config.cert_path,
                 ssl_key=config.key_path,
                 **common,
             )
         )
+        log.info("%s over HTTPS on https://%s:%s/", face, config.bind, https_port)
     return servers
 
 
 async def _serve(config: Config) -> None:
     gatehouse = Gatehouse(config, cache_tokens=True)
-    app = WhmApp(gatehouse)
-    servers = _servers(app, config)
+    servers = _servers(WhmApp(gatehouse), config, "WHM", config.http_port, config.https_port)
+    if config.cpanel_http_port or config.cpanel_https_port:
+        from gatehouse.cpanel.app import CpanelApp
+
+        servers += _servers(
+            CpanelApp(gatehouse),
+            config,
+            "cPanel",
+            config.cpanel_http_port,
+            config.cpanel_https_port,
+        )
+    nameserver = None
+    if config.dns_port:
+        from gatehouse.nameserver import start as start_nameserver
+
+        nameserver = await start_nameserver(gatehouse, config.dns_bind, config.dns_port)
+        log.info("DNS (UDP and TCP) on %s port %s", config.dns_bind, config.dns_port)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(s.serve()) for s in servers]
-    if config.http_port:
-        log.info("WHM over HTTP on http://%s:%s/", config.bind, config.http_port)
-    if config.https_port:
-        log.info("WHM over HTTPS on https://%s:%s/", config.bind, config.https_port)
     log.info("ready")
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -83,6 +99,8 @@ async def _serve(config: Config) -> None:
     for s in servers:
         s.stop()  # type: ignore[no-untyped-call]
     await asyncio.wait(tasks, timeout=5)
+    if nameserver is not None:
+        await nameserver.close()
     gatehouse.close()
 
 
