@@ -37,7 +37,11 @@ def creator(server: Server) -> tuple[str, str]:
 def test_createacct_envelope(server: Server) -> None:
     params = _good_params()
     payload = server.get("createacct", params=params).json()
-    ns = {f"nameserver{n}": "" for n in ("", "2", "3", "4")}
+    zone = server.ok("dumpzone", params={"domain": params["domain"]})["zone"][0]["record"]
+    zone_ns = [r["nsdname"].rstrip(".") for r in zone if r.get("type") == "NS"]
+    assert len(zone_ns) == 2
+    # The zone's nameservers, then empty fields (the server has no GATEHOUSE_NAMESERVERS).
+    ns = dict(zip((f"nameserver{n}" for n in ("", "2", "3", "4")), [*zone_ns, "", ""]))
     ns_ips = {f"nameservera{n}": None for n in ("", "2", "3", "4")}
     ns_entries = {f"nameserverentry{n}": None for n in ("", "2", "3", "4")}
     # No address is allocated: every account gets the server's own (here its bind address).
@@ -57,6 +61,7 @@ def test_createacct_envelope(server: Server) -> None:
     }
     assert isinstance(meta["output"]["raw"], str)
     assert f"UserName: {params['username']}" in meta["output"]["raw"]
+    assert f"NameServer1: {zone_ns[0]}" in meta["output"]["raw"]
     assert params["password"] not in repr(payload)
     row = user_row(server, params["username"])
     assert row is not None

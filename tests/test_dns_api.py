@@ -417,3 +417,79 @@ def test_one_record_functions(server: Server) -> None:
     assert "do not have access" in server.fail(
         "getzonerecord", user=reseller, token=token, params={"domain": zone, "line": 1}
     )
+
+
+def test_cname_beside_other_data_is_refused_with_its_line(server: Server) -> None:
+    _user, zone = new_account(server)
+    before = zone_text(server, zone)
+    serial = serial_of(parse(server, zone), zone)
+    # `www` is a CNAME in the template: an A record beside it is not allowed (RFC 1034 §3.6.2).
+    body = edit(
+        server,
+        zone,
+        serial,
+        ("add", {"dname": "www", "ttl": 300, "record_type": "A", "data": ["192.0.2.7"]}),
+    ).json()
+    assert body["metadata"]["result"] == 0
+    assert "CNAME record cannot share the name “www." in body["metadata"]["reason"]
+    detail = body["data"]["detail"]["by_line"][0]
+    assert body["data"]["type"] == "InvalidZoneFile"
+    assert detail[0] == len(before.splitlines()) + 1  # the added line, 1-based
+    assert zone_text(server, zone) == before
+
+
+def test_txt_string_over_255_bytes_is_refused_and_255_plus_more_strings_accepted(
+    server: Server,
+) -> None:
+    _user, zone = new_account(server)
+    before = zone_text(server, zone)
+    serial = serial_of(parse(server, zone), zone)
+    too_long = {"dname": "big", "ttl": 300, "record_type": "TXT", "data": ["a" * 256]}
+    body = edit(server, zone, serial, ("add", too_long)).json()
+    assert body["metadata"]["result"] == 0
+    assert "at most 255 bytes" in body["metadata"]["reason"]
+    assert zone_text(server, zone) == before
+    split = {"dname": "big", "ttl": 300, "record_type": "TXT", "data": ["a" * 255, "b" * 100]}
+    assert edit(server, zone, serial, ("add", split)).json()["metadata"]["result"] == 1
+    added = [r for r in records(parse(server, zone)) if r[0] == "big"]
+    assert added[0][2] == ["a" * 255, "b" * 100]
+
+
+def test_createacct_reports_the_zone_nameservers(server: Server) -> None:
+    username, zone = new_account(server)
+    zone_ns = [d[0] for n, t, d, _i in records(parse(server, zone)) if t == "NS"]
+    assert zone_ns  # the template writes one NS per configured nameserver
+    assert all(ns.endswith(".") for ns in zone_ns)
+
+
+def test_modifyacct_domain_change_renames_the_zone(server: Server) -> None:
+    username, zone = new_account(server)
+    serial = serial_of(parse(server, zone), zone)
+    added = {"dname": f"_acme-challenge.{zone}.", "ttl": 60, "record_type": "TXT", "data": ["v"]}
+    assert edit(server, zone, serial, ("add", added)).json()["metadata"]["result"] == 1
+    before = zone_text(server, zone)
+    assert before is not None
+    new_domain = f"renamed-{username}.example.net"
+    data = server.ok("modifyacct", params={"user": username, "domain": new_domain})
+    assert data["domain"] == new_domain
+    assert zone_text(server, zone) is None
+    after = zone_text(server, new_domain)
+    assert after is not None
+    # Names under the old apex moved; relative names and the rest stayed as written.
+    assert f"_acme-challenge.{new_domain}.\t60\tIN\tTXT" in after
+    assert f"{zone}." not in after
+    assert "\nwww\t" in after and "\nwww\t" in before
+    assert int(serial_of(parse(server, new_domain), new_domain)) > int(serial)
+    listed = server.ok("listzones")["zone"]
+    assert {"domain": new_domain, "zonefile": f"{new_domain}.db"} in listed
+
+
+def test_modifyacct_refuses_a_domain_whose_zone_exists(server: Server) -> None:
+    username, zone = new_account(server)
+    other = f"taken-{uuid.uuid4().hex[:8]}.example.org"
+    server.ok("adddns", params={"domain": other, "ip": "192.0.2.1"})
+    reason = server.fail("modifyacct", params={"user": username, "domain": other})
+    assert reason == f"A DNS zone for “{other}” already exists on this server."
+    assert zone_text(server, zone) is not None
+    rows = server.sql("SELECT domain FROM users WHERE username = :u", u=username)
+    assert rows[0][0] == zone

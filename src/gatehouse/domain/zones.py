@@ -24,6 +24,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.ttl
 import dns.zone
+import dns.zonefile
 import sqlalchemy as sa
 
 from gatehouse.errors import Conflict, GatehouseError, InvalidParameter, NotFound
@@ -154,6 +155,29 @@ def create(
         )
     )
     return Zone(name, user_id, text, serial, now)
+
+
+def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
+    """Move a zone to a new name (modifyacct's domain change): every absolute name at or
+    under the old apex moves under the new one, relative names stay, the serial is bumped,
+    the result validated, and the compare-and-swap applies as in `save()`."""
+    new_name = normalise(new_name)
+    if get(conn, new_name) is not None:
+        raise Conflict(f"The DNS zone “{new_name}” already exists.")
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])" + re.escape(zone.name) + r"\.(?![A-Za-z0-9_-])", re.IGNORECASE
+    )
+    new_serial = next_serial(zone.serial, now)
+    text = set_serial(new_name, pattern.sub(f"{new_name}.", zone.text), new_serial)
+    validate(new_name, text)
+    result = conn.execute(
+        sa.update(zones)
+        .where(zones.c.name == zone.name, zones.c.serial == zone.serial)
+        .values(name=new_name, text=text, serial=new_serial, updated_time=now)
+    )
+    if result.rowcount != 1:
+        raise stale(zone.name, zone.serial)
+    return Zone(new_name, zone.owner_user_id, text, new_serial, now)
 
 
 def reset(conn: sa.Connection, zone: Zone, *, ip: str, nameservers: Sequence[str], now: int) -> int:
@@ -418,21 +442,67 @@ def set_serial(name: str, text: str, serial: int) -> str:
 
 
 def validate(name: str, text: str) -> None:
-    """The whole zone must load with dnspython (SOA and NS at the apex, every record valid).
-    Refusals carry cPanel's InvalidZoneFile payload with `by_line` ([line (1-based), why])."""
+    """The whole zone must load with dnspython (SOA and NS at the apex, every record valid, no
+    CNAME beside other data, no character-string over 255 bytes). Refusals carry cPanel's
+    InvalidZoneFile payload with `by_line` ([line (1-based), why])."""
+    zone = normalise(name)
     try:
-        dns.zone.from_text(text, origin=f"{normalise(name)}.", relativize=False, check_origin=True)
+        dns.zone.from_text(text, origin=f"{zone}.", relativize=False, check_origin=True)
+    except dns.zonefile.CNAMEAndOtherData:
+        line, why = _cname_conflict(zone, text)
+        raise _invalid(zone, line, why) from None
     except dns.exception.DNSException as exc:
         message = str(exc)
         match = re.match(r"^<string>:(\d+): (.*)$", message, re.S)
         line = int(match.group(1)) if match else 0
-        why = match.group(2) if match else (message or type(exc).__name__)
-        where = f" (line {line})" if line else ""
-        # Choice: cPanel's InvalidZoneFile message text is not public; its payload shape is.
-        raise InvalidZone(
-            f"The DNS zone “{normalise(name)}” would be invalid{where}: {why}",
-            data={"type": "InvalidZoneFile", "detail": {"by_line": [[line, why]]}},
-        ) from None
+        why = _explain(match.group(2) if match else (message or type(exc).__name__))
+        raise _invalid(zone, line, why) from None
+
+
+def _explain(why: str) -> str:
+    """dnspython's terse reasons, reworded where a user needs to know what to do."""
+    if why == "string too long":
+        return (
+            "a character-string (one quoted part of a TXT record) may hold at most 255 "
+            "bytes: split a longer value into several strings"
+        )
+    return why
+
+
+def _invalid(zone: str, line: int, why: str) -> InvalidZone:
+    where = f" (line {line})" if line else ""
+    # Choice: cPanel's InvalidZoneFile message text is not public; its payload shape is.
+    return InvalidZone(
+        f"The DNS zone “{zone}” would be invalid{where}: {why}",
+        data={"type": "InvalidZoneFile", "detail": {"by_line": [[line, why]]}},
+    )
+
+
+def _absolute(zone: str, dname: str) -> str:
+    dname = dname.lower()
+    if dname.endswith("."):
+        return dname
+    return f"{dname}.{zone}." if dname not in ("", "@") else f"{zone}."
+
+
+def _cname_conflict(zone: str, text: str) -> tuple[int, str]:
+    """Where a CNAME shares its name with other data (RFC 1034 §3.6.2, RFC 2181 §10.1): the
+    1-based line of the later of the two records, and why."""
+    seen: dict[str, tuple[set[str], int]] = {}
+    for e in parse(zone, text):
+        if e.kind != "record":
+            continue
+        owner = _absolute(zone, e.dname)
+        types, _first = seen.setdefault(owner, (set(), e.line_index))
+        types.add(e.record_type)
+        others = types - {"CNAME", "RRSIG", "NSEC", "NSEC3"}
+        if "CNAME" in types and others:
+            return (
+                e.line_index + 1,
+                f"a CNAME record cannot share the name “{owner}” with other records "
+                f"({', '.join(sorted(others))})",
+            )
+    return 0, "a CNAME record cannot share its name with other records"
 
 
 # -- mass edits -------------------------------------------------------------------------------
@@ -539,7 +609,7 @@ def _check_rdata(zone: str, change: Change, line: str, line_number: int) -> None
             relativize=False,
         )
     except (dns.exception.DNSException, ValueError) as exc:
-        why = str(exc) or type(exc).__name__
+        why = _explain(str(exc) or type(exc).__name__)
         raise InvalidZone(
             f"The {change.record_type} record “{change.dname}” is invalid: {why}",
             data={"type": "InvalidZoneFile", "detail": {"by_line": [[line_number, why]]}},

@@ -116,7 +116,7 @@ def _package_for(call: Call, name: str) -> packages_domain.Package:
 
 def _raw_transcript(
     *, username: str, domain: str, ip: str, ip_flag: str, settings: dict[str, str], owner: str,
-    contact: str | None, plan: str
+    contact: str | None, plan: str, nameservers: list[str]
 ) -> str:  # fmt: skip
     quota = settings.get("QUOTA", packages_domain.UNLIMITED)
     quota_text = quota if quota == packages_domain.UNLIMITED else f"{quota} MB"
@@ -136,10 +136,7 @@ def _raw_transcript(
         f"| CpanelMod: {settings.get('CPMOD', 'jupiter')}",
         "| HomeRoot: /home",
         f"| Quota: {quota_text}",
-        "| NameServer1: ",
-        "| NameServer2: ",
-        "| NameServer3: ",
-        "| NameServer4: ",
+        *(f"| NameServer{i}: {ns}" for i, ns in enumerate(nameservers, 1)),
         f"| Contact Email: {contact or ''}",
         f"| Package: {plan}",
         f"| Feature List: {settings.get('FEATURELIST', 'default')}",
@@ -249,12 +246,13 @@ def createacct(call: Call) -> Reply:
     )
     call.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
     # DNS (issue 5): the account's zone, from the default template (domain/zones.py).
+    nameservers = call.gatehouse.config.nameserver_list
     zones.create(
         call.conn,
         domain,
         user_id=account.id,
         ip=ip,
-        nameservers=call.gatehouse.config.nameserver_list,
+        nameservers=nameservers,
         now=call.now,
         contact=contact,
     )
@@ -263,9 +261,12 @@ def createacct(call: Call) -> Reply:
         users.set_reseller_acls(call.conn, account.id, acls.DEFAULT_RESELLER_ACLS)
         call.audit(audit.RESELLER_SETUP, account.username, "createacct reseller=1")
     data: dict[str, Any] = {"ip": ip, "package": plan}
-    # No DNS service yet: the nameserver fields are present (clients read them) but empty.
-    for key in _NAMESERVER_KEYS:
-        data[key] = ""
+    # The zone's NS names, as cPanel reports them (four fields, unused ones empty). Choice:
+    # nameservera (the nameserver's address) and nameserverentry stay null: gatehouse does
+    # not resolve its nameservers' names.
+    shown = (list(nameservers[: len(_NAMESERVER_KEYS)]) + [""] * len(_NAMESERVER_KEYS))[:4]
+    for key, ns in zip(_NAMESERVER_KEYS, shown, strict=True):
+        data[key] = ns
         data[key.replace("nameserver", "nameservera")] = None
         data[key.replace("nameserver", "nameserverentry")] = None
     raw = _raw_transcript(
@@ -277,6 +278,7 @@ def createacct(call: Call) -> Reply:
         owner=owner,
         contact=contact,
         plan=plan,
+        nameservers=shown,
     )
     return Reply(data=data, reason="Account Creation Ok", metadata={"output": {"raw": raw}})
 
@@ -629,6 +631,8 @@ def modifyacct(call: Call) -> Reply:
         if domain != target.domain:
             if users.domain_taken(call.conn, domain, except_id=target.id):
                 raise Conflict(f"The domain “{domain}” already exists on this server.")
+            if zones.get(call.conn, domain) is not None:
+                raise Conflict(f"A DNS zone for “{domain}” already exists on this server.")
             changes["domain"] = domain
             messages.append(f"Changing domain from “{target.domain}” to “{domain}”.")
 
@@ -695,6 +699,8 @@ def modifyacct(call: Call) -> Reply:
             raise Conflict(
                 f"The domain “{changes.get('domain')}” already exists on this server."
             ) from exc
+        if "domain" in changes:
+            _move_zone(call, target, changes["domain"], messages)
         if "newuser" in changes:
             users.rename(call.conn, target, changes["newuser"])
         detail = "; ".join(f"{k}={'…' if k == 'limits' else v}" for k, v in changes.items())
@@ -722,6 +728,18 @@ def modifyacct(call: Call) -> Reply:
         reason="Account Modified" if changes else "Account Modified (nothing changed)",
         metadata={"output": {"messages": messages, "warnings": []}},
     )
+
+
+def _move_zone(call: Call, target: users.User, domain: str, messages: list[str]) -> None:
+    """cPanel renames the account's zone with its main domain (the account already holds the
+    write lock here: its row was just updated)."""
+    zone = zones.get(call.conn, target.domain)
+    if zone is None or zone.owner_user_id != target.id:
+        messages.append(f"The account has no DNS zone “{target.domain}”: no zone was renamed.")
+        return
+    moved = zones.rename(call.conn, zone, domain, call.now)
+    messages.append(f"Renamed the DNS zone “{zone.name}” to “{moved.name}”.")
+    call.audit(audit.ZONE_EDIT, moved.name, f"renamed from {zone.name} (modifyacct)")
 
 
 # -- verify_new_username / acctcounts ------------------------------------------------------
