@@ -41,7 +41,8 @@ def test_createacct_envelope(server: Server) -> None:
     zone_ns = [r["nsdname"].rstrip(".") for r in zone if r.get("type") == "NS"]
     assert len(zone_ns) == 2
     # The zone's nameservers, then empty fields (the server has no GATEHOUSE_NAMESERVERS).
-    ns = dict(zip((f"nameserver{n}" for n in ("", "2", "3", "4")), [*zone_ns, "", ""]))
+    keys = [f"nameserver{n}" for n in ("", "2", "3", "4")]
+    ns = dict(zip(keys, [*zone_ns, "", ""], strict=True))
     ns_ips = {f"nameservera{n}": None for n in ("", "2", "3", "4")}
     ns_entries = {f"nameserverentry{n}": None for n in ("", "2", "3", "4")}
     # No address is allocated: every account gets the server's own (here its bind address).

@@ -455,13 +455,6 @@ def test_txt_string_over_255_bytes_is_refused_and_255_plus_more_strings_accepted
     assert added[0][2] == ["a" * 255, "b" * 100]
 
 
-def test_createacct_reports_the_zone_nameservers(server: Server) -> None:
-    username, zone = new_account(server)
-    zone_ns = [d[0] for n, t, d, _i in records(parse(server, zone)) if t == "NS"]
-    assert zone_ns  # the template writes one NS per configured nameserver
-    assert all(ns.endswith(".") for ns in zone_ns)
-
-
 def test_modifyacct_domain_change_renames_the_zone(server: Server) -> None:
     username, zone = new_account(server)
     serial = serial_of(parse(server, zone), zone)
