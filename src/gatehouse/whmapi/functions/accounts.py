@@ -733,7 +733,7 @@ def modifyacct(call: Call) -> Reply:
 def _move_zone(call: Call, target: users.User, domain: str, messages: list[str]) -> None:
     """cPanel renames the account's zone with its main domain (the account already holds the
     write lock here: its row was just updated)."""
-    zone = zones.get(call.conn, target.domain)
+    zone = zones.get(call.conn, target.domain) if target.domain else None
     if zone is None or zone.owner_user_id != target.id:
         messages.append(f"The account has no DNS zone “{target.domain}”: no zone was renamed.")
         return
