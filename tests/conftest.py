@@ -300,6 +300,82 @@ class Server:
         finally:
             engine.dispose()
 
+    # -- the cPanel face (tests/test_cpanel_*.py) ----------------------------------------------
+
+    def cpanel_get(
+        self,
+        path: str,
+        *,
+        auth: str | None = None,
+        params: Any = None,
+        https: bool = False,
+        **kw: Any,
+    ) -> httpx.Response:
+        """GET PATH on the cPanel face (plain HTTP unless `https`) with this Authorization."""
+        headers = dict(kw.pop("headers", {}) or {})
+        if auth is not None:
+            headers["Authorization"] = auth
+        base = self.cpanel_https_url if https else self.cpanel_url
+        return httpx.get(
+            f"{base}{path}", params=params, headers=headers, timeout=30, verify=self.tls(), **kw
+        )
+
+    def tls(self) -> Any:
+        """An SSL context trusting the server's own (self-signed) certificate."""
+        import ssl
+
+        return ssl.create_default_context(cafile=str(self.data_dir / "tls" / "cert.pem"))
+
+    def uapi(
+        self,
+        user: str,
+        module: str,
+        func: str,
+        *,
+        token: str | None = None,
+        auth: str | None = None,
+        **params: Any,
+    ) -> httpx.Response:
+        """UAPI `/execute/MODULE/FUNC` as `cpanel USER:TOKEN` (or the `auth` header given)."""
+        header = auth if auth is not None else f"cpanel {user}:{token}"
+        return self.cpanel_get(f"/execute/{module}/{func}", auth=header, params=params)
+
+    def api2(
+        self,
+        user: str,
+        module: str,
+        func: str,
+        *,
+        token: str | None = None,
+        auth: str | None = None,
+        **params: Any,
+    ) -> httpx.Response:
+        """cPanel API 2 through `/json-api/cpanel` on the cPanel face."""
+        header = auth if auth is not None else f"cpanel {user}:{token}"
+        query = {
+            "cpanel_jsonapi_apiversion": "2",
+            "cpanel_jsonapi_module": module,
+            "cpanel_jsonapi_func": func,
+            **params,
+        }
+        return self.cpanel_get("/json-api/cpanel", auth=header, params=query)
+
+    def cpanel_token(self, username: str, password: str, name: str | None = None) -> str:
+        """A new cPanel token of the account, made over HTTP with its password."""
+        import base64
+
+        basic = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+        response = self.uapi(
+            username,
+            "Tokens",
+            "create_full_access",
+            auth=basic,
+            name=name or f"c-{uuid.uuid4().hex[:10]}",
+        )
+        body = response.json()
+        assert response.status_code == 200 and body["result"]["status"] == 1, body
+        return self.remember(body["result"]["data"]["token"])
+
 
 def start_server(
     data_dir: Path,
@@ -309,13 +385,19 @@ def start_server(
     *,
     bind: str = "127.0.0.1",
     log_name: str = "server.log",
+    env: dict[str, str] | None = None,
 ) -> Server:
     http_port, https_port = free_port(), free_port()
-    cpanel_http_port = 0  # enabled by the cPanel face work
-    cpanel_https_port = 0  # enabled by the cPanel face work
-    dns_port = 0  # enabled by the nameserver work: free_dns_port()
+    cpanel_http_port = free_port()
+    cpanel_https_port = free_port()
+    dns_port = free_dns_port()
     log_path = data_dir / log_name
-    env = {**os.environ, "GATEHOUSE_DATA_DIR": str(data_dir), "GATEHOUSE_DATABASE_URL": db_url}
+    child_env = {
+        **os.environ,
+        "GATEHOUSE_DATA_DIR": str(data_dir),
+        "GATEHOUSE_DATABASE_URL": db_url,
+        **(env or {}),
+    }
     with open(log_path, "ab") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(
             [
@@ -336,7 +418,7 @@ def start_server(
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=child_env,
         )
     server = Server(
         data_dir,

@@ -1,0 +1,170 @@
+"""From a query's bytes to the response's bytes: parse with dnspython, apply the rules of
+an authoritative-only server (what it refuses, what it does not implement), resolve in the
+hosted zone and fit the response into the transport's size limit (RFC 1035, RFC 6891)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Protocol
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+
+from gatehouse.nameserver.answer import Answer, resolve
+from gatehouse.nameserver.hosted import HostedZone
+from gatehouse.nameserver.zonesource import BrokenZone
+
+log = logging.getLogger("gatehouse.nameserver")
+
+UDP_PLAIN = 512  # RFC 1035 §4.2.1: without EDNS
+# The largest UDP response we send, and the size we advertise: 1232 bytes fits a 1280-byte
+# IPv6 minimum MTU without fragmentation (DNS Flag Day 2020).
+UDP_EDNS_MAX = 1232
+TCP_MAX = 65535  # RFC 1035 §4.2.2: the two-byte length prefix
+_LOG_EVERY = 10.0  # seconds between two logged failures, so an outage cannot flood the log
+
+
+class Zones(Protocol):
+    def find(self, qname: dns.name.Name, *, parent_side: bool = False) -> HostedZone | None: ...
+
+
+class Responder:
+    def __init__(self, zones: Zones) -> None:
+        self._zones = zones
+        self._last_logged = 0.0
+        self._unlogged = 0
+
+    def respond(self, wire: bytes, *, tcp: bool) -> bytes | None:
+        """The response to send, or None to send nothing. Never raises."""
+        try:
+            query = dns.message.from_wire(wire, continue_on_error=True)
+        except dns.exception.DNSException:
+            return None  # not even a header (ShortHeader): nobody to answer
+        except Exception:
+            self._log_failure("unreadable packet")
+            return None
+        if query.flags & dns.flags.QR:
+            return None  # a response sent to us: answering could start a loop
+        if query.errors:
+            rcode = dns.rcode.FORMERR
+            if any(isinstance(e.exception, dns.message.UnknownTSIGKey) for e in query.errors):
+                rcode = dns.rcode.NOTAUTH  # RFC 8945 §5.2: signed with a key we do not have
+            return _header_only(query, rcode)
+        try:
+            response, answer = self._respond(query)
+            return _to_wire(response, answer, _limit(query, tcp=tcp))
+        except Exception:
+            self._log_failure(_describe(query))
+        try:
+            response = dns.message.make_response(query, our_payload=UDP_EDNS_MAX, pad=0)
+            response.set_rcode(dns.rcode.SERVFAIL)
+            return response.to_wire(max_size=_limit(query, tcp=tcp))
+        except Exception:
+            return _header_only(query, dns.rcode.SERVFAIL)
+
+    def _respond(self, query: dns.message.Message) -> tuple[dns.message.Message, Answer | None]:
+        response = dns.message.make_response(query, our_payload=UDP_EDNS_MAX, pad=0)
+        if query.opcode() != dns.opcode.QUERY:
+            response.set_rcode(dns.rcode.NOTIMP)  # NOTIFY, UPDATE, ...: not offered
+            return response, None
+        if query.edns > 0:
+            response.set_rcode(dns.rcode.BADVERS)  # RFC 6891 §6.1.3: we speak version 0
+            return response, None
+        if len(query.question) != 1:
+            response.set_rcode(dns.rcode.FORMERR)
+            return response, None
+        question = query.question[0]
+        qname, qtype = question.name, question.rdtype
+        if question.rdclass != dns.rdataclass.IN:
+            response.set_rcode(dns.rcode.REFUSED)  # CH, HS, ANY: no zones there
+            return response, None
+        if qtype in (dns.rdatatype.AXFR, dns.rdatatype.IXFR):
+            response.set_rcode(dns.rcode.REFUSED)  # zone transfers are not offered
+            return response, None
+        if qtype == dns.rdatatype.OPT:
+            response.set_rcode(dns.rcode.FORMERR)  # RFC 6891 §6.1.1: OPT is not a QTYPE
+            return response, None
+        if dns.rdatatype.is_metatype(qtype) and qtype != dns.rdatatype.ANY:
+            response.set_rcode(dns.rcode.NOTIMP)  # TKEY, TSIG, MAILA, MAILB
+            return response, None
+        try:
+            zone = self._zones.find(qname, parent_side=qtype == dns.rdatatype.DS)
+        except BrokenZone:
+            response.set_rcode(dns.rcode.SERVFAIL)
+            return response, None
+        if zone is None:
+            response.set_rcode(dns.rcode.REFUSED)  # not ours: we are no resolver
+            return response, None
+        answer = resolve(zone, qname, qtype)
+        response.set_rcode(answer.rcode)
+        if answer.authoritative:
+            response.flags |= dns.flags.AA
+        response.answer = answer.answer
+        response.authority = answer.authority
+        response.additional = answer.additional
+        return response, answer
+
+    def _log_failure(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self._last_logged < _LOG_EVERY:
+            self._unlogged += 1
+            return
+        suppressed = f" ({self._unlogged} more since the last report)" if self._unlogged else ""
+        log.exception("DNS query failed, answered SERVFAIL: %s%s", what, suppressed)
+        self._last_logged = now
+        self._unlogged = 0
+
+
+def _describe(query: dns.message.Message) -> str:
+    if len(query.question) == 1:
+        q = query.question[0]
+        return f"{q.name} {dns.rdatatype.to_text(q.rdtype)}"
+    return f"{len(query.question)} questions"
+
+
+def _limit(query: dns.message.Message, *, tcp: bool) -> int:
+    if tcp:
+        return TCP_MAX
+    if query.edns >= 0:
+        return max(UDP_PLAIN, min(query.payload, UDP_EDNS_MAX))
+    return UDP_PLAIN
+
+
+def _to_wire(response: dns.message.Message, answer: Answer | None, limit: int) -> bytes:
+    """The response within `limit` bytes. What does not fit: first the additional section
+    goes (RFC 2181 §9, unless it holds required glue, RFC 9471), then everything but the
+    question, with TC set so the client asks again over TCP (RFC 1035 §4.2.1, RFC 7766)."""
+    try:
+        return response.to_wire(max_size=limit)
+    except dns.exception.TooBig:
+        pass
+    if answer is not None and response.additional and not answer.glue_required:
+        response.additional = []
+        try:
+            return response.to_wire(max_size=limit)
+        except dns.exception.TooBig:
+            pass
+    response.answer = []
+    response.authority = []
+    response.additional = []
+    response.flags |= dns.flags.TC
+    return response.to_wire(max_size=limit)
+
+
+def _header_only(query: dns.message.Message, rcode: dns.rcode.Rcode) -> bytes | None:
+    """A reply echoing only the header (ID, opcode, RD) when the rest cannot be trusted."""
+    try:
+        response = dns.message.Message(id=query.id)
+        response.flags = dns.flags.QR | (query.flags & dns.flags.RD)
+        response.set_opcode(query.opcode())
+        response.set_rcode(rcode)
+        return response.to_wire()
+    except Exception:
+        return None
