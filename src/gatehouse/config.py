@@ -148,7 +148,7 @@ SETTINGS: tuple[Setting, ...] = (
         "GATEHOUSE_ZONE_RECONFIG_COMMAND",
         "(none)",
         "Run after a zone is added or removed (the include changed), e.g. `rndc reconfig` "
-        "or `pdns_control bind-rediscover` (no shell).",
+        "or `pdns_control rediscover` (no shell).",
     ),
     Setting(
         "zone_command_timeout",

@@ -17,6 +17,7 @@ from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
 from gatehouse.whmapi.functions import load_all
 from gatehouse.whmapi.registry import REGISTRY, Registry
+from gatehouse.zonefiles import ZonePublisher
 
 
 class Gatehouse:
@@ -43,10 +44,19 @@ class Gatehouse:
         )
         load_all()
         self.registry: Registry = REGISTRY
+        # Touches no file until its first sync (docs/zonefiles.md).
+        self.zone_publisher = ZonePublisher(
+            self.engine,
+            config.zone_path,
+            reload_command=config.zone_reload_command,
+            reconfig_command=config.zone_reconfig_command,
+            command_timeout=config.zone_command_timeout,
+        )
 
     def now(self) -> int:
         return int(self.clock())
 
     def close(self) -> None:
+        self.zone_publisher.close()  # before the engine goes: a sync may be running
         self.authenticator.close()
         self.engine.dispose()

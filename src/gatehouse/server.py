@@ -19,6 +19,7 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.web.app import WhmApp
+from gatehouse.zonefiles import publish_periodically
 
 log = logging.getLogger("gatehouse.server")
 
@@ -67,6 +68,13 @@ def _servers(app: Any, config: Config, face: str, http_port: int, https_port: in
 
 async def _serve(config: Config) -> None:
     gatehouse = Gatehouse(config, cache_tokens=True)
+    # Zone files (docs/zonefiles.md): a full reconcile before serving, then a sync every few
+    # seconds for changes other nodes or the CLI made. Off the loop: it is file I/O.
+    try:
+        await asyncio.to_thread(gatehouse.zone_publisher.sync, full=True)
+    except Exception:
+        log.exception("writing the zone files at start-up failed; retried every few seconds")
+    zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
     servers = _servers(WhmApp(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
         from gatehouse.cpanel.app import CpanelApp
@@ -98,9 +106,12 @@ async def _serve(config: Config) -> None:
     log.info("shutting down")
     for s in servers:
         s.stop()  # type: ignore[no-untyped-call]
-    await asyncio.wait(tasks, timeout=5)
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
     if nameserver is not None:
         await nameserver.close()
+    zone_sync.cancel()
+    await asyncio.gather(zone_sync, return_exceptions=True)
     gatehouse.close()
 
 

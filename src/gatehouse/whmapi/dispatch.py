@@ -93,6 +93,12 @@ def execute(
     if not fn.readonly:
         # A change this process made must be seen by its very next request.
         gatehouse.authenticator.invalidate_cache()
+        # Its zone files too, before the after-hooks run; the change is committed whatever
+        # happens here, so a failure is the log's, not the caller's (docs/zonefiles.md).
+        try:
+            gatehouse.zone_publisher.sync_after_change()
+        except Exception:
+            log.exception("writing the zone files after %s failed", name)
     for task in call.after_commit:
         try:
             task()
