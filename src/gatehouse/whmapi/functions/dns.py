@@ -5,6 +5,9 @@ killdns, resetzone, addzonerecord, editzonerecord, removezonerecord and getzoner
 Shapes and wording follow cPanel 11.120 (Whostmgr/API/1/DNS.pm, Cpanel::ZoneFile::Parse,
 Cpanel::APICommon::Error), the WHM API 1 reference (api.docs.cpanel.net, dns-zones) and
 compatibility.md's DNS section. Where gatehouse had to choose, the comment says so ("Choice:").
+What these share with the cPanel face's DNS functions (UAPI `DNS`, API 2 `ZoneEdit`) — the
+record items, the one-record request fields, the mass-edit parameters — is in
+gatehouse.domain.zone_records, so both faces take and show zones the same way.
 
 Access (cPanel's Whostmgr::Authz::verify_domain_access): root, or a reseller holding `all`,
 reaches every zone; a reseller the zones of its own account and of the accounts it owns. A
@@ -15,12 +18,11 @@ reseller learns nothing about other resellers' domains.
 from __future__ import annotations
 
 import ipaddress
-import json
 from typing import Any
 
 import sqlalchemy as sa
 
-from gatehouse.domain import audit, lifecycle, users, zones
+from gatehouse.domain import audit, lifecycle, users, zone_records, zones
 from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied, no_access_to_account
 from gatehouse.store.schema import users as users_table
 from gatehouse.whmapi.call import Call
@@ -88,18 +90,6 @@ def parse_dns_zone(call: Call) -> dict[str, Any]:
     return {"payload": zones.payload(zone.name, zone.text)}
 
 
-def _json_items(call: Call, key: str) -> list[Any]:
-    out = []
-    for raw in call.params.getlist(key):
-        if raw == "":
-            continue
-        try:
-            out.append(json.loads(raw))
-        except ValueError:
-            raise InvalidParameter(f"The “{key}” value “{raw}” is not valid JSON.") from None
-    return out
-
-
 @REGISTRY.function(
     "mass_edit_dns_zone",
     "Add, edit and remove records of a DNS zone in one change, if its serial still matches.",
@@ -118,36 +108,23 @@ def _json_items(call: Call, key: str) -> list[Any]:
 )
 def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
     name = _zone_name(call, "zone")
-    raw_serial = call.require("serial").strip()
-    if not raw_serial.isdigit():
-        raise InvalidParameter(f"The serial “{raw_serial}” is not a number.")
+    serial = zone_records.require_serial(call.params)
     zone = _zone_for(call, name, lock=True)
-    raw_removes = [r.strip() for r in call.params.getlist("remove") if r.strip() != ""]
-    raw_adds = _json_items(call, "add")
-    raw_edits = _json_items(call, "edit")
-    if not raw_adds and not raw_edits and not raw_removes:
-        raise InvalidParameter("You must provide at least one change to the DNS zone.")
-    removes = []
-    for r in raw_removes:
-        if not r.isdigit():
-            raise InvalidParameter(f"The “remove” value “{r}” is not a line index.")
-        removes.append(int(r))
-    adds = [zones.change_from_json(zone.name, a, edit=False) for a in raw_adds]
-    edits = [zones.change_from_json(zone.name, e, edit=True) for e in raw_edits]
+    edit = zone_records.parse_mass_edit(zone.name, call.params)
     new_serial = zones.mass_edit(
         call.conn,
         zone.name,
-        serial=int(raw_serial),
-        adds=adds,
-        edits=edits,
-        removes=removes,
+        serial=serial,
+        adds=edit.adds,
+        edits=edit.edits,
+        removes=edit.removes,
         now=call.now,
     )
     call.audit(
         audit.ZONE_EDIT,
         zone.name,
-        f"serial {raw_serial} -> {new_serial}: {len(adds)} added, {len(edits)} edited, "
-        f"{len(removes)} removed",
+        f"serial {serial} -> {new_serial}: {len(edit.adds)} added, {len(edit.edits)} edited, "
+        f"{len(edit.removes)} removed",
     )
     # compatibility.md: the serial as a STRING (a typed client fails on a number).
     return {"new_serial": str(new_serial)}
@@ -172,52 +149,6 @@ def listzones(call: Call) -> dict[str, Any]:
     return {"zone": [{"domain": n, "zonefile": f"{n}.db"} for n in names]}
 
 
-_DUMP_FIELDS: dict[str, tuple[str, ...]] = {
-    "A": ("address",),
-    "AAAA": ("address",),
-    "CNAME": ("cname",),
-    "DNAME": ("dname",),
-    "NS": ("nsdname",),
-    "PTR": ("ptrdname",),
-    "MX": ("preference", "exchange"),
-    "SRV": ("priority", "weight", "port", "target"),
-    "SOA": ("mname", "rname", "serial", "refresh", "retry", "expire", "minimum"),
-    "CAA": ("flag", "tag", "value"),
-}
-
-
-def _dump_record(zone: str, entry: zones.Entry) -> dict[str, Any]:
-    """One of dumpzone's `record` items (cPanel's Cpanel::ZoneFile record hashes)."""
-    line = entry.line_index + 1  # Choice: 1-based `Line`, as the API 2 ZoneEdit functions
-    if entry.kind == "comment":
-        return {"Line": line, "Lines": 1, "type": ":COMMENT", "raw": entry.raw}
-    if entry.kind == "control":
-        words = entry.raw.split()
-        item: dict[str, Any] = {"Line": line, "Lines": 1, "type": f"${words[0][1:].upper()}"}
-        if len(words) > 1:
-            item["ttl" if item["type"] == "$TTL" else "value"] = words[1]
-        item["raw"] = entry.raw
-        return item
-    name = entry.dname if entry.dname.endswith(".") else f"{entry.dname}.{zone}."
-    record: dict[str, Any] = {
-        "Line": line,
-        "Lines": entry.line_count,
-        "name": name,
-        "class": "IN",
-        "ttl": entry.ttl,
-        "type": entry.record_type,
-    }
-    fields = _DUMP_FIELDS.get(entry.record_type)
-    if entry.record_type in ("TXT", "SPF"):
-        record["txtdata"] = "".join(entry.data)
-        record["txtdata_list"] = list(entry.data)  # Choice: every string, for multi-part TXT
-    elif fields and len(fields) == len(entry.data):
-        record.update(dict(zip(fields, entry.data, strict=True)))
-    else:
-        record["record"] = " ".join(entry.data)
-    return record
-
-
 @REGISTRY.function(
     "dumpzone",
     "A DNS zone's records, one item per line (or record spanning lines).",
@@ -232,7 +163,7 @@ def dumpzone(call: Call) -> Reply:
     if not (call.params.get("domain") or call.params.get("zone")):
         raise InvalidParameter("You must specify a zone to dump.")
     zone = _zone_for(call, _zone_name(call, "domain", "zone"))
-    records = [_dump_record(zone.name, e) for e in zones.parse(zone.name, zone.text)]
+    records = [zone_records.record_item(zone.name, e) for e in zones.parse(zone.name, zone.text)]
     return Reply(data={"zone": [{"record": records}]}, reason="Zone Serialized")
 
 
@@ -336,7 +267,6 @@ def resetzone(call: Call) -> Reply:
 # given, must be the zone's serial (else the stale error); without it the change applies to
 # the zone as it is, still atomically.
 
-_LEGACY_DATA: dict[str, tuple[str, ...]] = {**_DUMP_FIELDS, "TXT": ("txtdata",)}
 _LEGACY_PARAMS = (
     Param("domain", "The zone, e.g. example.com (or `zone`).", required=True),
     Param("name", "The record's name: relative, or absolute with a trailing dot."),
@@ -346,56 +276,20 @@ _LEGACY_PARAMS = (
     Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
     *(
         Param(f, "Record data for the types that use it.")
-        for f in sorted({f for fields in _LEGACY_DATA.values() for f in fields})
+        for f in sorted({f for fields in zone_records.REQUEST_FIELDS.values() for f in fields})
     ),
 )
-
-
-def _legacy_line(call: Call) -> int:
-    raw = (call.params.get("line") or call.params.get("Line") or "").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidParameter("The “line” parameter must be a line number (1 or more).")
-    return int(raw)
 
 
 def _legacy_zone(call: Call) -> zones.Zone:
     name = _zone_name(call, "domain", "zone")
     zone = _zone_for(call, name, lock=True)
-    raw = (call.params.get("serialnum") or "").strip()
-    if raw and (not raw.isdigit() or int(raw) != zone.serial):
-        raise zones.stale(zone.name, int(raw) if raw.isdigit() else 0)
+    zone_records.check_serialnum(zone, call.params)
     return zone
 
 
 def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> zones.Change:
-    record_type = (call.params.get("type") or "").strip().upper()
-    if not record_type:
-        raise InvalidParameter("Missing parameter: type")
-    if (call.params.get("class") or "IN").upper() != "IN":
-        raise InvalidParameter("Only the “IN” class is supported.")
-    name = (call.params.get("name") or "").strip()
-    lowered = name.lower()
-    if not name.endswith(".") and (lowered == zone.name or lowered.endswith(f".{zone.name}")):
-        name += "."  # Choice: a full name without its trailing dot is taken as absolute.
-    fields = _LEGACY_DATA.get(record_type)
-    if fields is None:
-        raise InvalidParameter(f"This interface cannot handle “{record_type}” records.")
-    data = []
-    for f in fields:
-        value = (call.params.get(f) or "").strip()
-        if not value:
-            raise InvalidParameter(f"Missing parameter: {f}")
-        data.append(value)
-    raw_ttl = (call.params.get("ttl") or str(zones.DEFAULT_TTL)).strip()
-    item: dict[str, Any] = {
-        "dname": name,
-        "ttl": int(raw_ttl) if raw_ttl.isdigit() else raw_ttl,
-        "record_type": record_type,
-        "data": data,
-    }
-    if line_index is not None:
-        item["line_index"] = line_index
-    return zones.change_from_json(zone.name, item, edit=line_index is not None)
+    return zone_records.change_from_fields(zone.name, call.params.get, line_index=line_index)
 
 
 @REGISTRY.function(
@@ -419,7 +313,7 @@ def addzonerecord(call: Call) -> Reply:
     privileges=("manage-dns-records",),
 )
 def editzonerecord(call: Call) -> Reply:
-    line = _legacy_line(call)
+    line = zone_records.line_number(call.params)
     zone = _legacy_zone(call)
     change = _legacy_change(call, zone, line_index=line - 1)
     new_serial = zones.save(call.conn, zone, zones.apply_edits(zone, [], [change], []), call.now)
@@ -438,7 +332,7 @@ def editzonerecord(call: Call) -> Reply:
     privileges=("manage-dns-records",),
 )
 def removezonerecord(call: Call) -> Reply:
-    line = _legacy_line(call)
+    line = zone_records.line_number(call.params)
     zone = _legacy_zone(call)
     new_serial = zones.save(call.conn, zone, zones.apply_edits(zone, [], [], [line - 1]), call.now)
     call.audit(audit.ZONE_EDIT, zone.name, f"serial {zone.serial} -> {new_serial}: 1 removed")
@@ -456,9 +350,9 @@ def removezonerecord(call: Call) -> Reply:
     readonly=True,
 )
 def getzonerecord(call: Call) -> dict[str, Any]:
-    line = _legacy_line(call)
+    line = zone_records.line_number(call.params)
     zone = _zone_for(call, _zone_name(call, "domain", "zone"))
     for entry in zones.parse(zone.name, zone.text):
         if entry.line_index == line - 1:
-            return {"record": [_dump_record(zone.name, entry)]}
+            return {"record": [zone_records.record_item(zone.name, entry)]}
     raise InvalidParameter(f"The DNS zone “{zone.name}” has no record at line {line}.")

@@ -1,0 +1,76 @@
+"""UAPI `DNS`: parse_zone and mass_edit_zone — the cPanel-account face of WHM's parse_dns_zone
+and mass_edit_dns_zone, with the same items, the same rules and the same domain code
+(gatehouse.domain.zones, zone_records; docs/cpanel-dns.md).
+
+cPanel 11.120's Cpanel/API/DNS.pm: the zone must be one the account controls ("You do not
+control a DNS zone named “Z”.", for another account's zone and a missing one alike); a mass
+edit needs `serial` (the zone's current one, else the Stale error) and at least one `add`,
+`edit` or `remove`; an account may create, edit and remove only A, AAAA, CAA, CNAME, MX, SRV
+and TXT records (Cpanel::ZoneEdit::User). The answer is `{"new_serial":"…"}`, the serial as
+a string (compatibility.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.cpanel.registry import uapi
+from gatehouse.domain import audit, zone_records, zones
+from gatehouse.errors import PermissionDenied, missing_parameter
+from gatehouse.whmapi.call import Call
+
+MODULE = "DNS"
+
+
+def _refusal(name: str) -> PermissionDenied:
+    # Cpanel::API::DNS::_zone_is_valid_or_set_result_error's wording.
+    return PermissionDenied(f"You do not control a DNS zone named “{name}”.", code="not_owner")
+
+
+def _zone_name(call: Call) -> str:
+    raw = (call.params.get("zone") or "").strip()
+    if not raw:
+        raise missing_parameter("zone")
+    return raw
+
+
+@uapi(
+    MODULE,
+    "parse_zone",
+    "The account's zone as items: records (base64 name and data), comments and control lines, "
+    "each with its 0-based line_index.",
+    readonly=True,
+)
+def parse_zone(call: Call) -> list[dict[str, Any]]:
+    zone = zone_records.account_zone(call.conn, call.principal.user.id, _zone_name(call), _refusal)
+    return zones.payload(zone.name, zone.text)
+
+
+@uapi(
+    MODULE,
+    "mass_edit_zone",
+    "Add, edit and remove records of the account's zone in one change, if its serial still "
+    "matches.",
+)
+def mass_edit_zone(call: Call) -> dict[str, Any]:
+    name = _zone_name(call)
+    serial = zone_records.require_serial(call.params)
+    zone = zone_records.account_zone(call.conn, call.principal.user.id, name, _refusal, lock=True)
+    edit = zone_records.parse_mass_edit(zone.name, call.params)
+    zone_records.check_account_types(zone, edit)
+    new_serial = zones.mass_edit(
+        call.conn,
+        zone.name,
+        serial=serial,
+        adds=edit.adds,
+        edits=edit.edits,
+        removes=edit.removes,
+        now=call.now,
+    )
+    call.audit(
+        audit.ZONE_EDIT,
+        zone.name,
+        f"serial {serial} -> {new_serial}: {len(edit.adds)} added, {len(edit.edits)} edited, "
+        f"{len(edit.removes)} removed ({call.function})",
+    )
+    return {"new_serial": str(new_serial)}

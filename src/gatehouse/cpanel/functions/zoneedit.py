@@ -1,0 +1,227 @@
+"""cPanel API 2 `ZoneEdit`: fetchzones, fetchzone, fetchzone_records, get_zone_record,
+add_zone_record, edit_zone_record and remove_zone_record (docs/cpanel-dns.md).
+
+These are what ACME DNS-01 clients call with an account's token (certbot-dns-cpanel, whose
+exact sequence the tests replay): fetchzones → add_zone_record → fetchzone_records (name,
+type, txtdata, ttl) → remove_zone_record for every `line` returned, highest first. The last
+step deletes whatever the filters let through, so fetchzone_records applies EVERY filter given.
+
+Shapes follow cPanel 11.120 (Cpanel/ZoneEdit.pm, Cpanel/Admin/Modules/Cpanel/zone.pm,
+Whostmgr/DNS.pm): the read functions answer items as Cpanel::ZoneFile shows records (`Line`
+and `line`, 1-based); the write functions report their own outcome inside the one item,
+`[{"result":{"status":1|0,"statusmsg":...,"newserial":...}}]`, and the call itself succeeds —
+certbot-dns-cpanel reads `data[0].result.status` and `statusmsg`. An account reaches only its
+own zones; another account's zone and a zone that does not exist get the same refusal.
+
+Every change goes through gatehouse.domain.zones (lock, whole-zone validation, serial bump,
+compare-and-swap): the same code as WHM's addzonerecord/editzonerecord/removezonerecord.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.cpanel.registry import api2
+from gatehouse.domain import audit, zone_records, zones
+from gatehouse.errors import GatehouseError, InvalidParameter, PermissionDenied, missing_parameter
+from gatehouse.whmapi.call import Call
+
+MODULE = "ZoneEdit"
+
+# The record types each function may touch (Cpanel::Admin::Modules::Cpanel::zone ADD, DELETE
+# and EDIT for an account holding the zoneedit and changemx features: gatehouse does not model
+# features). cPanel's lists, so an account cannot add an MX or remove one through API 2 —
+# DNS::mass_edit_zone can.
+ADD_TYPES = ("A", "AAAA", "CAA", "CNAME", "NS", "SRV", "TXT")
+REMOVE_TYPES = ADD_TYPES
+EDIT_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "SRV", "TXT")
+_TYPE_WORDS: dict[tuple[str, ...], str] = {
+    ADD_TYPES: "A, AAAA, CAA, CNAME, NS, SRV or TXT",
+    EDIT_TYPES: "A, AAAA, CAA, CNAME, MX, SRV or TXT",
+}
+
+
+def _refusal(name: str) -> PermissionDenied:
+    # cPanel's wording (zone.pm _throw_no_domain_access_if_user_mismatch), for a zone of
+    # another account and for one that does not exist alike.
+    return PermissionDenied(
+        f"You do not possess permission to read the zone for “{name}”.", code="not_owner"
+    )
+
+
+def _zone(call: Call, *, lock: bool = False) -> zones.Zone:
+    raw = (call.params.get("domain") or "").strip()
+    if not raw:
+        raise missing_parameter("domain")
+    return zone_records.account_zone(call.conn, call.principal.user.id, raw, _refusal, lock=lock)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@api2(MODULE, "fetchzones", "The account's zones, each as its zone file's lines.", readonly=True)
+def fetchzones(call: Call) -> list[dict[str, Any]]:
+    out: dict[str, list[str]] = {}
+    for name in zones.names_of_user(call.conn, call.principal.user.id):
+        zone = zones.get(call.conn, name)
+        if zone is None:  # deleted between the two reads: not the account's any more
+            continue
+        lines = zone.text.split("\n")
+        while lines and lines[-1] == "":
+            lines.pop()  # Perl's split drops trailing empty fields
+        out[zone.name] = lines
+    # Cpanel::Admin::Modules::Cpanel::zone RAWFETCHALL. Choice: cPanel also lists, with an
+    # empty list, every parent domain that could hold records of the account's domains;
+    # gatehouse lists only zones that exist and are the account's.
+    return [{"status": 1, "statusmsg": "Zones fetched", "zones": out}]
+
+
+@api2(
+    MODULE,
+    "fetchzone_records",
+    "A zone's entries, filtered by every field given (name, type, txtdata, ttl, line, ...).",
+    readonly=True,
+)
+def fetchzone_records(call: Call) -> list[dict[str, Any]]:
+    return _records(call)
+
+
+def _records(call: Call) -> list[dict[str, Any]]:
+    # Choice: cPanel answers `[]` when the zone is not the account's (its FETCH error is
+    # swallowed); gatehouse says why, in API 2's error shape — a client then stops instead of
+    # concluding that the record is gone.
+    zone = _zone(call)
+    return zone_records.filter_items(zone.name, zone_records.items(zone), call.params)
+
+
+@api2(
+    MODULE,
+    "get_zone_record",
+    "The same as fetchzone_records (cPanel maps it there), e.g. with `line`.",
+    readonly=True,
+)
+def get_zone_record(call: Call) -> list[dict[str, Any]]:
+    return _records(call)
+
+
+@api2(
+    MODULE,
+    "fetchzone",
+    "A zone's entries and serial (filters as fetchzone_records).",
+    readonly=True,
+)
+def fetchzone(call: Call) -> list[dict[str, Any]]:
+    # Cpanel::ZoneEdit::api2_fetchzone: one item with the adminbin's own status.
+    try:
+        zone = _zone(call)
+    except GatehouseError as exc:
+        return [{"status": 0, "statusmsg": exc.reason}]
+    records = zone_records.filter_items(zone.name, zone_records.items(zone), call.params)
+    return [
+        {
+            "record": records,
+            "serialnum": str(zone.serial),
+            "status": 1,
+            "statusmsg": "Zone Serialized",
+        }
+    ]
+
+
+# -- changing --------------------------------------------------------------------------------
+
+
+def _result(status: int, statusmsg: str, newserial: int | None) -> list[dict[str, Any]]:
+    # Choice: `newserial` is a string, as mass_edit_zone's `new_serial` (a typed client fails
+    # on a number), and null when nothing changed (cPanel: undef on a refusal).
+    return [
+        {
+            "result": {
+                "newserial": None if newserial is None else str(newserial),
+                "status": status,
+                "statusmsg": statusmsg,
+            }
+        }
+    ]
+
+
+def _only(record_type: str, allowed: tuple[str, ...], verb: str) -> None:
+    if record_type not in allowed:
+        raise InvalidParameter(f"You may only {verb} {_TYPE_WORDS[allowed]} records.")
+
+
+def _record_at(zone: zones.Zone, line: int) -> zones.Entry:
+    entry = zone_records.entry_at_line(zone, line)
+    if entry is None:
+        raise InvalidParameter(f"There is no record on line {line} of the zone “{zone.name}”.")
+    return entry
+
+
+def _save(call: Call, zone: zones.Zone, text: str, what: str) -> list[dict[str, Any]]:
+    new_serial = zones.save(call.conn, zone, text, call.now)
+    call.audit(
+        audit.ZONE_EDIT,
+        zone.name,
+        f"serial {zone.serial} -> {new_serial}: {what} ({call.function})",
+    )
+    # Choice: cPanel's statusmsg is dnsadmin's reload output; gatehouse says what it did.
+    return _result(1, f"The DNS zone “{zone.name}” was saved with serial {new_serial}.", new_serial)
+
+
+@api2(MODULE, "add_zone_record", "Add one record (name relative to the zone, or absolute).")
+def add_zone_record(call: Call) -> list[dict[str, Any]]:
+    try:
+        zone = _zone(call, lock=True)
+        zone_records.check_serialnum(zone, call.params)
+        _only(zone_records.request_type(call.params.get), ADD_TYPES, "add")
+        change = zone_records.change_from_fields(zone.name, call.params.get)
+        text = zones.apply_edits(zone, [change], [], [])
+        return _save(call, zone, text, "1 added")
+    except GatehouseError as exc:
+        return _result(0, exc.reason, None)
+
+
+@api2(MODULE, "edit_zone_record", "Change the record on a line; fields not given are kept.")
+def edit_zone_record(call: Call) -> list[dict[str, Any]]:
+    try:
+        line = zone_records.line_number(call.params)
+        zone = _zone(call, lock=True)
+        zone_records.check_serialnum(zone, call.params)
+        entry = _record_at(zone, line)
+        _only(entry.record_type, EDIT_TYPES, "edit")
+        # Whostmgr::DNS::edit_zone_record: the fields given replace the record's own.
+        old = zone_records.record_item(zone.name, entry)
+
+        def get(key: str) -> str | None:
+            value = call.params.get(key)
+            if value is not None:
+                return value
+            kept = old.get(key)
+            return None if kept is None else str(kept)
+
+        new_type = zone_records.request_type(get)
+        _only(new_type, EDIT_TYPES, "edit")
+        same_txt = new_type == entry.record_type == "TXT"
+        change = zone_records.change_from_fields(
+            zone.name,
+            get,
+            line_index=line - 1,
+            txt_strings=entry.data if same_txt and call.params.get("txtdata") is None else None,
+        )
+        text = zones.apply_edits(zone, [], [change], [])
+        return _save(call, zone, text, "1 edited")
+    except GatehouseError as exc:
+        return _result(0, exc.reason, None)
+
+
+@api2(MODULE, "remove_zone_record", "Remove the record on a line (optional serialnum).")
+def remove_zone_record(call: Call) -> list[dict[str, Any]]:
+    try:
+        line = zone_records.line_number(call.params)
+        zone = _zone(call, lock=True)
+        zone_records.check_serialnum(zone, call.params)
+        entry = _record_at(zone, line)
+        _only(entry.record_type, REMOVE_TYPES, "delete")
+        text = zones.apply_edits(zone, [], [], [line - 1])
+        return _save(call, zone, text, "1 removed")
+    except GatehouseError as exc:
+        return _result(0, exc.reason, None)
