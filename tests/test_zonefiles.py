@@ -497,7 +497,6 @@ def test_the_server_announces_changes_a_cli_command_made(node: Node) -> None:
     wait_for("the server's reload", lambda: any(c[1:3] == ["reload", zone] for c in node.calls()))
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py registers `zones_group` (the lead's file)")
 def test_gatehouse_zones_is_a_command() -> None:
     result = subprocess.run(
         [str(BIN), "zones", "--help"], capture_output=True, text=True, timeout=60, check=False

@@ -1,4 +1,4 @@
-"""The command line: `gatehouse init | serve | whmapi1 | passwd | audit`."""
+"""The command line: `gatehouse init | serve | whmapi1 | uapi | passwd | audit`."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ import yaml
 from gatehouse import config as config_mod
 from gatehouse.auth.authenticator import Principal
 from gatehouse.core import Gatehouse
+from gatehouse.cpanel import execute as cpanel_execute
+from gatehouse.cpanel import registry as cpanel_registry
 from gatehouse.domain import audit, users
 from gatehouse.errors import GatehouseError
 from gatehouse.passwords import generate_password, hash_password
 from gatehouse.whmapi import dispatch, envelope
+from gatehouse.whmapi.functions import cpanel as cpanel_function
 from gatehouse.whmapi.functions.accounts import check_password
 from gatehouse.whmapi.params import Params
 
@@ -180,6 +183,47 @@ def whmapi1(obj: Context, function: str, args: tuple[str, ...], user: str, outpu
         if params.get("api.version") is None:
             params = Params.from_args(("api.version=1", *args))
         outcome = dispatch.execute(gh, principal, function, params)
+        if function == cpanel_function.NAME:
+            # As on the HTTP face: the cPanel function's own envelope, not WHM API 1's.
+            outcome = cpanel_function.unwrap(outcome, params)
+        click.echo(_render(outcome.payload, output), nl=False)
+        if not outcome.ok:
+            sys.exit(1)
+    finally:
+        gh.close()
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("module")
+@click.argument("function")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--user", required=True, help="The cPanel account to run as.")
+@click.option("--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.pass_obj
+def uapi(
+    obj: Context, module: str, function: str, args: tuple[str, ...], user: str, output: str
+) -> None:
+    """Run a UAPI MODULE FUNCTION locally as a cPanel account, like cPanel's uapi command.
+
+    ARGS are key=value words. The answer is the UAPI envelope; `--output json` prints the bytes
+    the cPanel face would send. Exits 1 when `result.status` is 0."""
+    gh = obj.gatehouse()
+    try:
+        try:
+            params = Params.from_args(args)
+        except GatehouseError as exc:
+            raise click.ClickException(exc.reason) from exc
+        with gh.engine.connect() as conn:
+            account = users.get(conn, user)
+        if account is None or not account.has_cpanel_account:
+            raise click.ClickException(f"“{user}” is not a cPanel account.")
+        # Like WHM's `cpanel` function, the operator may act for a suspended account (to revoke
+        # its tokens, say): suspension stops the account's own credentials.
+        principal = cpanel_execute.principal_for(account, "local")
+        cpanel_registry.load_all()
+        outcome = cpanel_execute.execute(
+            gh, principal, cpanel_registry.UAPI, module, function, params
+        )
         click.echo(_render(outcome.payload, output), nl=False)
         if not outcome.ok:
             sys.exit(1)
@@ -276,9 +320,11 @@ def _parse_since(value: str) -> int:
 
 def _register_migration_commands() -> None:
     from gatehouse.cli_migrate import accesshash_group, import_cpanel
+    from gatehouse.cli_zones import zones_group
 
     main.add_command(accesshash_group)
     main.add_command(import_cpanel)
+    main.add_command(zones_group)
 
 
 _register_migration_commands()

@@ -23,14 +23,23 @@ from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_pas
 
 LAST_USE_INTERVAL = 60  # seconds between two last-used writes for one token
 
+# A cPanel token is good only for the cPanel face's API paths (whm-reference §2.2). Presented
+# anywhere else, a VALID one is refused with 403 and this text (cpsrvd::Forbidden); an invalid
+# one is refused as any bad credential is (401).
+TOKEN_PATH_FORBIDDEN = "token_path_forbidden"  # the Denial reason (audit trail)
+TOKEN_PATHS_ONLY = "Token authentication allows access to UAPI or API 2 calls only."
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     user: User
-    method: str  # token | password | session | local
+    method: str  # token | password | session | local | accesshash | whm (see `via`)
     privileges: frozenset[str]
     token: Token | None = None
     session: sessions.ActiveSession | None = None
+    # The WHM user (root or a reseller) acting as this cPanel account through WHM's `cpanel`
+    # function; None when the account itself called.
+    via: str | None = None
 
     @property
     def token_name(self) -> str | None:
@@ -69,27 +78,73 @@ class Authenticator:
     # -- credentials -------------------------------------------------------------------
 
     def authenticate(self, credential: Credential, peer: str | None) -> Principal | Denial:
+        """Who a request to WHM (2086, 2087, the WHM pages) is."""
         if isinstance(credential, Malformed):
             return Denial(credential.reason, username=credential.username)
         if isinstance(credential, TokenCredential):
+            if credential.scheme == "cpanel":
+                return self._cpanel_token_on_whm(credential, peer)
             return self._token(credential, peer)
         return self._password(credential)
 
+    def authenticate_cpanel(self, credential: Credential, peer: str | None) -> Principal | Denial:
+        """Who a request to the cPanel face (2082, 2083) is: a cPanel account, by one of its
+        `cpanel` tokens or its password. WHM credentials (a `whm` token, an access hash) are
+        not accepted there, as cpsrvd accepts them only on WHM's ports."""
+        if isinstance(credential, Malformed):
+            return Denial(credential.reason, username=credential.username)
+        if isinstance(credential, TokenCredential):
+            if credential.scheme != "cpanel":
+                return Denial("whm_credential_on_cpanel", username=credential.username)
+            return self._cpanel_token(credential, peer)
+        return self._password(credential, cpanel=True)
+
+    def _cpanel_token_on_whm(self, credential: TokenCredential, peer: str | None) -> Denial:
+        found = self._cpanel_token(credential, peer, note_use=False)
+        if isinstance(found, Denial):
+            return found
+        return Denial(
+            TOKEN_PATH_FORBIDDEN, username=credential.username, token_name=found.token_name
+        )
+
+    def _cpanel_token(
+        self, credential: TokenCredential, peer: str | None, *, note_use: bool = True
+    ) -> Principal | Denial:
+        now = self.now()
+        username = credential.username
+        found = self._lookup_token(tokens.digest(credential.secret))
+        if found is None:
+            return Denial("token_not_found", username=username)
+        token, owner = found
+        if owner.username != username:
+            return Denial("token_user_mismatch", username=username)
+        if token.service != tokens.CPANEL:
+            return Denial("token_wrong_service", username=username, token_name=token.name)
+        if not owner.has_cpanel_account:
+            return Denial("login_not_allowed", username=username, token_name=token.name)
+        if owner.suspended:
+            return Denial("user_suspended", username=username, token_name=token.name)
+        if token.is_expired(now):
+            return Denial("token_expired", username=username, token_name=token.name)
+        if not token.allows(peer):
+            return Denial("ip_not_allowed", username=username, token_name=token.name)
+        if note_use:
+            self._note_use(token, now, peer)
+        return Principal(user=owner, method="token", privileges=frozenset(), token=token)
+
     def _token(self, credential: TokenCredential, peer: str | None) -> Principal | Denial:
+        """A `whm` token (or, by the same header, the legacy access hash)."""
         now = self.now()
         username = credential.username
         secret_digest = tokens.digest(credential.secret)
         found = self._lookup_token(secret_digest)
         if found is None:
-            if credential.scheme == "whm":
-                # Same header shape as a token: the legacy access hash is told apart by lookup.
-                return self._access_hash(credential, secret_digest)
-            return Denial("token_not_found", username=username)
+            # Same header shape as a token: the legacy access hash is told apart by lookup.
+            return self._access_hash(credential, secret_digest)
         token, owner = found
-        expected_service = tokens.WHOSTMGR if credential.scheme == "whm" else tokens.CPANEL
         if owner.username != username:
             return Denial("token_user_mismatch", username=username)
-        if token.service != expected_service:
+        if token.service != tokens.WHOSTMGR:
             return Denial("token_wrong_service", username=username, token_name=token.name)
         if owner.suspended:
             return Denial("user_suspended", username=username, token_name=token.name)
@@ -150,18 +205,23 @@ class Authenticator:
             return Denial("login_not_allowed", username=username)
         return Principal(user=owner, method="accesshash", privileges=owner.privileges)
 
-    def password_without_argon2(self, credential: PasswordCredential) -> Principal | Denial | None:
+    def password_without_argon2(
+        self, credential: PasswordCredential, *, cpanel: bool = False
+    ) -> Principal | Denial | None:
         """Answer a Basic credential from the verified-password cache when possible (no
-        Argon2, so it may run on the event loop); None when Argon2 must run."""
+        Argon2, so it may run on the event loop); None when Argon2 must run. `cpanel`: for
+        the cPanel face (the account itself), else for WHM."""
         with self._engine.connect() as conn:
             user = users.get(conn, credential.username)
         if user is None or not self._password_cache.remembers(
             user.username, user.password_hash, credential.password
         ):
             return None
-        return self._password_outcome(user)
+        return self._cpanel_password_outcome(user) if cpanel else self._password_outcome(user)
 
-    def _password(self, credential: PasswordCredential) -> Principal | Denial:
+    def _password(
+        self, credential: PasswordCredential, *, cpanel: bool = False
+    ) -> Principal | Denial:
         with self._engine.connect() as conn:
             user = users.get(conn, credential.username)
         if user is None:
@@ -169,7 +229,15 @@ class Authenticator:
             return Denial("unknown_user", username=credential.username)
         if not self._password_cache.verify(user.username, user.password_hash, credential.password):
             return Denial("bad_password", username=user.username)
-        return self._password_outcome(user)
+        return self._cpanel_password_outcome(user) if cpanel else self._password_outcome(user)
+
+    @staticmethod
+    def _cpanel_password_outcome(user: User) -> Principal | Denial:
+        if not user.has_cpanel_account:
+            return Denial("login_not_allowed", username=user.username)
+        if user.suspended:
+            return Denial("user_suspended", username=user.username)
+        return Principal(user=user, method="password", privileges=frozenset())
 
     @staticmethod
     def _password_outcome(user: User) -> Principal | Denial:

@@ -40,6 +40,17 @@ class User:
         return (self.is_root or self.is_reseller) and not self.suspended
 
     @property
+    def has_cpanel_account(self) -> bool:
+        """A cPanel account: made by createacct, so it has a main domain. Root has none, nor
+        has a user known only by name (an imported reseller or token owner)."""
+        return not self.is_root and self.domain is not None
+
+    @property
+    def may_use_cpanel(self) -> bool:
+        """The cPanel face (UAPI, API 2, cPanel tokens) belongs to accounts not suspended."""
+        return self.has_cpanel_account and not self.suspended
+
+    @property
     def privileges(self) -> frozenset[str]:
         """What this user holds in WHM: root always `all`, a reseller its stored set."""
         if self.is_root:

@@ -19,12 +19,13 @@ import anyio.to_thread
 
 from gatehouse import ipnets
 from gatehouse.auth import header as auth_header
-from gatehouse.auth.authenticator import Denial, Principal
+from gatehouse.auth.authenticator import TOKEN_PATH_FORBIDDEN, TOKEN_PATHS_ONLY, Denial, Principal
 from gatehouse.core import Gatehouse
 from gatehouse.domain import sessions
 from gatehouse.errors import GatehouseError
 from gatehouse.web.pages import Pages
 from gatehouse.whmapi import dispatch, envelope, openapi
+from gatehouse.whmapi.functions import cpanel as cpanel_function
 from gatehouse.whmapi.params import Params
 
 Scope = MutableMapping[str, Any]
@@ -152,6 +153,10 @@ class WhmApp:
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
             self.gatehouse.authenticator.record_denial(principal, peer, f"/json-api/{name}")
+            if principal.reason == TOKEN_PATH_FORBIDDEN:
+                # A valid cPanel token, but WHM is not a path it may use (whm-reference §2.2).
+                await self._envelope(send, 403, name, TOKEN_PATHS_ONLY)
+                return
             await self._envelope(send, 401, name, ACCESS_DENIED, CHALLENGE)
             return
         state["user"], state["auth"] = principal.user.username, principal.method
@@ -172,6 +177,9 @@ class WhmApp:
             outcome = dispatch.execute(
                 self.gatehouse, principal, name, params, peer=peer, host=host
             )
+        if name == cpanel_function.NAME:
+            # WHM's `cpanel` answers in the cPanel function's own envelope, not WHM API 1's.
+            outcome = cpanel_function.unwrap(outcome, params)
         await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
 
     async def _authenticate(

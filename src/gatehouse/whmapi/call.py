@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ from gatehouse.whmapi.params import Params
 
 if TYPE_CHECKING:
     from gatehouse.core import Gatehouse
+
+log = logging.getLogger("gatehouse.whmapi")
 
 
 class Transaction:
@@ -96,6 +99,24 @@ class Call:
             hooks.run(event, "after", payload)
 
         self.after_commit.append(after)
+
+    def finish(self, *, changed: bool) -> None:
+        """The work after a successful call has committed, for every API (WHM API 1, UAPI,
+        API 2): after a change, flush this process's token cache (its very next request must
+        see the change) and bring the zone files up to date, then run the after-commit tasks
+        (after-hooks...). The change is committed whatever happens here, so a failure is the
+        log's, not the caller's."""
+        if changed:
+            self.gatehouse.authenticator.invalidate_cache()
+            try:
+                self.gatehouse.zone_publisher.sync_after_change()
+            except Exception:
+                log.exception("writing the zone files after %s failed", self.function)
+        for task in self.after_commit:
+            try:
+                task()
+            except Exception:
+                log.exception("after-commit work of %s failed", self.function)
 
     def require(self, name: str) -> str:
         value = self.params.get(name)

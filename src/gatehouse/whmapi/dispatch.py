@@ -90,20 +90,7 @@ def execute(
     except Exception:
         log.exception("function %s failed", name)
         return _fail(name, "Internal error: the call failed; see the server log.", status=500)
-    if not fn.readonly:
-        # A change this process made must be seen by its very next request.
-        gatehouse.authenticator.invalidate_cache()
-        # Its zone files too, before the after-hooks run; the change is committed whatever
-        # happens here, so a failure is the log's, not the caller's (docs/zonefiles.md).
-        try:
-            gatehouse.zone_publisher.sync_after_change()
-        except Exception:
-            log.exception("writing the zone files after %s failed", name)
-    for task in call.after_commit:
-        try:
-            task()
-        except Exception:
-            log.exception("after-commit work of %s failed", name)
+    call.finish(changed=not fn.readonly)
     reply = result if isinstance(result, Reply) else Reply(data=result)
     if reply.has_data:
         payload = envelope.whm1_dict(

@@ -1,0 +1,260 @@
+"""The cPanel face's HTTP server: a raw ASGI application, as lean as WHM's `/json-api/`.
+
+Paths (each may carry a `/cpsessNNNNNNNNNN` prefix, which is accepted and ignored):
+
+  /execute/MODULE/FUNC        UAPI
+  /json-api/cpanel            cPanel API 2 (`cpanel_jsonapi_module`, `cpanel_jsonapi_func`), or
+                              UAPI with `cpanel_jsonapi_apiversion=3`
+  /healthz                    for load balancers; no auth, no store
+  anything else               404; 403 "Token authentication allows access to UAPI or API 2
+                              calls only." when a valid cPanel token is presented there
+
+Every request pays for one header parse, one indexed token lookup (or a cached one) and the
+function: no framework routing, no writes beyond a throttled last-use time. Parameters come
+from the query string and the body whatever the Content-Type (compatibility.md §Requests 2).
+
+Authentication: `cpanel USER:TOKEN` (a token of service `cpanel`) or Basic with the account's
+password; root, users without a cPanel account and suspended accounts are refused. A refusal
+is HTTP 401 in the face's envelope, with an audit row giving the precise reason.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio.to_thread
+
+from gatehouse.auth import header as auth_header
+from gatehouse.auth.authenticator import (
+    TOKEN_PATH_FORBIDDEN,
+    TOKEN_PATHS_ONLY,
+    Denial,
+    Principal,
+)
+from gatehouse.core import Gatehouse
+from gatehouse.cpanel import envelope, execute
+from gatehouse.cpanel.registry import UAPI, Api
+from gatehouse.cpanel.registry import load_all as load_functions
+from gatehouse.errors import GatehouseError
+from gatehouse.web.app import (
+    CPSESS_RE,
+    JSON,
+    NO_STORE,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    _BodyTooLarge,
+    _header,
+    _lifespan,
+    _peer,
+    _read_body,
+    _respond,
+    access_log,
+)
+from gatehouse.whmapi.params import Params
+
+CHALLENGE = [(b"www-authenticate", b'Basic realm="cPanel", charset="UTF-8"')]
+ACCESS_DENIED = "Access denied"
+NOT_FOUND = "The requested path does not exist on the cPanel interface."
+
+
+class CpanelApp:
+    def __init__(self, gatehouse: Gatehouse) -> None:
+        self.gatehouse = gatehouse
+        self.config = gatehouse.config
+        load_functions()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
+
+        async def tracked_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self._route(scope, receive, tracked_send, state)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s "%s %s" %s %.1fms user=%s auth=%s face=cpanel',
+                client[0],
+                scope.get("method"),
+                scope.get("path"),
+                state["status"],
+                (time.perf_counter() - started) * 1000,
+                state["user"],
+                state["auth"],
+            )
+
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]
+    ) -> None:
+        path: str = scope["path"]
+        match = CPSESS_RE.match(path)
+        if match:
+            path = match.group(2) or "/"
+        if path.startswith("/execute/"):
+            module, sep, func = path[len("/execute/") :].partition("/")
+            if sep and module and func and "/" not in func:
+                await self._api(scope, receive, send, state, UAPI, module, func, path)
+                return
+        elif path == "/json-api/cpanel":
+            await self._api(scope, receive, send, state, None, "", "", path)
+            return
+        elif path == "/healthz":
+            await _respond(send, 200, b'{"status":1}', [JSON, NO_STORE])
+            return
+        await self._elsewhere(scope, send, state, path)
+
+    # -- the two APIs ----------------------------------------------------------------------
+
+    async def _api(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        state: dict[str, Any],
+        api: Api | None,  # None: /json-api/cpanel, which says in its parameters
+        module: str,
+        func: str,
+        path: str,
+    ) -> None:
+        query: bytes = scope.get("query_string", b"")
+        if len(query) > self.config.max_query:
+            reason = f"The query string exceeds the limit of {self.config.max_query} bytes."
+            await self._refuse(send, 414, api, query, b"", module, func, reason)
+            return
+        try:
+            body = await _read_body(scope, receive, self.config.max_body)
+        except _BodyTooLarge:
+            reason = f"The request body exceeds the limit of {self.config.max_body} bytes."
+            await self._refuse(send, 413, api, query, b"", module, func, reason)
+            return
+        peer = _peer(scope)
+        principal = await self._authenticate(scope, peer)
+        if isinstance(principal, Denial):
+            state["user"] = principal.username or "-"
+            self.gatehouse.authenticator.record_denial(principal, peer, path)
+            await self._refuse(send, 401, api, query, body, module, func, ACCESS_DENIED, CHALLENGE)
+            return
+        state["user"], state["auth"] = principal.user.username, principal.method
+        try:
+            params = Params.from_request(query, body)
+        except GatehouseError as exc:
+            await self._refuse(send, 400, api, query, b"", module, func, exc.reason)
+            return
+        if api is None:
+            try:
+                api, module, func = execute.json_api_target(params)
+            except execute.CpanelCallFailed as exc:
+                await _respond(send, 200, envelope.dumps(exc.data), [JSON, NO_STORE])
+                return
+        other = params.get("cpanel_jsonapi_user")
+        if other and other != principal.user.username:
+            # Choice: cPanel ignores it here; acting silently as someone other than named
+            # would be worse than saying so.
+            reason = (
+                f"The “cpanel_jsonapi_user” argument must name the authenticated user "
+                f"(“{principal.user.username}”) on the cPanel interface; use WHM to act as "
+                "another account."
+            )
+            outcome = execute.Outcome(
+                200, execute.failure_payload(api, module, func, reason), False
+            )
+            await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
+            return
+        host = _header(scope, b"host")
+        fn = execute.lookup(api, module, func)
+        run_api: Api = api
+
+        def run() -> execute.Outcome:
+            return execute.execute(
+                self.gatehouse, principal, run_api, module, func, params, peer=peer, host=host
+            )
+
+        outcome = await anyio.to_thread.run_sync(run) if fn is not None and fn.slow else run()
+        await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
+
+    async def _authenticate(self, scope: Scope, peer: str | None) -> Principal | Denial:
+        authenticator = self.gatehouse.authenticator
+        credential = auth_header.parse(_header(scope, b"authorization"))
+        if credential is None:
+            return Denial("no_credentials")
+        if isinstance(credential, auth_header.PasswordCredential):
+            known = authenticator.password_without_argon2(credential, cpanel=True)
+            if known is not None:
+                return known
+            # Argon2 (~155 ms): keep the event loop free for everyone else.
+            return await anyio.to_thread.run_sync(
+                lambda: authenticator.authenticate_cpanel(credential, peer)
+            )
+        return authenticator.authenticate_cpanel(credential, peer)
+
+    async def _refuse(
+        self,
+        send: Send,
+        status: int,
+        api: Api | None,
+        query: bytes,
+        body: bytes,
+        module: str,
+        func: str,
+        reason: str,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """A refusal before any function ran, in the envelope of the API the caller used."""
+        if api is None:
+            # /json-api/cpanel: the flavour is in the parameters, if they can be read at all.
+            try:
+                params = Params.from_request(query, body)
+            except GatehouseError:
+                params = Params()
+            if params.get("cpanel_jsonapi_apiversion") == "3":
+                api = UAPI
+                module = params.get("cpanel_jsonapi_module") or ""
+                func = params.get("cpanel_jsonapi_func") or ""
+        if api == UAPI:
+            payload = envelope.uapi_dict(module, func, ok=False, errors=[reason])
+        else:
+            payload = envelope.api2_refusal_dict(reason)
+        await _respond(send, status, envelope.dumps(payload), [JSON, NO_STORE, *(extra or [])])
+
+    # -- everything else ----------------------------------------------------------------------
+
+    async def _elsewhere(self, scope: Scope, send: Send, state: dict[str, Any], path: str) -> None:
+        """Not an API path. A cPanel token presented here is refused as cpsrvd refuses it
+        (403, whm-reference §2.2) when it is valid; a bad one is a bad credential (401)."""
+        credential = auth_header.parse(_header(scope, b"authorization"))
+        if isinstance(credential, auth_header.TokenCredential) and credential.scheme == "cpanel":
+            peer = _peer(scope)
+            found = self.gatehouse.authenticator.authenticate_cpanel(credential, peer)
+            if isinstance(found, Denial):
+                state["user"] = found.username or "-"
+                self.gatehouse.authenticator.record_denial(found, peer, path)
+                payload = envelope.api2_refusal_dict(ACCESS_DENIED)
+                await _respond(send, 401, envelope.dumps(payload), [JSON, NO_STORE, *CHALLENGE])
+                return
+            state["user"], state["auth"] = found.user.username, found.method
+            self.gatehouse.authenticator.record_denial(
+                Denial(
+                    TOKEN_PATH_FORBIDDEN,
+                    username=found.user.username,
+                    token_name=found.token_name,
+                ),
+                peer,
+                path,
+            )
+            payload = envelope.api2_refusal_dict(TOKEN_PATHS_ONLY)
+            await _respond(send, 403, envelope.dumps(payload), [JSON, NO_STORE])
+            return
+        payload = envelope.api2_refusal_dict(NOT_FOUND)
+        await _respond(send, 404, envelope.dumps(payload), [JSON, NO_STORE])

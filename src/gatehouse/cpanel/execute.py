@@ -1,0 +1,211 @@
+"""Run one UAPI or cPanel API 2 function for a cPanel account and shape the answer.
+
+One path for every face: the cPanel HTTP face (`CpanelApp`), WHM's `cpanel` function
+(`run_within`, inside the WHM call's own transaction) and `gatehouse uapi`, so all three
+answer the same call with the same bytes.
+
+* `execute(...)` looks the function up, runs it in one Transaction (all or nothing) and, after
+  a successful call, does the post-commit work WHM API calls do (`finish`).
+* `run_within(...)` runs it inside a caller's Call (WHM's `cpanel` function): the WHM
+  dispatcher owns the transaction and the post-commit work; a failure raises
+  `CpanelCallFailed`, whose `.data` is the failure envelope, so the WHM transaction rolls back
+  and the face can still answer in the cPanel flavour.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from gatehouse.auth.authenticator import Principal
+from gatehouse.cpanel import envelope
+from gatehouse.cpanel.registry import API2, UAPI, Api, CpanelFunction, UapiResult, registry_for
+from gatehouse.domain.tokens import Token
+from gatehouse.domain.users import User
+from gatehouse.errors import GatehouseError
+from gatehouse.whmapi.call import Call, Transaction
+from gatehouse.whmapi.dispatch import Outcome
+from gatehouse.whmapi.params import Params
+
+if TYPE_CHECKING:
+    from gatehouse.core import Gatehouse
+
+log = logging.getLogger("gatehouse.cpanel")
+
+INTERNAL_ERROR = "Internal error: the call failed; see the server log."
+
+
+class CpanelCallFailed(GatehouseError):
+    """A cPanel function failed inside another call (WHM's `cpanel`): `.data` holds the
+    failure envelope of the function's own flavour."""
+
+
+def principal_for(
+    account: User,
+    method: str,
+    *,
+    token: Token | None = None,
+    via: str | None = None,
+) -> Principal:
+    """The principal a cPanel function runs as. cPanel features are not modelled, so an
+    account holds no WHM privileges here: it may call every registered function on itself."""
+    return Principal(user=account, method=method, privileges=frozenset(), token=token, via=via)
+
+
+def lookup(api: Api, module: str, func: str) -> CpanelFunction | None:
+    return registry_for(api).get(module, func)
+
+
+def unknown_payload(api: Api, module: str, func: str) -> dict[str, Any]:
+    """The envelope for a module or function that does not exist, in that API's own shape."""
+    if api == UAPI:
+        registry = registry_for(UAPI)
+        reason = (
+            envelope.unknown_uapi_function_reason(module, func)
+            if registry.has_module(module)
+            else envelope.unknown_uapi_module_reason(module)
+        )
+        return envelope.uapi_dict(module, func, ok=False, errors=[reason])
+    return envelope.api2_dict(module, func, error=envelope.unknown_api2_reason(module, func))
+
+
+def failure_payload(
+    api: Api, module: str, func: str, reason: str, data: Any = None
+) -> dict[str, Any]:
+    """A failed call. UAPI carries the error's payload in `result.data` (cPanel's
+    Cpanel::APICommon::Error payloads, e.g. `{"type":"Stale","detail":null}` from
+    DNS::mass_edit_zone); API 2 has no place for one (`data` stays `[]`)."""
+    if api == UAPI:
+        return envelope.uapi_dict(module, func, ok=False, data=data, errors=[reason])
+    return envelope.api2_dict(module, func, error=reason)
+
+
+def success_payload(fn: CpanelFunction, result: Any) -> dict[str, Any]:
+    if fn.api == UAPI:
+        reply = result if isinstance(result, UapiResult) else UapiResult(data=result)
+        metadata = dict(reply.metadata or {})
+        if isinstance(reply.data, list):
+            # cPanel's post-execution transform (filter/sort/paginate) runs on every list
+            # result and marks it so (Cpanel::API::_post_execute_transform).
+            metadata.setdefault("transformed", 1)
+        return envelope.uapi_dict(
+            fn.module,
+            fn.name,
+            ok=True,
+            data=reply.data,
+            messages=reply.messages,
+            warnings=reply.warnings,
+            metadata=metadata,
+        )
+    if result is None:
+        data: list[Any] = []
+    elif isinstance(result, list):
+        data = result
+    else:
+        data = [result]
+    return envelope.api2_dict(fn.module, fn.name, data=data)
+
+
+def execute(
+    gatehouse: Gatehouse,
+    principal: Principal,
+    api: Api,
+    module: str,
+    func: str,
+    params: Params,
+    *,
+    peer: str | None = None,
+    host: str | None = None,
+) -> Outcome:
+    """Run `module::func` of `api` as `principal` (a cPanel account) in its own transaction.
+
+    HTTP status: 200 for every answer of a function, successful or not (cPanel's UAPI and
+    API 2 report failure in the body); 500 only when the handler broke."""
+    fn = lookup(api, module, func)
+    if fn is None:
+        return Outcome(200, unknown_payload(api, module, func), False)
+    try:
+        with Transaction(gatehouse.engine) as transaction:
+            call = Call(
+                fn.qualified, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
+            )
+            result = fn.handler(call)
+    except GatehouseError as exc:
+        return Outcome(200, failure_payload(api, module, func, exc.reason, exc.data), False)
+    except Exception:
+        log.exception("%s function %s failed", api, fn.qualified)
+        return Outcome(500, failure_payload(api, module, func, INTERNAL_ERROR), False)
+    call.finish(changed=not fn.readonly)
+    return Outcome(200, success_payload(fn, result), True)
+
+
+def run_within(
+    outer: Call, principal: Principal, api: Api, module: str, func: str
+) -> dict[str, Any]:
+    """Run `module::func` as `principal` inside `outer`'s transaction, with `outer`'s
+    parameters; returns the success envelope or raises `CpanelCallFailed`. The function's
+    after-commit work joins `outer`'s, so it runs only when the outer call commits."""
+    fn = lookup(api, module, func)
+    if fn is None:
+        payload = unknown_payload(api, module, func)
+        raise CpanelCallFailed(_reason_of(payload), data=payload)
+    inner = Call(
+        fn.qualified,
+        principal,
+        outer.params,
+        outer.transaction,
+        outer.now,
+        outer.peer,
+        outer.gatehouse,
+        outer.host,
+        after_commit=outer.after_commit,
+    )
+    try:
+        result = fn.handler(inner)
+    except GatehouseError as exc:
+        payload = failure_payload(api, module, func, exc.reason, exc.data)
+        raise CpanelCallFailed(exc.reason, data=payload) from exc
+    return success_payload(fn, result)
+
+
+def json_api_target(params: Params) -> tuple[Api, str, str]:
+    """What a `/json-api/cpanel` request calls (the cPanel face and WHM's `cpanel` function):
+    API 2 unless `cpanel_jsonapi_apiversion=3` (UAPI), `cpanel_jsonapi_module`,
+    `cpanel_jsonapi_func`. Raises `CpanelCallFailed` (with the payload) when unusable."""
+    version = params.get("cpanel_jsonapi_apiversion")
+    module = params.get("cpanel_jsonapi_module") or ""
+    func = params.get("cpanel_jsonapi_func") or ""
+    if version in (None, "", "2"):
+        api: Api = API2
+    elif version == "3":
+        api = UAPI
+    else:
+        # Choice: cPanel API 1 (and anything else) is not offered; API 2's shape says so.
+        reason = f"“{version}” is not a supported “cpanel_jsonapi_apiversion”: use 2 or 3."
+        raise CpanelCallFailed(reason, data=failure_payload(API2, module, func, reason))
+    for name, value in (("cpanel_jsonapi_module", module), ("cpanel_jsonapi_func", func)):
+        if not value:
+            reason = f"Provide the “{name}” argument."
+            raise CpanelCallFailed(reason, data=failure_payload(api, module, func, reason))
+    return api, module, func
+
+
+def _reason_of(payload: dict[str, Any]) -> str:
+    if "result" in payload:
+        errors = payload["result"].get("errors") or ["The call failed."]
+        return str(errors[0])
+    return str(payload["cpanelresult"].get("error", "The call failed."))
+
+
+__all__ = [
+    "API2",
+    "UAPI",
+    "CpanelCallFailed",
+    "Outcome",
+    "execute",
+    "failure_payload",
+    "json_api_target",
+    "lookup",
+    "principal_for",
+    "run_within",
+]

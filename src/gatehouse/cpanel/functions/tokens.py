@@ -1,0 +1,113 @@
+"""UAPI `Tokens`: an account's own API tokens — create_full_access, list, rename, revoke
+(whm-reference §1.8; cPanel's Cpanel/API/Tokens.pm for the semantics).
+
+The tokens are stored exactly as WHM tokens are (domain/tokens.py: SHA-512 digest only,
+unique name per owner and service), with service `cpanel`, and are accepted only on the
+cPanel face's API paths (docs/cpanel.md). The plaintext exists once, in create's answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.cpanel import args
+from gatehouse.cpanel.registry import uapi
+from gatehouse.domain import audit
+from gatehouse.domain import tokens as store
+from gatehouse.domain.tokens import Token
+from gatehouse.errors import InvalidParameter
+from gatehouse.whmapi.call import Call
+from gatehouse.whmapi.functions.tokens import parse_expiry
+
+MODULE = "Tokens"
+
+
+def _audit(call: Call, action: str, token_name: str, detail: str | None = None) -> None:
+    """Who did it (the WHM user behind a `cpanel` call, else the account), to which account,
+    through which credential. Never the secret."""
+    principal = call.principal
+    if principal.via is not None:
+        how = f"via WHM user {principal.via}"
+    elif principal.token_name:
+        how = f"via token {principal.token_name}"
+    else:
+        how = f"via {principal.method}"
+    note = f"cpanel token; {how}"
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=action,
+        actor=principal.via or principal.user.username,
+        subject=principal.user.username,
+        source_ip=call.peer,
+        token_name=token_name,
+        detail=f"{note}; {detail}" if detail else note,
+    )
+
+
+def _listed(token: Token) -> dict[str, Any]:
+    # Cpanel::Security::Authn::APITokens::Object::cpanel export(): full access or a feature
+    # list, never both; gatehouse makes full-access tokens only.
+    return {
+        "create_time": token.create_time,
+        "expires_at": token.expires_at,
+        "features": [],
+        "has_full_access": 1,
+        "name": token.name,
+    }
+
+
+@uapi(MODULE, "create_full_access", "Create a full-access API token for the account.")
+def create_full_access(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    store.validate_name(name)
+    if args.boolean(call, "readonly"):
+        # Choice: newer cPanel versions offer read-only tokens; gatehouse does not model
+        # them, and silently making a full-access token instead would be worse than saying so.
+        raise InvalidParameter("This server does not support read-only API tokens.")
+    expires_at = parse_expiry(call, call.params.get("expires_at"))
+    token, plaintext = store.create(
+        call.conn,
+        owner=call.principal.user,
+        service=store.CPANEL,
+        name=name,
+        token_acls=None,
+        whitelist_ips=None,
+        expires_at=expires_at,
+        now=call.now,
+    )
+    _audit(call, audit.TOKEN_CREATE, name)
+    # cPanel drops name, features, has_full_access and expires_at from this answer.
+    return {"create_time": token.create_time, "token": plaintext}
+
+
+@uapi(MODULE, "list", "List the account's API tokens.", readonly=True)
+def list_tokens(call: Call) -> list[dict[str, Any]]:
+    return [_listed(t) for t in store.list_for(call.conn, call.principal.user.id, store.CPANEL)]
+
+
+@uapi(MODULE, "rename", "Rename one of the account's API tokens.")
+def rename(call: Call) -> None:
+    name = args.length_required(call, "name")
+    new_name = args.length_required(call, "new_name")
+    if new_name == name:
+        raise InvalidParameter("“new_name” must be a different value from “name”.")
+    store.validate_name(new_name)
+    store.update(
+        call.conn,
+        user_id=call.principal.user.id,
+        service=store.CPANEL,
+        name=name,
+        new_name=new_name,
+    )
+    _audit(call, audit.TOKEN_UPDATE, new_name, f"renamed from {name}")
+
+
+@uapi(MODULE, "revoke", "Revoke one of the account's API tokens by name.")
+def revoke(call: Call) -> int:
+    name = args.length_required(call, "name")
+    for gone in store.revoke(call.conn, call.principal.user.id, store.CPANEL, [name]):
+        _audit(call, audit.TOKEN_REVOKE, gone)
+    # 1 whether the token existed or not: after the call no token has that name, which is
+    # what the caller asked for (whm-reference §1.8).
+    return 1

@@ -1,0 +1,143 @@
+"""`gatehouse uapi --user USER Module function key=value ...` (docs/cpanel.md): UAPI run
+locally, as cPanel's `uapi` command does, against the session server's store — YAML like
+cPanel's, JSON byte for byte what the cPanel face sends, exit status 1 on `status 0`, and the
+same effects as over HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import Server
+
+
+@pytest.fixture(scope="module")
+def account(server: Server) -> tuple[str, str, str]:
+    user, password = server.account()
+    return user, password, server.cpanel_token(user, password, name="cli-admin")
+
+
+def uapi(server: Server, *args: str, check: bool = True) -> Any:
+    return server.cli("uapi", *args, check=check)
+
+
+def test_json_output_is_the_faces_bytes(server: Server, account: tuple[str, str, str]) -> None:
+    user, _, token = account
+    out = uapi(server, "--user", user, "DomainInfo", "list_domains", "--output", "json")
+    http = server.uapi(user, "DomainInfo", "list_domains", token=token)
+    assert out.stdout.encode() == http.content + b"\n"
+    assert b'"status":1' in out.stdout.encode()
+
+
+def test_yaml_output_by_default(server: Server, account: tuple[str, str, str]) -> None:
+    user, _, _ = account
+    out = uapi(server, "--user", user, "DomainInfo", "domains_data", "format=list")
+    assert out.stdout.startswith("---\n")
+    document = yaml.safe_load(out.stdout)
+    assert document["apiversion"] == 3
+    assert document["module"] == "DomainInfo" and document["func"] == "domains_data"
+    assert document["result"]["status"] == 1
+    assert document["result"]["metadata"] == {"transformed": 1}
+    assert document["result"]["data"][0]["domain"] == f"{user}.example.com"
+    assert document["result"]["errors"] is None
+
+
+def test_tokens_from_the_command_line(server: Server, account: tuple[str, str, str]) -> None:
+    user, _, _ = account
+    out = uapi(
+        server, "--user", user, "Tokens", "create_full_access", "name=from-cli", "--output", "json"
+    )
+    token = server.remember(json.loads(out.stdout)["result"]["data"]["token"])
+    listed = server.uapi(user, "Tokens", "list", token=token).json()["result"]["data"]
+    assert "from-cli" in [t["name"] for t in listed]
+    row = server.sql(
+        "SELECT actor, detail FROM audit_log WHERE action = 'CREATEAPITOKEN' "
+        "AND token_name = 'from-cli' AND subject = :u",
+        u=user,
+    )[0]
+    assert (row.actor, row.detail) == (user, "cpanel token; via local")
+    revoked = uapi(server, "--user", user, "Tokens", "revoke", "name=from-cli", "--output", "json")
+    assert json.loads(revoked.stdout)["result"]["data"] == 1
+    assert server.uapi(user, "Tokens", "list", token=token).status_code == 401
+
+
+def test_failure_exits_1_with_the_envelope(server: Server, account: tuple[str, str, str]) -> None:
+    user, _, _ = account
+    out = uapi(
+        server,
+        "--user",
+        user,
+        "Tokens",
+        "rename",
+        "name=cli-admin",
+        "new_name=cli-admin",
+        "--output",
+        "json",
+        check=False,
+    )
+    assert out.returncode == 1
+    result = json.loads(out.stdout)["result"]
+    assert result["status"] == 0
+    assert result["errors"] == ["“new_name” must be a different value from “name”."]
+    unknown = uapi(server, "--user", user, "Nope", "nothing", check=False)
+    assert unknown.returncode == 1
+    assert "Failed to load module “Nope”" in unknown.stdout
+
+
+def test_repeated_and_numbered_arguments(server: Server, account: tuple[str, str, str]) -> None:
+    """key=value words become parameters exactly as a query string's would."""
+    user, _, _ = account
+    out = uapi(
+        server,
+        "--user",
+        user,
+        "Tokens",
+        "create_full_access",
+        "name-0=numbered",
+        "--output",
+        "json",
+    )
+    server.remember(json.loads(out.stdout)["result"]["data"]["token"])
+    out = uapi(server, "--user", user, "Tokens", "list", "--output", "json")
+    assert "numbered" in [t["name"] for t in json.loads(out.stdout)["result"]["data"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--user", "root", "DomainInfo", "list_domains"], "“root” is not a cPanel account."),
+        (
+            ["--user", "nosuchuser9", "DomainInfo", "list_domains"],
+            "“nosuchuser9” is not a cPanel account.",
+        ),
+        (
+            ["--user", "ACCOUNT", "DomainInfo", "list_domains", "broken"],
+            "is not in the form key=value",
+        ),
+    ],
+)
+def test_refusals(
+    server: Server, account: tuple[str, str, str], args: list[str], message: str
+) -> None:
+    args = [account[0] if a == "ACCOUNT" else a for a in args]
+    out = uapi(server, *args, check=False)
+    assert out.returncode == 1
+    assert message in out.stderr
+    assert out.stdout == ""
+
+
+def test_user_is_required(server: Server) -> None:
+    out = uapi(server, "DomainInfo", "list_domains", check=False)
+    assert out.returncode == 2
+    assert "--user" in out.stderr
+
+
+def test_suspended_account_is_reachable_locally(server: Server) -> None:
+    user, _password = server.account()
+    server.ok("suspendacct", params={"user": user})
+    out = uapi(server, "--user", user, "DomainInfo", "list_domains", "--output", "json")
+    assert json.loads(out.stdout)["result"]["data"]["main_domain"] == f"{user}.example.com"
+    server.ok("unsuspendacct", params={"user": user})
