@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import dns.flags
 import dns.message
@@ -27,9 +28,14 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 import dns.tsigkeyring
+import dns.zone
+import httpx
 import pytest
 
 from conftest import Server
+from gatehouse.domain import zones
+from gatehouse.nameserver import hosted
+from gatehouse.nameserver.answer import Answer, resolve
 from gatehouse.nameserver.server import IDLE_TIMEOUT
 
 LOCAL = "127.0.0.1"
@@ -108,6 +114,23 @@ def edit(server: Server, zone: str, *ops: tuple[str, Any]) -> str:
 
 def add(dname: str, rtype: str, data: list[str], ttl: int = 300) -> tuple[str, Any]:
     return ("add", {"dname": dname, "ttl": ttl, "record_type": rtype, "data": data})
+
+
+def post(server: Server, function: str, params: list[tuple[str, str]]) -> Any:
+    """A WHM API 1 call with its parameters POSTed as a form (too many for a URL)."""
+    response = httpx.post(
+        f"{server.url}/json-api/{function}?api.version=1",
+        content=urlencode(params).encode(),
+        headers={
+            "Authorization": f"whm root:{server.root_token}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        timeout=120,
+    )
+    body = response.json()
+    assert response.status_code == 200, response.text
+    assert body["metadata"]["result"] == 1, body["metadata"]["reason"]
+    return body.get("data")
 
 
 def fqdn(relative: str, zone: str) -> str:
@@ -877,3 +900,347 @@ def test_ptr_in_a_reverse_zone(server: Server, reverse_zone: str) -> None:
     answer = resolver(server).resolve_address(address)
     assert [rd.to_text() for rd in answer] == ["host.example.com."]
     assert dig(server, "+short", "-x", address).strip() == "host.example.com."
+
+
+# -- a large zone -------------------------------------------------------------------------------
+
+LARGE = 6000  # records added to the template's, in batches (the API takes 2,000 parameters)
+BATCH = 1900
+ENTS = 50  # x<i>.ent<k>: ent0 ... ent49 are empty non-terminals
+
+
+def large_record(i: int) -> tuple[str, str, list[str]]:
+    """The i-th record of the large zone: (dname, type, data)."""
+    address = f"198.18.{i // 256}.{i % 256}"
+    kind = i % 6
+    if kind == 0:
+        return f"h{i}", "A", [address]
+    if kind == 1:
+        return f"h{i - 1}", "AAAA", [f"2001:db8::{i:x}"]  # beside the A before it
+    if kind == 2:
+        return f"t{i}", "TXT", [f"value {i}"]
+    if kind == 3:
+        return f"c{i}", "CNAME", [f"h{i - 3}"]
+    if kind == 4:
+        return f"m{i}", "MX", ["10", f"h{i - 4}"]
+    return f"x{i}.ent{i % ENTS}", "A", [address]
+
+
+def large_expected(i: int, zone: str) -> tuple[str, str, list[tuple[str, str, str]]]:
+    """(name asked, type asked, the answer section as `chain` gives it) for record i."""
+    dname, rtype, data = large_record(i)
+    owner = fqdn(dname, zone)
+    if rtype == "CNAME":
+        target = fqdn(data[0], zone)
+        j = int(data[0][1:])
+        return owner, "A", [(owner, "CNAME", target), (target, "A", large_record(j)[2][0])]
+    if rtype == "MX":
+        return owner, "MX", [(owner, "MX", f"10 {fqdn(data[1], zone)}")]
+    if rtype == "TXT":
+        return owner, "TXT", [(owner, "TXT", f'"{data[0]}"')]
+    return owner, rtype, [(owner, rtype, data[0])]
+
+
+def mass_add(server: Server, zone: str, serial: str, items: list[dict[str, Any]]) -> str:
+    params = [("zone", zone), ("serial", serial)]
+    params += [(f"add-{k}", json.dumps(item)) for k, item in enumerate(items)]
+    return str(post(server, "mass_edit_dns_zone", params)["new_serial"])
+
+
+@pytest.fixture(scope="module")
+def large_zone(server: Server) -> str:
+    """A zone of the template's records, a wildcard, a delegation and LARGE more, added
+    through WHM API 1 in a few POSTed mass_edit_dns_zone calls."""
+    name = new_zone(server)
+    items = [
+        {"dname": d, "ttl": 300, "record_type": t, "data": data}
+        for d, t, data in [
+            ("*.w", "TXT", ["wild"]),
+            ("d", "NS", ["ns.example.org."]),
+            *(large_record(i) for i in range(LARGE)),
+        ]
+    ]
+    serial = serial_of(server, name)
+    for start in range(0, len(items), BATCH):
+        serial = mass_add(server, name, serial, items[start : start + BATCH])
+    return name
+
+
+def sample(step: int = 97) -> list[int]:
+    return [*range(0, LARGE, step), LARGE - 1]
+
+
+def test_a_large_zone_answers_for_names_across_it(server: Server, large_zone: str) -> None:
+    for i in sample():
+        name, rtype, expected = large_expected(i, large_zone)
+        response = ask(server, name, rtype)
+        assert response.rcode() == dns.rcode.NOERROR, (i, response)
+        assert response.flags & dns.flags.AA
+        assert chain(response) == expected, i
+    mx = ask(server, fqdn("m4", large_zone), "MX")
+    assert {rd.to_text() for r in mx.additional for rd in r} == {"198.18.0.0", "2001:db8::1"}
+
+
+@pytest.mark.parametrize(
+    ("name", "rtype", "rcode", "answer"),
+    [
+        ("anything.w", "TXT", dns.rcode.NOERROR, {'"wild"'}),
+        ("a.b.w", "TXT", dns.rcode.NOERROR, {'"wild"'}),
+        ("anything.w", "A", dns.rcode.NOERROR, set()),  # NODATA from the wildcard
+        ("w", "TXT", dns.rcode.NOERROR, set()),  # an empty non-terminal
+        ("ent7", "A", dns.rcode.NOERROR, set()),
+        ("nothere.ent7", "A", dns.rcode.NXDOMAIN, set()),
+        ("h6", "TXT", dns.rcode.NOERROR, set()),  # NODATA: h6 has A and AAAA
+        ("h7", "A", dns.rcode.NXDOMAIN, set()),
+        (f"h{LARGE * 2}", "A", dns.rcode.NXDOMAIN, set()),
+    ],
+)
+def test_a_large_zone_gives_wildcards_nodata_and_nxdomain(
+    server: Server, large_zone: str, name: str, rtype: str, rcode: dns.rcode.Rcode, answer: set[str]
+) -> None:
+    response = ask(server, fqdn(name, large_zone), rtype)
+    assert response.rcode() == rcode
+    assert response.flags & dns.flags.AA
+    assert rdata(response) == answer
+    if not answer:
+        negative_soa(response, large_zone)
+
+
+def test_a_large_zone_refers_below_its_delegation(server: Server, large_zone: str) -> None:
+    response = ask(server, fqdn("www.d", large_zone), "A")
+    assert not response.flags & dns.flags.AA and response.answer == []
+    assert {rd.to_text() for r in response.authority for rd in r} == {"ns.example.org."}
+
+
+def test_a_change_to_a_large_zone_is_in_the_very_next_answer(
+    server: Server, large_zone: str
+) -> None:
+    payload = parse(server, large_zone)
+    assert sum(1 for i in payload if i["type"] == "record") > LARGE
+
+    def line_of(dname: str, rtype: str) -> int:
+        return int(next(
+            i["line_index"] for i in payload
+            if i["type"] == "record" and unb64(i["dname_b64"]) == dname
+            and i["record_type"] == rtype
+        ))  # fmt: skip
+
+    fresh = f"fresh-{uuid.uuid4().hex[:8]}"
+    params = [
+        ("zone", large_zone),
+        ("serial", unb64(soa_item(payload)["data_b64"][2])),
+        ("add", json.dumps({"dname": fresh, "ttl": 60, "record_type": "A",
+                            "data": ["192.0.2.200"]})),
+        ("edit", json.dumps({"line_index": line_of("h12", "A"), "dname": "h12", "ttl": 60,
+                             "record_type": "A", "data": ["192.0.2.212"]})),
+        ("remove", str(line_of("t14", "TXT"))),
+    ]  # fmt: skip
+    new_serial = str(post(server, "mass_edit_dns_zone", params)["new_serial"])
+    # At once, with no pause: the first answer after the change already has it.
+    assert rdata(ask(server, fqdn(fresh, large_zone), "A")) == {"192.0.2.200"}
+    edited = ask(server, fqdn("h12", large_zone), "A", tcp=True)
+    assert rdata(edited) == {"192.0.2.212"} and edited.answer[0].ttl == 60
+    assert rdata(ask(server, fqdn("h12", large_zone), "AAAA")) == {"2001:db8::d"}
+    removed = ask(server, fqdn("t14", large_zone), "TXT")
+    assert removed.rcode() == dns.rcode.NXDOMAIN
+    (soa,) = ask(server, large_zone, "SOA").answer[0]
+    assert str(soa.serial) == new_serial
+    for i in sample(331):
+        if i in (12, 14):
+            continue
+        name, rtype, expected = large_expected(i, large_zone)
+        assert chain(ask(server, name, rtype)) == expected, i
+    assert rdata(ask(server, fqdn("x.w", large_zone), "TXT")) == {'"wild"'}
+
+
+def test_a_zone_with_one_record_that_does_not_load_gets_servfail(server: Server) -> None:
+    # Only a write that bypasses zones.save can store such a text. Names are read when first
+    # asked for: the bad record is found then, and the whole zone is SERVFAIL from then on.
+    name = new_zone(server)
+    ((text, serial),) = server.sql("SELECT text, serial FROM zones WHERE name = :n", n=name)
+    server.sql(
+        "UPDATE zones SET text = :t, serial = :s WHERE name = :n",
+        t=text + "bad\t300\tIN\tA\t192.0.2.999\n",
+        s=serial + 1,
+        n=name,
+    )
+    assert ask(server, f"bad.{name}", "A").rcode() == dns.rcode.SERVFAIL
+    assert ask(server, name, "A").rcode() == dns.rcode.SERVFAIL
+    assert ask(server, f"ftp.{name}", "A", tcp=True).rcode() == dns.rcode.SERVFAIL
+    server.sql(
+        "UPDATE zones SET text = :t, serial = :s WHERE name = :n", t=text, s=serial + 2, n=name
+    )
+    assert rdata(ask(server, name, "A")) == {"192.0.2.10"}
+
+
+# -- how a zone is loaded (in process, no server) -----------------------------------------------
+
+ORIGIN = "example.com"
+TEMPLATE = zones.template(ORIGIN, ip="192.0.2.1", nameservers=["ns1.example.net"], serial=1)
+# What a zone file may hold beyond the API's one-line records: a multi-line SOA with
+# comments, owners left out, TTL and class in either order, $TTL changes, TTL units, quotes,
+# semicolons and parentheses inside strings, an RRset whose TTLs differ (the lowest wins),
+# duplicates, names out of the zone (skipped), two CNAMEs at one name (the last wins), a
+# generic-type record, lower-case keywords, owners that look like a TTL or a class.
+TRICKY = r"""; a hand-written zone
+$TTL 1h
+@   IN  SOA ( ns1.example.net. hostmaster.example.com.
+        2024010101 ; serial
+        3600 1800 1209600 300 )
+    IN NS ns1.example.net.
+    3600 IN NS ns2
+example.com. IN A 192.0.2.1
+WWW 300 IN A 192.0.2.2
+www IN 600 A 192.0.2.3
+www.EXAMPLE.com. A 192.0.2.3
+    AAAA 2001:db8::1
+txt TXT "a;b" "c\"d" "(e)" ; a comment ( here
+txt 60 TXT ( "multi"
+   "line" )
+$ttl 7200
+later A 192.0.2.9
+out.example.org. A 192.0.2.10
+    A 192.0.2.11
+*.wild TXT "w"
+x.y.z.ent A 192.0.2.12
+sub NS ns1.sub
+sub NS ns.example.org.
+ns1.sub A 192.0.2.53
+dn DNAME other
+_sip._tcp SRV 10 20 5060 www
+@ CAA 0 issue "letsencrypt.org"
+gen TYPE65534 \# 2 abcd
+two CNAME a
+two CNAME b
+mx MX 10 mail.example.org.
+lower in a 192.0.2.77
+300 IN A 192.0.2.78
+in A 192.0.2.79
+hinfo HINFO "PC" "Linux"
+"""
+# The same, each record on one line and no parenthesis anywhere: read a line at a time.
+ONE_LINE = r"""; written by hand, one line a record
+$TTL 1h
+@ 86400 IN SOA ns1.example.net. hostmaster.example.com. 2024010101 3600 1800 1209600 300 ; x
+    IN NS ns1.example.net.
+    3600 IN NS ns2
+example.com. IN A 192.0.2.1
+WWW 300 IN A 192.0.2.2
+www IN 600 A 192.0.2.3
+www.EXAMPLE.com. A 192.0.2.3
+\tAAAA 2001:db8::1
+  ; an indented comment
+
+txt TXT "a;b" "c\"d" ; a comment
+txt 60 TXT "second"
+$ttl 7200
+later A 192.0.2.9
+out.example.org. A 192.0.2.10
+    A 192.0.2.11
+*.wild TXT "w"
+x.y.z.ent A 192.0.2.12
+sub NS ns1.sub
+sub NS ns.example.org.
+ns1.sub A 192.0.2.53
+dn DNAME other
+_sip._tcp SRV 10 20 5060 www
+@ CAA 0 issue "letsencrypt.org"
+gen TYPE65534 \# 2 abcd
+two CNAME a
+two CNAME b
+mx MX 10 mail.example.org.
+lower in a 192.0.2.77
+300 IN A 192.0.2.78
+in A 192.0.2.79
+hinfo HINFO "PC" "Linux"
+""".replace("\\t", "\t")  # a record indented with a tab
+# Texts read by dnspython's zone reader at once instead: directives other than $TTL, escapes
+# and non-ASCII in an owner, a record before any $TTL.
+WHOLE = [
+    TEMPLATE + "$ORIGIN sub.example.com.\nfoo A 192.0.2.1\n",
+    TEMPLATE + "$GENERATE 1-3 h$ A 192.0.2.$\n",
+    TEMPLATE + "foo\\.bar A 192.0.2.1\n",
+    TEMPLATE + "café 300 IN A 192.0.2.1\n",
+    "first 300 IN A 192.0.2.1\n    TXT x\n" + TEMPLATE,
+]
+QUESTIONS = [
+    (name, rtype)
+    for name in ("@", "www", "txt", "later", "x.y.z.ent", "y.z.ent", "ent", "nope", "a.wild",
+                 "wild", "x.sub", "sub", "ns1.sub", "q.dn", "_sip._tcp", "gen", "two", "mx",
+                 "lower", "300", "in", "hinfo", "out", "foo", "foo\\.bar", "bar", "foo.bar",
+                 "xn--caf-dma", "h2", "first", "ftp")
+    for rtype in ("A", "AAAA", "TXT", "MX", "NS", "SOA", "ANY", "CNAME", "SRV", "TYPE65534")
+]  # fmt: skip
+
+
+def sections(answer: Answer) -> tuple[object, ...]:
+    def text(rrsets: list[dns.rrset.RRset]) -> list[str]:
+        return [r.to_text() for r in rrsets]
+
+    return (answer.rcode, text(answer.answer), text(answer.authority), text(answer.additional),
+            answer.referral, answer.glue_required)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [(TEMPLATE, "lines"), (ONE_LINE, "lines"), (TRICKY, "entries"), *((t, "whole") for t in WHOLE)],
+    ids=["template", "one-line", "tricky", "origin", "generate", "escape", "idna", "before-ttl"],
+)
+def test_a_zone_loaded_name_by_name_answers_as_dnspythons_whole_zone_reading(
+    text: str, reading: str
+) -> None:
+    lazy = hosted.parse(ORIGIN, text)
+    whole = hosted.parse(ORIGIN, text, whole=True)
+    assert (lazy.reading, whole.reading) == (reading, "whole")
+    reference = dns.zone.from_text(text, origin=f"{ORIGIN}.", relativize=False)
+    for name, rtype in QUESTIONS:
+        qname = dns.name.from_text(name, dns.name.from_text(ORIGIN))
+        question = (qname, dns.rdatatype.from_text(rtype))
+        assert sections(resolve(lazy, *question)) == sections(resolve(whole, *question)), question
+    for owner, node in reference.nodes.items():
+        loaded = lazy.rdatasets(owner)
+        assert loaded is not None, owner
+        assert sorted(loaded.values(), key=lambda r: (r.rdtype, r.covers)) == sorted(
+            node.rdatasets, key=lambda r: (r.rdtype, r.covers)
+        )
+        for rdataset in node.rdatasets:
+            same = loaded[hosted.index(rdataset.rdtype, rdataset.covers)]
+            assert (same.ttl, list(same)) == (rdataset.ttl, list(rdataset)), owner
+        assert lazy.exists(owner) and lazy.owns(owner)
+        if owner != lazy.origin:
+            assert lazy.exists(owner.parent())
+    assert (lazy.names, lazy.cuts, lazy.dnames) == (whole.names, whole.cuts, whole.dnames)
+    assert lazy.negative_soa.to_text() == whole.negative_soa.to_text()
+    assert lazy.negative_soa.ttl == whole.negative_soa.ttl
+    assert lazy.reading == reading  # every record read as its owner and type said
+
+
+def test_a_record_that_does_not_load_breaks_the_zone_when_first_read() -> None:
+    zone = hosted.parse(ORIGIN, TEMPLATE + "bad 300 IN A 192.0.2.999\n")
+    ftp = dns.name.from_text(f"ftp.{ORIGIN}.")
+    assert resolve(zone, ftp, dns.rdatatype.A).answer  # not read yet: nothing known
+    with pytest.raises(hosted.ZoneError) as first:
+        resolve(zone, dns.name.from_text(f"bad.{ORIGIN}."), dns.rdatatype.A)
+    assert first.value.first
+    with pytest.raises(hosted.ZoneError) as later:
+        resolve(zone, ftp, dns.rdatatype.A)
+    assert not later.value.first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is not a zone file\n",
+        TEMPLATE.replace("\tNS\t", "\tTXT\t"),  # no NS at the apex
+        TEMPLATE + "www 300 IN A 192.0.2.5\n",  # a CNAME beside other data
+        TEMPLATE + "sub 300 IN SOA a. b. 1 2 3 4 5\n",  # an SOA below the apex
+    ],
+)
+def test_a_text_that_does_not_load_is_refused_or_broken(text: str) -> None:
+    try:
+        zone = hosted.parse(ORIGIN, text)
+    except Exception:
+        return  # refused at once (SERVFAIL)
+    with pytest.raises(hosted.ZoneError):
+        for name in ("www", "sub", "@"):
+            resolve(zone, dns.name.from_text(name, dns.name.from_text(ORIGIN)), dns.rdatatype.A)

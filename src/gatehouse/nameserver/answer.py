@@ -14,7 +14,7 @@ import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 
-from gatehouse.nameserver.hosted import HostedZone, as_rrset
+from gatehouse.nameserver.hosted import HostedZone, as_rrset, index, key_of
 
 A, AAAA, ANY, CNAME, DNAME, DS, MX, NS, SOA, SRV = (
     dns.rdatatype.A,
@@ -52,7 +52,9 @@ class Answer:
 
 
 def resolve(zone: HostedZone, qname: dns.name.Name, qtype: dns.rdatatype.RdataType) -> Answer:
-    """The answer for (qname, qtype, IN); qname must be at or below the zone's apex."""
+    """The answer for (qname, qtype, IN); qname must be at or below the zone's apex. Raises
+    hosted.ZoneError if the zone turns out not to load."""
+    zone.check()
     result = Answer()
     current = qname
     seen: set[dns.name.Name] = set()
@@ -79,28 +81,31 @@ def _step(
     """Answer for one name of the chain; returns the next name to follow, if any."""
     top = len(zone.origin)
     # Only delegations and DNAMEs act on the names beneath them: without any, no walk.
-    for depth in range(top, len(name) + 1 if zone.cuts or zone.dnames else top):
-        ancestor = name if depth == len(name) else name.split(depth)[1]
-        # A delegation wins over everything beneath it; a DS query at the cut itself is the
-        # parent's to answer (RFC 4035 §3.1.4.1).
-        if depth > top and ancestor in zone.cuts and not (ancestor == name and qtype == DS):
-            _refer(zone, ancestor, result)
-            return None
-        if depth < len(name) and ancestor in zone.dnames:
-            dname = zone.rdataset(ancestor, DNAME)
-            if dname is not None:
-                return _substitute(zone, name, ancestor, dname, result)
-    node = zone.nodes.get(name)
+    if zone.cuts or zone.dnames:
+        for depth in range(top, len(name) + 1):
+            ancestor = name if depth == len(name) else name.split(depth)[1]
+            key = key_of(ancestor)
+            # A delegation wins over everything beneath it; a DS query at the cut itself is
+            # the parent's to answer (RFC 4035 §3.1.4.1).
+            if depth > top and key in zone.cuts and not (ancestor is name and qtype == DS):
+                _refer(zone, ancestor, result)
+                return None
+            if depth < len(name) and key in zone.dnames:
+                dname = zone.rdataset(ancestor, DNAME)
+                if dname is not None:
+                    return _substitute(zone, name, ancestor, dname, result)
+    rdatasets = zone.rdatasets(name)
     owner = name
-    if node is None:
-        if name in zone.names:
+    if rdatasets is None:
+        if zone.exists(name):
             _negative(zone, result, dns.rcode.NOERROR)  # an empty non-terminal
             return None
-        source = _wildcard(zone, name)
+        source = zone.wildcard(name)
         if source is None:
             _negative(zone, result, dns.rcode.NXDOMAIN)
             return None
-        node = zone.nodes[source]
+        rdatasets = zone.rdatasets(source)
+        assert rdatasets is not None
         owner = source
 
     def rrset(rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:
@@ -110,36 +115,25 @@ def _step(
             return zone.rrset(owner, rdataset)
         return as_rrset(name, rdataset)
 
-    rdatasets = node.rdatasets
     if qtype == ANY:
         # RFC 8482 §4.1: one RRset is a complete answer to ANY; the lowest type code keeps the
         # choice stable (an address, before NS, SOA, MX, TXT).
         if not rdatasets:
             _negative(zone, result, dns.rcode.NOERROR)
             return None
-        result.answer.append(rrset(min(rdatasets, key=lambda r: (r.rdtype, r.covers))))
+        result.answer.append(rrset(rdatasets[min(rdatasets)]))
         return None
-    exact = node.get_rdataset(dns.rdataclass.IN, qtype)
+    exact = rdatasets.get(index(qtype))
     if exact is not None:
         result.answer.append(rrset(exact))
         return None
-    cname = node.get_rdataset(dns.rdataclass.IN, CNAME)
+    cname = rdatasets.get(index(CNAME))
     if cname is not None:
         result.answer.append(rrset(cname))
         target: dns.name.Name = cname[0].target
         return target
     _negative(zone, result, dns.rcode.NOERROR)
     return None
-
-
-def _wildcard(zone: HostedZone, name: dns.name.Name) -> dns.name.Name | None:
-    """The source of synthesis for a name that does not exist (RFC 4592 §3.3.1): `*` under
-    the closest encloser, the nearest existing ancestor (an empty non-terminal counts)."""
-    encloser = name.parent()
-    while encloser not in zone.names:
-        encloser = encloser.parent()
-    source = dns.name.Name((b"*", *encloser.labels))
-    return source if source in zone.nodes else None
 
 
 def _substitute(

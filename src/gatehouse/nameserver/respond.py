@@ -18,7 +18,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from gatehouse.nameserver.answer import Answer, resolve
-from gatehouse.nameserver.hosted import HostedZone
+from gatehouse.nameserver.hosted import HostedZone, ZoneError
 from gatehouse.nameserver.zonesource import BrokenZone
 
 log = logging.getLogger("gatehouse.nameserver")
@@ -102,7 +102,15 @@ class Responder:
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)  # not ours: we are no resolver
             return response, None
-        answer = resolve(zone, qname, qtype)
+        try:
+            answer = resolve(zone, qname, qtype)
+        except ZoneError as exc:
+            # A record read on first use did not load, nor did the whole text: the zone was
+            # not written through zones.save. Logged once per version, like BrokenZone.
+            if exc.first:
+                log.error("zone %s does not load: SERVFAIL (%s)", zone.origin, exc)
+            response.set_rcode(dns.rcode.SERVFAIL)
+            return response, None
         response.set_rcode(answer.rcode)
         if answer.authoritative:
             response.flags |= dns.flags.AA
