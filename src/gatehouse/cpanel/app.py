@@ -20,7 +20,6 @@ is HTTP 401 in the face's envelope, with an audit row giving the precise reason.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import anyio.to_thread
@@ -41,17 +40,15 @@ from gatehouse.web.app import (
     CPSESS_RE,
     JSON,
     NO_STORE,
-    Message,
     Receive,
     Scope,
     Send,
     _BodyTooLarge,
     _header,
-    _lifespan,
     _peer,
     _read_body,
     _respond,
-    access_log,
+    serve_logged,
 )
 from gatehouse.whmapi.params import Params
 
@@ -67,33 +64,7 @@ class CpanelApp:
         load_functions()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        started = time.perf_counter()
-        state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
-
-        async def tracked_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            await send(message)
-
-        try:
-            await self._route(scope, receive, tracked_send, state)
-        finally:
-            client = scope.get("client") or ("-", 0)
-            access_log.info(
-                '%s "%s %s" %s %.1fms user=%s auth=%s face=cpanel',
-                client[0],
-                scope.get("method"),
-                scope.get("path"),
-                state["status"],
-                (time.perf_counter() - started) * 1000,
-                state["user"],
-                state["auth"],
-            )
+        await serve_logged(self._route, scope, receive, send, " face=cpanel")
 
     async def _route(
         self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]

@@ -51,6 +51,45 @@ class _BodyTooLarge(Exception):
     pass
 
 
+Route = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
+
+
+async def serve_logged(
+    route: Route, scope: Scope, receive: Receive, send: Send, log_suffix: str
+) -> None:
+    """One face's ASGI entry: lifespan, then `route` for HTTP with one access-log line per
+    request (address, method, path, status, time, user, auth method — never a query string or
+    a header); `state` is where the route notes who was authenticated."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["type"] != "http":
+        return
+    started = time.perf_counter()
+    state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
+
+    async def tracked_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            state["status"] = message["status"]
+        await send(message)
+
+    try:
+        await route(scope, receive, tracked_send, state)
+    finally:
+        client = scope.get("client") or ("-", 0)
+        access_log.info(
+            '%s "%s %s" %s %.1fms user=%s auth=%s%s',
+            client[0],
+            scope.get("method"),
+            scope.get("path"),
+            state["status"],
+            (time.perf_counter() - started) * 1000,
+            state["user"],
+            state["auth"],
+            log_suffix,
+        )
+
+
 class WhmApp:
     def __init__(self, gatehouse: Gatehouse) -> None:
         self.gatehouse = gatehouse
@@ -60,33 +99,7 @@ class WhmApp:
         self.pages = Pages(gatehouse)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        started = time.perf_counter()
-        state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
-
-        async def tracked_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            await send(message)
-
-        try:
-            await self._route(scope, receive, tracked_send, state)
-        finally:
-            client = scope.get("client") or ("-", 0)
-            access_log.info(
-                '%s "%s %s" %s %.1fms user=%s auth=%s',
-                client[0],
-                scope.get("method"),
-                scope.get("path"),
-                state["status"],
-                (time.perf_counter() - started) * 1000,
-                state["user"],
-                state["auth"],
-            )
+        await serve_logged(self._route, scope, receive, send, "")
 
     async def _route(
         self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]

@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import audit, zone_records, zones
+from gatehouse.domain import zone_records, zones
 from gatehouse.errors import PermissionDenied, missing_parameter
 from gatehouse.whmapi.call import Call
+from gatehouse.whmapi.functions.dns import apply_mass_edit
 
 MODULE = "DNS"
 
@@ -58,19 +59,5 @@ def mass_edit_zone(call: Call) -> dict[str, Any]:
     zone = zone_records.account_zone(call.conn, call.principal.user.id, name, _refusal, lock=True)
     edit = zone_records.parse_mass_edit(zone.name, call.params)
     zone_records.check_account_types(zone, edit)
-    new_serial = zones.mass_edit(
-        call.conn,
-        zone.name,
-        serial=serial,
-        adds=edit.adds,
-        edits=edit.edits,
-        removes=edit.removes,
-        now=call.now,
-    )
-    call.audit(
-        audit.ZONE_EDIT,
-        zone.name,
-        f"serial {serial} -> {new_serial}: {len(edit.adds)} added, {len(edit.edits)} edited, "
-        f"{len(edit.removes)} removed ({call.function})",
-    )
+    new_serial = apply_mass_edit(call, zone, serial, edit)
     return {"new_serial": str(new_serial)}

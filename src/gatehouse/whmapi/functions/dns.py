@@ -74,6 +74,27 @@ def _zone_for(call: Call, name: str, *, lock: bool = False) -> zones.Zone:
     return zone
 
 
+def apply_mass_edit(call: Call, zone: zones.Zone, serial: int, edit: zone_records.MassEdit) -> int:
+    """Apply a parsed mass edit (all or nothing) and audit it; the one path for WHM's
+    mass_edit_dns_zone and UAPI's DNS::mass_edit_zone. Returns the new serial."""
+    new_serial = zones.mass_edit(
+        call.conn,
+        zone.name,
+        serial=serial,
+        adds=edit.adds,
+        edits=edit.edits,
+        removes=edit.removes,
+        now=call.now,
+    )
+    call.audit(
+        audit.ZONE_EDIT,
+        zone.name,
+        f"serial {serial} -> {new_serial}: {len(edit.adds)} added, {len(edit.edits)} edited, "
+        f"{len(edit.removes)} removed ({call.function})",
+    )
+    return new_serial
+
+
 # -- parse_dns_zone / mass_edit_dns_zone --------------------------------------------------
 
 
@@ -111,21 +132,7 @@ def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
     serial = zone_records.require_serial(call.params)
     zone = _zone_for(call, name, lock=True)
     edit = zone_records.parse_mass_edit(zone.name, call.params)
-    new_serial = zones.mass_edit(
-        call.conn,
-        zone.name,
-        serial=serial,
-        adds=edit.adds,
-        edits=edit.edits,
-        removes=edit.removes,
-        now=call.now,
-    )
-    call.audit(
-        audit.ZONE_EDIT,
-        zone.name,
-        f"serial {serial} -> {new_serial}: {len(edit.adds)} added, {len(edit.edits)} edited, "
-        f"{len(edit.removes)} removed",
-    )
+    new_serial = apply_mass_edit(call, zone, serial, edit)
     # compatibility.md: the serial as a STRING (a typed client fails on a number).
     return {"new_serial": str(new_serial)}
 
