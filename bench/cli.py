@@ -7,14 +7,14 @@ import signal
 import sys
 from types import FrameType
 
-from bench import report, runner, scenarios, stores, wrk
+from bench import dns, dnsperf, report, runner, scenarios, stores, wrk
 from bench.tools import log
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark gatehouse with wrk on loopback (see docs/performance.md).",
+        description="Benchmark gatehouse with wrk and dnsperf on loopback (docs/performance.md).",
     )
     parser.add_argument(
         "--quick", action="store_true", help="1 round of 2 s runs: a smoke check, not figures"
@@ -41,6 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--revocations", type=int, help="repetitions of scenario 7 per store (default 20)"
     )
+    parser.add_argument(
+        "--dns-records", type=int, default=10_000, help="records in scenario 8's zone"
+    )
+    parser.add_argument(
+        "--dns-calls",
+        type=int,
+        help="scenario 8: parse_dns_zone calls and add+remove pairs timed (default 100)",
+    )
+    parser.add_argument(
+        "--dns-outstanding",
+        type=int,
+        default=32,
+        help="scenario 8: dnsperf's queries in flight at most",
+    )
     return parser
 
 
@@ -56,20 +70,33 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.dns_records < 100 or (args.dns_calls is not None and args.dns_calls < 1):
+        print("--dns-records must be at least 100 and --dns-calls at least 1", file=sys.stderr)
+        return 2
     quick = bool(args.quick)
+    duration = args.duration or (2 if quick else 5)
+    rounds = args.rounds or (1 if quick else 3)
     options = runner.Options(
         scenarios=chosen,
-        rounds=args.rounds or (1 if quick else 3),
+        rounds=rounds,
         load=wrk.Load(
             threads=args.threads,
             connections=args.connections,
             warmup_s=1,
-            duration_s=args.duration or (2 if quick else 5),
+            duration_s=duration,
         ),
         backend=args.backend,
         tokens=args.tokens,
         revocation_repetitions=args.revocations or (5 if quick else 20),
         quick=quick,
+        dns=dns.Settings(
+            records=args.dns_records,
+            calls=args.dns_calls or (10 if quick else 100),
+            cold_starts=1 if quick else 3,
+            after_change=1 if quick else 3,
+            rounds=rounds,
+            load=dnsperf.Load(outstanding=args.dns_outstanding, warmup_s=1, duration_s=duration),
+        ),
     )
     results = runner.run(options)
     path = report.write(results)

@@ -39,4 +39,5 @@ def facts() -> dict[str, Any]:
         "kernel": platform.release(),
         "system": platform.system(),
         "machine": platform.machine(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # 1, 5, 15 min, at the start
     }

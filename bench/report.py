@@ -34,6 +34,7 @@ RATIOS = (
 STARTUP_TARGET_MS = 1000.0
 MEMORY_FLAT_RATIO = 1.10  # our reading of "flat": within 10 % with a million more tokens
 POSTGRES_REVOKE_TARGET_MS = 10.0
+MASS_EDIT_P50_TARGET_MS = 50.0  # on a 10,000-record zone
 
 
 def medians(runs: list[wrk.WrkResult]) -> dict[str, float]:
@@ -105,7 +106,114 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "pass": rev["first_401_ms_max"] <= POSTGRES_REVOKE_TARGET_MS,
                 }
             )
+    dns = results.get("dns")
+    if dns and "mass_edit" in dns:
+        value = max(dns["mass_edit"]["add"]["p50_ms"], dns["mass_edit"]["remove"]["p50_ms"])
+        out.append(
+            {
+                "label": (
+                    f"mass_edit_dns_zone p50, {dns['zone']['records']:,} records "
+                    "(slower of add/remove, ms)"
+                ),
+                "value": round(value, 1),
+                "goal": f"< {MASS_EDIT_P50_TARGET_MS:.0f}",
+                "pass": value < MASS_EDIT_P50_TARGET_MS,
+            }
+        )
     return out
+
+
+def _ms(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def print_dns(dns: dict[str, Any], console: Console) -> None:
+    """Scenario 8's two tables: the API on the big zone, and the nameservers under dnsperf."""
+    records = dns["zone"]["records"]
+    table = Table(title=f"DNS: the API on a {records:,}-record zone (one call at a time)")
+    for column in ("Figure", "calls", "p50 ms", "p99 ms", "note"):
+        table.add_column(column, justify="left" if column in ("Figure", "note") else "right")
+    growth = dns["zone"]["growth"]
+    table.add_row(
+        "Growing the zone (mass_edit_dns_zone)",
+        str(growth["calls"]),
+        "",
+        "",
+        f"{growth['seconds']:.1f} s in all; zone file {dns['zone'].get('file_bytes') or 0:,} B",
+    )
+    parse = dns["parse"]
+    table.add_row(
+        "parse_dns_zone",
+        str(parse["count"]),
+        _ms(parse["p50_ms"]),
+        _ms(parse["p99_ms"]),
+        f"response {parse['response_bytes'] / 1e6:.2f} MB, {parse['items']:,} items",
+    )
+    edit = dns["mass_edit"]
+    for key in ("add", "remove"):
+        table.add_row(
+            f"mass_edit_dns_zone: {key} (DNS-01 TXT)",
+            str(edit[key]["count"]),
+            _ms(edit[key]["p50_ms"]),
+            _ms(edit[key]["p99_ms"]),
+            "zone unchanged afterwards" if edit["zone_unchanged"] else "ZONE CHANGED",
+        )
+    cold = dns["cold"]
+    count = len(cold["samples"])
+    table.add_row(
+        "Cold: a fresh server's first mass edit",
+        str(count),
+        _ms(cold["add_ms_median"]),
+        "",
+        f"median of {count}; the remove after it {_ms(cold['remove_ms_median'])} ms",
+    )
+    after = dns["after_change"]
+    table.add_row(
+        "First DNS answer after a change",
+        str(after["first"]["count"]),
+        _ms(after["first"]["p50_ms"]),
+        _ms(after["first"]["p99_ms"]),
+        f"the next answer: {_ms(after['second']['p50_ms'])} ms",
+    )
+    console.print(table)
+
+    ns = dns.get("nameserver", {})
+    if not ns.get("measured"):
+        return
+    rounds = dns["settings"]["rounds"]
+    load = ns["query_file"]["load"]
+    table = Table(
+        title=(
+            f"DNS: nameservers under dnsperf (UDP, {load['outstanding']} in flight, "
+            f"median of {rounds} rounds of {load['duration_s']:g} s)"
+        )
+    )
+    columns = (
+        "Server",
+        "queries/s",
+        "p50 ms",
+        "p99 ms",
+        "lost",
+        "CPU srv/dnsperf",
+        "runs q/s",
+        "1 in flight p50/p99",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "Server" else "right")
+    for entry in ns["servers"].values():
+        m = entry["median"]
+        single = entry.get("one_in_flight") or {}
+        table.add_row(
+            entry["title"],
+            f"{m['queries_per_s']:,.0f}",
+            _ms(m["p50_ms"], 3),
+            _ms(m["p99_ms"], 3),
+            str(m["lost"]),
+            f"{_ms(m.get('server_cpu'))} / {_ms(m.get('client_cpu'))}",
+            " ".join(f"{r['queries_per_s']:.0f}" for r in entry["runs"]),
+            f"{_ms(single.get('p50_ms'), 3)} / {_ms(single.get('p99_ms'), 3)}",
+        )
+    console.print(table)
 
 
 def print_tables(results: dict[str, Any], console: Console | None = None) -> None:
@@ -127,6 +235,9 @@ def print_tables(results: dict[str, Any], console: Console | None = None) -> Non
                 " ".join(f"{r['requests_per_s']:.0f}" for r in entry["runs"]),
             )
         console.print(table)
+
+    if results.get("dns"):
+        print_dns(results["dns"], console)
 
     other = Table(title="Other figures")
     other.add_column("Figure")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from statistics import median
 from typing import Any
 
+from bench import dns as dns_bench
 from bench import load as load_mod
 from bench import machine, report, revocation, seed, server, startup, stores, wrk
 from bench.scenarios import Scenario
@@ -27,6 +28,7 @@ class Options:
     tokens: int
     revocation_repetitions: int
     quick: bool
+    dns: dns_bench.Settings = field(default_factory=dns_bench.Settings)
 
 
 def run(options: Options) -> dict[str, Any]:
@@ -43,10 +45,17 @@ def run(options: Options) -> dict[str, Any]:
             "tokens": options.tokens,
             "revocation_repetitions": options.revocation_repetitions,
             "quick": options.quick,
+            "dns": asdict(options.dns),
             "pinning": asdict(pinning),
         },
         "notes": [],
     }
+    busy = results["machine"]["load_average"][0]
+    if busy > 1.0:
+        results["notes"].append(
+            f"the machine was busy when the run began (load average {busy:.1f}): figures are "
+            "lower and noisier than on an idle machine"
+        )
     if pinning.server_cpu is None:
         results["notes"].append("fewer than 2 usable cores: server and wrk share the CPU")
     load_keys = [s.key for s in options.scenarios if s.load]
@@ -75,6 +84,10 @@ def run(options: Options) -> dict[str, Any]:
                 backend, postgres_url, pinning, options.revocation_repetitions
             )
             results["revocation"][backend] = revocation.summarise(samples)
+    if "dns" in keys:
+        log(f"dns: scenario 8 on {options.backend}")
+        results["dns"] = dns_bench.measure(options.backend, postgres_url, pinning, options.dns)
+        results["notes"] += results["dns"].pop("notes")
     results["checks"] = report.checks(results)
     return results
 

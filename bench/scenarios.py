@@ -21,6 +21,7 @@ ALL: tuple[Scenario, ...] = (
     Scenario(5, "basic", "Basic auth (root's Argon2 password)", True),
     Scenario(6, "list", "api_token_list, 100 tokens", True),
     Scenario(7, "revocation", "Revocation seen by a second process", False),
+    Scenario(8, "dns", "DNS: 10,000-record zone via the API; nameserver queries/s", False),
     Scenario(9, "startup", "Start-up time and resident memory", False),
 )
 BY_KEY = {s.key: s for s in ALL}

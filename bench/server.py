@@ -1,5 +1,6 @@
-"""A `gatehouse serve` process as in production: one process, plain HTTP on 127.0.0.1 only,
-pinned to the server core."""
+"""A `gatehouse serve` process as in production: one process, plain HTTP on 127.0.0.1 only
+(the cPanel ports off), optionally the built-in nameserver on 127.0.0.1, pinned to the server
+core."""
 
 from __future__ import annotations
 
@@ -24,6 +25,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_dns_port() -> int:
+    """A port free on 127.0.0.1 for both TCP and UDP (a nameserver takes both)."""
+    for _ in range(100):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no port free for both TCP and UDP on 127.0.0.1")
+
+
 @dataclass
 class Server:
     name: str
@@ -32,6 +46,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     startup_s: float = 0.0
+    dns_port: int | None = None
 
     @property
     def url(self) -> str:
@@ -60,10 +75,14 @@ class Server:
                 self.process.wait()
 
 
-def start(stack: ExitStack, store: Store, name: str, pinning: Pinning) -> Server:
+def start(
+    stack: ExitStack, store: Store, name: str, pinning: Pinning, *, dns: bool = False
+) -> Server:
     """Spawn `gatehouse serve` and wait for its first answered request (the start-up time:
-    from spawn to the first 200 on /healthz, polled every 2 ms)."""
+    from spawn to the first 200 on /healthz, polled every 2 ms). With `dns`, the built-in
+    nameserver listens too, on a free port of 127.0.0.1 (UDP and TCP)."""
     port = free_port()
+    dns_port = free_dns_port() if dns else None
     log_path = store.data_dir / f"{name}.log"
     command = [
         *pinning.server(),
@@ -75,13 +94,18 @@ def start(stack: ExitStack, store: Store, name: str, pinning: Pinning) -> Server
         str(port),
         "--https-port",
         "0",
+        "--cpanel-http-port",
+        "0",
+        "--cpanel-https-port",
+        "0",
+        *(["--dns-port", str(dns_port), "--dns-bind", HOST] if dns_port is not None else []),
     ]
     client = httpx.Client(timeout=1)  # made before the spawn so it is not timed
     stack.callback(client.close)
     with open(log_path, "ab") as log:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=store.env())
-    server = Server(name, store, port, process, log_path)
+    server = Server(name, store, port, process, log_path, dns_port=dns_port)
     stack.callback(server.stop)
     deadline = started + 60
     while True:

@@ -41,11 +41,21 @@ class Store:
     data_dir: Path
     root_password: str
 
+    @property
+    def zone_dir(self) -> Path:
+        """Where gatehouse writes this store's zone files and `named.conf.zones`."""
+        return self.data_dir / "zones"
+
     def env(self) -> dict[str, str]:
+        """The environment of every gatehouse process on this store: the caller's, without
+        any GATEHOUSE_* setting of its own (a zone directory or reload command inherited from
+        an operator's shell must never be written to or run by a benchmark)."""
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
         return {
-            **os.environ,
+            **inherited,
             "GATEHOUSE_DATA_DIR": str(self.data_dir),
             "GATEHOUSE_DATABASE_URL": self.url,
+            "GATEHOUSE_ZONE_DIR": str(self.zone_dir),
         }
 
     def cli(self, *args: str, stdin: str | None = None) -> str:

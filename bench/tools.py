@@ -1,4 +1,4 @@
-"""External tools the benchmark needs: wrk, PostgreSQL, and CPU pinning with taskset."""
+"""External tools the benchmark needs: wrk, dnsperf, PostgreSQL, and CPU pinning with taskset."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,18 +20,31 @@ def log(message: str) -> None:
 
 def ensure_wrk() -> str:
     """The path of wrk, installing Debian's package if it is missing."""
-    found = shutil.which("wrk")
+    return ensure_command("wrk", "wrk")
+
+
+def ensure_dnsperf() -> str:
+    """The path of dnsperf (DNS-OARC's load generator), from Debian's package if missing."""
+    return ensure_command("dnsperf", "dnsperf")
+
+
+def ensure_command(command: str, package: str) -> str:
+    """The path of `command`, installing Debian's `package` with apt-get if it is missing
+    (which needs root: otherwise the error says what to install)."""
+    found = shutil.which(command)
     if found:
         return found
-    log("wrk is missing; installing it with apt-get")
+    if os.geteuid() != 0:
+        raise RuntimeError(f"{command} is missing: install the Debian package {package}")
+    log(f"{command} is missing; installing {package} with apt-get")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    install = ["apt-get", "install", "-y", "-qq", package]
     if subprocess.run(install, env=env, check=False).returncode != 0:
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
         subprocess.run(install, env=env, check=True)
-    found = shutil.which("wrk")
+    found = shutil.which(command)
     if not found:
-        raise RuntimeError("wrk could not be installed")
+        raise RuntimeError(f"{command} could not be installed")
     return found
 
 
@@ -67,6 +82,20 @@ class Pinning:
 
     def client(self) -> list[str]:
         return _taskset(self.client_cpu)
+
+    @contextmanager
+    def harness_on_client(self) -> Iterator[None]:
+        """Run this (the harness's) process on the load core meanwhile: calls it times itself
+        then never take the server's CPU."""
+        if self.client_cpu is None:
+            yield
+            return
+        before = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {self.client_cpu})
+        try:
+            yield
+        finally:
+            os.sched_setaffinity(0, before)
 
 
 def _taskset(cpu: int | None) -> list[str]:
