@@ -56,7 +56,7 @@ def test_entries_derived_from_an_edit_equal_a_fresh_parse(removes: set[int], add
     new = zones.apply_edits(zone, [change(f"add{i}") for i in range(adds)], [], removable)
     cached = zones._PARSED.get(ZONE, new)
     fresh = zones._parse(ZONE, new)
-    if cached is not None and cached[1]:
+    if cached is not None and cached[1] is not None:
         assert [key(e) for e in cached[0]] == [key(e) for e in fresh]
     else:
         # Only when a record without an owner followed a removed one (its owner changed).
@@ -94,3 +94,26 @@ def test_save_path_sets_the_serial_in_place_and_keeps_every_other_byte() -> None
     new = zones._join(text, entries)
     assert new == text.replace(" 1 3600 1800", " 2026112399 3600 1800")
     assert [key(e) for e in entries] == [key(e) for e in zones._parse(ZONE, new)]
+
+
+@pytest.mark.parametrize(
+    ("add", "why"),
+    [
+        ({"dname": "www", "record_type": "A"}, "CNAME record cannot share the name “www."),
+        ({"dname": "txt", "record_type": "CNAME", "data": "example.net."}, "“txt.example.com.”"),
+        ({"dname": "fresh", "record_type": "A"}, None),
+    ],
+)
+def test_an_edit_is_checked_at_the_owners_it_touched(add: dict[str, str], why: str | None) -> None:
+    text = base_text()
+    zone = zones.Zone(ZONE, 1, text, 1)
+    new = zones.apply_edits(zone, [change(**add)], [], [])
+    cached = zones._PARSED.get(ZONE, new)
+    assert cached is not None and cached[1] is not None
+    assert f"{add['dname']}.example.com." in cached[1]
+    if why is None:
+        zones.check_structure(ZONE, cached[0], owners=cached[1])
+        return
+    with pytest.raises(zones.InvalidZone) as quick:
+        zones.check_structure(ZONE, cached[0], owners=cached[1])
+    assert why in quick.value.reason

@@ -193,14 +193,14 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
     and store it if the zone still has `zone.serial` (else Stale). Returns the new serial."""
     new_serial = next_serial(zone.serial, now)
     made = _PARSED.get(zone.name, new_text)
-    if made is not None and made[1]:
+    if made is not None and made[1] is not None:
         # Made by apply_edits from the stored zone, every new line already checked: the
-        # zone-wide rules are checked on its entries (a whole-text dnspython read of a large
-        # zone costs ~65 µs a record).
+        # zone-wide rules are checked on its entries, at the owners the edit touched (a
+        # whole-text dnspython read of a large zone costs ~65 µs a record).
         entries = _with_serial(zone.name, list(made[0]), new_serial)
         new_text = _join(new_text, entries)
-        check_structure(zone.name, entries)
-        _PARSED.put(zone.name, new_text, entries, checked=True)
+        check_structure(zone.name, entries, owners=made[1])
+        _PARSED.put(zone.name, new_text, entries, frozenset())
     else:
         new_text = set_serial(zone.name, new_text, new_serial)
         validate(zone.name, new_text)
@@ -345,29 +345,36 @@ def _is_ttl(token: str) -> bool:
     return token[:1].isdigit()
 
 
+# For a text made by an edit of a stored zone: the absolute owners the edit touched; None for
+# a text read from elsewhere (it must be validated whole).
+Touched = frozenset[str] | None
+
+
 class _ParseCache:
     """The entries of the last few zone texts parsed or produced here, keyed by the text
     itself (so a hit can never belong to another version of a zone). A DNS-01 client reads a
     zone, adds a record, reads it again and removes the record: on a 10,000-record zone each
-    of those would otherwise parse the whole text again. `checked` marks texts this module
+    of those would otherwise parse the whole text again. `touched` marks texts this module
     made from a stored (valid) zone with every new line checked: save() then validates the
-    zone's structure from the entries instead of re-reading the whole text with dnspython."""
+    zone's structure from the entries instead of re-reading the whole text with dnspython;
+    `touched` (for those texts) names the owners whose records the edit changed, the only
+    places where a zone-wide rule can newly fail."""
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[str, str], tuple[tuple[Entry, ...], bool]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], tuple[tuple[Entry, ...], Touched]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, name: str, text: str) -> tuple[tuple[Entry, ...], bool] | None:
+    def get(self, name: str, text: str) -> tuple[tuple[Entry, ...], Touched] | None:
         with self._lock:
             hit = self._items.get((name, text))
             if hit is not None:
                 self._items.move_to_end((name, text))
             return hit
 
-    def put(self, name: str, text: str, entries: Sequence[Entry], checked: bool) -> None:
+    def put(self, name: str, text: str, entries: Sequence[Entry], touched: Touched) -> None:
         with self._lock:
-            self._items[(name, text)] = (tuple(entries), checked)
+            self._items[(name, text)] = (tuple(entries), touched)
             self._items.move_to_end((name, text))
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -386,7 +393,7 @@ def parse(name: str, text: str) -> list[Entry]:
     if hit is not None:
         return list(hit[0])
     entries = _parse(name, text)
-    _PARSED.put(name, text, entries, checked=False)
+    _PARSED.put(name, text, entries, None)
     return entries
 
 
@@ -594,16 +601,33 @@ def _join(text: str, entries: Sequence[Entry]) -> str:
     return text
 
 
-def check_structure(name: str, entries: Sequence[Entry]) -> None:
+def check_structure(
+    name: str, entries: Sequence[Entry], *, owners: frozenset[str] | None = None
+) -> None:
     """The zone-wide rules on parsed entries: one SOA, at the apex; an NS at the apex; no
-    CNAME beside other data. (What dnspython's whole-zone read checks beyond each record.)"""
+    CNAME beside other data. (What dnspython's whole-zone read checks beyond each record.)
+    With `owners` (absolute names): the entries come from an edit of a valid zone that
+    changed only the records of those names, and the SOA could not be touched, so only the
+    rules at those names are checked."""
     zone = normalise(name)
     apex = f"{zone}."
-    soa = [e for e in entries if e.kind == "record" and e.record_type == "SOA"]
-    if len(soa) != 1 or _absolute(zone, soa[0].dname) != apex:
-        line = soa[1].line_index + 1 if len(soa) > 1 else 0
-        raise _invalid(zone, line, "the zone needs exactly one SOA record, at its apex")
-    if not any(
+    if owners is None:
+        soa = [e for e in entries if e.kind == "record" and e.record_type == "SOA"]
+        if len(soa) != 1 or _absolute(zone, soa[0].dname) != apex:
+            line = soa[1].line_index + 1 if len(soa) > 1 else 0
+            raise _invalid(zone, line, "the zone needs exactly one SOA record, at its apex")
+    else:
+        if not owners:
+            return
+        # Cheap pre-filter: a record can only be at a touched owner if its name, as written,
+        # is that owner absolute, relative to the apex, or `@`.
+        spellings = {o for o in owners} | {
+            o[: -len(apex) - 1] for o in owners if o.endswith(f".{apex}")
+        }
+        if apex in owners:
+            spellings |= {"@", ""}
+        entries = [e for e in entries if e.kind == "record" and e.dname.lower() in spellings]
+    if (owners is None or apex in owners) and not any(
         e.kind == "record" and e.record_type == "NS" and _absolute(zone, e.dname) == apex
         for e in entries
     ):
@@ -853,40 +877,38 @@ def _remember_edit(
     an owner right after a removed or replaced one takes another owner now."""
     apex = f"{zone.name}."
     new_entries: list[Entry] = []
+    touched: set[str] = set()
     after_change = False
     for e in entries:
         if e.line_index in replaced:
             after_change = True
+            touched.add(_absolute(zone.name, e.dname))
             line = replaced[e.line_index][1]
             if line is None:
                 continue
             entry = _plain_record(line, moved[e.line_index], DEFAULT_TTL, apex)
             if entry is None:
                 return
+            touched.add(_absolute(zone.name, entry.dname))
             new_entries.append(entry)
             continue
         if after_change and e.kind == "record" and e.raw[:1] in (" ", "\t"):
             return
         after_change = False
-        new_entries.append(
-            Entry(
-                e.kind,
-                moved[e.line_index],
-                e.line_count,
-                e.raw,
-                e.dname,
-                e.ttl,
-                e.record_type,
-                e.data,
-                e.tokens,
-            )
-        )
+        index = moved[e.line_index]
+        if index == e.line_index:
+            new_entries.append(e)  # entries are never changed once made: share it
+        else:
+            shifted = Entry(e.kind, index, e.line_count, e.raw, e.dname, e.ttl)
+            shifted.record_type, shifted.data, shifted.tokens = e.record_type, e.data, e.tokens
+            new_entries.append(shifted)
     for index in range(first_added, len(out)):
         entry = _plain_record(out[index], index, DEFAULT_TTL, apex)
         if entry is None:
             return
+        touched.add(_absolute(zone.name, entry.dname))
         new_entries.append(entry)
-    _PARSED.put(zone.name, text, new_entries, checked=True)
+    _PARSED.put(zone.name, text, new_entries, frozenset(touched))
 
 
 def mass_edit(

@@ -46,7 +46,8 @@ class Function:
     privileges: tuple[str, ...] = ()
     # Answers without `api.version` (WHM API 0), for the few functions old clients call so.
     api0: Callable[[Call], dict[str, Any]] | None = None
-    # Hashes a password (Argon2, ~155 ms): run off the event loop.
+    # Long or blocking work (Argon2 ~155 ms, large zones, zone-file writes): run off the event
+    # loop, so token checks and DNS answers go on meanwhile.
     slow: bool = False
     # Changes nothing: a successful call need not flush this process's token cache.
     readonly: bool = False

@@ -41,6 +41,7 @@ def _zone_name(call: Call) -> str:
     "The account's zone as items: records (base64 name and data), comments and control lines, "
     "each with its 0-based line_index.",
     readonly=True,
+    slow=True,
 )
 def parse_zone(call: Call) -> list[dict[str, Any]]:
     zone = zone_records.account_zone(call.conn, call.principal.user.id, _zone_name(call), _refusal)
@@ -52,6 +53,7 @@ def parse_zone(call: Call) -> list[dict[str, Any]]:
     "mass_edit_zone",
     "Add, edit and remove records of the account's zone in one change, if its serial still "
     "matches.",
+    slow=True,
 )
 def mass_edit_zone(call: Call) -> dict[str, Any]:
     name = _zone_name(call)

@@ -59,7 +59,13 @@ def _zone(call: Call, *, lock: bool = False) -> zones.Zone:
 # -- reading ---------------------------------------------------------------------------------
 
 
-@api2(MODULE, "fetchzones", "The account's zones, each as its zone file's lines.", readonly=True)
+@api2(
+    MODULE,
+    "fetchzones",
+    "The account's zones, each as its zone file's lines.",
+    readonly=True,
+    slow=True,
+)
 def fetchzones(call: Call) -> list[dict[str, Any]]:
     out: dict[str, list[str]] = {}
     for name in zones.names_of_user(call.conn, call.principal.user.id):
@@ -81,6 +87,7 @@ def fetchzones(call: Call) -> list[dict[str, Any]]:
     "fetchzone_records",
     "A zone's entries, filtered by every field given (name, type, txtdata, ttl, line, ...).",
     readonly=True,
+    slow=True,
 )
 def fetchzone_records(call: Call) -> list[dict[str, Any]]:
     return _records(call)
@@ -99,6 +106,7 @@ def _records(call: Call) -> list[dict[str, Any]]:
     "get_zone_record",
     "The same as fetchzone_records (cPanel maps it there), e.g. with `line`.",
     readonly=True,
+    slow=True,
 )
 def get_zone_record(call: Call) -> list[dict[str, Any]]:
     return _records(call)
@@ -109,6 +117,7 @@ def get_zone_record(call: Call) -> list[dict[str, Any]]:
     "fetchzone",
     "A zone's entries and serial (filters as fetchzone_records).",
     readonly=True,
+    slow=True,
 )
 def fetchzone(call: Call) -> list[dict[str, Any]]:
     # Cpanel::ZoneEdit::api2_fetchzone: one item with the adminbin's own status.
@@ -167,7 +176,9 @@ def _save(call: Call, zone: zones.Zone, text: str, what: str) -> list[dict[str, 
     return _result(1, f"The DNS zone “{zone.name}” was saved with serial {new_serial}.", new_serial)
 
 
-@api2(MODULE, "add_zone_record", "Add one record (name relative to the zone, or absolute).")
+@api2(
+    MODULE, "add_zone_record", "Add one record (name relative to the zone, or absolute).", slow=True
+)
 def add_zone_record(call: Call) -> list[dict[str, Any]]:
     try:
         zone = _zone(call, lock=True)
@@ -180,7 +191,9 @@ def add_zone_record(call: Call) -> list[dict[str, Any]]:
         return _result(0, exc.reason, None)
 
 
-@api2(MODULE, "edit_zone_record", "Change the record on a line; fields not given are kept.")
+@api2(
+    MODULE, "edit_zone_record", "Change the record on a line; fields not given are kept.", slow=True
+)
 def edit_zone_record(call: Call) -> list[dict[str, Any]]:
     try:
         line = zone_records.line_number(call.params)
@@ -213,7 +226,7 @@ def edit_zone_record(call: Call) -> list[dict[str, Any]]:
         return _result(0, exc.reason, None)
 
 
-@api2(MODULE, "remove_zone_record", "Remove the record on a line (optional serialnum).")
+@api2(MODULE, "remove_zone_record", "Remove the record on a line (optional serialnum).", slow=True)
 def remove_zone_record(call: Call) -> list[dict[str, Any]]:
     try:
         line = zone_records.line_number(call.params)

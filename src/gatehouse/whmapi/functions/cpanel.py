@@ -60,6 +60,7 @@ def _fail(api: Api, module: str, func: str, reason: str) -> cp_execute.CpanelCal
         Param("cpanel_jsonapi_func", "The function, e.g. `list_domains`.", required=True),
     ),
     privileges=("cpanel-api",),
+    slow=True,  # it runs any cPanel function, large zone edits included
 )
 def cpanel(call: Call) -> dict[str, Any]:
     params = call.params

@@ -105,6 +105,7 @@ def apply_mass_edit(call: Call, zone: zones.Zone, serial: int, edit: zone_record
     params=(Param("zone", "The zone, e.g. example.com.", required=True),),
     privileges=_RECORDS,
     readonly=True,
+    slow=True,
 )
 def parse_dns_zone(call: Call) -> dict[str, Any]:
     zone = _zone_for(call, _zone_name(call, "zone"))
@@ -126,6 +127,7 @@ def parse_dns_zone(call: Call) -> dict[str, Any]:
         Param("remove", "The `line_index` of a record to remove.", multi=True),
     ),
     privileges=_RECORDS,
+    slow=True,
 )
 def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
     name = _zone_name(call, "zone")
@@ -145,6 +147,7 @@ def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
     "List the DNS zones the caller may manage.",
     privileges=("manage-dns-records",),
     readonly=True,
+    slow=True,
 )
 def listzones(call: Call) -> dict[str, Any]:
     caller = call.principal.user
@@ -165,6 +168,7 @@ def listzones(call: Call) -> dict[str, Any]:
     ),
     privileges=("manage-dns-records",),
     readonly=True,
+    slow=True,
 )
 def dumpzone(call: Call) -> Reply:
     if not (call.params.get("domain") or call.params.get("zone")):
@@ -194,6 +198,7 @@ def _account_ip(call: Call, username: str) -> str:
         Param("trueowner", "The account that owns the zone (default: the caller)."),
     ),
     privileges=("create-dns",),
+    slow=True,
 )
 def adddns(call: Call) -> Reply:
     caller = call.principal.user
@@ -232,6 +237,7 @@ def adddns(call: Call) -> Reply:
     "Delete a DNS zone.",
     params=(Param("domain", "The zone, e.g. example.com.", required=True),),
     privileges=("kill-dns",),
+    slow=True,
 )
 def killdns(call: Call) -> Reply:
     if not (call.params.get("domain") or "").strip():
@@ -252,6 +258,7 @@ def killdns(call: Call) -> Reply:
         Param("zone", "Another way to name it (`example.com` or `example.com.db`)."),
     ),
     privileges=("manage-dns-records",),
+    slow=True,
 )
 def resetzone(call: Call) -> Reply:
     name = _zone_name(call, "domain", "zone")
@@ -304,6 +311,7 @@ def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> z
     "Add one record to a DNS zone (at its end).",
     params=_LEGACY_PARAMS,
     privileges=("manage-dns-records",),
+    slow=True,
 )
 def addzonerecord(call: Call) -> Reply:
     zone = _legacy_zone(call)
@@ -318,6 +326,7 @@ def addzonerecord(call: Call) -> Reply:
     "Replace the record at a line of a DNS zone.",
     params=(Param("line", "The record's `Line` (dumpzone).", required=True), *_LEGACY_PARAMS),
     privileges=("manage-dns-records",),
+    slow=True,
 )
 def editzonerecord(call: Call) -> Reply:
     line = zone_records.line_number(call.params)
@@ -337,6 +346,7 @@ def editzonerecord(call: Call) -> Reply:
         Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
     ),
     privileges=("manage-dns-records",),
+    slow=True,
 )
 def removezonerecord(call: Call) -> Reply:
     line = zone_records.line_number(call.params)
@@ -355,6 +365,7 @@ def removezonerecord(call: Call) -> Reply:
     ),
     privileges=("manage-dns-records",),
     readonly=True,
+    slow=True,
 )
 def getzonerecord(call: Call) -> dict[str, Any]:
     line = zone_records.line_number(call.params)
