@@ -34,7 +34,7 @@ import pytest
 
 from conftest import Server
 from gatehouse.domain import zones
-from gatehouse.nameserver import hosted
+from gatehouse.nameserver import hosted, zonesource
 from gatehouse.nameserver.answer import Answer, resolve
 from gatehouse.nameserver.server import IDLE_TIMEOUT
 
@@ -626,6 +626,29 @@ def test_a_zone_removed_and_made_again_at_once_answers_with_its_new_data(
         assert rdata(ask(server, name, "A")) == {ip}
         server.ok("killdns", params={"domain": name})
         assert ask(server, name, "A").rcode() == dns.rcode.REFUSED
+
+
+def test_the_nameserver_reconnects_after_losing_its_database_connection(server: Server) -> None:
+    # As after a PostgreSQL restart: the nameserver's own connection is ended under it. The
+    # question that finds it broken may get SERVFAIL; the next one answers, change included.
+    if server.backend != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite connection cannot be ended from outside")
+    name = new_zone(server)
+    assert rdata(ask(server, name, "A")) == {"192.0.2.10"}  # its connection is open
+    mine = " FROM pg_stat_activity WHERE application_name = :app AND datname = current_database()"
+    app = zonesource.APPLICATION_NAME
+    assert server.sql("SELECT pg_terminate_backend(pid)" + mine, app=app) == [(True,)]
+    deadline = time.monotonic() + TIMEOUT
+    while server.sql("SELECT pid" + mine, app=app) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the backend has been told to end; wait until it has
+    edit(server, name, add("after", "A", ["192.0.2.43"]))
+    first = ask(server, f"after.{name}", "A")
+    assert first.rcode() in (dns.rcode.NOERROR, dns.rcode.SERVFAIL)
+    for _ in range(3):
+        response = ask(server, f"after.{name}", "A")
+        assert response.rcode() == dns.rcode.NOERROR
+        assert rdata(response) == {"192.0.2.43"}
+    assert rdata(ask(server, name, "A", tcp=True)) == {"192.0.2.10"}
 
 
 def test_a_hosted_subzone_answers_for_its_names_not_its_parent(server: Server) -> None:

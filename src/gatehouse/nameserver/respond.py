@@ -34,12 +34,18 @@ _LOG_EVERY = 10.0  # seconds between two logged failures, so an outage cannot fl
 class Zones(Protocol):
     def find(self, qname: dns.name.Name, *, parent_side: bool = False) -> HostedZone | None: ...
 
+    def close(self) -> None: ...
+
 
 class Responder:
     def __init__(self, zones: Zones) -> None:
         self._zones = zones
         self._last_logged = 0.0
         self._unlogged = 0
+
+    def close(self) -> None:
+        """Release the store connection of the zones."""
+        self._zones.close()
 
     def respond(self, wire: bytes, *, tcp: bool) -> bytes | None:
         """The response to send, or None to send nothing. Never raises."""

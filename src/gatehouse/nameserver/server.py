@@ -113,6 +113,7 @@ class Nameserver:
         self._udp: list[asyncio.DatagramTransport] = []
         self._tcp: list[asyncio.Server] = []
         self._handler: _Tcp | None = None
+        self._responder: Responder | None = None
         self.addresses: list[tuple[str, str, int]] = []  # (udp|tcp, host, port)
 
     @classmethod
@@ -120,6 +121,7 @@ class Nameserver:
         cls, responder: Responder, host: str, port: int, *, idle_timeout: float = IDLE_TIMEOUT
     ) -> Nameserver:
         server = cls()
+        server._responder = responder
         loop = asyncio.get_running_loop()
         server._handler = _Tcp(responder, idle_timeout)
         try:
@@ -162,3 +164,6 @@ class Nameserver:
                 await asyncio.wait_for(tcp.wait_closed(), 5.0)
         self._udp.clear()
         self._tcp.clear()
+        if self._responder is not None:
+            self._responder.close()
+            self._responder = None
