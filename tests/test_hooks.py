@@ -38,6 +38,20 @@ def test_success_gets_the_event_as_json_on_stdin(tmp_path: Path) -> None:
     }
 
 
+def test_hooks_do_not_inherit_gatehouse_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEHOUSE_DATABASE_URL", "postgresql://gh:hunter2@db/gh")
+    monkeypatch.setenv("GATEHOUSE_SECRET_KEY", "not-for-hooks")
+    monkeypatch.setenv("OPERATOR_SETTING", "kept")
+    seen = tmp_path / "env.txt"
+    _script(tmp_path / "suspendacct" / "before" / "10-env", f'env > "{seen}"\n')
+    Hooks(tmp_path).run("suspendacct", "before", {"user": "bob"})
+    env = seen.read_text()
+    assert "OPERATOR_SETTING=kept" in env
+    assert "GATEHOUSE_" not in env and "hunter2" not in env
+
+
 def test_non_zero_exit_aborts_with_the_hooks_message(tmp_path: Path) -> None:
     later = tmp_path / "later-ran"
     _script(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gatehouse.config import child_environment
 from gatehouse.errors import GatehouseError
 
 log = logging.getLogger("gatehouse.hooks")
@@ -70,6 +71,7 @@ class Hooks:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=str(path.parent),
+                env=child_environment(),
                 start_new_session=True,
             )
         except OSError as exc:

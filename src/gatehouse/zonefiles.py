@@ -33,6 +33,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from gatehouse.config import child_environment
 from gatehouse.store.schema import zones
 
 log = logging.getLogger("gatehouse.zonefiles")
@@ -520,7 +521,7 @@ class CommandRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 cwd=self.directory,
-                env=_command_environment(),
+                env=child_environment(),
                 start_new_session=True,
             )
         except OSError as exc:
@@ -550,12 +551,6 @@ class CommandRunner:
         log.warning("%s", message)
         with self._cond:
             self.failures += 1
-
-
-def _command_environment() -> dict[str, str]:
-    """The server's environment without gatehouse's own settings: those include the store's
-    URL (with its password) and the secret key, which a nameserver's tool has no use for."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
