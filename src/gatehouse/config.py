@@ -232,12 +232,6 @@ class Config:
         return [f"ns1.{host}", f"ns2.{host}"]
 
 
-def child_environment() -> dict[str, str]:
-    """The environment for programs gatehouse runs (hooks, reload commands): its own without
-    gatehouse's settings, which include the store's URL (with its password) and the secret key."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-
-
 def from_environment(**overrides: object) -> Config:
     """Environment first, then explicit overrides (CLI options) where they are not None."""
     values: dict[str, object] = {}

@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gatehouse.config import child_environment
+from gatehouse.children import child_environment, kill_group
 from gatehouse.errors import GatehouseError
 
 log = logging.getLogger("gatehouse.hooks")
@@ -79,7 +78,7 @@ class Hooks:
         try:
             stdout, stderr = process.communicate(payload, timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            kill_group(process, f"hook {path.name}")
             return HookResult(path, False, f"did not finish within {self.timeout:g} seconds")
         output = (stderr or stdout).decode("utf-8", "replace").strip()
         first_line = output.splitlines()[0][:300] if output else ""
@@ -107,14 +106,3 @@ class Hooks:
                 )
             log.warning("after-%s hook %s failed: %s", event, path.name, result.message)
         return results
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
-    try:
-        process.communicate(timeout=5)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a child that ignores SIGKILL
-        log.warning("hook %s did not exit after SIGKILL", process.args)

@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import shlex
-import signal
 import subprocess
 import tempfile
 import threading
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gatehouse.config import child_environment
+from gatehouse.children import child_environment, kill_group
 from gatehouse.store.schema import zones
 
 log = logging.getLogger("gatehouse.zonefiles")
@@ -530,7 +529,7 @@ class CommandRunner:
         try:
             output, _ = process.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            kill_group(process, "a zone command")
             self._failed(
                 f"zone {what} command ({program}){subject} did not finish within "
                 f"{self.timeout:g} seconds and was killed"
@@ -551,17 +550,6 @@ class CommandRunner:
         log.warning("%s", message)
         with self._cond:
             self.failures += 1
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
-    try:
-        process.communicate(timeout=5)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a child that ignores SIGKILL
-        log.warning("a zone command did not exit after SIGKILL")
 
 
 # -- files, atomically ----------------------------------------------------------------------------
