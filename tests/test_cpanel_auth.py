@@ -20,6 +20,14 @@ import pytest
 
 from conftest import Server
 
+
+def _unknown_token() -> str:
+    """A well-formed token no store holds. Random, not "Q" * 32: every remembered secret is
+    looked for in the whole store afterwards (test_secrets.py), and other tests store long
+    runs of one letter in TXT records."""
+    return uuid.uuid4().hex.upper()
+
+
 FORBIDDEN_TEXT = "Token authentication allows access to UAPI or API 2 calls only."
 
 
@@ -174,7 +182,7 @@ def test_reseller_cpanel_token_is_not_a_whm_credential(server: Server) -> None:
 def test_invalid_token_elsewhere_is_a_bad_credential(
     server: Server, holder: dict[str, str]
 ) -> None:
-    bad = server.remember("Q" * 32)
+    bad = server.remember(_unknown_token())
     cp = server.cpanel_get("/frontend/jupiter/", auth=f"cpanel {holder['user']}:{bad}")
     assert cp.status_code == 401
     whm = server.get("version", auth=f"cpanel {holder['user']}:{bad}")
@@ -265,7 +273,7 @@ def test_malformed_headers_are_refused(server: Server, header: str) -> None:
 
 
 def test_401_shapes(server: Server, holder: dict[str, str]) -> None:
-    bad = f"cpanel {holder['user']}:{server.remember('B' * 32)}"
+    bad = f"cpanel {holder['user']}:{server.remember(_unknown_token())}"
     uapi = server.cpanel_get("/execute/DomainInfo/list_domains", auth=bad)
     assert uapi.status_code == 401
     assert uapi.headers["www-authenticate"].startswith("Basic")
