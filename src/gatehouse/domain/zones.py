@@ -29,7 +29,7 @@ import dns.zone
 import dns.zonefile
 import sqlalchemy as sa
 
-from gatehouse.errors import Conflict, GatehouseError, InvalidParameter, NotFound
+from gatehouse.errors import Conflict, GatehouseError, InvalidParameter
 from gatehouse.store.schema import users, zones
 
 DEFAULT_TTL = 14400
@@ -909,23 +909,3 @@ def _remember_edit(
         touched.add(_absolute(zone.name, entry.dname))
         new_entries.append(entry)
     _PARSED.put(zone.name, text, new_entries, frozenset(touched))
-
-
-def mass_edit(
-    conn: sa.Connection,
-    name: str,
-    *,
-    serial: int,
-    adds: Sequence[Change],
-    edits: Sequence[Change],
-    removes: Sequence[int],
-    now: int,
-) -> int:
-    """mass_edit_dns_zone: all the changes or none. Returns the new serial."""
-    lock(conn, name)
-    zone = get(conn, name)
-    if zone is None:
-        raise NotFound(f"The DNS zone “{normalise(name)}” does not exist.")
-    if zone.serial != serial:
-        raise stale(zone.name, serial)
-    return save(conn, zone, apply_edits(zone, adds, edits, removes), now)

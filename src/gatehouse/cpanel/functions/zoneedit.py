@@ -22,9 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 from gatehouse.cpanel.registry import api2
-from gatehouse.domain import audit, zone_records, zones
+from gatehouse.domain import zone_records, zones
 from gatehouse.errors import GatehouseError, InvalidParameter, PermissionDenied, missing_parameter
 from gatehouse.whmapi.call import Call
+from gatehouse.whmapi.functions.dns import save_edit
 
 MODULE = "ZoneEdit"
 
@@ -166,12 +167,7 @@ def _record_at(zone: zones.Zone, line: int) -> zones.Entry:
 
 
 def _save(call: Call, zone: zones.Zone, text: str, what: str) -> list[dict[str, Any]]:
-    new_serial = zones.save(call.conn, zone, text, call.now)
-    call.audit(
-        audit.ZONE_EDIT,
-        zone.name,
-        f"serial {zone.serial} -> {new_serial}: {what} ({call.function})",
-    )
+    new_serial = save_edit(call, zone, text, what)
     # Choice: cPanel's statusmsg is dnsadmin's reload output; gatehouse says what it did.
     return _result(1, f"The DNS zone “{zone.name}” was saved with serial {new_serial}.", new_serial)
 

@@ -74,25 +74,28 @@ def _zone_for(call: Call, name: str, *, lock: bool = False) -> zones.Zone:
     return zone
 
 
-def apply_mass_edit(call: Call, zone: zones.Zone, serial: int, edit: zone_records.MassEdit) -> int:
-    """Apply a parsed mass edit (all or nothing) and audit it; the one path for WHM's
-    mass_edit_dns_zone and UAPI's DNS::mass_edit_zone. Returns the new serial."""
-    new_serial = zones.mass_edit(
-        call.conn,
-        zone.name,
-        serial=serial,
-        adds=edit.adds,
-        edits=edit.edits,
-        removes=edit.removes,
-        now=call.now,
-    )
+def save_edit(call: Call, zone: zones.Zone, text: str, what: str) -> int:
+    """Store a zone's edited text (`zones.save`: next serial, validation, compare-and-swap) and
+    audit it: the one way every DNS function of either face that edits records stores them.
+    `zone` must have been read under the write lock. Returns the new serial."""
+    new_serial = zones.save(call.conn, zone, text, call.now)
     call.audit(
         audit.ZONE_EDIT,
         zone.name,
-        f"serial {serial} -> {new_serial}: {len(edit.adds)} added, {len(edit.edits)} edited, "
-        f"{len(edit.removes)} removed ({call.function})",
+        f"serial {zone.serial} -> {new_serial}: {what} ({call.function})",
     )
     return new_serial
+
+
+def apply_mass_edit(call: Call, zone: zones.Zone, serial: int, edit: zone_records.MassEdit) -> int:
+    """Apply a parsed mass edit (all or nothing) to `zone`, read under the write lock, if it
+    still has `serial`; the one path for WHM's mass_edit_dns_zone and UAPI's
+    DNS::mass_edit_zone. Returns the new serial."""
+    if zone.serial != serial:
+        raise zones.stale(zone.name, serial)
+    text = zones.apply_edits(zone, edit.adds, edit.edits, edit.removes)
+    what = f"{len(edit.adds)} added, {len(edit.edits)} edited, {len(edit.removes)} removed"
+    return save_edit(call, zone, text, what)
 
 
 # -- parse_dns_zone / mass_edit_dns_zone --------------------------------------------------
@@ -316,8 +319,7 @@ def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> z
 def addzonerecord(call: Call) -> Reply:
     zone = _legacy_zone(call)
     change = _legacy_change(call, zone, line_index=None)
-    new_serial = zones.save(call.conn, zone, zones.apply_edits(zone, [change], [], []), call.now)
-    call.audit(audit.ZONE_EDIT, zone.name, f"serial {zone.serial} -> {new_serial}: 1 added")
+    save_edit(call, zone, zones.apply_edits(zone, [change], [], []), "1 added")
     return Reply(has_data=False, reason="OK")
 
 
@@ -332,8 +334,7 @@ def editzonerecord(call: Call) -> Reply:
     line = zone_records.line_number(call.params)
     zone = _legacy_zone(call)
     change = _legacy_change(call, zone, line_index=line - 1)
-    new_serial = zones.save(call.conn, zone, zones.apply_edits(zone, [], [change], []), call.now)
-    call.audit(audit.ZONE_EDIT, zone.name, f"serial {zone.serial} -> {new_serial}: 1 edited")
+    save_edit(call, zone, zones.apply_edits(zone, [], [change], []), "1 edited")
     return Reply(has_data=False, reason="OK")
 
 
@@ -351,8 +352,7 @@ def editzonerecord(call: Call) -> Reply:
 def removezonerecord(call: Call) -> Reply:
     line = zone_records.line_number(call.params)
     zone = _legacy_zone(call)
-    new_serial = zones.save(call.conn, zone, zones.apply_edits(zone, [], [], [line - 1]), call.now)
-    call.audit(audit.ZONE_EDIT, zone.name, f"serial {zone.serial} -> {new_serial}: 1 removed")
+    save_edit(call, zone, zones.apply_edits(zone, [], [], [line - 1]), "1 removed")
     return Reply(has_data=False, reason="OK")
 
 
