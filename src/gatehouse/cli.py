@@ -7,8 +7,9 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import click
 import yaml
@@ -169,12 +170,8 @@ def serve(
 @click.pass_obj
 def whmapi1(obj: Context, function: str, args: tuple[str, ...], user: str, output: str) -> None:
     """Run a WHM API 1 FUNCTION locally with key=value ARGS, like cPanel's whmapi1."""
-    gh = obj.gatehouse()
-    try:
-        try:
-            params = Params.from_args(args)
-        except GatehouseError as exc:
-            raise click.ClickException(exc.reason) from exc
+
+    def run(gh: Gatehouse, params: Params) -> Outcome:
         with gh.engine.connect() as conn:
             caller = users.get(conn, user)
         if caller is None or not caller.may_use_whm:
@@ -185,12 +182,10 @@ def whmapi1(obj: Context, function: str, args: tuple[str, ...], user: str, outpu
         outcome = dispatch.execute(gh, principal, function, params)
         if function == cpanel_function.NAME:
             # As on the HTTP face: the cPanel function's own envelope, not WHM API 1's.
-            outcome = cpanel_function.unwrap(outcome, params)
-        click.echo(_render(outcome.payload, output), nl=False)
-        if not outcome.ok:
-            sys.exit(1)
-    finally:
-        gh.close()
+            return cpanel_function.unwrap(outcome, params)
+        return outcome
+
+    _run_locally(obj, args, output, run)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -207,12 +202,8 @@ def uapi(
 
     ARGS are key=value words. The answer is the UAPI envelope; `--output json` prints the bytes
     the cPanel face would send. Exits 1 when `result.status` is 0."""
-    gh = obj.gatehouse()
-    try:
-        try:
-            params = Params.from_args(args)
-        except GatehouseError as exc:
-            raise click.ClickException(exc.reason) from exc
+
+    def run(gh: Gatehouse, params: Params) -> Outcome:
         with gh.engine.connect() as conn:
             account = users.get(conn, user)
         if account is None or not account.has_cpanel_account:
@@ -221,9 +212,36 @@ def uapi(
         # its tokens, say): suspension stops the account's own credentials.
         principal = cpanel_execute.principal_for(account, "local")
         cpanel_registry.load_all()
-        outcome = cpanel_execute.execute(
-            gh, principal, cpanel_registry.UAPI, module, function, params
-        )
+        return cpanel_execute.execute(gh, principal, cpanel_registry.UAPI, module, function, params)
+
+    _run_locally(obj, args, output, run)
+
+
+class Outcome(Protocol):
+    """What running a function locally gives, whichever API: the envelope and success."""
+
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+
+def _run_locally(
+    obj: Context,
+    args: tuple[str, ...],
+    output: str,
+    run: Callable[[Gatehouse, Params], Outcome],
+) -> None:
+    """The frame of `whmapi1` and `uapi`: open the store, read key=value ARGS, run, print the
+    envelope (exit 1 when the call failed), close the store."""
+    gh = obj.gatehouse()
+    try:
+        try:
+            params = Params.from_args(args)
+        except GatehouseError as exc:
+            raise click.ClickException(exc.reason) from exc
+        outcome = run(gh, params)
         click.echo(_render(outcome.payload, output), nl=False)
         if not outcome.ok:
             sys.exit(1)
