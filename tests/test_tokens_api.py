@@ -569,6 +569,171 @@ def test_last_use_is_written_again_once_the_minute_has_passed(server: Server) ->
     assert entry["last_used_ip"] == "127.0.0.1"
 
 
+# The whole answer, byte for byte, against the store's rows read through the documented
+# semantics (whm-reference §3.3): a token's effective set is its owner's current set narrowed
+# by its own list; `acls` names every catalogue privilege (for a reseller: every one it holds)
+# with 1 or 0; the envelope is compact JSON with sorted keys. Computed here from scratch.
+
+
+def _store_execute(server: Server, statement: Any) -> list[Any]:
+    from gatehouse.store.engine import create as create_engine
+
+    engine = create_engine(server.db_url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(statement)
+            return list(result) if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def _set_token(server: Server, user: str, name: str, **values: Any) -> None:
+    import sqlalchemy as sa
+
+    from gatehouse.store.schema import api_tokens, users
+
+    owner = sa.select(users.c.id).where(users.c.username == user).scalar_subquery()
+    _store_execute(
+        server,
+        sa.update(api_tokens)
+        .where(api_tokens.c.user_id == owner, api_tokens.c.name == name)
+        .values(**values),
+    )
+
+
+def _expected_list(server: Server, user: str) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from gatehouse.acls import CATALOGUE
+    from gatehouse.store.schema import api_tokens, users
+
+    (owner,) = _store_execute(server, sa.select(users).where(users.c.username == user))
+    rows = _store_execute(
+        server,
+        sa.select(api_tokens).where(
+            api_tokens.c.user_id == owner.id, api_tokens.c.service == "whostmgr"
+        ),
+    )
+    held = {"all"} if owner.is_root else set(owner.reseller_acls or ())
+    shown = [a.name for a in CATALOGUE if "all" in held or a.name in held]
+    tokens = {}
+    for row in rows:
+        wanted = None if row.acls is None else set(row.acls)
+        if wanted is None or "all" in wanted:
+            effective = held
+        elif "all" in held:
+            effective = wanted
+        else:
+            effective = wanted & held
+        tokens[row.name] = {
+            "acls": {n: int("all" in effective or n in effective) for n in shown},
+            "create_time": row.create_time,
+            "expires_at": row.expires_at,
+            "last_used": row.last_used_time,
+            "last_used_ip": row.last_used_ip,
+            "name": row.name,
+            "whitelist_ips": row.whitelist_ips or None,
+        }
+    return {"data": {"tokens": tokens}, "metadata": metadata("api_token_list")}
+
+
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _varied_tokens(server: Server, user: str, auth: str, acl_sets: list[list[str]]) -> list[str]:
+    """Full-access and limited tokens, with and without allow-lists and expiry, some used."""
+    names = []
+    future = int(time.time()) + 86_400 * 400
+    for i, acl_set in enumerate([[], *acl_sets]):
+        name = uniq("cmp")
+        params = [("token_name", name), *multi("acl", acl_set)]
+        if i % 2:
+            params += multi("whitelist_ip", ["192.0.2.0/24", "10.1.2.3", "2001:db8::/48"])
+        if i % 3 == 1:
+            params.append(("expires_at", str(future + i)))
+        data = server.ok("api_token_create", auth=auth, params=params)
+        server.remember(data["token"])
+        names.append(name)
+    now = int(time.time())
+    _set_token(server, user, names[0], last_used_time=now - 5, last_used_ip="203.0.113.9")
+    _set_token(server, user, names[1], last_used_time=now - 99, last_used_ip="2001:db8::7")
+    _set_token(server, user, names[2], expires_at=now - 3600)  # expired: still listed
+    # Stored lists the API cannot make: `all` among others, empty, a name outside the
+    # catalogue (an import's), an alias-free duplicate.
+    _set_token(server, user, names[3], acls=["list-accts", "all"])
+    _set_token(server, user, names[4], acls=[])
+    _set_token(server, user, names[5], acls=["third-party-thing", "list-accts", "list-accts"])
+    return names
+
+
+def test_list_answer_is_byte_for_byte_the_documented_one_for_root(server: Server) -> None:
+    auth = _basic("root", server.root_password)
+    _varied_tokens(
+        server,
+        "root",
+        auth,
+        [
+            ["list-accts"],
+            ["manage-api-tokens", "basic-whm-functions", "create-acct"],
+            ["all"],
+            ["ssl", "edit-dns", "locale-edit"],
+            ["clustering", "passwd"],
+            ["acct-summary"],
+        ],
+    )
+    response = server.get("api_token_list", auth=auth)
+    expected = _expected_list(server, "root")
+    assert response.status_code == 200
+    assert response.content == json.dumps(
+        expected, separators=(",", ":"), sort_keys=True, ensure_ascii=False
+    ).encode("utf-8")
+
+
+def test_list_answer_is_byte_for_byte_the_documented_one_for_a_reseller(server: Server) -> None:
+    import yaml
+
+    user, password = server.account(reseller=True)
+    held = [
+        "manage-api-tokens",
+        "basic-whm-functions",
+        "list-accts",
+        "create-acct",
+        "passwd",
+        "edit-dns",
+    ]
+    server.ok("setacls", params=[("reseller", user)] + [(f"acl-{p}", "1") for p in held])
+    auth = _basic(user, password)
+    _varied_tokens(
+        server,
+        user,
+        auth,
+        [
+            ["list-accts"],
+            ["list-accts", "create-acct", "passwd"],
+            ["edit-dns"],
+            ["create-acct"],
+            ["passwd", "manage-api-tokens"],
+            ["basic-whm-functions"],
+            ["edit-dns", "create-acct"],
+        ],
+    )
+    # The reseller loses two privileges: its tokens are shown in terms of what it now holds.
+    now_held = [p for p in held if p not in ("create-acct", "edit-dns")] + ["kill-acct"]
+    server.ok("setacls", params=[("reseller", user)] + [(f"acl-{p}", "1") for p in now_held])
+    response = server.get("api_token_list", auth=auth)
+    expected = _expected_list(server, user)
+    assert response.status_code == 200
+    assert response.content == json.dumps(
+        expected, separators=(",", ":"), sort_keys=True, ensure_ascii=False
+    ).encode("utf-8")
+    # The CLI prints the same payload as YAML: no object is shared (no anchors or aliases).
+    out = server.cli("whmapi1", "api_token_list", "--user", user).stdout
+    assert out == yaml.safe_dump(expected, explicit_start=True, sort_keys=True, allow_unicode=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # api_token_update
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from gatehouse import acls, ipnets
@@ -12,7 +13,6 @@ from gatehouse.domain import tokens as store
 from gatehouse.domain.tokens import Token
 from gatehouse.errors import InvalidParameter
 from gatehouse.whmapi.call import Call
-from gatehouse.whmapi.functions.meta import privilege_map
 from gatehouse.whmapi.registry import REGISTRY, Param, Reply
 
 MANAGE = ("manage-api-tokens",)
@@ -135,6 +135,26 @@ def api_token_create(call: Call) -> dict[str, Any]:
     return {**describe(token), "token": plaintext}
 
 
+# Catalogue names in the order the envelope's sort_keys writes them: the encoder's sort of a
+# map that is already in order is one pass instead of a full sort.
+_SORTED_NAMES: tuple[str, ...] = tuple(sorted(a.name for a in acls.CATALOGUE))
+
+
+@lru_cache(maxsize=1024)
+def _acl_map(owner_privs: frozenset[str], token_acls: tuple[str, ...] | None) -> dict[str, int]:
+    """A listed token's `acls`: every catalogue privilege with 1 if the token's effective set
+    grants it, else 0; a reseller's tokens are described only in terms of what the reseller
+    holds. A template shared across calls: callers hand out copies, never this dict."""
+    effective = privileges.effective(owner_privs, token_acls)
+    if acls.ALL in owner_privs:
+        names = _SORTED_NAMES
+    else:
+        names = tuple(n for n in _SORTED_NAMES if n in owner_privs)
+    if acls.ALL in effective:
+        return dict.fromkeys(names, 1)
+    return {n: 1 if n in effective else 0 for n in names}
+
+
 @REGISTRY.function(
     "api_token_list",
     "List the caller's API tokens (expired ones included), with last use.",
@@ -145,20 +165,24 @@ def api_token_list(call: Call) -> dict[str, Any]:
     owner = call.principal.user
     owner_privs = owner.privileges
     listed: dict[str, Any] = {}
-    for token in store.list_for(call.conn, owner.id, store.WHOSTMGR):
-        effective = privileges.effective(owner_privs, token.acls)
-        acl_map = privilege_map(effective)
-        if acls.ALL not in owner_privs:
-            # A reseller's tokens are described only in terms of what the reseller holds.
-            acl_map = {k: v for k, v in acl_map.items() if k in owner_privs}
-        listed[token.name] = {
-            "acls": acl_map,
-            "create_time": token.create_time,
-            "expires_at": token.expires_at,
-            "last_used": token.last_used_time,
-            "last_used_ip": token.last_used_ip,
-            "name": token.name,
-            "whitelist_ips": list(token.whitelist_ips) if token.whitelist_ips else None,
+    # Per call: the templates for the acl lists met so far (most tokens share a few).
+    maps: dict[tuple[str, ...] | None, dict[str, int]] = {}
+    rows = store.list_summaries(call.conn, owner.id, store.WHOSTMGR)
+    for name, stored, ips, create_time, expires_at, last_used, last_used_ip in rows:
+        key = tuple(stored) if stored is not None else None
+        template = maps.get(key)
+        if template is None:
+            template = maps[key] = _acl_map(owner_privs, key)
+        # Keys in sorted order, as above. Every entry gets its own `acls` dict: the payload
+        # must not share objects (YAML would print them as anchors and aliases).
+        listed[name] = {
+            "acls": template.copy(),
+            "create_time": int(create_time),
+            "expires_at": int(expires_at) if expires_at is not None else None,
+            "last_used": int(last_used) if last_used is not None else None,
+            "last_used_ip": last_used_ip,
+            "name": name,
+            "whitelist_ips": list(ips) if ips else None,
         }
     return {"tokens": listed}
 
