@@ -26,6 +26,7 @@ is broken (`ZoneError`: SERVFAIL) from then on."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -58,6 +59,9 @@ Pending = Record | list[Record]
 _READ: Pending = ""  # an owner whose records are read
 
 _IN = dns.rdataclass.IN
+# Generations are never reused (unlike id()), so a response cached under one can never be
+# taken for another zone's, or for this zone's after it changed.
+_GENERATIONS = itertools.count(1)
 _SOA, _NS, _DNAME = dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.DNAME
 
 
@@ -106,6 +110,7 @@ class HostedZone:
         "_text",
         "cuts",
         "dnames",
+        "generation",
         "names",
         "negative_soa",
         "origin",
@@ -122,6 +127,9 @@ class HostedZone:
     soa: dns.rdataset.Rdataset
     negative_soa: dns.rrset.RRset  # for NXDOMAIN and NODATA: TTL min(SOA TTL, MINIMUM)
     reading: str  # how the owners and types were found: "lines", "entries" or "whole"
+    # Moves on whenever the answers this object gives may change (read again whole, found
+    # broken): what the response cache keys on, with the zone's own identity.
+    generation: int
 
     def __init__(
         self,
@@ -150,6 +158,7 @@ class HostedZone:
         self.cuts = cuts
         self.dnames = dnames
         self._broken: str | None = None
+        self.generation = next(_GENERATIONS)
         # For rdatasets read whole by dnspython: RRsets as answers carry them, made on first
         # use (building one hashes every rdata, which costs more than the rest of a small
         # answer). Those read name by name are RRsets already.
@@ -250,6 +259,7 @@ class HostedZone:
             whole = _read_with_dnspython(self._name, self._text, self.origin)
         except Exception as error:
             self._broken = str(error) or type(error).__name__
+            self.generation = next(_GENERATIONS)
             raise ZoneError(self._broken, first=True) from None
         why = str(exc) or type(exc).__name__
         log.warning("zone %s: a record did not read as indexed (%s): read whole", self._name, why)
@@ -258,6 +268,7 @@ class HostedZone:
         self.names, self.cuts, self.dnames = whole.names, whole.cuts, whole.dnames
         self._rrsets.clear()
         self._set_soa(whole.soa)
+        self.generation = next(_GENERATIONS)
 
 
 def as_rrset(owner: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:

@@ -1,12 +1,17 @@
 """From a query's bytes to the response's bytes: parse with dnspython, apply the rules of
 an authoritative-only server (what it refuses, what it does not implement), resolve in the
-hosted zone and fit the response into the transport's size limit (RFC 1035, RFC 6891)."""
+hosted zone and fit the response into the transport's size limit (RFC 1035, RFC 6891).
+
+A query of the plain shape (wirequery) is read by hand, its zone looked up in the store as
+for any question, and its response taken from the response cache when that zone has not
+changed since the response was made; else made as above and kept there."""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
 
 import dns.exception
 import dns.flags
@@ -17,9 +22,11 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from gatehouse.nameserver import wirequery
 from gatehouse.nameserver.answer import Answer, resolve
+from gatehouse.nameserver.cache import ResponseCache
 from gatehouse.nameserver.hosted import HostedZone, ZoneError
-from gatehouse.nameserver.zonesource import BrokenZone
+from gatehouse.nameserver.zonesource import BrokenZone, candidates, plain_candidates
 
 log = logging.getLogger("gatehouse.nameserver")
 
@@ -34,12 +41,38 @@ _LOG_EVERY = 10.0  # seconds between two logged failures, so an outage cannot fl
 class Zones(Protocol):
     def find(self, qname: dns.name.Name, *, parent_side: bool = False) -> HostedZone | None: ...
 
+    def find_names(self, names: list[str], *, parent_side: bool = False) -> HostedZone | None: ...
+
     def close(self) -> None: ...
 
 
+# How the zone of a question is found: the store asked then, or the result of asking it
+# already (the fast path asks first, to know which cached responses are current).
+Lookup = Callable[[dns.name.Name, bool], HostedZone | None]
+
+
+class _Outcome(NamedTuple):
+    reply: bytes | None
+    answer: Answer | None  # the answer it carries, when the question was resolved
+    made: bool  # made by the normal path, not a FORMERR, SERVFAIL or the like after an error
+
+
+class _Found(NamedTuple):
+    """The zone the store named for a question, or what finding it raised."""
+
+    zone: HostedZone | None
+    error: Exception | None
+
+    def lookup(self, _qname: dns.name.Name, _parent_side: bool) -> HostedZone | None:
+        if self.error is not None:
+            raise self.error
+        return self.zone
+
+
 class Responder:
-    def __init__(self, zones: Zones) -> None:
+    def __init__(self, zones: Zones, cache: ResponseCache | None = None) -> None:
         self._zones = zones
+        self._cache = cache if cache is not None else ResponseCache()
         self._last_logged = 0.0
         self._unlogged = 0
 
@@ -50,32 +83,76 @@ class Responder:
     def respond(self, wire: bytes, *, tcp: bool) -> bytes | None:
         """The response to send, or None to send nothing. Never raises."""
         try:
+            question = wirequery.read(wire)
+        except Exception:  # a reader's bug must not cost the answer: dnspython's path decides
+            question = None
+        if question is not None:
+            try:
+                return self._respond_cached(question, tcp=tcp)
+            except Exception:  # the cache's own fault: answer without it
+                self._log_failure("response cache")
+        return self._respond_wire(wire, tcp, self._find).reply
+
+    def _respond_cached(self, question: wirequery.Question, *, tcp: bool) -> bytes | None:
+        """The response from the cache if the zone the store names now is the one it was made
+        from, else made (by dnspython's path, with the zone already found) and kept."""
+        found = self._find_question(question)
+        if found.error is not None:
+            return self._respond_wire(question.wire, tcp, found.lookup).reply
+        generation = found.zone.generation if found.zone is not None else 0
+        limit = question.limit(tcp=tcp, udp_plain=UDP_PLAIN, udp_max=UDP_EDNS_MAX, tcp_max=TCP_MAX)
+        key = question.key(generation, limit)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return question.patch(cached)
+        outcome = self._respond_wire(question.wire, tcp, found.lookup)
+        if outcome.reply is not None and _cacheable(outcome, found.zone, generation):
+            self._cache.put(key, outcome.reply)
+        return outcome.reply
+
+    def _find_question(self, question: wirequery.Question) -> _Found:
+        parent_side = question.qtype == dns.rdatatype.DS
+        try:
+            names = plain_candidates(question.labels)
+            if names is None:
+                names = candidates(dns.name.Name((*question.labels, b"")))
+            return _Found(self._zones.find_names(names, parent_side=parent_side), None)
+        except Exception as exc:  # raised again where dnspython's path asks for the zone
+            return _Found(None, exc)
+
+    def _find(self, qname: dns.name.Name, parent_side: bool) -> HostedZone | None:
+        return self._zones.find(qname, parent_side=parent_side)
+
+    def _respond_wire(self, wire: bytes, tcp: bool, lookup: Lookup) -> _Outcome:
+        try:
             query = dns.message.from_wire(wire, continue_on_error=True)
         except dns.exception.DNSException:
-            return None  # not even a header (ShortHeader): nobody to answer
+            return _Outcome(None, None, False)  # not even a header (ShortHeader): nobody to answer
         except Exception:
             self._log_failure("unreadable packet")
-            return None
+            return _Outcome(None, None, False)
         if query.flags & dns.flags.QR:
-            return None  # a response sent to us: answering could start a loop
+            return _Outcome(None, None, False)  # a response sent to us: could start a loop
         if query.errors:
             rcode = dns.rcode.FORMERR
             if any(isinstance(e.exception, dns.message.UnknownTSIGKey) for e in query.errors):
                 rcode = dns.rcode.NOTAUTH  # RFC 8945 §5.2: signed with a key we do not have
-            return _header_only(query, rcode)
+            return _Outcome(_header_only(query, rcode), None, False)
         try:
-            response, answer = self._respond(query)
-            return _to_wire(response, answer, _limit(query, tcp=tcp))
+            response, answer = self._respond(query, lookup)
+            return _Outcome(_to_wire(response, answer, _limit(query, tcp=tcp)), answer, True)
         except Exception:
             self._log_failure(_describe(query))
         try:
             response = dns.message.make_response(query, our_payload=UDP_EDNS_MAX, pad=0)
             response.set_rcode(dns.rcode.SERVFAIL)
-            return response.to_wire(max_size=_limit(query, tcp=tcp))
+            return _Outcome(response.to_wire(max_size=_limit(query, tcp=tcp)), None, False)
         except Exception:
-            return _header_only(query, dns.rcode.SERVFAIL)
+            return _Outcome(_header_only(query, dns.rcode.SERVFAIL), None, False)
 
-    def _respond(self, query: dns.message.Message) -> tuple[dns.message.Message, Answer | None]:
+    def _respond(
+        self, query: dns.message.Message, lookup: Lookup
+    ) -> tuple[dns.message.Message, Answer | None]:
         response = dns.message.make_response(query, our_payload=UDP_EDNS_MAX, pad=0)
         if query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.NOTIMP)  # NOTIFY, UPDATE, ...: not offered
@@ -101,7 +178,7 @@ class Responder:
             response.set_rcode(dns.rcode.NOTIMP)  # TKEY, TSIG, MAILA, MAILB
             return response, None
         try:
-            zone = self._zones.find(qname, parent_side=qtype == dns.rdatatype.DS)
+            zone = lookup(qname, qtype == dns.rdatatype.DS)
         except BrokenZone:
             response.set_rcode(dns.rcode.SERVFAIL)
             return response, None
@@ -134,6 +211,20 @@ class Responder:
         log.exception("DNS query failed, answered SERVFAIL: %s%s", what, suppressed)
         self._last_logged = now
         self._unlogged = 0
+
+
+def _cacheable(outcome: _Outcome, zone: HostedZone | None, generation: int) -> bool:
+    """Whether a response may be given again, its ID and name's case patched, to the same
+    question while `zone` keeps `generation`."""
+    if not outcome.made:
+        return False  # SERVFAIL after an error: the next question should try again
+    if zone is None:
+        return True  # REFUSED: no hosted zone holds the name (the store said so just now)
+    if outcome.answer is None or zone.generation != generation:
+        return False  # not resolved (SERVFAIL), or the zone was read again meanwhile
+    # A CNAME synthesized from a DNAME (RFC 6672) carries the name's own labels, in the case
+    # they were sent, outside the question: that case cannot be patched in.
+    return all(rrset.rdtype != dns.rdatatype.DNAME for rrset in outcome.answer.answer)
 
 
 def _describe(query: dns.message.Message) -> str:

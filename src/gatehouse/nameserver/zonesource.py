@@ -19,6 +19,7 @@ import re
 import sqlite3
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,11 +154,9 @@ def candidates(qname: dns.name.Name) -> list[str]:
         return []
     wire = qname.labels
     if wire[-1] == b"":  # absolute, as every name read from the wire
-        raw = b".".join(wire[:-1])
-        # Labels whose text is their bytes (no dot inside one, nothing dnspython escapes).
-        if _PLAIN.fullmatch(raw) and raw.count(b".") == len(wire) - 2:
-            parts = raw.decode("ascii").lower().split(".")
-            return [".".join(parts[i:]) for i in range(len(parts))]
+        plain = plain_candidates(wire[:-1])
+        if plain is not None:
+            return plain
     text = qname.to_text(omit_final_dot=True).lower()
     if "\\" not in text:  # no escaped dot inside a label: the labels are the dotted parts
         labels = text.split(".")
@@ -167,6 +166,16 @@ def candidates(qname: dns.name.Name) -> list[str]:
         suffix = qname if depth == len(qname) else qname.split(depth)[1]
         out.append(suffix.to_text(omit_final_dot=True).lower())
     return out
+
+
+def plain_candidates(labels: Sequence[bytes]) -> list[str] | None:
+    """`candidates` of the absolute name with these labels (the root's left out), when every
+    label's text is its bytes (no dot inside one, nothing dnspython escapes); else None."""
+    raw = b".".join(labels)
+    if not labels or not _PLAIN.fullmatch(raw) or raw.count(b".") != len(labels) - 1:
+        return None
+    parts = raw.decode("ascii").lower().split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
 
 
 class ZoneSource:
@@ -183,7 +192,10 @@ class ZoneSource:
         """The zone that answers for `qname`, or None if no hosted zone holds it. With
         `parent_side` (a DS query), a hosted parent answers for a hosted child's apex.
         Raises BrokenZone when that zone's text does not load."""
-        names = candidates(qname)
+        return self.find_names(candidates(qname), parent_side=parent_side)
+
+    def find_names(self, names: list[str], *, parent_side: bool = False) -> HostedZone | None:
+        """`find` for the name whose `candidates` these are."""
         if not names:
             return None
         found = self._store.find(names)
