@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument(
-        "--revocations", type=int, help="repetitions of scenario 7 per store (default 20)"
+        "--revocations",
+        type=int,
+        help="repetitions of scenario 7 per store, B idle and B under load (default 20)",
     )
     parser.add_argument(
         "--dns-records", type=int, default=10_000, help="records in scenario 8's zone"

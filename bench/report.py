@@ -88,10 +88,14 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "pass": memory["ratio"] <= MEMORY_FLAT_RATIO,
             }
         )
-    for backend, rev in results.get("revocation", {}).items():
+    revocations = [(b, r, "") for b, r in results.get("revocation", {}).items()]
+    revocations += [
+        (b, r, " under load") for b, r in results.get("revocation_under_load", {}).items()
+    ]
+    for backend, rev, variant in revocations:
         out.append(
             {
-                "label": f"Revocation {backend}: max 200s from B after revoke",
+                "label": f"Revocation {backend}{variant}: max 200s from B after revoke",
                 "value": rev["max_answered_200_after_revoke"],
                 "goal": "0",
                 "pass": rev["max_answered_200_after_revoke"] == 0 and rev["never_refused"] == 0,
@@ -100,7 +104,7 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
         if backend == "postgresql" and rev["first_401_ms_max"] is not None:
             out.append(
                 {
-                    "label": "Revocation postgresql: max time to first 401 (ms)",
+                    "label": f"Revocation postgresql{variant}: max time to first 401 (ms)",
                     "value": round(rev["first_401_ms_max"], 2),
                     "goal": f"≤ {POSTGRES_REVOKE_TARGET_MS:.0f}",
                     "pass": rev["first_401_ms_max"] <= POSTGRES_REVOKE_TARGET_MS,
@@ -130,7 +134,8 @@ def _ms(value: float | None, digits: int = 2) -> str:
 def print_dns(dns: dict[str, Any], console: Console) -> None:
     """Scenario 8's two tables: the API on the big zone, and the nameservers under dnsperf."""
     records = dns["zone"]["records"]
-    table = Table(title=f"DNS: the API on a {records:,}-record zone (one call at a time)")
+    store = f", {dns['backend']} store" if dns.get("backend") else ""
+    table = Table(title=f"DNS: the API on a {records:,}-record zone (one call at a time{store})")
     for column in ("Figure", "calls", "p50 ms", "p99 ms", "note"):
         table.add_column(column, justify="left" if column in ("Figure", "note") else "right")
     growth = dns["zone"]["growth"]
@@ -216,6 +221,27 @@ def print_dns(dns: dict[str, Any], console: Console) -> None:
     console.print(table)
 
 
+def _revocation_under_load_rows(table: Table, backend: str, rev: dict[str, Any]) -> None:
+    med, mx = rev["first_401_ms_median"], rev["first_401_ms_max"]
+    w = rev["wrk"]
+    table.add_row(
+        f"Revocation {backend}, B under load: first 401 after revoke, median / max ms "
+        f"({rev['repetitions']} reps)",
+        f"{med:.2f} / {mx:.2f}" if med is not None else "never",
+    )
+    table.add_row(
+        f"Revocation {backend}, B under load: 200s from B after revoke (max)",
+        str(rev["max_answered_200_after_revoke"]),
+    )
+    table.add_row(
+        f"Revocation {backend}, B under load: wrk on B ({w['connections']} conns), "
+        "req/s · p50 / p99 ms · non-2xx",
+        f"{w['requests_per_s']:,.0f} · {w['p50_ms']:.2f} / {w['p99_ms']:.2f} · "
+        f"{w['non_2xx']}"
+        + (f" (socket errors {w['socket_errors']})" if w["socket_errors"] else ""),
+    )
+
+
 def print_tables(results: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console(width=max(Console().width, 120))
     load = results.get("load", {})
@@ -267,14 +293,17 @@ def print_tables(results: dict[str, Any], console: Console | None = None) -> Non
     for backend, rev in results.get("revocation", {}).items():
         med, mx = rev["first_401_ms_median"], rev["first_401_ms_max"]
         other.add_row(
-            f"Revocation {backend}: first 401 after revoke, median / max ms "
+            f"Revocation {backend}, B idle: first 401 after revoke, median / max ms "
             f"({rev['repetitions']} reps)",
             f"{med:.2f} / {mx:.2f}" if med is not None else "never",
         )
         other.add_row(
-            f"Revocation {backend}: 200s from B after revoke (max)",
+            f"Revocation {backend}, B idle: 200s from B after revoke (max)",
             str(rev["max_answered_200_after_revoke"]),
         )
+        loaded = results.get("revocation_under_load", {}).get(backend)
+        if loaded:
+            _revocation_under_load_rows(other, backend, loaded)
     for note in results.get("notes", []):
         other.add_row("note", note)
     if other.row_count:

@@ -61,7 +61,7 @@ def run(options: Options) -> dict[str, Any]:
     load_keys = [s.key for s in options.scenarios if s.load]
     needs_pg = options.backend == stores.POSTGRESQL or "revocation" in keys
     postgres_url = postgres_admin_url() if needs_pg else None
-    wrk_path = ensure_wrk() if load_keys else ""
+    wrk_path = ensure_wrk() if load_keys or "revocation" in keys else ""
     with ExitStack() as stack:
         base: BaseStore | None = None
         if set(load_keys) - {"token_1m"} or "startup" in keys:
@@ -84,9 +84,24 @@ def run(options: Options) -> dict[str, Any]:
                 backend, postgres_url, pinning, options.revocation_repetitions
             )
             results["revocation"][backend] = revocation.summarise(samples)
+            log(f"revocation on {backend} under load: {options.revocation_repetitions} repetitions")
+            loaded = revocation.measure_under_load(
+                backend,
+                postgres_url,
+                pinning,
+                options.revocation_repetitions,
+                wrk_path,
+                options.load,
+            )
+            results.setdefault("revocation_under_load", {})[backend] = loaded
+            if not loaded["wrk"]["clean"]:
+                results["notes"].append(
+                    f"revocation under load on {backend}: wrk saw non-2xx answers or socket errors"
+                )
     if "dns" in keys:
         log(f"dns: scenario 8 on {options.backend}")
         results["dns"] = dns_bench.measure(options.backend, postgres_url, pinning, options.dns)
+        results["dns"]["backend"] = options.backend
         results["notes"] += results["dns"].pop("notes")
     results["checks"] = report.checks(results)
     return results
