@@ -9,7 +9,6 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from gatehouse.auth.authenticator import Authenticator
-from gatehouse.auth.token_cache import TokenCache
 from gatehouse.config import Config
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.hooks import Hooks
@@ -38,9 +37,11 @@ class Gatehouse:
         self.keyring = KeyRing(config.data_dir, config.secret_key)
         self.hooks = Hooks(config.hooks_path, config.hook_timeout)
         # Long-lived servers cache token lookups; one-shot CLI commands need not.
-        cache = TokenCache(self.engine) if cache_tokens else None
         self.authenticator = Authenticator(
-            self.engine, clock, cache, session_idle_timeout=config.session_idle_timeout
+            self.engine,
+            clock,
+            cache_tokens=cache_tokens,
+            session_idle_timeout=config.session_idle_timeout,
         )
         load_all()
         self.registry: Registry = REGISTRY

@@ -19,6 +19,8 @@ from granian.server.embed import Server
 from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
+from gatehouse.web import access_log
+from gatehouse.web.access_log import ACCESS_LOG
 from gatehouse.web.app import WhmApp
 from gatehouse.zonefiles import publish_periodically
 
@@ -27,10 +29,13 @@ log = logging.getLogger("gatehouse.server")
 
 def configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(logging.Formatter(access_log.FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    # Access lines are the bulk of the log: written to the same stream, in the same format,
+    # without a LogRecord each (web/access_log.py).
+    ACCESS_LOG.use_stream(handler)
     # granian's own access log is off; ours never prints query strings or headers.
     for noisy in ("_granian", "granian.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

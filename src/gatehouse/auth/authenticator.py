@@ -53,17 +53,58 @@ class Denial:
     token_name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """A token as read from the store, with every check that depends on the store alone
+    already decided, for each face. Cached as it is (TokenCache): any change that could alter
+    one of these verdicts moves the store's auth generation, which drops the cache."""
+
+    token: Token
+    owner: User
+    whm: Principal | Denial  # as a `whm` token on WHM
+    cpanel: Principal | Denial  # as a `cpanel` token on the cPanel face
+
+    @classmethod
+    def decide(cls, token: Token, owner: User) -> _Grant:
+        name, user = token.name, owner.username
+        whm: Principal | Denial
+        if token.service != tokens.WHOSTMGR:
+            whm = Denial("token_wrong_service", username=user, token_name=name)
+        elif owner.suspended:
+            whm = Denial("user_suspended", username=user, token_name=name)
+        elif not owner.may_use_whm:
+            whm = Denial("login_not_allowed", username=user, token_name=name)
+        else:
+            whm = Principal(
+                user=owner,
+                method="token",
+                privileges=privileges.effective(owner.privileges, token.acls),
+                token=token,
+            )
+        cpanel: Principal | Denial
+        if token.service != tokens.CPANEL:
+            cpanel = Denial("token_wrong_service", username=user, token_name=name)
+        elif not owner.has_cpanel_account:
+            cpanel = Denial("login_not_allowed", username=user, token_name=name)
+        elif owner.suspended:
+            cpanel = Denial("user_suspended", username=user, token_name=name)
+        else:
+            cpanel = Principal(user=owner, method="token", privileges=frozenset(), token=token)
+        return cls(token, owner, whm, cpanel)
+
+
 class Authenticator:
     def __init__(
         self,
         engine: sa.Engine,
         clock: Callable[[], float] = time.time,
-        cache: TokenCache | None = None,
+        *,
+        cache_tokens: bool = False,
         session_idle_timeout: int = sessions.IDLE_TIMEOUT,
     ) -> None:
         self._engine = engine
         self.session_idle_timeout = session_idle_timeout
-        self.cache = cache
+        self.cache: TokenCache[_Grant] | None = TokenCache(engine) if cache_tokens else None
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()
         self._last_use: dict[int, int] = {}
@@ -110,59 +151,45 @@ class Authenticator:
     def _cpanel_token(
         self, credential: TokenCredential, peer: str | None, *, note_use: bool = True
     ) -> Principal | Denial:
-        now = self.now()
-        username = credential.username
-        found = self._lookup_token(tokens.digest(credential.secret))
-        if found is None:
-            return Denial("token_not_found", username=username)
-        token, owner = found
-        if owner.username != username:
+        grant = self._grant(tokens.digest(credential.secret))
+        if grant is None:
+            return Denial("token_not_found", username=credential.username)
+        return self._judge(grant, grant.cpanel, credential.username, peer, note_use)
+
+    def _token(self, credential: TokenCredential, peer: str | None) -> Principal | Denial:
+        """A `whm` token (or, by the same header, the legacy access hash)."""
+        secret_digest = tokens.digest(credential.secret)
+        grant = self._grant(secret_digest)
+        if grant is None:
+            # Same header shape as a token: the legacy access hash is told apart by lookup.
+            return self._access_hash(credential, secret_digest)
+        return self._judge(grant, grant.whm, credential.username, peer, True)
+
+    def _judge(
+        self,
+        grant: _Grant,
+        verdict: Principal | Denial,
+        username: str,
+        peer: str | None,
+        note_use: bool,
+    ) -> Principal | Denial:
+        """The checks that depend on the request, in cPanel's order: who claims the token,
+        then the verdict decided from the store alone, then expiry and the allow-list."""
+        if grant.owner.username != username:
             return Denial("token_user_mismatch", username=username)
-        if token.service != tokens.CPANEL:
-            return Denial("token_wrong_service", username=username, token_name=token.name)
-        if not owner.has_cpanel_account:
-            return Denial("login_not_allowed", username=username, token_name=token.name)
-        if owner.suspended:
-            return Denial("user_suspended", username=username, token_name=token.name)
-        if token.is_expired(now):
+        if isinstance(verdict, Denial):
+            return verdict
+        token = grant.token
+        now = int(self._clock())
+        if token.expires_at is not None and token.expires_at < now:  # == token.is_expired
             return Denial("token_expired", username=username, token_name=token.name)
         if not token.allows(peer):
             return Denial("ip_not_allowed", username=username, token_name=token.name)
         if note_use:
             self._note_use(token, now, peer)
-        return Principal(user=owner, method="token", privileges=frozenset(), token=token)
+        return verdict
 
-    def _token(self, credential: TokenCredential, peer: str | None) -> Principal | Denial:
-        """A `whm` token (or, by the same header, the legacy access hash)."""
-        now = self.now()
-        username = credential.username
-        secret_digest = tokens.digest(credential.secret)
-        found = self._lookup_token(secret_digest)
-        if found is None:
-            # Same header shape as a token: the legacy access hash is told apart by lookup.
-            return self._access_hash(credential, secret_digest)
-        token, owner = found
-        if owner.username != username:
-            return Denial("token_user_mismatch", username=username)
-        if token.service != tokens.WHOSTMGR:
-            return Denial("token_wrong_service", username=username, token_name=token.name)
-        if owner.suspended:
-            return Denial("user_suspended", username=username, token_name=token.name)
-        if not owner.may_use_whm:
-            return Denial("login_not_allowed", username=username, token_name=token.name)
-        if token.is_expired(now):
-            return Denial("token_expired", username=username, token_name=token.name)
-        if not token.allows(peer):
-            return Denial("ip_not_allowed", username=username, token_name=token.name)
-        self._note_use(token, now, peer)
-        return Principal(
-            user=owner,
-            method="token",
-            privileges=privileges.effective(owner.privileges, token.acls),
-            token=token,
-        )
-
-    def _lookup_token(self, secret_digest: str) -> tuple[Token, User] | None:
+    def _grant(self, secret_digest: str) -> _Grant | None:
         cache = self.cache
         if cache is not None:
             hit = cache.get(secret_digest)
@@ -171,9 +198,12 @@ class Authenticator:
             snapshot = cache.snapshot()
         with self._engine.connect() as conn:
             found = tokens.lookup_for_auth(conn, secret_digest)
-        if found is not None and cache is not None:
-            cache.put(secret_digest, found, snapshot)
-        return found
+        if found is None:
+            return None
+        grant = _Grant.decide(*found)
+        if cache is not None:
+            cache.put(secret_digest, grant, snapshot)
+        return grant
 
     def invalidate_cache(self) -> None:
         if self.cache is not None:
@@ -270,6 +300,9 @@ class Authenticator:
     def _note_use(self, token: Token, now: int, peer: str | None) -> None:
         """Record last use at most once a minute per token, so requests stay read-only."""
         stored = token.last_used_time or 0
+        # Unlocked first look (a dict read): the common case, used within the minute.
+        if now - max(self._last_use.get(token.id, 0), stored) < LAST_USE_INTERVAL:
+            return
         with self._last_use_lock:
             last = max(self._last_use.get(token.id, 0), stored)
             if now - last < LAST_USE_INTERVAL:

@@ -1,6 +1,7 @@
 """A cache of successful token lookups that can never serve a revoked or changed token.
 
-Entries map a token's digest to (token, owner) as read from the store. The cache is flushed
+Entries map a token's digest to what was read from the store for it (the authenticator keeps
+the token, its owner and the verdicts decided from them). The cache is flushed
 whenever the store's *auth generation* may have moved — a counter that triggers bump in the
 same transaction as any change that could alter a token check (migration 0003):
 
@@ -23,19 +24,17 @@ import logging
 import mmap
 import sqlite3
 import threading
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
-
-from gatehouse.domain.tokens import Token
-from gatehouse.domain.users import User
 
 log = logging.getLogger("gatehouse.auth.cache")
 
 CHANNEL = "gatehouse_auth"
-Entry = tuple[Token, User]
+Entry = TypeVar("Entry")
 
 
-class TokenCache:
+class TokenCache(Generic[Entry]):
     def __init__(self, engine: sa.Engine, max_entries: int = 100_000) -> None:
         self._entries: dict[str, Entry] = {}
         self._max = max_entries

@@ -45,6 +45,7 @@ from gatehouse.web.app import (
     Send,
     _BodyTooLarge,
     _header,
+    _headers,
     _peer,
     _read_body,
     _respond,
@@ -105,7 +106,7 @@ class CpanelApp:
             await self._refuse(send, 414, api, query, b"", module, func, reason)
             return
         try:
-            body = await _read_body(scope, receive, self.config.max_body)
+            body = await _read_body(_headers(scope), receive, self.config.max_body)
         except _BodyTooLarge:
             reason = f"The request body exceeds the limit of {self.config.max_body} bytes."
             await self._refuse(send, 413, api, query, b"", module, func, reason)

@@ -7,7 +7,6 @@ pays for this path, so it does one header parse, one indexed token lookup and th
 from __future__ import annotations
 
 import html
-import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -23,6 +22,7 @@ from gatehouse.auth.authenticator import TOKEN_PATH_FORBIDDEN, TOKEN_PATHS_ONLY,
 from gatehouse.core import Gatehouse
 from gatehouse.domain import sessions
 from gatehouse.errors import GatehouseError
+from gatehouse.web.access_log import ACCESS_LOG
 from gatehouse.web.pages import Pages
 from gatehouse.whmapi import dispatch, envelope, openapi
 from gatehouse.whmapi.functions import cpanel as cpanel_function
@@ -32,8 +32,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-access_log = logging.getLogger("gatehouse.access")
 
 CPSESS_RE = re.compile(r"^/cpsess([0-9]{10})(/.*)?\Z")
 SESSION_COOKIE = "whostmgrsession"
@@ -77,16 +75,10 @@ async def serve_logged(
         await route(scope, receive, tracked_send, state)
     finally:
         client = scope.get("client") or ("-", 0)
-        access_log.info(
-            '%s "%s %s" %s %.1fms user=%s auth=%s%s',
-            client[0],
-            scope.get("method"),
-            scope.get("path"),
-            state["status"],
-            (time.perf_counter() - started) * 1000,
-            state["user"],
-            state["auth"],
-            log_suffix,
+        elapsed = (time.perf_counter() - started) * 1000
+        ACCESS_LOG.write(
+            f'{client[0]} "{scope.get("method")} {scope.get("path")}" {state["status"]} '
+            f"{elapsed:.1f}ms user={state['user']} auth={state['auth']}{log_suffix}"
         )
 
 
@@ -151,8 +143,13 @@ class WhmApp:
                 f"The query string exceeds the limit of {self.config.max_query} bytes.",
             )
             return
+        headers = _headers(scope)
         try:
-            body = await _read_body(scope, receive, self.config.max_body)
+            body = (
+                await _read_body(headers, receive, self.config.max_body)
+                if b"content-length" in headers or b"transfer-encoding" in headers
+                else b""  # no framing header, no body (RFC 9112 §6.3): no round trip
+            )
         except _BodyTooLarge:
             await self._envelope(
                 send,
@@ -162,7 +159,12 @@ class WhmApp:
             )
             return
         peer = _peer(scope)
-        principal = await self._authenticate(scope, security_token, peer)
+        principal = self._authenticate(headers, security_token, peer)
+        if isinstance(principal, auth_header.PasswordCredential):
+            # Argon2 (~155 ms): keep the event loop free for everyone else.
+            principal = await anyio.to_thread.run_sync(
+                self.gatehouse.authenticator.authenticate, principal, peer
+            )
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
             self.gatehouse.authenticator.record_denial(principal, peer, f"/json-api/{name}")
@@ -178,39 +180,39 @@ class WhmApp:
         except GatehouseError as exc:
             await self._envelope(send, 400, name, exc.reason)
             return
-        host = _header(scope, b"host")
+        raw_host = headers.get(b"host")
+        host = None if raw_host is None else raw_host.decode("latin-1")
         fn = self.gatehouse.registry.get(name)
         if fn is not None and fn.slow:
             outcome = await anyio.to_thread.run_sync(
                 lambda: dispatch.execute(
-                    self.gatehouse, principal, name, params, peer=peer, host=host
+                    self.gatehouse, principal, name, params, peer=peer, host=host, fn=fn
                 )
             )
         else:
             outcome = dispatch.execute(
-                self.gatehouse, principal, name, params, peer=peer, host=host
+                self.gatehouse, principal, name, params, peer=peer, host=host, fn=fn
             )
         if name == cpanel_function.NAME:
             # WHM's `cpanel` answers in the cPanel function's own envelope, not WHM API 1's.
             outcome = cpanel_function.unwrap(outcome, params)
         await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
 
-    async def _authenticate(
-        self, scope: Scope, security_token: str | None, peer: str | None
-    ) -> Principal | Denial:
+    def _authenticate(
+        self, headers: dict[bytes, bytes], security_token: str | None, peer: str | None
+    ) -> Principal | Denial | auth_header.PasswordCredential:
+        """Who the request is, decided on the event loop — or the Basic credential to verify
+        off it, when the verified-password cache cannot answer without Argon2."""
         authenticator = self.gatehouse.authenticator
-        raw = _header(scope, b"authorization")
+        raw = headers.get(b"authorization")
         if raw is not None:
-            credential = auth_header.parse(raw)
+            credential = auth_header.parse(raw.decode("latin-1"))
             assert credential is not None
             if isinstance(credential, auth_header.PasswordCredential):
                 known = authenticator.password_without_argon2(credential)
-                if known is not None:
-                    return known
-                # Argon2 (~155 ms): keep the event loop free for everyone else.
-                return await anyio.to_thread.run_sync(authenticator.authenticate, credential, peer)
+                return credential if known is None else known
             return authenticator.authenticate(credential, peer)
-        cookie = _cookie(scope, SESSION_COOKIE)
+        cookie = _cookie(headers, SESSION_COOKIE)
         if security_token and cookie:
             return authenticator.session(security_token, cookie)
         return Denial("no_credentials")
@@ -276,25 +278,30 @@ def _page(title: str, message: str) -> bytes:
     ).encode()
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    """A request header (the first, if repeated); the lookup table is built once."""
-    table = scope.get("gatehouse.headers")
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request headers by lower-cased name (the first of a repeated one), made once."""
+    table: dict[bytes, bytes] | None = scope.get("gatehouse.headers")
     if table is None:
         table = {}
         for key, value in scope.get("headers", ()):
             table.setdefault(key.lower(), value)
         scope["gatehouse.headers"] = table
-    value = table.get(name)
-    return None if value is None else str(value.decode("latin-1"))
+    return table
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    raw = _header(scope, b"cookie")
+def _header(scope: Scope, name: bytes) -> str | None:
+    """A request header as text (the first, if repeated)."""
+    value = _headers(scope).get(name)
+    return None if value is None else value.decode("latin-1")
+
+
+def _cookie(headers: dict[bytes, bytes], name: str) -> str | None:
+    raw = headers.get(b"cookie")
     if not raw:
         return None
     jar: SimpleCookie = SimpleCookie()
     try:
-        jar.load(raw)
+        jar.load(raw.decode("latin-1"))
     except Exception:
         return None
     morsel = jar.get(name)
@@ -313,9 +320,9 @@ def _display_address(raw: str) -> str:
     return str(address) if address is not None else raw
 
 
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    declared = _header(scope, b"content-length")
-    if declared is None and _header(scope, b"transfer-encoding") is None:
+async def _read_body(headers: dict[bytes, bytes], receive: Receive, limit: int) -> bytes:
+    declared = headers.get(b"content-length")
+    if declared is None and b"transfer-encoding" not in headers:
         # No framing header, no body (RFC 9112 §6.3): skip a round trip to the server.
         return b""
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:

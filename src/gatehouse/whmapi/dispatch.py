@@ -7,7 +7,6 @@ envelope for the same call.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gatehouse.auth.authenticator import Principal
@@ -24,20 +23,59 @@ if TYPE_CHECKING:
 log = logging.getLogger("gatehouse.whmapi")
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    status: int
-    payload: dict[str, Any]
-    ok: bool
+    """A call's HTTP status, success, and answer. A WHM API 1 answer is kept as its parts and
+    shaped on demand: the server wants bytes (built straight from the parts), the pages and
+    the CLI want the payload dict."""
+
+    __slots__ = ("_parts", "_payload", "ok", "status")
+
+    def __init__(self, status: int, payload: dict[str, Any], ok: bool) -> None:
+        self.status = status
+        self.ok = ok
+        self._payload: dict[str, Any] | None = payload
+        self._parts: tuple[str, str, Any, dict[str, Any] | None] | None = None
+
+    @classmethod
+    def whm1(
+        cls,
+        status: int,
+        name: str,
+        *,
+        ok: bool,
+        reason: str,
+        data: Any = envelope.MISSING,
+        metadata: dict[str, Any] | None = None,
+    ) -> Outcome:
+        outcome = cls.__new__(cls)
+        outcome.status = status
+        outcome.ok = ok
+        outcome._payload = None
+        outcome._parts = (name, reason, data, metadata)
+        return outcome
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            assert self._parts is not None
+            name, reason, data, metadata = self._parts
+            self._payload = envelope.whm1_dict(
+                name, ok=self.ok, reason=reason, data=data, metadata=metadata
+            )
+        return self._payload
 
     @property
     def body(self) -> bytes:
-        return envelope.dumps(self.payload)
+        if self._parts is not None:
+            name, reason, data, metadata = self._parts
+            return envelope.whm1(name, ok=self.ok, reason=reason, data=data, metadata=metadata)
+        return envelope.dumps(self._payload)
 
 
 def _fail(name: str, reason: str, status: int = 200, data: Any = None) -> Outcome:
-    extra = {} if data is None else {"data": data}
-    return Outcome(status, envelope.whm1_dict(name, ok=False, reason=reason, **extra), False)
+    if data is None:
+        return Outcome.whm1(status, name, ok=False, reason=reason)
+    return Outcome.whm1(status, name, ok=False, reason=reason, data=data)
 
 
 def missing_privilege_reason(fn: Function) -> str:
@@ -54,9 +92,12 @@ def execute(
     *,
     peer: str | None = None,
     host: str | None = None,
+    fn: Function | None = None,
 ) -> Outcome:
+    """`fn`: the registry's function of that name, when the caller has already looked it up."""
     api_version = params.get("api.version")
-    fn = gatehouse.registry.get(name)
+    if fn is None:
+        fn = gatehouse.registry.get(name)
     if api_version not in (None, "1", "0"):
         return _fail(name, envelope.unknown_function_reason(name, api_version))
     if fn is None:
@@ -91,11 +132,13 @@ def execute(
         log.exception("function %s failed", name)
         return _fail(name, "Internal error: the call failed; see the server log.", status=500)
     call.finish(changed=not fn.readonly)
-    reply = result if isinstance(result, Reply) else Reply(data=result)
-    if reply.has_data:
-        payload = envelope.whm1_dict(
-            name, ok=True, reason=reply.reason, data=reply.data, metadata=reply.metadata
-        )
-    else:
-        payload = envelope.whm1_dict(name, ok=True, reason=reply.reason, metadata=reply.metadata)
-    return Outcome(200, payload, True)
+    if not isinstance(result, Reply):
+        return Outcome.whm1(200, name, ok=True, reason="OK", data=result)
+    return Outcome.whm1(
+        200,
+        name,
+        ok=True,
+        reason=result.reason,
+        data=result.data if result.has_data else envelope.MISSING,
+        metadata=result.metadata,
+    )

@@ -29,6 +29,16 @@ def _parse_form(text: str) -> list[tuple[str, str]]:
     return out
 
 
+TOO_MANY = f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."
+
+
+def _parse_raw(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        return _parse_form(raw.decode("utf-8", "replace"))
+    except ValueError as exc:
+        raise InvalidParameter(TOO_MANY) from exc
+
+
 class Params:
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._values: dict[str, list[str]] = {}
@@ -38,21 +48,11 @@ class Params:
 
     @classmethod
     def from_request(cls, query: bytes, body: bytes) -> Params:
-        pairs: list[tuple[str, str]] = []
-        for raw in (query, body):
-            if not raw:
-                continue
-            text = raw.decode("utf-8", "replace")
-            try:
-                pairs.extend(_parse_form(text))
-            except ValueError as exc:
-                raise InvalidParameter(
-                    f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."
-                ) from exc
+        pairs = _parse_raw(query) if query else []
+        if body:
+            pairs.extend(_parse_raw(body))
             if len(pairs) > MAX_PARAMETERS:
-                raise InvalidParameter(
-                    f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."
-                )
+                raise InvalidParameter(TOO_MANY)
         return cls(pairs)
 
     @classmethod

@@ -1,0 +1,107 @@
+"""The access log: one line per request, in the server's log format, never a query string or
+a header; written straight to the log stream by `gatehouse serve`, through `logging` otherwise."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import Server
+from gatehouse.web import access_log
+from gatehouse.web.access_log import AccessLog
+
+LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO gatehouse\.access "
+    r'127\.0\.0\.1 "GET (?P<path>\S+)" (?P<status>\d{3}) \d+\.\dms '
+    r"user=(?P<user>\S+) auth=(?P<auth>\S+)$"
+)
+
+
+@pytest.fixture
+def stream_handler() -> Iterator[logging.StreamHandler[io.StringIO]]:
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(logging.Formatter(access_log.FORMAT))
+    yield handler
+    logging.getLogger(access_log.NAME).setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize("moment", [1795478236.0, 1795478236.0999, 1795478236.5, 1795478299.999])
+def test_a_direct_line_is_what_logging_would_have_written(
+    stream_handler: logging.StreamHandler[io.StringIO],
+    monkeypatch: pytest.MonkeyPatch,
+    moment: float,
+) -> None:
+    log = AccessLog()
+    log.use_stream(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.INFO)
+    monkeypatch.setattr(access_log.time, "time", lambda: moment)
+    log.write('127.0.0.1 "GET /healthz" 200 0.1ms user=- auth=-')
+    record = logging.LogRecord(
+        access_log.NAME,
+        logging.INFO,
+        __file__,
+        1,
+        "%s",
+        ('127.0.0.1 "GET /healthz" 200 0.1ms user=- auth=-',),
+        None,
+    )
+    record.created, record.msecs = moment, int((moment - int(moment)) * 1000) + 0.0
+    assert stream_handler.stream.getvalue() == stream_handler.format(record) + "\n"
+
+
+def test_without_a_stream_lines_go_through_logging(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=access_log.NAME):
+        AccessLog().write('127.0.0.1 "GET /x" 404 0.1ms user=- auth=-')
+    assert [r.getMessage() for r in caplog.records] == [
+        '127.0.0.1 "GET /x" 404 0.1ms user=- auth=-'
+    ]
+
+
+def test_a_level_above_info_silences_direct_lines(
+    stream_handler: logging.StreamHandler[io.StringIO],
+) -> None:
+    log = AccessLog()
+    log.use_stream(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.WARNING)
+    log.write("anything")
+    assert stream_handler.stream.getvalue() == ""
+
+
+def _new_lines(server: Server, before: int, path: str) -> list[re.Match[str]]:
+    """The access lines for PATH written after the log had `before` lines. A line is written
+    once the response has gone, so it may land just after the client has its answer."""
+    deadline = time.monotonic() + 5
+    while True:
+        texts = server.log_path.read_text().splitlines()[before:]
+        found = [m for m in map(LINE.match, texts) if m and m["path"] == path]
+        if any(m["auth"] != "-" or m["user"] != "-" for m in found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.01)
+
+
+def _log_length(server: Server) -> int:
+    return len(server.log_path.read_text().splitlines())
+
+
+def test_a_token_request_is_logged_with_its_user_and_method(server: Server) -> None:
+    marker = secrets.token_hex(4)
+    before = _log_length(server)
+    server.get("version", params={"marker": marker})
+    lines = _new_lines(server, before, "/json-api/version")
+    # (The harness's start-up probe, unauthenticated, may log just before.)
+    assert ("200", "root", "token") in [(m["status"], m["user"], m["auth"]) for m in lines]
+    # The query string never reaches the log.
+    assert marker not in server.log_path.read_text()
+
+
+def test_a_refused_request_is_logged_as_such(server: Server) -> None:
+    before = _log_length(server)
+    server.get("version", token=secrets.token_hex(16).upper())
+    lines = _new_lines(server, before, "/json-api/version")
+    assert ("401", "root", "-") in [(m["status"], m["user"], m["auth"]) for m in lines]
