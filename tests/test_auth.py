@@ -419,3 +419,47 @@ def eventually_refused(node: Server, secret: str) -> httpx.Response:
         if response.status_code != 200 or time.monotonic() > deadline:
             return response
         time.sleep(0.005)
+
+
+# -- a remembered password never outlives a change ------------------------------------------
+# Basic auth answers from a verified-password cache and a cached user row; a change to the
+# user (password, suspension) made by another process must still be seen at once on SQLite.
+
+
+def refused_basic(node: Server, username: str, password: str) -> httpx.Response:
+    """The next request on SQLite; on PostgreSQL once NOTIFY lands (bounded poll)."""
+    deadline = time.monotonic() + (0 if node.backend == "sqlite" else 2.0)
+    while True:
+        response = request(node, "myprivs", auth=basic(username, password))
+        if response.status_code != 200 or time.monotonic() >= deadline:
+            return response
+        time.sleep(0.005)
+
+
+def test_password_changed_elsewhere_refuses_the_remembered_one(
+    server: Server, dual: Server
+) -> None:
+    username, password = server.account(reseller=True)
+    for _ in range(2):  # the second is answered from the caches
+        assert request(dual, "myprivs", auth=basic(username, password)).status_code == 200
+    new_password = server.remember(secrets.token_urlsafe(12))
+    server.ok("passwd", params={"user": username, "password": new_password})
+    assert_denied(refused_basic(dual, username, password), "myprivs")
+    assert request(dual, "myprivs", auth=basic(username, new_password)).status_code == 200
+
+
+def test_password_changed_here_refuses_the_remembered_one_at_once(server: Server) -> None:
+    username, password = server.account(reseller=True)
+    for _ in range(2):
+        assert request(server, "myprivs", auth=basic(username, password)).status_code == 200
+    new_password = server.remember(secrets.token_urlsafe(12))
+    server.ok("passwd", params={"user": username, "password": new_password})
+    assert_denied(request(server, "myprivs", auth=basic(username, password)), "myprivs")
+
+
+def test_suspension_elsewhere_refuses_a_remembered_password(server: Server, dual: Server) -> None:
+    username, password = server.account(reseller=True)
+    for _ in range(2):
+        assert request(dual, "myprivs", auth=basic(username, password)).status_code == 200
+    server.ok("suspendacct", params={"user": username, "reason": "test"})
+    assert_denied(refused_basic(dual, username, password), "myprivs")

@@ -71,9 +71,13 @@ def _matchable(net: Network) -> Network:
 
 class AllowList:
     """A compiled allow-list: per IP version, sorted disjoint [first, last] integer
-    intervals, so a peer is checked with one binary search whatever the list's length."""
+    intervals, so a peer is checked with one binary search whatever the list's length —
+    once per peer address: clients come back from the same few, so verdicts are remembered
+    (the list never changes: a changed list is a new AllowList)."""
 
-    __slots__ = ("_firsts", "_lasts")
+    __slots__ = ("_firsts", "_lasts", "_verdicts")
+
+    MAX_REMEMBERED = 256
 
     def __init__(self, entries: Sequence[str]) -> None:
         spans: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
@@ -91,8 +95,18 @@ class AllowList:
                     merged.append([first, last])
             self._firsts[version] = [m[0] for m in merged]
             self._lasts[version] = [m[1] for m in merged]
+        self._verdicts: dict[str | None, bool] = {}
 
     def allows(self, peer: str | None) -> bool:
+        verdict = self._verdicts.get(peer)
+        if verdict is None:
+            verdict = self._search(peer)
+            if len(self._verdicts) >= self.MAX_REMEMBERED:
+                self._verdicts.clear()
+            self._verdicts[peer] = verdict
+        return verdict
+
+    def _search(self, peer: str | None) -> bool:
         addr = peer_address_cached(peer)
         if addr is None:
             return False

@@ -22,6 +22,7 @@ from gatehouse.domain.users import User
 from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_password
 
 LAST_USE_INTERVAL = 60  # seconds between two last-used writes for one token
+USER_KEY = "user:"  # cache keys of users: never a hex digest
 
 # A cPanel token is good only for the cPanel face's API paths (whm-reference §2.2). Presented
 # anywhere else, a VALID one is refused with 403 and this text (cpsrvd::Forbidden); an invalid
@@ -104,7 +105,8 @@ class Authenticator:
     ) -> None:
         self._engine = engine
         self.session_idle_timeout = session_idle_timeout
-        self.cache: TokenCache[_Grant] | None = TokenCache(engine) if cache_tokens else None
+        # Tokens by digest (lower-case hex) and users by USER_KEY + name, in one cache.
+        self.cache: TokenCache[_Grant | User] | None = TokenCache(engine) if cache_tokens else None
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()
         self._last_use: dict[int, int] = {}
@@ -193,7 +195,7 @@ class Authenticator:
         cache = self.cache
         if cache is not None:
             hit = cache.get(secret_digest)
-            if hit is not None:
+            if isinstance(hit, _Grant):
                 return hit
             snapshot = cache.snapshot()
         with self._engine.connect() as conn:
@@ -204,6 +206,23 @@ class Authenticator:
         if cache is not None:
             cache.put(secret_digest, grant, snapshot)
         return grant
+
+    def _user(self, username: str) -> User | None:
+        """A user by name for a password check, through the same cache as tokens: the stored
+        hash binds a remembered verification to the current password, and any change to a
+        user moves the auth generation, which drops the cache. Unknown names are not cached."""
+        cache = self.cache
+        key = USER_KEY + username
+        if cache is not None:
+            hit = cache.get(key)
+            if isinstance(hit, User):
+                return hit
+            snapshot = cache.snapshot()
+        with self._engine.connect() as conn:
+            user = users.get(conn, username)
+        if user is not None and cache is not None:
+            cache.put(key, user, snapshot)
+        return user
 
     def invalidate_cache(self) -> None:
         if self.cache is not None:
@@ -241,8 +260,7 @@ class Authenticator:
         """Answer a Basic credential from the verified-password cache when possible (no
         Argon2, so it may run on the event loop); None when Argon2 must run. `cpanel`: for
         the cPanel face (the account itself), else for WHM."""
-        with self._engine.connect() as conn:
-            user = users.get(conn, credential.username)
+        user = self._user(credential.username)
         if user is None or not self._password_cache.remembers(
             user.username, user.password_hash, credential.password
         ):
@@ -252,8 +270,7 @@ class Authenticator:
     def _password(
         self, credential: PasswordCredential, *, cpanel: bool = False
     ) -> Principal | Denial:
-        with self._engine.connect() as conn:
-            user = users.get(conn, credential.username)
+        user = self._user(credential.username)
         if user is None:
             verify_password(self._dummy_hash, credential.password)
             return Denial("unknown_user", username=credential.username)
