@@ -59,19 +59,7 @@ def start(
     script.touch(mode=0o600)
     script.write_text(wrk._lua(authorization))
     output = directory / "output.txt"
-    command = [
-        *pinning.client(),  # taskset execs wrk: the process is wrk itself, SIGINT reaches it
-        wrk_path,
-        f"-t{load.threads}",
-        f"-c{load.connections}",
-        f"-d{max_seconds:.0f}s",
-        "--timeout",
-        "5s",
-        "--latency",
-        "-s",
-        str(script),
-        url,
-    ]
+    command = wrk.command_line(wrk_path, url, script, load, pinning, f"{max_seconds:.0f}s")
     with open(output, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     running = Background(process, output)

@@ -80,6 +80,26 @@ def _lua(authorization: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def command_line(
+    wrk: str, url: str, script: Path, load: Load, pinning: Pinning, duration: str
+) -> list[str]:
+    """wrk on the load core (taskset execs wrk: the process is wrk itself, so a signal to it
+    reaches wrk), with the request script that sets the headers."""
+    return [
+        *pinning.client(),
+        wrk,
+        f"-t{load.threads}",
+        f"-c{load.connections}",
+        f"-d{duration}",
+        "--timeout",
+        "5s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
+
+
 def run(
     wrk: str,
     url: str,
@@ -92,19 +112,7 @@ def run(
         script = Path(tmp) / "request.lua"
         script.touch(mode=0o600)
         script.write_text(_lua(authorization))
-        command = [
-            *pinning.client(),
-            wrk,
-            f"-t{load.threads}",
-            f"-c{load.connections}",
-            f"-d{seconds:g}s",
-            "--timeout",
-            "5s",
-            "--latency",
-            "-s",
-            str(script),
-            url,
-        ]
+        command = command_line(wrk, url, script, load, pinning, f"{seconds:g}s")
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=seconds + 60, check=False
         )

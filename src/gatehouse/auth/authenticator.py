@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -23,6 +24,7 @@ from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_pas
 
 LAST_USE_INTERVAL = 60  # seconds between two last-used writes for one token
 USER_KEY = "user:"  # cache keys of users: never a hex digest
+_Cached = TypeVar("_Cached", "_Grant", User)
 
 # A cPanel token is good only for the cPanel face's API paths (whm-reference §2.2). Presented
 # anywhere else, a VALID one is refused with 403 and this text (cpsrvd::Forbidden); an invalid
@@ -192,37 +194,36 @@ class Authenticator:
         return verdict
 
     def _grant(self, secret_digest: str) -> _Grant | None:
-        cache = self.cache
-        if cache is not None:
-            hit = cache.get(secret_digest)
-            if isinstance(hit, _Grant):
-                return hit
-            snapshot = cache.snapshot()
-        with self._engine.connect() as conn:
+        def read(conn: sa.Connection) -> _Grant | None:
             found = tokens.lookup_for_auth(conn, secret_digest)
-        if found is None:
-            return None
-        grant = _Grant.decide(*found)
-        if cache is not None:
-            cache.put(secret_digest, grant, snapshot)
-        return grant
+            return None if found is None else _Grant.decide(*found)
+
+        return self._through_cache(secret_digest, _Grant, read)
 
     def _user(self, username: str) -> User | None:
         """A user by name for a password check, through the same cache as tokens: the stored
         hash binds a remembered verification to the current password, and any change to a
-        user moves the auth generation, which drops the cache. Unknown names are not cached."""
+        user moves the auth generation, which drops the cache."""
+        return self._through_cache(
+            USER_KEY + username, User, lambda conn: users.get(conn, username)
+        )
+
+    def _through_cache(
+        self, key: str, kind: type[_Cached], read: Callable[[sa.Connection], _Cached | None]
+    ) -> _Cached | None:
+        """What `read` finds in the store, remembered under `key` (misses are not: a new
+        token or user is seen at once)."""
         cache = self.cache
-        key = USER_KEY + username
         if cache is not None:
             hit = cache.get(key)
-            if isinstance(hit, User):
+            if isinstance(hit, kind):
                 return hit
             snapshot = cache.snapshot()
         with self._engine.connect() as conn:
-            user = users.get(conn, username)
-        if user is not None and cache is not None:
-            cache.put(key, user, snapshot)
-        return user
+            found = read(conn)
+        if found is not None and cache is not None:
+            cache.put(key, found, snapshot)
+        return found
 
     def invalidate_cache(self) -> None:
         if self.cache is not None:

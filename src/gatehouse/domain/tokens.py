@@ -74,7 +74,9 @@ class Token:
         return self.expires_at is not None and self.expires_at < now
 
 
-def _from_row(row: Any) -> Token:
+def _from_row(row: Any, *, compile_allow_list: bool = True) -> Token:
+    """A token as stored; `compile_allow_list=False` for listings, which never check a peer
+    (`Token.allows` still works: it compiles on demand)."""
     return Token(
         id=row.id,
         user_id=row.user_id,
@@ -86,7 +88,7 @@ def _from_row(row: Any) -> Token:
         expires_at=int(row.expires_at) if row.expires_at is not None else None,
         last_used_time=int(row.last_used_time) if row.last_used_time is not None else None,
         last_used_ip=row.last_used_ip,
-        allow=ipnets.compile_list(row.whitelist_ips),
+        allow=ipnets.compile_list(row.whitelist_ips) if compile_allow_list else None,
     )
 
 
@@ -149,26 +151,9 @@ _LIST_QUERY = (
 
 
 def list_for(conn: sa.Connection, user_id: int, service: str) -> list[Token]:
-    """The owner's tokens of one service, by name. A listing never checks a peer, so the
-    allow-lists are not compiled here (`Token.allows` still works: it compiles on demand)."""
+    """The owner's tokens of one service, by name (allow-lists not compiled: see `_from_row`)."""
     rows = conn.execute(_LIST_QUERY, {"user_id": user_id, "service": service}).all()
-    return [_listed_from_row(r) for r in rows]
-
-
-def _listed_from_row(row: Any) -> Token:
-    """`_from_row` without the allow-list compilation (~20 µs per listed entry)."""
-    return Token(
-        id=row.id,
-        user_id=row.user_id,
-        service=row.service,
-        name=row.name,
-        acls=tuple(row.acls) if row.acls is not None else None,
-        whitelist_ips=tuple(row.whitelist_ips) if row.whitelist_ips is not None else None,
-        create_time=int(row.create_time),
-        expires_at=int(row.expires_at) if row.expires_at is not None else None,
-        last_used_time=int(row.last_used_time) if row.last_used_time is not None else None,
-        last_used_ip=row.last_used_ip,
-    )
+    return [_from_row(r, compile_allow_list=False) for r in rows]
 
 
 _SUMMARY_QUERY = (
