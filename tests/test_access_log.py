@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from conftest import Server
@@ -105,3 +106,19 @@ def test_a_refused_request_is_logged_as_such(server: Server) -> None:
     server.get("version", token=secrets.token_hex(16).upper())
     lines = _new_lines(server, before, "/json-api/version")
     assert ("401", "root", "-") in [(m["status"], m["user"], m["auth"]) for m in lines]
+
+
+@pytest.mark.parametrize("encoded", ["%0A", "%0D%0A", "%1B[31m"])
+def test_control_characters_in_a_path_cannot_forge_a_line(server: Server, encoded: str) -> None:
+    forged = f"FORGED-{secrets.token_hex(4)}"
+    fake = f'{encoded}2026-01-01 00:00:00,000 INFO gatehouse.access 10.0.0.1 "GET /x" 200 {forged}'
+    before = _log_length(server)
+    httpx.get(f"{server.url}/json-api/version{fake.replace(' ', '%20')}", timeout=10)
+    deadline = time.monotonic() + 5
+    while forged not in server.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lines = server.log_path.read_text().splitlines()[before:]
+    mine = [line for line in lines if forged in line]
+    assert len(mine) == 1, lines
+    assert mine[0].split(" INFO gatehouse.access ")[0] != "2026-01-01 00:00:00,000"
+    assert "\\n" in mine[0] or "\\r" in mine[0] or "\\x1b" in mine[0]

@@ -76,8 +76,12 @@ async def serve_logged(
     finally:
         client = scope.get("client") or ("-", 0)
         elapsed = (time.perf_counter() - started) * 1000
+        path = str(scope.get("path"))
+        if not path.isprintable():
+            # A decoded %0A would start a forged line: control characters are written escaped.
+            path = path.encode("unicode_escape").decode("ascii")
         ACCESS_LOG.write(
-            f'{client[0]} "{scope.get("method")} {scope.get("path")}" {state["status"]} '
+            f'{client[0]} "{scope.get("method")} {path}" {state["status"]} '
             f"{elapsed:.1f}ms user={state['user']} auth={state['auth']}{log_suffix}"
         )
 
