@@ -122,3 +122,13 @@ def test_control_characters_in_a_path_cannot_forge_a_line(server: Server, encode
     assert len(mine) == 1, lines
     assert mine[0].split(" INFO gatehouse.access ")[0] != "2026-01-01 00:00:00,000"
     assert "\\n" in mine[0] or "\\r" in mine[0] or "\\x1b" in mine[0]
+
+
+def test_a_stream_that_cannot_be_written_costs_nothing(
+    stream_handler: logging.StreamHandler[io.StringIO],
+) -> None:
+    log = AccessLog()
+    log.use_stream(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.INFO)
+    stream_handler.stream.close()  # writing now raises ValueError
+    log.write("anything")  # and must not

@@ -49,9 +49,14 @@ class AccessLog:
         line = f"{self._stamp},{int((now - second) * 1000):03d} INFO {NAME} {message}\n"
         lock = handler.lock
         assert lock is not None  # made by Handler.__init__
-        with lock:
-            handler.stream.write(line)
-            handler.stream.flush()
+        try:
+            with lock:
+                handler.stream.write(line)
+                handler.stream.flush()
+        except (OSError, ValueError):
+            # As `logging` does (Handler.handleError): a log stream that cannot be written
+            # (a closed pipe, a full disk) never costs the request; there is nowhere to say so.
+            pass
 
 
 ACCESS_LOG = AccessLog()
