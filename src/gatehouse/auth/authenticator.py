@@ -56,6 +56,26 @@ class Denial:
     token_name: str | None = None
 
 
+def _whm_refusal(user: User) -> str | None:
+    """Why `user` may not use WHM now (a reason code), or None. One order for every
+    credential — token, access hash, password, session — so the audit reason never depends on
+    how the user authenticated."""
+    if user.suspended:
+        return "user_suspended"
+    if not user.may_use_whm:
+        return "login_not_allowed"
+    return None
+
+
+def _cpanel_refusal(user: User) -> str | None:
+    """Why `user` may not use the cPanel face now (a reason code), or None."""
+    if not user.has_cpanel_account:
+        return "login_not_allowed"
+    if user.suspended:
+        return "user_suspended"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Grant:
     """A token as read from the store, with every check that depends on the store alone
@@ -69,30 +89,21 @@ class _Grant:
 
     @classmethod
     def decide(cls, token: Token, owner: User) -> _Grant:
-        name, user = token.name, owner.username
-        whm: Principal | Denial
-        if token.service != tokens.WHOSTMGR:
-            whm = Denial("token_wrong_service", username=user, token_name=name)
-        elif owner.suspended:
-            whm = Denial("user_suspended", username=user, token_name=name)
-        elif not owner.may_use_whm:
-            whm = Denial("login_not_allowed", username=user, token_name=name)
-        else:
-            whm = Principal(
-                user=owner,
-                method="token",
-                privileges=privileges.effective(owner.privileges, token.acls),
-                token=token,
-            )
-        cpanel: Principal | Denial
-        if token.service != tokens.CPANEL:
-            cpanel = Denial("token_wrong_service", username=user, token_name=name)
-        elif not owner.has_cpanel_account:
-            cpanel = Denial("login_not_allowed", username=user, token_name=name)
-        elif owner.suspended:
-            cpanel = Denial("user_suspended", username=user, token_name=name)
-        else:
-            cpanel = Principal(user=owner, method="token", privileges=frozenset(), token=token)
+        def refusal(service: str, refuse: Callable[[User], str | None]) -> Denial | None:
+            reason = "token_wrong_service" if token.service != service else refuse(owner)
+            if reason is None:
+                return None
+            return Denial(reason, username=owner.username, token_name=token.name)
+
+        whm = refusal(tokens.WHOSTMGR, _whm_refusal) or Principal(
+            user=owner,
+            method="token",
+            privileges=privileges.effective(owner.privileges, token.acls),
+            token=token,
+        )
+        cpanel = refusal(tokens.CPANEL, _cpanel_refusal) or Principal(
+            user=owner, method="token", privileges=frozenset(), token=token
+        )
         return cls(token, owner, whm, cpanel)
 
 
@@ -184,8 +195,8 @@ class Authenticator:
         if isinstance(verdict, Denial):
             return verdict
         token = grant.token
-        now = int(self._clock())
-        if token.expires_at is not None and token.expires_at < now:  # == token.is_expired
+        now = self.now()
+        if token.is_expired(now):
             return Denial("token_expired", username=username, token_name=token.name)
         if not token.allows(peer):
             return Denial("ip_not_allowed", username=username, token_name=token.name)
@@ -249,10 +260,9 @@ class Authenticator:
             return Denial("accesshash_user_mismatch", username=username)
         if not allowed:
             return Denial("accesshash_disabled", username=username)
-        if owner.suspended:
-            return Denial("user_suspended", username=username)
-        if not owner.may_use_whm:
-            return Denial("login_not_allowed", username=username)
+        refused = _whm_refusal(owner)
+        if refused is not None:
+            return Denial(refused, username=username)
         return Principal(user=owner, method="accesshash", privileges=owner.privileges)
 
     def password_without_argon2(
@@ -281,18 +291,16 @@ class Authenticator:
 
     @staticmethod
     def _cpanel_password_outcome(user: User) -> Principal | Denial:
-        if not user.has_cpanel_account:
-            return Denial("login_not_allowed", username=user.username)
-        if user.suspended:
-            return Denial("user_suspended", username=user.username)
+        refused = _cpanel_refusal(user)
+        if refused is not None:
+            return Denial(refused, username=user.username)
         return Principal(user=user, method="password", privileges=frozenset())
 
     @staticmethod
     def _password_outcome(user: User) -> Principal | Denial:
-        if user.suspended:
-            return Denial("user_suspended", username=user.username)
-        if not user.may_use_whm:
-            return Denial("login_not_allowed", username=user.username)
+        refused = _whm_refusal(user)
+        if refused is not None:
+            return Denial(refused, username=user.username)
         return Principal(user=user, method="password", privileges=user.privileges)
 
     def session(self, security_token: str, cookie_secret: str) -> Principal | Denial:
@@ -304,10 +312,9 @@ class Authenticator:
         if active is None:
             return Denial("session_invalid")
         user = active.user
-        if user.suspended:
-            return Denial("user_suspended", username=user.username)
-        if not user.may_use_whm:
-            return Denial("login_not_allowed", username=user.username)
+        refused = _whm_refusal(user)
+        if refused is not None:
+            return Denial(refused, username=user.username)
         if now - active.last_active >= sessions.TOUCH_INTERVAL:
             with self._engine.begin() as conn:
                 sessions.touch(conn, active.id, now)
