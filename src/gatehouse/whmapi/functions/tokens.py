@@ -13,6 +13,7 @@ from gatehouse.domain import tokens as store
 from gatehouse.domain.tokens import Token
 from gatehouse.errors import InvalidParameter
 from gatehouse.whmapi.call import Call
+from gatehouse.whmapi.functions.meta import privilege_map
 from gatehouse.whmapi.registry import REGISTRY, Param, Reply
 
 MANAGE = ("manage-api-tokens",)
@@ -145,14 +146,10 @@ def _acl_map(owner_privs: frozenset[str], token_acls: tuple[str, ...] | None) ->
     """A listed token's `acls`: every catalogue privilege with 1 if the token's effective set
     grants it, else 0; a reseller's tokens are described only in terms of what the reseller
     holds. A template shared across calls: callers hand out copies, never this dict."""
-    effective = privileges.effective(owner_privs, token_acls)
+    granted = privilege_map(privileges.effective(owner_privs, token_acls))
     if acls.ALL in owner_privs:
-        names = _SORTED_NAMES
-    else:
-        names = tuple(n for n in _SORTED_NAMES if n in owner_privs)
-    if acls.ALL in effective:
-        return dict.fromkeys(names, 1)
-    return {n: 1 if n in effective else 0 for n in names}
+        return {n: granted[n] for n in _SORTED_NAMES}
+    return {n: granted[n] for n in _SORTED_NAMES if n in owner_privs}
 
 
 @REGISTRY.function(
