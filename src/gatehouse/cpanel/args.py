@@ -33,9 +33,4 @@ def length_required(call: Call, name: str) -> str:
 
 def boolean(call: Call, name: str, default: bool = False) -> bool:
     """A 0/1 argument (cPanel's APIs take no `true`/`false`)."""
-    value = call.params.get(name)
-    if value is None or value == "":
-        return default
-    if value in ("0", "1"):
-        return value == "1"
-    raise InvalidParameter(f"The “{name}” argument must be 1 or 0, not “{value}”.")
+    return call.params.flag(name, default, "argument")

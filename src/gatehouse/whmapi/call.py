@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from gatehouse.auth.authenticator import Principal
 from gatehouse.domain import audit
-from gatehouse.errors import InvalidParameter, missing_parameter
+from gatehouse.errors import missing_parameter
 from gatehouse.whmapi.params import Params
 
 if TYPE_CHECKING:
@@ -126,9 +126,4 @@ class Call:
 
     def flag(self, name: str, default: bool = False) -> bool:
         """A 0/1 parameter; cPanel takes booleans as integers."""
-        value = self.params.get(name)
-        if value is None or value == "":
-            return default
-        if value in ("1", "0"):
-            return value == "1"
-        raise InvalidParameter(f"The “{name}” parameter must be 1 or 0, not “{value}”.")
+        return self.params.flag(name, default, "parameter")

@@ -80,6 +80,17 @@ class Params:
         values = self.getlist(name)
         return values[0] if values else None
 
+    def flag(self, name: str, default: bool, noun: str) -> bool:
+        """A 0/1 parameter: cPanel's APIs take booleans as integers, never `true`/`false`.
+        `noun` is the API's word in its refusal ("parameter" in WHM API 1, "argument" in
+        UAPI and API 2)."""
+        value = self.get(name)
+        if value is None or value == "":
+            return default
+        if value in ("1", "0"):
+            return value == "1"
+        raise InvalidParameter(f"The “{name}” {noun} must be 1 or 0, not “{value}”.")
+
     def getlist(self, name: str) -> list[str]:
         out = list(self._values.get(name, ()))
         for _n, key in sorted(self._numbered(name)):
