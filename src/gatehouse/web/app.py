@@ -149,11 +149,7 @@ class WhmApp:
             return
         headers = _headers(scope)
         try:
-            body = (
-                await _read_body(headers, receive, self.config.max_body)
-                if b"content-length" in headers or b"transfer-encoding" in headers
-                else b""  # no framing header, no body (RFC 9112 §6.3): no round trip
-            )
+            body = await _read_body(headers, receive, self.config.max_body)
         except _BodyTooLarge:
             await self._envelope(
                 send,
