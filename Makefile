@@ -28,13 +28,14 @@ test: $(STAMP) ## run the whole suite on SQLite and PostgreSQL (PostgreSQL, Chro
 	@eval "$$(scripts/ensure-postgres)"; \
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff and mypy (strict)
+lint: $(STAMP) ## ruff, mypy (strict) and the import contracts of the architecture (lint-imports)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 docs: $(STAMP) ## regenerate the README's function table from the registry
-	$(BIN)/python -m gatehouse.whmapi.catalogue --write
+	$(BIN)/python -m gatehouse.whm.catalogue --write
 
 screenshots: $(STAMP) ## PNGs of the main WHM pages in docs/screenshots/ (needs chromium)
 	@scripts/ensure-chromium

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from conftest import Server
-from gatehouse.web import access_log
-from gatehouse.web.access_log import AccessLog
+from gatehouse.http import access_log
+from gatehouse.http.access_log import AccessLog
 
 LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO gatehouse\.access "

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from gatehouse import acls
+from gatehouse.whm.registry import REGISTRY
 from gatehouse.config import SETTINGS
-from gatehouse.whmapi.functions import load_all
-from gatehouse.whmapi.registry import REGISTRY
+from gatehouse.whm.functions import load_all
 
 ROOT = Path(__file__).resolve().parent.parent
 load_all()
@@ -37,7 +37,7 @@ def test_the_catalogue_has_cpanels_twenty_initial_privileges() -> None:
 
 
 def test_the_readme_function_table_is_generated_from_the_registry() -> None:
-    from gatehouse.whmapi import catalogue
+    from gatehouse.whm import catalogue
 
     readme = (ROOT / "README.md").read_text()
     assert catalogue.render(readme) == readme, "run `make docs` to regenerate the README table"

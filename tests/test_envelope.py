@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatehouse.whmapi import envelope
-from gatehouse.whmapi.dispatch import Outcome
+from gatehouse.api import envelope
+from gatehouse.api.dispatch import Outcome
 
 # JSON values as handlers return them: nested dicts/lists of text, numbers, booleans, null.
 scalars = st.one_of(

@@ -33,10 +33,10 @@ import httpx
 import pytest
 
 from conftest import Server
-from gatehouse.domain import zones
-from gatehouse.nameserver import hosted, zonesource
-from gatehouse.nameserver.answer import Answer, resolve
-from gatehouse.nameserver.server import IDLE_TIMEOUT
+from gatehouse.dns import zones
+from gatehouse.dns.nameserver import hosted, zonesource
+from gatehouse.dns.nameserver.answer import Answer, resolve
+from gatehouse.dns.nameserver.server import IDLE_TIMEOUT
 
 LOCAL = "127.0.0.1"
 TIMEOUT = 5.0

@@ -21,10 +21,10 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import Server
-from gatehouse.nameserver import hosted, wirequery
-from gatehouse.nameserver.cache import ENTRY_OVERHEAD, ResponseCache
-from gatehouse.nameserver.respond import Responder
-from gatehouse.nameserver.zonesource import ZoneSource
+from gatehouse.dns.nameserver import hosted, wirequery
+from gatehouse.dns.nameserver.cache import ENTRY_OVERHEAD, ResponseCache
+from gatehouse.dns.nameserver.respond import Responder
+from gatehouse.dns.nameserver.zonesource import ZoneSource
 from test_nameserver import (
     BIG_TXT,
     add,

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import Server
+from gatehouse.api.params import MAX_PARAMETERS, Params
 from gatehouse.errors import InvalidParameter
-from gatehouse.whmapi.params import MAX_PARAMETERS, Params
 
 # -- unit: Params -------------------------------------------------------------------------
 
@@ -357,8 +357,8 @@ def test_ten_megabyte_query_parameter_gets_a_clear_error(server: Server) -> None
 
 
 def test_openapi_lists_every_function_with_its_privileges(server: Server) -> None:
-    from gatehouse.whmapi.functions import load_all
-    from gatehouse.whmapi.registry import REGISTRY
+    from gatehouse.whm.registry import REGISTRY
+    from gatehouse.whm.functions import load_all
 
     load_all()
     response = httpx.get(f"{server.url}/openapi.json", timeout=30)

@@ -13,8 +13,8 @@ import pytest
 
 from gatehouse import acls
 from gatehouse.domain import privileges
-from gatehouse.whmapi.functions import tokens as whm_tokens
-from gatehouse.whmapi.functions.meta import privilege_map
+from gatehouse.whm.functions import tokens as whm_tokens
+from gatehouse.whm.functions.meta import privilege_map
 
 NAMES = [a.name for a in acls.CATALOGUE]
 OTHERS = ["third-party-thing", "onlyselfandglobalpkgs", ""]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatehouse.domain import zones
+from gatehouse.dns import zones
 
 ZONE = "example.com"
 

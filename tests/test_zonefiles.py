@@ -189,7 +189,7 @@ def add_txt(server: Server, zone: str, name: str, value: str) -> None:
 
 ZONES_CLI = (
     "from gatehouse.cli import main\n"
-    "from gatehouse.cli_zones import zones_group\n"
+    "from gatehouse.cli.zones import zones_group\n"
     "main.add_command(zones_group)\n"
     "main()\n"
 )

@@ -189,9 +189,8 @@ class Config:
 
     @property
     def resolved_database_url(self) -> str:
-        from gatehouse.store.engine import default_url
-
-        return self.database_url or default_url(self.data_dir)
+        # The embedded default: SQLite in the data directory.
+        return self.database_url or f"sqlite:///{(self.data_dir / 'gatehouse.db').resolve()}"
 
     @property
     def hooks_path(self) -> Path:

@@ -1,5 +1,6 @@
-"""The Gatehouse object: the store, the authenticator and the API registry, built once per
-process and shared by every face (HTTP, CLI)."""
+"""The composition root: the store, the authenticator, the hooks, the key ring and the zone
+publisher, built once per process and shared by every face (HTTP, CLI, nameserver). It knows
+no face: the faces are given it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,11 @@ import sqlalchemy as sa
 
 from gatehouse.auth.authenticator import Authenticator
 from gatehouse.config import Config
+from gatehouse.dns.zonefiles import ZonePublisher
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.hooks import Hooks
 from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
-from gatehouse.whmapi.functions import load_all
-from gatehouse.whmapi.registry import REGISTRY, Registry
-from gatehouse.zonefiles import ZonePublisher
 
 
 class Gatehouse:
@@ -43,8 +42,6 @@ class Gatehouse:
             cache_tokens=cache_tokens,
             session_idle_timeout=config.session_idle_timeout,
         )
-        load_all()
-        self.registry: Registry = REGISTRY
         # Touches no file until its first sync (docs/zonefiles.md).
         self.zone_publisher = ZonePublisher(
             self.engine,

@@ -19,6 +19,20 @@ from collections import OrderedDict
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gatehouse.errors import InvalidParameter
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+
+def check_password(password: str) -> None:
+    """The rule every new password meets, whoever sets it (WHM API, the command line)."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidParameter(f"The password must contain at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidParameter(f"The password may contain at most {MAX_PASSWORD} characters.")
+
+
 _hasher = PasswordHasher()
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from gatehouse.api.params import Params
 from gatehouse.auth import header as auth_header
 from gatehouse.auth.authenticator import (
     TOKEN_PATH_FORBIDDEN,
@@ -34,24 +35,8 @@ from gatehouse.auth.authenticator import (
 from gatehouse.core import Gatehouse
 from gatehouse.cpanel import envelope, execute
 from gatehouse.cpanel.registry import UAPI, Api
-from gatehouse.cpanel.registry import load_all as load_functions
 from gatehouse.errors import GatehouseError
-from gatehouse.web.app import (
-    CPSESS_RE,
-    JSON,
-    NO_STORE,
-    Receive,
-    Scope,
-    Send,
-    _BodyTooLarge,
-    _header,
-    _headers,
-    _peer,
-    _read_body,
-    _respond,
-    serve_logged,
-)
-from gatehouse.whmapi.params import Params
+from gatehouse.http import asgi
 
 CHALLENGE = [(b"www-authenticate", b'Basic realm="cPanel", charset="UTF-8"')]
 ACCESS_DENIED = "Access denied"
@@ -62,16 +47,15 @@ class CpanelApp:
     def __init__(self, gatehouse: Gatehouse) -> None:
         self.gatehouse = gatehouse
         self.config = gatehouse.config
-        load_functions()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await serve_logged(self._route, scope, receive, send, " face=cpanel")
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        await asgi.serve_logged(self._route, scope, receive, send, " face=cpanel")
 
     async def _route(
-        self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]
+        self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, state: dict[str, Any]
     ) -> None:
         path: str = scope["path"]
-        match = CPSESS_RE.match(path)
+        match = asgi.CPSESS_RE.match(path)
         if match:
             path = match.group(2) or "/"
         if path.startswith("/execute/"):
@@ -83,7 +67,7 @@ class CpanelApp:
             await self._api(scope, receive, send, state, None, "", "", path)
             return
         elif path == "/healthz":
-            await _respond(send, 200, b'{"status":1}', [JSON, NO_STORE])
+            await asgi.respond(send, 200, b'{"status":1}', [asgi.JSON, asgi.NO_STORE])
             return
         await self._elsewhere(scope, send, state, path)
 
@@ -91,9 +75,9 @@ class CpanelApp:
 
     async def _api(
         self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
+        scope: asgi.Scope,
+        receive: asgi.Receive,
+        send: asgi.Send,
         state: dict[str, Any],
         api: Api | None,  # None: /json-api/cpanel, which says in its parameters
         module: str,
@@ -106,12 +90,12 @@ class CpanelApp:
             await self._refuse(send, 414, api, query, b"", module, func, reason)
             return
         try:
-            body = await _read_body(_headers(scope), receive, self.config.max_body)
-        except _BodyTooLarge:
+            body = await asgi.read_body(asgi.headers(scope), receive, self.config.max_body)
+        except asgi.BodyTooLarge:
             reason = f"The request body exceeds the limit of {self.config.max_body} bytes."
             await self._refuse(send, 413, api, query, b"", module, func, reason)
             return
-        peer = _peer(scope)
+        peer = asgi.peer(scope)
         principal = await self._authenticate(scope, peer)
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
@@ -128,7 +112,9 @@ class CpanelApp:
             try:
                 api, module, func = execute.json_api_target(params)
             except execute.CpanelCallFailed as exc:
-                await _respond(send, 200, envelope.dumps(exc.data), [JSON, NO_STORE])
+                await asgi.respond(
+                    send, 200, envelope.dumps(exc.payload), [asgi.JSON, asgi.NO_STORE]
+                )
                 return
         other = params.get("cpanel_jsonapi_user")
         if other and other != principal.user.username:
@@ -142,9 +128,9 @@ class CpanelApp:
             outcome = execute.Outcome(
                 200, execute.failure_payload(api, module, func, reason), False
             )
-            await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
+            await asgi.respond(send, outcome.status, outcome.body, [asgi.JSON, asgi.NO_STORE])
             return
-        host = _header(scope, b"host")
+        host = asgi.header(scope, b"host")
         fn = execute.lookup(api, module, func)
         run_api: Api = api
 
@@ -154,11 +140,11 @@ class CpanelApp:
             )
 
         outcome = await anyio.to_thread.run_sync(run) if fn is not None and fn.slow else run()
-        await _respond(send, outcome.status, outcome.body, [JSON, NO_STORE])
+        await asgi.respond(send, outcome.status, outcome.body, [asgi.JSON, asgi.NO_STORE])
 
-    async def _authenticate(self, scope: Scope, peer: str | None) -> Principal | Denial:
+    async def _authenticate(self, scope: asgi.Scope, peer: str | None) -> Principal | Denial:
         authenticator = self.gatehouse.authenticator
-        credential = auth_header.parse(_header(scope, b"authorization"))
+        credential = auth_header.parse(asgi.header(scope, b"authorization"))
         if credential is None:
             return Denial("no_credentials")
         if isinstance(credential, auth_header.PasswordCredential):
@@ -173,7 +159,7 @@ class CpanelApp:
 
     async def _refuse(
         self,
-        send: Send,
+        send: asgi.Send,
         status: int,
         api: Api | None,
         query: bytes,
@@ -198,22 +184,28 @@ class CpanelApp:
             payload = envelope.uapi_dict(module, func, ok=False, errors=[reason])
         else:
             payload = envelope.api2_refusal_dict(reason)
-        await _respond(send, status, envelope.dumps(payload), [JSON, NO_STORE, *(extra or [])])
+        await asgi.respond(
+            send, status, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE, *(extra or [])]
+        )
 
     # -- everything else ----------------------------------------------------------------------
 
-    async def _elsewhere(self, scope: Scope, send: Send, state: dict[str, Any], path: str) -> None:
+    async def _elsewhere(
+        self, scope: asgi.Scope, send: asgi.Send, state: dict[str, Any], path: str
+    ) -> None:
         """Not an API path. A cPanel token presented here is refused as cpsrvd refuses it
         (403, whm-reference §2.2) when it is valid; a bad one is a bad credential (401)."""
-        credential = auth_header.parse(_header(scope, b"authorization"))
+        credential = auth_header.parse(asgi.header(scope, b"authorization"))
         if isinstance(credential, auth_header.TokenCredential) and credential.scheme == "cpanel":
-            peer = _peer(scope)
+            peer = asgi.peer(scope)
             found = self.gatehouse.authenticator.authenticate_cpanel(credential, peer)
             if isinstance(found, Denial):
                 state["user"] = found.username or "-"
                 self.gatehouse.authenticator.record_denial(found, peer, path)
                 payload = envelope.api2_refusal_dict(ACCESS_DENIED)
-                await _respond(send, 401, envelope.dumps(payload), [JSON, NO_STORE, *CHALLENGE])
+                await asgi.respond(
+                    send, 401, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE, *CHALLENGE]
+                )
                 return
             state["user"], state["auth"] = found.user.username, found.method
             self.gatehouse.authenticator.record_denial(
@@ -226,7 +218,7 @@ class CpanelApp:
                 path,
             )
             payload = envelope.api2_refusal_dict(TOKEN_PATHS_ONLY)
-            await _respond(send, 403, envelope.dumps(payload), [JSON, NO_STORE])
+            await asgi.respond(send, 403, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE])
             return
         payload = envelope.api2_refusal_dict(NOT_FOUND)
-        await _respond(send, 404, envelope.dumps(payload), [JSON, NO_STORE])
+        await asgi.respond(send, 404, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE])

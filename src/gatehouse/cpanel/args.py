@@ -7,8 +7,8 @@ flag = args.boolean(call, "readonly")       # 0/1 only
 
 from __future__ import annotations
 
+from gatehouse.api.call import Call
 from gatehouse.errors import InvalidParameter
-from gatehouse.whmapi.call import Call
 
 
 def missing(name: str) -> InvalidParameter:

@@ -1,6 +1,6 @@
 """The one place that shapes cPanel-face responses (compatibility.md §Responses 4–6).
 
-JSON is compact with sorted keys (`gatehouse.whmapi.envelope.dumps`): shell clients grep the
+JSON is compact with sorted keys (`gatehouse.api.envelope.dumps`): shell clients grep the
 raw bytes for `"status":1`, `"main_domain":"..."`, `"line_index":N`.
 
 UAPI::
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatehouse.whmapi.envelope import dumps
+from gatehouse.api.envelope import dumps
 
 __all__ = [
     "api2_dict",

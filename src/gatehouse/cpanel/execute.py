@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from gatehouse.api.call import Call, Transaction
+from gatehouse.api.dispatch import Outcome
+from gatehouse.api.params import Params
+from gatehouse.api.registry import Envelope
 from gatehouse.auth.authenticator import Principal
 from gatehouse.cpanel import envelope
 from gatehouse.cpanel.registry import API2, UAPI, Api, CpanelFunction, UapiResult, registry_for
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
 from gatehouse.errors import GatehouseError
-from gatehouse.whmapi.call import Call, Transaction
-from gatehouse.whmapi.dispatch import Outcome
-from gatehouse.whmapi.params import Params
 
 if TYPE_CHECKING:
     from gatehouse.core import Gatehouse
@@ -36,8 +37,12 @@ INTERNAL_ERROR = "Internal error: the call failed; see the server log."
 
 
 class CpanelCallFailed(GatehouseError):
-    """A cPanel function failed inside another call (WHM's `cpanel`): `.data` holds the
-    failure envelope of the function's own flavour."""
+    """A cPanel function failed inside another call (WHM's `cpanel`): `.data` is an
+    `Envelope` holding the failure envelope of the function's own flavour."""
+
+    def __init__(self, reason: str, *, payload: dict[str, Any]) -> None:
+        super().__init__(reason, data=Envelope(payload))
+        self.payload = payload
 
 
 def principal_for(
@@ -148,7 +153,7 @@ def run_within(
     fn = lookup(api, module, func)
     if fn is None:
         payload = unknown_payload(api, module, func)
-        raise CpanelCallFailed(_reason_of(payload), data=payload)
+        raise CpanelCallFailed(_reason_of(payload), payload=payload)
     inner = Call(
         fn.qualified,
         principal,
@@ -164,7 +169,7 @@ def run_within(
         result = fn.handler(inner)
     except GatehouseError as exc:
         payload = failure_payload(api, module, func, exc.reason, exc.data)
-        raise CpanelCallFailed(exc.reason, data=payload) from exc
+        raise CpanelCallFailed(exc.reason, payload=payload) from exc
     return success_payload(fn, result)
 
 
@@ -182,11 +187,11 @@ def json_api_target(params: Params) -> tuple[Api, str, str]:
     else:
         # Choice: cPanel API 1 (and anything else) is not offered; API 2's shape says so.
         reason = f"“{version}” is not a supported “cpanel_jsonapi_apiversion”: use 2 or 3."
-        raise CpanelCallFailed(reason, data=failure_payload(API2, module, func, reason))
+        raise CpanelCallFailed(reason, payload=failure_payload(API2, module, func, reason))
     for name, value in (("cpanel_jsonapi_module", module), ("cpanel_jsonapi_func", func)):
         if not value:
             reason = f"Provide the “{name}” argument."
-            raise CpanelCallFailed(reason, data=failure_payload(api, module, func, reason))
+            raise CpanelCallFailed(reason, payload=failure_payload(api, module, func, reason))
     return api, module, func
 
 
@@ -195,6 +200,49 @@ def _reason_of(payload: dict[str, Any]) -> str:
         errors = payload["result"].get("errors") or ["The call failed."]
         return str(errors[0])
     return str(payload["cpanelresult"].get("error", "The call failed."))
+
+
+def _api(name: str) -> Api:
+    return UAPI if name == UAPI else API2
+
+
+def refusal(params: Params, reason: str) -> dict[str, Any]:
+    """A refusal made before a `/json-api/cpanel`-style call's function ran (a missing
+    privilege, an internal error), in the flavour its parameters ask for."""
+    module = params.get("cpanel_jsonapi_module") or ""
+    func = params.get("cpanel_jsonapi_func") or ""
+    if params.get("cpanel_jsonapi_apiversion") == "3":
+        return envelope.uapi_dict(module, func, ok=False, errors=[reason])
+    # cpsrvd's refusal shape for API 2 URLs (whm-reference §2.5).
+    return envelope.api2_refusal_dict(reason)
+
+
+class AccountFunctions:
+    """This face's functions as other faces run them (`gatehouse.api.bridge.AccountApi`)."""
+
+    def principal_for(self, account: User, method: str, *, via: str | None = None) -> Principal:
+        return principal_for(account, method, via=via)
+
+    def uapi(
+        self, gatehouse: Gatehouse, principal: Principal, module: str, func: str, params: Params
+    ) -> Outcome:
+        return execute(gatehouse, principal, UAPI, module, func, params)
+
+    def target(self, params: Params) -> tuple[str, str, str]:
+        return json_api_target(params)
+
+    def failure(self, target: tuple[str, str, str], reason: str) -> dict[str, Any]:
+        api, module, func = target
+        return failure_payload(_api(api), module, func, reason)
+
+    def within(
+        self, outer: Call, principal: Principal, target: tuple[str, str, str]
+    ) -> dict[str, Any]:
+        api, module, func = target
+        return run_within(outer, principal, _api(api), module, func)
+
+    def refusal(self, params: Params, reason: str) -> dict[str, Any]:
+        return refusal(params, reason)
 
 
 __all__ = [

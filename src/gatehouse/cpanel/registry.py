@@ -3,7 +3,7 @@
 Declaring a function (in a module of `gatehouse.cpanel.functions`, loaded on start)::
 
     from gatehouse.cpanel.registry import UapiResult, api2, uapi
-    from gatehouse.whmapi.call import Call
+    from gatehouse.api.call import Call
 
     @uapi("DomainInfo", "list_domains", "The account's domains.", readonly=True)
     def list_domains(call: Call) -> dict[str, Any]:
@@ -13,7 +13,7 @@ Declaring a function (in a module of `gatehouse.cpanel.functions`, loaded on sta
     def add_zone_record(call: Call) -> list[dict[str, Any]]:
         ...
 
-What a handler gets — a `gatehouse.whmapi.call.Call`, as WHM functions do:
+What a handler gets — a `gatehouse.api.call.Call`, as WHM functions do:
 
 * `call.principal.user` is the cPanel ACCOUNT the call acts as: the token's or password's
   owner on the cPanel face, the `cpanel_jsonapi_user` account (never the reseller or root who
@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from gatehouse.whmapi.call import Call
+    from gatehouse.api.call import Call
 
 Api = Literal["uapi", "api2"]
 UAPI: Api = "uapi"

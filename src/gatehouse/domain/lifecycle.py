@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse import acls
+from gatehouse.dns import zones as zones_domain
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain import users as users_domain
-from gatehouse.domain import zones as zones_domain
 from gatehouse.domain.packages import DEFAULT_PACKAGE, Package
 from gatehouse.domain.users import User
 from gatehouse.errors import NotFound, no_access_to_account

@@ -321,3 +321,19 @@ def insert_digest(
             expires_at=expires_at or None,
         )
     )
+
+
+def parse_expiry(raw: str | None, now: int) -> int | None:
+    """An `expires_at` value (WHM API 1 and UAPI alike): none for "" or "0", else a future Unix
+    time."""
+    if raw is None or raw in ("", "0"):
+        return None
+    # ASCII digits only: str.isdigit() also accepts "²" (int() then raises) and "١٢٣".
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        raise InvalidParameter(
+            f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”."
+        )
+    value = int(raw)
+    if value <= now:
+        raise InvalidParameter(f"The “{raw}” value must be a future date.")
+    return value

@@ -9,10 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
 
-def default_url(data_dir: Path) -> str:
-    return f"sqlite:///{(data_dir / 'gatehouse.db').resolve()}"
-
-
 def normalise_url(url: str) -> URL:
     """Accept `postgresql://` (and `postgres://`) and use psycopg 3 for it."""
     parsed = make_url(url)

@@ -35,13 +35,13 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from gatehouse import acls, ipnets
+from gatehouse.api import bridge, dispatch
+from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.auth.header import PasswordCredential
 from gatehouse.core import Gatehouse
 from gatehouse.domain import audit, sessions, settings
 from gatehouse.store.schema import audit_log
-from gatehouse.whmapi import dispatch
-from gatehouse.whmapi.params import Params
 
 SESSION_COOKIE = "whostmgrsession"
 LOGIN_CSRF_COOKIE = "gatehouse_login"
@@ -215,7 +215,7 @@ class Pages:
         peer = _peer(request)
         host = request.headers.get("host")
         return await anyio.to_thread.run_sync(
-            lambda: dispatch.execute(
+            lambda: bridge.server_api().execute(
                 self.gatehouse, principal, function, params, peer=peer, host=host
             )
         )

@@ -1,6 +1,6 @@
 """UAPI `DNS`: parse_zone and mass_edit_zone — the cPanel-account face of WHM's parse_dns_zone
 and mass_edit_dns_zone, with the same items, the same rules and the same domain code
-(gatehouse.domain.zones, zone_records; docs/cpanel-dns.md).
+(gatehouse.dns.zones, zone_records; docs/cpanel-dns.md).
 
 cPanel 11.120's Cpanel/API/DNS.pm: the zone must be one the account controls ("You do not
 control a DNS zone named “Z”.", for another account's zone and a missing one alike); a mass
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import zone_records, zones
+from gatehouse.dns import zone_records, zones
+from gatehouse.dns.edits import apply_mass_edit
 from gatehouse.errors import PermissionDenied, missing_parameter
-from gatehouse.whmapi.call import Call
-from gatehouse.whmapi.functions.dns import apply_mass_edit
 
 MODULE = "DNS"
 

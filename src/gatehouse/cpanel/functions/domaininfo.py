@@ -13,10 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
 from gatehouse.errors import InvalidParameter, NotFound
 from gatehouse.store.schema import users
-from gatehouse.whmapi.call import Call
 
 MODULE = "DomainInfo"
 

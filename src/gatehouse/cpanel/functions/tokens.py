@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
 from gatehouse.domain import audit
 from gatehouse.domain import tokens as store
+from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
 from gatehouse.errors import InvalidParameter
-from gatehouse.whmapi.call import Call
-from gatehouse.whmapi.functions.tokens import parse_expiry
 
 MODULE = "Tokens"
 
@@ -65,7 +65,7 @@ def create_full_access(call: Call) -> dict[str, Any]:
         # Choice: newer cPanel versions offer read-only tokens; gatehouse does not model
         # them, and silently making a full-access token instead would be worse than saying so.
         raise InvalidParameter("This server does not support read-only API tokens.")
-    expires_at = parse_expiry(call, call.params.get("expires_at"))
+    expires_at = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
     token, plaintext = store.create(
         call.conn,
         owner=call.principal.user,

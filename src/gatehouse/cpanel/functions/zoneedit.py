@@ -13,7 +13,7 @@ and `line`, 1-based); the write functions report their own outcome inside the on
 certbot-dns-cpanel reads `data[0].result.status` and `statusmsg`. An account reaches only its
 own zones; another account's zone and a zone that does not exist get the same refusal.
 
-Every change goes through gatehouse.domain.zones (lock, whole-zone validation, serial bump,
+Every change goes through gatehouse.dns.zones (lock, whole-zone validation, serial bump,
 compare-and-swap): the same code as WHM's addzonerecord/editzonerecord/removezonerecord.
 """
 
@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import api2
-from gatehouse.domain import zone_records, zones
+from gatehouse.dns import zone_records, zones
+from gatehouse.dns.edits import save_edit
 from gatehouse.errors import GatehouseError, InvalidParameter, PermissionDenied, missing_parameter
-from gatehouse.whmapi.call import Call
-from gatehouse.whmapi.functions.dns import save_edit
 
 MODULE = "ZoneEdit"
 

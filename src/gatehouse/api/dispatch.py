@@ -1,0 +1,182 @@
+"""Run one function of a registry for an authenticated principal and shape the answer: the
+dispatch skeleton every WHM API 1 caller shares (the HTTP face, the pages, `gatehouse
+whmapi1`), so all of them answer the same call with the same envelope.
+
+Lookup → privilege check (a refusal is audited) → the handler in ONE transaction → the
+post-commit work → WHM API 1's envelope (or the function's own, for a function that answers in
+another API's: `Envelope`, `Function.refusal`). A `PermissionDenied` raised inside a handler is
+audited with its reason code, as the dispatcher's own refusals are.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from gatehouse.api import envelope
+from gatehouse.api.call import Call, Transaction
+from gatehouse.api.params import Params
+from gatehouse.api.registry import Envelope, Function, Registry, Reply
+from gatehouse.auth.authenticator import Principal
+from gatehouse.domain import audit
+from gatehouse.errors import GatehouseError, PermissionDenied
+
+if TYPE_CHECKING:
+    from gatehouse.core import Gatehouse
+
+log = logging.getLogger("gatehouse.whmapi")
+
+
+class Outcome:
+    """A call's HTTP status, success, and answer. A WHM API 1 answer is kept as its parts and
+    shaped on demand: the server wants bytes (built straight from the parts), the pages and
+    the CLI want the payload dict."""
+
+    __slots__ = ("_parts", "_payload", "ok", "status")
+
+    def __init__(self, status: int, payload: dict[str, Any], ok: bool) -> None:
+        self.status = status
+        self.ok = ok
+        self._payload: dict[str, Any] | None = payload
+        self._parts: tuple[str, str, Any, dict[str, Any] | None] | None = None
+
+    @classmethod
+    def whm1(
+        cls,
+        status: int,
+        name: str,
+        *,
+        ok: bool,
+        reason: str,
+        data: Any = envelope.MISSING,
+        metadata: dict[str, Any] | None = None,
+    ) -> Outcome:
+        outcome = cls.__new__(cls)
+        outcome.status = status
+        outcome.ok = ok
+        outcome._payload = None
+        outcome._parts = (name, reason, data, metadata)
+        return outcome
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            assert self._parts is not None
+            name, reason, data, metadata = self._parts
+            self._payload = envelope.whm1_dict(
+                name, ok=self.ok, reason=reason, data=data, metadata=metadata
+            )
+        return self._payload
+
+    @property
+    def body(self) -> bytes:
+        if self._parts is not None:
+            name, reason, data, metadata = self._parts
+            return envelope.whm1(name, ok=self.ok, reason=reason, data=data, metadata=metadata)
+        return envelope.dumps(self._payload)
+
+
+def _fail(name: str, reason: str, status: int = 200, data: Any = None) -> Outcome:
+    if data is None:
+        return Outcome.whm1(status, name, ok=False, reason=reason)
+    return Outcome.whm1(status, name, ok=False, reason=reason, data=data)
+
+
+def missing_privilege_reason(fn: Function) -> str:
+    wanted = " or ".join(f"“{p}”" for p in fn.privileges)
+    noun = "privilege" if len(fn.privileges) == 1 else "privileges"
+    return f"Access denied: calling “{fn.name}” requires the {wanted} {noun}."
+
+
+def _refused(fn: Function, params: Params, status: int, reason: str) -> Outcome:
+    """A refusal made before or around the handler, in the envelope the function answers in."""
+    if fn.refusal is not None:
+        return Outcome(status, fn.refusal(params, reason), False)
+    return _fail(fn.name, reason, status=status)
+
+
+def audit_denial(
+    gatehouse: Gatehouse,
+    principal: Principal,
+    *,
+    code: str,
+    detail: str,
+    peer: str | None,
+) -> None:
+    """Record a refused call (its own transaction: the call's, if any, is rolled back)."""
+    with gatehouse.engine.begin() as conn:
+        audit.record(
+            conn,
+            now=gatehouse.now(),
+            action=audit.ACCESS_DENIED,
+            reason=code,
+            actor=principal.user.username,
+            source_ip=peer,
+            token_name=principal.token_name,
+            detail=detail,
+        )
+
+
+def execute(
+    gatehouse: Gatehouse,
+    registry: Registry,
+    principal: Principal,
+    name: str,
+    params: Params,
+    *,
+    peer: str | None = None,
+    host: str | None = None,
+    fn: Function | None = None,
+) -> Outcome:
+    """`fn`: the registry's function of that name, when the caller has already looked it up."""
+    api_version = params.get("api.version")
+    if fn is None:
+        fn = registry.get(name)
+    if api_version not in (None, "1", "0"):
+        return _fail(name, envelope.unknown_function_reason(name, api_version))
+    if fn is None:
+        # No api.version means WHM API 0, as cPanel's own API 0 refusal says.
+        return _fail(name, envelope.unknown_function_reason(name, api_version or "0"))
+    if not fn.allowed(principal.privileges):
+        audit_denial(
+            gatehouse,
+            principal,
+            code="missing_privilege",
+            detail=f"{name} needs {' or '.join(fn.privileges)}",
+            peer=peer,
+        )
+        return _refused(fn, params, 403, missing_privilege_reason(fn))
+    api0 = api_version in (None, "0") and fn.api0 is not None
+    try:
+        with Transaction(gatehouse.engine) as transaction:
+            call = Call(
+                name, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
+            )
+            if api0:
+                assert fn.api0 is not None
+                return Outcome(200, fn.api0(call), True)
+            result = fn.handler(call)
+    except GatehouseError as exc:
+        if isinstance(exc, PermissionDenied):
+            audit_denial(gatehouse, principal, code=exc.code, detail=exc.reason, peer=peer)
+        if isinstance(exc.data, Envelope):
+            return Outcome(200, exc.data.payload, False)
+        if fn.refusal is not None:
+            return Outcome(200, fn.refusal(params, exc.reason), False)
+        return _fail(name, exc.reason, data=exc.data)
+    except Exception:
+        log.exception("function %s failed", name)
+        return _refused(fn, params, 500, "Internal error: the call failed; see the server log.")
+    call.finish(changed=not fn.readonly)
+    if isinstance(result, Envelope):
+        return Outcome(200, result.payload, True)
+    if not isinstance(result, Reply):
+        return Outcome.whm1(200, name, ok=True, reason="OK", data=result)
+    return Outcome.whm1(
+        200,
+        name,
+        ok=True,
+        reason=result.reason,
+        data=result.data if result.has_data else envelope.MISSING,
+        metadata=result.metadata,
+    )

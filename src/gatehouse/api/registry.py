@@ -1,0 +1,110 @@
+"""A function registry: each function declares its parameters, the privilege it needs and its
+handler. The WHM face keeps one (`gatehouse.whm.registry`); `applist`, the OpenAPI document
+and the dispatcher's privilege check read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gatehouse import acls
+
+if TYPE_CHECKING:
+    from gatehouse.api.call import Call
+    from gatehouse.api.params import Params
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    description: str
+    required: bool = False
+    multi: bool = False  # accepts `name`, `name-N` and repetitions
+    type: str = "string"  # string | integer | boolean (0/1)
+    secret: bool = False  # never logged, never echoed
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A handler's answer when it needs more than `data`."""
+
+    data: Any = None
+    reason: str = "OK"
+    has_data: bool = True
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A handler's whole answer, already shaped by the API it ran (WHM's `cpanel` function
+    answers in the called UAPI or API 2 function's own envelope, not WHM API 1's)."""
+
+    payload: dict[str, Any]
+
+
+Handler = Callable[["Call"], Any]
+# For a function that answers in another API's envelope: the shape of a refusal made before or
+# around its handler (a missing privilege, an internal error), given the call's parameters.
+Refusal = Callable[["Params", str], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    summary: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    # The caller needs ANY of these; empty = any WHM user; ("all",) = root's privilege.
+    privileges: tuple[str, ...] = ()
+    # Answers without `api.version` (WHM API 0), for the few functions old clients call so.
+    api0: Callable[[Call], dict[str, Any]] | None = None
+    # Long or blocking work (Argon2 ~155 ms, large zones, zone-file writes): run off the event
+    # loop, so token checks and DNS answers go on meanwhile.
+    slow: bool = False
+    # Changes nothing: a successful call need not flush this process's token cache.
+    readonly: bool = False
+    # Set when the handler answers with an `Envelope` of another API (see `Refusal`).
+    refusal: Refusal | None = None
+
+    def allowed(self, held: frozenset[str]) -> bool:
+        if not self.privileges or acls.ALL in held:
+            return True
+        return any(p in held for p in self.privileges)
+
+
+@dataclass
+class Registry:
+    functions: dict[str, Function] = field(default_factory=dict)
+
+    def function(
+        self,
+        name: str,
+        summary: str,
+        *,
+        params: tuple[Param, ...] = (),
+        privileges: tuple[str, ...] = (),
+        api0: Callable[[Call], dict[str, Any]] | None = None,
+        slow: bool = False,
+        readonly: bool = False,
+        refusal: Refusal | None = None,
+    ) -> Callable[[Handler], Handler]:
+        for p in privileges:
+            if acls.canonical(p) != p:
+                raise ValueError(f"{name}: unknown privilege {p!r}")
+
+        def register(handler: Handler) -> Handler:
+            if name in self.functions:
+                raise ValueError(f"function {name} registered twice")
+            self.functions[name] = Function(
+                name, summary, handler, params, privileges, api0, slow, readonly, refusal
+            )
+            return handler
+
+        return register
+
+    def get(self, name: str) -> Function | None:
+        return self.functions.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self.functions)

@@ -1,0 +1,33 @@
+"""The one write path for record edits of either face (WHM API 1's DNS functions, UAPI `DNS`,
+API 2 `ZoneEdit`): store the zone's edited text and audit it."""
+
+from __future__ import annotations
+
+from gatehouse.dns import zone_records, zones
+from gatehouse.domain import audit
+from gatehouse.domain.unit import UnitOfWork
+
+
+def save_edit(unit: UnitOfWork, zone: zones.Zone, text: str, what: str) -> int:
+    """Store a zone's edited text (`zones.save`: next serial, validation, compare-and-swap) and
+    audit it. `zone` must have been read under the write lock. Returns the new serial."""
+    new_serial = zones.save(unit.conn, zone, text, unit.now)
+    unit.audit(
+        audit.ZONE_EDIT,
+        zone.name,
+        f"serial {zone.serial} -> {new_serial}: {what} ({unit.function})",
+    )
+    return new_serial
+
+
+def apply_mass_edit(
+    unit: UnitOfWork, zone: zones.Zone, serial: int, edit: zone_records.MassEdit
+) -> int:
+    """Apply a parsed mass edit (all or nothing) to `zone`, read under the write lock, if it
+    still has `serial`; the one path for WHM's mass_edit_dns_zone and UAPI's
+    DNS::mass_edit_zone. Returns the new serial."""
+    if zone.serial != serial:
+        raise zones.stale(zone.name, serial)
+    text = zones.apply_edits(zone, edit.adds, edit.edits, edit.removes)
+    what = f"{len(edit.adds)} added, {len(edit.edits)} edited, {len(edit.removes)} removed"
+    return save_edit(unit, zone, text, what)

@@ -1,0 +1,413 @@
+"""cPanel's record-at-a-time view of a zone, shared by every face that edits zones: WHM API 1
+(dumpzone, addzonerecord, editzonerecord, removezonerecord, getzonerecord, mass_edit_dns_zone),
+UAPI `DNS` and cPanel API 2 `ZoneEdit` (docs/cpanel-dns.md).
+
+* `record_item()`: one zone entry as cPanel's Cpanel::ZoneFile record hash (`Line`, `Lines`,
+  `name`, `class`, `ttl`, `type` and the type's fields) — what dumpzone and API 2 show.
+* `filter_items()`: fetchzone_records' filters. A client (certbot-dns-cpanel) deletes EVERY line
+  this returns, so every filter given is applied; one that matches nothing gives nothing.
+* `change_from_fields()`: a one-record request (`name`, `type`, `ttl`, `class`, `address`,
+  `txtdata`, ...) as a `zones.Change`, checked as mass_edit_dns_zone checks its items.
+* `require_serial()` / `parse_mass_edit()`: the `serial`, `add`, `edit`, `remove` parameters of
+  mass_edit_dns_zone (WHM) and DNS::mass_edit_zone (UAPI).
+* `account_zone()`: a zone, if it is the account's own (the cPanel face).
+
+Sources: cPanel 11.120's Cpanel/ZoneEdit.pm, Cpanel/Admin/Modules/Cpanel/zone.pm,
+Whostmgr/DNS.pm, Cpanel/ZoneFile.pm, Cpanel/API/DNS.pm and Cpanel/ZoneEdit/User.pm, and the
+API docs (api.docs.cpanel.net). Where gatehouse had to choose, the comment says "Choice:".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from gatehouse.dns import zones
+from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
+
+
+class ParamSource(Protocol):
+    """What the functions here read parameters from (gatehouse.api.params.Params)."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def getlist(self, name: str) -> list[str]: ...
+
+
+# -- records as cPanel shows them ---------------------------------------------------------------
+
+# The fields of each type, in rdata order (Cpanel::ZoneFile's record hashes).
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    "A": ("address",),
+    "AAAA": ("address",),
+    "CNAME": ("cname",),
+    "DNAME": ("dname",),
+    "NS": ("nsdname",),
+    "PTR": ("ptrdname",),
+    "MX": ("preference", "exchange"),
+    "SRV": ("priority", "weight", "port", "target"),
+    "SOA": ("mname", "rname", "serial", "refresh", "retry", "expire", "minimum"),
+    "CAA": ("flag", "tag", "value"),
+}
+# What a one-record request may carry for each type: TXT's strings come as one `txtdata`.
+REQUEST_FIELDS: dict[str, tuple[str, ...]] = {**RECORD_FIELDS, "TXT": ("txtdata",)}
+# Fields holding a domain name (compared as names by the filters).
+_NAME_FIELDS = frozenset({"name", "cname", "dname", "nsdname", "ptrdname", "exchange", "target"})
+_RDATA_NAME_FIELDS = frozenset(
+    {"cname", "dname", "nsdname", "ptrdname", "exchange", "target", "mname", "rname"}
+)
+_NUMBER_FIELDS = frozenset({"ttl", "preference", "priority", "weight", "port", "flag"})
+TXT_STRING_MAX = 255  # bytes in one character-string (RFC 1035 3.3)
+
+
+def absolute_name(zone: str, dname: str) -> str:
+    """An owner name as written in the zone, made absolute with its trailing dot."""
+    if dname == "@":
+        return f"{zone}."
+    return dname if dname.endswith(".") else f"{dname}.{zone}."
+
+
+def record_item(zone: str, entry: zones.Entry) -> dict[str, Any]:
+    """One of dumpzone's `record` items (cPanel's Cpanel::ZoneFile record hashes). `Line` is the
+    1-based line the entry starts on, the number the one-record functions take."""
+    line = entry.line_index + 1
+    if entry.kind == "comment":
+        # cPanel parses comments (and blank lines) as `:RAW` records carrying the line.
+        return {"Line": line, "Lines": 1, "type": ":RAW", "raw": entry.raw}
+    if entry.kind == "control":
+        words = entry.raw.split()
+        item: dict[str, Any] = {"Line": line, "Lines": 1, "type": f"${words[0][1:].upper()}"}
+        if len(words) > 1:
+            item["ttl" if item["type"] == "$TTL" else "value"] = words[1]
+        item["raw"] = entry.raw
+        return item
+    record: dict[str, Any] = {
+        "Line": line,
+        "Lines": entry.line_count,
+        "name": absolute_name(zone, entry.dname),
+        "class": "IN",
+        "ttl": entry.ttl,
+        "type": entry.record_type,
+    }
+    fields = RECORD_FIELDS.get(entry.record_type)
+    if entry.record_type in ("TXT", "SPF"):
+        record["txtdata"] = "".join(entry.data)
+        record["txtdata_list"] = list(entry.data)  # Choice: every string, for multi-part TXT
+    elif fields and len(fields) == len(entry.data):
+        record.update(dict(zip(fields, entry.data, strict=True)))
+    else:
+        record["record"] = " ".join(entry.data)
+    return record
+
+
+def api2_item(zone: str, entry: zones.Entry) -> dict[str, Any]:
+    """A record as API 2's fetchzone_records shows it: dumpzone's item plus `line` (a copy of
+    `Line`) and `record` (Cpanel::ZoneEdit::_fetchzone: the address, cname or txtdata)."""
+    item = record_item(zone, entry)
+    item["line"] = item["Line"]
+    for key in ("address", "cname", "txtdata", "raw", "record"):
+        if key in item:
+            # Choice: cPanel leaves `record` empty for the other types; gatehouse gives a
+            # comment's text or the record's data as written, which is never misleading.
+            item["record"] = item[key]
+            break
+    else:
+        item["record"] = " ".join(entry.data)
+    return item
+
+
+def items(zone: zones.Zone) -> list[dict[str, Any]]:
+    """Every entry of the zone (comments and `$TTL` lines included) as API 2 items."""
+    return [api2_item(zone.name, e) for e in zones.parse(zone.name, zone.text)]
+
+
+# -- fetchzone_records' filters -----------------------------------------------------------------
+
+# Cpanel::ZoneEdit's %KEYMAP: the filters cPanel applies. A value may list alternatives
+# separated by "|" or ","; a record lacking the field never matches; an EMPTY value matches
+# nothing (Perl's split gives no alternative).
+CPANEL_FILTERS = (
+    "line", "ttl", "name", "class", "address", "type", "txtdata", "preference", "exchange",
+)  # fmt: skip
+# Choice: cPanel ignores these keys; gatehouse applies them too when they have a value, since
+# a narrower answer is the safe one for a client that deletes what it gets. An empty value
+# is ignored, as cPanel ignores the key (a generic form may send every field empty).
+EXTRA_FILTERS = (
+    "Line", "cname", "nsdname", "ptrdname", "dname", "priority", "weight", "port", "target",
+    "flag", "tag", "value",
+)  # fmt: skip
+# The names gatehouse's zone template writes: what `customonly=1` leaves out (cPanel leaves out
+# its "cPanel-generated" names: the domains, their www/mail/... and every nameless entry).
+GENERATED_LABELS = ("", "www", "mail", "ftp", "localhost")
+
+
+def _name_key(value: str, zone: str | None) -> str:
+    """A domain name for comparison: lower case, absolute, no trailing dot. With `zone`, a name
+    without a trailing dot is relative to it (as written in the zone file); without, it is
+    taken as absolute (cPanel shows names absolute, often without the dot)."""
+    value = value.strip().lower()
+    if zone is not None:
+        return absolute_name(zone, value).rstrip(".") if value != "." else ""
+    return value.rstrip(".")
+
+
+def _matches(key: str, have: Any, want: str, zone: str) -> bool:
+    got = str(have)
+    if key in ("line", "Line") or key in _NUMBER_FIELDS:
+        if got.isdigit() and want.strip().isdigit():
+            return int(got) == int(want.strip())
+        return got == want
+    if key in _NAME_FIELDS:
+        # `name` is always absolute in an item; rdata names may be relative as written.
+        return _name_key(got, zone) == _name_key(want, None)
+    if key in ("type", "class"):
+        return got.upper() == want.strip().upper()
+    if key == "address":
+        try:
+            return ipaddress.ip_address(got) == ipaddress.ip_address(want.strip())
+        except ValueError:
+            return got == want
+    return got == want  # txtdata, tag, value: exactly
+
+
+def _alternatives(key: str, value: str) -> list[str]:
+    if key == "txtdata":
+        # Choice: cPanel splits every filter on "|" and ","; a TXT value may hold either
+        # (SPF, DKIM), so gatehouse matches txtdata as one whole value: never broader.
+        return [value] if value != "" else []
+    return [v for v in re.split(r"[|,]", value) if v != ""]
+
+
+def filter_items(
+    zone: str, found: Iterable[dict[str, Any]], params: ParamSource
+) -> list[dict[str, Any]]:
+    """The items that match EVERY filter given (each occurrence of a repeated key too)."""
+    out = list(found)
+    if (params.get("customonly") or "0").strip() not in ("", "0"):
+        generated = {f"{label}.{zone}".lstrip(".") for label in GENERATED_LABELS}
+        out = [i for i in out if "name" in i and _name_key(i["name"], None) not in generated]
+    for key in (*CPANEL_FILTERS, *EXTRA_FILTERS):
+        field = "Line" if key == "line" else key
+        for value in params.getlist(key):
+            if key in EXTRA_FILTERS and value.strip() == "":
+                continue
+            wanted = _alternatives(key, value)
+            out = [
+                i
+                for i in out
+                if field in i and any(_matches(key, i[field], w, zone) for w in wanted)
+            ]
+    return out
+
+
+# -- one-record requests --------------------------------------------------------------------------
+
+
+def split_txt(value: str) -> list[str]:
+    """A TXT value as character-strings of at most 255 bytes (cPanel's
+    encode_and_split_dns_txt_record_value), split between characters, never inside one."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for ch in value:
+        n = len(ch.encode("utf-8", "surrogateescape"))
+        if size + n > TXT_STRING_MAX:
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += n
+    chunks.append("".join(current))
+    return chunks
+
+
+def request_type(get: Callable[[str], str | None]) -> str:
+    record_type = (get("type") or "").strip().upper()
+    if not record_type:
+        raise missing_parameter("type")
+    return record_type
+
+
+def change_from_fields(
+    zone: str,
+    get: Callable[[str], str | None],
+    *,
+    line_index: int | None = None,
+    txt_strings: Sequence[str] | None = None,
+) -> zones.Change:
+    """A record given as cPanel's one-record functions take it: `name` (relative to the zone,
+    or absolute), `type`, `ttl` (default 14400), `class` (IN) and the type's fields as
+    dumpzone names them. `line_index` makes it an edit of the record starting there;
+    `txt_strings` keeps a TXT record's strings as they are when no `txtdata` is given."""
+    record_type = request_type(get)
+    if (get("class") or "IN").strip().upper() != "IN":
+        raise InvalidParameter("Only the “IN” class is supported.")
+    name = (get("name") or "").strip()
+    if not name:
+        raise missing_parameter("name")
+    lowered = name.lower()
+    if not name.endswith(".") and (lowered == zone or lowered.endswith(f".{zone}")):
+        name += "."  # Choice: a full name without its trailing dot is taken as absolute.
+    fields = REQUEST_FIELDS.get(record_type)
+    if fields is None:
+        raise InvalidParameter(f"This interface cannot handle “{record_type}” records.")
+    data: list[str] = []
+    if record_type == "TXT" and txt_strings is not None and get("txtdata") is None:
+        data = list(txt_strings)
+    else:
+        for f in fields:
+            value = (get(f) or "").strip()
+            if not value:
+                raise missing_parameter(f)
+            if f in _RDATA_NAME_FIELDS and not value.endswith("."):
+                # cPanel writes these names absolute (Cpanel::ZoneFile::_domain adds the
+                # dot): `cname=example.com` must not become example.com.<zone>.
+                value += "."
+            data.append(value)
+        if record_type == "TXT":
+            # One value, however long: split as cPanel does, not refused for its length.
+            data = split_txt(data[0])
+    raw_ttl = (get("ttl") or str(zones.DEFAULT_TTL)).strip()
+    item: dict[str, Any] = {
+        "dname": name,
+        "ttl": int(raw_ttl) if raw_ttl.isdigit() else raw_ttl,
+        "record_type": record_type,
+        "data": data,
+    }
+    if line_index is not None:
+        item["line_index"] = line_index
+    return zones.change_from_json(zone, item, edit=line_index is not None)
+
+
+def entry_at_line(zone: zones.Zone, line: int) -> zones.Entry | None:
+    """The record that starts on 1-based line `line` (comments and `$` lines are not)."""
+    for entry in zones.parse(zone.name, zone.text):
+        if entry.kind == "record" and entry.line_index == line - 1:
+            return entry
+    return None
+
+
+def line_number(params: ParamSource) -> int:
+    """The 1-based `line` (or `Line`) parameter."""
+    raw = (params.get("line") or params.get("Line") or "").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidParameter("The “line” parameter must be a line number (1 or more).")
+    return int(raw)
+
+
+def check_serialnum(zone: zones.Zone, params: ParamSource) -> None:
+    """An optional `serialnum` must be the zone's serial (cPanel: "Zone file changed since last
+    read."); without one the change applies to the zone as it is, still atomically."""
+    raw = (params.get("serialnum") or "").strip()
+    if raw and (not raw.isdigit() or int(raw) != zone.serial):
+        raise zones.stale(zone.name, int(raw) if raw.isdigit() else 0)
+
+
+# -- mass edits -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MassEdit:
+    adds: list[zones.Change]
+    edits: list[zones.Change]
+    removes: list[int]
+
+
+def require_serial(params: ParamSource) -> int:
+    raw = (params.get("serial") or "").strip()
+    if not raw:
+        raise missing_parameter("serial")
+    if not raw.isdigit():
+        raise InvalidParameter(f"The serial “{raw}” is not a number.")
+    return int(raw)
+
+
+def _json_items(params: ParamSource, key: str) -> list[Any]:
+    out = []
+    for raw in params.getlist(key):
+        if raw == "":
+            continue
+        try:
+            out.append(json.loads(raw))
+        except ValueError:
+            raise InvalidParameter(f"The “{key}” value “{raw}” is not valid JSON.") from None
+    return out
+
+
+def parse_mass_edit(zone: str, params: ParamSource) -> MassEdit:
+    """The repeatable `add` / `edit` (JSON items) and `remove` (line indexes) of a mass edit."""
+    raw_removes = [r.strip() for r in params.getlist("remove") if r.strip() != ""]
+    raw_adds = _json_items(params, "add")
+    raw_edits = _json_items(params, "edit")
+    if not raw_adds and not raw_edits and not raw_removes:
+        raise InvalidParameter("You must provide at least one change to the DNS zone.")
+    removes = []
+    for r in raw_removes:
+        if not r.isdigit():
+            raise InvalidParameter(f"The “remove” value “{r}” is not a line index.")
+        removes.append(int(r))
+    adds = [zones.change_from_json(zone, a, edit=False) for a in raw_adds]
+    edits = [zones.change_from_json(zone, e, edit=True) for e in raw_edits]
+    return MassEdit(adds, edits, removes)
+
+
+# The record types a cPanel account may create, edit and remove with DNS::mass_edit_zone
+# (Cpanel::ZoneEdit::User with the zoneedit, simplezoneedit and changemx features: gatehouse
+# does not model features, so an account holds all three).
+ACCOUNT_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "SRV", "TXT")
+
+
+def _list_and(words: Sequence[str]) -> str:
+    return ", ".join(words[:-1]) + f", and {words[-1]}"
+
+
+def check_account_types(zone: zones.Zone, edit: MassEdit) -> None:
+    """cPanel's rules for an account's mass edit (Cpanel::API::DNS, Cpanel::Admin::Modules::
+    Cpanel::zone): new records only of ACCOUNT_TYPES, and edits and removals only of records
+    of those types — an account cannot touch its NS or SOA records this way."""
+    for change in (*edit.adds, *edit.edits):
+        if change.record_type not in ACCOUNT_TYPES:
+            raise InvalidParameter(
+                f"This interface cannot create “{change.record_type}” records. "
+                f"It can only create {_list_and(ACCOUNT_TYPES)} records."
+            )
+    starts = {e.line_index: e for e in zones.parse(zone.name, zone.text) if e.kind == "record"}
+    for index in (*edit.removes, *(c.line_index for c in edit.edits)):
+        entry = starts.get(index) if index is not None else None
+        if entry is not None and entry.record_type not in ACCOUNT_TYPES:
+            raise InvalidParameter(
+                f"Line {index} contains a record of type “{entry.record_type}”. You cannot "
+                f"edit or remove “{entry.record_type}” records. You can only edit or remove "
+                f"{_list_and(ACCOUNT_TYPES)} records."
+            )
+
+
+# -- an account's own zones -------------------------------------------------------------------
+
+
+def account_zone(
+    conn: sa.Connection,
+    user_id: int,
+    raw_name: str,
+    refusal: Callable[[str], GatehouseError],
+    *,
+    lock: bool = False,
+) -> zones.Zone:
+    """The zone `raw_name` if the account `user_id` owns it, else `refusal(name)` — the same
+    for a zone of another account and one that does not exist, so that an account learns
+    nothing about other accounts' domains. `lock` takes the zone's write lock first (it must
+    be the call's first statement: see zones.lock)."""
+    name = zones.normalise(raw_name)
+    if not name:
+        raise refusal(raw_name.strip())
+    if lock:
+        zones.lock(conn, name)
+    zone = zones.get(conn, name)
+    if zone is None or zone.owner_user_id != user_id:
+        raise refusal(name)
+    return zone

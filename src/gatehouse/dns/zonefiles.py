@@ -1,0 +1,663 @@
+"""Zone files on disk for an external nameserver (docs/zonefiles.md).
+
+The store is the truth; the zone directory is a copy of it that BIND, PowerDNS (bind backend),
+Knot or NSD can load: `<zone>.db` per zone, byte for byte the stored text, and
+`named.conf.zones`, an include listing them. `ZonePublisher.sync()` makes the directory match
+the store. It runs after every committed API change (whmapi/dispatch.py), once at start-up and
+every few seconds in `gatehouse serve` (changes made by other nodes or by the CLI), and on
+demand (`gatehouse zones write`).
+
+The operator's reload and reconfig commands run on a worker thread of their own, after the
+files are in place: an API call returns once its zone file is written, and a nameserver that
+is slow to answer (or a command that hangs until its timeout) never holds up a request or the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gatehouse.children import child_environment, kill_group
+from gatehouse.store.schema import zones
+
+log = logging.getLogger("gatehouse.dns.zonefiles")
+
+ZONE_SUFFIX = ".db"
+INCLUDE_NAME = "named.conf.zones"
+LOCK_NAME = ".gatehouse-zones.lock"
+TEMP_PREFIX = ".gatehouse-tmp-"
+SYNC_INTERVAL = 3.0  # seconds between the server's background syncs
+# How long the sync that follows an API call waits for another sync (the background one, a
+# CLI command's) to finish before leaving its work to the next background sync: the call may
+# be running on the event loop.
+AFTER_CALL_WAIT = 1.0
+# The store's fingerprint lets an ordinary sync skip reading every zone's version when
+# nothing changed; at least this often (seconds) the versions are read anyway.
+FULL_SCAN_EVERY = 60.0
+# Labels of letters, digits, `_` and `-`, joined by single dots. No label starts with `-`: the
+# name is handed to the reload command as an argument, where `-x` would read as an option.
+_SAFE_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]*(?:\.[a-z0-9_][a-z0-9_-]*)*")
+# NAME_MAX is 255 bytes on every file system a nameserver reads from.
+_MAX_NAME = 255 - len(ZONE_SUFFIX)
+_INCLUDE_LINE = re.compile(r'^zone "([^"]+)" \{', re.M)
+_BATCH = 500  # names per `IN (...)` when reading changed zones
+
+# (id, serial, updated_time): a zone deleted and made again under the same name gets a new
+# id (always on PostgreSQL; on SQLite unless it was the newest row), so its file is rewritten
+# even when the new serial equals the old one.
+Version = tuple[int, int, int]
+
+
+def safe_name(name: str) -> bool:
+    """Whether `name` can be a file name in the zone directory without escaping it."""
+    return len(name) <= _MAX_NAME and _SAFE_NAME.fullmatch(name) is not None
+
+
+def include_text(directory: Path, names: Iterable[str]) -> str:
+    """named.conf statements for `names` (sorted), their files under `directory`."""
+    lines = [
+        "// Written by gatehouse: one statement per zone in its store (docs/zonefiles.md).",
+        "// Rewritten whenever a zone is added or removed: do not edit.",
+    ]
+    prefix = _quote(str(directory)) + "/"
+    for name in sorted(names):
+        lines.append(f'zone "{name}" {{ type master; file "{prefix}{name}{ZONE_SUFFIX}"; }};')
+    return "\n".join(lines) + "\n"
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+@dataclass
+class SyncReport:
+    """What one sync did. Paths are absolute."""
+
+    zones: int = 0  # zones in the store with a safe name
+    written: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    include_written: Path | None = None
+    refused: list[str] = field(default_factory=list)  # names unsafe as file names
+    errors: list[str] = field(default_factory=list)  # files that could not be written/removed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed or self.include_written)
+
+
+class ZonePublisher:
+    """Keeps one zone directory equal to the store. One per process (core.Gatehouse)."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        directory: Path,
+        *,
+        reload_command: str | None = None,
+        reconfig_command: str | None = None,
+        command_timeout: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        # Absolute, as the include hands these paths to a nameserver with its own cwd; not
+        # resolved, so a path the operator allowed (AppArmor, SELinux) stays the one written.
+        self.directory = Path(os.path.abspath(directory))
+        self.commands = CommandRunner(
+            self.directory,
+            reload_command=reload_command,
+            reconfig_command=reconfig_command,
+            timeout=command_timeout,
+        )
+        self._lock = threading.Lock()
+        self._closed = False
+        # What this process last wrote or checked: None until the first (full) sync.
+        self._written: dict[str, Version] | None = None
+        self._included: frozenset[str] | None = None
+        self._refused: set[str] = set()
+        # The store's fingerprint when the files last matched it, and when to read every
+        # version regardless (see `_fingerprint`).
+        self._fingerprint: tuple[object, ...] | None = None
+        self._scan_due = 0.0
+
+    def path_of(self, name: str) -> Path:
+        return self.directory / f"{name}{ZONE_SUFFIX}"
+
+    @property
+    def include_path(self) -> Path:
+        return self.directory / INCLUDE_NAME
+
+    def sync(self, *, full: bool = False) -> SyncReport:
+        """Make the directory match the store. An ordinary sync reads the zones' versions and
+        rewrites only the zones this process has not written at that version; the first sync
+        of a process, or `full=True`, compares every file's content with the store (and so
+        restores files edited or deleted by hand). The reload and reconfig commands are queued
+        for the command thread (see `CommandRunner`)."""
+        report = self._sync(full, None)
+        assert report is not None  # without a timeout it waits its turn
+        return report
+
+    def _sync(self, full: bool, timeout: float | None) -> SyncReport | None:
+        """`sync`, or None if another sync (of this process or of another one sharing the
+        directory) still runs after `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            return None
+        try:
+            if self._closed:
+                return SyncReport()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # The directory is shared by every gatehouse process on this host (the server and
+            # one-shot CLI commands): holding the lock while reading the store means a later
+            # sync always reads a state at least as new as the files an earlier one wrote.
+            with _FileLock(self.directory / LOCK_NAME, deadline) as locked:
+                if not locked:
+                    return None
+                if full or self._written is None:
+                    return self._full()
+                return self._incremental(self._written)
+        finally:
+            self._lock.release()
+
+    def sync_after_change(self) -> None:
+        """The sync an API call runs once its change is committed: its zone file is written
+        before the call returns unless another sync holds the directory for longer than
+        AFTER_CALL_WAIT, in which case the next background sync writes it."""
+        if self._sync(False, AFTER_CALL_WAIT) is None:
+            log.info("zone files busy: the background sync will write this change")
+
+    # -- the two kinds of sync ------------------------------------------------------------------
+
+    def _full(self) -> SyncReport:
+        report = SyncReport()
+        with self.engine.connect() as conn:
+            fingerprint = _fingerprint(conn)
+            rows = conn.execute(
+                sa.select(
+                    zones.c.name, zones.c.id, zones.c.serial, zones.c.updated_time, zones.c.text
+                )
+            ).all()
+        previous = self._names_in_include()
+        names: set[str] = set()
+        written: dict[str, Version] = {}
+        changed: list[str] = []
+        for row in rows:
+            name = str(row.name)
+            if not self._check_name(name, report):
+                continue
+            names.add(name)
+            errors_before = len(report.errors)
+            if self._publish(name, str(row.text), report):
+                changed.append(name)
+            if len(report.errors) == errors_before:  # else the next sync tries again
+                written[name] = (int(row.id), int(row.serial), int(row.updated_time))
+        self._clean_temp_files()
+        self._finish(report, written, names, previous, changed, self._files_except(names), None)
+        self._scanned(report, fingerprint)
+        return report
+
+    def _incremental(self, known: dict[str, Version]) -> SyncReport:
+        report = SyncReport()
+        with self.engine.connect() as conn:
+            # Taken before the versions: a change landing in between makes the next sync's
+            # fingerprint differ, never the other way round.
+            fingerprint = _fingerprint(conn)
+            if fingerprint == self._fingerprint and time.monotonic() < self._scan_due:
+                report.zones = len(known)
+                return report
+            versions: dict[str, Version] = {
+                name: (id_, serial, updated)
+                for name, id_, serial, updated in conn.execute(
+                    sa.select(zones.c.name, zones.c.id, zones.c.serial, zones.c.updated_time)
+                )
+            }
+            stale = [
+                n
+                for n, v in versions.items()
+                if known.get(n) != v and n not in self._refused and self._check_name(n, report)
+            ]
+            texts: dict[str, tuple[Version, str]] = {}
+            for start in range(0, len(stale), _BATCH):
+                batch = stale[start : start + _BATCH]
+                for r in conn.execute(
+                    sa.select(
+                        zones.c.name,
+                        zones.c.id,
+                        zones.c.serial,
+                        zones.c.updated_time,
+                        zones.c.text,
+                    ).where(zones.c.name.in_(batch))
+                ):
+                    version = (int(r.id), int(r.serial), int(r.updated_time))
+                    texts[str(r.name)] = (version, str(r.text))
+        # A zone deleted between the two reads is gone: the next sync sees it so, too.
+        names = {n for n in versions if safe_name(n) and (n not in stale or n in texts)}
+        written = {n: v for n, v in known.items() if n in names}
+        changed: list[str] = []
+        for name in stale:
+            if name not in texts:
+                continue
+            version, text = texts[name]
+            errors_before = len(report.errors)
+            self._publish(name, text, report)
+            if len(report.errors) == errors_before:
+                written[name] = version
+                # Reloaded even when another process (a CLI command) wrote the same bytes
+                # first: that process may not have the reload command configured.
+                changed.append(name)
+            else:
+                written.pop(name, None)  # the next sync tries again
+        previous = self._included if self._included is not None else self._names_in_include()
+        gone = [self.path_of(n) for n in sorted(set(known) - names)]
+        self._finish(report, written, names, previous, changed, gone, frozenset(names) != previous)
+        self._scanned(report, fingerprint)
+        return report
+
+    def _scanned(self, report: SyncReport, fingerprint: tuple[object, ...]) -> None:
+        # After an error the files do not match the store: the next sync must look again.
+        self._fingerprint = None if report.errors else fingerprint
+        self._scan_due = time.monotonic() + FULL_SCAN_EVERY
+
+    def _finish(
+        self,
+        report: SyncReport,
+        written: dict[str, Version],
+        names: set[str],
+        previous: frozenset[str],
+        changed: list[str],
+        gone: list[Path],
+        set_changed: bool | None,
+    ) -> None:
+        """Write the include, remove `gone`, queue the commands: a reload per zone of
+        `changed` and a reconfig if the set of zones changed (`set_changed`; None: if this
+        sync rewrote the include)."""
+        report.zones = len(names)
+        # An ordinary sync that finds the zones of the include this process last wrote (or
+        # read) has nothing to compare there; a full sync always compares the file.
+        if set_changed is not False or self._included is None:
+            self._write_include(report, names)
+        # Removed only now: the include no longer names them, so a nameserver reloading
+        # meanwhile does not look for a file that has just gone.
+        for path in gone:
+            self._remove(path, report)
+        if report.changed:
+            _fsync_directory(self.directory)
+            log.info(
+                "zone files: %d written%s, %d removed%s%s",
+                len(report.written),
+                _some(report.written),
+                len(report.removed),
+                _some(report.removed),
+                ", include rewritten" if report.include_written else "",
+            )
+        self._written = written
+        # A zone the nameserver did not know yet is loaded by the reconfig command, when there
+        # is one; reloading it as well would only fail (rndc) or repeat the work.
+        if self.commands.reconfig_command:
+            reloads = [n for n in changed if n in previous]
+        else:
+            reloads = changed
+        if set_changed is None:
+            set_changed = report.include_written is not None
+        self.commands.enqueue(reconfig=set_changed, zones={n: self.path_of(n) for n in reloads})
+
+    # -- files ------------------------------------------------------------------------------------
+
+    def _write_include(self, report: SyncReport, names: set[str]) -> None:
+        data = include_text(self.directory, names).encode()
+        if _read(self.include_path) == data:
+            self._included = frozenset(names)
+            return
+        try:
+            _write_atomic(self.include_path, data)
+        except OSError as exc:
+            report.errors.append(f"{self.include_path}: {exc.strerror or exc}")
+            log.error("could not write %s: %s", self.include_path, exc.strerror or exc)
+            self._included = None  # read back from the file next time
+            return
+        report.include_written = self.include_path
+        self._included = frozenset(names)
+
+    def _check_name(self, name: str, report: SyncReport) -> bool:
+        if safe_name(name):
+            return True
+        report.refused.append(name)
+        if name not in self._refused:
+            self._refused.add(name)
+            log.warning("zone %r: not a safe file name; its zone file is not written", name)
+        return False
+
+    def _publish(self, name: str, text: str, report: SyncReport) -> bool:
+        """Write the zone's file if its content differs; True if it was written."""
+        path = self.path_of(name)
+        # surrogateescape: whatever bytes a zone was imported with go back out unchanged.
+        data = text.encode("utf-8", "surrogateescape")
+        try:
+            if _read(path) == data:
+                return False
+            _write_atomic(path, data)
+        except OSError as exc:
+            report.errors.append(f"{path}: {exc.strerror or exc}")
+            log.error("could not write zone file %s: %s", path, exc.strerror or exc)
+            return False
+        report.written.append(path)
+        return True
+
+    def _remove(self, path: Path, report: SyncReport) -> None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            report.errors.append(f"{path}: {exc.strerror or exc}")
+            log.error("could not remove zone file %s: %s", path, exc.strerror or exc)
+            return
+        report.removed.append(path)
+
+    def _files_except(self, keep: set[str]) -> list[Path]:
+        """The zone files of zones no longer in the store: only regular files named like one
+        of ours (`<safe name>.db`); anything else in the directory is left alone."""
+        found = []
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if not entry.name.endswith(ZONE_SUFFIX):
+                    continue
+                name = entry.name[: -len(ZONE_SUFFIX)]
+                if name in keep or not safe_name(name):
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    found.append(Path(entry.path))
+        return sorted(found)
+
+    def _clean_temp_files(self) -> None:
+        """Temporary files a killed process left behind (we hold the directory lock, so no
+        other process is writing one now)."""
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if entry.name.startswith(TEMP_PREFIX) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+
+    def _names_in_include(self) -> frozenset[str]:
+        """The zones the include on disk lists (the nameserver's view before this sync)."""
+        data = _read(self.include_path)
+        if data is None:
+            return frozenset()
+        return frozenset(_INCLUDE_LINE.findall(data.decode("utf-8", "replace")))
+
+    def announce_all(self) -> None:
+        """Queue the reconfig command and a reload of every zone written, changed or not: for
+        a nameserver that missed changes (`gatehouse zones write --reload`)."""
+        with self._lock:
+            names = sorted(self._written or {})
+        self.commands.enqueue(reconfig=True, zones={n: self.path_of(n) for n in names})
+
+    def close(self) -> None:
+        """No sync after this one; waits for a running sync and for queued commands."""
+        with self._lock:
+            self._closed = True
+        self.commands.close()
+
+
+# -- the operator's commands ----------------------------------------------------------------------
+
+
+class CommandRunner:
+    """Runs the reload command per zone and the reconfig command, on one thread of its own,
+    in the order they were asked for; a zone asked for twice before its turn is reloaded
+    once. Failures are logged (program name, zone, exit status, output), never raised: the
+    change they follow is committed already."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        reload_command: str | None,
+        reconfig_command: str | None,
+        timeout: float,
+    ) -> None:
+        self.directory = directory
+        self.reload_command = reload_command or None
+        self.reconfig_command = reconfig_command or None
+        self.timeout = timeout
+        self._cond = threading.Condition()
+        self._reconfig = False
+        self._reloads: dict[str, Path] = {}  # insertion-ordered: the queue
+        self._busy = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.failures = 0  # how many commands failed, for `gatehouse zones write`
+
+    def enqueue(self, *, reconfig: bool, zones: Mapping[str, Path]) -> None:
+        reconfig = reconfig and self.reconfig_command is not None
+        if self.reload_command is None:
+            zones = {}
+        if not (reconfig or zones):
+            return
+        with self._cond:
+            if self._closed:
+                return
+            self._reconfig = self._reconfig or reconfig
+            self._reloads.update(zones)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name="gatehouse-zone-commands", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every queued command has run; False if `timeout` passed first."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not (self._busy or self._reconfig or self._reloads), timeout
+            )
+
+    def close(self) -> None:
+        # Bounded: each command is, but a long queue behind a hung nameserver must not keep
+        # the process from exiting.
+        if not self.wait(timeout=max(30.0, 3 * self.timeout)):
+            with self._cond:
+                left = sorted(self._reloads)
+            log.warning("stopped before the zone commands finished; not reloaded: %s", left)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closed or self._reconfig or bool(self._reloads))
+                if self._closed:
+                    return
+                reconfig, self._reconfig = self._reconfig, False
+                reloads, self._reloads = self._reloads, {}
+                self._busy = True
+            try:
+                if reconfig and self.reconfig_command:
+                    self._run(self.reconfig_command, "reconfig", None, None)
+                for zone, path in reloads.items():
+                    # Removed meanwhile: the reconfig that follows a removal is what counts.
+                    if self.reload_command and path.exists():
+                        self._run(self.reload_command, "reload", zone, path)
+            except Exception:  # never let the thread die: later changes need it
+                log.exception("the zone command thread failed")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _run(self, command: str, what: str, zone: str | None, path: Path | None) -> bool:
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            self._failed(f"the zone {what} command cannot be split into words: {exc}")
+            return False
+        if not argv:
+            return True
+        if zone is not None and path is not None:
+            argv = [a.replace("{zone}", zone).replace("{file}", str(path)) for a in argv]
+        program = os.path.basename(argv[0])
+        subject = f" for {zone}" if zone else ""
+        try:
+            # No shell; a session of its own, so a timeout kills what the command started too.
+            process = subprocess.Popen(  # noqa: S603 - the operator's command, split, no shell
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=self.directory,
+                env=child_environment(),
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self._failed(f"zone {what} command ({program}){subject} could not run: {exc.strerror}")
+            return False
+        try:
+            output, _ = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(process, "a zone command")
+            self._failed(
+                f"zone {what} command ({program}){subject} did not finish within "
+                f"{self.timeout:g} seconds and was killed"
+            )
+            return False
+        if process.returncode != 0:
+            text = " | ".join(output.decode("utf-8", "replace").split("\n")).strip(" |")
+            self._failed(
+                f"zone {what} command ({program}){subject} exited with status "
+                f"{process.returncode}: {text[:500] or '(no output)'}"
+            )
+            return False
+        log.info("zone %s command (%s)%s ran", what, program, subject)
+        return True
+
+    def _failed(self, message: str) -> None:
+        # The command line itself is never logged: an operator may put a key in it.
+        log.warning("%s", message)
+        with self._cond:
+            self.failures += 1
+
+
+# -- files, atomically ----------------------------------------------------------------------------
+
+
+def _fingerprint(conn: sa.Connection) -> tuple[object, ...]:
+    """One row that changes whenever a zone is added, removed or changed: every change
+    raises the serial (a sum) and sets updated_time; an added zone raises the count or, with
+    a removal, the largest id. Two changes that cancel out in all four at once are possible
+    in theory only, and FULL_SCAN_EVERY bounds how long one could go unseen."""
+    return tuple(
+        conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.max(zones.c.id),
+                sa.func.sum(zones.c.serial),
+                sa.func.sum(zones.c.updated_time),
+            )
+        ).one()
+    )
+
+
+class _FileLock:
+    """An exclusive flock on a file: the processes sharing the directory take turns. With a
+    deadline, entering gives False if the lock was not had by then."""
+
+    def __init__(self, path: Path, deadline: float | None = None) -> None:
+        self.path = path
+        self.deadline = deadline
+        self._fd = -1
+
+    def __enter__(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            if self.deadline is None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            else:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= self.deadline:
+                            os.close(fd)
+                            return False
+                        time.sleep(0.01)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = -1
+
+
+def _some(paths: list[Path]) -> str:
+    if not paths:
+        return ""
+    names = ", ".join(p.name for p in paths[:10])
+    return f" ({names}{', ...' if len(paths) > 10 else ''})"
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never a part: a temporary file in the same
+    directory, flushed to disk, then renamed over the old one."""
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # nameservers run as their own user
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the renames and removals themselves durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- the server's background sync -----------------------------------------------------------------
+
+
+async def publish_periodically(publisher: ZonePublisher, interval: float = SYNC_INTERVAL) -> None:
+    """Every `interval` seconds, an ordinary sync on a worker thread (file I/O stays off the
+    event loop): changes made by other nodes sharing the store, or by the CLI, reach this
+    node's files. Runs until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(publisher.sync)
+        except Exception:
+            log.exception("the periodic zone file sync failed")

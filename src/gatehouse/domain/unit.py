@@ -1,0 +1,41 @@
+"""The unit of work a use case runs in: what it may touch of the call that runs it, and no
+more (never the whole container). `gatehouse.api.call.Call` is one; a test or a command may
+bring its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+
+class UnitOfWork(Protocol):
+    @property
+    def conn(self) -> sa.Connection:
+        """The one transaction of the unit (committed only if the unit succeeds)."""
+        ...
+
+    @property
+    def now(self) -> int:
+        """The unit's time (Unix seconds), one value for all it does."""
+        ...
+
+    @property
+    def function(self) -> str:
+        """What runs the unit (a function's name), for the audit trail and logs."""
+        ...
+
+    @property
+    def after_commit(self) -> list[Callable[[], None]]:
+        """Work for once the unit has committed; never run if it fails."""
+        ...
+
+    def audit(self, action: str, subject: str | None = None, detail: str | None = None) -> None:
+        """Record a change made by the unit: who, through which token, from where."""
+        ...
+
+    def run_hooks(self, event: str, data: dict[str, Any]) -> None:
+        """The operator's "before" hooks now (a refusal aborts the unit), "after" once
+        committed."""
+        ...

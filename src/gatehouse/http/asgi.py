@@ -1,0 +1,161 @@
+"""The HTTP plumbing every face shares: ASGI types, one access-logged entry per face
+(`serve_logged`), header and cookie reading, the client address, body reading with a size
+limit, and plain responses. No face logic lives here."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
+from http.cookies import SimpleCookie
+from typing import Any
+
+from gatehouse import ipnets
+from gatehouse.http.access_log import ACCESS_LOG
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CPSESS_RE = re.compile(r"^/cpsess([0-9]{10})(/.*)?\Z")
+JSON = (b"content-type", b"application/json; charset=utf-8")
+HTML = (b"content-type", b"text/html; charset=utf-8")
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+Route = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
+
+
+async def serve_logged(
+    route: Route, scope: Scope, receive: Receive, send: Send, log_suffix: str
+) -> None:
+    """One face's ASGI entry: lifespan, then `route` for HTTP with one access-log line per
+    request (address, method, path, status, time, user, auth method — never a query string or
+    a header); `state` is where the route notes who was authenticated."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["type"] != "http":
+        return
+    started = time.perf_counter()
+    state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
+
+    async def tracked_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            state["status"] = message["status"]
+        await send(message)
+
+    try:
+        await route(scope, receive, tracked_send, state)
+    finally:
+        client = scope.get("client") or ("-", 0)
+        elapsed = (time.perf_counter() - started) * 1000
+        path = str(scope.get("path"))
+        if not path.isprintable():
+            # A decoded %0A would start a forged line: control characters are written escaped.
+            path = path.encode("unicode_escape").decode("ascii")
+        ACCESS_LOG.write(
+            f'{client[0]} "{scope.get("method")} {path}" {state["status"]} '
+            f"{elapsed:.1f}ms user={state['user']} auth={state['auth']}{log_suffix}"
+        )
+
+
+def page(title: str, message: str) -> bytes:
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}"
+        f"</title></head><body><h1>{html.escape(title)}</h1><p>{message}</p></body></html>"
+    ).encode()
+
+
+def headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request headers by lower-cased name (the first of a repeated one), made once."""
+    table: dict[bytes, bytes] | None = scope.get("gatehouse.headers")
+    if table is None:
+        table = {}
+        for key, value in scope.get("headers", ()):
+            table.setdefault(key.lower(), value)
+        scope["gatehouse.headers"] = table
+    return table
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header as text (the first, if repeated)."""
+    value = headers(scope).get(name)
+    return None if value is None else value.decode("latin-1")
+
+
+def cookie(headers: dict[bytes, bytes], name: str) -> str | None:
+    raw = headers.get(b"cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw.decode("latin-1"))
+    except Exception:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+def peer(scope: Scope) -> str | None:
+    """The client address; IPv4-mapped IPv6 (a dual-stack listener) is reported as IPv4."""
+    client = scope.get("client")
+    return _display_address(str(client[0])) if client else None
+
+
+@lru_cache(maxsize=65536)
+def _display_address(raw: str) -> str:
+    address = ipnets.peer_address(raw)
+    return str(address) if address is not None else raw
+
+
+async def read_body(headers: dict[bytes, bytes], receive: Receive, limit: int) -> bytes:
+    declared = headers.get(b"content-length")
+    if declared is None and b"transfer-encoding" not in headers:
+        # No framing header, no body (RFC 9112 §6.3): skip a round trip to the server.
+        return b""
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

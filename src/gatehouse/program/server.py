@@ -1,0 +1,128 @@
+"""`gatehouse serve`: one process, one event loop. The WHM listeners (2086, 2087) and the
+cPanel listeners (2082, 2083) share one Gatehouse (and so one authenticator and token cache)
+through granian's embedded server; the built-in nameserver, when asked for, runs in the same
+loop so a committed zone change is in its very next answer."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+import sys
+from typing import Any
+
+from granian.constants import Interfaces
+from granian.http import HTTP1Settings
+from granian.server.embed import Server
+
+from gatehouse import tls
+from gatehouse.config import Config
+from gatehouse.core import Gatehouse
+from gatehouse.dns.zonefiles import publish_periodically
+from gatehouse.http import access_log
+from gatehouse.http.access_log import ACCESS_LOG
+from gatehouse.program.apps import cpanel_ports, whm_ports
+
+log = logging.getLogger("gatehouse.program.server")
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(access_log.FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    # Access lines are the bulk of the log: written to the same stream, in the same format,
+    # without a LogRecord each (web/access_log.py).
+    ACCESS_LOG.use_stream(handler)
+    # granian's own access log is off; ours never prints query strings or headers.
+    for noisy in ("_granian", "granian.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _servers(app: Any, config: Config, face: str, http_port: int, https_port: int) -> list[Server]:
+    """The plain and TLS listeners of one face (a port of 0 is not opened)."""
+    settings = HTTP1Settings(max_buffer_size=config.max_query + 256 * 1024)
+    common: dict[str, Any] = {
+        "interface": Interfaces.ASGINL,
+        "address": config.bind,
+        "http1_settings": settings,
+        "log_enabled": False,
+        "websockets": False,
+    }
+    servers = []
+    if http_port:
+        servers.append(Server(app, port=http_port, **common))
+        log.info("%s over HTTP on http://%s:%s/", face, config.bind, http_port)
+    if https_port:
+        made = tls.ensure_self_signed(config.cert_path, config.key_path)
+        if made:
+            log.info("made a self-signed certificate at %s", config.cert_path)
+        servers.append(
+            Server(
+                app,
+                port=https_port,
+                ssl_cert=config.cert_path,
+                ssl_key=config.key_path,
+                **common,
+            )
+        )
+        log.info("%s over HTTPS on https://%s:%s/", face, config.bind, https_port)
+    return servers
+
+
+async def _serve(config: Config) -> None:
+    gatehouse = Gatehouse(config, cache_tokens=True)
+    # Zone files (docs/zonefiles.md): a full reconcile before serving, then a sync every few
+    # seconds for changes other nodes or the CLI made. Off the loop: it is file I/O.
+    try:
+        await asyncio.to_thread(gatehouse.zone_publisher.sync, full=True)
+    except Exception:
+        log.exception("writing the zone files at start-up failed; retried every few seconds")
+    zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
+    servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
+    if config.cpanel_http_port or config.cpanel_https_port:
+        servers += _servers(
+            cpanel_ports(gatehouse),
+            config,
+            "cPanel",
+            config.cpanel_http_port,
+            config.cpanel_https_port,
+        )
+    nameserver = None
+    if config.dns_port:
+        from gatehouse.dns.nameserver import start as start_nameserver
+
+        nameserver = await start_nameserver(gatehouse.engine, config.dns_bind, config.dns_port)
+        log.info("DNS (UDP and TCP) on %s port %s", config.dns_bind, config.dns_port)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    # Everything made so far lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise walk it every time (a large zone edit allocates enough to
+    # trigger one).
+    gc.freeze()
+    log.info("ready")
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not waiter and task.exception():
+            raise task.exception()  # type: ignore[misc]
+    log.info("shutting down")
+    for s in servers:
+        s.stop()  # type: ignore[no-untyped-call]
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
+    if nameserver is not None:
+        await nameserver.close()
+    zone_sync.cancel()
+    await asyncio.gather(zone_sync, return_exceptions=True)
+    gatehouse.close()
+
+
+def serve(config: Config) -> None:
+    configure_logging()
+    asyncio.run(_serve(config))

@@ -1,0 +1,169 @@
+"""The WHM face's HTTP entry: a lean ASGI application on the WHM ports.
+
+`/json-api/` is dispatched directly (no framework routing): every client of every request
+pays for this path, so it does one header parse, one indexed token lookup and the function.
+`/openapi.json` and `/healthz` are answered here; every other path goes to the pages
+(`gatehouse.web`), which the program gives this application.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+
+from gatehouse.api import dispatch, envelope
+from gatehouse.api.params import Params
+from gatehouse.auth import header as auth_header
+from gatehouse.auth.authenticator import TOKEN_PATH_FORBIDDEN, TOKEN_PATHS_ONLY, Denial, Principal
+from gatehouse.core import Gatehouse
+from gatehouse.errors import GatehouseError
+from gatehouse.http import asgi
+from gatehouse.whm import openapi
+from gatehouse.whm.registry import REGISTRY
+
+SESSION_COOKIE = "whostmgrsession"
+CHALLENGE = [
+    (b"www-authenticate", b'whm realm="WHM"'),
+    (b"www-authenticate", b'Basic realm="WHM", charset="UTF-8"'),
+]
+ACCESS_DENIED = "Access denied"
+
+
+class WhmApp:
+    def __init__(self, gatehouse: Gatehouse, pages: asgi.App) -> None:
+        self.gatehouse = gatehouse
+        self.config = gatehouse.config
+        self._openapi = envelope.dumps(openapi.document(REGISTRY))
+        # Every path that is not the API (log in, the shell, the token and key pages) goes to
+        # `pages`, with the /cpsessNNNNNNNNNN/ prefix taken off (`gatehouse.cpsess`).
+        self.pages = pages
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        await asgi.serve_logged(self._route, scope, receive, send, "")
+
+    async def _route(
+        self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, state: dict[str, Any]
+    ) -> None:
+        path: str = scope["path"]
+        security_token = None
+        match = asgi.CPSESS_RE.match(path)
+        if match:
+            security_token, path = match.group(1), match.group(2) or "/"
+        if path.startswith("/json-api/"):
+            await self._json_api(
+                scope, receive, send, path[len("/json-api/") :], security_token, state
+            )
+        elif path == "/healthz":
+            # For load balancers (and the benchmark's floor): no auth, no store access.
+            await asgi.respond(send, 200, b'{"status":1}', [asgi.JSON, asgi.NO_STORE])
+        elif path == "/openapi.json":
+            await asgi.respond(send, 200, self._openapi, [asgi.JSON])
+        else:
+            scope = {
+                **scope,
+                "path": path,
+                "raw_path": path.encode(),
+                "root_path": "",
+                "gatehouse.cpsess": security_token,
+                "gatehouse.state": state,
+            }
+            await self.pages(scope, receive, send)
+
+    # -- /json-api/ -------------------------------------------------------------------
+
+    async def _json_api(
+        self,
+        scope: asgi.Scope,
+        receive: asgi.Receive,
+        send: asgi.Send,
+        name: str,
+        security_token: str | None,
+        state: dict[str, Any],
+    ) -> None:
+        query: bytes = scope.get("query_string", b"")
+        if len(query) > self.config.max_query:
+            await self._envelope(
+                send,
+                414,
+                name,
+                f"The query string exceeds the limit of {self.config.max_query} bytes.",
+            )
+            return
+        headers = asgi.headers(scope)
+        try:
+            body = await asgi.read_body(headers, receive, self.config.max_body)
+        except asgi.BodyTooLarge:
+            await self._envelope(
+                send,
+                413,
+                name,
+                f"The request body exceeds the limit of {self.config.max_body} bytes.",
+            )
+            return
+        peer = asgi.peer(scope)
+        principal = self._authenticate(headers, security_token, peer)
+        if isinstance(principal, auth_header.PasswordCredential):
+            # Argon2 (~155 ms): keep the event loop free for everyone else.
+            principal = await anyio.to_thread.run_sync(
+                self.gatehouse.authenticator.authenticate, principal, peer
+            )
+        if isinstance(principal, Denial):
+            state["user"] = principal.username or "-"
+            self.gatehouse.authenticator.record_denial(principal, peer, f"/json-api/{name}")
+            if principal.reason == TOKEN_PATH_FORBIDDEN:
+                # A valid cPanel token, but WHM is not a path it may use (whm-reference §2.2).
+                await self._envelope(send, 403, name, TOKEN_PATHS_ONLY)
+                return
+            await self._envelope(send, 401, name, ACCESS_DENIED, CHALLENGE)
+            return
+        state["user"], state["auth"] = principal.user.username, principal.method
+        try:
+            params = Params.from_request(query, body)
+        except GatehouseError as exc:
+            await self._envelope(send, 400, name, exc.reason)
+            return
+        raw_host = headers.get(b"host")
+        host = None if raw_host is None else raw_host.decode("latin-1")
+        fn = REGISTRY.get(name)
+        if fn is not None and fn.slow:
+            outcome = await anyio.to_thread.run_sync(
+                lambda: dispatch.execute(
+                    self.gatehouse, REGISTRY, principal, name, params, peer=peer, host=host, fn=fn
+                )
+            )
+        else:
+            outcome = dispatch.execute(
+                self.gatehouse, REGISTRY, principal, name, params, peer=peer, host=host, fn=fn
+            )
+        await asgi.respond(send, outcome.status, outcome.body, [asgi.JSON, asgi.NO_STORE])
+
+    def _authenticate(
+        self, headers: dict[bytes, bytes], security_token: str | None, peer: str | None
+    ) -> Principal | Denial | auth_header.PasswordCredential:
+        """Who the request is, decided on the event loop — or the Basic credential to verify
+        off it, when the verified-password cache cannot answer without Argon2."""
+        authenticator = self.gatehouse.authenticator
+        raw = headers.get(b"authorization")
+        if raw is not None:
+            credential = auth_header.parse(raw.decode("latin-1"))
+            assert credential is not None
+            if isinstance(credential, auth_header.PasswordCredential):
+                known = authenticator.password_without_argon2(credential)
+                return credential if known is None else known
+            return authenticator.authenticate(credential, peer)
+        cookie = asgi.cookie(headers, SESSION_COOKIE)
+        if security_token and cookie:
+            return authenticator.session(security_token, cookie)
+        return Denial("no_credentials")
+
+    async def _envelope(
+        self,
+        send: asgi.Send,
+        status: int,
+        name: str,
+        reason: str,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        body = envelope.whm1(name, ok=False, reason=reason)
+        await asgi.respond(send, status, body, [asgi.JSON, asgi.NO_STORE, *(extra or [])])

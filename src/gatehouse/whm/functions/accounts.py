@@ -1,0 +1,825 @@
+"""The account functions billing systems call: createacct, listaccts, accountsummary,
+domainuserdata, modifyacct, verify_new_username, acctcounts and passwd.
+
+Shapes and wording follow cPanel 11.120 (Whostmgr/API/1/Accounts.pm, Whostmgr/Accounts/List.pm,
+Whostmgr/API/1/Resellers.pm) and the WHM API 1 reference (api-evangelist/cpanel
+openapi/cpanel-accounts-api-openapi.yml, cpanel-account-creation-api-openapi.yml). Where
+gatehouse had to choose, the comment says so ("Choice:").
+
+Confinement: root (or a reseller holding `all`) sees every account; a reseller sees the
+accounts it owns, and is told nothing about the others (cPanel's verify_account_access
+wording, or "Account does not exist." / an empty list where cPanel lists).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatehouse import acls
+from gatehouse.api.call import Call
+from gatehouse.api.registry import Param, Reply
+from gatehouse.dns import zones
+from gatehouse.domain import audit, lifecycle, reseller_limits, users
+from gatehouse.domain import packages as packages_domain
+from gatehouse.errors import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    PermissionDenied,
+    no_access_to_account,
+)
+from gatehouse.passwords import check_password, hash_password
+from gatehouse.store.schema import users as users_table
+from gatehouse.whm.registry import REGISTRY
+
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
+
+
+def _check_email(contact: str) -> None:
+    if not _EMAIL_RE.match(contact):
+        raise InvalidParameter(f"“{contact}” is not a valid email address.")
+
+
+def _sees_all(call: Call) -> bool:
+    """cPanel's `can_see_all_accts`: hasroot() (root, or a reseller holding `all`)."""
+    return lifecycle.has_root(call.principal.user, call.principal.privileges)
+
+
+# -- createacct ---------------------------------------------------------------------------
+
+_ROOT_ONLY_ARGS = ("force", "forcedns", "is_restore", "mailbox_format", "reseller")
+_NAMESERVER_KEYS = ("nameserver", "nameserver2", "nameserver3", "nameserver4")
+
+
+def _create_params() -> tuple[Param, ...]:
+    settings = tuple(
+        Param(f.param, f"Overrides the package's {f.key}: {f.help}")
+        for f in packages_domain.FIELDS
+        if f.param not in ("ip",)
+    )
+    return (
+        Param("username", "1–16 of a-z 0-9 . _, not starting with a digit.", required=True),
+        Param("domain", "The account's main domain.", required=True),
+        Param("password", "The account's password (or `pass`, not both).", secret=True),
+        Param("pass", "Another spelling of `password`.", secret=True),
+        Param("plan", "The package (default `default`)."),
+        Param("pkgname", "With savepkg=1: save the final settings as this new package."),
+        Param("savepkg", "1: save the settings as the package `pkgname`.", type="boolean"),
+        Param("contactemail", "Contact address."),
+        Param("owner", "`root` or a reseller; resellers may only name themselves."),
+        Param("ip", "`y` or `n` (default). No address is allocated: see docs/api.md."),
+        Param("reseller", "1: also make the account a reseller (root only).", type="boolean"),
+        *settings,
+    )
+
+
+def _password_param(call: Call) -> str:
+    if call.params.get("password") and call.params.get("pass"):
+        raise InvalidParameter("Use either the “pass” or the “password” parameter, not both.")
+    password = call.params.get("password") or call.params.get("pass")
+    if not password:
+        # Choice: cPanel generates a password when none is given; gatehouse requires one,
+        # since it could only be shown once and billing systems always send it.
+        raise InvalidParameter("Missing parameter: password")
+    check_password(password)
+    return password
+
+
+def _package_for(call: Call, name: str) -> packages_domain.Package:
+    """The package `name`, if the caller may put accounts on it (FOR SHARE: killpkg waits)."""
+    caller = call.principal.user
+    package = packages_domain.lock_for_use(call.conn, name)
+    if package is None:
+        if _sees_all(call):
+            raise NotFound(f"The package “{name}” does not exist.")
+        raise PermissionDenied(
+            f"You do not have access to a package named “{name}”.", code="package_not_visible"
+        )
+    if not lifecycle.package_visible(caller, call.principal.privileges, package):
+        raise PermissionDenied(
+            f"You do not have access to a package named “{name}”.", code="package_not_visible"
+        )
+    return package
+
+
+def _raw_transcript(
+    *, username: str, domain: str, ip: str, ip_flag: str, settings: dict[str, str], owner: str,
+    contact: str | None, plan: str, nameservers: list[str]
+) -> str:  # fmt: skip
+    quota = settings.get("QUOTA", packages_domain.UNLIMITED)
+    quota_text = quota if quota == packages_domain.UNLIMITED else f"{quota} MB"
+    lines = [
+        "Checking input data...",
+        "Validating Username......Done",
+        "Validating Contact Email......Done",
+        "Checking for database conflicts......Done",
+        "+===================================+",
+        "| New Account Info                  |",
+        "+===================================+",
+        f"| Domain: {domain}",
+        f"| Ip: {ip} ({ip_flag})",
+        f"| HasCgi: {settings.get('CGI', 'y')}",
+        f"| UserName: {username}",
+        # Choice: cPanel prints the password here; gatehouse never echoes a secret.
+        f"| CpanelMod: {settings.get('CPMOD', 'jupiter')}",
+        "| HomeRoot: /home",
+        f"| Quota: {quota_text}",
+        *(f"| NameServer{i}: {ns}" for i, ns in enumerate(nameservers, 1)),
+        f"| Contact Email: {contact or ''}",
+        f"| Package: {plan}",
+        f"| Feature List: {settings.get('FEATURELIST', 'default')}",
+        f"| Language: {settings.get('LANG', 'en')}",
+        f"| Owner: {owner}",
+        "+===================================+",
+        "...Done",
+        "Account Creation Complete!!!...Account Creation Ok...Done",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@REGISTRY.function(
+    "createacct",
+    "Create a cPanel account.",
+    params=_create_params(),
+    privileges=("create-acct",),
+    slow=True,
+)
+def createacct(call: Call) -> Reply:
+    caller = call.principal.user
+    privileges = call.principal.privileges
+    is_root = _sees_all(call)
+    if not is_root:
+        for name in _ROOT_ONLY_ARGS:
+            value = call.params.get(name)
+            if value not in (None, "", "0"):
+                raise PermissionDenied(
+                    f"You cannot use the “{name}” argument because you do not have root access."
+                )
+    username = call.require("username").strip()
+    users.validate_new_username(username)
+    domain = users.normalise_domain(call.require("domain"))
+    password = _password_param(call)
+    contact = call.params.get("contactemail") or None
+    if contact is not None:
+        _check_email(contact)
+    owner = call.params.get("owner") or caller.username
+    if not caller.is_root and owner != caller.username:
+        raise PermissionDenied(
+            "Without root access, you can only create accounts that you yourself own.",
+            code="not_owner",
+        )
+    owner_user = users.get(call.conn, owner)
+    if owner_user is None or not (owner_user.is_root or owner_user.is_reseller):
+        raise InvalidParameter(f"The owner “{owner}” is neither “root” nor a reseller.")
+    make_reseller = call.flag("reseller")
+    save_package = call.flag("savepkg")
+    plan_name = call.params.get("plan") or packages_domain.DEFAULT_PACKAGE
+    package = _package_for(call, plan_name)
+    # The package's settings, overridden by the parameters given (quota, bwlimit, maxftp, …,
+    # ip, cpmod, language). The package privileges apply to the overrides as they do to
+    # addpkg: a reseller cannot hand out unlimited values, a shell or a dedicated IP it could
+    # not put in a package.
+    overrides = {f.param: call.params.get(f.param) for f in packages_domain.FIELDS}
+    settings = packages_domain.build_settings(overrides, privileges, base=package.settings)
+    plan = package.name
+    if save_package:
+        if not acls.holds(privileges, "add-pkg"):
+            raise PermissionDenied(
+                "Access denied: saving a package (savepkg=1) requires the “add-pkg” privilege."
+            )
+        raw_name = (call.params.get("pkgname") or "").strip()
+        if not raw_name:
+            raise InvalidParameter("Missing parameter: pkgname (savepkg=1 needs a name).")
+        plan = packages_domain.name_for(caller.username, raw_name, is_root=caller.is_root)
+    if users.get(call.conn, username) is not None:
+        raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
+    if users.domain_taken(call.conn, domain):
+        raise Conflict(f"The domain “{domain}” already exists on this server.")
+    # DNS (issue 5): the account's zone is made below; a zone of that name must not exist.
+    if zones.get(call.conn, domain) is not None:
+        raise Conflict(f"A DNS zone for “{domain}” already exists on this server.")
+    # The owner's limits apply (setresellerlimits), whoever creates the account: root creating
+    # an account for a reseller fills that reseller's allowance too.
+    reseller_limits.check_can_create(call.conn, owner_user, settings)
+    ip = users.server_ip(call.gatehouse.config.bind)
+    ip_flag = settings.get("IP", "n")
+    event = {
+        "user": username,
+        "domain": domain,
+        "owner": owner,
+        "plan": plan,
+        "contactemail": contact,
+        "ip": ip,
+        "reseller": int(make_reseller),
+        "limits": dict(settings),
+        # Decision (docs/api.md): the plaintext password goes to the hooks, on standard input
+        # only (never argv, environment or logs): creating the real system user needs it.
+        "password": password,
+    }
+    call.run_hooks("createacct", event)
+    if save_package:
+        packages_domain.create(call.conn, plan, caller.username, dict(settings), call.now)
+        call.audit(audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
+    account = users.create_account(
+        call.conn,
+        username=username,
+        domain=domain,
+        password_hash=hash_password(password),
+        contact_email=contact,
+        owner=owner,
+        now=call.now,
+        plan=plan,
+        limits=dict(settings),
+        ip=ip,
+    )
+    call.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
+    # DNS (issue 5): the account's zone, from the default template (domain/zones.py).
+    nameservers = call.gatehouse.config.nameserver_list
+    zones.create(
+        call.conn,
+        domain,
+        user_id=account.id,
+        ip=ip,
+        nameservers=nameservers,
+        now=call.now,
+        contact=contact,
+    )
+    call.audit(audit.ZONE_CREATE, domain, f"zone of {username} (createacct)")
+    if make_reseller:
+        users.set_reseller_acls(call.conn, account.id, acls.DEFAULT_RESELLER_ACLS)
+        call.audit(audit.RESELLER_SETUP, account.username, "createacct reseller=1")
+    data: dict[str, Any] = {"ip": ip, "package": plan}
+    # The zone's NS names, as cPanel reports them (four fields, unused ones empty). Choice:
+    # nameservera (the nameserver's address) and nameserverentry stay null: gatehouse does
+    # not resolve its nameservers' names.
+    shown = (list(nameservers[: len(_NAMESERVER_KEYS)]) + [""] * len(_NAMESERVER_KEYS))[:4]
+    for key, ns in zip(_NAMESERVER_KEYS, shown, strict=True):
+        data[key] = ns
+        data[key.replace("nameserver", "nameservera")] = None
+        data[key.replace("nameserver", "nameserverentry")] = None
+    raw = _raw_transcript(
+        username=username,
+        domain=domain,
+        ip=ip,
+        ip_flag=ip_flag,
+        settings=settings,
+        owner=owner,
+        contact=contact,
+        plan=plan,
+        nameservers=shown,
+    )
+    return Reply(data=data, reason="Account Creation Ok", metadata={"output": {"raw": raw}})
+
+
+# -- listaccts / accountsummary -----------------------------------------------------------
+
+SEARCH_TYPES = ("domain", "owner", "user", "ip", "package")
+MAX_SEARCH = 256
+MAX_REPEATS = 3
+_sre_parse: Any = importlib.import_module("re._parser")
+_sre_constants: Any = importlib.import_module("re._constants")
+
+
+def _risky(parsed: Any, in_repeat: bool, counter: list[int]) -> bool:
+    """Whether a parsed pattern may backtrack badly: a repetition or an alternation inside a
+    repetition, a back-reference, or more than MAX_REPEATS repetitions in all."""
+    for op, av in parsed:
+        name = str(op)
+        if name in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE"):
+            return True
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            _low, high, sub = av
+            if high > 1 or high == _sre_constants.MAXREPEAT:
+                counter[0] += 1
+                if in_repeat or counter[0] > MAX_REPEATS:
+                    return True
+                if _risky(sub, True, counter):
+                    return True
+            elif _risky(sub, in_repeat, counter):
+                return True
+        elif name == "SUBPATTERN":
+            if _risky(av[-1], in_repeat, counter):
+                return True
+        elif name == "BRANCH":
+            if in_repeat:
+                return True
+            if any(_risky(alt, in_repeat, counter) for alt in av[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if _risky(av[1], in_repeat, counter):
+                return True
+        elif name == "ATOMIC_GROUP" and _risky(av, in_repeat, counter):
+            return True
+    return False
+
+
+def compile_search(search: str) -> re.Pattern[str]:
+    """cPanel matches `search` as a case-insensitive Perl regex (and silently matches
+    everything when it does not compile). Choice: gatehouse refuses a pattern that does not
+    compile, is over MAX_SEARCH characters, or could backtrack without bound (nested or
+    alternated repetition, back-references, more than MAX_REPEATS repetitions): a search
+    must never stall the server, nor quietly return every account to a client that acts on
+    the result."""
+    if len(search) > MAX_SEARCH:
+        raise InvalidParameter(
+            f"The “search” parameter may contain at most {MAX_SEARCH} characters."
+        )
+    try:
+        pattern = re.compile(search, re.IGNORECASE)
+        parsed = _sre_parse.parse(search, re.IGNORECASE)
+    except re.error as exc:
+        raise InvalidParameter(f"“{search}” is not a valid regular expression: {exc}.") from exc
+    if _risky(parsed, False, [0]):
+        raise InvalidParameter(
+            f"The regular expression “{search}” is too complex: nested or alternated "
+            f"repetition, back-references and more than {MAX_REPEATS} repetitions are not "
+            "accepted."
+        )
+    return pattern
+
+
+def _startdate(when: int) -> str:
+    # Whostmgr::DateTime::format_date, in the server's time zone: "13 May 22 16:03".
+    return time.strftime("%y %b %d %H:%M", time.localtime(when))
+
+
+def _limit(limits: dict[str, str], key: str) -> str:
+    return str(limits.get(key, "*unknown*"))
+
+
+def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
+    """One account in listaccts/accountsummary's shape (Whostmgr/Accounts/List.pm)."""
+    limits = packages_domain.with_defaults(row.limits) if row.limits else {}
+    suspended = bool(row.suspended)
+    quota = limits.get("QUOTA", packages_domain.UNLIMITED)
+    return {
+        "backup": 0,
+        "child_nodes": [],
+        "disklimit": "unlimited" if quota == packages_domain.UNLIMITED else f"{quota}M",
+        # gatehouse measures no usage: cPanel's value for "nothing used".
+        "diskused": "none",
+        "domain": row.domain or "*unknown*",
+        "email": row.contact_email or "*unknown*",
+        "has_backup": 0,
+        "inodeslimit": "unlimited",
+        "inodesused": "none",
+        "ip": row.ip or server_ip,
+        "ipv6": [],
+        "is_locked": int(bool(row.suspend_locked)),
+        "is_temporary_domain": 0,
+        "legacy_backup": 0,
+        "mailbox_format": "maildir",
+        "max_defer_fail_percentage": _limit(limits, "MAX_DEFER_FAIL_PERCENTAGE"),
+        "max_email_per_hour": _limit(limits, "MAX_EMAIL_PER_HOUR"),
+        "max_emailacct_quota": _limit(limits, "MAX_EMAILACCT_QUOTA"),
+        "maxaddons": _limit(limits, "MAXADDON"),
+        "maxftp": _limit(limits, "MAXFTP"),
+        "maxlst": _limit(limits, "MAXLST"),
+        "maxparked": _limit(limits, "MAXPARK"),
+        "maxpop": _limit(limits, "MAXPOP"),
+        "maxsql": _limit(limits, "MAXSQL"),
+        "maxsub": _limit(limits, "MAXSUB"),
+        "min_defer_fail_to_trigger_protection": 5,
+        "outgoing_mail_hold": 0,
+        "outgoing_mail_suspended": 0,
+        "owner": row.owner or "root",
+        "partition": "home",
+        "plan": row.plan or "undefined",
+        "shell": "/bin/bash" if limits.get("HASSHELL") == "y" else "/usr/local/cpanel/bin/noshell",
+        "startdate": _startdate(int(row.created_time)),
+        # cPanel's code: the suspension's Unix time, 0 when not suspended.
+        "suspended": int(suspended),
+        "suspendreason": (row.suspend_reason or "*unknown*") if suspended else "not suspended",
+        "suspendtime": int(row.suspend_time or 0) if suspended else 0,
+        "temporary": 0,
+        "theme": limits.get("CPMOD", "*unknown*"),
+        # Choice: gatehouse creates no system users, so there is no UID to report.
+        "uid": None,
+        "unix_startdate": int(row.created_time),
+        "user": row.username,
+    }
+
+
+def _visible_accounts(call: Call) -> Any:
+    query = sa.select(users_table).where(users_table.c.is_root.is_(False))
+    if not _sees_all(call):
+        query = query.where(users_table.c.owner == call.principal.user.username)
+    return query
+
+
+def _matches(
+    entry: dict[str, Any], searchtype: str, method: str, search: str, pattern: Any
+) -> bool:
+    field = {"domain": "domain", "owner": "owner", "user": "user", "ip": "ip", "package": "plan"}
+    value = str(entry[field[searchtype]])
+    if method == "exact":
+        # As cPanel: domain, user and owner compare lower-cased; ip and package exactly.
+        if searchtype in ("domain", "user", "owner"):
+            return value.lower() == search.lower()
+        return value == search
+    return pattern.search(value) is not None
+
+
+def _search(call: Call) -> list[dict[str, Any]]:
+    search = call.params.get("search") or ""
+    searchtype = call.params.get("searchtype") or ""
+    method = call.params.get("searchmethod") or "regex"
+    if searchtype and searchtype not in SEARCH_TYPES:
+        raise InvalidParameter("Unknown search type.")
+    if method not in ("exact", "regex"):
+        raise InvalidParameter(f"Unknown search method “{method}”: use “exact” or “regex”.")
+    if search and not searchtype:
+        # Choice: cPanel ignores a search without a searchtype and lists every account; a
+        # filter that is silently not applied is how clients act on the wrong accounts.
+        raise InvalidParameter("The “searchtype” parameter is required with “search”.")
+    pattern = compile_search(search) if search and method == "regex" else None
+    server_ip = users.server_ip(call.gatehouse.config.bind)
+    rows = call.conn.execute(_visible_accounts(call)).all()
+    entries = [account_entry(row, server_ip) for row in rows]
+    if search:
+        entries = [e for e in entries if _matches(e, searchtype, method, search, pattern)]
+    return sorted(entries, key=lambda e: e["user"])
+
+
+@REGISTRY.function(
+    "listaccts",
+    "The accounts the caller may see (root: all; a reseller: those it owns), with search.",
+    params=(
+        Param("search", "What to look for (a case-insensitive regular expression by default)."),
+        Param("searchtype", "domain, owner, user, ip or package."),
+        Param("searchmethod", "regex (default: contains a match) or exact."),
+        Param("want", "Comma-separated fields to return (default: all)."),
+    ),
+    privileges=("list-accts",),
+    readonly=True,
+)
+def listaccts(call: Call) -> dict[str, Any]:
+    entries = _search(call)
+    want = call.params.get("want")
+    if want is not None:
+        fields = [f.strip() for f in want.split(",") if f.strip()]
+        # As cPanel: a field that does not exist comes back as null.
+        entries = [{f: e.get(f) for f in fields} for e in entries]
+    # Choice: cPanel omits `data` when nothing matches; gatehouse answers an empty list, so
+    # clients that read data.acct need no special case.
+    return {"acct": entries}
+
+
+@REGISTRY.function(
+    "accountsummary",
+    "One account in listaccts' shape, by `user` or `domain`.",
+    params=(
+        Param("user", "The account's username."),
+        Param("domain", "The account's main domain."),
+    ),
+    privileges=("acct-summary",),
+    readonly=True,
+)
+def accountsummary(call: Call) -> dict[str, Any]:
+    user = call.params.get("user")
+    domain = call.params.get("domain")
+    if user is None and domain is None:
+        raise InvalidParameter("You must specify a user or domain to get a summary of.")
+    query = _visible_accounts(call)
+    if user is not None:
+        query = query.where(users_table.c.username == user.strip().lower())
+    else:
+        query = query.where(users_table.c.domain == (domain or "").strip().lower().rstrip("."))
+    row = call.conn.execute(query).first()
+    if row is None:
+        # The same answer whether the account does not exist or is not the caller's.
+        raise NotFound("Account does not exist.")
+    return {"acct": [account_entry(row, users.server_ip(call.gatehouse.config.bind))]}
+
+
+@REGISTRY.function(
+    "domainuserdata",
+    "The web server data of an account's main domain.",
+    params=(Param("domain", "The domain.", required=True),),
+    privileges=("acct-summary",),
+    readonly=True,
+)
+def domainuserdata(call: Call) -> Reply:
+    raw = call.require("domain")
+    domain = raw.strip().lower().rstrip(".")
+    row = call.conn.execute(sa.select(users_table).where(users_table.c.domain == domain)).first()
+    caller = call.principal.user
+    visible = row is not None and (
+        _sees_all(call) or row.owner == caller.username or row.id == caller.id
+    )
+    if not visible:
+        if _sees_all(call):
+            raise NotFound(f"The domain “{raw}” does not exist.")
+        # Choice: cPanel's verify_domain_access wording is not public; a reseller is not told
+        # whether the domain exists.
+        raise PermissionDenied(
+            f"You do not have access to a domain named “{raw}”.", code="not_owner"
+        )
+    assert row is not None
+    limits = packages_domain.with_defaults(row.limits) if row.limits else {}
+    home = f"/home/{row.username}"
+    userdata = {
+        "customlog": [
+            {"format": "combined", "target": f"/usr/local/apache/domlogs/{domain}"},
+            {
+                "format": '"%{%s}t %I .\\n%{%s}t %O ."',
+                "target": f"/usr/local/apache/domlogs/{domain}-bytes_log",
+            },
+        ],
+        "documentroot": f"{home}/public_html",
+        "group": row.username,
+        "hascgi": int(limits.get("CGI", "y") == "y"),
+        "homedir": home,
+        "ip": row.ip or users.server_ip(call.gatehouse.config.bind),
+        "owner": row.owner,
+        "phpopenbasedirprotect": 1,
+        "port": 80,
+        "scriptalias": [{"path": f"{home}/public_html/cgi-bin", "url": "/cgi-bin/"}],
+        "serveradmin": f"webmaster@{domain}",
+        "serveralias": f"mail.{domain} www.{domain}",
+        "servername": domain,
+        "usecanonicalname": "Off",
+        "user": row.username,
+        "userdirprotect": "",
+    }
+    return Reply(data={"userdata": userdata}, reason="Obtained userdata.")
+
+
+# -- modifyacct ---------------------------------------------------------------------------
+
+# modifyacct takes cPanel's cpuser keys (upper case: DNS, OWNER, MAXFTP, RS, LOCALE…) and,
+# as gatehouse's convenience, the lower-case createacct names.
+_MODIFY_ALIASES: dict[str, tuple[str, ...]] = {
+    "domain": ("domain", "DNS"),
+    "contactemail": ("contactemail", "CONTACTEMAIL", "contact_email"),
+    "owner": ("owner", "OWNER"),
+    "newuser": ("newuser",),
+    "cpmod": ("cpmod", "RS", "CPTHEME", "CPMOD"),
+    "language": ("language", "LOCALE", "LANG", "lang"),
+    "cgi": ("cgi", "HASCGI", "CGI"),
+}
+
+
+def _modify_param(call: Call, name: str) -> str | None:
+    spellings = _MODIFY_ALIASES.get(name)
+    if spellings is None:
+        field = packages_domain.BY_PARAM.get(name)
+        spellings = (name, field.key) if field else (name,)
+    for spelling in spellings:
+        value = call.params.get(spelling)
+        if value is not None:
+            return value
+    return None
+
+
+@REGISTRY.function(
+    "modifyacct",
+    "Rename an account, change its domain, contact address, owner (root only) or limits.",
+    params=(
+        Param("user", "The account.", required=True),
+        Param("newuser", "A new username (its API tokens keep working)."),
+        Param("domain", "A new main domain (cPanel's `DNS`)."),
+        Param("contactemail", "A new contact address (empty: none)."),
+        Param("owner", "A new owner: root or a reseller (root only; cPanel's `OWNER`)."),
+        *(
+            Param(f.param, f"The account's own {f.key} (also `{f.key}`).")
+            for f in packages_domain.FIELDS
+        ),
+    ),
+    privileges=("edit-account",),
+    slow=True,
+)
+def modifyacct(call: Call) -> Reply:
+    caller = call.principal.user
+    privileges = call.principal.privileges
+    username = (call.params.get("user") or "").strip()
+    if not username:
+        raise InvalidParameter("Must at least specify a user to modify.")
+    account = lifecycle.require_managed(call.conn, caller, username)
+    if account.user.is_root:
+        raise InvalidParameter("The “root” user cannot be modified.")
+    target = account.user
+    changes: dict[str, Any] = {}
+    messages: list[str] = []
+
+    new_username = _modify_param(call, "newuser")
+    if new_username is not None and new_username.strip() and new_username.strip() != username:
+        new_username = new_username.strip()
+        users.validate_new_username(new_username)
+        if users.get(call.conn, new_username) is not None:
+            raise Conflict(
+                f"The username “{new_username}” is taken: an account with that name exists."
+            )
+        changes["newuser"] = new_username
+        messages.append(f"Changing username from “{username}” to “{new_username}”.")
+
+    raw_domain = _modify_param(call, "domain")
+    if raw_domain is not None and raw_domain.strip():
+        domain = users.normalise_domain(raw_domain)
+        if domain != target.domain:
+            if users.domain_taken(call.conn, domain, except_id=target.id):
+                raise Conflict(f"The domain “{domain}” already exists on this server.")
+            if zones.get(call.conn, domain) is not None:
+                raise Conflict(f"A DNS zone for “{domain}” already exists on this server.")
+            changes["domain"] = domain
+            messages.append(f"Changing domain from “{target.domain}” to “{domain}”.")
+
+    contact = _modify_param(call, "contactemail")
+    if contact is not None:
+        contact = contact.strip()
+        if contact:
+            _check_email(contact)
+        if (contact or None) != target.contact_email:
+            changes["contactemail"] = contact or None
+            messages.append(f"Changing contact email to “{contact}”.")
+
+    owner = _modify_param(call, "owner")
+    if owner is not None and owner.strip() and owner.strip() != target.owner:
+        owner = owner.strip()
+        if not _sees_all(call):
+            raise PermissionDenied(
+                "You cannot use the “owner” argument because you do not have root access."
+            )
+        owner_user = users.get(call.conn, owner)
+        if owner_user is None or not (owner_user.is_root or owner_user.is_reseller):
+            raise InvalidParameter(f"The owner “{owner}” is neither “root” nor a reseller.")
+        changes["owner"] = owner
+        messages.append(f"Changing owner from “{target.owner}” to “{owner}”.")
+
+    current = packages_domain.with_defaults(account.limits) if account.limits else None
+    base = current or packages_domain.default_settings()
+    given = {f.param: _modify_param(call, f.param) for f in packages_domain.FIELDS}
+    if any(v is not None for v in given.values()):
+        new_limits = packages_domain.build_settings(given, privileges, base=base)
+        changed = {k: v for k, v in new_limits.items() if base.get(k) != v}
+        if changed:
+            if not _sees_all(call):
+                reseller_limits.check_can_change(call.conn, caller, username, new_limits)
+            changes["limits"] = new_limits
+            messages.extend(
+                f"Changing {key} from “{base.get(key, 'unset')}” to “{value}”."
+                for key, value in sorted(changed.items())
+            )
+
+    if changes:
+        call.run_hooks(
+            "modifyacct",
+            {
+                "user": username,
+                "domain": target.domain,
+                "owner": target.owner,
+                "plan": account.plan,
+                "changes": changes,
+            },
+        )
+        columns: dict[str, Any] = {}
+        if "domain" in changes:
+            columns["domain"] = changes["domain"]
+        if "contactemail" in changes:
+            columns["contact_email"] = changes["contactemail"]
+        if "owner" in changes:
+            columns["owner"] = changes["owner"]
+        if "limits" in changes:
+            columns["limits"] = changes["limits"]
+        try:
+            users.set_account_columns(call.conn, target.id, **columns)
+        except sa.exc.IntegrityError as exc:  # a concurrent call took the domain
+            raise Conflict(
+                f"The domain “{changes.get('domain')}” already exists on this server."
+            ) from exc
+        if "domain" in changes:
+            _move_zone(call, target, changes["domain"], messages)
+        if "newuser" in changes:
+            users.rename(call.conn, target, changes["newuser"])
+        detail = "; ".join(f"{k}={'…' if k == 'limits' else v}" for k, v in changes.items())
+        call.audit(audit.ACCOUNT_MODIFY, username, detail)
+    final = lifecycle.get(call.conn, changes.get("newuser", username))
+    assert final is not None
+    limits = packages_domain.with_defaults(final.limits) if final.limits else {}
+    cpuser = {
+        "CONTACTEMAIL": final.user.contact_email or "",
+        "DOMAIN": final.user.domain,
+        "OWNER": final.user.owner,
+        "PLAN": final.plan or "undefined",
+        "USER": final.username,
+        **{k: v for k, v in limits.items() if k not in ("CPMOD", "LANG")},
+        "RS": limits.get("CPMOD", "jupiter"),
+        "LOCALE": limits.get("LANG", "en"),
+    }
+    return Reply(
+        data={
+            "cpuser": cpuser,
+            "domain": final.user.domain,
+            "setshell": "",
+            "user": final.username,
+        },
+        reason="Account Modified" if changes else "Account Modified (nothing changed)",
+        metadata={"output": {"messages": messages, "warnings": []}},
+    )
+
+
+def _move_zone(call: Call, target: users.User, domain: str, messages: list[str]) -> None:
+    """cPanel renames the account's zone with its main domain (the account already holds the
+    write lock here: its row was just updated)."""
+    zone = zones.get(call.conn, target.domain) if target.domain else None
+    if zone is None or zone.owner_user_id != target.id:
+        messages.append(f"The account has no DNS zone “{target.domain}”: no zone was renamed.")
+        return
+    moved = zones.rename(call.conn, zone, domain, call.now)
+    messages.append(f"Renamed the DNS zone “{zone.name}” to “{moved.name}”.")
+    call.audit(audit.ZONE_EDIT, moved.name, f"renamed from {zone.name} (modifyacct)")
+
+
+# -- verify_new_username / acctcounts ------------------------------------------------------
+
+
+@REGISTRY.function(
+    "verify_new_username",
+    "Whether createacct would accept this username (valid, not reserved, not taken).",
+    params=(Param("user", "The username to check.", required=True),),
+    privileges=("create-acct",),
+    readonly=True,
+)
+def verify_new_username(call: Call) -> Reply:
+    username = call.require("user").strip()
+    users.validate_new_username(username)
+    if users.get(call.conn, username) is not None:
+        # Choice: the same answer whoever owns the account; cPanel says the name conflicts.
+        raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
+    return Reply(has_data=False)
+
+
+@REGISTRY.function(
+    "acctcounts",
+    "A reseller's active and suspended accounts and its account limit (default: the caller).",
+    params=(Param("user", "The reseller (default: the caller)."),),
+    privileges=("acct-summary",),
+    readonly=True,
+)
+def acctcounts(call: Call) -> dict[str, Any]:
+    caller = call.principal.user
+    username = (call.params.get("user") or caller.username).strip()
+    target = users.get(call.conn, username)
+    # cPanel's verify_account_access: a reseller may ask about itself (or accounts it owns).
+    if target is None or not (_sees_all(call) or caller.owns(target)):
+        if target is None and caller.is_root:
+            raise NotFound(f"The user “{username}” does not exist.")
+        raise no_access_to_account(username)
+    if not (target.is_root or target.is_reseller):
+        raise InvalidParameter("Not a reseller.")
+    rows = call.conn.execute(
+        sa.select(users_table.c.suspended).where(
+            users_table.c.owner == target.username, users_table.c.id != target.id
+        )
+    ).all()
+    suspended = sum(1 for r in rows if r.suspended)
+    limit = None
+    if not target.is_root:
+        account = reseller_limits.get(call.conn, target)["account"]
+        if account["enabled"] and account["limit"] is not None:
+            limit = int(account["limit"])
+    # Choice: `active` counts the accounts that are not suspended (the reference says "active
+    # accounts"); the reseller's own account is not counted, as for its limits.
+    return {
+        "reseller": {
+            "active": len(rows) - suspended,
+            "limit": limit,
+            "suspended": suspended,
+            "user": target.username,
+        }
+    }
+
+
+# -- passwd -------------------------------------------------------------------------------
+
+
+@REGISTRY.function(
+    "passwd",
+    "Change the password of an account you own (or your own).",
+    params=(
+        Param("user", "The account.", required=True),
+        Param("password", "The new password.", required=True, secret=True),
+    ),
+    privileges=("passwd",),
+    slow=True,
+)
+def passwd(call: Call) -> dict[str, Any]:
+    username = call.params.get("user")
+    if not username:
+        raise InvalidParameter("No user name supplied: “user” is a required argument.")
+    password = call.params.get("password")
+    if not password:
+        raise InvalidParameter("No password supplied: “password” is a required argument.")
+    target = users.get(call.conn, username)
+    caller = call.principal.user
+    if target is None or not caller.owns(target) or (target.is_root and not caller.is_root):
+        raise no_access_to_account(username)
+    check_password(password)
+    users.set_password_hash(call.conn, target.id, hash_password(password))
+    call.audit(audit.PASSWORD_CHANGE, target.username)
+    return {"app": ["system"]}

@@ -1,0 +1,355 @@
+"""The DNS zone functions: parse_dns_zone, mass_edit_dns_zone, listzones, dumpzone, adddns,
+killdns, resetzone, addzonerecord, editzonerecord, removezonerecord and getzonerecord
+(docs/dns.md).
+
+Shapes and wording follow cPanel 11.120 (Whostmgr/API/1/DNS.pm, Cpanel::ZoneFile::Parse,
+Cpanel::APICommon::Error), the WHM API 1 reference (api.docs.cpanel.net, dns-zones) and
+compatibility.md's DNS section. Where gatehouse had to choose, the comment says so ("Choice:").
+What these share with the cPanel face's DNS functions (UAPI `DNS`, API 2 `ZoneEdit`) — the
+record items, the one-record request fields, the mass-edit parameters — is in
+gatehouse.dns.zone_records, so both faces take and show zones the same way.
+
+Access (cPanel's Whostmgr::Authz::verify_domain_access): root, or a reseller holding `all`,
+reaches every zone; a reseller the zones of its own account and of the accounts it owns. A
+zone the caller may not reach and a zone that does not exist get the same refusal, so a
+reseller learns nothing about other resellers' domains.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatehouse.api.call import Call
+from gatehouse.api.registry import Param, Reply
+from gatehouse.dns import zone_records, zones
+from gatehouse.dns.edits import apply_mass_edit, save_edit
+from gatehouse.domain import audit, lifecycle, users
+from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied, no_access_to_account
+from gatehouse.store.schema import users as users_table
+from gatehouse.whm.registry import REGISTRY
+
+# Choice: cPanel does not publish which ACL guards parse_dns_zone and mass_edit_dns_zone (the
+# v1 dispatch table is compiled); they read and edit zone records, as the functions that
+# `manage-dns-records` guards in WHM API 0 do.
+_RECORDS = ("manage-dns-records",)
+
+
+def _sees_all(call: Call) -> bool:
+    return lifecycle.has_root(call.principal.user, call.principal.privileges)
+
+
+def _no_access(name: str) -> PermissionDenied:
+    # Choice: one wording for "not yours" and "does not exist" when the caller is not root.
+    return PermissionDenied(f"You do not have access to the DNS zone “{name}”.", code="not_owner")
+
+
+def _zone_name(call: Call, *keys: str) -> str:
+    raw = ""
+    for key in keys:
+        raw = (call.params.get(key) or "").strip()
+        if raw:
+            if key == "zone" and raw.endswith(".db"):
+                raw = raw[: -len(".db")]  # cPanel accepts the zone file's name
+            break
+    if not raw:
+        raise InvalidParameter(f"Missing parameter: {keys[0]}")
+    return users.normalise_domain(raw)
+
+
+def _zone_for(call: Call, name: str, *, lock: bool = False) -> zones.Zone:
+    """The zone `name`, if the caller may reach it. `lock` takes the write lock first (it must
+    be the call's first statement: see zones.lock)."""
+    if lock:
+        zones.lock(call.conn, name)
+    zone = zones.get(call.conn, name)
+    if zone is None:
+        if _sees_all(call):
+            raise NotFound(f"The DNS zone “{name}” does not exist.")
+        raise _no_access(name)
+    if not _sees_all(call):
+        caller = call.principal.user
+        _uid, username, owner = zones.owner_of(call.conn, zone)
+        if username != caller.username and owner != caller.username:
+            raise _no_access(name)
+    return zone
+
+
+# -- parse_dns_zone / mass_edit_dns_zone --------------------------------------------------
+
+
+@REGISTRY.function(
+    "parse_dns_zone",
+    "Read a DNS zone as items: records (dname, ttl, type, data, base64) with comments and "
+    "control lines, each with its 0-based line_index.",
+    params=(Param("zone", "The zone, e.g. example.com.", required=True),),
+    privileges=_RECORDS,
+    readonly=True,
+    slow=True,
+)
+def parse_dns_zone(call: Call) -> dict[str, Any]:
+    zone = _zone_for(call, _zone_name(call, "zone"))
+    return {"payload": zones.payload(zone.name, zone.text)}
+
+
+@REGISTRY.function(
+    "mass_edit_dns_zone",
+    "Add, edit and remove records of a DNS zone in one change, if its serial still matches.",
+    params=(
+        Param("zone", "The zone, e.g. example.com.", required=True),
+        Param("serial", "The zone's current SOA serial (from parse_dns_zone).", required=True),
+        Param(
+            "add",
+            'JSON `{"dname","ttl","record_type","data":[...]}`; dname relative or absolute.',
+            multi=True,
+        ),
+        Param("edit", "JSON as for `add`, with the `line_index` of the record.", multi=True),
+        Param("remove", "The `line_index` of a record to remove.", multi=True),
+    ),
+    privileges=_RECORDS,
+    slow=True,
+)
+def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
+    name = _zone_name(call, "zone")
+    serial = zone_records.require_serial(call.params)
+    zone = _zone_for(call, name, lock=True)
+    edit = zone_records.parse_mass_edit(zone.name, call.params)
+    new_serial = apply_mass_edit(call, zone, serial, edit)
+    # compatibility.md: the serial as a STRING (a typed client fails on a number).
+    return {"new_serial": str(new_serial)}
+
+
+# -- listzones / dumpzone ------------------------------------------------------------------
+
+
+@REGISTRY.function(
+    "listzones",
+    "List the DNS zones the caller may manage.",
+    privileges=("manage-dns-records",),
+    readonly=True,
+    slow=True,
+)
+def listzones(call: Call) -> dict[str, Any]:
+    caller = call.principal.user
+    names = zones.list_visible(
+        call.conn, all_zones=_sees_all(call), caller_id=caller.id, caller=caller.username
+    )
+    # Choice: cPanel omits `data` when there is no zone; gatehouse answers an empty list, so
+    # that `data.zone` is always there.
+    return {"zone": [{"domain": n, "zonefile": f"{n}.db"} for n in names]}
+
+
+@REGISTRY.function(
+    "dumpzone",
+    "A DNS zone's records, one item per line (or record spanning lines).",
+    params=(
+        Param("domain", "The zone, e.g. example.com.", required=True),
+        Param("zone", "Another way to name it (`example.com` or `example.com.db`)."),
+    ),
+    privileges=("manage-dns-records",),
+    readonly=True,
+    slow=True,
+)
+def dumpzone(call: Call) -> Reply:
+    if not (call.params.get("domain") or call.params.get("zone")):
+        raise InvalidParameter("You must specify a zone to dump.")
+    zone = _zone_for(call, _zone_name(call, "domain", "zone"))
+    records = [zone_records.record_item(zone.name, e) for e in zones.parse(zone.name, zone.text)]
+    return Reply(data={"zone": [{"record": records}]}, reason="Zone Serialized")
+
+
+# -- adddns / killdns / resetzone ----------------------------------------------------------
+
+
+def _account_ip(call: Call, username: str) -> str:
+    """The account's recorded address, else the server's (as createacct records it)."""
+    row = call.conn.execute(
+        sa.select(users_table.c.ip).where(users_table.c.username == username)
+    ).first()
+    return (row.ip if row is not None else None) or users.server_ip(call.gatehouse.config.bind)
+
+
+@REGISTRY.function(
+    "adddns",
+    "Create a DNS zone from the default template, for an account.",
+    params=(
+        Param("domain", "The new zone, e.g. example.com.", required=True),
+        Param("ip", "The address for the domain's A (or AAAA) records.", required=True),
+        Param("trueowner", "The account that owns the zone (default: the caller)."),
+    ),
+    privileges=("create-dns",),
+    slow=True,
+)
+def adddns(call: Call) -> Reply:
+    caller = call.principal.user
+    domain = users.normalise_domain(call.require("domain"))
+    raw_ip = call.require("ip").strip()
+    try:
+        ip = str(ipaddress.ip_address(raw_ip))
+    except ValueError:
+        raise InvalidParameter(f"“{raw_ip}” is not a valid IP address.") from None
+    owner_name = (call.params.get("trueowner") or "").strip() or caller.username
+    owner = users.get(call.conn, owner_name)
+    if owner is None:
+        if _sees_all(call):
+            raise NotFound(f"The user “{owner_name}” does not exist.")
+        raise no_access_to_account(owner_name)
+    if not _sees_all(call) and owner.id != caller.id and owner.owner != caller.username:
+        raise no_access_to_account(owner_name)
+    # Choice: cPanel lets root overwrite an existing zone (allowoverwrite); gatehouse never
+    # overwrites: killdns first.
+    zone = zones.create(
+        call.conn,
+        domain,
+        user_id=owner.id,
+        ip=ip,
+        nameservers=call.gatehouse.config.nameserver_list,
+        now=call.now,
+        contact=owner.contact_email,
+    )
+    call.audit(audit.ZONE_CREATE, zone.name, f"owner {owner.username}, ip {ip}")
+    # Choice: cPanel's doadddns status text is not public in full.
+    return Reply(has_data=False, reason=f"Added {zone.name} ok belonging to user {owner.username}")
+
+
+@REGISTRY.function(
+    "killdns",
+    "Delete a DNS zone.",
+    params=(Param("domain", "The zone, e.g. example.com.", required=True),),
+    privileges=("kill-dns",),
+    slow=True,
+)
+def killdns(call: Call) -> Reply:
+    if not (call.params.get("domain") or "").strip():
+        raise InvalidParameter("A domain is required.")
+    name = _zone_name(call, "domain")
+    zone = _zone_for(call, name, lock=True)
+    zones.delete(call.conn, zone.name)
+    call.audit(audit.ZONE_DELETE, zone.name, f"serial {zone.serial}")
+    raw = f"Removing zone {zone.name}...Done\n"
+    return Reply(has_data=False, reason="OK", metadata={"output": {"raw": raw}})
+
+
+@REGISTRY.function(
+    "resetzone",
+    "Rewrite a DNS zone from the default template (its records are lost; the serial goes on).",
+    params=(
+        Param("domain", "The zone, e.g. example.com.", required=True),
+        Param("zone", "Another way to name it (`example.com` or `example.com.db`)."),
+    ),
+    privileges=("manage-dns-records",),
+    slow=True,
+)
+def resetzone(call: Call) -> Reply:
+    name = _zone_name(call, "domain", "zone")
+    zone = _zone_for(call, name, lock=True)
+    _uid, username, _owner = zones.owner_of(call.conn, zone)
+    new_serial = zones.reset(
+        call.conn,
+        zone,
+        ip=_account_ip(call, username),
+        nameservers=call.gatehouse.config.nameserver_list,
+        now=call.now,
+    )
+    call.audit(audit.ZONE_RESET, zone.name, f"serial {zone.serial} -> {new_serial}")
+    return Reply(has_data=False, reason="OK")
+
+
+# -- addzonerecord / editzonerecord / removezonerecord / getzonerecord ----------------------
+# The older one-record functions. `line` (or `Line`) is the record's 1-based `Line` as dumpzone
+# shows it (choice: cPanel's docs do not say; dumpzone and these agree). `serialnum`, when
+# given, must be the zone's serial (else the stale error); without it the change applies to
+# the zone as it is, still atomically.
+
+_LEGACY_PARAMS = (
+    Param("domain", "The zone, e.g. example.com (or `zone`).", required=True),
+    Param("name", "The record's name: relative, or absolute with a trailing dot."),
+    Param("type", "The record type (A, AAAA, CNAME, MX, NS, PTR, SRV, TXT, CAA, ...)."),
+    Param("ttl", "The TTL (default 14400)."),
+    Param("class", "IN (the only class accepted)."),
+    Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
+    *(
+        Param(f, "Record data for the types that use it.")
+        for f in sorted({f for fields in zone_records.REQUEST_FIELDS.values() for f in fields})
+    ),
+)
+
+
+def _legacy_zone(call: Call) -> zones.Zone:
+    name = _zone_name(call, "domain", "zone")
+    zone = _zone_for(call, name, lock=True)
+    zone_records.check_serialnum(zone, call.params)
+    return zone
+
+
+def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> zones.Change:
+    return zone_records.change_from_fields(zone.name, call.params.get, line_index=line_index)
+
+
+@REGISTRY.function(
+    "addzonerecord",
+    "Add one record to a DNS zone (at its end).",
+    params=_LEGACY_PARAMS,
+    privileges=("manage-dns-records",),
+    slow=True,
+)
+def addzonerecord(call: Call) -> Reply:
+    zone = _legacy_zone(call)
+    change = _legacy_change(call, zone, line_index=None)
+    save_edit(call, zone, zones.apply_edits(zone, [change], [], []), "1 added")
+    return Reply(has_data=False, reason="OK")
+
+
+@REGISTRY.function(
+    "editzonerecord",
+    "Replace the record at a line of a DNS zone.",
+    params=(Param("line", "The record's `Line` (dumpzone).", required=True), *_LEGACY_PARAMS),
+    privileges=("manage-dns-records",),
+    slow=True,
+)
+def editzonerecord(call: Call) -> Reply:
+    line = zone_records.line_number(call.params)
+    zone = _legacy_zone(call)
+    change = _legacy_change(call, zone, line_index=line - 1)
+    save_edit(call, zone, zones.apply_edits(zone, [], [change], []), "1 edited")
+    return Reply(has_data=False, reason="OK")
+
+
+@REGISTRY.function(
+    "removezonerecord",
+    "Remove the record at a line of a DNS zone.",
+    params=(
+        Param("zone", "The zone, e.g. example.com (or `domain`).", required=True),
+        Param("line", "The record's `Line` (dumpzone).", required=True),
+        Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
+    ),
+    privileges=("manage-dns-records",),
+    slow=True,
+)
+def removezonerecord(call: Call) -> Reply:
+    line = zone_records.line_number(call.params)
+    zone = _legacy_zone(call)
+    save_edit(call, zone, zones.apply_edits(zone, [], [], [line - 1]), "1 removed")
+    return Reply(has_data=False, reason="OK")
+
+
+@REGISTRY.function(
+    "getzonerecord",
+    "One record of a DNS zone, by line, in dumpzone's shape.",
+    params=(
+        Param("domain", "The zone, e.g. example.com (or `zone`).", required=True),
+        Param("line", "The record's `Line` (dumpzone).", required=True),
+    ),
+    privileges=("manage-dns-records",),
+    readonly=True,
+    slow=True,
+)
+def getzonerecord(call: Call) -> dict[str, Any]:
+    line = zone_records.line_number(call.params)
+    zone = _zone_for(call, _zone_name(call, "domain", "zone"))
+    for entry in zones.parse(zone.name, zone.text):
+        if entry.line_index == line - 1:
+            return {"record": [zone_records.record_item(zone.name, entry)]}
+    raise InvalidParameter(f"The DNS zone “{zone.name}” has no record at line {line}.")

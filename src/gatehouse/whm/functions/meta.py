@@ -1,0 +1,69 @@
+"""version, applist, myprivs: what a client asks first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse import WHM_COMPAT_VERSION, acls
+from gatehouse.api.call import Call
+from gatehouse.whm.registry import REGISTRY
+
+
+def _version0(call: Call) -> dict[str, Any]:
+    return {"version": WHM_COMPAT_VERSION}
+
+
+@REGISTRY.function(
+    "version",
+    "The WHM version this server answers as.",
+    privileges=("basic-system-info", "clustering"),
+    api0=_version0,
+    readonly=True,
+)
+def version(call: Call) -> dict[str, Any]:
+    return {"version": WHM_COMPAT_VERSION}
+
+
+def _callable_functions(call: Call) -> list[str]:
+    held = call.principal.privileges
+    registry = REGISTRY
+    return [
+        f.name
+        for f in (registry.get(n) for n in registry.names())
+        if f is not None and f.allowed(held)
+    ]
+
+
+def _applist0(call: Call) -> dict[str, Any]:
+    return {"app": _callable_functions(call)}
+
+
+@REGISTRY.function(
+    "applist",
+    "The WHM API 1 functions the caller may call, in alphabetical order.",
+    privileges=("basic-whm-functions",),
+    api0=_applist0,
+    readonly=True,
+)
+def applist(call: Call) -> dict[str, Any]:
+    return {"app": _callable_functions(call)}
+
+
+def privilege_map(held: frozenset[str]) -> dict[str, int]:
+    """Every catalogue privilege with 1 if `held` grants it, else 0."""
+    if acls.ALL in held:
+        return dict.fromkeys(_CATALOGUE_NAMES, 1)
+    return {name: 1 if name in held else 0 for name in _CATALOGUE_NAMES}
+
+
+_CATALOGUE_NAMES = tuple(a.name for a in acls.CATALOGUE)
+
+
+@REGISTRY.function(
+    "myprivs",
+    "The caller's effective privileges (for a token: filtered through the token).",
+    privileges=("basic-whm-functions",),
+    readonly=True,
+)
+def myprivs(call: Call) -> dict[str, Any]:
+    return {"privileges": [privilege_map(call.principal.privileges)]}

@@ -1,0 +1,122 @@
+"""create_user_session: a one-time login URL for a browser or a cpsess-prefixed API client."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from gatehouse.api.call import Call
+from gatehouse.api.registry import Param, Reply
+from gatehouse.domain import audit, sessions, users
+from gatehouse.errors import InvalidParameter, PermissionDenied
+from gatehouse.whm.registry import REGISTRY
+
+SERVICES = (sessions.CPANELD, sessions.WEBMAILD, sessions.WHOSTMGRD)
+
+
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z"
+)
+_PORT_RE = re.compile(r"^[0-9]{1,5}\Z")
+
+
+def _url_host(raw: str | None) -> str | None:
+    """The host part of a Host header (or of the bind address), ready for a URL; None unless
+    it is a host name, an IPv4 address or an IPv6 address (bracketed on the way out). Anything
+    else (`evil.com/x?`, `a@b`, spaces) must not be pasted into a URL we hand back."""
+    host = (raw or "").strip()
+    if host.startswith("["):
+        inside, sep, rest = host[1:].partition("]")
+        if not sep or (rest and not (rest.startswith(":") and _PORT_RE.match(rest[1:]))):
+            return None
+        candidate = inside
+    elif host.count(":") == 1:
+        candidate, port = host.split(":", 1)
+        if not _PORT_RE.match(port):
+            return None
+    else:
+        candidate = host
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return candidate if _HOSTNAME_RE.match(candidate) else None
+    if address.is_unspecified or (address.version == 6 and address.scope_id):
+        return None  # 0.0.0.0 / :: are not addresses to visit; zone ids do not go in URLs
+    if address.version == 6:
+        return f"[{candidate}]"
+    return candidate if not host.startswith("[") else None
+
+
+def base_url(call: Call) -> str:
+    """Where the login URL points: the host the client used, on the WHM port."""
+    config = call.gatehouse.config
+    host = _url_host(call.host) or _url_host(config.bind) or "127.0.0.1"
+    if config.https_port:
+        return f"https://{host}:{config.https_port}"
+    return f"http://{host}:{config.http_port}"
+
+
+@REGISTRY.function(
+    "create_user_session",
+    "Create a temporary session and its one-time login URL.",
+    params=(
+        Param("user", "Whose session.", required=True),
+        Param(
+            "service",
+            "whostmgrd (WHM); cpaneld and webmaild come with the cPanel face.",
+            required=True,
+        ),
+    ),
+    privileges=("create-user-session",),
+)
+def create_user_session(call: Call) -> Reply:
+    username = call.params.get("user")
+    if not username:
+        raise InvalidParameter("The “user” parameter is required.")
+    service = call.params.get("service")
+    if not service:
+        raise InvalidParameter("The “service” parameter is required.")
+    if service not in SERVICES:
+        raise InvalidParameter(
+            "The “service” parameter is invalid. The only supported services for this API "
+            "call are “cpaneld”, “webmaild”, and “whostmgrd”."
+        )
+    target = users.get(call.conn, username)
+    if target is None:
+        raise InvalidParameter(
+            f"You cannot create a session for the user “{username}” because they do not exist."
+        )
+    caller = call.principal.user
+    if not caller.owns(target) or (target.is_root and service != sessions.WHOSTMGRD):
+        raise PermissionDenied(
+            f"You do not have permission to create sessions for the user “{username}”.",
+            code="not_owner",
+        )
+    if target.suspended:
+        raise InvalidParameter(
+            f"You cannot create a session for the user “{username}” because they are "
+            "currently suspended."
+        )
+    if service != sessions.WHOSTMGRD:
+        raise InvalidParameter(
+            f"This server does not serve “{service}” sessions yet: only “whostmgrd”."
+        )
+    if not (target.is_root or target.is_reseller):
+        raise InvalidParameter(
+            f"You cannot create a “whostmgrd” session for the user “{username}” because "
+            "they are not a reseller."
+        )
+    new = sessions.create(call.conn, target, service, "create_user_session", call.now)
+    cpsess = f"/cpsess{new.security_token}"
+    session = f"{target.username}:{new.login_secret}"
+    call.audit(audit.SESSION_CREATE, target.username, service)
+    data: dict[str, Any] = {
+        "cp_security_token": cpsess,
+        "expires": new.expires,
+        "service": service,
+        "session": session,
+        "url": f"{base_url(call)}{cpsess}/login/?session={session}",
+    }
+    return Reply(data=data, reason="Created session")

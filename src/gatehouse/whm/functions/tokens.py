@@ -1,0 +1,237 @@
+"""api_token_create, api_token_list, api_token_update, api_token_revoke, api_token_get_details
+(whm-reference §1.2–1.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from gatehouse import acls, ipnets
+from gatehouse.api.call import Call
+from gatehouse.api.registry import Param, Reply
+from gatehouse.domain import audit, privileges
+from gatehouse.domain import tokens as store
+from gatehouse.domain import tokens as tokens_domain
+from gatehouse.domain.tokens import Token
+from gatehouse.errors import InvalidParameter
+from gatehouse.whm.functions.meta import privilege_map
+from gatehouse.whm.registry import REGISTRY
+
+MANAGE = ("manage-api-tokens",)
+
+_NAME = Param(
+    "token_name", "The token's name: 1–50 of A-Z a-z 0-9 _ -, unique per user.", required=True
+)
+_ACL = Param(
+    "acl",
+    "Privileges for the token (`acl-0`, `acl-1`, …). Omitted: all of yours; `all`: full access.",
+    multi=True,
+)
+_EXPIRES = Param("expires_at", "Unix time when the token stops working; 0 = never.", type="integer")
+_IPS = Param(
+    "whitelist_ip",
+    "Addresses or CIDR ranges allowed to use the token "
+    "(`whitelist_ip-0`, …; at most 100). Omitted: any address.",
+    multi=True,
+)
+
+
+def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
+    """Known privileges that the caller itself holds; anything else names the culprits."""
+    held = call.principal.privileges
+    bad = [v for v in values if (c := acls.canonical(v)) is None or not acls.holds(held, c)]
+    if bad:
+        raise InvalidParameter(f"Invalid or unauthorized ACL(s) specified: {', '.join(bad)}")
+    return acls.ordered(c for v in values if (c := acls.canonical(v)) is not None)
+
+
+def parse_ips(values: Sequence[str]) -> list[str] | None:
+    if not values or (len(values) == 1 and values[0].strip().lower() == "any"):
+        return None
+    if len(values) > ipnets.MAX_ENTRIES:
+        raise InvalidParameter(
+            f"You have entered “{len(values)}” IP addresses, which is above the limit of "
+            f"{ipnets.MAX_ENTRIES}."
+        )
+    try:
+        return ipnets.normalise(values)
+    except ipnets.InvalidIpEntry as exc:
+        raise InvalidParameter(f"Invalid IP address or CIDR range specified: {exc.entry}") from exc
+
+
+def describe(token: Token) -> dict[str, Any]:
+    """The shape create, update and get_details return."""
+    out: dict[str, Any] = {
+        "create_time": token.create_time,
+        "expires_at": token.expires_at,
+        "name": token.name,
+        "whitelist_ips": list(token.whitelist_ips) if token.whitelist_ips else None,
+    }
+    if token.acls is not None:
+        out["acls"] = list(token.acls)
+    return out
+
+
+def _audit(call: Call, action: str, token_name: str, detail: str | None = None) -> None:
+    principal = call.principal
+    via = f"via token {principal.token_name}" if principal.token_name else f"via {principal.method}"
+    audit.record(
+        call.conn,
+        now=call.now,
+        action=action,
+        actor=principal.user.username,
+        subject=principal.user.username,
+        source_ip=call.peer,
+        token_name=token_name,
+        detail=f"{via}; {detail}" if detail else via,
+    )
+
+
+@REGISTRY.function(
+    "api_token_create",
+    "Create an API token. The token string is returned once, here, and never again.",
+    params=(_NAME, _ACL, _EXPIRES, _IPS),
+    privileges=MANAGE,
+)
+def api_token_create(call: Call) -> dict[str, Any]:
+    name = call.require("token_name")
+    store.validate_name(name)
+    if "acl" in call.params:
+        token_acls: list[str] | None = parse_acls(call, call.params.getlist("acl"))
+    elif call.principal.token is not None and not privileges.is_full_access(
+        call.principal.token.acls
+    ):
+        # A limited token must not mint a broader one: "all of your privileges" means
+        # the caller's effective set, stored explicitly, not the owner's full access.
+        token_acls = acls.ordered(call.principal.privileges)
+    else:
+        token_acls = None
+    expires_at = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
+    ips = parse_ips(call.params.getlist("whitelist_ip"))
+    token, plaintext = store.create(
+        call.conn,
+        owner=call.principal.user,
+        service=store.WHOSTMGR,
+        name=name,
+        token_acls=token_acls,
+        whitelist_ips=ips,
+        expires_at=expires_at,
+        now=call.now,
+    )
+    _audit(call, audit.TOKEN_CREATE, name)
+    # This is the only time the plaintext token is exposed.
+    return {**describe(token), "token": plaintext}
+
+
+# Catalogue names in the order the envelope's sort_keys writes them: the encoder's sort of a
+# map that is already in order is one pass instead of a full sort.
+_SORTED_NAMES: tuple[str, ...] = tuple(sorted(a.name for a in acls.CATALOGUE))
+
+
+@lru_cache(maxsize=1024)
+def _acl_map(owner_privs: frozenset[str], token_acls: tuple[str, ...] | None) -> dict[str, int]:
+    """A listed token's `acls`: every catalogue privilege with 1 if the token's effective set
+    grants it, else 0; a reseller's tokens are described only in terms of what the reseller
+    holds. A template shared across calls: callers hand out copies, never this dict."""
+    granted = privilege_map(privileges.effective(owner_privs, token_acls))
+    if acls.ALL in owner_privs:
+        return {n: granted[n] for n in _SORTED_NAMES}
+    return {n: granted[n] for n in _SORTED_NAMES if n in owner_privs}
+
+
+@REGISTRY.function(
+    "api_token_list",
+    "List the caller's API tokens (expired ones included), with last use.",
+    privileges=MANAGE,
+    readonly=True,
+)
+def api_token_list(call: Call) -> dict[str, Any]:
+    owner = call.principal.user
+    owner_privs = owner.privileges
+    listed: dict[str, Any] = {}
+    # Per call: the templates for the acl lists met so far (most tokens share a few).
+    maps: dict[tuple[str, ...] | None, dict[str, int]] = {}
+    rows = store.list_summaries(call.conn, owner.id, store.WHOSTMGR)
+    for name, stored, ips, create_time, expires_at, last_used, last_used_ip in rows:
+        key = tuple(stored) if stored is not None else None
+        template = maps.get(key)
+        if template is None:
+            template = maps[key] = _acl_map(owner_privs, key)
+        # Keys in sorted order, as above. Every entry gets its own `acls` dict: the payload
+        # must not share objects (YAML would print them as anchors and aliases).
+        listed[name] = {
+            "acls": template.copy(),
+            "create_time": int(create_time),
+            "expires_at": int(expires_at) if expires_at is not None else None,
+            "last_used": int(last_used) if last_used is not None else None,
+            "last_used_ip": last_used_ip,
+            "name": name,
+            "whitelist_ips": list(ips) if ips else None,
+        }
+    return {"tokens": listed}
+
+
+@REGISTRY.function(
+    "api_token_update",
+    "Rename a token or replace its privileges, allowed addresses or expiry.",
+    params=(
+        _NAME,
+        Param("new_name", "A new, unused name."),
+        _ACL,
+        _EXPIRES,
+        Param("whitelist_ip", "Replaces the allowed addresses; `any` clears the list.", multi=True),
+    ),
+    privileges=MANAGE,
+)
+def api_token_update(call: Call) -> dict[str, Any]:
+    name = call.require("token_name")
+    changes: dict[str, Any] = {}
+    new_name = call.params.get("new_name")
+    if new_name is not None:
+        store.validate_name(new_name)
+        changes["new_name"] = new_name
+    if "acl" in call.params:
+        changes["token_acls"] = parse_acls(call, call.params.getlist("acl"))
+    if "whitelist_ip" in call.params:
+        changes["whitelist_ips"] = parse_ips(call.params.getlist("whitelist_ip"))
+    if "expires_at" in call.params:
+        changes["expires_at"] = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
+    if not changes:
+        raise InvalidParameter("Specify a new name, updated ACLs, or IPs.")
+    token = store.update(
+        call.conn, user_id=call.principal.user.id, service=store.WHOSTMGR, name=name, **changes
+    )
+    detail = f"renamed from {name}" if token.name != name else None
+    _audit(call, audit.TOKEN_UPDATE, token.name, detail)
+    return describe(token)
+
+
+@REGISTRY.function(
+    "api_token_revoke",
+    "Revoke tokens by name (`token_name`, `token_name-N`). Unknown names are not an error.",
+    params=(Param("token_name", "The token(s) to revoke.", required=True, multi=True),),
+    privileges=MANAGE,
+)
+def api_token_revoke(call: Call) -> Reply:
+    names = [n for n in call.params.getlist("token_name") if n != ""]
+    if not names:
+        raise InvalidParameter("Provide at least one “token_name” argument.")
+    for name in store.revoke(call.conn, call.principal.user.id, store.WHOSTMGR, names):
+        _audit(call, audit.TOKEN_REVOKE, name)
+    return Reply(has_data=False)
+
+
+@REGISTRY.function(
+    "api_token_get_details",
+    "Describe the caller's token with this value (expired tokens count as absent).",
+    params=(Param("token", "The token string.", required=True, secret=True),),
+    privileges=MANAGE,
+    readonly=True,
+)
+def api_token_get_details(call: Call) -> Reply:
+    value = call.require("token")
+    token = store.get_by_plaintext(call.conn, call.principal.user.id, store.WHOSTMGR, value)
+    if token is None or token.is_expired(call.now):
+        return Reply(has_data=False)
+    return Reply(data=describe(token))
