@@ -95,6 +95,11 @@ def get(conn: sa.Connection, username: str) -> User | None:
     return from_row(row) if row else None
 
 
+def get_by_id(conn: sa.Connection, user_id: int) -> User | None:
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    return from_row(row) if row else None
+
+
 def require(conn: sa.Connection, username: str) -> User:
     user = get(conn, username)
     if user is None:
