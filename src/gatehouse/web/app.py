@@ -15,8 +15,7 @@ from gatehouse.domain import sessions
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 from gatehouse.web.pages import Pages
-
-SESSION_COOKIE = "whostmgrsession"
+from gatehouse.web.pages.session import SESSION_COOKIE
 
 
 class WebApp:

@@ -1,0 +1,129 @@
+"""Log in (root and resellers, with their password) and log out.
+
+A login checks the password as Basic auth does (Argon2, in a worker thread) and opens a
+`whostmgrd` session; failed logins are audited and limited (`domain.logins`). The login form
+has its own CSRF token, bound to a short-lived HttpOnly cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from gatehouse.auth.authenticator import Denial, Principal
+from gatehouse.auth.header import PasswordCredential
+from gatehouse.domain import logins, sessions
+from gatehouse.http import asgi
+from gatehouse.web.pages.form import Form, read_pairs
+from gatehouse.web.pages.session import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    signed_in,
+    verified_form,
+)
+from gatehouse.web.pages.site import Site
+
+
+async def login_form(site: Site, request: Request) -> Response:
+    notice = "You have logged out." if request.query_params.get("out") else ""
+    return _login_page(site, request, Form(), notice=notice)
+
+
+def _login_page(
+    site: Site, request: Request, form: Form, status: int = 200, notice: str = ""
+) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    request.scope["gatehouse.cpsess"] = None
+    response = site.render.page(
+        request, "login.html", status, form=form, login_csrf=token, notice=notice
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def login(site: Site, request: Request) -> Response:
+    values = dict(await read_pairs(request))
+    sent = values.get(CSRF_FIELD, "")
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not (sent and expected and hmac.compare_digest(sent.encode(), expected.encode())):
+        return site.render.csrf_refused(request)
+    username = values.get("user", "").strip()
+    password = values.get("pass", "")
+    form = Form({"user": username})
+    if not username:
+        form.errors["user"] = "Enter your username."
+    if not password:
+        form.errors["pass"] = "Enter your password."
+    if form.errors:
+        return _login_page(site, request, form, 400)
+    peer = asgi.peer(request.scope)
+    gatehouse = site.gatehouse
+    with gatehouse.engine.connect() as conn:
+        limited = logins.rate_limited(
+            conn,
+            username=username,
+            peer=peer,
+            now=gatehouse.now(),
+            per_user=gatehouse.config.login_failures_per_user,
+            per_ip=gatehouse.config.login_failures_per_ip,
+        )
+    if limited:
+        gatehouse.authenticator.record_denial(
+            Denial(logins.RATE_LIMITED, username=username), peer, logins.FAILURE_DETAIL
+        )
+        form.errors["pass"] = (
+            "Too many failed logins for this user or from this address. Wait 15 minutes "
+            "and try again."
+        )
+        return _login_page(site, request, form, 429)
+    found = await anyio.to_thread.run_sync(
+        gatehouse.authenticator.authenticate, PasswordCredential(username, password), peer
+    )
+    if isinstance(found, Denial):
+        gatehouse.authenticator.record_denial(found, peer, logins.FAILURE_DETAIL)
+        form.errors["pass"] = "The login is invalid: check the username and the password."
+        return _login_page(site, request, form, 401)
+    with gatehouse.engine.begin() as conn:
+        active, cookie_secret = logins.open_session(
+            conn,
+            found.user,
+            peer,
+            gatehouse.now(),
+            gatehouse.authenticator.session_idle_timeout,
+        )
+    response = RedirectResponse(f"/cpsess{active.security_token}/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie_secret,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@signed_in
+async def logout(site: Site, request: Request, principal: Principal) -> Response:
+    if await verified_form(request) is None:
+        return site.render.csrf_refused(request)
+    assert principal.session is not None
+    with site.gatehouse.engine.begin() as conn:
+        sessions.destroy(conn, principal.session.id)
+    site.pending.take(principal)  # a new token not yet shown goes with the session
+    response = RedirectResponse("/login/?out=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,80 @@
+"""Who is signed in, the one guard every signed-in page sits behind, and CSRF protection.
+
+A page session is a `/cpsessNNNNNNNNNN` prefix (its digits in `scope["gatehouse.cpsess"]`)
+plus the HttpOnly `whostmgrsession` cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse.auth.authenticator import Denial, Principal
+from gatehouse.core import Gatehouse
+from gatehouse.web.pages.form import Pairs, read_pairs
+
+if TYPE_CHECKING:
+    from gatehouse.web.pages.site import Site
+
+SESSION_COOKIE = "whostmgrsession"
+LOGIN_CSRF_COOKIE = "gatehouse_login"
+CSRF_FIELD = "csrf_token"
+
+Page = Callable[["Site", Request], Awaitable[Response]]
+SignedInPage = Callable[["Site", Request, Principal], Awaitable[Response]]
+
+
+def principal(gatehouse: Gatehouse, request: Request) -> Principal | None:
+    """Who the request's session belongs to, or None (no session, or an ended one)."""
+    cpsess = request.scope.get("gatehouse.cpsess")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cpsess or not cookie:
+        return None
+    found = gatehouse.authenticator.session(cpsess, cookie)
+    if isinstance(found, Denial):
+        return None
+    state = request.scope.get("gatehouse.state")
+    if state is not None:
+        state["user"], state["auth"] = found.user.username, "session"
+    return found
+
+
+def signed_in(page: SignedInPage) -> Page:
+    """The guard of every page behind a login: the page runs with the session's principal,
+    or the visitor is told they are not signed in (401)."""
+
+    @functools.wraps(page)
+    async def guarded(site: Site, request: Request) -> Response:
+        found = principal(site.gatehouse, request)
+        if found is None:
+            return site.render.signed_out(request)
+        return await page(site, request, found)
+
+    return guarded
+
+
+def csrf_token(request: Request) -> str:
+    """Per session: an HMAC of the security token keyed with the (HttpOnly) cookie secret,
+    so it needs no storage and cannot be computed from anything a page shows."""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    cpsess = request.scope.get("gatehouse.cpsess") or ""
+    mac = hmac.new(cookie.encode(), f"csrf:{cpsess}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def csrf_ok(request: Request, pairs: Pairs) -> bool:
+    sent = next((v for k, v in pairs if k == CSRF_FIELD), "")
+    return bool(sent) and hmac.compare_digest(sent.encode(), csrf_token(request).encode())
+
+
+async def verified_form(request: Request) -> Pairs | None:
+    """The posted fields, or None when the form's CSRF token is missing or wrong."""
+    pairs = await read_pairs(request)
+    return pairs if csrf_ok(request, pairs) else None
