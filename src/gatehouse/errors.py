@@ -29,8 +29,8 @@ class Conflict(GatehouseError):
 class PermissionDenied(GatehouseError):
     """The caller is authenticated but lacks a privilege or ownership."""
 
-    def __init__(self, reason: str, *, code: str = "missing_privilege") -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, *, code: str = "missing_privilege", data: Any = None) -> None:
+        super().__init__(reason, data=data)
         self.code = code
 
 

@@ -18,7 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from gatehouse.api.call import Call, Transaction
-from gatehouse.api.dispatch import Outcome
+from gatehouse.api.dispatch import Outcome, audit_denial
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope
 from gatehouse.auth.authenticator import Principal
@@ -26,7 +26,7 @@ from gatehouse.cpanel import envelope
 from gatehouse.cpanel.registry import API2, UAPI, Api, CpanelFunction, UapiResult, registry_for
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
-from gatehouse.errors import GatehouseError
+from gatehouse.errors import GatehouseError, PermissionDenied
 
 if TYPE_CHECKING:
     from gatehouse.core import Gatehouse
@@ -136,6 +136,9 @@ def execute(
             )
             result = fn.handler(call)
     except GatehouseError as exc:
+        if isinstance(exc, PermissionDenied):
+            # As the WHM dispatcher: every refusal reaches the audit trail with its reason code.
+            audit_denial(gatehouse, principal, code=exc.code, detail=exc.reason, peer=peer)
         return Outcome(200, failure_payload(api, module, func, exc.reason, exc.data), False)
     except Exception:
         log.exception("%s function %s failed", api, fn.qualified)

@@ -9,8 +9,9 @@ An `Actor` is a user with its effective privileges (its token may narrow them). 
 
 A target is an account (`User`), or a DNS zone, reached through the account that holds it.
 `None` is a target that does not exist. The answer is a `Decision`: allowed, or denied with a
-reason code (`NOT_OWNER`, `ROOT_ONLY`, `OWN_ACCOUNT`, `NO_SUCH_ACCOUNT`, `NO_SUCH_ZONE`) that
-reaches the audit trail, and the cPanel-worded message for the caller.
+reason code (`NOT_OWNER`, `ROOT_ONLY`, `OWN_ACCOUNT`, `NO_SUCH_ACCOUNT`, `NO_SUCH_ZONE`;
+`NO_CPANEL_ACCOUNT` for a cPanel session for root) that reaches the audit trail, and the
+cPanel-worded message for the caller.
 
 Purposes (where the functions differ today, the purpose says how; the tests pin each):
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -52,6 +54,7 @@ ROOT_ONLY = "root_only"
 OWN_ACCOUNT = "own_account"
 NO_SUCH_ACCOUNT = "no_such_account"
 NO_SUCH_ZONE = "no_such_zone"
+NO_CPANEL_ACCOUNT = "no_cpanel_account"
 
 
 class Purpose(Enum):
@@ -90,6 +93,20 @@ class Actor:
         if told is Told.SEES_ALL:
             return self.sees_all
         return False
+
+
+class Authenticated(Protocol):
+    """What an actor is made of: an authenticated principal (gatehouse.auth's Principal)."""
+
+    @property
+    def user(self) -> User: ...
+
+    @property
+    def privileges(self) -> frozenset[str]: ...
+
+
+def actor_of(principal: Authenticated) -> Actor:
+    return Actor(principal.user, principal.privileges)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.dns import zones as zones_domain
+from gatehouse.domain import access
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain import users as users_domain
 from gatehouse.domain.packages import DEFAULT_PACKAGE, Package
 from gatehouse.domain.users import User
-from gatehouse.errors import NotFound, no_access_to_account
 from gatehouse.store.schema import users
 
 # cPanel takes any text, strips "=", newlines and NULs (scripts/suspendacct) and, per the
@@ -73,35 +73,18 @@ def get(conn: sa.Connection, username: str) -> Account | None:
     return _account(row) if row else None
 
 
-def has_root(user: User, privileges: frozenset[str]) -> bool:
-    """cPanel's hasroot(): root, or a reseller whose (token-filtered) privileges include `all`.
-    Only these may lock a suspension (disallowun=1) or lift a locked one. Root counts whatever
-    its token holds, as ownership does elsewhere in gatehouse (cPanel would filter root's
-    token too)."""
-    return user.is_root or acls.ALL in privileges
-
-
-def may_manage(caller: User, target: User) -> bool:
-    """Whether `caller` may suspend, unsuspend, remove or re-package `target`: root may touch
-    any account; a reseller only the accounts it owns, never itself (it would lock itself out
-    of WHM, or remove itself) and never root."""
-    if target.is_root:
-        return caller.is_root
-    if caller.is_root:
-        return True
-    return target.id != caller.id and target.owner == caller.username
-
-
-def require_managed(conn: sa.Connection, caller: User, username: str) -> Account:
-    """The account `username`, if `caller` may manage it (may_manage). Root is told when it
-    does not exist; anyone else gets the same refusal whether it exists or not."""
+def require_managed(conn: sa.Connection, actor: access.Actor, username: str) -> Account:
+    """The account `username`, if `actor` may manage it (access.Purpose.MANAGE). Root is told
+    when it does not exist; anyone else gets the same refusal whether it exists or not."""
     account = get(conn, username)
-    if account is None:
-        if caller.is_root:
-            raise NotFound(f"The user “{username}” does not exist.")
-        raise no_access_to_account(username)
-    if not may_manage(caller, account.user):
-        raise no_access_to_account(username)
+    access.to_account(
+        actor,
+        account.user if account else None,
+        username,
+        purpose=access.Purpose.MANAGE,
+        told=access.Told.ROOT,
+    ).enforce()
+    assert account is not None
     return account
 
 
@@ -198,15 +181,15 @@ def remove(
     return heir, moved
 
 
-def package_visible(caller: User, privileges: frozenset[str], package: Package) -> bool:
+def package_visible(actor: access.Actor, package: Package) -> bool:
     """Whether `caller` may put an account on `package`. Root (or a reseller with `all`) may use
     any package; a reseller its own packages, the `default` package, and root's packages when
     it holds `viewglobalpackages` (cPanel's "creatable" package list)."""
-    if has_root(caller, privileges):
+    if actor.sees_all:
         return True
-    if package.owner == caller.username or package.name == DEFAULT_PACKAGE:
+    if package.owner == actor.user.username or package.name == DEFAULT_PACKAGE:
         return True
-    return package.owner == users_domain.ROOT and acls.holds(privileges, "viewglobalpackages")
+    return package.owner == users_domain.ROOT and acls.holds(actor.privileges, "viewglobalpackages")
 
 
 def change_package(conn: sa.Connection, account: Account, package: Package) -> Mapping[str, str]:

@@ -18,14 +18,16 @@ from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
 from gatehouse.dns import zone_records, zones
 from gatehouse.dns.edits import apply_mass_edit
-from gatehouse.errors import PermissionDenied, missing_parameter
+from gatehouse.domain import access
+from gatehouse.errors import missing_parameter
 
 MODULE = "DNS"
 
 
-def _refusal(name: str) -> PermissionDenied:
-    # Cpanel::API::DNS::_zone_is_valid_or_set_result_error's wording.
-    return PermissionDenied(f"You do not control a DNS zone named “{name}”.", code="not_owner")
+def _own_zone(call: Call, raw: str, *, lock: bool = False) -> zones.Zone:
+    """The account's own zone `raw` (domain/access.py, in cPanel's UAPI wording)."""
+    actor = access.Actor(call.principal.user, call.principal.privileges)
+    return access.own_zone(call.conn, actor, raw, access.UAPI_ZONE, lock=lock)
 
 
 def _zone_name(call: Call) -> str:
@@ -44,7 +46,7 @@ def _zone_name(call: Call) -> str:
     slow=True,
 )
 def parse_zone(call: Call) -> list[dict[str, Any]]:
-    zone = zone_records.account_zone(call.conn, call.principal.user.id, _zone_name(call), _refusal)
+    zone = _own_zone(call, _zone_name(call))
     return zones.payload(zone.name, zone.text)
 
 
@@ -58,7 +60,7 @@ def parse_zone(call: Call) -> list[dict[str, Any]]:
 def mass_edit_zone(call: Call) -> dict[str, Any]:
     name = _zone_name(call)
     serial = zone_records.require_serial(call.params)
-    zone = zone_records.account_zone(call.conn, call.principal.user.id, name, _refusal, lock=True)
+    zone = _own_zone(call, name, lock=True)
     edit = zone_records.parse_mass_edit(zone.name, call.params)
     zone_records.check_account_types(zone, edit)
     new_serial = apply_mass_edit(call, zone, serial, edit)

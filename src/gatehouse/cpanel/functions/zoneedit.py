@@ -25,7 +25,8 @@ from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import api2
 from gatehouse.dns import zone_records, zones
 from gatehouse.dns.edits import save_edit
-from gatehouse.errors import GatehouseError, InvalidParameter, PermissionDenied, missing_parameter
+from gatehouse.domain import access
+from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
 
 MODULE = "ZoneEdit"
 
@@ -42,19 +43,14 @@ _TYPE_WORDS: dict[tuple[str, ...], str] = {
 }
 
 
-def _refusal(name: str) -> PermissionDenied:
-    # cPanel's wording (zone.pm _throw_no_domain_access_if_user_mismatch), for a zone of
-    # another account and for one that does not exist alike.
-    return PermissionDenied(
-        f"You do not possess permission to read the zone for “{name}”.", code="not_owner"
-    )
-
-
 def _zone(call: Call, *, lock: bool = False) -> zones.Zone:
     raw = (call.params.get("domain") or "").strip()
     if not raw:
         raise missing_parameter("domain")
-    return zone_records.account_zone(call.conn, call.principal.user.id, raw, _refusal, lock=lock)
+    # The account's own zone (domain/access.py), refused in cPanel's API 2 wording for a zone
+    # of another account and for one that does not exist alike.
+    actor = access.Actor(call.principal.user, call.principal.privileges)
+    return access.own_zone(call.conn, actor, raw, access.API2_ZONE, lock=lock)
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import accesshash, audit, settings, users
-from gatehouse.errors import InvalidParameter, PermissionDenied
+from gatehouse.domain import access, accesshash, audit, settings
+from gatehouse.errors import InvalidParameter
 from gatehouse.whm.registry import REGISTRY
 
 DISABLED = (
@@ -29,13 +29,14 @@ DISABLED = (
 def accesshash_fn(call: Call) -> dict[str, Any]:
     if not settings.enabled(call.conn, settings.ALLOW_DEPRECATED_ACCESSHASH):
         raise InvalidParameter(DISABLED)
-    caller = call.principal.user
-    username = call.params.get("user") or caller.username
-    target = users.get(call.conn, username)
-    if target is None or not caller.owns(target) or (target.is_root and not caller.is_root):
-        raise PermissionDenied(
-            f"You do not have access to an account named “{username}”.", code="not_owner"
-        )
+    username = call.params.get("user") or call.principal.user.username
+    target = access.require_account(
+        call.conn,
+        access.actor_of(call.principal),
+        username,
+        purpose=access.Purpose.CREDENTIALS,
+        told=access.Told.NOBODY,
+    )
     if not (target.is_root or target.is_reseller):
         raise InvalidParameter(
             f"Only root and resellers have a Remote Access Key; “{username}” is neither."

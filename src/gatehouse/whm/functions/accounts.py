@@ -24,14 +24,13 @@ from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import zones
-from gatehouse.domain import audit, lifecycle, reseller_limits, users
+from gatehouse.domain import access, audit, lifecycle, reseller_limits, users
 from gatehouse.domain import packages as packages_domain
 from gatehouse.errors import (
     Conflict,
     InvalidParameter,
     NotFound,
     PermissionDenied,
-    no_access_to_account,
 )
 from gatehouse.passwords import check_password, hash_password
 from gatehouse.store.schema import users as users_table
@@ -47,7 +46,7 @@ def _check_email(contact: str) -> None:
 
 def _sees_all(call: Call) -> bool:
     """cPanel's `can_see_all_accts`: hasroot() (root, or a reseller holding `all`)."""
-    return lifecycle.has_root(call.principal.user, call.principal.privileges)
+    return access.actor_of(call.principal).sees_all
 
 
 # -- createacct ---------------------------------------------------------------------------
@@ -92,7 +91,6 @@ def _password_param(call: Call) -> str:
 
 def _package_for(call: Call, name: str) -> packages_domain.Package:
     """The package `name`, if the caller may put accounts on it (FOR SHARE: killpkg waits)."""
-    caller = call.principal.user
     package = packages_domain.lock_for_use(call.conn, name)
     if package is None:
         if _sees_all(call):
@@ -100,7 +98,7 @@ def _package_for(call: Call, name: str) -> packages_domain.Package:
         raise PermissionDenied(
             f"You do not have access to a package named “{name}”.", code="package_not_visible"
         )
-    if not lifecycle.package_visible(caller, call.principal.privileges, package):
+    if not lifecycle.package_visible(access.actor_of(call.principal), package):
         raise PermissionDenied(
             f"You do not have access to a package named “{name}”.", code="package_not_visible"
         )
@@ -407,8 +405,9 @@ def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
 
 def _visible_accounts(call: Call) -> Any:
     query = sa.select(users_table).where(users_table.c.is_root.is_(False))
-    if not _sees_all(call):
-        query = query.where(users_table.c.owner == call.principal.user.username)
+    owner = access.visible_owner(access.actor_of(call.principal))
+    if owner is not None:
+        query = query.where(users_table.c.owner == owner)
     return query
 
 
@@ -508,18 +507,13 @@ def domainuserdata(call: Call) -> Reply:
     raw = call.require("domain")
     domain = raw.strip().lower().rstrip(".")
     row = call.conn.execute(sa.select(users_table).where(users_table.c.domain == domain)).first()
-    caller = call.principal.user
-    visible = row is not None and (
-        _sees_all(call) or row.owner == caller.username or row.id == caller.id
-    )
-    if not visible:
-        if _sees_all(call):
-            raise NotFound(f"The domain “{raw}” does not exist.")
-        # Choice: cPanel's verify_domain_access wording is not public; a reseller is not told
-        # whether the domain exists.
-        raise PermissionDenied(
-            f"You do not have access to a domain named “{raw}”.", code="not_owner"
-        )
+    # A reseller is not told whether the domain exists (access.DOMAIN).
+    access.to_account(
+        access.actor_of(call.principal),
+        users.from_row(row) if row is not None else None,
+        raw,
+        wording=access.DOMAIN,
+    ).enforce()
     assert row is not None
     limits = packages_domain.with_defaults(row.limits) if row.limits else {}
     home = f"/home/{row.username}"
@@ -600,7 +594,7 @@ def modifyacct(call: Call) -> Reply:
     username = (call.params.get("user") or "").strip()
     if not username:
         raise InvalidParameter("Must at least specify a user to modify.")
-    account = lifecycle.require_managed(call.conn, caller, username)
+    account = lifecycle.require_managed(call.conn, access.actor_of(call.principal), username)
     if account.user.is_root:
         raise InvalidParameter("The “root” user cannot be modified.")
     target = account.user
@@ -764,12 +758,10 @@ def verify_new_username(call: Call) -> Reply:
 def acctcounts(call: Call) -> dict[str, Any]:
     caller = call.principal.user
     username = (call.params.get("user") or caller.username).strip()
-    target = users.get(call.conn, username)
     # cPanel's verify_account_access: a reseller may ask about itself (or accounts it owns).
-    if target is None or not (_sees_all(call) or caller.owns(target)):
-        if target is None and caller.is_root:
-            raise NotFound(f"The user “{username}” does not exist.")
-        raise no_access_to_account(username)
+    target = access.require_account(
+        call.conn, access.actor_of(call.principal), username, told=access.Told.ROOT
+    )
     if not (target.is_root or target.is_reseller):
         raise InvalidParameter("Not a reseller.")
     rows = call.conn.execute(
@@ -815,10 +807,13 @@ def passwd(call: Call) -> dict[str, Any]:
     password = call.params.get("password")
     if not password:
         raise InvalidParameter("No password supplied: “password” is a required argument.")
-    target = users.get(call.conn, username)
-    caller = call.principal.user
-    if target is None or not caller.owns(target) or (target.is_root and not caller.is_root):
-        raise no_access_to_account(username)
+    target = access.require_account(
+        call.conn,
+        access.actor_of(call.principal),
+        username,
+        purpose=access.Purpose.CREDENTIALS,
+        told=access.Told.NOBODY,
+    )
     check_password(password)
     users.set_password_hash(call.conn, target.id, hash_password(password))
     call.audit(audit.PASSWORD_CHANGE, target.username)

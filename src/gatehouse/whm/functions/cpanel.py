@@ -27,8 +27,8 @@ from gatehouse.api import bridge
 from gatehouse.api.call import Call
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Param
-from gatehouse.domain import lifecycle, users
-from gatehouse.errors import GatehouseError, no_access_to_account
+from gatehouse.domain import access, users
+from gatehouse.errors import GatehouseError, PermissionDenied
 from gatehouse.whm.registry import REGISTRY
 
 NAME = "cpanel"
@@ -65,12 +65,18 @@ def cpanel(call: Call) -> Envelope:
     if not username:
         raise fail("User parameter is invalid or was not supplied")
     caller = call.principal.user
-    sees_all = lifecycle.has_root(caller, call.principal.privileges)
     account = users.get(call.conn, username)
-    if account is None or not (sees_all or caller.owns(account)):
-        if sees_all:
-            raise fail(f"The user “{username}” does not exist.")
-        raise fail(no_access_to_account(username).reason)
+    decision = access.to_account(access.actor_of(call.principal), account, username)
+    if not decision.allowed:
+        if decision.told_missing:
+            raise fail(decision.message)
+        # A refusal, audited with its reason code, answered in the function's own envelope.
+        raise PermissionDenied(
+            decision.message,
+            code=decision.code or access.NOT_OWNER,
+            data=Envelope(accounts.failure(target, decision.message)),
+        )
+    assert account is not None
     if not account.has_cpanel_account:
         raise fail(f"The user “{username}” does not have a cPanel account.")
     principal = accounts.principal_for(account, "whm", via=caller.username)

@@ -26,8 +26,8 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import zone_records, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
-from gatehouse.domain import audit, lifecycle, users
-from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied, no_access_to_account
+from gatehouse.domain import access, audit, users
+from gatehouse.errors import InvalidParameter
 from gatehouse.store.schema import users as users_table
 from gatehouse.whm.registry import REGISTRY
 
@@ -38,12 +38,7 @@ _RECORDS = ("manage-dns-records",)
 
 
 def _sees_all(call: Call) -> bool:
-    return lifecycle.has_root(call.principal.user, call.principal.privileges)
-
-
-def _no_access(name: str) -> PermissionDenied:
-    # Choice: one wording for "not yours" and "does not exist" when the caller is not root.
-    return PermissionDenied(f"You do not have access to the DNS zone “{name}”.", code="not_owner")
+    return access.actor_of(call.principal).sees_all
 
 
 def _zone_name(call: Call, *keys: str) -> str:
@@ -61,20 +56,8 @@ def _zone_name(call: Call, *keys: str) -> str:
 
 def _zone_for(call: Call, name: str, *, lock: bool = False) -> zones.Zone:
     """The zone `name`, if the caller may reach it. `lock` takes the write lock first (it must
-    be the call's first statement: see zones.lock)."""
-    if lock:
-        zones.lock(call.conn, name)
-    zone = zones.get(call.conn, name)
-    if zone is None:
-        if _sees_all(call):
-            raise NotFound(f"The DNS zone “{name}” does not exist.")
-        raise _no_access(name)
-    if not _sees_all(call):
-        caller = call.principal.user
-        _uid, username, owner = zones.owner_of(call.conn, zone)
-        if username != caller.username and owner != caller.username:
-            raise _no_access(name)
-    return zone
+    be the call's first statement: see zones.lock). The rule is domain/access.py's."""
+    return access.require_zone(call.conn, access.actor_of(call.principal), name, lock=lock)
 
 
 # -- parse_dns_zone / mass_edit_dns_zone --------------------------------------------------
@@ -191,13 +174,7 @@ def adddns(call: Call) -> Reply:
     except ValueError:
         raise InvalidParameter(f"“{raw_ip}” is not a valid IP address.") from None
     owner_name = (call.params.get("trueowner") or "").strip() or caller.username
-    owner = users.get(call.conn, owner_name)
-    if owner is None:
-        if _sees_all(call):
-            raise NotFound(f"The user “{owner_name}” does not exist.")
-        raise no_access_to_account(owner_name)
-    if not _sees_all(call) and owner.id != caller.id and owner.owner != caller.username:
-        raise no_access_to_account(owner_name)
+    owner = access.require_account(call.conn, access.actor_of(call.principal), owner_name)
     # Choice: cPanel lets root overwrite an existing zone (allowoverwrite); gatehouse never
     # overwrites: killdns first.
     zone = zones.create(

@@ -18,7 +18,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import zones as zones_domain
-from gatehouse.domain import audit, lifecycle, reseller_limits
+from gatehouse.domain import access, audit, lifecycle, reseller_limits
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.lifecycle import Account
 from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
@@ -26,7 +26,7 @@ from gatehouse.whm.registry import REGISTRY
 
 
 def _target(call: Call, username: str) -> Account:
-    return lifecycle.require_managed(call.conn, call.principal.user, username)
+    return lifecycle.require_managed(call.conn, access.actor_of(call.principal), username)
 
 
 def _event(account: Account, **extra: Any) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def suspendacct(call: Call) -> Reply:
     # sentence in the reason.
     if account.user.is_root:
         raise InvalidParameter("Failed to suspend account. Root user may not be suspended.")
-    if locked and not lifecycle.has_root(caller, call.principal.privileges):
+    if locked and not access.actor_of(call.principal).sees_all:
         # cPanel prints this and then reports success without suspending; gatehouse refuses.
         raise PermissionDenied(
             "Failed to suspend account. Can not prevent resellers from unsuspending this "
@@ -130,7 +130,7 @@ def unsuspendacct(call: Call) -> Reply:
         # retrying a payment hook needs.
         raw = f"User '{username}' is not suspended.\n"
         return Reply(has_data=False, metadata={"output": {"raw": raw}})
-    if account.suspend_locked and not lifecycle.has_root(caller, call.principal.privileges):
+    if account.suspend_locked and not access.actor_of(call.principal).sees_all:
         raise PermissionDenied(
             f"Failed to unsuspend account. Only root can unsuspend “{username}”: the account "
             "was suspended with disallowun=1.",
@@ -150,10 +150,9 @@ def unsuspendacct(call: Call) -> Reply:
     readonly=True,
 )
 def listsuspended(call: Call) -> dict[str, Any]:
-    caller = call.principal.user
     # cPanel: root-level callers see every suspended account, a reseller those it owns.
-    see_all = lifecycle.has_root(caller, call.principal.privileges)
-    return {"account": lifecycle.list_suspended(call.conn, None if see_all else caller.username)}
+    owner = access.visible_owner(access.actor_of(call.principal))
+    return {"account": lifecycle.list_suspended(call.conn, owner)}
 
 
 # -- removeacct ---------------------------------------------------------------------------
@@ -230,7 +229,7 @@ def removeacct(call: Call) -> Reply:
 )
 def changepackage(call: Call) -> Reply:
     caller = call.principal.user
-    privileges = call.principal.privileges
+    actor = access.actor_of(call.principal)
     username = _user_param(call)
     pkg = call.require("pkg")
     account = _target(call, username)
@@ -240,15 +239,15 @@ def changepackage(call: Call) -> Reply:
     package = packages_domain.lock_for_use(call.conn, pkg)
     if package is None:
         raise NotFound("Specified package does not exist.")
-    if not lifecycle.package_visible(caller, privileges, package):
+    if not lifecycle.package_visible(actor, package):
         # cPanel's wording when the package is not in the caller's "creatable" list.
         raise PermissionDenied(
             f"Sorry you may not create any more accounts with the package {pkg}.",
             code="package_not_visible",
         )
-    if not lifecycle.has_root(caller, privileges):
+    if not actor.sees_all:
         # As cPanel, the caller's limits apply (root's changes are not limited); a reseller
-        # here always owns the account (lifecycle.may_manage).
+        # here always owns the account (access.Purpose.MANAGE).
         reseller_limits.check_can_change(call.conn, caller, username, package.settings)
     old_plan = account.plan or packages_domain.DEFAULT_PACKAGE
     call.run_hooks(

@@ -8,8 +8,8 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, sessions, users
-from gatehouse.errors import InvalidParameter, PermissionDenied
+from gatehouse.domain import access, audit, sessions, users
+from gatehouse.errors import InvalidParameter
 from gatehouse.whm.registry import REGISTRY
 
 SERVICES = (sessions.CPANELD, sessions.WEBMAILD, sessions.WHOSTMGRD)
@@ -88,12 +88,17 @@ def create_user_session(call: Call) -> Reply:
         raise InvalidParameter(
             f"You cannot create a session for the user “{username}” because they do not exist."
         )
-    caller = call.principal.user
-    if not caller.owns(target) or (target.is_root and service != sessions.WHOSTMGRD):
-        raise PermissionDenied(
-            f"You do not have permission to create sessions for the user “{username}”.",
-            code="not_owner",
-        )
+    decision = access.to_account(
+        access.actor_of(call.principal),
+        target,
+        username,
+        purpose=access.Purpose.CREDENTIALS,
+        wording=access.SESSION,
+    )
+    if decision.allowed and target.is_root and service != sessions.WHOSTMGRD:
+        # Root has no cPanel account: a cpaneld or webmaild session for it is refused alike.
+        decision = access.Decision(access.NO_CPANEL_ACCOUNT, username, access.SESSION)
+    decision.enforce()
     if target.suspended:
         raise InvalidParameter(
             f"You cannot create a session for the user “{username}” because they are "
