@@ -1,15 +1,14 @@
 """The account life cycle after creation: suspension, package changes, removal.
 
-Reads and writes the life-cycle columns of `users` (migration 0004) directly, so that it
-needs nothing from domain/users.py beyond what is there: suspended, suspend_reason,
-suspend_time, suspend_locked (disallowun), suspended_by, plan, limits.
+Reads and writes the life-cycle columns of `users` (migration 0004): suspended,
+suspend_reason, suspend_time, suspend_locked (disallowun), suspended_by, plan, limits. The
+account is a `users.User`, whose model holds them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,51 +34,17 @@ def clean_reason(raw: str | None) -> str:
     return reason or DEFAULT_REASON
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    """An account with its life-cycle state."""
-
-    user: User
-    plan: str | None
-    limits: dict[str, str] | None
-    suspend_reason: str | None
-    suspend_time: int | None
-    suspend_locked: bool
-    suspended_by: str | None
-
-    @property
-    def username(self) -> str:
-        return self.user.username
-
-    @property
-    def suspended(self) -> bool:
-        return self.user.suspended
+def get(conn: sa.Connection, username: str) -> User | None:
+    return users_domain.get(conn, username)
 
 
-def _account(row: Any) -> Account:
-    return Account(
-        user=users_domain.from_row(row),
-        plan=row.plan,
-        limits=dict(row.limits) if row.limits else None,
-        suspend_reason=row.suspend_reason,
-        suspend_time=int(row.suspend_time) if row.suspend_time is not None else None,
-        suspend_locked=bool(row.suspend_locked),
-        suspended_by=row.suspended_by,
-    )
-
-
-def get(conn: sa.Connection, username: str) -> Account | None:
-    row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-    return _account(row) if row else None
-
-
-def require_managed(conn: sa.Connection, actor: access.Actor, username: str) -> Account:
+def require_managed(conn: sa.Connection, actor: access.Actor, username: str) -> User:
     """The account `username`, if `actor` may manage it (access.Purpose.MANAGE). Root is told
     when it does not exist; anyone else gets the same refusal whether it exists or not."""
     account = get(conn, username)
     access.to_account(
         actor,
-        account.user if account else None,
+        account,
         username,
         purpose=access.Purpose.MANAGE,
         told=access.Told.ROOT,
@@ -89,11 +54,11 @@ def require_managed(conn: sa.Connection, actor: access.Actor, username: str) -> 
 
 
 def suspend(
-    conn: sa.Connection, account: Account, *, reason: str, locked: bool, by: str, now: int
+    conn: sa.Connection, account: User, *, reason: str, locked: bool, by: str, now: int
 ) -> None:
     conn.execute(
         sa.update(users)
-        .where(users.c.id == account.user.id)
+        .where(users.c.id == account.id)
         .values(
             suspended=True,
             suspend_reason=reason,
@@ -104,10 +69,10 @@ def suspend(
     )
 
 
-def unsuspend(conn: sa.Connection, account: Account) -> None:
+def unsuspend(conn: sa.Connection, account: User) -> None:
     conn.execute(
         sa.update(users)
-        .where(users.c.id == account.user.id)
+        .where(users.c.id == account.id)
         .values(
             suspended=False,
             suspend_reason=None,
@@ -154,15 +119,15 @@ def owned_accounts(conn: sa.Connection, owner: User) -> list[str]:
     return [r.username for r in rows]
 
 
-def heir_of(account: Account) -> str:
+def heir_of(account: User) -> str:
     """Who takes over a reseller's accounts when it goes: its owner, or root when it owns
     itself (cPanel's Whostmgr::Resellers::Setup::_unsetupreseller)."""
-    owner = account.user.owner
+    owner = account.owner
     return users_domain.ROOT if owner == account.username else owner
 
 
 def remove(
-    conn: sa.Connection, account: Account, *, keepdns: bool = False
+    conn: sa.Connection, account: User, *, keepdns: bool = False
 ) -> tuple[str | None, list[str]]:
     """Delete the account. Its API tokens, sessions, Remote Access Key and DNS zones go with it
     (foreign keys ON DELETE CASCADE). Accounts it owned pass to its heir, as when cPanel removes
@@ -171,13 +136,13 @@ def remove(
     if keepdns:
         root = users_domain.get(conn, users_domain.ROOT)
         if root is not None:
-            zones_domain.reassign(conn, account.user.id, root.id)
-    moved = owned_accounts(conn, account.user)
+            zones_domain.reassign(conn, account.id, root.id)
+    moved = owned_accounts(conn, account)
     heir = heir_of(account) if moved else None
     if heir is not None:
         users_domain.transfer_owned(conn, account.username, heir)
     packages_domain.transfer_owned(conn, account.username, heir_of(account))
-    conn.execute(sa.delete(users).where(users.c.id == account.user.id))
+    conn.execute(sa.delete(users).where(users.c.id == account.id))
     return heir, moved
 
 
@@ -192,12 +157,10 @@ def package_visible(actor: access.Actor, package: Package) -> bool:
     return package.owner == users_domain.ROOT and acls.holds(actor.privileges, "viewglobalpackages")
 
 
-def change_package(conn: sa.Connection, account: Account, package: Package) -> Mapping[str, str]:
+def change_package(conn: sa.Connection, account: User, package: Package) -> Mapping[str, str]:
     """Put the account on `package`: its plan, and the package's settings as its own limits."""
     limits = dict(package.settings)
     conn.execute(
-        sa.update(users)
-        .where(users.c.id == account.user.id)
-        .values(plan=package.name, limits=limits)
+        sa.update(users).where(users.c.id == account.id).values(plan=package.name, limits=limits)
     )
     return limits

@@ -1,10 +1,11 @@
-"""Root, resellers and cPanel accounts."""
+"""Root, resellers and cPanel accounts: one model (`User`) of one `users` row, everywhere.
+Who may reach whom is domain/access.py's rule."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +30,14 @@ class User:
     reseller_acls: tuple[str, ...] | None
     password_hash: str | None
     created_time: int
+    # The account's life-cycle columns (migration 0004); root and name-only users have none.
+    plan: str | None = None
+    limits: dict[str, str] | None = field(default=None, hash=False)
+    ip: str | None = None
+    suspend_reason: str | None = None
+    suspend_time: int | None = None
+    suspend_locked: bool = False  # disallowun: only root may lift the suspension
+    suspended_by: str | None = None
 
     @property
     def is_reseller(self) -> bool:
@@ -59,10 +68,6 @@ class User:
             return frozenset()
         return frozenset(self.reseller_acls)
 
-    def owns(self, other: User) -> bool:
-        """Root owns everyone; a reseller owns itself and the accounts it created."""
-        return self.is_root or other.id == self.id or other.owner == self.username
-
 
 def from_row(row: Any) -> User:
     stored = row.reseller_acls
@@ -77,6 +82,13 @@ def from_row(row: Any) -> User:
         reseller_acls=tuple(stored) if stored is not None else None,
         password_hash=row.password_hash,
         created_time=int(row.created_time),
+        plan=row.plan,
+        limits=dict(row.limits) if row.limits else None,
+        ip=row.ip,
+        suspend_reason=row.suspend_reason,
+        suspend_time=int(row.suspend_time) if row.suspend_time is not None else None,
+        suspend_locked=bool(row.suspend_locked),
+        suspended_by=row.suspended_by,
     )
 
 
@@ -237,10 +249,8 @@ def create_account(
     limits: dict[str, str] | None = None,
     ip: str | None = None,
 ) -> User:
-    if get(conn, username) is not None:
-        raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
-    if conn.execute(sa.select(users.c.id).where(users.c.domain == domain)).first():
-        raise Conflict(f"The domain “{domain}” already exists on this server.")
+    """Insert the account row. The caller has checked that the name and the domain are free
+    (domain/accounts.py check_free); a concurrent insert is still refused here."""
     try:
         conn.execute(
             sa.insert(users).values(
@@ -258,7 +268,7 @@ def create_account(
             )
         )
     except sa.exc.IntegrityError as exc:
-        # A concurrent createacct won the race between the checks above and this insert.
+        # A concurrent createacct won the race between the caller's checks and this insert.
         # The caller's transaction is rolled back as the Conflict propagates.
         raise Conflict(
             f"The username “{username}” or the domain “{domain}” was taken while the account "

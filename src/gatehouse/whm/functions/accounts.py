@@ -18,13 +18,9 @@ import re
 import time
 from typing import Any
 
-import sqlalchemy as sa
-
-from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.dns import zones
-from gatehouse.domain import access, audit, lifecycle, reseller_limits, users
+from gatehouse.domain import access, accounts, audit, reseller_limits, users
 from gatehouse.domain import packages as packages_domain
 from gatehouse.errors import (
     Conflict,
@@ -33,20 +29,11 @@ from gatehouse.errors import (
     PermissionDenied,
 )
 from gatehouse.passwords import check_password, hash_password
-from gatehouse.store.schema import users as users_table
 from gatehouse.whm.registry import REGISTRY
 
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
 
-
-def _check_email(contact: str) -> None:
-    if not _EMAIL_RE.match(contact):
-        raise InvalidParameter(f"“{contact}” is not a valid email address.")
-
-
-def _sees_all(call: Call) -> bool:
-    """cPanel's `can_see_all_accts`: hasroot() (root, or a reseller holding `all`)."""
-    return access.actor_of(call.principal).sees_all
+def _actor(call: Call) -> access.Actor:
+    return access.actor_of(call.principal)
 
 
 # -- createacct ---------------------------------------------------------------------------
@@ -75,34 +62,6 @@ def _create_params() -> tuple[Param, ...]:
         Param("reseller", "1: also make the account a reseller (root only).", type="boolean"),
         *settings,
     )
-
-
-def _password_param(call: Call) -> str:
-    if call.params.get("password") and call.params.get("pass"):
-        raise InvalidParameter("Use either the “pass” or the “password” parameter, not both.")
-    password = call.params.get("password") or call.params.get("pass")
-    if not password:
-        # Choice: cPanel generates a password when none is given; gatehouse requires one,
-        # since it could only be shown once and billing systems always send it.
-        raise InvalidParameter("Missing parameter: password")
-    check_password(password)
-    return password
-
-
-def _package_for(call: Call, name: str) -> packages_domain.Package:
-    """The package `name`, if the caller may put accounts on it (FOR SHARE: killpkg waits)."""
-    package = packages_domain.lock_for_use(call.conn, name)
-    if package is None:
-        if _sees_all(call):
-            raise NotFound(f"The package “{name}” does not exist.")
-        raise PermissionDenied(
-            f"You do not have access to a package named “{name}”.", code="package_not_visible"
-        )
-    if not lifecycle.package_visible(access.actor_of(call.principal), package):
-        raise PermissionDenied(
-            f"You do not have access to a package named “{name}”.", code="package_not_visible"
-        )
-    return package
 
 
 def _raw_transcript(
@@ -148,109 +107,37 @@ def _raw_transcript(
     slow=True,
 )
 def createacct(call: Call) -> Reply:
-    caller = call.principal.user
-    privileges = call.principal.privileges
-    is_root = _sees_all(call)
-    if not is_root:
+    actor = _actor(call)
+    if not actor.sees_all:
         for name in _ROOT_ONLY_ARGS:
             value = call.params.get(name)
             if value not in (None, "", "0"):
                 raise PermissionDenied(
-                    f"You cannot use the “{name}” argument because you do not have root access."
+                    f"You cannot use the “{name}” argument because you do not have root access.",
+                    code=access.ROOT_ONLY,
                 )
-    username = call.require("username").strip()
-    users.validate_new_username(username)
-    domain = users.normalise_domain(call.require("domain"))
-    password = _password_param(call)
-    contact = call.params.get("contactemail") or None
-    if contact is not None:
-        _check_email(contact)
-    owner = call.params.get("owner") or caller.username
-    if not caller.is_root and owner != caller.username:
-        raise PermissionDenied(
-            "Without root access, you can only create accounts that you yourself own.",
-            code="not_owner",
-        )
-    owner_user = users.get(call.conn, owner)
-    if owner_user is None or not (owner_user.is_root or owner_user.is_reseller):
-        raise InvalidParameter(f"The owner “{owner}” is neither “root” nor a reseller.")
-    make_reseller = call.flag("reseller")
-    save_package = call.flag("savepkg")
-    plan_name = call.params.get("plan") or packages_domain.DEFAULT_PACKAGE
-    package = _package_for(call, plan_name)
-    # The package's settings, overridden by the parameters given (quota, bwlimit, maxftp, …,
-    # ip, cpmod, language). The package privileges apply to the overrides as they do to
-    # addpkg: a reseller cannot hand out unlimited values, a shell or a dedicated IP it could
-    # not put in a package.
-    overrides = {f.param: call.params.get(f.param) for f in packages_domain.FIELDS}
-    settings = packages_domain.build_settings(overrides, privileges, base=package.settings)
-    plan = package.name
-    if save_package:
-        if not acls.holds(privileges, "add-pkg"):
-            raise PermissionDenied(
-                "Access denied: saving a package (savepkg=1) requires the “add-pkg” privilege."
-            )
-        raw_name = (call.params.get("pkgname") or "").strip()
-        if not raw_name:
-            raise InvalidParameter("Missing parameter: pkgname (savepkg=1 needs a name).")
-        plan = packages_domain.name_for(caller.username, raw_name, is_root=caller.is_root)
-    if users.get(call.conn, username) is not None:
-        raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
-    if users.domain_taken(call.conn, domain):
-        raise Conflict(f"The domain “{domain}” already exists on this server.")
-    # DNS (issue 5): the account's zone is made below; a zone of that name must not exist.
-    if zones.get(call.conn, domain) is not None:
-        raise Conflict(f"A DNS zone for “{domain}” already exists on this server.")
-    # The owner's limits apply (setresellerlimits), whoever creates the account: root creating
-    # an account for a reseller fills that reseller's allowance too.
-    reseller_limits.check_can_create(call.conn, owner_user, settings)
-    ip = users.server_ip(call.gatehouse.config.bind)
-    ip_flag = settings.get("IP", "n")
-    event = {
-        "user": username,
-        "domain": domain,
-        "owner": owner,
-        "plan": plan,
-        "contactemail": contact,
-        "ip": ip,
-        "reseller": int(make_reseller),
-        "limits": dict(settings),
-        # Decision (docs/api.md): the plaintext password goes to the hooks, on standard input
-        # only (never argv, environment or logs): creating the real system user needs it.
-        "password": password,
-    }
-    call.run_hooks("createacct", event)
-    if save_package:
-        packages_domain.create(call.conn, plan, caller.username, dict(settings), call.now)
-        call.audit(audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
-    account = users.create_account(
-        call.conn,
-        username=username,
-        domain=domain,
-        password_hash=hash_password(password),
-        contact_email=contact,
-        owner=owner,
-        now=call.now,
-        plan=plan,
-        limits=dict(settings),
-        ip=ip,
+    request = accounts.NewAccount(
+        username=call.params.get("username"),
+        domain=call.params.get("domain"),
+        password=call.params.get("password"),
+        password_alias=call.params.get("pass"),
+        contact_email=call.params.get("contactemail"),
+        owner=call.params.get("owner"),
+        plan=call.params.get("plan"),
+        overrides={f.param: call.params.get(f.param) for f in packages_domain.FIELDS},
+        make_reseller=call.flag("reseller"),
+        save_package=call.flag("savepkg"),
+        package_name=call.params.get("pkgname"),
     )
-    call.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
-    # DNS (issue 5): the account's zone, from the default template (domain/zones.py).
     nameservers = call.gatehouse.config.nameserver_list
-    zones.create(
-        call.conn,
-        domain,
-        user_id=account.id,
-        ip=ip,
-        nameservers=nameservers,
-        now=call.now,
-        contact=contact,
+    server = accounts.Server(
+        ip=users.server_ip(call.gatehouse.config.bind), nameservers=nameservers
     )
-    call.audit(audit.ZONE_CREATE, domain, f"zone of {username} (createacct)")
-    if make_reseller:
-        users.set_reseller_acls(call.conn, account.id, acls.DEFAULT_RESELLER_ACLS)
-        call.audit(audit.RESELLER_SETUP, account.username, "createacct reseller=1")
+    created = accounts.create_account(call, actor, request, server)
+    ip, plan, settings = server.ip, created.plan, created.settings
+    username, domain = created.account.username, created.account.domain or ""
+    owner, contact = created.account.owner, created.account.contact_email
+    ip_flag = settings.get("IP", "n")
     data: dict[str, Any] = {"ip": ip, "package": plan}
     # The zone's NS names, as cPanel reports them (four fields, unused ones empty). Choice:
     # nameservera (the nameserver's address) and nameserverentry stay null: gatehouse does
@@ -403,14 +290,6 @@ def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
     }
 
 
-def _visible_accounts(call: Call) -> Any:
-    query = sa.select(users_table).where(users_table.c.is_root.is_(False))
-    owner = access.visible_owner(access.actor_of(call.principal))
-    if owner is not None:
-        query = query.where(users_table.c.owner == owner)
-    return query
-
-
 def _matches(
     entry: dict[str, Any], searchtype: str, method: str, search: str, pattern: Any
 ) -> bool:
@@ -438,8 +317,7 @@ def _search(call: Call) -> list[dict[str, Any]]:
         raise InvalidParameter("The “searchtype” parameter is required with “search”.")
     pattern = compile_search(search) if search and method == "regex" else None
     server_ip = users.server_ip(call.gatehouse.config.bind)
-    rows = call.conn.execute(_visible_accounts(call)).all()
-    entries = [account_entry(row, server_ip) for row in rows]
+    entries = [account_entry(a, server_ip) for a in accounts.visible(call.conn, _actor(call))]
     if search:
         entries = [e for e in entries if _matches(e, searchtype, method, search, pattern)]
     return sorted(entries, key=lambda e: e["user"])
@@ -484,12 +362,11 @@ def accountsummary(call: Call) -> dict[str, Any]:
     domain = call.params.get("domain")
     if user is None and domain is None:
         raise InvalidParameter("You must specify a user or domain to get a summary of.")
-    query = _visible_accounts(call)
     if user is not None:
-        query = query.where(users_table.c.username == user.strip().lower())
+        row = accounts.visible_one(call.conn, _actor(call), username=user.strip().lower())
     else:
-        query = query.where(users_table.c.domain == (domain or "").strip().lower().rstrip("."))
-    row = call.conn.execute(query).first()
+        wanted = (domain or "").strip().lower().rstrip(".")
+        row = accounts.visible_one(call.conn, _actor(call), domain=wanted)
     if row is None:
         # The same answer whether the account does not exist or is not the caller's.
         raise NotFound("Account does not exist.")
@@ -506,14 +383,9 @@ def accountsummary(call: Call) -> dict[str, Any]:
 def domainuserdata(call: Call) -> Reply:
     raw = call.require("domain")
     domain = raw.strip().lower().rstrip(".")
-    row = call.conn.execute(sa.select(users_table).where(users_table.c.domain == domain)).first()
+    row = accounts.by_domain(call.conn, domain)
     # A reseller is not told whether the domain exists (access.DOMAIN).
-    access.to_account(
-        access.actor_of(call.principal),
-        users.from_row(row) if row is not None else None,
-        raw,
-        wording=access.DOMAIN,
-    ).enforce()
+    access.to_account(_actor(call), row, raw, wording=access.DOMAIN).enforce()
     assert row is not None
     limits = packages_domain.with_defaults(row.limits) if row.limits else {}
     home = f"/home/{row.username}"
@@ -589,116 +461,24 @@ def _modify_param(call: Call, name: str) -> str | None:
     slow=True,
 )
 def modifyacct(call: Call) -> Reply:
-    caller = call.principal.user
-    privileges = call.principal.privileges
     username = (call.params.get("user") or "").strip()
     if not username:
         raise InvalidParameter("Must at least specify a user to modify.")
-    account = lifecycle.require_managed(call.conn, access.actor_of(call.principal), username)
-    if account.user.is_root:
-        raise InvalidParameter("The “root” user cannot be modified.")
-    target = account.user
-    changes: dict[str, Any] = {}
-    messages: list[str] = []
-
-    new_username = _modify_param(call, "newuser")
-    if new_username is not None and new_username.strip() and new_username.strip() != username:
-        new_username = new_username.strip()
-        users.validate_new_username(new_username)
-        if users.get(call.conn, new_username) is not None:
-            raise Conflict(
-                f"The username “{new_username}” is taken: an account with that name exists."
-            )
-        changes["newuser"] = new_username
-        messages.append(f"Changing username from “{username}” to “{new_username}”.")
-
-    raw_domain = _modify_param(call, "domain")
-    if raw_domain is not None and raw_domain.strip():
-        domain = users.normalise_domain(raw_domain)
-        if domain != target.domain:
-            if users.domain_taken(call.conn, domain, except_id=target.id):
-                raise Conflict(f"The domain “{domain}” already exists on this server.")
-            if zones.get(call.conn, domain) is not None:
-                raise Conflict(f"A DNS zone for “{domain}” already exists on this server.")
-            changes["domain"] = domain
-            messages.append(f"Changing domain from “{target.domain}” to “{domain}”.")
-
-    contact = _modify_param(call, "contactemail")
-    if contact is not None:
-        contact = contact.strip()
-        if contact:
-            _check_email(contact)
-        if (contact or None) != target.contact_email:
-            changes["contactemail"] = contact or None
-            messages.append(f"Changing contact email to “{contact}”.")
-
-    owner = _modify_param(call, "owner")
-    if owner is not None and owner.strip() and owner.strip() != target.owner:
-        owner = owner.strip()
-        if not _sees_all(call):
-            raise PermissionDenied(
-                "You cannot use the “owner” argument because you do not have root access."
-            )
-        owner_user = users.get(call.conn, owner)
-        if owner_user is None or not (owner_user.is_root or owner_user.is_reseller):
-            raise InvalidParameter(f"The owner “{owner}” is neither “root” nor a reseller.")
-        changes["owner"] = owner
-        messages.append(f"Changing owner from “{target.owner}” to “{owner}”.")
-
-    current = packages_domain.with_defaults(account.limits) if account.limits else None
-    base = current or packages_domain.default_settings()
-    given = {f.param: _modify_param(call, f.param) for f in packages_domain.FIELDS}
-    if any(v is not None for v in given.values()):
-        new_limits = packages_domain.build_settings(given, privileges, base=base)
-        changed = {k: v for k, v in new_limits.items() if base.get(k) != v}
-        if changed:
-            if not _sees_all(call):
-                reseller_limits.check_can_change(call.conn, caller, username, new_limits)
-            changes["limits"] = new_limits
-            messages.extend(
-                f"Changing {key} from “{base.get(key, 'unset')}” to “{value}”."
-                for key, value in sorted(changed.items())
-            )
-
-    if changes:
-        call.run_hooks(
-            "modifyacct",
-            {
-                "user": username,
-                "domain": target.domain,
-                "owner": target.owner,
-                "plan": account.plan,
-                "changes": changes,
-            },
-        )
-        columns: dict[str, Any] = {}
-        if "domain" in changes:
-            columns["domain"] = changes["domain"]
-        if "contactemail" in changes:
-            columns["contact_email"] = changes["contactemail"]
-        if "owner" in changes:
-            columns["owner"] = changes["owner"]
-        if "limits" in changes:
-            columns["limits"] = changes["limits"]
-        try:
-            users.set_account_columns(call.conn, target.id, **columns)
-        except sa.exc.IntegrityError as exc:  # a concurrent call took the domain
-            raise Conflict(
-                f"The domain “{changes.get('domain')}” already exists on this server."
-            ) from exc
-        if "domain" in changes:
-            _move_zone(call, target, changes["domain"], messages)
-        if "newuser" in changes:
-            users.rename(call.conn, target, changes["newuser"])
-        detail = "; ".join(f"{k}={'…' if k == 'limits' else v}" for k, v in changes.items())
-        call.audit(audit.ACCOUNT_MODIFY, username, detail)
-    final = lifecycle.get(call.conn, changes.get("newuser", username))
-    assert final is not None
+    request = accounts.AccountChanges(
+        username=username,
+        new_username=_modify_param(call, "newuser"),
+        domain=_modify_param(call, "domain"),
+        contact_email=_modify_param(call, "contactemail"),
+        owner=_modify_param(call, "owner"),
+        settings={f.param: _modify_param(call, f.param) for f in packages_domain.FIELDS},
+    )
+    modified = accounts.modify_account(call, _actor(call), request)
+    final, changes, messages = modified.account, modified.changes, modified.messages
     limits = packages_domain.with_defaults(final.limits) if final.limits else {}
     cpuser = {
-        "CONTACTEMAIL": final.user.contact_email or "",
-        "DOMAIN": final.user.domain,
-        "OWNER": final.user.owner,
+        "CONTACTEMAIL": final.contact_email or "",
+        "DOMAIN": final.domain,
+        "OWNER": final.owner,
         "PLAN": final.plan or "undefined",
         "USER": final.username,
         **{k: v for k, v in limits.items() if k not in ("CPMOD", "LANG")},
@@ -708,25 +488,13 @@ def modifyacct(call: Call) -> Reply:
     return Reply(
         data={
             "cpuser": cpuser,
-            "domain": final.user.domain,
+            "domain": final.domain,
             "setshell": "",
             "user": final.username,
         },
         reason="Account Modified" if changes else "Account Modified (nothing changed)",
         metadata={"output": {"messages": messages, "warnings": []}},
     )
-
-
-def _move_zone(call: Call, target: users.User, domain: str, messages: list[str]) -> None:
-    """cPanel renames the account's zone with its main domain (the account already holds the
-    write lock here: its row was just updated)."""
-    zone = zones.get(call.conn, target.domain) if target.domain else None
-    if zone is None or zone.owner_user_id != target.id:
-        messages.append(f"The account has no DNS zone “{target.domain}”: no zone was renamed.")
-        return
-    moved = zones.rename(call.conn, zone, domain, call.now)
-    messages.append(f"Renamed the DNS zone “{zone.name}” to “{moved.name}”.")
-    call.audit(audit.ZONE_EDIT, moved.name, f"renamed from {zone.name} (modifyacct)")
 
 
 # -- verify_new_username / acctcounts ------------------------------------------------------
@@ -759,17 +527,10 @@ def acctcounts(call: Call) -> dict[str, Any]:
     caller = call.principal.user
     username = (call.params.get("user") or caller.username).strip()
     # cPanel's verify_account_access: a reseller may ask about itself (or accounts it owns).
-    target = access.require_account(
-        call.conn, access.actor_of(call.principal), username, told=access.Told.ROOT
-    )
+    target = access.require_account(call.conn, _actor(call), username, told=access.Told.ROOT)
     if not (target.is_root or target.is_reseller):
         raise InvalidParameter("Not a reseller.")
-    rows = call.conn.execute(
-        sa.select(users_table.c.suspended).where(
-            users_table.c.owner == target.username, users_table.c.id != target.id
-        )
-    ).all()
-    suspended = sum(1 for r in rows if r.suspended)
+    owned, suspended = accounts.owned_counts(call.conn, target)
     limit = None
     if not target.is_root:
         account = reseller_limits.get(call.conn, target)["account"]
@@ -779,7 +540,7 @@ def acctcounts(call: Call) -> dict[str, Any]:
     # accounts"); the reseller's own account is not counted, as for its limits.
     return {
         "reseller": {
-            "active": len(rows) - suspended,
+            "active": owned - suspended,
             "limit": limit,
             "suspended": suspended,
             "user": target.username,
@@ -809,7 +570,7 @@ def passwd(call: Call) -> dict[str, Any]:
         raise InvalidParameter("No password supplied: “password” is a required argument.")
     target = access.require_account(
         call.conn,
-        access.actor_of(call.principal),
+        _actor(call),
         username,
         purpose=access.Purpose.CREDENTIALS,
         told=access.Told.NOBODY,

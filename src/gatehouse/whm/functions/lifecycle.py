@@ -20,21 +20,21 @@ from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import zones as zones_domain
 from gatehouse.domain import access, audit, lifecycle, reseller_limits
 from gatehouse.domain import packages as packages_domain
-from gatehouse.domain.lifecycle import Account
+from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
 from gatehouse.whm.registry import REGISTRY
 
 
-def _target(call: Call, username: str) -> Account:
+def _target(call: Call, username: str) -> User:
     return lifecycle.require_managed(call.conn, access.actor_of(call.principal), username)
 
 
-def _event(account: Account, **extra: Any) -> dict[str, Any]:
+def _event(account: User, **extra: Any) -> dict[str, Any]:
     """The account part of a hook's JSON (Call.run_hooks adds who, from where, when)."""
     return {
         "user": account.username,
-        "domain": account.user.domain,
-        "owner": account.user.owner,
+        "domain": account.domain,
+        "owner": account.owner,
         "plan": account.plan,
         **extra,
     }
@@ -77,7 +77,7 @@ def suspendacct(call: Call) -> Reply:
     # Choice: cPanel answers these with reason "Failed to suspend account." and the detail in
     # metadata.output.raw; a refusal here carries no metadata, so the detail follows the
     # sentence in the reason.
-    if account.user.is_root:
+    if account.is_root:
         raise InvalidParameter("Failed to suspend account. Root user may not be suspended.")
     if locked and not access.actor_of(call.principal).sees_all:
         # cPanel prints this and then reports success without suspending; gatehouse refuses.
@@ -122,7 +122,7 @@ def unsuspendacct(call: Call) -> Reply:
     username = _user_param(call)
     call.flag("retain-service-proxies")
     account = _target(call, username)
-    if account.user.is_root or account.user.id == caller.id:
+    if account.is_root or account.id == caller.id:
         # Neither can be suspended through this API in the first place.
         raise InvalidParameter(f"Failed to unsuspend account. “{username}” is not suspended.")
     if not account.suspended:
@@ -183,13 +183,13 @@ def removeacct(call: Call) -> Reply:
     if username == caller.username:
         raise InvalidParameter("You cannot remove yourself!")
     account = _target(call, username)
-    moved = lifecycle.owned_accounts(call.conn, account.user)
+    moved = lifecycle.owned_accounts(call.conn, account)
     heir = lifecycle.heir_of(account) if moved else None
     call.run_hooks(
         "removeacct",
         _event(account, keepdns=int(keepdns), owned_accounts=moved, reassigned_to=heir),
     )
-    zone_names = zones_domain.names_of_user(call.conn, account.user.id)
+    zone_names = zones_domain.names_of_user(call.conn, account.id)
     lifecycle.remove(call.conn, account, keepdns=keepdns)
     detail = f"keepdns={int(keepdns)}"
     if moved:
@@ -233,7 +233,7 @@ def changepackage(call: Call) -> Reply:
     username = _user_param(call)
     pkg = call.require("pkg")
     account = _target(call, username)
-    if account.user.is_root:
+    if account.is_root:
         raise InvalidParameter("The “root” user has no package.")
     # FOR SHARE on PostgreSQL: killpkg cannot remove the package under this call.
     package = packages_domain.lock_for_use(call.conn, pkg)
