@@ -7,7 +7,8 @@ CSRF protection, forms, and the one-time display of a new token.
 
 `web/app.py` answers the one-time `/login/` URLs itself and hands every other request here,
 with the `/cpsessNNNNNNNNNN` prefix stripped (its digits in `scope["gatehouse.cpsess"]`).
-Here: the routes, and the security headers every page carries.
+Here: the application over every page a module of this package declares (`routes.route`),
+and the security headers every page carries.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.routing import Route
 
 from gatehouse.core import Gatehouse
 from gatehouse.http import asgi
-from gatehouse.web.pages import accesshash, login, shell, tokens
+from gatehouse.web.pages import routes
 from gatehouse.web.pages.session import Page
 from gatehouse.web.pages.site import Site
 
@@ -46,21 +47,7 @@ class Pages:
             return Route(path, endpoint, methods=methods)
 
         self.app = Starlette(
-            routes=[
-                route("/", shell.home, ["GET"]),
-                route("/login/", login.login_form, ["GET"]),
-                route("/login/", login.login, ["POST"]),
-                route("/logout", login.logout, ["POST"]),
-                route("/static/{name}", shell.static, ["GET"]),
-                route("/tokens", tokens.tokens, ["GET"]),
-                route("/tokens/new", tokens.token_new, ["GET", "POST"]),
-                route("/tokens/created", tokens.token_created, ["GET"]),
-                route("/tokens/saved", tokens.token_saved, ["POST"]),
-                route("/tokens/edit", tokens.token_edit, ["GET", "POST"]),
-                route("/tokens/revoke", tokens.token_revoke, ["GET", "POST"]),
-                route("/accesshash", accesshash.accesshash, ["GET"]),
-                route("/accesshash/generate", accesshash.generate, ["GET", "POST"]),
-            ]
+            routes=[route(d.path, d.page, list(d.methods)) for d in routes.declared()]
         )
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:

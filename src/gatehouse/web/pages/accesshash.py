@@ -12,10 +12,12 @@ from starlette.responses import RedirectResponse, Response
 from gatehouse.auth.authenticator import Principal
 from gatehouse.domain import settings
 from gatehouse.web.pages.render import url
+from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import signed_in, verified_form
 from gatehouse.web.pages.site import Site
 
 
+@route("/accesshash", "GET")
 @signed_in
 async def accesshash(site: Site, request: Request, principal: Principal) -> Response:
     if not _enabled(site):
@@ -32,6 +34,7 @@ async def accesshash(site: Site, request: Request, principal: Principal) -> Resp
     )
 
 
+@route("/accesshash/generate", "GET", "POST")
 @signed_in
 async def generate(site: Site, request: Request, principal: Principal) -> Response:
     if request.method == "GET":

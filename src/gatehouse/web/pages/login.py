@@ -19,6 +19,7 @@ from gatehouse.auth.header import PasswordCredential
 from gatehouse.domain import logins, sessions
 from gatehouse.http import asgi
 from gatehouse.web.pages.form import Form, read_pairs
+from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -29,6 +30,7 @@ from gatehouse.web.pages.session import (
 from gatehouse.web.pages.site import Site
 
 
+@route("/login/", "GET")
 async def login_form(site: Site, request: Request) -> Response:
     notice = "You have logged out." if request.query_params.get("out") else ""
     return _login_page(site, request, Form(), notice=notice)
@@ -53,6 +55,7 @@ def _login_page(
     return response
 
 
+@route("/login/", "POST")
 async def login(site: Site, request: Request) -> Response:
     values = dict(await read_pairs(request))
     sent = values.get(CSRF_FIELD, "")
@@ -116,6 +119,7 @@ async def login(site: Site, request: Request) -> Response:
     return response
 
 
+@route("/logout", "POST")
 @signed_in
 async def logout(site: Site, request: Request, principal: Principal) -> Response:
     if await verified_form(request) is None:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from gatehouse.auth.authenticator import Principal
 from gatehouse.web.pages import login
+from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import signed_in
 from gatehouse.web.pages.site import Site
 
@@ -16,6 +17,7 @@ STATIC_DIR = Path(__file__).parent.parent / "static"
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
+@route("/", "GET")
 async def home(site: Site, request: Request) -> Response:
     """`/cpsessN/` is the home page; `/` without a session prefix is the login page."""
     if not request.scope.get("gatehouse.cpsess"):
@@ -28,6 +30,7 @@ async def _home(site: Site, request: Request, principal: Principal) -> Response:
     return site.render.page(request, "home.html", principal=principal)
 
 
+@route("/static/{name}", "GET")
 async def static(site: Site, request: Request) -> Response:
     name = request.path_params["name"]
     path = STATIC_DIR / name

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from gatehouse.auth.authenticator import Principal
 from gatehouse.web.pages.form import Form
 from gatehouse.web.pages.render import reason, url
+from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import signed_in, verified_form
 from gatehouse.web.pages.site import Site
 from gatehouse.web.pages.token_form import (
@@ -27,6 +28,7 @@ from gatehouse.web.pages.token_form import (
 from gatehouse.web.pages.token_list import SORT_KEYS, done_notice, row
 
 
+@route("/tokens", "GET")
 @signed_in
 async def tokens(site: Site, request: Request, principal: Principal) -> Response:
     listed = await _list(site, request, principal)
@@ -55,6 +57,7 @@ async def tokens(site: Site, request: Request, principal: Principal) -> Response
     )
 
 
+@route("/tokens/new", "GET", "POST")
 @signed_in
 async def token_new(site: Site, request: Request, principal: Principal) -> Response:
     if request.method == "GET":
@@ -76,6 +79,7 @@ async def token_new(site: Site, request: Request, principal: Principal) -> Respo
     return RedirectResponse(url(request, "tokens/created"), status_code=303)
 
 
+@route("/tokens/created", "GET")
 @signed_in
 async def token_created(site: Site, request: Request, principal: Principal) -> Response:
     data = site.pending.take(principal)
@@ -87,6 +91,7 @@ async def token_created(site: Site, request: Request, principal: Principal) -> R
     )
 
 
+@route("/tokens/saved", "POST")
 @signed_in
 async def token_saved(site: Site, request: Request, principal: Principal) -> Response:
     pairs = await verified_form(request)
@@ -96,6 +101,7 @@ async def token_saved(site: Site, request: Request, principal: Principal) -> Res
     return RedirectResponse(url(request, "tokens", done="created", name=name), status_code=303)
 
 
+@route("/tokens/edit", "GET", "POST")
 @signed_in
 async def token_edit(site: Site, request: Request, principal: Principal) -> Response:
     if request.method == "GET":
@@ -126,6 +132,7 @@ async def token_edit(site: Site, request: Request, principal: Principal) -> Resp
     return RedirectResponse(url(request, "tokens", done="updated", name=name), status_code=303)
 
 
+@route("/tokens/revoke", "GET", "POST")
 @signed_in
 async def token_revoke(site: Site, request: Request, principal: Principal) -> Response:
     if request.method == "GET":
