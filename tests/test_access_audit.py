@@ -87,3 +87,51 @@ def test_api2_account_refused_a_zone_that_does_not_exist_is_audited(server: Serv
         f"You do not possess permission to read the zone for “{zone}”."
     )
     assert [(r.reason, r.actor) for r in _denials_since(server, since)] == [("no_such_zone", mine)]
+
+
+def _whm_cpanel(server: Server, caller: str, token: str, **query: str) -> Any:
+    return server.get(
+        "cpanel",
+        user=caller,
+        token=token,
+        params={"cpanel_jsonapi_apiversion": "3", **query},
+    ).json()
+
+
+def test_whm_cpanel_function_refused_an_account_it_does_not_own_is_audited(
+    server: Server,
+) -> None:
+    reseller, token = server.reseller(["cpanel-api"])
+    target, _ = server.account()  # root's
+    since = _last_id(server)
+    body = _whm_cpanel(
+        server,
+        reseller,
+        token,
+        cpanel_jsonapi_user=target,
+        cpanel_jsonapi_module="DomainInfo",
+        cpanel_jsonapi_func="list_domains",
+    )
+    assert body["result"]["errors"] == [f"You do not have access to an account named “{target}”."]
+    assert [(r.reason, r.actor) for r in _denials_since(server, since)] == [("not_owner", reseller)]
+
+
+def test_whm_cpanel_function_inner_refusal_is_audited(server: Server) -> None:
+    """A refusal of the cPanel function itself (a zone of another account), run through WHM's
+    `cpanel` function, reaches the audit trail too."""
+    mine, _ = server.account()
+    theirs, _ = server.account()
+    since = _last_id(server)
+    body = _whm_cpanel(
+        server,
+        "root",
+        server.root_token,
+        cpanel_jsonapi_user=mine,
+        cpanel_jsonapi_module="DNS",
+        cpanel_jsonapi_func="parse_zone",
+        zone=f"{theirs}.example.com",
+    )
+    assert body["result"]["errors"] == [
+        f"You do not control a DNS zone named “{theirs}.example.com”."
+    ]
+    assert [r.reason for r in _denials_since(server, since)] == ["not_owner"]

@@ -36,11 +36,3 @@ class PermissionDenied(GatehouseError):
 
 def missing_parameter(name: str) -> InvalidParameter:
     return InvalidParameter(f"Missing parameter: {name}")
-
-
-def no_access_to_account(username: str) -> PermissionDenied:
-    # cPanel's Whostmgr::Authz::verify_account_access: a reseller is never told whether an
-    # account it does not own exists.
-    return PermissionDenied(
-        f"You do not have access to an account named “{username}”.", code="not_owner"
-    )

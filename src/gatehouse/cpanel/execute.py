@@ -8,8 +8,9 @@ answer the same call with the same bytes.
   a successful call, does the post-commit work WHM API calls do (`finish`).
 * `run_within(...)` runs it inside a caller's Call (WHM's `cpanel` function): the WHM
   dispatcher owns the transaction and the post-commit work; a failure raises
-  `CpanelCallFailed`, whose `.data` is the failure envelope, so the WHM transaction rolls back
-  and the face can still answer in the cPanel flavour.
+  `CpanelCallFailed` (a refusal: `PermissionDenied`, which the dispatcher audits), whose
+  `.data` is the failure envelope, so the WHM transaction rolls back and the face can still
+  answer in the cPanel flavour.
 """
 
 from __future__ import annotations
@@ -151,8 +152,9 @@ def run_within(
     outer: Call, principal: Principal, api: Api, module: str, func: str
 ) -> dict[str, Any]:
     """Run `module::func` as `principal` inside `outer`'s transaction, with `outer`'s
-    parameters; returns the success envelope or raises `CpanelCallFailed`. The function's
-    after-commit work joins `outer`'s, so it runs only when the outer call commits."""
+    parameters; returns the success envelope or raises `CpanelCallFailed` (`PermissionDenied`
+    for a refusal). The function's after-commit work joins `outer`'s, so it runs only when the
+    outer call commits."""
     fn = lookup(api, module, func)
     if fn is None:
         payload = unknown_payload(api, module, func)
@@ -172,6 +174,10 @@ def run_within(
         result = fn.handler(inner)
     except GatehouseError as exc:
         payload = failure_payload(api, module, func, exc.reason, exc.data)
+        if isinstance(exc, PermissionDenied):
+            # Still a refusal (the outer dispatcher audits it with its reason code), answered
+            # in the function's own envelope.
+            raise PermissionDenied(exc.reason, code=exc.code, data=Envelope(payload)) from exc
         raise CpanelCallFailed(exc.reason, payload=payload) from exc
     return success_payload(fn, result)
 
