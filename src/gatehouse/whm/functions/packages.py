@@ -27,7 +27,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, packages, reseller_limits
+from gatehouse.domain import access, audit, packages, reseller_limits
 from gatehouse.domain.packages import Package
 from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
 from gatehouse.whm.registry import REGISTRY
@@ -53,9 +53,10 @@ _NAME_PARAMS = (
 
 
 def _is_root(call: Call) -> bool:
-    """Root, or a reseller holding `all` (cPanel's hasroot)."""
+    """Root, or a reseller holding `all` (cPanel's hasroot). Choice kept from before the
+    access rule: here the reseller's own privileges count, not its token's (access.Actor)."""
     user = call.principal.user
-    return user.is_root or acls.ALL in user.privileges
+    return access.Actor(user, user.privileges).sees_all
 
 
 def _visible_owners(call: Call, want: str) -> list[str] | None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import sqlalchemy as sa
-
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, packages, users
+from gatehouse.domain import acl_lists, audit, packages, users
 from gatehouse.errors import InvalidParameter, NotFound
-from gatehouse.store.schema import acl_lists
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
 
@@ -111,12 +108,10 @@ def setacls(call: Call) -> Reply:
         raise InvalidParameter(f"“{user.username}” is not a reseller.")
     list_name = call.params.get("acllist")
     if list_name:
-        stored = call.conn.execute(
-            sa.select(acl_lists.c.acls).where(acl_lists.c.name == list_name)
-        ).first()
+        stored = acl_lists.get(call.conn, list_name)
         if stored is None:
             raise NotFound(f"The ACL list “{list_name}” does not exist.")
-        granted = acls.ordered(stored.acls)
+        granted = acls.ordered(stored)
     else:
         granted = _named_acls(call.params.items_with_prefix("acl-"))
     users.set_reseller_acls(call.conn, user.id, granted)
@@ -140,12 +135,11 @@ def saveacllist(call: Call) -> Reply:
     if not _LIST_NAME_RE.match(name):
         raise InvalidParameter(f"“{name}” is not a valid ACL list name.")
     granted = _named_acls(call.params.items_with_prefix("acl-"))
-    call.conn.execute(sa.delete(acl_lists).where(acl_lists.c.name == name))
-    call.conn.execute(sa.insert(acl_lists).values(name=name, acls=granted))
+    acl_lists.save(call.conn, name, granted)
     return Reply(has_data=False)
 
 
 @REGISTRY.function("listacls", "The saved privilege lists.", privileges=ROOT_ONLY, readonly=True)
 def listacls(call: Call) -> dict[str, Any]:
-    rows = call.conn.execute(sa.select(acl_lists).order_by(acl_lists.c.name))
-    return {"acl": [{"name": r.name, "privileges": privilege_map(frozenset(r.acls))} for r in rows]}
+    saved = acl_lists.all_lists(call.conn)
+    return {"acl": [{"name": name, "privileges": privilege_map(held)} for name, held in saved]}
