@@ -93,17 +93,17 @@ def list_suspended(conn: sa.Connection, owner: str | None) -> list[dict[str, Any
     if owner is not None:
         query = query.where(users.c.owner == owner)
     out = []
-    for row in conn.execute(query):
-        when = int(row.suspend_time or 0)
+    for account in (users_domain.from_row(row) for row in conn.execute(query)):
+        when = account.suspend_time or 0
         out.append(
             {
-                "user": row.username,
-                "owner": row.owner,
-                "reason": row.suspend_reason or "",
+                "user": account.username,
+                "owner": account.owner,
+                "reason": account.suspend_reason or "",
                 # Perl's scalar localtime(), as cPanel prints it: "Thu Nov 18 10:34:34 2014".
                 "time": time.ctime(when),
                 "unixtime": when,
-                "is_locked": int(bool(row.suspend_locked)),
+                "is_locked": int(account.suspend_locked),
             }
         )
     return out
