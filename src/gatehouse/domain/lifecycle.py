@@ -34,14 +34,10 @@ def clean_reason(raw: str | None) -> str:
     return reason or DEFAULT_REASON
 
 
-def get(conn: sa.Connection, username: str) -> User | None:
-    return users_domain.get(conn, username)
-
-
 def require_managed(conn: sa.Connection, actor: access.Actor, username: str) -> User:
     """The account `username`, if `actor` may manage it (access.Purpose.MANAGE). Root is told
     when it does not exist; anyone else gets the same refusal whether it exists or not."""
-    account = get(conn, username)
+    account = users_domain.get(conn, username)
     access.to_account(
         actor,
         account,

@@ -6,9 +6,11 @@ Whostmgr/API/1/Resellers.pm) and the WHM API 1 reference (api-evangelist/cpanel
 openapi/cpanel-accounts-api-openapi.yml, cpanel-account-creation-api-openapi.yml). Where
 gatehouse had to choose, the comment says so ("Choice:").
 
-Confinement: root (or a reseller holding `all`) sees every account; a reseller sees the
-accounts it owns, and is told nothing about the others (cPanel's verify_account_access
-wording, or "Account does not exist." / an empty list where cPanel lists).
+Confinement (gatehouse.domain.access): root (or a reseller holding `all`) sees every account;
+a reseller sees the accounts it owns, and is told nothing about the others (cPanel's
+verify_account_access wording, or "Account does not exist." / an empty list where cPanel
+lists). createacct and modifyacct are the use cases of gatehouse.domain.accounts: this face
+parses their parameters and shapes their answers.
 """
 
 from __future__ import annotations

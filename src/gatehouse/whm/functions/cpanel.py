@@ -11,8 +11,8 @@ WHM dispatcher still runs the call — privilege check, one transaction, post-co
 its envelope is unwrapped by `unwrap` on the way out (web/app.py, `gatehouse whmapi1`).
 
 Who may act as whom: root, or a reseller holding `all`, any cPanel account; any other reseller
-(with `cpanel-api`) only the accounts it owns, its own included (User.owns). A reseller is
-never told whether an account it does not own exists.
+(with `cpanel-api`) only the accounts it owns, its own included (access.Purpose.REACH). A
+reseller is never told whether an account it does not own exists; its refusal is audited.
 
 A suspended account can be reached: suspension stops the account's own credentials (its
 password, its cPanel tokens), not its administrators — who may well need to list or revoke
