@@ -25,7 +25,6 @@ from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, accounts, audit, reseller_limits, users
 from gatehouse.domain import packages as packages_domain
 from gatehouse.errors import (
-    Conflict,
     InvalidParameter,
     NotFound,
     PermissionDenied,
@@ -512,9 +511,8 @@ def modifyacct(call: Call) -> Reply:
 def verify_new_username(call: Call) -> Reply:
     username = call.require("user").strip()
     users.validate_new_username(username)
-    if users.get(call.conn, username) is not None:
-        # Choice: the same answer whoever owns the account; cPanel says the name conflicts.
-        raise Conflict(f"The username “{username}” is taken: an account with that name exists.")
+    # Choice: the same answer whoever owns the account; cPanel says the name conflicts.
+    accounts.check_free(call.conn, username=username)
     return Reply(has_data=False)
 
 
