@@ -336,7 +336,8 @@ class Server:
         auth: str | None = None,
         **params: Any,
     ) -> httpx.Response:
-        """UAPI `/execute/MODULE/FUNC` as `cpanel USER:TOKEN` (or the `auth` header given)."""
+        """UAPI `/execute/MODULE/FUNC` as `cpanel USER:TOKEN` (or the `auth` header given); the
+        body is UAPI's flat result object (`status`, `data`, `errors`, ... at the top)."""
         header = auth if auth is not None else f"cpanel {user}:{token}"
         return self.cpanel_get(f"/execute/{module}/{func}", auth=header, params=params)
 
@@ -373,8 +374,8 @@ class Server:
             name=name or f"c-{uuid.uuid4().hex[:10]}",
         )
         body = response.json()
-        assert response.status_code == 200 and body["result"]["status"] == 1, body
-        return self.remember(body["result"]["data"]["token"])
+        assert response.status_code == 200 and body["status"] == 1, body
+        return self.remember(body["data"]["token"])
 
 
 def start_server(

@@ -97,7 +97,7 @@ def make_account(server: Server, domain: str) -> tuple[str, str]:
         timeout=30,
     )
     assert response.status_code == 200, response.text
-    result = response.json()["result"]
+    result = response.json()  # /execute/: UAPI's flat result object
     assert result["status"] == 1, result
     return username, server.remember(result["data"]["token"])
 

@@ -53,11 +53,21 @@ def holder(server: Server) -> dict[str, str]:
     return {"user": username, "password": password, "token": token}
 
 
+def uapi_result(response: httpx.Response) -> dict[str, Any]:
+    """UAPI's result object: the whole body on /execute/, `result` on /json-api/cpanel."""
+    body: dict[str, Any] = response.json()
+    if response.request.url.path.endswith("/json-api/cpanel"):
+        assert body["apiversion"] == 3, body
+        return dict(body["result"])
+    assert set(body) == {"data", "errors", "messages", "metadata", "status", "warnings"}, body
+    return body
+
+
 def list_domains_ok(response: httpx.Response, username: str) -> None:
     assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["result"]["status"] == 1, body
-    assert body["result"]["data"]["main_domain"] == f"{username}.example.com"
+    result = uapi_result(response)
+    assert result["status"] == 1, result
+    assert result["data"]["main_domain"] == f"{username}.example.com"
 
 
 # -- allowed paths ---------------------------------------------------------------------------------
@@ -278,8 +288,8 @@ def test_401_shapes(server: Server, holder: dict[str, str]) -> None:
     assert uapi.status_code == 401
     assert uapi.headers["www-authenticate"].startswith("Basic")
     assert uapi.content == (
-        b'{"apiversion":3,"func":"list_domains","module":"DomainInfo","result":{"data":null,'
-        b'"errors":["Access denied"],"messages":null,"metadata":{},"status":0,"warnings":null}}'
+        b'{"data":null,"errors":["Access denied"],"messages":null,"metadata":{},"status":0,'
+        b'"warnings":null}'
     )
     api2 = server.cpanel_get(
         "/json-api/cpanel",
@@ -354,8 +364,8 @@ def test_query_too_long(server: Server, holder: dict[str, str]) -> None:
     )
     assert response.status_code == 414
     body = response.json()
-    assert body["result"]["status"] == 0
-    assert "query string exceeds" in body["result"]["errors"][0]
+    assert body["status"] == 0
+    assert "query string exceeds" in body["errors"][0]
 
 
 def test_body_too_large(server: Server, holder: dict[str, str]) -> None:
@@ -436,7 +446,7 @@ def test_expired_token_is_refused(server: Server) -> None:
         name="short-lived",
         expires_at=str(expires),
     )
-    token = server.remember(response.json()["result"]["data"]["token"])
+    token = server.remember(response.json()["data"]["token"])
     list_domains_ok(server.uapi(username, "DomainInfo", "list_domains", token=token), username)
     while time.time() <= expires + 1:
         time.sleep(0.25)
@@ -463,7 +473,7 @@ def test_revoked_token_is_refused_on_the_very_next_request(server: Server) -> No
             params={"name": "doomed"},
             headers={"Authorization": f"cpanel {username}:{keeper}"},
         )
-        assert revoked.json()["result"]["data"] == 1
+        assert revoked.json()["data"] == 1
         assert status(doomed) == 401
         assert status(keeper) == 200
 

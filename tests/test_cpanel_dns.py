@@ -52,16 +52,16 @@ def uapi(server: Server, acct: Account, func: str, params: Any = None) -> httpx.
 def ok(server: Server, acct: Account, func: str, params: Any = None) -> Any:
     response = uapi(server, acct, func, params)
     assert response.status_code == 200, response.text
-    result = response.json()["result"]
+    result = response.json()
     assert result["status"] == 1 and result["errors"] is None, result
     return result["data"]
 
 
 def fail(server: Server, acct: Account, func: str, params: Any = None) -> dict[str, Any]:
-    """The `result` of a call that must fail on HTTP 200."""
+    """The result object of a call that must fail on HTTP 200."""
     response = uapi(server, acct, func, params)
     assert response.status_code == 200, response.text
-    result = dict(response.json()["result"])
+    result = dict(response.json())
     assert result["status"] == 0 and len(result["errors"]) == 1, result
     return result
 
@@ -107,7 +107,7 @@ def edit(
 
 def new_serial(server: Server, acct: Account, serial: str, *ops: tuple[str, Any]) -> str:
     """Apply a mass edit that must succeed; its `new_serial`."""
-    result = edit(server, acct, serial, *ops).json()["result"]
+    result = edit(server, acct, serial, *ops).json()
     assert result["status"] == 1, result
     return str(result["data"]["new_serial"])
 
@@ -124,10 +124,11 @@ def test_parse_zone_gives_the_items_whm_parse_dns_zone_gives(server: Server) -> 
     response = uapi(server, acct, "parse_zone", {"zone": acct.zone})
     assert b'"line_index":0' in response.content and b'"status":1' in response.content
     body = response.json()
-    assert (body["apiversion"], body["module"], body["func"]) == (3, "DNS", "parse_zone")
-    assert body["result"]["metadata"] == {"transformed": 1}
+    # /execute/ answers with UAPI's flat result object.
+    assert set(body) == {"data", "errors", "messages", "metadata", "status", "warnings"}
+    assert body["metadata"] == {"transformed": 1}
     whm = server.ok("parse_dns_zone", params={"zone": acct.zone})["payload"]
-    assert body["result"]["data"] == whm
+    assert body["data"] == whm
     soa = next(i for i in whm if i.get("record_type") == "SOA")
     assert len(soa["data_b64"]) == 7 and soa["dname_b64"] == b64(f"{acct.zone}.")
 
@@ -169,7 +170,7 @@ def test_mass_edit_zone_adds_with_relative_and_absolute_names(server: Server) ->
         txt(f"_acme-challenge.sub.{acct.zone}.", "abs"),
         ("add", {"dname": "mx9", "ttl": 300, "record_type": "MX", "data": ["5", "m.example.net."]}),
     )
-    answered = response.json()["result"]["data"]["new_serial"]
+    answered = response.json()["data"]["new_serial"]
     assert isinstance(answered, str) and int(answered) > int(serial)
     assert f'"new_serial":"{answered}"'.encode() in response.content
     payload = parse(server, acct)
@@ -219,7 +220,7 @@ def test_stale_serial_is_refused_and_nothing_changes(server: Server) -> None:
     acct = new_account(server)
     serial = serial_of(parse(server, acct), acct.zone)
     before = zone_text(server, acct.zone)
-    result = edit(server, acct, str(int(serial) - 1), txt("x", "v")).json()["result"]
+    result = edit(server, acct, str(int(serial) - 1), txt("x", "v")).json()
     assert result["status"] == 0 and "stale" in result["errors"][0]
     assert zone_text(server, acct.zone) == before
 
@@ -227,10 +228,10 @@ def test_stale_serial_is_refused_and_nothing_changes(server: Server) -> None:
 def test_stale_and_invalid_zone_errors_carry_cpanels_payload(server: Server) -> None:
     acct = new_account(server)
     serial = serial_of(parse(server, acct), acct.zone)
-    stale = edit(server, acct, str(int(serial) - 1), txt("x", "v")).json()["result"]
+    stale = edit(server, acct, str(int(serial) - 1), txt("x", "v")).json()
     assert stale["data"] == {"type": "Stale", "detail": None}
     bad = ("add", {"dname": "bad", "ttl": 60, "record_type": "A", "data": ["not-an-ip"]})
-    invalid = edit(server, acct, serial, bad).json()["result"]
+    invalid = edit(server, acct, serial, bad).json()
     assert invalid["data"]["type"] == "InvalidZoneFile"
     assert invalid["data"]["detail"]["by_line"][0][0] > 0
 
@@ -242,7 +243,7 @@ def test_concurrent_edits_with_one_serial_exactly_one_wins(server: Server) -> No
     lock = threading.Lock()
 
     def worker(n: int) -> None:
-        body = edit(server, acct, serial, txt(f"c{n}", f"v{n}")).json()["result"]
+        body = edit(server, acct, serial, txt(f"c{n}", f"v{n}")).json()
         with lock:
             results.append(body)
 
@@ -280,7 +281,7 @@ def test_mass_edit_zone_refusals_change_nothing(
     acct = new_account(server)
     serial = serial_of(parse(server, acct), acct.zone)
     before = zone_text(server, acct.zone)
-    result = edit(server, acct, serial, *ops).json()["result"]
+    result = edit(server, acct, serial, *ops).json()
     assert result["status"] == 0 and words in result["errors"][0], result
     assert zone_text(server, acct.zone) == before
 
@@ -330,7 +331,7 @@ def test_account_record_type_rules(server: Server, ops: Any, target: str, words:
     payload = parse(server, acct)
     line = next(ln for _n, rtype, _d, ln in records(payload) if rtype == target)
     before = zone_text(server, acct.zone)
-    result = edit(server, acct, serial_of(payload, acct.zone), *ops(line)).json()["result"]
+    result = edit(server, acct, serial_of(payload, acct.zone), *ops(line)).json()
     assert result["status"] == 0 and words in result["errors"][0], result
     assert "A, AAAA, CAA, CNAME, MX, SRV, and TXT" in result["errors"][0]
     assert zone_text(server, acct.zone) == before
@@ -341,8 +342,8 @@ def test_mass_edit_zone_refuses_another_accounts_zone_as_a_missing_one(server: S
     serial = serial_of(parse(server, other), other.zone)
     before = zone_text(server, other.zone)
     missing = f"nosuch-{uuid.uuid4().hex[:8]}.example.com"
-    theirs = edit(server, acct, serial, txt("x", "v"), zone=other.zone).json()["result"]
-    absent = edit(server, acct, serial, txt("x", "v"), zone=missing).json()["result"]
+    theirs = edit(server, acct, serial, txt("x", "v"), zone=other.zone).json()
+    absent = edit(server, acct, serial, txt("x", "v"), zone=missing).json()
     assert theirs["status"] == 0 and absent["status"] == 0
     assert theirs["errors"][0].replace(other.zone, "Z") == absent["errors"][0].replace(missing, "Z")
     assert zone_text(server, other.zone) == before

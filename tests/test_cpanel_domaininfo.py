@@ -52,10 +52,9 @@ def test_list_domains_bytes(account: Account) -> None:
     assert response.headers["content-type"].startswith("application/json")
     raw = response.content
     assert raw == (
-        b'{"apiversion":3,"func":"list_domains","module":"DomainInfo","result":{"data":'
-        b'{"addon_domains":[],"main_domain":"' + account.domain.encode() + b'","parked_domains":[],'
-        b'"sub_domains":[]},"errors":null,"messages":null,"metadata":{},"status":1,'
-        b'"warnings":null}}'
+        b'{"data":{"addon_domains":[],"main_domain":"' + account.domain.encode() + b'",'
+        b'"parked_domains":[],"sub_domains":[]},"errors":null,"messages":null,"metadata":{},'
+        b'"status":1,"warnings":null}'
     )
     assert f'"main_domain":"{account.domain}"'.encode() in raw and b'"status":1' in raw
     compact(raw)
@@ -67,16 +66,14 @@ def test_list_domains_follows_a_domain_change(server: Server) -> None:
     modified = server.get("modifyacct", params={"user": acct.user, "DNS": new_domain}).json()
     if modified["metadata"]["result"] != 1:
         pytest.fail(f"modifyacct refused the domain change: {modified}")
-    data = acct.uapi("DomainInfo", "list_domains").json()["result"]["data"]
+    data = acct.uapi("DomainInfo", "list_domains").json()["data"]
     assert data["main_domain"] == new_domain
 
 
 def test_list_domains_is_per_account(server: Server, account: Account) -> None:
     other = Account(server)
-    assert other.uapi("DomainInfo", "list_domains").json()["result"]["data"]["main_domain"] == (
-        other.domain
-    )
-    assert account.uapi("DomainInfo", "list_domains").json()["result"]["data"]["main_domain"] == (
+    assert other.uapi("DomainInfo", "list_domains").json()["data"]["main_domain"] == (other.domain)
+    assert account.uapi("DomainInfo", "list_domains").json()["data"]["main_domain"] == (
         account.domain
     )
 
@@ -84,7 +81,7 @@ def test_list_domains_is_per_account(server: Server, account: Account) -> None:
 def test_extra_arguments_are_ignored(account: Account) -> None:
     """cPanel's functions ignore arguments they do not take (clients add cache busters)."""
     response = account.uapi("DomainInfo", "list_domains", cache_fix="12345", **{"api.version": "3"})
-    assert response.json()["result"]["status"] == 1
+    assert response.json()["status"] == 1
 
 
 # -- domains_data ----------------------------------------------------------------------------------
@@ -106,7 +103,7 @@ def _main(server: Server, account: Account) -> dict[str, Any]:
 def test_domains_data_hash(server: Server, account: Account, fmt: str | None) -> None:
     params = {} if fmt is None else {"format": fmt}
     response = account.uapi("DomainInfo", "domains_data", **params)
-    result = response.json()["result"]
+    result = response.json()
     assert result["status"] == 1
     assert result["metadata"] == {}
     assert result["data"] == {
@@ -120,7 +117,7 @@ def test_domains_data_hash(server: Server, account: Account, fmt: str | None) ->
 
 def test_domains_data_list(server: Server, account: Account) -> None:
     response = account.uapi("DomainInfo", "domains_data", format="list")
-    result = response.json()["result"]
+    result = response.json()
     assert result["data"] == [_main(server, account)]
     assert result["metadata"] == {"transformed": 1}
 
@@ -129,7 +126,7 @@ def test_domains_data_of_a_resellers_account_names_its_owner(server: Server) -> 
     reseller, _password = server.account(reseller=True)
     username, account_password = server.account(owner=reseller)
     token = server.cpanel_token(username, account_password)
-    data = server.uapi(username, "DomainInfo", "domains_data", token=token).json()["result"]["data"]
+    data = server.uapi(username, "DomainInfo", "domains_data", token=token).json()["data"]
     assert data["main_domain"]["owner"] == reseller
     assert data["main_domain"]["user"] == username
 
@@ -137,7 +134,7 @@ def test_domains_data_of_a_resellers_account_names_its_owner(server: Server) -> 
 def test_domains_data_bad_format_writes_nothing(server: Server, account: Account) -> None:
     response = account.uapi("DomainInfo", "domains_data", format="xml")
     assert response.status_code == 200
-    result = response.json()["result"]
+    result = response.json()
     assert result["status"] == 0 and result["data"] is None
     assert result["errors"] == ["The “format” argument must be “hash” or “list”, not “xml”."]
 
@@ -149,21 +146,21 @@ def test_unknown_uapi_function(account: Account) -> None:
     response = account.uapi("DomainInfo", "single_domain_data", domain=account.domain)
     assert response.status_code == 200
     assert response.content == (
-        b'{"apiversion":3,"func":"single_domain_data","module":"DomainInfo","result":{"data":null,'
+        b'{"data":null,'
         b'"errors":["The system could not find the function \xe2\x80\x9csingle_domain_data'
         b'\xe2\x80\x9d in the module \xe2\x80\x9cDomainInfo\xe2\x80\x9d."],"messages":null,'
-        b'"metadata":{},"status":0,"warnings":null}}'
+        b'"metadata":{},"status":0,"warnings":null}'
     )
 
 
 def test_unknown_uapi_module(account: Account) -> None:
-    result = account.uapi("NoSuchModule", "list").json()["result"]
+    result = account.uapi("NoSuchModule", "list").json()
     assert result["status"] == 0
     assert result["errors"][0].startswith("Failed to load module “NoSuchModule”: ")
 
 
 def test_module_names_are_case_sensitive(account: Account) -> None:
-    result = account.uapi("domaininfo", "list_domains").json()["result"]
+    result = account.uapi("domaininfo", "list_domains").json()
     assert result["status"] == 0 and "Failed to load module" in result["errors"][0]
 
 
@@ -230,4 +227,4 @@ def test_too_many_parameters_is_400(account: Account) -> None:
     many = {f"p{i}": "1" for i in range(2100)}
     response = account.uapi("DomainInfo", "list_domains", **many)
     assert response.status_code == 400
-    assert "too many parameters" in response.json()["result"]["errors"][0]
+    assert "too many parameters" in response.json()["errors"][0]

@@ -44,9 +44,9 @@ class Holder:
         response = self.call(func, **params)
         assert response.status_code == 200, response.text
         body = response.json()
-        assert set(body) == {"apiversion", "func", "module", "result"}
-        assert (body["apiversion"], body["module"], body["func"]) == (3, "Tokens", func)
-        return dict(body["result"])
+        # /execute/ answers with UAPI's flat result object (cPanel's "UAPI - Return Data").
+        assert set(body) == {"data", "errors", "messages", "metadata", "status", "warnings"}
+        return dict(body)
 
     def ok(self, func: str, **params: Any) -> Any:
         result = self.result(func, **params)
@@ -100,12 +100,12 @@ def test_create_returns_the_token_once_and_stores_only_its_digest(
     response = holder.call("create_full_access", name="deploy")
     raw = response.content
     assert b'"status":1' in raw and b": " not in raw and b", " not in raw
-    data = response.json()["result"]["data"]
+    data = response.json()["data"]
     assert set(data) == {"create_time", "token"}
     token = server.remember(data["token"])
     assert TOKEN_RE.match(token)
     assert before <= data["create_time"] <= int(time.time())
-    assert response.json()["result"]["metadata"] == {}
+    assert response.json()["metadata"] == {}
 
     row = next(r for r in holder.rows() if r.name == "deploy")
     assert row.service == "cpanel"
@@ -113,7 +113,7 @@ def test_create_returns_the_token_once_and_stores_only_its_digest(
     assert row.acls is None and row.whitelist_ips is None and row.expires_at is None
     # It works at once, as its owner.
     used = server.uapi(holder.user, "DomainInfo", "list_domains", token=token)
-    assert used.json()["result"]["data"]["main_domain"] == f"{holder.user}.example.com"
+    assert used.json()["data"]["main_domain"] == f"{holder.user}.example.com"
 
 
 def test_create_with_expiry(server: Server, holder: Holder) -> None:
@@ -188,7 +188,7 @@ def test_list_shape(server: Server, holder: Holder) -> None:
     holder.create("a-first")
     response = holder.call("list")
     assert b'"transformed":1' in response.content
-    result = response.json()["result"]
+    result = response.json()
     assert result["metadata"] == {"transformed": 1}
     assert [t["name"] for t in result["data"]] == ["a-first", "admin", "b-second"]
     for item in result["data"]:
@@ -209,7 +209,7 @@ def test_list_of_an_account_holds_only_its_own(server: Server, holder: Holder) -
 def test_rename(server: Server, holder: Holder) -> None:
     secret = holder.create("old-name")
     response = holder.call("rename", name="old-name", new_name="new-name")
-    assert response.json()["result"] == {
+    assert response.json() == {
         "data": None,
         "errors": None,
         "messages": None,
@@ -337,14 +337,14 @@ def test_tokens_with_the_password_and_over_tls(server: Server) -> None:
         verify=server.tls(),
         timeout=30,
     ).json()
-    token = server.remember(created["result"]["data"]["token"])
+    token = server.remember(created["data"]["token"])
     listed = httpx.get(
         f"{server.cpanel_https_url}/execute/Tokens/list",
         headers={"Authorization": f"cpanel {username}:{token}"},
         verify=server.tls(),
         timeout=30,
     ).json()
-    assert [t["name"] for t in listed["result"]["data"]] == ["over-tls"]
+    assert [t["name"] for t in listed["data"]] == ["over-tls"]
     row = audit_rows(server, username)[-1]
     assert row.detail == "cpanel token; via password"
 

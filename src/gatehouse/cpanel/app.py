@@ -2,7 +2,9 @@
 
 Paths (each may carry a `/cpsessNNNNNNNNNN` prefix, which is accepted and ignored):
 
-  /execute/MODULE/FUNC        UAPI
+  /execute/MODULE/FUNC        UAPI, answered with the flat result object
+                              (`{"data":…,"errors":…,"messages":…,"metadata":…,"status":…,
+                              "warnings":…}`), as cpsrvd answers it over HTTP
   /json-api/cpanel            cPanel API 2 (`cpanel_jsonapi_module`, `cpanel_jsonapi_func`), or
                               UAPI with `cpanel_jsonapi_apiversion=3`
   /healthz                    for load balancers; no auth, no store
@@ -84,6 +86,9 @@ class CpanelApp:
         func: str,
         path: str,
     ) -> None:
+        # /execute/ answers with UAPI's bare result object; /json-api/cpanel with the wrapped
+        # envelope (WHM's `cpanel` function and the `uapi` command line answer so too).
+        flat = api == UAPI
         query: bytes = scope.get("query_string", b"")
         if len(query) > self.config.max_query:
             reason = f"The query string exceeds the limit of {self.config.max_query} bytes."
@@ -125,10 +130,8 @@ class CpanelApp:
                 f"(“{principal.user.username}”) on the cPanel interface; use WHM to act as "
                 "another account."
             )
-            outcome = execute.Outcome(
-                200, execute.failure_payload(api, module, func, reason), False
-            )
-            await asgi.respond(send, outcome.status, outcome.body, [asgi.JSON, asgi.NO_STORE])
+            payload = execute.failure_payload(api, module, func, reason)
+            await asgi.respond(send, 200, _body(payload, flat), [asgi.JSON, asgi.NO_STORE])
             return
         host = asgi.header(scope, b"host")
         fn = execute.lookup(api, module, func)
@@ -140,7 +143,8 @@ class CpanelApp:
             )
 
         outcome = await anyio.to_thread.run_sync(run) if fn is not None and fn.slow else run()
-        await asgi.respond(send, outcome.status, outcome.body, [asgi.JSON, asgi.NO_STORE])
+        body = _body(outcome.payload, True) if flat else outcome.body
+        await asgi.respond(send, outcome.status, body, [asgi.JSON, asgi.NO_STORE])
 
     async def _authenticate(self, scope: asgi.Scope, peer: str | None) -> Principal | Denial:
         authenticator = self.gatehouse.authenticator
@@ -169,7 +173,10 @@ class CpanelApp:
         reason: str,
         extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        """A refusal before any function ran, in the envelope of the API the caller used."""
+        """A refusal before any function ran, in the envelope of the API the caller used: the
+        flat result on /execute/, the wrapped UAPI envelope or cpsrvd's API 2 refusal on
+        /json-api/cpanel."""
+        flat = api == UAPI
         if api is None:
             # /json-api/cpanel: the flavour is in the parameters, if they can be read at all.
             try:
@@ -185,7 +192,7 @@ class CpanelApp:
         else:
             payload = envelope.api2_refusal_dict(reason)
         await asgi.respond(
-            send, status, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE, *(extra or [])]
+            send, status, _body(payload, flat), [asgi.JSON, asgi.NO_STORE, *(extra or [])]
         )
 
     # -- everything else ----------------------------------------------------------------------
@@ -222,3 +229,10 @@ class CpanelApp:
             return
         payload = envelope.api2_refusal_dict(NOT_FOUND)
         await asgi.respond(send, 404, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE])
+
+
+def _body(payload: dict[str, Any], flat: bool) -> bytes:
+    """A UAPI envelope as the caller's path answers it: `/execute/` the bare `result` object
+    (cPanel's "UAPI - Return Data"; lego's fixtures recorded from real servers), otherwise
+    whole."""
+    return envelope.dumps(payload["result"] if flat else payload)
