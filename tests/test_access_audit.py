@@ -68,7 +68,7 @@ def test_uapi_account_refused_a_zone_it_does_not_own_is_audited(server: Server) 
     token = server.cpanel_token(mine, password)
     since = _last_id(server)
     response = server.uapi(mine, "DNS", "parse_zone", token=token, zone=f"{theirs}.example.com")
-    result = response.json()["result"]
+    result = response.json()  # /execute/: the flat result object
     assert response.status_code == 200 and result["status"] == 0
     assert result["errors"] == [f"You do not control a DNS zone named “{theirs}.example.com”."]
     rows = _denials_since(server, since)
