@@ -201,7 +201,7 @@ class Server:
             headers["Authorization"] = auth
         elif "Authorization" not in headers:
             headers["Authorization"] = f"whm {user}:{token or self.root_token}"
-        query: list[tuple[str, str]] = []
+        query: list[tuple[str, Any]] = []  # httpx's query pairs (its value type is a union)
         if api_version is not None:
             query.append(("api.version", api_version))
         if isinstance(params, dict):

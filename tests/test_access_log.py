@@ -7,8 +7,10 @@ import io
 import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
+from typing import TextIO, cast
 
 import httpx
 import pytest
@@ -22,6 +24,14 @@ LINE = re.compile(
     r'127\.0\.0\.1 "GET (?P<path>\S+)" (?P<status>\d{3}) \d+\.\dms '
     r"user=(?P<user>\S+) auth=(?P<auth>\S+)$"
 )
+
+
+def direct(handler: logging.StreamHandler[io.StringIO]) -> AccessLog:
+    """An access log writing straight to `handler`'s stream, as `gatehouse serve` sets it up."""
+    log = AccessLog()
+    # A StringIO is a TextIO; the handler's type is only invariant because `stream` is settable.
+    log.use_stream(cast("logging.StreamHandler[TextIO]", handler))
+    return log
 
 
 @pytest.fixture
@@ -38,10 +48,9 @@ def test_a_direct_line_is_what_logging_would_have_written(
     monkeypatch: pytest.MonkeyPatch,
     moment: float,
 ) -> None:
-    log = AccessLog()
-    log.use_stream(stream_handler)
+    log = direct(stream_handler)
     logging.getLogger(access_log.NAME).setLevel(logging.INFO)
-    monkeypatch.setattr(access_log.time, "time", lambda: moment)
+    monkeypatch.setattr(time, "time", lambda: moment)  # the module access_log reads the clock from
     log.write('127.0.0.1 "GET /healthz" 200 0.1ms user=- auth=-')
     record = logging.LogRecord(
         access_log.NAME,
@@ -67,8 +76,7 @@ def test_without_a_stream_lines_go_through_logging(caplog: pytest.LogCaptureFixt
 def test_a_level_above_info_silences_direct_lines(
     stream_handler: logging.StreamHandler[io.StringIO],
 ) -> None:
-    log = AccessLog()
-    log.use_stream(stream_handler)
+    log = direct(stream_handler)
     logging.getLogger(access_log.NAME).setLevel(logging.WARNING)
     log.write("anything")
     assert stream_handler.stream.getvalue() == ""
@@ -127,8 +135,19 @@ def test_control_characters_in_a_path_cannot_forge_a_line(server: Server, encode
 def test_a_stream_that_cannot_be_written_costs_nothing(
     stream_handler: logging.StreamHandler[io.StringIO],
 ) -> None:
-    log = AccessLog()
-    log.use_stream(stream_handler)
+    log = direct(stream_handler)
     logging.getLogger(access_log.NAME).setLevel(logging.INFO)
-    stream_handler.stream.close()  # writing now raises ValueError
-    log.write("anything")  # and must not
+    stream_handler.stream.close()  # writing now raises ValueError…
+    log.write("lost")  # …which must not reach the request
+    # Nothing is left half-done: the handler's lock was released (another thread writes to a
+    # stream that works again at once) and that next line is whole, alone in its stream.
+    working = io.StringIO()
+    stream_handler.stream = working
+    writer = threading.Thread(  # a daemon: a lock left held must fail the test, not hang it
+        target=log.write, args=('127.0.0.1 "GET /healthz" 200 0.1ms user=- auth=-',), daemon=True
+    )
+    writer.start()
+    writer.join(timeout=5)
+    assert not writer.is_alive(), "the failed write kept the handler's lock"
+    assert LINE.match(working.getvalue().rstrip("\n")), working.getvalue()
+    assert working.getvalue().count("\n") == 1 and "lost" not in working.getvalue()

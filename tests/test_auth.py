@@ -56,12 +56,13 @@ def request(
 ) -> httpx.Response:
     headers = {"Authorization": auth} if auth is not None else {}
     http: Any = client or httpx
-    return http.get(
+    response: httpx.Response = http.get(
         f"{base or server.url}{prefix}/json-api/{function}",
         params={"api.version": "1"},
         headers=headers,
         timeout=30,
     )
+    return response
 
 
 def assert_denied(response: httpx.Response, function: str = "version") -> None:

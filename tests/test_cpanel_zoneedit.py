@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from acme_harness import Unavailable, certbot_venv
 from conftest import Server
 
 
@@ -662,7 +663,7 @@ class CertbotClient:
     def del_txt_record(self, record_name: str, content: str, ttl: int = 60) -> list[int]:
         zone, _ = self._get_zone_and_name(record_name)
         lines = self._get_record_line(zone, record_name, content, ttl)
-        data = {
+        data: dict[str, Any] = {
             **self.data, "cpanel_jsonapi_module": "ZoneEdit",
             "cpanel_jsonapi_func": "remove_zone_record", "domain": zone,
         }  # fmt: skip
@@ -715,9 +716,9 @@ def test_certbot_cleanup_of_duplicate_values_removes_each_highest_first(server: 
     assert without_serial(server, acct.zone) == before
 
 
-# The real plugin (certbot-dns-cpanel 0.4.0) in its own virtualenv (testing-notes.md): its
+# The real plugin (certbot-dns-cpanel, pinned) in the virtualenv the ACME tests use
+# (tests/acme_harness.py makes `.cache/certbot-venv` from PyPI once, then reuses it): its
 # _CPanelClient, unmodified, against the server.
-CERTBOT_VENV = Path(os.environ.get("GATEHOUSE_TEST_CERTBOT_VENV", "/tmp/certbot-venv"))
 CERTBOT_SCRIPT = """
 import sys
 from certbot_dns_cpanel.dns_cpanel import _CPanelClient
@@ -728,10 +729,19 @@ for value in values:
 """
 
 
-def run_certbot_client(action: str, *args: str) -> None:
-    python = CERTBOT_VENV / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"no certbot-dns-cpanel virtualenv at {CERTBOT_VENV} (testing-notes.md)")
+@pytest.fixture(scope="session")
+def certbot_python() -> Path:
+    """The python of the certbot virtualenv; where PyPI cannot be reached the test skips, or
+    fails when CI=true (as tests/test_acme_certbot.py does)."""
+    try:
+        return certbot_venv().parent / "python"
+    except Unavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs the real certbot-dns-cpanel client: {exc}")
+        pytest.skip(str(exc))
+
+
+def run_certbot_client(python: Path, action: str, *args: str) -> None:
     done = subprocess.run(
         [str(python), "-c", CERTBOT_SCRIPT, action, *args],
         capture_output=True,
@@ -742,16 +752,18 @@ def run_certbot_client(action: str, *args: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_the_real_certbot_dns_cpanel_client_adds_and_cleans_up(server: Server) -> None:
+def test_the_real_certbot_dns_cpanel_client_adds_and_cleans_up(
+    server: Server, certbot_python: Path
+) -> None:
     acct = new_account(server)
     before = without_serial(server, acct.zone)
     record = f"_acme-challenge.{acct.zone}"
     values = [secrets.token_urlsafe(32), secrets.token_urlsafe(32)]
     common = (server.cpanel_url, acct.user, acct.token, record)
-    run_certbot_client("add_txt_record", *common, *values)
+    run_certbot_client(certbot_python, "add_txt_record", *common, *values)
     found = records(server, acct, name=f"{record}.", type="TXT", ttl="60")
     assert sorted(i["txtdata"] for i in found) == sorted(values)
-    run_certbot_client("del_txt_record", *common, *values)
+    run_certbot_client(certbot_python, "del_txt_record", *common, *values)
     assert without_serial(server, acct.zone) == before
 
 

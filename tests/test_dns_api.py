@@ -422,6 +422,7 @@ def test_one_record_functions(server: Server) -> None:
 def test_cname_beside_other_data_is_refused_with_its_line(server: Server) -> None:
     _user, zone = new_account(server)
     before = zone_text(server, zone)
+    assert before is not None
     serial = serial_of(parse(server, zone), zone)
     # `www` is a CNAME in the template: an A record beside it is not allowed (RFC 1034 §3.6.2).
     body = edit(

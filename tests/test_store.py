@@ -130,17 +130,17 @@ def _token_row(user_id: int, name: str, digest: str) -> dict[str, object]:
 
 
 def _user(conn: sa.Connection) -> int:
-    return int(
-        conn.execute(
-            sa.insert(users).values(
-                username=f"u{uuid.uuid4().hex[:10]}",
-                is_root=False,
-                owner="root",
-                suspended=False,
-                created_time=1,
-            )
-        ).inserted_primary_key[0]
-    )
+    key = conn.execute(
+        sa.insert(users).values(
+            username=f"u{uuid.uuid4().hex[:10]}",
+            is_root=False,
+            owner="root",
+            suspended=False,
+            created_time=1,
+        )
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _digest() -> str:

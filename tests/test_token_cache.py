@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,9 @@ from conftest import Server
 from gatehouse.auth.token_cache import TokenCache
 from gatehouse.domain import audit, tokens, users
 from gatehouse.store.engine import create
+
+# What the authenticator caches per token digest: the token and its owner.
+Cache = TokenCache[tuple[tokens.Token, users.User]]
 
 
 @pytest.fixture
@@ -28,14 +32,14 @@ def engines(server: Server) -> Iterator[tuple[sa.Engine, sa.Engine]]:
 
 
 @pytest.fixture
-def cache(engines: tuple[sa.Engine, sa.Engine]) -> Iterator[TokenCache]:
-    c = TokenCache(engines[0])
+def cache(engines: tuple[sa.Engine, sa.Engine]) -> Iterator[Cache]:
+    c: Cache = TokenCache(engines[0])
     wait_until(lambda: c.get("warm-up") is None and _usable(c))
     yield c
     c.close()
 
 
-def _usable(c: TokenCache) -> bool:
+def _usable(c: Cache) -> bool:
     snapshot = c.snapshot()
     c.put("probe", ("t", "u"), snapshot)  # type: ignore[arg-type]
     ok = c.get("probe") is not None
@@ -71,7 +75,7 @@ def make_token(engine: sa.Engine) -> tuple[str, tuple[tokens.Token, users.User]]
     return digest, found
 
 
-def cached(c: TokenCache, engine: sa.Engine) -> tuple[str, tuple[tokens.Token, users.User]]:
+def cached(c: Cache, engine: sa.Engine) -> tuple[str, tuple[tokens.Token, users.User]]:
     digest, entry = make_token(engine)
     c.put(digest, entry, c.snapshot())
     assert c.get(digest) == entry
@@ -79,7 +83,7 @@ def cached(c: TokenCache, engine: sa.Engine) -> tuple[str, tuple[tokens.Token, u
 
 
 def test_a_lookup_is_served_from_the_cache(
-    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]
+    cache: Cache, engines: tuple[sa.Engine, sa.Engine]
 ) -> None:
     digest, entry = cached(cache, engines[0])
     assert cache.get(digest) == entry
@@ -87,10 +91,10 @@ def test_a_lookup_is_served_from_the_cache(
 
 @pytest.mark.parametrize("change", ["revoke", "rename", "acls", "ips", "expiry", "owner"])
 def test_a_change_by_another_connection_empties_the_cache(
-    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], change: str
+    cache: Cache, engines: tuple[sa.Engine, sa.Engine], change: str
 ) -> None:
     digest, (token, owner) = cached(cache, engines[0])
-    statements = {
+    statements: dict[str, tuple[str, dict[str, Any]]] = {
         "revoke": ("DELETE FROM api_tokens WHERE id = :id", {"id": token.id}),
         "rename": (
             "UPDATE api_tokens SET name = :n WHERE id = :id",
@@ -121,7 +125,7 @@ def test_a_change_by_another_connection_empties_the_cache(
 
 @pytest.mark.parametrize("write", ["audit", "last_use", "new_token"])
 def test_writes_that_cannot_matter_keep_the_cache_warm(
-    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine], write: str
+    cache: Cache, engines: tuple[sa.Engine, sa.Engine], write: str
 ) -> None:
     digest, (token, _owner) = cached(cache, engines[0])
     with engines[1].begin() as conn:
@@ -138,7 +142,7 @@ def test_writes_that_cannot_matter_keep_the_cache_warm(
 
 
 def test_a_read_that_raced_a_change_is_not_cached(
-    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]
+    cache: Cache, engines: tuple[sa.Engine, sa.Engine]
 ) -> None:
     digest, (token, _owner) = make_token(engines[0])
     snapshot = cache.snapshot()
@@ -151,7 +155,7 @@ def test_a_read_that_raced_a_change_is_not_cached(
 
 
 def test_invalidate_forgets_everything_and_refuses_older_reads(
-    cache: TokenCache, engines: tuple[sa.Engine, sa.Engine]
+    cache: Cache, engines: tuple[sa.Engine, sa.Engine]
 ) -> None:
     digest, entry = cached(cache, engines[0])
     snapshot = cache.snapshot()
@@ -162,7 +166,7 @@ def test_invalidate_forgets_everything_and_refuses_older_reads(
 
 
 def test_the_cache_is_bounded(engines: tuple[sa.Engine, sa.Engine]) -> None:
-    small = TokenCache(engines[0], max_entries=3)
+    small: Cache = TokenCache(engines[0], max_entries=3)
     try:
         wait_until(lambda: _usable(small))
         for _ in range(5):
