@@ -2,7 +2,8 @@
 dispatch skeleton every WHM API 1 caller shares (the HTTP face, the pages, `gatehouse
 whmapi1`), so all of them answer the same call with the same envelope.
 
-Lookup → privilege check (a refusal is audited) → the handler in ONE transaction → the
+Lookup → privilege check (a refusal is audited) → the declared required parameters
+(`enforce_required`) → the handler in ONE transaction → the
 post-commit work → WHM API 1's envelope (or the function's own, for a function that answers in
 another API's: `Envelope`, `Function.refusal`). A `PermissionDenied` raised inside a handler is
 audited with its reason code, as the dispatcher's own refusals are.
@@ -19,7 +20,7 @@ from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Function, Registry, Reply
 from gatehouse.auth.authenticator import Principal
 from gatehouse.domain import audit
-from gatehouse.errors import GatehouseError, PermissionDenied
+from gatehouse.errors import GatehouseError, PermissionDenied, missing_parameter
 
 if TYPE_CHECKING:
     from gatehouse.core import Gatehouse
@@ -95,6 +96,15 @@ def _refused(fn: Function, params: Params, status: int, reason: str) -> Outcome:
     return _fail(fn.name, reason, status=status)
 
 
+def enforce_required(fn: Function, params: Params) -> None:
+    """Refuse a call without one of the function's declared required parameters, exactly as
+    the handler's own `call.require` would have (same rule for "missing", same message)."""
+    for param in fn.enforced:
+        value = params.get(param.name)
+        if value is None or value == "":
+            raise missing_parameter(param.name)
+
+
 def audit_denial(
     gatehouse: Gatehouse,
     principal: Principal,
@@ -155,6 +165,7 @@ def execute(
             if api0:
                 assert fn.api0 is not None
                 return Outcome(200, fn.api0(call), True)
+            enforce_required(fn, params)
             result = fn.handler(call)
     except GatehouseError as exc:
         if isinstance(exc, PermissionDenied):

@@ -17,12 +17,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    """One declared parameter. `required`: the call is refused without it (a parameter that
+    has an alternative, such as `domain` or `zone`, is not). The dispatcher refuses a missing
+    required parameter before the handler runs, with `Missing parameter: NAME`, in the declared
+    order (`enforce_required`) — unless `handler_refuses`: the handler refuses its absence itself,
+    in cPanel's own words or after checking other parameters first, which clients see and the
+    tests pin. `secret`: a credential; never in a log line or an audit detail, and `format:
+    password`, `writeOnly` in the OpenAPI document."""
+
     name: str
     description: str
     required: bool = False
     multi: bool = False  # accepts `name`, `name-N` and repetitions
     type: str = "string"  # string | integer | boolean (0/1)
-    secret: bool = False  # never logged, never echoed
+    secret: bool = False
+    handler_refuses: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,11 @@ class Function:
     readonly: bool = False
     # Set when the handler answers with an `Envelope` of another API (see `Refusal`).
     refusal: Refusal | None = None
+
+    @property
+    def enforced(self) -> tuple[Param, ...]:
+        """The required parameters the dispatcher checks for, in declared order."""
+        return tuple(p for p in self.params if p.required and not p.handler_refuses)
 
     def allowed(self, held: frozenset[str]) -> bool:
         if not self.privileges or acls.ALL in held:

@@ -70,7 +70,7 @@ def get_tweaksetting(call: Call) -> dict[str, Any]:
     "Change a Tweak Settings value.",
     params=(
         Param("key", "The setting.", required=True),
-        Param("value", "The new value.", required=True),
+        Param("value", "The new value.", required=True, handler_refuses=True),
         Param("module", "Ignored (cPanel's settings module name)."),
     ),
     privileges=(acls.ALL,),

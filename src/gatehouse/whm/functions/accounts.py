@@ -448,7 +448,7 @@ def _modify_param(call: Call, name: str) -> str | None:
     "modifyacct",
     "Rename an account, change its domain, contact address, owner (root only) or limits.",
     params=(
-        Param("user", "The account.", required=True),
+        Param("user", "The account.", required=True, handler_refuses=True),
         Param("newuser", "A new username (its API tokens keep working)."),
         Param("domain", "A new main domain (cPanel's `DNS`)."),
         Param("contactemail", "A new contact address (empty: none)."),
@@ -555,8 +555,8 @@ def acctcounts(call: Call) -> dict[str, Any]:
     "passwd",
     "Change the password of an account you own (or your own).",
     params=(
-        Param("user", "The account.", required=True),
-        Param("password", "The new password.", required=True, secret=True),
+        Param("user", "The account.", required=True, handler_refuses=True),
+        Param("password", "The new password.", required=True, secret=True, handler_refuses=True),
     ),
     privileges=("passwd",),
     slow=True,

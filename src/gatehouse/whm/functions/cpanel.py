@@ -45,10 +45,20 @@ def _refusal(params: Params, reason: str) -> dict[str, Any]:
     "Call a UAPI (`cpanel_jsonapi_apiversion=3`) or cPanel API 2 function as an account "
     "(`cpanel_jsonapi_user`); answers in that API's own envelope.",
     params=(
-        Param("cpanel_jsonapi_user", "The account to act as.", required=True),
+        Param("cpanel_jsonapi_user", "The account to act as.", required=True, handler_refuses=True),
         Param("cpanel_jsonapi_apiversion", "3 for UAPI, 2 (the default) for cPanel API 2."),
-        Param("cpanel_jsonapi_module", "The module, e.g. `DomainInfo`, `ZoneEdit`.", required=True),
-        Param("cpanel_jsonapi_func", "The function, e.g. `list_domains`.", required=True),
+        Param(
+            "cpanel_jsonapi_module",
+            "The module, e.g. `DomainInfo`, `ZoneEdit`.",
+            required=True,
+            handler_refuses=True,
+        ),
+        Param(
+            "cpanel_jsonapi_func",
+            "The function, e.g. `list_domains`.",
+            required=True,
+            handler_refuses=True,
+        ),
     ),
     privileges=("cpanel-api",),
     slow=True,  # it runs any cPanel function, large zone edits included

@@ -82,7 +82,12 @@ def parse_dns_zone(call: Call) -> dict[str, Any]:
     "Add, edit and remove records of a DNS zone in one change, if its serial still matches.",
     params=(
         Param("zone", "The zone, e.g. example.com.", required=True),
-        Param("serial", "The zone's current SOA serial (from parse_dns_zone).", required=True),
+        Param(
+            "serial",
+            "The zone's current SOA serial (from parse_dns_zone).",
+            required=True,
+            handler_refuses=True,
+        ),
         Param(
             "add",
             'JSON `{"dname","ttl","record_type","data":[...]}`; dname relative or absolute.',
@@ -128,7 +133,7 @@ def listzones(call: Call) -> dict[str, Any]:
     "dumpzone",
     "A DNS zone's records, one item per line (or record spanning lines).",
     params=(
-        Param("domain", "The zone, e.g. example.com.", required=True),
+        Param("domain", "The zone, e.g. example.com (or `zone`)."),
         Param("zone", "Another way to name it (`example.com` or `example.com.db`)."),
     ),
     privileges=("manage-dns-records",),
@@ -159,7 +164,12 @@ def _account_ip(call: Call, username: str) -> str:
     "Create a DNS zone from the default template, for an account.",
     params=(
         Param("domain", "The new zone, e.g. example.com.", required=True),
-        Param("ip", "The address for the domain's A (or AAAA) records.", required=True),
+        Param(
+            "ip",
+            "The address for the domain's A (or AAAA) records.",
+            required=True,
+            handler_refuses=True,
+        ),
         Param("trueowner", "The account that owns the zone (default: the caller)."),
     ),
     privileges=("create-dns",),
@@ -194,7 +204,7 @@ def adddns(call: Call) -> Reply:
 @REGISTRY.function(
     "killdns",
     "Delete a DNS zone.",
-    params=(Param("domain", "The zone, e.g. example.com.", required=True),),
+    params=(Param("domain", "The zone, e.g. example.com.", required=True, handler_refuses=True),),
     privileges=("kill-dns",),
     slow=True,
 )
@@ -213,7 +223,7 @@ def killdns(call: Call) -> Reply:
     "resetzone",
     "Rewrite a DNS zone from the default template (its records are lost; the serial goes on).",
     params=(
-        Param("domain", "The zone, e.g. example.com.", required=True),
+        Param("domain", "The zone, e.g. example.com (or `zone`)."),
         Param("zone", "Another way to name it (`example.com` or `example.com.db`)."),
     ),
     privileges=("manage-dns-records",),
@@ -240,8 +250,10 @@ def resetzone(call: Call) -> Reply:
 # given, must be the zone's serial (else the stale error); without it the change applies to
 # the zone as it is, still atomically.
 
+# `line` (or `Line`): a missing or bad one is refused in zone_records.line_number's words.
+_LINE = Param("line", "The record's `Line` (dumpzone).", required=True, handler_refuses=True)
 _LEGACY_PARAMS = (
-    Param("domain", "The zone, e.g. example.com (or `zone`).", required=True),
+    Param("domain", "The zone, e.g. example.com (or `zone`)."),
     Param("name", "The record's name: relative, or absolute with a trailing dot."),
     Param("type", "The record type (A, AAAA, CNAME, MX, NS, PTR, SRV, TXT, CAA, ...)."),
     Param("ttl", "The TTL (default 14400)."),
@@ -282,7 +294,7 @@ def addzonerecord(call: Call) -> Reply:
 @REGISTRY.function(
     "editzonerecord",
     "Replace the record at a line of a DNS zone.",
-    params=(Param("line", "The record's `Line` (dumpzone).", required=True), *_LEGACY_PARAMS),
+    params=(_LINE, *_LEGACY_PARAMS),
     privileges=("manage-dns-records",),
     slow=True,
 )
@@ -298,8 +310,8 @@ def editzonerecord(call: Call) -> Reply:
     "removezonerecord",
     "Remove the record at a line of a DNS zone.",
     params=(
-        Param("zone", "The zone, e.g. example.com (or `domain`).", required=True),
-        Param("line", "The record's `Line` (dumpzone).", required=True),
+        Param("zone", "The zone, e.g. example.com (or `domain`)."),
+        _LINE,
         Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
     ),
     privileges=("manage-dns-records",),
@@ -316,8 +328,8 @@ def removezonerecord(call: Call) -> Reply:
     "getzonerecord",
     "One record of a DNS zone, by line, in dumpzone's shape.",
     params=(
-        Param("domain", "The zone, e.g. example.com (or `zone`).", required=True),
-        Param("line", "The record's `Line` (dumpzone).", required=True),
+        Param("domain", "The zone, e.g. example.com (or `zone`)."),
+        _LINE,
     ),
     privileges=("manage-dns-records",),
     readonly=True,

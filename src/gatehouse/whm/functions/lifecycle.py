@@ -162,7 +162,7 @@ def listsuspended(call: Call) -> dict[str, Any]:
     "removeacct",
     "Delete an account with its API tokens and sessions; a reseller's accounts pass to its owner.",
     params=(
-        Param("username", "The account (`user` is the deprecated spelling).", required=True),
+        Param("username", "The account (`user` is the deprecated spelling)."),
         Param(
             "keepdns",
             "1: keep the account's DNS zones (they pass to root); else they are deleted.",

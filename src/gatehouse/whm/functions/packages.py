@@ -248,7 +248,7 @@ def editpkg(call: Call) -> dict[str, Any]:
 @REGISTRY.function(
     "killpkg",
     "Remove a hosting plan; refused while any account uses it.",
-    params=(Param("pkgname", "The package's full name.", required=True),),
+    params=(Param("pkgname", "The package's full name.", required=True, handler_refuses=True),),
     privileges=("add-pkg",),
 )
 def killpkg(call: Call) -> Reply:

@@ -94,7 +94,7 @@ def _named_acls(values: list[tuple[str, str]]) -> list[str]:
     "setacls",
     "Replace a reseller's privileges with `acl-NAME=1` parameters or a saved list (`acllist`).",
     params=(
-        Param("reseller", "The reseller (or `user`).", required=True),
+        Param("reseller", "The reseller (or `user`)."),
         Param("acllist", "A list saved with saveacllist."),
     ),
     privileges=ROOT_ONLY,

@@ -62,11 +62,12 @@ def base_url(call: Call) -> str:
     "create_user_session",
     "Create a temporary session and its one-time login URL.",
     params=(
-        Param("user", "Whose session.", required=True),
+        Param("user", "Whose session.", required=True, handler_refuses=True),
         Param(
             "service",
             "whostmgrd (WHM); cpaneld and webmaild come with the cPanel face.",
             required=True,
+            handler_refuses=True,
         ),
     ),
     privileges=("create-user-session",),

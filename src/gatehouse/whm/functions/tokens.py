@@ -210,7 +210,15 @@ def api_token_update(call: Call) -> dict[str, Any]:
 @REGISTRY.function(
     "api_token_revoke",
     "Revoke tokens by name (`token_name`, `token_name-N`). Unknown names are not an error.",
-    params=(Param("token_name", "The token(s) to revoke.", required=True, multi=True),),
+    params=(
+        Param(
+            "token_name",
+            "The token(s) to revoke.",
+            required=True,
+            multi=True,
+            handler_refuses=True,
+        ),
+    ),
     privileges=MANAGE,
 )
 def api_token_revoke(call: Call) -> Reply:
