@@ -1,0 +1,328 @@
+"""Every registered function's `readonly` flag says what the function does, on a real store in
+this process: a call of a read-only function leaves every table as it was (and does not flush
+the token cache); a successful call of any other function changes the store, flushes this
+process's token cache and brings the zone files up to date (`Call.finish(changed=True)`).
+
+A function registered without a case here fails `test_every_function_has_a_case`: whoever adds
+one decides whether it is read-only, and shows it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from gatehouse.cpanel.registry import API2, API2_REGISTRY, UAPI, UAPI_REGISTRY, Api
+from gatehouse.program import load_faces
+from gatehouse.whm.registry import REGISTRY
+from inprocess import Local, open_local
+
+PASSWORD = "Readonly-Flags-Test-9xQ!"  # a throwaway store's accounts
+
+
+@dataclass
+class World:
+    """A store with what the cases call functions on; every case makes its own objects, so the
+    cases do not depend on one another's order."""
+
+    local: Local
+    made: list[str] = field(default_factory=list)
+
+    def account(self, *, reseller: bool = False) -> tuple[str, str]:
+        user = f"u{uuid.uuid4().hex[:7]}"
+        domain = f"{user}.example.com"
+        self.local.ok("createacct", {"username": user, "domain": domain, "password": PASSWORD})
+        if reseller:
+            self.local.ok("setupreseller", {"user": user})
+        return user, domain
+
+    def package(self) -> str:
+        name = f"p{uuid.uuid4().hex[:7]}"
+        self.local.ok("addpkg", {"name": name})
+        return name
+
+    def token(self) -> tuple[str, str]:
+        name = f"t{uuid.uuid4().hex[:7]}"
+        return name, self.local.ok("api_token_create", {"token_name": name})["token"]
+
+    def txt_line(self, domain: str) -> int:
+        """The line of a TXT record added to `domain`'s zone for the case."""
+        value = uuid.uuid4().hex
+        self.local.ok(
+            "addzonerecord",
+            {"domain": domain, "name": "case", "type": "TXT", "txtdata": value},
+        )
+        records = self.local.ok("dumpzone", {"domain": domain})["zone"][0]["record"]
+        return int(next(r["Line"] for r in records if r.get("txtdata") == value))
+
+    def serial(self, domain: str) -> str:
+        records = self.local.ok("dumpzone", {"domain": domain})["zone"][0]["record"]
+        return str(next(r["serial"] for r in records if r.get("type") == "SOA"))
+
+    def cpanel_token(self, user: str) -> str:
+        name = f"c{uuid.uuid4().hex[:7]}"
+        out = self.local.cpanel(UAPI, "Tokens", "create_full_access", user, {"name": name})
+        assert out.ok, out.payload
+        return name
+
+
+Params = dict[str, str]
+# A WHM API 1 case: prepare what the call needs, give its parameters.
+WhmCase = Callable[[World], Params]
+# A cPanel case: the account the call runs as, and its parameters.
+CpanelCase = Callable[[World], tuple[str, Params]]
+
+ADD_A = json.dumps({"dname": "new", "ttl": 300, "record_type": "A", "data": ["192.0.2.9"]})
+
+
+def _zone_params(w: World, key: str = "domain") -> Params:
+    _user, domain = w.account()
+    return {key: domain}
+
+
+def _line_params(w: World, zone_key: str) -> Params:
+    _user, domain = w.account()
+    return {zone_key: domain, "line": str(w.txt_line(domain))}
+
+
+def _user_params(w: World) -> Params:
+    user, _domain = w.account()
+    return {"user": user}
+
+
+def _reseller_params(w: World) -> Params:
+    user, _domain = w.account(reseller=True)
+    return {"user": user}
+
+
+def _suspended(w: World) -> Params:
+    user, _domain = w.account()
+    w.local.ok("suspendacct", {"user": user})
+    return {"user": user}
+
+
+def _accesshash(w: World) -> Params:
+    w.local.ok("set_tweaksetting", {"key": "allow_deprecated_accesshash", "value": "1"})
+    return {"generate": "1"}
+
+
+def _mass_edit(w: World) -> Params:
+    _user, domain = w.account()
+    return {"zone": domain, "serial": w.serial(domain), "add": ADD_A}
+
+
+WHM_READONLY: dict[str, WhmCase] = {
+    "accountsummary": _user_params,
+    "acctcounts": lambda w: {},
+    "api_token_get_details": lambda w: {"token": w.token()[1]},
+    "api_token_list": lambda w: (w.token(), {})[1],
+    "applist": lambda w: {},
+    "domainuserdata": _zone_params,
+    "dumpzone": _zone_params,
+    "get_tweaksetting": lambda w: {"key": "allow_deprecated_accesshash"},
+    "getpkginfo": lambda w: {"pkg": w.package()},
+    "getresellerlimits": _reseller_params,
+    "getzonerecord": lambda w: _line_params(w, "domain"),
+    "listaccts": lambda w: (w.account(), {})[1],
+    "listacls": lambda w: {},
+    "listpkgs": lambda w: (w.package(), {})[1],
+    "listresellers": lambda w: (w.account(reseller=True), {})[1],
+    "listsuspended": lambda w: (_suspended(w), {})[1],
+    "listzones": lambda w: (w.account(), {})[1],
+    "myprivs": lambda w: {},
+    "parse_dns_zone": lambda w: _zone_params(w, "zone"),
+    "verify_new_username": lambda w: {"user": f"n{uuid.uuid4().hex[:7]}"},
+    "version": lambda w: {},
+}
+
+WHM_CHANGING: dict[str, WhmCase] = {
+    "accesshash": _accesshash,
+    "adddns": lambda w: {"domain": f"d{uuid.uuid4().hex[:7]}.example.net", "ip": "192.0.2.1"},
+    "addpkg": lambda w: {"name": f"p{uuid.uuid4().hex[:7]}"},
+    "addzonerecord": lambda w: {
+        **_zone_params(w),
+        "name": "add",
+        "type": "TXT",
+        "txtdata": "added",
+    },
+    "api_token_create": lambda w: {"token_name": f"t{uuid.uuid4().hex[:7]}"},
+    "api_token_revoke": lambda w: {"token_name": w.token()[0]},
+    "api_token_update": lambda w: {"token_name": w.token()[0], "new_name": "renamed"},
+    "changepackage": lambda w: {**_user_params(w), "pkg": w.package()},
+    "cpanel": lambda w: {
+        "cpanel_jsonapi_user": w.account()[0],
+        "cpanel_jsonapi_apiversion": "3",
+        "cpanel_jsonapi_module": "Tokens",
+        "cpanel_jsonapi_func": "create_full_access",
+        "name": "via-whm",
+    },
+    "create_user_session": lambda w: {"user": "root", "service": "whostmgrd"},
+    "createacct": lambda w: {
+        "username": (user := f"u{uuid.uuid4().hex[:7]}"),
+        "domain": f"{user}.example.org",
+        "password": PASSWORD,
+    },
+    "editpkg": lambda w: {"name": w.package(), "quota": "123"},
+    "editzonerecord": lambda w: {
+        **_line_params(w, "domain"),
+        "name": "case",
+        "type": "TXT",
+        "txtdata": "edited",
+    },
+    "killdns": _zone_params,
+    "killpkg": lambda w: {"pkgname": w.package()},
+    "mass_edit_dns_zone": _mass_edit,
+    "modifyacct": lambda w: {**_user_params(w), "contactemail": "new@example.com"},
+    "passwd": lambda w: {**_user_params(w), "password": PASSWORD + "2"},
+    "removeacct": lambda w: {"username": w.account()[0]},
+    "removezonerecord": lambda w: _line_params(w, "zone"),
+    "resetzone": _zone_params,
+    "saveacllist": lambda w: {"acllist": f"l{uuid.uuid4().hex[:7]}", "acl-list-accts": "1"},
+    "set_tweaksetting": lambda w: {"key": "allow_deprecated_accesshash", "value": "1"},
+    "setacls": lambda w: {"reseller": _reseller_params(w)["user"], "acl-list-accts": "1"},
+    "setresellerlimits": lambda w: {
+        **_reseller_params(w),
+        "enable_account_limit": "1",
+        "account_limit": "5",
+    },
+    "setupreseller": _user_params,
+    "suspendacct": _user_params,
+    "unsetupreseller": _reseller_params,
+    "unsuspendacct": _suspended,
+}
+
+
+def _zone_as_owner(w: World, key: str) -> tuple[str, Params]:
+    user, domain = w.account()
+    return user, {key: domain}
+
+
+def _line_as_owner(w: World) -> tuple[str, Params]:
+    user, domain = w.account()
+    return user, {"domain": domain, "line": str(w.txt_line(domain))}
+
+
+def _cpanel_mass_edit(w: World) -> tuple[str, Params]:
+    user, domain = w.account()
+    return user, {"zone": domain, "serial": w.serial(domain), "add": ADD_A}
+
+
+def _owner_of_token(w: World, extra: Params) -> tuple[str, Params]:
+    user, _domain = w.account()
+    return user, {"name": w.cpanel_token(user), **extra}
+
+
+CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
+    (UAPI, "DNS", "parse_zone"): lambda w: _zone_as_owner(w, "zone"),
+    (UAPI, "DomainInfo", "domains_data"): lambda w: (w.account()[0], {}),
+    (UAPI, "DomainInfo", "list_domains"): lambda w: (w.account()[0], {}),
+    (UAPI, "Tokens", "list"): lambda w: _owner_of_token(w, {}),
+    (API2, "ZoneEdit", "fetchzone"): lambda w: _zone_as_owner(w, "domain"),
+    (API2, "ZoneEdit", "fetchzone_records"): lambda w: _zone_as_owner(w, "domain"),
+    (API2, "ZoneEdit", "fetchzones"): lambda w: (w.account()[0], {}),
+    (API2, "ZoneEdit", "get_zone_record"): _line_as_owner,
+}
+
+CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
+    (UAPI, "DNS", "mass_edit_zone"): _cpanel_mass_edit,
+    (UAPI, "Tokens", "create_full_access"): lambda w: (w.account()[0], {"name": "new"}),
+    (UAPI, "Tokens", "rename"): lambda w: _owner_of_token(w, {"new_name": "renamed"}),
+    (UAPI, "Tokens", "revoke"): lambda w: _owner_of_token(w, {}),
+    (API2, "ZoneEdit", "add_zone_record"): lambda w: (
+        (acct := _zone_as_owner(w, "domain"))[0],
+        {**acct[1], "name": "add", "type": "TXT", "txtdata": "added"},
+    ),
+    (API2, "ZoneEdit", "edit_zone_record"): lambda w: (
+        (acct := _line_as_owner(w))[0],
+        {**acct[1], "txtdata": "edited"},
+    ),
+    (API2, "ZoneEdit", "remove_zone_record"): _line_as_owner,
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    local = open_local(tmp_path_factory.mktemp("readonly"))
+    yield World(local)
+    local.close()
+
+
+@dataclass
+class Effects:
+    """How often a call flushed the token cache and synced the zone files."""
+
+    flushes: int = 0
+    syncs: int = 0
+
+
+@pytest.fixture
+def effects(world: World, monkeypatch: pytest.MonkeyPatch) -> Effects:
+    seen = Effects()
+    gatehouse = world.local.gatehouse
+    flush, sync = (
+        gatehouse.authenticator.invalidate_cache,
+        gatehouse.zone_publisher.sync_after_change,
+    )
+
+    def counted_flush() -> None:
+        seen.flushes += 1
+        flush()
+
+    def counted_sync() -> None:
+        seen.syncs += 1
+        sync()
+
+    monkeypatch.setattr(gatehouse.authenticator, "invalidate_cache", counted_flush)
+    monkeypatch.setattr(gatehouse.zone_publisher, "sync_after_change", counted_sync)
+    return seen
+
+
+def test_every_function_has_a_case() -> None:
+    load_faces()
+    whm = {**WHM_READONLY, **WHM_CHANGING}
+    assert len(whm) == len(WHM_READONLY) + len(WHM_CHANGING)
+    assert sorted(whm) == REGISTRY.names()
+    for name in REGISTRY.names():
+        assert REGISTRY.functions[name].readonly == (name in WHM_READONLY), name
+    cpanel = {**CPANEL_READONLY, **CPANEL_CHANGING}
+    registered = {(fn.api, fn.module, fn.name): fn for r in (UAPI_REGISTRY, API2_REGISTRY)
+                  for fn in r.functions.values()}  # fmt: skip
+    assert set(cpanel) == set(registered)
+    for key, fn in registered.items():
+        assert fn.readonly == (key in CPANEL_READONLY), key
+
+
+def _check(world: World, effects: Effects, call: Callable[[], Any], readonly: bool) -> None:
+    before, seen = world.local.dump(), Effects(effects.flushes, effects.syncs)
+    outcome = call()
+    assert outcome.ok, outcome.payload
+    after = world.local.dump()
+    if readonly:
+        assert after == before, "a read-only function changed the store"
+        assert (effects.flushes, effects.syncs) == (seen.flushes, seen.syncs)
+    else:
+        assert after != before, "the call changed nothing: is the function read-only?"
+        assert (effects.flushes, effects.syncs) == (seen.flushes + 1, seen.syncs + 1)
+
+
+@pytest.mark.parametrize("name", sorted({**WHM_READONLY, **WHM_CHANGING}))
+def test_a_whm_function_does_what_its_flag_says(world: World, effects: Effects, name: str) -> None:
+    readonly = name in WHM_READONLY
+    params = (WHM_READONLY if readonly else WHM_CHANGING)[name](world)
+    _check(world, effects, lambda: world.local.whm(name, params), readonly)
+
+
+@pytest.mark.parametrize(
+    "key", sorted({**CPANEL_READONLY, **CPANEL_CHANGING}), ids=lambda k: "::".join(k)
+)
+def test_a_cpanel_function_does_what_its_flag_says(
+    world: World, effects: Effects, key: tuple[Api, str, str]
+) -> None:
+    readonly = key in CPANEL_READONLY
+    account, params = (CPANEL_READONLY if readonly else CPANEL_CHANGING)[key](world)
+    api, module, func = key
+    _check(world, effects, lambda: world.local.cpanel(api, module, func, account, params), readonly)
