@@ -13,6 +13,9 @@ _TYPES = {
     "boolean": {"type": "integer", "enum": [0, 1]},
 }
 
+# A credential: clients and tools mask it and never echo it back.
+_SECRET = {"format": "password", "writeOnly": True}
+
 
 def document(registry: Registry) -> dict[str, Any]:
     paths: dict[str, Any] = {}
@@ -33,7 +36,7 @@ def document(registry: Registry) -> dict[str, Any]:
                     "in": "query",
                     "required": p.required,
                     "description": p.description + (" Repeatable as NAME-N." if p.multi else ""),
-                    "schema": _TYPES[p.type],
+                    "schema": {**_TYPES[p.type], **_SECRET} if p.secret else _TYPES[p.type],
                 }
             )
         needs = " or ".join(fn.privileges) if fn.privileges else "any WHM user"
