@@ -7,14 +7,14 @@ from typing import Any
 from gatehouse import __version__
 from gatehouse.api.registry import Registry
 
-_TYPES = {
+_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
     "integer": {"type": "integer"},
     "boolean": {"type": "integer", "enum": [0, 1]},
 }
 
 # A credential: clients and tools mask it and never echo it back.
-_SECRET = {"format": "password", "writeOnly": True}
+_SECRET: dict[str, Any] = {"format": "password", "writeOnly": True}
 
 
 def document(registry: Registry) -> dict[str, Any]:
