@@ -35,7 +35,7 @@ import httpx
 import pytest
 
 from conftest import Server
-from gatehouse.dns import zones
+from gatehouse.dns import template
 from gatehouse.dns.nameserver import hosted, zonesource
 from gatehouse.dns.nameserver.answer import Answer, resolve
 from gatehouse.dns.nameserver.server import IDLE_TIMEOUT
@@ -1104,7 +1104,7 @@ def test_a_zone_with_one_record_that_does_not_load_gets_servfail(server: Server)
 # -- how a zone is loaded (in process, no server) -----------------------------------------------
 
 ORIGIN = "example.com"
-TEMPLATE = zones.template(ORIGIN, ip="192.0.2.1", nameservers=["ns1.example.net"], serial=1)
+TEMPLATE = template.template(ORIGIN, ip="192.0.2.1", nameservers=["ns1.example.net"], serial=1)
 # What a zone file may hold beyond the API's one-line records: a multi-line SOA with
 # comments, owners left out, TTL and class in either order, $TTL changes, TTL units, quotes,
 # semicolons and parentheses inside strings, an RRset whose TTLs differ (the lowest wins),

@@ -10,13 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatehouse.dns import zones
+from gatehouse.dns import changes, errors, parsed, template, validate, zones
+from gatehouse.dns import serial as zone_serial
+from gatehouse.dns import text as zone_text
 
 ZONE = "example.com"
 
 
 def base_text() -> str:
-    text = zones.template(ZONE, ip="192.0.2.1", nameservers=["ns1.example.com"], serial=1)
+    text = template.template(ZONE, ip="192.0.2.1", nameservers=["ns1.example.com"], serial=1)
     extra = [
         'multi\t300\tIN\tTXT\t( "a" ; split over lines',
         '\t"b" )',
@@ -30,13 +32,13 @@ def base_text() -> str:
     return text + "\n".join(extra) + "\n"
 
 
-def key(e: zones.Entry) -> tuple[Any, ...]:
+def key(e: zone_text.Entry) -> tuple[Any, ...]:
     return (e.kind, e.line_index, e.line_count, e.raw, e.dname, e.ttl, e.record_type, e.data)
 
 
-def change(dname: str, rtype: str = "A", data: str = "192.0.2.9", **kw: Any) -> zones.Change:
+def change(dname: str, rtype: str = "A", data: str = "192.0.2.9", **kw: Any) -> changes.Change:
     raw = {"dname": dname, "ttl": 60, "record_type": rtype, "data": [data], **kw}
-    return zones.change_from_json(ZONE, raw, edit="line_index" in kw)
+    return changes.change_from_json(ZONE, raw, edit="line_index" in kw)
 
 
 @settings(max_examples=60, deadline=None)
@@ -49,18 +51,18 @@ def test_entries_derived_from_an_edit_equal_a_fresh_parse(removes: set[int], add
     zone = zones.Zone(ZONE, 1, text, 1)
     starts = {
         e.line_index
-        for e in zones.parse(ZONE, text)
+        for e in parsed.parse(ZONE, text)
         if e.kind == "record" and e.record_type != "SOA"
     }
     removable = sorted(i for i in removes if i in starts)
-    new = zones.apply_edits(zone, [change(f"add{i}") for i in range(adds)], [], removable)
-    cached = zones._PARSED.get(ZONE, new)
-    fresh = zones._parse(ZONE, new)
+    new = changes.apply_edits(zone, [change(f"add{i}") for i in range(adds)], [], removable)
+    cached = parsed.PARSED.get(ZONE, new)
+    fresh = zone_text.parse_entries(ZONE, new)
     if cached is not None and cached[1] is not None:
         assert [key(e) for e in cached[0]] == [key(e) for e in fresh]
     else:
         # Only when a record without an owner followed a removed one (its owner changed).
-        assert any(e.raw[:1] in " \t" for e in zones.parse(ZONE, text) if e.kind == "record")
+        assert any(e.raw[:1] in " \t" for e in parsed.parse(ZONE, text) if e.kind == "record")
 
 
 @pytest.mark.parametrize(
@@ -72,28 +74,28 @@ def test_entries_derived_from_an_edit_equal_a_fresh_parse(removes: set[int], add
 )
 def test_quick_structure_check_refuses_what_dnspython_refuses(lines: list[str], why: str) -> None:
     text = base_text() + "\n".join(lines) + "\n"
-    with pytest.raises(zones.InvalidZone) as quick:
-        zones.check_structure(ZONE, zones._parse(ZONE, text))
+    with pytest.raises(errors.InvalidZone) as quick:
+        validate.check_structure(ZONE, zone_text.parse_entries(ZONE, text))
     assert why in quick.value.reason
-    with pytest.raises(zones.InvalidZone) as full:
-        zones.validate(ZONE, text)
+    with pytest.raises(errors.InvalidZone) as full:
+        validate.validate(ZONE, text)
     assert why in full.value.reason
 
 
 def test_removing_every_apex_ns_is_refused() -> None:
     text = base_text()
-    ns = [e.line_index for e in zones.parse(ZONE, text) if e.record_type == "NS"]
-    entries = [e for e in zones._parse(ZONE, text) if e.line_index not in ns]
-    with pytest.raises(zones.InvalidZone, match="at least one NS record"):
-        zones.check_structure(ZONE, entries)
+    ns = [e.line_index for e in parsed.parse(ZONE, text) if e.record_type == "NS"]
+    entries = [e for e in zone_text.parse_entries(ZONE, text) if e.line_index not in ns]
+    with pytest.raises(errors.InvalidZone, match="at least one NS record"):
+        validate.check_structure(ZONE, entries)
 
 
 def test_save_path_sets_the_serial_in_place_and_keeps_every_other_byte() -> None:
     text = base_text()
-    entries = zones._with_serial(ZONE, zones._parse(ZONE, text), 2026112399)
-    new = zones._join(text, entries)
+    entries = zone_serial.with_serial(ZONE, zone_text.parse_entries(ZONE, text), 2026112399)
+    new = zone_serial.join_soa(text, entries)
     assert new == text.replace(" 1 3600 1800", " 2026112399 3600 1800")
-    assert [key(e) for e in entries] == [key(e) for e in zones._parse(ZONE, new)]
+    assert [key(e) for e in entries] == [key(e) for e in zone_text.parse_entries(ZONE, new)]
 
 
 @pytest.mark.parametrize(
@@ -107,13 +109,13 @@ def test_save_path_sets_the_serial_in_place_and_keeps_every_other_byte() -> None
 def test_an_edit_is_checked_at_the_owners_it_touched(add: dict[str, str], why: str | None) -> None:
     text = base_text()
     zone = zones.Zone(ZONE, 1, text, 1)
-    new = zones.apply_edits(zone, [change(**add)], [], [])
-    cached = zones._PARSED.get(ZONE, new)
+    new = changes.apply_edits(zone, [change(**add)], [], [])
+    cached = parsed.PARSED.get(ZONE, new)
     assert cached is not None and cached[1] is not None
     assert f"{add['dname']}.example.com." in cached[1]
     if why is None:
-        zones.check_structure(ZONE, cached[0], owners=cached[1])
+        validate.check_structure(ZONE, cached[0], owners=cached[1])
         return
-    with pytest.raises(zones.InvalidZone) as quick:
-        zones.check_structure(ZONE, cached[0], owners=cached[1])
+    with pytest.raises(errors.InvalidZone) as quick:
+        validate.check_structure(ZONE, cached[0], owners=cached[1])
     assert why in quick.value.reason

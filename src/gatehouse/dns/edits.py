@@ -3,7 +3,9 @@ API 2 `ZoneEdit`): store the zone's edited text and audit it."""
 
 from __future__ import annotations
 
-from gatehouse.dns import zone_records, zones
+from gatehouse.dns import zones
+from gatehouse.dns.changes import MassEdit, apply_edits
+from gatehouse.dns.errors import stale
 from gatehouse.domain import audit
 from gatehouse.domain.unit import UnitOfWork
 
@@ -20,14 +22,12 @@ def save_edit(unit: UnitOfWork, zone: zones.Zone, text: str, what: str) -> int:
     return new_serial
 
 
-def apply_mass_edit(
-    unit: UnitOfWork, zone: zones.Zone, serial: int, edit: zone_records.MassEdit
-) -> int:
+def apply_mass_edit(unit: UnitOfWork, zone: zones.Zone, serial: int, edit: MassEdit) -> int:
     """Apply a parsed mass edit (all or nothing) to `zone`, read under the write lock, if it
     still has `serial`; the one path for WHM's mass_edit_dns_zone and UAPI's
     DNS::mass_edit_zone. Returns the new serial."""
     if zone.serial != serial:
-        raise zones.stale(zone.name, serial)
-    text = zones.apply_edits(zone, edit.adds, edit.edits, edit.removes)
+        raise stale(zone.name, serial)
+    text = apply_edits(zone, edit.adds, edit.edits, edit.removes)
     what = f"{len(edit.adds)} added, {len(edit.edits)} edited, {len(edit.removes)} removed"
     return save_edit(unit, zone, text, what)

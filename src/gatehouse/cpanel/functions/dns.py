@@ -1,6 +1,6 @@
 """UAPI `DNS`: parse_zone and mass_edit_zone — the cPanel-account face of WHM's parse_dns_zone
 and mass_edit_dns_zone, with the same items, the same rules and the same domain code
-(gatehouse.dns.zones, zone_records; docs/cpanel-dns.md).
+(gatehouse.dns, gatehouse.api.zone_wire; docs/cpanel-dns.md).
 
 cPanel 11.120's Cpanel/API/DNS.pm: the zone must be one the account controls ("You do not
 control a DNS zone named “Z”.", for another account's zone and a missing one alike); a mass
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.api import zone_wire
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
-from gatehouse.dns import zone_records, zones
+from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import apply_mass_edit
 from gatehouse.domain import access
 from gatehouse.errors import missing_parameter
@@ -47,7 +48,7 @@ def _zone_name(call: Call) -> str:
 )
 def parse_zone(call: Call) -> list[dict[str, Any]]:
     zone = _own_zone(call, _zone_name(call))
-    return zones.payload(zone.name, zone.text)
+    return zone_wire.payload(zone.name, zone.text)
 
 
 @uapi(
@@ -59,9 +60,9 @@ def parse_zone(call: Call) -> list[dict[str, Any]]:
 )
 def mass_edit_zone(call: Call) -> dict[str, Any]:
     name = _zone_name(call)
-    serial = zone_records.require_serial(call.params)
+    serial = zone_wire.require_serial(call.params)
     zone = _own_zone(call, name, lock=True)
-    edit = zone_records.parse_mass_edit(zone.name, call.params)
-    zone_records.check_account_types(zone, edit)
+    edit = zone_wire.parse_mass_edit(zone.name, call.params)
+    changes.check_account_types(zone, edit)
     new_serial = apply_mass_edit(call, zone, serial, edit)
     return {"new_serial": str(new_serial)}

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.api import zone_wire
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import api2
-from gatehouse.dns import zone_records, zones
+from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
+from gatehouse.dns.text import Entry
 from gatehouse.domain import access
 from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
 
@@ -95,7 +97,7 @@ def _records(call: Call) -> list[dict[str, Any]]:
     # swallowed); gatehouse says why, in API 2's error shape — a client then stops instead of
     # concluding that the record is gone.
     zone = _zone(call)
-    return zone_records.filter_items(zone.name, zone_records.items(zone), call.params)
+    return zone_wire.filter_items(zone.name, zone_wire.items(zone), call.params)
 
 
 @api2(
@@ -122,7 +124,7 @@ def fetchzone(call: Call) -> list[dict[str, Any]]:
         zone = _zone(call)
     except GatehouseError as exc:
         return [{"status": 0, "statusmsg": exc.reason}]
-    records = zone_records.filter_items(zone.name, zone_records.items(zone), call.params)
+    records = zone_wire.filter_items(zone.name, zone_wire.items(zone), call.params)
     return [
         {
             "record": records,
@@ -155,8 +157,8 @@ def _only(record_type: str, allowed: tuple[str, ...], verb: str) -> None:
         raise InvalidParameter(f"You may only {verb} {_TYPE_WORDS[allowed]} records.")
 
 
-def _record_at(zone: zones.Zone, line: int) -> zones.Entry:
-    entry = zone_records.entry_at_line(zone, line)
+def _record_at(zone: zones.Zone, line: int) -> Entry:
+    entry = zone_wire.entry_at_line(zone, line)
     if entry is None:
         raise InvalidParameter(f"There is no record on line {line} of the zone “{zone.name}”.")
     return entry
@@ -174,10 +176,10 @@ def _save(call: Call, zone: zones.Zone, text: str, what: str) -> list[dict[str, 
 def add_zone_record(call: Call) -> list[dict[str, Any]]:
     try:
         zone = _zone(call, lock=True)
-        zone_records.check_serialnum(zone, call.params)
-        _only(zone_records.request_type(call.params.get), ADD_TYPES, "add")
-        change = zone_records.change_from_fields(zone.name, call.params.get)
-        text = zones.apply_edits(zone, [change], [], [])
+        zone_wire.check_serialnum(zone, call.params)
+        _only(zone_wire.request_type(call.params.get), ADD_TYPES, "add")
+        change = zone_wire.change_from_fields(zone.name, call.params.get)
+        text = changes.apply_edits(zone, [change], [], [])
         return _save(call, zone, text, "1 added")
     except GatehouseError as exc:
         return _result(0, exc.reason, None)
@@ -188,13 +190,13 @@ def add_zone_record(call: Call) -> list[dict[str, Any]]:
 )
 def edit_zone_record(call: Call) -> list[dict[str, Any]]:
     try:
-        line = zone_records.line_number(call.params)
+        line = zone_wire.line_number(call.params)
         zone = _zone(call, lock=True)
-        zone_records.check_serialnum(zone, call.params)
+        zone_wire.check_serialnum(zone, call.params)
         entry = _record_at(zone, line)
         _only(entry.record_type, EDIT_TYPES, "edit")
         # Whostmgr::DNS::edit_zone_record: the fields given replace the record's own.
-        old = zone_records.record_item(zone.name, entry)
+        old = zone_wire.record_item(zone.name, entry)
 
         def get(key: str) -> str | None:
             value = call.params.get(key)
@@ -203,16 +205,16 @@ def edit_zone_record(call: Call) -> list[dict[str, Any]]:
             kept = old.get(key)
             return None if kept is None else str(kept)
 
-        new_type = zone_records.request_type(get)
+        new_type = zone_wire.request_type(get)
         _only(new_type, EDIT_TYPES, "edit")
         same_txt = new_type == entry.record_type == "TXT"
-        change = zone_records.change_from_fields(
+        change = zone_wire.change_from_fields(
             zone.name,
             get,
             line_index=line - 1,
             txt_strings=entry.data if same_txt and call.params.get("txtdata") is None else None,
         )
-        text = zones.apply_edits(zone, [], [change], [])
+        text = changes.apply_edits(zone, [], [change], [])
         return _save(call, zone, text, "1 edited")
     except GatehouseError as exc:
         return _result(0, exc.reason, None)
@@ -221,12 +223,12 @@ def edit_zone_record(call: Call) -> list[dict[str, Any]]:
 @api2(MODULE, "remove_zone_record", "Remove the record on a line (optional serialnum).", slow=True)
 def remove_zone_record(call: Call) -> list[dict[str, Any]]:
     try:
-        line = zone_records.line_number(call.params)
+        line = zone_wire.line_number(call.params)
         zone = _zone(call, lock=True)
-        zone_records.check_serialnum(zone, call.params)
+        zone_wire.check_serialnum(zone, call.params)
         entry = _record_at(zone, line)
         _only(entry.record_type, REMOVE_TYPES, "delete")
-        text = zones.apply_edits(zone, [], [], [line - 1])
+        text = changes.apply_edits(zone, [], [], [line - 1])
         return _save(call, zone, text, "1 removed")
     except GatehouseError as exc:
         return _result(0, exc.reason, None)

@@ -12,8 +12,8 @@ needs them (30-90 µs a record), then kept.
 Owners and types come from one of three readings, the first that applies:
 
 - "lines": every record on one line and no parenthesis anywhere: what the template and the
-  API write. Read here, a line at a time.
-- "entries": `gatehouse.dns.zones.parse` (about 4 µs a record, and usually done already by
+  API write. Read a line at a time (`gatehouse.dns.text.record_heads`).
+- "entries": `gatehouse.dns.text.parse_entries` (about 4 µs a record, and usually done already by
   the API call that saved the text): multi-line records, comments inside them, and so on.
 - "whole": dnspython's zone reader, every record at once: for what the two others do not
   follow exactly as dnspython does ($ORIGIN, $GENERATE, $INCLUDE, a record before the first
@@ -44,7 +44,8 @@ import dns.tokenizer
 import dns.ttl
 import dns.zone
 
-from gatehouse.dns import zones
+from gatehouse.dns.parsed import parse as parse_cached
+from gatehouse.dns.text import RECORD_HEAD, NotPlain, RecordHead, entry_heads, record_heads
 
 log = logging.getLogger("gatehouse.dns.nameserver")
 
@@ -71,10 +72,6 @@ class ZoneError(Exception):
     def __init__(self, why: str, *, first: bool = False) -> None:
         super().__init__(why)
         self.first = first
-
-
-class _NotHere(Exception):
-    """The text holds what this reading does not follow exactly as dnspython's does."""
 
 
 class _Unreadable(Exception):
@@ -278,7 +275,7 @@ def as_rrset(owner: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset
 def parse(name: str, text: str, *, whole: bool = False) -> HostedZone:
     """The zone `name` (no trailing dot) from its stored text. Raises an exception (a
     dns.exception subclass, mostly) if the text does not load, as
-    `gatehouse.dns.zones.validate` would. With `whole`, every record is read at once by
+    `gatehouse.dns.validate.validate` would. With `whole`, every record is read at once by
     dnspython's zone reader (slow: the reference the tests compare with)."""
     origin = dns.name.from_text(name).canonicalize()
     if not whole:
@@ -329,19 +326,6 @@ def _read_with_dnspython(name: str, text: str, origin: dns.name.Name) -> HostedZ
 
 # -- owners and types at once ---------------------------------------------------------------
 
-# (owner as written: relative, absolute or `@`; type as written; the record's text; the
-# $TTL in force there)
-_Found = tuple[str, str, str, int]
-# `$TTL <ttl>` as dnspython reads it, optionally with a comment: the only directive read here.
-_TTL_LINE = re.compile(r"\$TTL[ \t]+([0-9][0-9A-Za-z]*)[ \t]*(?:;.*)?", re.IGNORECASE | re.S)
-# A record's start as dnspython's tokenizer splits it when it holds no quote, parenthesis,
-# comment or escape: the owner (or leading blanks), TTL, class and type, then the rdata.
-# Every token must end at a blank (or the end), so none can be cut short.
-_HEAD = re.compile(
-    r"(?:([^ \t\"();\\]+)[ \t]+|[ \t]+)(?:([0-9][0-9A-Za-z]*)[ \t]+)?(?:(IN)[ \t]+)?"
-    r"(?:([0-9][0-9A-Za-z]*)[ \t]+)?([A-Za-z][A-Za-z0-9-]*)(?:[ \t]+|\Z)",
-    re.IGNORECASE,
-)
 # An owner dnspython's tokenizer reads as one token, with no escape.
 _PLAIN = re.compile(r'[^ \t"();\\]+').fullmatch
 # An owner written relative, of plain labels (no escapes, no IDNA, no empty label).
@@ -349,64 +333,12 @@ _RELATIVE_OWNER = re.compile(r"[A-Za-z0-9_*-]+(?:\.[A-Za-z0-9_*-]+)*").fullmatch
 _TYPES: dict[str, dns.rdatatype.RdataType] = {}
 
 
-def _lines(name: str, text: str) -> Iterator[_Found]:
-    """The records of a text whose records are each one line, and no parenthesis anywhere:
-    what the template and the API write. About 1 µs a line."""
-    if "\r" in text or "(" in text or ")" in text:
-        raise _NotHere  # lines dnspython may read otherwise, or a record over several lines
-    default_ttl: int | None = None
-    owner = ""
-    head = _HEAD.match
-    for line in text.split("\n"):
-        first = line[:1]
-        if first in ("", ";"):
-            continue
-        if first == "$":
-            default_ttl = _ttl_line(line)
-            continue
-        parts = line.split("\t", 4)
-        if len(parts) == 5 and parts[2] == "IN" and parts[1].isdigit() and parts[0]:
-            # As the API writes a record: owner, TTL, class, type and data, split by tabs.
-            if default_ttl is None:
-                raise _NotHere
-            owner = parts[0]
-            yield owner, parts[3], line, default_ttl
-            continue
-        if first in (" ", "\t") and line.lstrip(" \t")[:1] in ("", ";"):
-            continue  # blanks, or a comment after blanks
-        match = head(line)
-        if match is None or default_ttl is None:
-            raise _NotHere
-        written, ttl, _class, ttl2, rdtype = match.groups()
-        if ttl and ttl2:
-            raise _NotHere
-        if written is not None:
-            owner = written
-        elif not owner:
-            raise _NotHere  # a first record without an owner
-        yield owner, rdtype, line, default_ttl
+def _lines(name: str, text: str) -> Iterator[RecordHead]:
+    return record_heads(text)
 
 
-def _entries(name: str, text: str) -> Iterator[_Found]:
-    """The records of any text, from `zones.parse`."""
-    if "\r" in text:
-        raise _NotHere
-    default_ttl: int | None = None
-    for entry in zones.parse(name, text):
-        if entry.kind == "record":
-            if default_ttl is None:
-                raise _NotHere
-            yield entry.dname, entry.record_type, entry.raw, default_ttl
-        elif entry.kind == "control":
-            default_ttl = _ttl_line(entry.raw)
-
-
-def _ttl_line(line: str) -> int:
-    """The TTL a `$TTL` line sets; other directives are not followed here."""
-    match = _TTL_LINE.fullmatch(line)
-    if match is None:
-        raise _NotHere  # $ORIGIN, $INCLUDE, $GENERATE, ...
-    return dns.ttl.from_text(match.group(1))
+def _entries(name: str, text: str) -> Iterator[RecordHead]:
+    return entry_heads(text, parse_cached(name, text))
 
 
 def _indexed(
@@ -414,7 +346,7 @@ def _indexed(
     text: str,
     origin: dns.name.Name,
     reading: str,
-    records: Callable[[str, str], Iterator[_Found]],
+    records: Callable[[str, str], Iterator[RecordHead]],
 ) -> HostedZone | None:
     """The zone indexed from `records`, or None if that reading does not apply."""
     try:
@@ -426,15 +358,15 @@ def _indexed(
 
 
 def _index(
-    name: str, text: str, origin: dns.name.Name, reading: str, records: Iterable[_Found]
+    name: str, text: str, origin: dns.name.Name, reading: str, records: Iterable[RecordHead]
 ) -> HostedZone:
     """The zone from its records' owners and types, each name's rdata left for later. Raises
-    _NotHere (or another exception) for a text this reading does not follow. About 1 µs a
+    NotPlain (or another exception) for a text this reading does not follow. About 1 µs a
     record: the loop is written for speed, and keeps no object the garbage collector tracks
     for a name with one record."""
     apex = key_of(origin)  # lower case, with the final dot
     if apex.startswith(".."):
-        raise _NotHere
+        raise NotPlain
     below_apex = "." + apex
     pending: dict[Key, Pending] = {}
     names: set[Key] = {apex}
@@ -485,10 +417,10 @@ def _index(
             dnames.add(key)
         elif rdtype == _SOA:
             if key != apex:
-                raise _NotHere
+                raise NotPlain
             soa += 1
     if soa != 1 or not ns_at_apex or base_ttl is None:
-        raise _NotHere
+        raise NotPlain
     return HostedZone(
         name,
         text,
@@ -505,9 +437,9 @@ def _index(
 
 def _owner_key(owner: str, apex: str, below_apex: str) -> Key | None:
     """The key of an owner as written (relative, absolute with the final dot, or `@`); None
-    if it is outside the zone. Raises _NotHere for what only dnspython should read."""
+    if it is outside the zone. Raises NotPlain for what only dnspython should read."""
     if not owner.isascii() or not _PLAIN(owner) or owner[:1] == "." or ".." in owner:
-        raise _NotHere  # IDNA, escapes, what dnspython splits otherwise, empty labels
+        raise NotPlain  # IDNA, escapes, what dnspython splits otherwise, empty labels
     low = owner.lower()
     if low[-1:] == ".":
         return low if low == apex or low.endswith(below_apex) else None
@@ -562,7 +494,7 @@ def _read_plain(key: Key, raw: str, default_ttl: int, origin: dns.name.Name) -> 
     """A record whose owner, TTL, class and type hold nothing special, read without the
     tokenizer up to its rdata (twice as fast); None for any other, or if it does not read:
     `_read_record` then reads it exactly as dnspython's zone reader does."""
-    head = _HEAD.match(raw)
+    head = RECORD_HEAD.match(raw)
     if head is None:
         return None
     written, ttl_text, _class, ttl_text2, type_text = head.groups()

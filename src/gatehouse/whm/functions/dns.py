@@ -7,7 +7,7 @@ Cpanel::APICommon::Error), the WHM API 1 reference (api.docs.cpanel.net, dns-zon
 compatibility.md's DNS section. Where gatehouse had to choose, the comment says so ("Choice:").
 What these share with the cPanel face's DNS functions (UAPI `DNS`, API 2 `ZoneEdit`) — the
 record items, the one-record request fields, the mass-edit parameters — is in
-gatehouse.dns.zone_records, so both faces take and show zones the same way.
+gatehouse.api.zone_wire, so both faces take and show zones the same way.
 
 Access (cPanel's Whostmgr::Authz::verify_domain_access): root, or a reseller holding `all`,
 reaches every zone; a reseller the zones of its own account and of the accounts it owns. A
@@ -22,9 +22,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gatehouse.api import zone_wire
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.dns import zone_records, zones
+from gatehouse.dns import changes, parsed, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
 from gatehouse.domain import access, audit, users
 from gatehouse.errors import InvalidParameter
@@ -74,7 +75,7 @@ def _zone_for(call: Call, name: str, *, lock: bool = False) -> zones.Zone:
 )
 def parse_dns_zone(call: Call) -> dict[str, Any]:
     zone = _zone_for(call, _zone_name(call, "zone"))
-    return {"payload": zones.payload(zone.name, zone.text)}
+    return {"payload": zone_wire.payload(zone.name, zone.text)}
 
 
 @REGISTRY.function(
@@ -101,9 +102,9 @@ def parse_dns_zone(call: Call) -> dict[str, Any]:
 )
 def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
     name = _zone_name(call, "zone")
-    serial = zone_records.require_serial(call.params)
+    serial = zone_wire.require_serial(call.params)
     zone = _zone_for(call, name, lock=True)
-    edit = zone_records.parse_mass_edit(zone.name, call.params)
+    edit = zone_wire.parse_mass_edit(zone.name, call.params)
     new_serial = apply_mass_edit(call, zone, serial, edit)
     # compatibility.md: the serial as a STRING (a typed client fails on a number).
     return {"new_serial": str(new_serial)}
@@ -144,7 +145,7 @@ def dumpzone(call: Call) -> Reply:
     if not (call.params.get("domain") or call.params.get("zone")):
         raise InvalidParameter("You must specify a zone to dump.")
     zone = _zone_for(call, _zone_name(call, "domain", "zone"))
-    records = [zone_records.record_item(zone.name, e) for e in zones.parse(zone.name, zone.text)]
+    records = [zone_wire.record_item(zone.name, e) for e in parsed.parse(zone.name, zone.text)]
     return Reply(data={"zone": [{"record": records}]}, reason="Zone Serialized")
 
 
@@ -250,7 +251,7 @@ def resetzone(call: Call) -> Reply:
 # given, must be the zone's serial (else the stale error); without it the change applies to
 # the zone as it is, still atomically.
 
-# `line` (or `Line`): a missing or bad one is refused in zone_records.line_number's words.
+# `line` (or `Line`): a missing or bad one is refused in zone_wire.line_number's words.
 _LINE = Param("line", "The record's `Line` (dumpzone).", required=True, handler_refuses=True)
 _LEGACY_PARAMS = (
     Param("domain", "The zone, e.g. example.com (or `zone`)."),
@@ -261,7 +262,7 @@ _LEGACY_PARAMS = (
     Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
     *(
         Param(f, "Record data for the types that use it.")
-        for f in sorted({f for fields in zone_records.REQUEST_FIELDS.values() for f in fields})
+        for f in sorted({f for fields in zone_wire.REQUEST_FIELDS.values() for f in fields})
     ),
 )
 
@@ -269,12 +270,12 @@ _LEGACY_PARAMS = (
 def _legacy_zone(call: Call) -> zones.Zone:
     name = _zone_name(call, "domain", "zone")
     zone = _zone_for(call, name, lock=True)
-    zone_records.check_serialnum(zone, call.params)
+    zone_wire.check_serialnum(zone, call.params)
     return zone
 
 
-def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> zones.Change:
-    return zone_records.change_from_fields(zone.name, call.params.get, line_index=line_index)
+def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> changes.Change:
+    return zone_wire.change_from_fields(zone.name, call.params.get, line_index=line_index)
 
 
 @REGISTRY.function(
@@ -287,7 +288,7 @@ def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> z
 def addzonerecord(call: Call) -> Reply:
     zone = _legacy_zone(call)
     change = _legacy_change(call, zone, line_index=None)
-    save_edit(call, zone, zones.apply_edits(zone, [change], [], []), "1 added")
+    save_edit(call, zone, changes.apply_edits(zone, [change], [], []), "1 added")
     return Reply(has_data=False, reason="OK")
 
 
@@ -299,10 +300,10 @@ def addzonerecord(call: Call) -> Reply:
     slow=True,
 )
 def editzonerecord(call: Call) -> Reply:
-    line = zone_records.line_number(call.params)
+    line = zone_wire.line_number(call.params)
     zone = _legacy_zone(call)
     change = _legacy_change(call, zone, line_index=line - 1)
-    save_edit(call, zone, zones.apply_edits(zone, [], [change], []), "1 edited")
+    save_edit(call, zone, changes.apply_edits(zone, [], [change], []), "1 edited")
     return Reply(has_data=False, reason="OK")
 
 
@@ -318,9 +319,9 @@ def editzonerecord(call: Call) -> Reply:
     slow=True,
 )
 def removezonerecord(call: Call) -> Reply:
-    line = zone_records.line_number(call.params)
+    line = zone_wire.line_number(call.params)
     zone = _legacy_zone(call)
-    save_edit(call, zone, zones.apply_edits(zone, [], [], [line - 1]), "1 removed")
+    save_edit(call, zone, changes.apply_edits(zone, [], [], [line - 1]), "1 removed")
     return Reply(has_data=False, reason="OK")
 
 
@@ -336,9 +337,9 @@ def removezonerecord(call: Call) -> Reply:
     slow=True,
 )
 def getzonerecord(call: Call) -> dict[str, Any]:
-    line = zone_records.line_number(call.params)
+    line = zone_wire.line_number(call.params)
     zone = _zone_for(call, _zone_name(call, "domain", "zone"))
-    for entry in zones.parse(zone.name, zone.text):
+    for entry in parsed.parse(zone.name, zone.text):
         if entry.line_index == line - 1:
-            return {"record": [zone_records.record_item(zone.name, entry)]}
+            return {"record": [zone_wire.record_item(zone.name, entry)]}
     raise InvalidParameter(f"The DNS zone “{zone.name}” has no record at line {line}.")

@@ -1,16 +1,17 @@
-"""cPanel's record-at-a-time view of a zone, shared by every face that edits zones: WHM API 1
-(dumpzone, addzonerecord, editzonerecord, removezonerecord, getzonerecord, mass_edit_dns_zone),
-UAPI `DNS` and cPanel API 2 `ZoneEdit` (docs/cpanel-dns.md).
+"""cPanel's DNS wire shapes, shared by every face that edits zones: WHM API 1 (dumpzone,
+parse_dns_zone, addzonerecord, editzonerecord, removezonerecord, getzonerecord,
+mass_edit_dns_zone), UAPI `DNS` and cPanel API 2 `ZoneEdit` (docs/cpanel-dns.md). Here, the
+request parameters and the record hashes; the zones, entries and changes are gatehouse.dns's.
 
 * `record_item()`: one zone entry as cPanel's Cpanel::ZoneFile record hash (`Line`, `Lines`,
   `name`, `class`, `ttl`, `type` and the type's fields) — what dumpzone and API 2 show.
 * `filter_items()`: fetchzone_records' filters. A client (certbot-dns-cpanel) deletes EVERY line
   this returns, so every filter given is applied; one that matches nothing gives nothing.
 * `change_from_fields()`: a one-record request (`name`, `type`, `ttl`, `class`, `address`,
-  `txtdata`, ...) as a `zones.Change`, checked as mass_edit_dns_zone checks its items.
+  `txtdata`, ...) as a `Change`, checked as mass_edit_dns_zone checks its items.
 * `require_serial()` / `parse_mass_edit()`: the `serial`, `add`, `edit`, `remove` parameters of
   mass_edit_dns_zone (WHM) and DNS::mass_edit_zone (UAPI).
-* `account_zone()`: a zone, if it is the account's own (the cPanel face).
+* `payload()`: parse_dns_zone's entries, their texts base64-encoded.
 
 Sources: cPanel 11.120's Cpanel/ZoneEdit.pm, Cpanel/Admin/Modules/Cpanel/zone.pm,
 Whostmgr/DNS.pm, Cpanel/ZoneFile.pm, Cpanel/API/DNS.pm and Cpanel/ZoneEdit/User.pm, and the
@@ -19,17 +20,19 @@ API docs (api.docs.cpanel.net). Where gatehouse had to choose, the comment says 
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-import sqlalchemy as sa
-
-from gatehouse.dns import zones
-from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
+from gatehouse.dns.changes import Change, MassEdit, change_from_json
+from gatehouse.dns.errors import stale
+from gatehouse.dns.parsed import parse
+from gatehouse.dns.text import DEFAULT_TTL, Entry
+from gatehouse.dns.zones import Zone
+from gatehouse.errors import InvalidParameter, missing_parameter
 
 
 class ParamSource(Protocol):
@@ -73,7 +76,7 @@ def absolute_name(zone: str, dname: str) -> str:
     return dname if dname.endswith(".") else f"{dname}.{zone}."
 
 
-def record_item(zone: str, entry: zones.Entry) -> dict[str, Any]:
+def record_item(zone: str, entry: Entry) -> dict[str, Any]:
     """One of dumpzone's `record` items (cPanel's Cpanel::ZoneFile record hashes). `Line` is the
     1-based line the entry starts on, the number the one-record functions take."""
     line = entry.line_index + 1
@@ -106,7 +109,7 @@ def record_item(zone: str, entry: zones.Entry) -> dict[str, Any]:
     return record
 
 
-def api2_item(zone: str, entry: zones.Entry) -> dict[str, Any]:
+def api2_item(zone: str, entry: Entry) -> dict[str, Any]:
     """A record as API 2's fetchzone_records shows it: dumpzone's item plus `line` (a copy of
     `Line`) and `record` (Cpanel::ZoneEdit::_fetchzone: the address, cname or txtdata)."""
     item = record_item(zone, entry)
@@ -122,9 +125,9 @@ def api2_item(zone: str, entry: zones.Entry) -> dict[str, Any]:
     return item
 
 
-def items(zone: zones.Zone) -> list[dict[str, Any]]:
+def items(zone: Zone) -> list[dict[str, Any]]:
     """Every entry of the zone (comments and `$TTL` lines included) as API 2 items."""
-    return [api2_item(zone.name, e) for e in zones.parse(zone.name, zone.text)]
+    return [api2_item(zone.name, e) for e in parse(zone.name, zone.text)]
 
 
 # -- fetchzone_records' filters -----------------------------------------------------------------
@@ -239,7 +242,7 @@ def change_from_fields(
     *,
     line_index: int | None = None,
     txt_strings: Sequence[str] | None = None,
-) -> zones.Change:
+) -> Change:
     """A record given as cPanel's one-record functions take it: `name` (relative to the zone,
     or absolute), `type`, `ttl` (default 14400), `class` (IN) and the type's fields as
     dumpzone names them. `line_index` makes it an edit of the record starting there;
@@ -272,7 +275,7 @@ def change_from_fields(
         if record_type == "TXT":
             # One value, however long: split as cPanel does, not refused for its length.
             data = split_txt(data[0])
-    raw_ttl = (get("ttl") or str(zones.DEFAULT_TTL)).strip()
+    raw_ttl = (get("ttl") or str(DEFAULT_TTL)).strip()
     item: dict[str, Any] = {
         "dname": name,
         "ttl": int(raw_ttl) if raw_ttl.isdigit() else raw_ttl,
@@ -281,12 +284,12 @@ def change_from_fields(
     }
     if line_index is not None:
         item["line_index"] = line_index
-    return zones.change_from_json(zone, item, edit=line_index is not None)
+    return change_from_json(zone, item, edit=line_index is not None)
 
 
-def entry_at_line(zone: zones.Zone, line: int) -> zones.Entry | None:
+def entry_at_line(zone: Zone, line: int) -> Entry | None:
     """The record that starts on 1-based line `line` (comments and `$` lines are not)."""
-    for entry in zones.parse(zone.name, zone.text):
+    for entry in parse(zone.name, zone.text):
         if entry.kind == "record" and entry.line_index == line - 1:
             return entry
     return None
@@ -300,22 +303,15 @@ def line_number(params: ParamSource) -> int:
     return int(raw)
 
 
-def check_serialnum(zone: zones.Zone, params: ParamSource) -> None:
+def check_serialnum(zone: Zone, params: ParamSource) -> None:
     """An optional `serialnum` must be the zone's serial (cPanel: "Zone file changed since last
     read."); without one the change applies to the zone as it is, still atomically."""
     raw = (params.get("serialnum") or "").strip()
     if raw and (not raw.isdigit() or int(raw) != zone.serial):
-        raise zones.stale(zone.name, int(raw) if raw.isdigit() else 0)
+        raise stale(zone.name, int(raw) if raw.isdigit() else 0)
 
 
 # -- mass edits -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MassEdit:
-    adds: list[zones.Change]
-    edits: list[zones.Change]
-    removes: list[int]
 
 
 def require_serial(params: ParamSource) -> int:
@@ -351,63 +347,33 @@ def parse_mass_edit(zone: str, params: ParamSource) -> MassEdit:
         if not r.isdigit():
             raise InvalidParameter(f"The “remove” value “{r}” is not a line index.")
         removes.append(int(r))
-    adds = [zones.change_from_json(zone, a, edit=False) for a in raw_adds]
-    edits = [zones.change_from_json(zone, e, edit=True) for e in raw_edits]
+    adds = [change_from_json(zone, a, edit=False) for a in raw_adds]
+    edits = [change_from_json(zone, e, edit=True) for e in raw_edits]
     return MassEdit(adds, edits, removes)
 
 
-# The record types a cPanel account may create, edit and remove with DNS::mass_edit_zone
-# (Cpanel::ZoneEdit::User with the zoneedit, simplezoneedit and changemx features: gatehouse
-# does not model features, so an account holds all three).
-ACCOUNT_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "SRV", "TXT")
+# -- parse_dns_zone ---------------------------------------------------------------------------
 
 
-def _list_and(words: Sequence[str]) -> str:
-    return ", ".join(words[:-1]) + f", and {words[-1]}"
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode("utf-8", "surrogateescape")).decode("ascii")
 
 
-def check_account_types(zone: zones.Zone, edit: MassEdit) -> None:
-    """cPanel's rules for an account's mass edit (Cpanel::API::DNS, Cpanel::Admin::Modules::
-    Cpanel::zone): new records only of ACCOUNT_TYPES, and edits and removals only of records
-    of those types — an account cannot touch its NS or SOA records this way."""
-    for change in (*edit.adds, *edit.edits):
-        if change.record_type not in ACCOUNT_TYPES:
-            raise InvalidParameter(
-                f"This interface cannot create “{change.record_type}” records. "
-                f"It can only create {_list_and(ACCOUNT_TYPES)} records."
+def payload(name: str, text: str) -> list[dict[str, Any]]:
+    """parse_dns_zone's `payload` (compatibility.md, cPanel's Cpanel::ZoneFile::Parse)."""
+    out: list[dict[str, Any]] = []
+    for e in parse(name, text):
+        if e.kind == "record":
+            out.append(
+                {
+                    "line_index": e.line_index,
+                    "type": "record",
+                    "dname_b64": _b64(e.dname),
+                    "ttl": e.ttl,
+                    "record_type": e.record_type,
+                    "data_b64": [_b64(d) for d in e.data],
+                }
             )
-    starts = {e.line_index: e for e in zones.parse(zone.name, zone.text) if e.kind == "record"}
-    for index in (*edit.removes, *(c.line_index for c in edit.edits)):
-        entry = starts.get(index) if index is not None else None
-        if entry is not None and entry.record_type not in ACCOUNT_TYPES:
-            raise InvalidParameter(
-                f"Line {index} contains a record of type “{entry.record_type}”. You cannot "
-                f"edit or remove “{entry.record_type}” records. You can only edit or remove "
-                f"{_list_and(ACCOUNT_TYPES)} records."
-            )
-
-
-# -- an account's own zones -------------------------------------------------------------------
-
-
-def account_zone(
-    conn: sa.Connection,
-    user_id: int,
-    raw_name: str,
-    refusal: Callable[[str], GatehouseError],
-    *,
-    lock: bool = False,
-) -> zones.Zone:
-    """The zone `raw_name` if the account `user_id` owns it, else `refusal(name)` — the same
-    for a zone of another account and one that does not exist, so that an account learns
-    nothing about other accounts' domains. `lock` takes the zone's write lock first (it must
-    be the call's first statement: see zones.lock)."""
-    name = zones.normalise(raw_name)
-    if not name:
-        raise refusal(raw_name.strip())
-    if lock:
-        zones.lock(conn, name)
-    zone = zones.get(conn, name)
-    if zone is None or zone.owner_user_id != user_id:
-        raise refusal(name)
-    return zone
+        else:
+            out.append({"line_index": e.line_index, "type": e.kind, "text_b64": _b64(e.raw)})
+    return out

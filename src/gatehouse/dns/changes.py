@@ -1,0 +1,291 @@
+"""Record changes (add, edit, remove) and the zone text they make (`apply_edits`): every line
+not changed is kept as it is; each new record line is checked on its own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+from gatehouse.dns.errors import InvalidZone, explain
+from gatehouse.dns.parsed import PARSED, parse
+from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, Entry, absolute, plain_record
+from gatehouse.dns.zones import Zone
+from gatehouse.errors import InvalidParameter
+
+# cPanel's Whostmgr/API/1/DNS.pm: the types mass_edit_dns_zone may add.
+ADDABLE_TYPES = (
+    "A", "AAAA", "AFSDB", "CAA", "CNAME", "DNAME", "DS", "HINFO", "LOC", "MX", "NAPTR", "NS",
+    "PTR", "RP", "SRV", "TLSA", "TXT",
+)  # fmt: skip
+# Data items written as quoted character-strings, by type (the others are written as is).
+_QUOTED: dict[str, tuple[int, ...] | None] = {
+    "TXT": None,  # every item
+    "SPF": None,
+    "HINFO": None,
+    "CAA": (2,),
+    "NAPTR": (2, 3, 4),
+}
+_LABEL_RE = re.compile(r"^(\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    dname: str
+    ttl: int
+    record_type: str
+    data: tuple[str, ...]
+    line_index: int | None = None  # for an edit
+
+
+def _check_dname(zone: str, dname: str) -> str:
+    dname = dname.strip()
+    if not dname:
+        raise InvalidParameter("Each record needs a “dname”.")
+    if dname == "@":
+        return f"{zone}."
+    relative = dname
+    if dname.endswith("."):
+        lowered = dname.lower()
+        if lowered == f"{zone}.":
+            return dname
+        if not lowered.endswith(f".{zone}."):
+            raise InvalidParameter(f"The name “{dname}” is not in the DNS zone “{zone}”.")
+        relative = dname[: -len(zone) - 2]
+    if not all(_LABEL_RE.match(label) for label in relative.split(".")):
+        raise InvalidParameter(f"“{dname}” is not a valid record name.")
+    return dname
+
+
+def change_from_json(zone: str, raw: Any, *, edit: bool) -> Change:
+    """One `add` or `edit` item (already decoded from JSON)."""
+    what = "edit" if edit else "add"
+    if not isinstance(raw, dict):
+        raise InvalidParameter(f"Each “{what}” must be a JSON object.")
+    record_type = raw.get("record_type")
+    if not isinstance(record_type, str) or not record_type:
+        raise InvalidParameter(f"Each “{what}” needs a “record_type”.")
+    record_type = record_type.upper()
+    if not edit and record_type not in ADDABLE_TYPES:
+        listed = ", ".join(ADDABLE_TYPES[:-1]) + f", and {ADDABLE_TYPES[-1]}"
+        raise InvalidParameter(
+            f"This interface cannot create “{record_type}” records. "
+            f"It can only create {listed} records."
+        )
+    if record_type == "SOA":
+        # Choice: the SOA is the server's (its serial is set on every change).
+        raise InvalidParameter("This interface cannot edit the SOA record.")
+    try:
+        dns.rdatatype.from_text(record_type)
+    except dns.exception.DNSException:
+        raise InvalidParameter(f"“{record_type}” is not a DNS record type.") from None
+    dname = raw.get("dname")
+    if not isinstance(dname, str):
+        raise InvalidParameter(f"Each “{what}” needs a “dname”.")
+    dname = _check_dname(zone, dname)
+    ttl = raw.get("ttl")
+    if isinstance(ttl, str) and ttl.isdigit():
+        ttl = int(ttl)
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
+        raise InvalidParameter(f"Each “{what}” needs a “ttl” between 0 and {MAX_TTL}.")
+    data = raw.get("data")
+    if not isinstance(data, list) or not data or not all(isinstance(d, str) for d in data):
+        raise InvalidParameter(f"Each “{what}” needs “data”, a list of strings.")
+    if any("\n" in d or "\r" in d for d in data):
+        raise InvalidParameter("Record data may not contain line breaks.")
+    line_index = None
+    if edit:
+        line_index = raw.get("line_index")
+        if not isinstance(line_index, int) or isinstance(line_index, bool) or line_index < 0:
+            raise InvalidParameter("Each “edit” needs a “line_index”, a non-negative integer.")
+    return Change(dname, ttl, record_type, tuple(data), line_index)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render(change: Change) -> str:
+    """One record as one zone-file line."""
+    quoted = _QUOTED.get(change.record_type, ())
+    items = []
+    for i, item in enumerate(change.data):
+        if quoted is None or i in quoted:
+            items.append(_quote(item))
+        else:
+            if not item or any(c in item for c in ' \t;()"'):
+                raise InvalidParameter(f"“{item}” is not valid {change.record_type} data.")
+            items.append(item)
+    return f"{change.dname}\t{change.ttl}\tIN\t{change.record_type}\t{' '.join(items)}"
+
+
+def _check_rdata(zone: str, change: Change, line: str, line_number: int) -> None:
+    """The record on its own, for a clearer refusal than the whole zone's."""
+    try:
+        dns.rdata.from_text(
+            dns.rdataclass.IN,
+            dns.rdatatype.from_text(change.record_type),
+            line.split("\t", 4)[4],
+            origin=dns.name.from_text(zone),
+            relativize=False,
+        )
+    except (dns.exception.DNSException, ValueError) as exc:
+        why = explain(str(exc) or type(exc).__name__)
+        raise InvalidZone(
+            f"The {change.record_type} record “{change.dname}” is invalid: {why}",
+            data={"type": "InvalidZoneFile", "detail": {"by_line": [[line_number, why]]}},
+        ) from None
+
+
+def _record_at(entries: Iterable[Entry], index: int, what: str) -> Entry:
+    for e in entries:
+        if e.kind == "record" and e.line_index == index:
+            if e.record_type == "SOA":
+                raise InvalidParameter("This interface cannot edit or remove the SOA record.")
+            return e
+    raise InvalidParameter(f"No record starts at line index {index} ({what}).")
+
+
+def apply_edits(
+    zone: Zone, adds: Sequence[Change], edits: Sequence[Change], removes: Sequence[int]
+) -> str:
+    """The zone's new text: `edits` and `removes` name records by the line index they start
+    at in the CURRENT text; every other line is kept as it is, and additions go at the end."""
+    entries = parse(zone.name, zone.text)
+    touched: set[int] = set()
+    replaced: dict[int, tuple[int, str | None]] = {}  # line_index -> (line count, new line)
+    for index in removes:
+        entry = _record_at(entries, index, "remove")
+        if index in touched:
+            raise InvalidParameter(f"The line index {index} is given more than once.")
+        touched.add(index)
+        replaced[index] = (entry.line_count, None)
+    for change in edits:
+        assert change.line_index is not None
+        entry = _record_at(entries, change.line_index, "edit")
+        if change.line_index in touched:
+            raise InvalidParameter(f"The line index {change.line_index} is given more than once.")
+        touched.add(change.line_index)
+        line = render(change)
+        _check_rdata(zone.name, change, line, change.line_index + 1)
+        replaced[change.line_index] = (entry.line_count, line)
+    lines = zone.text.split("\n")
+    trailing = lines and lines[-1] == ""
+    if trailing:
+        lines.pop()
+    out: list[str] = []
+    moved: dict[int, int] = {}  # old line index -> new, for the lines kept
+    i = 0
+    while i < len(lines):
+        if i in replaced:
+            count, new = replaced[i]
+            if new is not None:
+                moved[i] = len(out)
+                out.append(new)
+            i += count
+        else:
+            moved[i] = len(out)
+            out.append(lines[i])
+            i += 1
+    for change in adds:
+        line = render(change)
+        _check_rdata(zone.name, change, line, len(out) + 1)
+        out.append(line)
+    text = "\n".join(out) + "\n"
+    _remember_edit(zone, entries, replaced, moved, out, len(out) - len(adds), text)
+    return text
+
+
+def _remember_edit(
+    zone: Zone,
+    entries: Sequence[Entry],
+    replaced: dict[int, tuple[int, str | None]],
+    moved: dict[int, int],
+    out: list[str],
+    first_added: int,
+    text: str,
+) -> None:
+    """Keep the new text's entries, derived from the old ones (shifted) and the new lines, for
+    save() to validate the zone from. Not kept where deriving is not exact: a record without
+    an owner right after a removed or replaced one takes another owner now."""
+    apex = f"{zone.name}."
+    new_entries: list[Entry] = []
+    touched: set[str] = set()
+    after_change = False
+    for e in entries:
+        if e.line_index in replaced:
+            after_change = True
+            touched.add(absolute(zone.name, e.dname))
+            line = replaced[e.line_index][1]
+            if line is None:
+                continue
+            entry = plain_record(line, moved[e.line_index], DEFAULT_TTL, apex)
+            if entry is None:
+                return
+            touched.add(absolute(zone.name, entry.dname))
+            new_entries.append(entry)
+            continue
+        if after_change and e.kind == "record" and e.raw[:1] in (" ", "\t"):
+            return
+        after_change = False
+        index = moved[e.line_index]
+        if index == e.line_index:
+            new_entries.append(e)  # entries are never changed once made: share it
+        else:
+            shifted = Entry(e.kind, index, e.line_count, e.raw, e.dname, e.ttl)
+            shifted.record_type, shifted.data, shifted.tokens = e.record_type, e.data, e.tokens
+            new_entries.append(shifted)
+    for index in range(first_added, len(out)):
+        entry = plain_record(out[index], index, DEFAULT_TTL, apex)
+        if entry is None:
+            return
+        touched.add(absolute(zone.name, entry.dname))
+        new_entries.append(entry)
+    PARSED.put(zone.name, text, new_entries, frozenset(touched))
+
+
+@dataclass(frozen=True, slots=True)
+class MassEdit:
+    """Changes applied together, all or nothing; `removes` are line indexes."""
+
+    adds: list[Change]
+    edits: list[Change]
+    removes: list[int]
+
+
+# The record types a cPanel account may create, edit and remove with DNS::mass_edit_zone
+# (Cpanel::ZoneEdit::User with the zoneedit, simplezoneedit and changemx features: gatehouse
+# does not model features, so an account holds all three).
+ACCOUNT_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "SRV", "TXT")
+
+
+def _list_and(words: Sequence[str]) -> str:
+    return ", ".join(words[:-1]) + f", and {words[-1]}"
+
+
+def check_account_types(zone: Zone, edit: MassEdit) -> None:
+    """cPanel's rules for an account's mass edit (Cpanel::API::DNS, Cpanel::Admin::Modules::
+    Cpanel::zone): new records only of ACCOUNT_TYPES, and edits and removals only of records
+    of those types — an account cannot touch its NS or SOA records this way."""
+    for change in (*edit.adds, *edit.edits):
+        if change.record_type not in ACCOUNT_TYPES:
+            raise InvalidParameter(
+                f"This interface cannot create “{change.record_type}” records. "
+                f"It can only create {_list_and(ACCOUNT_TYPES)} records."
+            )
+    starts = {e.line_index: e for e in parse(zone.name, zone.text) if e.kind == "record"}
+    for index in (*edit.removes, *(c.line_index for c in edit.edits)):
+        entry = starts.get(index) if index is not None else None
+        if entry is not None and entry.record_type not in ACCOUNT_TYPES:
+            raise InvalidParameter(
+                f"Line {index} contains a record of type “{entry.record_type}”. You cannot "
+                f"edit or remove “{entry.record_type}” records. You can only edit or remove "
+                f"{_list_and(ACCOUNT_TYPES)} records."
+            )
