@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from gatehouse import acls
-from gatehouse.whm.registry import REGISTRY
 from gatehouse.config import SETTINGS
 from gatehouse.whm.functions import load_all
+from gatehouse.whm.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 load_all()

@@ -357,8 +357,8 @@ def test_ten_megabyte_query_parameter_gets_a_clear_error(server: Server) -> None
 
 
 def test_openapi_lists_every_function_with_its_privileges(server: Server) -> None:
-    from gatehouse.whm.registry import REGISTRY
     from gatehouse.whm.functions import load_all
+    from gatehouse.whm.registry import REGISTRY
 
     load_all()
     response = httpx.get(f"{server.url}/openapi.json", timeout=30)
