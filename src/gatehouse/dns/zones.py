@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from gatehouse.dns.errors import stale
 from gatehouse.dns.parsed import PARSED
@@ -175,3 +177,37 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
     return new_serial
+
+
+# -- the nameserver's reads -------------------------------------------------------------------
+# The nameserver reads zones on its own DB-API connection, without SQLAlchemy's pool and
+# execution layer (gatehouse.dns.nameserver.zonesource): these statements are compiled to
+# that driver's SQL once, with positional parameters.
+
+_VERSION_COLUMNS = (zones.c.name, zones.c.id, zones.c.serial, zones.c.updated_time)
+
+
+def _dialect(sqlite: bool) -> sa.Dialect:
+    if sqlite:
+        return SQLiteDialect_pysqlite()
+    # paramstyle "format": psycopg's positional %s. (SQLAlchemy's dialect is untyped.)
+    return PGDialect_psycopg(paramstyle="format")  # type: ignore[no-untyped-call]
+
+
+def find_versions_sql(*, sqlite: bool, count: int) -> str:
+    """SQL giving (name, id, serial, updated_time) of each zone among some names: on SQLite,
+    `count` names as as many parameters; on PostgreSQL, one parameter, the list."""
+    where: sa.ColumnElement[bool]
+    if sqlite:
+        where = zones.c.name.in_([sa.bindparam(f"name{i}") for i in range(count)])
+    else:
+        where = zones.c.name == sa.func.any(sa.bindparam("names"))
+    return str(sa.select(*_VERSION_COLUMNS).where(where).compile(dialect=_dialect(sqlite)))
+
+
+def load_sql(*, sqlite: bool) -> str:
+    """SQL giving (id, serial, updated_time, text) of the zone named by its one parameter."""
+    query = sa.select(zones.c.id, zones.c.serial, zones.c.updated_time, zones.c.text).where(
+        zones.c.name == sa.bindparam("name")
+    )
+    return str(query.compile(dialect=_dialect(sqlite)))

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import dns.name
 import sqlalchemy as sa
 
+from gatehouse.dns import zones
 from gatehouse.dns.nameserver.hosted import HostedZone, parse
 
 if TYPE_CHECKING:
@@ -39,10 +40,6 @@ log = logging.getLogger("gatehouse.dns.nameserver")
 # the time of its last change.
 Version = tuple[int, int, int]
 
-_COLUMNS = "SELECT name, id, serial, updated_time FROM zones WHERE name "
-_FIND_PG = _COLUMNS + "= ANY(%s)"
-_LOAD_PG = "SELECT id, serial, updated_time, text FROM zones WHERE name = %s"
-_LOAD_SQLITE = "SELECT id, serial, updated_time, text FROM zones WHERE name = ?"
 # A failed connection attempt is not retried for this long: while the database is down each
 # query gets SERVFAIL at once instead of stalling the event loop on a new attempt.
 _RETRY_AFTER = 1.0
@@ -53,30 +50,32 @@ APPLICATION_NAME = "gatehouse-nameserver"  # of its PostgreSQL connection
 
 class _Store:
     """One DB-API connection of the nameserver's own, used only from the event loop's thread:
-    no pool, no SQLAlchemy, fixed SQL. Each statement runs in autocommit, so it sees what was
-    committed before it (no read transaction outlives a statement). After any error the
-    connection is dropped (the error goes to the caller: SERVFAIL) and the next query
-    reconnects, so a restarted database server does not end the nameserver."""
+    no pool, no SQLAlchemy execution, SQL compiled once (by gatehouse.dns.zones). Each
+    statement runs in autocommit, so it sees what was committed before it (no read transaction
+    outlives a statement). After any error the connection is dropped (the error goes to the
+    caller: SERVFAIL) and the next query reconnects, so a restarted database server does not
+    end the nameserver."""
 
     def __init__(self, url: sa.URL) -> None:
         self._url = url
         self._sqlite = url.get_backend_name() == "sqlite"
         self._conn: sqlite3.Connection | psycopg.Connection[Any] | None = None
         self._failed_at = -_RETRY_AFTER
-        self._find_sqlite: dict[int, str] = {}
+        self._load_sql = zones.load_sql(sqlite=self._sqlite)
+        # SQLite: one statement per number of names (a parameter each); PostgreSQL: one.
+        self._find_sql: dict[int, str] = {}
 
     def find(self, names: list[str]) -> list[tuple[Any, ...]]:
         """(name, id, serial, updated_time) of each of `names` that is a zone."""
-        if not self._sqlite:
-            return self._rows(_FIND_PG, (names,))
-        sql = self._find_sqlite.get(len(names))
+        count = len(names) if self._sqlite else 0
+        sql = self._find_sql.get(count)
         if sql is None:
-            sql = self._find_sqlite[len(names)] = _COLUMNS + f"IN ({','.join('?' * len(names))})"
-        return self._rows(sql, names)
+            sql = self._find_sql[count] = zones.find_versions_sql(sqlite=self._sqlite, count=count)
+        return self._rows(sql, names if self._sqlite else (names,))
 
     def load(self, name: str) -> tuple[Any, ...] | None:
         """(id, serial, updated_time, text) of the zone `name`."""
-        rows = self._rows(_LOAD_SQLITE if self._sqlite else _LOAD_PG, (name,))
+        rows = self._rows(self._load_sql, (name,))
         return rows[0] if rows else None
 
     def _rows(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
