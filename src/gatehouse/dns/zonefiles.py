@@ -17,30 +17,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import re
-import shlex
-import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from gatehouse.children import child_environment, kill_group
-from gatehouse.store.schema import zones
+from gatehouse.dns import zones
+from gatehouse.dns.file_lock import FileLock
+from gatehouse.dns.file_writing import TEMP_PREFIX, fsync_directory, read_file, write_atomic
+from gatehouse.dns.zone_commands import CommandRunner
 
 log = logging.getLogger("gatehouse.dns.zonefiles")
 
 ZONE_SUFFIX = ".db"
 INCLUDE_NAME = "named.conf.zones"
 LOCK_NAME = ".gatehouse-zones.lock"
-TEMP_PREFIX = ".gatehouse-tmp-"
 SYNC_INTERVAL = 3.0  # seconds between the server's background syncs
 # How long the sync that follows an API call waits for another sync (the background one, a
 # CLI command's) to finish before leaving its work to the next background sync: the call may
@@ -163,7 +160,7 @@ class ZonePublisher:
             # The directory is shared by every gatehouse process on this host (the server and
             # one-shot CLI commands): holding the lock while reading the store means a later
             # sync always reads a state at least as new as the files an earlier one wrote.
-            with _FileLock(self.directory / LOCK_NAME, deadline) as locked:
+            with FileLock(self.directory / LOCK_NAME, deadline) as locked:
                 if not locked:
                     return None
                 if full or self._written is None:
@@ -184,26 +181,21 @@ class ZonePublisher:
     def _full(self) -> SyncReport:
         report = SyncReport()
         with self.engine.connect() as conn:
-            fingerprint = _fingerprint(conn)
-            rows = conn.execute(
-                sa.select(
-                    zones.c.name, zones.c.id, zones.c.serial, zones.c.updated_time, zones.c.text
-                )
-            ).all()
+            fingerprint = zones.fingerprint(conn)
+            rows = zones.texts(conn)
         previous = self._names_in_include()
         names: set[str] = set()
         written: dict[str, Version] = {}
         changed: list[str] = []
-        for row in rows:
-            name = str(row.name)
+        for name, version, text in rows:
             if not self._check_name(name, report):
                 continue
             names.add(name)
             errors_before = len(report.errors)
-            if self._publish(name, str(row.text), report):
+            if self._publish(name, text, report):
                 changed.append(name)
             if len(report.errors) == errors_before:  # else the next sync tries again
-                written[name] = (int(row.id), int(row.serial), int(row.updated_time))
+                written[name] = version
         self._clean_temp_files()
         self._finish(report, written, names, previous, changed, self._files_except(names), None)
         self._scanned(report, fingerprint)
@@ -214,16 +206,11 @@ class ZonePublisher:
         with self.engine.connect() as conn:
             # Taken before the versions: a change landing in between makes the next sync's
             # fingerprint differ, never the other way round.
-            fingerprint = _fingerprint(conn)
+            fingerprint = zones.fingerprint(conn)
             if fingerprint == self._fingerprint and time.monotonic() < self._scan_due:
                 report.zones = len(known)
                 return report
-            versions: dict[str, Version] = {
-                name: (id_, serial, updated)
-                for name, id_, serial, updated in conn.execute(
-                    sa.select(zones.c.name, zones.c.id, zones.c.serial, zones.c.updated_time)
-                )
-            }
+            versions: dict[str, Version] = zones.versions(conn)
             stale = [
                 n
                 for n, v in versions.items()
@@ -232,17 +219,8 @@ class ZonePublisher:
             texts: dict[str, tuple[Version, str]] = {}
             for start in range(0, len(stale), _BATCH):
                 batch = stale[start : start + _BATCH]
-                for r in conn.execute(
-                    sa.select(
-                        zones.c.name,
-                        zones.c.id,
-                        zones.c.serial,
-                        zones.c.updated_time,
-                        zones.c.text,
-                    ).where(zones.c.name.in_(batch))
-                ):
-                    version = (int(r.id), int(r.serial), int(r.updated_time))
-                    texts[str(r.name)] = (version, str(r.text))
+                for name, version, text in zones.texts(conn, batch):
+                    texts[name] = (version, text)
         # A zone deleted between the two reads is gone: the next sync sees it so, too.
         names = {n for n in versions if safe_name(n) and (n not in stale or n in texts)}
         written = {n: v for n, v in known.items() if n in names}
@@ -294,7 +272,7 @@ class ZonePublisher:
         for path in gone:
             self._remove(path, report)
         if report.changed:
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
             log.info(
                 "zone files: %d written%s, %d removed%s%s",
                 len(report.written),
@@ -318,11 +296,11 @@ class ZonePublisher:
 
     def _write_include(self, report: SyncReport, names: set[str]) -> None:
         data = include_text(self.directory, names).encode()
-        if _read(self.include_path) == data:
+        if read_file(self.include_path) == data:
             self._included = frozenset(names)
             return
         try:
-            _write_atomic(self.include_path, data)
+            write_atomic(self.include_path, data)
         except OSError as exc:
             report.errors.append(f"{self.include_path}: {exc.strerror or exc}")
             log.error("could not write %s: %s", self.include_path, exc.strerror or exc)
@@ -346,9 +324,9 @@ class ZonePublisher:
         # surrogateescape: whatever bytes a zone was imported with go back out unchanged.
         data = text.encode("utf-8", "surrogateescape")
         try:
-            if _read(path) == data:
+            if read_file(path) == data:
                 return False
-            _write_atomic(path, data)
+            write_atomic(path, data)
         except OSError as exc:
             report.errors.append(f"{path}: {exc.strerror or exc}")
             log.error("could not write zone file %s: %s", path, exc.strerror or exc)
@@ -393,7 +371,7 @@ class ZonePublisher:
 
     def _names_in_include(self) -> frozenset[str]:
         """The zones the include on disk lists (the nameserver's view before this sync)."""
-        data = _read(self.include_path)
+        data = read_file(self.include_path)
         if data is None:
             return frozenset()
         return frozenset(_INCLUDE_LINE.findall(data.decode("utf-8", "replace")))
@@ -412,240 +390,11 @@ class ZonePublisher:
         self.commands.close()
 
 
-# -- the operator's commands ----------------------------------------------------------------------
-
-
-class CommandRunner:
-    """Runs the reload command per zone and the reconfig command, on one thread of its own,
-    in the order they were asked for; a zone asked for twice before its turn is reloaded
-    once. Failures are logged (program name, zone, exit status, output), never raised: the
-    change they follow is committed already."""
-
-    def __init__(
-        self,
-        directory: Path,
-        *,
-        reload_command: str | None,
-        reconfig_command: str | None,
-        timeout: float,
-    ) -> None:
-        self.directory = directory
-        self.reload_command = reload_command or None
-        self.reconfig_command = reconfig_command or None
-        self.timeout = timeout
-        self._cond = threading.Condition()
-        self._reconfig = False
-        self._reloads: dict[str, Path] = {}  # insertion-ordered: the queue
-        self._busy = False
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        self.failures = 0  # how many commands failed, for `gatehouse zones write`
-
-    def enqueue(self, *, reconfig: bool, zones: Mapping[str, Path]) -> None:
-        reconfig = reconfig and self.reconfig_command is not None
-        if self.reload_command is None:
-            zones = {}
-        if not (reconfig or zones):
-            return
-        with self._cond:
-            if self._closed:
-                return
-            self._reconfig = self._reconfig or reconfig
-            self._reloads.update(zones)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._work, name="gatehouse-zone-commands", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify_all()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait until every queued command has run; False if `timeout` passed first."""
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: not (self._busy or self._reconfig or self._reloads), timeout
-            )
-
-    def close(self) -> None:
-        # Bounded: each command is, but a long queue behind a hung nameserver must not keep
-        # the process from exiting.
-        if not self.wait(timeout=max(30.0, 3 * self.timeout)):
-            with self._cond:
-                left = sorted(self._reloads)
-            log.warning("stopped before the zone commands finished; not reloaded: %s", left)
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._closed or self._reconfig or bool(self._reloads))
-                if self._closed:
-                    return
-                reconfig, self._reconfig = self._reconfig, False
-                reloads, self._reloads = self._reloads, {}
-                self._busy = True
-            try:
-                if reconfig and self.reconfig_command:
-                    self._run(self.reconfig_command, "reconfig", None, None)
-                for zone, path in reloads.items():
-                    # Removed meanwhile: the reconfig that follows a removal is what counts.
-                    if self.reload_command and path.exists():
-                        self._run(self.reload_command, "reload", zone, path)
-            except Exception:  # never let the thread die: later changes need it
-                log.exception("the zone command thread failed")
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
-
-    def _run(self, command: str, what: str, zone: str | None, path: Path | None) -> bool:
-        try:
-            argv = shlex.split(command)
-        except ValueError as exc:
-            self._failed(f"the zone {what} command cannot be split into words: {exc}")
-            return False
-        if not argv:
-            return True
-        if zone is not None and path is not None:
-            argv = [a.replace("{zone}", zone).replace("{file}", str(path)) for a in argv]
-        program = os.path.basename(argv[0])
-        subject = f" for {zone}" if zone else ""
-        try:
-            # No shell; a session of its own, so a timeout kills what the command started too.
-            process = subprocess.Popen(  # noqa: S603 - the operator's command, split, no shell
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-                env=child_environment(),
-                start_new_session=True,
-            )
-        except OSError as exc:
-            self._failed(f"zone {what} command ({program}){subject} could not run: {exc.strerror}")
-            return False
-        try:
-            output, _ = process.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            kill_group(process, "a zone command")
-            self._failed(
-                f"zone {what} command ({program}){subject} did not finish within "
-                f"{self.timeout:g} seconds and was killed"
-            )
-            return False
-        if process.returncode != 0:
-            text = " | ".join(output.decode("utf-8", "replace").split("\n")).strip(" |")
-            self._failed(
-                f"zone {what} command ({program}){subject} exited with status "
-                f"{process.returncode}: {text[:500] or '(no output)'}"
-            )
-            return False
-        log.info("zone %s command (%s)%s ran", what, program, subject)
-        return True
-
-    def _failed(self, message: str) -> None:
-        # The command line itself is never logged: an operator may put a key in it.
-        log.warning("%s", message)
-        with self._cond:
-            self.failures += 1
-
-
-# -- files, atomically ----------------------------------------------------------------------------
-
-
-def _fingerprint(conn: sa.Connection) -> tuple[object, ...]:
-    """One row that changes whenever a zone is added, removed or changed: every change
-    raises the serial (a sum) and sets updated_time; an added zone raises the count or, with
-    a removal, the largest id. Two changes that cancel out in all four at once are possible
-    in theory only, and FULL_SCAN_EVERY bounds how long one could go unseen."""
-    return tuple(
-        conn.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.max(zones.c.id),
-                sa.func.sum(zones.c.serial),
-                sa.func.sum(zones.c.updated_time),
-            )
-        ).one()
-    )
-
-
-class _FileLock:
-    """An exclusive flock on a file: the processes sharing the directory take turns. With a
-    deadline, entering gives False if the lock was not had by then."""
-
-    def __init__(self, path: Path, deadline: float | None = None) -> None:
-        self.path = path
-        self.deadline = deadline
-        self._fd = -1
-
-    def __enter__(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            if self.deadline is None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            else:
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() >= self.deadline:
-                            os.close(fd)
-                            return False
-                        time.sleep(0.01)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        return True
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)  # closing releases the lock
-            self._fd = -1
-
-
 def _some(paths: list[Path]) -> str:
     if not paths:
         return ""
     names = ", ".join(p.name for p in paths[:10])
     return f" ({names}{', ...' if len(paths) > 10 else ''})"
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
-        return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never a part: a temporary file in the same
-    directory, flushed to disk, then renamed over the old one."""
-    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # nameservers run as their own user
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the renames and removals themselves durable."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- the server's background sync -----------------------------------------------------------------

@@ -211,3 +211,46 @@ def load_sql(*, sqlite: bool) -> str:
         zones.c.name == sa.bindparam("name")
     )
     return str(query.compile(dialect=_dialect(sqlite)))
+
+
+# -- the zone files' reads (gatehouse.dns.zonefiles) ------------------------------------------
+
+
+def fingerprint(conn: sa.Connection) -> tuple[object, ...]:
+    """One row that changes whenever a zone is added, removed or changed: every change
+    raises the serial (a sum) and sets updated_time; an added zone raises the count or, with
+    a removal, the largest id. Two changes that cancel out in all four at once are possible
+    in theory only, and FULL_SCAN_EVERY bounds how long one could go unseen."""
+    return tuple(
+        conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.max(zones.c.id),
+                sa.func.sum(zones.c.serial),
+                sa.func.sum(zones.c.updated_time),
+            )
+        ).one()
+    )
+
+
+def versions(conn: sa.Connection) -> dict[str, tuple[int, int, int]]:
+    """(id, serial, updated_time) of every zone, by name."""
+    query = sa.select(zones.c.name, zones.c.id, zones.c.serial, zones.c.updated_time)
+    return {
+        str(name): (int(id_), int(serial), int(updated))
+        for name, id_, serial, updated in conn.execute(query)
+    }
+
+
+def texts(
+    conn: sa.Connection, names: Sequence[str] | None = None
+) -> list[tuple[str, tuple[int, int, int], str]]:
+    """(name, (id, serial, updated_time), text) of the zones `names` (those that exist), or of
+    every zone."""
+    query = sa.select(zones.c.name, zones.c.id, zones.c.serial, zones.c.updated_time, zones.c.text)
+    if names is not None:
+        query = query.where(zones.c.name.in_(names))
+    return [
+        (str(r.name), (int(r.id), int(r.serial), int(r.updated_time)), str(r.text))
+        for r in conn.execute(query)
+    ]
