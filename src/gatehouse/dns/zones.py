@@ -64,16 +64,6 @@ def list_visible(conn: sa.Connection, *, all_zones: bool, caller_id: int, caller
     return [r.name for r in conn.execute(query)]
 
 
-def owner_of(conn: sa.Connection, zone: Zone) -> tuple[int, str, str]:
-    """(user id, username, that user's owner) of the zone's account."""
-    row = conn.execute(
-        sa.select(users.c.id, users.c.username, users.c.owner).where(
-            users.c.id == zone.owner_user_id
-        )
-    ).one()
-    return int(row.id), row.username, row.owner
-
-
 def names_of_user(conn: sa.Connection, user_id: int) -> list[str]:
     rows = conn.execute(
         sa.select(zones.c.name).where(zones.c.user_id == user_id).order_by(zones.c.name)

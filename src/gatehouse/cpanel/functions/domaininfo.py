@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
+from gatehouse.domain import users
 from gatehouse.errors import InvalidParameter, NotFound
-from gatehouse.store.schema import users
 
 MODULE = "DomainInfo"
 
@@ -41,7 +39,8 @@ def list_domains(call: Call) -> dict[str, Any]:
 def _main_domain_data(call: Call) -> dict[str, Any]:
     account = call.principal.user
     domain = _main_domain(call)
-    ip = call.conn.execute(sa.select(users.c.ip).where(users.c.id == account.id)).scalar()
+    stored = users.get_by_id(call.conn, account.id)  # as stored now, not as authenticated
+    ip = stored.ip if stored is not None else None
     return {
         "domain": domain,
         "ip": ip,

@@ -20,8 +20,6 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-import sqlalchemy as sa
-
 from gatehouse.api import zone_wire
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
@@ -29,7 +27,6 @@ from gatehouse.dns import changes, parsed, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
 from gatehouse.domain import access, audit, users
 from gatehouse.errors import InvalidParameter
-from gatehouse.store.schema import users as users_table
 from gatehouse.whm.registry import REGISTRY
 
 # Choice: cPanel does not publish which ACL guards parse_dns_zone and mass_edit_dns_zone (the
@@ -152,12 +149,11 @@ def dumpzone(call: Call) -> Reply:
 # -- adddns / killdns / resetzone ----------------------------------------------------------
 
 
-def _account_ip(call: Call, username: str) -> str:
+def _account_ip(call: Call, user_id: int) -> str:
     """The account's recorded address, else the server's (as createacct records it)."""
-    row = call.conn.execute(
-        sa.select(users_table.c.ip).where(users_table.c.username == username)
-    ).first()
-    return (row.ip if row is not None else None) or users.server_ip(call.gatehouse.config.bind)
+    account = users.get_by_id(call.conn, user_id)
+    recorded = account.ip if account is not None else None
+    return recorded or users.server_ip(call.gatehouse.config.bind)
 
 
 @REGISTRY.function(
@@ -233,11 +229,10 @@ def killdns(call: Call) -> Reply:
 def resetzone(call: Call) -> Reply:
     name = _zone_name(call, "domain", "zone")
     zone = _zone_for(call, name, lock=True)
-    _uid, username, _owner = zones.owner_of(call.conn, zone)
     new_serial = zones.reset(
         call.conn,
         zone,
-        ip=_account_ip(call, username),
+        ip=_account_ip(call, zone.owner_user_id),
         nameservers=call.gatehouse.config.nameserver_list,
         now=call.now,
     )
@@ -256,7 +251,12 @@ _LINE = Param("line", "The record's `Line` (dumpzone).", required=True, handler_
 _LEGACY_PARAMS = (
     Param("domain", "The zone, e.g. example.com (or `zone`)."),
     Param("name", "The record's name: relative, or absolute with a trailing dot."),
-    Param("type", "The record type (A, AAAA, CNAME, MX, NS, PTR, SRV, TXT, CAA, ...)."),
+    Param(
+        "type",
+        "The record type (A, AAAA, CNAME, MX, NS, PTR, SRV, TXT, CAA, ...).",
+        required=True,
+        handler_refuses=True,  # after the zone (addzonerecord) or the line (editzonerecord)
+    ),
     Param("ttl", "The TTL (default 14400)."),
     Param("class", "IN (the only class accepted)."),
     Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
