@@ -109,7 +109,9 @@ def test_tokens_made_through_whm_work_on_the_cpanel_face(
     body = whm_cpanel(server, user, "Tokens", "create_full_access", name="from-root").json()
     assert body["result"]["status"] == 1
     token = server.remember(body["result"]["data"]["token"])
-    listed = server.uapi(user, "Tokens", "list", token=token).json()["result"]["data"]
+    listed = server.uapi(user, "Tokens", "list", token=token).json()[
+        "data"
+    ]  # /execute/: the flat result object
     assert "from-root" in [t["name"] for t in listed]
     row = server.sql(
         "SELECT actor, subject, detail FROM audit_log WHERE action = 'CREATEAPITOKEN' "
