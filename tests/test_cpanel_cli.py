@@ -51,7 +51,7 @@ def test_tokens_from_the_command_line(server: Server, account: tuple[str, str, s
         server, "--user", user, "Tokens", "create_full_access", "name=from-cli", "--output", "json"
     )
     token = server.remember(json.loads(out.stdout)["result"]["data"]["token"])
-    listed = server.uapi(user, "Tokens", "list", token=token).json()["result"]["data"]
+    listed = server.uapi(user, "Tokens", "list", token=token).json()["data"]
     assert "from-cli" in [t["name"] for t in listed]
     row = server.sql(
         "SELECT actor, detail FROM audit_log WHERE action = 'CREATEAPITOKEN' "
