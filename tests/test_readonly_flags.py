@@ -123,7 +123,11 @@ WHM_READONLY: dict[str, WhmCase] = {
     "applist": lambda w: {},
     "domainuserdata": _zone_params,
     "dumpzone": _zone_params,
+    "get_domain_info": lambda w: (w.account(), {})[1],
     "get_tweaksetting": lambda w: {"key": "allow_deprecated_accesshash"},
+    "getdomainowner": _zone_params,
+    "list_users": lambda w: {},
+    "resellerstats": _reseller_params,
     "getpkginfo": lambda w: {"pkg": w.package()},
     "getresellerlimits": _reseller_params,
     "getzonerecord": lambda w: _line_params(w, "domain"),
@@ -189,10 +193,24 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "enable_account_limit": "1",
         "account_limit": "5",
     },
+    "setresellernameservers": lambda w: {
+        **_reseller_params(w),
+        "nameservers": "ns1.example.net,ns2.example.net",
+    },
     "setupreseller": _user_params,
     "suspendacct": _user_params,
+    "suspendreseller": _reseller_params,
+    "terminatereseller": lambda w: {
+        "user": (user := _reseller_params(w)["user"]),
+        "verify": f"I understand this will irrevocably remove all the accounts owned by the "
+        f"reseller {user}",
+    },
     "unsetupreseller": _reseller_params,
     "unsuspendacct": _suspended,
+    "unsuspendreseller": lambda w: (
+        w.local.ok("suspendreseller", (params := _reseller_params(w))),
+        params,
+    )[1],
 }
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.dns import zones
-from gatehouse.domain import access, audit, reseller_limits, users
+from gatehouse.domain import access, audit, reseller_admin, reseller_limits, users
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.lifecycle import package_visible, require_managed
 from gatehouse.domain.unit import UnitOfWork
@@ -202,13 +202,14 @@ def create_account(
         ip=server.ip,
     )
     unit.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
-    # DNS (issue 5): the account's zone, from the default template (dns/zones.py).
+    # DNS (issue 5): the account's zone, from the default template (dns/zones.py), with its
+    # reseller's nameservers when it has set some (setresellernameservers), else the server's.
     zones.create(
         conn,
         domain,
         user_id=account.id,
         ip=server.ip,
-        nameservers=server.nameservers,
+        nameservers=reseller_admin.nameservers_of(conn, owner_user) or server.nameservers,
         now=unit.now,
         contact=contact,
     )

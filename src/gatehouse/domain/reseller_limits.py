@@ -57,6 +57,9 @@ def load(raw: Any) -> dict[str, Any]:
         limits["resources"].update({k: v for k, v in resources.items() if k != "overselling"})
         limits["resources"]["overselling"].update(resources.get("overselling") or {})
         limits["packages"].update(raw.get("packages") or {})
+        # setresellernameservers' names live here too (domain/reseller_admin.py): keep them.
+        if isinstance(raw.get("nameservers"), list):
+            limits["nameservers"] = list(raw["nameservers"])
     return limits
 
 
