@@ -24,11 +24,19 @@ def uapi(server: Server, *args: str, check: bool = True) -> Any:
     return server.cli("uapi", *args, check=check)
 
 
-def test_json_output_is_the_faces_bytes(server: Server, account: tuple[str, str, str]) -> None:
+def test_json_output_wraps_the_faces_result(
+    server: Server, account: tuple[str, str, str]
+) -> None:
+    """Like cPanel's `uapi --output=json`: the wrapped envelope, whose `result` is byte for byte
+    what /execute/ answers over HTTP (the flat result object)."""
     user, _, token = account
     out = uapi(server, "--user", user, "DomainInfo", "list_domains", "--output", "json")
     http = server.uapi(user, "DomainInfo", "list_domains", token=token)
-    assert out.stdout.encode() == http.content + b"\n"
+    assert out.stdout.encode() == (
+        b'{"apiversion":3,"func":"list_domains","module":"DomainInfo","result":'
+        + http.content
+        + b"}\n"
+    )
     assert b'"status":1' in out.stdout.encode()
 
 

@@ -144,8 +144,9 @@ def uapi(
 ) -> None:
     """Run a UAPI MODULE FUNCTION locally as a cPanel account, like cPanel's uapi command.
 
-    ARGS are key=value words. The answer is the UAPI envelope; `--output json` prints the bytes
-    the cPanel face would send. Exits 1 when `result.status` is 0."""
+    ARGS are key=value words. The answer is the wrapped UAPI envelope, as cPanel's `uapi`
+    prints it; its `result` is what /execute/ answers over HTTP. Exits 1 when
+    `result.status` is 0."""
 
     def run(gh: Gatehouse, params: Params) -> Outcome:
         with gh.engine.connect() as conn:
