@@ -25,23 +25,15 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
+from gatehouse.api.params import Params
 from gatehouse.dns.changes import Change, MassEdit, change_from_json
 from gatehouse.dns.errors import stale
 from gatehouse.dns.parsed import parse
 from gatehouse.dns.text import DEFAULT_TTL, Entry
 from gatehouse.dns.zones import Zone
 from gatehouse.errors import InvalidParameter, missing_parameter
-
-
-class ParamSource(Protocol):
-    """What the functions here read parameters from (gatehouse.api.params.Params)."""
-
-    def get(self, name: str) -> str | None: ...
-
-    def getlist(self, name: str) -> list[str]: ...
-
 
 # -- records as cPanel shows them ---------------------------------------------------------------
 
@@ -188,7 +180,7 @@ def _alternatives(key: str, value: str) -> list[str]:
 
 
 def filter_items(
-    zone: str, found: Iterable[dict[str, Any]], params: ParamSource
+    zone: str, found: Iterable[dict[str, Any]], params: Params
 ) -> list[dict[str, Any]]:
     """The items that match EVERY filter given (each occurrence of a repeated key too)."""
     out = list(found)
@@ -295,7 +287,7 @@ def entry_at_line(zone: Zone, line: int) -> Entry | None:
     return None
 
 
-def line_number(params: ParamSource) -> int:
+def line_number(params: Params) -> int:
     """The 1-based `line` (or `Line`) parameter."""
     raw = (params.get("line") or params.get("Line") or "").strip()
     if not raw.isdigit() or int(raw) < 1:
@@ -303,7 +295,7 @@ def line_number(params: ParamSource) -> int:
     return int(raw)
 
 
-def check_serialnum(zone: Zone, params: ParamSource) -> None:
+def check_serialnum(zone: Zone, params: Params) -> None:
     """An optional `serialnum` must be the zone's serial (cPanel: "Zone file changed since last
     read."); without one the change applies to the zone as it is, still atomically."""
     raw = (params.get("serialnum") or "").strip()
@@ -314,7 +306,7 @@ def check_serialnum(zone: Zone, params: ParamSource) -> None:
 # -- mass edits -------------------------------------------------------------------------------
 
 
-def require_serial(params: ParamSource) -> int:
+def require_serial(params: Params) -> int:
     raw = (params.get("serial") or "").strip()
     if not raw:
         raise missing_parameter("serial")
@@ -323,7 +315,7 @@ def require_serial(params: ParamSource) -> int:
     return int(raw)
 
 
-def _json_items(params: ParamSource, key: str) -> list[Any]:
+def _json_items(params: Params, key: str) -> list[Any]:
     out = []
     for raw in params.getlist(key):
         if raw == "":
@@ -335,7 +327,7 @@ def _json_items(params: ParamSource, key: str) -> list[Any]:
     return out
 
 
-def parse_mass_edit(zone: str, params: ParamSource) -> MassEdit:
+def parse_mass_edit(zone: str, params: Params) -> MassEdit:
     """The repeatable `add` / `edit` (JSON items) and `remove` (line indexes) of a mass edit."""
     raw_removes = [r.strip() for r in params.getlist("remove") if r.strip() != ""]
     raw_adds = _json_items(params, "add")
