@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gatehouse.api import zone_wire
 from gatehouse.dns import changes, errors, parsed, template, validate, zones
 from gatehouse.dns import serial as zone_serial
 from gatehouse.dns import text as zone_text
@@ -38,7 +39,7 @@ def key(e: zone_text.Entry) -> tuple[Any, ...]:
 
 def change(dname: str, rtype: str = "A", data: str = "192.0.2.9", **kw: Any) -> changes.Change:
     raw = {"dname": dname, "ttl": 60, "record_type": rtype, "data": [data], **kw}
-    return changes.change_from_json(ZONE, raw, edit="line_index" in kw)
+    return zone_wire.change_from_item(ZONE, raw, edit="line_index" in kw)
 
 
 @settings(max_examples=60, deadline=None)

@@ -28,10 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from gatehouse.api.params import Params
-from gatehouse.dns.changes import Change, MassEdit, change_from_json
+from gatehouse.dns import changes
+from gatehouse.dns.changes import Change, MassEdit
 from gatehouse.dns.errors import stale
 from gatehouse.dns.parsed import parse
-from gatehouse.dns.text import DEFAULT_TTL, Entry
+from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, Entry
 from gatehouse.dns.zones import Zone
 from gatehouse.errors import InvalidParameter, missing_parameter
 
@@ -276,7 +277,7 @@ def change_from_fields(
     }
     if line_index is not None:
         item["line_index"] = line_index
-    return change_from_json(zone, item, edit=line_index is not None)
+    return change_from_item(zone, item, edit=line_index is not None)
 
 
 def entry_at_line(zone: Zone, line: int) -> Entry | None:
@@ -315,6 +316,37 @@ def require_serial(params: Params) -> int:
     return int(raw)
 
 
+def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:
+    """One `add` or `edit` item of a mass edit (already decoded from JSON): `dname`, `ttl`,
+    `record_type`, `data` (a list of strings) and, for an edit, `line_index`."""
+    what = "edit" if edit else "add"
+    if not isinstance(raw, dict):
+        raise InvalidParameter(f"Each “{what}” must be a JSON object.")
+    record_type = raw.get("record_type")
+    if not isinstance(record_type, str) or not record_type:
+        raise InvalidParameter(f"Each “{what}” needs a “record_type”.")
+    record_type = changes.check_type(record_type, edit=edit)
+    dname = raw.get("dname")
+    if not isinstance(dname, str):
+        raise InvalidParameter(f"Each “{what}” needs a “dname”.")
+    dname = changes.check_dname(zone, dname)
+    ttl = raw.get("ttl")
+    if isinstance(ttl, str) and ttl.isdigit():
+        ttl = int(ttl)
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
+        raise InvalidParameter(f"Each “{what}” needs a “ttl” between 0 and {MAX_TTL}.")
+    data = raw.get("data")
+    if not isinstance(data, list) or not data or not all(isinstance(d, str) for d in data):
+        raise InvalidParameter(f"Each “{what}” needs “data”, a list of strings.")
+    changes.check_data(data)
+    line_index = None
+    if edit:
+        line_index = raw.get("line_index")
+        if not isinstance(line_index, int) or isinstance(line_index, bool) or line_index < 0:
+            raise InvalidParameter("Each “edit” needs a “line_index”, a non-negative integer.")
+    return Change(dname, ttl, record_type, tuple(data), line_index)
+
+
 def _json_items(params: Params, key: str) -> list[Any]:
     out = []
     for raw in params.getlist(key):
@@ -339,8 +371,8 @@ def parse_mass_edit(zone: str, params: Params) -> MassEdit:
         if not r.isdigit():
             raise InvalidParameter(f"The “remove” value “{r}” is not a line index.")
         removes.append(int(r))
-    adds = [change_from_json(zone, a, edit=False) for a in raw_adds]
-    edits = [change_from_json(zone, e, edit=True) for e in raw_edits]
+    adds = [change_from_item(zone, a, edit=False) for a in raw_adds]
+    edits = [change_from_item(zone, e, edit=True) for e in raw_edits]
     return MassEdit(adds, edits, removes)
 
 

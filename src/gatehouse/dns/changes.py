@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import dns.exception
 import dns.name
@@ -16,7 +15,7 @@ import dns.rdatatype
 
 from gatehouse.dns.errors import InvalidZone, explain
 from gatehouse.dns.parsed import PARSED, parse
-from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, Entry, absolute, plain_record
+from gatehouse.dns.text import DEFAULT_TTL, Entry, absolute, plain_record
 from gatehouse.dns.zones import Zone
 from gatehouse.errors import InvalidParameter
 
@@ -45,7 +44,8 @@ class Change:
     line_index: int | None = None  # for an edit
 
 
-def _check_dname(zone: str, dname: str) -> str:
+def check_dname(zone: str, dname: str) -> str:
+    """A record's owner as written, if it is a valid name in the zone (`@`: the apex)."""
     dname = dname.strip()
     if not dname:
         raise InvalidParameter("Each record needs a “dname”.")
@@ -64,14 +64,9 @@ def _check_dname(zone: str, dname: str) -> str:
     return dname
 
 
-def change_from_json(zone: str, raw: Any, *, edit: bool) -> Change:
-    """One `add` or `edit` item (already decoded from JSON)."""
-    what = "edit" if edit else "add"
-    if not isinstance(raw, dict):
-        raise InvalidParameter(f"Each “{what}” must be a JSON object.")
-    record_type = raw.get("record_type")
-    if not isinstance(record_type, str) or not record_type:
-        raise InvalidParameter(f"Each “{what}” needs a “record_type”.")
+def check_type(record_type: str, *, edit: bool) -> str:
+    """A change's record type, in upper case: a known type, never the SOA, and for an
+    addition one of ADDABLE_TYPES."""
     record_type = record_type.upper()
     if not edit and record_type not in ADDABLE_TYPES:
         listed = ", ".join(ADDABLE_TYPES[:-1]) + f", and {ADDABLE_TYPES[-1]}"
@@ -86,26 +81,13 @@ def change_from_json(zone: str, raw: Any, *, edit: bool) -> Change:
         dns.rdatatype.from_text(record_type)
     except dns.exception.DNSException:
         raise InvalidParameter(f"“{record_type}” is not a DNS record type.") from None
-    dname = raw.get("dname")
-    if not isinstance(dname, str):
-        raise InvalidParameter(f"Each “{what}” needs a “dname”.")
-    dname = _check_dname(zone, dname)
-    ttl = raw.get("ttl")
-    if isinstance(ttl, str) and ttl.isdigit():
-        ttl = int(ttl)
-    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
-        raise InvalidParameter(f"Each “{what}” needs a “ttl” between 0 and {MAX_TTL}.")
-    data = raw.get("data")
-    if not isinstance(data, list) or not data or not all(isinstance(d, str) for d in data):
-        raise InvalidParameter(f"Each “{what}” needs “data”, a list of strings.")
+    return record_type
+
+
+def check_data(data: Sequence[str]) -> None:
+    """A record's data items: each goes on the record's one line."""
     if any("\n" in d or "\r" in d for d in data):
         raise InvalidParameter("Record data may not contain line breaks.")
-    line_index = None
-    if edit:
-        line_index = raw.get("line_index")
-        if not isinstance(line_index, int) or isinstance(line_index, bool) or line_index < 0:
-            raise InvalidParameter("Each “edit” needs a “line_index”, a non-negative integer.")
-    return Change(dname, ttl, record_type, tuple(data), line_index)
 
 
 def _quote(value: str) -> str:
