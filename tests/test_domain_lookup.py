@@ -1,0 +1,116 @@
+"""get_domain_info, getdomainowner and list_users over real HTTP: shapes, confinement (a
+reseller sees its own accounts' domains and is told nothing about the others), root only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Server
+from whm_helpers import new_name
+
+
+def _entry(server: Server, user: str, owner: str = "root") -> dict[str, Any]:
+    ip = server.ok("accountsummary", params={"user": user})["acct"][0]["ip"]
+    domain = f"{user}.example.com"
+    return {
+        "docroot": f"/home/{user}/public_html",
+        "domain": domain,
+        "domain_type": "main",
+        "ipv4": ip,
+        "ipv4_ssl": ip,
+        "ipv6": None,
+        "ipv6_is_dedicated": 0,
+        "modsecurity_enabled": 0,
+        "parent_domain": domain,
+        "php_version": None,
+        "port": "80",
+        "port_ssl": "443",
+        "user": user,
+        "user_owner": owner,
+    }
+
+
+def test_get_domain_info_root_sees_every_domain(server: Server) -> None:
+    user, _ = server.account()
+    reseller, _token = server.reseller()
+    owned, _ = server.account(owner=reseller)
+    body = server.get("get_domain_info").json()
+    assert body["metadata"] == {
+        "command": "get_domain_info",
+        "reason": "OK",
+        "result": 1,
+        "version": 1,
+    }
+    domains = body["data"]["domains"]
+    assert [d["domain"] for d in domains] == sorted(d["domain"] for d in domains)
+    by_domain = {d["domain"]: d for d in domains}
+    assert by_domain[f"{user}.example.com"] == _entry(server, user)
+    assert by_domain[f"{owned}.example.com"] == _entry(server, owned, reseller)
+    assert by_domain[f"{reseller}.example.com"]["user_owner"] == "root"
+
+
+def test_get_domain_info_a_reseller_sees_its_accounts_only(server: Server) -> None:
+    reseller, token = server.reseller()
+    owned, _ = server.account(owner=reseller)
+    server.account()  # someone else's
+    other, _ = server.reseller()
+    server.account(owner=other)
+    domains = server.ok("get_domain_info", user=reseller, token=token)["domains"]
+    assert domains == [_entry(server, owned, reseller)]
+
+
+def test_get_domain_info_needs_acct_summary(server: Server) -> None:
+    reseller, token = server.reseller(["list-accts"])
+    response = server.get("get_domain_info", user=reseller, token=token)
+    assert response.status_code == 403
+    assert response.json()["metadata"]["reason"] == (
+        "Access denied: calling “get_domain_info” requires the “acct-summary” privilege."
+    )
+
+
+def test_getdomainowner(server: Server) -> None:
+    reseller, token = server.reseller()
+    owned, _ = server.account(owner=reseller)
+    body = server.get("getdomainowner", params={"domain": f"{owned}.Example.com."}).json()
+    assert body == {
+        "data": {"user": owned},
+        "metadata": {"command": "getdomainowner", "reason": "OK", "result": 1, "version": 1},
+    }
+    assert server.ok(
+        "getdomainowner", user=reseller, token=token, params={"domain": f"{owned}.example.com"}
+    ) == {"user": owned}
+    assert server.ok("getdomainowner", params={"domain": f"{reseller}.example.com"}) == {
+        "user": reseller
+    }
+
+
+def test_getdomainowner_refusals(server: Server) -> None:
+    reseller, token = server.reseller()
+    stranger, _ = server.account()
+    missing = f"{new_name()}.example.com"
+    # Root is told that a domain does not exist; a reseller is told the same for a domain that
+    # does not exist and for another's.
+    assert server.fail("getdomainowner", params={"domain": missing}) == (
+        f"The domain “{missing}” does not exist."
+    )
+    for domain in (missing, f"{stranger}.example.com"):
+        reason = server.fail(
+            "getdomainowner", user=reseller, token=token, params={"domain": domain}
+        )
+        assert reason == f"You do not have access to a domain named “{domain}”."
+    assert server.fail("getdomainowner") == "Missing parameter: domain"
+
+
+def test_list_users(server: Server) -> None:
+    user, _ = server.account()
+    reseller, token = server.reseller()
+    body = server.get("list_users").json()
+    assert body["metadata"] == {"command": "list_users", "reason": "OK", "result": 1, "version": 1}
+    users = body["data"]["users"]
+    assert users[0] == "root"
+    assert users[1:] == sorted(users[1:])
+    assert {user, reseller} <= set(users)
+    # Root's only.
+    response = server.get("list_users", user=reseller, token=token)
+    assert response.status_code == 403
+    assert response.json()["metadata"]["result"] == 0
