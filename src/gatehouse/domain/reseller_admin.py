@@ -129,13 +129,12 @@ def terminate(unit: UnitOfWork, reseller: User, *, include_self: bool) -> list[R
     account too. Accounts owned by one of its accounts pass to that account's owner as removeacct
     does, so they go with the reseller in turn only if they were its own.
     Returns what was removed, in order."""
-    removed = []
-    for account in owned(unit.conn, reseller):
-        removed.append(_remove(unit, account, reseller))
-    # Choice: an account passed to the reseller while its own accounts went (a sub-reseller's
+    removed: list[Removed] = []
+    # Choice: an account passed to the reseller while its own accounts go (a sub-reseller's
     # accounts) is terminated too, so "all the accounts owned by the reseller" holds at the end.
-    for account in owned(unit.conn, reseller):
-        removed.append(_remove(unit, account, reseller))
+    # Each round removes at least one account, so this ends.
+    while accounts := owned(unit.conn, reseller):
+        removed.extend(_remove(unit, account, reseller) for account in accounts)
     users_domain.set_reseller_acls(unit.conn, reseller.id, None)
     unit.audit(audit.RESELLER_UNSETUP, reseller.username, "terminatereseller")
     if include_self:
