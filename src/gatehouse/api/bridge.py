@@ -4,8 +4,8 @@ A face that others call into installs itself here when it is loaded (`gatehouse.
 loads every face before serving or running a command):
 
 * the WHM face installs a `ServerApi`: WHM API 1 as the pages and `gatehouse whmapi1` run it;
-* the cPanel face installs an `AccountApi`: UAPI and API 2 as WHM's `cpanel` function and
-  `gatehouse uapi` run them.
+* the cPanel face installs an `AccountApi`: UAPI and API 2 as WHM's `cpanel` function,
+  `gatehouse uapi` and the cPanel pages (`gatehouse.web.cpanel`) run them.
 
 The callers depend on these protocols only, so no face imports another and the import
 contracts (`make lint`) hold.
@@ -57,9 +57,19 @@ class AccountApi(Protocol):
         ...
 
     def uapi(
-        self, gatehouse: Gatehouse, principal: Principal, module: str, func: str, params: Params
+        self,
+        gatehouse: Gatehouse,
+        principal: Principal,
+        module: str,
+        func: str,
+        params: Params,
+        *,
+        peer: str | None = None,
+        host: str | None = None,
     ) -> Outcome:
-        """Run UAPI `module::func` in its own transaction; the `uapi` command line's answer."""
+        """Run UAPI `module::func` in its own transaction; the `uapi` command line's answer
+        (the wrapped envelope). `peer` and `host` are the browser's, when the cPanel pages
+        run it: the audit trail records the address a change came from."""
         ...
 
     def target(self, params: Params) -> JsonApiTarget:

@@ -8,8 +8,12 @@ Paths (each may carry a `/cpsessNNNNNNNNNN` prefix, which is accepted and ignore
   /json-api/cpanel            cPanel API 2 (`cpanel_jsonapi_module`, `cpanel_jsonapi_func`), or
                               UAPI with `cpanel_jsonapi_apiversion=3`
   /healthz                    for load balancers; no auth, no store
+  /cpsessN/… and /static/…    the account holder's pages (the `pages` application the
+                              program gives this one: `gatehouse.web.cpanel`), reached by
+                              the one-time URL of `create_user_session` with `cpaneld`
   anything else               404; 403 "Token authentication allows access to UAPI or API 2
-                              calls only." when a valid cPanel token is presented there
+                              calls only." when a valid cPanel token is presented on any
+                              non-API path (the pages' included)
 
 Every request pays for one header parse, one indexed token lookup (or a cached one) and the
 function: no framework routing, no writes beyond a throttled last-use time. Parameters come
@@ -46,9 +50,12 @@ NOT_FOUND = "The requested path does not exist on the cPanel interface."
 
 
 class CpanelApp:
-    def __init__(self, gatehouse: Gatehouse) -> None:
+    def __init__(self, gatehouse: Gatehouse, pages: asgi.App | None = None) -> None:
         self.gatehouse = gatehouse
         self.config = gatehouse.config
+        # The pages under /cpsessNNNNNNNNNN/ (and their script and stylesheet), with the
+        # prefix taken off (`gatehouse.cpsess`), as WHM's face hands its pages every path.
+        self.pages = pages
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         await asgi.serve_logged(self._route, scope, receive, send, " face=cpanel")
@@ -57,9 +64,10 @@ class CpanelApp:
         self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, state: dict[str, Any]
     ) -> None:
         path: str = scope["path"]
+        security_token = None
         match = asgi.CPSESS_RE.match(path)
         if match:
-            path = match.group(2) or "/"
+            security_token, path = match.group(1), match.group(2) or "/"
         if path.startswith("/execute/"):
             module, sep, func = path[len("/execute/") :].partition("/")
             if sep and module and func and "/" not in func:
@@ -71,7 +79,7 @@ class CpanelApp:
         elif path == "/healthz":
             await asgi.respond(send, 200, b'{"status":1}', [asgi.JSON, asgi.NO_STORE])
             return
-        await self._elsewhere(scope, send, state, path)
+        await self._elsewhere(scope, receive, send, state, path, security_token)
 
     # -- the two APIs ----------------------------------------------------------------------
 
@@ -198,10 +206,18 @@ class CpanelApp:
     # -- everything else ----------------------------------------------------------------------
 
     async def _elsewhere(
-        self, scope: asgi.Scope, send: asgi.Send, state: dict[str, Any], path: str
+        self,
+        scope: asgi.Scope,
+        receive: asgi.Receive,
+        send: asgi.Send,
+        state: dict[str, Any],
+        path: str,
+        security_token: str | None,
     ) -> None:
         """Not an API path. A cPanel token presented here is refused as cpsrvd refuses it
-        (403, whm-reference §2.2) when it is valid; a bad one is a bad credential (401)."""
+        (403, whm-reference §2.2) when it is valid; a bad one is a bad credential (401).
+        Otherwise a session path (or the pages' static files) goes to the pages; anything
+        else is 404."""
         credential = auth_header.parse(asgi.header(scope, b"authorization"))
         if isinstance(credential, auth_header.TokenCredential) and credential.scheme == "cpanel":
             peer = asgi.peer(scope)
@@ -226,6 +242,17 @@ class CpanelApp:
             )
             payload = envelope.api2_refusal_dict(TOKEN_PATHS_ONLY)
             await asgi.respond(send, 403, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE])
+            return
+        if self.pages is not None and (security_token or path.startswith("/static/")):
+            scope = {
+                **scope,
+                "path": path,
+                "raw_path": path.encode(),
+                "root_path": "",
+                "gatehouse.cpsess": security_token,
+                "gatehouse.state": state,
+            }
+            await self.pages(scope, receive, send)
             return
         payload = envelope.api2_refusal_dict(NOT_FOUND)
         await asgi.respond(send, 404, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE])

@@ -233,9 +233,17 @@ class AccountFunctions:
         return principal_for(account, method, via=via)
 
     def uapi(
-        self, gatehouse: Gatehouse, principal: Principal, module: str, func: str, params: Params
+        self,
+        gatehouse: Gatehouse,
+        principal: Principal,
+        module: str,
+        func: str,
+        params: Params,
+        *,
+        peer: str | None = None,
+        host: str | None = None,
     ) -> Outcome:
-        return execute(gatehouse, principal, UAPI, module, func, params)
+        return execute(gatehouse, principal, UAPI, module, func, params, peer=peer, host=host)
 
     def target(self, params: Params) -> tuple[str, str, str]:
         return json_api_target(params)

@@ -68,13 +68,18 @@ class ActiveSession:
 
 
 def redeem_login(
-    conn: sa.Connection, security_token: str, login_secret: str, now: int
+    conn: sa.Connection,
+    security_token: str,
+    login_secret: str,
+    now: int,
+    service: str = WHOSTMGRD,
 ) -> tuple[ActiveSession, str] | None:
-    """Turn a one-time login secret into a cookie secret; None if it is unknown or stale."""
+    """Turn a one-time login secret into a cookie secret; None if it is unknown or stale, or
+    made for another face's `service` (a cpaneld URL is no key to WHM, nor the reverse)."""
     row = conn.execute(
         sa.select(sessions).where(sessions.c.login_digest == _digest(login_secret))
     ).first()
-    if row is None or row.security_token != security_token:
+    if row is None or row.security_token != security_token or row.service != service:
         return None
     if row.cookie_digest is not None or now - row.created_time > LOGIN_WINDOW:
         return None
@@ -92,7 +97,7 @@ def redeem_login(
     )
     if swapped.rowcount != 1:
         return None
-    active = authenticate(conn, security_token, cookie_secret, now)
+    active = authenticate(conn, security_token, cookie_secret, now, service=service)
     assert active is not None
     return active, cookie_secret
 
@@ -103,13 +108,19 @@ def authenticate(
     cookie_secret: str,
     now: int,
     idle_timeout: int = IDLE_TIMEOUT,
+    *,
+    service: str = WHOSTMGRD,
 ) -> ActiveSession | None:
+    """The live session of `service` with this prefix and cookie, or None: a session serves
+    only the face it was made for (WHM's pages take `whostmgrd`, the cPanel pages `cpaneld`)."""
     row = conn.execute(
         sa.select(sessions, *OWNER_COLUMNS)
         .join(users, users.c.id == sessions.c.user_id)
         .where(sessions.c.cookie_digest == _digest(cookie_secret))
     ).first()
     if row is None or not secrets.compare_digest(row.security_token, security_token):
+        return None
+    if row.service != service:
         return None
     if now - row.last_active > idle_timeout:
         return None
@@ -132,7 +143,7 @@ def open_session(
     """A session for someone who has just proved who they are (the login page): no
     one-time URL is handed out, the cookie secret is made at once."""
     new = create(conn, user, service, origin, now)
-    redeemed = redeem_login(conn, new.security_token, new.login_secret, now)
+    redeemed = redeem_login(conn, new.security_token, new.login_secret, now, service)
     assert redeemed is not None
     return redeemed
 

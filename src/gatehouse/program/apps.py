@@ -6,6 +6,7 @@ from gatehouse.core import Gatehouse
 from gatehouse.cpanel.app import CpanelApp
 from gatehouse.program import load_faces
 from gatehouse.web.app import WebApp
+from gatehouse.web.cpanel import CpanelPages
 from gatehouse.whm.app import WhmApp
 
 
@@ -16,6 +17,6 @@ def whm_ports(gatehouse: Gatehouse) -> WhmApp:
 
 
 def cpanel_ports(gatehouse: Gatehouse) -> CpanelApp:
-    """2082/2083: UAPI and cPanel API 2."""
+    """2082/2083: UAPI and cPanel API 2, and the account holder's pages under /cpsessN/."""
     load_faces()
-    return CpanelApp(gatehouse)
+    return CpanelApp(gatehouse, CpanelPages(gatehouse))

@@ -60,21 +60,23 @@ def signed_in(page: SignedInPage) -> Page:
     return guarded
 
 
-def csrf_token(request: Request) -> str:
+def csrf_token(request: Request, cookie_name: str = SESSION_COOKIE) -> str:
     """Per session: an HMAC of the security token keyed with the (HttpOnly) cookie secret,
-    so it needs no storage and cannot be computed from anything a page shows."""
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    so it needs no storage and cannot be computed from anything a page shows. The cPanel
+    pages pass their own cookie's name."""
+    cookie = request.cookies.get(cookie_name, "")
     cpsess = request.scope.get("gatehouse.cpsess") or ""
     mac = hmac.new(cookie.encode(), f"csrf:{cpsess}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
-def csrf_ok(request: Request, pairs: Pairs) -> bool:
+def csrf_ok(request: Request, pairs: Pairs, cookie_name: str = SESSION_COOKIE) -> bool:
     sent = next((v for k, v in pairs if k == CSRF_FIELD), "")
-    return bool(sent) and hmac.compare_digest(sent.encode(), csrf_token(request).encode())
+    expected = csrf_token(request, cookie_name)
+    return bool(sent) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
-async def verified_form(request: Request) -> Pairs | None:
+async def verified_form(request: Request, cookie_name: str = SESSION_COOKIE) -> Pairs | None:
     """The posted fields, or None when the form's CSRF token is missing or wrong."""
     pairs = await read_pairs(request)
-    return pairs if csrf_ok(request, pairs) else None
+    return pairs if csrf_ok(request, pairs, cookie_name) else None

@@ -49,13 +49,21 @@ def _url_host(raw: str | None) -> str | None:
     return candidate if not host.startswith("[") else None
 
 
-def base_url(call: Call) -> str:
-    """Where the login URL points: the host the client used, on the WHM port."""
+def base_url(call: Call, service: str = sessions.WHOSTMGRD) -> str | None:
+    """Where the login URL points, as cpsrvd builds it: the host the client used, on the TLS
+    port of the service's face (WHM's for whostmgrd, cPanel's for cpaneld), else its plain
+    port; None when that face serves neither."""
     config = call.gatehouse.config
     host = _url_host(call.host) or _url_host(config.bind) or "127.0.0.1"
-    if config.https_port:
-        return f"https://{host}:{config.https_port}"
-    return f"http://{host}:{config.http_port}"
+    if service == sessions.WHOSTMGRD:
+        tls, plain = config.https_port, config.http_port
+    else:
+        tls, plain = config.cpanel_https_port, config.cpanel_http_port
+    if tls:
+        return f"https://{host}:{tls}"
+    if plain:
+        return f"http://{host}:{plain}"
+    return None
 
 
 @REGISTRY.function(
@@ -65,7 +73,8 @@ def base_url(call: Call) -> str:
         Param("user", "Whose session.", required=True, handler_refuses=True),
         Param(
             "service",
-            "whostmgrd (WHM); cpaneld and webmaild come with the cPanel face.",
+            "whostmgrd (WHM) or cpaneld (the account's cPanel pages); webmaild is refused "
+            "(no Webmail).",
             required=True,
             handler_refuses=True,
         ),
@@ -105,14 +114,25 @@ def create_user_session(call: Call) -> Reply:
             f"You cannot create a session for the user “{username}” because they are "
             "currently suspended."
         )
-    if service != sessions.WHOSTMGRD:
+    if service == sessions.WEBMAILD:
+        # Choice: gatehouse has no mail, so no Webmail to land on; a cPanel session handed
+        # out under Webmail's name would give a mailbox user's login the whole account.
         raise InvalidParameter(
-            f"This server does not serve “{service}” sessions yet: only “whostmgrd”."
+            "This server does not serve “webmaild” sessions: it has no Webmail. Use "
+            "“cpaneld” for a session in the account's cPanel interface."
         )
-    if not (target.is_root or target.is_reseller):
+    if service == sessions.WHOSTMGRD and not (target.is_root or target.is_reseller):
         raise InvalidParameter(
             f"You cannot create a “whostmgrd” session for the user “{username}” because "
             "they are not a reseller."
+        )
+    if service == sessions.CPANELD and not target.has_cpanel_account:
+        # A reseller known to WHM only (no createacct): there is no cPanel account to enter.
+        raise InvalidParameter(f"The user “{username}” does not have a cPanel account.")
+    base = base_url(call, service)
+    if base is None:
+        raise InvalidParameter(
+            f"This server does not serve “{service}” sessions: its cPanel ports are disabled."
         )
     new = sessions.create(call.conn, target, service, "create_user_session", call.now)
     cpsess = f"/cpsess{new.security_token}"
@@ -123,6 +143,6 @@ def create_user_session(call: Call) -> Reply:
         "expires": new.expires,
         "service": service,
         "session": session,
-        "url": f"{base_url(call)}{cpsess}/login/?session={session}",
+        "url": f"{base}{cpsess}/login/?session={session}",
     }
     return Reply(data=data, reason="Created session")
