@@ -105,7 +105,7 @@ async def token_rename(site: Site, request: Request, principal: Principal) -> Re
 async def token_revoke(site: Site, request: Request, principal: Principal) -> Response:
     if request.method == "GET":
         name = request.query_params.get("name", "")
-        return site.page(request, "revoke.html", principal, name=name)
+        return site.page(request, "revoke.html", principal, token_name=name)
     pairs = await verified_form(request)
     if pairs is None:
         return site.csrf_refused(request, principal)
