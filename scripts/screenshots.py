@@ -1,12 +1,15 @@
-"""`make screenshots`: PNGs of the main WHM pages, taken in headless Chromium against a real
-`gatehouse serve` on a scratch SQLite store, written to the directory given (docs/screenshots).
+"""`make screenshots`: PNGs of the main WHM pages and of the cPanel pages, taken in headless
+Chromium against a real `gatehouse serve` on a scratch SQLite store, written to the directory
+given (docs/screenshots).
 
 Uses the test harness (tests/conftest.py) to start the server, and Debian's chromium only.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import secrets
 import sys
 import tempfile
@@ -16,6 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+
+from urllib.parse import urlsplit  # noqa: E402
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -40,6 +45,7 @@ def main(out: Path) -> None:
         try:
             _sample_tokens(server)
             _shoot(server, out)
+            _shoot_cpanel(server, out)
         finally:
             stop_server(server)
 
@@ -98,6 +104,66 @@ def _shoot(server: Any, out: Path) -> None:
         browser.close()
     for png in sorted(out.glob("*.png")):
         print(png)
+
+
+CPANEL_USER = "shopkeep"
+CPANEL_ZONE = "shop.example.com"
+
+
+def _sample_account(server: Any) -> None:
+    """A cPanel account with a few records and tokens, made over the APIs."""
+    password = server.remember(secrets.token_urlsafe(16))
+    params = {"username": CPANEL_USER, "domain": CPANEL_ZONE, "password": password}
+    server.ok("createacct", params=params)
+    basic = "Basic " + base64.b64encode(f"{CPANEL_USER}:{password}".encode()).decode()
+    for name in ("billing-panel", "dns-updater"):
+        server.cpanel_token(CPANEL_USER, password, name=name)
+    parsed = server.uapi(CPANEL_USER, "DNS", "parse_zone", auth=basic, zone=CPANEL_ZONE).json()
+    soa = next(i for i in parsed["data"] if i.get("record_type") == "SOA")
+    serial = base64.b64decode(soa["data_b64"][2]).decode()
+    adds = [
+        {"dname": "shop", "ttl": 600, "record_type": "A", "data": ["203.0.113.20"]},
+        {"dname": "@", "ttl": 3600, "record_type": "TXT", "data": ["v=spf1 mx -all"]},
+        {"dname": "@", "ttl": 3600, "record_type": "MX", "data": ["10", "mail.shop.example.com."]},
+    ]
+    server.uapi(
+        CPANEL_USER,
+        "DNS",
+        "mass_edit_zone",
+        auth=basic,
+        zone=CPANEL_ZONE,
+        serial=serial,
+        add=[json.dumps(a) for a in adds],
+    )
+
+
+def _shoot_cpanel(server: Any, out: Path) -> None:
+    """The cPanel pages, entered as a billing system sends an account holder in: a
+    create_user_session URL of service cpaneld."""
+    _sample_account(server)
+    data = server.ok("create_user_session", params={"user": CPANEL_USER, "service": "cpaneld"})
+    login = urlsplit(data["url"])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{server.cpanel_url}{login.path}?{login.query}")
+        page.wait_for_url("**/cpsess*/")
+        base = page.url.rstrip("/")
+        page.screenshot(path=out / "cpanel-home.png")
+        page.goto(f"{base}/tokens")
+        page.screenshot(path=out / "cpanel-tokens.png", full_page=True)
+        page.goto(f"{base}/tokens/new")
+        page.get_by_label("Token name").fill("backup-job")
+        page.get_by_role("button", name="Create").click()
+        page.screenshot(path=out / "cpanel-token-created.png")
+        page.get_by_role("button", name="Yes, I saved my token").click()
+        page.goto(f"{base}/zones")
+        page.screenshot(path=out / "cpanel-zone-editor.png", full_page=True)
+        page.locator("tr", has=page.get_by_role("rowheader", name="shop", exact=True)).get_by_role(
+            "link", name="Edit"
+        ).click()
+        page.screenshot(path=out / "cpanel-record-edit.png")
+        browser.close()
 
 
 if __name__ == "__main__":
