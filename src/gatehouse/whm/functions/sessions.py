@@ -52,7 +52,7 @@ def _url_host(raw: str | None) -> str | None:
 def base_url(call: Call, service: str = sessions.WHOSTMGRD) -> str | None:
     """Where the login URL points, as cpsrvd builds it: the host the client used, on the TLS
     port of the service's face (WHM's for whostmgrd, cPanel's for cpaneld), else its plain
-    port; None when that face serves neither."""
+    port; None when the cPanel face serves neither."""
     config = call.gatehouse.config
     host = _url_host(call.host) or _url_host(config.bind) or "127.0.0.1"
     if service == sessions.WHOSTMGRD:
@@ -61,7 +61,7 @@ def base_url(call: Call, service: str = sessions.WHOSTMGRD) -> str | None:
         tls, plain = config.cpanel_https_port, config.cpanel_http_port
     if tls:
         return f"https://{host}:{tls}"
-    if plain:
+    if plain or service == sessions.WHOSTMGRD:  # WHM as before, even with no port to serve
         return f"http://{host}:{plain}"
     return None
 
@@ -132,7 +132,7 @@ def create_user_session(call: Call) -> Reply:
     base = base_url(call, service)
     if base is None:
         raise InvalidParameter(
-            f"This server does not serve “{service}” sessions: its cPanel ports are disabled."
+            "This server does not serve “cpaneld” sessions: its cPanel ports are disabled."
         )
     new = sessions.create(call.conn, target, service, "create_user_session", call.now)
     cpsess = f"/cpsess{new.security_token}"
