@@ -12,45 +12,12 @@ non-API path under a /cpsess prefix (and `/static/`), the prefix taken off
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
 from gatehouse.core import Gatehouse
-from gatehouse.http import asgi
-from gatehouse.web.cpanel import routes
-from gatehouse.web.cpanel.routes import Page
+from gatehouse.web.cpanel.routes import ROUTES
 from gatehouse.web.cpanel.site import Site
-from gatehouse.web.pages import SECURITY_HEADERS
+from gatehouse.web.site_app import SiteApp
 
 
-class CpanelPages:
+class CpanelPages(SiteApp[Site]):
     def __init__(self, gatehouse: Gatehouse) -> None:
-        site = Site(gatehouse)
-
-        def route(path: str, page: Page, methods: list[str]) -> Route:
-            async def endpoint(request: Request) -> Response:
-                return await page(site, request)
-
-            return Route(path, endpoint, methods=methods)
-
-        self.app = Starlette(
-            routes=[
-                route(d.path, d.page, list(d.methods))  # type: ignore[arg-type]
-                for d in routes.declared()
-            ]
-        )
-
-    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        async def secured(message: asgi.Message) -> None:
-            # The WHM pages' headers: CSP without inline script, no framing, no referrer.
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.extend(SECURITY_HEADERS)
-                if not any(k == b"cache-control" for k, _ in headers):
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, secured)
+        super().__init__(Site(gatehouse), ROUTES)

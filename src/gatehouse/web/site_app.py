@@ -1,0 +1,103 @@
+"""What both sets of pages (WHM's in `web/pages/`, cPanel's in `web/cpanel/`) are built from:
+pages that declare their own URLs in the module that holds them (`Routes.route`), and one
+Starlette application over them that adds the security headers every page carries."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gatehouse.http import asgi
+
+SiteT = TypeVar("SiteT")
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),  # the cpsess prefix must not leak to other sites
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Declared(Generic[SiteT]):
+    path: str
+    page: Callable[[SiteT, Request], Awaitable[Response]]
+    methods: tuple[str, ...]
+
+
+class Routes(Generic[SiteT]):
+    """The pages of one package: `@ROUTES.route("/path", "GET", "POST")` above a page function
+    in any of its modules. Every module is loaded when the application is made, so a new page
+    is one new module (plus its template): no list elsewhere to keep in step."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self._declared: list[Declared[SiteT]] = []
+
+    def route(
+        self, path: str, *methods: str
+    ) -> Callable[
+        [Callable[[SiteT, Request], Awaitable[Response]]],
+        Callable[[SiteT, Request], Awaitable[Response]],
+    ]:
+        """Serve the page at `path` for `methods` (default GET)."""
+
+        def declare(
+            page: Callable[[SiteT, Request], Awaitable[Response]],
+        ) -> Callable[[SiteT, Request], Awaitable[Response]]:
+            self._declared.append(Declared(path, page, methods or ("GET",)))
+            return page
+
+        return declare
+
+    def declared(self) -> list[Declared[SiteT]]:
+        """Every page of every module of the package, in a stable order."""
+        package = importlib.import_module(self.package)
+        for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
+            importlib.import_module(f"{self.package}.{module}")
+        return sorted(self._declared, key=lambda d: (d.path, d.methods))
+
+
+class SiteApp(Generic[SiteT]):
+    """The ASGI application over a package's pages, each called with `site`."""
+
+    def __init__(self, site: SiteT, routes: Routes[SiteT]) -> None:
+        def endpoint_of(
+            page: Callable[[SiteT, Request], Awaitable[Response]],
+        ) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                return await page(site, request)
+
+            return endpoint
+
+        self.app = Starlette(
+            routes=[
+                Route(d.path, endpoint_of(d.page), methods=list(d.methods))
+                for d in routes.declared()
+            ]
+        )
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        async def secured(message: asgi.Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(SECURITY_HEADERS)
+                if not any(k == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, secured)
