@@ -15,7 +15,7 @@ from gatehouse.auth.authenticator import Principal
 from gatehouse.web.cpanel import zone_form
 from gatehouse.web.cpanel.routes import route
 from gatehouse.web.cpanel.session import signed_in, verified_form
-from gatehouse.web.cpanel.site import Site
+from gatehouse.web.cpanel.site import Site, UapiAnswer
 from gatehouse.web.pages.form import Form
 from gatehouse.web.pages.render import url
 
@@ -68,6 +68,16 @@ async def _zone_page(
     )
 
 
+async def _mass_edit(
+    site: Site, request: Request, principal: Principal, form: Form, op: str
+) -> UapiAnswer:
+    """One record added or edited through UAPI's DNS::mass_edit_zone, if the zone still has the
+    serial the form was read at."""
+    item = zone_form.item(form, edit=op == "edit")
+    pairs = [("zone", form.values["zone"]), ("serial", form.values["serial"]), (op, item)]
+    return await site.uapi(request, principal, "DNS", "mass_edit_zone", pairs)
+
+
 @route("/zones", "GET")
 @signed_in
 async def zones(site: Site, request: Request, principal: Principal) -> Response:
@@ -82,17 +92,7 @@ async def record_add(site: Site, request: Request, principal: Principal) -> Resp
         return site.csrf_refused(request, principal)
     form = zone_form.posted(pairs)
     zone = form.values["zone"]
-    changed = await site.uapi(
-        request,
-        principal,
-        "DNS",
-        "mass_edit_zone",
-        [
-            ("zone", zone),
-            ("serial", form.values["serial"]),
-            ("add", zone_form.item(form, edit=False)),
-        ],
-    )
+    changed = await _mass_edit(site, request, principal, form, "add")
     if not changed.ok:
         return await _zone_page(
             site, request, principal, zone, add=form, error=_explained(changed), status=400
@@ -136,17 +136,7 @@ async def record_edit(site: Site, request: Request, principal: Principal) -> Res
         return site.csrf_refused(request, principal)
     form = zone_form.posted(pairs)
     zone = form.values["zone"]
-    changed = await site.uapi(
-        request,
-        principal,
-        "DNS",
-        "mass_edit_zone",
-        [
-            ("zone", zone),
-            ("serial", form.values["serial"]),
-            ("edit", zone_form.item(form, edit=True)),
-        ],
-    )
+    changed = await _mass_edit(site, request, principal, form, "edit")
     if not changed.ok:
         form.errors["value"] = _explained(changed)
         return _edit_page(site, request, principal, form, 400)
