@@ -37,7 +37,7 @@ lint: $(STAMP) ## ruff, mypy (strict) and the import contracts of the architectu
 docs: $(STAMP) ## regenerate the README's function table from the registry
 	$(BIN)/python -m gatehouse.whm.catalogue --write
 
-screenshots: $(STAMP) ## PNGs of the main WHM pages in docs/screenshots/ (needs chromium)
+screenshots: $(STAMP) ## PNGs of the main WHM and cPanel pages in docs/screenshots/ (needs chromium)
 	@scripts/ensure-chromium
 	$(BIN)/python scripts/screenshots.py docs/screenshots
 
