@@ -143,11 +143,12 @@ def test_domains_data_bad_format_writes_nothing(server: Server, account: Account
 
 
 def test_unknown_uapi_function(account: Account) -> None:
-    response = account.uapi("DomainInfo", "single_domain_data", domain=account.domain)
+    # (single_domain_data, which this test used to call, now exists: tests/test_subdomains.py)
+    response = account.uapi("DomainInfo", "no_such_function", domain=account.domain)
     assert response.status_code == 200
     assert response.content == (
         b'{"data":null,'
-        b'"errors":["The system could not find the function \xe2\x80\x9csingle_domain_data'
+        b'"errors":["The system could not find the function \xe2\x80\x9cno_such_function'
         b'\xe2\x80\x9d in the module \xe2\x80\x9cDomainInfo\xe2\x80\x9d."],"messages":null,'
         b'"metadata":{},"status":0,"warnings":null}'
     )

@@ -39,7 +39,7 @@ from gatehouse.auth.authenticator import (
     Principal,
 )
 from gatehouse.core import Gatehouse
-from gatehouse.cpanel import envelope, execute
+from gatehouse.cpanel import envelope, execute, webcall
 from gatehouse.cpanel.registry import UAPI, Api
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
@@ -78,6 +78,9 @@ class CpanelApp:
             return
         elif path == "/healthz":
             await asgi.respond(send, 200, b'{"status":1}', [asgi.JSON, asgi.NO_STORE])
+            return
+        elif path.startswith(webcall.PREFIX) and security_token is None:
+            await webcall.serve(self.gatehouse, scope, send, path)  # Dynamic DNS; no auth
             return
         await self._elsewhere(scope, receive, send, state, path, security_token)
 

@@ -157,3 +157,44 @@ zones = sa.Table(
     sa.Column("serial", sa.BigInteger, nullable=False),
     sa.Column("updated_time", sa.BigInteger, nullable=False),
 )
+
+
+# Subdomains (UAPI/API 2 `SubDomain`, domain/subdomains.py): a registered domain of the account
+# whose records (an A record to the account's IP) live in the zone of `root_domain`.
+subdomains = sa.Table(
+    "subdomains",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(253), nullable=False, unique=True),  # the full domain
+    sa.Column("root_domain", sa.String(253), nullable=False),  # the zone holding its records
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+# Dynamic DNS domains (UAPI `DynamicDNS`, domain/dynamicdns.py). The webcall id is a secret:
+# only its SHA-256 digest is kept, as for API tokens.
+dynamic_dns = sa.Table(
+    "dynamic_dns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("domain", sa.String(253), nullable=False, unique=True),
+    sa.Column("zone", sa.String(253), nullable=False),  # the account's zone holding it
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("id_digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("last_run_time", sa.BigInteger, nullable=True),
+    sa.Column("last_update_time", sa.BigInteger, nullable=True),
+)

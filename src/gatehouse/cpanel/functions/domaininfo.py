@@ -1,10 +1,11 @@
-"""UAPI `DomainInfo`: list_domains and domains_data (cPanel's Cpanel/API/DomainInfo.pm).
+"""UAPI `DomainInfo`: list_domains, domains_data and single_domain_data (cPanel's
+Cpanel/API/DomainInfo.pm).
 
-gatehouse accounts have one domain, the main domain given at createacct (modifyacct may change
-it); there are no addon, parked or subdomains, so those lists are empty — truthfully, not as
-placeholders. cPanel's userdata also holds web-server facts (document root, home directory,
-PHP settings, redirects) that gatehouse does not have: those keys are left out rather than
-invented (docs/cpanel.md).
+gatehouse accounts have a main domain, given at createacct (modifyacct may change it), and the
+subdomains made with `SubDomain::addsubdomain` (domain/subdomains.py); there are no addon or
+parked domains, so those lists are empty — truthfully, not as placeholders. cPanel's userdata
+also holds web-server facts (document root, home directory, PHP settings, redirects) that
+gatehouse does not have: those keys are left out rather than invented (docs/cpanel.md).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import users
-from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.domain import subdomains, users
+from gatehouse.errors import InvalidParameter, NotFound, missing_parameter
 
 MODULE = "DomainInfo"
 
@@ -32,13 +33,12 @@ def list_domains(call: Call) -> dict[str, Any]:
         "addon_domains": [],
         "main_domain": _main_domain(call),
         "parked_domains": [],
-        "sub_domains": [],
+        "sub_domains": [s.name for s in subdomains.of_user(call.conn, call.principal.user.id)],
     }
 
 
-def _main_domain_data(call: Call) -> dict[str, Any]:
+def _domain_data(call: Call, domain: str, kind: str) -> dict[str, Any]:
     account = call.principal.user
-    domain = _main_domain(call)
     stored = users.get_by_id(call.conn, account.id)  # as stored now, not as authenticated
     ip = stored.ip if stored is not None else None
     return {
@@ -46,9 +46,20 @@ def _main_domain_data(call: Call) -> dict[str, Any]:
         "ip": ip,
         "owner": account.owner,
         "servername": domain,
-        "type": "main_domain",
+        "type": kind,
         "user": account.username,
     }
+
+
+def _main_domain_data(call: Call) -> dict[str, Any]:
+    return _domain_data(call, _main_domain(call), "main_domain")
+
+
+def _sub_domains_data(call: Call) -> list[dict[str, Any]]:
+    return [
+        _domain_data(call, s.name, "sub_domain")
+        for s in subdomains.of_user(call.conn, call.principal.user.id)
+    ]
 
 
 @uapi(MODULE, "domains_data", "What is known of each of the account's domains.", readonly=True)
@@ -58,7 +69,29 @@ def domains_data(call: Call) -> Any:
         # Choice: cPanel treats any other value as `hash`; a typo is better reported.
         raise InvalidParameter(f"The “format” argument must be “hash” or “list”, not “{fmt}”.")
     main = _main_domain_data(call)
+    subs = _sub_domains_data(call)
     if fmt == "list":
         # cPanel's list form: the main domain, then addon domains, then subdomains.
-        return [main]
-    return {"addon_domains": [], "main_domain": main, "parked_domains": [], "sub_domains": []}
+        return [main, *subs]
+    return {"addon_domains": [], "main_domain": main, "parked_domains": [], "sub_domains": subs}
+
+
+@uapi(
+    MODULE,
+    "single_domain_data",
+    "What is known of one of the account's domains (main or subdomain).",
+    readonly=True,
+)
+def single_domain_data(call: Call) -> dict[str, Any]:
+    raw = (call.params.get("domain") or "").strip()
+    if not raw:
+        raise missing_parameter("domain")
+    domain = raw.lower().rstrip(".")
+    if domain == call.principal.user.domain:
+        return _main_domain_data(call)
+    sub = subdomains.get(call.conn, domain)
+    if sub is not None and sub.user_id == call.principal.user.id:
+        return _domain_data(call, sub.name, "sub_domain")
+    # Choice: cPanel's wording when no userdata file exists for the domain; another account's
+    # domain gets the same answer as one that does not exist.
+    raise NotFound(f"The domain “{raw}” does not belong to “{call.principal.user.username}”.")

@@ -1,0 +1,192 @@
+"""Subdomains: a registered domain of an account (`sub.example.com` on the account's
+`example.com`) with its DNS records — the use cases behind UAPI/API 2 `SubDomain`.
+
+As cPanel does, adding one puts an A record to the account's IP at the subdomain's name in
+the zone of its root domain, and deleting one takes the subdomain's address records (A, AAAA,
+CNAME at exactly that name) out again; both go through the one edit path
+(`gatehouse.dns.edits.save_edit`: lock, validation, serial, audit) in the same transaction as
+the row, so nothing is half-written. Removing the account removes its rows (the foreign key
+cascades) and its zones with their records (unless removeacct keeps the DNS, as cPanel keeps
+it). gatehouse has no web server: cPanel's document root (`dir`) and canonical-name (`canoff`)
+settings are accepted and not stored (docs/cpanel.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from gatehouse.dns import changes, zones
+from gatehouse.dns.edits import save_edit
+from gatehouse.dns.text import absolute, parse_entries
+from gatehouse.domain.unit import UnitOfWork
+from gatehouse.domain.users import User
+from gatehouse.errors import Conflict, InvalidParameter, NotFound
+from gatehouse.store.schema import subdomains, users
+
+SUBDOMAIN_CREATE = "ADDSUBDOMAIN"
+SUBDOMAIN_DELETE = "DELSUBDOMAIN"
+
+# The TTL of the A record cPanel's zone template gives an account's names.
+RECORD_TTL = 14400
+# The record types that make a name an address (what a subdomain adds and removes).
+ADDRESS_TYPES = ("A", "AAAA", "CNAME")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+# Names cPanel keeps for its own services (Cpanel::Validate::SubDomain's reserved list, the
+# ones that apply to gatehouse's zone template: it has `www`, `mail` and `ftp` records).
+RESERVED = ("www", "mail", "ftp", "cpanel", "whm", "webmail", "webdisk", "cpcalendars",
+            "cpcontacts", "autodiscover", "autoconfig")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Subdomain:
+    name: str  # the full domain, lower case, no trailing dot
+    root_domain: str
+    user_id: int
+    created_time: int
+
+    @property
+    def label(self) -> str:
+        """The part before the root domain (cPanel's `subdomain`)."""
+        return self.name[: -len(self.root_domain) - 1]
+
+
+def _subdomain(row: sa.Row[tuple[object, ...]]) -> Subdomain:
+    m = row._mapping
+    return Subdomain(
+        str(m["name"]), str(m["root_domain"]), int(str(m["user_id"])), int(str(m["created_time"]))
+    )
+
+
+def of_user(conn: sa.Connection, user_id: int) -> list[Subdomain]:
+    rows = conn.execute(
+        sa.select(subdomains).where(subdomains.c.user_id == user_id).order_by(subdomains.c.name)
+    )
+    return [_subdomain(r) for r in rows]
+
+
+def get(conn: sa.Connection, name: str) -> Subdomain | None:
+    row = conn.execute(sa.select(subdomains).where(subdomains.c.name == zones.normalise(name)))
+    found = row.first()
+    return _subdomain(found) if found else None
+
+
+def check_label(raw: str, *, disallow_dot: bool = False) -> str:
+    """The subdomain part as stored (lower case); cPanel's refusal for one that is not."""
+    label = raw.strip().lower().rstrip(".")
+    if disallow_dot:
+        label = label.replace(".", "")
+    if not label:
+        raise InvalidParameter("You must specify a subdomain name.")
+    parts = label.split(".")
+    if not all(_LABEL.match(p) for p in parts):
+        # Choice: no wildcard subdomain (`*`): gatehouse has no web server to answer for it;
+        # a wildcard record can be added through the Zone Editor.
+        raise InvalidParameter(
+            f"“{raw.strip()}” is not a valid subdomain name. A subdomain name may contain only "
+            "letters, numbers, hyphens and dots, and each part must begin and end with a "
+            "letter or number."
+        )
+    if parts[-1] in RESERVED:
+        raise InvalidParameter(f"The subdomain “{label}” is reserved. Choose another name.")
+    return label
+
+
+def _owned_root(conn: sa.Connection, account: User, raw_root: str) -> str:
+    root = zones.normalise(raw_root)
+    if not root:
+        raise InvalidParameter("You must specify a root domain.")
+    owned = {d for d in (account.domain,) if d} | {s.name for s in of_user(conn, account.id)}
+    if root not in owned:
+        raise NotFound(f"The domain “{root}” does not belong to the account “{account.username}”.")
+    return root
+
+
+def _taken(conn: sa.Connection, name: str) -> bool:
+    if get(conn, name) is not None or zones.get(conn, name) is not None:
+        return True
+    return conn.execute(sa.select(users.c.id).where(users.c.domain == name)).first() is not None
+
+
+def _zone_of(conn: sa.Connection, account: User, name: str) -> zones.Zone | None:
+    """The account's zone holding `name`'s records (the longest zone name it ends with),
+    read under the write lock; None when the account has none (killdns removed it)."""
+    candidate = name
+    while "." in candidate:
+        candidate = candidate.split(".", 1)[1]
+        zones.lock(conn, candidate)
+        zone = zones.get(conn, candidate)
+        if zone is not None:
+            return zone if zone.owner_user_id == account.id else None
+    return None
+
+
+def _address_lines(zone: zones.Zone, name: str) -> list[int]:
+    owner = f"{name}."
+    return [
+        e.line_index
+        for e in parse_entries(zone.name, zone.text)
+        if e.kind == "record"
+        and e.record_type in ADDRESS_TYPES
+        and absolute(zone.name, e.dname) == owner
+    ]
+
+
+def add(
+    unit: UnitOfWork, account: User, raw_label: str, raw_root: str, *, disallow_dot: bool = False
+) -> Subdomain:
+    """Register `label.root` for `account` and add its A record to the account's IP."""
+    conn = unit.conn
+    label = check_label(raw_label, disallow_dot=disallow_dot)
+    root = _owned_root(conn, account, raw_root)
+    name = f"{label}.{root}"
+    if len(name) > 253:
+        raise InvalidParameter(f"The domain “{name}” is longer than 253 characters.")
+    if _taken(conn, name):
+        raise Conflict(f"The subdomain “{name}” already exists.")
+    stored = conn.execute(sa.select(users.c.ip).where(users.c.id == account.id)).first()
+    ip = stored.ip if stored is not None else None
+    if not ip:
+        raise InvalidParameter(f"The account “{account.username}” has no IP address.")
+    zone = _zone_of(conn, account, name)
+    if zone is None:
+        raise NotFound(f"The account “{account.username}” has no DNS zone for “{root}”.")
+    if _address_lines(zone, name):
+        raise Conflict(
+            f"The name “{name}” already has an A, AAAA or CNAME record in the DNS zone "
+            f"“{zone.name}”. Remove it first."
+        )
+    record = changes.Change(f"{name}.", RECORD_TTL, "A", (ip,))
+    text = changes.apply_edits(zone, [record], [], [])
+    conn.execute(
+        sa.insert(subdomains).values(
+            user_id=account.id, name=name, root_domain=root, created_time=unit.now
+        )
+    )
+    save_edit(unit, zone, text, f"subdomain {name} added")
+    unit.audit(SUBDOMAIN_CREATE, account.username, name)
+    return Subdomain(name, root, account.id, unit.now)
+
+
+def remove(unit: UnitOfWork, account: User, raw_name: str) -> Subdomain:
+    """Unregister one of `account`'s subdomains and take its address records out of its zone;
+    a subdomain that has subdomains of its own is refused (they would be orphaned)."""
+    conn = unit.conn
+    name = zones.normalise(raw_name)
+    found = get(conn, name) if name else None
+    if found is None or found.user_id != account.id:
+        raise NotFound(f"The subdomain “{raw_name.strip()}” does not exist on this account.")
+    children = [s.name for s in of_user(conn, account.id) if s.root_domain == name]
+    if children:
+        raise Conflict(f"Delete the subdomains of “{name}” first: {', '.join(children)}.")
+    zone = _zone_of(conn, account, name)
+    conn.execute(sa.delete(subdomains).where(subdomains.c.name == name))
+    if zone is not None:
+        lines = _address_lines(zone, name)
+        if lines:
+            text = changes.apply_edits(zone, [], [], lines)
+            save_edit(unit, zone, text, f"subdomain {name} removed")
+    unit.audit(SUBDOMAIN_DELETE, account.username, name)
+    return found

@@ -1,0 +1,215 @@
+"""UAPI `DynamicDNS` (list, create, delete) and the webcall `/cpanelwebcall/<id>` over real HTTP:
+the id shown once and kept only as a digest, the webcall from 127.0.0.1 setting the A record the
+nameserver serves, the plain-text refusals (unknown id, too soon) that change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+import dns.message
+import dns.query
+import httpx
+import pytest
+
+from conftest import Server
+
+
+class Account:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.user, self.password = server.account()
+        self.token = server.cpanel_token(self.user, self.password)
+        self.domain = f"{self.user}.example.com"
+
+    def uapi(self, func: str, **params: Any) -> httpx.Response:
+        return self.server.uapi(self.user, "DynamicDNS", func, token=self.token, **params)
+
+    def zone_text(self) -> str:
+        rows = self.server.sql("SELECT text FROM zones WHERE name = :n", n=self.domain)
+        return str(rows[0][0])
+
+
+@pytest.fixture
+def account(server: Server) -> Account:
+    return Account(server)
+
+
+def addresses(server: Server, name: str) -> set[str]:
+    query = dns.message.make_query(name, "A", flags=0)
+    response = dns.query.udp(query, "127.0.0.1", port=server.dns_port, timeout=5)
+    return {rd.to_text() for rrset in response.answer for rd in rrset}
+
+
+def create(account: Account, label: str, description: str = "Home router") -> dict[str, Any]:
+    response = account.uapi("create", domain=f"{label}.{account.domain}", description=description)
+    body = response.json()
+    assert body["status"] == 1, body
+    account.server.remember(body["data"]["id"])
+    return dict(body["data"])
+
+
+def webcall(server: Server, webcall_id: str, method: str = "GET") -> httpx.Response:
+    return httpx.request(method, f"{server.cpanel_url}/cpanelwebcall/{webcall_id}", timeout=30)
+
+
+def uapi_error(raw: bytes, reason: str) -> None:
+    assert raw == (
+        b'{"data":null,"errors":'
+        + json.dumps([reason], ensure_ascii=False).encode()
+        + b',"messages":null,"metadata":{},"status":0,"warnings":null}'
+    )
+
+
+def test_create_shows_the_id_once_and_keeps_only_its_digest(
+    server: Server, account: Account
+) -> None:
+    before = int(time.time())
+    response = account.uapi("create", domain=f"home.{account.domain}", description="Home")
+    assert response.status_code == 200
+    body = response.json()
+    data = body["data"]
+    server.remember(data["id"])
+    assert sorted(data) == ["created_time", "id", "webcall_url"]
+    assert len(data["id"]) == 32 and data["id"].isalpha() and data["id"].islower()
+    assert data["created_time"] >= before
+    assert data["webcall_url"] == (
+        f"https://127.0.0.1:{server.cpanel_https_port}/cpanelwebcall/{data['id']}"
+    )
+    assert body["status"] == 1 and body["errors"] is None
+    stored = server.sql(
+        "SELECT id_digest FROM dynamic_dns WHERE domain = :d", d=f"home.{account.domain}"
+    )
+    assert stored[0][0] == hashlib.sha256(data["id"].encode()).hexdigest()
+    assert data["id"] not in str(server.sql("SELECT * FROM dynamic_dns"))
+
+    raw = account.uapi("list").content
+    assert raw == (
+        b'{"data":[{"created_time":' + str(data["created_time"]).encode() + b","
+        b'"description":"Home","domain":"home.' + account.domain.encode() + b'","id":null,'
+        b'"last_run_times":[],"last_update_time":0}],"errors":null,"messages":null,'
+        b'"metadata":{"transformed":1},"status":1,"warnings":null}'
+    )
+
+
+def test_webcall_sets_the_a_record_from_the_callers_address(
+    server: Server, account: Account
+) -> None:
+    name = f"router.{account.domain}"
+    data = create(account, "router")
+    assert addresses(server, name) == set()
+    serial_before = server.sql("SELECT serial FROM zones WHERE name = :n", n=account.domain)[0][0]
+
+    response = webcall(server, data["id"])
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.content == f"{name} A 127.0.0.1 updated\n".encode()
+    assert addresses(server, name) == {"127.0.0.1"}
+    assert f"{name}.\t300\tIN\tA\t127.0.0.1" in account.zone_text()
+    serial_after = server.sql("SELECT serial FROM zones WHERE name = :n", n=account.domain)[0][0]
+    assert serial_after > serial_before
+    audit = server.sql("SELECT action FROM audit_log WHERE subject = :s ORDER BY id", s=name)
+    assert ("DYNAMICDNSUPDATE",) in [tuple(r) for r in audit]
+
+    # At once again: refused (rate limit), nothing written.
+    text = account.zone_text()
+    again = webcall(server, data["id"])
+    assert again.status_code == 429
+    assert int(again.headers["retry-after"]) > 0
+    assert again.text.startswith("Too many updates: wait ")
+    assert account.zone_text() == text
+
+    # Once the interval has passed (the clock moved back in the store): unchanged, no new serial.
+    server.sql("UPDATE dynamic_dns SET last_run_time = 0 WHERE domain = :d", d=name)
+    same = webcall(server, data["id"], "POST")
+    assert same.status_code == 200
+    assert same.content == f"{name} A 127.0.0.1 unchanged\n".encode()
+    assert account.zone_text() == text
+
+    listed = account.uapi("list").json()["data"][0]
+    assert listed["last_update_time"] > 0 and len(listed["last_run_times"]) == 1
+
+    # The id never reaches the server's log.
+    assert data["id"] not in server.log_path.read_text(errors="replace")
+
+
+def test_webcall_replaces_an_existing_a_record(server: Server, account: Account) -> None:
+    name = f"nas.{account.domain}"
+    data = create(account, "nas")
+    server.ok(
+        "addzonerecord",
+        params={"zone": account.domain, "name": "nas", "type": "A", "address": "192.0.2.7"},
+    )
+    assert addresses(server, name) == {"192.0.2.7"}
+    assert webcall(server, data["id"]).status_code == 200
+    assert addresses(server, name) == {"127.0.0.1"}
+    assert "192.0.2.7" not in account.zone_text()
+
+
+@pytest.mark.parametrize("webcall_id", ["a" * 32, "short", "A" * 32, "x" * 200])
+def test_unknown_id_is_a_plain_404(server: Server, webcall_id: str) -> None:
+    response = webcall(server, webcall_id)
+    assert response.status_code == 404
+    assert response.content == b"No Dynamic DNS domain has this ID.\n"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_webcall_method_not_allowed(server: Server, account: Account) -> None:
+    data = create(account, "meth")
+    response = webcall(server, data["id"], "DELETE")
+    assert response.status_code == 405
+    assert account.uapi("list").json()["data"][0]["last_run_times"] == []
+
+
+def test_create_refusals_write_nothing(server: Server, account: Account) -> None:
+    other = Account(server)
+    create(account, "dup")
+    uapi_error(
+        account.uapi("create", domain=f"dup.{account.domain}").content,
+        f"The Dynamic DNS domain “dup.{account.domain}” already exists.",
+    )
+    uapi_error(
+        account.uapi("create", domain=f"x.{other.domain}").content,
+        f"“x.{other.domain}” is not under a domain of the account “{account.user}” that has a "
+        "DNS zone.",
+    )
+    uapi_error(
+        account.uapi("create", domain=account.domain).content,
+        f"“{account.domain}” is a domain of its own; a Dynamic DNS domain must be a new name "
+        "under one of your domains.",
+    )
+    uapi_error(
+        account.uapi("create", domain="bad name.example.com").content,
+        "“bad name.example.com” is not a valid domain name.",
+    )
+    uapi_error(account.uapi("create").content, "Provide the “domain” argument.")
+    assert [d["domain"] for d in account.uapi("list").json()["data"]] == [f"dup.{account.domain}"]
+
+
+def test_delete_by_id_or_domain(server: Server, account: Account) -> None:
+    other = Account(server)
+    first = create(account, "one")
+    create(account, "two")
+    # Another account cannot delete it, by id or by domain.
+    reason = "No Dynamic DNS domain of this account has that ID."
+    uapi_error(other.uapi("delete", id=first["id"]).content, reason)
+    uapi_error(other.uapi("delete", domain=f"two.{account.domain}").content, reason)
+    uapi_error(account.uapi("delete").content, "Missing parameter: id")
+
+    ok = b'{"data":null,"errors":null,"messages":null,"metadata":{},"status":1,"warnings":null}'
+    assert account.uapi("delete", id=first["id"]).content == ok
+    assert account.uapi("delete", domain=f"two.{account.domain}").content == ok
+    assert account.uapi("list").json()["data"] == []
+    assert webcall(server, first["id"]).status_code == 404
+
+
+def test_removing_the_account_removes_its_dynamic_dns(server: Server, account: Account) -> None:
+    data = create(account, "bye")
+    server.ok("removeacct", params={"user": account.user})
+    assert (
+        server.sql("SELECT domain FROM dynamic_dns WHERE domain = :d", d=f"bye.{account.domain}")
+        == []
+    )
+    assert webcall(server, data["id"]).status_code == 404

@@ -1,0 +1,235 @@
+"""UAPI `SubDomain::addsubdomain`, API 2 `SubDomain::addsubdomain` / `listsubdomains` /
+`delsubdomain`, and `DomainInfo::single_domain_data`, over real HTTP: the bytes answered, the A
+record really served by the nameserver, the refusals (and that they change nothing)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dns.message
+import dns.query
+import dns.rcode
+import httpx
+import pytest
+
+from conftest import Server
+
+
+class Account:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.user, self.password = server.account()
+        self.token = server.cpanel_token(self.user, self.password)
+        self.domain = f"{self.user}.example.com"
+        self.ip = str(server.sql("SELECT ip FROM users WHERE username = :u", u=self.user)[0][0])
+
+    def uapi(self, module: str, func: str, **params: Any) -> httpx.Response:
+        return self.server.uapi(self.user, module, func, token=self.token, **params)
+
+    def api2(self, module: str, func: str, **params: Any) -> httpx.Response:
+        return self.server.api2(self.user, module, func, token=self.token, **params)
+
+    def zone_text(self) -> str:
+        rows = self.server.sql("SELECT text FROM zones WHERE name = :n", n=self.domain)
+        return str(rows[0][0])
+
+
+@pytest.fixture
+def account(server: Server) -> Account:
+    return Account(server)
+
+
+def ask(server: Server, name: str, rdtype: str = "A") -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype, flags=0)
+    return dns.query.udp(query, "127.0.0.1", port=server.dns_port, timeout=5)
+
+
+def addresses(server: Server, name: str, rdtype: str = "A") -> set[str]:
+    return {rd.to_text() for rrset in ask(server, name, rdtype).answer for rd in rrset}
+
+
+def uapi_error(raw: bytes, reason: str) -> None:
+    assert raw == (
+        b'{"data":null,"errors":'
+        + json.dumps([reason], ensure_ascii=False).encode()
+        + b',"messages":null,"metadata":{},"status":0,"warnings":null}'
+    )
+
+
+def add(account: Account, label: str) -> None:
+    response = account.uapi("SubDomain", "addsubdomain", domain=label, rootdomain=account.domain)
+    assert response.json()["status"] == 1, response.text
+
+
+UAPI_OK = b'{"data":null,"errors":null,"messages":null,"metadata":{},"status":1,"warnings":null}'
+
+
+def test_addsubdomain_answers_cpanels_bytes_and_the_record_is_served(
+    server: Server, account: Account
+) -> None:
+    name = f"blog.{account.domain}"
+    assert addresses(server, name) == set()
+    response = account.uapi("SubDomain", "addsubdomain", domain="blog", rootdomain=account.domain)
+    assert response.status_code == 200
+    assert response.content == UAPI_OK
+    assert addresses(server, name) == {account.ip}
+    assert f"{name}.\t14400\tIN\tA\t{account.ip}" in account.zone_text()
+    listed = account.uapi("DomainInfo", "list_domains").json()["data"]
+    assert listed["sub_domains"] == [name]
+
+
+def test_api2_add_list_delete(server: Server, account: Account) -> None:
+    name = f"shop.{account.domain}"
+    added = account.api2("SubDomain", "addsubdomain", domain="Shop", rootdomain=account.domain)
+    body = added.json()["cpanelresult"]
+    assert body["event"] == {"result": 1}
+    assert body["data"] == [{"reason": f"The subdomain “{name}” has been created.", "result": 1}]
+    assert addresses(server, name) == {account.ip}
+
+    listed = account.api2("SubDomain", "listsubdomains").json()["cpanelresult"]["data"]
+    assert listed == [
+        {
+            "domain": name,
+            "rootdomain": account.domain,
+            "status": "not redirected",
+            "subdomain": "shop",
+        }
+    ]
+    filtered = account.api2("SubDomain", "listsubdomains", regex="^nomatch")
+    assert filtered.json()["cpanelresult"]["data"] == []
+
+    # cPanel's own form names it with an underscore for the first dot.
+    gone = account.api2("SubDomain", "delsubdomain", domain=f"shop_{account.domain}")
+    body = gone.json()["cpanelresult"]
+    assert body["data"] == [{"reason": f"The subdomain “{name}” has been removed.", "result": 1}]
+    assert addresses(server, name) == set()
+    assert ask(server, name).rcode() == dns.rcode.NXDOMAIN
+    assert account.api2("SubDomain", "listsubdomains").json()["cpanelresult"]["data"] == []
+    assert name not in account.zone_text()
+
+
+def test_domains_data_and_single_domain_data_show_the_subdomain(account: Account) -> None:
+    name = f"docs.{account.domain}"
+    add(account, "docs")
+    raw = account.uapi("DomainInfo", "single_domain_data", domain=name).content
+    assert raw == (
+        b'{"data":{"domain":"' + name.encode() + b'","ip":"' + account.ip.encode() + b'",'
+        b'"owner":"root","servername":"' + name.encode() + b'","type":"sub_domain",'
+        b'"user":"' + account.user.encode() + b'"},"errors":null,"messages":null,'
+        b'"metadata":{},"status":1,"warnings":null}'
+    )
+    main = account.uapi("DomainInfo", "single_domain_data", domain=account.domain).json()
+    assert main["data"]["type"] == "main_domain" and main["data"]["domain"] == account.domain
+    data = account.uapi("DomainInfo", "domains_data").json()["data"]
+    assert [d["domain"] for d in data["sub_domains"]] == [name]
+    listed = account.uapi("DomainInfo", "domains_data", format="list").json()["data"]
+    assert [d["type"] for d in listed] == ["main_domain", "sub_domain"]
+
+
+def test_single_domain_data_refusals(server: Server, account: Account) -> None:
+    other = Account(server)
+    uapi_error(
+        account.uapi("DomainInfo", "single_domain_data", domain=other.domain).content,
+        f"The domain “{other.domain}” does not belong to “{account.user}”.",
+    )
+    uapi_error(
+        account.uapi("DomainInfo", "single_domain_data").content, "Missing parameter: domain"
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "reason"),
+    [
+        (
+            "bad_label",
+            "“bad_label” is not a valid subdomain name. A subdomain name may contain only "
+            "letters, numbers, hyphens and dots, and each part must begin and end with a letter "
+            "or number.",
+        ),
+        ("-x", None),
+        ("www", "The subdomain “www” is reserved. Choose another name."),
+        ("", "Missing parameter: domain"),
+    ],
+)
+def test_bad_labels_are_refused(account: Account, label: str, reason: str | None) -> None:
+    before = account.zone_text()
+    response = account.uapi("SubDomain", "addsubdomain", domain=label, rootdomain=account.domain)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == 0
+    if reason is not None:
+        uapi_error(response.content, reason)
+    assert account.zone_text() == before
+
+
+def test_refusals_change_nothing(server: Server, account: Account) -> None:
+    other = Account(server)
+    add(account, "a")
+    before = account.zone_text()
+    uapi_error(
+        account.uapi("SubDomain", "addsubdomain", domain="a", rootdomain=account.domain).content,
+        f"The subdomain “a.{account.domain}” already exists.",
+    )
+    uapi_error(
+        account.uapi("SubDomain", "addsubdomain", domain="x", rootdomain=other.domain).content,
+        f"The domain “{other.domain}” does not belong to the account “{account.user}”.",
+    )
+    # A name that already has an address record in the zone (here the template's `localhost`).
+    uapi_error(
+        account.uapi(
+            "SubDomain", "addsubdomain", domain="localhost", rootdomain=account.domain
+        ).content,
+        f"The name “localhost.{account.domain}” already has an A, AAAA or CNAME record in the "
+        f"DNS zone “{account.domain}”. Remove it first.",
+    )
+    body = account.api2("SubDomain", "delsubdomain", domain=f"nope.{account.domain}").json()
+    assert body["cpanelresult"]["event"]["result"] == 0
+    assert body["cpanelresult"]["error"] == (
+        f"The subdomain “nope.{account.domain}” does not exist on this account."
+    )
+    # Another account cannot delete it.
+    body = other.api2("SubDomain", "delsubdomain", domain=f"a.{account.domain}").json()
+    assert body["cpanelresult"]["error"] == (
+        f"The subdomain “a.{account.domain}” does not exist on this account."
+    )
+    assert account.zone_text() == before
+    assert addresses(server, f"a.{account.domain}") == {account.ip}
+
+
+def test_subdomain_of_a_subdomain(server: Server, account: Account) -> None:
+    add(account, "eu")
+    response = account.uapi(
+        "SubDomain", "addsubdomain", domain="shop", rootdomain=f"eu.{account.domain}"
+    )
+    assert response.content == UAPI_OK
+    assert addresses(server, f"shop.eu.{account.domain}") == {account.ip}
+    body = account.api2("SubDomain", "delsubdomain", domain=f"eu.{account.domain}").json()
+    assert body["cpanelresult"]["error"] == (
+        f"Delete the subdomains of “eu.{account.domain}” first: shop.eu.{account.domain}."
+    )
+
+
+def test_whm_cpanel_function_reaches_subdomain(server: Server, account: Account) -> None:
+    response = server.get(
+        "cpanel",
+        api_version=None,
+        params={
+            "cpanel_jsonapi_user": account.user,
+            "cpanel_jsonapi_apiversion": "3",
+            "cpanel_jsonapi_module": "SubDomain",
+            "cpanel_jsonapi_func": "addsubdomain",
+            "domain": "viawhm",
+            "rootdomain": account.domain,
+        },
+    )
+    assert response.json()["result"]["status"] == 1, response.text
+    assert addresses(server, f"viawhm.{account.domain}") == {account.ip}
+
+
+def test_removing_the_account_removes_its_subdomains(server: Server, account: Account) -> None:
+    name = f"gone.{account.domain}"
+    add(account, "gone")
+    server.ok("removeacct", params={"user": account.user})
+    assert server.sql("SELECT name FROM subdomains WHERE name = :n", n=name) == []
+    assert addresses(server, name) == set()
