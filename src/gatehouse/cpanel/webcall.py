@@ -98,7 +98,7 @@ async def serve(gatehouse: Gatehouse, scope: asgi.Scope, send: asgi.Send, path: 
     """Answer a request for `/cpanelwebcall/<id>` (`path` without any cpsess prefix)."""
     webcall_id = path[len(PREFIX) :]
     scope["path"] = PREFIX + "-"  # the access log reads it: never the secret
-    if scope.get("method") not in ("GET", "POST", "HEAD"):
+    if scope.get("method") not in ("GET", "POST"):  # not HEAD: a link checker must not update
         await asgi.respond(
             send, 405, b"Use GET or POST.\n", [TEXT, asgi.NO_STORE, (b"allow", b"GET, POST")]
         )

@@ -138,16 +138,19 @@ def create(unit: UnitOfWork, account: User, raw_domain: str, description: str) -
     if conn.execute(sa.select(dynamic_dns.c.id).where(dynamic_dns.c.domain == name)).first():
         raise Conflict(f"The Dynamic DNS domain “{name}” already exists.")
     webcall_id = new_id()
-    conn.execute(
-        sa.insert(dynamic_dns).values(
-            user_id=account.id,
-            domain=name,
-            zone=zone.name,
-            description=description,
-            id_digest=digest(webcall_id),
-            created_time=unit.now,
+    try:  # a concurrent call took the name (the call is rolled back)
+        conn.execute(
+            sa.insert(dynamic_dns).values(
+                user_id=account.id,
+                domain=name,
+                zone=zone.name,
+                description=description,
+                id_digest=digest(webcall_id),
+                created_time=unit.now,
+            )
         )
-    )
+    except sa.exc.IntegrityError:
+        raise Conflict(f"The Dynamic DNS domain “{name}” already exists.") from None
     unit.audit(DDNS_CREATE, account.username, name)
     return Created(name, webcall_id, unit.now)
 

@@ -144,15 +144,15 @@ def add(
     name = f"{label}.{root}"
     if len(name) > 253:
         raise InvalidParameter(f"The domain “{name}” is longer than 253 characters.")
+    zone = _zone_of(conn, account, name)  # the write lock first: two adds queue here
     if _taken(conn, name):
         raise Conflict(f"The subdomain “{name}” already exists.")
+    if zone is None:
+        raise NotFound(f"The account “{account.username}” has no DNS zone for “{root}”.")
     stored = conn.execute(sa.select(users.c.ip).where(users.c.id == account.id)).first()
     ip = stored.ip if stored is not None else None
     if not ip:
         raise InvalidParameter(f"The account “{account.username}” has no IP address.")
-    zone = _zone_of(conn, account, name)
-    if zone is None:
-        raise NotFound(f"The account “{account.username}” has no DNS zone for “{root}”.")
     if _address_lines(zone, name):
         raise Conflict(
             f"The name “{name}” already has an A, AAAA or CNAME record in the DNS zone "
@@ -160,11 +160,14 @@ def add(
         )
     record = changes.Change(f"{name}.", RECORD_TTL, "A", (ip,))
     text = changes.apply_edits(zone, [record], [], [])
-    conn.execute(
-        sa.insert(subdomains).values(
-            user_id=account.id, name=name, root_domain=root, created_time=unit.now
+    try:  # a concurrent call took the name (the call is rolled back)
+        conn.execute(
+            sa.insert(subdomains).values(
+                user_id=account.id, name=name, root_domain=root, created_time=unit.now
+            )
         )
-    )
+    except sa.exc.IntegrityError:
+        raise Conflict(f"The subdomain “{name}” already exists.") from None
     save_edit(unit, zone, text, f"subdomain {name} added")
     unit.audit(SUBDOMAIN_CREATE, account.username, name)
     return Subdomain(name, root, account.id, unit.now)
