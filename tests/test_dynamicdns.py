@@ -7,14 +7,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import dns.message
 import dns.query
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from conftest import Server
+from gatehouse.cpanel import webcall as webcall_module
+from inprocess import open_local
 
 
 class Account:
@@ -213,3 +217,32 @@ def test_removing_the_account_removes_its_dynamic_dns(server: Server, account: A
         == []
     )
     assert webcall(server, data["id"]).status_code == 404
+
+
+# -- in process: the address families a loopback test server cannot show -------------------------
+
+
+def test_webcall_from_ipv6_sets_aaaa_and_mapped_ipv4_sets_a(tmp_path: Path) -> None:
+    local = open_local(tmp_path)
+    try:
+        local.ok(
+            "createacct",
+            {"username": "ddns6", "domain": "ddns6.example", "password": "Ddns-Six-Test-4kQ!x"},
+        )
+        outcome = local.cpanel(
+            "uapi", "DynamicDNS", "create", "ddns6", {"domain": "h.ddns6.example"}
+        )
+        webcall_id = outcome.payload["result"]["data"]["id"]
+        status, text, _ = webcall_module._run(local.gatehouse, webcall_id, "2001:db8::7")
+        assert (status, text) == (200, "h.ddns6.example AAAA 2001:db8::7 updated")
+        with local.gatehouse.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE dynamic_dns SET last_run_time = 0"))
+        status, text, _ = webcall_module._run(local.gatehouse, webcall_id, "::ffff:192.0.2.9")
+        assert (status, text) == (200, "h.ddns6.example A 192.0.2.9 updated")
+        with local.gatehouse.engine.connect() as conn:
+            zone = conn.execute(sa.text("SELECT text FROM zones WHERE name = 'ddns6.example'"))
+            text = zone.scalar_one()
+        assert "h.ddns6.example.\t300\tIN\tAAAA\t2001:db8::7" in text
+        assert "h.ddns6.example.\t300\tIN\tA\t192.0.2.9" in text
+    finally:
+        local.close()
