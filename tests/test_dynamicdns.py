@@ -246,3 +246,13 @@ def test_webcall_from_ipv6_sets_aaaa_and_mapped_ipv4_sets_a(tmp_path: Path) -> N
         assert "h.ddns6.example.\t300\tIN\tA\t192.0.2.9" in text
     finally:
         local.close()
+
+
+def test_a_suspended_accounts_webcall_is_refused(server: Server, account: Account) -> None:
+    data = create(account, "off")
+    text = account.zone_text()
+    server.ok("suspendacct", params={"user": account.user, "reason": "test"})
+    response = webcall(server, data["id"])
+    assert response.status_code == 404
+    assert response.content == b"No Dynamic DNS domain has this ID.\n"
+    assert account.zone_text() == text
