@@ -3,20 +3,15 @@
 Two plain CREATE TABLEs: the users table is not touched (on SQLite a batch copy of it would drop
 the triggers of migration 0003).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0006
+Revises: 0005
 """
-
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-# TEMP while 0006 and 0007 are being written alongside: chain on the latest one present.
-down_revision = max(
-    p.name[:4] for p in Path(__file__).parent.glob("[0-9][0-9][0-9][0-9]_*.py") if p.name < "0008"
-)
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
