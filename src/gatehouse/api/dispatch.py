@@ -12,9 +12,11 @@ audited with its reason code, as the dispatcher's own refusals are.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gatehouse.api import envelope
+from gatehouse.api.api0 import Answer, Api0
 from gatehouse.api.call import Call, Transaction
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Function, Registry, Reply
@@ -155,16 +157,16 @@ def execute(
             detail=f"{name} needs {' or '.join(fn.privileges)}",
             peer=peer,
         )
+        if api_version != "1" and isinstance(fn.api0, Api0):
+            return Outcome(403, fn.api0.failure(missing_privilege_reason(fn)), False)
         return _refused(fn, params, 403, missing_privilege_reason(fn))
-    api0 = api_version in (None, "0") and fn.api0 is not None
+    if api_version != "1" and fn.api0 is not None:
+        return _execute_api0(gatehouse, fn, fn.api0, principal, name, params, peer, host)
     try:
         with Transaction(gatehouse.engine) as transaction:
             call = Call(
                 name, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
             )
-            if api0:
-                assert fn.api0 is not None
-                return Outcome(200, fn.api0(call), True)
             enforce_required(fn, params)
             result = fn.handler(call)
     except GatehouseError as exc:
@@ -191,3 +193,47 @@ def execute(
         data=result.data if result.has_data else envelope.MISSING,
         metadata=result.metadata,
     )
+
+
+INTERNAL_ERROR = "Internal error: the call failed; see the server log."
+
+
+def _execute_api0(
+    gatehouse: Gatehouse,
+    fn: Function,
+    form: Api0 | Callable[[Call], dict[str, Any]],
+    principal: Principal,
+    name: str,
+    params: Params,
+    peer: str | None,
+    host: str | None,
+) -> Outcome:
+    """A WHM API 0 call (no `api.version`, or 0): the same handler in one transaction, its
+    answer in the function's API 0 form (api/api0.py); a refusal in that form too."""
+    if isinstance(form, Api0):
+        params = form.params(params)
+    try:
+        with Transaction(gatehouse.engine) as transaction:
+            call = Call(
+                name, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
+            )
+            if isinstance(form, Api0):
+                enforce_required(fn, params)
+                body = form.success(Answer.of(fn.handler(call)))
+            else:
+                body = form(call)
+    except GatehouseError as exc:
+        if isinstance(exc, PermissionDenied):
+            audit_denial(gatehouse, principal, code=exc.code, detail=exc.reason, peer=peer)
+        if isinstance(exc.data, Envelope):
+            return Outcome(200, exc.data.payload, False)
+        if isinstance(form, Api0):
+            return Outcome(200, form.failure(exc.reason), False)
+        return _fail(name, exc.reason, data=exc.data)
+    except Exception:
+        log.exception("function %s failed", name)
+        if isinstance(form, Api0):
+            return Outcome(500, form.failure(INTERNAL_ERROR), False)
+        return _refused(fn, params, 500, INTERNAL_ERROR)
+    call.finish(changed=not fn.readonly)
+    return Outcome(200, body, True)

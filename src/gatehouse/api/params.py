@@ -72,6 +72,10 @@ class Params:
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (key, value) given, repetitions included."""
+        return [(key, value) for key, values in self._values.items() for value in values]
+
     def get(self, name: str) -> str | None:
         """The first value of a single-valued parameter (the plain key, else `key-N`)."""
         plain = self._values.get(name)

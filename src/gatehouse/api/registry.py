@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gatehouse import acls
 
 if TYPE_CHECKING:
+    from gatehouse.api.api0 import Api0
     from gatehouse.api.call import Call
     from gatehouse.api.params import Params
 
@@ -67,7 +68,7 @@ class Function:
     # The caller needs ANY of these; empty = any WHM user; ("all",) = root's privilege.
     privileges: tuple[str, ...] = ()
     # Answers without `api.version` (WHM API 0), for the few functions old clients call so.
-    api0: Callable[[Call], dict[str, Any]] | None = None
+    api0: Callable[[Call], dict[str, Any]] | Api0 | None = None
     # Long or blocking work (Argon2 ~155 ms, large zones, zone-file writes): run off the event
     # loop, so token checks and DNS answers go on meanwhile.
     slow: bool = False
@@ -98,7 +99,7 @@ class Registry:
         *,
         params: tuple[Param, ...] = (),
         privileges: tuple[str, ...] = (),
-        api0: Callable[[Call], dict[str, Any]] | None = None,
+        api0: Callable[[Call], dict[str, Any]] | Api0 | None = None,
         slow: bool = False,
         readonly: bool = False,
         refusal: Refusal | None = None,

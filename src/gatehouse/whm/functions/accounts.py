@@ -30,6 +30,7 @@ from gatehouse.errors import (
     PermissionDenied,
 )
 from gatehouse.passwords import check_password, hash_password
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 
@@ -106,6 +107,7 @@ def _raw_transcript(
     params=_create_params(),
     privileges=("create-acct",),
     slow=True,
+    api0=api0.createacct,
 )
 def createacct(call: Call) -> Reply:
     actor = _actor(call)
@@ -335,6 +337,7 @@ def _search(call: Call) -> list[dict[str, Any]]:
     ),
     privileges=("list-accts",),
     readonly=True,
+    api0=api0.listaccts,
 )
 def listaccts(call: Call) -> dict[str, Any]:
     entries = _search(call)
@@ -357,6 +360,7 @@ def listaccts(call: Call) -> dict[str, Any]:
     ),
     privileges=("acct-summary",),
     readonly=True,
+    api0=api0.accountsummary,
 )
 def accountsummary(call: Call) -> dict[str, Any]:
     user = call.params.get("user")
@@ -460,6 +464,7 @@ def _modify_param(call: Call, name: str) -> str | None:
     ),
     privileges=("edit-account",),
     slow=True,
+    api0=api0.modifyacct,
 )
 def modifyacct(call: Call) -> Reply:
     username = (call.params.get("user") or "").strip()
@@ -560,6 +565,7 @@ def acctcounts(call: Call) -> dict[str, Any]:
     ),
     privileges=("passwd",),
     slow=True,
+    api0=api0.passwd,
 )
 def passwd(call: Call) -> dict[str, Any]:
     username = call.params.get("user")

@@ -27,6 +27,7 @@ from gatehouse.dns import changes, parsed, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
 from gatehouse.domain import access, audit, users
 from gatehouse.errors import InvalidParameter
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 # Choice: cPanel does not publish which ACL guards parse_dns_zone and mass_edit_dns_zone (the
@@ -171,6 +172,7 @@ def _account_ip(call: Call, user_id: int) -> str:
     ),
     privileges=("create-dns",),
     slow=True,
+    api0=api0.adddns,
 )
 def adddns(call: Call) -> Reply:
     caller = call.principal.user
@@ -204,6 +206,7 @@ def adddns(call: Call) -> Reply:
     params=(Param("domain", "The zone, e.g. example.com.", required=True, handler_refuses=True),),
     privileges=("kill-dns",),
     slow=True,
+    api0=api0.killdns,
 )
 def killdns(call: Call) -> Reply:
     if not (call.params.get("domain") or "").strip():

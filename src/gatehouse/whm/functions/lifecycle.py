@@ -22,6 +22,7 @@ from gatehouse.domain import access, audit, lifecycle, reseller_limits
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 
@@ -60,6 +61,7 @@ def _user_param(call: Call) -> str:
     ),
     privileges=("suspend-acct",),
     slow=True,  # runs hooks
+    api0=api0.suspendacct,
 )
 def suspendacct(call: Call) -> Reply:
     caller = call.principal.user
@@ -116,6 +118,7 @@ def suspendacct(call: Call) -> Reply:
     ),
     privileges=("suspend-acct",),
     slow=True,
+    api0=api0.unsuspendacct,
 )
 def unsuspendacct(call: Call) -> Reply:
     caller = call.principal.user
@@ -148,6 +151,7 @@ def unsuspendacct(call: Call) -> Reply:
     "The suspended accounts the caller may see (root: all; a reseller: those it owns).",
     privileges=("suspend-acct",),
     readonly=True,
+    api0=api0.listsuspended,
 )
 def listsuspended(call: Call) -> dict[str, Any]:
     # cPanel: root-level callers see every suspended account, a reseller those it owns.
@@ -171,6 +175,7 @@ def listsuspended(call: Call) -> dict[str, Any]:
     ),
     privileges=("kill-acct",),
     slow=True,
+    api0=api0.removeacct,
 )
 def removeacct(call: Call) -> Reply:
     caller = call.principal.user
@@ -226,6 +231,7 @@ def removeacct(call: Call) -> Reply:
     ),
     privileges=("upgrade-account",),
     slow=True,
+    api0=api0.changepackage,
 )
 def changepackage(call: Call) -> Reply:
     caller = call.principal.user

@@ -30,6 +30,7 @@ from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, audit, packages, reseller_limits
 from gatehouse.domain.packages import Package
 from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 WANTS = ("all", "creatable", "editable", "viewable")
@@ -160,6 +161,7 @@ def _info(package: Package) -> dict[str, Any]:
     params=(Param("want", "creatable (default), viewable, editable or all."),),
     privileges=("list-pkgs",),
     readonly=True,
+    api0=api0.listpkgs,
 )
 def listpkgs(call: Call) -> dict[str, Any]:
     want = (call.params.get("want") or "creatable").strip().lower()

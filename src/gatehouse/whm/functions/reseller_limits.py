@@ -18,6 +18,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import audit, reseller_limits, users
 from gatehouse.errors import InvalidParameter
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 ROOT_ONLY = (acls.ALL,)
@@ -71,6 +72,7 @@ _FLAG_PARAMS = ("enable_overselling", *reseller_limits.FLAGS)
         Param("enable_package_limit_numbers", "Stored; not enforced yet.", type="boolean"),
     ),
     privileges=ROOT_ONLY,
+    api0=api0.setresellerlimits,
 )
 def setresellerlimits(call: Call) -> Reply:
     reseller = _reseller(call)

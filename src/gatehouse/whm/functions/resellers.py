@@ -10,6 +10,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import acl_lists, audit, packages, users
 from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.whm import api0
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
 
@@ -35,6 +36,7 @@ def _account(call: Call, username: str) -> users.User:
         Param("makeowner", "1: the reseller owns its own account.", type="boolean"),
     ),
     privileges=ROOT_ONLY,
+    api0=api0.setupreseller,
 )
 def setupreseller(call: Call) -> Reply:
     user = _account(call, call.require("user"))
@@ -55,6 +57,7 @@ def setupreseller(call: Call) -> Reply:
     "Take reseller status away; its accounts pass to its owner.",
     params=(Param("user", "The reseller.", required=True),),
     privileges=ROOT_ONLY,
+    api0=api0.unsetupreseller,
 )
 def unsetupreseller(call: Call) -> Reply:
     user = _account(call, call.require("user"))
@@ -98,6 +101,7 @@ def _named_acls(values: list[tuple[str, str]]) -> list[str]:
         Param("acllist", "A list saved with saveacllist."),
     ),
     privileges=ROOT_ONLY,
+    api0=api0.setacls,
 )
 def setacls(call: Call) -> Reply:
     username = call.params.get("user") or call.params.get("reseller")
@@ -119,7 +123,13 @@ def setacls(call: Call) -> Reply:
     return Reply(data={"acl": granted})
 
 
-@REGISTRY.function("listresellers", "The server's resellers.", privileges=ROOT_ONLY, readonly=True)
+@REGISTRY.function(
+    "listresellers",
+    "The server's resellers.",
+    privileges=ROOT_ONLY,
+    readonly=True,
+    api0=api0.listresellers,
+)
 def listresellers(call: Call) -> dict[str, Any]:
     return {"reseller": users.list_resellers(call.conn)}
 

@@ -1,0 +1,92 @@
+"""The WHM API 0 forms of the WHM functions billing systems call without `api.version`
+(gatehouse.api.api0 has the families; docs/api.md the table). Each follows the answers lumberg
+recorded from real servers where cPanel's docs differ.
+
+A form reuses the function's API 1 handler: only the answer's shape (and, for `passwd`, a
+parameter's name) differs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.api.api0 import Answer, bare, named_list, result_list, with_status
+
+_NAMESERVER_OPTIONS = tuple(
+    f"{prefix}{n}"
+    for n in ("", "2", "3", "4")
+    for prefix in ("nameserver", "nameservera", "nameserverentry")
+)
+
+
+def _raw(answer: Answer) -> dict[str, Any]:
+    return {"rawout": answer.raw or ""}
+
+
+def _created(answer: Answer) -> dict[str, Any]:
+    data = answer.data or {}
+    options = {key: data.get(key) or None for key in _NAMESERVER_OPTIONS}
+    options["ip"] = data.get("ip")
+    options["package"] = data.get("package")
+    return {"rawout": answer.raw or "", "options": options}
+
+
+def _suspension_log(answer: Answer) -> str | None:
+    # API 0 gives the transcript as the message (cPanel's suspend log).
+    return answer.raw or answer.reason
+
+
+def _modified(answer: Answer) -> dict[str, Any]:
+    return {"newcfg": answer.data, "warnings": [], "messages": []}
+
+
+def _acls(answer: Answer) -> dict[str, Any]:
+    held = (answer.data or {}).get("acl") or {}
+    names = sorted(name for name, on in held.items() if on) if isinstance(held, dict) else held
+    return {"acls": names}
+
+
+def _listed_accounts(answer: Answer) -> Any:
+    return (answer.data or {}).get("acct", [])
+
+
+def _suspended(answer: Answer) -> list[dict[str, Any]]:
+    # API 0 (lumberg's recording): `accts`, without API 1's is_locked, unixtime a string.
+    return [
+        {
+            "owner": a["owner"],
+            "reason": a["reason"],
+            "time": a["time"],
+            "unixtime": str(a["unixtime"]),
+            "user": a["user"],
+        }
+        for a in (answer.data or {}).get("account", [])
+    ]
+
+
+createacct = result_list(extra=_created, nulls=("rawout", "options"))
+removeacct = result_list(extra=_raw, nulls=("rawout",), renames=(("user", "username"),))
+suspendacct = result_list(message=_suspension_log)
+unsuspendacct = result_list(message=_suspension_log)
+changepackage = result_list(extra=_raw, nulls=("rawout",))
+# cPanel answers these two with a null message on success (recorded).
+setupreseller = result_list(message=lambda _answer: None)
+unsetupreseller = result_list(message=lambda _answer: None)
+setacls = result_list(message=lambda _answer: "Reseller Acls Saved", extra=_acls, nulls=())
+setresellerlimits = result_list(
+    message=lambda _answer: "Successfully set reseller account creation limits."
+)
+modifyacct = result_list(extra=_modified, nulls=("newcfg", "warnings", "messages"))
+adddns = result_list()
+killdns = result_list(extra=_raw)
+passwd = named_list(
+    "passwd",
+    message=lambda answer: answer.reason if answer.reason != "OK" else "Password changed",
+    extra=lambda _answer: {"services": [{"app": "system"}], "rawout": ""},
+    nulls=("services", "rawout"),
+    renames=(("pass", "password"),),
+)
+listaccts = with_status("acct", _listed_accounts, on_failure=[])
+accountsummary = with_status("acct", _listed_accounts, on_failure=None)
+listsuspended = with_status("accts", _suspended, on_failure=[])
+listpkgs = bare("package", lambda answer: (answer.data or {}).get("pkg", []))
+listresellers = bare("reseller", lambda answer: (answer.data or {}).get("reseller", []))

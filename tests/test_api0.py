@@ -1,0 +1,229 @@
+"""WHM API 0: the functions billing systems call without `api.version` answer in API 0's own
+shapes (gatehouse/api/api0.py, gatehouse/whm/api0.py; docs/api.md), success and refusal, with
+API 0's parameter names — and the same calls with `api.version=1` keep API 1's envelope."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import Server
+
+
+def api0(server: Server, function: str, params: Any = None, **kw: Any) -> httpx.Response:
+    return server.get(function, params=params, api_version=None, **kw)
+
+
+def body0(server: Server, function: str, params: Any = None, **kw: Any) -> dict[str, Any]:
+    response = api0(server, function, params, **kw)
+    assert response.status_code == 200, response.text
+    assert "metadata" not in response.json(), response.text
+    return dict(response.json())
+
+
+def new_name() -> str:
+    return "z" + uuid.uuid4().hex[:9]
+
+
+def created(server: Server) -> tuple[str, str]:
+    return server.account()
+
+
+# -- the "result" list family ------------------------------------------------------------------
+
+
+def test_createacct_success(server: Server) -> None:
+    username = new_name()
+    password = server.remember(secrets.token_urlsafe(12))
+    body = body0(
+        server,
+        "createacct",
+        {"username": username, "domain": f"{username}.example.com", "password": password},
+    )
+    assert set(body) == {"result"}
+    [item] = body["result"]
+    assert item["status"] == 1 and item["statusmsg"] == "Account Creation Ok"
+    assert isinstance(item["rawout"], str) and item["rawout"]
+    options = item["options"]
+    assert options["package"] == "default" and options["ip"]
+    assert {"nameserver", "nameserver2", "nameservera", "nameserverentry4"} <= set(options)
+    assert password not in str(body)
+
+
+def test_createacct_refusal_is_status_0_with_null_keys(server: Server) -> None:
+    username, _ = created(server)
+    raw = api0(
+        server,
+        "createacct",
+        {"username": username, "domain": f"{new_name()}.example.com", "password": "Pw-1234567"},
+    )
+    assert raw.status_code == 200
+    [item] = raw.json()["result"]
+    assert item["status"] == 0 and item["statusmsg"]
+    assert item["rawout"] is None and item["options"] is None
+    assert b'"status":0' in raw.content
+
+
+def test_removeacct_takes_user_and_answers_rawout(server: Server) -> None:
+    username, _ = created(server)
+    [item] = body0(server, "removeacct", {"user": username})["result"]
+    assert item["status"] == 1 and item["statusmsg"] == f"{username} account removed"
+    assert "Account Removal Complete" in item["rawout"]
+    [again] = body0(server, "removeacct", {"user": username})["result"]
+    assert again["status"] == 0 and again["rawout"] is None
+
+
+@pytest.mark.parametrize("function", ["suspendacct", "unsuspendacct"])
+def test_suspension_refusal(server: Server, function: str) -> None:
+    raw = api0(server, function, {"user": "nosuchuser" + uuid.uuid4().hex[:4]})
+    assert raw.status_code == 200
+    assert raw.json() == {
+        "result": [{"status": 0, "statusmsg": raw.json()["result"][0]["statusmsg"]}]
+    }
+    assert raw.json()["result"][0]["statusmsg"]
+
+
+def test_suspend_and_unsuspend(server: Server) -> None:
+    username, _ = created(server)
+    [item] = body0(server, "suspendacct", {"user": username, "reason": "unpaid"})["result"]
+    assert item["status"] == 1 and isinstance(item["statusmsg"], str)
+    assert set(item) == {"status", "statusmsg"}
+    listed = body0(server, "listsuspended")
+    assert listed["status"] == 1 and listed["statusmsg"] == "Ok"
+    mine = [a for a in listed["accts"] if a["user"] == username]
+    assert len(mine) == 1 and mine[0]["reason"] == "unpaid"
+    assert isinstance(mine[0]["unixtime"], str) and "is_locked" not in mine[0]
+    [back] = body0(server, "unsuspendacct", {"user": username})["result"]
+    assert back["status"] == 1
+
+
+def test_changepackage(server: Server) -> None:
+    username, _ = created(server)
+    [item] = body0(server, "changepackage", {"user": username, "pkg": "default"})["result"]
+    assert item["status"] == 1
+    assert item["statusmsg"] == f"Account Upgrade/Downgrade Complete for {username}"
+    [bad] = body0(server, "changepackage", {"user": username, "pkg": "nosuchpkg"})["result"]
+    assert bad["status"] == 0 and bad["rawout"] is None
+
+
+def test_reseller_setup_answers_a_null_message(server: Server) -> None:
+    username, _ = created(server)
+    assert body0(server, "setupreseller", {"user": username}) == {
+        "result": [{"status": 1, "statusmsg": None}]
+    }
+    [acls] = body0(server, "setacls", {"reseller": username, "acl-list-accts": "1"})["result"]
+    assert acls == {"acls": ["list-accts"], "status": 1, "statusmsg": "Reseller Acls Saved"}
+    [limits] = body0(
+        server,
+        "setresellerlimits",
+        {"user": username, "enable_account_limit": "1", "account_limit": "5"},
+    )["result"]
+    assert limits["status"] == 1
+    listed = body0(server, "listresellers")
+    assert set(listed) == {"reseller"} and username in listed["reseller"]
+    assert body0(server, "unsetupreseller", {"user": username}) == {
+        "result": [{"status": 1, "statusmsg": None}]
+    }
+    [refused] = body0(server, "setupreseller", {"user": "nosuch" + uuid.uuid4().hex[:5]})["result"]
+    assert refused["status"] == 0 and refused["statusmsg"]
+
+
+def test_modifyacct(server: Server) -> None:
+    username, _ = created(server)
+    [item] = body0(server, "modifyacct", {"user": username, "contactemail": "a@example.com"})[
+        "result"
+    ]
+    assert item["status"] == 1 and item["statusmsg"].startswith("Account Modified")
+    assert item["newcfg"]["user"] == username and item["warnings"] == [] and item["messages"] == []
+    [bad] = body0(server, "modifyacct", {"user": "nosuch" + uuid.uuid4().hex[:5]})["result"]
+    assert bad == {
+        "messages": None,
+        "newcfg": None,
+        "status": 0,
+        "statusmsg": bad["statusmsg"],
+        "warnings": None,
+    }
+
+
+def test_adddns_and_killdns(server: Server) -> None:
+    zone = f"{new_name()}.example.net"
+    [added] = body0(server, "adddns", {"domain": zone, "ip": "192.0.2.7"})["result"]
+    assert added["status"] == 1 and added["statusmsg"].startswith(f"Added {zone} ok")
+    [again] = body0(server, "adddns", {"domain": zone, "ip": "192.0.2.7"})["result"]
+    assert again["status"] == 0
+    [killed] = body0(server, "killdns", {"domain": zone})["result"]
+    assert killed["status"] == 1
+    [gone] = body0(server, "killdns", {"domain": zone})["result"]
+    assert gone["status"] == 0
+
+
+# -- passwd: API 0's `pass` and its own key -------------------------------------------------------
+
+
+def test_passwd_takes_pass(server: Server) -> None:
+    username, _ = created(server)
+    new = server.remember("Pw-" + secrets.token_urlsafe(12))
+    raw = api0(server, "passwd", {"user": username, "pass": new})
+    [item] = raw.json()["passwd"]
+    assert item["status"] == 1 and item["statusmsg"]
+    assert item["services"] == [{"app": "system"}]
+    assert new.encode() not in raw.content
+    # The new password works (Basic on WHM is refused for an account; the cPanel face takes it).
+    assert server.cpanel_token(username, new)
+
+
+def test_passwd_refused_carries_status_0(server: Server) -> None:
+    username, _ = created(server)
+    [short] = body0(server, "passwd", {"user": username, "pass": "short"})["passwd"]
+    assert short["status"] == 0 and "at least" in short["statusmsg"]
+    assert short["services"] is None and short["rawout"] is None
+    [missing] = body0(server, "passwd", {"user": username})["passwd"]
+    assert missing["status"] == 0 and missing["statusmsg"]
+
+
+# -- status + key, bare key -----------------------------------------------------------------------
+
+
+def test_listaccts(server: Server) -> None:
+    username, _ = created(server)
+    body = body0(server, "listaccts", {"searchtype": "user", "search": f"^{username}$"})
+    assert body["status"] == 1 and body["statusmsg"] == "Ok"
+    assert [a["user"] for a in body["acct"]] == [username]
+    raw = api0(server, "listaccts", {"searchtype": "user", "search": f"^{username}$"})
+    assert raw.content.startswith(b'{"acct":[{') and raw.content.endswith(
+        b'"status":1,"statusmsg":"Ok"}'
+    )
+
+
+def test_accountsummary(server: Server) -> None:
+    username, _ = created(server)
+    body = body0(server, "accountsummary", {"user": username})
+    assert body["status"] == 1 and [a["user"] for a in body["acct"]] == [username]
+    missing = body0(server, "accountsummary", {"user": "nosuch" + uuid.uuid4().hex[:5]})
+    assert missing["status"] == 0 and missing["acct"] is None and missing["statusmsg"]
+
+
+def test_listpkgs(server: Server) -> None:
+    body = body0(server, "listpkgs")
+    assert set(body) == {"package"}
+    assert "default" in [p["name"] for p in body["package"]]
+
+
+# -- refusals before the function runs, and API 1 unchanged --------------------------------------
+
+
+def test_missing_privilege_is_in_the_api0_shape(server: Server) -> None:
+    reseller, token = server.reseller(privileges=["list-accts"])
+    raw = api0(server, "createacct", {"username": new_name()}, user=reseller, token=token)
+    assert raw.status_code == 403
+    [item] = raw.json()["result"]
+    assert item["status"] == 0 and "create-acct" in item["statusmsg"]
+
+
+def test_api_version_1_keeps_the_api1_envelope(server: Server) -> None:
+    body = server.get("listresellers").json()
+    assert body["metadata"]["result"] == 1 and "reseller" in body["data"]
