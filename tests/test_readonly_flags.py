@@ -229,6 +229,22 @@ def _cpanel_mass_edit(w: World) -> tuple[str, Params]:
     return user, {"zone": domain, "serial": w.serial(domain), "add": ADD_A}
 
 
+def _with_subdomain(w: World) -> tuple[str, Params]:
+    user, domain = w.account()
+    out = w.local.cpanel(
+        UAPI, "SubDomain", "addsubdomain", user, {"domain": "case", "rootdomain": domain}
+    )
+    assert out.ok, out.payload
+    return user, {"domain": f"case.{domain}"}
+
+
+def _with_dynamic_dns(w: World) -> tuple[str, Params]:
+    user, domain = w.account()
+    out = w.local.cpanel(UAPI, "DynamicDNS", "create", user, {"domain": f"dyn.{domain}"})
+    assert out.ok, out.payload
+    return user, {"domain": f"dyn.{domain}"}
+
+
 def _owner_of_token(w: World, extra: Params) -> tuple[str, Params]:
     user, _domain = w.account()
     return user, {"name": w.cpanel_token(user), **extra}
@@ -238,7 +254,13 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "DNS", "parse_zone"): lambda w: _zone_as_owner(w, "zone"),
     (UAPI, "DomainInfo", "domains_data"): lambda w: (w.account()[0], {}),
     (UAPI, "DomainInfo", "list_domains"): lambda w: (w.account()[0], {}),
+    (UAPI, "DomainInfo", "single_domain_data"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1]},
+    ),
+    (UAPI, "DynamicDNS", "list"): _with_dynamic_dns,
     (UAPI, "Tokens", "list"): lambda w: _owner_of_token(w, {}),
+    (API2, "SubDomain", "listsubdomains"): _with_subdomain,
     (API2, "ZoneEdit", "fetchzone"): lambda w: _zone_as_owner(w, "domain"),
     (API2, "ZoneEdit", "fetchzone_records"): lambda w: _zone_as_owner(w, "domain"),
     (API2, "ZoneEdit", "fetchzones"): lambda w: (w.account()[0], {}),
@@ -247,6 +269,20 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
 
 CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "DNS", "mass_edit_zone"): _cpanel_mass_edit,
+    (UAPI, "DynamicDNS", "create"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": f"dyn.{acct[1]}"},
+    ),
+    (UAPI, "DynamicDNS", "delete"): _with_dynamic_dns,
+    (UAPI, "SubDomain", "addsubdomain"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": "added", "rootdomain": acct[1]},
+    ),
+    (API2, "SubDomain", "addsubdomain"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": "added", "rootdomain": acct[1]},
+    ),
+    (API2, "SubDomain", "delsubdomain"): _with_subdomain,
     (UAPI, "Tokens", "create_full_access"): lambda w: (w.account()[0], {"name": "new"}),
     (UAPI, "Tokens", "rename"): lambda w: _owner_of_token(w, {"new_name": "renamed"}),
     (UAPI, "Tokens", "revoke"): lambda w: _owner_of_token(w, {}),
