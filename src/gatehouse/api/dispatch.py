@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from gatehouse.api import envelope
+from gatehouse.api import envelope, listing
 from gatehouse.api.api0 import Answer, Api0
 from gatehouse.api.call import Call, Transaction
 from gatehouse.api.params import Params
@@ -162,6 +162,12 @@ def execute(
         return _refused(fn, params, 403, missing_privilege_reason(fn))
     if api_version != "1" and fn.api0 is not None:
         return _execute_api0(gatehouse, fn, fn.api0, principal, name, params, peer, host)
+    options = listing.wanted(params)
+    if options:
+        try:
+            listing.check(params)
+        except GatehouseError as exc:
+            return _fail(name, exc.reason)
     try:
         with Transaction(gatehouse.engine) as transaction:
             call = Call(
@@ -183,6 +189,8 @@ def execute(
     call.finish(changed=not fn.readonly)
     if isinstance(result, Envelope):
         return Outcome(200, result.payload, True)
+    if options:
+        return _listed(name, result, params)
     if not isinstance(result, Reply):
         return Outcome.whm1(200, name, ok=True, reason="OK", data=result)
     return Outcome.whm1(
@@ -237,3 +245,18 @@ def _execute_api0(
         return _refused(fn, params, 500, INTERNAL_ERROR)
     call.finish(changed=not fn.readonly)
     return Outcome(200, body, True)
+
+
+def _listed(name: str, result: Any, params: Params) -> Outcome:
+    """A successful WHM API 1 answer with the list options asked for (api/listing.py)."""
+    reply = result if isinstance(result, Reply) else Reply(data=result)
+    data, extra = listing.apply(reply.data, params)  # the options were checked before
+    metadata = {**(reply.metadata or {}), **extra} or None
+    return Outcome.whm1(
+        200,
+        name,
+        ok=True,
+        reason=reply.reason,
+        data=data if reply.has_data else envelope.MISSING,
+        metadata=metadata,
+    )
