@@ -24,9 +24,7 @@ def uapi(server: Server, *args: str, check: bool = True) -> Any:
     return server.cli("uapi", *args, check=check)
 
 
-def test_json_output_wraps_the_faces_result(
-    server: Server, account: tuple[str, str, str]
-) -> None:
+def test_json_output_wraps_the_faces_result(server: Server, account: tuple[str, str, str]) -> None:
     """Like cPanel's `uapi --output=json`: the wrapped envelope, whose `result` is byte for byte
     what /execute/ answers over HTTP (the flat result object)."""
     user, _, token = account
