@@ -16,7 +16,7 @@ from typing import Any
 
 from gatehouse.api import zone_wire
 from gatehouse.api.call import Call
-from gatehouse.cpanel.registry import uapi
+from gatehouse.cpanel.registry import UapiResult, uapi
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import apply_mass_edit
 from gatehouse.domain import access
@@ -58,11 +58,12 @@ def parse_zone(call: Call) -> list[dict[str, Any]]:
     "matches.",
     slow=True,
 )
-def mass_edit_zone(call: Call) -> dict[str, Any]:
+def mass_edit_zone(call: Call) -> UapiResult:
     name = _zone_name(call)
     serial = zone_wire.require_serial(call.params)
     zone = _own_zone(call, name, lock=True)
     edit = zone_wire.parse_mass_edit(zone.name, call.params)
     changes.check_account_types(zone, edit)
     new_serial = apply_mass_edit(call, zone, serial, edit)
-    return {"new_serial": str(new_serial)}
+    # cPanel marks this answer transformed (lego's fixture recorded from a real server).
+    return UapiResult(data={"new_serial": str(new_serial)}, metadata={"transformed": 1})
