@@ -106,6 +106,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated nameservers written as NS records in new DNS zones (docs/dns.md).",
     ),
     Setting(
+        "hostname",
+        "GATEHOUSE_HOSTNAME",
+        "<this machine's fully qualified name>",
+        "The server's host name, as `gethostname` reports it.",
+    ),
+    Setting(
+        "ips",
+        "GATEHOUSE_IPS",
+        "<the accounts' address>",
+        "Comma-separated IP addresses this server has, the main one first, each optionally "
+        "with a prefix length (`192.0.2.10/24`): what `listips` lists and `setsiteip` may "
+        "give an account. Default: the address accounts get (the bind address, or the "
+        "machine's outgoing one when it listens on every address).",
+    ),
+    Setting(
         "cpanel_http_port",
         "GATEHOUSE_CPANEL_HTTP_PORT",
         "2082",
@@ -177,6 +192,8 @@ class Config:
     login_failures_per_user: int = 5
     login_failures_per_ip: int = 20
     nameservers: str | None = None
+    hostname: str | None = None
+    ips: str | None = None
     cpanel_http_port: int = 2082
     cpanel_https_port: int = 2083
     dns_port: int = 0
@@ -229,6 +246,15 @@ class Config:
 
         host = (socket.getfqdn() or socket.gethostname() or "localhost").lower().rstrip(".")
         return [f"ns1.{host}", f"ns2.{host}"]
+
+    @property
+    def server_hostname(self) -> str:
+        """The setting, else this machine's fully qualified name."""
+        if self.hostname and self.hostname.strip():
+            return self.hostname.strip().lower().rstrip(".")
+        import socket
+
+        return (socket.getfqdn() or socket.gethostname() or "localhost").lower().rstrip(".")
 
 
 def from_environment(**overrides: object) -> Config:

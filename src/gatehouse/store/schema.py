@@ -198,3 +198,26 @@ dynamic_dns = sa.Table(
     sa.Column("last_run_time", sa.BigInteger, nullable=True),
     sa.Column("last_update_time", sa.BigInteger, nullable=True),
 )
+
+# Bandwidth used per account, domain and month, in bytes (WHM `showbw`; domain/bandwidth.py).
+# Fed by gatehouse_report_bandwidth / `gatehouse bandwidth import` (a web server's access
+# logs): gatehouse serves no web sites, so it measures nothing itself.
+bandwidth_usage = sa.Table(
+    "bandwidth_usage",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("domain", sa.String(253), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("month", sa.Integer, nullable=False),  # 1-12
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint(
+        "user_id", "domain", "year", "month", name="uq_bandwidth_usage_user_domain_month"
+    ),
+)

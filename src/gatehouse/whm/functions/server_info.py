@@ -1,0 +1,44 @@
+"""gethostname and get_nameserver_config: what the server says about itself.
+
+WHM API 1 shapes follow cPanel's WHM API 1 reference (`data.hostname`; `data.nameservers`,
+which WHMCS reads to fill in a server); gethostname's WHM API 0 form is lumberg's recorded
+`{"hostname":"…"}`.
+
+The host name is the GATEHOUSE_HOSTNAME setting, else the machine's fully qualified name.
+The nameservers are those new DNS zones get: for root, the server's (GATEHOUSE_NAMESERVERS,
+the NS records gatehouse writes and its built-in nameserver serves); for a reseller, those
+set with setresellernameservers, else the server's (cPanel answers a reseller with its own).
+
+Privileges: gethostname `basic-system-info` or `clustering` (cPanel's table);
+get_nameserver_config any WHM user — its answer is the caller's own configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.api.api0 import bare
+from gatehouse.api.call import Call
+from gatehouse.domain import reseller_admin
+from gatehouse.whm.registry import REGISTRY
+
+
+@REGISTRY.function(
+    "gethostname",
+    "The server's host name.",
+    privileges=("basic-system-info", "clustering"),
+    api0=bare("hostname", lambda answer: (answer.data or {}).get("hostname")),
+    readonly=True,
+)
+def gethostname(call: Call) -> dict[str, Any]:
+    return {"hostname": call.gatehouse.config.server_hostname}
+
+
+@REGISTRY.function(
+    "get_nameserver_config",
+    "The nameservers the caller's new DNS zones get (a reseller's own, else the server's).",
+    readonly=True,
+)
+def get_nameserver_config(call: Call) -> dict[str, Any]:
+    own = reseller_admin.nameservers_of(call.conn, call.principal.user)
+    return {"nameservers": own or call.gatehouse.config.nameserver_list}

@@ -1,0 +1,289 @@
+"""Bandwidth and disk limits: the gatehouse extension gatehouse_report_bandwidth feeds
+showbw (WHM API 1 and API 0), limitbw and editquota set an account's BWLIMIT and QUOTA, which
+showbw, accountsummary and resellerstats then show. Success and refusal, pinned to bytes."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from conftest import Server
+
+MB = 1024 * 1024
+
+
+def api0(server: Server, function: str, params: Any = None, **kw: Any) -> httpx.Response:
+    return server.get(function, params=params, api_version=None, **kw)
+
+
+def report(server: Server, **params: Any) -> Any:
+    return server.ok("gatehouse_report_bandwidth", params=params)
+
+
+def denied(server: Server, function: str, **kw: Any) -> str:
+    """A call refused for a missing privilege: HTTP 403 and the reason."""
+    response = server.get(function, **kw)
+    assert response.status_code == 403, response.text
+    return str(response.json()["metadata"]["reason"])
+
+
+def this_month() -> tuple[int, int]:
+    when = time.gmtime()
+    return when.tm_year, when.tm_mon
+
+
+def test_reported_bytes_show_in_showbw(server: Server) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    year, month = this_month()
+    assert report(server, domain=domain, bytes=1000) == {
+        "bytes": 1000,
+        "domain": domain,
+        "month": month,
+        "user": user,
+        "year": year,
+    }
+    # Reports add up; `www.` is the domain, as web servers log it.
+    assert report(server, domain=f"www.{domain}", bytes=234)["bytes"] == 1234
+    # Another month is kept apart.
+    report(server, user=user, bytes=5, month=1, year=2001)
+
+    response = server.get("showbw", params={"searchtype": "user", "search": f"^{user}$"})
+    assert response.status_code == 200
+    entry = {
+        "bwusage": [{"deleted": 0, "domain": domain, "usage": 1234}],
+        "deleted": 0,
+        "limit": 0,
+        "maindomain": domain,
+        "owner": "root",
+        "reseller": 0,
+        "totalbytes": 1234,
+        "user": user,
+    }
+    expected = {
+        "data": {
+            "acct": [entry],
+            "month": month,
+            "reseller": "root",
+            "totalused": 1234,
+            "year": year,
+        },
+        "metadata": {"command": "showbw", "reason": "OK", "result": 1, "version": 1},
+    }
+    assert response.content == json.dumps(expected, separators=(",", ":"), sort_keys=True).encode()
+
+    old = server.ok(
+        "showbw", params={"searchtype": "user", "search": f"^{user}$", "month": 1, "year": 2001}
+    )
+    assert old["acct"][0]["totalbytes"] == 5 and old["month"] == 1 and old["year"] == 2001
+
+
+def test_replace_sets_the_months_total(server: Server) -> None:
+    user, _ = server.account()
+    report(server, user=user, bytes=700)
+    assert report(server, user=user, bytes=300, replace=1)["bytes"] == 300
+    data = server.ok("showbw", params={"searchtype": "user", "search": f"^{user}$"})
+    assert data["acct"][0]["totalbytes"] == 300
+
+
+def test_showbw_api0_is_the_recorded_shape(server: Server) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    report(server, domain=domain, bytes=4096)
+    server.ok("limitbw", params={"user": user, "bwlimit": 1000})
+    year, month = this_month()
+    response = api0(server, "showbw", {"searchtype": "user", "search": f"^{user}$"})
+    assert response.status_code == 200
+    expected = {
+        "bandwidth": [
+            {
+                "acct": [
+                    {
+                        "bwusage": [{"deleted": 0, "domain": domain, "usage": 4096}],
+                        "deleted": 0,
+                        "limit": str(1000 * MB),
+                        "maindomain": domain,
+                        "owner": "root",
+                        "reseller": 0,
+                        "totalbytes": 4096,
+                        "user": user,
+                    }
+                ],
+                "month": str(month),
+                "reseller": "root",
+                "totalused": 4096,
+                "year": str(year),
+            }
+        ]
+    }
+    assert response.content == json.dumps(expected, separators=(",", ":"), sort_keys=True).encode()
+
+
+def test_showbw_refusals(server: Server) -> None:
+    assert server.fail("showbw", params={"month": "13"}) == (
+        "The “month” parameter must be a whole number from 1 to 12."
+    )
+    assert server.fail("showbw", params={"search": "x"}) == (
+        "The “searchtype” parameter is required with “search”."
+    )
+    assert server.fail("showbw", params={"searchtype": "color", "search": "x"}) == (
+        "Unknown search type."
+    )
+    raw = api0(server, "showbw", {"year": "20x1"})
+    assert raw.status_code == 200
+    assert (
+        raw.content
+        == (
+            '{"bandwidth":null,"status":0,'
+            '"statusmsg":"The “year” parameter must be a whole number from 1970 to 9999."}'
+        ).encode()
+    )
+
+
+def test_a_reseller_sees_its_own_accounts_only(server: Server) -> None:
+    reseller, token = server.reseller(privileges=["show-bandwidth", "create-acct"])
+    mine, _ = server.account(owner=reseller)
+    theirs, _ = server.account()
+    data = server.ok("showbw", user=reseller, token=token)
+    users = [a["user"] for a in data["acct"]]
+    assert mine in users and theirs not in users
+    assert data["reseller"] == reseller
+    # showres: root asks for one reseller's accounts.
+    shown = server.ok("showbw", params={"showres": reseller})
+    assert [a["user"] for a in shown["acct"]] == [mine] and shown["reseller"] == reseller
+
+
+def test_showbw_without_the_privilege(server: Server) -> None:
+    reseller, token = server.reseller(privileges=["list-accts"])
+    assert denied(server, "showbw", user=reseller, token=token) == (
+        "Access denied: calling “showbw” requires the “show-bandwidth” privilege."
+    )
+    raw = api0(server, "showbw", user=reseller, token=token)
+    assert raw.status_code == 403
+    body = raw.json()
+    assert body["status"] == 0 and body["bandwidth"] is None
+    assert "show-bandwidth" in body["statusmsg"]
+
+
+def test_report_refusals(server: Server) -> None:
+    assert server.fail(
+        "gatehouse_report_bandwidth", params={"domain": "nowhere.example.invalid", "bytes": 1}
+    ) == ("No account on this server has the domain “nowhere.example.invalid”.")
+    user, _ = server.account()
+    assert server.fail("gatehouse_report_bandwidth", params={"user": user, "bytes": "-1"}) == (
+        f"The “bytes” parameter must be a whole number of bytes from 0 to {2**60}."
+    )
+    assert server.fail("gatehouse_report_bandwidth", params={"user": user}) == (
+        "Missing parameter: bytes"
+    )
+    other, _ = server.account()
+    assert server.fail(
+        "gatehouse_report_bandwidth",
+        params={"user": other, "domain": f"{user}.example.com", "bytes": 1},
+    ) == (f"The domain “{user}.example.com” belongs to the account “{user}”, not “{other}”.")
+    # Root's alone.
+    reseller, token = server.reseller(privileges=["show-bandwidth"])
+    assert "all" in denied(
+        server,
+        "gatehouse_report_bandwidth",
+        params={"user": user, "bytes": 1},
+        user=reseller,
+        token=token,
+    )
+    data = server.ok("showbw", params={"searchtype": "user", "search": f"^{user}$"})
+    assert data["acct"][0]["totalbytes"] == 0
+
+
+# -- limitbw / editquota ----------------------------------------------------------------------
+
+
+def test_limitbw_sets_the_accounts_limit(server: Server) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    report(server, user=user, bytes=3 * MB)
+    response = server.get("limitbw", params={"user": user, "bwlimit": 500})
+    expected = {
+        "data": {
+            "bwlimits": [
+                {
+                    "bwlimit": 500,
+                    "bwlimitenable": 1,
+                    "domains": [domain],
+                    "human_bwlimit": "500 MB",
+                    "human_bwused": "3 MB",
+                    "unlimited": 0,
+                }
+            ]
+        },
+        "metadata": {
+            "command": "limitbw",
+            "reason": f"Bandwidth Limit for {user} has been set to 500 megabytes",
+            "result": 1,
+            "version": 1,
+        },
+    }
+    assert response.content == json.dumps(expected, separators=(",", ":"), sort_keys=True).encode()
+    shown = server.ok("showbw", params={"searchtype": "user", "search": f"^{user}$"})
+    assert shown["acct"][0]["limit"] == 500 * MB
+    # Without bwlimit (or with 0): unlimited, cPanel's default.
+    data = server.ok("limitbw", params={"user": user})
+    assert data["bwlimits"][0]["unlimited"] == 1
+    assert data["bwlimits"][0]["human_bwlimit"] == "unlimited"
+    assert data["bwlimits"][0]["bwlimit"] == 0
+    shown = server.ok("showbw", params={"searchtype": "user", "search": f"^{user}$"})
+    assert shown["acct"][0]["limit"] == 0
+
+
+def test_editquota_sets_the_quota_accountsummary_shows(server: Server) -> None:
+    user, _ = server.account()
+    response = server.get("editquota", params={"user": user, "quota": 750})
+    assert (
+        response.content
+        == (
+            '{"metadata":{"command":"editquota","reason":"Set quota for '
+            + user
+            + '.","result":1,"version":1}}'
+        ).encode()
+    )
+    acct = server.ok("accountsummary", params={"user": user})["acct"][0]
+    assert acct["disklimit"] == "750M"
+    server.ok("editquota", params={"user": user, "quota": "unlimited"})
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["disklimit"] == (
+        "unlimited"
+    )
+
+
+def test_limit_refusals(server: Server) -> None:
+    user, _ = server.account()
+    assert server.fail("editquota", params={"user": user, "quota": "lots"}) == (
+        "Invalid numeric value “lots” for the “quota” setting."
+    )
+    assert server.fail("editquota", params={"user": user}) == "Missing parameter: quota"
+    assert server.fail("limitbw", params={"user": "nosuchuser1", "bwlimit": 1}) == (
+        "The user “nosuchuser1” does not exist."
+    )
+    assert server.fail("limitbw", params={"user": "root", "bwlimit": 1}) == (
+        "The user “root” has no cPanel account."
+    )
+    # A reseller: the accounts it owns, not others; the privilege is needed.
+    reseller, token = server.reseller(privileges=["limit-bandwidth", "create-acct"])
+    theirs = server.fail("limitbw", params={"user": user, "bwlimit": 1}, user=reseller, token=token)
+    assert theirs == f"You do not have access to an account named “{user}”."
+    mine, _ = server.account(owner=reseller)
+    data = server.ok("limitbw", params={"user": mine, "bwlimit": 10}, user=reseller, token=token)
+    assert data["bwlimits"][0]["bwlimit"] == 10
+    # Unlimited needs the package privilege for unlimited bandwidth.
+    refused = server.fail(
+        "limitbw", params={"user": mine, "bwlimit": 0}, user=reseller, token=token
+    )
+    assert "allow-unlimited-bw-pkgs" in refused
+    assert "quota" in denied(
+        server, "editquota", params={"user": mine, "quota": 5}, user=reseller, token=token
+    )
+    # Nothing was written by the refusals.
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["disklimit"] == (
+        "unlimited"
+    )
