@@ -1,0 +1,239 @@
+"""listips, setsiteip, gethostname and get_nameserver_config, in WHM API 1 and (where cPanel's
+billing clients call them so) WHM API 0: the server's addresses and host name come from
+GATEHOUSE_IPS / GATEHOUSE_HOSTNAME (a second node on the same store sets them), an account
+moves only to one of them and its zone's address records follow. Success and refusal, pinned
+to bytes."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import Server, start_server, stop_server
+
+MAIN = "127.0.0.1"  # the address accounts get on the harness's server (it binds 127.0.0.1)
+SPARE = "192.0.2.77"
+OTHER = "192.0.2.78"
+
+
+def compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def api0(node: Server, function: str, params: Any = None, **kw: Any) -> httpx.Response:
+    return node.get(function, params=params, api_version=None, **kw)
+
+
+@pytest.fixture(scope="module")
+def node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second `gatehouse serve` on the same store, with the server settings set."""
+    data_dir: Path = tmp_path_factory.mktemp("ips-node")
+    env = {
+        "GATEHOUSE_IPS": f"{MAIN}/8, {SPARE},{OTHER}/24",
+        "GATEHOUSE_HOSTNAME": "Host.Example.TEST.",
+    }
+    started = start_server(data_dir, server.db_url, server.backend, server.root_password, env=env)
+    started._root_token = server.root_token
+    yield started
+    stop_server(started)
+
+
+def addresses(node: Server) -> dict[str, dict[str, Any]]:
+    return {entry["ip"]: entry for entry in node.ok("listips")["ip"]}
+
+
+def zone_addresses(server: Server, domain: str) -> list[str]:
+    records = server.ok("dumpzone", params={"domain": domain})["zone"][0]["record"]
+    return sorted(r["address"] for r in records if r.get("type") == "A")
+
+
+# -- gethostname ------------------------------------------------------------------------------
+
+
+def test_gethostname_is_the_setting(node: Server) -> None:
+    response = node.get("gethostname")
+    assert response.content == compact(
+        {
+            "data": {"hostname": "host.example.test"},
+            "metadata": {"command": "gethostname", "reason": "OK", "result": 1, "version": 1},
+        }
+    )
+    assert api0(node, "gethostname").content == b'{"hostname":"host.example.test"}'
+
+
+def test_gethostname_defaults_to_the_machines_name(server: Server) -> None:
+    expected = (socket.getfqdn() or socket.gethostname()).lower().rstrip(".")
+    assert server.ok("gethostname") == {"hostname": expected}
+
+
+def test_gethostname_privileges(server: Server) -> None:
+    reseller, token = server.reseller(privileges=["list-accts"])
+    response = server.get("gethostname", user=reseller, token=token)
+    assert response.status_code == 403
+    reason = (
+        "Access denied: calling “gethostname” requires the “basic-system-info” or "
+        "“clustering” privileges."
+    )
+    assert response.json()["metadata"]["reason"] == reason
+    refused = api0(server, "gethostname", user=reseller, token=token)
+    assert refused.status_code == 403
+    assert refused.content == compact({"hostname": None, "status": 0, "statusmsg": reason})
+    allowed, token2 = server.reseller(privileges=["basic-system-info"])
+    assert server.ok("gethostname", user=allowed, token=token2)["hostname"]
+
+
+# -- listips ----------------------------------------------------------------------------------
+
+
+def test_listips_lists_the_configured_addresses(node: Server) -> None:
+    server_addresses = node.ok("listips")["ip"]
+    assert [a["ip"] for a in server_addresses] == [MAIN, SPARE, OTHER]
+    main, spare, other = server_addresses
+    # The harness's accounts are on the main address.
+    assert main == {
+        "active": 1,
+        "dedicated": 0,
+        "if": "",
+        "ip": MAIN,
+        "mainaddr": 1,
+        "netmask": "255.0.0.0",
+        "network": "127.0.0.0",
+        "public_ip": MAIN,
+        "removable": 0,
+        "used": 1,
+    }
+    assert spare["netmask"] == "255.255.255.255" and spare["network"] == SPARE
+    assert other["netmask"] == "255.255.255.0" and other["network"] == "192.0.2.0"
+    assert other["mainaddr"] == 0 and other["public_ip"] == OTHER
+
+
+def test_listips_api0_is_the_recorded_shape(node: Server) -> None:
+    response = api0(node, "listips")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"result"}
+    assert body["result"][0] == {
+        "active": 1,
+        "dedicated": 0,
+        "if": "",
+        "ip": MAIN,
+        "mainaddr": 1,
+        "netmask": "255.0.0.0",
+        "network": "127.0.0.0",
+        "removable": 0,
+        "used": 1,
+    }
+
+
+def test_listips_default_is_the_accounts_address(server: Server) -> None:
+    [only] = server.ok("listips")["ip"]
+    assert only["ip"] == MAIN and only["mainaddr"] == 1
+    assert only["netmask"] == "255.255.255.255"
+
+
+def test_listips_is_root_only(server: Server) -> None:
+    reseller, token = server.reseller(privileges=["list-accts", "basic-system-info"])
+    assert server.get("listips", user=reseller, token=token).status_code == 403
+    refused = api0(server, "listips", user=reseller, token=token)
+    assert refused.status_code == 403
+    assert refused.content == compact(
+        {
+            "result": None,
+            "status": 0,
+            "statusmsg": "Access denied: calling “listips” requires the “all” privilege.",
+        }
+    )
+
+
+# -- setsiteip --------------------------------------------------------------------------------
+
+
+def test_setsiteip_moves_the_account_and_its_records(server: Server, node: Server) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    before = zone_addresses(server, domain)
+    assert before and set(before) == {MAIN}
+    response = node.get("setsiteip", params={"user": user, "ip": SPARE})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["metadata"]["result"] == 1 and body["metadata"]["reason"] == "OK"
+    assert f"{user}: {MAIN} -> {SPARE}" in body["metadata"]["output"]["raw"]
+    assert "data" not in body
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["ip"] == SPARE
+    assert zone_addresses(server, domain) == [SPARE] * len(before)
+    spare = addresses(node)[SPARE]
+    assert (spare["used"], spare["dedicated"], spare["removable"]) == (1, 1, 0)
+    # API 0, by domain, back to the main address.
+    back = api0(node, "setsiteip", {"domain": domain, "ip": MAIN})
+    assert back.status_code == 200
+    assert back.content == b'{"result":[{"status":1,"statusmsg":"OK"}]}'
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["ip"] == MAIN
+    assert set(zone_addresses(server, domain)) == {MAIN}
+
+
+def test_setsiteip_refusals(server: Server, node: Server) -> None:
+    user, _ = server.account()
+    # API 0's recorded refusal when no account is named.
+    neither = api0(node, "setsiteip", {"ip": SPARE})
+    assert neither.content == b'{"result":[{"status":0,"statusmsg":"Cannot determine username"}]}'
+    assert node.fail("setsiteip", params={"ip": SPARE, "domain": "nowhere.example.invalid"}) == (
+        "Cannot determine username"
+    )
+    assert node.fail("setsiteip", params={"user": user, "ip": "203.0.113.9"}) == (
+        "The IP address “203.0.113.9” is not one of this server's addresses (see listips)."
+    )
+    assert node.fail("setsiteip", params={"user": user, "ip": "not-an-ip"}) == (
+        "“not-an-ip” is not a valid IP address."
+    )
+    assert node.fail("setsiteip", params={"user": "nosuchuser1", "ip": SPARE}) == (
+        "The user “nosuchuser1” does not exist."
+    )
+    missing = api0(node, "setsiteip", {"user": user})
+    assert missing.content == b'{"result":[{"status":0,"statusmsg":"Missing parameter: ip"}]}'
+    reseller, token = server.reseller(privileges=["list-accts"])
+    refused = api0(node, "setsiteip", {"user": user, "ip": SPARE}, user=reseller, token=token)
+    assert refused.status_code == 403
+    [item] = refused.json()["result"]
+    assert item == {
+        "status": 0,
+        "statusmsg": "Access denied: calling “setsiteip” requires the “all” privilege.",
+    }
+    # Nothing moved.
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["ip"] == MAIN
+
+
+# -- get_nameserver_config --------------------------------------------------------------------
+
+
+def test_get_nameserver_config(server: Server) -> None:
+    host = (socket.getfqdn() or socket.gethostname()).lower().rstrip(".")
+    response = server.get("get_nameserver_config")
+    assert response.content == compact(
+        {
+            "data": {"nameservers": [f"ns1.{host}", f"ns2.{host}"]},
+            "metadata": {
+                "command": "get_nameserver_config",
+                "reason": "OK",
+                "result": 1,
+                "version": 1,
+            },
+        }
+    )
+    reseller, token = server.reseller(privileges=["list-accts"])
+    # A reseller without its own nameservers gets the server's; with them, its own.
+    assert server.ok("get_nameserver_config", user=reseller, token=token) == {
+        "nameservers": [f"ns1.{host}", f"ns2.{host}"]
+    }
+    server.ok(
+        "setresellernameservers",
+        params={"user": reseller, "nameservers": "ns1.reseller.example,ns2.reseller.example"},
+    )
+    assert server.ok("get_nameserver_config", user=reseller, token=token) == {
+        "nameservers": ["ns1.reseller.example", "ns2.reseller.example"]
+    }
