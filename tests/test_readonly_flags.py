@@ -128,6 +128,10 @@ WHM_READONLY: dict[str, WhmCase] = {
     "getdomainowner": _zone_params,
     "list_users": lambda w: {},
     "resellerstats": _reseller_params,
+    "get_nameserver_config": lambda w: {},
+    "gethostname": lambda w: {},
+    "listips": lambda w: (w.account(), {})[1],
+    "showbw": lambda w: (w.account(), {})[1],
     "getpkginfo": lambda w: {"pkg": w.package()},
     "getresellerlimits": _reseller_params,
     "getzonerecord": lambda w: _line_params(w, "domain"),
@@ -171,6 +175,11 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "password": PASSWORD,
     },
     "editpkg": lambda w: {"name": w.package(), "quota": "123"},
+    "editquota": lambda w: {**_user_params(w), "quota": "123"},
+    "gatehouse_report_bandwidth": lambda w: {**_user_params(w), "bytes": "10"},
+    "limitbw": lambda w: {**_user_params(w), "bwlimit": "123"},
+    # The in-process server's one address (its bind address): the call still writes its audit.
+    "setsiteip": lambda w: {**_user_params(w), "ip": "127.0.0.1"},
     "editzonerecord": lambda w: {
         **_line_params(w, "domain"),
         "name": "case",
