@@ -287,3 +287,34 @@ def test_limit_refusals(server: Server) -> None:
     assert server.ok("accountsummary", params={"user": user})["acct"][0]["disklimit"] == (
         "unlimited"
     )
+
+
+# -- gatehouse bandwidth import ---------------------------------------------------------------
+
+
+def test_bandwidth_import_totals_access_logs(server: Server, tmp_path: Any) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    vhost_log = tmp_path / "access.log"
+    vhost_log.write_text(
+        f'{domain}:443 192.0.2.1 - - [10/Oct/2001:13:55:36 -0700] "GET / HTTP/1.1" 200 2326 '
+        '"-" "curl/8"\n'
+        f'www.{domain}:80 192.0.2.1 - - [31/Oct/2001:23:30:00 -0200] "GET /a HTTP/1.1" 200 100\n'
+        f'{domain}:80 192.0.2.1 - - [11/Oct/2001:00:00:00 +0000] "HEAD / HTTP/1.1" 304 -\n'
+        'nobody.example.invalid:80 192.0.2.1 - - [11/Oct/2001:00:00:00 +0000] "GET /" 200 9\n'
+        "not a log line\n"
+    )
+    out = server.cli("bandwidth", "import", str(vhost_log))
+    # 31 Oct 23:30 at -02:00 is 1 Nov in UTC.
+    assert f"{domain} 2001-10: +2326 bytes (account {user}, month total 2326)" in out.stdout
+    assert f"{domain} 2001-11: +100 bytes (account {user}, month total 100)" in out.stdout
+    assert "skipped nobody.example.invalid 2001-10 (9 bytes)" in out.stderr
+    assert "1 line(s) in no known format" in out.stderr
+    # A Common Log Format log of one site, from standard input.
+    common = '192.0.2.1 - - [12/Oct/2001:10:00:00 +0000] "GET / HTTP/1.0" 200 74\n'
+    server.cli("bandwidth", "import", "--domain", domain, "-", stdin=common)
+    shown = server.ok(
+        "showbw",
+        params={"searchtype": "user", "search": f"^{user}$", "month": 10, "year": 2001},
+    )
+    assert shown["acct"][0]["bwusage"] == [{"deleted": 0, "domain": domain, "usage": 2400}]

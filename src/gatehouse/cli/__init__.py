@@ -282,12 +282,14 @@ def _parse_since(value: str) -> int:
 
 
 def _register_migration_commands() -> None:
+    from gatehouse.cli.bandwidth import bandwidth_group
     from gatehouse.cli.migrate import accesshash_group, import_cpanel
     from gatehouse.cli.zones import zones_group
 
     main.add_command(accesshash_group)
     main.add_command(import_cpanel)
     main.add_command(zones_group)
+    main.add_command(bandwidth_group)
 
 
 _register_migration_commands()
