@@ -3,6 +3,7 @@ call leaves nothing behind."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import verify_password
 from whm_helpers import basic, limited_reseller, new_name, user_row
 
 
@@ -214,7 +216,6 @@ def test_createacct_duplicate_domain(server: Server, spelling: str) -> None:
         ({"password": "short"}, "The password must contain at least 8 characters."),
         ({"password": "1234567"}, "The password must contain at least 8 characters."),
         ({"password": "p" * 1025}, "The password may contain at most 1024 characters."),
-        ({"password": ""}, "Missing parameter: password"),
         (
             {"password": "p" * 12, "pass": "q" * 12},
             "Use either the “pass” or the “password” parameter, not both.",
@@ -226,6 +227,47 @@ def test_createacct_bad_password_or_contact(
     server: Server, overrides: dict[str, str], reason: str
 ) -> None:
     _refused(server, _good_params(**overrides), reason)
+
+
+def _transcript_password(server: Server, raw: str) -> str:
+    """The `| PassWord: …` line of an account transcript (remembered as a secret)."""
+    [password] = re.findall(r"^\| PassWord: (\S+)$", raw, flags=re.M)
+    return server.remember(password)
+
+
+@pytest.mark.parametrize("given", [None, ""], ids=["absent", "empty"])
+def test_createacct_without_a_password_generates_one_and_shows_it_once(
+    server: Server, given: str | None
+) -> None:
+    params = _good_params(password=None)
+    if given is not None:
+        params["password"] = given
+    payload = server.get("createacct", params=params).json()
+    assert payload["metadata"]["result"] == 1, payload
+    password = _transcript_password(server, payload["metadata"]["output"]["raw"])
+    assert len(password) >= 20
+    [[stored]] = server.sql(
+        "SELECT password_hash FROM users WHERE username = :u", u=params["username"]
+    )
+    assert verify_password(stored, password)
+    assert password not in stored
+
+
+def test_createacct_generates_a_different_password_each_time(server: Server) -> None:
+    seen = set()
+    for _ in range(2):
+        params = _good_params()
+        del params["password"]
+        raw = server.get("createacct", params=params).json()["metadata"]["output"]["raw"]
+        seen.add(_transcript_password(server, raw))
+    assert len(seen) == 2
+
+
+def test_createacct_never_echoes_a_password_the_caller_chose(server: Server) -> None:
+    params = _good_params()
+    server.remember(params["password"])
+    raw = server.get("createacct", params=params).json()["metadata"]["output"]["raw"]
+    assert "PassWord" not in raw and params["password"] not in raw
 
 
 def test_createacct_concurrent_same_username_creates_one(server: Server) -> None:

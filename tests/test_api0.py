@@ -54,6 +54,16 @@ def test_createacct_success(server: Server) -> None:
     assert password not in str(body)
 
 
+def test_createacct_without_a_password_shows_the_generated_one_in_rawout(server: Server) -> None:
+    username = new_name()
+    body = body0(server, "createacct", {"username": username, "domain": f"{username}.com"})
+    [item] = body["result"]
+    assert item["status"] == 1, item
+    [line] = [x for x in item["rawout"].splitlines() if x.startswith("| PassWord: ")]
+    password = server.remember(line.removeprefix("| PassWord: "))
+    assert len(password) >= 20
+
+
 def test_createacct_refusal_is_status_0_with_null_keys(server: Server) -> None:
     username, _ = created(server)
     raw = api0(

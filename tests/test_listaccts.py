@@ -197,3 +197,17 @@ def test_domainuserdata(server: Server, world: dict[str, Any]) -> None:
         "The domain “nosuch.example.com” does not exist."
     )
     assert server.fail("domainuserdata") == "Missing parameter: domain"
+
+
+def test_uid_is_a_number_unique_per_account_and_the_same_in_accountsummary(
+    server: Server, world: dict[str, Any]
+) -> None:
+    """cPanel reports `uid` as a number (Whostmgr/Accounts/List.pm), in both functions."""
+    entries = [e for e in _accts(server) if e["user"].startswith(world["tag"])]
+    uids = [e["uid"] for e in entries]
+    assert len(entries) == 3
+    assert all(type(uid) is int and uid >= 1000 for uid in uids)
+    assert len(set(uids)) == len(uids)
+    for entry in entries:
+        [summary] = server.ok("accountsummary", params={"user": entry["user"]})["acct"]
+        assert summary["uid"] == entry["uid"]

@@ -31,6 +31,21 @@ NAME_ERROR = (
 )
 
 
+# cPanel words every refusal of the token writer with this prefix (whm-reference §1.2).
+REFUSAL_PREFIX = {
+    "api_token_create": "The system failed to create the API token: ",
+    "api_token_update": "The system failed to update the API token: ",
+}
+
+
+def token_refusal(server: Server, function: str, **kw: Any) -> str:
+    """The reason of a refused create/update, after checking and removing cPanel's prefix."""
+    reason = server.fail(function, **kw)
+    prefix = REFUSAL_PREFIX[function]
+    assert reason.startswith(prefix), reason
+    return reason.removeprefix(prefix)
+
+
 def uniq(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -209,7 +224,9 @@ def test_create_accepts_valid_names(server: Server, reseller: tuple[str, str], n
     ],
 )
 def test_create_rejects_invalid_names(server: Server, name: str) -> None:
-    assert server.fail("api_token_create", params={"token_name": name}) == NAME_ERROR.format(name)
+    assert token_refusal(
+        server, "api_token_create", params={"token_name": name}
+    ) == NAME_ERROR.format(name)
 
 
 @pytest.mark.parametrize("params", [{}, {"token_name": ""}], ids=["absent", "empty"])
@@ -220,7 +237,7 @@ def test_create_requires_a_name(server: Server, params: dict[str, str]) -> None:
 def test_create_rejects_a_name_the_owner_already_uses(server: Server) -> None:
     name = uniq()
     create(server, name)
-    assert server.fail("api_token_create", params={"token_name": name}) == (
+    assert token_refusal(server, "api_token_create", params={"token_name": name}) == (
         f"A conflicting API token with the name “{name}” already exists."
     )
 
@@ -254,7 +271,7 @@ def test_two_owners_may_use_the_same_name(server: Server, reseller: tuple[str, s
 def test_create_rejects_unknown_acls(server: Server, acl_values: list[str], reason: str) -> None:
     name = uniq()
     params = [("token_name", name), *multi("acl", acl_values)]
-    assert server.fail("api_token_create", params=params) == reason
+    assert token_refusal(server, "api_token_create", params=params) == reason
     assert name not in listed(server)
 
 
@@ -263,8 +280,12 @@ def test_reseller_cannot_assign_an_acl_it_does_not_hold(
     server: Server, reseller: tuple[str, str], acl: str
 ) -> None:
     user, secret = reseller
-    reason = server.fail(
-        "api_token_create", user=user, token=secret, params=[("token_name", uniq()), ("acl", acl)]
+    reason = token_refusal(
+        server,
+        "api_token_create",
+        user=user,
+        token=secret,
+        params=[("token_name", uniq()), ("acl", acl)],
     )
     assert reason == f"Invalid or unauthorized ACL(s) specified: {acl}"
 
@@ -279,8 +300,8 @@ def test_reseller_may_assign_an_acl_it_holds(server: Server, reseller: tuple[str
 def test_limited_token_cannot_assign_an_acl_it_does_not_hold(
     server: Server, limited: str, acl: str
 ) -> None:
-    reason = server.fail(
-        "api_token_create", token=limited, params=[("token_name", uniq()), ("acl", acl)]
+    reason = token_refusal(
+        server, "api_token_create", token=limited, params=[("token_name", uniq()), ("acl", acl)]
     )
     assert reason == f"Invalid or unauthorized ACL(s) specified: {acl}"
 
@@ -376,7 +397,7 @@ def test_create_normalises_the_ip_list(
 def test_create_rejects_an_invalid_ip_entry(server: Server, entry: str) -> None:
     name = uniq()
     params = [("token_name", name), *multi("whitelist_ip", ["192.0.2.1", entry])]
-    assert server.fail("api_token_create", params=params) == (
+    assert token_refusal(server, "api_token_create", params=params) == (
         f"Invalid IP address or CIDR range specified: {entry}"
     )
     assert name not in listed(server)
@@ -384,8 +405,8 @@ def test_create_rejects_an_invalid_ip_entry(server: Server, entry: str) -> None:
 
 def test_create_rejects_an_ipv6_zone_index(server: Server) -> None:
     entry = "fe80::1%eth0"
-    assert server.fail(
-        "api_token_create", params=[("token_name", uniq()), ("whitelist_ip", entry)]
+    assert token_refusal(
+        server, "api_token_create", params=[("token_name", uniq()), ("whitelist_ip", entry)]
     ) == (f"Invalid IP address or CIDR range specified: {entry}")
 
 
@@ -397,7 +418,7 @@ def test_create_accepts_100_ip_entries(server: Server) -> None:
 def test_create_rejects_more_than_100_ip_entries(server: Server) -> None:
     entries = [f"198.51.100.{i}" for i in range(101)]
     params = [("token_name", uniq()), *multi("whitelist_ip", entries)]
-    assert server.fail("api_token_create", params=params) == (
+    assert token_refusal(server, "api_token_create", params=params) == (
         "You have entered “101” IP addresses, which is above the limit of 100."
     )
 
@@ -429,9 +450,9 @@ def test_create_keeps_a_future_expiry(server: Server) -> None:
 @pytest.mark.parametrize("ago", [1, 3600, int(time.time()) - 1], ids=["1s", "1h", "epoch+1"])
 def test_create_rejects_a_past_expiry(server: Server, ago: int) -> None:
     past = str(int(time.time()) - ago)
-    assert server.fail("api_token_create", params={"token_name": uniq(), "expires_at": past}) == (
-        f"The “{past}” value must be a future date."
-    )
+    assert token_refusal(
+        server, "api_token_create", params={"token_name": uniq(), "expires_at": past}
+    ) == (f"The “{past}” value must be a future date.")
 
 
 @pytest.mark.parametrize(
@@ -450,9 +471,9 @@ def test_create_rejects_a_past_expiry(server: Server, ago: int) -> None:
     ],
 )
 def test_create_rejects_an_expiry_that_is_not_a_number(server: Server, raw: str) -> None:
-    assert server.fail("api_token_create", params={"token_name": uniq(), "expires_at": raw}) == (
-        f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”."
-    )
+    assert token_refusal(
+        server, "api_token_create", params={"token_name": uniq(), "expires_at": raw}
+    ) == (f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -832,7 +853,7 @@ def test_update_expiry_zero_clears_it(server: Server) -> None:
 def test_update_with_nothing_to_change_is_refused(server: Server) -> None:
     name = uniq()
     create(server, name)
-    assert server.fail("api_token_update", params={"token_name": name}) == (
+    assert token_refusal(server, "api_token_update", params={"token_name": name}) == (
         "Specify a new name, updated ACLs, or IPs."
     )
 
@@ -841,9 +862,9 @@ def test_update_rename_to_a_used_name_is_refused(server: Server) -> None:
     first, second = uniq(), uniq()
     create(server, first)
     create(server, second)
-    assert server.fail("api_token_update", params={"token_name": first, "new_name": second}) == (
-        f"An API token with the name “{second}” already exists."
-    )
+    assert token_refusal(
+        server, "api_token_update", params={"token_name": first, "new_name": second}
+    ) == (f"An API token with the name “{second}” already exists.")
     assert first in listed(server)
 
 
@@ -852,7 +873,7 @@ def test_update_rename_to_a_used_name_is_refused(server: Server) -> None:
 )
 def test_update_unknown_token_is_refused(server: Server, params: dict[str, str]) -> None:
     name = uniq("missing")
-    assert server.fail("api_token_update", params={"token_name": name, **params}) == (
+    assert token_refusal(server, "api_token_update", params={"token_name": name, **params}) == (
         f"The API token “{name}” does not exist."
     )
 
@@ -863,8 +884,12 @@ def test_update_cannot_reach_another_owners_token(
     user, secret = reseller
     name = uniq()
     create(server, name)
-    assert server.fail(
-        "api_token_update", user=user, token=secret, params={"token_name": name, "new_name": uniq()}
+    assert token_refusal(
+        server,
+        "api_token_update",
+        user=user,
+        token=secret,
+        params={"token_name": name, "new_name": uniq()},
     ) == (f"The API token “{name}” does not exist.")
 
 
@@ -898,15 +923,19 @@ def test_update_rejects_bad_input_and_changes_nothing(
     name = uniq()
     create(server, name, params=[("acl", "list-accts")])
     before = listed(server)[name]
-    assert server.fail("api_token_update", params={"token_name": name, **params}) == reason
+    assert (
+        token_refusal(server, "api_token_update", params={"token_name": name, **params}) == reason
+    )
     assert listed(server)[name] == before
 
 
 def test_update_rejects_bad_input_after_a_valid_rename_and_changes_nothing(server: Server) -> None:
     name, new = uniq(), uniq()
     create(server, name)
-    server.fail(
-        "api_token_update", params={"token_name": name, "new_name": new, "acl": "no-such-acl"}
+    token_refusal(
+        server,
+        "api_token_update",
+        params={"token_name": name, "new_name": new, "acl": "no-such-acl"},
     )
     tokens = listed(server)
     assert name in tokens and new not in tokens
@@ -918,7 +947,8 @@ def test_reseller_cannot_update_a_token_to_an_acl_it_lacks(
     user, secret = reseller
     name = uniq()
     create(server, name, user=user, via=secret, params=[("acl", "list-accts")])
-    assert server.fail(
+    assert token_refusal(
+        server,
         "api_token_update",
         user=user,
         token=secret,
@@ -929,8 +959,8 @@ def test_reseller_cannot_update_a_token_to_an_acl_it_lacks(
 def test_limited_token_cannot_widen_a_token(server: Server, limited: str) -> None:
     name = uniq()
     create(server, name, via=limited)
-    assert server.fail(
-        "api_token_update", token=limited, params={"token_name": name, "acl": "all"}
+    assert token_refusal(
+        server, "api_token_update", token=limited, params={"token_name": name, "acl": "all"}
     ) == ("Invalid or unauthorized ACL(s) specified: all")
 
 
@@ -1186,7 +1216,7 @@ def test_audit_never_holds_a_token_value(server: Server) -> None:
 
 def test_failed_create_is_not_audited(server: Server) -> None:
     name = uniq()
-    server.fail("api_token_create", params={"token_name": name, "acl": "no-such-acl"})
+    token_refusal(server, "api_token_create", params={"token_name": name, "acl": "no-such-acl"})
     assert audit_rows(server, name) == []
 
 

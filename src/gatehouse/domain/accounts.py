@@ -28,7 +28,7 @@ from gatehouse.errors import (
     PermissionDenied,
     missing_parameter,
 )
-from gatehouse.passwords import check_password, hash_password
+from gatehouse.passwords import check_password, generate_password, hash_password
 from gatehouse.store.schema import users as users_table
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
@@ -112,18 +112,22 @@ class Created:
     account: User
     plan: str
     settings: dict[str, str]
+    # The password gatehouse made up when the caller gave none (shown once, as cPanel's
+    # account transcript shows it); None when the caller chose it.
+    generated_password: str | None = None
 
 
-def _password(request: NewAccount) -> str:
+def _password(request: NewAccount) -> tuple[str, bool]:
+    """The new account's password, and whether gatehouse generated it."""
     if request.password and request.password_alias:
         raise InvalidParameter("Use either the “pass” or the “password” parameter, not both.")
     password = request.password or request.password_alias
     if not password:
-        # Choice: cPanel generates a password when none is given; gatehouse requires one,
-        # since it could only be shown once and billing systems always send it.
-        raise InvalidParameter("Missing parameter: password")
+        # As cPanel: without a password the account gets a strong random one, which the
+        # answer's transcript shows once (docs/api.md).
+        return generate_password(), True
     check_password(password)
-    return password
+    return password, False
 
 
 def create_account(
@@ -140,7 +144,7 @@ def create_account(
     if not request.domain:
         raise missing_parameter("domain")
     domain = users.normalise_domain(request.domain)
-    password = _password(request)
+    password, generated = _password(request)
     contact = request.contact_email or None
     if contact is not None:
         check_email(contact)
@@ -217,7 +221,12 @@ def create_account(
     if request.make_reseller:
         users.set_reseller_acls(conn, account.id, acls.DEFAULT_RESELLER_ACLS)
         unit.audit(audit.RESELLER_SETUP, account.username, "createacct reseller=1")
-    return Created(account=account, plan=plan, settings=dict(settings))
+    return Created(
+        account=account,
+        plan=plan,
+        settings=dict(settings),
+        generated_password=password if generated else None,
+    )
 
 
 # -- modify ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ a date, and no privilege chosen at all (the API would read a missing `acl` as "e
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from gatehouse import acls, ipnets
@@ -121,8 +122,13 @@ def call_params(principal: Principal, form: Form, *, editing: bool) -> Pairs:
     return pairs
 
 
+_WRITER_PREFIX = re.compile(r"\AThe system failed to \w+ the API token: ")
+
+
 def attach_error(form: Form, reason: str) -> None:
-    """Put the core's message next to the field it is about."""
+    """Put the core's message next to the field it is about (without the API's
+    "The system failed to … the API token: " prefix, which says nothing next to a field)."""
+    reason = _WRITER_PREFIX.sub("", reason, count=1)
     lowered = reason.lower()
     if "ip address" in lowered or "cidr" in lowered:
         form.errors["ips"] = reason

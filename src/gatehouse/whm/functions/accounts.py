@@ -53,7 +53,12 @@ def _create_params() -> tuple[Param, ...]:
     return (
         Param("username", "1–16 of a-z 0-9 . _, not starting with a digit.", required=True),
         Param("domain", "The account's main domain.", required=True),
-        Param("password", "The account's password (or `pass`, not both).", secret=True),
+        Param(
+            "password",
+            "The account's password (or `pass`, not both). Absent: a strong one is generated "
+            "and shown once, in the transcript (`| PassWord: …`).",
+            secret=True,
+        ),
         Param("pass", "Another spelling of `password`.", secret=True),
         Param("plan", "The package (default `default`)."),
         Param("pkgname", "With savepkg=1: save the final settings as this new package."),
@@ -68,7 +73,7 @@ def _create_params() -> tuple[Param, ...]:
 
 def _raw_transcript(
     *, username: str, domain: str, ip: str, ip_flag: str, settings: dict[str, str], owner: str,
-    contact: str | None, plan: str, nameservers: list[str]
+    contact: str | None, plan: str, nameservers: list[str], generated_password: str | None
 ) -> str:  # fmt: skip
     quota = settings.get("QUOTA", packages_domain.UNLIMITED)
     quota_text = quota if quota == packages_domain.UNLIMITED else f"{quota} MB"
@@ -84,7 +89,10 @@ def _raw_transcript(
         f"| Ip: {ip} ({ip_flag})",
         f"| HasCgi: {settings.get('CGI', 'y')}",
         f"| UserName: {username}",
-        # Choice: cPanel prints the password here; gatehouse never echoes a secret.
+        # cPanel prints the password here (a real server's transcript, recorded by lumberg).
+        # gatehouse prints only one it generated, which the caller has no other way to learn;
+        # a password the caller chose is never echoed.
+        *([f"| PassWord: {generated_password}"] if generated_password else []),
         f"| CpanelMod: {settings.get('CPMOD', 'jupiter')}",
         "| HomeRoot: /home",
         f"| Quota: {quota_text}",
@@ -160,6 +168,7 @@ def createacct(call: Call) -> Reply:
         contact=contact,
         plan=plan,
         nameservers=shown,
+        generated_password=created.generated_password,
     )
     return Reply(data=data, reason="Account Creation Ok", metadata={"output": {"raw": raw}})
 
@@ -240,6 +249,10 @@ def _limit(limits: dict[str, str], key: str) -> str:
     return str(limits.get(key, "*unknown*"))
 
 
+# The first UID a cPanel server hands out to an account (UID_MIN in /etc/login.defs).
+UID_BASE = 1000
+
+
 def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
     """One account in listaccts/accountsummary's shape (Whostmgr/Accounts/List.pm)."""
     limits = packages_domain.with_defaults(row.limits) if row.limits else {}
@@ -286,8 +299,10 @@ def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
         "suspendtime": int(row.suspend_time or 0) if suspended else 0,
         "temporary": 0,
         "theme": limits.get("CPMOD", "*unknown*"),
-        # Choice: gatehouse creates no system users, so there is no UID to report.
-        "uid": None,
+        # cPanel reports the system user's UID, a number (Whostmgr/Accounts/List.pm).
+        # gatehouse creates no system users: it reports a stable number of the same kind,
+        # UID_BASE + the account's row id, unique among the accounts that exist.
+        "uid": UID_BASE + int(row.id),
         "unix_startdate": int(row.created_time),
         "user": row.username,
     }

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -14,7 +15,7 @@ from gatehouse.domain import audit, privileges
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
-from gatehouse.errors import InvalidParameter
+from gatehouse.errors import GatehouseError, InvalidParameter
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
 
@@ -35,6 +36,20 @@ _IPS = Param(
     "(`whitelist_ip-0`, …; at most 100). Omitted: any address.",
     multi=True,
 )
+
+
+@contextmanager
+def refused_as(verb: str) -> Iterator[None]:
+    """cPanel's Whostmgr/API/1/Tokens.pm words every refusal from the token writer as
+    `The system failed to <verb> the API token: <why>` (whm-reference §1.2); a missing
+    `token_name` is refused before, without the prefix. The error keeps its kind (and so
+    its status and audit code)."""
+    try:
+        yield
+    except GatehouseError as exc:
+        exc.reason = f"The system failed to {verb} the API token: {exc.reason}"
+        exc.args = (exc.reason,)
+        raise
 
 
 def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
@@ -96,29 +111,30 @@ def _audit(call: Call, action: str, token_name: str, detail: str | None = None) 
 )
 def api_token_create(call: Call) -> dict[str, Any]:
     name = call.require("token_name")
-    store.validate_name(name)
-    if "acl" in call.params:
-        token_acls: list[str] | None = parse_acls(call, call.params.getlist("acl"))
-    elif call.principal.token is not None and not privileges.is_full_access(
-        call.principal.token.acls
-    ):
-        # A limited token must not mint a broader one: "all of your privileges" means
-        # the caller's effective set, stored explicitly, not the owner's full access.
-        token_acls = acls.ordered(call.principal.privileges)
-    else:
-        token_acls = None
-    expires_at = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
-    ips = parse_ips(call.params.getlist("whitelist_ip"))
-    token, plaintext = store.create(
-        call.conn,
-        owner=call.principal.user,
-        service=store.WHOSTMGR,
-        name=name,
-        token_acls=token_acls,
-        whitelist_ips=ips,
-        expires_at=expires_at,
-        now=call.now,
-    )
+    with refused_as("create"):
+        store.validate_name(name)
+        if "acl" in call.params:
+            token_acls: list[str] | None = parse_acls(call, call.params.getlist("acl"))
+        elif call.principal.token is not None and not privileges.is_full_access(
+            call.principal.token.acls
+        ):
+            # A limited token must not mint a broader one: "all of your privileges" means
+            # the caller's effective set, stored explicitly, not the owner's full access.
+            token_acls = acls.ordered(call.principal.privileges)
+        else:
+            token_acls = None
+        expires_at = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
+        ips = parse_ips(call.params.getlist("whitelist_ip"))
+        token, plaintext = store.create(
+            call.conn,
+            owner=call.principal.user,
+            service=store.WHOSTMGR,
+            name=name,
+            token_acls=token_acls,
+            whitelist_ips=ips,
+            expires_at=expires_at,
+            now=call.now,
+        )
     _audit(call, audit.TOKEN_CREATE, name)
     # This is the only time the plaintext token is exposed.
     return {**describe(token), "token": plaintext}
@@ -186,22 +202,25 @@ def api_token_list(call: Call) -> dict[str, Any]:
 )
 def api_token_update(call: Call) -> dict[str, Any]:
     name = call.require("token_name")
-    changes: dict[str, Any] = {}
-    new_name = call.params.get("new_name")
-    if new_name is not None:
-        store.validate_name(new_name)
-        changes["new_name"] = new_name
-    if "acl" in call.params:
-        changes["token_acls"] = parse_acls(call, call.params.getlist("acl"))
-    if "whitelist_ip" in call.params:
-        changes["whitelist_ips"] = parse_ips(call.params.getlist("whitelist_ip"))
-    if "expires_at" in call.params:
-        changes["expires_at"] = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
-    if not changes:
-        raise InvalidParameter("Specify a new name, updated ACLs, or IPs.")
-    token = store.update(
-        call.conn, user_id=call.principal.user.id, service=store.WHOSTMGR, name=name, **changes
-    )
+    with refused_as("update"):
+        changes: dict[str, Any] = {}
+        new_name = call.params.get("new_name")
+        if new_name is not None:
+            store.validate_name(new_name)
+            changes["new_name"] = new_name
+        if "acl" in call.params:
+            changes["token_acls"] = parse_acls(call, call.params.getlist("acl"))
+        if "whitelist_ip" in call.params:
+            changes["whitelist_ips"] = parse_ips(call.params.getlist("whitelist_ip"))
+        if "expires_at" in call.params:
+            changes["expires_at"] = tokens_domain.parse_expiry(
+                call.params.get("expires_at"), call.now
+            )
+        if not changes:
+            raise InvalidParameter("Specify a new name, updated ACLs, or IPs.")
+        token = store.update(
+            call.conn, user_id=call.principal.user.id, service=store.WHOSTMGR, name=name, **changes
+        )
     detail = f"renamed from {name}" if token.name != name else None
     _audit(call, audit.TOKEN_UPDATE, token.name, detail)
     return describe(token)
@@ -225,7 +244,9 @@ def api_token_revoke(call: Call) -> Reply:
     names = [n for n in call.params.getlist("token_name") if n != ""]
     if not names:
         raise InvalidParameter("Provide at least one “token_name” argument.")
-    for name in store.revoke(call.conn, call.principal.user.id, store.WHOSTMGR, names):
+    with refused_as("revoke"):
+        revoked = store.revoke(call.conn, call.principal.user.id, store.WHOSTMGR, names)
+    for name in revoked:
         _audit(call, audit.TOKEN_REVOKE, name)
     return Reply(has_data=False)
 
