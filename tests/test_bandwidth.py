@@ -318,3 +318,26 @@ def test_bandwidth_import_totals_access_logs(server: Server, tmp_path: Any) -> N
         params={"searchtype": "user", "search": f"^{user}$", "month": 10, "year": 2001},
     )
     assert shown["acct"][0]["bwusage"] == [{"deleted": 0, "domain": domain, "usage": 2400}]
+
+
+def test_resellerstats_counts_the_reported_bandwidth_of_this_month(server: Server) -> None:
+    reseller, _ = server.reseller()
+    first, _ = server.account(owner=reseller)
+    second, _ = server.account(owner=reseller)
+    outsider, _ = server.account()
+    report(server, user=first, bytes=3 * MB)
+    report(server, domain=f"{first}.example.com", bytes=MB // 2)
+    report(server, user=second, bytes=MB // 4)
+    report(server, user=first, bytes=100 * MB, month=1, year=2001)  # another month
+    report(server, user=outsider, bytes=7 * MB)  # not the reseller's
+    data = server.ok("resellerstats", params={"user": reseller})["reseller"]
+    used = {a["user"]: a["bandwidthused"] for a in data["acct"]}
+    assert used == {first: "3.50", second: "0.25"}
+    assert data["totalbwused"] == 3.75
+
+    [item] = [
+        a
+        for a in api0(server, "resellerstats", {"reseller": reseller}).json()["result"]["accts"]
+        if a["user"] == first
+    ]
+    assert item["bandwidthused"] == "3.50"

@@ -7,7 +7,9 @@ to bytes."""
 from __future__ import annotations
 
 import json
+import secrets
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -237,3 +239,34 @@ def test_get_nameserver_config(server: Server) -> None:
     assert server.ok("get_nameserver_config", user=reseller, token=token) == {
         "nameservers": ["ns1.reseller.example", "ns2.reseller.example"]
     }
+
+
+@pytest.fixture(scope="module")
+def spare_first(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A node whose GATEHOUSE_IPS names another address than the one it listens on first."""
+    data_dir: Path = tmp_path_factory.mktemp("ips-spare-first")
+    env = {"GATEHOUSE_IPS": f"{SPARE}, {MAIN}"}
+    started = start_server(data_dir, server.db_url, server.backend, server.root_password, env=env)
+    started._root_token = server.root_token
+    yield started
+    stop_server(started)
+
+
+def test_createacct_gives_the_first_configured_address(spare_first: Server) -> None:
+    user = "ipf" + uuid.uuid4().hex[:8]
+    domain = f"{user}.example.com"
+    password = spare_first.remember(secrets.token_urlsafe(12))
+    data = spare_first.ok(
+        "createacct", params={"username": user, "domain": domain, "password": password}
+    )
+    assert data["ip"] == SPARE
+    assert spare_first.ok("accountsummary", params={"user": user})["acct"][0]["ip"] == SPARE
+    records = spare_first.ok("dumpzone", params={"domain": domain})["zone"][0]["record"]
+    served = {
+        r["address"]
+        for r in records
+        if r.get("type") == "A" and r["name"] != f"localhost.{domain}."
+    }
+    assert served == {SPARE}
+    main = [e for e in spare_first.ok("listips")["ip"] if e["mainaddr"]]
+    assert [e["ip"] for e in main] == [SPARE]

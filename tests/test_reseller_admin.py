@@ -502,3 +502,33 @@ def test_setresellernameservers_confinement_and_refusals(server: Server) -> None
     assert server.fail("setresellernameservers") == "Missing parameter: user"
     state = account_state(server, reseller)
     assert state is not None and state["reseller_limits"]["nameservers"] == ["ns1.mine.example"]
+
+
+@pytest.mark.parametrize(
+    ("function", "shape"),
+    [
+        ("suspendreseller", "list"),
+        ("unsuspendreseller", "list"),
+        ("terminatereseller", "list"),
+        ("resellerstats", "object"),
+    ],
+)
+def test_root_only_refusal_in_api0_is_status_0_in_api0s_shape(
+    server: Server, function: str, shape: str
+) -> None:
+    """Without `api.version` a refused reseller-wide call answers in that function's API 0
+    form, with `status` 0 where API 0 clients look for it — not in API 1's envelope."""
+    other, _token, owned = _family(server)
+    reseller, token = server.reseller()
+    params = {"user": other, "reseller": other, "verify": _verify(other)}
+    response = server.get(function, user=reseller, token=token, params=params, api_version=None)
+    assert response.status_code == 403
+    body = response.json()
+    assert "metadata" not in body
+    item = body["result"][0] if shape == "list" else body["result"]
+    assert item["status"] == 0 and "Access denied" in item["statusmsg"]
+    if shape == "object":
+        assert item["reseller"] == other
+    for name in [other, *owned]:
+        state = account_state(server, name)
+        assert state is not None and not state["suspended"]

@@ -157,8 +157,10 @@ def execute(
             detail=f"{name} needs {' or '.join(fn.privileges)}",
             peer=peer,
         )
-        if api_version != "1" and isinstance(fn.api0, Api0):
-            return Outcome(403, fn.api0.failure(missing_privilege_reason(fn)), False)
+        if api_version != "1":
+            api0_body = _api0_refusal(fn, params, missing_privilege_reason(fn))
+            if api0_body is not None:
+                return Outcome(403, api0_body, False)
         return _refused(fn, params, 403, missing_privilege_reason(fn))
     if api_version != "1" and fn.api0 is not None:
         return _execute_api0(gatehouse, fn, fn.api0, principal, name, params, peer, host)
@@ -206,6 +208,15 @@ def execute(
 INTERNAL_ERROR = "Internal error: the call failed; see the server log."
 
 
+def _api0_refusal(fn: Function, params: Params, reason: str) -> dict[str, Any] | None:
+    """A refusal in the function's WHM API 0 shape, when it has one."""
+    if isinstance(fn.api0, Api0):
+        return fn.api0.failure(reason)
+    if fn.api0 is not None and fn.api0_refusal is not None:
+        return fn.api0_refusal(params, reason)
+    return None
+
+
 def _execute_api0(
     gatehouse: Gatehouse,
     fn: Function,
@@ -240,8 +251,9 @@ def _execute_api0(
         return _fail(name, exc.reason, data=exc.data)
     except Exception:
         log.exception("function %s failed", name)
-        if isinstance(form, Api0):
-            return Outcome(500, form.failure(INTERNAL_ERROR), False)
+        api0_body = _api0_refusal(fn, params, INTERNAL_ERROR)
+        if api0_body is not None:
+            return Outcome(500, api0_body, False)
         return _refused(fn, params, 500, INTERNAL_ERROR)
     call.finish(changed=not fn.readonly)
     return Outcome(200, body, True)

@@ -76,6 +76,9 @@ class Function:
     readonly: bool = False
     # Set when the handler answers with an `Envelope` of another API (see `Refusal`).
     refusal: Refusal | None = None
+    # For an `api0` given as a callable (its own answer, not an `Api0` family): the API 0
+    # shape of a refusal made before or around it (a missing privilege, an internal error).
+    api0_refusal: Refusal | None = None
 
     @property
     def enforced(self) -> tuple[Param, ...]:
@@ -103,6 +106,7 @@ class Registry:
         slow: bool = False,
         readonly: bool = False,
         refusal: Refusal | None = None,
+        api0_refusal: Refusal | None = None,
     ) -> Callable[[Handler], Handler]:
         for p in privileges:
             if acls.canonical(p) != p:
@@ -112,7 +116,16 @@ class Registry:
             if name in self.functions:
                 raise ValueError(f"function {name} registered twice")
             self.functions[name] = Function(
-                name, summary, handler, params, privileges, api0, slow, readonly, refusal
+                name,
+                summary,
+                handler,
+                params,
+                privileges,
+                api0,
+                slow,
+                readonly,
+                refusal,
+                api0_refusal,
             )
             return handler
 

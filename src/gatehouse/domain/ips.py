@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from gatehouse.config import Config
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import absolute, parse_entries
@@ -65,6 +66,13 @@ def server_addresses(setting: str | None, default_ip: str) -> list[ServerAddress
             ServerAddress(ip, str(network.netmask), str(network.network_address), not found)
         )
     return found
+
+
+def main_ip(config: Config) -> str:
+    """The server's main address: the first of GATEHOUSE_IPS, else the one it listens on
+    (users.server_ip). What createacct gives a new account and what an account without a
+    recorded address has."""
+    return server_addresses(config.ips, users.server_ip(config.bind))[0].ip
 
 
 @dataclass(frozen=True, slots=True)

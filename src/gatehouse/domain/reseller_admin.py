@@ -24,7 +24,7 @@ from gatehouse.domain.packages import UNLIMITED
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter, NotFound
-from gatehouse.store.schema import users
+from gatehouse.store.schema import bandwidth_usage, users
 
 # cPanel's words (recorded WHM API 0 answers, docs/api.md).
 NOT_A_RESELLER = "Specified user is not a reseller."
@@ -173,7 +173,7 @@ class AccountUsage:
     disk_quota: int  # MB, 0 = unlimited
     bandwidth_limit: int  # MB, 0 = unlimited
     disk_used: float  # MB (not tracked: 0)
-    bandwidth_used: float  # MB this month (not tracked here: 0)
+    bandwidth_used: float  # MB this month, as reported (gatehouse_report_bandwidth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +204,37 @@ class ResellerUsage:
         return sum(a.bandwidth_used for a in self.accounts)
 
 
+_MEGABYTE = 1024 * 1024
+
+
+def _bandwidth_this_month(
+    conn: sa.Connection, user_ids: list[int], year: int, month: int
+) -> dict[int, int]:
+    """Bytes each account has used in the month, from the usage the web servers reported
+    (domain/bandwidth.py; every domain of the account counts)."""
+    if not user_ids:
+        return {}
+    rows = conn.execute(
+        sa.select(bandwidth_usage.c.user_id, sa.func.sum(bandwidth_usage.c.bytes))
+        .where(
+            bandwidth_usage.c.user_id.in_(user_ids),
+            bandwidth_usage.c.year == year,
+            bandwidth_usage.c.month == month,
+        )
+        .group_by(bandwidth_usage.c.user_id)
+    )
+    return {int(user_id): int(total or 0) for user_id, total in rows}
+
+
 def usage(conn: sa.Connection, reseller: User, now: int) -> ResellerUsage:
-    """What the reseller has handed out. Disk use is not tracked by gatehouse (there are no
-    home directories), nor is bandwidth before migration 0006: both read 0."""
+    """What the reseller has handed out, and its accounts' bandwidth this month (UTC) as
+    reported. Disk use is not tracked by gatehouse (there are no home directories): 0."""
     limits = reseller_limits.get(conn, reseller)
     resources = limits["resources"]
     enabled = bool(resources["enabled"])
+    when = time.gmtime(now)
+    children = owned(conn, reseller)
+    used = _bandwidth_this_month(conn, [a.id for a in children], when.tm_year, when.tm_mon)
     accounts = [
         AccountUsage(
             username=a.username,
@@ -219,11 +244,10 @@ def usage(conn: sa.Connection, reseller: User, now: int) -> ResellerUsage:
             disk_quota=_megabytes(a.limits, "QUOTA"),
             bandwidth_limit=_megabytes(a.limits, "BWLIMIT"),
             disk_used=0.0,
-            bandwidth_used=0.0,
+            bandwidth_used=used.get(a.id, 0) / _MEGABYTE,
         )
-        for a in owned(conn, reseller)
+        for a in children
     ]
-    when = time.gmtime(now)
     return ResellerUsage(
         reseller=reseller.username,
         accounts=accounts,

@@ -22,7 +22,7 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, accounts, audit, reseller_limits, users
+from gatehouse.domain import access, accounts, audit, ips, reseller_limits, users
 from gatehouse.domain import packages as packages_domain
 from gatehouse.errors import (
     InvalidParameter,
@@ -141,9 +141,7 @@ def createacct(call: Call) -> Reply:
         package_name=call.params.get("pkgname"),
     )
     nameservers = call.gatehouse.config.nameserver_list
-    server = accounts.Server(
-        ip=users.server_ip(call.gatehouse.config.bind), nameservers=nameservers
-    )
+    server = accounts.Server(ip=ips.main_ip(call.gatehouse.config), nameservers=nameservers)
     created = accounts.create_account(call, actor, request, server)
     ip, plan, settings = server.ip, created.plan, created.settings
     username, domain = created.account.username, created.account.domain or ""
@@ -334,7 +332,7 @@ def _search(call: Call) -> list[dict[str, Any]]:
         # filter that is silently not applied is how clients act on the wrong accounts.
         raise InvalidParameter("The “searchtype” parameter is required with “search”.")
     pattern = compile_search(search) if search and method == "regex" else None
-    server_ip = users.server_ip(call.gatehouse.config.bind)
+    server_ip = ips.main_ip(call.gatehouse.config)
     entries = [account_entry(a, server_ip) for a in accounts.visible(call.conn, _actor(call))]
     if search:
         entries = [e for e in entries if _matches(e, searchtype, method, search, pattern)]
@@ -390,7 +388,7 @@ def accountsummary(call: Call) -> dict[str, Any]:
     if row is None:
         # The same answer whether the account does not exist or is not the caller's.
         raise NotFound("Account does not exist.")
-    return {"acct": [account_entry(row, users.server_ip(call.gatehouse.config.bind))]}
+    return {"acct": [account_entry(row, ips.main_ip(call.gatehouse.config))]}
 
 
 @REGISTRY.function(
@@ -421,7 +419,7 @@ def domainuserdata(call: Call) -> Reply:
         "group": row.username,
         "hascgi": int(limits.get("CGI", "y") == "y"),
         "homedir": home,
-        "ip": row.ip or users.server_ip(call.gatehouse.config.bind),
+        "ip": row.ip or ips.main_ip(call.gatehouse.config),
         "owner": row.owner,
         "phpopenbasedirprotect": 1,
         "port": 80,

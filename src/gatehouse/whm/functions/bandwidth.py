@@ -20,7 +20,7 @@ from gatehouse import acls
 from gatehouse.api.api0 import Answer, bare
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, account_limits, accounts, bandwidth, users
+from gatehouse.domain import access, account_limits, accounts, bandwidth, ips
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
 from gatehouse.whm.functions.accounts import SEARCH_TYPES, compile_search
@@ -67,7 +67,7 @@ def _accounts(call: Call) -> tuple[str, list[User]]:
     if showres:
         listed = [a for a in listed if a.owner == showres]
     if pattern is not None:
-        server_ip = users.server_ip(call.gatehouse.config.bind)
+        server_ip = ips.main_ip(call.gatehouse.config)
         listed = [a for a in listed if pattern.search(_field(a, searchtype, server_ip))]
     return showres or call.principal.user.username, sorted(listed, key=lambda a: a.username)
 

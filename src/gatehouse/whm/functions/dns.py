@@ -25,7 +25,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import changes, parsed, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
-from gatehouse.domain import access, audit, users
+from gatehouse.domain import access, audit, ips, users
 from gatehouse.errors import InvalidParameter
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
@@ -154,7 +154,7 @@ def _account_ip(call: Call, user_id: int) -> str:
     """The account's recorded address, else the server's (as createacct records it)."""
     account = users.get_by_id(call.conn, user_id)
     recorded = account.ip if account is not None else None
-    return recorded or users.server_ip(call.gatehouse.config.bind)
+    return recorded or ips.main_ip(call.gatehouse.config)
 
 
 @REGISTRY.function(

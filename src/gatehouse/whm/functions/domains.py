@@ -15,7 +15,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param
-from gatehouse.domain import access, domain_lookup, users
+from gatehouse.domain import access, domain_lookup, ips
 from gatehouse.whm.registry import REGISTRY
 
 
@@ -27,7 +27,7 @@ from gatehouse.whm.registry import REGISTRY
 )
 def get_domain_info(call: Call) -> dict[str, Any]:
     actor = access.actor_of(call.principal)
-    server_ip = users.server_ip(call.gatehouse.config.bind)
+    server_ip = ips.main_ip(call.gatehouse.config)
     domains = []
     for entry in domain_lookup.visible_domains(call.conn, actor):
         account = entry.account

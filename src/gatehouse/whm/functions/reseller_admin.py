@@ -18,6 +18,7 @@ from typing import Any
 
 from gatehouse import acls
 from gatehouse.api.call import Call
+from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Param, Reply
 from gatehouse.domain import access, audit, lifecycle, reseller_admin
 from gatehouse.errors import GatehouseError, InvalidParameter
@@ -40,6 +41,10 @@ def _api0(
 
 def _result_list(reason: str) -> dict[str, Any]:
     return {"result": [{"status": 0, "statusmsg": reason}]}
+
+
+def _refused_result_list(_params: Params, reason: str) -> dict[str, Any]:
+    return _result_list(reason)
 
 
 def _reason(call: Call) -> str:
@@ -99,6 +104,7 @@ def _suspendreseller0(call: Call) -> dict[str, Any]:
     ),
     privileges=ROOT_ONLY,
     api0=_suspendreseller0,
+    api0_refusal=_refused_result_list,
     slow=True,  # runs hooks
 )
 def suspendreseller(call: Call) -> Reply:
@@ -141,6 +147,7 @@ def _unsuspendreseller0(call: Call) -> dict[str, Any]:
     ),
     privileges=ROOT_ONLY,
     api0=_unsuspendreseller0,
+    api0_refusal=_refused_result_list,
     slow=True,
 )
 def unsuspendreseller(call: Call) -> Reply:
@@ -217,6 +224,7 @@ def _terminatereseller0(call: Call) -> dict[str, Any]:
     ),
     privileges=ROOT_ONLY,
     api0=_terminatereseller0,
+    api0_refusal=_refused_result_list,
     slow=True,
 )
 def terminatereseller(call: Call) -> Reply:
@@ -259,11 +267,16 @@ def _stats(call: Call, username: str) -> reseller_admin.ResellerUsage:
     return reseller_admin.usage(call.conn, reseller, call.now)
 
 
+def _resellerstats_failed(params: Params, reason: str) -> dict[str, Any]:
+    username = (params.get("reseller") or params.get("user") or "").strip()
+    return {"result": {"reseller": username, "status": 0, "statusmsg": reason}}
+
+
 def _resellerstats0(call: Call) -> dict[str, Any]:
     username = (call.params.get("reseller") or call.params.get("user") or "").strip()
 
     def failed(reason: str) -> dict[str, Any]:
-        return {"result": {"reseller": username, "status": 0, "statusmsg": reason}}
+        return _resellerstats_failed(call.params, reason)
 
     def run() -> dict[str, Any]:
         if not username:
@@ -297,11 +310,12 @@ def _resellerstats0(call: Call) -> dict[str, Any]:
 
 @REGISTRY.function(
     "resellerstats",
-    "A reseller's accounts with their allocations and usage (disk and bandwidth use: 0, not "
-    "tracked).",
+    "A reseller's accounts with their allocations and usage (bandwidth this month as "
+    "reported; disk use 0, not tracked).",
     params=(Param("user", "The reseller (`reseller` in WHM API 0).", required=True),),
     privileges=ROOT_ONLY,
     api0=_resellerstats0,
+    api0_refusal=_resellerstats_failed,
     readonly=True,
 )
 def resellerstats(call: Call) -> dict[str, Any]:
