@@ -1,5 +1,5 @@
 """WHM API 1's list options (api.filter.*, api.sort.*, api.chunk.*, api.columns.*) on the list
-functions, with metadata.filter / metadata.chunk (gatehouse/api/listing.py)."""
+functions, with metadata.filter / metadata.chunk / metadata.sort (gatehouse/api/listing.py)."""
 
 from __future__ import annotations
 
@@ -160,3 +160,28 @@ def test_bad_options_on_a_changing_function_change_nothing(server: Server) -> No
     )
     assert response.json()["metadata"]["result"] == 0
     assert server.get("accountsummary", params={"user": username}).json()["metadata"]["result"] == 0
+
+
+def test_metadata_sort_says_which_sorts_were_applied(
+    server: Server, mine: tuple[str, list[str]]
+) -> None:
+    reseller, names = mine
+    body = listed(
+        server,
+        {
+            "api.filter.enable": "1",
+            "api.filter.a.field": "owner",
+            "api.filter.a.arg0": reseller,
+            "api.filter.a.type": "eq",
+            "api.sort.enable": "1",
+            "api.sort.b.field": "user",
+            "api.sort.b.reverse": "1",
+            "api.sort.a.field": "unix_startdate",
+            "api.sort.a.method": "numeric",
+        },
+    )
+    assert body["metadata"]["sort"] == [
+        {"field": "unix_startdate", "method": "numeric", "reverse": 0},
+        {"field": "user", "method": "lexicographic", "reverse": 1},
+    ]
+    assert "sort" not in listed(server, {"api.sort.a.field": "user"})["metadata"]

@@ -8,7 +8,8 @@ Order: filter → sort → chunk → columns. Clauses are lettered (`api.filter.
 
 The answer says what was done in `metadata.filter` (`filtered`: the records before filtering)
 and `metadata.chunk` (`start` 1-based, `size`, `current` page, `chunks` pages, `records` after
-filtering), the keys cPanel's own client (cpanel-node-api) reads. Options on an answer without
+filtering), the keys cPanel's own client (cpanel-node-api) reads; `metadata.sort` lists the
+sorts applied (`field`, `method`, `reverse`), an addition no recorded answer shows. Options on an answer without
 such records are ignored, as cPanel ignores them. A bad option is refused, nothing changed.
 """
 
@@ -58,6 +59,7 @@ def apply(data: Any, params: Params) -> tuple[Any, dict[str, Any]]:
     if params.flag("api.sort.enable", False, "parameter"):
         for sort_key, reverse in reversed(_sorts(params)):
             records = sorted(records, key=sort_key, reverse=reverse)
+        metadata["sort"] = _sort_report(params)
     if params.flag("api.chunk.enable", False, "parameter"):
         records, metadata["chunk"] = _chunk(records, params)
     if params.flag("api.columns.enable", False, "parameter"):
@@ -174,6 +176,18 @@ def _sorts(params: Params) -> list[tuple[Callable[[dict[str, Any]], Any], bool]]
             raise InvalidParameter(f"The sort “{letter}”'s “reverse” must be 1 or 0.")
         out.append((_sort_key(field, method, letter), reverse == "1"))
     return out
+
+
+def _sort_report(params: Params) -> list[dict[str, Any]]:
+    """`metadata.sort`: the sorts applied, in the order they rank (gatehouse's addition)."""
+    return [
+        {
+            "field": clause["field"],
+            "method": clause.get("method") or "lexicographic",
+            "reverse": int(clause.get("reverse") == "1"),
+        }
+        for clause in _clauses(params, "sort").values()
+    ]
 
 
 def _sort_key(field: str, method: str, letter: str) -> Callable[[dict[str, Any]], Any]:
