@@ -165,7 +165,7 @@ def test_bad_options_on_a_changing_function_change_nothing(server: Server) -> No
 def test_metadata_sort_says_which_sorts_were_applied(
     server: Server, mine: tuple[str, list[str]]
 ) -> None:
-    reseller, names = mine
+    reseller, _names = mine
     body = listed(
         server,
         {

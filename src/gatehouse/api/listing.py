@@ -9,8 +9,9 @@ Order: filter → sort → chunk → columns. Clauses are lettered (`api.filter.
 The answer says what was done in `metadata.filter` (`filtered`: the records before filtering)
 and `metadata.chunk` (`start` 1-based, `size`, `current` page, `chunks` pages, `records` after
 filtering), the keys cPanel's own client (cpanel-node-api) reads; `metadata.sort` lists the
-sorts applied (`field`, `method`, `reverse`), an addition no recorded answer shows. Options on an answer without
-such records are ignored, as cPanel ignores them. A bad option is refused, nothing changed.
+sorts applied (`field`, `method`, `reverse`), an addition no recorded answer shows. Options on
+an answer without such records are ignored, as cPanel ignores them. A bad option is refused,
+nothing changed.
 """
 
 from __future__ import annotations
