@@ -233,3 +233,69 @@ def test_removing_the_account_removes_its_subdomains(server: Server, account: Ac
     server.ok("removeacct", params={"user": account.user})
     assert server.sql("SELECT name FROM subdomains WHERE name = :n", n=name) == []
     assert addresses(server, name) == set()
+
+
+# -- a subdomain's name, and names beneath another account's zone, cannot be claimed -----------
+
+
+def test_createacct_cannot_take_a_registered_subdomain(server: Server, account: Account) -> None:
+    add(account, "taken")
+    name = f"taken.{account.domain}"
+    username = "sd" + account.user[-8:]
+    params = {"username": username, "domain": name, "password": server.remember("Pw-" + name)}
+    assert server.fail("createacct", params=params) == (
+        f"The domain “{name}” already exists on this server."
+    )
+    assert server.sql("SELECT COUNT(*) FROM zones WHERE name = :n", n=name) == [(0,)]
+    assert addresses(server, name) == {account.ip}
+
+
+def test_adddns_cannot_take_a_registered_subdomain_even_for_root(
+    server: Server, account: Account
+) -> None:
+    add(account, "mine")
+    name = f"mine.{account.domain}"
+    assert server.fail("adddns", params={"domain": name, "ip": "192.0.2.1"}) == (
+        f"The domain “{name}” already exists on this server."
+    )
+    assert addresses(server, name) == {account.ip}
+
+
+def test_a_reseller_cannot_make_a_zone_beneath_another_accounts_zone(
+    server: Server, account: Account
+) -> None:
+    reseller, token = server.reseller(["create-dns", "list-accts"])
+    name = f"hijack.{account.domain}"
+    reason = server.fail(
+        "adddns", user=reseller, token=token, params={"domain": name, "ip": "192.0.2.66"}
+    )
+    assert reason == (
+        f"The domain “{name}” is a subdomain of “{account.domain}”, which belongs to another user."
+    )
+    assert server.sql("SELECT COUNT(*) FROM zones WHERE name = :n", n=name) == [(0,)]
+    assert ask(server, name).rcode() == dns.rcode.NXDOMAIN
+
+
+def test_a_reseller_may_make_a_zone_beneath_its_own(server: Server) -> None:
+    reseller, token = server.reseller(["create-dns", "list-accts"])
+    name = f"own.{reseller}.example.com"
+    server.ok("adddns", user=reseller, token=token, params={"domain": name, "ip": "192.0.2.67"})
+    assert addresses(server, name) == {"192.0.2.67"}
+
+
+def test_root_may_make_a_zone_beneath_an_accounts_zone(server: Server, account: Account) -> None:
+    name = f"delegated.{account.domain}"
+    server.ok("adddns", params={"domain": name, "ip": "192.0.2.68"})
+    assert addresses(server, name) == {"192.0.2.68"}
+
+
+def test_modifyacct_cannot_move_a_domain_onto_a_subdomain(server: Server, account: Account) -> None:
+    add(account, "moved")
+    name = f"moved.{account.domain}"
+    other, _ = server.account()
+    assert server.fail("modifyacct", params={"user": other, "domain": name}) == (
+        f"The domain “{name}” already exists on this server."
+    )
+    assert server.sql("SELECT domain FROM users WHERE username = :u", u=other) == [
+        (f"{other}.example.com",)
+    ]

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.dns import zones
-from gatehouse.domain import access, audit, reseller_admin, reseller_limits, users
+from gatehouse.domain import access, audit, reseller_admin, reseller_limits, subdomains, users
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.lifecycle import package_visible, require_managed
 from gatehouse.domain.unit import UnitOfWork
@@ -53,6 +53,37 @@ def check_free(
         # DNS (issue 5): the account's zone goes with its domain; no zone of that name may exist.
         if zones.get(conn, domain) is not None:
             raise Conflict(f"A DNS zone for “{domain}” already exists on this server.")
+
+
+def enclosing_zone(conn: sa.Connection, domain: str) -> zones.Zone | None:
+    """The nearest existing zone strictly above `domain` (`example.com` for
+    `shop.example.com`), which the nameserver would answer for it."""
+    candidate = domain
+    while "." in candidate:
+        candidate = candidate.split(".", 1)[1]
+        zone = zones.get(conn, candidate)
+        if zone is not None:
+            return zone
+    return None
+
+
+def check_domain_claim(
+    conn: sa.Connection, actor: access.Actor, domain: str, owner_id: int
+) -> None:
+    """A new domain (createacct, modifyacct, adddns) may not be another name's: not a
+    registered subdomain (its records live in its parent's zone, which a zone of its own would
+    shadow), and — unless root asks — not beneath a zone another account owns, which would
+    take that account's names over on the nameserver. cPanel refuses both for its users
+    ("… is a subdomain of … owned by another user")."""
+    if subdomains.get(conn, domain) is not None:
+        raise Conflict(f"The domain “{domain}” already exists on this server.")
+    parent = enclosing_zone(conn, domain)
+    if parent is not None and parent.owner_user_id != owner_id and not actor.user.is_root:
+        raise PermissionDenied(
+            f"The domain “{domain}” is a subdomain of “{parent.name}”, which belongs to "
+            "another user.",
+            code=access.NOT_OWNER,
+        )
 
 
 def package_for(conn: sa.Connection, actor: access.Actor, name: str) -> packages_domain.Package:
@@ -173,6 +204,7 @@ def create_account(
             raise InvalidParameter("Missing parameter: pkgname (savepkg=1 needs a name).")
         plan = packages_domain.name_for(caller.username, raw_name, is_root=caller.is_root)
     check_free(conn, username=username, domain=domain)
+    check_domain_claim(conn, actor, domain, owner_user.id)
     # The owner's limits apply (setresellerlimits), whoever creates the account: root creating
     # an account for a reseller fills that reseller's allowance too.
     reseller_limits.check_can_create(conn, owner_user, settings)
@@ -276,6 +308,7 @@ def modify_account(unit: UnitOfWork, actor: access.Actor, request: AccountChange
         domain = users.normalise_domain(raw_domain)
         if domain != target.domain:
             check_free(conn, domain=domain, except_id=target.id)
+            check_domain_claim(conn, actor, domain, target.id)
             changes["domain"] = domain
             messages.append(f"Changing domain from “{target.domain}” to “{domain}”.")
 

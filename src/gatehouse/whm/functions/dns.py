@@ -25,7 +25,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import changes, parsed, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
-from gatehouse.domain import access, audit, ips, users
+from gatehouse.domain import access, accounts, audit, ips, users
 from gatehouse.errors import InvalidParameter
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
@@ -183,7 +183,9 @@ def adddns(call: Call) -> Reply:
     except ValueError:
         raise InvalidParameter(f"“{raw_ip}” is not a valid IP address.") from None
     owner_name = (call.params.get("trueowner") or "").strip() or caller.username
-    owner = access.require_account(call.conn, access.actor_of(call.principal), owner_name)
+    actor = access.actor_of(call.principal)
+    owner = access.require_account(call.conn, actor, owner_name)
+    accounts.check_domain_claim(call.conn, actor, domain, owner.id)
     # Choice: cPanel lets root overwrite an existing zone (allowoverwrite); gatehouse never
     # overwrites: killdns first.
     zone = zones.create(
