@@ -27,10 +27,18 @@ _C_ENCODE = (
 )
 
 
+# The fallback for text UTF-8 cannot carry (a lone surrogate from a JSON `\ud800` escape
+# echoed in a refusal): JSON's own \uXXXX escapes, so every answer can be sent.
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+
+
 def dumps(value: Any) -> bytes:
-    if _C_ENCODE is None or isinstance(value, str):
-        return _ENCODER.encode(value).encode()
-    return "".join(_C_ENCODE(value, 0)).encode()
+    try:
+        if _C_ENCODE is None or isinstance(value, str):
+            return _ENCODER.encode(value).encode()
+        return "".join(_C_ENCODE(value, 0)).encode()
+    except UnicodeEncodeError:
+        return _ASCII_ENCODER.encode(value).encode()
 
 
 def whm1_dict(
@@ -65,13 +73,18 @@ def whm1(
         return dumps(whm1_dict(command, ok=ok, reason=reason, data=data, metadata=metadata))
     # Sorted by hand: "data" < "metadata"; command < reason < result < version.
     head = b"{" if data is MISSING else b'{"data":' + dumps(data) + b","
+    try:
+        command_bytes = encode_basestring(command).encode()
+        reason_bytes = encode_basestring(reason).encode()
+    except UnicodeEncodeError:
+        return dumps(whm1_dict(command, ok=ok, reason=reason, data=data))
     return b"".join(
         (
             head,
             b'"metadata":{"command":',
-            encode_basestring(command).encode(),
+            command_bytes,
             b',"reason":',
-            encode_basestring(reason).encode(),
+            reason_bytes,
             b',"result":1,"version":1}}' if ok else b',"result":0,"version":1}}',
         )
     )

@@ -347,16 +347,72 @@ def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:
     return Change(dname, ttl, record_type, tuple(data), line_index)
 
 
+# How deep a record item may nest: a record is one object holding one list of strings, so 8
+# is generous; 1,000 nested brackets would otherwise exhaust the parser's recursion.
+MAX_JSON_DEPTH = 8
+
+
+def _too_deep(raw: str) -> bool:
+    """Whether `raw` opens more than MAX_JSON_DEPTH brackets at once, found by one scan that
+    skips string contents (a cheap bound checked before the recursive parser runs)."""
+    depth = 0
+    in_string = escaped = False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _shown(raw: str) -> str:
+    """A caller's value as a refusal may echo it: short, and only text UTF-8 can carry."""
+    text = raw if len(raw) <= 200 else raw[:200] + "…"
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _json_items(params: Params, key: str) -> list[Any]:
     out = []
     for raw in params.getlist(key):
         if raw == "":
             continue
+        if _too_deep(raw):
+            raise InvalidParameter(
+                f"The “{key}” value “{_shown(raw)}” nests more than {MAX_JSON_DEPTH} levels."
+            )
         try:
-            out.append(json.loads(raw))
-        except ValueError:
-            raise InvalidParameter(f"The “{key}” value “{raw}” is not valid JSON.") from None
+            item = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise InvalidParameter(
+                f"The “{key}” value “{_shown(raw)}” is not valid JSON."
+            ) from None
+        if _has_lone_surrogate(item):
+            raise InvalidParameter(
+                f"The “{key}” value “{_shown(raw)}” is not valid JSON: it holds an unpaired "
+                "UTF-16 surrogate escape (\\ud800–\\udfff)."
+            )
+        out.append(item)
     return out
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds text no UTF-8 answer could carry."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def parse_mass_edit(zone: str, params: Params) -> MassEdit:

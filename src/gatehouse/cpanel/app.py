@@ -49,6 +49,17 @@ ACCESS_DENIED = "Access denied"
 NOT_FOUND = "The requested path does not exist on the cPanel interface."
 
 
+INTERNAL_ERROR = "Internal error: the request failed; see the server log."
+
+
+def _last_resort(scope: asgi.Scope) -> tuple[bytes, tuple[bytes, bytes]]:
+    """A 500 in UAPI's flat result (what every client of this port reads), with the reason."""
+    parts = str(scope.get("path", "")).split("/")
+    module, func = (parts[-2], parts[-1]) if len(parts) >= 2 else ("", "")
+    result = envelope.uapi_dict(module, func, ok=False, errors=[INTERNAL_ERROR])["result"]
+    return envelope.dumps(result), asgi.JSON
+
+
 class CpanelApp:
     def __init__(self, gatehouse: Gatehouse, pages: asgi.App | None = None) -> None:
         self.gatehouse = gatehouse
@@ -58,7 +69,7 @@ class CpanelApp:
         self.pages = pages
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        await asgi.serve_logged(self._route, scope, receive, send, " face=cpanel")
+        await asgi.serve_logged(self._route, scope, receive, send, " face=cpanel", _last_resort)
 
     async def _route(
         self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, state: dict[str, Any]

@@ -4,7 +4,9 @@ limit, and plain responses. No face logic lives here."""
 
 from __future__ import annotations
 
+import contextlib
 import html
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -24,6 +26,7 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 CPSESS_RE = re.compile(r"^/cpsess([0-9]{10})(/.*)?\Z")
 JSON = (b"content-type", b"application/json; charset=utf-8")
 HTML = (b"content-type", b"text/html; charset=utf-8")
+TEXT = (b"content-type", b"text/plain; charset=utf-8")
 NO_STORE = (b"cache-control", b"no-store")
 
 
@@ -34,12 +37,26 @@ class BodyTooLarge(Exception):
 Route = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
 
 
+# A face's answer when its route raised: the caller's own envelope for a 500 (the body and
+# its content-type header), given the request.
+LastResort = Callable[[Scope], tuple[bytes, tuple[bytes, bytes]]]
+
+_errors = logging.getLogger("gatehouse.http")
+
+
 async def serve_logged(
-    route: Route, scope: Scope, receive: Receive, send: Send, log_suffix: str
+    route: Route,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    log_suffix: str,
+    last_resort: LastResort | None = None,
 ) -> None:
     """One face's ASGI entry: lifespan, then `route` for HTTP with one access-log line per
     request (address, method, path, status, time, user, auth method — never a query string or
-    a header); `state` is where the route notes who was authenticated."""
+    a header); `state` is where the route notes who was authenticated. Whatever the route
+    raises is logged with its traceback and, unless the answer had begun, answered 500 in the
+    face's envelope (`last_resort`): never a bare server error with nothing in the log."""
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
@@ -55,6 +72,14 @@ async def serve_logged(
 
     try:
         await route(scope, receive, tracked_send, state)
+    except Exception:
+        _errors.exception("%s %s failed", scope.get("method"), _loggable(str(scope.get("path"))))
+        if not state["status"]:
+            body, content_type = (
+                last_resort(scope) if last_resort is not None else (b"Internal error\n", TEXT)
+            )
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await respond(tracked_send, 500, body, [content_type, NO_STORE])
     finally:
         client = scope.get("client") or ("-", 0)
         elapsed = (time.perf_counter() - started) * 1000
@@ -159,3 +184,8 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def _loggable(text: str) -> str:
+    """Text for a log line: control characters escaped, so a request cannot forge a line."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")

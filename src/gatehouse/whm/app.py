@@ -28,6 +28,14 @@ CHALLENGE = [
     (b"www-authenticate", b'Basic realm="WHM", charset="UTF-8"'),
 ]
 ACCESS_DENIED = "Access denied"
+INTERNAL_ERROR = "Internal error: the request failed; see the server log."
+
+
+def _last_resort(scope: asgi.Scope) -> tuple[bytes, tuple[bytes, bytes]]:
+    """A 500 in WHM API 1's envelope (pages get the same: a WHM client reads JSON)."""
+    path = str(scope.get("path", ""))
+    command = path.rsplit("/", 1)[-1] if "/json-api/" in path else ""
+    return envelope.whm1(command, ok=False, reason=INTERNAL_ERROR), asgi.JSON
 
 
 class WhmApp:
@@ -40,7 +48,7 @@ class WhmApp:
         self.pages = pages
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        await asgi.serve_logged(self._route, scope, receive, send, "")
+        await asgi.serve_logged(self._route, scope, receive, send, "", _last_resort)
 
     async def _route(
         self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, state: dict[str, Any]

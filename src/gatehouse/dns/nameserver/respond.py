@@ -161,6 +161,8 @@ class Responder:
             response.set_rcode(dns.rcode.BADVERS)  # RFC 6891 §6.1.3: we speak version 0
             return response, None
         if len(query.question) != 1:
+            # Echoing 100 questions could not fit a datagram: a FORMERR echoes none of them.
+            response.question = []
             response.set_rcode(dns.rcode.FORMERR)
             return response, None
         question = query.question[0]
