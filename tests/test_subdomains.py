@@ -299,3 +299,26 @@ def test_modifyacct_cannot_move_a_domain_onto_a_subdomain(server: Server, accoun
     assert server.sql("SELECT domain FROM users WHERE username = :u", u=other) == [
         (f"{other}.example.com",)
     ]
+
+
+def test_subdomains_follow_the_main_domain_when_modifyacct_changes_it(
+    server: Server, account: Account
+) -> None:
+    add(account, "blog")
+    new = f"n{account.user}.example.org"
+    body = server.get("modifyacct", params={"user": account.user, "domain": new}).json()
+    assert body["metadata"]["result"] == 1, body
+    assert (
+        f"Renamed the subdomain “blog.{account.domain}” to “blog.{new}”."
+        in body["metadata"]["output"]["messages"]
+    )
+    listed = account.api2("SubDomain", "listsubdomains").json()["cpanelresult"]["data"]
+    assert [(s["domain"], s["rootdomain"], s["subdomain"]) for s in listed] == [
+        (f"blog.{new}", new, "blog")
+    ]
+    assert addresses(server, f"blog.{new}") == {account.ip}
+    # The old name is free again, and the subdomain can be removed under its new name.
+    assert server.sql("SELECT COUNT(*) FROM subdomains WHERE name = :n",
+                      n=f"blog.{account.domain}") == [(0,)]  # fmt: skip
+    gone = account.api2("SubDomain", "delsubdomain", domain=f"blog.{new}").json()
+    assert gone["cpanelresult"]["event"]["result"] == 1, gone

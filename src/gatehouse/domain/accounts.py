@@ -383,6 +383,9 @@ def _apply(unit: UnitOfWork, target: User, changes: dict[str, Any], messages: li
         ) from exc
     if "domain" in changes:
         _move_zone(unit, target, changes["domain"], messages)
+        if target.domain:
+            for old, new in subdomains.move_root(conn, target.id, target.domain, changes["domain"]):
+                messages.append(f"Renamed the subdomain “{old}” to “{new}”.")
     if "newuser" in changes:
         users.rename(conn, target, changes["newuser"])
     detail = "; ".join(f"{k}={'…' if k == 'limits' else v}" for k, v in changes.items())

@@ -104,6 +104,39 @@ def _owned_root(conn: sa.Connection, account: User, raw_root: str) -> str:
     return root
 
 
+def move_root(
+    conn: sa.Connection, user_id: int, old_domain: str, new_domain: str
+) -> list[tuple[str, str]]:
+    """The account's main domain changed (modifyacct): its subdomains under the old one follow
+    it, as their records did when the zone was renamed. The renamed (old, new) names."""
+    suffix = f".{old_domain}"
+    moved = []
+    for sub in of_user(conn, user_id):
+        if not sub.name.endswith(suffix):
+            continue
+        name = sub.name[: -len(suffix)] + f".{new_domain}"
+        root = (
+            new_domain
+            if sub.root_domain == old_domain
+            else (
+                sub.root_domain[: -len(suffix)] + f".{new_domain}"
+                if sub.root_domain.endswith(suffix)
+                else sub.root_domain
+            )
+        )
+        if get(conn, name) is not None or zones.get(conn, name) is not None:
+            raise Conflict(
+                f"The subdomain “{sub.name}” cannot follow the domain: “{name}” already exists."
+            )
+        conn.execute(
+            sa.update(subdomains)
+            .where(subdomains.c.user_id == user_id, subdomains.c.name == sub.name)
+            .values(name=name, root_domain=root)
+        )
+        moved.append((sub.name, name))
+    return moved
+
+
 def _taken(conn: sa.Connection, name: str) -> bool:
     if get(conn, name) is not None or zones.get(conn, name) is not None:
         return True
