@@ -171,6 +171,21 @@ SETTINGS: tuple[Setting, ...] = (
         "10",
         "Seconds a reload or reconfig command may run before it is killed.",
     ),
+    Setting(
+        "ssl_dir",
+        "GATEHOUSE_SSL_DIR",
+        "<data dir>/ssl",
+        "Where installed certificates are written for a web server (docs/ssl.md): "
+        "`<domain>.crt` (certificate and chain), `<domain>.key` (mode 0600), and the includes "
+        "`nginx.conf` and `apache.conf` listing them.",
+    ),
+    Setting(
+        "ssl_reload_command",
+        "GATEHOUSE_SSL_RELOAD_COMMAND",
+        "(none)",
+        "Run in the background after the certificate files change, e.g. `nginx -s reload` or "
+        "`apachectl graceful` (no shell); a failure is logged, never the caller's.",
+    ),
 )
 
 
@@ -202,6 +217,8 @@ class Config:
     zone_reload_command: str | None = None
     zone_reconfig_command: str | None = None
     zone_command_timeout: float = 10.0
+    ssl_dir: Path | None = None
+    ssl_reload_command: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -223,6 +240,10 @@ class Config:
     @property
     def zone_path(self) -> Path:
         return self.zone_dir or self.data_dir / "zones"
+
+    @property
+    def ssl_path(self) -> Path:
+        return self.ssl_dir or self.data_dir / "ssl"
 
     @property
     def cert_path(self) -> Path:
@@ -267,7 +288,7 @@ def from_environment(**overrides: object) -> Config:
     values.update({k: v for k, v in overrides.items() if v is not None})
     typed: dict[str, object] = {}
     for key, value in values.items():
-        if key in ("data_dir", "tls_cert", "tls_key", "hooks_dir", "zone_dir"):
+        if key in ("data_dir", "tls_cert", "tls_key", "hooks_dir", "zone_dir", "ssl_dir"):
             typed[key] = Path(str(value))
         elif key in (
             "http_port",

@@ -13,6 +13,7 @@ from gatehouse.auth.authenticator import Authenticator
 from gatehouse.config import Config
 from gatehouse.dns.zonefiles import ZonePublisher
 from gatehouse.domain.accesshash import KeyRing
+from gatehouse.domain.ssl_files import SslPublisher
 from gatehouse.hooks import Hooks
 from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
@@ -50,11 +51,21 @@ class Gatehouse:
             reconfig_command=config.zone_reconfig_command,
             command_timeout=config.zone_command_timeout,
         )
+        # Installed certificates as files for a web server (docs/ssl.md); touches no file
+        # until a certificate changes.
+        self.ssl_publisher = SslPublisher(
+            self.engine,
+            self.keyring,
+            config.ssl_path,
+            reload_command=config.ssl_reload_command,
+            command_timeout=config.zone_command_timeout,
+        )
 
     def now(self) -> int:
         return int(self.clock())
 
     def close(self) -> None:
         self.zone_publisher.close()  # before the engine goes: a sync may be running
+        self.ssl_publisher.close()
         self.authenticator.close()
         self.engine.dispose()

@@ -221,3 +221,77 @@ bandwidth_usage = sa.Table(
         "user_id", "domain", "year", "month", name="uq_bandwidth_usage_user_domain_month"
     ),
 )
+
+# Certificates (docs/ssl.md; domain/certificates.py): the PEM and the facts listed and checked
+# without parsing it again. One row per account and certificate (SHA-256 of the DER).
+ssl_certificates = sa.Table(
+    "ssl_certificates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("fingerprint", sa.String(64), nullable=False),  # SHA-256 hex of the DER
+    sa.Column("pem", sa.Text, nullable=False),
+    sa.Column("names", sa.JSON, nullable=False),  # DNS names it covers (SANs, else the CN)
+    sa.Column("subject_cn", sa.Text, nullable=False),
+    sa.Column("issuer_cn", sa.Text, nullable=False),
+    sa.Column("issuer_org", sa.Text, nullable=False),
+    sa.Column("not_before", sa.BigInteger, nullable=False),
+    sa.Column("not_after", sa.BigInteger, nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),  # SHA-256 hex of the public key
+    sa.Column("modulus", sa.Text, nullable=True),  # RSA only
+    sa.Column("key_algorithm", sa.String(16), nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("user_id", "fingerprint", name="uq_ssl_certificates_user_fingerprint"),
+)
+
+# Private keys, ENCRYPTED with the server's key ring (AES-256-GCM, as the access hash): the
+# plaintext never rests in the store. Found by the public key's id (`key_id`).
+ssl_keys = sa.Table(
+    "ssl_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("key_algorithm", sa.String(16), nullable=False),
+    sa.Column("modulus", sa.Text, nullable=True),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("user_id", "key_id", name="uq_ssl_keys_user_key_id"),
+)
+
+# Installed certificates: one per web vhost (a domain of an account), with the CA bundle it
+# was installed with. The files for the web server are written from these rows.
+ssl_vhosts = sa.Table(
+    "ssl_vhosts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("domain", sa.String(253), nullable=False, unique=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "certificate_id",
+        sa.Integer,
+        sa.ForeignKey("ssl_certificates.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("cabundle", sa.Text, nullable=True),
+    sa.Column("installed_time", sa.BigInteger, nullable=False),
+)

@@ -1,0 +1,211 @@
+"""installssl, fetchsslinfo, listcrts, fetch_ssl_vhosts, delete_ssl_vhost: certificates
+installed on the accounts' domains (gatehouse.domain.certificates; docs/ssl.md).
+
+Shapes follow cPanel's WHM API 1 reference (installssl, fetchsslinfo, listcrts,
+fetch_ssl_vhosts, delete_ssl_vhost). gatehouse serves no web sites: "installing" stores the
+certificate for the domain and writes the files a web server loads (GATEHOUSE_SSL_DIR), then
+runs the operator's reload command in the background.
+
+Privileges as cPanel guards them: `ssl` to install and remove, `ssl-info` to read. A reseller
+acts on the domains of the accounts it owns (the access rule's REACH), and is told nothing of
+the others. fetchsslinfo returns the private key, as cPanel's does, to whoever administers the
+account; no list ever holds key material.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.api.call import Call
+from gatehouse.api.registry import Param
+from gatehouse.domain import access, certificates, ips, ssl_pem, users
+from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.whm.registry import REGISTRY
+
+INSTALL = ("ssl",)
+READ = ("ssl-info",)
+
+
+def _ip(call: Call, account: users.User) -> str:
+    return account.ip or ips.main_ip(call.gatehouse.config)
+
+
+def _publish(call: Call) -> None:
+    call.after_commit.append(call.gatehouse.ssl_publisher.publish)
+
+
+@REGISTRY.function(
+    "installssl",
+    "Install a certificate (with its key and CA bundle) on a domain of an account: checked, "
+    "stored (the key encrypted) and written for the web server.",
+    params=(
+        Param("domain", "The domain (an account's main domain or subdomain).", required=True),
+        Param("crt", "The certificate (PEM).", required=True),
+        Param("key", "The certificate's private key (PEM).", required=True, secret=True),
+        Param("cab", "The CA bundle (PEM): the chain must verify up to it."),
+        Param("ip", "Accepted for compatibility; the account's address is used."),
+    ),
+    privileges=INSTALL,
+    slow=True,
+)
+def installssl(call: Call) -> dict[str, Any]:
+    actor = access.actor_of(call.principal)
+    domain, account = certificates.reach_domain(call.conn, actor, call.require("domain"))
+    done = certificates.install_from_text(
+        call,
+        call.gatehouse.keyring,
+        account,
+        domain,
+        call.require("crt"),
+        call.require("key"),
+        call.params.get("cab"),
+    )
+    _publish(call)
+    ip = _ip(call, account)
+    message = (
+        f"The SSL certificate is now installed onto the domain “{domain}” using the IP "
+        f"address “{ip}”."
+    )
+    return {
+        "action": "install",
+        "cert_id": done.certificate.cert_id,
+        "domain": domain,
+        "ip": ip,
+        "key_id": done.certificate.key_id,
+        "message": message,
+        "status": 1,
+        "statusmsg": message,
+        "user": account.username,
+        "warning_domains": [],
+        "working_domains": [domain],
+    }
+
+
+@REGISTRY.function(
+    "fetchsslinfo",
+    "The certificate, key and CA bundle installed on a domain (`domain`), or the stored key "
+    "for a certificate (`crtdata`).",
+    params=(
+        Param("domain", "The domain whose installed certificate to return."),
+        Param("crtdata", "A certificate (PEM): return the stored key that matches it."),
+    ),
+    privileges=READ,
+    readonly=True,
+)
+def fetchsslinfo(call: Call) -> dict[str, Any]:
+    actor = access.actor_of(call.principal)
+    keyring = call.gatehouse.keyring
+    raw_domain = call.params.get("domain")
+    crtdata = call.params.get("crtdata")
+    if raw_domain:
+        domain, account = certificates.reach_domain(call.conn, actor, raw_domain)
+        found = certificates.installed_on(call.conn, domain)
+        if found is None:
+            raise NotFound(f"The domain “{domain}” has no SSL certificate installed.")
+        key = certificates.key_pem(call.conn, keyring, found.user_id, found.certificate.key_id)
+        return {
+            "cab": found.cabundle,
+            "crt": found.certificate.pem,
+            "domain": domain,
+            "ip": _ip(call, account),
+            "key": key,
+            "status": 1,
+            "statusmsg": "ok",
+            "user": account.username,
+        }
+    if crtdata:
+        cert = ssl_pem.parse_certificate(crtdata)
+        for name in cert.names:
+            owner = certificates.domain_owner(call.conn, name)
+            if owner is None or not access.to_account(actor, owner, name).allowed:
+                continue
+            key = certificates.key_pem(call.conn, keyring, owner.id, cert.key_id)
+            if key is not None:
+                return {
+                    "cab": None,
+                    "crt": cert.pem,
+                    "domain": name,
+                    "ip": _ip(call, owner),
+                    "key": key,
+                    "status": 1,
+                    "statusmsg": "ok",
+                    "user": owner.username,
+                }
+        raise NotFound("No key you may see matches the certificate.")
+    raise InvalidParameter("Give `domain` or `crtdata`.")
+
+
+def _visible(call: Call, user: str | None) -> list[certificates.Installed]:
+    actor = access.actor_of(call.principal)
+    if user:
+        account = access.require_account(call.conn, actor, user)
+        return certificates.installed(call.conn, user_id=account.id)
+    return certificates.installed(call.conn, owner=access.visible_owner(actor))
+
+
+@REGISTRY.function(
+    "listcrts",
+    "The domains with an installed certificate (all the caller may see, or one account's).",
+    params=(
+        Param("user", "Only this account's."),
+        Param(
+            "registered",
+            "Accepted for compatibility (every certificate is listed).",
+            type="integer",
+        ),
+    ),
+    privileges=READ,
+    readonly=True,
+)
+def listcrts(call: Call) -> dict[str, Any]:
+    out = []
+    for item in _visible(call, call.params.get("user")):
+        info = certificates.describe(item.certificate)
+        info.update(
+            {
+                "domain": item.domain,
+                "domain_owners": [item.username],
+                "friendly_name": item.domain,
+                "registered": 0 if info["is_self_signed"] else 1,
+                "signature_algorithm": None,
+            }
+        )
+        out.append(info)
+    return {"crt": out}
+
+
+@REGISTRY.function(
+    "fetch_ssl_vhosts",
+    "The virtual hosts (domains) with an installed certificate, and that certificate.",
+    privileges=READ,
+    readonly=True,
+)
+def fetch_ssl_vhosts(call: Call) -> dict[str, Any]:
+    vhosts = []
+    for item in _visible(call, None):
+        account = users.get_by_id(call.conn, item.user_id)
+        vhosts.append(
+            {
+                "crt": certificates.describe(item.certificate),
+                "ip": _ip(call, account) if account is not None else None,
+                "servername": item.domain,
+                "user": item.username,
+            }
+        )
+    return {"vhosts": vhosts}
+
+
+@REGISTRY.function(
+    "delete_ssl_vhost",
+    "Uninstall the certificate of a domain (its files are removed; the certificate and key "
+    "stay stored).",
+    params=(Param("host", "The domain.", required=True),),
+    privileges=INSTALL,
+    slow=True,
+)
+def delete_ssl_vhost(call: Call) -> None:
+    actor = access.actor_of(call.principal)
+    domain, _account = certificates.reach_domain(call.conn, actor, call.require("host"))
+    certificates.remove(call, domain)
+    _publish(call)
+    return None
