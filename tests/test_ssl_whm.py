@@ -1,0 +1,247 @@
+"""WHM API 1 certificates (docs/ssl.md): installssl checks, stores and installs; fetchsslinfo,
+listcrts and fetch_ssl_vhosts read it back; delete_ssl_vhost uninstalls; every refusal leaves
+nothing stored; the key never rests in plaintext; resellers act on their own accounts' domains
+only. Real HTTP, both stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from conftest import Server
+from ssl_helpers import DAY, Issued, make_ca, make_leaf
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def _install(
+    server: Server, domain: str, leaf: Issued, cab: str | None = None, **kw: Any
+) -> httpx.Response:
+    server.remember(leaf.key_pem)
+    data = {"api.version": "1", "domain": domain, "crt": leaf.cert_pem, "key": leaf.key_pem}
+    if cab is not None:
+        data["cab"] = cab
+    headers = {
+        "Authorization": f"whm {kw.pop('user', 'root')}:{kw.pop('token', None) or server.root_token}"
+    }
+    return httpx.post(f"{server.url}/json-api/installssl", data=data, headers=headers, timeout=30)
+
+
+def _stored(server: Server, username: str) -> list[int]:
+    """How many certificates, keys and vhosts the account has in the store."""
+    return [
+        server.sql(
+            f"SELECT COUNT(*) FROM {table} t JOIN users u ON u.id = t.user_id "  # noqa: S608
+            "WHERE u.username = :u",
+            u=username,
+        )[0][0]
+        for table in ("ssl_certificates", "ssl_keys", "ssl_vhosts")
+    ]
+
+
+@pytest.fixture(scope="module")
+def ca() -> Issued:
+    return make_ca()
+
+
+def test_install_and_read_back(server: Server, ca: Issued) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain, f"www.{domain}"])
+    body = _install(server, domain, leaf, ca.cert_pem).json()
+    assert body["metadata"]["result"] == 1, body
+    assert body["data"]["user"] == user and body["data"]["domain"] == domain
+
+    info = server.ok("fetchsslinfo", params={"domain": domain})
+    assert info["crt"].strip() == leaf.cert_pem.strip()
+    assert info["cab"].strip() == ca.cert_pem.strip()
+    assert info["user"] == user
+    key = serialization.load_pem_private_key(info["key"].encode(), None)
+    assert key.public_key() == leaf.key.public_key()
+
+    listed = [c for c in server.ok("listcrts")["crt"] if c["domain"] == domain]
+    assert len(listed) == 1
+    assert listed[0]["domains"] == [domain, f"www.{domain}"]
+    assert listed[0]["domain_owners"] == [user]
+    assert listed[0]["not_after"] == int(leaf.cert.not_valid_after_utc.timestamp())
+    vhosts = [v for v in server.ok("fetch_ssl_vhosts")["vhosts"] if v["servername"] == domain]
+    assert vhosts[0]["user"] == user and vhosts[0]["crt"]["is_self_signed"] == 0
+
+
+def test_lists_hold_no_key_material(server: Server, ca: Issued) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    assert _install(server, domain, make_leaf(ca, [domain])).json()["metadata"]["result"] == 1
+    for function in ("listcrts", "fetch_ssl_vhosts"):
+        text = server.get(function).text
+        assert "PRIVATE KEY" not in text
+
+
+def test_private_key_is_encrypted_at_rest(server: Server, ca: Issued) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain])
+    assert _install(server, domain, leaf).json()["metadata"]["result"] == 1
+    rows = server.sql(
+        "SELECT k.ciphertext FROM ssl_keys k JOIN users u ON u.id = k.user_id WHERE u.username = :u",
+        u=user,
+    )
+    assert len(rows) == 1
+    blob = bytes(rows[0][0])
+    body = "".join(leaf.key_pem.splitlines()[1:-1]).encode()
+    assert b"PRIVATE KEY" not in blob and body[:40] not in blob
+
+
+def test_a_wildcard_covers_one_label(server: Server, ca: Issued) -> None:
+    user, password = server.account()
+    domain = f"{user}.example.com"
+    token = server.cpanel_token(user, password)
+    for label in ("shop", "deep.er"):
+        body = server.uapi(
+            user, "SubDomain", "addsubdomain", token=token, domain=label, rootdomain=domain
+        ).json()
+        assert body["status"] == 1, body
+    wildcard = make_leaf(ca, [f"*.{domain}"])
+    assert _install(server, f"shop.{domain}", wildcard).json()["metadata"]["result"] == 1
+    reason = _install(server, f"deep.er.{domain}", wildcard).json()["metadata"]["reason"]
+    assert "does not cover the domain" in reason
+
+
+def test_delete_ssl_vhost_uninstalls(server: Server, ca: Issued) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    assert _install(server, domain, make_leaf(ca, [domain])).json()["metadata"]["result"] == 1
+    server.ok("delete_ssl_vhost", params={"host": domain})
+    assert "no SSL certificate installed" in server.fail("fetchsslinfo", params={"domain": domain})
+    assert _stored(server, user)[2] == 0
+    assert "no SSL certificate installed" in server.fail(
+        "delete_ssl_vhost", params={"host": domain}
+    )
+
+
+def _other_ca_chain() -> str:
+    return make_ca().cert_pem
+
+
+REFUSALS: list[tuple[str, Any, str]] = [
+    # (case, how to change a good install, part of the refusal)
+    ("mismatched key", "key", "The certificate does not match the key."),
+    ("expired", "expired", "The certificate expired on"),
+    ("not yet valid", "future", "The certificate is not valid yet"),
+    ("broken chain", "chain", "does not hold the certificate's issuer"),
+    ("chain not signing", "forged", "does not verify"),
+    ("another domain", "domain", "does not cover the domain"),
+    ("garbage certificate", "garbage_crt", "is not a valid PEM-encoded X.509 certificate"),
+    ("garbage key", "garbage_key", "is not a valid PEM-encoded private key"),
+    ("oversized field", "big", "larger than 64 KB"),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "reason"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_refusals_store_nothing(
+    server: Server, ca: Issued, case: str, change: str, reason: str
+) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain])
+    crt, key, cab = leaf.cert_pem, leaf.key_pem, ca.cert_pem
+    if change == "key":
+        key = make_leaf(ca, [domain]).key_pem
+    elif change == "expired":
+        crt = make_leaf(
+            ca, [domain], key=leaf.key, not_before=NOW - 90 * DAY, not_after=NOW - DAY
+        ).cert_pem
+    elif change == "future":
+        crt = make_leaf(
+            ca, [domain], key=leaf.key, not_before=NOW + DAY, not_after=NOW + 90 * DAY
+        ).cert_pem
+    elif change == "chain":
+        cab = _other_ca_chain()
+    elif change == "forged":
+        # A CA with the same name but another key: the issuer is found, its signature is not.
+        cab = make_ca(ca.cert.subject.rfc4514_string().removeprefix("CN=")).cert_pem
+    elif change == "domain":
+        crt = make_leaf(ca, [f"other-{uuid.uuid4().hex[:8]}.example.org"], key=leaf.key).cert_pem
+    elif change == "garbage_crt":
+        crt = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+    elif change == "garbage_key":
+        key = "hello, I am not a key"
+    elif change == "big":
+        crt = crt + "\n" + "A" * (65 * 1024)
+    server.remember(key)
+    data = {"api.version": "1", "domain": domain, "crt": crt, "key": key, "cab": cab}
+    response = httpx.post(
+        f"{server.url}/json-api/installssl",
+        data=data,
+        headers={"Authorization": f"whm root:{server.root_token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["metadata"]["result"] == 0
+    assert reason in body["metadata"]["reason"]
+    assert "PRIVATE KEY" not in response.text
+    assert _stored(server, user) == [0, 0, 0]
+
+
+def test_a_10_mb_upload_is_refused_cleanly(server: Server, ca: Issued) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain])
+    server.remember(leaf.key_pem)
+    response = httpx.post(
+        f"{server.url}/json-api/installssl",
+        data={
+            "api.version": "1",
+            "domain": domain,
+            "crt": "A" * (10 * 1024 * 1024),
+            "key": leaf.key_pem,
+        },
+        headers={"Authorization": f"whm root:{server.root_token}"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert response.json()["metadata"]["result"] == 0
+    assert _stored(server, user) == [0, 0, 0]
+
+
+def test_a_reseller_installs_for_its_own_accounts_only(server: Server, ca: Issued) -> None:
+    reseller, token = server.reseller(["ssl", "ssl-info", "create-acct"])
+    mine, _ = server.account(owner=reseller)
+    theirs, _ = server.account()
+    mine_domain, their_domain = f"{mine}.example.com", f"{theirs}.example.com"
+    ok = _install(server, mine_domain, make_leaf(ca, [mine_domain]), user=reseller, token=token)
+    assert ok.json()["metadata"]["result"] == 1
+    refused = _install(
+        server, their_domain, make_leaf(ca, [their_domain]), user=reseller, token=token
+    )
+    missing = _install(
+        server,
+        "nosuch-" + their_domain,
+        make_leaf(ca, ["nosuch-" + their_domain]),
+        user=reseller,
+        token=token,
+    )
+    assert refused.json()["metadata"]["reason"] == (
+        f"You do not have access to a domain named “{their_domain}”."
+    )
+    # Told nothing: a domain that does not exist gets the same words.
+    assert missing.json()["metadata"]["reason"].startswith("You do not have access to a domain")
+    assert _stored(server, theirs) == [0, 0, 0]
+    listed = {c["domain"] for c in server.ok("listcrts", user=reseller, token=token)["crt"]}
+    assert mine_domain in listed and their_domain not in listed
+
+
+def test_installing_needs_the_ssl_privilege(server: Server, ca: Issued) -> None:
+    reseller, token = server.reseller(["ssl-info"])
+    mine, _ = server.account(owner=reseller)
+    domain = f"{mine}.example.com"
+    response = _install(server, domain, make_leaf(ca, [domain]), user=reseller, token=token)
+    assert response.json()["metadata"]["result"] == 0
+    assert _stored(server, mine) == [0, 0, 0]
+    assert server.get("listcrts", user=reseller, token=token).json()["metadata"]["result"] == 1
