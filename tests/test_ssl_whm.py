@@ -20,15 +20,19 @@ NOW = dt.datetime.now(dt.UTC)
 
 
 def _install(
-    server: Server, domain: str, leaf: Issued, cab: str | None = None, **kw: Any
+    server: Server,
+    domain: str,
+    leaf: Issued,
+    cab: str | None = None,
+    *,
+    user: str = "root",
+    token: str | None = None,
 ) -> httpx.Response:
     server.remember(leaf.key_pem)
     data = {"api.version": "1", "domain": domain, "crt": leaf.cert_pem, "key": leaf.key_pem}
     if cab is not None:
         data["cab"] = cab
-    headers = {
-        "Authorization": f"whm {kw.pop('user', 'root')}:{kw.pop('token', None) or server.root_token}"
-    }
+    headers = {"Authorization": f"whm {user}:{token or server.root_token}"}
     return httpx.post(f"{server.url}/json-api/installssl", data=data, headers=headers, timeout=30)
 
 
@@ -88,7 +92,8 @@ def test_private_key_is_encrypted_at_rest(server: Server, ca: Issued) -> None:
     leaf = make_leaf(ca, [domain])
     assert _install(server, domain, leaf).json()["metadata"]["result"] == 1
     rows = server.sql(
-        "SELECT k.ciphertext FROM ssl_keys k JOIN users u ON u.id = k.user_id WHERE u.username = :u",
+        "SELECT k.ciphertext FROM ssl_keys k JOIN users u ON u.id = k.user_id "
+        "WHERE u.username = :u",
         u=user,
     )
     assert len(rows) == 1
