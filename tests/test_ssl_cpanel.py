@@ -1,0 +1,140 @@
+"""The cPanel face's certificates (docs/ssl.md): UAPI SSL install_ssl, installed_hosts,
+list_certs, list_keys (no key material), delete_ssl; API 2 SSL::installssl called the way
+certbot-dns-cpanel's installer calls it (GET /json-api/cpanel, domain/crt/key, answer in
+`data[0].result` and `data[0].output`, a refusal included). An account installs on its own
+domains only. Real HTTP, both stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import Server
+from ssl_helpers import DAY, Issued, make_ca, make_leaf
+
+
+@dataclass
+class Account:
+    user: str
+    token: str
+
+    @property
+    def domain(self) -> str:
+        return f"{self.user}.example.com"
+
+
+@pytest.fixture(scope="module")
+def ca() -> Issued:
+    return make_ca()
+
+
+def _account(server: Server) -> Account:
+    user, password = server.account()
+    return Account(user, server.cpanel_token(user, password))
+
+
+def _uapi_install(
+    server: Server, account: Account, domain: str, leaf: Issued, cab: str
+) -> dict[str, Any]:
+    server.remember(leaf.key_pem)
+    response = httpx.post(
+        f"{server.cpanel_url}/execute/SSL/install_ssl",
+        data={"domain": domain, "cert": leaf.cert_pem, "key": leaf.key_pem, "cabundle": cab},
+        headers={"Authorization": f"cpanel {account.user}:{account.token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _stored(server: Server, username: str) -> list[int]:
+    return [
+        server.sql(
+            f"SELECT COUNT(*) FROM {table} t JOIN users u ON u.id = t.user_id "  # noqa: S608
+            "WHERE u.username = :u",
+            u=username,
+        )[0][0]
+        for table in ("ssl_certificates", "ssl_keys", "ssl_vhosts")
+    ]
+
+
+def test_uapi_install_and_read_back(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    leaf = make_leaf(ca, [account.domain])
+    body = _uapi_install(server, account, account.domain, leaf, ca.cert_pem)
+    assert body["status"] == 1, body
+    assert body["data"]["domain"] == account.domain
+
+    hosts = server.uapi(account.user, "SSL", "installed_hosts", token=account.token).json()
+    assert [h["servername"] for h in hosts["data"]] == [account.domain]
+    assert hosts["data"][0]["certificate"]["domains"] == [account.domain]
+
+    certs = server.uapi(account.user, "SSL", "list_certs", token=account.token).json()["data"]
+    assert len(certs) == 1 and certs[0]["domain_is_configured"] == 1
+
+    keys = server.uapi(account.user, "SSL", "list_keys", token=account.token)
+    assert len(keys.json()["data"]) == 1
+    assert keys.json()["data"][0]["id"] == body["data"]["key_id"]
+    assert "PRIVATE KEY" not in keys.text
+
+
+def test_uapi_delete_ssl(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    _uapi_install(server, account, account.domain, make_leaf(ca, [account.domain]), ca.cert_pem)
+    body = server.uapi(
+        account.user, "SSL", "delete_ssl", token=account.token, domain=account.domain
+    ).json()
+    assert body["status"] == 1, body
+    hosts = server.uapi(account.user, "SSL", "installed_hosts", token=account.token).json()
+    assert hosts["data"] == []
+    assert _stored(server, account.user)[2] == 0
+
+
+def test_an_account_installs_on_its_own_domains_only(server: Server, ca: Issued) -> None:
+    account, other = _account(server), _account(server)
+    theirs = make_leaf(ca, [other.domain])
+    refused = _uapi_install(server, account, other.domain, theirs, ca.cert_pem)
+    missing = _uapi_install(
+        server, account, "nosuch." + other.domain, make_leaf(ca, ["nosuch." + other.domain]), ""
+    )
+    assert refused["status"] == 0
+    assert refused["errors"] == [f"You do not have access to a domain named “{other.domain}”."]
+    assert missing["errors"][0].startswith("You do not have access to a domain named")
+    assert _stored(server, account.user) == [0, 0, 0]
+    assert _stored(server, other.user) == [0, 0, 0]
+
+
+def _api2_installssl(
+    server: Server, account: Account, domain: str, crt: str, key: str
+) -> dict[str, Any]:
+    """As certbot-dns-cpanel's installer: everything in the query string, no CA bundle."""
+    server.remember(key)
+    response = server.api2(
+        account.user, "SSL", "installssl", token=account.token, domain=domain, crt=crt, key=key
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json()["cpanelresult"])
+
+
+def test_api2_installssl_answers_as_the_certbot_installer_reads(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    leaf = make_leaf(ca, [account.domain])
+    result = _api2_installssl(server, account, account.domain, leaf.cert_pem, leaf.key_pem)
+    assert result["data"][0]["result"] == 1, result
+    assert account.domain in result["data"][0]["output"]
+    hosts = server.uapi(account.user, "SSL", "installed_hosts", token=account.token).json()
+    assert [h["servername"] for h in hosts["data"]] == [account.domain]
+
+
+def test_api2_installssl_refusal_is_in_data(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    now = dt.datetime.now(dt.UTC)
+    leaf = make_leaf(ca, [account.domain], not_before=now - 90 * DAY, not_after=now - DAY)
+    result = _api2_installssl(server, account, account.domain, leaf.cert_pem, leaf.key_pem)
+    assert result["data"][0]["result"] == 0
+    assert result["data"][0]["output"].startswith("The certificate expired on")
+    assert _stored(server, account.user) == [0, 0, 0]
