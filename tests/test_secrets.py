@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from conftest import Server
 from gatehouse.store.engine import create
+from ssl_helpers import make_ca, make_leaf
 
 
 @dataclass
@@ -93,6 +94,27 @@ def flow(server: Server) -> Flow:
     marker = f"nosuch_{uuid.uuid4().hex[:12]}"
     server.get(marker, params={"token": tokens[http_name], "password": wrong_password})
     _wait_for_log(server, marker)
+
+    # A certificate's private key, installed over HTTP (stored encrypted; docs/ssl.md): its
+    # PEM and a line of its body must appear nowhere.
+    user, _ = server.account()
+    ca = make_ca()
+    leaf = make_leaf(ca, [f"{user}.example.com"])
+    key_pem = server.remember(leaf.key_pem)
+    server.remember(key_pem.splitlines()[1])
+    installed = httpx.post(
+        f"{server.url}/json-api/installssl",
+        data={
+            "api.version": "1",
+            "domain": f"{user}.example.com",
+            "crt": leaf.cert_pem,
+            "key": key_pem,
+            "cab": ca.cert_pem,
+        },
+        headers={"Authorization": f"whm root:{server.root_token}"},
+        timeout=30,
+    )
+    assert installed.json()["metadata"]["result"] == 1
 
     secrets.extend(tokens.values())
     secrets.extend(server.issued)
