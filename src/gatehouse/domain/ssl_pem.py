@@ -141,7 +141,7 @@ def parse_certificate(value: str) -> Certificate:
     try:
         cert = x509.load_pem_x509_certificate(block.group(0).encode())
         return _facts(cert)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):  # a key type cryptography cannot read, too
         raise InvalidParameter(
             "The certificate is not a valid PEM-encoded X.509 certificate."
         ) from None
@@ -160,7 +160,7 @@ def parse_bundle(value: str) -> list[Certificate]:
     for block in blocks:
         try:
             out.append(_facts(x509.load_pem_x509_certificate(block.encode())))
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):
             raise InvalidParameter(
                 "The CA bundle holds a certificate that is not valid PEM-encoded X.509."
             ) from None
