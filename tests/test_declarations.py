@@ -124,6 +124,7 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("api_token_get_details", "token"),
         ("createacct", "password"),
         ("createacct", "pass"),
+        ("installssl", "key"),
         ("passwd", "password"),
     }
     marker = f"Zq9-secret-{uuid.uuid4().hex}"  # strong enough to be accepted as a password

@@ -20,6 +20,7 @@ from gatehouse.cpanel.registry import API2, API2_REGISTRY, UAPI, UAPI_REGISTRY, 
 from gatehouse.program import load_faces
 from gatehouse.whm.registry import REGISTRY
 from inprocess import Local, open_local
+from ssl_helpers import make_ca, make_leaf
 
 PASSWORD = "Readonly-Flags-Test-9xQ!"  # a throwaway store's accounts
 
@@ -115,7 +116,23 @@ def _mass_edit(w: World) -> Params:
     return {"zone": domain, "serial": w.serial(domain), "add": ADD_A}
 
 
+def _certificate(domain: str) -> Params:
+    """A certificate for `domain` and its key (made here; a throwaway store)."""
+    leaf = make_leaf(make_ca(), [domain])
+    return {"domain": domain, "crt": leaf.cert_pem, "key": leaf.key_pem}
+
+
+def _with_certificate(w: World) -> tuple[str, str]:
+    """An account whose main domain has a certificate installed."""
+    user, domain = w.account()
+    w.local.ok("installssl", _certificate(domain))
+    return user, domain
+
+
 WHM_READONLY: dict[str, WhmCase] = {
+    "fetchsslinfo": lambda w: {"domain": _with_certificate(w)[1]},
+    "listcrts": lambda w: (_with_certificate(w), {})[1],
+    "fetch_ssl_vhosts": lambda w: (_with_certificate(w), {})[1],
     "accountsummary": _user_params,
     "acctcounts": lambda w: {},
     "api_token_get_details": lambda w: {"token": w.token()[1]},
@@ -148,6 +165,8 @@ WHM_READONLY: dict[str, WhmCase] = {
 }
 
 WHM_CHANGING: dict[str, WhmCase] = {
+    "installssl": lambda w: _certificate(w.account()[1]),
+    "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "accesshash": _accesshash,
     "adddns": lambda w: {"domain": f"d{uuid.uuid4().hex[:7]}.example.net", "ip": "192.0.2.1"},
     "addpkg": lambda w: {"name": f"p{uuid.uuid4().hex[:7]}"},
@@ -260,6 +279,9 @@ def _owner_of_token(w: World, extra: Params) -> tuple[str, Params]:
 
 
 CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
+    (UAPI, "SSL", "installed_hosts"): lambda w: (_with_certificate(w)[0], {}),
+    (UAPI, "SSL", "list_certs"): lambda w: (_with_certificate(w)[0], {}),
+    (UAPI, "SSL", "list_keys"): lambda w: (_with_certificate(w)[0], {}),
     (UAPI, "DNS", "parse_zone"): lambda w: _zone_as_owner(w, "zone"),
     (UAPI, "DomainInfo", "domains_data"): lambda w: (w.account()[0], {}),
     (UAPI, "DomainInfo", "list_domains"): lambda w: (w.account()[0], {}),
@@ -277,6 +299,15 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
 }
 
 CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
+    (UAPI, "SSL", "install_ssl"): lambda w: (
+        (acct := w.account())[0],
+        {"cert" if k == "crt" else k: v for k, v in _certificate(acct[1]).items()},
+    ),
+    (API2, "SSL", "installssl"): lambda w: ((acct := w.account())[0], _certificate(acct[1])),
+    (UAPI, "SSL", "delete_ssl"): lambda w: (
+        (acct := _with_certificate(w))[0],
+        {"domain": acct[1]},
+    ),
     (UAPI, "DNS", "mass_edit_zone"): _cpanel_mass_edit,
     (UAPI, "DynamicDNS", "create"): lambda w: (
         (acct := w.account())[0],
