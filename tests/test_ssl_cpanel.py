@@ -138,3 +138,31 @@ def test_api2_installssl_refusal_is_in_data(server: Server, ca: Issued) -> None:
     assert result["data"][0]["result"] == 0
     assert result["data"][0]["output"].startswith("The certificate expired on")
     assert _stored(server, account.user) == [0, 0, 0]
+
+
+def test_whm_cpanel_function_reaches_uapi_install_ssl(server: Server, ca: Issued) -> None:
+    """Billing systems install through WHM's `cpanel` function with API 3."""
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain])
+    server.remember(leaf.key_pem)
+    response = httpx.post(
+        f"{server.url}/json-api/cpanel",
+        data={
+            "api.version": "1",
+            "cpanel_jsonapi_user": user,
+            "cpanel_jsonapi_apiversion": "3",
+            "cpanel_jsonapi_module": "SSL",
+            "cpanel_jsonapi_func": "install_ssl",
+            "domain": domain,
+            "cert": leaf.cert_pem,
+            "key": leaf.key_pem,
+            "cabundle": ca.cert_pem,
+        },
+        headers={"Authorization": f"whm root:{server.root_token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert "PRIVATE KEY" not in response.text
+    assert _stored(server, user) == [1, 1, 1]
+    assert server.ok("fetchsslinfo", params={"domain": domain})["user"] == user
