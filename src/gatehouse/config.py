@@ -186,6 +186,60 @@ SETTINGS: tuple[Setting, ...] = (
         "Run in the background after the certificate files change, e.g. `nginx -s reload` or "
         "`apachectl graceful` (no shell); a failure is logged, never the caller's.",
     ),
+    # Stalled connections (docs/security.md): every wait on a client is bounded, and no one
+    # address may hold the slots everyone else needs.
+    Setting(
+        "header_timeout",
+        "GATEHOUSE_HEADER_TIMEOUT",
+        "10",
+        "Seconds a client has to send a request's headers, counted from the connection (or "
+        "the previous answer on a kept-alive one); then the connection is closed.",
+    ),
+    Setting(
+        "body_timeout",
+        "GATEHOUSE_BODY_TIMEOUT",
+        "30",
+        "Seconds a client has to send a whole request body once the headers are in; then "
+        "the request is answered 408 and the connection closed.",
+    ),
+    Setting(
+        "max_connections_per_address",
+        "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS",
+        "64",
+        "Open connections, and requests in progress, one client address may have on the "
+        "HTTP ports together; a request over it is answered 503, a connection over it closed.",
+    ),
+    Setting(
+        "max_connections",
+        "GATEHOUSE_MAX_CONNECTIONS",
+        "2048",
+        "Open connections per HTTP port; further ones wait in the listen queue.",
+    ),
+    Setting(
+        "listen_backlog",
+        "GATEHOUSE_LISTEN_BACKLOG",
+        "1024",
+        "Length of the listen queue of every HTTP port and of DNS over TCP.",
+    ),
+    Setting(
+        "dns_tcp_idle_timeout",
+        "GATEHOUSE_DNS_TCP_IDLE_TIMEOUT",
+        "10",
+        "Seconds a DNS-over-TCP connection may wait for its next query (or the rest of one).",
+    ),
+    Setting(
+        "dns_tcp_max_connections",
+        "GATEHOUSE_DNS_TCP_MAX_CONNECTIONS",
+        "256",
+        "Open DNS-over-TCP connections; when full, a new one takes the slot of an idle one "
+        "from the address holding the most.",
+    ),
+    Setting(
+        "dns_tcp_max_per_address",
+        "GATEHOUSE_DNS_TCP_MAX_PER_ADDRESS",
+        "16",
+        "Open DNS-over-TCP connections one client address may have; a further one is closed.",
+    ),
 )
 
 
@@ -219,6 +273,14 @@ class Config:
     zone_command_timeout: float = 10.0
     ssl_dir: Path | None = None
     ssl_reload_command: str | None = None
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections_per_address: int = 64
+    max_connections: int = 2048
+    listen_backlog: int = 1024
+    dns_tcp_idle_timeout: float = 10.0
+    dns_tcp_max_connections: int = 256
+    dns_tcp_max_per_address: int = 16
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -301,9 +363,20 @@ def from_environment(**overrides: object) -> Config:
             "cpanel_http_port",
             "cpanel_https_port",
             "dns_port",
+            "max_connections_per_address",
+            "max_connections",
+            "listen_backlog",
+            "dns_tcp_max_connections",
+            "dns_tcp_max_per_address",
         ):
             typed[key] = int(str(value))
-        elif key in ("hook_timeout", "zone_command_timeout"):
+        elif key in (
+            "hook_timeout",
+            "zone_command_timeout",
+            "header_timeout",
+            "body_timeout",
+            "dns_tcp_idle_timeout",
+        ):
             typed[key] = float(str(value))
         else:
             typed[key] = value

@@ -60,6 +60,15 @@ def _last_resort(scope: asgi.Scope) -> tuple[bytes, tuple[bytes, bytes]]:
     return envelope.dumps(result), asgi.JSON
 
 
+def _refusal(scope: asgi.Scope, status: int, reason: str) -> tuple[bytes, tuple[bytes, bytes]]:
+    """A refusal of the HTTP layer (a body too slow or broken, too many requests at once) in
+    UAPI's flat result, as the 500 above."""
+    parts = str(scope.get("path", "")).split("/")
+    module, func = (parts[-2], parts[-1]) if len(parts) >= 2 else ("", "")
+    result = envelope.uapi_dict(module, func, ok=False, errors=[reason])["result"]
+    return envelope.dumps(result), asgi.JSON
+
+
 class CpanelApp:
     def __init__(self, gatehouse: Gatehouse, pages: asgi.App | None = None) -> None:
         self.gatehouse = gatehouse
@@ -69,7 +78,9 @@ class CpanelApp:
         self.pages = pages
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        await asgi.serve_logged(self._route, scope, receive, send, " face=cpanel", _last_resort)
+        await asgi.serve_logged(
+            self._route, scope, receive, send, " face=cpanel", _last_resort, _refusal
+        )
 
     async def _route(
         self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, state: dict[str, Any]

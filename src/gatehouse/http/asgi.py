@@ -16,6 +16,7 @@ from typing import Any
 
 from gatehouse import ipnets
 from gatehouse.http.access_log import ACCESS_LOG
+from gatehouse.http.guard import LIMITS, RETRY_AFTER, TOO_MANY, GuardedBody
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,12 +35,19 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BodyIncomplete(Exception):
+    """The body ended before its framing said it would (the request is refused: `guard`)."""
+
+
 Route = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
 
 
 # A face's answer when its route raised: the caller's own envelope for a 500 (the body and
 # its content-type header), given the request.
 LastResort = Callable[[Scope], tuple[bytes, tuple[bytes, bytes]]]
+# A face's envelope for a refusal made here, before or around its route (a body too slow or
+# broken, too many requests from one address): given the request, the status and the reason.
+Refusal = Callable[[Scope, int, str], tuple[bytes, tuple[bytes, bytes]]]
 
 _errors = logging.getLogger("gatehouse.http")
 
@@ -51,12 +59,17 @@ async def serve_logged(
     send: Send,
     log_suffix: str,
     last_resort: LastResort | None = None,
+    refusal: Refusal | None = None,
 ) -> None:
     """One face's ASGI entry: lifespan, then `route` for HTTP with one access-log line per
     request (address, method, path, status, time, user, auth method — never a query string or
     a header); `state` is where the route notes who was authenticated. Whatever the route
     raises is logged with its traceback and, unless the answer had begun, answered 500 in the
-    face's envelope (`last_resort`): never a bare server error with nothing in the log."""
+    face's envelope (`last_resort`): never a bare server error with nothing in the log.
+
+    Around the route, the limits of `guard`: a client address with its share of requests in
+    progress is answered 503 at once; a body not whole within the body timeout is answered
+    408, one cut short or unreadable 400, whatever the route would have answered."""
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
@@ -64,24 +77,68 @@ async def serve_logged(
         return
     started = time.perf_counter()
     state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
+    client = scope.get("client") or ("-", 0)
+    address = str(client[0])
+    table = headers(scope)
+    guarded = GuardedBody(
+        receive,
+        LIMITS.body_timeout,
+        framed=b"content-length" in table or b"transfer-encoding" in table,
+    )
+    replaced = False
+
+    async def refuse(status: int, reason: str, extra: list[tuple[bytes, bytes]]) -> None:
+        content, content_type = (
+            refusal(scope, status, reason)
+            if refusal is not None
+            else (f"{reason}\n".encode(), TEXT)
+        )
+        state["status"] = status
+        # Closed after the answer: the rest of a refused body is not worth reading.
+        answer = [content_type, NO_STORE, (b"connection", b"close"), *extra]
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await respond(send, status, content, answer)
 
     async def tracked_send(message: Message) -> None:
+        nonlocal replaced
+        if replaced:
+            return
         if message["type"] == "http.response.start":
+            if guarded.refusal is not None and not state["status"]:
+                # The route answered a body it never had whole: the refusal goes out instead.
+                replaced = True
+                await refuse(*guarded.refusal, [])
+                return
             state["status"] = message["status"]
         await send(message)
 
+    entered = LIMITS.enter(address)
     try:
-        await route(scope, receive, tracked_send, state)
+        if not entered:
+            await refuse(503, TOO_MANY, [(b"retry-after", RETRY_AFTER)])
+            return
+        await route(scope, guarded, tracked_send, state)
+        if guarded.refusal is not None and not state["status"]:
+            await refuse(*guarded.refusal, [])
     except Exception:
-        _errors.exception("%s %s failed", scope.get("method"), _loggable(str(scope.get("path"))))
-        if not state["status"]:
-            body, content_type = (
-                last_resort(scope) if last_resort is not None else (b"Internal error\n", TEXT)
+        if guarded.refusal is not None:
+            # The route stopped at the missing body (BodyIncomplete, or a framework's own
+            # disconnection error): expected, so no traceback.
+            if not state["status"]:
+                await refuse(*guarded.refusal, [])
+        else:
+            _errors.exception(
+                "%s %s failed", scope.get("method"), _loggable(str(scope.get("path")))
             )
-            with contextlib.suppress(Exception):  # the client may be gone already
-                await respond(tracked_send, 500, body, [content_type, NO_STORE])
+            if not state["status"]:
+                body, content_type = (
+                    last_resort(scope) if last_resort is not None else (b"Internal error\n", TEXT)
+                )
+                with contextlib.suppress(Exception):  # the client may be gone already
+                    await respond(tracked_send, 500, body, [content_type, NO_STORE])
     finally:
-        client = scope.get("client") or ("-", 0)
+        if entered:
+            LIMITS.leave(address)
         elapsed = (time.perf_counter() - started) * 1000
         path = str(scope.get("path"))
         if not path.isprintable():
@@ -154,7 +211,8 @@ async def read_body(headers: dict[bytes, bytes], receive: Receive, limit: int) -
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            # Never a truncated body handed on as if whole: the request is refused.
+            raise BodyIncomplete
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import Any
 
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.server.embed import Server
 
@@ -22,6 +22,7 @@ from gatehouse.core import Gatehouse
 from gatehouse.dns.zonefiles import publish_periodically
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
+from gatehouse.http.guard import LIMITS
 from gatehouse.program.apps import cpanel_ports, whm_ports
 
 log = logging.getLogger("gatehouse.program.server")
@@ -43,11 +44,22 @@ def configure_logging() -> None:
 
 def _servers(app: Any, config: Config, face: str, http_port: int, https_port: int) -> list[Server]:
     """The plain and TLS listeners of one face (a port of 0 is not opened)."""
-    settings = HTTP1Settings(max_buffer_size=config.max_query + 256 * 1024)
+    settings = HTTP1Settings(
+        max_buffer_size=config.max_query + 256 * 1024,
+        # Counted from the accepted connection, and again after each answer on a kept-alive
+        # one: a client that connects and sends nothing is closed too (docs/security.md).
+        header_read_timeout=max(1, round(config.header_timeout * 1000)),
+    )
     common: dict[str, Any] = {
         "interface": Interfaces.ASGINL,
         "address": config.bind,
+        # HTTP/1.1 only: granian's "auto" mode first reads the HTTP/2 preface with no timer,
+        # so a connection that never sends a byte would hold its slot for ever.
+        "http": HTTPModes.http1,
         "http1_settings": settings,
+        "backlog": config.listen_backlog,
+        # granian takes a slot before each accept and holds it until the connection closes.
+        "backpressure": config.max_connections,
         "log_enabled": False,
         "websockets": False,
     }
@@ -81,6 +93,9 @@ async def _serve(config: Config) -> None:
     except Exception:
         log.exception("writing the zone files at start-up failed; retried every few seconds")
     zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
+    LIMITS.configure(
+        body_timeout=config.body_timeout, per_address=config.max_connections_per_address
+    )
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
         servers += _servers(
@@ -92,9 +107,18 @@ async def _serve(config: Config) -> None:
         )
     nameserver = None
     if config.dns_port:
+        from gatehouse.dns.nameserver import TcpLimits
         from gatehouse.dns.nameserver import start as start_nameserver
 
-        nameserver = await start_nameserver(gatehouse.engine, config.dns_bind, config.dns_port)
+        limits = TcpLimits(
+            idle_timeout=config.dns_tcp_idle_timeout,
+            max_connections=config.dns_tcp_max_connections,
+            max_per_address=config.dns_tcp_max_per_address,
+            backlog=config.listen_backlog,
+        )
+        nameserver = await start_nameserver(
+            gatehouse.engine, config.dns_bind, config.dns_port, limits
+        )
         log.info("DNS (UDP and TCP) on %s port %s", config.dns_bind, config.dns_port)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -38,6 +38,14 @@ def _last_resort(scope: asgi.Scope) -> tuple[bytes, tuple[bytes, bytes]]:
     return envelope.whm1(command, ok=False, reason=INTERNAL_ERROR), asgi.JSON
 
 
+def _refusal(scope: asgi.Scope, status: int, reason: str) -> tuple[bytes, tuple[bytes, bytes]]:
+    """A refusal of the HTTP layer (a body too slow or broken, too many requests at once) in
+    WHM API 1's envelope, as the 500 above."""
+    path = str(scope.get("path", ""))
+    command = path.rsplit("/", 1)[-1] if "/json-api/" in path else ""
+    return envelope.whm1(command, ok=False, reason=reason), asgi.JSON
+
+
 class WhmApp:
     def __init__(self, gatehouse: Gatehouse, pages: asgi.App) -> None:
         self.gatehouse = gatehouse
@@ -48,7 +56,7 @@ class WhmApp:
         self.pages = pages
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        await asgi.serve_logged(self._route, scope, receive, send, "", _last_resort)
+        await asgi.serve_logged(self._route, scope, receive, send, "", _last_resort, _refusal)
 
     async def _route(
         self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send, state: dict[str, Any]

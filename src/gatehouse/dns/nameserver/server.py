@@ -1,5 +1,11 @@
 """The listeners: UDP datagrams and TCP streams with the two-byte length prefix (RFC 1035
-§4.2.2, RFC 7766), both in the running event loop, both handing bytes to one Responder."""
+§4.2.2, RFC 7766), both in the running event loop, both handing bytes to one Responder.
+
+TCP connections are bounded so that no client can take the service from another
+(docs/security.md): each waits for a query at most the idle timeout, one address may hold a
+few, and when every slot is taken a newcomer gets the slot of an idle connection from the
+address holding the most (RFC 7766 §6.2.3 lets a server close idle connections under load).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ import contextlib
 import functools
 import logging
 import socket
+import time
+from dataclasses import dataclass
 from typing import Any, cast
 
 from gatehouse.dns.nameserver.respond import TCP_MAX, Responder
@@ -16,8 +24,21 @@ log = logging.getLogger("gatehouse.dns.nameserver")
 
 # RFC 7766 §6.2.3: keep idle connections short; a client with more to ask sends it at once.
 IDLE_TIMEOUT = 10.0
-MAX_CONNECTIONS = 256  # beyond this a new connection is closed at once
+MAX_CONNECTIONS = 256
+MAX_PER_ADDRESS = 16
+BACKLOG = 1024
 MAX_QUERIES_PER_CONNECTION = 10_000  # then the client reconnects; no connection lives forever
+
+
+@dataclass(frozen=True)
+class TcpLimits:
+    """GATEHOUSE_DNS_TCP_IDLE_TIMEOUT, …_MAX_CONNECTIONS, …_MAX_PER_ADDRESS and the listen
+    queue (GATEHOUSE_LISTEN_BACKLOG)."""
+
+    idle_timeout: float = IDLE_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
+    max_per_address: int = MAX_PER_ADDRESS
+    backlog: int = BACKLOG
 
 
 class _Udp(asyncio.DatagramProtocol):
@@ -39,44 +60,99 @@ class _Udp(asyncio.DatagramProtocol):
         log.debug("UDP error: %s", exc)
 
 
+class _Connection:
+    """One open TCP connection: whose it is, and since when it waits for a query (None while
+    a query is being read or answered)."""
+
+    __slots__ = ("address", "idle_since", "writer")
+
+    def __init__(self, address: str, writer: asyncio.StreamWriter) -> None:
+        self.address = address
+        self.writer = writer
+        self.idle_since: float | None = time.monotonic()
+
+
 class _Tcp:
-    def __init__(self, responder: Responder, idle_timeout: float) -> None:
+    def __init__(self, responder: Responder, limits: TcpLimits) -> None:
         self._responder = responder
-        self._idle_timeout = idle_timeout
-        self.open: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+        self._limits = limits
+        self.open: dict[asyncio.Task[Any], _Connection] = {}
+        self._per_address: dict[str, int] = {}
 
     async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        if task is None or len(self.open) >= MAX_CONNECTIONS:
-            writer.close()
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else "-"
+        if task is None or not self._admit(address):
+            writer.transport.abort()
             return
-        self.open[task] = writer
+        connection = _Connection(address, writer)
+        self.open[task] = connection
+        self._per_address[address] = self._per_address.get(address, 0) + 1
         try:
-            await self._serve(reader, writer)
+            await self._serve(reader, connection)
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
-            pass  # the client left, or stayed silent too long: just close
+            pass  # the client left, stayed silent too long, or gave its slot up: just close
         except Exception:
             log.exception("DNS over TCP: connection failed")
         finally:
-            self.open.pop(task, None)
+            self._forget(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _admit(self, address: str) -> bool:
+        """Whether a new connection from `address` may stay: within its address's share, and
+        within the total — if need be by closing an idle connection of a greedier address."""
+        held = self._per_address.get(address, 0)
+        if held >= self._limits.max_per_address:
+            return False
+        if len(self.open) < self._limits.max_connections:
+            return True
+        victim: asyncio.Task[Any] | None = None
+        best: tuple[int, float] | None = None
+        for task, connection in self.open.items():
+            if connection.idle_since is None:
+                continue
+            # The address holding the most first; among its connections the longest idle.
+            rank = (self._per_address[connection.address], -connection.idle_since)
+            if best is None or rank > best:
+                victim, best = task, rank
+        if victim is None or best is None or best[0] <= held + 1:
+            # Nothing idle, or no address holds more than the newcomer's would: it waits.
+            return False
+        self.open[victim].writer.transport.abort()
+        self._forget(victim)
+        return True
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        connection = self.open.pop(task, None)
+        if connection is None:
+            return
+        left = self._per_address[connection.address] - 1
+        if left:
+            self._per_address[connection.address] = left
+        else:
+            del self._per_address[connection.address]
+
+    async def _serve(self, reader: asyncio.StreamReader, connection: _Connection) -> None:
+        writer = connection.writer
+        timeout = self._limits.idle_timeout
         for _ in range(MAX_QUERIES_PER_CONNECTION):
-            prefix = await asyncio.wait_for(reader.readexactly(2), self._idle_timeout)
+            connection.idle_since = time.monotonic()
+            prefix = await asyncio.wait_for(reader.readexactly(2), timeout)
+            connection.idle_since = None
             length = int.from_bytes(prefix, "big")
             if length == 0:
                 return
-            wire = await asyncio.wait_for(reader.readexactly(length), self._idle_timeout)
+            wire = await asyncio.wait_for(reader.readexactly(length), timeout)
             reply = self._responder.respond(wire, tcp=True)
             if reply is None:
                 # Unreadable: the stream's framing can no longer be trusted.
                 return
             assert len(reply) <= TCP_MAX
             writer.write(len(reply).to_bytes(2, "big") + reply)
-            await asyncio.wait_for(writer.drain(), self._idle_timeout)
+            await asyncio.wait_for(writer.drain(), timeout)
 
 
 def _sockets(host: str, port: int, kind: socket.SocketKind) -> list[socket.socket]:
@@ -118,12 +194,13 @@ class Nameserver:
 
     @classmethod
     async def open(
-        cls, responder: Responder, host: str, port: int, *, idle_timeout: float = IDLE_TIMEOUT
+        cls, responder: Responder, host: str, port: int, *, limits: TcpLimits | None = None
     ) -> Nameserver:
         server = cls()
         server._responder = responder
         loop = asyncio.get_running_loop()
-        server._handler = _Tcp(responder, idle_timeout)
+        limits = limits or TcpLimits()
+        server._handler = _Tcp(responder, limits)
         try:
             for sock in _sockets(host, port, socket.SOCK_DGRAM):
                 transport, _ = await loop.create_datagram_endpoint(
@@ -132,7 +209,7 @@ class Nameserver:
                 server._udp.append(transport)
                 server._remember("udp", sock)
             for sock in _sockets(host, port, socket.SOCK_STREAM):
-                sock.listen(128)
+                sock.listen(limits.backlog)
                 tcp = await asyncio.start_server(server._handler, sock=sock, limit=TCP_MAX + 2)
                 server._tcp.append(tcp)
                 server._remember("tcp", sock)
@@ -153,8 +230,8 @@ class Nameserver:
         if self._handler is not None and self._handler.open:
             # Closing the connections ends their handlers normally; cancelling them instead
             # would make asyncio's stream machinery log each as an error.
-            for writer in self._handler.open.values():
-                writer.transport.abort()
+            for connection in self._handler.open.values():
+                connection.writer.transport.abort()
             tasks = list(self._handler.open)
             _, pending = await asyncio.wait(tasks, timeout=5.0)
             for task in pending:
