@@ -23,6 +23,7 @@ from gatehouse.dns.zonefiles import publish_periodically
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.guard import LIMITS
+from gatehouse.program import connections
 from gatehouse.program.apps import cpanel_ports, whm_ports
 
 log = logging.getLogger("gatehouse.program.server")
@@ -125,6 +126,10 @@ async def _serve(config: Config) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(s.serve()) for s in servers]
+    ports = {config.http_port, config.https_port, config.cpanel_http_port, config.cpanel_https_port}
+    capper = asyncio.create_task(
+        connections.cap_per_address(ports - {0}, config.max_connections_per_address)
+    )
     # Everything made so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise walk it every time (a large zone edit allocates enough to
     # trigger one).
@@ -143,7 +148,8 @@ async def _serve(config: Config) -> None:
     if nameserver is not None:
         await nameserver.close()
     zone_sync.cancel()
-    await asyncio.gather(zone_sync, return_exceptions=True)
+    capper.cancel()
+    await asyncio.gather(zone_sync, capper, return_exceptions=True)
     gatehouse.close()
 
 

@@ -118,8 +118,9 @@ class _Tcp:
             rank = (self._per_address[connection.address], -connection.idle_since)
             if best is None or rank > best:
                 victim, best = task, rank
-        if victim is None or best is None or best[0] <= held + 1:
-            # Nothing idle, or no address holds more than the newcomer's would: it waits.
+        if victim is None or best is None or best[0] <= held:
+            # Nothing idle, or every address holds fewer than the newcomer's would: no slot is
+            # taken from an address for one that holds more.
             return False
         self.open[victim].writer.transport.abort()
         self._forget(victim)
