@@ -324,8 +324,6 @@ def _idle_tcp(port: int) -> socket.socket:
 PORTS: dict[str, Callable[[Server], tuple[int, str]]] = {
     "whm": lambda s: (s.http_port, s.url),
     "cpanel": lambda s: (s.cpanel_http_port, s.cpanel_url),
-    "whm tls (stalled handshakes)": lambda s: (s.https_port, s.https_url),
-    "cpanel tls (stalled handshakes)": lambda s: (s.cpanel_https_port, s.cpanel_https_url),
 }
 
 
@@ -336,13 +334,27 @@ def test_idle_connections_from_one_address_do_not_keep_another_out(
     """More silent connections from 127.0.0.2 than the port has slots (the header timeout is
     a minute here): a request from 127.0.0.1 is still served within seconds."""
     port, url = PORTS[face](patient)
-    # Over TLS, a handshake takes no slot but granian runs at most 64 at once: 80 stall them.
-    flood = _flood(port, 80 if "tls" in face else 3 * SLOTS, _idle_tcp)
+    flood = _flood(port, 3 * SLOTS, _idle_tcp)
     try:
         assert len(flood) >= 2 * SLOTS  # the listen queue took them all
         started = time.monotonic()
         response = httpx.get(f"{url}/healthz", timeout=15, verify=patient.tls())
         assert response.status_code == 200
+        assert time.monotonic() - started < 5
+    finally:
+        for sock in flood:
+            sock.close()
+
+
+@pytest.mark.parametrize("port", ["https_port", "cpanel_https_port"])
+def test_stalled_tls_handshakes_do_not_keep_another_out(patient: Server, port: str) -> None:
+    """A TLS handshake takes no slot until it is done (granian closes an unfinished one after
+    10 s, not configurable): many connections that never send a ClientHello hold nothing."""
+    flood = _flood(getattr(patient, port), 5 * SLOTS, _idle_tcp)
+    try:
+        started = time.monotonic()
+        url = f"https://127.0.0.1:{getattr(patient, port)}/healthz"
+        assert httpx.get(url, timeout=15, verify=patient.tls()).status_code == 200
         assert time.monotonic() - started < 5
     finally:
         for sock in flood:
