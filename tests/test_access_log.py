@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import TextIO, cast
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -151,3 +152,72 @@ def test_a_stream_that_cannot_be_written_costs_nothing(
     assert not writer.is_alive(), "the failed write kept the handler's lock"
     assert LINE.match(working.getvalue().rstrip("\n")), working.getvalue()
     assert working.getvalue().count("\n") == 1 and "lost" not in working.getvalue()
+
+
+# -- fields a client chooses cannot forge others (issue 18 §8) ----------------------------------
+
+FIELDS = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO gatehouse\.access "
+    r'(?P<address>\S+) "(?P<method>[A-Z]+) (?P<path>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) '
+    r"(?P<ms>\d+\.\d)ms user=(?P<user>\S+) auth=(?P<auth>\S+)(?P<rest>.*)$"
+)
+
+
+def unescape(field: str) -> str:
+    """A field as the client sent it: the log's backslash escapes undone."""
+    return field.encode("latin-1", "backslashreplace").decode("unicode_escape")
+
+
+def _fields_of(server: Server, before: int, marker: str) -> list[re.Match[str]]:
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [
+            line for line in server.log_path.read_text().splitlines()[before:] if marker in line
+        ]
+        if lines or time.monotonic() > deadline:
+            matches = [FIELDS.match(line) for line in lines]
+            assert all(matches), lines
+            return [m for m in matches if m]
+        time.sleep(0.01)
+
+
+def _base(server: Server, face: str) -> tuple[str, str, str]:
+    """The face's URL, an API path prefix on it, and the suffix its lines end with."""
+    if face == "whm":
+        return server.url, "/json-api/", ""
+    return server.cpanel_url, "/execute/Marker/", " face=cpanel"
+
+
+FORGERIES = {
+    "quote": '{m}" 200 0.1ms user=root auth=token face="',
+    "backslash then quote": '{m}\\" 200 0.1ms user=root auth=token',
+    "quote and newline": '{m}"\n2026-01-01 00:00:00,000 INFO gatehouse.access 10.0.0.1 "GET /x',
+}
+
+
+@pytest.mark.parametrize("face", ["whm", "cpanel"])
+@pytest.mark.parametrize("forged", FORGERIES.values(), ids=FORGERIES.keys())
+def test_a_quote_in_the_path_cannot_forge_fields(server: Server, face: str, forged: str) -> None:
+    url, prefix, suffix = _base(server, face)
+    marker = f"M{secrets.token_hex(4)}"
+    path = prefix + forged.format(m=marker)
+    before = _log_length(server)
+    httpx.get(url + quote(path, safe="/"), timeout=10)
+    [line] = _fields_of(server, before, marker)
+    assert unescape(line["path"]) == path
+    assert (line["user"], line["auth"], line["rest"]) == ("-", "-", suffix)
+
+
+@pytest.mark.parametrize("face", ["whm", "cpanel"])
+def test_a_claimed_user_name_cannot_forge_fields(server: Server, face: str) -> None:
+    """A refused login logs the name it claimed: spaces, quotes and backslashes escaped."""
+    url, prefix, suffix = _base(server, face)
+    marker = f"M{secrets.token_hex(4)}"
+    claimed = f'{marker} auth=token "x\\'
+    before = _log_length(server)
+    password = server.remember(secrets.token_urlsafe(12))
+    httpx.get(f"{url}{prefix}version", auth=(claimed, password), timeout=10)
+    [line] = _fields_of(server, before, marker)
+    assert line["status"] == "401"
+    assert unescape(line["user"]) == claimed
+    assert (line["auth"], line["rest"]) == ("-", suffix)

@@ -140,13 +140,13 @@ async def serve_logged(
         if entered:
             LIMITS.leave(address)
         elapsed = (time.perf_counter() - started) * 1000
-        path = str(scope.get("path"))
-        if not path.isprintable():
-            # A decoded %0A would start a forged line: control characters are written escaped.
-            path = path.encode("unicode_escape").decode("ascii")
+        # The path and the user are the client's words (a refused login logs the name it
+        # claimed): escaped, so they cannot end their field or the line and forge the rest.
+        path = _quoted_field(str(scope.get("path")))
+        user = _bare_field(str(state["user"]))
         ACCESS_LOG.write(
             f'{client[0]} "{scope.get("method")} {path}" {state["status"]} '
-            f"{elapsed:.1f}ms user={state['user']} auth={state['auth']}{log_suffix}"
+            f"{elapsed:.1f}ms user={user} auth={state['auth']}{log_suffix}"
         )
 
 
@@ -242,6 +242,41 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+# What may stand as is in a quoted field of the access log: printable, neither `"` nor `\`;
+# in a bare field (user=), no space either.
+_QUOTED_SAFE = re.compile(r'[^"\\]*')
+_BARE_SAFE = re.compile(r'[^"\\\s]*')
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    if char in '"\\':
+        return "\\" + char
+    if char.isprintable() and not char.isspace():
+        return char
+    if char in _SHORT:
+        return _SHORT[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _quoted_field(text: str) -> str:
+    """`text` for a field between double quotes: `"` and `\\` escaped with a backslash, and
+    control characters (a decoded %0A would start a forged line) as `\\xNN`."""
+    if _QUOTED_SAFE.fullmatch(text) and text.isprintable():
+        return text
+    return "".join(" " if char == " " else _escape(char) for char in text)
+
+
+def _bare_field(text: str) -> str:
+    """`text` for a field ended by a space: as `_quoted_field`, spaces escaped too."""
+    if _BARE_SAFE.fullmatch(text) and text.isprintable():
+        return text
+    return "".join(_escape(char) for char in text)
 
 
 def _loggable(text: str) -> str:
