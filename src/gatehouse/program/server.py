@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import resource
 import signal
 import sys
 from typing import Any
@@ -85,6 +86,24 @@ def _servers(app: Any, config: Config, face: str, http_port: int, https_port: in
     return servers
 
 
+def _raise_file_limit(config: Config, http_ports: int) -> None:
+    """Enough descriptors for every connection the limits allow: once out of them, accepting
+    fails at once and is retried at once, and the ports stop serving (systemd's default soft
+    limit is 1024). Raised up to the hard limit, never beyond."""
+    wanted = http_ports * config.max_connections + config.dns_tcp_max_connections + 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < ceiling:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+    if ceiling < wanted:
+        log.warning(
+            "open files are limited to %d, fewer than the %d the connection limits allow: "
+            "raise the hard limit (LimitNOFILE) or lower GATEHOUSE_MAX_CONNECTIONS",
+            ceiling,
+            wanted,
+        )
+
+
 async def _serve(config: Config) -> None:
     gatehouse = Gatehouse(config, cache_tokens=True)
     # Zone files (docs/zonefiles.md): a full reconcile before serving, then a sync every few
@@ -125,6 +144,7 @@ async def _serve(config: Config) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    _raise_file_limit(config, len(servers))
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     ports = {config.http_port, config.https_port, config.cpanel_http_port, config.cpanel_https_port}
     capper = asyncio.create_task(
