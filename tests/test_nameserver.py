@@ -34,7 +34,7 @@ import dns.zone
 import httpx
 import pytest
 
-from conftest import Server
+from conftest import Server, start_server, stop_server
 from gatehouse.dns import template
 from gatehouse.dns.nameserver import hosted, zonesource
 from gatehouse.dns.nameserver.answer import Answer, resolve
@@ -914,20 +914,36 @@ def test_random_garbage_never_stops_the_server(server: Server, zone: str) -> Non
 # -- a reverse zone -----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def reverse_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second `gatehouse serve` on the same store that allows reverse zones (off by
+    default: docs/dns.md)."""
+    node = start_server(
+        tmp_path_factory.mktemp("reverse-node"),
+        server.db_url,
+        server.backend,
+        server.root_password,
+        env={"GATEHOUSE_ALLOW_REVERSE_ZONES": "1"},
+    )
+    node._root_token = server.root_token
+    yield node
+    stop_server(node)
+
+
 @pytest.fixture
-def reverse_zone(server: Server) -> Iterator[str]:
+def reverse_zone(reverse_node: Server) -> Iterator[str]:
     name = f"{secrets.randbelow(256)}.{secrets.randbelow(256)}.10.in-addr.arpa"
-    server.ok("adddns", params={"domain": name, "ip": "192.0.2.10"})
+    reverse_node.ok("adddns", params={"domain": name, "ip": "192.0.2.10"})
     yield name
-    server.ok("killdns", params={"domain": name})
+    reverse_node.ok("killdns", params={"domain": name})
 
 
-def test_ptr_in_a_reverse_zone(server: Server, reverse_zone: str) -> None:
-    edit(server, reverse_zone, add("7", "PTR", ["host.example.com."]))
+def test_ptr_in_a_reverse_zone(reverse_node: Server, reverse_zone: str) -> None:
+    edit(reverse_node, reverse_zone, add("7", "PTR", ["host.example.com."]))
     address = ".".join(reversed(f"7.{reverse_zone}".split(".")[:4]))
-    answer = resolver(server).resolve_address(address)
+    answer = resolver(reverse_node).resolve_address(address)
     assert [rd.to_text() for rd in answer] == ["host.example.com."]
-    assert dig(server, "+short", "-x", address).strip() == "host.example.com."
+    assert dig(reverse_node, "+short", "-x", address).strip() == "host.example.com."
 
 
 # -- a large zone -------------------------------------------------------------------------------

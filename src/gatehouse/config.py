@@ -240,6 +240,13 @@ SETTINGS: tuple[Setting, ...] = (
         "16",
         "Open DNS-over-TCP connections one client address may have; a further one is closed.",
     ),
+    Setting(
+        "allow_reverse_zones",
+        "GATEHOUSE_ALLOW_REVERSE_ZONES",
+        "0",
+        "1 lets root add reverse DNS zones (under `in-addr.arpa` and `ip6.arpa`) with adddns; "
+        "no account's domain, subdomain or Dynamic DNS name can be one.",
+    ),
 )
 
 
@@ -281,6 +288,7 @@ class Config:
     dns_tcp_idle_timeout: float = 10.0
     dns_tcp_max_connections: int = 256
     dns_tcp_max_per_address: int = 16
+    allow_reverse_zones: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -378,6 +386,8 @@ def from_environment(**overrides: object) -> Config:
             "dns_tcp_idle_timeout",
         ):
             typed[key] = float(str(value))
+        elif key == "allow_reverse_zones":
+            typed[key] = str(value).strip().lower() in ("1", "true", "yes", "on")
         else:
             typed[key] = value
     return Config(**typed)  # type: ignore[arg-type]

@@ -16,7 +16,15 @@ import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.dns import zones
-from gatehouse.domain import access, audit, reseller_admin, reseller_limits, subdomains, users
+from gatehouse.domain import (
+    access,
+    audit,
+    domain_names,
+    reseller_admin,
+    reseller_limits,
+    subdomains,
+    users,
+)
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.lifecycle import package_visible, require_managed
 from gatehouse.domain.unit import UnitOfWork
@@ -174,7 +182,7 @@ def create_account(
     users.validate_new_username(username)
     if not request.domain:
         raise missing_parameter("domain")
-    domain = users.normalise_domain(request.domain)
+    domain = domain_names.new_name(request.domain)
     password, generated = _password(request)
     contact = request.contact_email or None
     if contact is not None:
@@ -305,8 +313,10 @@ def modify_account(unit: UnitOfWork, actor: access.Actor, request: AccountChange
 
     raw_domain = request.domain
     if raw_domain is not None and raw_domain.strip():
-        domain = users.normalise_domain(raw_domain)
+        # The account's own domain given again is no change (even one older rules allowed).
+        domain = domain_names.lookup_form(raw_domain)
         if domain != target.domain:
+            domain = domain_names.new_name(raw_domain)
             check_free(conn, domain=domain, except_id=target.id)
             check_domain_claim(conn, actor, domain, target.id)
             changes["domain"] = domain

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import absolute, parse_entries
-from gatehouse.domain import subdomains
+from gatehouse.domain import domain_names, subdomains
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import Conflict, GatehouseError, InvalidParameter, NotFound
@@ -87,11 +87,12 @@ def new_id() -> str:
 
 
 def _check_domain(raw: str) -> str:
-    name = zones.normalise(raw)
+    name = domain_names.lookup_form(raw)  # Unicode as A-labels
     if not name:
         raise InvalidParameter("Provide the “domain” argument.")
     if len(name) > 253 or not all(_LABEL.match(p) for p in name.split(".")) or "*" in name:
         raise InvalidParameter(f"“{raw.strip()}” is not a valid domain name.")
+    domain_names.check_ownable(name)
     return name
 
 

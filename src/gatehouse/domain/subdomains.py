@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import absolute, parse_entries
+from gatehouse.domain import domain_names
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
@@ -75,9 +76,10 @@ def get(conn: sa.Connection, name: str) -> Subdomain | None:
 
 def check_label(raw: str, *, disallow_dot: bool = False) -> str:
     """The subdomain part as stored (lower case); cPanel's refusal for one that is not."""
-    label = raw.strip().lower().rstrip(".")
+    label = raw.strip().rstrip(".")
     if disallow_dot:
         label = label.replace(".", "")
+    label = domain_names.lookup_form(label)  # Unicode as A-labels (else refused below)
     if not label:
         raise InvalidParameter("You must specify a subdomain name.")
     parts = label.split(".")
@@ -95,7 +97,7 @@ def check_label(raw: str, *, disallow_dot: bool = False) -> str:
 
 
 def _owned_root(conn: sa.Connection, account: User, raw_root: str) -> str:
-    root = zones.normalise(raw_root)
+    root = domain_names.lookup_form(raw_root)
     if not root:
         raise InvalidParameter("You must specify a root domain.")
     owned = {d for d in (account.domain,) if d} | {s.name for s in of_user(conn, account.id)}
@@ -177,6 +179,7 @@ def add(
     name = f"{label}.{root}"
     if len(name) > 253:
         raise InvalidParameter(f"The domain “{name}” is longer than 253 characters.")
+    domain_names.check_ownable(name)
     zone = _zone_of(conn, account, name)  # the write lock first: two adds queue here
     if _taken(conn, name):
         raise Conflict(f"The subdomain “{name}” already exists.")

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse import acls
+from gatehouse.domain import domain_names
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
 from gatehouse.store.schema import users
 
@@ -219,21 +220,10 @@ def validate_new_username(username: str) -> None:
         raise InvalidParameter(f"The username “{username}” is reserved.")
 
 
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
-
-
 def normalise_domain(domain: str) -> str:
-    """A lower-case host name with at least two labels and no trailing dot."""
-    candidate = domain.strip().lower().rstrip(".")
-    labels = candidate.split(".")
-    if (
-        len(candidate) > 253
-        or len(labels) < 2
-        or not all(_LABEL_RE.match(label) for label in labels)
-        or labels[-1].isdigit()
-    ):
-        raise InvalidParameter(f"“{domain}” is not a valid domain name.")
-    return candidate
+    """A lower-case host name with at least two labels and no trailing dot, Unicode as
+    A-labels: the spelling only (a new name is checked by domain_names.new_name)."""
+    return domain_names.host_name(domain)
 
 
 def create_account(

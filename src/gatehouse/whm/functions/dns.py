@@ -25,7 +25,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import changes, parsed, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
-from gatehouse.domain import access, accounts, audit, ips, users
+from gatehouse.domain import access, accounts, audit, domain_names, ips, users
 from gatehouse.errors import InvalidParameter
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
@@ -176,7 +176,10 @@ def _account_ip(call: Call, user_id: int) -> str:
 )
 def adddns(call: Call) -> Reply:
     caller = call.principal.user
-    domain = users.normalise_domain(call.require("domain"))
+    reverse = domain_names.ReverseZones.for_adddns(
+        setting=call.gatehouse.config.allow_reverse_zones, by_root=caller.is_root
+    )
+    domain = domain_names.new_name(call.require("domain"), reverse=reverse)
     raw_ip = call.require("ip").strip()
     try:
         ip = str(ipaddress.ip_address(raw_ip))
