@@ -25,6 +25,7 @@ from gatehouse.http.guard import BODY_TIMEOUT, TOO_MANY
 HEADER_TIMEOUT = 1.0
 BODY_SECONDS = 2.0
 SHARE = 4  # GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS on both servers below
+REQUESTS = 2  # GATEHOUSE_MAX_REQUESTS_PER_ADDRESS: fewer, so no connection is over its share
 SLOTS = 16  # GATEHOUSE_MAX_CONNECTIONS: connections per HTTP port
 DNS_IDLE = 1.0
 DNS_TOTAL = 8
@@ -46,6 +47,7 @@ def quick(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "GATEHOUSE_HEADER_TIMEOUT": str(HEADER_TIMEOUT),
         "GATEHOUSE_BODY_TIMEOUT": str(BODY_SECONDS),
         "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS": str(SHARE),
+        "GATEHOUSE_MAX_REQUESTS_PER_ADDRESS": str(REQUESTS),
         "GATEHOUSE_MAX_CONNECTIONS": str(SLOTS),
         "GATEHOUSE_DNS_TCP_IDLE_TIMEOUT": str(DNS_IDLE),
         "GATEHOUSE_DNS_TCP_MAX_CONNECTIONS": str(DNS_TOTAL),
@@ -285,7 +287,7 @@ def test_a_valid_chunked_body_is_read_whole(quick: Server) -> None:
 @pytest.mark.parametrize("face", FACES)
 def test_requests_in_progress_from_one_address_are_capped(quick: Server, face: str) -> None:
     port, path = FACES[face]
-    held = [connect(port(quick), OTHER) for _ in range(SHARE)]
+    held = [connect(port(quick), OTHER) for _ in range(REQUESTS)]
     try:
         for sock in held:  # each holds a request in progress, its body unfinished
             sock.sendall(post(path, b"Content-Length: 100\r\n", b"x=abc"))
@@ -398,6 +400,11 @@ def test_connections_over_the_share_are_closed_and_logged(patient: Server) -> No
                     if sock.recv(1) == b"":
                         closed.add(index)
             time.sleep(0.1)
+        time.sleep(2 * 0.5)  # another sweep or two: nothing more is closed
+        for index, sock in enumerate(flood):
+            with contextlib.suppress(BlockingIOError):
+                if sock.recv(1) == b"":
+                    closed.add(index)
         assert len(closed) == 3  # the share stays open
         time.sleep(0.2)
         log = patient.log_path.read_bytes()[logged:].decode()
@@ -489,3 +496,24 @@ def test_many_idle_dns_tcp_connections_do_not_refuse_a_query(patient: Server) ->
     finally:
         for sock in held:
             sock.close()
+
+
+def test_a_sweep_shuts_down_exactly_the_connections_beyond_the_share() -> None:
+    """In this process: seven connections from one address to a port, a share of four."""
+    from gatehouse.program import connections
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        clients = [connect(port, OTHER) for _ in range(SHARE + 3)]
+        served = [listener.accept()[0] for _ in clients]
+        bystander = connect(port)  # another address, within its share
+        served.append(listener.accept()[0])
+        try:
+            assert connections.sweep({port}, SHARE) == {OTHER: 3}
+            assert sum(is_closed(sock, 0.5) for sock in clients) == 3
+            assert not is_closed(bystander, 0.1)
+            assert connections.sweep({port}, SHARE) == {}  # the shut ones count no more
+            assert connections.sweep({port + 1}, SHARE) == {}  # another port's are not seen
+        finally:
+            for sock in [*clients, *served, bystander]:
+                sock.close()

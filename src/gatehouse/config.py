@@ -206,8 +206,15 @@ SETTINGS: tuple[Setting, ...] = (
         "max_connections_per_address",
         "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS",
         "64",
-        "Open connections, and requests in progress, one client address may have on the "
-        "HTTP ports together; a request over it is answered 503, a connection over it closed.",
+        "Open connections one client address may have on the HTTP ports together; beyond "
+        "them its most idle connections are closed within half a second (Linux).",
+    ),
+    Setting(
+        "max_requests_per_address",
+        "GATEHOUSE_MAX_REQUESTS_PER_ADDRESS",
+        "16",
+        "Requests one client address may have in progress at once on the HTTP ports "
+        "together; a further one is answered 503 with Retry-After.",
     ),
     Setting(
         "max_connections",
@@ -283,6 +290,7 @@ class Config:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     max_connections_per_address: int = 64
+    max_requests_per_address: int = 16
     max_connections: int = 2048
     listen_backlog: int = 1024
     dns_tcp_idle_timeout: float = 10.0
@@ -372,6 +380,7 @@ def from_environment(**overrides: object) -> Config:
             "cpanel_https_port",
             "dns_port",
             "max_connections_per_address",
+            "max_requests_per_address",
             "max_connections",
             "listen_backlog",
             "dns_tcp_max_connections",

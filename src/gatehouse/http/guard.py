@@ -3,8 +3,9 @@
 granian bounds the wait for a request's headers (GATEHOUSE_HEADER_TIMEOUT) but not for its
 body, and it has no notion of a client address. So every request passes here
 (`asgi.serve_logged`): its body must arrive whole within GATEHOUSE_BODY_TIMEOUT, and one
-address may have at most GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS requests in progress at once
-(the connections themselves are capped by `gatehouse.program.connections`). A body that stops
+address may have at most GATEHOUSE_MAX_REQUESTS_PER_ADDRESS requests in progress at once, so
+that it cannot take every worker thread (the slow functions' and password checks') from the
+others. Its open connections are capped apart (`gatehouse.program.connections`). A body that stops
 short — a client gone, or a framing granian could not read, such as a chunk size of `zz` —
 is a refusal too, never an empty body handed to a function. See docs/security.md.
 """
@@ -30,7 +31,7 @@ class RequestLimits:
 
     def __init__(self) -> None:
         self.body_timeout = 30.0
-        self.per_address = 64
+        self.per_address = 16
         self._in_progress: dict[str, int] = {}
 
     def configure(self, *, body_timeout: float, per_address: int) -> None:

@@ -2,15 +2,15 @@
 
 granian accepts connections itself and tells the application nothing of one until a request's
 headers are in; its only limit is a number of connections per port, taken by whoever comes
-first. So one address opening connections and sending nothing (or a TLS handshake that never
-ends, or headers a byte at a time) could hold every slot until the header timeout, again and
-again. The connections are sockets of this very process, though: twice a second the kernel's
-table of established connections (/proc/net/tcp, tcp6) is counted per remote address for the
-HTTP ports, and when an address holds more than its share, its connections that are ours
-(/proc/self/fd) are ranked by the time since they last received data (TCP_INFO) and all but
-the share's most recently active ones are shut down. granian sees the end of the stream and
-closes them itself, freeing their slots. Linux only; elsewhere the cap is not enforced on
-connections (the per-address cap on requests in `gatehouse.http.guard` still is).
+first. So one address opening connections and sending nothing (or headers a byte at a time,
+or a TLS session that never asks anything) could hold every slot until the header timeout,
+again and again. The connections are sockets of this very process, though: twice a second,
+when the process holds more descriptors than one address's share (else no address can be over
+it, and the sweep costs one directory listing), its sockets on the HTTP ports are counted per
+remote address; an address over its share has all but its most recently active connections
+(TCP_INFO: time since data last arrived) shut down. granian sees the end of the stream and
+closes them itself, freeing their slots. Linux only (/proc/self/fd, TCP_INFO); elsewhere the
+per-address cap on requests in `gatehouse.http.guard` still holds.
 """
 
 from __future__ import annotations
@@ -22,115 +22,96 @@ import logging
 import os
 import socket
 import struct
-from collections.abc import Iterable
-from pathlib import Path
 
 log = logging.getLogger("gatehouse.program.connections")
 
 INTERVAL = 0.5  # seconds between sweeps: how long an address may exceed its share
-TABLES = (Path("/proc/self/net/tcp"), Path("/proc/self/net/tcp6"))
-ESTABLISHED = "01"
-# struct tcp_info (linux/tcp.h): tcpi_last_data_recv, milliseconds, is the u32 at byte 52.
+DESCRIPTORS = "/proc/self/fd"
+# struct tcp_info (linux/tcp.h): tcpi_state is its first byte, tcpi_last_data_recv
+# (milliseconds) the u32 at byte 52.
 TCP_INFO_SIZE = 104
+TCP_ESTABLISHED = 1
 LAST_DATA_RECV = struct.Struct("=I")
 LAST_DATA_RECV_OFFSET = 52
 
 
 def supported() -> bool:
-    return hasattr(socket, "TCP_INFO") and all(table.exists() for table in TABLES)
+    return hasattr(socket, "TCP_INFO") and os.path.isdir(DESCRIPTORS)
 
 
-def _address(hex_address: str) -> str:
-    """A /proc/net/tcp address (each 32-bit word in host order, little-endian here) as text;
-    an IPv4-mapped IPv6 address as plain IPv4, as the request's client address shows it."""
-    raw = b"".join(
-        bytes.fromhex(hex_address[i : i + 8])[::-1] for i in range(0, len(hex_address), 8)
-    )
-    if len(raw) == 4:
-        return socket.inet_ntop(socket.AF_INET, raw)
-    address = ipaddress.IPv6Address(raw)
-    mapped = address.ipv4_mapped
-    return str(mapped) if mapped is not None else str(address)
+def _address(peer: str) -> str:
+    """An IPv4-mapped IPv6 address as plain IPv4, as the request's client address shows it."""
+    if peer.startswith("::ffff:"):
+        mapped = ipaddress.IPv6Address(peer).ipv4_mapped
+        if mapped is not None:
+            return str(mapped)
+    return peer
 
 
-def established(ports: set[int], lines: Iterable[str]) -> dict[str, list[int]]:
-    """The socket inodes of established connections to `ports`, by remote address."""
-    by_address: dict[str, list[int]] = {}
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 10 or fields[3] != ESTABLISHED:
-            continue
-        port = fields[1].rpartition(":")[2]
-        if int(port, 16) not in ports or fields[9] == "0":
-            continue  # not ours, or still in the listen queue (no socket yet)
-        remote = fields[2].partition(":")[0]
-        by_address.setdefault(_address(remote), []).append(int(fields[9]))
-    return by_address
-
-
-def _read_tables() -> list[str]:
-    lines: list[str] = []
-    for table in TABLES:
-        with contextlib.suppress(OSError):
-            lines.extend(table.read_text().splitlines()[1:])
-    return lines
-
-
-def _descriptors(inodes: set[int]) -> dict[int, int]:
-    """inode → one descriptor of this process for the sockets among `inodes`."""
-    found: dict[int, int] = {}
-    with contextlib.suppress(OSError):
-        for name in os.listdir("/proc/self/fd"):
-            try:
-                target = os.readlink(f"/proc/self/fd/{name}")
-            except OSError:
-                continue  # closed meanwhile
-            if target.startswith("socket:["):
-                inode = int(target[8:-1])
-                if inode in inodes:
-                    found[inode] = int(name)
-    return found
-
-
-def _idle_ms(sock: socket.socket) -> int:
+def _idle_ms(sock: socket.socket) -> int | None:
+    """Milliseconds since data last arrived; None once the connection is closing (shut down
+    by an earlier sweep, or by the client), which no longer counts."""
     info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_SIZE)
+    if info[0] != TCP_ESTABLISHED:
+        return None
     return int(LAST_DATA_RECV.unpack_from(info, LAST_DATA_RECV_OFFSET)[0])
+
+
+def _connections(ports: set[int], names: list[str]) -> dict[str, list[socket.socket]]:
+    """A duplicate of each of this process's connections to `ports`, by remote address. The
+    caller closes them (the originals stay granian's)."""
+    by_address: dict[str, list[socket.socket]] = {}
+    # Numbers this sweep's duplicates took: a name listed may be one of them by now (the
+    # listing's own descriptor, or one closed meanwhile), and is not granian's.
+    taken: set[int] = set()
+    for name in names:
+        try:
+            if int(name) in taken or not os.readlink(f"{DESCRIPTORS}/{name}").startswith("socket:"):
+                continue
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except (OSError, ValueError):
+            continue  # closed meanwhile, or not a socket Python knows
+        taken.add(sock.fileno())
+        try:
+            if sock.type != socket.SOCK_STREAM or sock.getsockname()[1] not in ports:
+                raise OSError  # the nameserver's, the store's, a listener …
+            peer = sock.getpeername()  # a listening socket has none: OSError
+        except (OSError, IndexError, TypeError):
+            sock.close()
+            continue
+        by_address.setdefault(_address(str(peer[0])), []).append(sock)
+    return by_address
 
 
 def sweep(ports: set[int], share: int) -> dict[str, int]:
     """Shut down every connection to `ports` beyond `share` per remote address, the most idle
     first. Returns how many were shut down, by address."""
-    over = {a: i for a, i in established(ports, _read_tables()).items() if len(i) > share}
-    if not over:
+    try:
+        names = os.listdir(DESCRIPTORS)
+    except OSError:
         return {}
-    descriptors = _descriptors({inode for inodes in over.values() for inode in inodes})
+    if len(names) <= share:
+        return {}  # too few descriptors for any address to be over its share
     closed: dict[str, int] = {}
-    for address, inodes in over.items():
-        ranked: list[tuple[int, socket.socket]] = []
-        try:
-            for inode in inodes:
-                fd = descriptors.get(inode)
-                if fd is None:
-                    continue  # another process's, or closed meanwhile
-                try:
-                    # A duplicate: the descriptor stays granian's; ours is closed below.
-                    sock = socket.socket(fileno=os.dup(fd))
-                except OSError:
-                    continue
-                if os.fstat(sock.fileno()).st_ino != inode:
-                    sock.close()  # the number was reused meanwhile for another socket
-                    continue
-                try:
-                    ranked.append((_idle_ms(sock), sock))
-                except OSError:
-                    sock.close()
+    by_address = _connections(ports, names)
+    try:
+        for address, socks in by_address.items():
+            if len(socks) <= share:
+                continue
+            ranked = []
+            for sock in socks:
+                with contextlib.suppress(OSError):
+                    idle = _idle_ms(sock)
+                    if idle is not None:
+                        ranked.append((idle, sock))
             ranked.sort(key=lambda pair: pair[0])
             for _idle, sock in ranked[share:]:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                     closed[address] = closed.get(address, 0) + 1
-        finally:
-            for _idle, sock in ranked:
+    finally:
+        for socks in by_address.values():
+            for sock in socks:
                 sock.close()
     return closed
 

@@ -114,7 +114,7 @@ async def _serve(config: Config) -> None:
         log.exception("writing the zone files at start-up failed; retried every few seconds")
     zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
     LIMITS.configure(
-        body_timeout=config.body_timeout, per_address=config.max_connections_per_address
+        body_timeout=config.body_timeout, per_address=config.max_requests_per_address
     )
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
