@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,7 +142,13 @@ def _run_failing_route(last_resort: Any, path: str) -> tuple[list[dict[str, Any]
     logging.getLogger("gatehouse.http").addHandler(handler)
     try:
         scope = {"type": "http", "method": "GET", "path": path, "client": ("127.0.0.1", 1)}
-        asyncio.run(asgi.serve_logged(route, scope, receive, send, "", last_resort))
+        # A thread of its own: a Playwright fixture in this worker may hold a running loop here.
+        worker = threading.Thread(
+            target=asyncio.run,
+            args=(asgi.serve_logged(route, scope, receive, send, "", last_resort),),
+        )
+        worker.start()
+        worker.join(timeout=30)
     finally:
         logging.getLogger("gatehouse.http").removeHandler(handler)
     return sent, records

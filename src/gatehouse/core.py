@@ -4,11 +4,13 @@ no face: the faces are given it."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from gatehouse import private_files
 from gatehouse.auth.authenticator import Authenticator
 from gatehouse.config import Config
 from gatehouse.dns.zonefiles import ZonePublisher
@@ -17,6 +19,8 @@ from gatehouse.domain.ssl_files import SslPublisher
 from gatehouse.hooks import Hooks
 from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
+
+log = logging.getLogger("gatehouse.files")
 
 
 class Gatehouse:
@@ -30,6 +34,9 @@ class Gatehouse:
         cache_tokens: bool = False,
     ) -> None:
         self.config = config
+        # Before the store is opened: SQLite's -wal and -shm copy the store file's mode.
+        for change in private_files.secure(config):
+            log.warning("tightened what other local users could read: %s", change)
         self.engine = engine or store_engine.create(config.resolved_database_url)
         if migrate_store:
             migrate.upgrade(self.engine)

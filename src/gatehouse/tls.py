@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import socket
 from pathlib import Path
 
@@ -13,13 +12,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from gatehouse import private_files
+
 
 def ensure_self_signed(cert_path: Path, key_path: Path) -> bool:
     """Create the pair if either file is missing; True when it made one."""
     if cert_path.exists() and key_path.exists():
         return False
-    cert_path.parent.mkdir(parents=True, exist_ok=True)
-    key_path.parent.mkdir(parents=True, exist_ok=True)
+    # Private whatever the umask (private_files.py): the certificate too, as it is only ever
+    # read by this server.
+    private_files.make_dir(cert_path.parent, private_files.PRIVATE_DIR)
+    private_files.make_dir(key_path.parent, private_files.PRIVATE_DIR)
     key = ec.generate_private_key(ec.SECP256R1())
     hostname = socket.gethostname() or "localhost"
     name = x509.Name(
@@ -52,8 +55,6 @@ def ensure_self_signed(cert_path: Path, key_path: Path) -> bool:
     key_bytes = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key_bytes)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    private_files.write_private(key_path, key_bytes)
+    private_files.write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return True

@@ -61,8 +61,7 @@ def main(ctx: click.Context, data_dir: str | None, database_url: str | None) -> 
 def init(obj: Context, root_password_stdin: bool, if_needed: bool) -> None:
     """Create the store, apply migrations and create root."""
     config = obj.config
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    gh = obj.gatehouse()
+    gh = obj.gatehouse()  # makes the data directory, private (private_files.py)
     try:
         with gh.engine.begin() as conn:
             if users.get(conn, users.ROOT) is not None:

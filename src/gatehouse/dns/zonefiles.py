@@ -28,6 +28,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from gatehouse import private_files
 from gatehouse.dns import zones
 from gatehouse.dns.file_lock import FileLock
 from gatehouse.dns.file_writing import TEMP_PREFIX, fsync_directory, read_file, write_atomic
@@ -38,6 +39,7 @@ log = logging.getLogger("gatehouse.dns.zonefiles")
 ZONE_SUFFIX = ".db"
 INCLUDE_NAME = "named.conf.zones"
 LOCK_NAME = ".gatehouse-zones.lock"
+ZONE_DIR_MODE = 0o755  # nameservers run as their own user (files are 0644)
 SYNC_INTERVAL = 3.0  # seconds between the server's background syncs
 # How long the sync that follows an API call waits for another sync (the background one, a
 # CLI command's) to finish before leaving its work to the next background sync: the call may
@@ -156,7 +158,8 @@ class ZonePublisher:
         try:
             if self._closed:
                 return SyncReport()
-            self.directory.mkdir(parents=True, exist_ok=True)
+            # Readable by a nameserver running as another user, whatever the umask.
+            private_files.make_dir(self.directory, ZONE_DIR_MODE)
             # The directory is shared by every gatehouse process on this host (the server and
             # one-shot CLI commands): holding the lock while reading the store means a later
             # sync always reads a state at least as new as the files an earlier one wrote.

@@ -113,9 +113,7 @@ async def _serve(config: Config) -> None:
     except Exception:
         log.exception("writing the zone files at start-up failed; retried every few seconds")
     zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
-    LIMITS.configure(
-        body_timeout=config.body_timeout, per_address=config.max_requests_per_address
-    )
+    LIMITS.configure(body_timeout=config.body_timeout, per_address=config.max_requests_per_address)
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
         servers += _servers(
