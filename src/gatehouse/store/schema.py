@@ -94,6 +94,8 @@ audit_log = sa.Table(
     sa.Column("token_name", sa.String(64), nullable=True),
     sa.Column("reason", sa.String(48), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
+    # Identical refusals in a row are kept as one row counting them (issue 18 §4).
+    sa.Column("repeats", sa.Integer, nullable=False, server_default="1"),
 )
 
 # Tweak Settings (cPanel's name): server-wide switches such as allow_deprecated_accesshash.
@@ -294,4 +296,55 @@ ssl_vhosts = sa.Table(
     ),
     sa.Column("cabundle", sa.Text, nullable=True),
     sa.Column("installed_time", sa.BigInteger, nullable=False),
+)
+
+# cPHulk (brute-force containment, docs/security.md). Its settings, as cPanel names them.
+cphulk_settings = sa.Table(
+    "cphulk_settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# The white list (never blocked) and the black list (always refused): an address, a CIDR
+# block or a range, kept as given and as its first and last address (32 hex digits, IPv4
+# mapped into IPv6, so that string order is address order).
+cphulk_lists = sa.Table(
+    "cphulk_lists",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("list_name", sa.String(8), nullable=False),
+    sa.Column("first", sa.String(32), nullable=False),
+    sa.Column("last", sa.String(32), nullable=False),
+    sa.Column("given", sa.String(100), nullable=False),
+    sa.Column("comment", sa.String(255), nullable=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("list_name", "first", "last", name="uq_cphulk_lists_range"),
+)
+
+# Blocks in force: an address (`ip`, `excessive`) or a username's password logins (`user`).
+cphulk_blocks = sa.Table(
+    "cphulk_blocks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(45), nullable=True, index=True),
+    sa.Column("username", sa.String(64), nullable=True, index=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("expires_time", sa.BigInteger, nullable=False, index=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+)
+
+# Failed (and, while a password is being checked, pending) logins, counted per address and
+# per username in sliding windows.
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("time", sa.BigInteger, nullable=False, index=True),
+    sa.Column("address", sa.String(45), nullable=True, index=True),
+    sa.Column("username", sa.String(64), nullable=True, index=True),
+    sa.Column("service", sa.String(16), nullable=False),
+    sa.Column("authservice", sa.String(16), nullable=False),
+    sa.Column("pending", sa.Boolean, nullable=False),
 )
