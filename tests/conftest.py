@@ -397,6 +397,9 @@ def start_server(
         **os.environ,
         "GATEHOUSE_DATA_DIR": str(data_dir),
         "GATEHOUSE_DATABASE_URL": db_url,
+        # The suite's own address is trusted, so that tests of refusals never block it;
+        # cPHulk's tests send from other loopback addresses (tests/test_cphulk.py).
+        "GATEHOUSE_CPHULK_TRUSTED": "127.0.0.1,::1",
         **(env or {}),
     }
     with open(log_path, "ab") as log:  # the child keeps its own descriptor

@@ -87,17 +87,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds of inactivity after which a browser session (the WHM pages, `cpsess` URLs) ends.",
     ),
     Setting(
-        "login_failures_per_user",
-        "GATEHOUSE_LOGIN_FAILURES_PER_USER",
-        "5",
-        "Failed logins on the login page allowed per username in 15 minutes; further "
-        "attempts are refused without checking the password (and audited).",
-    ),
-    Setting(
-        "login_failures_per_ip",
-        "GATEHOUSE_LOGIN_FAILURES_PER_IP",
-        "20",
-        "Failed logins on the login page allowed per client address in 15 minutes.",
+        "cphulk_trusted",
+        "GATEHOUSE_CPHULK_TRUSTED",
+        "",
+        "Comma-separated addresses, CIDR blocks or ranges that cPHulk never blocks nor counts "
+        "(a provider's management addresses), beside its white list (docs/security.md).",
     ),
     Setting(
         "nameservers",
@@ -272,8 +266,7 @@ class Config:
     max_body: int = 4 * 1024 * 1024
     max_query: int = 60 * 1024
     session_idle_timeout: int = 900
-    login_failures_per_user: int = 5
-    login_failures_per_ip: int = 20
+    cphulk_trusted: str | None = None
     nameservers: str | None = None
     hostname: str | None = None
     ips: str | None = None
@@ -336,6 +329,12 @@ class Config:
         return self.data_dir / "root-password"
 
     @property
+    def trusted_addresses(self) -> tuple[str, ...]:
+        """GATEHOUSE_CPHULK_TRUSTED, split."""
+        parts = (self.cphulk_trusted or "").split(",")
+        return tuple(part.strip() for part in parts if part.strip())
+
+    @property
     def nameserver_list(self) -> list[str]:
         """The NS names for new zones: the setting, else ns1/ns2 under this host's name."""
         if self.nameservers:
@@ -374,8 +373,6 @@ def from_environment(**overrides: object) -> Config:
             "max_body",
             "max_query",
             "session_idle_timeout",
-            "login_failures_per_user",
-            "login_failures_per_ip",
             "cpanel_http_port",
             "cpanel_https_port",
             "dns_port",

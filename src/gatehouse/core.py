@@ -49,6 +49,7 @@ class Gatehouse:
             clock,
             cache_tokens=cache_tokens,
             session_idle_timeout=config.session_idle_timeout,
+            trusted=config.trusted_addresses,
         )
         # Touches no file until its first sync (docs/zonefiles.md).
         self.zone_publisher = ZonePublisher(

@@ -7,9 +7,10 @@ no writes except a throttled last-use update, and no Argon2.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -18,13 +19,41 @@ import sqlalchemy as sa
 from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
 from gatehouse.auth.token_cache import TokenCache
 from gatehouse.domain import accesshash, audit, privileges, sessions, settings, tokens, users
+from gatehouse.domain.cphulk import attempts, gates, ranges
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
 from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_password
 
 LAST_USE_INTERVAL = 60  # seconds between two last-used writes for one token
 USER_KEY = "user:"  # cache keys of users: never a hex digest
-_Cached = TypeVar("_Cached", "_Grant", User)
+GATE_KEY = "cphulk:gate"  # cache key of cPHulk's settings, lists and blocks
+_Cached = TypeVar("_Cached", "_Grant", User, gates.Gate)
+
+# Refusals that are not a wrong credential: cPHulk does not count them (a valid token used
+# from an address it does not allow, a suspended user, a stale browser session, or a refusal
+# made by cPHulk itself).
+NOT_COUNTED = frozenset(
+    {
+        "no_credentials",
+        "token_path_forbidden",
+        "token_wrong_service",
+        "token_expired",
+        "ip_not_allowed",
+        "user_suspended",
+        "login_not_allowed",
+        "accesshash_disabled",
+        "whm_credential_on_cpanel",
+        "session_invalid",
+        "session_login_invalid",
+        gates.BLACKLISTED,
+        gates.BLOCKED,
+        gates.USER_LOCKED,
+        gates.LIMIT_REACHED,
+    }
+)
+WHM_SERVICE = "whostmgrd"
+CPANEL_SERVICE = "cpaneld"
+QUIET_ENTRIES = 100_000  # bound on the remembered "already audited" refusals
 
 # A cPanel token is good only for the cPanel face's API paths (whm-reference §2.2). Presented
 # anywhere else, a VALID one is refused with 403 and this text (cpsrvd::Forbidden); an invalid
@@ -54,6 +83,8 @@ class Denial:
     reason: str  # precise reason code; recorded in the audit trail, never shown to the caller
     username: str | None = None
     token_name: str | None = None
+    tracked: bool = False  # cPHulk has counted it already (a password check it admitted)
+    quiet: bool = False  # a refusal by a block this process has audited already
 
 
 def _whm_refusal(user: User) -> str | None:
@@ -115,11 +146,18 @@ class Authenticator:
         *,
         cache_tokens: bool = False,
         session_idle_timeout: int = sessions.IDLE_TIMEOUT,
+        trusted: tuple[str, ...] = (),
     ) -> None:
         self._engine = engine
+        # Addresses white-listed by configuration (GATEHOUSE_CPHULK_TRUSTED), beside the list.
+        self._trusted = tuple(ranges.parse(text) for text in trusted)
+        self._quiet_until: dict[str, int] = {}
+        self._quiet_lock = threading.Lock()
         self.session_idle_timeout = session_idle_timeout
         # Tokens by digest (lower-case hex) and users by USER_KEY + name, in one cache.
-        self.cache: TokenCache[_Grant | User] | None = TokenCache(engine) if cache_tokens else None
+        self.cache: TokenCache[_Grant | User | gates.Gate] | None = (
+            TokenCache(engine) if cache_tokens else None
+        )
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()
         self._last_use: dict[int, int] = {}
@@ -135,25 +173,31 @@ class Authenticator:
 
     def authenticate(self, credential: Credential, peer: str | None) -> Principal | Denial:
         """Who a request to WHM (2086, 2087, the WHM pages) is."""
+        refused = self._gatekeep(peer, credential)
+        if refused is not None:
+            return refused
         if isinstance(credential, Malformed):
             return Denial(credential.reason, username=credential.username)
         if isinstance(credential, TokenCredential):
             if credential.scheme == "cpanel":
                 return self._cpanel_token_on_whm(credential, peer)
             return self._token(credential, peer)
-        return self._password(credential)
+        return self._password(credential, peer, WHM_SERVICE)
 
     def authenticate_cpanel(self, credential: Credential, peer: str | None) -> Principal | Denial:
         """Who a request to the cPanel face (2082, 2083) is: a cPanel account, by one of its
         `cpanel` tokens or its password. WHM credentials (a `whm` token, an access hash) are
         not accepted there, as cpsrvd accepts them only on WHM's ports."""
+        refused = self._gatekeep(peer, credential)
+        if refused is not None:
+            return refused
         if isinstance(credential, Malformed):
             return Denial(credential.reason, username=credential.username)
         if isinstance(credential, TokenCredential):
             if credential.scheme != "cpanel":
                 return Denial("whm_credential_on_cpanel", username=credential.username)
             return self._cpanel_token(credential, peer)
-        return self._password(credential, cpanel=True)
+        return self._password(credential, peer, CPANEL_SERVICE, cpanel=True)
 
     def _cpanel_token_on_whm(self, credential: TokenCredential, peer: str | None) -> Denial:
         found = self._cpanel_token(credential, peer, note_use=False)
@@ -266,11 +310,14 @@ class Authenticator:
         return Principal(user=owner, method="accesshash", privileges=owner.privileges)
 
     def password_without_argon2(
-        self, credential: PasswordCredential, *, cpanel: bool = False
+        self, credential: PasswordCredential, peer: str | None = None, *, cpanel: bool = False
     ) -> Principal | Denial | None:
         """Answer a Basic credential from the verified-password cache when possible (no
         Argon2, so it may run on the event loop); None when Argon2 must run. `cpanel`: for
         the cPanel face (the account itself), else for WHM."""
+        refused = self._gatekeep(peer, credential)
+        if refused is not None:
+            return refused
         user = self._user(credential.username)
         if user is None or not self._password_cache.remembers(
             user.username, user.password_hash, credential.password
@@ -279,15 +326,45 @@ class Authenticator:
         return self._cpanel_password_outcome(user) if cpanel else self._password_outcome(user)
 
     def _password(
-        self, credential: PasswordCredential, *, cpanel: bool = False
+        self,
+        credential: PasswordCredential,
+        peer: str | None,
+        service: str,
+        *,
+        cpanel: bool = False,
     ) -> Principal | Denial:
+        """Argon2, admitted by cPHulk first: the failures counted so far decide, atomically
+        across nodes, whether this check may run at all."""
+        gate = self._gate()
+        attempt = attempts.Attempt(peer, credential.username, service, "password")
+        with self._engine.begin() as conn:
+            admitted = attempts.admit(conn, gate, attempt, self.now())
+            if isinstance(admitted, attempts.Refused):
+                self._audit_blocks(conn, admitted.new_blocks)
+        if isinstance(admitted, attempts.Refused):
+            if admitted.new_blocks:
+                self.invalidate_cache()
+            return Denial(admitted.reason, username=credential.username, tracked=True)
         user = self._user(credential.username)
         if user is None:
             verify_password(self._dummy_hash, credential.password)
-            return Denial("unknown_user", username=credential.username)
-        if not self._password_cache.verify(user.username, user.password_hash, credential.password):
-            return Denial("bad_password", username=user.username)
-        return self._cpanel_password_outcome(user) if cpanel else self._password_outcome(user)
+            found: Principal | Denial = Denial("unknown_user", username=credential.username)
+        elif not self._password_cache.verify(
+            user.username, user.password_hash, credential.password
+        ):
+            found = Denial("bad_password", username=user.username)
+        else:
+            found = self._cpanel_password_outcome(user) if cpanel else self._password_outcome(user)
+        failed = isinstance(found, Denial) and found.reason in ("unknown_user", "bad_password")
+        if admitted.attempt_id is not None:
+            with self._engine.begin() as conn:
+                made = attempts.settle(conn, gate, admitted, attempt, failed, self.now())
+                self._audit_blocks(conn, made)
+            if made:
+                self.invalidate_cache()
+        if isinstance(found, Denial):
+            return Denial(found.reason, username=found.username, tracked=True)
+        return found
 
     @staticmethod
     def _cpanel_password_outcome(user: User) -> Principal | Denial:
@@ -303,7 +380,12 @@ class Authenticator:
             return Denial(refused, username=user.username)
         return Principal(user=user, method="password", privileges=user.privileges)
 
-    def session(self, security_token: str, cookie_secret: str) -> Principal | Denial:
+    def session(
+        self, security_token: str, cookie_secret: str, peer: str | None = None
+    ) -> Principal | Denial:
+        refused = self._gatekeep(peer, None)
+        if refused is not None:
+            return refused
         now = self.now()
         with self._engine.connect() as conn:
             active = sessions.authenticate(
@@ -312,9 +394,9 @@ class Authenticator:
         if active is None:
             return Denial("session_invalid")
         user = active.user
-        refused = _whm_refusal(user)
-        if refused is not None:
-            return Denial(refused, username=user.username)
+        refusal = _whm_refusal(user)
+        if refusal is not None:
+            return Denial(refusal, username=user.username)
         if now - active.last_active >= sessions.TOUCH_INTERVAL:
             with self._engine.begin() as conn:
                 sessions.touch(conn, active.id, now)
@@ -338,7 +420,18 @@ class Authenticator:
         with self._engine.begin() as conn:
             tokens.record_use(conn, token.id, now, peer)
 
-    def record_denial(self, denial: Denial, peer: str | None, detail: str | None = None) -> None:
+    def record_denial(
+        self,
+        denial: Denial,
+        peer: str | None,
+        detail: str | None = None,
+        service: str = WHM_SERVICE,
+    ) -> None:
+        """Audit a refusal and, when it was a wrong credential, count it for cPHulk."""
+        if denial.quiet:
+            return
+        counted = not denial.tracked and denial.reason not in NOT_COUNTED
+        made: list[gates.Block] = []
         with self._engine.begin() as conn:
             audit.record(
                 conn,
@@ -350,3 +443,87 @@ class Authenticator:
                 token_name=denial.token_name,
                 detail=detail,
             )
+            if counted:
+                attempt = attempts.Attempt(
+                    peer, denial.username, service, _authservice(denial.reason)
+                )
+                made = attempts.record_failure(conn, self._gate(), attempt, self.now())
+                self._audit_blocks(conn, made)
+        if made:
+            self.invalidate_cache()
+
+    # -- cPHulk ------------------------------------------------------------------------
+
+    def _gate(self) -> gates.Gate:
+        """cPHulk's settings, lists and blocks, from memory while the store has not changed."""
+        found = self._through_cache(GATE_KEY, gates.Gate, lambda conn: self._read_gate(conn))
+        assert found is not None
+        return found
+
+    def _read_gate(self, conn: sa.Connection) -> gates.Gate:
+        gate = gates.read(conn, self.now())
+        if not self._trusted:
+            return gate
+        return dataclasses.replace(gate, white=gate.white + self._trusted)
+
+    def gate(self) -> gates.Gate:
+        return self._gate()
+
+    def _gatekeep(self, peer: str | None, credential: Credential | None) -> Denial | None:
+        """cPHulk's refusal before any credential is checked: a black-listed or blocked
+        address, or a password for a username whose password logins are locked. Answered as
+        any failed login is; audited once per block (per process), not once per request."""
+        gate = self._gate()
+        if not gate.enabled:
+            return None
+        username = credential.username if credential is not None else None
+        now = self.now()
+        reason = gate.address_refusal(peer, now)
+        if reason is not None:
+            block = gate.block_for(peer)
+            if reason == gates.BLOCKED and block is not None:
+                key, until = f"block:{block.id}", block.expires_time
+            else:
+                key, until = f"black:{peer}", now + gate.settings.ip_window
+            return Denial(reason, username=username, quiet=self._seen(key, until, now))
+        if isinstance(credential, PasswordCredential) and gate.user_locked(username, peer, now):
+            lock = gate.user_locks[credential.username]
+            quiet = self._seen(f"block:{lock.id}:{peer}", lock.expires_time, now)
+            return Denial(gates.USER_LOCKED, username=username, quiet=quiet)
+        return None
+
+    def _seen(self, key: str, until: int, now: int) -> bool:
+        """True when this refusal was audited already (until `until`); else remember it."""
+        with self._quiet_lock:
+            if self._quiet_until.get(key, 0) > now:
+                return True
+            if len(self._quiet_until) >= QUIET_ENTRIES:
+                self._quiet_until = {k: t for k, t in self._quiet_until.items() if t > now}
+                if len(self._quiet_until) >= QUIET_ENTRIES:
+                    self._quiet_until.clear()
+            self._quiet_until[key] = until
+            return False
+
+    def _audit_blocks(self, conn: sa.Connection, made: Sequence[gates.Block]) -> None:
+        for block in made:
+            audit.record(
+                conn,
+                now=block.created_time,
+                action=gates.AUDIT_ACTION,
+                reason=f"brute_force_{block.kind}",
+                actor=block.username,
+                subject=block.username or block.address,
+                source_ip=block.address,
+                detail=f"{block.failures} failures; until {block.expires_time}",
+            )
+
+
+def _authservice(reason: str) -> str:
+    """cPHulk's `authservice` for a refused credential, from its reason code."""
+    if reason.startswith("accesshash"):
+        return "accesshash"
+    if reason.startswith("token"):
+        return "token"
+    if reason in ("bad_password", "unknown_user"):
+        return "password"
+    return "header"

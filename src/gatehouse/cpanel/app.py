@@ -33,6 +33,7 @@ import anyio.to_thread
 from gatehouse.api.params import Params
 from gatehouse.auth import header as auth_header
 from gatehouse.auth.authenticator import (
+    CPANEL_SERVICE,
     TOKEN_PATH_FORBIDDEN,
     TOKEN_PATHS_ONLY,
     Denial,
@@ -137,7 +138,7 @@ class CpanelApp:
         principal = await self._authenticate(scope, peer)
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
-            self.gatehouse.authenticator.record_denial(principal, peer, path)
+            self.gatehouse.authenticator.record_denial(principal, peer, path, CPANEL_SERVICE)
             await self._refuse(send, 401, api, query, body, module, func, ACCESS_DENIED, CHALLENGE)
             return
         state["user"], state["auth"] = principal.user.username, principal.method
@@ -185,7 +186,7 @@ class CpanelApp:
         if credential is None:
             return Denial("no_credentials")
         if isinstance(credential, auth_header.PasswordCredential):
-            known = authenticator.password_without_argon2(credential, cpanel=True)
+            known = authenticator.password_without_argon2(credential, peer, cpanel=True)
             if known is not None:
                 return known
             # Argon2 (~155 ms): keep the event loop free for everyone else.
@@ -249,7 +250,7 @@ class CpanelApp:
             found = self.gatehouse.authenticator.authenticate_cpanel(credential, peer)
             if isinstance(found, Denial):
                 state["user"] = found.username or "-"
-                self.gatehouse.authenticator.record_denial(found, peer, path)
+                self.gatehouse.authenticator.record_denial(found, peer, path, CPANEL_SERVICE)
                 payload = envelope.api2_refusal_dict(ACCESS_DENIED)
                 await asgi.respond(
                     send, 401, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE, *CHALLENGE]

@@ -1,9 +1,7 @@
-"""Logging in with a password (the WHM login page): the limit on failed attempts, and the
-session a successful one opens.
+"""Logging in with a password (the WHM login page): the session a successful login opens.
 
-The limit is counted from the audit trail's failed logins, so it holds across restarts and
-across nodes sharing a store; refusals made by the limit itself are not counted, so waiting
-out the window always works.
+Failed logins are counted and limited by cPHulk (`domain.cphulk`), for the page as for every
+other credential path.
 """
 
 from __future__ import annotations
@@ -12,36 +10,8 @@ import sqlalchemy as sa
 
 from gatehouse.domain import audit, sessions
 from gatehouse.domain.users import User
-from gatehouse.store.schema import audit_log
 
 FAILURE_DETAIL = "/login"  # the audit detail of a failed login on the page
-WINDOW = 15 * 60
-RATE_LIMITED = "login_rate_limited"  # the audit reason of an attempt refused by the limit
-
-
-def rate_limited(
-    conn: sa.Connection,
-    *,
-    username: str,
-    peer: str | None,
-    now: int,
-    per_user: int,
-    per_ip: int,
-) -> bool:
-    """Whether `username`, or the address `peer`, has failed `per_user` (`per_ip`) logins
-    within the window."""
-    failures = sa.select(sa.func.count()).where(
-        audit_log.c.time >= now - WINDOW,
-        audit_log.c.action == audit.AUTH_FAILURE,
-        audit_log.c.detail == FAILURE_DETAIL,
-        audit_log.c.reason != RATE_LIMITED,
-    )
-    if conn.execute(failures.where(audit_log.c.actor == username)).scalar_one() >= per_user:
-        return True
-    if peer is None:
-        return False
-    per_peer = conn.execute(failures.where(audit_log.c.source_ip == peer)).scalar_one()
-    return bool(per_peer >= per_ip)
 
 
 def open_session(

@@ -165,12 +165,12 @@ class WhmApp:
             credential = auth_header.parse(raw.decode("latin-1"))
             assert credential is not None
             if isinstance(credential, auth_header.PasswordCredential):
-                known = authenticator.password_without_argon2(credential)
+                known = authenticator.password_without_argon2(credential, peer)
                 return credential if known is None else known
             return authenticator.authenticate(credential, peer)
         cookie = asgi.cookie(headers, SESSION_COOKIE)
         if security_token and cookie:
-            return authenticator.session(security_token, cookie)
+            return authenticator.session(security_token, cookie, peer)
         return Denial("no_credentials")
 
     async def _envelope(

@@ -1,7 +1,8 @@
 """Log in (root and resellers, with their password) and log out.
 
-A login checks the password as Basic auth does (Argon2, in a worker thread) and opens a
-`whostmgrd` session; failed logins are audited and limited (`domain.logins`). The login form
+A login checks the password as Basic auth does (Argon2, in a worker thread, admitted by
+cPHulk first) and opens a `whostmgrd` session; failed logins are audited and counted by
+cPHulk, and a refusal by cPHulk looks like any failed login. The login form
 has its own CSRF token, bound to a short-lived HttpOnly cookie.
 """
 
@@ -73,24 +74,6 @@ async def login(site: Site, request: Request) -> Response:
         return _login_page(site, request, form, 400)
     peer = asgi.peer(request.scope)
     gatehouse = site.gatehouse
-    with gatehouse.engine.connect() as conn:
-        limited = logins.rate_limited(
-            conn,
-            username=username,
-            peer=peer,
-            now=gatehouse.now(),
-            per_user=gatehouse.config.login_failures_per_user,
-            per_ip=gatehouse.config.login_failures_per_ip,
-        )
-    if limited:
-        gatehouse.authenticator.record_denial(
-            Denial(logins.RATE_LIMITED, username=username), peer, logins.FAILURE_DETAIL
-        )
-        form.errors["pass"] = (
-            "Too many failed logins for this user or from this address. Wait 15 minutes "
-            "and try again."
-        )
-        return _login_page(site, request, form, 429)
     found = await anyio.to_thread.run_sync(
         gatehouse.authenticator.authenticate, PasswordCredential(username, password), peer
     )

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.core import Gatehouse
+from gatehouse.http import asgi
 from gatehouse.web.pages.form import Pairs, read_pairs
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def principal(gatehouse: Gatehouse, request: Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cpsess or not cookie:
         return None
-    found = gatehouse.authenticator.session(cpsess, cookie)
+    found = gatehouse.authenticator.session(cpsess, cookie, asgi.peer(request.scope))
     if isinstance(found, Denial):
         return None
     state = request.scope.get("gatehouse.state")

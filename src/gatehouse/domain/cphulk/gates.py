@@ -1,0 +1,112 @@
+"""What the authenticator keeps in memory to refuse at once, without a store read: the
+settings, both lists and the blocks in force. Read again whenever the auth generation moves
+(any change to the settings, lists or blocks bumps it, migration 0010)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from gatehouse.domain.cphulk import lists, ranges, settings
+from gatehouse.store.schema import cphulk_blocks
+
+IP = "ip"  # max_failures_byip reached: blocked for ip_brute_force_period_mins
+EXCESSIVE = "excessive"  # mark_as_brute reached: blocked for a day
+USER = "user"  # max_failures reached: the username's password logins locked
+
+AUDIT_ACTION = "CPHULKBLOCK"  # the audit trail's action for a block made
+
+# Denial reasons (the audit trail's reason codes)
+BLACKLISTED = "ip_blacklisted"
+BLOCKED = "ip_blocked"
+USER_LOCKED = "user_locked"
+LIMIT_REACHED = "brute_force_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    id: int
+    kind: str
+    address: str | None
+    username: str | None
+    created_time: int
+    expires_time: int
+    failures: int
+
+
+def normal(address: str | None) -> str | None:
+    """An address as blocks and attempts store it (an IPv4-mapped IPv6 address as IPv4)."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:45]
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(parsed)
+
+
+@dataclass(frozen=True)
+class Gate:
+    settings: settings.Settings
+    white: tuple[ranges.Range, ...] = ()
+    black: tuple[ranges.Range, ...] = ()
+    address_blocks: dict[str, Block] = field(default_factory=dict)
+    user_locks: dict[str, Block] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.settings.is_enabled)
+
+    def whitelisted(self, address: str | None) -> bool:
+        found = ranges.address_key(address)
+        return found is not None and any(r.contains(found) for r in self.white)
+
+    def address_refusal(self, address: str | None, now: int) -> str | None:
+        """Why every credential from `address` is refused now, or None."""
+        if not self.enabled or address is None or self.whitelisted(address):
+            return None
+        found = ranges.address_key(address)
+        if found is not None and any(r.contains(found) for r in self.black):
+            return BLACKLISTED
+        block = self.address_blocks.get(normal(address) or "")
+        if block is not None and block.expires_time > now:
+            return BLOCKED
+        return None
+
+    def block_for(self, address: str | None) -> Block | None:
+        return self.address_blocks.get(normal(address) or "")
+
+    def user_locked(self, username: str | None, address: str | None, now: int) -> bool:
+        """Whether `username`'s password logins are locked for a request from `address`."""
+        if not self.enabled or username is None or self.whitelisted(address):
+            return False
+        lock = self.user_locks.get(username)
+        return lock is not None and lock.expires_time > now
+
+
+def read(conn: sa.Connection, now: int) -> Gate:
+    listed = lists.read(conn)
+    address_blocks: dict[str, Block] = {}
+    user_locks: dict[str, Block] = {}
+    rows = conn.execute(
+        sa.select(cphulk_blocks)
+        .where(cphulk_blocks.c.expires_time > now)
+        .order_by(cphulk_blocks.c.expires_time)
+    )
+    for row in rows:
+        block = Block(**row._mapping)
+        if block.kind == USER and block.username is not None:
+            user_locks[block.username] = block  # the latest expiry wins (ordered)
+        elif block.address is not None:
+            address_blocks[block.address] = block
+    return Gate(
+        settings.load(conn),
+        tuple(e.range for e in listed[lists.WHITE]),
+        tuple(e.range for e in listed[lists.BLACK]),
+        address_blocks,
+        user_locks,
+    )

@@ -1,0 +1,69 @@
+"""Addresses, CIDR blocks and ranges as cPHulk's lists take them (`192.0.2.1`,
+`192.0.2.0/30`, `192.0.2.7-192.0.2.8`, and the same in IPv6).
+
+A range is kept as its first and last address in 32 hex digits, IPv4 mapped into IPv6
+(`::ffff:a.b.c.d`), so that comparing the strings compares the addresses on every store."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from gatehouse.errors import InvalidParameter
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    first: str  # 32 hex digits
+    last: str
+    shown: str  # as cPanel answers it: the address, or FIRST-LAST
+
+    def contains(self, key: str) -> bool:
+        return self.first <= key <= self.last
+
+
+def key(address: Address) -> str:
+    """The 32-hex-digit form of an address."""
+    if isinstance(address, ipaddress.IPv4Address):
+        address = ipaddress.IPv6Address(f"::ffff:{address}")
+    return f"{int(address):032x}"
+
+
+def address_key(text: str | None) -> str | None:
+    """The key of a client address as the server saw it, or None when it is not one."""
+    if not text:
+        return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return key(address)
+
+
+def invalid(text: str) -> InvalidParameter:
+    return InvalidParameter(f"Invalid IP address or range: “{text}”")
+
+
+def parse(text: str) -> Range:
+    """An address, a CIDR block or FIRST-LAST, or InvalidParameter."""
+    given = text.strip()
+    try:
+        if "-" in given:
+            low_text, _sep, high_text = given.partition("-")
+            low = ipaddress.ip_address(low_text.strip())
+            high = ipaddress.ip_address(high_text.strip())
+            if low.version != high.version or high < low:  # type: ignore[operator]
+                raise invalid(text)
+        elif "/" in given:
+            network = ipaddress.ip_network(given, strict=False)
+            low, high = network.network_address, network.broadcast_address
+        else:
+            low = high = ipaddress.ip_address(given)
+    except ValueError:
+        raise invalid(text) from None
+    shown = str(low) if low == high else f"{low}-{high}"
+    return Range(key(low), key(high), shown)
