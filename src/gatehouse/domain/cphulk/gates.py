@@ -67,7 +67,11 @@ class Gate:
 
     def address_refusal(self, address: str | None, now: int) -> str | None:
         """Why every credential from `address` is refused now, or None."""
-        if not self.enabled or address is None or self.whitelisted(address):
+        if not self.enabled or address is None:
+            return None
+        if not self.black and not self.address_blocks:
+            return None  # the common case, on the token path: no address parsing at all
+        if self.whitelisted(address):
             return None
         found = ranges.address_key(address)
         if found is not None and any(r.contains(found) for r in self.black):
@@ -82,10 +86,12 @@ class Gate:
 
     def user_locked(self, username: str | None, address: str | None, now: int) -> bool:
         """Whether `username`'s password logins are locked for a request from `address`."""
-        if not self.enabled or username is None or self.whitelisted(address):
+        if not self.enabled or username is None:
             return False
         lock = self.user_locks.get(username)
-        return lock is not None and lock.expires_time > now
+        if lock is None or lock.expires_time <= now:
+            return False
+        return not self.whitelisted(address)
 
 
 def read(conn: sa.Connection, now: int) -> Gate:
