@@ -55,6 +55,7 @@ class Entry:
     token_name: str | None
     reason: str
     detail: str | None
+    repeats: int = 1  # identical refusals in a row kept as one row (issue 18 §4)
 
 
 def record(
