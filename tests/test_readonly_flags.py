@@ -162,9 +162,46 @@ WHM_READONLY: dict[str, WhmCase] = {
     "parse_dns_zone": lambda w: _zone_params(w, "zone"),
     "verify_new_username": lambda w: {"user": f"n{uuid.uuid4().hex[:7]}"},
     "version": lambda w: {},
+    "cphulk_status": lambda w: {},
+    "read_cphulk_records": lambda w: {"list_name": "white", "skip_enabled_check": "1"},
+    "get_cphulk_brutes": lambda w: {},
+    "get_cphulk_excessive_brutes": lambda w: {},
+    "get_cphulk_failed_logins": lambda w: {},
+    "get_cphulk_user_brutes": lambda w: {},
+    "load_cphulk_config": lambda w: {},
 }
 
+
+def _listed_address(w: World) -> dict[str, str]:
+    """An address put on the black list for the case (cPHulk's check skipped: a case may find
+    cPHulk disabled by another)."""
+    params = {"list_name": "black", "ip": _address(), "skip_enabled_check": "1"}
+    w.local.ok("create_cphulk_record", params)
+    return params
+
+
+def _address() -> str:
+    return f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+
+
 WHM_CHANGING: dict[str, WhmCase] = {
+    "enable_cphulk": lambda w: {},
+    "disable_cphulk": lambda w: {},
+    "create_cphulk_record": lambda w: {
+        "list_name": "white",
+        "ip": _address(),
+        "skip_enabled_check": "1",
+    },
+    "batch_create_cphulk_records": lambda w: {
+        "list_name": "black",
+        "records": json.dumps([{"ip": _address(), "comment": "case"}]),
+        "skip_enabled_check": "1",
+    },
+    "delete_cphulk_record": _listed_address,
+    "flush_cphulk_login_history": lambda w: {},
+    "flush_cphulk_login_history_for_ips": lambda w: {"ip": _address()},
+    "save_cphulk_config": lambda w: {"max_failures": "31"},
+    "set_cphulk_config_key": lambda w: {"key": "max_failures", "value": "32"},
     "installssl": lambda w: _certificate(w.account()[1]),
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "accesshash": _accesshash,
