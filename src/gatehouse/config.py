@@ -87,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds of inactivity after which a browser session (the WHM pages, `cpsess` URLs) ends.",
     ),
     Setting(
+        "audit_retention_days",
+        "GATEHOUSE_AUDIT_RETENTION_DAYS",
+        "90",
+        "Days the audit trail is kept; older rows are purged every hour by the server and by "
+        "`gatehouse audit purge`. 0 keeps them for ever.",
+    ),
+    Setting(
         "cphulk_trusted",
         "GATEHOUSE_CPHULK_TRUSTED",
         "",
@@ -267,6 +274,7 @@ class Config:
     max_query: int = 60 * 1024
     session_idle_timeout: int = 900
     cphulk_trusted: str | None = None
+    audit_retention_days: int = 90
     nameservers: str | None = None
     hostname: str | None = None
     ips: str | None = None
@@ -373,6 +381,7 @@ def from_environment(**overrides: object) -> Config:
             "max_body",
             "max_query",
             "session_idle_timeout",
+            "audit_retention_days",
             "cpanel_http_port",
             "cpanel_https_port",
             "dns_port",

@@ -22,7 +22,7 @@ from gatehouse.api import bridge, envelope
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Principal
 from gatehouse.core import Gatehouse
-from gatehouse.domain import audit, users
+from gatehouse.domain import audit, retention, users
 from gatehouse.errors import GatehouseError
 from gatehouse.passwords import check_password, generate_password, hash_password
 
@@ -230,14 +230,20 @@ def passwd(obj: Context, user: str, password_stdin: bool) -> None:
         gh.close()
 
 
-@main.command("audit")
+@main.group("audit", invoke_without_command=True)
 @click.option("--since", default=None, help="Unix time or ISO date/time (UTC if no zone).")
 @click.option("--user", default=None, help="Only entries by or about this user.")
 @click.option("--limit", type=int, default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.pass_obj
-def audit_cmd(obj: Context, since: str | None, user: str | None, limit: int, as_json: bool) -> None:
-    """Show the audit trail: token changes and refused authentications."""
+@click.pass_context
+def audit_cmd(
+    ctx: click.Context, since: str | None, user: str | None, limit: int, as_json: bool
+) -> None:
+    """Show the audit trail: token changes and refused authentications (`repeats`: identical
+    refusals within a minute, kept as one row)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: Context = ctx.obj
     since_ts = _parse_since(since) if since else None
     gh = obj.gatehouse()
     try:
@@ -252,7 +258,9 @@ def audit_cmd(obj: Context, since: str | None, user: str | None, limit: int, as_
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("time", "action", "reason", "actor", "subject", "source ip", "token", "detail")
+    table = Table(
+        "time", "action", "reason", "actor", "subject", "source ip", "token", "detail", "×"
+    )
     for e in entries:
         when = dt.datetime.fromtimestamp(e.time, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(
@@ -264,8 +272,35 @@ def audit_cmd(obj: Context, since: str | None, user: str | None, limit: int, as_
             e.source_ip or "",
             e.token_name or "",
             e.detail or "",
+            str(e.repeats),
         )
     Console(width=160).print(table)
+
+
+@audit_cmd.command("purge")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Default: GATEHOUSE_AUDIT_RETENTION_DAYS (90).",
+)
+@click.pass_obj
+def audit_purge(obj: Context, older_than_days: int | None) -> None:
+    """Delete audit rows older than the retention (and cPHulk's expired history)."""
+    days = older_than_days or obj.config.audit_retention_days
+    if days <= 0:
+        raise click.ClickException(
+            "GATEHOUSE_AUDIT_RETENTION_DAYS is 0 (keep for ever): give --older-than-days."
+        )
+    gh = obj.gatehouse()
+    try:
+        purged = retention.purge(gh.engine, gh.now(), days)
+    finally:
+        gh.close()
+    click.echo(
+        f"Removed {purged.audit_rows} audit rows older than {days} days and "
+        f"{purged.cphulk_rows} expired cPHulk records."
+    )
 
 
 def _parse_since(value: str) -> int:

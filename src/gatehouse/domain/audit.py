@@ -58,6 +58,13 @@ class Entry:
     repeats: int = 1  # identical refusals in a row kept as one row (issue 18 §4)
 
 
+# Refusals repeat (a client retrying a revoked token, a scanner): an identical one within
+# AGGREGATE_WINDOW seconds of the last adds to that row's `repeats` instead of a new row.
+AGGREGATED = frozenset({AUTH_FAILURE, ACCESS_DENIED})
+AGGREGATE_WINDOW = 60
+PURGE_BATCH = 5000
+
+
 def record(
     conn: sa.Connection,
     *,
@@ -70,17 +77,41 @@ def record(
     token_name: str | None = None,
     detail: str | None = None,
 ) -> None:
-    conn.execute(
-        sa.insert(audit_log).values(
-            time=now,
-            action=action,
-            reason=reason,
-            actor=_clip(actor, 64),
-            subject=_clip(subject, 64),
-            source_ip=_clip(source_ip, 45),
-            token_name=_clip(token_name, 64),
-            detail=detail,
-        )
+    values = {
+        "action": action,
+        "reason": reason,
+        "actor": _clip(actor, 64),
+        "subject": _clip(subject, 64),
+        "source_ip": _clip(source_ip, 45),
+        "token_name": _clip(token_name, 64),
+        "detail": detail,
+    }
+    if action in AGGREGATED and _add_repeat(conn, values, now):
+        return
+    conn.execute(sa.insert(audit_log).values(time=now, **values))
+
+
+def _add_repeat(conn: sa.Connection, values: dict[str, str | None], now: int) -> bool:
+    """Count one more of the latest identical row within the window; False when there is
+    none. One UPDATE: two processes adding to the same row never lose a count (at worst a
+    race inserts a second row)."""
+    same = [audit_log.c.time >= now - AGGREGATE_WINDOW]
+    same += [audit_log.c[name].is_not_distinct_from(value) for name, value in values.items()]
+    latest = sa.select(sa.func.max(audit_log.c.id)).where(*same).scalar_subquery()
+    updated = conn.execute(
+        sa.update(audit_log).where(audit_log.c.id == latest).values(repeats=audit_log.c.repeats + 1)
+    )
+    return bool(updated.rowcount)
+
+
+def purge(conn: sa.Connection, before: int, limit: int = PURGE_BATCH) -> int:
+    """Delete up to `limit` rows older than `before`; how many went. Callers commit between
+    batches, so a long purge never holds the store's write lock for long."""
+    batch = sa.select(audit_log.c.id).where(audit_log.c.time < before).limit(limit)
+    return int(
+        conn.execute(
+            sa.delete(audit_log).where(audit_log.c.id.in_(batch.scalar_subquery()))
+        ).rowcount
     )
 
 

@@ -21,6 +21,7 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.dns.zonefiles import publish_periodically
+from gatehouse.domain import retention
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.guard import LIMITS
@@ -113,6 +114,7 @@ async def _serve(config: Config) -> None:
     except Exception:
         log.exception("writing the zone files at start-up failed; retried every few seconds")
     zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
+    housekeeping = asyncio.create_task(_keep_house(gatehouse))
     LIMITS.configure(body_timeout=config.body_timeout, per_address=config.max_requests_per_address)
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
@@ -167,8 +169,34 @@ async def _serve(config: Config) -> None:
         await nameserver.close()
     zone_sync.cancel()
     capper.cancel()
-    await asyncio.gather(zone_sync, capper, return_exceptions=True)
+    housekeeping.cancel()
+    await asyncio.gather(zone_sync, capper, housekeeping, return_exceptions=True)
     gatehouse.close()
+
+
+async def _keep_house(gatehouse: Gatehouse) -> None:
+    """Every hour (the first pass a minute after start, never during start-up): the audit
+    trail's retention and cPHulk's expired history (domain/retention.py). Off the loop."""
+    delay = 60.0
+    while True:
+        await asyncio.sleep(delay)
+        delay = retention.INTERVAL
+        try:
+            purged = await asyncio.to_thread(
+                retention.purge,
+                gatehouse.engine,
+                gatehouse.now(),
+                gatehouse.config.audit_retention_days,
+            )
+        except Exception:
+            log.exception("the periodic purge failed; retried in an hour")
+            continue
+        if purged.audit_rows or purged.cphulk_rows:
+            log.info(
+                "purged %d audit rows and %d expired cPHulk records",
+                purged.audit_rows,
+                purged.cphulk_rows,
+            )
 
 
 def serve(config: Config) -> None:

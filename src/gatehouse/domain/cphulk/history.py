@@ -65,18 +65,15 @@ def unlock_user(conn: sa.Connection, username: str) -> int:
     return int(removed)
 
 
-def purge(conn: sa.Connection, settings: Settings, now: int) -> int:
-    """Delete attempts older than every window and expired blocks, in bounded batches."""
+def purge(conn: sa.Connection, settings: Settings, now: int, limit: int = PURGE_BATCH) -> int:
+    """Delete up to `limit` attempts older than every window, and blocks expired an hour ago;
+    how many went (callers commit between batches)."""
     removed = 0
     cut = now - max(settings.longest_window, 24 * 3600)
     for table, old in (
         (login_attempts, login_attempts.c.time < cut),
         (cphulk_blocks, cphulk_blocks.c.expires_time < now - 3600),
     ):
-        while True:
-            batch = sa.select(table.c.id).where(old).limit(PURGE_BATCH).scalar_subquery()
-            count = conn.execute(sa.delete(table).where(table.c.id.in_(batch))).rowcount
-            removed += count
-            if count < PURGE_BATCH:
-                break
+        batch = sa.select(table.c.id).where(old).limit(limit).scalar_subquery()
+        removed += conn.execute(sa.delete(table).where(table.c.id.in_(batch))).rowcount
     return removed

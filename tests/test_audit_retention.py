@@ -1,0 +1,161 @@
+"""The audit trail stays bounded (issue 18 §4): identical refusals within a minute are one row
+counting them, and rows older than the retention are purged in batches — by the server every
+hour, and by `gatehouse audit purge`."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from conftest import Server
+from gatehouse.domain import audit, retention
+from gatehouse.store import migrate
+from gatehouse.store.engine import create
+from gatehouse.store.schema import audit_log, login_attempts
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+    eng = create(f"sqlite:///{tmp_path_factory.mktemp('audit') / 'audit.db'}")
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def refuse(conn: sa.Connection, now: int, **fields: str) -> None:
+    values = {"actor": "bob", "source_ip": "192.0.2.1", "reason": "token_not_found"} | fields
+    audit.record(conn, now=now, action=audit.AUTH_FAILURE, detail="/json-api/version", **values)
+
+
+def rows(engine: sa.Engine) -> list[tuple[str, str | None, int]]:
+    with engine.connect() as conn:
+        stmt = sa.select(audit_log.c.reason, audit_log.c.actor, audit_log.c.repeats)
+        return [tuple(r) for r in conn.execute(stmt.order_by(audit_log.c.id))]
+
+
+# -- aggregation -------------------------------------------------------------------------
+
+
+def test_identical_wrong_tokens_over_http_are_one_row_counting_them(server: Server) -> None:
+    user = f"nobody{secrets.token_hex(4)}"
+    for _ in range(4):
+        response = httpx.get(
+            f"{server.url}/json-api/version?api.version=1",
+            headers={"Authorization": f"whm {user}:{secrets.token_hex(16).upper()}"},
+        )
+        assert response.status_code == 401
+    found = server.sql("SELECT reason, repeats FROM audit_log WHERE actor = :u", u=user)
+    assert [tuple(r) for r in found] == [("token_not_found", 4)]
+
+
+def test_identical_refusals_within_a_minute_add_to_one_row(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        for second in range(0, 60, 10):
+            refuse(conn, NOW + second)
+    assert rows(engine) == [("token_not_found", "bob", 6)]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"reason": "bad_password"},
+        {"actor": "alice"},
+        {"source_ip": "192.0.2.2"},
+        {"token_name": "billing"},
+    ],
+)
+def test_a_refusal_that_differs_in_anything_is_a_row_of_its_own(
+    engine: sa.Engine, other: dict[str, str]
+) -> None:
+    with engine.begin() as conn:
+        refuse(conn, NOW)
+        refuse(conn, NOW + 1, **other)
+        refuse(conn, NOW + 2)
+    assert [r[2] for r in rows(engine)] == [2, 1]
+
+
+def test_after_the_window_a_new_row_starts(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        refuse(conn, NOW)
+        refuse(conn, NOW + audit.AGGREGATE_WINDOW + 1)
+    assert [r[2] for r in rows(engine)] == [1, 1]
+
+
+def test_changes_are_never_aggregated(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        for _ in range(3):
+            audit.record(conn, now=NOW, action=audit.TOKEN_CREATE, actor="root", subject="root")
+    assert [r[2] for r in rows(engine)] == [1, 1, 1]
+
+
+# -- retention ---------------------------------------------------------------------------
+
+
+def _old_rows(engine: sa.Engine, count: int, when: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(audit_log),
+            [
+                {"time": when, "action": audit.TOKEN_CREATE, "reason": "ok", "actor": f"u{i}"}
+                for i in range(count)
+            ],
+        )
+
+
+def test_purge_removes_only_rows_older_than_the_retention_in_batches(engine: sa.Engine) -> None:
+    _old_rows(engine, 12_000, NOW - 91 * retention.DAY)
+    _old_rows(engine, 3, NOW - 89 * retention.DAY)
+    purged = retention.purge(engine, NOW, 90)
+    assert purged.audit_rows == 12_000
+    assert len(rows(engine)) == 3
+
+
+def test_a_retention_of_zero_keeps_everything(engine: sa.Engine) -> None:
+    _old_rows(engine, 5, NOW - 3650 * retention.DAY)
+    assert retention.purge(engine, NOW, 0).audit_rows == 0
+    assert len(rows(engine)) == 5
+
+
+def test_purge_removes_cphulk_attempts_no_window_counts(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        for when in (NOW - 2 * retention.DAY, NOW - 60):
+            conn.execute(
+                sa.insert(login_attempts).values(
+                    time=when,
+                    address="192.0.2.9",
+                    username="bob",
+                    service="whostmgrd",
+                    authservice="token",
+                    pending=False,
+                )
+            )
+    assert retention.purge(engine, NOW, 90).cphulk_rows == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(login_attempts)).scalar() == 1
+
+
+def test_the_cli_purges_the_servers_store(server: Server) -> None:
+    actor = f"old{secrets.token_hex(4)}"
+    old = int(time.time()) - 40 * retention.DAY
+    server.sql(
+        "INSERT INTO audit_log (time, action, actor, reason, repeats) "
+        "VALUES (:t, 'CREATEAPITOKEN', :a, 'ok', 1)",
+        t=old,
+        a=actor,
+    )
+    result = server.cli("audit", "purge", "--older-than-days", "30")
+    assert "audit rows older than 30 days" in result.stdout
+    assert server.sql("SELECT count(*) FROM audit_log WHERE actor = :a", a=actor)[0][0] == 0
+    assert server.sql("SELECT count(*) FROM audit_log WHERE time > :t", t=old)[0][0] > 0
+
+
+def test_the_cli_refuses_a_purge_of_nothing(server: Server) -> None:
+    result = server.cli("audit", "purge", "--older-than-days", "0", check=False)
+    assert result.returncode != 0
