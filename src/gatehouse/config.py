@@ -190,6 +190,20 @@ SETTINGS: tuple[Setting, ...] = (
     # Stalled connections (docs/security.md): every wait on a client is bounded, and no one
     # address may hold the slots everyone else needs.
     Setting(
+        "tls_min_version",
+        "GATEHOUSE_TLS_MIN_VERSION",
+        "1.2",
+        "Oldest TLS version the HTTPS ports accept: `1.2` (TLS 1.2 and 1.3, as cPanel serves) "
+        "or `1.3`. Cipher suites are rustls's, all AEAD with forward secrecy (docs/security.md).",
+    ),
+    Setting(
+        "http2",
+        "GATEHOUSE_HTTP2",
+        "0",
+        "1 offers HTTP/2 (ALPN `h2`) beside HTTP/1.1 on the HTTPS ports; by default they speak "
+        "HTTP/1.1 only, as cPanel's service does.",
+    ),
+    Setting(
         "header_timeout",
         "GATEHOUSE_HEADER_TIMEOUT",
         "10",
@@ -275,6 +289,8 @@ class Config:
     session_idle_timeout: int = 900
     cphulk_trusted: str | None = None
     audit_retention_days: int = 90
+    tls_min_version: str = "1.2"
+    http2: bool = False
     nameservers: str | None = None
     hostname: str | None = None
     ips: str | None = None
@@ -401,6 +417,13 @@ def from_environment(**overrides: object) -> Config:
             "dns_tcp_idle_timeout",
         ):
             typed[key] = float(str(value))
+        elif key == "http2":
+            typed[key] = str(value).strip().lower() in ("1", "true", "yes", "on")
+        elif key == "tls_min_version":
+            text = str(value).strip().removeprefix("TLSv").removeprefix("tls")
+            if text not in ("1.2", "1.3"):
+                raise ValueError(f"GATEHOUSE_TLS_MIN_VERSION must be 1.2 or 1.3, not {value!r}")
+            typed[key] = text
         elif key == "allow_reverse_zones":
             typed[key] = str(value).strip().lower() in ("1", "true", "yes", "on")
         else:

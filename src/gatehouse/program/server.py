@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import Any
 
-from granian.constants import HTTPModes, Interfaces
+from granian.constants import HTTPModes, Interfaces, SSLProtocols
 from granian.http import HTTP1Settings
 from granian.server.embed import Server
 
@@ -74,15 +74,19 @@ def _servers(app: Any, config: Config, face: str, http_port: int, https_port: in
         made = tls.ensure_self_signed(config.cert_path, config.key_path)
         if made:
             log.info("made a self-signed certificate at %s", config.cert_path)
-        servers.append(
-            Server(
-                app,
-                port=https_port,
-                ssl_cert=config.cert_path,
-                ssl_key=config.key_path,
-                **common,
-            )
-        )
+        tls_settings: dict[str, Any] = {
+            **common,
+            "ssl_cert": config.cert_path,
+            "ssl_key": config.key_path,
+            "ssl_protocol_min": (
+                SSLProtocols.tls13 if config.tls_min_version == "1.3" else SSLProtocols.tls12
+            ),
+        }
+        if config.http2:
+            # Opt-in: HTTP/2 through ALPN. granian's auto mode reads the first bytes untimed
+            # (see above), so the header timeout is weaker on these ports.
+            tls_settings["http"] = HTTPModes.auto
+        servers.append(Server(app, port=https_port, **tls_settings))
         log.info("%s over HTTPS on https://%s:%s/", face, config.bind, https_port)
     return servers
 

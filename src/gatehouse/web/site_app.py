@@ -29,6 +29,9 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),  # the cpsess prefix must not leak to other sites
 ]
+# Over HTTPS only (a header sent over plain HTTP is ignored by browsers, and would tell nothing
+# true). A year, without includeSubDomains: the host's other names may serve other things.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class SiteApp(Generic[SiteT]):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(SECURITY_HEADERS)
+                if scope.get("scheme") == "https":
+                    headers.append(HSTS)
                 if not any(k == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
