@@ -63,6 +63,7 @@ def suspend(
             suspended_by=by,
         )
     )
+    users_domain.end_sessions(conn, account.id)  # unsuspending does not bring them back
 
 
 def unsuspend(conn: sa.Connection, account: User) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from gatehouse import acls
 from gatehouse.domain import domain_names
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
-from gatehouse.store.schema import users
+from gatehouse.store.schema import sessions, users
 
 ROOT = "root"
 
@@ -267,8 +267,25 @@ def create_account(
     return require(conn, username)
 
 
-def set_password_hash(conn: sa.Connection, user_id: int, password_hash: str) -> None:
+def set_password_hash(
+    conn: sa.Connection, user_id: int, password_hash: str, *, keep_session: int | None = None
+) -> int:
+    """Set the password and end the user's sessions (a stolen password, or a session opened
+    with it, must not outlive the change); the session that made the change may be kept.
+    Remembered verifications die with the old hash (they are bound to it). How many sessions
+    ended."""
     conn.execute(sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+    return end_sessions(conn, user_id, keep=keep_session)
+
+
+def end_sessions(conn: sa.Connection, user_id: int, *, keep: int | None = None) -> int:
+    """End every browser session of the user (but `keep`): on a password change or a
+    suspension. Sessions are read from the store on every request, so every node sees it at
+    once."""
+    stmt = sa.delete(sessions).where(sessions.c.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(sessions.c.id != keep)
+    return int(conn.execute(stmt).rowcount or 0)
 
 
 def set_reseller_acls(conn: sa.Connection, user_id: int, privileges: Iterable[str] | None) -> None:

@@ -595,6 +595,11 @@ def passwd(call: Call) -> dict[str, Any]:
         told=access.Told.NOBODY,
     )
     check_password(password)
-    users.set_password_hash(call.conn, target.id, hash_password(password))
-    call.audit(audit.PASSWORD_CHANGE, target.username)
+    # The caller's own session survives a change of its own password; every other one ends.
+    session = call.principal.session
+    keep = session.id if session is not None and call.principal.user.id == target.id else None
+    ended = users.set_password_hash(
+        call.conn, target.id, hash_password(password), keep_session=keep
+    )
+    call.audit(audit.PASSWORD_CHANGE, target.username, detail=f"{ended} sessions ended")
     return {"app": ["system"]}
