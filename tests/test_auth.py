@@ -33,16 +33,28 @@ def denied_body(function: str) -> bytes:
     )
 
 
-def last_audit_id(server: Server) -> int:
-    return int(server.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0])
+# Identical refusals within a minute add to one row's `repeats` (docs/security.md): "what was
+# audited since" is the rows added since, and the rows whose count grew since.
+Mark = tuple[int, dict[int, int]]
 
 
-def audit_since(server: Server, since: int) -> list[Any]:
-    return server.sql(
-        "SELECT action, reason, actor, token_name, source_ip, detail FROM audit_log "
-        "WHERE id > :since ORDER BY id",
-        since=since,
+def last_audit_id(server: Server) -> Mark:
+    rows = server.sql(
+        "SELECT id, repeats FROM audit_log WHERE time >= :t", t=int(time.time()) - 120
     )
+    top = server.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0]
+    return int(top), {int(r[0]): int(r[1]) for r in rows}
+
+
+def audit_since(server: Server, since: Mark) -> list[Any]:
+    top, counts = since
+    rows = server.sql(
+        "SELECT id, repeats, action, reason, actor, token_name, source_ip, detail FROM audit_log "
+        "WHERE id > :floor ORDER BY id",
+        floor=min([*counts, top + 1]) - 1,
+    )
+    # Each refusal once, however it was stored.
+    return [tuple(r[2:]) for r in rows for _ in range(r[1] - counts.get(r[0], 0))]
 
 
 def request(

@@ -199,6 +199,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
     },
     "delete_cphulk_record": _listed_address,
     "flush_cphulk_login_history": lambda w: {},
+    "gatehouse_unlock_cphulk_user": lambda w: {"user": w.account()[0]},
     "flush_cphulk_login_history_for_ips": lambda w: {"ip": _address()},
     "save_cphulk_config": lambda w: {"max_failures": "31"},
     "set_cphulk_config_key": lambda w: {"key": "max_failures", "value": "32"},

@@ -14,8 +14,7 @@ import click
 from gatehouse.api import bridge
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Principal
-from gatehouse.domain import audit, users
-from gatehouse.domain.cphulk import history
+from gatehouse.domain import users
 
 if TYPE_CHECKING:
     from gatehouse.cli import Context
@@ -172,17 +171,8 @@ def flush(obj: Context, addresses: tuple[str, ...]) -> None:
 @click.pass_obj
 def unlock_user(obj: Context, username: str) -> None:
     """Lift USERNAME's password lock and forget its counted failures."""
-    gh = obj.gatehouse()
-    try:
-        with gh.engine.begin() as conn:
-            lifted = history.unlock_user(conn, username)
-            audit.record(
-                conn, now=gh.now(), action="CPHULKFLUSH", actor="cli", subject=username,
-                detail=f"unlocked ({lifted} lock(s))",
-            )  # fmt: skip
-    finally:
-        gh.close()
-    click.echo(f"lifted {lifted} lock(s) of {username}")
+    data = _call(obj, "gatehouse_unlock_cphulk_user", [("user", username)])
+    click.echo(f"lifted {data['locks_removed']} lock(s) of {username}")
 
 
 @cphulk_group.group("config", invoke_without_command=True)

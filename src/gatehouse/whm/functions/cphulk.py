@@ -346,3 +346,20 @@ def save_cphulk_config(call: Call) -> dict[str, Any]:
 )
 def set_cphulk_config_key(call: Call) -> dict[str, Any]:
     return _save(call, {call.require("key"): call.require("value")})
+
+
+# -- gatehouse extensions ----------------------------------------------------------------
+
+
+@REGISTRY.function(
+    "gatehouse_unlock_cphulk_user",
+    "**gatehouse extension**: lift a username's password lock and forget its counted failures "
+    "(cPanel lifts them only by flushing all history).",
+    params=(Param("user", "The username.", required=True),),
+    privileges=ROOT_ONLY,
+)
+def gatehouse_unlock_cphulk_user(call: Call) -> dict[str, Any]:
+    username = call.require("user")
+    lifted = history.unlock_user(call.conn, username)
+    call.audit("CPHULKFLUSH", subject=username, detail=f"unlocked ({lifted} lock(s))")
+    return {"locks_removed": lifted, "user": username}
