@@ -193,6 +193,27 @@ def test_the_login_page_is_contained_too(server: Server) -> None:
     assert "The login is invalid" in refused.text
 
 
+def test_concurrent_wrong_logins_on_the_login_page_get_exactly_the_limit_of_checks(
+    server: Server,
+) -> None:
+    address = fresh_address()
+    name, _password = server.account(reseller=True)
+    with client(address) as c:
+        csrf = c.get(f"{server.url}/login/").cookies["gatehouse_login"]
+
+    def log_in(_i: int) -> int:
+        with client(address) as c:
+            c.cookies.set("gatehouse_login", csrf)
+            return c.post(
+                f"{server.url}/login/", data={"user": name, "pass": "wrong", "csrf_token": csrf}
+            ).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(log_in, range(24)))
+    assert set(statuses) <= {401, 503}
+    assert audit_reasons(server, address).count("bad_password") == 5
+
+
 # -- the lists ---------------------------------------------------------------------------
 
 
