@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from gatehouse.dns.errors import stale
 from gatehouse.dns.parsed import PARSED
-from gatehouse.dns.serial import join_soa, next_serial, set_serial, with_serial
+from gatehouse.dns.serial import join_soa, next_serial, set_serial, soa_entry, with_serial
 from gatehouse.dns.template import template
 from gatehouse.dns.text import normalise as normalise  # a zone name as stored (callers use it)
 from gatehouse.dns.validate import check_structure, validate
@@ -167,6 +167,31 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
     return new_serial
+
+
+def store_as_given(conn: sa.Connection, name: str, text: str, *, user_id: int, now: int) -> Zone:
+    """A zone as a DNS cluster peer sent it (docs/cluster.md): validated whole, stored with the
+    serial its SOA carries (a `sync` peer compares serials, so it must not move), replacing
+    any zone of that name (cPanel's savezone replaces; the last writer wins), created owned by
+    `user_id` when new. InvalidZone (with the line) when the text does not load."""
+    name = normalise(name)
+    validate(name, text)
+    entry = soa_entry(name, text)
+    serial = int(entry.tokens[2].value) if entry is not None and len(entry.tokens) > 2 else 0
+    existing = get(conn, name)
+    if existing is None:
+        conn.execute(
+            sa.insert(zones).values(
+                name=name, user_id=user_id, text=text, serial=serial, updated_time=now
+            )
+        )
+        return Zone(name, user_id, text, serial, now)
+    conn.execute(
+        sa.update(zones)
+        .where(zones.c.name == name)
+        .values(text=text, serial=serial, updated_time=now)
+    )
+    return Zone(name, existing.owner_user_id, text, serial, now)
 
 
 # -- the nameserver's reads -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from gatehouse.core import Gatehouse
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 from gatehouse.whm import openapi
+from gatehouse.whm.dnsadmin import DnsAdmin
 from gatehouse.whm.registry import REGISTRY
 
 SESSION_COOKIE = "whostmgrsession"
@@ -54,6 +55,8 @@ class WhmApp:
         # Every path that is not the API (log in, the shell, the token and key pages) goes to
         # `pages`, with the /cpsessNNNNNNNNNN/ prefix taken off (`gatehouse.cpsess`).
         self.pages = pages
+        # cPanel's DNS cluster protocol, receiving side (/scripts2/*_local).
+        self.dnsadmin = DnsAdmin(gatehouse, self._authenticate_any)
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         await asgi.serve_logged(self._route, scope, receive, send, "", _last_resort, _refusal)
@@ -70,6 +73,8 @@ class WhmApp:
             await self._json_api(
                 scope, receive, send, path[len("/json-api/") :], security_token, state
             )
+        elif path.startswith("/scripts2/"):
+            await self.dnsadmin.serve(scope, receive, send, path, state)
         elif path == "/healthz":
             # For load balancers (and the benchmark's floor): no auth, no store access.
             await asgi.respond(send, 200, b'{"status":1}', [asgi.JSON, asgi.NO_STORE])
@@ -153,6 +158,19 @@ class WhmApp:
                 self.gatehouse, REGISTRY, principal, name, params, peer=peer, host=host, fn=fn
             )
         await asgi.respond(send, outcome.status, outcome.body, [asgi.JSON, asgi.NO_STORE])
+
+    async def _authenticate_any(
+        self, headers: dict[bytes, bytes], peer: str | None
+    ) -> Principal | Denial:
+        """Who a request outside /json-api/ is, by its Authorization header (Argon2 off the
+        event loop)."""
+        found = self._authenticate(headers, None, peer)
+        if isinstance(found, auth_header.PasswordCredential):
+            credential = found
+            return await anyio.to_thread.run_sync(
+                self.gatehouse.authenticator.authenticate, credential, peer
+            )
+        return found
 
     def _authenticate(
         self, headers: dict[bytes, bytes], security_token: str | None, peer: str | None

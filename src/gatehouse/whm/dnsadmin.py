@@ -1,0 +1,261 @@
+"""The receiving side of cPanel's DNS cluster protocol on the WHM ports (docs/cluster.md):
+`/scripts2/<action>_local`, as cPanel's remote dnsadmin module (`Cpanel::NameServer::Remote::
+cPanel`, through `cPanel::PublicAPI::WHM::DNS`) calls it. Authenticated like any WHM call
+(token, access hash, password), the `clustering` privilege required; answers are plain text,
+as that module reads them.
+
+A request carries `dnsuniqid`, the id of one cluster operation: a change that comes back
+with an id this process has applied in the last ten minutes (a ring of peers) is answered
+without being applied again."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import anyio.to_thread
+
+from gatehouse import acls
+from gatehouse.api.params import Params
+from gatehouse.auth.authenticator import Denial, Principal
+from gatehouse.core import Gatehouse
+from gatehouse.domain import cluster_zones, ips, users
+from gatehouse.errors import GatehouseError
+from gatehouse.http import asgi
+
+PRIVILEGE = "clustering"
+SEEN_FOR = 600.0  # seconds a dnsuniqid is remembered
+SEEN_MAX = 10_000
+PREFIX = "cpdnszone-"
+
+Authenticate = Callable[[dict[bytes, bytes], str | None], Awaitable[Principal | Denial]]
+
+
+class _Seen:
+    """Recently applied (dnsuniqid, action, zones), bounded in time and count."""
+
+    def __init__(self) -> None:
+        self._ids: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, key: tuple[str, str, str]) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            while self._ids and (
+                len(self._ids) > SEEN_MAX or next(iter(self._ids.values())) < now - SEEN_FOR
+            ):
+                self._ids.popitem(last=False)
+            if not key[0] or key not in self._ids:
+                self._ids[key] = now
+                return True
+            return False
+
+
+class DnsAdmin:
+    def __init__(self, gatehouse: Gatehouse, authenticate: Authenticate) -> None:
+        self.gatehouse = gatehouse
+        self.authenticate = authenticate
+        self.seen = _Seen()
+        self.actions: dict[str, Callable[[Principal, Params, str | None, bool], str | bytes]] = {
+            "savezone": self._save,
+            "quickzoneadd": self._save,
+            "synczones": self._synczones,
+            "getzone": self._getzone,
+            "getzones": self._getzones,
+            "getallzones": self._getallzones,
+            "getzonelist": self._getzonelist,
+            "zoneexists": self._zoneexists,
+            "getips": self._getips,
+            "getpath": self._getpath,
+            "removezone": self._removezone,
+            "removezones": self._removezones,
+            "addzoneconf": self._nothing_to_do,
+            "reloadbind": self._nothing_to_do,
+            "reloadzones": self._nothing_to_do,
+            "reconfigbind": self._nothing_to_do,
+            "cleandns": self._nothing_to_do,
+        }
+
+    async def serve(
+        self,
+        scope: asgi.Scope,
+        receive: asgi.Receive,
+        send: asgi.Send,
+        path: str,
+        state: dict[str, Any],
+    ) -> None:
+        name = path.removeprefix("/scripts2/").removesuffix("_local")
+        action = self.actions.get(name) if path.endswith("_local") else None
+        if action is None:
+            await _text(send, 404, f"No such dnsadmin action: {path}\n")
+            return
+        headers = asgi.headers(scope)
+        try:
+            body = await asgi.read_body(headers, receive, self.gatehouse.config.max_body)
+        except asgi.BodyTooLarge:
+            limit = self.gatehouse.config.max_body
+            await _text(send, 413, f"The request body exceeds the limit of {limit} bytes.\n")
+            return
+        peer = asgi.peer(scope)
+        principal = await self.authenticate(headers, peer)
+        if isinstance(principal, Denial):
+            state["user"] = principal.username or "-"
+            self.gatehouse.authenticator.record_denial(principal, peer, path)
+            await _text(send, 401, "Access denied\n")
+            return
+        state["user"], state["auth"] = principal.user.username, principal.method
+        if not acls.holds(principal.privileges, PRIVILEGE):
+            await _text(send, 403, f"Permission denied: the “{PRIVILEGE}” privilege is needed.\n")
+            return
+        try:
+            params = Params.from_request(scope.get("query_string", b""), body)
+        except GatehouseError as exc:
+            await _text(send, 400, f"Error: {exc.reason}\n")
+            return
+        gzip_ok = b"gzip" in headers.get(b"accept-encoding", b"")
+        try:
+            answer = await anyio.to_thread.run_sync(
+                lambda: action(principal, params, peer, gzip_ok)
+            )
+        except GatehouseError as exc:
+            await _text(send, 400, f"Error: {exc.reason}\n")
+            return
+        if isinstance(answer, bytes):
+            await asgi.respond(
+                send,
+                200,
+                answer,
+                [asgi.TEXT, asgi.NO_STORE, (b"content-encoding", b"gzip")],
+            )
+            return
+        await _text(send, 200, answer)
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def _sender(self, principal: Principal, peer: str | None) -> cluster_zones.Sender:
+        return cluster_zones.Sender(principal.user.username, peer)
+
+    def _first_time(self, params: Params, action: str, zones: str) -> bool:
+        return self.seen.first_time((params.get("dnsuniqid") or "", action, zones))
+
+    def _save(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> str:
+        zone = cluster_zones.zone_name(params.get("zone"))
+        text = params.get("zonedata")
+        if text is None or not text.strip():
+            raise GatehouseError(f"No zone data was sent for “{zone}”.")
+        if self._first_time(params, "save", zone):
+            with self.gatehouse.engine.begin() as conn:
+                cluster_zones.save(conn, zone, text, self._sender(principal, peer), self._now())
+            self._after_change()
+        return f"Saved zone {zone} on {self._host()}\n"
+
+    def _synczones(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> str:
+        sent = [
+            (key[len(PREFIX) :], params.get(key) or "") for key in params if key.startswith(PREFIX)
+        ]
+        if not sent:
+            raise GatehouseError("No zones were sent (expected cpdnszone-ZONE=TEXT fields).")
+        names = [cluster_zones.zone_name(name) for name, _text in sent]
+        if self._first_time(params, "sync", ",".join(names)):
+            sender = self._sender(principal, peer)
+            with self.gatehouse.engine.begin() as conn:  # all or nothing
+                for name, text in sent:
+                    cluster_zones.save(conn, name, text, sender, self._now())
+            self._after_change()
+        return "".join(f"Saved zone {name} on {self._host()}\n" for name in names)
+
+    def _removezone(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> str:
+        return self._remove(principal, [params.get("zone") or ""], params, peer)
+
+    def _removezones(
+        self, principal: Principal, params: Params, peer: str | None, _gz: bool
+    ) -> str:
+        given = params.get("zones") or params.get("zone") or ""
+        return self._remove(principal, [z for z in given.split(",") if z.strip()], params, peer)
+
+    def _remove(
+        self, principal: Principal, given: list[str], params: Params, peer: str | None
+    ) -> str:
+        names = [cluster_zones.zone_name(z) for z in given]
+        if not names:
+            raise GatehouseError("No zone was named.")
+        host = self._host()
+        if self._first_time(params, "remove", ",".join(names)):
+            sender = self._sender(principal, peer)
+            with self.gatehouse.engine.begin() as conn:
+                for name in names:
+                    cluster_zones.remove(conn, name, sender, self._now())
+            self._after_change()
+        return "".join(f"{name} => deleted from {host}\n" for name in names)
+
+    def _nothing_to_do(self, _p: Principal, params: Params, _peer: str | None, _gz: bool) -> str:
+        # gatehouse writes its zone files (and runs the reload command) on every change.
+        self._after_change()
+        return "OK: the zone files are current.\n"
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def _getzone(self, _p: Principal, params: Params, _peer: str | None, _gz: bool) -> str:
+        with self.gatehouse.engine.connect() as conn:
+            return cluster_zones.text_of(conn, params.get("zone") or "") or ""
+
+    def _getzones(self, _p: Principal, params: Params, _peer: str | None, gz: bool) -> str | bytes:
+        given = params.get("zones") or params.get("zone") or ""
+        names = [cluster_zones.zone_name(z) for z in given.split(",") if z.strip()]
+        return self._encoded(names, gz)
+
+    def _getallzones(
+        self, _p: Principal, _params: Params, _peer: str | None, gz: bool
+    ) -> str | bytes:
+        with self.gatehouse.engine.connect() as conn:
+            names = cluster_zones.names(conn)
+        return self._encoded(names, gz)
+
+    def _encoded(self, names: list[str], gz: bool) -> str | bytes:
+        """`cpdnszone-NAME=TEXT&…`, URI-encoded, as cPanel's getallzones answers (gzip when
+        the client accepts it: cPanel's module un-gzips what it can, else reads it as is)."""
+        parts = []
+        with self.gatehouse.engine.connect() as conn:
+            for name in names:
+                text = cluster_zones.text_of(conn, name)
+                if text is not None:
+                    parts.append(f"{PREFIX}{quote(name, safe='')}={quote(text, safe='')}")
+        answer = "&".join(parts)
+        return gzip.compress(answer.encode()) if gz else answer
+
+    def _getzonelist(self, _p: Principal, _params: Params, _peer: str | None, _gz: bool) -> str:
+        with self.gatehouse.engine.connect() as conn:
+            return "".join(f"{name}\n" for name in cluster_zones.names(conn))
+
+    def _zoneexists(self, _p: Principal, params: Params, _peer: str | None, _gz: bool) -> str:
+        with self.gatehouse.engine.connect() as conn:
+            return "1" if cluster_zones.text_of(conn, params.get("zone") or "") else "0"
+
+    def _getips(self, _p: Principal, _params: Params, _peer: str | None, _gz: bool) -> str:
+        config = self.gatehouse.config
+        addresses = ips.server_addresses(config.ips, users.server_ip(config.bind))
+        return "".join(f"{a.ip}\n" for a in addresses)
+
+    def _getpath(self, _p: Principal, _params: Params, _peer: str | None, _gz: bool) -> str:
+        return "".join(f"{ns}\n" for ns in self.gatehouse.config.nameserver_list)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return self.gatehouse.now()
+
+    def _host(self) -> str:
+        return self.gatehouse.config.server_hostname
+
+    def _after_change(self) -> None:
+        self.gatehouse.authenticator.invalidate_cache()
+        self.gatehouse.zone_publisher.sync_after_change()
+
+
+async def _text(send: asgi.Send, status: int, text: str) -> None:
+    await asgi.respond(send, status, text.encode(), [asgi.TEXT, asgi.NO_STORE])

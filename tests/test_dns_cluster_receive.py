@@ -1,0 +1,227 @@
+"""The receiving side of cPanel's DNS cluster protocol (issue 16): a peer holding a
+`clustering`-only token saves, reads, lists and removes whole zones through
+/scripts2/*_local, as cPanel's remote dnsadmin module calls them, with plain-text answers."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from conftest import Server
+
+
+def zone_text(name: str, serial: int = 2026120401, address: str = "192.0.2.10") -> str:
+    return (
+        f"$TTL 14400\n"
+        f"{name}. 86400 IN SOA ns1.{name}. hostmaster.{name}. {serial} 3600 1800 1209600 86400\n"
+        f"{name}. 86400 IN NS ns1.{name}.\n"
+        f"{name}. 14400 IN A {address}\n"
+        f"ns1.{name}. 14400 IN A {address}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def peer_token(server: Server) -> str:
+    """What a cPanel server's cluster configuration holds: a root token with `clustering`."""
+    return server.token(acl=["clustering"])
+
+
+def call(server: Server, token: str, action: str, **fields: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/scripts2/{action}_local",
+        data={"dnsuniqid": uuid.uuid4().hex, **fields},
+        headers={"Authorization": f"whm root:{token}"},
+        timeout=30,
+    )
+
+
+def fresh_zone() -> str:
+    return f"peer{secrets.token_hex(4)}.example.net"
+
+
+def test_savezone_stores_the_zone_with_the_serial_it_carries(
+    server: Server, peer_token: str
+) -> None:
+    name = fresh_zone()
+    saved = call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name, 2026120407))
+    assert saved.status_code == 200, saved.text
+    assert saved.headers["content-type"].startswith("text/plain")
+    assert saved.text.startswith(f"Saved zone {name}")
+    assert server.sql("SELECT serial FROM zones WHERE name = :n", n=name) == [(2026120407,)]
+    got = call(server, peer_token, "getzone", zone=name)
+    assert got.text == zone_text(name, 2026120407)
+
+
+def test_a_broken_zone_is_refused_with_its_line_and_nothing_is_stored(
+    server: Server, peer_token: str
+) -> None:
+    name = fresh_zone()
+    broken = zone_text(name).replace("IN A 192.0.2.10\nns1", "IN A 192.0.2.999\nns1")
+    refused = call(server, peer_token, "savezone", zone=name, zonedata=broken)
+    assert refused.status_code == 400
+    assert "would be invalid (line " in refused.text
+    assert server.sql("SELECT count(*) FROM zones WHERE name = :n", n=name) == [(0,)]
+
+
+def test_zoneexists_and_getzonelist(server: Server, peer_token: str) -> None:
+    name = fresh_zone()
+    assert call(server, peer_token, "zoneexists", zone=name).text == "0"
+    call(server, peer_token, "quickzoneadd", zone=name, zonedata=zone_text(name))
+    assert call(server, peer_token, "zoneexists", zone=name).text == "1"
+    assert name in call(server, peer_token, "getzonelist").text.splitlines()
+
+
+@pytest.mark.parametrize("gzip", [False, True])
+def test_getzones_and_getallzones_answer_cpdnszone_fields(
+    server: Server, peer_token: str, gzip: bool
+) -> None:
+    names = [fresh_zone(), fresh_zone()]
+    for name in names:
+        call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name))
+    headers = {"Authorization": f"whm root:{peer_token}"}
+    headers["Accept-Encoding"] = "gzip" if gzip else "identity"
+    some = httpx.post(
+        f"{server.url}/scripts2/getzones_local",
+        data={"zones": ",".join(names), "dnsuniqid": "1"},
+        headers=headers,
+    )
+    assert dict(parse_qsl(some.text)) == {f"cpdnszone-{n}": zone_text(n) for n in names}
+    every = dict(
+        parse_qsl(
+            httpx.post(
+                f"{server.url}/scripts2/getallzones_local", data={"dnsuniqid": "2"}, headers=headers
+            ).text
+        )
+    )
+    assert all(every[f"cpdnszone-{n}"] == zone_text(n) for n in names)
+
+
+def test_synczones_saves_every_zone_sent(server: Server, peer_token: str) -> None:
+    names = [fresh_zone(), fresh_zone()]
+    body = "&".join(
+        f"cpdnszone-{n}=" + str(httpx.QueryParams({"x": zone_text(n)})).removeprefix("x=")
+        for n in names
+    )
+    response = httpx.post(
+        f"{server.url}/scripts2/synczones_local",
+        content=f"{body}&dnsuniqid=sync-{uuid.uuid4().hex}",
+        headers={
+            "Authorization": f"whm root:{peer_token}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert response.status_code == 200, response.text
+    for name in names:
+        assert call(server, peer_token, "zoneexists", zone=name).text == "1"
+
+
+def test_removezone_answers_as_cpanel(server: Server, peer_token: str) -> None:
+    name = fresh_zone()
+    call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name))
+    removed = call(server, peer_token, "removezone", zone=name)
+    assert removed.text == f"{name} => deleted from {hostname(server)}\n"
+    assert call(server, peer_token, "zoneexists", zone=name).text == "0"
+
+
+def test_removezones_takes_a_list(server: Server, peer_token: str) -> None:
+    names = [fresh_zone(), fresh_zone()]
+    for name in names:
+        call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name))
+    removed = call(server, peer_token, "removezones", zones=",".join(names))
+    assert len(removed.text.splitlines()) == 2
+    assert all(call(server, peer_token, "zoneexists", zone=n).text == "0" for n in names)
+
+
+def test_a_change_seen_again_with_its_dnsuniqid_is_not_applied_twice(
+    server: Server, peer_token: str
+) -> None:
+    name = fresh_zone()
+    request_id = f"ring-{uuid.uuid4().hex}"
+    headers = {"Authorization": f"whm root:{peer_token}"}
+    for address in ("192.0.2.10", "192.0.2.99"):
+        httpx.post(
+            f"{server.url}/scripts2/savezone_local",
+            data={
+                "zone": name,
+                "zonedata": zone_text(name, address=address),
+                "dnsuniqid": request_id,
+            },
+            headers=headers,
+        )
+    assert "192.0.2.10" in call(server, peer_token, "getzone", zone=name).text
+
+
+def test_a_received_zone_belongs_to_the_account_with_that_domain(
+    server: Server, peer_token: str
+) -> None:
+    user, _password = server.account()
+    domain = f"{user}.example.com"
+    call(server, peer_token, "savezone", zone=domain, zonedata=zone_text(domain))
+    owner = server.sql(
+        "SELECT users.username FROM zones JOIN users ON users.id = zones.user_id "
+        "WHERE zones.name = :n",
+        n=domain,
+    )
+    assert owner == [(user,)]
+    orphan = fresh_zone()
+    call(server, peer_token, "savezone", zone=orphan, zonedata=zone_text(orphan))
+    assert server.sql(
+        "SELECT users.username FROM zones JOIN users ON users.id = zones.user_id "
+        "WHERE zones.name = :n",
+        n=orphan,
+    ) == [("root",)]
+
+
+def test_the_audit_trail_names_the_peer(server: Server, peer_token: str) -> None:
+    name = fresh_zone()
+    call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name))
+    rows = server.sql("SELECT action, actor, source_ip FROM audit_log WHERE subject = :n", n=name)
+    assert [tuple(r) for r in rows] == [("CLUSTERSAVEZONE", "root", "127.0.0.1")]
+
+
+def test_getips_and_getpath_answer_one_a_line(server: Server, peer_token: str) -> None:
+    assert call(server, peer_token, "getips").text.strip().splitlines()
+    assert call(server, peer_token, "getpath").text.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    "action", ["reloadbind", "reloadzones", "reconfigbind", "addzoneconf", "cleandns"]
+)
+def test_reload_actions_are_accepted(server: Server, peer_token: str, action: str) -> None:
+    assert call(server, peer_token, action, zone="x.example").status_code == 200
+
+
+def test_a_token_without_clustering_is_refused(server: Server) -> None:
+    token = server.token(acl=["list-accts"])
+    refused = call(server, token, "getzonelist")
+    assert refused.status_code == 403
+    assert "clustering" in refused.text
+
+
+def test_a_wrong_token_is_refused(server: Server) -> None:
+    refused = call(server, secrets.token_hex(16).upper(), "getzonelist")
+    assert refused.status_code == 401
+    assert refused.text == "Access denied\n"
+
+
+@pytest.mark.parametrize("path", ["/scripts2/nosuch_local", "/scripts2/getzonelist"])
+def test_an_unknown_action_is_404(server: Server, peer_token: str, path: str) -> None:
+    response = httpx.post(
+        f"{server.url}{path}", headers={"Authorization": f"whm root:{peer_token}"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("zone", ["", "bad zone", "a..b", "x" * 300])
+def test_a_bad_zone_name_is_refused(server: Server, peer_token: str, zone: str) -> None:
+    refused = call(server, peer_token, "savezone", zone=zone, zonedata="x")
+    assert refused.status_code == 400
+    assert "not a valid zone name" in refused.text
+
+
+def hostname(server: Server) -> str:
+    return str(server.ok("gethostname")["hostname"])
