@@ -4,6 +4,7 @@ GATEHOUSE_TEST_POSTGRES_URL names a server where the test role may create databa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -458,6 +459,25 @@ def stop_server(server: Server) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+
+
+@contextlib.contextmanager
+def another_node(
+    server: Server,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """A second `gatehouse serve` on `server`'s store (with settings of its own), sharing its
+    root token; stopped on exit."""
+    node = start_server(
+        tmp_path_factory.mktemp(name), server.db_url, server.backend, server.root_password, env=env
+    )
+    node._root_token = server.root_token
+    try:
+        yield node
+    finally:
+        stop_server(node)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from audit_helpers import Mark, audited_since, last_audit_id
 from conftest import Server
 from gatehouse.auth import header
 from gatehouse.auth.header import TokenCredential
@@ -87,31 +88,8 @@ def lines(flat: str) -> list[str]:
     return [flat[i : i + 32] for i in range(0, len(flat), 32)]
 
 
-# Identical refusals within a minute add to one row's `repeats` (docs/security.md): "what was
-# audited since" is the rows added since, and the rows whose count grew since.
-Mark = tuple[int, dict[int, int]]
-
-
-def last_audit_id(server: Server) -> Mark:
-    rows = server.sql(
-        "SELECT id, repeats FROM audit_log WHERE time >= :t", t=int(time.time()) - 120
-    )
-    top = server.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0]
-    return int(top), {int(r[0]): int(r[1]) for r in rows}
-
-
 def audit_since(server: Server, since: Mark, action: str | None = None) -> list[Any]:
-    top, counts = since
-    floor = min([*counts, top + 1]) - 1
-    query = (
-        "SELECT id, repeats, action, reason, actor, subject, token_name, detail FROM audit_log "
-        "WHERE id > :floor"
-    )
-    if action is not None:
-        query += " AND action = :action"
-    rows = server.sql(query + " ORDER BY id", floor=floor, action=action)
-    # Each refusal once, however it was stored.
-    return [r for r in rows for _ in range(r.repeats - counts.get(r.id, 0))]
+    return audited_since(server, since, action)
 
 
 def assert_401(response: httpx.Response) -> None:

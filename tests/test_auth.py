@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audit_helpers import Mark, audited_since, last_audit_id
 from conftest import Server, start_server, stop_server
 
 
@@ -33,28 +34,11 @@ def denied_body(function: str) -> bytes:
     )
 
 
-# Identical refusals within a minute add to one row's `repeats` (docs/security.md): "what was
-# audited since" is the rows added since, and the rows whose count grew since.
-Mark = tuple[int, dict[int, int]]
-
-
-def last_audit_id(server: Server) -> Mark:
-    rows = server.sql(
-        "SELECT id, repeats FROM audit_log WHERE time >= :t", t=int(time.time()) - 120
-    )
-    top = server.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0]
-    return int(top), {int(r[0]): int(r[1]) for r in rows}
-
-
 def audit_since(server: Server, since: Mark) -> list[Any]:
-    top, counts = since
-    rows = server.sql(
-        "SELECT id, repeats, action, reason, actor, token_name, source_ip, detail FROM audit_log "
-        "WHERE id > :floor ORDER BY id",
-        floor=min([*counts, top + 1]) - 1,
-    )
-    # Each refusal once, however it was stored.
-    return [tuple(r[2:]) for r in rows for _ in range(r[1] - counts.get(r[0], 0))]
+    return [
+        (r.action, r.reason, r.actor, r.token_name, r.source_ip, r.detail)
+        for r in audited_since(server, since)
+    ]
 
 
 def request(

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Server, start_server, stop_server
+from conftest import Server, another_node
 
 
 def fresh_address() -> str:
@@ -403,12 +403,8 @@ def test_a_lower_limit_takes_effect_at_once(server: Server, settings: Any) -> No
 
 @pytest.fixture(scope="module")
 def second_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    node = start_server(
-        tmp_path_factory.mktemp("cphulk-node"), server.db_url, server.backend, server.root_password
-    )
-    node._root_token = server.root_token
-    yield node
-    stop_server(node)
+    with another_node(server, tmp_path_factory, "cphulk-node") as node:
+        yield node
 
 
 def test_two_processes_share_the_count_and_the_block(server: Server, second_node: Server) -> None:

@@ -16,7 +16,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import Server, start_server, stop_server
+from conftest import Server, another_node
 from gatehouse.domain import domain_names
 from gatehouse.domain.domain_names import ReverseZones
 from gatehouse.errors import InvalidParameter, PermissionDenied
@@ -372,16 +372,10 @@ def test_dynamicdns_create_stores_a_unicode_name_as_its_a_label(account: Account
 @pytest.fixture(scope="module")
 def reverse_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A second `gatehouse serve` on the same store with GATEHOUSE_ALLOW_REVERSE_ZONES=1."""
-    node = start_server(
-        tmp_path_factory.mktemp("reverse-node"),
-        server.db_url,
-        server.backend,
-        server.root_password,
-        env={"GATEHOUSE_ALLOW_REVERSE_ZONES": "1"},
-    )
-    node._root_token = server.root_token
-    yield node
-    stop_server(node)
+    with another_node(
+        server, tmp_path_factory, "reverse-node", {"GATEHOUSE_ALLOW_REVERSE_ZONES": "1"}
+    ) as node:
+        yield node
 
 
 def reverse_name() -> str:

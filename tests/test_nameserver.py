@@ -34,7 +34,7 @@ import dns.zone
 import httpx
 import pytest
 
-from conftest import Server, start_server, stop_server
+from conftest import Server, another_node
 from gatehouse.dns import template
 from gatehouse.dns.nameserver import hosted, zonesource
 from gatehouse.dns.nameserver.answer import Answer, resolve
@@ -918,16 +918,10 @@ def test_random_garbage_never_stops_the_server(server: Server, zone: str) -> Non
 def reverse_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A second `gatehouse serve` on the same store that allows reverse zones (off by
     default: docs/dns.md)."""
-    node = start_server(
-        tmp_path_factory.mktemp("reverse-node"),
-        server.db_url,
-        server.backend,
-        server.root_password,
-        env={"GATEHOUSE_ALLOW_REVERSE_ZONES": "1"},
-    )
-    node._root_token = server.root_token
-    yield node
-    stop_server(node)
+    with another_node(
+        server, tmp_path_factory, "reverse-node", {"GATEHOUSE_ALLOW_REVERSE_ZONES": "1"}
+    ) as node:
+        yield node
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import Server, start_server, stop_server
+from conftest import Server, another_node
 
 COOKIES = {"whostmgrd": "whostmgrsession", "cpaneld": "cpsession"}
 
@@ -92,11 +92,8 @@ def test_the_audit_row_counts_the_sessions_ended(server: Server) -> None:
 
 @pytest.fixture(scope="module")
 def second_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    node = start_server(
-        tmp_path_factory.mktemp("session-node"), server.db_url, server.backend, server.root_password
-    )
-    yield node
-    stop_server(node)
+    with another_node(server, tmp_path_factory, "session-node") as node:
+        yield node
 
 
 def test_another_node_refuses_the_ended_session_at_once(

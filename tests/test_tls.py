@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import Server, start_server, stop_server
+from conftest import Server, another_node
 
 TLS12 = ssl.TLSVersion.TLSv1_2
 # Mozilla "intermediate" leaves these out; a 1.2 client offering only them must fail.
@@ -47,15 +47,9 @@ def handshake(
 @pytest.fixture(scope="module")
 def strict_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A node with TLS 1.3 only and HTTP/2 offered."""
-    node = start_server(
-        tmp_path_factory.mktemp("tls-node"),
-        server.db_url,
-        server.backend,
-        server.root_password,
-        env={"GATEHOUSE_TLS_MIN_VERSION": "1.3", "GATEHOUSE_HTTP2": "1"},
-    )
-    yield node
-    stop_server(node)
+    env = {"GATEHOUSE_TLS_MIN_VERSION": "1.3", "GATEHOUSE_HTTP2": "1"}
+    with another_node(server, tmp_path_factory, "tls-node", env) as node:
+        yield node
 
 
 @pytest.mark.parametrize("port", ["https_port", "cpanel_https_port"])

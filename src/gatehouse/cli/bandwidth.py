@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gatehouse.api import bridge
-from gatehouse.api.params import Params
-from gatehouse.auth.authenticator import Principal
-from gatehouse.domain import access_logs, users
+from gatehouse.cli.local_root import root_principal, run_as_root
+from gatehouse.domain import access_logs
 
 if TYPE_CHECKING:
     from gatehouse.cli import Context
@@ -51,23 +49,15 @@ def import_logs(obj: Context, files: tuple[str, ...], domain: str | None) -> Non
     gh = obj.gatehouse()
     failed = 0
     try:
-        with gh.engine.connect() as conn:
-            root = users.get(conn, users.ROOT)
-        if root is None:
-            raise click.ClickException("The store has no root user: run `gatehouse init`.")
-        principal = Principal(user=root, method="local", privileges=root.privileges)
-        api = bridge.server_api()
+        principal = root_principal(gh)
         for (host, year, month), nbytes in sorted(totals.bytes.items()):
-            params = Params(
-                [
-                    ("api.version", "1"),
-                    ("domain", host),
-                    ("bytes", str(nbytes)),
-                    ("month", str(month)),
-                    ("year", str(year)),
-                ]
-            )
-            outcome = api.execute(gh, principal, REPORT, params)
+            pairs = [
+                ("domain", host),
+                ("bytes", str(nbytes)),
+                ("month", str(month)),
+                ("year", str(year)),
+            ]
+            outcome = run_as_root(gh, principal, REPORT, pairs)
             payload = outcome.payload
             if outcome.ok:
                 data = payload.get("data") or {}

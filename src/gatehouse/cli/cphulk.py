@@ -11,10 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gatehouse.api import bridge
-from gatehouse.api.params import Params
-from gatehouse.auth.authenticator import Principal
-from gatehouse.domain import users
+from gatehouse.cli.local_root import root_principal, run_as_root
 
 if TYPE_CHECKING:
     from gatehouse.cli import Context
@@ -26,14 +23,7 @@ def _call(obj: Context, function: str, pairs: list[tuple[str, str]]) -> Any:
     """Run a WHM API 1 function locally as root; its `data`, or exit 1 with its reason."""
     gh = obj.gatehouse()
     try:
-        with gh.engine.connect() as conn:
-            root = users.get(conn, users.ROOT)
-        if root is None:
-            raise click.ClickException("The store has no root user: run `gatehouse init`.")
-        principal = Principal(user=root, method="local", privileges=root.privileges)
-        outcome = bridge.server_api().execute(
-            gh, principal, function, Params([("api.version", "1"), *pairs])
-        )
+        outcome = run_as_root(gh, root_principal(gh), function, pairs)
     finally:
         gh.close()
     if not outcome.ok:

@@ -4,7 +4,6 @@ settings, both lists and the blocks in force. Read again whenever the auth gener
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -40,13 +39,8 @@ def normal(address: str | None) -> str | None:
     """An address as blocks and attempts store it (an IPv4-mapped IPv6 address as IPv4)."""
     if not address:
         return None
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:45]
-    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-        return str(parsed.ipv4_mapped)
-    return str(parsed)
+    parsed = ranges.client_address(address)
+    return str(parsed) if parsed is not None else address[:45]
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ def key(address: Address) -> str:
     return f"{int(address):032x}"
 
 
-def address_key(text: str | None) -> str | None:
-    """The key of a client address as the server saw it, or None when it is not one."""
+def client_address(text: str | None) -> Address | None:
+    """A client address as the server saw it (an IPv4-mapped IPv6 address as IPv4), or None
+    when it is not one."""
     if not text:
         return None
     try:
@@ -40,8 +41,14 @@ def address_key(text: str | None) -> str | None:
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return key(address)
+        return address.ipv4_mapped
+    return address
+
+
+def address_key(text: str | None) -> str | None:
+    """The key of a client address, or None when it is not one."""
+    address = client_address(text)
+    return None if address is None else key(address)
 
 
 def invalid(text: str) -> InvalidParameter:
