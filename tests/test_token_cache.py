@@ -175,3 +175,52 @@ def test_the_cache_is_bounded(engines: tuple[sa.Engine, sa.Engine]) -> None:
         assert len(small) <= 3
     finally:
         small.close()
+
+
+# -- the WAL index mapping must not drop SQLite's locks --------------------------------------
+
+_HOLDS_DMS = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1] + "-shm", os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)  # SQLite's dead-man-switch byte
+except OSError:
+    print("held")
+else:
+    print("free")
+"""
+
+
+def _dead_man_switch(path: str) -> str:
+    """Whether another process could take the WAL index's dead-man-switch lock exclusively
+    (it would then truncate and rebuild the index under this process)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _HOLDS_DMS, path], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_mapping_the_wal_index_keeps_sqlites_lock_on_it(tmp_path: Any) -> None:
+    from gatehouse.store import migrate
+
+    path = str(tmp_path / "store.db")
+    engine = create(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    try:
+        with engine.connect() as conn:  # SQLite maps the WAL index and takes its lock
+            conn.execute(sa.text("SELECT count(*) FROM users")).scalar()
+            assert _dead_man_switch(path) == "held"
+            watcher: Cache = TokenCache(engine)
+            try:
+                # Before the fix, the watcher closed its descriptor of the -shm, which drops
+                # every POSIX lock this process held on it: another process could then rebuild
+                # the index (and the server died of SIGBUS reading its mapping).
+                assert _dead_man_switch(path) == "held"
+                assert watcher.get("anything") is None
+            finally:
+                watcher.close()
+    finally:
+        engine.dispose()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import mmap
+import os
 import sqlite3
 import threading
 from typing import Generic, TypeVar
@@ -112,7 +113,7 @@ class _SqliteWatcher(_Watcher):
         self._data_version = self._read_data_version()
         self._generation = self._read_generation()
         self._epoch = 0  # bumped by local invalidation
-        self._shm = _map_wal_index(path)
+        self._shm_fd, self._shm = _map_wal_index(path)
         self._wal_header = self._shm[:48] if self._shm is not None else b""
 
     def _read_data_version(self) -> int:
@@ -152,16 +153,31 @@ class _SqliteWatcher(_Watcher):
         if self._shm is not None:
             self._shm.close()
         self._conn.close()
+        # Last: closing a descriptor of the -shm drops every POSIX lock this process holds on
+        # it (see _map_wal_index); by now this is the process's way out.
+        if self._shm_fd is not None:
+            os.close(self._shm_fd)
 
 
-def _map_wal_index(path: str) -> mmap.mmap | None:
-    """The WAL index (`-shm`) mapped read-only, or None (then every check uses the PRAGMA).
-    Our own connection stays open, so the index is never rebuilt under us."""
+def _map_wal_index(path: str) -> tuple[int | None, mmap.mmap | None]:
+    """The WAL index (`-shm`) mapped read-only, and the descriptor it was mapped from; (None,
+    None) when there is none (then every check uses the PRAGMA).
+
+    The descriptor stays open for as long as the watcher lives. Closing *any* descriptor of
+    a file drops every POSIX (fcntl) lock the process holds on it, and SQLite's own
+    connections in this process hold the WAL index's "dead man switch" lock through another
+    descriptor of the same file. With that lock gone, the next process to open the store
+    believes it is the only one, truncates and rebuilds the -shm under everyone's feet: this
+    mapping then raises SIGBUS on its next read, and SQLite's own readers here see an index
+    rebuilt under them. (Seen as a "Fatal Python error: Bus error" in the server.)"""
     try:
-        with open(f"{path}-shm", "rb") as fh:
-            return mmap.mmap(fh.fileno(), 136, access=mmap.ACCESS_READ)
+        fd = os.open(f"{path}-shm", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None, None
+    try:
+        return fd, mmap.mmap(fd, 136, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
-        return None
+        return fd, None  # kept open all the same: closing it would drop SQLite's locks
 
 
 class _PostgresWatcher(_Watcher):
