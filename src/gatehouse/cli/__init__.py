@@ -317,6 +317,7 @@ def _parse_since(value: str) -> int:
 
 def _register_migration_commands() -> None:
     from gatehouse.cli.bandwidth import bandwidth_group
+    from gatehouse.cli.cluster import cluster_group
     from gatehouse.cli.cphulk import cphulk_group
     from gatehouse.cli.migrate import accesshash_group, import_cpanel
     from gatehouse.cli.zones import zones_group
@@ -326,6 +327,7 @@ def _register_migration_commands() -> None:
     main.add_command(zones_group)
     main.add_command(bandwidth_group)
     main.add_command(cphulk_group)
+    main.add_command(cluster_group)
 
 
 _register_migration_commands()

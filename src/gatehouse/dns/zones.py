@@ -9,6 +9,7 @@ cannot both win. Creating and deleting zones go through `create()` and `delete()
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from gatehouse.dns.template import template
 from gatehouse.dns.text import normalise as normalise  # a zone name as stored (callers use it)
 from gatehouse.dns.validate import check_structure, validate
 from gatehouse.errors import Conflict
-from gatehouse.store.schema import users, zones
+from gatehouse.store.schema import cluster_outbox, cluster_peers, users, zones
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,40 @@ class Zone:
     text: str
     serial: int
     updated_time: int = 0
+
+
+PUSHING_ROLES = ("sync", "write-only")  # DNS cluster roles that push (docs/cluster.md)
+
+
+def _push(conn: sa.Connection, names: Sequence[str], action: str, now: int | None = None) -> None:
+    """Queue the change for every DNS cluster peer that takes pushes, in the transaction of
+    the change itself (the outbox: nothing is lost if the process dies before it is sent)."""
+    if not names:
+        return
+    peers = (
+        conn.execute(sa.select(cluster_peers.c.id).where(cluster_peers.c.role.in_(PUSHING_ROLES)))
+        .scalars()
+        .all()
+    )
+    if not peers:
+        return
+    when = int(time.time()) if now is None else now
+    conn.execute(
+        sa.insert(cluster_outbox),
+        [
+            {
+                "peer_id": peer,
+                "zone": name,
+                "action": action,
+                "created_time": when,
+                "attempts": 0,
+                "next_attempt": when,
+                "claimed_until": 0,
+            }
+            for peer in peers
+            for name in names
+        ],
+    )
 
 
 def _zone(row: Any) -> Zone:
@@ -78,14 +113,19 @@ def reassign(conn: sa.Connection, from_user_id: int, to_user_id: int) -> list[st
     return names
 
 
-def delete(conn: sa.Connection, name: str) -> bool:
+def delete(conn: sa.Connection, name: str, *, push: bool = True) -> bool:
+    """Delete a zone (queued for the DNS cluster peers unless `push` is off: a removal a
+    peer sent is not sent back)."""
     result = conn.execute(sa.delete(zones).where(zones.c.name == normalise(name)))
+    if result.rowcount and push:
+        _push(conn, [normalise(name)], "remove")
     return bool(result.rowcount)
 
 
 def delete_of_user(conn: sa.Connection, user_id: int) -> list[str]:
     names = names_of_user(conn, user_id)
     conn.execute(sa.delete(zones).where(zones.c.user_id == user_id))
+    _push(conn, names, "remove")
     return names
 
 
@@ -111,6 +151,7 @@ def create(
             name=name, user_id=user_id, text=text, serial=serial, updated_time=now
         )
     )
+    _push(conn, [name], "save", now)
     return Zone(name, user_id, text, serial, now)
 
 
@@ -134,6 +175,8 @@ def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
     )
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
+    _push(conn, [zone.name], "remove", now)
+    _push(conn, [new_name], "save", now)
     return Zone(new_name, zone.owner_user_id, text, new_serial, now)
 
 
@@ -166,6 +209,7 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
     )
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
+    _push(conn, [zone.name], "save", now)
     return new_serial
 
 

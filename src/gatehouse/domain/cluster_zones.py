@@ -62,7 +62,7 @@ def save(conn: sa.Connection, raw_name: str, text: str, sender: Sender, now: int
 
 def remove(conn: sa.Connection, raw_name: str, sender: Sender, now: int) -> bool:
     name = zone_name(raw_name)
-    gone = zones.delete(conn, name)
+    gone = zones.delete(conn, name, push=False)  # a peer's removal is not sent back
     if gone:
         audit.record(
             conn, now=now, action=REMOVE, actor=sender.username, subject=name,

@@ -21,13 +21,14 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.dns.zonefiles import publish_periodically
-from gatehouse.domain import retention
+from gatehouse.domain import cluster_push, retention
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.guard import LIMITS
 from gatehouse.program import connections
 from gatehouse.program.apps import cpanel_ports, whm_ports
 
+CLUSTER_PUSH_INTERVAL = 2.0  # seconds
 log = logging.getLogger("gatehouse.program.server")
 
 
@@ -119,6 +120,7 @@ async def _serve(config: Config) -> None:
         log.exception("writing the zone files at start-up failed; retried every few seconds")
     zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
     housekeeping = asyncio.create_task(_keep_house(gatehouse))
+    cluster = asyncio.create_task(_push_to_peers(gatehouse))
     LIMITS.configure(body_timeout=config.body_timeout, per_address=config.max_requests_per_address)
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
@@ -174,8 +176,30 @@ async def _serve(config: Config) -> None:
     zone_sync.cancel()
     capper.cancel()
     housekeeping.cancel()
-    await asyncio.gather(zone_sync, capper, housekeeping, return_exceptions=True)
+    cluster.cancel()
+    await asyncio.gather(zone_sync, capper, housekeeping, cluster, return_exceptions=True)
     gatehouse.close()
+
+
+async def _push_to_peers(gatehouse: Gatehouse) -> None:
+    """Every couple of seconds, the DNS cluster changes that are due (domain/cluster_push.py):
+    every process may run this, each change is claimed by one. Off the loop."""
+    while True:
+        await asyncio.sleep(CLUSTER_PUSH_INTERVAL)
+        try:
+            pushed = await asyncio.to_thread(
+                cluster_push.push_due, gatehouse.engine, gatehouse.keyring, gatehouse.now()
+            )
+        except Exception:
+            log.exception("pushing to the DNS cluster peers failed; retried shortly")
+            continue
+        if pushed.sent or pushed.failed:
+            log.info(
+                "DNS cluster: %d change(s) sent, %d skipped, %d failed",
+                pushed.sent,
+                pushed.skipped,
+                pushed.failed,
+            )
 
 
 async def _keep_house(gatehouse: Gatehouse) -> None:

@@ -348,3 +348,41 @@ login_attempts = sa.Table(
     sa.Column("authservice", sa.String(16), nullable=False),
     sa.Column("pending", sa.Boolean, nullable=False),
 )
+
+# DNS cluster peers this node pushes its zones to (docs/cluster.md); the token is encrypted
+# with the key ring.
+cluster_peers = sa.Table(
+    "cluster_peers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("host", sa.String(253), nullable=False),
+    sa.Column("port", sa.Integer, nullable=False),
+    sa.Column("scheme", sa.String(5), nullable=False),  # https | http
+    sa.Column("verify_tls", sa.Boolean, nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("token_ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # standalone | sync | write-only
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("host", "port", name="uq_cluster_peers_host_port"),
+)
+
+# Zone changes waiting to be pushed, written in the transaction of the change itself.
+cluster_outbox = sa.Table(
+    "cluster_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "peer_id",
+        sa.Integer,
+        sa.ForeignKey("cluster_peers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("zone", sa.String(253), nullable=False),
+    sa.Column("action", sa.String(8), nullable=False),  # save | remove
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt", sa.BigInteger, nullable=False, index=True),
+    sa.Column("claimed_until", sa.BigInteger, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+)

@@ -1,0 +1,161 @@
+"""Pushing queued zone changes to DNS cluster peers (docs/cluster.md), as a cPanel web
+server pushes to its nameservers: `savezone_local` with the whole zone, `removezone_local`,
+each carrying a fresh `dnsuniqid`.
+
+Every process of every node may run `push_due`: a change is claimed by one UPDATE that only
+one of them can win, so each is sent once; a failure is kept with its error and retried with
+backoff (5 s doubling, up to an hour). The zone is read when it is sent, so several queued
+changes of one zone go as its latest text. A `sync` peer is asked for its serial first and
+gets the zone only when its serial is lower; a `write-only` peer gets it regardless."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import sqlalchemy as sa
+
+from gatehouse.dns import zones
+from gatehouse.domain import cluster_peers
+from gatehouse.domain.accesshash import KeyRing
+from gatehouse.store.schema import cluster_outbox
+
+log = logging.getLogger("gatehouse.cluster")
+
+CLAIM_FOR = 120  # seconds a claimed change is another sender's to leave alone
+BATCH = 50
+TIMEOUT = 15.0
+MAX_BACKOFF = 3600
+_SERIAL = re.compile(r"\bSOA\s+\S+\s+\S+\s+\(?\s*(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Pushed:
+    sent: int
+    skipped: int
+    failed: int
+
+
+def push_due(engine: sa.Engine, keyring: KeyRing, now: int, budget: float = 10.0) -> Pushed:
+    """Send the changes due at `now`, in the order they were made, for at most `budget`
+    seconds (what is left waits for the next pass); one connection per peer."""
+    sent = skipped = failed = 0
+    started = time.monotonic()
+    clients: dict[int, httpx.Client] = {}
+    try:
+        while time.monotonic() - started < budget:
+            with engine.connect() as conn:
+                due = (
+                    conn.execute(
+                        sa.select(cluster_outbox.c.id)
+                        .where(
+                            cluster_outbox.c.next_attempt <= now,
+                            cluster_outbox.c.claimed_until < now,
+                        )
+                        .order_by(cluster_outbox.c.id)
+                        .limit(BATCH)
+                    )
+                    .scalars()
+                    .all()
+                )
+            if not due:
+                break
+            for change_id in due:
+                if time.monotonic() - started >= budget:
+                    break
+                outcome = _push_one(engine, keyring, change_id, now, clients)
+                sent += outcome == SENT
+                skipped += outcome == SKIPPED
+                failed += outcome == FAILED
+    finally:
+        for client in clients.values():
+            client.close()
+    return Pushed(sent, skipped, failed)
+
+
+SENT, SKIPPED, FAILED, TAKEN = "sent", "skipped", "failed", "taken"
+
+
+def _push_one(
+    engine: sa.Engine,
+    keyring: KeyRing,
+    change_id: int,
+    now: int,
+    clients: dict[int, httpx.Client],
+) -> str:
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            sa.update(cluster_outbox)
+            .where(cluster_outbox.c.id == change_id, cluster_outbox.c.claimed_until < now)
+            .values(claimed_until=now + CLAIM_FOR)
+        ).rowcount
+        if not claimed:
+            return TAKEN  # another sender has it
+        row = conn.execute(sa.select(cluster_outbox).where(cluster_outbox.c.id == change_id)).one()
+        peer = cluster_peers.get(conn, row.peer_id)
+        client = clients.get(peer.id)
+        if client is None:
+            secret = cluster_peers.token(conn, keyring, peer)
+            client = clients[peer.id] = httpx.Client(
+                base_url=peer.base_url,
+                headers={"Authorization": f"whm {peer.username}:{secret}"},
+                verify=peer.verify_tls,
+                timeout=TIMEOUT,
+            )
+        zone = zones.get(conn, row.zone)
+    try:
+        error = _send(client, peer.role, row.action, row.zone, zone)
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    with engine.begin() as conn:
+        if error is None or error == SKIPPED:
+            conn.execute(sa.delete(cluster_outbox).where(cluster_outbox.c.id == change_id))
+            return SENT if error is None else SKIPPED
+        attempts = row.attempts + 1
+        conn.execute(
+            sa.update(cluster_outbox)
+            .where(cluster_outbox.c.id == change_id)
+            .values(
+                attempts=attempts,
+                next_attempt=now + min(5 * 2 ** (attempts - 1), MAX_BACKOFF),
+                claimed_until=0,
+                last_error=error,
+            )
+        )
+    log.warning("pushing %s of %s to %s failed: %s", row.action, row.zone, peer.label, error)
+    return FAILED
+
+
+def _send(
+    client: httpx.Client, role: str, action: str, name: str, zone: zones.Zone | None
+) -> str | None:
+    """None when sent, SKIPPED when nothing needed sending, else the error."""
+    if action == "remove":
+        if zone is not None:
+            return SKIPPED  # made again since: its save follows
+        return _checked(client.post("/scripts2/removezone_local", data=_form(zone=name)))
+    if zone is None:
+        return SKIPPED  # removed since: its removal follows
+    if role == "sync":
+        theirs = client.post("/scripts2/getzone_local", data=_form(zone=name))
+        if theirs.status_code == 200:
+            found = _SERIAL.search(theirs.text)
+            if found and int(found.group(1)) >= zone.serial:
+                return SKIPPED
+    return _checked(
+        client.post("/scripts2/savezone_local", data=_form(zone=name, zonedata=zone.text))
+    )
+
+
+def _form(**fields: str) -> dict[str, str]:
+    return {**fields, "dnsuniqid": uuid.uuid4().hex}
+
+
+def _checked(response: httpx.Response) -> str | None:
+    if response.status_code == 200:
+        return None
+    return f"HTTP {response.status_code}: {response.text.strip()[:300]}"
