@@ -101,6 +101,14 @@ SETTINGS: tuple[Setting, ...] = (
         "(a provider's management addresses), beside its white list (docs/security.md).",
     ),
     Setting(
+        "trusted_proxies",
+        "GATEHOUSE_TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses or CIDR blocks of the reverse proxies or load balancers in "
+        "front of gatehouse: only a request arriving from one of them has its client address "
+        "taken from X-Forwarded-For (docs/deployment.md). Empty: the header is never read.",
+    ),
+    Setting(
         "nameservers",
         "GATEHOUSE_NAMESERVERS",
         "ns1.<hostname>,ns2.<hostname>",
@@ -288,6 +296,7 @@ class Config:
     max_query: int = 60 * 1024
     session_idle_timeout: int = 900
     cphulk_trusted: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
     audit_retention_days: int = 90
     tls_min_version: str = "1.2"
     http2: bool = False
@@ -424,8 +433,27 @@ def from_environment(**overrides: object) -> Config:
             if text not in ("1.2", "1.3"):
                 raise ValueError(f"GATEHOUSE_TLS_MIN_VERSION must be 1.2 or 1.3, not {value!r}")
             typed[key] = text
+        elif key == "trusted_proxies":
+            typed[key] = _proxies(value)
         elif key == "allow_reverse_zones":
             typed[key] = str(value).strip().lower() in ("1", "true", "yes", "on")
         else:
             typed[key] = value
     return Config(**typed)  # type: ignore[arg-type]
+
+
+def _proxies(value: object) -> tuple[str, ...]:
+    """GATEHOUSE_TRUSTED_PROXIES as networks in cPanel's normal form; a wrong entry stops the
+    program with its name rather than trusting less (or more) than the operator wrote."""
+    if isinstance(value, tuple):
+        return value
+    from gatehouse import ipnets
+
+    entries = [part.strip() for part in str(value).split(",") if part.strip()]
+    try:
+        return tuple(ipnets.normalise(entries))
+    except ipnets.InvalidIpEntry as exc:
+        raise ValueError(
+            f"GATEHOUSE_TRUSTED_PROXIES: {exc.entry!r} is not an IP address or CIDR block "
+            "(host bits zero)"
+        ) from None

@@ -16,6 +16,7 @@ from typing import Any
 
 from gatehouse import ipnets
 from gatehouse.http.access_log import ACCESS_LOG
+from gatehouse.http.forwarded import PROXIES
 from gatehouse.http.guard import LIMITS, RETRY_AFTER, TOO_MANY, GuardedBody
 
 Scope = MutableMapping[str, Any]
@@ -78,7 +79,9 @@ async def serve_logged(
     started = time.perf_counter()
     state: dict[str, Any] = {"status": 0, "user": "-", "auth": "-"}
     client = scope.get("client") or ("-", 0)
-    address = str(client[0])
+    # The client behind a trusted proxy, so that its share of requests is its own and the
+    # log names it; with no proxy trusted, the socket's address as it always was.
+    address = str(client[0]) if PROXIES.trusted is None else (peer(scope) or "-")
     table = headers(scope)
     guarded = GuardedBody(
         receive,
@@ -145,7 +148,7 @@ async def serve_logged(
         path = _quoted_field(str(scope.get("path")))
         user = _bare_field(str(state["user"]))
         ACCESS_LOG.write(
-            f'{client[0]} "{scope.get("method")} {path}" {state["status"]} '
+            f'{address} "{scope.get("method")} {path}" {state["status"]} '
             f"{elapsed:.1f}ms user={user} auth={state['auth']}{log_suffix}"
         )
 
@@ -188,9 +191,16 @@ def cookie(headers: dict[bytes, bytes], name: str) -> str | None:
 
 
 def peer(scope: Scope) -> str | None:
-    """The client address; IPv4-mapped IPv6 (a dual-stack listener) is reported as IPv4."""
+    """The client address; IPv4-mapped IPv6 (a dual-stack listener) is reported as IPv4.
+    Behind a trusted proxy (GATEHOUSE_TRUSTED_PROXIES), the address it forwarded
+    (`forwarded`); with none configured, one check more than the socket's address."""
     client = scope.get("client")
-    return _display_address(str(client[0])) if client else None
+    if not client:
+        return None
+    address = _display_address(str(client[0]))
+    if PROXIES.trusted is None:
+        return address
+    return PROXIES.client(address, scope)
 
 
 @lru_cache(maxsize=65536)

@@ -24,6 +24,7 @@ from gatehouse.dns.zonefiles import publish_periodically
 from gatehouse.domain import cluster_push, retention
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
+from gatehouse.http.forwarded import PROXIES
 from gatehouse.http.guard import LIMITS
 from gatehouse.program import connections
 from gatehouse.program.apps import cpanel_ports, whm_ports
@@ -122,6 +123,7 @@ async def _serve(config: Config) -> None:
     housekeeping = asyncio.create_task(_keep_house(gatehouse))
     cluster = asyncio.create_task(_push_to_peers(gatehouse))
     LIMITS.configure(body_timeout=config.body_timeout, per_address=config.max_requests_per_address)
+    PROXIES.configure(config.trusted_proxies)
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
         servers += _servers(
