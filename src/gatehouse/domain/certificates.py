@@ -46,6 +46,7 @@ class StoredCertificate:
     modulus: str | None
     key_algorithm: str
     created_time: int
+    friendly_name: str | None = None
 
     @property
     def cert_id(self) -> str:
@@ -63,6 +64,7 @@ class StoredKey:
     key_algorithm: str
     modulus: str | None
     created_time: int
+    friendly_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ def _certificate(m: Any) -> StoredCertificate:
         m["modulus"],
         str(m["key_algorithm"]),
         int(m["created_time"]),
+        m["friendly_name"],
     )
 
 
@@ -174,7 +177,10 @@ def check(crt: str, key: str, cab: str | None, domain: str, now: int) -> Checked
 # -- writes ---------------------------------------------------------------------------------------
 
 
-def _store_certificate(unit: UnitOfWork, user_id: int, cert: ssl_pem.Certificate) -> int:
+def store_certificate(
+    unit: UnitOfWork, user_id: int, cert: ssl_pem.Certificate, friendly_name: str | None = None
+) -> int:
+    """The row of the account's copy of `cert`, stored now if it was not yet."""
     conn = unit.conn
     found = conn.execute(
         sa.select(ssl_certificates.c.id).where(
@@ -199,13 +205,21 @@ def _store_certificate(unit: UnitOfWork, user_id: int, cert: ssl_pem.Certificate
             modulus=cert.modulus,
             key_algorithm=cert.key_algorithm,
             created_time=unit.now,
+            friendly_name=friendly_name,
         )
     )
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
 
-def _store_key(unit: UnitOfWork, keyring: KeyRing, user_id: int, key: ssl_pem.Key) -> None:
+def store_key(
+    unit: UnitOfWork,
+    keyring: KeyRing,
+    user_id: int,
+    key: ssl_pem.Key,
+    friendly_name: str | None = None,
+) -> None:
+    """Store the account's key, ENCRYPTED, unless it is stored already."""
     conn = unit.conn
     exists = conn.execute(
         sa.select(ssl_keys.c.id).where(
@@ -222,6 +236,7 @@ def _store_key(unit: UnitOfWork, keyring: KeyRing, user_id: int, key: ssl_pem.Ke
             modulus=key.modulus,
             ciphertext=keyring.encrypt(key.pem, key_context(user_id, key.key_id)),
             created_time=unit.now,
+            friendly_name=friendly_name,
         )
     )
 
@@ -232,8 +247,8 @@ def install(
     """Bind the checked certificate to `domain` (a domain of `account`), replacing whatever
     was installed there."""
     conn = unit.conn
-    cert_row = _store_certificate(unit, account.id, checked.certificate)
-    _store_key(unit, keyring, account.id, checked.key)
+    cert_row = store_certificate(unit, account.id, checked.certificate)
+    store_key(unit, keyring, account.id, checked.key)
     conn.execute(sa.delete(ssl_vhosts).where(ssl_vhosts.c.domain == domain))
     conn.execute(
         sa.insert(ssl_vhosts).values(
@@ -326,13 +341,19 @@ def keys_of(conn: sa.Connection, user_id: int) -> list[StoredKey]:
             ssl_keys.c.key_algorithm,
             ssl_keys.c.modulus,
             ssl_keys.c.created_time,
+            ssl_keys.c.friendly_name,
         )
         .where(ssl_keys.c.user_id == user_id)
         .order_by(ssl_keys.c.id)
     )
     return [
         StoredKey(
-            str(r.key_id), int(r.user_id), str(r.key_algorithm), r.modulus, int(r.created_time)
+            str(r.key_id),
+            int(r.user_id),
+            str(r.key_algorithm),
+            r.modulus,
+            int(r.created_time),
+            r.friendly_name,
         )
         for r in rows
     ]

@@ -249,6 +249,7 @@ ssl_certificates = sa.Table(
     sa.Column("modulus", sa.Text, nullable=True),  # RSA only
     sa.Column("key_algorithm", sa.String(16), nullable=False),
     sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("friendly_name", sa.Text, nullable=True),  # UAPI upload_cert's (migration 0012)
     sa.UniqueConstraint("user_id", "fingerprint", name="uq_ssl_certificates_user_fingerprint"),
 )
 
@@ -270,6 +271,7 @@ ssl_keys = sa.Table(
     sa.Column("modulus", sa.Text, nullable=True),
     sa.Column("ciphertext", sa.LargeBinary, nullable=False),
     sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("friendly_name", sa.Text, nullable=True),  # UAPI generate_key's (migration 0012)
     sa.UniqueConstraint("user_id", "key_id", name="uq_ssl_keys_user_key_id"),
 )
 
@@ -385,4 +387,27 @@ cluster_outbox = sa.Table(
     sa.Column("next_attempt", sa.BigInteger, nullable=False, index=True),
     sa.Column("claimed_until", sa.BigInteger, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
+)
+
+# Certificate signing requests made for an account's domains (UAPI generate_csr, WHM
+# generatessl; domain/ssl_requests.py). The CSR holds no secret; its key is in `ssl_keys`.
+ssl_csrs = sa.Table(
+    "ssl_csrs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("fingerprint", sa.String(64), nullable=False),  # SHA-256 hex of the DER
+    sa.Column("pem", sa.Text, nullable=False),
+    sa.Column("domains", sa.JSON, nullable=False),
+    sa.Column("subject_cn", sa.Text, nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),  # SHA-256 hex of the public key
+    sa.Column("friendly_name", sa.Text, nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("user_id", "fingerprint", name="uq_ssl_csrs_user_fingerprint"),
 )

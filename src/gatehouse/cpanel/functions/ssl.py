@@ -147,7 +147,7 @@ def list_certs(call: Call) -> list[dict[str, Any]]:
     for cert in certificates.certificates_of(call.conn, account.id):
         info = certificates.describe(cert)
         info["domain_is_configured"] = int(cert.row_id in on)
-        info["friendly_name"] = cert.subject_cn or cert.cert_id
+        info["friendly_name"] = cert.friendly_name or cert.subject_cn or cert.cert_id
         out.append(info)
     return out
 
@@ -163,7 +163,7 @@ def list_keys(call: Call) -> list[dict[str, Any]]:
         {
             "created": key.created_time,
             "ecdsa_curve_name": None,
-            "friendly_name": key.key_id[:16],
+            "friendly_name": key.friendly_name or key.key_id[:16],
             "id": key.key_id,
             "key_algorithm": {"rsa": "rsaEncryption", "ecdsa": "id-ecPublicKey"}.get(
                 key.key_algorithm, key.key_algorithm

@@ -1,12 +1,14 @@
-"""installssl, fetchsslinfo, listcrts, fetch_ssl_vhosts, delete_ssl_vhost: certificates
-installed on the accounts' domains (gatehouse.domain.certificates; docs/ssl.md).
+"""installssl, fetchsslinfo, listcrts, fetch_ssl_vhosts, delete_ssl_vhost, generatessl,
+fetch_vhost_ssl_components: certificates of the accounts' domains
+(gatehouse.domain.certificates, gatehouse.domain.ssl_requests; docs/ssl.md).
 
 Shapes follow cPanel's WHM API 1 reference (installssl, fetchsslinfo, listcrts,
 fetch_ssl_vhosts, delete_ssl_vhost). gatehouse serves no web sites: "installing" stores the
 certificate for the domain and writes the files a web server loads (GATEHOUSE_SSL_DIR), then
 runs the operator's reload command in the background.
 
-Privileges as cPanel guards them: `ssl` to install and remove, `ssl-info` to read. A reseller
+Privileges as cPanel guards them: `ssl` to install and remove, `ssl-info` to read,
+`ssl-gencrt` (or `ssl`, which WHM's reference lists for it) to generate. A reseller
 acts on the domains of the accounts it owns (the access rule's REACH), and is told nothing of
 the others. fetchsslinfo returns the private key, as cPanel's does, to whoever administers the
 account; no list ever holds key material.
@@ -18,12 +20,13 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param
-from gatehouse.domain import access, certificates, ips, ssl_pem, users
+from gatehouse.domain import access, certificates, ips, ssl_pem, ssl_requests, users
 from gatehouse.errors import InvalidParameter, NotFound
 from gatehouse.whm.registry import REGISTRY
 
 INSTALL = ("ssl",)
 READ = ("ssl-info",)
+GENERATE = ("ssl-gencrt", "ssl")
 
 
 def _ip(call: Call, account: users.User) -> str:
@@ -209,3 +212,100 @@ def delete_ssl_vhost(call: Call) -> None:
     certificates.remove(call, domain)
     _publish(call)
     return None
+
+
+def _either(call: Call, name: str, legacy: str) -> str | None:
+    """cPanel's current parameter name, else its older one (generatessl took `host`,
+    `country`, `state`, `city`, `co`, `cod`, `email` before it took the X.509 names)."""
+    return call.params.get(name) or call.params.get(legacy)
+
+
+@REGISTRY.function(
+    "generatessl",
+    "Generate a private key, a certificate signing request and a self-signed certificate "
+    "for domains of one account (stored for that account; the key encrypted).",
+    params=(
+        Param("domains", "The domains, comma-separated (`host`: one, the older name).", multi=True),
+        Param("countryName", "The two-letter country code (`country`)."),
+        Param("stateOrProvinceName", "The state or province (`state`)."),
+        Param("localityName", "The city or locality (`city`)."),
+        Param("organizationName", "The organization (`co`)."),
+        Param("organizationalUnitName", "The organization's unit (`cod`)."),
+        Param("emailAddress", "A contact email address (`email`)."),
+        Param("keysize", "The RSA key's size in bits: 2048 (the default) or 4096.", type="integer"),
+        Param("skip_certificate", "1: make the key and the CSR only.", type="boolean"),
+        Param(
+            "pass",
+            "Accepted for compatibility; ignored (no challenge password is written).",
+            secret=True,
+        ),
+        Param("xemail", "Accepted for compatibility; ignored (gatehouse sends no mail)."),
+    ),
+    privileges=GENERATE,
+    slow=True,
+)
+def generatessl(call: Call) -> dict[str, Any]:
+    raw = call.params.getlist("domains") or [call.params.get("host") or ""]
+    if not any(r.strip() for r in raw):
+        raise InvalidParameter("Give the certificate's domains (`domains`).")
+    names = ssl_requests.parse_names(raw)
+    account = ssl_requests.reach_names(call.conn, access.actor_of(call.principal), names)
+    subject = ssl_requests.Subject.checked(
+        country=_either(call, "countryName", "country"),
+        state=_either(call, "stateOrProvinceName", "state"),
+        locality=_either(call, "localityName", "city"),
+        organization=_either(call, "organizationName", "co"),
+        unit=_either(call, "organizationalUnitName", "cod"),
+        email=_either(call, "emailAddress", "email"),
+    )
+    key = ssl_requests.new_key(ssl_requests.key_type(None, call.params.get("keysize")))
+    keyring = call.gatehouse.keyring
+    ssl_requests.store_new_key(call, keyring, account, key, None)
+    csr = ssl_requests.store_csr(
+        call, account, key, names, ssl_requests.make_csr(key, names, subject), None
+    )
+    data: dict[str, Any] = {
+        "cert": None,
+        "cert_id": None,
+        "csr": csr.pem,
+        "csr_id": csr.csr_id,
+        "domains": names,
+        "key": key.pem,
+        "key_id": key.key_id,
+        "user": account.username,
+    }
+    if call.params.get("skip_certificate") not in ("1", "true"):
+        pem = ssl_requests.self_signed(key, names, subject, call.now)
+        row = certificates.store_certificate(call, account.id, ssl_pem.parse_certificate(pem))
+        stored = next(
+            c for c in certificates.certificates_of(call.conn, account.id) if c.row_id == row
+        )
+        data.update({"cert": pem, "cert_id": stored.cert_id})
+    return data
+
+
+@REGISTRY.function(
+    "fetch_vhost_ssl_components",
+    "The components of each installed certificate: the certificate, its CA bundle and the "
+    "ids that tie them to their key (never the key itself: fetchsslinfo returns it).",
+    privileges=READ,
+    readonly=True,
+)
+def fetch_vhost_ssl_components(call: Call) -> dict[str, Any]:
+    components = []
+    for item in _visible(call, None):
+        components.append(
+            {
+                "cabundle": item.cabundle,
+                "cabundle_id": (
+                    ssl_pem.parse_bundle(item.cabundle)[0].fingerprint if item.cabundle else None
+                ),
+                "certificate": item.certificate.pem,
+                "certificate_id": item.certificate.cert_id,
+                "domains": list(item.certificate.names),
+                "key_id": item.certificate.key_id,
+                "servername": item.domain,
+                "user": item.username,
+            }
+        )
+    return {"components": components}

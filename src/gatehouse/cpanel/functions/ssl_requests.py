@@ -1,0 +1,142 @@
+"""UAPI `SSL`: an account's keys, certificate signing requests and stored certificates —
+generate_key, upload_key, generate_csr, list_csrs, upload_cert, fetch_best_for_domain,
+fetch_key_and_cabundle_for_certificate (gatehouse.domain.ssl_requests; docs/ssl.md).
+
+Parameters and answers follow cPanel's UAPI reference. Keys are stored encrypted; a key's
+PEM is returned to its account only (generate_key's `text`, the two fetch functions), never in
+a list. An account makes requests for its own domains only (their `www.` and wildcard
+included), with the refusal it gets for any domain not its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.api.call import Call
+from gatehouse.cpanel import args
+from gatehouse.cpanel.registry import uapi
+from gatehouse.domain import access, certificates, ssl_pem, ssl_requests
+
+MODULE = "SSL"
+
+
+def _key_answer(key: ssl_pem.Key, friendly_name: str, created: int) -> dict[str, Any]:
+    return {"created": created, "friendly_name": friendly_name, **ssl_requests.key_facts(key)}
+
+
+@uapi(
+    MODULE,
+    "generate_key",
+    "Generate a private key (keytype: rsa-2048, rsa-4096, ecdsa-prime256v1, ecdsa-secp384r1; "
+    "or keysize), stored encrypted; its PEM is returned once, in `text`.",
+    slow=True,
+)
+def generate_key(call: Call) -> dict[str, Any]:
+    kind = ssl_requests.key_type(call.params.get("keytype"), call.params.get("keysize"))
+    name = ssl_requests.friendly(call.params.get("friendly_name"))
+    key = ssl_requests.new_key(kind)
+    account = call.principal.user
+    stored_name = ssl_requests.store_new_key(call, call.gatehouse.keyring, account, key, name)
+    return {**_key_answer(key, stored_name, call.now), "text": key.pem}
+
+
+@uapi(
+    MODULE,
+    "upload_key",
+    "Store a private key (PEM, unencrypted), encrypted at rest.",
+    slow=True,
+)
+def upload_key(call: Call) -> dict[str, Any]:
+    key = ssl_pem.parse_key(args.length_required(call, "key"))
+    name = ssl_requests.friendly(call.params.get("friendly_name"))
+    stored_name = ssl_requests.store_new_key(
+        call, call.gatehouse.keyring, call.principal.user, key, name, ssl_requests.UPLOAD
+    )
+    return _key_answer(key, stored_name, call.now)
+
+
+@uapi(
+    MODULE,
+    "generate_csr",
+    "Generate a certificate signing request for the account's domains with one of its keys.",
+)
+def generate_csr(call: Call) -> dict[str, Any]:
+    names = ssl_requests.parse_names(args.length_required(call, "domains"))
+    actor = access.actor_of(call.principal)
+    account = ssl_requests.own_names(call.conn, actor, names)
+    subject = ssl_requests.Subject.checked(
+        country=args.length_required(call, "countryName"),
+        state=args.length_required(call, "stateOrProvinceName"),
+        locality=args.length_required(call, "localityName"),
+        organization=args.length_required(call, "organizationName"),
+        unit=call.params.get("organizationalUnitName"),
+        email=call.params.get("emailAddress"),
+    )
+    key = ssl_requests.stored_key(
+        call.conn, call.gatehouse.keyring, account, args.length_required(call, "key_id")
+    )
+    friendly = ssl_requests.friendly(call.params.get("friendly_name"))
+    pem = ssl_requests.make_csr(key, names, subject)
+    csr = ssl_requests.store_csr(call, account, key, names, pem, friendly)
+    return {**ssl_requests.describe_csr(csr), "text": csr.pem}
+
+
+@uapi(MODULE, "list_csrs", "The account's certificate signing requests.", readonly=True)
+def list_csrs(call: Call) -> list[dict[str, Any]]:
+    return [
+        {**ssl_requests.describe_csr(csr), "text": csr.pem}
+        for csr in ssl_requests.csrs_of(call.conn, call.principal.user.id)
+    ]
+
+
+@uapi(
+    MODULE,
+    "upload_cert",
+    "Store a certificate (PEM) for the account's domains without installing it.",
+)
+def upload_cert(call: Call) -> list[dict[str, Any]]:
+    account = call.principal.user
+    cert = ssl_requests.upload_certificate(
+        call,
+        account,
+        certificates.owned_domains(call.conn, account),
+        args.length_required(call, "crt"),
+        ssl_requests.friendly(call.params.get("friendly_name")),
+    )
+    info = certificates.describe(cert)
+    info["friendly_name"] = cert.friendly_name or cert.subject_cn or cert.cert_id
+    return [info]
+
+
+@uapi(
+    MODULE,
+    "fetch_best_for_domain",
+    "The best certificate for one of the account's domains (the installed one, else the "
+    "current stored one expiring last with its key), with its key and CA bundle.",
+    readonly=True,
+)
+def fetch_best_for_domain(call: Call) -> dict[str, Any]:
+    actor = access.actor_of(call.principal)
+    domain, account = certificates.own_domain(
+        call.conn, actor, args.length_required(call, "domain")
+    )
+    best = ssl_requests.best_for_domain(
+        call.conn, call.gatehouse.keyring, account, domain, call.now
+    )
+    return {"cab": best.cab, "crt": best.crt, "domain": domain, "key": best.key}
+
+
+@uapi(
+    MODULE,
+    "fetch_key_and_cabundle_for_certificate",
+    "The account's stored key for a certificate, and the CA bundle it is installed with.",
+    readonly=True,
+)
+def fetch_key_and_cabundle_for_certificate(call: Call) -> dict[str, Any]:
+    found = ssl_requests.key_and_bundle(
+        call.conn,
+        call.gatehouse.keyring,
+        call.principal.user,
+        args.length_required(call, "certificate"),
+    )
+    return {"cab": found.cab, "crt": found.crt, "key": found.key}
