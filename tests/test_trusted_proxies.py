@@ -294,11 +294,18 @@ def _pem(node: Server, into: Path) -> Path:
     return into
 
 
+def _with_files(cfg: str, pem: Path, node: Server) -> str:
+    """deploy/haproxy.cfg with the node's certificate for the fronts and to verify the node."""
+    return cfg.replace("/etc/haproxy/certs/gatehouse.pem", str(pem)).replace(
+        "/etc/haproxy/gatehouse-nodes.pem", str(node.data_dir / "tls" / "cert.pem")
+    )
+
+
 def _for_loopback(cfg: str, pem: Path, fronts: dict[int, int], node: Server) -> str:
     """deploy/haproxy.cfg on loopback: its fronts on free ports, both servers on `node`, no
     syslog nor user switch (a test runs it in the foreground, maybe not as root)."""
     lines = []
-    for line in cfg.replace("/etc/haproxy/certs/gatehouse.pem", str(pem)).splitlines():
+    for line in _with_files(cfg, pem, node).splitlines():
         words = line.split()
         if words[:1] in (["log"], ["user"], ["group"]) and words[1:2] != ["global"]:
             continue
@@ -307,7 +314,7 @@ def _for_loopback(cfg: str, pem: Path, fronts: dict[int, int], node: Server) -> 
             line = line.replace(f":{port}", f"127.0.0.1:{fronts[port]}", 1)
         if words[:1] == ["server"]:
             port = int(words[2].rsplit(":", 1)[1])
-            local = {2086: node.http_port, 2082: node.cpanel_http_port}[port]
+            local = {2087: node.https_port, 2083: node.cpanel_https_port}[port]
             line = line.replace(words[2], f"127.0.0.1:{local}")
         lines.append(line)
     return "\n".join(lines) + "\n"
@@ -316,10 +323,10 @@ def _for_loopback(cfg: str, pem: Path, fronts: dict[int, int], node: Server) -> 
 @pytest.fixture(scope="module")
 def haproxy(proxied: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, str]]:
     """deploy/haproxy.cfg run by a real HAProxy in front of the proxied node; the URL of each
-    of its fronts (2087, 2086, 2083, 2082) by the port it stands for."""
+    of its fronts (2087, 2083) by the port it stands for."""
     binary = _need("haproxy", "haproxy")
     workdir = tmp_path_factory.mktemp("haproxy")
-    fronts = {port: free_port() for port in (2087, 2086, 2083, 2082)}
+    fronts = {port: free_port() for port in (2087, 2083)}
     cfg = workdir / "haproxy.cfg"
     cfg.write_text(
         _for_loopback(HAPROXY_CFG.read_text(), _pem(proxied, workdir / "gh.pem"), fronts, proxied)
@@ -327,15 +334,13 @@ def haproxy(proxied: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     log = workdir / "haproxy.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([binary, "-db", "-f", str(cfg)], stdout=out, stderr=out)
-    urls = {
-        port: f"{'https' if port in (2087, 2083) else 'http'}://127.0.0.1:{front}"
-        for port, front in fronts.items()
-    }
+    urls = {port: f"https://127.0.0.1:{front}" for port, front in fronts.items()}
     try:
         deadline = time.monotonic() + 30
         while True:
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{urls[2086]}/healthz", timeout=1).status_code == 200:
+                answer = httpx.get(f"{urls[2087]}/healthz", timeout=1, verify=proxied.tls())
+                if answer.status_code == 200:
                     break
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"haproxy did not come up:\n{log.read_text()}")
@@ -346,11 +351,17 @@ def haproxy(proxied: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         process.wait(timeout=10)
 
 
-@pytest.mark.parametrize("front", [2087, 2086])
-def test_through_haproxy_the_node_sees_the_client(
-    proxied: Server, haproxy: dict[int, str], front: int
+def test_through_haproxy_the_node_sees_the_client(proxied: Server, haproxy: dict[int, str]) -> None:
+    assert seen_as(proxied, [], source="127.0.0.5", url=haproxy[2087]) == "127.0.0.5"
+
+
+def test_through_haproxy_the_node_knows_the_request_came_over_https(
+    proxied: Server, haproxy: dict[int, str]
 ) -> None:
-    assert seen_as(proxied, [], source="127.0.0.5", url=haproxy[front]) == "127.0.0.5"
+    """HAProxy speaks TLS to the node: the pages' answers carry HSTS."""
+    with client_from("127.0.0.5", proxied.tls()) as c:
+        response = c.get(f"{haproxy[2087]}/login/")
+    assert "strict-transport-security" in response.headers, response.headers
 
 
 def test_through_haproxy_a_token_allowed_for_the_client_works(
@@ -394,7 +405,7 @@ def test_the_example_haproxy_configuration_is_valid(tmp_path: Path, proxied: Ser
     binary = _need("haproxy", "haproxy")
     pem = _pem(proxied, tmp_path / "gh.pem")
     cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text(HAPROXY_CFG.read_text().replace("/etc/haproxy/certs/gatehouse.pem", str(pem)))
+    cfg.write_text(_with_files(HAPROXY_CFG.read_text(), pem, proxied))
     result = subprocess.run(
         [binary, "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=60
     )
