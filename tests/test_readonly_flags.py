@@ -129,8 +129,43 @@ def _with_certificate(w: World) -> tuple[str, str]:
     return user, domain
 
 
+def _uapi_data(out: Any) -> Any:
+    payload = out.payload
+    return payload.get("result", payload)["data"]
+
+
+def _with_key(w: World) -> tuple[str, str, str]:
+    """An account with a generated key: (user, domain, key id)."""
+    user, domain = w.account()
+    out = w.local.cpanel(UAPI, "SSL", "generate_key", user, {"keytype": "ecdsa-prime256v1"})
+    assert out.ok, out.payload
+    return user, domain, str(_uapi_data(out)["id"])
+
+
+def _csr_params(w: World) -> tuple[str, Params]:
+    user, domain, key_id = _with_key(w)
+    subject = {"countryName": "US", "stateOrProvinceName": "TX", "localityName": "Houston"}
+    return user, {"domains": domain, "key_id": key_id, "organizationName": "Org", **subject}
+
+
+def _with_csr(w: World) -> str:
+    user, params = _csr_params(w)
+    out = w.local.cpanel(UAPI, "SSL", "generate_csr", user, params)
+    assert out.ok, out.payload
+    return user
+
+
+def _installed_certificate(w: World) -> tuple[str, Params]:
+    """An account with a certificate installed, and that certificate."""
+    user, domain = w.account()
+    params = _certificate(domain)
+    w.local.ok("installssl", params)
+    return user, {"certificate": params["crt"]}
+
+
 WHM_READONLY: dict[str, WhmCase] = {
     "fetchsslinfo": lambda w: {"domain": _with_certificate(w)[1]},
+    "fetch_vhost_ssl_components": lambda w: (_with_certificate(w), {})[1],
     "listcrts": lambda w: (_with_certificate(w), {})[1],
     "fetch_ssl_vhosts": lambda w: (_with_certificate(w), {})[1],
     "accountsummary": _user_params,
@@ -205,6 +240,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "set_cphulk_config_key": lambda w: {"key": "max_failures", "value": "32"},
     "installssl": lambda w: _certificate(w.account()[1]),
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
+    "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},
     "accesshash": _accesshash,
     "adddns": lambda w: {"domain": f"d{uuid.uuid4().hex[:7]}.example.net", "ip": "192.0.2.1"},
     "addpkg": lambda w: {"name": f"p{uuid.uuid4().hex[:7]}"},
@@ -320,6 +356,12 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "SSL", "installed_hosts"): lambda w: (_with_certificate(w)[0], {}),
     (UAPI, "SSL", "list_certs"): lambda w: (_with_certificate(w)[0], {}),
     (UAPI, "SSL", "list_keys"): lambda w: (_with_certificate(w)[0], {}),
+    (UAPI, "SSL", "list_csrs"): lambda w: (_with_csr(w), {}),
+    (UAPI, "SSL", "fetch_best_for_domain"): lambda w: (
+        (acct := _with_certificate(w))[0],
+        {"domain": acct[1]},
+    ),
+    (UAPI, "SSL", "fetch_key_and_cabundle_for_certificate"): _installed_certificate,
     (UAPI, "DNS", "parse_zone"): lambda w: _zone_as_owner(w, "zone"),
     (UAPI, "DomainInfo", "domains_data"): lambda w: (w.account()[0], {}),
     (UAPI, "DomainInfo", "list_domains"): lambda w: (w.account()[0], {}),
@@ -345,6 +387,16 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "SSL", "delete_ssl"): lambda w: (
         (acct := _with_certificate(w))[0],
         {"domain": acct[1]},
+    ),
+    (UAPI, "SSL", "generate_key"): lambda w: (w.account()[0], {"keytype": "ecdsa-prime256v1"}),
+    (UAPI, "SSL", "upload_key"): lambda w: (
+        (acct := w.account())[0],
+        {"key": _certificate(acct[1])["key"]},
+    ),
+    (UAPI, "SSL", "generate_csr"): _csr_params,
+    (UAPI, "SSL", "upload_cert"): lambda w: (
+        (acct := w.account())[0],
+        {"crt": _certificate(acct[1])["crt"]},
     ),
     (UAPI, "DNS", "mass_edit_zone"): _cpanel_mass_edit,
     (UAPI, "DynamicDNS", "create"): lambda w: (
