@@ -236,8 +236,7 @@ def _either(call: Call, name: str, legacy: str) -> str | None:
         Param("skip_certificate", "1: make the key and the CSR only.", type="boolean"),
         Param(
             "pass",
-            "Accepted for compatibility; ignored (no challenge password is written).",
-            secret=True,
+            "Accepted for compatibility and ignored: not written into the CSR, not stored.",
         ),
         Param("xemail", "Accepted for compatibility; ignored (gatehouse sends no mail)."),
     ),
