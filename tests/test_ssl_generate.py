@@ -226,6 +226,7 @@ def test_generate_csr_for_own_domains(server: Server) -> None:
         ("bad country", "is not a two-letter country code"),
         ("no country", "Provide the “countryName” argument."),
         ("bad name", "is not a valid domain name"),
+        ("too many names", "Give at most 100 domains."),
     ],
 )
 def test_generate_csr_refusals(server: Server, change: str, reason: str) -> None:
@@ -244,8 +245,10 @@ def test_generate_csr_refusals(server: Server, change: str, reason: str) -> None
         params["countryName"] = "USA"
     elif change == "no country":
         del params["countryName"]
-    else:
+    elif change == "bad name":
         params["domains"] = "bad_name!.example.com"
+    else:
+        params["domains"] = ",".join(f"n{i}.{account.domain}" for i in range(101))
     body = _uapi(server, account, "generate_csr", **params)
     assert body["status"] == 0 and reason in body["errors"][0], body
     assert _count(server, "ssl_csrs", account.user) == 0

@@ -178,10 +178,10 @@ def parse_names(raw: str | list[str]) -> list[str]:
                 raise InvalidParameter(f"“{part.strip()[:80]}” is not a valid domain name.")
             if name not in names:
                 names.append(name)
+                if len(names) > MAX_NAMES:  # before reading on: a huge list costs nothing
+                    raise InvalidParameter(f"Give at most {MAX_NAMES} domains.")
     if not names:
         raise InvalidParameter("Give at least one domain (“domains”).")
-    if len(names) > MAX_NAMES:
-        raise InvalidParameter(f"Give at most {MAX_NAMES} domains.")
     return names
 
 
