@@ -159,6 +159,9 @@ def test_generated_key_is_encrypted_at_rest(server: Server) -> None:
         ).encode()
     assert haystack
     assert b"PRIVATE KEY" not in haystack
+    # Nor in any file of the data directory (a generated key is not installed) or the log.
+    everywhere = [p for p in server.data_dir.rglob("*") if p.is_file()] + [server.log_path]
+    haystack += b"".join(p.read_bytes() for p in everywhere)
     assert all(line.encode() not in haystack for line in body_lines[:3] + body_lines[-2:])
 
 
