@@ -228,6 +228,7 @@ def test_generate_csr_for_own_domains(server: Server) -> None:
         ("another account's key", "The account has no key with the ID"),
         ("bad country", "is not a two-letter country code"),
         ("no country", "Provide the “countryName” argument."),
+        ("long organization", "The “organizationName” must be at most 64 characters."),
         ("bad name", "is not a valid domain name"),
         ("too many names", "Give at most 100 domains."),
     ],
@@ -248,6 +249,8 @@ def test_generate_csr_refusals(server: Server, change: str, reason: str) -> None
         params["countryName"] = "USA"
     elif change == "no country":
         del params["countryName"]
+    elif change == "long organization":
+        params["organizationName"] = "O" * 65
     elif change == "bad name":
         params["domains"] = "bad_name!.example.com"
     else:

@@ -50,6 +50,14 @@ MAX_NAMES = 100  # names in one CSR: a CA takes no more
 SELF_SIGNED_DAYS = 365
 # X.509's upper bounds (RFC 5280 appendix A) for the subject fields gatehouse writes.
 _FIELD_LIMITS = {"state": 128, "locality": 128, "organization": 64, "unit": 64, "email": 128}
+_FIELD_NAMES = {  # cPanel's parameter names, for the refusals
+    "country": "countryName",
+    "state": "stateOrProvinceName",
+    "locality": "localityName",
+    "organization": "organizationName",
+    "unit": "organizationalUnitName",
+    "email": "emailAddress",
+}
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
@@ -237,11 +245,12 @@ class Subject:
         for field, raw in fields.items():
             value = (raw or "").strip() or None
             if value is not None:
-                if any(ord(c) < 32 for c in value):
-                    raise InvalidParameter(f"The {field} must be printable text.")
+                label = _FIELD_NAMES[field]
+                if any(ord(c) < 32 or ord(c) == 127 for c in value):
+                    raise InvalidParameter(f"The “{label}” must be printable text.")
                 limit = _FIELD_LIMITS.get(field)
                 if limit is not None and len(value) > limit:
-                    raise InvalidParameter(f"The {field} must be at most {limit} characters.")
+                    raise InvalidParameter(f"The “{label}” must be at most {limit} characters.")
             values[field] = value
         country = values.get("country")
         if country is not None:
