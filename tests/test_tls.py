@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from conftest import Server, another_node
+from gatehouse import config
 from ssl_helpers import make_ca, make_leaf
 
 TLS12 = ssl.TLSVersion.TLSv1_2
@@ -191,3 +192,23 @@ def test_pages_over_plain_http_do_not(server: Server, face: str, base: str) -> N
     response = httpx.get(f"{getattr(server, base)}{LOGIN_PAGES[face]}")
     assert "content-security-policy" in response.headers  # a page, not an API refusal
     assert "strict-transport-security" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("1.2", "1.2"), ("1.3", "1.3"), ("TLSv1.3", "1.3"), ("tls1.2", "1.2"), (" 1.3 ", "1.3")],
+)
+def test_the_minimum_version_setting_reads_the_usual_spellings(
+    monkeypatch: pytest.MonkeyPatch, written: str, meant: str
+) -> None:
+    monkeypatch.setenv("GATEHOUSE_TLS_MIN_VERSION", written)
+    assert config.from_environment().tls_min_version == meant
+
+
+@pytest.mark.parametrize("written", ["1.1", "1.0", "TLSv1", "2", "modern"])
+def test_the_minimum_version_setting_refuses_anything_else(
+    monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    monkeypatch.setenv("GATEHOUSE_TLS_MIN_VERSION", written)
+    with pytest.raises(ValueError, match=r"GATEHOUSE_TLS_MIN_VERSION must be 1\.2 or 1\.3"):
+        config.from_environment()

@@ -195,8 +195,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Run in the background after the certificate files change, e.g. `nginx -s reload` or "
         "`apachectl graceful` (no shell); a failure is logged, never the caller's.",
     ),
-    # Stalled connections (docs/security.md): every wait on a client is bounded, and no one
-    # address may hold the slots everyone else needs.
+    # TLS on the HTTPS ports (docs/security.md#tls).
     Setting(
         "tls_min_version",
         "GATEHOUSE_TLS_MIN_VERSION",
@@ -211,6 +210,8 @@ SETTINGS: tuple[Setting, ...] = (
         "1 offers HTTP/2 (ALPN `h2`) beside HTTP/1.1 on the HTTPS ports; by default they speak "
         "HTTP/1.1 only, as cPanel's service does.",
     ),
+    # Stalled connections (docs/security.md): every wait on a client is bounded, and no one
+    # address may hold the slots everyone else needs.
     Setting(
         "header_timeout",
         "GATEHOUSE_HEADER_TIMEOUT",
