@@ -143,6 +143,36 @@ def test_tls_12_accepts_only_ecdhe_aead_suites(server: Server, rsa_node: Server,
     assert accepted == ACCEPTED_TLS12[key]
 
 
+GROUPS = ["X25519", "X448", "prime256v1", "secp384r1", "secp521r1"]
+# Mozilla "intermediate"'s groups, which are rustls's (with ring).
+ACCEPTED_GROUPS = {"X25519", "prime256v1", "secp384r1"}
+
+
+# TLS 1.2 on the RSA node: with an ECDSA certificate the client's groups would also limit the
+# certificate's curve, which is not what is being asked.
+@pytest.mark.parametrize(("key", "maximum"), [("ec", "TLSv1_3"), ("rsa", "TLSv1_2")])
+def test_key_exchange_uses_only_x25519_p256_p384(
+    server: Server, rsa_node: Server, key: str, maximum: str
+) -> None:
+    port = (server if key == "ec" else rsa_node).https_port
+    accepted = set()
+    for group in GROUPS:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.maximum_version = getattr(ssl.TLSVersion, maximum)
+        context.set_ecdh_curve(group)  # the client's only group (OpenSSL 3: set1_groups)
+        try:
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+                context.wrap_socket(raw),
+            ):
+                accepted.add(group)
+        except ssl.SSLError:
+            continue
+    assert accepted == ACCEPTED_GROUPS
+
+
 @pytest.mark.parametrize("version", ["TLSv1", "TLSv1_1"])
 def test_tls_10_and_11_are_refused_by_the_server(server: Server, version: str) -> None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
