@@ -4,15 +4,18 @@ hour, and by `gatehouse audit purge`."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import secrets
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from conftest import Server
+from conftest import POSTGRES_URL, Server
 from gatehouse.domain import audit, retention
 from gatehouse.store import migrate
 from gatehouse.store.engine import create
@@ -21,10 +24,40 @@ from gatehouse.store.schema import audit_log, login_attempts
 NOW = 1_800_000_000
 
 
-@pytest.fixture
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    eng = create(f"sqlite:///{tmp_path_factory.mktemp('audit') / 'audit.db'}")
+@pytest.fixture(scope="module")
+def store_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A store of this module's own (the server's has rows of every other test), per backend."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('audit') / 'audit.db'}"
+        eng = create(url)
+        migrate.upgrade(eng)
+        eng.dispose()
+        yield url
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    if not POSTGRES_URL:
+        pytest.skip("GATEHOUSE_TEST_POSTGRES_URL is not set")
+    admin = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
+    name = f"gh_audit_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    eng = create(url)
     migrate.upgrade(eng)
+    eng.dispose()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[sa.Engine]:
+    eng = create(store_url)
+    with eng.begin() as conn:
+        conn.execute(sa.delete(audit_log))
+        conn.execute(sa.delete(login_attempts))
     yield eng
     eng.dispose()
 
@@ -81,11 +114,50 @@ def test_a_refusal_that_differs_in_anything_is_a_row_of_its_own(
     assert [r[2] for r in rows(engine)] == [2, 1]
 
 
-def test_after_the_window_a_new_row_starts(engine: sa.Engine) -> None:
+@pytest.mark.parametrize(
+    ("later", "repeats"),
+    [
+        (audit.AGGREGATE_WINDOW - 1, [2]),
+        (audit.AGGREGATE_WINDOW, [1, 1]),
+        (audit.AGGREGATE_WINDOW + 3600, [1, 1]),
+    ],
+)
+def test_the_window_counts_from_the_rows_first_refusal(
+    engine: sa.Engine, later: int, repeats: list[int]
+) -> None:
     with engine.begin() as conn:
         refuse(conn, NOW)
-        refuse(conn, NOW + audit.AGGREGATE_WINDOW + 1)
-    assert [r[2] for r in rows(engine)] == [1, 1]
+        refuse(conn, NOW + later)
+    assert [r[2] for r in rows(engine)] == repeats
+
+
+def test_a_storm_is_one_row_a_minute(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        for second in range(0, 180, 2):
+            refuse(conn, NOW + second)
+    assert [r[2] for r in rows(engine)] == [30, 30, 30]
+
+
+def _refuse_many(url: str, count: int) -> None:
+    """One process's share of a storm: each refusal its own transaction, as a request's is."""
+    eng = create(url)
+    try:
+        for _ in range(count):
+            with eng.begin() as conn:
+                refuse(conn, NOW)
+    finally:
+        eng.dispose()
+
+
+def test_processes_refusing_at_once_lose_no_count(engine: sa.Engine, store_url: str) -> None:
+    workers, each = 4, 150
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        for done in [pool.submit(_refuse_many, store_url, each) for _ in range(workers)]:
+            done.result()
+    counts = [r[2] for r in rows(engine)]
+    assert sum(counts) == workers * each
+    assert len(counts) <= workers  # a race may start a second row, not one per refusal
 
 
 def test_changes_are_never_aggregated(engine: sa.Engine) -> None:

@@ -58,8 +58,9 @@ class Entry:
     repeats: int = 1  # identical refusals in a row kept as one row (issue 18 §4)
 
 
-# Refusals repeat (a client retrying a revoked token, a scanner): an identical one within
-# AGGREGATE_WINDOW seconds of the last adds to that row's `repeats` instead of a new row.
+# Refusals repeat (a client retrying a revoked token, a scanner): an identical one less than
+# AGGREGATE_WINDOW seconds after the latest identical row was started adds to that row's
+# `repeats` instead of a new row. The row keeps its first time, so a storm is one row a minute.
 AGGREGATED = frozenset({AUTH_FAILURE, ACCESS_DENIED})
 AGGREGATE_WINDOW = 60
 PURGE_BATCH = 5000
@@ -95,7 +96,7 @@ def _add_repeat(conn: sa.Connection, values: dict[str, str | None], now: int) ->
     """Count one more of the latest identical row within the window; False when there is
     none. One UPDATE: two processes adding to the same row never lose a count (at worst a
     race inserts a second row)."""
-    same = [audit_log.c.time >= now - AGGREGATE_WINDOW]
+    same = [audit_log.c.time > now - AGGREGATE_WINDOW]
     same += [audit_log.c[name].is_not_distinct_from(value) for name, value in values.items()]
     latest = sa.select(sa.func.max(audit_log.c.id)).where(*same).scalar_subquery()
     updated = conn.execute(
