@@ -51,7 +51,9 @@ def require_managed(conn: sa.Connection, actor: access.Actor, username: str) -> 
 
 def suspend(
     conn: sa.Connection, account: User, *, reason: str, locked: bool, by: str, now: int
-) -> None:
+) -> int:
+    """Suspend the account and end its browser sessions; how many ended. Unsuspending does
+    not bring them back: a session is deleted, not paused."""
     conn.execute(
         sa.update(users)
         .where(users.c.id == account.id)
@@ -63,7 +65,7 @@ def suspend(
             suspended_by=by,
         )
     )
-    users_domain.end_sessions(conn, account.id)  # unsuspending does not bring them back
+    return users_domain.end_sessions(conn, account.id)
 
 
 def unsuspend(conn: sa.Connection, account: User) -> None:

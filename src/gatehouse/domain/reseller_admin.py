@@ -82,8 +82,14 @@ def suspend(
         unit.run_hooks(
             "suspendacct", _event(account, reason=reason, disallowun=int(locked), reseller=1)
         )
-        lifecycle.suspend(unit.conn, account, reason=reason, locked=locked, by=by, now=unit.now)
-        unit.audit(audit.ACCOUNT_SUSPEND, account.username, f"suspendreseller {reseller.username}")
+        ended = lifecycle.suspend(
+            unit.conn, account, reason=reason, locked=locked, by=by, now=unit.now
+        )
+        unit.audit(
+            audit.ACCOUNT_SUSPEND,
+            account.username,
+            f"suspendreseller {reseller.username}, {ended} sessions ended",
+        )
         done.append(account.username)
     return done
 
