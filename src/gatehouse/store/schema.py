@@ -365,7 +365,21 @@ cluster_peers = sa.Table(
     sa.Column("token_ciphertext", sa.LargeBinary, nullable=False),
     sa.Column("role", sa.String(16), nullable=False),  # standalone | sync | write-only
     sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("last_delivery_time", sa.BigInteger, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),  # the last failure to reach the peer
+    sa.Column("last_error_time", sa.BigInteger, nullable=True),
+    # "added" by an administrator, or "trust" (a cPanel server's reverse trust request)
+    sa.Column("origin", sa.String(16), nullable=False, server_default="added"),
     sa.UniqueConstraint("host", "port", name="uq_cluster_peers_host_port"),
+)
+
+# dnsuniqids applied here lately (a digest of id, action and zones), shared by every process
+# and node on the store so that a change coming back around a ring is not applied twice.
+cluster_seen = sa.Table(
+    "cluster_seen",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("seen_time", sa.BigInteger, nullable=False, index=True),
 )
 
 # Zone changes waiting to be pushed, written in the transaction of the change itself.
