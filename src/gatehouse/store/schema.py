@@ -73,6 +73,22 @@ sessions = sa.Table(
     sa.Column("origin", sa.String(32), nullable=False),
 )
 
+# A new token waiting for its one view after Save on the token pages (web/pages/pending.py):
+# AES-GCM under the key ring, bound to its session; read and deleted in one statement, so
+# exactly one request of any node shows it; gone with its session or after a few minutes.
+pending_tokens = sa.Table(
+    "pending_tokens",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("expires", sa.BigInteger, nullable=False, index=True),
+)
+
 # Named privilege sets saved with `saveacllist`, applied with `setacls acllist=NAME`.
 acl_lists = sa.Table(
     "acl_lists",
