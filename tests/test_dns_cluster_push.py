@@ -126,7 +126,7 @@ def test_a_standalone_peer_gets_nothing(server: Server, peer: Callable[[str], st
 def test_an_unreachable_peer_keeps_its_changes_and_their_error(server: Server) -> None:
     port = free_port()  # nothing listens there
     server.cli(
-        "cluster", "add", "127.0.0.1", "--port", str(port), "--http", "--token-stdin",
+        "cluster", "add", "127.0.0.1", "--port", str(port), "--http", "--token-stdin", "--no-check",
         stdin="SOMETOKEN\n",
     )  # fmt: skip
     try:
@@ -137,7 +137,7 @@ def test_an_unreachable_peer_keeps_its_changes_and_their_error(server: Server) -
             rows = server.sql(
                 "SELECT attempts, last_error FROM cluster_outbox WHERE zone = :n", n=name
             )
-            return bool(rows) and rows[0][0] >= 1 and "Connect" in str(rows[0][1])
+            return bool(rows) and rows[0][0] >= 1 and "Unreachable" in str(rows[0][1])
 
         assert eventually(failed)
         listed = server.cli("cluster", "list").stdout
@@ -152,7 +152,7 @@ def test_the_peer_token_is_encrypted_at_rest(server: Server) -> None:
     secret = secrets.token_hex(16).upper()
     port = free_port()
     server.cli(
-        "cluster", "add", "127.0.0.1", "--port", str(port), "--role", "standalone",
+        "cluster", "add", "127.0.0.1", "--port", str(port), "--role", "standalone", "--no-check",
         "--token-stdin", stdin=secret + "\n",
     )  # fmt: skip
     try:

@@ -204,6 +204,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "get_cphulk_failed_logins": lambda w: {},
     "get_cphulk_user_brutes": lambda w: {},
     "load_cphulk_config": lambda w: {},
+    "gatehouse_list_cluster_peers": lambda w: {},
 }
 
 
@@ -213,6 +214,16 @@ def _listed_address(w: World) -> dict[str, str]:
     params = {"list_name": "black", "ip": _address(), "skip_enabled_check": "1"}
     w.local.ok("create_cphulk_record", params)
     return params
+
+
+def _peer(w: World, role: str = "standalone") -> dict[str, str]:
+    """An unchecked DNS cluster peer on a port where nothing listens, for the case."""
+    port = str(20000 + uuid.uuid4().int % 20000)
+    w.local.ok(
+        "gatehouse_add_cluster_peer",
+        {"host": "127.0.0.1", "port": port, "token": "T", "check": "0", "role": role},
+    )
+    return {"host": "127.0.0.1", "port": port}
 
 
 def _address() -> str:
@@ -238,6 +249,16 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "flush_cphulk_login_history_for_ips": lambda w: {"ip": _address()},
     "save_cphulk_config": lambda w: {"max_failures": "31"},
     "set_cphulk_config_key": lambda w: {"key": "max_failures", "value": "32"},
+    "gatehouse_add_cluster_peer": lambda w: {
+        "host": f"peer-{uuid.uuid4().hex[:7]}.example",
+        "token": "T",
+        "check": "0",
+        "role": "standalone",
+    },
+    "gatehouse_remove_cluster_peer": _peer,
+    "gatehouse_set_cluster_peer_role": lambda w: {**_peer(w), "role": "write-only"},
+    "gatehouse_sync_cluster_peer": lambda w: _peer(w, "write-only"),
+    "gatehouse_check_cluster_peer": _peer,
     "installssl": lambda w: _certificate(w.account()[1]),
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},

@@ -5,6 +5,7 @@ no face: the faces are given it."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -68,6 +69,10 @@ class Gatehouse:
             reload_command=config.ssl_reload_command,
             command_timeout=config.zone_command_timeout,
         )
+
+        # Set after a change commits: the DNS cluster sender wakes at once rather than at its
+        # next pass (a change may have queued zones for peers).
+        self.changed = threading.Event()
 
     def now(self) -> int:
         return int(self.clock())

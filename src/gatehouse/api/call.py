@@ -107,6 +107,7 @@ class Call:
         (after-hooks...). The change is committed whatever happens here, so a failure is the
         log's, not the caller's."""
         if changed:
+            self.gatehouse.changed.set()
             self.gatehouse.authenticator.invalidate_cache()
             try:
                 self.gatehouse.zone_publisher.sync_after_change()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gatehouse.cli.local_root import root_principal, run_as_root
+from gatehouse.cli.local_root import whm_data
 
 if TYPE_CHECKING:
     from gatehouse.cli import Context
@@ -21,14 +21,7 @@ LISTS = click.Choice(["white", "black"])
 
 def _call(obj: Context, function: str, pairs: list[tuple[str, str]]) -> Any:
     """Run a WHM API 1 function locally as root; its `data`, or exit 1 with its reason."""
-    gh = obj.gatehouse()
-    try:
-        outcome = run_as_root(gh, root_principal(gh), function, pairs)
-    finally:
-        gh.close()
-    if not outcome.ok:
-        raise click.ClickException(str((outcome.payload.get("metadata") or {}).get("reason")))
-    return outcome.payload.get("data")
+    return whm_data(obj.gatehouse(), function, pairs)
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:

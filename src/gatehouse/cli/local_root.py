@@ -3,6 +3,8 @@ stored changes and audit rows as the API (`gatehouse bandwidth import`, `gatehou
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gatehouse.api import bridge, dispatch
@@ -27,3 +29,15 @@ def run_as_root(
     return bridge.server_api().execute(
         gh, principal, function, Params([("api.version", "1"), *pairs])
     )
+
+
+def whm_data(gh: Gatehouse, function: str, pairs: list[tuple[str, str]]) -> Any:
+    """Run a WHM API 1 function locally as root and close `gh`; the answer's `data`, or exit 1
+    with its reason."""
+    try:
+        outcome = run_as_root(gh, root_principal(gh), function, pairs)
+    finally:
+        gh.close()
+    if not outcome.ok:
+        raise click.ClickException(str((outcome.payload.get("metadata") or {}).get("reason")))
+    return outcome.payload.get("data")

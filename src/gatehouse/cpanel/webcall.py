@@ -86,6 +86,7 @@ def _run(gatehouse: Gatehouse, webcall_id: str, peer: str | None) -> tuple[int, 
     except GatehouseError as exc:
         return 409, exc.reason, 0
     if ran.changed:
+        gatehouse.changed.set()
         try:
             gatehouse.zone_publisher.sync_after_change()
         except Exception:

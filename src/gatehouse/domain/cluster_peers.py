@@ -4,6 +4,7 @@ rest with the key ring, as the Remote Access Key is."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ class Peer:
     username: str
     role: str
     created_time: int
+    origin: str = "added"  # or "trust": a cPanel server's reverse trust request
 
     @property
     def base_url(self) -> str:
@@ -53,7 +55,44 @@ def _from_row(row: sa.Row[tuple[object, ...]]) -> Peer:
         str(m["username"]),
         str(m["role"]),
         int(m["created_time"]),
+        str(m["origin"]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A peer as the DNS Cluster page and `cluster status` show it."""
+
+    peer: Peer
+    pending: int  # changes queued for it
+    oldest_pending: int | None  # when the oldest of them was made
+    last_delivery: int | None
+    last_error: str | None  # set while the peer is failing; cleared by a delivery
+    last_error_time: int | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.last_error is None
+
+
+def _validated(host: str, port: int, scheme: str, role: str) -> str:
+    host = host.strip().lower().rstrip(".")
+    if not host or any(c in host for c in "/ @?#\r\n\t"):
+        raise InvalidParameter(f"“{host}” is not a host name or address.")
+    if not 1 <= port <= 65535:
+        raise InvalidParameter(f"{port} is not a port.")
+    if scheme not in ("https", "http"):
+        raise InvalidParameter("The scheme must be https or http.")
+    if role not in ROLES:
+        raise InvalidParameter(f"The role must be one of {', '.join(ROLES)}.")
+    return host
+
+
+def clean_token(token: str) -> str:
+    """The token as cPanel's setup reads it: whitespace and any `-----BEGIN/END WHM ACCESS
+    KEY-----` wrapper taken off (an access hash is pasted with its line breaks)."""
+    token = re.sub(r"-+\s*(BEGIN|END)\s+WHM\s+ACCESS\s+KEY\s*-+", "", token)
+    return "".join(token.split())
 
 
 def add(
@@ -68,19 +107,12 @@ def add(
     token: str,
     role: str,
     now: int,
+    origin: str = "added",
 ) -> tuple[Peer, int]:
     """A new peer; with a pushing role every zone of this node is queued for it at once (as
     cPanel syncs a server it has just added). Returns the peer and the zones queued."""
-    host = host.strip().lower().rstrip(".")
-    token = "".join(token.split())
-    if not host or "/" in host or " " in host:
-        raise InvalidParameter(f"“{host}” is not a host name or address.")
-    if not 1 <= port <= 65535:
-        raise InvalidParameter(f"{port} is not a port.")
-    if scheme not in ("https", "http"):
-        raise InvalidParameter("The scheme must be https or http.")
-    if role not in ROLES:
-        raise InvalidParameter(f"The role must be one of {', '.join(ROLES)}.")
+    host = _validated(host, port, scheme, role)
+    token = clean_token(token)
     if not token or not username:
         raise InvalidParameter("A peer needs a user and its API token.")
     try:
@@ -94,6 +126,7 @@ def add(
                 token_ciphertext=b"",
                 role=role,
                 created_time=now,
+                origin=origin,
             )
         ).inserted_primary_key
     except IntegrityError as exc:
@@ -106,27 +139,105 @@ def add(
         .values(token_ciphertext=keyring.encrypt(token, _context(peer_id)))
     )
     peer = get(conn, peer_id)
-    queued = 0
-    if role in zones.PUSHING_ROLES:
-        names = sorted(zones.versions(conn))
-        if names:
-            conn.execute(
-                sa.insert(cluster_outbox),
-                [
-                    {
-                        "peer_id": peer_id,
-                        "zone": name,
-                        "action": "save",
-                        "created_time": now,
-                        "attempts": 0,
-                        "next_attempt": now,
-                        "claimed_until": 0,
-                    }
-                    for name in names
-                ],
-            )
-        queued = len(names)
+    queued = queue_all(conn, peer, now) if role in zones.PUSHING_ROLES else 0
     return peer, queued
+
+
+def queue_all(conn: sa.Connection, peer: Peer, now: int) -> int:
+    """Queue every zone of this node for the peer (cPanel's synczones); how many."""
+    names = sorted(zones.versions(conn))
+    if names:
+        conn.execute(
+            sa.insert(cluster_outbox),
+            [
+                {
+                    "peer_id": peer.id,
+                    "zone": name,
+                    "action": "save",
+                    "created_time": now,
+                    "attempts": 0,
+                    "next_attempt": now,
+                    "claimed_until": 0,
+                }
+                for name in names
+            ],
+        )
+    return len(names)
+
+
+def set_role(conn: sa.Connection, peer: Peer, role: str, now: int) -> int:
+    """Change the peer's role; a peer that starts pushing gets every zone queued (what it
+    missed while it was standalone). Returns the zones queued."""
+    if role not in ROLES:
+        raise InvalidParameter(f"The role must be one of {', '.join(ROLES)}.")
+    conn.execute(sa.update(cluster_peers).where(cluster_peers.c.id == peer.id).values(role=role))
+    if role not in zones.PUSHING_ROLES:
+        conn.execute(sa.delete(cluster_outbox).where(cluster_outbox.c.peer_id == peer.id))
+        return 0
+    if peer.role in zones.PUSHING_ROLES:
+        return 0
+    return queue_all(conn, peer, now)
+
+
+def trust(
+    conn: sa.Connection,
+    keyring: KeyRing,
+    *,
+    host: str,
+    port: int,
+    username: str,
+    token: str,
+    now: int,
+) -> tuple[Peer, bool]:
+    """A cPanel server's reverse trust request: keep it as a standalone peer (cPanel's role
+    for it) reached over TLS without verification (cPanel's own servers use self-signed
+    certificates), or give an existing peer the new user and token, keeping its role.
+    Returns the peer and whether it is new."""
+    host = _validated(host, port, "https", "standalone")
+    existing = conn.execute(
+        sa.select(cluster_peers).where(cluster_peers.c.host == host, cluster_peers.c.port == port)
+    ).first()
+    if existing is None:
+        peer, _queued = add(
+            conn, keyring, host=host, port=port, scheme="https", verify_tls=False,
+            username=username, token=token, role="standalone", now=now, origin="trust",
+        )  # fmt: skip
+        return peer, True
+    peer = _from_row(existing)
+    conn.execute(
+        sa.update(cluster_peers)
+        .where(cluster_peers.c.id == peer.id)
+        .values(
+            username=username,
+            token_ciphertext=keyring.encrypt(clean_token(token), _context(peer.id)),
+        )
+    )
+    return get(conn, peer.id), False
+
+
+def delivered(conn: sa.Connection, peer_id: int, now: int) -> None:
+    conn.execute(
+        sa.update(cluster_peers)
+        .where(cluster_peers.c.id == peer_id)
+        .values(last_delivery_time=now, last_error=None, last_error_time=None)
+    )
+
+
+def checked(conn: sa.Connection, peer_id: int) -> None:
+    """A successful check clears the failure the peer was in (not its last delivery)."""
+    conn.execute(
+        sa.update(cluster_peers)
+        .where(cluster_peers.c.id == peer_id)
+        .values(last_error=None, last_error_time=None)
+    )
+
+
+def failed(conn: sa.Connection, peer_id: int, error: str, now: int) -> None:
+    conn.execute(
+        sa.update(cluster_peers)
+        .where(cluster_peers.c.id == peer_id)
+        .values(last_error=error[:500], last_error_time=now)
+    )
 
 
 def get(conn: sa.Connection, peer_id: int) -> Peer:
@@ -154,22 +265,39 @@ def token(conn: sa.Connection, keyring: KeyRing, peer: Peer) -> str:
     return keyring.decrypt(bytes(blob), _context(peer.id))
 
 
-def listing(conn: sa.Connection) -> list[tuple[Peer, int, str | None]]:
-    """Every peer with its pending changes and the last error of those."""
+def listing(conn: sa.Connection) -> list[Status]:
+    """Every peer with its queue, last delivery and the failure it is in, if any."""
+    queues = {
+        int(peer_id): (int(count), oldest)
+        for peer_id, count, oldest in conn.execute(
+            sa.select(
+                cluster_outbox.c.peer_id,
+                sa.func.count(),
+                sa.func.min(cluster_outbox.c.created_time),
+            ).group_by(cluster_outbox.c.peer_id)
+        )
+    }
     out = []
-    for row in conn.execute(sa.select(cluster_peers).order_by(cluster_peers.c.host)):
+    query = sa.select(cluster_peers).order_by(cluster_peers.c.host, cluster_peers.c.port)
+    for row in conn.execute(query):
         peer = _from_row(row)
-        pending = conn.execute(
-            sa.select(sa.func.count()).where(cluster_outbox.c.peer_id == peer.id)
-        ).scalar_one()
-        error = conn.execute(
-            sa.select(cluster_outbox.c.last_error)
-            .where(cluster_outbox.c.peer_id == peer.id, cluster_outbox.c.last_error.is_not(None))
-            .order_by(cluster_outbox.c.id.desc())
-            .limit(1)
-        ).scalar()
-        out.append((peer, int(pending), error))
+        pending, oldest = queues.get(peer.id, (0, None))
+        m = row._mapping
+        out.append(
+            Status(
+                peer,
+                pending,
+                None if oldest is None else int(oldest),
+                _maybe_int(m["last_delivery_time"]),
+                m["last_error"],
+                _maybe_int(m["last_error_time"]),
+            )
+        )
     return out
+
+
+def _maybe_int(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 def remove(conn: sa.Connection, peer: Peer) -> None:

@@ -20,7 +20,7 @@ import httpx
 import sqlalchemy as sa
 
 from gatehouse.dns import zones
-from gatehouse.domain import cluster_peers
+from gatehouse.domain import cluster_check, cluster_peers
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.store.schema import cluster_outbox
 
@@ -110,11 +110,13 @@ def _push_one(
     try:
         error = _send(client, peer.role, row.action, row.zone, zone)
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+        error = cluster_check.explain(exc)
     with engine.begin() as conn:
         if error is None or error == SKIPPED:
             conn.execute(sa.delete(cluster_outbox).where(cluster_outbox.c.id == change_id))
+            cluster_peers.delivered(conn, peer.id, now)
             return SENT if error is None else SKIPPED
+        cluster_peers.failed(conn, peer.id, error, now)
         attempts = row.attempts + 1
         conn.execute(
             sa.update(cluster_outbox)
@@ -158,4 +160,4 @@ def _form(**fields: str) -> dict[str, str]:
 def _checked(response: httpx.Response) -> str | None:
     if response.status_code == 200:
         return None
-    return f"HTTP {response.status_code}: {response.text.strip()[:300]}"
+    return cluster_check.refusal(response)

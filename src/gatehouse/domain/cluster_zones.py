@@ -8,15 +8,19 @@ records which peer user sent what, from where."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.dns import zones
 from gatehouse.domain import accounts, audit, users
 from gatehouse.errors import InvalidParameter
+from gatehouse.store.schema import cluster_seen
 
+SEEN_FOR = 600  # seconds a dnsuniqid is remembered
 SAVE = "CLUSTERSAVEZONE"
 REMOVE = "CLUSTERREMOVEZONE"
 # A DNS name as a zone: labels of letters, digits, hyphens and underscores (reverse zones and
@@ -39,6 +43,25 @@ def zone_name(raw: str | None) -> str:
     if not name or not _NAME.match(name):
         raise InvalidParameter(f"“{raw or ''}” is not a valid zone name.")
     return name
+
+
+def first_time(conn: sa.Connection, dnsuniqid: str, action: str, names: str, now: int) -> bool:
+    """Whether this (dnsuniqid, action, zones) is new to every process and node on the store,
+    remembering it; call it in the transaction of the change, so that a change that fails is
+    not remembered. Without an id every request is new (cPanel always sends one)."""
+    if not dnsuniqid:
+        return True
+    conn.execute(sa.delete(cluster_seen).where(cluster_seen.c.seen_time < now - SEEN_FOR))
+    digest = hashlib.sha256(f"{dnsuniqid}\0{action}\0{names}".encode()).hexdigest()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # A concurrent twin blocks on the key until this commits, then does nothing.
+    inserted = conn.execute(
+        dialect.insert(cluster_seen)
+        .values(digest=digest, seen_time=now)
+        .on_conflict_do_nothing(index_elements=["digest"])
+        .returning(cluster_seen.c.digest)
+    ).first()
+    return inserted is not None
 
 
 def save(conn: sa.Connection, raw_name: str, text: str, sender: Sender, now: int) -> zones.Zone:

@@ -184,10 +184,13 @@ async def _serve(config: Config) -> None:
 
 
 async def _push_to_peers(gatehouse: Gatehouse) -> None:
-    """Every couple of seconds, the DNS cluster changes that are due (domain/cluster_push.py):
+    """The DNS cluster changes that are due (domain/cluster_push.py), at once after a change
+    made by this process and every couple of seconds for the others' (and for retries):
     every process may run this, each change is claimed by one. Off the loop."""
+    changed = gatehouse.changed
     while True:
-        await asyncio.sleep(CLUSTER_PUSH_INTERVAL)
+        await asyncio.to_thread(changed.wait, CLUSTER_PUSH_INTERVAL)
+        changed.clear()
         try:
             pushed = await asyncio.to_thread(
                 cluster_push.push_due, gatehouse.engine, gatehouse.keyring, gatehouse.now()

@@ -73,7 +73,7 @@ class WhmApp:
             await self._json_api(
                 scope, receive, send, path[len("/json-api/") :], security_token, state
             )
-        elif path.startswith("/scripts2/"):
+        elif path.startswith("/scripts2/") or path == "/cgi/trustclustermaster.cgi":
             await self.dnsadmin.serve(scope, receive, send, path, state)
         elif path == "/healthz":
             # For load balancers (and the benchmark's floor): no auth, no store access.

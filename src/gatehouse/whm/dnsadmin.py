@@ -5,63 +5,52 @@ cPanel`, through `cPanel::PublicAPI::WHM::DNS`) calls it. Authenticated like any
 as that module reads them.
 
 A request carries `dnsuniqid`, the id of one cluster operation: a change that comes back
-with an id this process has applied in the last ten minutes (a ring of peers) is answered
-without being applied again."""
+with an id that any process or node on the store applied in the last ten minutes (a ring of
+peers, a retry) is answered without being applied again."""
 
 from __future__ import annotations
 
 import gzip
-import threading
-import time
-from collections import OrderedDict
+import html
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import anyio.to_thread
+import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.core import Gatehouse
-from gatehouse.domain import cluster_zones, ips, users
+from gatehouse.domain import audit, cluster_trust, cluster_zones, ips, users
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 
 PRIVILEGE = "clustering"
-SEEN_FOR = 600.0  # seconds a dnsuniqid is remembered
-SEEN_MAX = 10_000
 PREFIX = "cpdnszone-"
 
+TRUST_PATH = "/cgi/trustclustermaster.cgi"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """An HTML answer (trustclustermaster.cgi answers as cPanel's CGI page does)."""
+
+    status: int
+    html: str
+
+
+Action = Callable[[Principal, Params, str | None, bool], str | bytes | Page]
 Authenticate = Callable[[dict[bytes, bytes], str | None], Awaitable[Principal | Denial]]
-
-
-class _Seen:
-    """Recently applied (dnsuniqid, action, zones), bounded in time and count."""
-
-    def __init__(self) -> None:
-        self._ids: OrderedDict[tuple[str, str, str], float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first_time(self, key: tuple[str, str, str]) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            while self._ids and (
-                len(self._ids) > SEEN_MAX or next(iter(self._ids.values())) < now - SEEN_FOR
-            ):
-                self._ids.popitem(last=False)
-            if not key[0] or key not in self._ids:
-                self._ids[key] = now
-                return True
-            return False
 
 
 class DnsAdmin:
     def __init__(self, gatehouse: Gatehouse, authenticate: Authenticate) -> None:
         self.gatehouse = gatehouse
         self.authenticate = authenticate
-        self.seen = _Seen()
-        self.actions: dict[str, Callable[[Principal, Params, str | None, bool], str | bytes]] = {
+        self.actions: dict[str, Action] = {
             "savezone": self._save,
             "quickzoneadd": self._save,
             "synczones": self._synczones,
@@ -91,6 +80,8 @@ class DnsAdmin:
     ) -> None:
         name = path.removeprefix("/scripts2/").removesuffix("_local")
         action = self.actions.get(name) if path.endswith("_local") else None
+        if path == TRUST_PATH:
+            action = self._trust
         if action is None:
             await _text(send, 404, f"No such dnsadmin action: {path}\n")
             return
@@ -125,6 +116,11 @@ class DnsAdmin:
         except GatehouseError as exc:
             await _text(send, 400, f"Error: {exc.reason}\n")
             return
+        if isinstance(answer, Page):
+            await asgi.respond(
+                send, answer.status, answer.html.encode(), [asgi.HTML, asgi.NO_STORE]
+            )
+            return
         if isinstance(answer, bytes):
             await asgi.respond(
                 send,
@@ -140,17 +136,20 @@ class DnsAdmin:
     def _sender(self, principal: Principal, peer: str | None) -> cluster_zones.Sender:
         return cluster_zones.Sender(principal.user.username, peer)
 
-    def _first_time(self, params: Params, action: str, zones: str) -> bool:
-        return self.seen.first_time((params.get("dnsuniqid") or "", action, zones))
+    def _first_time(self, conn: sa.Connection, params: Params, action: str, zones: str) -> bool:
+        uniqid = params.get("dnsuniqid") or ""
+        return cluster_zones.first_time(conn, uniqid, action, zones, self._now())
 
     def _save(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> str:
         zone = cluster_zones.zone_name(params.get("zone"))
         text = params.get("zonedata")
         if text is None or not text.strip():
             raise GatehouseError(f"No zone data was sent for “{zone}”.")
-        if self._first_time(params, "save", zone):
-            with self.gatehouse.engine.begin() as conn:
+        with self.gatehouse.engine.begin() as conn:
+            applied = self._first_time(conn, params, "save", zone)
+            if applied:
                 cluster_zones.save(conn, zone, text, self._sender(principal, peer), self._now())
+        if applied:
             self._after_change()
         return f"Saved zone {zone} on {self._host()}\n"
 
@@ -161,11 +160,13 @@ class DnsAdmin:
         if not sent:
             raise GatehouseError("No zones were sent (expected cpdnszone-ZONE=TEXT fields).")
         names = [cluster_zones.zone_name(name) for name, _text in sent]
-        if self._first_time(params, "sync", ",".join(names)):
-            sender = self._sender(principal, peer)
-            with self.gatehouse.engine.begin() as conn:  # all or nothing
+        sender = self._sender(principal, peer)
+        with self.gatehouse.engine.begin() as conn:  # all or nothing
+            applied = self._first_time(conn, params, "sync", ",".join(names))
+            if applied:
                 for name, text in sent:
                     cluster_zones.save(conn, name, text, sender, self._now())
+        if applied:
             self._after_change()
         return "".join(f"Saved zone {name} on {self._host()}\n" for name in names)
 
@@ -185,11 +186,13 @@ class DnsAdmin:
         if not names:
             raise GatehouseError("No zone was named.")
         host = self._host()
-        if self._first_time(params, "remove", ",".join(names)):
-            sender = self._sender(principal, peer)
-            with self.gatehouse.engine.begin() as conn:
+        sender = self._sender(principal, peer)
+        with self.gatehouse.engine.begin() as conn:
+            applied = self._first_time(conn, params, "remove", ",".join(names))
+            if applied:
                 for name in names:
                     cluster_zones.remove(conn, name, sender, self._now())
+        if applied:
             self._after_change()
         return "".join(f"{name} => deleted from {host}\n" for name in names)
 
@@ -197,6 +200,30 @@ class DnsAdmin:
         # gatehouse writes its zone files (and runs the reload command) on every change.
         self._after_change()
         return "OK: the zone files are current.\n"
+
+    def _trust(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> Page:
+        """cPanel's reverse trust request: keep the master as a standalone peer."""
+        config = self.gatehouse.config
+        own = {a.ip for a in ips.server_addresses(config.ips, users.server_ip(config.bind))}
+        form = {key: params.get(key) or "" for key in ("clustermaster", "user", "pass", "port")}
+        try:
+            request = cluster_trust.parse(
+                form, own_addresses=own, own_ports={config.https_port, config.http_port} - {0}
+            )
+            cluster_trust.verify(request)
+        except cluster_trust.TrustRefused as refused:
+            return Page(400, _trust_page("errormsg", refused.message))
+        with self.gatehouse.engine.begin() as conn:
+            trusted, new = cluster_trust.establish(
+                conn, self.gatehouse.keyring, request, self._now()
+            )
+            audit.record(
+                conn, now=self._now(), action="CLUSTERTRUST", actor=principal.user.username,
+                subject=trusted.label, source_ip=peer,
+                detail=("new standalone peer" if new else "user and token replaced")
+                + f", user {request.user}",
+            )  # fmt: skip
+        return Page(200, _trust_page("okmsg", cluster_trust.ESTABLISHED))
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -255,6 +282,15 @@ class DnsAdmin:
     def _after_change(self) -> None:
         self.gatehouse.authenticator.invalidate_cache()
         self.gatehouse.zone_publisher.sync_after_change()
+
+
+def _trust_page(kind: str, message: str) -> str:
+    # cPanel's page puts both outcomes in a div of this id; clients match the text.
+    return (
+        "<!DOCTYPE html>\n<html><head><title>DNS Cluster Trust</title></head><body>\n"
+        f'<div class="{kind}" id="trustRelationshipFailed">{html.escape(message)}</div>\n'
+        "</body></html>\n"
+    )
 
 
 async def _text(send: asgi.Send, status: int, text: str) -> None:
