@@ -57,8 +57,8 @@ async def logout(site: Site, request: Request, principal: Principal) -> Response
         return site.csrf_refused(request, principal)
     assert principal.session is not None
     with site.gatehouse.engine.begin() as conn:
+        # A new token not yet shown goes with it (its pending_tokens row cascades).
         sessions.destroy(conn, principal.session.id)
-    site.pending.take(principal)  # a new token not yet shown goes with the session
     response = site.message(request, 200, "Logged out", "You have logged out of cPanel.", None)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

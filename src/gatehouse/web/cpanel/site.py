@@ -19,7 +19,6 @@ from gatehouse.core import Gatehouse
 from gatehouse.http import asgi
 from gatehouse.web.cpanel.session import csrf_token
 from gatehouse.web.pages.form import Pairs
-from gatehouse.web.pages.pending import PendingTokens
 from gatehouse.web.pages.render import Renderer
 
 # cPanel's menu for what gatehouse models: (title, path under /cpsessN/).
@@ -47,7 +46,6 @@ class UapiAnswer:
 class Site:
     gatehouse: Gatehouse
     render: Renderer = field(default_factory=Renderer)
-    pending: PendingTokens = field(default_factory=PendingTokens)
 
     async def uapi(
         self, request: Request, principal: Principal, module: str, func: str, pairs: Pairs

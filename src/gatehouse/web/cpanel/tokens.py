@@ -1,7 +1,7 @@
 """Manage API Tokens for the account's cPanel tokens: the list, Create (and the new token's
 one view), Rename, Revoke — `Tokens::list`, `create_full_access`, `rename` and `revoke` run
-as the account. The token is shown once, from process memory (`PendingTokens`), never from
-a URL or the store."""
+as the account. The token is shown once, from the store (`pages/pending.py`: encrypted, read
+and deleted in one statement), never from a URL or a cookie."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from gatehouse.auth.authenticator import Principal
 from gatehouse.web.cpanel.routes import route
 from gatehouse.web.cpanel.session import signed_in, verified_form
 from gatehouse.web.cpanel.site import Site
+from gatehouse.web.pages import pending
 from gatehouse.web.pages.form import Form
 from gatehouse.web.pages.render import url
 
@@ -54,14 +55,14 @@ async def token_new(site: Site, request: Request, principal: Principal) -> Respo
     if not created.ok:
         form.errors["name"] = created.reason
         return _form(site, request, principal, form, renaming=False, status=400)
-    site.pending.put(principal, {"name": name, **created.data})
+    await pending.put(site.gatehouse, principal, {"name": name, **created.data})
     return RedirectResponse(url(request, "tokens/created"), status_code=303)
 
 
 @route("/tokens/created", "GET")
 @signed_in
 async def token_created(site: Site, request: Request, principal: Principal) -> Response:
-    data = site.pending.take(principal)
+    data = await pending.take(site.gatehouse, principal)
     if data is None:
         # Already shown (a reload, the back button): it is gone for good.
         return RedirectResponse(url(request, "tokens"), status_code=303)

@@ -109,8 +109,8 @@ async def logout(site: Site, request: Request, principal: Principal) -> Response
         return site.render.csrf_refused(request)
     assert principal.session is not None
     with site.gatehouse.engine.begin() as conn:
+        # A new token not yet shown goes with it (its pending_tokens row cascades).
         sessions.destroy(conn, principal.session.id)
-    site.pending.take(principal)  # a new token not yet shown goes with the session
     response = RedirectResponse("/login/?out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,41 +1,51 @@
-"""New tokens waiting for their one view (Generate Token → the "created" page).
+"""New tokens waiting for their one view (Generate Token → the "created" page), shared by the
+WHM and cPanel pages.
 
-Process memory only, never a URL, a log, a cookie or the store: keyed by session, gone after
-its one view, at log out, or after ten minutes.
+Kept in the store (`domain/pending_tokens.py`), encrypted with the key ring and keyed by the
+session, so the redirect after Save may land on any node behind a load balancer; the view
+deletes it in the same statement that reads it, so exactly one request shows it. Never in a
+URL, a log, a cookie or browser storage; gone after its one view, at log out, or after
+`pending_tokens.TTL` seconds.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
+import anyio.to_thread
+
 from gatehouse.auth.authenticator import Principal
+from gatehouse.core import Gatehouse
+from gatehouse.domain import pending_tokens
 
-PENDING_TTL = 10 * 60  # a new token waits this long, server-side, for its one view
+
+async def put(gatehouse: Gatehouse, principal: Principal, token: dict[str, Any]) -> None:
+    session = principal.session
+    assert session is not None
+
+    def run() -> None:
+        with gatehouse.engine.begin() as conn:
+            pending_tokens.put(
+                conn,
+                gatehouse.keyring,
+                session.id,
+                session.security_token,
+                token,
+                gatehouse.now(),
+            )
+
+    await anyio.to_thread.run_sync(run)
 
 
-class PendingTokens:
-    def __init__(self) -> None:
-        # session id → (deadline, the new token's details)
-        self._pending: dict[int, tuple[float, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+async def take(gatehouse: Gatehouse, principal: Principal) -> dict[str, Any] | None:
+    """The session's new token, once."""
+    session = principal.session
+    assert session is not None
 
-    def put(self, principal: Principal, token: dict[str, Any]) -> None:
-        assert principal.session is not None
-        with self._lock:
-            self._expire()
-            self._pending[principal.session.id] = (time.monotonic() + PENDING_TTL, token)
+    def run() -> dict[str, Any] | None:
+        with gatehouse.engine.begin() as conn:
+            return pending_tokens.take(
+                conn, gatehouse.keyring, session.id, session.security_token, gatehouse.now()
+            )
 
-    def take(self, principal: Principal) -> dict[str, Any] | None:
-        """The session's new token, once."""
-        assert principal.session is not None
-        with self._lock:
-            self._expire()
-            entry = self._pending.pop(principal.session.id, None)
-        return entry[1] if entry else None
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, (deadline, _) in self._pending.items() if deadline < now]:
-            del self._pending[key]
+    return await anyio.to_thread.run_sync(run)

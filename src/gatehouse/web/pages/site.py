@@ -14,7 +14,6 @@ from gatehouse.auth.authenticator import Principal
 from gatehouse.core import Gatehouse
 from gatehouse.http import asgi
 from gatehouse.web.pages.form import Pairs
-from gatehouse.web.pages.pending import PendingTokens
 from gatehouse.web.pages.render import Renderer
 
 
@@ -22,7 +21,6 @@ from gatehouse.web.pages.render import Renderer
 class Site:
     gatehouse: Gatehouse
     render: Renderer = field(default_factory=Renderer)
-    pending: PendingTokens = field(default_factory=PendingTokens)
 
     async def call(
         self, request: Request, principal: Principal, function: str, pairs: Pairs

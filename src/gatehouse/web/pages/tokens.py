@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from gatehouse.auth.authenticator import Principal
+from gatehouse.web.pages import pending
 from gatehouse.web.pages.form import Form
 from gatehouse.web.pages.render import reason, url
 from gatehouse.web.pages.routes import route
@@ -75,14 +76,14 @@ async def token_new(site: Site, request: Request, principal: Principal) -> Respo
             return site.render.denied(request, principal, outcome)
         attach_error(form, reason(outcome))
         return _form_page(site, request, principal, form, False, 400)
-    site.pending.put(principal, outcome.payload["data"])
+    await pending.put(site.gatehouse, principal, outcome.payload["data"])
     return RedirectResponse(url(request, "tokens/created"), status_code=303)
 
 
 @route("/tokens/created", "GET")
 @signed_in
 async def token_created(site: Site, request: Request, principal: Principal) -> Response:
-    data = site.pending.take(principal)
+    data = await pending.take(site.gatehouse, principal)
     if data is None:
         # Already shown (a reload, the back button): it is gone for good.
         return RedirectResponse(url(request, "tokens"), status_code=303)
