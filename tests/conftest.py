@@ -388,11 +388,18 @@ def start_server(
     bind: str = "127.0.0.1",
     log_name: str = "server.log",
     env: dict[str, str] | None = None,
+    ports_of: Server | None = None,
 ) -> Server:
-    http_port, https_port = free_port(), free_port()
-    cpanel_http_port = free_port()
-    cpanel_https_port = free_port()
-    dns_port = free_dns_port()
+    """`gatehouse serve` on free ports (or on the ports of `ports_of`, a stopped server)."""
+    if ports_of is not None:
+        http_port, https_port = ports_of.http_port, ports_of.https_port
+        cpanel_http_port, cpanel_https_port = ports_of.cpanel_http_port, ports_of.cpanel_https_port
+        dns_port = ports_of.dns_port
+    else:
+        http_port, https_port = free_port(), free_port()
+        cpanel_http_port = free_port()
+        cpanel_https_port = free_port()
+        dns_port = free_dns_port()
     log_path = data_dir / log_name
     child_env = {
         **os.environ,

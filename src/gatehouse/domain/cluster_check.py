@@ -23,6 +23,8 @@ def check(base_url: str, username: str, token: str, verify_tls: bool) -> str | N
             base_url=base_url, headers=headers, verify=verify_tls, timeout=TIMEOUT
         ) as client:
             version = client.get("/json-api/version", params={"api.version": "1"})
+            if version.status_code == 403:
+                return _lacks()
             if version.status_code != 200:
                 return refusal(version)
             try:
@@ -33,13 +35,17 @@ def check(base_url: str, username: str, token: str, verify_tls: bool) -> str | N
     except httpx.HTTPError as exc:
         return explain(exc)
     if ips.status_code == 403:
-        return (
-            f"The peer accepted the token but it lacks the “{PRIVILEGE}” privilege: "
-            f"give the token {PRIVILEGE} on the peer."
-        )
+        return _lacks()
     if ips.status_code != 200:
         return refusal(ips)
     return None
+
+
+def _lacks() -> str:
+    return (
+        f"The peer accepted the token but it lacks the “{PRIVILEGE}” privilege: "
+        f"give the token {PRIVILEGE} on the peer."
+    )
 
 
 def explain(exc: httpx.HTTPError) -> str:
@@ -55,6 +61,11 @@ def explain(exc: httpx.HTTPError) -> str:
         if isinstance(cause, ssl.SSLError):
             return f"TLS: the handshake with the peer failed ({cause.reason or cause})."
         cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return (
+            f"The peer's answer is not HTTP ({exc}): is the port or the scheme (HTTPS or "
+            "plain HTTP) wrong?"
+        )
     if isinstance(exc, httpx.TimeoutException):
         return f"Unreachable: the peer did not answer within {TIMEOUT:g} seconds."
     if isinstance(exc, httpx.ConnectError):

@@ -20,7 +20,10 @@ from gatehouse.web.pages.session import csrf_token
 MENU: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
     ("Server Information", (("Home", "", None),)),
     ("Security Center", (("cPHulk Brute Force Protection", "cphulk", acls.ALL),)),
-    ("Clusters", (("Remote Access Key", "accesshash", None),)),
+    (
+        "Clusters",
+        (("DNS Cluster", "cluster", "clustering"), ("Remote Access Key", "accesshash", None)),
+    ),
     (
         "Development",
         (
