@@ -441,3 +441,56 @@ ssl_csrs = sa.Table(
     sa.Column("created_time", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("user_id", "fingerprint", name="uq_ssl_csrs_user_fingerprint"),
 )
+
+# Background work that one process (of every node on the store) runs at a time: whoever holds
+# the unexpired lease (domain/leases.py). `last_done`: when the work last completed.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires", sa.BigInteger, nullable=False),
+    sa.Column("claimed_time", sa.BigInteger, nullable=False),
+    sa.Column("last_done", sa.BigInteger, nullable=True),
+)
+
+# AutoSSL (docs/ssl.md; domain/autossl.py). The ACME account per directory URL: its key is
+# ENCRYPTED with the key ring, bound to the directory.
+autossl_accounts = sa.Table(
+    "autossl_accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("directory", sa.String(1000), nullable=False, unique=True),
+    sa.Column("key_ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("account_uri", sa.Text, nullable=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+# AutoSSL's last outcome per domain: `problem` null when the domain is covered.
+autossl_domains = sa.Table(
+    "autossl_domains",
+    metadata,
+    sa.Column("domain", sa.String(253), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("checked_time", sa.BigInteger, nullable=False),
+    sa.Column("run_time", sa.BigInteger, nullable=False),  # the start of the check's run
+    sa.Column("problem", sa.Text, nullable=True),
+    sa.Column("failures", sa.Integer, nullable=False),  # failed orders in a row
+    sa.Column("next_attempt", sa.BigInteger, nullable=False),  # the backoff's end
+)
+
+# Checks asked for (start_autossl_check…): one account's, or all (user_id null).
+autossl_requests = sa.Table(
+    "autossl_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("requested_time", sa.BigInteger, nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+)
