@@ -3,6 +3,8 @@ rounds that alternate between the scenarios (so drift in the machine hits them a
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,7 +36,7 @@ def verify(target: Target) -> None:
     response = httpx.get(target.url, headers=headers, timeout=30)
     if response.status_code != 200:
         raise RuntimeError(f"{target.key}: HTTP {response.status_code}: {response.text[:300]}")
-    if target.path.startswith("/json-api/"):
+    if target.path.startswith("/json-api/"):  # the floor answers the same bytes
         metadata = response.json()["metadata"]
         if metadata["result"] != 1:
             raise RuntimeError(f"{target.key}: result 0: {metadata['reason']}")
@@ -56,9 +58,11 @@ def run_rounds(
     for n in range(1, rounds + 1):
         for target in targets:
             wrk.run(wrk_path, target.url, target.authorization, load, pinning, load.warmup_s)
+            busy = os.getloadavg()[0]
             result = wrk.run(
                 wrk_path, target.url, target.authorization, load, pinning, load.duration_s
             )
+            result = dataclasses.replace(result, load_average=round(busy, 2))
             results[target.key].append(result)
             after_run(target)
             flag = (
@@ -68,6 +72,7 @@ def run_rounds(
             )
             log(
                 f"round {n}/{rounds} {target.key:<10} {result.requests_per_s:>9.0f} req/s  "
-                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms{flag}"
+                f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  "
+                f"load {result.load_average:.2f}{flag}"
             )
     return results

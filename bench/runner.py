@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from statistics import median
 from typing import Any
 
+import httpx
+
 from bench import dns as dns_bench
 from bench import load as load_mod
 from bench import machine, report, revocation, seed, server, startup, stores, wrk
@@ -162,12 +164,12 @@ def _load(
     token_auth = "whm root:{}"
     if base is not None:
         main_token, allow_token = base.token, base.allow_token
-        srv = server.start(stack, base.store, "base", pinning)
-        aux = server.start(
-            stack, base.store, "aux", pinning
-        )  # Basic and list: keeps base's RSS clean
+        default = server.DEFAULT
+        srv = server.start(stack, base.store, "base", pinning, listeners=default)
+        # Basic and list: keeps base's RSS clean
+        aux = server.start(stack, base.store, "aux", pinning, listeners=default)
         candidates = {
-            "floor": load_mod.Target("floor", srv, "/healthz", None),
+            "healthz": load_mod.Target("healthz", srv, "/healthz", None),
             "token": load_mod.Target(
                 "token", srv, load_mod.VERSION_PATH, token_auth.format(main_token)
             ),
@@ -182,6 +184,20 @@ def _load(
             ),
             "list": load_mod.Target("list", aux, load_mod.LIST_PATH, token_auth.format(main_token)),
         }
+        if "token_whm_only" in keys:
+            alone = server.start(stack, base.store, "whm-only", pinning, listeners=server.WHM_ONLY)
+            candidates["token_whm_only"] = load_mod.Target(
+                "token_whm_only", alone, load_mod.VERSION_PATH, token_auth.format(main_token)
+            )
+        if "floor" in keys:
+            # The same bytes as the token path's answer, from a bare app on the same granian.
+            answer = httpx.get(
+                srv.url + load_mod.VERSION_PATH,
+                headers={"Authorization": token_auth.format(main_token)},
+                timeout=30,
+            )
+            bare = server.start_bare(stack, base.store, "bare", pinning, answer)
+            candidates["floor"] = load_mod.Target("floor", bare, load_mod.VERSION_PATH, None)
         targets += [candidates[k] for k in keys if k in candidates]
     big_server: server.Server | None = None
     if "token_1m" in keys:
@@ -195,7 +211,7 @@ def _load(
             "backend": options.backend,
             "seconds": seconds,
         }
-        big_server = server.start(stack, big, "big", pinning)
+        big_server = server.start(stack, big, "big", pinning, listeners=server.DEFAULT)
         if "startup" in results:
             results["startup"]["big_store_ms"] = big_server.startup_s * 1000
         targets.append(

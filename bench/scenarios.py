@@ -14,8 +14,10 @@ class Scenario:
 
 
 ALL: tuple[Scenario, ...] = (
-    Scenario(1, "floor", "Floor: GET /healthz (no gatehouse logic)", True),
-    Scenario(2, "token", "Token: /json-api/version, whm root:TOKEN", True),
+    Scenario(1, "floor", "Floor: bare ASGI app, same bytes, same granian", True),
+    Scenario(10, "healthz", "gatehouse GET /healthz (default configuration)", True),
+    Scenario(2, "token", "Token: /json-api/version, whm root:TOKEN (default config)", True),
+    Scenario(11, "token_whm_only", "Token, the WHM HTTP port alone", True),
     Scenario(3, "token_1m", "Token, 1,000,000 tokens in the store", True),
     Scenario(4, "allowlist", "Token, 100-entry IP allow-list (match last)", True),
     Scenario(5, "basic", "Basic auth (root's Argon2 password)", True),
@@ -28,7 +30,7 @@ BY_KEY = {s.key: s for s in ALL}
 
 
 def select(spec: str | None) -> list[Scenario]:
-    """`1,2,token_1m` → those scenarios, in the issue's order; None → all of them."""
+    """`1,2,token_1m` → those scenarios, in the order of `ALL`; None → all of them."""
     if not spec:
         return list(ALL)
     wanted: set[str] = set()

@@ -1,11 +1,15 @@
-"""A `gatehouse serve` process as in production: one process, plain HTTP on 127.0.0.1 only
-(the cPanel ports off), optionally the built-in nameserver on 127.0.0.1, pinned to the server
-core."""
+"""A `gatehouse serve` process as in production, pinned to the server core: one process, on
+127.0.0.1 only, either in the default configuration (`DEFAULT`: the four listeners `make run`
+opens — WHM and cPanel, plain HTTP and TLS — on free ports) or with the WHM plain-HTTP port
+alone (`WHM_ONLY`); optionally the built-in nameserver on 127.0.0.1. And the floor: a bare
+ASGI application on the same granian (`bench/bare.py`)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,6 +21,9 @@ from bench.stores import Store, gatehouse_bin
 from bench.tools import Pinning
 
 HOST = "127.0.0.1"
+_ROOT = Path(__file__).resolve().parent.parent  # `python -m bench.bare` runs from here
+DEFAULT = "default"  # WHM and cPanel, plain HTTP and TLS: what `gatehouse serve` opens
+WHM_ONLY = "whm-only"  # the WHM plain-HTTP port alone
 
 
 def free_port() -> int:
@@ -76,14 +83,27 @@ class Server:
 
 
 def start(
-    stack: ExitStack, store: Store, name: str, pinning: Pinning, *, dns: bool = False
+    stack: ExitStack,
+    store: Store,
+    name: str,
+    pinning: Pinning,
+    *,
+    dns: bool = False,
+    listeners: str = WHM_ONLY,
 ) -> Server:
     """Spawn `gatehouse serve` and wait for its first answered request (the start-up time:
-    from spawn to the first 200 on /healthz, polled every 2 ms). With `dns`, the built-in
+    from spawn to the first 200 on /healthz, polled every 2 ms). `listeners`: `WHM_ONLY` or
+    `DEFAULT` (the load always goes to the WHM plain-HTTP port). With `dns`, the built-in
     nameserver listens too, on a free port of 127.0.0.1 (UDP and TCP)."""
     port = free_port()
     dns_port = free_dns_port() if dns else None
     log_path = store.data_dir / f"{name}.log"
+    if listeners == DEFAULT:
+        others = [str(free_port()) for _ in range(3)]
+    elif listeners == WHM_ONLY:
+        others = ["0", "0", "0"]
+    else:
+        raise ValueError(f"unknown listeners {listeners!r}")
     command = [
         *pinning.server(),
         gatehouse_bin(),
@@ -93,24 +113,59 @@ def start(
         "--http-port",
         str(port),
         "--https-port",
-        "0",
+        others[0],
         "--cpanel-http-port",
-        "0",
+        others[1],
         "--cpanel-https-port",
-        "0",
+        others[2],
         *(["--dns-port", str(dns_port), "--dns-bind", HOST] if dns_port is not None else []),
     ]
+    return _spawn(stack, store, name, port, command, log_path, "/healthz", dns_port)
+
+
+def start_bare(
+    stack: ExitStack, store: Store, name: str, pinning: Pinning, response: httpx.Response
+) -> Server:
+    """The floor (`bench/bare.py`): a bare ASGI app answering every request with exactly
+    `response`'s status, headers and body, on the same granian, pinned like the servers."""
+    port = free_port()
+    path = store.data_dir / f"{name}.response.json"
+    headers = [
+        (k, v)
+        for k, v in response.headers.items()
+        if k.lower() not in ("date", "server", "content-length", "transfer-encoding")
+    ]
+    path.write_text(
+        json.dumps({"status": response.status_code, "headers": headers, "body": response.text})
+    )
+    log_path = store.data_dir / f"{name}.log"
+    command = [*pinning.server(), sys.executable, "-m", "bench.bare", str(port), str(path)]
+    return _spawn(stack, store, name, port, command, log_path, "/", None)
+
+
+def _spawn(
+    stack: ExitStack,
+    store: Store,
+    name: str,
+    port: int,
+    command: list[str],
+    log_path: Path,
+    probe: str,
+    dns_port: int | None,
+) -> Server:
     client = httpx.Client(timeout=1)  # made before the spawn so it is not timed
     stack.callback(client.close)
     with open(log_path, "ab") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=store.env())
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=store.env(), cwd=_ROOT
+        )
     server = Server(name, store, port, process, log_path, dns_port=dns_port)
     stack.callback(server.stop)
     deadline = started + 60
     while True:
         try:
-            if client.get(f"{server.url}/healthz").status_code == 200:
+            if client.get(f"{server.url}{probe}").status_code == 200:
                 break
         except httpx.TransportError:
             pass

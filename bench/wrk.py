@@ -40,6 +40,7 @@ class WrkResult:
     seconds: float
     non_2xx: int
     socket_errors: int
+    load_average: float = 0.0  # the machine's 1-minute load average as the run began
 
     @property
     def clean(self) -> bool:
