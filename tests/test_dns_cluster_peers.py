@@ -391,3 +391,43 @@ def test_reverse_trust_is_audited(server: Server, trusting: Server) -> None:
         "SELECT actor, detail FROM audit_log WHERE action = 'CLUSTERTRUST' ORDER BY id DESC"
     )
     assert rows[0][0] == "root" and "user root" in rows[0][1]
+
+
+# -- rotating a peer's token ------------------------------------------------------------------
+
+
+def test_a_rotated_token_is_checked_then_stored_and_the_old_one_is_gone(
+    server: Server, peer: Server, added: list[tuple[str, int]]
+) -> None:
+    old = peer.token(acl=["clustering"])
+    add(server, added, **over_http(peer, old, role="standalone"))
+    which = {"host": "127.0.0.1", "port": peer.http_port}
+    wrong = server.get(
+        "gatehouse_set_cluster_peer_token", params={**which, "token": "NOTATOKEN" * 3}
+    )
+    assert "HTTP 401" in reason(wrong)
+    new = peer.token(acl=["clustering"])
+    server.ok("gatehouse_set_cluster_peer_token", params={**which, "token": new})
+    checked = server.ok("gatehouse_check_cluster_peer", params=which)
+    assert checked["ok"] == 1
+    rows = server.sql(
+        "SELECT action, detail FROM audit_log WHERE action = 'CLUSTERPEERTOKEN' AND subject = :s",
+        s=f"127.0.0.1:{peer.http_port}",
+    )
+    assert rows and new not in str(rows) and old not in str(rows)
+
+
+def test_cluster_token_command_refuses_a_bad_token(
+    server: Server, peer: Server, added: list[tuple[str, int]]
+) -> None:
+    add(server, added, **over_http(peer, peer.token(acl=["clustering"]), role="standalone"))
+    result = server.cli(
+        "cluster", "token", "127.0.0.1", "--port", str(peer.http_port), "--token-stdin",
+        stdin="BAD\n", check=False,
+    )  # fmt: skip
+    assert result.returncode == 1 and "HTTP 401" in result.stderr
+    good = server.cli(
+        "cluster", "token", "127.0.0.1", "--port", str(peer.http_port), "--token-stdin",
+        stdin=peer.token(acl=["clustering"]) + "\n",
+    )  # fmt: skip
+    assert "has its new token" in good.stdout

@@ -259,6 +259,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "gatehouse_set_cluster_peer_role": lambda w: {**_peer(w), "role": "write-only"},
     "gatehouse_sync_cluster_peer": lambda w: _peer(w, "write-only"),
     "gatehouse_check_cluster_peer": _peer,
+    "gatehouse_set_cluster_peer_token": lambda w: {**_peer(w), "token": "T2", "check": "0"},
     "installssl": lambda w: _certificate(w.account()[1]),
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},

@@ -169,6 +169,33 @@ def role(obj: Context, host: str, role: str, port: int | None) -> None:
     click.echo(f"{host} is {role}; {data['queued']} zone(s) queued for it")
 
 
+@cluster_group.command("token")
+@click.argument("host")
+@PORT
+@click.option("--user", "username", default=None, help="Default: the peer's user, unchanged.")
+@click.option("--token-stdin", is_flag=True, help="Read the new token from stdin.")
+@click.option("--no-check", is_flag=True, help="Store the token without checking it first.")
+@click.pass_obj
+def token(
+    obj: Context,
+    host: str,
+    port: int | None,
+    username: str | None,
+    token_stdin: bool,
+    no_check: bool,
+) -> None:
+    """Give HOST a new API token (rotated on the peer); what failed is retried at once."""
+    if token_stdin:
+        secret = sys.stdin.readline().strip()
+    else:
+        secret = click.prompt("The peer's new API token", hide_input=True)
+    pairs = [*_which(host, port), ("token", secret), ("check", str(int(not no_check)))]
+    if username:
+        pairs.append(("user", username))
+    _call(obj, "gatehouse_set_cluster_peer_token", pairs)
+    click.echo(f"{host} has its new token")
+
+
 @cluster_group.command("sync")
 @click.argument("host")
 @PORT

@@ -204,15 +204,31 @@ def trust(
         )  # fmt: skip
         return peer, True
     peer = _from_row(existing)
+    set_credentials(conn, keyring, peer, username, token)
+    return get(conn, peer.id), False
+
+
+def set_credentials(
+    conn: sa.Connection, keyring: KeyRing, peer: Peer, username: str, token: str
+) -> None:
+    """A new user and token for the peer (a token rotated on the peer)."""
+    token = clean_token(token)
+    if not token or not username:
+        raise InvalidParameter("A peer needs a user and its API token.")
     conn.execute(
         sa.update(cluster_peers)
         .where(cluster_peers.c.id == peer.id)
-        .values(
-            username=username,
-            token_ciphertext=keyring.encrypt(clean_token(token), _context(peer.id)),
-        )
+        .values(username=username, token_ciphertext=keyring.encrypt(token, _context(peer.id)))
     )
-    return get(conn, peer.id), False
+
+
+def retry_now(conn: sa.Connection, peer_id: int, now: int) -> None:
+    """Make the peer's waiting changes due at once (after its token was fixed)."""
+    conn.execute(
+        sa.update(cluster_outbox)
+        .where(cluster_outbox.c.peer_id == peer_id, cluster_outbox.c.next_attempt > now)
+        .values(next_attempt=now)
+    )
 
 
 def delivered(conn: sa.Connection, peer_id: int, now: int) -> None:

@@ -185,6 +185,38 @@ def gatehouse_sync_cluster_peer(call: Call) -> dict[str, Any]:
 
 
 @REGISTRY.function(
+    "gatehouse_set_cluster_peer_token",
+    "**gatehouse extension**: give a peer a new token (and user), e.g. after the token was "
+    "rotated on the peer; checked first, as when adding.",
+    params=(
+        HOST,
+        PORT_OF_ONE,
+        Param("token", "The new API token (it needs `clustering` on the peer).", required=True,
+              secret=True),
+        Param("user", "The peer's user the token belongs to (default: unchanged)."),
+        Param("check", "0: store the token without checking it first. Default 1."),
+    ),
+    privileges=PRIVILEGES,
+    slow=True,
+)  # fmt: skip
+def gatehouse_set_cluster_peer_token(call: Call) -> dict[str, Any]:
+    with call.gatehouse.engine.connect() as conn:  # the network below holds no lock
+        peer = cluster_peers.find(conn, call.require("host"), _port(call, None))
+    secret = cluster_peers.clean_token(call.require("token"))
+    username = (call.params.get("user") or peer.username).strip()
+    if call.flag("check", default=True):
+        problem = cluster_check.check(peer.base_url, username, secret, peer.verify_tls)
+        if problem is not None:
+            raise InvalidParameter(f"The peer {peer.label} cannot be used: {problem}")
+    cluster_peers.set_credentials(call.conn, call.gatehouse.keyring, peer, username, secret)
+    cluster_peers.checked(call.conn, peer.id)
+    # What failed with the old token is due again now.
+    cluster_peers.retry_now(call.conn, peer.id, call.now)
+    call.audit("CLUSTERPEERTOKEN", peer.label, f"user {username}")
+    return {"peer": _status_of(call, peer)}
+
+
+@REGISTRY.function(
     "gatehouse_check_cluster_peer",
     "**gatehouse extension**: check now that a peer answers and accepts its token for the "
     "cluster protocol; the outcome is kept as the peer's status.",
