@@ -8,6 +8,7 @@ one decides whether it is read-only, and shows it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -129,6 +130,16 @@ def _with_certificate(w: World) -> tuple[str, str]:
     return user, domain
 
 
+def _autossl_on(w: World) -> World:
+    """AutoSSL configured, with an ACME directory nobody serves: the cases only ask for checks
+    (rows for `gatehouse serve` to take) and read problems; no check runs in this process."""
+    gatehouse = w.local.gatehouse
+    gatehouse.config = dataclasses.replace(
+        gatehouse.config, autossl_directory="https://127.0.0.1:9/directory"
+    )
+    return w
+
+
 def _uapi_data(out: Any) -> Any:
     payload = out.payload
     return payload.get("result", payload)["data"]
@@ -168,6 +179,8 @@ WHM_READONLY: dict[str, WhmCase] = {
     "fetch_vhost_ssl_components": lambda w: (_with_certificate(w), {})[1],
     "listcrts": lambda w: (_with_certificate(w), {})[1],
     "fetch_ssl_vhosts": lambda w: (_with_certificate(w), {})[1],
+    "get_autossl_problems_for_user": lambda w: {"username": w.account()[0]},
+    "get_autossl_problems_for_domain": lambda w: {"domain": w.account()[1]},
     "accountsummary": _user_params,
     "acctcounts": lambda w: {},
     "api_token_get_details": lambda w: {"token": w.token()[1]},
@@ -263,6 +276,8 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "installssl": lambda w: _certificate(w.account()[1]),
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},
+    "start_autossl_check_for_all_users": lambda w: (_autossl_on(w), {})[1],
+    "start_autossl_check_for_one_user": lambda w: {"username": _autossl_on(w).account()[0]},
     "accesshash": _accesshash,
     "adddns": lambda w: {"domain": f"d{uuid.uuid4().hex[:7]}.example.net", "ip": "192.0.2.1"},
     "addpkg": lambda w: {"name": f"p{uuid.uuid4().hex[:7]}"},
@@ -384,6 +399,8 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
         {"domain": acct[1]},
     ),
     (UAPI, "SSL", "fetch_key_and_cabundle_for_certificate"): _installed_certificate,
+    (UAPI, "SSL", "get_autossl_problems"): lambda w: (w.account()[0], {}),
+    (UAPI, "SSL", "is_autossl_check_in_progress"): lambda w: (w.account()[0], {}),
     (UAPI, "DNS", "parse_zone"): lambda w: _zone_as_owner(w, "zone"),
     (UAPI, "DomainInfo", "domains_data"): lambda w: (w.account()[0], {}),
     (UAPI, "DomainInfo", "list_domains"): lambda w: (w.account()[0], {}),
@@ -416,6 +433,7 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
         {"key": _certificate(acct[1])["key"]},
     ),
     (UAPI, "SSL", "generate_csr"): _csr_params,
+    (UAPI, "SSL", "start_autossl_check"): lambda w: (_autossl_on(w).account()[0], {}),
     (UAPI, "SSL", "upload_cert"): lambda w: (
         (acct := w.account())[0],
         {"crt": _certificate(acct[1])["crt"]},

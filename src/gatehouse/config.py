@@ -195,6 +195,65 @@ SETTINGS: tuple[Setting, ...] = (
         "Run in the background after the certificate files change, e.g. `nginx -s reload` or "
         "`apachectl graceful` (no shell); a failure is logged, never the caller's.",
     ),
+    # AutoSSL (docs/ssl.md#autossl): certificates from an ACME CA for every hosted domain.
+    Setting(
+        "autossl_directory",
+        "GATEHOUSE_AUTOSSL_DIRECTORY",
+        "(none: AutoSSL off)",
+        "The ACME directory URL AutoSSL orders certificates from, e.g. "
+        "`https://acme-v02.api.letsencrypt.org/directory`; unset, AutoSSL does not run.",
+    ),
+    Setting(
+        "autossl_ca_bundle",
+        "GATEHOUSE_AUTOSSL_CA_BUNDLE",
+        "(the system's CAs)",
+        "A PEM file of the CA(s) to trust for the ACME directory's HTTPS (a private or test CA).",
+    ),
+    Setting(
+        "autossl_email",
+        "GATEHOUSE_AUTOSSL_EMAIL",
+        "(none)",
+        "The contact address registered with the ACME account.",
+    ),
+    Setting(
+        "autossl_eab_kid",
+        "GATEHOUSE_AUTOSSL_EAB_KID",
+        "(none)",
+        "External Account Binding key id, for a CA that requires one (with the HMAC key).",
+    ),
+    Setting(
+        "autossl_eab_hmac_key",
+        "GATEHOUSE_AUTOSSL_EAB_HMAC_KEY",
+        "(none)",
+        "External Account Binding HMAC key (base64url), used once to register the account.",
+    ),
+    Setting(
+        "autossl_interval",
+        "GATEHOUSE_AUTOSSL_INTERVAL",
+        "86400",
+        "Seconds between scheduled AutoSSL checks of every account, counted from the last "
+        "completed one (kept in the store: a restart does not start one at once).",
+    ),
+    Setting(
+        "autossl_renew_days",
+        "GATEHOUSE_AUTOSSL_RENEW_DAYS",
+        "30",
+        "A certificate expiring within this many days is replaced.",
+    ),
+    Setting(
+        "autossl_retry",
+        "GATEHOUSE_AUTOSSL_RETRY",
+        "3600",
+        "Seconds a failed domain waits before the scheduled check tries it again, doubled "
+        "after each failure in a row (at most a day); a check asked for tries at once.",
+    ),
+    Setting(
+        "autossl_dns_wait",
+        "GATEHOUSE_AUTOSSL_DNS_WAIT",
+        "5",
+        "Seconds between committing the DNS-01 challenge records and asking the CA to "
+        "validate them (time for zone files, reloads and cluster peers).",
+    ),
     # TLS on the HTTPS ports (docs/security.md#tls).
     Setting(
         "tls_min_version",
@@ -324,6 +383,15 @@ class Config:
     dns_tcp_max_connections: int = 256
     dns_tcp_max_per_address: int = 16
     allow_reverse_zones: bool = False
+    autossl_directory: str | None = None
+    autossl_ca_bundle: Path | None = None
+    autossl_email: str | None = None
+    autossl_eab_kid: str | None = None
+    autossl_eab_hmac_key: str | None = None
+    autossl_interval: int = 86400
+    autossl_renew_days: int = 30
+    autossl_retry: int = 3600
+    autossl_dns_wait: float = 5.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -399,7 +467,15 @@ def from_environment(**overrides: object) -> Config:
     values.update({k: v for k, v in overrides.items() if v is not None})
     typed: dict[str, object] = {}
     for key, value in values.items():
-        if key in ("data_dir", "tls_cert", "tls_key", "hooks_dir", "zone_dir", "ssl_dir"):
+        if key in (
+            "data_dir",
+            "tls_cert",
+            "tls_key",
+            "hooks_dir",
+            "zone_dir",
+            "ssl_dir",
+            "autossl_ca_bundle",
+        ):
             typed[key] = Path(str(value))
         elif key in (
             "http_port",
@@ -417,6 +493,9 @@ def from_environment(**overrides: object) -> Config:
             "listen_backlog",
             "dns_tcp_max_connections",
             "dns_tcp_max_per_address",
+            "autossl_interval",
+            "autossl_renew_days",
+            "autossl_retry",
         ):
             typed[key] = int(str(value))
         elif key in (
@@ -425,6 +504,7 @@ def from_environment(**overrides: object) -> Config:
             "header_timeout",
             "body_timeout",
             "dns_tcp_idle_timeout",
+            "autossl_dns_wait",
         ):
             typed[key] = float(str(value))
         elif key == "http2":

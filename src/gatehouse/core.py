@@ -73,6 +73,9 @@ class Gatehouse:
         # Set after a change commits: the DNS cluster sender wakes at once rather than at its
         # next pass (a change may have queued zones for peers).
         self.changed = threading.Event()
+        # Set after a check is asked for (start_autossl_check…): `gatehouse serve`'s AutoSSL
+        # provider looks at once rather than at its next pass (docs/ssl.md#autossl).
+        self.autossl_wake = threading.Event()
 
     def now(self) -> int:
         return int(self.clock())

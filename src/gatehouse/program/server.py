@@ -21,7 +21,7 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.dns.zonefiles import publish_periodically
-from gatehouse.domain import cluster_push, retention
+from gatehouse.domain import autossl, cluster_push, retention
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.forwarded import PROXIES
@@ -30,6 +30,7 @@ from gatehouse.program import connections
 from gatehouse.program.apps import cpanel_ports, whm_ports
 
 CLUSTER_PUSH_INTERVAL = 2.0  # seconds
+AUTOSSL_POLL = 15.0  # seconds between looks for AutoSSL checks asked for on other processes
 log = logging.getLogger("gatehouse.program.server")
 
 
@@ -122,6 +123,8 @@ async def _serve(config: Config) -> None:
     zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
     housekeeping = asyncio.create_task(_keep_house(gatehouse))
     cluster = asyncio.create_task(_push_to_peers(gatehouse))
+    provider = _autossl_provider(gatehouse)
+    autossl_task = asyncio.create_task(_run_autossl(gatehouse, provider))
     LIMITS.configure(body_timeout=config.body_timeout, per_address=config.max_requests_per_address)
     PROXIES.configure(config.trusted_proxies)
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
@@ -179,7 +182,11 @@ async def _serve(config: Config) -> None:
     capper.cancel()
     housekeeping.cancel()
     cluster.cancel()
-    await asyncio.gather(zone_sync, capper, housekeeping, cluster, return_exceptions=True)
+    provider.stopping.set()  # a check in progress stops after its current domain
+    autossl_task.cancel()
+    await asyncio.gather(
+        zone_sync, capper, housekeeping, cluster, autossl_task, return_exceptions=True
+    )
     gatehouse.close()
 
 
@@ -205,6 +212,41 @@ async def _push_to_peers(gatehouse: Gatehouse) -> None:
                 pushed.skipped,
                 pushed.failed,
             )
+
+
+def _autossl_provider(gatehouse: Gatehouse) -> autossl.AutoSsl:
+    def zones_changed() -> None:
+        gatehouse.changed.set()  # the cluster sender: the challenge records go to peers
+        try:
+            gatehouse.zone_publisher.sync_after_change()
+        except Exception:
+            log.exception("writing the zone files after an AutoSSL change failed")
+
+    return autossl.AutoSsl(
+        gatehouse.engine,
+        gatehouse.keyring,
+        gatehouse.config,
+        gatehouse.clock,
+        zones_changed=zones_changed,
+        certificates_changed=gatehouse.ssl_publisher.publish,
+    )
+
+
+async def _run_autossl(gatehouse: Gatehouse, provider: autossl.AutoSsl) -> None:
+    """AutoSSL (domain/autossl.py), when GATEHOUSE_AUTOSSL_DIRECTORY is set: a check asked
+    for here runs at once, one asked for elsewhere within AUTOSSL_POLL seconds, the scheduled
+    one every GATEHOUSE_AUTOSSL_INTERVAL — in whichever process holds the lease. Off the loop."""
+    if not autossl.configured(gatehouse.config):
+        return
+    log.info("AutoSSL with the ACME directory %s", gatehouse.config.autossl_directory)
+    wake = gatehouse.autossl_wake
+    while True:
+        await asyncio.to_thread(wake.wait, AUTOSSL_POLL)
+        wake.clear()
+        try:
+            await asyncio.to_thread(provider.tick)
+        except Exception:
+            log.exception("the AutoSSL check failed; retried at its next pass")
 
 
 async def _keep_house(gatehouse: Gatehouse) -> None:

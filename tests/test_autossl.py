@@ -1,0 +1,471 @@
+"""AutoSSL end to end (docs/ssl.md#autossl): `gatehouse serve` orders certificates from Pebble,
+a real ACME test CA, for every hosted domain — main domains and subdomains of two accounts —
+validates them by DNS-01 through gatehouse's own zones (Pebble asks the built-in nameserver,
+`pebble -dnsserver`), installs them as installssl does (the key encrypted, the files written,
+the reload command run), and records what it could not do per domain.
+
+Two AutoSSL nodes share one store of this module's own (SQLite or PostgreSQL): a check asked
+for is run by whichever holds the lease, and no certificate is ordered twice. A renewal is
+triggered by time: the provider run in this process with a clock moved to within the renewal
+window of the certificates' expiry replaces them (and their files, atomically).
+
+Needs `pebble` and `openssl` (scripts/ensure-test-tools); without them the tests skip, or fail
+when CI=true."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+import sqlalchemy as sa
+from cryptography import x509
+
+from acme_harness import Pebble, Unavailable, pebble_missing, start_pebble
+from conftest import POSTGRES_URL, Server, run_cli, start_server, stop_server
+from gatehouse.config import Config
+from gatehouse.domain import autossl, leases
+from gatehouse.domain.accesshash import KeyRing
+from gatehouse.domain.ssl_files import SslPublisher
+from gatehouse.store import migrate
+from gatehouse.store.engine import create
+
+WAIT = 180  # seconds for a check of a few domains against Pebble
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI needs the AutoSSL end-to-end test: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def store_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A store of this module's own: AutoSSL checks every account of its store, and the
+    session's has every other test's."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('autossl-db') / 'gatehouse.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    if not POSTGRES_URL:
+        pytest.skip("GATEHOUSE_TEST_POSTGRES_URL is not set")
+    admin = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
+    name = f"gh_autossl_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class World:
+    nodes: list[Server]
+    pebble: Pebble
+    secret: str  # the cluster's GATEHOUSE_SECRET_KEY
+    env: dict[str, str]
+
+    @property
+    def node(self) -> Server:
+        return self.nodes[0]
+
+    def ssl_dir(self, node: Server) -> Path:
+        return node.data_dir / "ssl"
+
+    def reloaded(self, node: Server) -> Path:
+        return node.data_dir / "reloaded"
+
+    def config(self, data_dir: Path) -> Config:
+        return Config(
+            data_dir=data_dir,
+            database_url=self.node.db_url,
+            secret_key=self.secret,
+            autossl_directory=self.pebble.directory_url,
+            autossl_ca_bundle=self.pebble.ca_pem,
+            autossl_dns_wait=0,
+            autossl_retry=3600,
+        )
+
+
+def _autossl_env(pebble: Pebble, secret: str) -> dict[str, str]:
+    return {
+        "GATEHOUSE_SECRET_KEY": secret,
+        "GATEHOUSE_AUTOSSL_DIRECTORY": pebble.directory_url,
+        "GATEHOUSE_AUTOSSL_CA_BUNDLE": str(pebble.ca_pem),
+        "GATEHOUSE_AUTOSSL_EMAIL": "hostmaster@example.test",
+        "GATEHOUSE_AUTOSSL_DNS_WAIT": "0",
+        # No scheduled check during the tests: every check here is asked for.
+        "GATEHOUSE_AUTOSSL_INTERVAL": "1000000",
+    }
+
+
+@pytest.fixture(scope="module")
+def world(
+    store_url: str, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    missing = pebble_missing()
+    if missing:
+        _unavailable(missing)
+    secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    root_password = secrets.token_urlsafe(16)
+    first_dir = tmp_path_factory.mktemp("autossl-a")
+    run_cli(
+        "init",
+        "--root-password-stdin",
+        data_dir=first_dir,
+        db_url=store_url,
+        stdin=root_password + "\n",
+    )
+    # The first node's ports, its nameserver's among them, are known once it has started:
+    # Pebble resolves through that nameserver, and the node is started again with AutoSSL
+    # pointing at Pebble (on the same ports).
+    probe = start_server(
+        first_dir, store_url, backend, root_password, env={"GATEHOUSE_SECRET_KEY": secret}
+    )
+    stop_server(probe)
+    try:
+        pebble = start_pebble(tmp_path_factory.mktemp("pebble"), f"127.0.0.1:{probe.dns_port}")
+    except Unavailable as exc:
+        _unavailable(str(exc))
+    env = _autossl_env(pebble, secret)
+    nodes: list[Server] = []
+    try:
+        for index, data_dir in enumerate([first_dir, tmp_path_factory.mktemp("autossl-b")]):
+            if index:
+                run_cli(
+                    "init",
+                    "--root-password-stdin",
+                    "--if-needed",
+                    data_dir=data_dir,
+                    db_url=store_url,
+                    stdin=root_password + "\n",
+                )
+            node_env = {
+                **env,
+                "GATEHOUSE_SSL_RELOAD_COMMAND": f"touch {data_dir / 'reloaded'}",
+            }
+            node = start_server(
+                data_dir,
+                store_url,
+                backend,
+                root_password,
+                env=node_env,
+                log_name=f"autossl-{index}.log",
+                ports_of=probe if index == 0 else None,
+            )
+            node.remember(root_password)
+            nodes.append(node)
+        nodes[1]._root_token = nodes[0].root_token
+        nodes[1].issued = nodes[0].issued
+        yield World(nodes, pebble, secret, env)
+    finally:
+        for node in nodes:
+            stop_server(node)
+        pebble.stop()
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.25)
+
+
+def _installed(node: Server, domain: str) -> dict[str, Any] | None:
+    response = node.get("fetchsslinfo", params={"domain": domain})
+    body = response.json()
+    if body["metadata"]["result"] != 1:
+        return None
+    return dict(body["data"])
+
+
+def _problems(node: Server, user: str) -> list[dict[str, Any]]:
+    data = node.ok("get_autossl_problems_for_user", params={"username": user})
+    return list(data["problems_by_domain"])
+
+
+def _leaf(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def _names(cert: x509.Certificate) -> set[str]:
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return set(san.get_values_for_type(x509.DNSName))
+
+
+def _challenge_lines(node: Server, zone: str) -> list[dict[str, Any]]:
+    records = node.ok("dumpzone", params={"domain": zone})["zone"][0]["record"]
+    return [r for r in records if "_acme-challenge" in str(r.get("name", ""))]
+
+
+def _not_running(node: Server) -> bool:
+    rows = node.sql("SELECT expires FROM leases WHERE name = 'autossl'")
+    pending = node.sql("SELECT count(*) FROM autossl_requests")
+    return (not rows or int(rows[0][0]) <= time.time()) and int(pending[0][0]) == 0
+
+
+def _subdomain(node: Server, user: str, password: str, label: str, root: str) -> str:
+    token = node.cpanel_token(user, password)
+    response = node.uapi(
+        user, "SubDomain", "addsubdomain", token=token, domain=label, rootdomain=root
+    )
+    assert response.json()["status"] == 1, response.text
+    return f"{label}.{root}"
+
+
+# -- the tests --------------------------------------------------------------------------------
+
+
+def test_every_domain_of_two_accounts_gets_a_certificate_once(world: World) -> None:
+    node = world.node
+    first, first_password = node.account()
+    second, _ = node.account()
+    first_domain, second_domain = f"{first}.example.com", f"{second}.example.com"
+    sub = _subdomain(node, first, first_password, "shop", first_domain)
+    domains = [first_domain, sub, second_domain]
+
+    orders_before = world.pebble.log().count("Added order")
+    valid_before = world.pebble.log().count("set VALID by completed challenge")
+    # Both nodes are asked at once: both wake, one wins the lease and runs the check.
+    for each in world.nodes:
+        data = each.ok("start_autossl_check_for_all_users")
+        assert isinstance(data["pid"], int) and data["pid"] > 0
+    _wait(lambda: all(_installed(node, d) for d in domains), "every domain's certificate")
+    _wait(lambda: _not_running(node), "the end of the check")
+
+    root = x509.load_pem_x509_certificate(world.pebble.management("/roots/0").encode())
+    for domain in domains:
+        info = _installed(node, domain)
+        assert info is not None
+        leaf = _leaf(info["crt"])
+        # The zone template has www for the main domains; a subdomain has none.
+        assert _names(leaf) == ({domain, f"www.{domain}"} if domain != sub else {sub})
+        chain = x509.load_pem_x509_certificates(info["cab"].encode())
+        issuer = leaf
+        for parent in [*chain, root]:
+            issuer.verify_directly_issued_by(parent)
+            issuer = parent
+        assert info["user"] == (second if domain == second_domain else first)
+        node.remember(info["key"])
+    # Every challenge record is gone again.
+    for zone in (first_domain, second_domain):
+        assert _challenge_lines(node, zone) == []
+    assert _problems(node, first) == [] and _problems(node, second) == []
+
+    # One order per domain: a certificate stored once, installed once, by one node.
+    for domain in domains:
+        stored = node.sql(
+            "SELECT count(*) FROM ssl_certificates c JOIN ssl_vhosts v ON v.certificate_id = c.id"
+            " WHERE v.domain = :d",
+            d=domain,
+        )
+        assert int(stored[0][0]) == 1
+        installs = node.sql(
+            "SELECT count(*) FROM audit_log WHERE action = 'INSTALLSSL' AND detail LIKE :d",
+            d=f"{domain} %",
+        )
+        assert int(installs[0][0]) == 1, domain
+    # Pebble saw exactly one order per domain set, each name validated through the zones.
+    log = world.pebble.log()
+    assert log.count("Added order") - orders_before == len(domains)
+    assert log.count("set VALID by completed challenge") - valid_before == 5  # www of 2
+
+    # The node that ran the check wrote the files and ran its reload command.
+    writers = [n for n in world.nodes if (world.ssl_dir(n) / f"{first_domain}.crt").exists()]
+    assert len(writers) >= 1
+    writer = writers[0]
+    for domain in domains:
+        key_file = world.ssl_dir(writer) / f"{domain}.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        assert "PRIVATE KEY" in key_file.read_text()
+    _wait(lambda: world.reloaded(writer).exists(), "the reload command", timeout=20)
+
+    # The keys rest encrypted: the ACME account's and the certificates'.
+    for table, column in (("autossl_accounts", "key_ciphertext"), ("ssl_keys", "ciphertext")):
+        for (blob,) in node.sql(f"SELECT {column} FROM {table}"):  # noqa: S608
+            assert b"PRIVATE KEY" not in bytes(blob)
+    assert len(node.sql("SELECT id FROM autossl_accounts")) == 1
+    for server in world.nodes:
+        assert "PRIVATE KEY" not in server.log_path.read_text()
+
+
+def test_a_domain_autossl_cannot_secure_is_a_problem_on_record(world: World) -> None:
+    node = world.node
+    user, password = node.account()
+    domain = f"{user}.example.com"
+    node.ok("killdns", params={"domain": domain})  # its zone is no longer on this server
+
+    node.ok("start_autossl_check_for_one_user", params={"username": user})
+    _wait(lambda: bool(_problems(node, user)), "the problem's record")
+    [problem] = _problems(node, user)
+    assert problem["domain"] == domain
+    assert "is not on this server" in problem["problem"]
+    assert problem["time"].endswith("Z") and problem["log"].endswith("Z")
+    by_domain = node.ok("get_autossl_problems_for_domain", params={"domain": domain})
+    assert by_domain["problems_by_domain"] == [problem]
+    assert _installed(node, domain) is None
+
+    # The account sees its own through UAPI, and may ask for a check itself.
+    token = node.cpanel_token(user, password)
+    listed = node.uapi(user, "SSL", "get_autossl_problems", token=token).json()
+    assert listed["status"] == 1
+    assert listed["data"] == [
+        {"domain": domain, "problem": problem["problem"], "time": problem["time"]}
+    ]
+    started = node.uapi(user, "SSL", "start_autossl_check", token=token).json()
+    assert started["status"] == 1 and started["data"] is None, started
+    _wait(lambda: _not_running(node), "the account's check")
+    progress = node.uapi(user, "SSL", "is_autossl_check_in_progress", token=token).json()
+    assert progress["status"] == 1 and progress["data"] == 0
+    audited = node.sql(
+        "SELECT count(*) FROM audit_log WHERE action = 'AUTOSSLPROBLEM' AND subject = :u", u=user
+    )
+    assert int(audited[0][0]) >= 1
+
+
+def test_refusals_in_the_callers_envelope(world: World, server: Server) -> None:
+    node = world.node
+    reason = node.fail("start_autossl_check_for_one_user", params={"username": "nosuchuser1"})
+    assert "nosuchuser1" in reason
+    assert "username" in node.fail("start_autossl_check_for_one_user")
+    assert "domain" in node.fail("get_autossl_problems_for_domain")
+    reason = node.fail("get_autossl_problems_for_domain", params={"domain": "nowhere.invalid"})
+    assert "nowhere.invalid" in reason
+    # The session's server has no ACME directory: AutoSSL is off there, and says so.
+    reason = server.fail("start_autossl_check_for_all_users")
+    assert "GATEHOUSE_AUTOSSL_DIRECTORY" in reason
+    # A reseller is not root: AutoSSL is root's.
+    reseller, token = node.reseller()
+    for function, params in (
+        ("start_autossl_check_for_all_users", {}),
+        ("start_autossl_check_for_one_user", {"username": reseller}),
+        ("get_autossl_problems_for_user", {"username": reseller}),
+    ):
+        refused = node.get(function, user=reseller, token=token, params=params).json()
+        assert refused["metadata"]["result"] == 0, (function, refused)
+    asked = node.sql("SELECT count(*) FROM autossl_requests WHERE requested_by = :r", r=reseller)
+    assert int(asked[0][0]) == 0
+
+
+def test_a_renewal_is_triggered_by_time_and_replaces_the_files(
+    world: World, tmp_path: Path
+) -> None:
+    node = world.node
+    user, _ = node.account()
+    domain = f"{user}.example.com"
+    node.ok("start_autossl_check_for_one_user", params={"username": user})
+    _wait(lambda: _installed(node, domain) is not None, "the first certificate")
+    _wait(lambda: _not_running(node), "the end of the check")
+    first = _installed(node, domain)
+    assert first is not None
+    not_after = _leaf(first["crt"]).not_valid_after_utc.timestamp()
+
+    # This process's provider, on the same store, with a clock 10 days before that expiry:
+    # inside the 30-day window.
+    shift = not_after - 10 * 86400 - time.time()
+    clock: Callable[[], float] = lambda: time.time() + shift  # noqa: E731
+    config = world.config(tmp_path)
+    engine = create(node.db_url)
+    migrate.upgrade(engine)
+    keyring = KeyRing(tmp_path, world.secret)
+    publisher = SslPublisher(engine, keyring, tmp_path / "ssl")
+    publisher.sync()  # the files as they are before the renewal
+    crt_file = tmp_path / "ssl" / f"{domain}.crt"
+    before_inode = crt_file.stat().st_ino
+    provider = autossl.AutoSsl(
+        engine,
+        keyring,
+        config,
+        clock,
+        zones_changed=lambda: None,
+        certificates_changed=publisher.publish,
+        startup_delay=0,
+    )
+    try:
+        report = provider.tick()
+        assert report is not None and domain in report.installed, report
+        assert report.all_accounts
+    finally:
+        publisher.close()
+        engine.dispose()
+    second = _installed(node, domain)
+    assert second is not None and second["crt"] != first["crt"]
+    assert _names(_leaf(second["crt"])) == {domain, f"www.{domain}"}
+    assert crt_file.read_text().startswith(second["crt"].strip().split("\n")[0])
+    assert second["crt"].strip() in crt_file.read_text()
+    assert crt_file.stat().st_ino != before_inode  # renamed over the old one: atomic
+    node.remember(second["key"])
+    # The lease records the completed scheduled check (at the provider's time).
+    reader = create(node.db_url)
+    try:
+        with reader.connect() as conn:
+            lease = leases.get(conn, autossl.LEASE)
+    finally:
+        reader.dispose()
+    assert lease is not None and lease.last_done is not None
+    assert lease.last_done > time.time() + 86400  # the moved clock's
+
+
+def test_the_lease_is_won_by_one_claimant(world: World) -> None:
+    """Eight claimants at the same instant, each on a connection of its own, on the module's
+    store (SQLite or PostgreSQL): exactly one wins, for a lease never claimed before (the
+    INSERT race) and for an expired one (the UPDATE race)."""
+    engine = create(world.node.db_url)
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    now = int(time.time())
+    try:
+        holders = [leases.new_holder() for _ in range(8)]
+
+        def race(at: int) -> list[bool]:
+            barrier = threading.Barrier(len(holders))
+
+            def one(holder: str) -> bool:
+                barrier.wait()
+                return leases.claim(engine, name, holder, at, 60)
+
+            with ThreadPoolExecutor(len(holders)) as pool:
+                return list(pool.map(one, holders))
+
+        won = race(now)
+        assert won.count(True) == 1, won
+        again = race(now + 61)  # expired: one of them takes it over
+        assert again.count(True) == 1, again
+        holders_now = [h for h, w in zip(holders, again, strict=True) if w]
+        with engine.connect() as conn:
+            current = leases.get(conn, name)
+        assert current is not None and current.holder == holders_now[0]
+        assert leases.release(engine, name, holders_now[0])
+        won = [leases.claim(engine, name, h, now, 60) for h in holders]
+        assert won.count(True) == 1
+        winner = holders[won.index(True)]
+        other = next(h for h in holders if h != winner)
+        assert leases.claim(engine, name, winner, now + 1, 60)  # its own: renewed
+        assert not leases.renew(engine, name, other, now + 1, 60)
+        assert not leases.claim(engine, name, other, now + 59, 60)
+        assert leases.claim(engine, name, other, now + 62, 60)  # expired: another's now
+        assert not leases.renew(engine, name, winner, now + 63, 60)
+        assert leases.release(engine, name, other, done=now + 63)
+        assert leases.claim(engine, name, winner, now + 64, 60)
+        with engine.connect() as conn:
+            lease = leases.get(conn, name)
+        assert lease is not None and lease.holder == winner and lease.last_done == now + 63
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM leases WHERE name = :n"), {"n": name})
+        engine.dispose()
