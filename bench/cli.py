@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         help="repetitions of scenario 7 per store, B idle and B under load (default 20)",
     )
     parser.add_argument(
+        "--cluster-changes",
+        type=int,
+        help="scenario 12: TXT changes timed, web node idle and under load (default 100)",
+    )
+    parser.add_argument(
         "--dns-records", type=int, default=10_000, help="records in scenario 8's zone"
     )
     parser.add_argument(
@@ -90,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         backend=args.backend,
         tokens=args.tokens,
         revocation_repetitions=args.revocations or (5 if quick else 20),
+        cluster_changes=args.cluster_changes or (20 if quick else 100),
         quick=quick,
         dns=dns.Settings(
             records=args.dns_records,

@@ -312,6 +312,18 @@ def print_tables(results: dict[str, Any], console: Console | None = None) -> Non
         loaded = results.get("revocation_under_load", {}).get(backend)
         if loaded:
             _revocation_under_load_rows(other, backend, loaded)
+    for key, variant in (("cluster", "idle"), ("cluster_under_load", "under load")):
+        clu = results.get(key)
+        if clu:
+            for part, label in (("write_only_ms", "the write-only peer answers"),
+                                ("sync_ms", "the sync peer answers"),
+                                ("both_ms", "both peers answer")):  # fmt: skip
+                figures = clu[part]
+                other.add_row(
+                    f"Cluster, web node {variant}: TXT added → {label}, p50 / p99 ms "
+                    f"({clu['repetitions']} changes, {figures['never']} never)",
+                    _pair(figures["p50"], figures["p99"]),
+                )
     for note in results.get("notes", []):
         other.add_row("note", note)
     if other.row_count:
@@ -325,6 +337,10 @@ def print_tables(results: dict[str, Any], console: Console | None = None) -> Non
         for c in verdicts:
             table.add_row(c["label"], str(c["value"]), c["goal"], _verdict(c["pass"]))
         console.print(table)
+
+
+def _pair(a: float | None, b: float | None) -> str:
+    return "never" if a is None or b is None else f"{a:.1f} / {b:.1f}"
 
 
 def write(results: dict[str, Any]) -> Path:

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
+from bench import cluster, machine, report, revocation, seed, server, startup, stores, wrk
 from bench import dns as dns_bench
 from bench import load as load_mod
-from bench import machine, report, revocation, seed, server, startup, stores, wrk
 from bench.scenarios import Scenario
 from bench.tools import Pinning, ensure_wrk, log, postgres_admin_url
 
@@ -30,6 +30,7 @@ class Options:
     tokens: int
     revocation_repetitions: int
     quick: bool
+    cluster_changes: int = 100
     dns: dns_bench.Settings = field(default_factory=dns_bench.Settings)
 
 
@@ -46,6 +47,7 @@ def run(options: Options) -> dict[str, Any]:
             "backend": options.backend,
             "tokens": options.tokens,
             "revocation_repetitions": options.revocation_repetitions,
+            "cluster_changes": options.cluster_changes,
             "quick": options.quick,
             "dns": asdict(options.dns),
             "pinning": asdict(pinning),
@@ -63,7 +65,7 @@ def run(options: Options) -> dict[str, Any]:
     load_keys = [s.key for s in options.scenarios if s.load]
     needs_pg = options.backend == stores.POSTGRESQL or "revocation" in keys
     postgres_url = postgres_admin_url() if needs_pg else None
-    wrk_path = ensure_wrk() if load_keys or "revocation" in keys else ""
+    wrk_path = ensure_wrk() if load_keys or keys & {"revocation", "cluster"} else ""
     with ExitStack() as stack:
         base: BaseStore | None = None
         if set(load_keys) - {"token_1m"} or "startup" in keys:
@@ -100,6 +102,17 @@ def run(options: Options) -> dict[str, Any]:
                 results["notes"].append(
                     f"revocation under load on {backend}: wrk saw non-2xx answers or socket errors"
                 )
+    if "cluster" in keys:
+        log(f"cluster: scenario 12, {options.cluster_changes} changes, web node idle")
+        idle = cluster.measure(pinning, options.cluster_changes)
+        results["cluster"] = cluster.summarise(idle)
+        log(f"cluster: scenario 12, {options.cluster_changes} changes, web node under load")
+        loaded = cluster.measure_under_load(
+            pinning, options.cluster_changes, wrk_path, options.load
+        )
+        results["cluster_under_load"] = loaded
+        if not loaded["wrk"]["clean"]:
+            results["notes"].append("cluster under load: wrk saw non-2xx answers or errors")
     if "dns" in keys:
         log(f"dns: scenario 8 on {options.backend}")
         results["dns"] = dns_bench.measure(options.backend, postgres_url, pinning, options.dns)
