@@ -251,9 +251,12 @@ def pebble_missing() -> str | None:
     return None
 
 
-def start_pebble(directory: Path, dns_server: str) -> Pebble:
+def start_pebble(
+    directory: Path, dns_server: str, settings: dict[str, object] | None = None
+) -> Pebble:
     """Start Pebble on free loopback ports, resolving every challenge through `dns_server`
-    (host:port), and wait (bounded) until its directory answers over HTTPS."""
+    (host:port), and wait (bounded) until its directory answers over HTTPS. `settings` are
+    more keys of its config (e.g. `externalAccountBindingRequired`, `externalAccountMACKeys`)."""
     missing = pebble_missing()
     if missing:
         raise Unavailable(missing)
@@ -271,6 +274,7 @@ def start_pebble(directory: Path, dns_server: str) -> Pebble:
             "tlsPort": free_port(),
             "ocspResponderURL": "",
             "externalAccountBindingRequired": False,
+            **(settings or {}),
         }
     }
     config_path = directory / "pebble-config.json"

@@ -15,6 +15,7 @@ when CI=true."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import secrets
 import threading
@@ -469,3 +470,76 @@ def test_the_lease_is_won_by_one_claimant(world: World) -> None:
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM leases WHERE name = :n"), {"n": name})
         engine.dispose()
+
+
+def test_a_ca_that_requires_external_account_binding(world: World, tmp_path: Path) -> None:
+    """A second Pebble that requires EAB: without the settings the domain's problem says what
+    to set; with a wrong HMAC key the CA's refusal is the problem; with the right ones the
+    account is registered (its key stored encrypted) and the certificate installed."""
+    node = world.node
+    kid = "gatehouse-test-kid"
+    hmac_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    settings: dict[str, object] = {
+        "externalAccountBindingRequired": True,
+        "externalAccountMACKeys": {kid: hmac_key},
+    }
+    pebble = start_pebble(tmp_path / "pebble-eab", f"127.0.0.1:{node.dns_port}", settings)
+    user, _ = node.account()
+    domain = f"{user}.example.com"
+    [(user_id,)] = node.sql("SELECT id FROM users WHERE username = :u", u=user)
+    engine = create(node.db_url)
+    keyring = KeyRing(tmp_path, world.secret)
+    lease_name = f"test-eab-{uuid.uuid4().hex[:8]}"
+    holder = leases.new_holder()
+    assert leases.claim(engine, lease_name, holder, int(time.time()), 600)
+    held = leases.Held(engine, lease_name, holder, 600, time.time)
+
+    def check(**eab: str) -> autossl.Report:
+        config = dataclasses.replace(
+            world.config(tmp_path),
+            autossl_directory=pebble.directory_url,
+            autossl_ca_bundle=pebble.ca_pem,
+            **eab,  # type: ignore[arg-type]
+        )
+        provider = autossl.AutoSsl(
+            engine,
+            keyring,
+            config,
+            time.time,
+            zones_changed=lambda: None,
+            certificates_changed=lambda: None,
+        )
+        return provider.run(held, {int(user_id)}, None)
+
+    try:
+        report = check()
+        assert report.failed == [domain]
+        [problem] = _problems(node, user)
+        assert "requires External Account Binding" in problem["problem"]
+        assert "GATEHOUSE_AUTOSSL_EAB_KID" in problem["problem"]
+
+        wrong = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        report = check(autossl_eab_kid=kid, autossl_eab_hmac_key=wrong)
+        assert report.failed == [domain]
+        [problem] = _problems(node, user)
+        assert problem["problem"].startswith("The certificate authority refused"), problem
+        assert wrong not in problem["problem"] and hmac_key not in problem["problem"]
+
+        report = check(autossl_eab_kid=kid, autossl_eab_hmac_key=hmac_key)
+        assert report.installed == [domain], report
+        assert _problems(node, user) == []
+        info = _installed(node, domain)
+        assert info is not None
+        node.remember(info["key"])
+        root = x509.load_pem_x509_certificate(pebble.management("/roots/0").encode())
+        chain = x509.load_pem_x509_certificates(info["cab"].encode())
+        chain[-1].verify_directly_issued_by(root)
+        stored = node.sql(
+            "SELECT key_ciphertext FROM autossl_accounts WHERE directory = :d",
+            d=pebble.directory_url,
+        )
+        assert len(stored) == 1 and b"PRIVATE KEY" not in bytes(stored[0][0])
+    finally:
+        held.release()
+        engine.dispose()
+        pebble.stop()

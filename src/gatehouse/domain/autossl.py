@@ -198,9 +198,9 @@ def problems(
 
 
 def iso_time(seconds: int) -> str:
-    """cPanel's form of AutoSSL's times: `2017-08-12T21:02:56Z`."""
+    """The form of AutoSSL's times in cPanel's reference: `2017-08-12T21:02:56.000Z`."""
     moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 # -- the check ------------------------------------------------------------------------------------
@@ -363,6 +363,14 @@ class AutoSsl:
                 report.domains += 1
                 force = forced is None or account.id in forced
                 self._check_domain(account, domain, run_time, force, report)
+            with self.engine.begin() as conn:
+                # A domain the account no longer has (a subdomain removed) has no outcome.
+                conn.execute(
+                    sa.delete(autossl_domains).where(
+                        autossl_domains.c.user_id == account.id,
+                        autossl_domains.c.domain.not_in(domains),
+                    )
+                )
         log.info(
             "AutoSSL: %d domain(s) checked, %d covered, %d installed, %d failed, %d waiting",
             report.domains,
@@ -470,6 +478,14 @@ class AutoSsl:
             raise _Failed(_acme_problem(exc)) from None
         except GatehouseError as exc:
             raise _Failed(exc.reason) from None
+        except Exception as exc:
+            # Anything else is recorded as the domain's problem too (and logged by type, with
+            # its traceback): one domain's surprise must not stop the check, nor leave the
+            # request to be retried every few seconds.
+            log.error(
+                "AutoSSL: securing %s failed: %s", domain, type(exc).__name__, exc_info=True
+            )
+            raise _Failed(_acme_problem(exc)) from None
 
     def _order(
         self,
