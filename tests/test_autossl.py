@@ -18,6 +18,7 @@ import base64
 import dataclasses
 import os
 import secrets
+import subprocess
 import threading
 import time
 import uuid
@@ -32,7 +33,7 @@ import sqlalchemy as sa
 from cryptography import x509
 
 from acme_harness import Pebble, Unavailable, pebble_missing, start_pebble
-from conftest import POSTGRES_URL, Server, run_cli, start_server, stop_server
+from conftest import BIN, POSTGRES_URL, Server, run_cli, start_server, stop_server
 from gatehouse.config import Config
 from gatehouse.domain import autossl, leases
 from gatehouse.domain.accesshash import KeyRing
@@ -543,3 +544,56 @@ def test_a_ca_that_requires_external_account_binding(world: World, tmp_path: Pat
         held.release()
         engine.dispose()
         pebble.stop()
+
+
+def test_gatehouse_ssl_autossl_runs_a_check_now_with_progress(world: World) -> None:
+    node = world.node
+    user, _ = node.account()
+    domain = f"{user}.example.com"
+    env = {
+        **os.environ,
+        **world.env,
+        "GATEHOUSE_DATA_DIR": str(node.data_dir),
+        "GATEHOUSE_DATABASE_URL": node.db_url,
+    }
+
+    def cli(*args: str, environment: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN), "ssl", "autossl", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            check=False,
+        )
+
+    done = cli("--user", user)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [f"{domain}: ordering", f"{domain}: installed"] == lines[:2], done.stdout
+    assert lines[-1] == "1 domain(s): 0 covered, 1 installed, 0 with a problem, 0 waiting"
+    info = _installed(node, domain)
+    assert info is not None
+    node.remember(info["key"])
+    assert "PRIVATE KEY" not in done.stdout + done.stderr
+
+    again = cli("--user", user)
+    assert again.returncode == 0 and f"{domain}: covered" in again.stdout.splitlines()
+
+    # Another process holds the lease: the command says so and orders nothing.
+    engine = create(node.db_url)
+    holder = leases.new_holder()
+    try:
+        _wait(lambda: leases.claim(engine, autossl.LEASE, holder, int(time.time()), 600), "lease")
+        busy = cli("--user", user)
+        assert busy.returncode == 3 and "Another process" in busy.stderr, busy
+        assert busy.stdout == ""
+    finally:
+        leases.release(engine, autossl.LEASE, holder)
+        engine.dispose()
+
+    unknown = cli("--user", "nosuchuser2")
+    assert unknown.returncode == 2 and "nosuchuser2" in unknown.stderr
+    off = {k: v for k, v in env.items() if k != "GATEHOUSE_AUTOSSL_DIRECTORY"}
+    disabled = cli("--user", user, environment=off)
+    assert disabled.returncode == 2 and "GATEHOUSE_AUTOSSL_DIRECTORY" in disabled.stderr

@@ -270,6 +270,7 @@ class AutoSsl:
         zones_changed: Callable[[], None],
         certificates_changed: Callable[[], None],
         startup_delay: float = 60.0,
+        progress: Callable[[str, str], None] | None = None,
     ) -> None:
         self.engine = engine
         self.keyring = keyring
@@ -279,6 +280,7 @@ class AutoSsl:
         self.certificates_changed = certificates_changed
         self.holder = leases.new_holder()
         self.stopping = threading.Event()
+        self.progress = progress  # (domain, what happened): `gatehouse ssl autossl` prints it
         # The scheduled check never runs before this (no storm at start-up).
         self._scheduled_after = int(clock() + min(startup_delay, float(config.autossl_interval)))
         self._client: tuple[acme_client.ClientV2, JWK] | None = None
@@ -341,6 +343,23 @@ class AutoSsl:
         finally:
             held.release(done=now if completed and (scheduled or everyone) else None)
 
+    def run_now(self, wanted: set[int] | None) -> Report | None:
+        """A check now, in this process, of the accounts in `wanted` (None: every account),
+        every domain tried even in its backoff (`gatehouse ssl autossl`); None when another
+        process holds the lease."""
+        now = self.now()
+        if not leases.claim(self.engine, LEASE, self.holder, now, LEASE_TTL):
+            return None
+        held = leases.Held(self.engine, LEASE, self.holder, LEASE_TTL, self.clock)
+        completed = False
+        try:
+            report = self.run(held, wanted, None)
+            report.all_accounts = wanted is None
+            completed = not self.stopping.is_set()
+            return report
+        finally:
+            held.release(done=now if completed and wanted is None else None)
+
     def run(self, held: leases.Held, wanted: set[int] | None, forced: set[int] | None) -> Report:
         """One check of the accounts in `wanted` (None: every account). Domains of `forced`
         accounts (None: every account) are tried even while a failure's backoff lasts."""
@@ -394,18 +413,27 @@ class AutoSsl:
             report.covered += 1
             if state is None or state.problem is not None:
                 self._record(account, domain, now, run_time, None)
+            self._tell(domain, "covered")
             return
         if not force and state is not None and state.problem and state.next_attempt > now:
             report.waiting += 1
+            self._tell(domain, f"waiting until {iso_time(int(state.next_attempt))}")
             return
+        self._tell(domain, "ordering")
         try:
             self._secure(account, domain)
         except _Failed as failed:
             report.failed.append(domain)
             self._record(account, domain, self.now(), run_time, failed.problem)
+            self._tell(domain, f"problem: {failed.problem}")
             return
         report.installed.append(domain)
         self._record(account, domain, self.now(), run_time, None)
+        self._tell(domain, "installed")
+
+    def _tell(self, domain: str, what: str) -> None:
+        if self.progress is not None:
+            self.progress(domain, what)
 
     def _good(self, cert: certificates.StoredCertificate, domain: str, now: int) -> bool:
         """A certificate AutoSSL leaves alone: CA-issued, covering the domain, valid now and
@@ -482,9 +510,7 @@ class AutoSsl:
             # Anything else is recorded as the domain's problem too (and logged by type, with
             # its traceback): one domain's surprise must not stop the check, nor leave the
             # request to be retried every few seconds.
-            log.error(
-                "AutoSSL: securing %s failed: %s", domain, type(exc).__name__, exc_info=True
-            )
+            log.error("AutoSSL: securing %s failed: %s", domain, type(exc).__name__, exc_info=True)
             raise _Failed(_acme_problem(exc)) from None
 
     def _order(
