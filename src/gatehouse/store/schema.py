@@ -55,6 +55,9 @@ api_tokens = sa.Table(
     sa.Column("expires_at", sa.BigInteger, nullable=True),
     sa.Column("last_used_time", sa.BigInteger, nullable=True),
     sa.Column("last_used_ip", sa.String(45), nullable=True),
+    # Where the token is used, in its owner's words (a gatehouse addition, docs/governance.md).
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("last_used_agent", sa.String(255), nullable=True),  # its User-Agent at last use
     sa.UniqueConstraint("user_id", "service", "name", name="uq_api_tokens_owner_service_name"),
 )
 
