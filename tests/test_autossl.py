@@ -305,6 +305,15 @@ def test_every_domain_of_two_accounts_gets_a_certificate_once(world: World) -> N
     assert len(node.sql("SELECT id FROM autossl_accounts")) == 1
     for server in world.nodes:
         assert "PRIVATE KEY" not in server.log_path.read_text()
+        # Nothing in the data directory holds a key in plaintext but the web server's copies
+        # (<ssl dir>/<domain>.key, mode 0600) and the server's own TLS key: not the SQLite
+        # store, not a log, not a temporary file.
+        for path in server.data_dir.rglob("*"):
+            by_design = (path.parent.name == "ssl" and path.suffix == ".key") or (
+                path == server.data_dir / "tls" / "key.pem"
+            )
+            if path.is_file() and not by_design:
+                assert b"PRIVATE KEY" not in path.read_bytes(), path
 
 
 def test_a_domain_autossl_cannot_secure_is_a_problem_on_record(world: World) -> None:
@@ -597,3 +606,15 @@ def test_gatehouse_ssl_autossl_runs_a_check_now_with_progress(world: World) -> N
     off = {k: v for k, v in env.items() if k != "GATEHOUSE_AUTOSSL_DIRECTORY"}
     disabled = cli("--user", user, environment=off)
     assert disabled.returncode == 2 and "GATEHOUSE_AUTOSSL_DIRECTORY" in disabled.stderr
+
+
+def test_a_node_stops_promptly(world: World) -> None:
+    """Last: SIGTERM ends an AutoSSL node at once (its provider's wait is woken), not after
+    its next poll; its lease is not left held."""
+    node = world.nodes[-1]
+    assert node.process is not None
+    started = time.monotonic()
+    node.process.terminate()
+    assert node.process.wait(timeout=20) == 0
+    assert time.monotonic() - started < 8
+    assert _not_running(world.node)

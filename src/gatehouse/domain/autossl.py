@@ -310,7 +310,7 @@ class AutoSsl:
     def tick(self) -> Report | None:
         """Run a check if one is due (asked for, or scheduled) and this process wins the
         lease; None when nothing ran."""
-        if not configured(self.config):
+        if not configured(self.config) or self.stopping.is_set():
             return None
         now = self.now()
         asked, scheduled = self._due(now)

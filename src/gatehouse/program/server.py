@@ -183,6 +183,7 @@ async def _serve(config: Config) -> None:
     housekeeping.cancel()
     cluster.cancel()
     provider.stopping.set()  # a check in progress stops after its current domain
+    gatehouse.autossl_wake.set()  # and its wait ends now, not at its next poll
     autossl_task.cancel()
     await asyncio.gather(
         zone_sync, capper, housekeeping, cluster, autossl_task, return_exceptions=True
