@@ -7,20 +7,10 @@ it too (docs/performance.md). So once `gatehouse serve` has set up its log strea
 (`use_stream`), lines are formatted here, in that stream's format, and written under the
 handler's own lock, so they never interleave with other records. Without `use_stream` (the
 library used in-process, tests), lines go through `logging` like any other record.
-
-On the event loop, lines are written once per pass of the loop rather than once per request:
-the first line of a pass schedules a flush (`call_soon`), and the lines of every request
-finished in that pass go out in one `write` and one `flush`. Each write is a system call that
-lets go of the GIL, and each one let granian's own threads take it — a hand-off, and often a
-context switch, per request (docs/performance.md). A record through `logging` first writes
-the lines waiting (a filter on the handler), so the log keeps its order; so does a write off
-the loop, which is immediate.
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import logging
 import time
 from typing import TextIO
@@ -36,42 +26,11 @@ class AccessLog:
         self._handler: logging.StreamHandler[TextIO] | None = None
         self._second = -1
         self._stamp = ""
-        self._waiting: list[str] = []  # lines of this pass of the event loop, not yet written
 
     def use_stream(self, handler: logging.StreamHandler[TextIO] | None) -> None:
         """Write lines straight to this handler's stream (it must format with FORMAT and the
         default time format); None: back to `logging`."""
-        self.flush()
-        if self._handler is not None:
-            self._handler.removeFilter(self._before_record)
         self._handler = handler
-        if handler is not None:
-            handler.addFilter(self._before_record)
-            atexit.register(self.flush)  # what the loop's last pass left
-
-    def _before_record(self, record: logging.LogRecord) -> bool:
-        """A filter on the stream's handler: the access lines waiting go out before any other
-        record, so the log stays in order."""
-        if self._waiting:
-            self.flush()
-        return True
-
-    def flush(self) -> None:
-        """Write the lines waiting, in one write."""
-        handler = self._handler
-        lines, self._waiting = self._waiting, []
-        if not lines or handler is None:
-            return
-        lock = handler.lock
-        assert lock is not None  # made by Handler.__init__
-        try:
-            with lock:
-                handler.stream.write("".join(lines))
-                handler.stream.flush()
-        except (OSError, ValueError):
-            # As `logging` does (Handler.handleError): a log stream that cannot be written
-            # (a closed pipe, a full disk) never costs the request; there is nowhere to say so.
-            pass
 
     def write(self, message: str) -> None:
         logger = self._logger
@@ -88,16 +47,16 @@ class AccessLog:
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
             self._second = second
         line = f"{self._stamp},{int((now - second) * 1000):03d} INFO {NAME} {message}\n"
-        waiting = self._waiting
-        waiting.append(line)
-        if len(waiting) > 1:
-            return  # a flush is already due in this pass of the loop
+        lock = handler.lock
+        assert lock is not None  # made by Handler.__init__
         try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()  # off the event loop: at once
-            return
-        loop.call_soon(self.flush)
+            with lock:
+                handler.stream.write(line)
+                handler.stream.flush()
+        except (OSError, ValueError):
+            # As `logging` does (Handler.handleError): a log stream that cannot be written
+            # (a closed pipe, a full disk) never costs the request; there is nowhere to say so.
+            pass
 
 
 ACCESS_LOG = AccessLog()

@@ -9,10 +9,8 @@ when the process holds more descriptors than one address's share (else no addres
 it, and the sweep costs one directory listing), its sockets on the HTTP ports are counted per
 remote address; an address over its share has all but its most recently active connections
 (TCP_INFO: time since data last arrived) shut down. granian sees the end of the stream and
-closes them itself, freeing their slots. The sweep runs on the event loop, a slice of
-descriptors at a time (never in a worker thread: see `cap_per_address`). Linux only
-(/proc/self/fd, TCP_INFO); elsewhere the per-address cap on requests in `gatehouse.http.guard`
-still holds.
+closes them itself, freeing their slots. Linux only (/proc/self/fd, TCP_INFO); elsewhere the
+per-address cap on requests in `gatehouse.http.guard` still holds.
 """
 
 from __future__ import annotations
@@ -24,12 +22,10 @@ import logging
 import os
 import socket
 import struct
-from collections.abc import Generator, Iterator
 
 log = logging.getLogger("gatehouse.program.connections")
 
 INTERVAL = 0.5  # seconds between sweeps: how long an address may exceed its share
-SLICE = 64  # descriptors looked at between two returns to the event loop
 DESCRIPTORS = "/proc/self/fd"
 # struct tcp_info (linux/tcp.h): tcpi_state is its first byte, tcpi_last_data_recv
 # (milliseconds) the u32 at byte 52.
@@ -61,18 +57,14 @@ def _idle_ms(sock: socket.socket) -> int | None:
     return int(LAST_DATA_RECV.unpack_from(info, LAST_DATA_RECV_OFFSET)[0])
 
 
-def _connections(
-    ports: set[int], names: list[str], by_address: dict[str, list[socket.socket]]
-) -> Iterator[None]:
-    """Put a duplicate of each of this process's connections to `ports` in `by_address`, by
-    remote address, pausing (a `yield`) after every `SLICE` descriptors. The caller closes
-    them (the originals stay granian's)."""
+def _connections(ports: set[int], names: list[str]) -> dict[str, list[socket.socket]]:
+    """A duplicate of each of this process's connections to `ports`, by remote address. The
+    caller closes them (the originals stay granian's)."""
+    by_address: dict[str, list[socket.socket]] = {}
     # Numbers this sweep's duplicates took: a name listed may be one of them by now (the
     # listing's own descriptor, or one closed meanwhile), and is not granian's.
     taken: set[int] = set()
-    for index, name in enumerate(names, 1):
-        if index % SLICE == 0:
-            yield
+    for name in names:
         try:
             if int(name) in taken or not os.readlink(f"{DESCRIPTORS}/{name}").startswith("socket:"):
                 continue
@@ -88,22 +80,12 @@ def _connections(
             sock.close()
             continue
         by_address.setdefault(_address(str(peer[0])), []).append(sock)
+    return by_address
 
 
 def sweep(ports: set[int], share: int) -> dict[str, int]:
     """Shut down every connection to `ports` beyond `share` per remote address, the most idle
     first. Returns how many were shut down, by address."""
-    steps = _sweep(ports, share)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            closed: dict[str, int] = done.value
-            return closed
-
-
-def _sweep(ports: set[int], share: int) -> Generator[None, None, dict[str, int]]:
-    """`sweep`, pausing (a `yield`) after every `SLICE` descriptors looked at."""
     try:
         names = os.listdir(DESCRIPTORS)
     except OSError:
@@ -111,9 +93,8 @@ def _sweep(ports: set[int], share: int) -> Generator[None, None, dict[str, int]]
     if len(names) <= share:
         return {}  # too few descriptors for any address to be over its share
     closed: dict[str, int] = {}
-    by_address: dict[str, list[socket.socket]] = {}
+    by_address = _connections(ports, names)
     try:
-        yield from _connections(ports, names, by_address)
         for address, socks in by_address.items():
             if len(socks) <= share:
                 continue
@@ -143,18 +124,7 @@ async def cap_per_address(ports: set[int], share: int) -> None:
     while True:
         await asyncio.sleep(INTERVAL)
         try:
-            # On the event loop, a slice at a time: in a worker thread, each of the sweep's
-            # system calls let go of the GIL and had to win it back from the loop, a hand-off
-            # (and a context switch) each, for as long as the sweep ran — under load it cost
-            # every request (docs/performance.md). A slice is a few hundred microseconds.
-            steps = _sweep(ports, share)
-            while True:
-                try:
-                    next(steps)
-                except StopIteration as done:
-                    closed: dict[str, int] = done.value
-                    break
-                await asyncio.sleep(0)
+            closed = await asyncio.to_thread(sweep, ports, share)
         except Exception:
             log.exception("capping connections per address failed")
             continue
