@@ -431,6 +431,8 @@ def test_a_renewal_is_triggered_by_time_and_replaces_the_files(
         reader.dispose()
     assert lease is not None and lease.last_done is not None
     assert lease.last_done > time.time() + 86400  # the moved clock's
+    # Back to real time, or the nodes would take the schedule for one set back and check.
+    node.sql("UPDATE leases SET last_done = :t WHERE name = 'autossl'", t=int(time.time()))
 
 
 def test_the_lease_is_won_by_one_claimant(world: World) -> None:
@@ -606,6 +608,63 @@ def test_gatehouse_ssl_autossl_runs_a_check_now_with_progress(world: World) -> N
     off = {k: v for k, v in env.items() if k != "GATEHOUSE_AUTOSSL_DIRECTORY"}
     disabled = cli("--user", user, environment=off)
     assert disabled.returncode == 2 and "GATEHOUSE_AUTOSSL_DIRECTORY" in disabled.stderr
+
+
+def test_the_scheduled_check_runs_in_serve_and_honours_a_failures_backoff(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A third node whose schedule is due every 3 s: without being asked, it secures a new
+    account's domain, and records the completed check with the lease; a domain that failed a
+    moment ago is left alone until its backoff ends (an hour)."""
+    node = world.node
+    good, _ = node.account()
+    good_domain = f"{good}.example.com"
+    bad, _ = node.account()
+    bad_domain = f"{bad}.example.com"
+    node.ok("killdns", params={"domain": bad_domain})
+    node.ok("start_autossl_check_for_one_user", params={"username": bad})
+    _wait(lambda: bool(_problems(node, bad)), "the failure's record")
+    _wait(lambda: _not_running(node), "the end of the check")
+    failures_sql = "SELECT failures, next_attempt FROM autossl_domains WHERE domain = :d"
+    [(failures, next_attempt)] = node.sql(failures_sql, d=bad_domain)
+    assert int(failures) == 1 and int(next_attempt) > time.time() + 3000
+    assert _installed(node, good_domain) is None  # nobody asked
+
+    data_dir = tmp_path_factory.mktemp("autossl-scheduled")
+    run_cli(
+        "init",
+        "--root-password-stdin",
+        "--if-needed",
+        data_dir=data_dir,
+        db_url=node.db_url,
+        stdin=node.root_password + "\n",
+    )
+    started = time.time()
+    scheduled = start_server(
+        data_dir,
+        node.db_url,
+        node.backend,
+        node.root_password,
+        env={**world.env, "GATEHOUSE_AUTOSSL_INTERVAL": "3"},
+        log_name="autossl-scheduled.log",
+    )
+    try:
+        _wait(lambda: _installed(node, good_domain) is not None, "the scheduled check")
+        info = _installed(node, good_domain)
+        assert info is not None
+        node.remember(info["key"])
+
+        def completed() -> bool:
+            rows = node.sql("SELECT last_done FROM leases WHERE name = 'autossl'")
+            return bool(rows) and rows[0][0] is not None and int(rows[0][0]) >= started
+
+        _wait(completed, "a completed scheduled check")
+        assert node.sql(failures_sql, d=bad_domain) == [(failures, next_attempt)]
+        assert "waiting" in scheduled.log_path.read_text()
+    finally:
+        stop_server(scheduled)
+    # No request was needed: the scheduled node found the work itself.
+    assert node.sql("SELECT count(*) FROM autossl_requests")[0][0] == 0
 
 
 def test_a_node_stops_promptly(world: World) -> None:

@@ -302,8 +302,10 @@ class AutoSsl:
             ]
             lease = leases.get(conn, LEASE)
         last = lease.last_done if lease is not None else None
+        # Due once the interval has passed since the last completed check — or if that check
+        # seems to lie in the future (the clock was set back), rather than waiting for it.
         scheduled = now >= self._scheduled_after and (
-            last is None or now - last >= self.config.autossl_interval
+            last is None or not 0 <= now - last < self.config.autossl_interval
         )
         return asked, scheduled
 
@@ -331,6 +333,8 @@ class AutoSsl:
                 forced = set()
             report = self.run(held, wanted, forced)
             report.all_accounts = everyone
+            if self.stopping.is_set():
+                return report  # cut short: the requests stay for the next holder
             with self.engine.begin() as conn:
                 ids = [request_id for request_id, _ in asked]
                 if ids:
