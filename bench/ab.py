@@ -5,7 +5,8 @@ the server's CPU per request from /proc (its event-loop thread and its other thr
 
     python -m bench.ab VARIANT [VARIANT …] [--rounds 6] [--seconds 2] [--connections 32]
 
-A VARIANT is `NAME=SPEC`; SPEC is `bare` (bench/bare.py, answering the token path's bytes) or
+A VARIANT is `NAME=SPEC`; SPEC is `bare` (bench/bare.py, answering the token path's bytes),
+`bare-rsgi` (the same through granian's RSGI interface) or
 `LISTENERS[,KEY=VALUE…][:healthz]`: LISTENERS `default` or `whm-only` (bench/server.py),
 environment settings for that server (e.g. `PYTHONPATH=/tmp/before/src` to run an older source
 tree — a `git archive` of a commit — or `GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS=1000`), and
@@ -117,11 +118,12 @@ def main() -> None:
         bare: list[str] = []
         for item in args.variants:
             name, _, spec = item.partition("=")
-            if spec == "bare":
-                bare.append(name)
+            if spec in ("bare", "bare-rsgi"):
+                bare.append(item)
                 continue
             variants.append(_start(stack, store, name, spec, pinning, token))
-        for name in bare:
+        for item in bare:
+            name, _, spec = item.partition("=")
             reference = _start(stack, store, f"{name}-reference", "whm-only", pinning, token)
             answer = httpx.get(
                 reference.srv.url + load_mod.VERSION_PATH,
@@ -129,7 +131,7 @@ def main() -> None:
                 timeout=30,
             )
             reference.srv.stop()
-            srv = server.start_bare(stack, store, name, pinning, answer)
+            srv = server.start_bare(stack, store, name, pinning, answer, rsgi=spec == "bare-rsgi")
             variants.append(Variant(name, srv, load_mod.VERSION_PATH, None))
         runs: dict[str, list[tuple[float, float, float, float]]] = {v.name: [] for v in variants}
         for n in range(1, args.rounds + 1):

@@ -3,7 +3,8 @@ sends for `/json-api/version` (status, headers, body), served by the same grania
 `gatehouse serve` — its embedded server, one process, one asyncio loop, one plain-HTTP
 listener, built by gatehouse's own `_servers` with the default settings (HTTP/1.1, header
 timeout, backlog, backpressure, no access log). Nothing else: no authentication, no store,
-no access log line, no background tasks. `python -m bench.bare PORT RESPONSE.json`."""
+no access log line, no background tasks. `python -m bench.bare PORT RESPONSE.json [--rsgi]`
+(`--rsgi`: the same answer through granian's RSGI interface, for comparison)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import signal
 import sys
 from pathlib import Path
 from typing import Any
+
+from granian.constants import Interfaces
 
 from gatehouse.config import from_environment
 from gatehouse.program.server import _servers
@@ -32,11 +35,26 @@ def application(status: int, headers: list[tuple[bytes, bytes]], body: bytes) ->
     return app
 
 
-async def _serve(port: int, response: dict[str, Any]) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response["headers"]]
-    app = application(int(response["status"]), headers, response["body"].encode())
+def rsgi_application(status: int, headers: list[tuple[str, str]], body: bytes) -> Any:
+    """The same answer through granian's RSGI interface (no ASGI scope or message dicts)."""
+
+    async def app(scope: Any, protocol: Any) -> None:
+        protocol.response_bytes(status, headers, body)
+
+    return app
+
+
+async def _serve(port: int, response: dict[str, Any], rsgi: bool) -> None:
+    status, body = int(response["status"]), response["body"].encode()
     config = from_environment(bind="127.0.0.1")
+    if rsgi:
+        app = rsgi_application(status, [(k, v) for k, v in response["headers"]], body)
+    else:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response["headers"]]
+        app = application(status, headers, body)
     [server] = _servers(app, config, "bare", port, 0)
+    if rsgi:
+        server.interface = Interfaces.RSGI
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -50,7 +68,8 @@ async def _serve(port: int, response: dict[str, Any]) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     port, path = int(sys.argv[1]), Path(sys.argv[2])
-    asyncio.run(_serve(port, json.loads(path.read_text())))
+    rsgi = sys.argv[3:] == ["--rsgi"]
+    asyncio.run(_serve(port, json.loads(path.read_text()), rsgi))
 
 
 if __name__ == "__main__":

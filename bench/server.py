@@ -124,10 +124,17 @@ def start(
 
 
 def start_bare(
-    stack: ExitStack, store: Store, name: str, pinning: Pinning, response: httpx.Response
+    stack: ExitStack,
+    store: Store,
+    name: str,
+    pinning: Pinning,
+    response: httpx.Response,
+    *,
+    rsgi: bool = False,
 ) -> Server:
     """The floor (`bench/bare.py`): a bare ASGI app answering every request with exactly
-    `response`'s status, headers and body, on the same granian, pinned like the servers."""
+    `response`'s status, headers and body, on the same granian, pinned like the servers
+    (`rsgi`: through granian's RSGI interface instead)."""
     port = free_port()
     path = store.data_dir / f"{name}.response.json"
     headers = [
@@ -140,6 +147,8 @@ def start_bare(
     )
     log_path = store.data_dir / f"{name}.log"
     command = [*pinning.server(), sys.executable, "-m", "bench.bare", str(port), str(path)]
+    if rsgi:
+        command.append("--rsgi")
     return _spawn(stack, store, name, port, command, log_path, "/", None)
 
 
