@@ -32,7 +32,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography import x509
 
-from acme_harness import Pebble, Unavailable, pebble_missing, start_pebble
+from acme_harness import Pebble, Unavailable, free_port, pebble_missing, start_pebble
 from conftest import BIN, POSTGRES_URL, Server, run_cli, start_server, stop_server
 from gatehouse.config import Config
 from gatehouse.domain import autossl, leases
@@ -555,6 +555,48 @@ def test_a_ca_that_requires_external_account_binding(world: World, tmp_path: Pat
         held.release()
         engine.dispose()
         pebble.stop()
+
+
+def test_an_acme_server_out_of_reach_is_every_domains_problem_at_once(
+    world: World, tmp_path: Path
+) -> None:
+    """A directory nobody answers on, and Pebble's without trusting its CA: each domain of the
+    check has the problem in words, and the check does not wait on the network per domain."""
+    node = world.node
+    accounts = [node.account()[0] for _ in range(2)]
+    ids = {int(node.sql("SELECT id FROM users WHERE username = :u", u=u)[0][0]) for u in accounts}
+    engine = create(node.db_url)
+    lease_name = f"test-reach-{uuid.uuid4().hex[:8]}"
+    holder = leases.new_holder()
+    assert leases.claim(engine, lease_name, holder, int(time.time()), 600)
+    held = leases.Held(engine, lease_name, holder, 600, time.time)
+    closed = f"https://127.0.0.1:{free_port()}/dir"
+    try:
+        for directory, bundle, words in (
+            (closed, world.pebble.ca_pem, "The ACME server could not be reached"),
+            (world.pebble.directory_url, None, "TLS certificate is not trusted"),
+        ):
+            config = dataclasses.replace(
+                world.config(tmp_path), autossl_directory=directory, autossl_ca_bundle=bundle
+            )
+            provider = autossl.AutoSsl(
+                engine,
+                KeyRing(tmp_path, world.secret),
+                config,
+                time.time,
+                zones_changed=lambda: None,
+                certificates_changed=lambda: None,
+            )
+            started = time.monotonic()
+            report = provider.run(held, ids, None)
+            assert time.monotonic() - started < 20
+            assert sorted(report.failed) == sorted(f"{u}.example.com" for u in accounts)
+            for user in accounts:
+                [problem] = _problems(node, user)
+                assert words in problem["problem"], problem
+    finally:
+        held.release()
+        engine.dispose()
 
 
 def test_gatehouse_ssl_autossl_runs_a_check_now_with_progress(world: World) -> None:

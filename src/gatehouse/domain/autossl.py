@@ -284,6 +284,9 @@ class AutoSsl:
         # The scheduled check never runs before this (no storm at start-up).
         self._scheduled_after = int(clock() + min(startup_delay, float(config.autossl_interval)))
         self._client: tuple[acme_client.ClientV2, JWK] | None = None
+        # Set when the directory could not be reached during a check: the check's other
+        # domains get the same problem at once instead of each waiting on the network.
+        self._unreachable: str | None = None
 
     def now(self) -> int:
         return int(self.clock())
@@ -369,6 +372,7 @@ class AutoSsl:
         accounts (None: every account) are tried even while a failure's backoff lasts."""
         run_time = self.now()
         report = Report()
+        self._unreachable = None
         with self.engine.connect() as conn:
             query = sa.select(users_table).where(
                 users_table.c.domain.is_not(None), users_table.c.is_root.is_(False)
@@ -497,8 +501,14 @@ class AutoSsl:
 
     def _secure(self, account: User, domain: str) -> None:
         names = self._names(account, domain)
+        if self._unreachable is not None:
+            raise _Failed(self._unreachable)  # this check asks an unreachable CA no more
         try:
-            client, account_key = self._acme()
+            try:
+                client, account_key = self._acme()
+            except (requests.exceptions.RequestException, acme_errors.ClientError) as exc:
+                self._unreachable = _acme_problem(exc)
+                raise
             self._order(client, account_key, account, domain, names)
         except _Failed:
             raise
