@@ -410,6 +410,7 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     ),
     (UAPI, "DynamicDNS", "list"): _with_dynamic_dns,
     (UAPI, "Tokens", "list"): lambda w: _owner_of_token(w, {}),
+    (UAPI, "Tokens", "gatehouse_get_details"): lambda w: _owner_of_token(w, {}),
     (API2, "SubDomain", "listsubdomains"): _with_subdomain,
     (API2, "ZoneEdit", "fetchzone"): lambda w: _zone_as_owner(w, "domain"),
     (API2, "ZoneEdit", "fetchzone_records"): lambda w: _zone_as_owner(w, "domain"),
@@ -456,6 +457,9 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "Tokens", "create_full_access"): lambda w: (w.account()[0], {"name": "new"}),
     (UAPI, "Tokens", "rename"): lambda w: _owner_of_token(w, {"new_name": "renamed"}),
     (UAPI, "Tokens", "revoke"): lambda w: _owner_of_token(w, {}),
+    (UAPI, "Tokens", "gatehouse_set_description"): lambda w: _owner_of_token(
+        w, {"description": "billing"}
+    ),
     (API2, "ZoneEdit", "add_zone_record"): lambda w: (
         (acct := _zone_as_owner(w, "domain"))[0],
         {**acct[1], "name": "add", "type": "TXT", "txtdata": "added"},

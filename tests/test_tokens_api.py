@@ -655,6 +655,11 @@ def _expected_list(server: Server, user: str) -> dict[str, Any]:
             "name": row.name,
             "whitelist_ips": row.whitelist_ips or None,
         }
+        # gatehouse's additions of issue 17, only when set (docs/api.md).
+        if row.description is not None:
+            tokens[row.name]["description"] = row.description
+        if row.last_used_agent is not None:
+            tokens[row.name]["last_used_agent"] = row.last_used_agent
     return {"data": {"tokens": tokens}, "metadata": metadata("api_token_list")}
 
 

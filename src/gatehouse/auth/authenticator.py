@@ -213,7 +213,9 @@ class Authenticator:
         grant = self._grant(tokens.digest(credential.secret))
         if grant is None:
             return Denial("token_not_found", username=credential.username)
-        return self._judge(grant, grant.cpanel, credential.username, peer, note_use)
+        return self._judge(
+            grant, grant.cpanel, credential.username, peer, note_use, credential.agent
+        )
 
     def _token(self, credential: TokenCredential, peer: str | None) -> Principal | Denial:
         """A `whm` token (or, by the same header, the legacy access hash)."""
@@ -222,7 +224,7 @@ class Authenticator:
         if grant is None:
             # Same header shape as a token: the legacy access hash is told apart by lookup.
             return self._access_hash(credential, secret_digest)
-        return self._judge(grant, grant.whm, credential.username, peer, True)
+        return self._judge(grant, grant.whm, credential.username, peer, True, credential.agent)
 
     def _judge(
         self,
@@ -231,6 +233,7 @@ class Authenticator:
         username: str,
         peer: str | None,
         note_use: bool,
+        agent: bytes | None = None,
     ) -> Principal | Denial:
         """The checks that depend on the request, in cPanel's order: who claims the token,
         then the verdict decided from the store alone, then expiry and the allow-list."""
@@ -245,7 +248,7 @@ class Authenticator:
         if not token.allows(peer):
             return Denial("ip_not_allowed", username=username, token_name=token.name)
         if note_use:
-            self._note_use(token, now, peer)
+            self._note_use(token, now, peer, agent)
         return verdict
 
     def _grant(self, secret_digest: str) -> _Grant | None:
@@ -404,7 +407,7 @@ class Authenticator:
 
     # -- bookkeeping -------------------------------------------------------------------
 
-    def _note_use(self, token: Token, now: int, peer: str | None) -> None:
+    def _note_use(self, token: Token, now: int, peer: str | None, agent: bytes | None) -> None:
         """Record last use at most once a minute per token, so requests stay read-only."""
         stored = token.last_used_time or 0
         # Unlocked first look (a dict read): the common case, used within the minute.
@@ -418,7 +421,7 @@ class Authenticator:
                 self._last_use.clear()
             self._last_use[token.id] = now
         with self._engine.begin() as conn:
-            tokens.record_use(conn, token.id, now, peer)
+            tokens.record_use(conn, token.id, now, peer, tokens.agent_text(agent))
 
     def record_denial(
         self,

@@ -22,6 +22,7 @@ class TokenCredential:
     scheme: str  # "whm" or "cpanel", lower-cased
     username: str
     secret: str
+    agent: bytes | None = None  # the request's User-Agent, kept as a token's last use
 
     def __repr__(self) -> str:  # never let a secret reach a log through repr()
         return f"TokenCredential(scheme={self.scheme!r}, username={self.username!r})"
@@ -45,8 +46,9 @@ class Malformed:
 Credential = TokenCredential | PasswordCredential | Malformed
 
 
-def parse(header: str | None) -> Credential | None:
-    """None when there is no header at all."""
+def parse(header: str | None, agent: bytes | None = None) -> Credential | None:
+    """None when there is no header at all. `agent`: the User-Agent, carried by a token
+    credential (recorded with the token's last use)."""
     if header is None:
         return None
     if len(header) > MAX_HEADER:
@@ -57,13 +59,13 @@ def parse(header: str | None) -> Credential | None:
     scheme = scheme.lower()
     rest = rest.strip()
     if scheme in ("whm", "cpanel"):
-        return _parse_token(scheme, rest)
+        return _parse_token(scheme, rest, agent)
     if scheme == "basic":
         return _parse_basic(rest)
     return Malformed("unsupported_scheme")
 
 
-def _parse_token(scheme: str, rest: str) -> Credential:
+def _parse_token(scheme: str, rest: str, agent: bytes | None) -> Credential:
     username, sep, secret = rest.partition(":")
     if not username:
         return Malformed("no_username")
@@ -72,7 +74,7 @@ def _parse_token(scheme: str, rest: str) -> Credential:
     # Old scripts paste the access hash with its line breaks turned into spaces or kept;
     # cPanel's client strips \r and \n before sending, so a well-formed secret has none.
     secret = "".join(secret.split())
-    return TokenCredential(scheme=scheme, username=username, secret=secret)
+    return TokenCredential(scheme=scheme, username=username, secret=secret, agent=agent)
 
 
 def _parse_basic(rest: str) -> Credential:

@@ -182,7 +182,9 @@ class CpanelApp:
 
     async def _authenticate(self, scope: asgi.Scope, peer: str | None) -> Principal | Denial:
         authenticator = self.gatehouse.authenticator
-        credential = auth_header.parse(asgi.header(scope, b"authorization"))
+        credential = auth_header.parse(
+            asgi.header(scope, b"authorization"), asgi.headers(scope).get(b"user-agent")
+        )
         if credential is None:
             return Denial("no_credentials")
         if isinstance(credential, auth_header.PasswordCredential):

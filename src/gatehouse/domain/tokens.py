@@ -60,6 +60,8 @@ class Token:
     expires_at: int | None
     last_used_time: int | None
     last_used_ip: str | None
+    description: str | None = None  # where the token is used (docs/governance.md)
+    last_used_agent: str | None = None  # the User-Agent of its last noted use
     # The allow-list compiled once per read from the store (cached tokens reuse it).
     allow: ipnets.AllowList | None = field(default=None, compare=False, repr=False)
 
@@ -88,6 +90,8 @@ def _from_row(row: Any, *, compile_allow_list: bool = True) -> Token:
         expires_at=int(row.expires_at) if row.expires_at is not None else None,
         last_used_time=int(row.last_used_time) if row.last_used_time is not None else None,
         last_used_ip=row.last_used_ip,
+        description=row.description,
+        last_used_agent=row.last_used_agent,
         allow=ipnets.compile_list(row.whitelist_ips) if compile_allow_list else None,
     )
 
@@ -111,9 +115,11 @@ def create(
     whitelist_ips: Sequence[str] | None,
     expires_at: int | None,
     now: int,
+    description: str | None = None,
 ) -> tuple[Token, str]:
     """Store a new token and return it with its plaintext — the only time that exists."""
     validate_name(name)
+    description = clean_description(description)
     if _exists(conn, owner.id, service, name):
         raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
     plaintext = generate()
@@ -128,6 +134,7 @@ def create(
                 whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
                 create_time=now,
                 expires_at=expires_at or None,
+                description=description,
             )
         )
     except IntegrityError as exc:
@@ -165,6 +172,8 @@ _SUMMARY_QUERY = (
         api_tokens.c.expires_at,
         api_tokens.c.last_used_time,
         api_tokens.c.last_used_ip,
+        api_tokens.c.description,
+        api_tokens.c.last_used_agent,
     )
     .where(
         api_tokens.c.user_id == sa.bindparam("user_id"),
@@ -174,10 +183,19 @@ _SUMMARY_QUERY = (
 )
 
 
-# (name, acls, whitelist_ips, create_time, expires_at, last_used_time, last_used_ip), as
-# stored: acls and whitelist_ips are lists, or None for full access / any address.
+# (name, acls, whitelist_ips, create_time, expires_at, last_used_time, last_used_ip,
+# description, last_used_agent), as stored: acls and whitelist_ips are lists, or None for
+# full access / any address.
 TokenSummary = tuple[
-    str, list[str] | None, list[str] | None, int, int | None, int | None, str | None
+    str,
+    list[str] | None,
+    list[str] | None,
+    int,
+    int | None,
+    int | None,
+    str | None,
+    str | None,
+    str | None,
 ]
 
 
@@ -223,6 +241,7 @@ def update(
     token_acls: Any = _KEEP,
     whitelist_ips: Any = _KEEP,
     expires_at: Any = _KEEP,
+    description: Any = _KEEP,
 ) -> Token:
     """Change what is given and keep the rest. The token string itself never changes."""
     current = get_by_name(conn, user_id, service, name)
@@ -240,6 +259,8 @@ def update(
         values["whitelist_ips"] = list(whitelist_ips) if whitelist_ips else None
     if expires_at is not _KEEP:
         values["expires_at"] = expires_at or None
+    if description is not _KEEP:
+        values["description"] = clean_description(description)
     if values:
         try:
             conn.execute(
@@ -282,12 +303,44 @@ def lookup_for_auth(conn: sa.Connection, token_digest: str) -> tuple[Token, User
     return _from_row(row), owner_from_joined(row)
 
 
-def record_use(conn: sa.Connection, token_id: int, now: int, ip: str | None) -> None:
+def record_use(
+    conn: sa.Connection, token_id: int, now: int, ip: str | None, agent: str | None = None
+) -> None:
     conn.execute(
         sa.update(api_tokens)
         .where(api_tokens.c.id == token_id)
-        .values(last_used_time=now, last_used_ip=ip)
+        .values(last_used_time=now, last_used_ip=ip, last_used_agent=agent)
     )
+
+
+MAX_DESCRIPTION = 1024
+MAX_AGENT = 255
+
+
+def clean_description(value: str | None) -> str | None:
+    """A description as stored: trimmed, empty = none; refused when too long or holding
+    control characters other than line breaks and tabs."""
+    if value is None:
+        return None
+    value = value.replace("\r\n", "\n").strip()
+    if not value:
+        return None
+    if len(value) > MAX_DESCRIPTION:
+        raise InvalidParameter(
+            f"The description is {len(value)} characters long; at most {MAX_DESCRIPTION} are "
+            "allowed."
+        )
+    if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in value):
+        raise InvalidParameter("The description may not contain control characters.")
+    return value
+
+
+def agent_text(raw: bytes | None) -> str | None:
+    """A User-Agent header as kept: printable ASCII only (anything else is `?`), 255 at most."""
+    if not raw:
+        return None
+    text = "".join(chr(b) if 32 <= b < 127 else "?" for b in raw[:MAX_AGENT]).strip()
+    return text or None
 
 
 def find_by_digest(conn: sa.Connection, token_digest: str) -> Token | None:

@@ -180,7 +180,7 @@ class WhmApp:
         authenticator = self.gatehouse.authenticator
         raw = headers.get(b"authorization")
         if raw is not None:
-            credential = auth_header.parse(raw.decode("latin-1"))
+            credential = auth_header.parse(raw.decode("latin-1"), headers.get(b"user-agent"))
             assert credential is not None
             if isinstance(credential, auth_header.PasswordCredential):
                 known = authenticator.password_without_argon2(credential, peer)

@@ -17,7 +17,7 @@ from gatehouse.domain import audit
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
-from gatehouse.errors import InvalidParameter
+from gatehouse.errors import InvalidParameter, NotFound
 
 MODULE = "Tokens"
 
@@ -48,13 +48,18 @@ def _audit(call: Call, action: str, token_name: str, detail: str | None = None) 
 def _listed(token: Token) -> dict[str, Any]:
     # Cpanel::Security::Authn::APITokens::Object::cpanel export(): full access or a feature
     # list, never both; gatehouse makes full-access tokens only.
-    return {
+    out: dict[str, Any] = {
         "create_time": token.create_time,
         "expires_at": token.expires_at,
         "features": [],
         "has_full_access": 1,
         "name": token.name,
     }
+    # gatehouse's addition (docs/governance.md), only when set: a client that never sets a
+    # description sees exactly cPanel's shape. The last use is in gatehouse_get_details.
+    if token.description is not None:
+        out["description"] = token.description
+    return out
 
 
 @uapi(MODULE, "create_full_access", "Create a full-access API token for the account.")
@@ -75,6 +80,7 @@ def create_full_access(call: Call) -> dict[str, Any]:
         whitelist_ips=None,
         expires_at=expires_at,
         now=call.now,
+        description=call.params.get("description"),
     )
     _audit(call, audit.TOKEN_CREATE, name)
     # cPanel drops name, features, has_full_access and expires_at from this answer.
@@ -101,6 +107,45 @@ def rename(call: Call) -> None:
         new_name=new_name,
     )
     _audit(call, audit.TOKEN_UPDATE, new_name, f"renamed from {name}")
+
+
+@uapi(
+    MODULE,
+    "gatehouse_set_description",
+    "**gatehouse extension**: set (or, empty, clear) where one of the account's tokens is used.",
+)
+def gatehouse_set_description(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    token = store.update(
+        call.conn,
+        user_id=call.principal.user.id,
+        service=store.CPANEL,
+        name=name,
+        description=call.params.get("description") or "",
+    )
+    _audit(call, audit.TOKEN_UPDATE, name, "description set" if token.description else
+           "description cleared")  # fmt: skip
+    return _listed(token)
+
+
+@uapi(
+    MODULE,
+    "gatehouse_get_details",
+    "**gatehouse extension**: one of the account's tokens as `list` shows it, with its last "
+    "use (time, address, user agent).",
+    readonly=True,
+)
+def gatehouse_get_details(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    token = store.get_by_name(call.conn, call.principal.user.id, store.CPANEL, name)
+    if token is None:
+        raise NotFound(f"The API token “{name}” does not exist.")
+    return {
+        **_listed(token),
+        "last_used": token.last_used_time,
+        "last_used_ip": token.last_used_ip,
+        "last_used_agent": token.last_used_agent,
+    }
 
 
 @uapi(MODULE, "revoke", "Revoke one of the account's API tokens by name.")

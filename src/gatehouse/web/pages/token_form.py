@@ -59,6 +59,8 @@ def posted_form(pairs: Pairs) -> Form:
             "acl": [v for k, v in pairs if k == "acl"],
             "everything": values.get("everything") == "1",
             "expires": values.get("expires", "").strip(),
+            "description": values.get("description", ""),
+            "original_description": values.get("original_description", ""),
         }
     )
 
@@ -79,6 +81,8 @@ def edit_form(token: dict[str, Any]) -> Form:
             "acl": [k for k, v in token["acls"].items() if v and k != acls.ALL],
             "everything": row(token, 0)["privileges"] == "Everything",
             "expires": expires,
+            "description": token.get("description") or "",
+            "original_description": token.get("description") or "",
         }
     )
 
@@ -119,6 +123,11 @@ def call_params(principal: Principal, form: Form, *, editing: bool) -> Pairs:
                 pairs.append(("expires_at", str(_end_of_day(day))))
     elif editing and values.get("original_expires"):
         pairs.append(("expires_at", "0"))
+    description = values.get("description", "").replace("\r\n", "\n").strip()
+    if (description and not editing) or (
+        editing and description != values.get("original_description", "").strip()
+    ):
+        pairs.append(("description", description))
     return pairs
 
 
@@ -130,6 +139,9 @@ def attach_error(form: Form, reason: str) -> None:
     "The system failed to … the API token: " prefix, which says nothing next to a field)."""
     reason = _WRITER_PREFIX.sub("", reason, count=1)
     lowered = reason.lower()
+    if "description" in lowered:
+        form.errors["description"] = reason
+        return
     if "ip address" in lowered or "cidr" in lowered:
         form.errors["ips"] = reason
         bad = []

@@ -40,6 +40,8 @@ def row(token: dict[str, Any], now: int) -> dict[str, Any]:
         else f"{len(granted)} privilege{'s' if len(granted) != 1 else ''}",
         "last_used": token["last_used"],
         "last_used_ip": token["last_used_ip"],
+        "last_used_agent": token.get("last_used_agent"),
+        "description": token.get("description"),
     }
 
 

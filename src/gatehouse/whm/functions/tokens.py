@@ -30,6 +30,11 @@ _ACL = Param(
     multi=True,
 )
 _EXPIRES = Param("expires_at", "Unix time when the token stops working; 0 = never.", type="integer")
+DESCRIPTION = Param(
+    "description",
+    "**gatehouse extension**: where the token is used, in your words (at most 1024 "
+    "characters; empty clears it). Shown in listings only when set.",
+)
 _IPS = Param(
     "whitelist_ip",
     "Addresses or CIDR ranges allowed to use the token "
@@ -85,6 +90,10 @@ def describe(token: Token) -> dict[str, Any]:
     }
     if token.acls is not None:
         out["acls"] = list(token.acls)
+    # gatehouse's additions appear only when set: a client that never sets them sees
+    # exactly cPanel's shape.
+    if token.description is not None:
+        out["description"] = token.description
     return out
 
 
@@ -106,7 +115,7 @@ def _audit(call: Call, action: str, token_name: str, detail: str | None = None) 
 @REGISTRY.function(
     "api_token_create",
     "Create an API token. The token string is returned once, here, and never again.",
-    params=(_NAME, _ACL, _EXPIRES, _IPS),
+    params=(_NAME, _ACL, _EXPIRES, _IPS, DESCRIPTION),
     privileges=MANAGE,
 )
 def api_token_create(call: Call) -> dict[str, Any]:
@@ -134,6 +143,7 @@ def api_token_create(call: Call) -> dict[str, Any]:
             whitelist_ips=ips,
             expires_at=expires_at,
             now=call.now,
+            description=call.params.get("description"),
         )
     _audit(call, audit.TOKEN_CREATE, name)
     # This is the only time the plaintext token is exposed.
@@ -169,7 +179,7 @@ def api_token_list(call: Call) -> dict[str, Any]:
     # Per call: the templates for the acl lists met so far (most tokens share a few).
     maps: dict[tuple[str, ...] | None, dict[str, int]] = {}
     rows = store.list_summaries(call.conn, owner.id, store.WHOSTMGR)
-    for name, stored, ips, create_time, expires_at, last_used, last_used_ip in rows:
+    for name, stored, ips, create_time, expires_at, last_used, last_used_ip, text, agent in rows:
         key = tuple(stored) if stored is not None else None
         template = maps.get(key)
         if template is None:
@@ -185,6 +195,10 @@ def api_token_list(call: Call) -> dict[str, Any]:
             "name": name,
             "whitelist_ips": list(ips) if ips else None,
         }
+        if text is not None:  # gatehouse's additions, only when set (as in `describe`)
+            listed[name]["description"] = text
+        if agent is not None:
+            listed[name]["last_used_agent"] = agent
     return {"tokens": listed}
 
 
@@ -197,6 +211,7 @@ def api_token_list(call: Call) -> dict[str, Any]:
         _ACL,
         _EXPIRES,
         Param("whitelist_ip", "Replaces the allowed addresses; `any` clears the list.", multi=True),
+        DESCRIPTION,
     ),
     privileges=MANAGE,
 )
@@ -216,6 +231,8 @@ def api_token_update(call: Call) -> dict[str, Any]:
             changes["expires_at"] = tokens_domain.parse_expiry(
                 call.params.get("expires_at"), call.now
             )
+        if "description" in call.params:
+            changes["description"] = call.params.get("description")
         if not changes:
             raise InvalidParameter("Specify a new name, updated ACLs, or IPs.")
         token = store.update(
