@@ -79,11 +79,13 @@ class Function:
     # For an `api0` given as a callable (its own answer, not an `Api0` family): the API 0
     # shape of a refusal made before or around it (a missing privilege, an internal error).
     api0_refusal: Refusal | None = None
+    # The required parameters the dispatcher checks for, in declared order: made once here,
+    # not on every call (it was a tuple built per request on the token path).
+    enforced: tuple[Param, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def enforced(self) -> tuple[Param, ...]:
-        """The required parameters the dispatcher checks for, in declared order."""
-        return tuple(p for p in self.params if p.required and not p.handler_refuses)
+    def __post_init__(self) -> None:
+        required = tuple(p for p in self.params if p.required and not p.handler_refuses)
+        object.__setattr__(self, "enforced", required)
 
     def allowed(self, held: frozenset[str]) -> bool:
         if not self.privileges or acls.ALL in held:
