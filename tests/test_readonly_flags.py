@@ -218,6 +218,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "get_cphulk_user_brutes": lambda w: {},
     "load_cphulk_config": lambda w: {},
     "gatehouse_list_cluster_peers": lambda w: {},
+    "gatehouse_list_stale_api_tokens": lambda w: (w.token(), {"days": "1"})[1],
 }
 
 

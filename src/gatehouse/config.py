@@ -94,6 +94,21 @@ SETTINGS: tuple[Setting, ...] = (
         "`gatehouse audit purge`. 0 keeps them for ever.",
     ),
     Setting(
+        "token_max_lifetime_days",
+        "GATEHOUSE_TOKEN_MAX_LIFETIME_DAYS",
+        "0",
+        "Policy: a new API token (WHM or cPanel) expires at most this many days after it is "
+        "made; one asked for without an expiry, or a later one, gets this limit (docs/"
+        "governance.md). 0: no limit.",
+    ),
+    Setting(
+        "token_expire_unused_days",
+        "GATEHOUSE_TOKEN_EXPIRE_UNUSED_DAYS",
+        "0",
+        "Policy: tokens not used for this many days (never used: since they were made) are "
+        "expired by the server's hourly pass, each audited. 0 (the default): never.",
+    ),
+    Setting(
         "cphulk_trusted",
         "GATEHOUSE_CPHULK_TRUSTED",
         "",
@@ -358,6 +373,8 @@ class Config:
     cphulk_trusted: str | None = None
     trusted_proxies: tuple[str, ...] = ()
     audit_retention_days: int = 90
+    token_max_lifetime_days: int = 0
+    token_expire_unused_days: int = 0
     tls_min_version: str = "1.2"
     http2: bool = False
     nameservers: str | None = None
@@ -484,6 +501,8 @@ def from_environment(**overrides: object) -> Config:
             "max_query",
             "session_idle_timeout",
             "audit_retention_days",
+            "token_max_lifetime_days",
+            "token_expire_unused_days",
             "cpanel_http_port",
             "cpanel_https_port",
             "dns_port",

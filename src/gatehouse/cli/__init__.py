@@ -321,6 +321,7 @@ def _register_migration_commands() -> None:
     from gatehouse.cli.cphulk import cphulk_group
     from gatehouse.cli.migrate import accesshash_group, import_cpanel
     from gatehouse.cli.ssl import ssl_group
+    from gatehouse.cli.tokens import tokens_group
     from gatehouse.cli.zones import zones_group
 
     main.add_command(accesshash_group)
@@ -330,6 +331,7 @@ def _register_migration_commands() -> None:
     main.add_command(cphulk_group)
     main.add_command(cluster_group)
     main.add_command(ssl_group)
+    main.add_command(tokens_group)
 
 
 _register_migration_commands()

@@ -21,7 +21,7 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.dns.zonefiles import publish_periodically
-from gatehouse.domain import autossl, cluster_push, retention
+from gatehouse.domain import autossl, cluster_push, retention, token_policy
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.forwarded import PROXIES
@@ -252,7 +252,8 @@ async def _run_autossl(gatehouse: Gatehouse, provider: autossl.AutoSsl) -> None:
 
 async def _keep_house(gatehouse: Gatehouse) -> None:
     """Every hour (the first pass a minute after start, never during start-up): the audit
-    trail's retention and cPHulk's expired history (domain/retention.py). Off the loop."""
+    trail's retention and cPHulk's expired history (domain/retention.py), and the expiry of
+    tokens left unused (domain/token_policy.py, when configured). Off the loop."""
     delay = 60.0
     while True:
         await asyncio.sleep(delay)
@@ -273,6 +274,25 @@ async def _keep_house(gatehouse: Gatehouse) -> None:
                 purged.audit_rows,
                 purged.cphulk_rows,
             )
+        await _expire_unused_tokens(gatehouse)
+
+
+async def _expire_unused_tokens(gatehouse: Gatehouse) -> None:
+    days = gatehouse.config.token_expire_unused_days
+    if days <= 0:
+        return
+    try:
+        expired = await asyncio.to_thread(
+            token_policy.expire_unused, gatehouse.engine, gatehouse.now(), days
+        )
+    except Exception:
+        log.exception("expiring unused API tokens failed; retried in an hour")
+        return
+    for token in expired:
+        log.info(
+            "expired %s's %s token %s: unused for %d days", token.owner, token.service,
+            token.name, days,
+        )  # fmt: skip
 
 
 def serve(config: Config) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import audit
+from gatehouse.domain import audit, token_policy
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
@@ -70,7 +70,11 @@ def create_full_access(call: Call) -> dict[str, Any]:
         # Choice: newer cPanel versions offer read-only tokens; gatehouse does not model
         # them, and silently making a full-access token instead would be worse than saying so.
         raise InvalidParameter("This server does not support read-only API tokens.")
-    expires_at = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
+    expires_at = token_policy.capped_expiry(
+        tokens_domain.parse_expiry(call.params.get("expires_at"), call.now),
+        call.now,
+        call.gatehouse.config.token_max_lifetime_days,
+    )
     token, plaintext = store.create(
         call.conn,
         owner=call.principal.user,

@@ -11,7 +11,7 @@ from typing import Any
 from gatehouse import acls, ipnets
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, privileges
+from gatehouse.domain import audit, privileges, token_policy
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
@@ -132,7 +132,11 @@ def api_token_create(call: Call) -> dict[str, Any]:
             token_acls = acls.ordered(call.principal.privileges)
         else:
             token_acls = None
-        expires_at = tokens_domain.parse_expiry(call.params.get("expires_at"), call.now)
+        expires_at = token_policy.capped_expiry(
+            tokens_domain.parse_expiry(call.params.get("expires_at"), call.now),
+            call.now,
+            call.gatehouse.config.token_max_lifetime_days,
+        )
         ips = parse_ips(call.params.getlist("whitelist_ip"))
         token, plaintext = store.create(
             call.conn,
@@ -231,6 +235,13 @@ def api_token_update(call: Call) -> dict[str, Any]:
             changes["expires_at"] = tokens_domain.parse_expiry(
                 call.params.get("expires_at"), call.now
             )
+            max_days = call.gatehouse.config.token_max_lifetime_days
+            current = store.get_by_name(call.conn, call.principal.user.id, store.WHOSTMGR, name)
+            if max_days > 0 and current is not None:
+                # The lifetime counts from when the token was made: an edit cannot lift it.
+                changes["expires_at"] = token_policy.capped_expiry(
+                    changes["expires_at"], current.create_time, max_days
+                )
         if "description" in call.params:
             changes["description"] = call.params.get("description")
         if not changes:
@@ -281,3 +292,38 @@ def api_token_get_details(call: Call) -> Reply:
     if token is None or token.is_expired(call.now):
         return Reply(has_data=False)
     return Reply(data=describe(token))
+
+
+@REGISTRY.function(
+    "gatehouse_list_stale_api_tokens",
+    "**gatehouse extension**: every user's unexpired API tokens (WHM and cPanel) unused for "
+    "`days` days (default 90) or never used and older than that, the longest unused first: "
+    "the review cPanel's advice asks for (docs/governance.md).",
+    params=(Param("days", "Days without use (default 90).", type="integer"),),
+    privileges=(acls.ALL,),
+    readonly=True,
+)
+def gatehouse_list_stale_api_tokens(call: Call) -> dict[str, Any]:
+    raw = call.params.get("days") or "90"
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 36500:
+        raise InvalidParameter(
+            f"“days” must be a whole number of days from 1 to 36500, not “{raw}”."
+        )
+    days = int(raw)
+    found = token_policy.stale(call.conn, call.now, days)
+    return {
+        "days": days,
+        "tokens": [
+            {
+                "user": t.owner,
+                "service": t.service,
+                "name": t.name,
+                "description": t.description,
+                "create_time": t.create_time,
+                "expires_at": t.expires_at,
+                "last_used": t.last_used_time,
+                "last_used_ip": t.last_used_ip,
+            }
+            for t in found
+        ],
+    }

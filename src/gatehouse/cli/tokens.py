@@ -1,0 +1,79 @@
+"""`gatehouse tokens`: the server's token policies from the command line (docs/governance.md).
+`stale` runs the gatehouse extension `gatehouse_list_stale_api_tokens` as root;
+`expire-unused` runs the policy pass the server runs every hour."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from gatehouse.cli.local_root import whm_data
+from gatehouse.domain import token_policy
+
+if TYPE_CHECKING:
+    from gatehouse.cli import Context
+
+
+def _day(timestamp: int | None) -> str:
+    if timestamp is None:
+        return "never"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Token policies: the stale-token report, the expiry of unused tokens."""
+
+
+@tokens_group.command("stale")
+@click.option("--days", type=click.IntRange(1, 36500), default=90, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.pass_obj
+def stale(obj: Context, days: int, as_json: bool) -> None:
+    """Every user's live tokens unused for DAYS days (or never used), the longest unused first,
+    with their owners and descriptions."""
+    data = whm_data(obj.gatehouse(), "gatehouse_list_stale_api_tokens", [("days", str(days))])
+    if as_json:
+        click.echo(json.dumps(data["tokens"], indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("User", "Kind", "Token", "Description", "Created", "Last used", "From")
+    for t in data["tokens"]:
+        table.add_row(
+            t["user"],
+            "WHM" if t["service"] == "whostmgr" else "cPanel",
+            t["name"],
+            t["description"] or "",
+            _day(t["create_time"]),
+            _day(t["last_used"]),
+            t["last_used_ip"] or "",
+        )
+    console = Console(width=160)
+    if data["tokens"]:
+        console.print(table)
+    console.print(f"{len(data['tokens'])} token(s) unused for {days} days or more.")
+
+
+@tokens_group.command("expire-unused")
+@click.option("--days", type=click.IntRange(1, 36500), default=None,
+              help="Default: GATEHOUSE_TOKEN_EXPIRE_UNUSED_DAYS.")  # fmt: skip
+@click.pass_obj
+def expire_unused(obj: Context, days: int | None) -> None:
+    """Expire now every token unused for DAYS days (each audited), as the server's hourly
+    pass does when GATEHOUSE_TOKEN_EXPIRE_UNUSED_DAYS is set."""
+    gh = obj.gatehouse()
+    try:
+        wanted = days or gh.config.token_expire_unused_days
+        if wanted <= 0:
+            raise click.ClickException("Give --days, or set GATEHOUSE_TOKEN_EXPIRE_UNUSED_DAYS.")
+        expired = token_policy.expire_unused(gh.engine, gh.now(), wanted)
+    finally:
+        gh.close()
+    for t in expired:
+        click.echo(f"expired {t.owner}'s {t.service} token {t.name}")
+    click.echo(f"{len(expired)} token(s) expired (unused for {wanted} days).")
