@@ -40,6 +40,7 @@ from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.ssl_files import SslPublisher
 from gatehouse.store import migrate
 from gatehouse.store.engine import create
+from pages_helpers import log_in
 
 WAIT = 180  # seconds for a check of a few domains against Pebble
 
@@ -348,6 +349,33 @@ def test_a_domain_autossl_cannot_secure_is_a_problem_on_record(world: World) -> 
         "SELECT count(*) FROM audit_log WHERE action = 'AUTOSSLPROBLEM' AND subject = :u", u=user
     )
     assert int(audited[0][0]) >= 1
+
+
+def test_the_manage_autossl_page(world: World, page: Any) -> None:
+    """WHM › SSL/TLS › Manage AutoSSL in a real browser: the problems of every account, and
+    Run AutoSSL For All Users."""
+    node = world.node
+    user, _ = node.account()
+    domain = f"{user}.example.com"
+    node.ok("killdns", params={"domain": domain})
+    node.ok("start_autossl_check_for_one_user", params={"username": user})
+    _wait(lambda: bool(_problems(node, user)), "the problem's record")
+    _wait(lambda: _not_running(node), "the end of the check")
+
+    prefix = log_in(page, node)
+    page.get_by_role("link", name="Manage AutoSSL", exact=True).click()
+    page.wait_for_url(f"**{prefix}/autossl")
+    row = page.locator(f"#problem-{domain.replace('.', '-')}")
+    assert user in row.inner_text()
+    assert "is not on this server" in row.locator(".problem").inner_text()
+    page.get_by_role("button", name="Run AutoSSL For All Users").click()
+    page.wait_for_selector("#autossl-done")
+    _wait(lambda: _not_running(node), "the check asked for on the page")
+    asked = node.sql(
+        "SELECT count(*) FROM audit_log WHERE action = 'AUTOSSLCHECK' AND actor = 'root'"
+        " AND subject = '*'"
+    )
+    assert int(asked[0][0]) >= 1
 
 
 def test_refusals_in_the_callers_envelope(world: World, server: Server) -> None:

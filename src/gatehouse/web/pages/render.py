@@ -20,6 +20,7 @@ from gatehouse.web.pages.session import csrf_token
 MENU: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
     ("Server Information", (("Home", "", None),)),
     ("Security Center", (("cPHulk Brute Force Protection", "cphulk", acls.ALL),)),
+    ("SSL/TLS", (("Manage AutoSSL", "autossl", acls.ALL),)),
     (
         "Clusters",
         (("DNS Cluster", "cluster", "clustering"), ("Remote Access Key", "accesshash", None)),
