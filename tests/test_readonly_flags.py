@@ -240,6 +240,27 @@ def _peer(w: World, role: str = "standalone") -> dict[str, str]:
     return {"host": "127.0.0.1", "port": port}
 
 
+def _user_with_token(w: World) -> dict[str, str]:
+    user, _domain = w.account()
+    w.cpanel_token(user)
+    return {"user": user}
+
+
+def _token_used_from(w: World) -> dict[str, str]:
+    """A token whose last recorded use came from a documentation address."""
+    name, _secret = w.token()
+    address = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    import sqlalchemy as sa
+
+    from gatehouse.store.schema import api_tokens
+
+    with w.local.gatehouse.engine.begin() as conn:
+        conn.execute(
+            sa.update(api_tokens).where(api_tokens.c.name == name).values(last_used_ip=address)
+        )
+    return {"ip": address}
+
+
 def _address() -> str:
     return f"198.51.100.{uuid.uuid4().int % 250 + 1}"
 
@@ -274,6 +295,8 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "gatehouse_sync_cluster_peer": lambda w: _peer(w, "write-only"),
     "gatehouse_check_cluster_peer": _peer,
     "gatehouse_set_cluster_peer_token": lambda w: {**_peer(w), "token": "T2", "check": "0"},
+    "gatehouse_revoke_user_api_tokens": lambda w: _user_with_token(w),
+    "gatehouse_revoke_api_tokens_used_from": _token_used_from,
     "installssl": lambda w: _certificate(w.account()[1]),
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},

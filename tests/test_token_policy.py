@@ -169,3 +169,57 @@ def test_expire_unused_needs_a_number_of_days(server: Server) -> None:
     result = server.cli("tokens", "expire-unused", check=False)
     assert result.returncode == 1
     assert "Give --days, or set GATEHOUSE_TOKEN_EXPIRE_UNUSED_DAYS." in result.stderr
+
+
+# -- revoking at once ---------------------------------------------------------------------------
+
+
+def test_revoking_all_of_a_users_tokens(server: Server) -> None:
+    user, password = server.account(reseller=True)
+    basic = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    made = server.get("api_token_create", auth=basic, params={"token_name": "mine"}).json()
+    whm_secret = made["data"]["token"]
+    cpanel_secret = server.cpanel_token(user, password)
+    assert server.get("version", user=user, token=whm_secret).status_code == 200
+    data = server.ok("gatehouse_revoke_user_api_tokens", params={"user": user})
+    assert sorted((t["service"], t["user"]) for t in data["revoked"]) == [
+        ("cpanel", user),
+        ("whostmgr", user),
+    ]
+    assert server.get("version", user=user, token=whm_secret).status_code == 401
+    gone = server.uapi(user, "Tokens", "list", token=cpanel_secret)
+    assert gone.status_code == 401
+    rows = server.sql(
+        "SELECT count(*) FROM audit_log WHERE action = 'REVOKEAPITOKEN' AND subject = :u", u=user
+    )
+    assert rows == [(2,)]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"user": "nosuchuser"}, "does not exist"),
+        ({"user": "root", "service": "ftp"}, "must be all, whm or cpanel"),
+    ],
+)
+def test_revoking_a_users_tokens_refuses_bad_input(
+    server: Server, params: dict[str, str], expected: str
+) -> None:
+    assert expected in server.fail("gatehouse_revoke_user_api_tokens", params=params)
+
+
+def test_revoking_every_token_last_used_from_an_address(server: Server) -> None:
+    one, two, other = fresh(), fresh(), fresh()
+    secrets_ = {
+        n: server.ok("api_token_create", params={"token_name": n})["token"]
+        for n in (one, two, other)
+    }
+    for name, address in ((one, "198.51.100.77"), (two, "198.51.100.77"), (other, "198.51.100.78")):
+        server.sql("UPDATE api_tokens SET last_used_ip = :a WHERE name = :n", a=address, n=name)
+    data = server.ok("gatehouse_revoke_api_tokens_used_from", params={"ip": "198.51.100.77"})
+    assert sorted(t["name"] for t in data["revoked"]) == sorted([one, two])
+    assert server.get("version", token=secrets_[one]).status_code == 401
+    assert server.get("version", token=secrets_[other]).status_code == 200
+    assert "is not an IP address" in server.fail(
+        "gatehouse_revoke_api_tokens_used_from", params={"ip": "198.51.100.300"}
+    )

@@ -104,3 +104,38 @@ def expire_unused(engine: sa.Engine, now: int, days: int) -> list[StaleToken]:
                 + (" (never used)" if token.last_used_time is None else ""),
             )  # fmt: skip
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    owner: str
+    service: str
+    name: str
+
+
+def revoke_where(conn: sa.Connection, *conditions: sa.ColumnElement[bool]) -> list[Revoked]:
+    """Delete every token matching `conditions` (at once: the auth generation moves with the
+    delete, so every node refuses them on the next request); the tokens revoked."""
+    found = [
+        Revoked(str(r.username), str(r.service), str(r.name))
+        for r in conn.execute(
+            sa.select(users.c.username, api_tokens.c.service, api_tokens.c.name, api_tokens.c.id)
+            .join(users, users.c.id == api_tokens.c.user_id)
+            .where(*conditions)
+            .order_by(users.c.username, api_tokens.c.service, api_tokens.c.name)
+        )
+    ]
+    if found:
+        conn.execute(sa.delete(api_tokens).where(*conditions))
+    return found
+
+
+def of_user(user_id: int, service: str | None) -> list[sa.ColumnElement[bool]]:
+    conditions = [api_tokens.c.user_id == user_id]
+    if service is not None:
+        conditions.append(api_tokens.c.service == service)
+    return conditions
+
+
+def last_used_from(address: str) -> list[sa.ColumnElement[bool]]:
+    return [api_tokens.c.last_used_ip == address]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -14,8 +15,9 @@ from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import audit, privileges, token_policy
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
+from gatehouse.domain import users as users_domain
 from gatehouse.domain.tokens import Token
-from gatehouse.errors import GatehouseError, InvalidParameter
+from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
 
@@ -327,3 +329,55 @@ def gatehouse_list_stale_api_tokens(call: Call) -> dict[str, Any]:
             for t in found
         ],
     }
+
+
+_SERVICES = {"all": None, "whm": store.WHOSTMGR, "cpanel": store.CPANEL}
+
+
+def _revoked(call: Call, revoked: list[token_policy.Revoked], why: str) -> dict[str, Any]:
+    for t in revoked:
+        audit.record(
+            call.conn, now=call.now, action=audit.TOKEN_REVOKE, actor=call.principal.user.username,
+            subject=t.owner, source_ip=call.peer, token_name=t.name,
+            detail=f"{t.service} token; {why}",
+        )  # fmt: skip
+    return {"revoked": [{"user": t.owner, "service": t.service, "name": t.name} for t in revoked]}
+
+
+@REGISTRY.function(
+    "gatehouse_revoke_user_api_tokens",
+    "**gatehouse extension**: revoke every API token of one user at once (a leaked machine, "
+    "a departed contractor), each audited.",
+    params=(
+        Param("user", "The user whose tokens go.", required=True),
+        Param("service", "`all` (default), `whm` or `cpanel`."),
+    ),
+    privileges=(acls.ALL,),
+)
+def gatehouse_revoke_user_api_tokens(call: Call) -> dict[str, Any]:
+    username = call.require("user")
+    kind = (call.params.get("service") or "all").strip().lower()
+    if kind not in _SERVICES:
+        raise InvalidParameter(f"“service” must be all, whm or cpanel, not “{kind}”.")
+    owner = users_domain.get(call.conn, username)
+    if owner is None:
+        raise NotFound(f"The user “{username}” does not exist.")
+    revoked = token_policy.revoke_where(call.conn, *token_policy.of_user(owner.id, _SERVICES[kind]))
+    return _revoked(call, revoked, f"all of {username}'s {kind} tokens revoked at once")
+
+
+@REGISTRY.function(
+    "gatehouse_revoke_api_tokens_used_from",
+    "**gatehouse extension**: revoke every API token (any user, WHM and cPanel) whose last "
+    "recorded use came from one address, each audited.",
+    params=(Param("ip", "The address (IPv4 or IPv6).", required=True),),
+    privileges=(acls.ALL,),
+)
+def gatehouse_revoke_api_tokens_used_from(call: Call) -> dict[str, Any]:
+    raw = call.require("ip").strip()
+    try:
+        address = str(ipaddress.ip_address(raw))
+    except ValueError:
+        raise InvalidParameter(f"“{raw}” is not an IP address.") from None
+    revoked = token_policy.revoke_where(call.conn, *token_policy.last_used_from(address))
+    return _revoked(call, revoked, f"last used from {address}; revoked at once")
