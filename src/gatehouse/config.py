@@ -243,6 +243,13 @@ SETTINGS: tuple[Setting, ...] = (
         "External Account Binding HMAC key (base64url), used once to register the account.",
     ),
     Setting(
+        "autossl_wildcard",
+        "GATEHOUSE_AUTOSSL_WILDCARD",
+        "0",
+        "1 adds `*.<domain>` to the certificate AutoSSL orders for each account's main domain "
+        "(validated by DNS-01 like the rest).",
+    ),
+    Setting(
         "autossl_interval",
         "GATEHOUSE_AUTOSSL_INTERVAL",
         "86400",
@@ -405,6 +412,7 @@ class Config:
     autossl_email: str | None = None
     autossl_eab_kid: str | None = None
     autossl_eab_hmac_key: str | None = None
+    autossl_wildcard: bool = False
     autossl_interval: int = 86400
     autossl_renew_days: int = 30
     autossl_retry: int = 3600
@@ -474,8 +482,24 @@ class Config:
         return (socket.getfqdn() or socket.gethostname() or "localhost").lower().rstrip(".")
 
 
+class SettingError(ValueError):
+    """A setting's value that cannot be used; the message names the setting."""
+
+
 def from_environment(**overrides: object) -> Config:
-    """Environment first, then explicit overrides (CLI options) where they are not None."""
+    """Environment first, then explicit overrides (CLI options) where they are not None.
+    SettingError, naming the setting, for a value of the wrong kind."""
+    envs = {setting.name: setting.env for setting in SETTINGS}
+    try:
+        return _typed(overrides)
+    except SettingError:
+        raise
+    except ValueError as exc:  # a number that is not one: say which setting
+        key = getattr(exc, "setting", "")
+        raise SettingError(f"{envs.get(key, key)}: {exc}") from None
+
+
+def _typed(overrides: dict[str, object]) -> Config:
     values: dict[str, object] = {}
     for setting in SETTINGS:
         raw = os.environ.get(setting.env)
@@ -516,7 +540,7 @@ def from_environment(**overrides: object) -> Config:
             "autossl_renew_days",
             "autossl_retry",
         ):
-            typed[key] = int(str(value))
+            typed[key] = _number(key, value, int)
         elif key in (
             "hook_timeout",
             "zone_command_timeout",
@@ -525,21 +549,31 @@ def from_environment(**overrides: object) -> Config:
             "dns_tcp_idle_timeout",
             "autossl_dns_wait",
         ):
-            typed[key] = float(str(value))
+            typed[key] = _number(key, value, float)
         elif key == "http2":
             typed[key] = str(value).strip().lower() in ("1", "true", "yes", "on")
         elif key == "tls_min_version":
             text = str(value).strip().removeprefix("TLSv").removeprefix("tls")
             if text not in ("1.2", "1.3"):
-                raise ValueError(f"GATEHOUSE_TLS_MIN_VERSION must be 1.2 or 1.3, not {value!r}")
+                raise SettingError(f"GATEHOUSE_TLS_MIN_VERSION must be 1.2 or 1.3, not {value!r}")
             typed[key] = text
         elif key == "trusted_proxies":
             typed[key] = _proxies(value)
-        elif key == "allow_reverse_zones":
+        elif key in ("allow_reverse_zones", "autossl_wildcard"):
             typed[key] = str(value).strip().lower() in ("1", "true", "yes", "on")
         else:
             typed[key] = value
     return Config(**typed)  # type: ignore[arg-type]
+
+
+def _number(key: str, value: object, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(str(value).strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        error = ValueError(f"“{value}” is not {what}.")
+        error.setting = key  # type: ignore[attr-defined]
+        raise error from None
 
 
 def _proxies(value: object) -> tuple[str, ...]:
@@ -553,7 +587,7 @@ def _proxies(value: object) -> tuple[str, ...]:
     try:
         return tuple(ipnets.normalise(entries))
     except ipnets.InvalidIpEntry as exc:
-        raise ValueError(
+        raise SettingError(
             f"GATEHOUSE_TRUSTED_PROXIES: {exc.entry!r} is not an IP address or CIDR block "
             "(host bits zero)"
         ) from None

@@ -29,7 +29,10 @@ from gatehouse.passwords import check_password, generate_password, hash_password
 
 class Context:
     def __init__(self, data_dir: str | None, database_url: str | None) -> None:
-        self.config = config_mod.from_environment(data_dir=data_dir, database_url=database_url)
+        try:
+            self.config = config_mod.from_environment(data_dir=data_dir, database_url=database_url)
+        except config_mod.SettingError as exc:  # a bad setting is the operator's to fix: say so
+            raise click.ClickException(str(exc)) from None
 
     def gatehouse(self) -> Gatehouse:
         try:
