@@ -16,6 +16,7 @@ from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 from gatehouse.web.pages import Pages
 from gatehouse.web.pages.session import SESSION_COOKIE
+from gatehouse.web.site_app import HSTS, SECURITY_HEADERS
 
 
 class WebApp:
@@ -33,11 +34,16 @@ class WebApp:
     async def _login(
         self, scope: asgi.Scope, send: asgi.Send, security_token: str, state: dict[str, Any]
     ) -> None:
+        # The pages' security headers on these answers too (the redirect sets the cookie).
+        secured = [*SECURITY_HEADERS, *([HSTS] if scope.get("scheme") == "https" else [])]
         try:
             params = Params.from_request(scope.get("query_string", b""), b"")
         except GatehouseError as exc:
             await asgi.respond(
-                send, 400, asgi.page("Bad request", html.escape(exc.reason)), [asgi.HTML]
+                send,
+                400,
+                asgi.page("Bad request", html.escape(exc.reason)),
+                [asgi.HTML, *secured],
             )
             return
         _user, _sep, secret = (params.get("session") or "").partition(":")
@@ -54,7 +60,7 @@ class WebApp:
                 send,
                 401,
                 asgi.page("Login failed", "This login link is invalid or has expired."),
-                [asgi.HTML],
+                [asgi.HTML, *secured],
             )
             return
         active, cookie_secret = redeemed
@@ -69,5 +75,6 @@ class WebApp:
                 (b"location", f"/cpsess{security_token}/".encode()),
                 (b"set-cookie", cookie.encode()),
                 asgi.NO_STORE,
+                *secured,
             ],
         )
