@@ -219,6 +219,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "load_cphulk_config": lambda w: {},
     "gatehouse_list_cluster_peers": lambda w: {},
     "gatehouse_list_stale_api_tokens": lambda w: (w.token(), {"days": "1"})[1],
+    "gatehouse_read_audit_log": lambda w: (w.token(), {"action": "CREATEAPITOKEN"})[1],
 }
 
 

@@ -235,12 +235,26 @@ def passwd(obj: Context, user: str, password_stdin: bool) -> None:
 
 @main.group("audit", invoke_without_command=True)
 @click.option("--since", default=None, help="Unix time or ISO date/time (UTC if no zone).")
+@click.option("--until", default=None, help="Unix time or ISO date/time (UTC if no zone).")
 @click.option("--user", default=None, help="Only entries by or about this user.")
+@click.option("--action", default=None, help="Only this action (e.g. AUTHFAILURE).")
+@click.option("--token", "token_name", default=None, help="Only entries naming this token.")
+@click.option("--ip", default=None, help="Only entries from this address.")
+@click.option("--reason", default=None, help="Only this reason code (e.g. token_expired).")
 @click.option("--limit", type=int, default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def audit_cmd(
-    ctx: click.Context, since: str | None, user: str | None, limit: int, as_json: bool
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    user: str | None,
+    action: str | None,
+    token_name: str | None,
+    ip: str | None,
+    reason: str | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
     """Show the audit trail: token changes and refused authentications (`repeats`: identical
     refusals within a minute, kept as one row)."""
@@ -251,7 +265,17 @@ def audit_cmd(
     gh = obj.gatehouse()
     try:
         with gh.engine.connect() as conn:
-            entries = audit.query(conn, since=since_ts, user=user, limit=limit)
+            entries = audit.query(
+                conn,
+                since=since_ts,
+                until=_parse_since(until) if until else None,
+                user=user,
+                action=action,
+                token_name=token_name,
+                source_ip=ip,
+                reason=reason,
+                limit=limit,
+            )
     finally:
         gh.close()
     if as_json:

@@ -124,13 +124,30 @@ def query(
     conn: sa.Connection,
     *,
     since: int | None = None,
+    until: int | None = None,
     user: str | None = None,
+    action: str | None = None,
+    token_name: str | None = None,
+    source_ip: str | None = None,
+    reason: str | None = None,
     limit: int = 1000,
 ) -> list[Entry]:
+    """The latest `limit` entries matching every filter given, oldest first. `user` matches
+    the actor or the subject; the others match exactly (`action` case-insensitively)."""
     stmt = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if since is not None:
         stmt = stmt.where(audit_log.c.time >= since)
+    if until is not None:
+        stmt = stmt.where(audit_log.c.time <= until)
     if user is not None:
         stmt = stmt.where(sa.or_(audit_log.c.actor == user, audit_log.c.subject == user))
+    if action is not None:
+        stmt = stmt.where(audit_log.c.action == action.upper())
+    if token_name is not None:
+        stmt = stmt.where(audit_log.c.token_name == token_name)
+    if source_ip is not None:
+        stmt = stmt.where(audit_log.c.source_ip == source_ip)
+    if reason is not None:
+        stmt = stmt.where(audit_log.c.reason == reason)
     rows: list[Any] = list(conn.execute(stmt))
     return [Entry(**r._mapping) for r in reversed(rows)]

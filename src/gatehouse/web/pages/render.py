@@ -19,7 +19,13 @@ from gatehouse.web.pages.session import csrf_token
 # WHM's left-hand menu, grouped as WHM groups it; (title, path under /cpsessN/, privilege).
 MENU: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
     ("Server Information", (("Home", "", None),)),
-    ("Security Center", (("cPHulk Brute Force Protection", "cphulk", acls.ALL),)),
+    (
+        "Security Center",
+        (
+            ("cPHulk Brute Force Protection", "cphulk", acls.ALL),
+            ("Audit Trail", "audit", acls.ALL),
+        ),
+    ),
     ("SSL/TLS", (("Manage AutoSSL", "autossl", acls.ALL),)),
     (
         "Clusters",
