@@ -627,6 +627,54 @@ def test_an_acme_server_out_of_reach_is_every_domains_problem_at_once(
         engine.dispose()
 
 
+def test_wildcards_when_chosen(world: World, tmp_path: Path) -> None:
+    """GATEHOUSE_AUTOSSL_WILDCARD=1: a main domain's certificate also names `*.domain` (its
+    DNS-01 challenge shares `_acme-challenge.domain` with the domain's own: two TXT values,
+    both validated by Pebble, both removed); a certificate without it is replaced; a
+    subdomain's is not a wildcard."""
+    node = world.node
+    user, password = node.account()
+    domain = f"{user}.example.com"
+    sub = _subdomain(node, user, password, "blog", domain)
+    [(user_id,)] = node.sql("SELECT id FROM users WHERE username = :u", u=user)
+    engine = create(node.db_url)
+    lease_name = f"test-wild-{uuid.uuid4().hex[:8]}"
+    holder = leases.new_holder()
+    assert leases.claim(engine, lease_name, holder, int(time.time()), 600)
+    held = leases.Held(engine, lease_name, holder, 600, time.time)
+
+    def check(wildcard: bool) -> autossl.Report:
+        config = dataclasses.replace(world.config(tmp_path), autossl_wildcard=wildcard)
+        provider = autossl.AutoSsl(
+            engine,
+            KeyRing(tmp_path, world.secret),
+            config,
+            time.time,
+            zones_changed=lambda: None,
+            certificates_changed=lambda: None,
+        )
+        return provider.run(held, {int(user_id)}, None)
+
+    try:
+        assert sorted(check(False).installed) == sorted([domain, sub])
+        plain = _installed(node, domain)
+        assert plain is not None and _names(_leaf(plain["crt"])) == {domain, f"www.{domain}"}
+        report = check(True)
+        assert report.installed == [domain] and report.covered == 1, report
+        info = _installed(node, domain)
+        assert info is not None
+        assert _names(_leaf(info["crt"])) == {domain, f"www.{domain}", f"*.{domain}"}
+        blog = _installed(node, sub)
+        assert blog is not None and _names(_leaf(blog["crt"])) == {sub}
+        for item in (plain, info, blog):
+            node.remember(item["key"])
+        assert _challenge_lines(node, domain) == []
+        assert check(True).covered == 2  # now left alone
+    finally:
+        held.release()
+        engine.dispose()
+
+
 def test_gatehouse_ssl_autossl_runs_a_check_now_with_progress(world: World) -> None:
     node = world.node
     user, _ = node.account()

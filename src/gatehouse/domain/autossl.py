@@ -417,7 +417,7 @@ class AutoSsl:
             state = conn.execute(
                 sa.select(autossl_domains).where(autossl_domains.c.domain == domain)
             ).first()
-        if installed is not None and self._good(installed.certificate, domain, now):
+        if installed is not None and self._good(account, installed.certificate, domain, now):
             report.covered += 1
             if state is None or state.problem is not None:
                 self._record(account, domain, now, run_time, None)
@@ -443,10 +443,16 @@ class AutoSsl:
         if self.progress is not None:
             self.progress(domain, what)
 
-    def _good(self, cert: certificates.StoredCertificate, domain: str, now: int) -> bool:
-        """A certificate AutoSSL leaves alone: CA-issued, covering the domain, valid now and
-        for longer than the renewal window."""
+    def _good(
+        self, account: User, cert: certificates.StoredCertificate, domain: str, now: int
+    ) -> bool:
+        """A certificate AutoSSL leaves alone: CA-issued, covering the domain (and `*.domain`
+        for a main domain when wildcards are chosen), valid now and for longer than the
+        renewal window."""
         if not ssl_pem.covers(cert.names, domain) or cert.not_before > now:
+            return False
+        wildcard = f"*.{domain}"
+        if self.config.autossl_wildcard and domain == account.domain and wildcard not in cert.names:
             return False
         if cert.not_after - now <= self.config.autossl_renew_days * 86400:
             return False
@@ -497,7 +503,10 @@ class AutoSsl:
                 e.kind == "record" and absolute(zone.name, e.dname) == www
                 for e in parse_entries(zone.name, zone.text)
             )
-        return [domain, f"www.{domain}"] if has_www else [domain]
+        names = [domain, f"www.{domain}"] if has_www else [domain]
+        if self.config.autossl_wildcard and domain == account.domain:
+            names.append(f"*.{domain}")  # its challenge shares `_acme-challenge.<domain>`
+        return names
 
     def _secure(self, account: User, domain: str) -> None:
         names = self._names(account, domain)
