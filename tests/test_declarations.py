@@ -124,6 +124,8 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("api_token_get_details", "token"),
         ("createacct", "password"),
         ("createacct", "pass"),
+        ("gatehouse_add_cluster_peer", "token"),
+        ("gatehouse_set_cluster_peer_token", "token"),
         ("installssl", "key"),
         ("passwd", "password"),
     }
@@ -141,7 +143,13 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         token = local.ok("api_token_create", {"token_name": other})["token"]
         assert local.whm("api_token_get_details", {"token": token}).ok
         local.whm("api_token_get_details", {"token": marker})  # no such token
+        # A DNS cluster peer's token: stored encrypted, never quoted by a refusal.
+        peer = {"host": f"{user}.peer.example", "token": marker, "check": "0"}
+        assert local.whm("gatehouse_add_cluster_peer", {**peer, "role": "standalone"}).ok
+        assert not local.whm("gatehouse_add_cluster_peer", {**peer, "role": "boss"}).ok
+        rotated = {"host": peer["host"], "token": marker + "3", "check": "0"}
+        assert local.whm("gatehouse_set_cluster_peer_token", rotated).ok
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
-    for value in (marker, token):
+    for value in (marker, token, marker + "3"):
         assert value not in logged
         assert value not in repr(local.dump())
