@@ -35,6 +35,7 @@ MENU: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
         "Development",
         (
             ("Manage API Tokens", "tokens", "manage-api-tokens"),
+            ("Stale API Tokens", "tokens/stale", acls.ALL),
             ("API Reference (OpenAPI)", "/openapi.json", None),
         ),
     ),
