@@ -15,14 +15,12 @@ The id never reaches the access log: the request's path is logged as `/cpanelweb
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
 import anyio.to_thread
-import sqlalchemy as sa
 
 from gatehouse.core import Gatehouse
-from gatehouse.domain import audit, dynamicdns
+from gatehouse.domain import dynamicdns
+from gatehouse.domain.unit import ServerUnit
 from gatehouse.errors import GatehouseError, NotFound
 from gatehouse.http import asgi
 
@@ -31,54 +29,12 @@ TEXT = (b"content-type", b"text/plain; charset=utf-8")
 log = logging.getLogger("gatehouse.webcall")
 
 
-class WebcallUnit:
-    """The unit of work of one webcall (gatehouse.domain.unit.UnitOfWork): one transaction, the
-    audit trail under the Dynamic DNS domain's account, no hooks."""
-
-    def __init__(self, conn: sa.Connection, now: int, peer: str | None) -> None:
-        self._conn = conn
-        self._now = now
-        self._peer = peer
-        self._after: list[Callable[[], None]] = []
-
-    @property
-    def conn(self) -> sa.Connection:
-        return self._conn
-
-    @property
-    def now(self) -> int:
-        return self._now
-
-    @property
-    def function(self) -> str:
-        return "cpanelwebcall"
-
-    @property
-    def after_commit(self) -> list[Callable[[], None]]:
-        return self._after
-
-    def audit(self, action: str, subject: str | None = None, detail: str | None = None) -> None:
-        audit.record(
-            self._conn,
-            now=self._now,
-            action=action,
-            actor=None,
-            subject=subject,
-            source_ip=self._peer,
-            token_name=None,
-            detail=detail,
-        )
-
-    def run_hooks(self, event: str, data: dict[str, Any]) -> None:
-        """A webcall runs no operator hooks (it is not an API function)."""
-
-
 def _run(gatehouse: Gatehouse, webcall_id: str, peer: str | None) -> tuple[int, str, int]:
     """(status, text, retry-after) of one webcall, committed if it changed anything."""
     now = int(gatehouse.clock())
     try:
         with gatehouse.engine.begin() as conn:
-            ran = dynamicdns.run(WebcallUnit(conn, now, peer), webcall_id, peer)
+            ran = dynamicdns.run(ServerUnit(conn, now, "cpanelwebcall", peer), webcall_id, peer)
     except dynamicdns.RateLimited as exc:
         return 429, exc.reason, exc.retry_after
     except NotFound as exc:

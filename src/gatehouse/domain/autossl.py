@@ -55,9 +55,9 @@ from gatehouse.config import Config
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import absolute, parse_entries
-from gatehouse.domain import audit, certificates, leases, ssl_pem, ssl_requests
+from gatehouse.domain import certificates, leases, ssl_pem, ssl_requests
 from gatehouse.domain.accesshash import KeyRing
-from gatehouse.domain.unit import UnitOfWork
+from gatehouse.domain.unit import ServerUnit, UnitOfWork
 from gatehouse.domain.users import User, from_row
 from gatehouse.errors import GatehouseError, InvalidParameter
 from gatehouse.store.schema import autossl_accounts, autossl_domains, autossl_requests
@@ -87,47 +87,6 @@ def _key_context(directory: str) -> str:
 
 
 # -- what the functions do: ask for a check, read the problems ------------------------------------
-
-
-class _Unit:
-    """The unit of work of AutoSSL's own changes (zone edits, installs): one transaction, the
-    audit trail with no actor (the server did it), no hooks."""
-
-    def __init__(self, conn: sa.Connection, now: int) -> None:
-        self._conn = conn
-        self._now = now
-        self._after: list[Callable[[], None]] = []
-
-    @property
-    def conn(self) -> sa.Connection:
-        return self._conn
-
-    @property
-    def now(self) -> int:
-        return self._now
-
-    @property
-    def function(self) -> str:
-        return "autossl"
-
-    @property
-    def after_commit(self) -> list[Callable[[], None]]:
-        return self._after
-
-    def audit(self, action: str, subject: str | None = None, detail: str | None = None) -> None:
-        audit.record(
-            self._conn,
-            now=self._now,
-            action=action,
-            actor=None,
-            subject=subject,
-            source_ip=None,
-            token_name=None,
-            detail=detail,
-        )
-
-    def run_hooks(self, event: str, data: dict[str, Any]) -> None:
-        """AutoSSL runs no operator hooks (it is not an API function)."""
 
 
 def request_check(
@@ -471,7 +430,9 @@ class AutoSsl:
                 failures = (int(before.failures) if before is not None else 0) + 1
                 wait = min(self.config.autossl_retry * 2 ** min(failures - 1, 20), MAX_BACKOFF)
                 next_attempt = now + int(wait)
-                _Unit(conn, now).audit(PROBLEM, account.username, f"{domain}: {problem}"[:1000])
+                ServerUnit(conn, now, "autossl").audit(
+                    PROBLEM, account.username, f"{domain}: {problem}"[:1000]
+                )
             values = {
                 "user_id": account.id,
                 "checked_time": now,
@@ -584,7 +545,7 @@ class AutoSsl:
         transaction; then the zone files and the cluster peers are brought up to date."""
         by_zone: dict[str, list[tuple[str, str]]] = {}
         with self.engine.begin() as conn:
-            unit = _Unit(conn, self.now())
+            unit = ServerUnit(conn, self.now(), "autossl")
             for name, value in records:
                 zone = _zone_for(conn, name, account.id)
                 if zone is None:
@@ -629,7 +590,7 @@ class AutoSsl:
             if owner is None or owner.id != account.id:
                 raise _Failed(f"“{domain}” is no longer a domain of “{account.username}”.")
             certificates.install_from_text(
-                _Unit(conn, self.now()),
+                ServerUnit(conn, self.now(), "autossl"),
                 self.keyring,
                 owner,
                 domain,

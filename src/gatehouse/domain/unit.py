@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from gatehouse.domain import audit
+
 
 class UnitOfWork(Protocol):
     @property
@@ -39,3 +41,49 @@ class UnitOfWork(Protocol):
         """The operator's "before" hooks now (a refusal aborts the unit), "after" once
         committed."""
         ...
+
+
+class ServerUnit:
+    """A unit of work the server runs of itself, not an API function (AutoSSL's changes, a
+    Dynamic DNS webcall): one transaction, audited with no actor (optionally the address the
+    request came from), and no operator hooks."""
+
+    def __init__(
+        self, conn: sa.Connection, now: int, function: str, source_ip: str | None = None
+    ) -> None:
+        self._conn = conn
+        self._now = now
+        self._function = function
+        self._source_ip = source_ip
+        self._after: list[Callable[[], None]] = []
+
+    @property
+    def conn(self) -> sa.Connection:
+        return self._conn
+
+    @property
+    def now(self) -> int:
+        return self._now
+
+    @property
+    def function(self) -> str:
+        return self._function
+
+    @property
+    def after_commit(self) -> list[Callable[[], None]]:
+        return self._after
+
+    def audit(self, action: str, subject: str | None = None, detail: str | None = None) -> None:
+        audit.record(
+            self._conn,
+            now=self._now,
+            action=action,
+            actor=None,
+            subject=subject,
+            source_ip=self._source_ip,
+            token_name=None,
+            detail=detail,
+        )
+
+    def run_hooks(self, event: str, data: dict[str, Any]) -> None:
+        """Not an API function: no operator hooks run."""
