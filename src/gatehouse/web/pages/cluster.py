@@ -8,7 +8,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gatehouse.api import dispatch
 from gatehouse.auth.authenticator import Principal
 from gatehouse.domain.cluster_peers import ROLES
 from gatehouse.web.pages.form import Form
@@ -17,7 +16,8 @@ from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import signed_in, verified_form
 from gatehouse.web.pages.site import Site
 
-ADD_FIELDS = ("host", "port", "user", "token", "role", "http", "verify_tls")
+ADD_FIELDS = ("host", "port", "user", "token", "role")
+ADD_BOXES = ("http", "verify_tls")
 PEER_FIELDS = ("host", "port")
 DONE = {
     "added": "The peer was added; its zones are being sent.",
@@ -59,47 +59,41 @@ async def _act(
     function: str,
     fields: tuple[str, ...],
     done: str,
+    boxes: tuple[str, ...] = (),
 ) -> Response:
-    """Run `function` with the posted `fields`; back to the page with `done`, or the page with
-    the refusal (400). The token is never put back into the form."""
+    """Run `function` with the posted `fields` (and `boxes`, checkboxes: 1 when ticked, else
+    0 — an unticked box is absent from a form, and the API's default is not what the user
+    chose); back to the page with `done`, or the page with the refusal (400). The token is
+    never put back into the form."""
     pairs = await verified_form(request)
     if pairs is None:
         return site.render.csrf_refused(request)
     posted = dict(pairs)
     values = [(name, posted.get(name, "").strip()) for name in fields if name in posted]
-    if function == "gatehouse_add_cluster_peer":
-        # Unticked boxes are absent from a form: say 0 rather than take the API's default.
-        values = [v for v in values if v[0] not in ("http", "verify_tls")]
-        values += [(box, "1" if posted.get(box) else "0") for box in ("http", "verify_tls")]
+    values += [(box, "1" if posted.get(box) else "0") for box in boxes]
     outcome = await site.call(request, principal, function, values)
     if not outcome.ok:
-        return await _refused(site, request, principal, outcome, dict(values))
-    if function == "gatehouse_check_cluster_peer" and not outcome.payload["data"]["ok"]:
-        form = Form()
-        form.errors["action"] = str(outcome.payload["data"]["problem"])
-        return await _page(site, request, principal, form, 200)
+        if outcome.status in (401, 403):
+            return site.render.denied(request, principal, outcome)
+        shown = {k: v for k, v in values if k != "token"}
+        return await _page(site, request, principal, _with_error(Form(shown), reason(outcome)), 400)
+    problem = outcome.payload["data"].get("problem")  # a check that found the peer failing
+    if problem:
+        return await _page(site, request, principal, _with_error(Form(), str(problem)), 200)
     return RedirectResponse(url(request, "cluster", done=done), status_code=303)
 
 
-async def _refused(
-    site: Site,
-    request: Request,
-    principal: Principal,
-    outcome: dispatch.Outcome,
-    values: dict[str, str],
-) -> Response:
-    if outcome.status in (401, 403):
-        return site.render.denied(request, principal, outcome)
-    values.pop("token", None)
-    form = Form(values)
-    form.errors["action"] = reason(outcome)
-    return await _page(site, request, principal, form, 400)
+def _with_error(form: Form, message: str) -> Form:
+    form.errors["action"] = message
+    return form
 
 
 @route("/cluster/add", "POST")
 @signed_in
 async def add(site: Site, request: Request, principal: Principal) -> Response:
-    return await _act(site, request, principal, "gatehouse_add_cluster_peer", ADD_FIELDS, "added")
+    return await _act(
+        site, request, principal, "gatehouse_add_cluster_peer", ADD_FIELDS, "added", ADD_BOXES
+    )
 
 
 @route("/cluster/remove", "POST")
