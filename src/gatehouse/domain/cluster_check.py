@@ -9,6 +9,8 @@ import uuid
 
 import httpx
 
+from gatehouse.errors import InvalidParameter
+
 TIMEOUT = 10.0
 PRIVILEGE = "clustering"
 
@@ -46,6 +48,13 @@ def _lacks() -> str:
         f"The peer accepted the token but it lacks the “{PRIVILEGE}” privilege: "
         f"give the token {PRIVILEGE} on the peer."
     )
+
+
+def require_usable(base_url: str, label: str, username: str, token: str, verify_tls: bool) -> None:
+    """`check`, refusing (InvalidParameter, naming the peer) when the peer cannot be used."""
+    problem = check(base_url, username, token, verify_tls)
+    if problem is not None:
+        raise InvalidParameter(f"The peer {label} cannot be used: {problem}")
 
 
 def explain(exc: httpx.HTTPError) -> str:

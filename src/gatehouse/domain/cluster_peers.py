@@ -32,8 +32,7 @@ class Peer:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}"
+        return base_url(self.scheme, self.host, self.port)
 
     @property
     def label(self) -> str:
@@ -75,7 +74,14 @@ class Status:
         return self.last_error is None
 
 
-def _validated(host: str, port: int, scheme: str, role: str) -> str:
+def base_url(scheme: str, host: str, port: int) -> str:
+    """Where a peer (or a master asking for trust) is reached; an IPv6 address bracketed."""
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def validated(host: str, port: int, scheme: str, role: str) -> str:
+    """The host as kept (lower case, no trailing dot), once host, port, scheme and role are
+    known to be usable; InvalidParameter naming the first that is not."""
     host = host.strip().lower().rstrip(".")
     if not host or any(c in host for c in "/ @?#\r\n\t"):
         raise InvalidParameter(f"“{host}” is not a host name or address.")
@@ -111,7 +117,7 @@ def add(
 ) -> tuple[Peer, int]:
     """A new peer; with a pushing role every zone of this node is queued for it at once (as
     cPanel syncs a server it has just added). Returns the peer and the zones queued."""
-    host = _validated(host, port, scheme, role)
+    host = validated(host, port, scheme, role)
     token = clean_token(token)
     if not token or not username:
         raise InvalidParameter("A peer needs a user and its API token.")
@@ -193,7 +199,7 @@ def trust(
     for it) reached over TLS without verification (cPanel's own servers use self-signed
     certificates), or give an existing peer the new user and token, keeping its role.
     Returns the peer and whether it is new."""
-    host = _validated(host, port, "https", "standalone")
+    host = validated(host, port, "https", "standalone")
     existing = conn.execute(
         sa.select(cluster_peers).where(cluster_peers.c.host == host, cluster_peers.c.port == port)
     ).first()

@@ -85,10 +85,9 @@ def _address(master: str) -> str:
 
 def verify(request: Request) -> None:
     """The master must accept its own token (cPanel asks for its version first)."""
-    host = f"[{request.master}]" if ":" in request.master else request.master
     try:
         with httpx.Client(
-            base_url=f"https://{host}:{request.port}",
+            base_url=cluster_peers.base_url("https", request.master, request.port),
             headers={"Authorization": f"whm {request.user}:{request.token}"},
             # cPanel's ssl_verify_mode 0: a master's own certificate is self-signed, and the
             # token checked here is the master's own, offered by the master itself.

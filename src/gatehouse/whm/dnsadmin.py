@@ -204,7 +204,7 @@ class DnsAdmin:
     def _trust(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> Page:
         """cPanel's reverse trust request: keep the master as a standalone peer."""
         config = self.gatehouse.config
-        own = {a.ip for a in ips.server_addresses(config.ips, users.server_ip(config.bind))}
+        own = set(self._addresses())
         form = {key: params.get(key) or "" for key in ("clustermaster", "user", "pass", "port")}
         try:
             request = cluster_trust.parse(
@@ -264,9 +264,7 @@ class DnsAdmin:
             return "1" if cluster_zones.text_of(conn, params.get("zone") or "") else "0"
 
     def _getips(self, _p: Principal, _params: Params, _peer: str | None, _gz: bool) -> str:
-        config = self.gatehouse.config
-        addresses = ips.server_addresses(config.ips, users.server_ip(config.bind))
-        return "".join(f"{a.ip}\n" for a in addresses)
+        return "".join(f"{address}\n" for address in self._addresses())
 
     def _getpath(self, _p: Principal, _params: Params, _peer: str | None, _gz: bool) -> str:
         return "".join(f"{ns}\n" for ns in self.gatehouse.config.nameserver_list)
@@ -275,6 +273,11 @@ class DnsAdmin:
 
     def _now(self) -> int:
         return self.gatehouse.now()
+
+    def _addresses(self) -> list[str]:
+        """This node's addresses (GATEHOUSE_IPS, else the bind address), the main one first."""
+        config = self.gatehouse.config
+        return [a.ip for a in ips.server_addresses(config.ips, users.server_ip(config.bind))]
 
     def _host(self) -> str:
         return self.gatehouse.config.server_hostname

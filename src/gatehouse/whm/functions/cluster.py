@@ -117,17 +117,15 @@ def gatehouse_add_cluster_peer(call: Call) -> dict[str, Any]:
     role = (call.params.get("role") or "write-only").strip()
     verify_tls = call.flag("verify_tls", default=True)
     scheme = "http" if plain else "https"
-    if role not in cluster_peers.ROLES:
-        raise InvalidParameter(f"The role must be one of {', '.join(cluster_peers.ROLES)}.")
+    host = cluster_peers.validated(call.require("host"), port, scheme, role)
     if call.flag("check", default=True):
         # Over the network before the transaction begins: no lock is held while waiting.
-        host = call.require("host").strip().lower().rstrip(".")
-        url_host = f"[{host}]" if ":" in host else host
-        problem = cluster_check.check(f"{scheme}://{url_host}:{port}", username, secret, verify_tls)
-        if problem is not None:
-            raise InvalidParameter(f"The peer {host}:{port} cannot be used: {problem}")
+        cluster_check.require_usable(
+            cluster_peers.base_url(scheme, host, port), f"{host}:{port}", username, secret,
+            verify_tls,
+        )  # fmt: skip
     peer, queued = cluster_peers.add(
-        call.conn, call.gatehouse.keyring, host=call.require("host"), port=port, scheme=scheme,
+        call.conn, call.gatehouse.keyring, host=host, port=port, scheme=scheme,
         verify_tls=verify_tls, username=username, token=secret, role=role, now=call.now,
     )  # fmt: skip
     call.audit("CLUSTERADDPEER", peer.label, f"role {role}, {queued} zone(s) queued")
@@ -205,9 +203,7 @@ def gatehouse_set_cluster_peer_token(call: Call) -> dict[str, Any]:
     secret = cluster_peers.clean_token(call.require("token"))
     username = (call.params.get("user") or peer.username).strip()
     if call.flag("check", default=True):
-        problem = cluster_check.check(peer.base_url, username, secret, peer.verify_tls)
-        if problem is not None:
-            raise InvalidParameter(f"The peer {peer.label} cannot be used: {problem}")
+        cluster_check.require_usable(peer.base_url, peer.label, username, secret, peer.verify_tls)
     cluster_peers.set_credentials(call.conn, call.gatehouse.keyring, peer, username, secret)
     cluster_peers.checked(call.conn, peer.id)
     # What failed with the old token is due again now.
