@@ -238,8 +238,12 @@ def api_token_update(call: Call) -> dict[str, Any]:
                 call.params.get("expires_at"), call.now
             )
             max_days = call.gatehouse.config.token_max_lifetime_days
-            current = store.get_by_name(call.conn, call.principal.user.id, store.WHOSTMGR, name)
-            if max_days > 0 and current is not None:
+            current = (
+                store.get_by_name(call.conn, call.principal.user.id, store.WHOSTMGR, name)
+                if max_days > 0
+                else None
+            )
+            if current is not None:
                 # The lifetime counts from when the token was made: an edit cannot lift it.
                 changes["expires_at"] = token_policy.capped_expiry(
                     changes["expires_at"], current.create_time, max_days
