@@ -497,3 +497,45 @@ autossl_requests = sa.Table(
     sa.Column("requested_time", sa.BigInteger, nullable=False),
     sa.Column("requested_by", sa.String(64), nullable=False),
 )
+
+# Token notices (issue 17 part 4, domain/notices.py; migration 0018). Each address a token
+# was used from, recorded with the batched last-use write (never per request); `pending`
+# until the notice pass has looked at it.
+token_addresses = sa.Table(
+    "token_addresses",
+    metadata,
+    sa.Column(
+        "token_id",
+        sa.Integer,
+        sa.ForeignKey("api_tokens.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("ip", sa.String(45), primary_key=True),
+    sa.Column("first_seen", sa.BigInteger, nullable=False),
+    sa.Column("pending", sa.Boolean, nullable=False, index=True),
+)
+
+# The durable queue of notices: one row per notice and channel (webhook | email), queued once
+# (unique dedup key), claimed for delivery with one conditional UPDATE, retried with backoff.
+# `payload` is JSON holding no secret; `status` is pending | delivered | failed.
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dedup_key", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("owner", sa.String(64), nullable=True),
+    sa.Column("token_name", sa.String(50), nullable=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("recipients", sa.Text, nullable=True),  # e-mail: comma-separated addresses
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt", sa.BigInteger, nullable=False),
+    sa.Column("claimed_until", sa.BigInteger, nullable=False),
+    sa.Column("delivered_time", sa.BigInteger, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.UniqueConstraint("dedup_key", "channel", name="uq_notices_dedup_key"),
+    sa.Index("ix_notices_status_next_attempt", "status", "next_attempt"),
+)
