@@ -25,6 +25,7 @@ from gatehouse.domain.users import User
 from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_password
 
 LAST_USE_INTERVAL = 60  # seconds between two last-used writes for one token
+NOTED_PEERS = 16  # addresses per token a process remembers having recorded
 USER_KEY = "user:"  # cache keys of users: never a hex digest
 GATE_KEY = "cphulk:gate"  # cache key of cPHulk's settings, lists and blocks
 _Cached = TypeVar("_Cached", "_Grant", User, gates.Gate)
@@ -161,6 +162,9 @@ class Authenticator:
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()
         self._last_use: dict[int, int] = {}
+        # The addresses this process has recorded per token (at most NOTED_PEERS each): a new
+        # one is written at once, not a minute later (domain/notices.py tells of it).
+        self._peers: dict[int, set[str]] = {}
         self._last_use_lock = threading.Lock()
         # Verified against when the user does not exist, so that an unknown user costs
         # the same Argon2 time as a wrong password.
@@ -408,20 +412,34 @@ class Authenticator:
     # -- bookkeeping -------------------------------------------------------------------
 
     def _note_use(self, token: Token, now: int, peer: str | None, agent: bytes | None) -> None:
-        """Record last use at most once a minute per token, so requests stay read-only."""
+        """Record last use at most once a minute per token, and an address the token was not
+        yet seen from (by this process) at once, so requests stay read-only."""
         stored = token.last_used_time or 0
-        # Unlocked first look (a dict read): the common case, used within the minute.
+        # Unlocked first look (dict reads): the common case, used within the minute from an
+        # address already noted.
         if now - max(self._last_use.get(token.id, 0), stored) < LAST_USE_INTERVAL:
-            return
+            seen = self._peers.get(token.id, ())
+            if peer is None or peer in seen or len(seen) >= NOTED_PEERS:
+                return
         with self._last_use_lock:
             last = max(self._last_use.get(token.id, 0), stored)
-            if now - last < LAST_USE_INTERVAL:
+            recent = now - last < LAST_USE_INTERVAL
+            seen = self._peers.setdefault(token.id, set())
+            if recent and (peer is None or peer in seen or len(seen) >= NOTED_PEERS):
                 return
-            if len(self._last_use) > 100_000:
+            if len(self._last_use) > 100_000 or len(self._peers) > 100_000:
                 self._last_use.clear()
-            self._last_use[token.id] = now
+                self._peers.clear()
+                seen = self._peers.setdefault(token.id, set())
+            if peer is not None and len(seen) < NOTED_PEERS:
+                seen.add(peer)
+            if not recent:
+                self._last_use[token.id] = now
         with self._engine.begin() as conn:
-            tokens.record_use(conn, token.id, now, peer, tokens.agent_text(agent))
+            if recent:
+                tokens.record_address(conn, token.id, now, peer)
+            else:
+                tokens.record_use(conn, token.id, now, peer, tokens.agent_text(agent))
 
     def record_denial(
         self,

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse import ipnets
 from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
-from gatehouse.store.schema import api_tokens, users
+from gatehouse.store.schema import api_tokens, token_addresses, users
 
 WHOSTMGR = "whostmgr"
 CPANEL = "cpanel"
@@ -310,6 +311,38 @@ def record_use(
         sa.update(api_tokens)
         .where(api_tokens.c.id == token_id)
         .values(last_used_time=now, last_used_ip=ip, last_used_agent=agent)
+    )
+    record_address(conn, token_id, now, ip)
+
+
+MAX_ADDRESSES = 100  # addresses kept per token; beyond them a new one is not recorded
+
+
+def record_address(conn: sa.Connection, token_id: int, now: int, ip: str | None) -> None:
+    """Note that the token was used from `ip` (domain/notices.py tells of a new one): written
+    only when the address is new to it, with the batched last-use write, never per request.
+    Pending (for the notice pass) unless it is the token's first address."""
+    if ip is None:
+        return
+    mine = token_addresses.c.token_id == token_id
+    if conn.execute(
+        sa.select(token_addresses.c.ip).where(mine, token_addresses.c.ip == ip)
+    ).first():
+        return
+    known = conn.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
+    if known >= MAX_ADDRESSES:
+        return
+    # INSERT … SELECT from the token's row: a token revoked meanwhile gets nothing.
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(token_addresses)
+        .from_select(
+            ["token_id", "ip", "first_seen", "pending"],
+            sa.select(
+                api_tokens.c.id, sa.literal(ip), sa.literal(now), sa.literal(known > 0)
+            ).where(api_tokens.c.id == token_id),
+        )
+        .on_conflict_do_nothing(index_elements=["token_id", "ip"])
     )
 
 
