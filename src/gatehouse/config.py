@@ -359,6 +359,96 @@ SETTINGS: tuple[Setting, ...] = (
         "1 lets root add reverse DNS zones (under `in-addr.arpa` and `ip6.arpa`) with adddns; "
         "no account's domain, subdomain or Dynamic DNS name can be one.",
     ),
+    # Token notices (docs/governance.md#4-notices): by webhook and/or e-mail.
+    Setting(
+        "notice_webhook_url",
+        "GATEHOUSE_NOTICE_WEBHOOK_URL",
+        "(none: no webhook)",
+        "An http:// or https:// URL every token notice is POSTed to as JSON, signed with "
+        "HMAC-SHA256 in the `Gatehouse-Signature` header (docs/governance.md).",
+    ),
+    Setting(
+        "notice_webhook_secret",
+        "GATEHOUSE_NOTICE_WEBHOOK_SECRET",
+        "(none)",
+        "The webhook's signing key, at least 16 characters; required with the URL. Read "
+        "from the environment only: never written to the store nor logged.",
+    ),
+    Setting(
+        "notice_smtp_host",
+        "GATEHOUSE_NOTICE_SMTP_HOST",
+        "(none: no e-mail)",
+        "The SMTP server token notices are mailed through.",
+    ),
+    Setting(
+        "notice_smtp_port",
+        "GATEHOUSE_NOTICE_SMTP_PORT",
+        "587 (465 with ssl, 25 with none)",
+        "The SMTP server's port.",
+    ),
+    Setting(
+        "notice_smtp_security",
+        "GATEHOUSE_NOTICE_SMTP_SECURITY",
+        "starttls",
+        "`starttls` (required, the certificate checked), `ssl` (TLS from the start) or "
+        "`none` (a relay on this machine; no password then).",
+    ),
+    Setting(
+        "notice_smtp_user",
+        "GATEHOUSE_NOTICE_SMTP_USER",
+        "(none: no AUTH)",
+        "The SMTP AUTH user name, with the password.",
+    ),
+    Setting(
+        "notice_smtp_password",
+        "GATEHOUSE_NOTICE_SMTP_PASSWORD",
+        "(none)",
+        "The SMTP AUTH password: sent only over TLS, never logged nor stored.",
+    ),
+    Setting(
+        "notice_smtp_ca_file",
+        "GATEHOUSE_NOTICE_SMTP_CA_FILE",
+        "(the system's CAs)",
+        "A PEM file of the CA(s) to trust for the SMTP server's certificate.",
+    ),
+    Setting(
+        "notice_email_from",
+        "GATEHOUSE_NOTICE_EMAIL_FROM",
+        "gatehouse@<hostname>",
+        "The From address of notice e-mails.",
+    ),
+    Setting(
+        "notice_email_to",
+        "GATEHOUSE_NOTICE_EMAIL_TO",
+        "(none)",
+        "Comma-separated operator addresses that get every token notice by e-mail.",
+    ),
+    Setting(
+        "notice_email_owners",
+        "GATEHOUSE_NOTICE_EMAIL_OWNERS",
+        "1",
+        "1: a notice is also mailed to the token's owner at the account's contact e-mail, "
+        "when it has one; 0: to the operator addresses only.",
+    ),
+    Setting(
+        "notice_expiry_days",
+        "GATEHOUSE_NOTICE_EXPIRY_DAYS",
+        "30,7,1",
+        "Days before a token expires at which a notice goes (comma-separated); `0`: none.",
+    ),
+    Setting(
+        "notice_new_address",
+        "GATEHOUSE_NOTICE_NEW_ADDRESS",
+        "1",
+        "1: a notice when a token is used from an address it was never used from; 0: none.",
+    ),
+    Setting(
+        "notice_unused_days",
+        "GATEHOUSE_NOTICE_UNUSED_DAYS",
+        "0",
+        "A notice when a token has gone unused this many days (never used: since it was "
+        "made), once per spell of disuse; 0 (the default): none.",
+    ),
 )
 
 
@@ -417,6 +507,20 @@ class Config:
     autossl_renew_days: int = 30
     autossl_retry: int = 3600
     autossl_dns_wait: float = 5.0
+    notice_webhook_url: str | None = None
+    notice_webhook_secret: str | None = field(default=None, repr=False)
+    notice_smtp_host: str | None = None
+    notice_smtp_port: int = 0
+    notice_smtp_security: str = "starttls"
+    notice_smtp_user: str | None = None
+    notice_smtp_password: str | None = field(default=None, repr=False)
+    notice_smtp_ca_file: Path | None = None
+    notice_email_from: str | None = None
+    notice_email_to: tuple[str, ...] = ()
+    notice_email_owners: bool = True
+    notice_expiry_days: tuple[int, ...] = (30, 7, 1)
+    notice_new_address: bool = True
+    notice_unused_days: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -471,6 +575,11 @@ class Config:
 
         host = (socket.getfqdn() or socket.gethostname() or "localhost").lower().rstrip(".")
         return [f"ns1.{host}", f"ns2.{host}"]
+
+    @property
+    def smtp_port(self) -> int:
+        """GATEHOUSE_NOTICE_SMTP_PORT, or the usual port of the chosen security."""
+        return self.notice_smtp_port or _SMTP_PORTS[self.notice_smtp_security]
 
     @property
     def server_hostname(self) -> str:
@@ -561,9 +670,13 @@ def _typed(overrides: dict[str, object]) -> Config:
             typed[key] = _proxies(value)
         elif key in ("allow_reverse_zones", "autossl_wildcard"):
             typed[key] = str(value).strip().lower() in ("1", "true", "yes", "on")
+        elif key.startswith("notice_"):
+            typed[key] = _notice(key, value)
         else:
             typed[key] = value
-    return Config(**typed)  # type: ignore[arg-type]
+    config = Config(**typed)  # type: ignore[arg-type]
+    _check_notices(config)
+    return config
 
 
 def _number(key: str, value: object, kind: type[int] | type[float]) -> int | float:
@@ -591,3 +704,75 @@ def _proxies(value: object) -> tuple[str, ...]:
             f"GATEHOUSE_TRUSTED_PROXIES: {exc.entry!r} is not an IP address or CIDR block "
             "(host bits zero)"
         ) from None
+
+
+_SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def _notice(key: str, value: object) -> object:
+    """One GATEHOUSE_NOTICE_* value, typed; SettingError naming it when it cannot be used."""
+    env = f"GATEHOUSE_{key.upper()}"
+    text = str(value).strip()
+    if key in ("notice_smtp_port", "notice_unused_days"):
+        number = int(_number(key, text, int))
+        top = 65535 if key == "notice_smtp_port" else 36500
+        if not 0 <= number <= top:
+            raise SettingError(f"{env} must be from 0 to {top}, not {text!r}")
+        return number
+    if key in ("notice_email_owners", "notice_new_address"):
+        return text.lower() in ("1", "true", "yes", "on")
+    if key == "notice_smtp_ca_file":
+        return Path(text)
+    if key == "notice_expiry_days":
+        if text.lower() in ("0", "none", "off"):
+            return ()
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if not all(p.isascii() and p.isdigit() and 0 < int(p) <= 3650 for p in parts):
+            raise SettingError(
+                f"{env} must be whole numbers of days from 1 to 3650, comma-separated "
+                f"(or 0 for none), not {text!r}"
+            )
+        return tuple(sorted({int(p) for p in parts}, reverse=True))
+    if key == "notice_smtp_security":
+        if text.lower() not in _SMTP_PORTS:
+            raise SettingError(f"{env} must be starttls, ssl or none, not {text!r}")
+        return text.lower()
+    if key == "notice_email_to":
+        addresses = tuple(part.strip() for part in text.split(",") if part.strip())
+        for address in addresses:
+            _check_address(env, address)
+        return addresses
+    if key == "notice_email_from":
+        _check_address(env, text)
+    if key == "notice_webhook_url":
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingError(f"{env} must be an http:// or https:// URL, not {text!r}")
+    return text
+
+
+def _check_address(env: str, address: str) -> None:
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() or c in "<>,;" for c in address):
+        raise SettingError(f"{env}: {address!r} is not an e-mail address")
+
+
+def _check_notices(config: Config) -> None:
+    """Settings that make sense only together."""
+    secret = config.notice_webhook_secret
+    if config.notice_webhook_url and (secret is None or len(secret) < 16):
+        raise SettingError(
+            "GATEHOUSE_NOTICE_WEBHOOK_SECRET must be set, at least 16 characters, with "
+            "GATEHOUSE_NOTICE_WEBHOOK_URL"
+        )
+    if config.notice_smtp_password and config.notice_smtp_security == "none":
+        raise SettingError(
+            "GATEHOUSE_NOTICE_SMTP_PASSWORD is sent only over TLS: set "
+            "GATEHOUSE_NOTICE_SMTP_SECURITY to starttls or ssl"
+        )
+    if bool(config.notice_smtp_user) != bool(config.notice_smtp_password):
+        raise SettingError(
+            "GATEHOUSE_NOTICE_SMTP_USER and GATEHOUSE_NOTICE_SMTP_PASSWORD go together"
+        )
