@@ -166,6 +166,26 @@ def _with_csr(w: World) -> str:
     return user
 
 
+def _with_self_signed(w: World) -> tuple[str, str]:
+    """An account with a stored (not installed) self-signed certificate: (user, its id)."""
+    user, params = _csr_params(w)
+    out = w.local.cpanel(UAPI, "SSL", "generate_cert", user, params)
+    assert out.ok, out.payload
+    return user, str(_uapi_data(out)["id"])
+
+
+def _csr_id(w: World) -> tuple[str, Params]:
+    user = _with_csr(w)
+    out = w.local.cpanel(UAPI, "SSL", "list_csrs", user, {})
+    return user, {"id": str(_uapi_data(out)[0]["id"])}
+
+
+def _api2_csr_params(w: World) -> tuple[str, Params]:
+    user, domain, _key_id = _with_key(w)
+    subject = {"country": "US", "state": "TX", "city": "Houston", "company": "Org"}
+    return user, {"host": domain, **subject}
+
+
 def _installed_certificate(w: World) -> tuple[str, Params]:
     """An account with a certificate installed, and that certificate."""
     user, domain = w.account()
@@ -425,6 +445,14 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     ),
     (UAPI, "SSL", "fetch_key_and_cabundle_for_certificate"): _installed_certificate,
     (UAPI, "SSL", "get_autossl_problems"): lambda w: (w.account()[0], {}),
+    (UAPI, "SSL", "fetch_cert_info"): lambda w: (
+        (made := _with_self_signed(w))[0],
+        {"id": made[1]},
+    ),
+    (UAPI, "SSL", "get_default_key_type"): lambda w: (w.account()[0], {}),
+    (API2, "SSL", "listkeys"): lambda w: (_with_key(w)[0], {}),
+    (API2, "SSL", "listcsrs"): lambda w: (_with_csr(w), {}),
+    (API2, "SSL", "listcrts"): lambda w: (_with_self_signed(w)[0], {}),
     (UAPI, "SSL", "is_autossl_check_in_progress"): lambda w: (w.account()[0], {}),
     (UAPI, "DNS", "parse_zone"): lambda w: _zone_as_owner(w, "zone"),
     (UAPI, "DomainInfo", "domains_data"): lambda w: (w.account()[0], {}),
@@ -459,6 +487,16 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
         {"key": _certificate(acct[1])["key"]},
     ),
     (UAPI, "SSL", "generate_csr"): _csr_params,
+    (UAPI, "SSL", "generate_cert"): _csr_params,
+    (UAPI, "SSL", "delete_key"): lambda w: ((made := _with_key(w))[0], {"id": made[2]}),
+    (UAPI, "SSL", "delete_cert"): lambda w: (
+        (made := _with_self_signed(w))[0],
+        {"id": made[1]},
+    ),
+    (UAPI, "SSL", "delete_csr"): _csr_id,
+    (UAPI, "SSL", "set_default_key_type"): lambda w: (w.account()[0], {"type": "rsa-4096"}),
+    (API2, "SSL", "genkey"): lambda w: ((acct := w.account())[0], {"host": acct[1]}),
+    (API2, "SSL", "gencsr"): _api2_csr_params,
     (UAPI, "SSL", "start_autossl_check"): lambda w: (_autossl_on(w).account()[0], {}),
     (UAPI, "SSL", "upload_cert"): lambda w: (
         (acct := w.account())[0],

@@ -35,6 +35,7 @@ from gatehouse.store.schema import ssl_csrs
 GENERATE_KEY = "GENERATESSLKEY"
 GENERATE_CSR = "GENERATECSR"
 UPLOAD = "UPLOADSSL"
+GENERATE_CERT = "GENERATESSLCERT"
 
 # cPanel's key types (UAPI generate_key `keytype`, set_default_key_type); `system` is the
 # server's default, cPanel's own default: 2048-bit RSA.
@@ -411,6 +412,28 @@ def self_signed(key: ssl_pem.Key, names: list[str], subject: Subject, now: int) 
         .sign(private, algorithm)
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def store_self_signed(
+    unit: UnitOfWork, account: User, pem: str, friendly_name: str | None
+) -> certificates.StoredCertificate:
+    """Store a certificate made by `self_signed` for the account (UAPI generate_cert)."""
+    cert = ssl_pem.parse_certificate(pem)
+    row = certificates.store_certificate(unit, account.id, cert, friendly_name)
+    unit.audit(GENERATE_CERT, account.username, ",".join(cert.names)[:200])
+    return next(c for c in certificates.certificates_of(unit.conn, account.id) if c.row_id == row)
+
+
+def key_for_host(conn: sa.Connection, account: User, host: str) -> str:
+    """The key API 2 `gencsr` signs with: the newest key generated for `host` (API 2 `genkey`
+    names its keys after their host), else the account's newest key."""
+    keys = certificates.keys_of(conn, account.id)
+    if not keys:
+        raise InvalidParameter(
+            f"The account has no key for “{host}”: generate one first (SSL::genkey)."
+        )
+    named = [k for k in keys if k.friendly_name == host]
+    return (named or keys)[-1].key_id
 
 
 # -- stored certificates --------------------------------------------------------------------------

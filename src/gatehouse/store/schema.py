@@ -498,6 +498,31 @@ autossl_requests = sa.Table(
     sa.Column("requested_by", sa.String(64), nullable=False),
 )
 
+# The service certificate of gatehouse's own TLS ports (WHM install_service_ssl_certificate;
+# `cpanel` = cpsrvd's ports 2083 and 2087), its key ENCRYPTED with the key ring. The store is
+# the truth: every node writes its TLS files from this row (migration 0017).
+service_certificates = sa.Table(
+    "service_certificates",
+    metadata,
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("pem", sa.Text, nullable=False),
+    sa.Column("cabundle", sa.Text, nullable=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("key_ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("installed_time", sa.BigInteger, nullable=False),
+)
+
+# UAPI SSL::set_default_key_type's choice per account (migration 0017).
+ssl_key_type_defaults = sa.Table(
+    "ssl_key_type_defaults",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("key_type", sa.String(32), nullable=False),
+)
+
 # Token notices (issue 17 part 4, domain/notices.py; migration 0018). Each address a token
 # was used from, recorded with the batched last-use write (never per request); `pending`
 # until the notice pass has looked at it.

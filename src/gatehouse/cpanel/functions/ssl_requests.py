@@ -15,7 +15,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import access, certificates, ssl_pem, ssl_requests
+from gatehouse.domain import access, certificates, ssl_pem, ssl_requests, ssl_storage
 
 MODULE = "SSL"
 
@@ -32,10 +32,12 @@ def _key_answer(key: ssl_pem.Key, friendly_name: str, created: int) -> dict[str,
     slow=True,
 )
 def generate_key(call: Call) -> dict[str, Any]:
-    kind = ssl_requests.key_type(call.params.get("keytype"), call.params.get("keysize"))
+    account = call.principal.user
+    kind = ssl_storage.key_type_for(
+        call.conn, account, call.params.get("keytype"), call.params.get("keysize")
+    )
     name = ssl_requests.friendly(call.params.get("friendly_name"))
     key = ssl_requests.new_key(kind)
-    account = call.principal.user
     stored_name = ssl_requests.store_new_key(call, call.gatehouse.keyring, account, key, name)
     return {**_key_answer(key, stored_name, call.now), "text": key.pem}
 

@@ -1,0 +1,198 @@
+"""An account's SSL storage: finding a stored key, certificate or CSR by its `id` or its
+`friendly_name`, deleting it, a certificate's information with its key and CA bundle, and the
+account's default key type — the use cases behind UAPI `SSL::delete_key`, `delete_cert`,
+`delete_csr`, `fetch_cert_info`, `set_default_key_type` / `get_default_key_type`
+(docs/ssl.md).
+
+What is in use is not deleted: a certificate installed on a domain, or the key of one, is
+refused with the domain named (uninstall it first: `SSL::delete_ssl`). Installing reads the
+key from the store (the web server's files are written from it), so deleting it would leave
+the domain without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from gatehouse.domain import certificates, ssl_requests
+from gatehouse.domain.accesshash import KeyRing
+from gatehouse.domain.unit import UnitOfWork
+from gatehouse.domain.users import User
+from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.store.schema import ssl_certificates, ssl_csrs, ssl_key_type_defaults, ssl_keys
+
+DELETE_KEY = "DELETESSLKEY"
+DELETE_CERT = "DELETESSLCERT"
+DELETE_CSR = "DELETECSR"
+
+
+def _selector(id_: str | None, friendly_name: str | None) -> tuple[str, str]:
+    """Which of `id` / `friendly_name` names the item (cPanel: one of the two is required)."""
+    id_ = (id_ or "").strip()
+    name = (friendly_name or "").strip()
+    if id_ and name:
+        raise InvalidParameter("Give either “id” or “friendly_name”, not both.")
+    if id_:
+        return "id", id_
+    if name:
+        return "friendly_name", name
+    raise InvalidParameter("Provide the “id” or the “friendly_name” argument.")
+
+
+def _shown(value: str) -> str:
+    return value[:120]
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+
+def find_key(
+    conn: sa.Connection, account: User, id_: str | None, friendly_name: str | None
+) -> certificates.StoredKey:
+    field, value = _selector(id_, friendly_name)
+    for key in certificates.keys_of(conn, account.id):
+        shown_name = key.friendly_name or key.key_id[:16]
+        if (field == "id" and key.key_id == value.lower()) or (
+            field == "friendly_name" and shown_name == value
+        ):
+            return key
+    what = "ID" if field == "id" else "friendly name"
+    raise NotFound(f"The account has no key with the {what} “{_shown(value)}”.")
+
+
+def delete_key(unit: UnitOfWork, account: User, key: certificates.StoredKey) -> None:
+    for item in certificates.installed(unit.conn, user_id=account.id):
+        if item.certificate.key_id == key.key_id:
+            raise InvalidParameter(
+                f"The key is the key of the certificate installed on “{item.domain}”: "
+                "uninstall that certificate first (SSL::delete_ssl)."
+            )
+    unit.conn.execute(
+        sa.delete(ssl_keys).where(ssl_keys.c.user_id == account.id, ssl_keys.c.key_id == key.key_id)
+    )
+    unit.audit(DELETE_KEY, account.username, f"key {key.key_id[:16]}")
+
+
+# -- certificates ---------------------------------------------------------------------------------
+
+
+def find_certificate(
+    conn: sa.Connection, account: User, id_: str | None, friendly_name: str | None
+) -> certificates.StoredCertificate:
+    field, value = _selector(id_, friendly_name)
+    for cert in certificates.certificates_of(conn, account.id):
+        shown_name = cert.friendly_name or cert.subject_cn or cert.cert_id
+        if (field == "id" and cert.cert_id == value) or (
+            field == "friendly_name" and shown_name == value
+        ):
+            return cert
+    what = "ID" if field == "id" else "friendly name"
+    raise NotFound(f"The account has no certificate with the {what} “{_shown(value)}”.")
+
+
+def delete_certificate(
+    unit: UnitOfWork, account: User, cert: certificates.StoredCertificate
+) -> None:
+    for item in certificates.installed(unit.conn, user_id=account.id):
+        if item.certificate.row_id == cert.row_id:
+            raise InvalidParameter(
+                f"The certificate is installed on “{item.domain}”: uninstall it first "
+                "(SSL::delete_ssl)."
+            )
+    unit.conn.execute(sa.delete(ssl_certificates).where(ssl_certificates.c.id == cert.row_id))
+    unit.audit(DELETE_CERT, account.username, f"certificate {cert.fingerprint[:16]}")
+
+
+@dataclass(frozen=True, slots=True)
+class CertInfo:
+    certificate: certificates.StoredCertificate
+    key: str | None  # the private key's PEM: for its account only
+    cabundle: str | None
+
+
+def cert_info(
+    conn: sa.Connection, keyring: KeyRing, account: User, cert: certificates.StoredCertificate
+) -> CertInfo:
+    key = certificates.key_pem(conn, keyring, account.id, cert.key_id)
+    bundle = next(
+        (
+            i.cabundle
+            for i in certificates.installed(conn, user_id=account.id)
+            if i.certificate.row_id == cert.row_id and i.cabundle
+        ),
+        None,
+    )
+    return CertInfo(cert, key, bundle)
+
+
+# -- CSRs -----------------------------------------------------------------------------------------
+
+
+def find_csr(
+    conn: sa.Connection, account: User, id_: str | None, friendly_name: str | None
+) -> ssl_requests.StoredCsr:
+    field, value = _selector(id_, friendly_name)
+    for csr in ssl_requests.csrs_of(conn, account.id):
+        if (field == "id" and csr.csr_id == value) or (
+            field == "friendly_name" and csr.friendly_name == value
+        ):
+            return csr
+    what = "ID" if field == "id" else "friendly name"
+    raise NotFound(
+        f"The account has no certificate signing request with the {what} “{_shown(value)}”."
+    )
+
+
+def delete_csr(unit: UnitOfWork, account: User, csr: ssl_requests.StoredCsr) -> None:
+    unit.conn.execute(
+        sa.delete(ssl_csrs).where(
+            ssl_csrs.c.user_id == account.id, ssl_csrs.c.fingerprint == csr.fingerprint
+        )
+    )
+    unit.audit(DELETE_CSR, account.username, ",".join(csr.domains)[:200])
+
+
+# -- the default key type -------------------------------------------------------------------------
+
+
+def default_key_type(conn: sa.Connection, account: User) -> str:
+    """The account's choice, else `system` (the server's default, rsa-2048)."""
+    row = conn.execute(
+        sa.select(ssl_key_type_defaults.c.key_type).where(
+            ssl_key_type_defaults.c.user_id == account.id
+        )
+    ).first()
+    return str(row.key_type) if row is not None else "system"
+
+
+def set_default_key_type(unit: UnitOfWork, account: User, raw: str) -> str:
+    kind = raw.strip()
+    if kind != "system" and kind not in ssl_requests.KEY_TYPES:
+        raise InvalidParameter(
+            f"“{kind[:32]}” is not a key type: give one of system, "
+            + ", ".join(ssl_requests.KEY_TYPES)
+            + "."
+        )
+    unit.conn.execute(
+        sa.delete(ssl_key_type_defaults).where(ssl_key_type_defaults.c.user_id == account.id)
+    )
+    if kind != "system":
+        unit.conn.execute(
+            sa.insert(ssl_key_type_defaults).values(user_id=account.id, key_type=kind)
+        )
+    return kind
+
+
+def key_type_for(
+    conn: sa.Connection, account: User, keytype: str | None, keysize: str | None
+) -> str:
+    """The key type a new key gets: the one asked for (`keytype` or `keysize`), else — nothing
+    or `system` asked for — the account's default, else the server's (rsa-2048)."""
+    kind = ssl_requests.key_type(keytype, keysize)
+    if (keytype or "").strip() in ("", "system") and not (keysize or "").strip():
+        chosen = default_key_type(conn, account)
+        if chosen != "system":
+            return chosen
+    return kind

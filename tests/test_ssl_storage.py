@@ -1,0 +1,317 @@
+"""An account's SSL storage on the cPanel face (docs/ssl.md): UAPI SSL delete_key, delete_cert,
+delete_csr (by id or friendly_name; what is installed is refused), fetch_cert_info,
+generate_cert, set_default_key_type / get_default_key_type; API 2 SSL genkey, gencsr,
+listkeys, listcsrs, listcrts (on the cPanel face and through WHM's `cpanel` function). Every
+refusal is in the caller's envelope and changes nothing. Real HTTP, both stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from conftest import Server
+from ssl_helpers import Issued, make_ca, make_leaf
+
+SUBJECT = {
+    "countryName": "US",
+    "stateOrProvinceName": "Texas",
+    "localityName": "Houston",
+    "organizationName": "Example",
+}
+
+
+@dataclass
+class Account:
+    user: str
+    token: str
+
+    @property
+    def domain(self) -> str:
+        return f"{self.user}.example.com"
+
+
+@pytest.fixture(scope="module")
+def ca() -> Issued:
+    return make_ca()
+
+
+def _account(server: Server) -> Account:
+    user, password = server.account()
+    return Account(user, server.cpanel_token(user, password))
+
+
+def _uapi(server: Server, account: Account, func: str, **params: Any) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.cpanel_url}/execute/SSL/{func}",
+        data=params,
+        headers={"Authorization": f"cpanel {account.user}:{account.token}"},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    body = dict(response.json())
+    data = body.get("data")
+    for value in data.values() if isinstance(data, dict) else ():
+        if isinstance(value, str) and "PRIVATE KEY" in value:
+            server.remember(value)
+    return body
+
+
+def _ok(server: Server, account: Account, func: str, **params: Any) -> Any:
+    body = _uapi(server, account, func, **params)
+    assert body["status"] == 1, body
+    return body["data"]
+
+
+def _refused(server: Server, account: Account, func: str, **params: Any) -> str:
+    body = _uapi(server, account, func, **params)
+    assert body["status"] == 0 and body["data"] is None, body
+    return str(body["errors"][0])
+
+
+def _api2(server: Server, account: Account, func: str, **params: Any) -> dict[str, Any]:
+    response = server.api2(account.user, "SSL", func, token=account.token, **params)
+    assert response.status_code == 200, response.text
+    result = dict(response.json()["cpanelresult"])
+    for item in result.get("data") or []:
+        if isinstance(item, dict) and "PRIVATE KEY" in str(item.get("key")):
+            server.remember(item["key"])
+    return result
+
+
+def _counts(server: Server, username: str) -> list[int]:
+    return [
+        server.sql(
+            f"SELECT COUNT(*) FROM {table} t JOIN users u ON u.id = t.user_id "  # noqa: S608
+            "WHERE u.username = :u",
+            u=username,
+        )[0][0]
+        for table in ("ssl_certificates", "ssl_keys", "ssl_csrs", "ssl_vhosts")
+    ]
+
+
+def _stored_leaf(server: Server, account: Account, ca: Issued) -> tuple[Issued, dict[str, Any]]:
+    leaf = make_leaf(ca, [account.domain])
+    server.remember(leaf.key_pem)
+    cert = _ok(server, account, "upload_cert", crt=leaf.cert_pem, friendly_name="Leaf")[0]
+    _ok(server, account, "upload_key", key=leaf.key_pem, friendly_name="LeafKey")
+    return leaf, cert
+
+
+# -- fetch_cert_info, delete_cert, delete_key -----------------------------------------------------
+
+
+def test_fetch_cert_info_gives_the_text_key_and_bundle(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    leaf, cert = _stored_leaf(server, account, ca)
+    info = _ok(server, account, "fetch_cert_info", id=cert["id"])
+    assert info["id"] == cert["id"] and info["domains"] == [account.domain]
+    assert info["certificate"] == leaf.cert_pem
+    assert info["key"] is not None
+    assert serialization.load_pem_private_key(info["key"].encode(), None).public_key() == (
+        x509.load_pem_x509_certificate(leaf.cert_pem.encode()).public_key()
+    )
+    assert info["cabundle"] is None  # not installed: no bundle
+    _ok(server, account, "install_ssl", domain=account.domain, cert=leaf.cert_pem,
+        cabundle=ca.cert_pem)  # fmt: skip
+    info = _ok(server, account, "fetch_cert_info", id=cert["id"])
+    assert info["cabundle"] is not None and "BEGIN CERTIFICATE" in info["cabundle"]
+
+
+def test_an_installed_certificate_and_its_key_are_not_deleted(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    leaf, cert = _stored_leaf(server, account, ca)
+    _ok(server, account, "install_ssl", domain=account.domain, cert=leaf.cert_pem)
+    before = _counts(server, account.user)
+    reason = _refused(server, account, "delete_cert", id=cert["id"])
+    assert f"installed on “{account.domain}”" in reason and "SSL::delete_ssl" in reason
+    reason = _refused(server, account, "delete_key", friendly_name="LeafKey")
+    assert f"installed on “{account.domain}”" in reason
+    assert _counts(server, account.user) == before
+    # Uninstalled, both go.
+    _ok(server, account, "delete_ssl", domain=account.domain)
+    deleted = _ok(server, account, "delete_cert", friendly_name="Leaf")
+    assert [d["id"] for d in deleted] == [cert["id"]]
+    key_id = _ok(server, account, "list_keys")[0]["id"]
+    deleted = _ok(server, account, "delete_key", id=key_id)
+    assert [d["id"] for d in deleted] == [key_id] and "text" not in deleted[0]
+    assert _counts(server, account.user) == [0, 0, 0, 0]
+    assert _ok(server, account, "list_certs") == [] and _ok(server, account, "list_keys") == []
+    # Gone: a second delete is refused.
+    assert "no certificate with the ID" in _refused(server, account, "delete_cert", id=cert["id"])
+    assert "no key with the ID" in _refused(server, account, "delete_key", id=key_id)
+
+
+@pytest.mark.parametrize("func", ["delete_key", "delete_cert", "delete_csr"])
+def test_deleting_needs_one_selector_and_finds_only_the_accounts_own(
+    server: Server, ca: Issued, func: str
+) -> None:
+    owner, other = _account(server), _account(server)
+    _leaf, cert = _stored_leaf(server, owner, ca)
+    key_id = _ok(server, owner, "list_keys")[0]["id"]
+    csr = _ok(server, owner, "generate_csr", domains=owner.domain, key_id=key_id, **SUBJECT)
+    ids = {"delete_key": key_id, "delete_cert": cert["id"], "delete_csr": csr["id"]}
+    before = _counts(server, owner.user)
+    assert "“id” or the “friendly_name”" in _refused(server, owner, func)
+    assert "not both" in _refused(server, owner, func, id=ids[func], friendly_name="Leaf")
+    assert "has no" in _refused(server, other, func, id=ids[func])
+    assert "has no" in _refused(server, owner, func, id="x" * 5000)
+    assert _counts(server, owner.user) == before
+
+
+def test_delete_csr_by_id_and_friendly_name(server: Server) -> None:
+    account = _account(server)
+    key = _ok(server, account, "generate_key", keytype="ecdsa-prime256v1")
+    first = _ok(server, account, "generate_csr", domains=account.domain, key_id=key["id"],
+                friendly_name="First", **SUBJECT)  # fmt: skip
+    second = _ok(server, account, "generate_csr", domains=f"www.{account.domain}",
+                 key_id=key["id"], **SUBJECT)  # fmt: skip
+    deleted = _ok(server, account, "delete_csr", friendly_name="First")
+    assert [d["id"] for d in deleted] == [first["id"]] and deleted[0]["commonName"]
+    assert [c["id"] for c in _ok(server, account, "list_csrs")] == [second["id"]]
+    _ok(server, account, "delete_csr", id=second["id"])
+    assert _ok(server, account, "list_csrs") == []
+
+
+def test_fetch_cert_info_refusals(server: Server) -> None:
+    account = _account(server)
+    assert _refused(server, account, "fetch_cert_info") == "Provide the “id” argument."
+    assert "no certificate with the ID" in _refused(server, account, "fetch_cert_info", id="nope")
+
+
+# -- generate_cert --------------------------------------------------------------------------------
+
+
+def test_generate_cert_makes_a_stored_self_signed_certificate(server: Server) -> None:
+    account = _account(server)
+    key = _ok(server, account, "generate_key")
+    made = _ok(server, account, "generate_cert", domains=f"{account.domain},www.{account.domain}",
+               key_id=key["id"], friendly_name="Self", **SUBJECT)  # fmt: skip
+    assert made["is_self_signed"] == 1 and made["friendly_name"] == "Self"
+    assert made["domains"] == [account.domain, f"www.{account.domain}"]
+    cert = x509.load_pem_x509_certificate(made["text"].encode())
+    assert cert.issuer == cert.subject
+    assert [c["id"] for c in _ok(server, account, "list_certs")] == [made["id"]]
+    assert _counts(server, account.user)[3] == 0  # stored, not installed
+
+
+def test_generate_cert_refusals_store_nothing(server: Server) -> None:
+    account, other = _account(server), _account(server)
+    key = _ok(server, account, "generate_key")
+    good = {"domains": account.domain, "key_id": key["id"], **SUBJECT}
+    before = _counts(server, account.user)
+    assert "You do not have access to a domain named" in _refused(
+        server, account, "generate_cert", **{**good, "domains": other.domain}
+    )
+    assert _refused(
+        server, account, "generate_cert", **{k: v for k, v in good.items() if k != "countryName"}
+    ) == ("Provide the “countryName” argument.")
+    assert "no key with the ID" in _refused(
+        server, account, "generate_cert", **{**good, "key_id": "0" * 64}
+    )
+    assert "two-letter country code" in _refused(
+        server, account, "generate_cert", **{**good, "countryName": "USA"}
+    )
+    assert "not a valid domain name" in _refused(
+        server, account, "generate_cert", **{**good, "domains": "-bad-.example.com"}
+    )
+    assert _counts(server, account.user) == before
+
+
+# -- the default key type -------------------------------------------------------------------------
+
+
+def test_the_default_key_type_is_the_accounts_choice(server: Server) -> None:
+    account = _account(server)
+    assert _ok(server, account, "get_default_key_type") == "system"
+    _ok(server, account, "set_default_key_type", type="ecdsa-secp384r1")
+    assert _ok(server, account, "get_default_key_type") == "ecdsa-secp384r1"
+    key = _ok(server, account, "generate_key")
+    private = serialization.load_pem_private_key(key["text"].encode(), None)
+    assert isinstance(private, ec.EllipticCurvePrivateKey) and private.key_size == 384
+    # An explicit type still wins.
+    key = _ok(server, account, "generate_key", keytype="rsa-2048")
+    assert key["modulus_length"] == 2048
+    assert "is not a key type" in _refused(server, account, "set_default_key_type", type="dsa")
+    assert _refused(server, account, "set_default_key_type") == "Provide the “type” argument."
+    _ok(server, account, "set_default_key_type", type="system")
+    assert _ok(server, account, "get_default_key_type") == "system"
+
+
+# -- API 2 ----------------------------------------------------------------------------------------
+
+
+def test_api2_genkey_gencsr_and_the_lists(server: Server) -> None:
+    account = _account(server)
+    made = _api2(server, account, "genkey", host=account.domain, keysize="2048")
+    assert made["event"]["result"] == 1 and made["apiversion"] == 2
+    item = made["data"][0]
+    assert item["result"] == 1 and item["host"] == account.domain
+    private = serialization.load_pem_private_key(item["key"].encode(), None)
+    csr_made = _api2(server, account, "gencsr", host=account.domain, country="US",
+                     state="Texas", city="Houston", company="Example",
+                     companydivision="IT", email="admin@example.com")  # fmt: skip
+    csr_item = csr_made["data"][0]
+    assert csr_item["result"] == 1 and csr_item["key_id"] == item["id"]
+    csr = x509.load_pem_x509_csr(csr_item["csr"].encode())
+    assert csr.public_key() == private.public_key()
+    keys = _api2(server, account, "listkeys")
+    assert [k["id"] for k in keys["data"]] == [item["id"]]
+    assert keys["data"][0]["host"] == account.domain
+    assert "PRIVATE KEY" not in str(keys)
+    csrs = _api2(server, account, "listcsrs")["data"]
+    assert [(c["id"], c["host"]) for c in csrs] == [(csr_item["id"], account.domain)]
+    _ok(server, account, "generate_cert", domains=account.domain, key_id=item["id"], **SUBJECT)
+    crts = _api2(server, account, "listcrts")["data"]
+    assert [c["domain"] for c in crts] == [account.domain] and crts[0]["is_self_signed"] == 1
+
+
+def test_api2_refusals_are_in_the_envelope(server: Server) -> None:
+    account, other = _account(server), _account(server)
+    subject = {"country": "US", "state": "T", "city": "H", "company": "E"}
+    for func, params in [
+        ("genkey", {"host": other.domain}),
+        ("genkey", {}),
+        ("genkey", {"host": account.domain, "keysize": "1024"}),
+        ("gencsr", {"host": account.domain, **subject}),  # no key yet
+        ("gencsr", {"host": account.domain}),
+    ]:
+        result = _api2(server, account, func, **params)
+        assert result["event"]["result"] == 0 and result["error"], (func, params, result)
+        assert not result["data"], result
+    assert _counts(server, account.user) == [0, 0, 0, 0]
+
+
+def test_api2_through_whm_cpanel_function(server: Server) -> None:
+    account = _account(server)
+    response = server.get(
+        "cpanel",
+        api_version=None,
+        params={
+            "cpanel_jsonapi_user": account.user,
+            "cpanel_jsonapi_apiversion": "2",
+            "cpanel_jsonapi_module": "SSL",
+            "cpanel_jsonapi_func": "genkey",
+            "host": account.domain,
+        },
+    )
+    body = response.json()["cpanelresult"]
+    assert body["event"]["result"] == 1, body
+    server.remember(body["data"][0]["key"])
+    response = server.get(
+        "cpanel",
+        api_version=None,
+        params={
+            "cpanel_jsonapi_user": account.user,
+            "cpanel_jsonapi_apiversion": "2",
+            "cpanel_jsonapi_module": "SSL",
+            "cpanel_jsonapi_func": "listkeys",
+        },
+    )
+    listed = response.json()["cpanelresult"]["data"]
+    assert [k["id"] for k in listed] == [body["data"][0]["id"]]
