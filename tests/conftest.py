@@ -408,6 +408,9 @@ def start_server(
         # The suite's own address is trusted, so that tests of refusals never block it;
         # cPHulk's tests send from other loopback addresses (tests/test_cphulk.py).
         "GATEHOUSE_CPHULK_TRUSTED": "127.0.0.1,::1",
+        # One process per server, whatever the machine's cores: the suite's tests reason
+        # about one process; tests/test_workers.py runs several.
+        "GATEHOUSE_WORKERS": "1",
         **(env or {}),
     }
     with open(log_path, "ab") as log:  # the child keeps its own descriptor

@@ -294,6 +294,14 @@ SETTINGS: tuple[Setting, ...] = (
     # Stalled connections (docs/security.md): every wait on a client is bounded, and no one
     # address may hold the slots everyone else needs.
     Setting(
+        "workers",
+        "GATEHOUSE_WORKERS",
+        "0",
+        "Processes serving the HTTP ports (`gatehouse serve --workers`); 0 means one per core "
+        "the server may run on. The nameserver, the zone files and the housekeeping run in "
+        "the first.",
+    ),
+    Setting(
         "header_timeout",
         "GATEHOUSE_HEADER_TIMEOUT",
         "10",
@@ -487,6 +495,7 @@ class Config:
     zone_command_timeout: float = 10.0
     ssl_dir: Path | None = None
     ssl_reload_command: str | None = None
+    workers: int = 0
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     max_connections_per_address: int = 64
@@ -648,6 +657,7 @@ def _typed(overrides: dict[str, object]) -> Config:
             "autossl_interval",
             "autossl_renew_days",
             "autossl_retry",
+            "workers",
         ):
             typed[key] = _number(key, value, int)
         elif key in (

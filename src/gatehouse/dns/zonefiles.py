@@ -172,6 +172,19 @@ class ZonePublisher:
         finally:
             self._lock.release()
 
+    def adopt(self) -> None:
+        """Take the store's zone versions as already written, without reading a file: the
+        baseline of a server process whose full reconcile runs later in the background, or
+        in another worker (`gatehouse serve --workers N`). Its own changes are then written
+        incrementally at once, instead of its first change paying for a full reconcile of
+        every zone. A zone that changed while the files were being reconciled is caught by
+        the periodic sync, which compares with the versions *it* wrote."""
+        with self._lock:
+            if self._written is not None or self._closed:
+                return
+            with self.engine.connect() as conn:
+                self._written = zones.versions(conn)
+
     def sync_after_change(self) -> None:
         """The sync an API call runs once its change is committed: its zone file is written
         before the call returns unless another sync holds the directory for longer than

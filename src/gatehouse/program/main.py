@@ -9,6 +9,7 @@ from gatehouse import config as config_mod
 from gatehouse.cli import Context
 from gatehouse.cli import main as cli
 from gatehouse.program import load_faces
+from gatehouse.store import migrate
 
 
 @click.command()
@@ -30,6 +31,12 @@ from gatehouse.program import load_faces
     help="Serve the zones over DNS (UDP and TCP) on this port (default: no nameserver).",
 )
 @click.option("--dns-bind", default=None, help="Nameserver listen address (default 127.0.0.1).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Processes serving the HTTP ports (default: one per usable core; GATEHOUSE_WORKERS).",
+)
 @click.pass_obj
 def serve(
     obj: Context,
@@ -42,8 +49,12 @@ def serve(
     cpanel_https_port: int | None,
     dns_port: int | None,
     dns_bind: str | None,
+    workers: int | None,
 ) -> None:
-    """Serve WHM (2086, 2087), cPanel (2082, 2083) and, with --dns-port, DNS."""
+    """Serve WHM (2086, 2087), cPanel (2082, 2083) and, with --dns-port, DNS; one worker
+    process per core unless --workers says otherwise."""
+    from gatehouse.program import workers as worker_processes
+    from gatehouse.program.server import ListenError
     from gatehouse.program.server import serve as run
 
     config = config_mod.from_environment(
@@ -58,8 +69,18 @@ def serve(
         cpanel_https_port=cpanel_https_port,
         dns_port=dns_port,
         dns_bind=dns_bind,
+        workers=workers,
     )
-    run(config)
+    if config.workers < 0:
+        raise click.ClickException("GATEHOUSE_WORKERS (--workers) must be 0 or more.")
+    count = worker_processes.worker_count(config)
+    try:
+        if count > 1:
+            worker_processes.serve_workers(config, count)
+        else:
+            run(config)
+    except (migrate.SchemaTooNew, ListenError) as exc:  # an operator's to fix, in one line
+        raise click.ClickException(str(exc)) from None
 
 
 cli.add_command(serve)

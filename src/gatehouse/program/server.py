@@ -1,7 +1,10 @@
-"""`gatehouse serve`: one process, one event loop. The WHM listeners (2086, 2087) and the
+"""`gatehouse serve`, one process of it: one event loop. The WHM listeners (2086, 2087) and the
 cPanel listeners (2082, 2083) share one Gatehouse (and so one authenticator and token cache)
-through granian's embedded server; the built-in nameserver, when asked for, runs in the same
-loop so a committed zone change is in its very next answer."""
+through granian's embedded server. With `--workers N` (program/workers.py) N such processes
+serve the same ports (granian binds them with SO_REUSEPORT, so the kernel spreads the
+connections), and the work a node does once — the built-in nameserver, the zone files'
+reconcile and periodic sync, the hourly housekeeping — runs in the primary worker only; the
+work the store coordinates (the DNS cluster sender, AutoSSL's lease) runs in every one."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import logging
 import resource
 import signal
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from granian.constants import HTTPModes, Interfaces, SSLProtocols
@@ -21,7 +26,7 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.dns.zonefiles import publish_periodically
-from gatehouse.domain import autossl, cluster_push, retention, token_policy
+from gatehouse.domain import autossl, cluster_push, leases, notices, retention, token_policy
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.forwarded import PROXIES
@@ -30,8 +35,26 @@ from gatehouse.program import connections
 from gatehouse.program.apps import cpanel_ports, whm_ports
 
 CLUSTER_PUSH_INTERVAL = 2.0  # seconds
+NOTICE_INTERVAL = 5.0  # seconds between two passes of the token notices
 AUTOSSL_POLL = 15.0  # seconds between looks for AutoSSL checks asked for on other processes
 log = logging.getLogger("gatehouse.program.server")
+
+
+class ListenError(Exception):
+    """A port could not be opened (taken by another program, an address not on this host)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """Which of `count` worker processes this is. The primary (index 0) also does the node's
+    own background work."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def primary(self) -> bool:
+        return self.index == 0
 
 
 def configure_logging() -> None:
@@ -112,19 +135,23 @@ def _raise_file_limit(config: Config, http_ports: int) -> None:
         )
 
 
-async def _serve(config: Config) -> None:
-    gatehouse = Gatehouse(config, cache_tokens=True)
-    # Zone files (docs/zonefiles.md): a full reconcile before serving, then a sync every few
-    # seconds for changes other nodes or the CLI made. Off the loop: it is file I/O.
-    try:
-        await asyncio.to_thread(gatehouse.zone_publisher.sync, full=True)
-    except Exception:
-        log.exception("writing the zone files at start-up failed; retried every few seconds")
-    zone_sync = asyncio.create_task(publish_periodically(gatehouse.zone_publisher))
-    housekeeping = asyncio.create_task(_keep_house(gatehouse))
-    cluster = asyncio.create_task(_push_to_peers(gatehouse))
+async def _serve(
+    config: Config, role: Role = Role(), ready: Callable[[], None] | None = None
+) -> None:
+    # A lone process migrates the store itself; workers find it migrated by their supervisor.
+    gatehouse = Gatehouse(config, cache_tokens=True, migrate_store=role.count == 1)
+    # Zone files (docs/zonefiles.md): this process's changes are written as it makes them,
+    # against the store's versions as they are now; the primary reconciles every file in the
+    # background (never on the start-up path: 100,000 zones take minutes), then syncs every
+    # few seconds for changes other nodes or the CLI made.
+    await asyncio.to_thread(gatehouse.zone_publisher.adopt)
+    background = [asyncio.create_task(_push_to_peers(gatehouse))]
+    background.append(asyncio.create_task(_deliver_notices(gatehouse)))
+    if role.primary:
+        background.append(asyncio.create_task(_publish_zones(gatehouse)))
+        background.append(asyncio.create_task(_keep_house(gatehouse)))
     provider = _autossl_provider(gatehouse)
-    autossl_task = asyncio.create_task(_run_autossl(gatehouse, provider))
+    background.append(asyncio.create_task(_run_autossl(gatehouse, provider)))
     LIMITS.configure(body_timeout=config.body_timeout, per_address=config.max_requests_per_address)
     PROXIES.configure(config.trusted_proxies)
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
@@ -137,7 +164,7 @@ async def _serve(config: Config) -> None:
             config.cpanel_https_port,
         )
     nameserver = None
-    if config.dns_port:
+    if config.dns_port and role.primary:
         from gatehouse.dns.nameserver import TcpLimits
         from gatehouse.dns.nameserver import start as start_nameserver
 
@@ -157,6 +184,16 @@ async def _serve(config: Config) -> None:
         loop.add_signal_handler(sig, stop.set)
     _raise_file_limit(config, len(servers))
     tasks = [asyncio.create_task(s.serve()) for s in servers]
+    # Each server binds its port before its first wait: one that could not (a port taken by
+    # another program) has failed by now, and this process must not report itself ready.
+    await asyncio.sleep(0)
+    for server, task in zip(servers, tasks, strict=True):
+        if task.done() and task.exception() is not None:
+            # granian's error text may carry a Rust backtrace after its first line.
+            reason = (str(task.exception()).splitlines() or ["unknown error"])[0]
+            raise ListenError(
+                f"cannot listen on {server.bind_addr} port {server.bind_port}: {reason}"
+            )
     ports = {config.http_port, config.https_port, config.cpanel_http_port, config.cpanel_https_port}
     capper = asyncio.create_task(
         connections.cap_per_address(ports - {0}, config.max_connections_per_address)
@@ -165,7 +202,12 @@ async def _serve(config: Config) -> None:
     # full passes, which otherwise walk it every time (a large zone edit allocates enough to
     # trigger one).
     gc.freeze()
-    log.info("ready")
+    if role.count > 1:
+        log.info("ready (worker %d of %d)", role.index + 1, role.count)
+    else:
+        log.info("ready")
+    if ready is not None:
+        ready()
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
     for task in done:
@@ -178,17 +220,24 @@ async def _serve(config: Config) -> None:
         await asyncio.wait(tasks, timeout=5)
     if nameserver is not None:
         await nameserver.close()
-    zone_sync.cancel()
-    capper.cancel()
-    housekeeping.cancel()
-    cluster.cancel()
     provider.stopping.set()  # a check in progress stops after its current domain
     gatehouse.autossl_wake.set()  # and its wait ends now, not at its next poll
-    autossl_task.cancel()
-    await asyncio.gather(
-        zone_sync, capper, housekeeping, cluster, autossl_task, return_exceptions=True
-    )
+    for task in (capper, *background):
+        task.cancel()
+    await asyncio.gather(capper, *background, return_exceptions=True)
     gatehouse.close()
+
+
+async def _publish_zones(gatehouse: Gatehouse) -> None:
+    """The primary's zone files: a full reconcile (restoring files edited or deleted by hand),
+    then a sync every few seconds. Off the loop: it is file I/O."""
+    try:
+        report = await asyncio.to_thread(gatehouse.zone_publisher.sync, full=True)
+    except Exception:
+        log.exception("reconciling the zone files at start-up failed; retried every few seconds")
+    else:
+        log.info("zone files reconciled: %d zones", report.zones)
+    await publish_periodically(gatehouse.zone_publisher)
 
 
 async def _push_to_peers(gatehouse: Gatehouse) -> None:
@@ -213,6 +262,26 @@ async def _push_to_peers(gatehouse: Gatehouse) -> None:
                 pushed.skipped,
                 pushed.failed,
             )
+
+
+async def _deliver_notices(gatehouse: Gatehouse) -> None:
+    """Token notices (domain/notices.py): every few seconds, queue what is due (every
+    notices.COLLECT_EVERY seconds, in whichever process holds the lease) and deliver what is
+    due; every process may run this, each notice is claimed by one. Off the loop."""
+    config = gatehouse.config
+    holder = leases.new_holder()
+    while True:
+        await asyncio.sleep(NOTICE_INTERVAL)
+        try:
+            await asyncio.to_thread(
+                notices.collect_if_due, gatehouse.engine, config, holder, gatehouse.now()
+            )
+            if notices.channels(config):
+                await asyncio.to_thread(
+                    notices.deliver_due, gatehouse.engine, config, gatehouse.now()
+                )
+        except Exception:
+            log.exception("the token notices pass failed; retried shortly")
 
 
 def _autossl_provider(gatehouse: Gatehouse) -> autossl.AutoSsl:
@@ -295,6 +364,6 @@ async def _expire_unused_tokens(gatehouse: Gatehouse) -> None:
         )  # fmt: skip
 
 
-def serve(config: Config) -> None:
+def serve(config: Config, role: Role = Role(), ready: Callable[[], None] | None = None) -> None:
     configure_logging()
-    asyncio.run(_serve(config))
+    asyncio.run(_serve(config, role, ready))
