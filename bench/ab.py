@@ -11,6 +11,10 @@ A VARIANT is `NAME=SPEC`; SPEC is `bare` (bench/bare.py, answering the token pat
 environment settings for that server (e.g. `PYTHONPATH=/tmp/before/src` to run an older source
 tree — a `git archive` of a commit — or `GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS=1000`), and
 `:healthz` to load `/healthz` rather than the token path. docs/performance.md shows its use.
+With `--unpinned` nothing is pinned: `w1=default,GATEHOUSE_WORKERS=1
+w2=default,GATEHOUSE_WORKERS=2 --unpinned` compares one worker with two on every core (a
+pinned server has one core, and so one worker by default). CPU is counted over the server's
+process and its workers.
 """
 
 from __future__ import annotations
@@ -39,19 +43,34 @@ class Variant:
     authorization: str | None
 
 
+def _processes(pid: int) -> list[int]:
+    """The process and its descendants (a `serve --workers N` supervisor and its workers)."""
+    found = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            kids = [int(part) for part in children.read().split()]
+    except OSError:
+        kids = []
+    for kid in kids:
+        found += _processes(kid)
+    return found
+
+
 def _ticks(pid: int) -> tuple[int, int]:
-    """CPU ticks of the process's main (event-loop) thread and of all its threads."""
+    """CPU ticks of the main (event-loop) threads and of all the threads of the process and
+    its descendants (the workers of `serve --workers N`)."""
     main = total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            stat = open(f"/proc/{pid}/task/{task}/stat").read()  # noqa: SIM115
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        used = int(fields[11]) + int(fields[12])
-        total += used
-        if int(task) == pid:
-            main = used
+    for process in _processes(pid):
+        for task in os.listdir(f"/proc/{process}/task"):
+            try:
+                stat = open(f"/proc/{process}/task/{task}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            used = int(fields[11]) + int(fields[12])
+            total += used
+            if int(task) == process:
+                main += used
     return main, total
 
 
@@ -107,8 +126,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--unpinned",
+        action="store_true",
+        help="pin neither the servers nor wrk (for `GATEHOUSE_WORKERS=N`: N workers on N cores)",
+    )
     args = parser.parse_args()
-    pinning = Pinning.plan()
+    pinning = Pinning(None, None) if args.unpinned else Pinning.plan()
     wrk_path = ensure_wrk()
     load = wrk.Load(connections=args.connections)
     with ExitStack() as stack:
