@@ -240,6 +240,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "gatehouse_list_cluster_peers": lambda w: {},
     "gatehouse_list_stale_api_tokens": lambda w: (w.token(), {"days": "1"})[1],
     "gatehouse_read_audit_log": lambda w: (w.token(), {"action": "CREATEAPITOKEN"})[1],
+    "gatehouse_list_notices": lambda w: {"status": "all"},
 }
 
 
@@ -265,6 +266,15 @@ def _user_with_token(w: World) -> dict[str, str]:
     user, _domain = w.account()
     w.cpanel_token(user)
     return {"user": user}
+
+
+def _with_webhook(w: World) -> dict[str, str]:
+    """A webhook configured (never reached: the case only queues the test notice)."""
+    gh = w.local.gatehouse
+    gh.config = dataclasses.replace(
+        gh.config, notice_webhook_url="http://127.0.0.1:9/", notice_webhook_secret="s" * 32
+    )
+    return {}
 
 
 def _token_used_from(w: World) -> dict[str, str]:
@@ -318,6 +328,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "gatehouse_set_cluster_peer_token": lambda w: {**_peer(w), "token": "T2", "check": "0"},
     "gatehouse_revoke_user_api_tokens": lambda w: _user_with_token(w),
     "gatehouse_revoke_api_tokens_used_from": _token_used_from,
+    "gatehouse_send_test_notice": lambda w: _with_webhook(w),
     "installssl": lambda w: _certificate(w.account()[1]),
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},

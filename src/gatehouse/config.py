@@ -757,8 +757,8 @@ def _notice(key: str, value: object) -> object:
     if key == "notice_webhook_url":
         from urllib.parse import urlsplit
 
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        url = urlsplit(text)
+        if url.scheme not in ("http", "https") or not url.hostname:
             raise SettingError(f"{env} must be an http:// or https:// URL, not {text!r}")
     return text
 

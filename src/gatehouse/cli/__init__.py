@@ -347,6 +347,7 @@ def _register_migration_commands() -> None:
     from gatehouse.cli.cluster import cluster_group
     from gatehouse.cli.cphulk import cphulk_group
     from gatehouse.cli.migrate import accesshash_group, import_cpanel
+    from gatehouse.cli.notices import notices_group
     from gatehouse.cli.ssl import ssl_group
     from gatehouse.cli.tokens import tokens_group
     from gatehouse.cli.zones import zones_group
@@ -359,6 +360,7 @@ def _register_migration_commands() -> None:
     main.add_command(cluster_group)
     main.add_command(ssl_group)
     main.add_command(tokens_group)
+    main.add_command(notices_group)
 
 
 _register_migration_commands()
