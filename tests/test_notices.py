@@ -100,6 +100,16 @@ def verify(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
     return fresh and hmac.compare_digest(expected.hexdigest(), parts["v1"])
 
 
+def documented_verify() -> Any:
+    """The receiver's check as docs/governance.md shows it, run as written."""
+    text = (Path(__file__).parent.parent / "docs" / "governance.md").read_text()
+    after = text.split("**Verifying the signature**", 1)[1]
+    code = after.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 — our own documentation's example
+    return namespace["verify"]
+
+
 @dataclass
 class Mailbox:
     port: int
@@ -272,6 +282,7 @@ def test_the_webhook_is_signed_and_verifiable(server: Server, hook: Hook, tmp_pa
     assert headers["Gatehouse-Event"] == notices.EXPIRING
     assert headers["Gatehouse-Notice-Id"] == str(json.loads(body)["id"])
     assert verify(SECRET, headers["Gatehouse-Signature"], body)
+    assert documented_verify()(SECRET, headers["Gatehouse-Signature"], body)
     assert not verify("another-secret-0123456789", headers["Gatehouse-Signature"], body)
     assert not verify(SECRET, headers["Gatehouse-Signature"], body.replace(b"root", b"toor"))
 
