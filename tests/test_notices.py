@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from conftest import BIN, Server, free_port
+from conftest import BIN, Server, another_node, free_port
 from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
@@ -704,3 +704,41 @@ def test_settings_replace_keeps_secrets_out_of_repr() -> None:
         Config(), notice_webhook_secret="s" * 20, notice_smtp_password="p" * 20
     )
     assert "s" * 20 not in repr(config) and "p" * 20 not in repr(config)
+
+
+def test_a_serving_node_delivers_by_itself_and_logs_no_secret(
+    server: Server, hook: Hook, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`gatehouse serve` with notices configured: a test notice asked for over the API is
+    delivered by the server's own loop; a failing e-mail (a wrong password) is logged with
+    its error, and neither the webhook secret nor the SMTP password reaches the log."""
+    wrong_password = "smtp-wrong-" + uuid.uuid4().hex
+    env = {
+        "GATEHOUSE_NOTICE_WEBHOOK_URL": hook.url,
+        "GATEHOUSE_NOTICE_WEBHOOK_SECRET": SECRET,
+        "GATEHOUSE_NOTICE_SMTP_HOST": "127.0.0.1",
+        "GATEHOUSE_NOTICE_SMTP_PORT": str(mailbox.port),
+        "GATEHOUSE_NOTICE_SMTP_USER": SMTP_USER,
+        "GATEHOUSE_NOTICE_SMTP_PASSWORD": wrong_password,
+        "GATEHOUSE_NOTICE_SMTP_CA_FILE": str(mailbox.ca_file),
+        "GATEHOUSE_NOTICE_EMAIL_TO": OPERATOR,
+    }
+    with another_node(server, tmp_path_factory, "notices", env=env) as node:
+        ids = node.ok("gatehouse_send_test_notice")["ids"]
+        assert len(ids) == 2
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            listed = {n["id"]: n for n in node.ok("gatehouse_list_notices")["notices"]}
+            if all(listed[i]["attempts"] >= 1 for i in ids):
+                break
+            time.sleep(0.5)
+        by_channel = {listed[i]["channel"]: listed[i] for i in ids}
+        assert by_channel["webhook"]["status"] == "delivered"
+        assert by_channel["email"]["status"] == "pending" and by_channel["email"]["last_error"]
+        assert [b["id"] for b in hook.bodies() if b["event"] == "test"] == [
+            by_channel["webhook"]["id"]
+        ]
+        log = node.log_path.read_text()
+    assert f"notice {by_channel['email']['id']} (test by email) failed" in log
+    for secret in (SECRET, wrong_password, SMTP_PASSWORD):
+        assert secret not in log
