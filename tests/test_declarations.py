@@ -127,6 +127,7 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("gatehouse_add_cluster_peer", "token"),
         ("gatehouse_set_cluster_peer_token", "token"),
         ("installssl", "key"),
+        ("install_service_ssl_certificate", "key"),
         ("passwd", "password"),
     }
     marker = f"Zq9-secret-{uuid.uuid4().hex}"  # strong enough to be accepted as a password

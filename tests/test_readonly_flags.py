@@ -199,6 +199,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "fetch_vhost_ssl_components": lambda w: (_with_certificate(w), {})[1],
     "listcrts": lambda w: (_with_certificate(w), {})[1],
     "fetch_ssl_vhosts": lambda w: (_with_certificate(w), {})[1],
+    "fetch_service_ssl_components": lambda w: {},
     "get_autossl_problems_for_user": lambda w: {"username": w.account()[0]},
     "get_autossl_problems_for_domain": lambda w: {"domain": w.account()[1]},
     "accountsummary": _user_params,
@@ -330,6 +331,10 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "gatehouse_revoke_api_tokens_used_from": _token_used_from,
     "gatehouse_send_test_notice": lambda w: _with_webhook(w),
     "installssl": lambda w: _certificate(w.account()[1]),
+    "install_service_ssl_certificate": lambda w: {
+        "service": "cpanel",
+        **{k: v for k, v in _certificate("host.example.com").items() if k != "domain"},
+    },
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},
     "start_autossl_check_for_all_users": lambda w: (_autossl_on(w), {})[1],

@@ -76,6 +76,10 @@ class Gatehouse:
         # Set after a check is asked for (start_autossl_check…): `gatehouse serve`'s AutoSSL
         # provider looks at once rather than at its next pass (docs/ssl.md#autossl).
         self.autossl_wake = threading.Event()
+        # Set by `gatehouse serve` (program/service_tls.py): after the service certificate is
+        # installed, serve it on this process's TLS ports from the next handshake on (and
+        # return once it is). None in a process without listeners (the CLI).
+        self.service_certificate_changed: Callable[[], None] | None = None
 
     def now(self) -> int:
         return int(self.clock())

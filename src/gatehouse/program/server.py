@@ -33,6 +33,7 @@ from gatehouse.http.forwarded import PROXIES
 from gatehouse.http.guard import LIMITS
 from gatehouse.program import connections
 from gatehouse.program.apps import cpanel_ports, whm_ports
+from gatehouse.program.service_tls import ReloadableServer, ServiceTls
 
 CLUSTER_PUSH_INTERVAL = 2.0  # seconds
 NOTICE_INTERVAL = 5.0  # seconds between two passes of the token notices
@@ -112,7 +113,8 @@ def _servers(app: Any, config: Config, face: str, http_port: int, https_port: in
             # Opt-in: HTTP/2 through ALPN. granian's auto mode reads the first bytes untimed
             # (see above), so the header timeout is weaker on these ports.
             tls_settings["http"] = HTTPModes.auto
-        servers.append(Server(app, port=https_port, **tls_settings))
+        # Its certificate can be replaced while serving (program/service_tls.py).
+        servers.append(ReloadableServer(app, port=https_port, **tls_settings))
         log.info("%s over HTTPS on https://%s:%s/", face, config.bind, https_port)
     return servers
 
@@ -183,6 +185,7 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     _raise_file_limit(config, len(servers))
+    service_tls = await _service_tls(gatehouse, servers)
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     # Each server binds its port before its first wait: one that could not (a port taken by
     # another program) has failed by now, and this process must not report itself ready.
@@ -214,6 +217,7 @@ async def _serve(
         if task is not waiter and task.exception():
             raise task.exception()  # type: ignore[misc]
     log.info("shutting down")
+    service_tls.cancel()
     for s in servers:
         s.stop()  # type: ignore[no-untyped-call]
     if tasks:
@@ -367,3 +371,15 @@ async def _expire_unused_tokens(gatehouse: Gatehouse) -> None:
 def serve(config: Config, role: Role = Role(), ready: Callable[[], None] | None = None) -> None:
     configure_logging()
     asyncio.run(_serve(config, role, ready))
+
+
+async def _service_tls(gatehouse: Gatehouse, servers: list[Server]) -> asyncio.Task[None]:
+    """The service certificate installed in the store (install_service_ssl_certificate) on the
+    TLS listeners from the start, and followed while serving (program/service_tls.py)."""
+    listeners = [s for s in servers if isinstance(s, ReloadableServer)]
+    follower = ServiceTls(gatehouse, listeners)
+    paths = await asyncio.to_thread(follower.prepare)
+    if paths is not None:
+        for server in listeners:
+            server.use_paths(*paths)
+    return asyncio.create_task(follower.follow())

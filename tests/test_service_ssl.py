@@ -1,0 +1,266 @@
+"""The service certificate (docs/ssl.md#the-service-certificate): WHM
+install_service_ssl_certificate and fetch_service_ssl_components. A certificate installed
+over HTTP is presented by the WHM and cPanel TLS ports from the very next handshake — checked
+with a real TLS client (the ssl module), the server never restarted (same process) — and by a
+second node on the same store within its poll; the key is stored encrypted; refusals change
+nothing. A store of its own (the shared server's TLS is left alone). Both stores."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+
+from conftest import POSTGRES_URL, Database, Server, run_cli, start_server, stop_server
+from ssl_helpers import DAY, Issued, make_ca, make_leaf
+
+
+@pytest.fixture(scope="module")
+def fresh_url(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if database.backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('svc') / 'svc.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"gh_svc_{uuid.uuid4().hex[:12]}"
+    admin = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def node(
+    database: Database, fresh_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("svcnode")
+    password = secrets.token_urlsafe(16)
+    run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=fresh_url,
+            stdin=password + "\n")  # fmt: skip
+    # The same secret key on every node of the store (encrypted keys decrypt everywhere).
+    env = {"GATEHOUSE_SECRET_KEY": SECRET_KEY}
+    started = start_server(data_dir, fresh_url, database.backend, password, env=env)
+    started.remember(password)
+    yield started
+    stop_server(started)
+
+
+SECRET_KEY = base64.urlsafe_b64encode(b"service-certificate-test-key-32b").decode()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def ca() -> Issued:
+    return make_ca()
+
+
+def _presented(port: int) -> x509.Certificate:
+    """One new TLS handshake: the certificate the port presents."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return x509.load_der_x509_certificate(der)
+
+
+def _install(node: Server, leaf: Issued, cab: str = "", **extra: str) -> dict[str, Any]:
+    node.remember(leaf.key_pem)
+    response = httpx.post(
+        f"{node.url}/json-api/install_service_ssl_certificate",
+        data={
+            "api.version": "1",
+            "service": "cpanel",
+            "crt": leaf.cert_pem,
+            "key": leaf.key_pem,
+            "cabundle": cab,
+            **extra,
+        },
+        headers={"Authorization": f"whm root:{node.root_token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_installed_certificate_is_served_on_the_next_handshake(node: Server, ca: Issued) -> None:
+    pid = node.process.pid if node.process else None
+    before = _presented(node.https_port)
+    leaf = make_leaf(ca, ["host.example.com"])
+    body = _install(node, leaf, ca.cert_pem)
+    assert body["metadata"]["result"] == 1, body
+    assert body["data"]["service"] == "cpanel"
+    assert body["data"]["certificate_info"]["domains"] == ["host.example.com"]
+    wanted = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
+    # The very next handshake, on both TLS ports: no wait, no restart.
+    assert _presented(node.https_port) == wanted != before
+    assert _presented(node.cpanel_https_port) == wanted
+    assert node.process is not None and node.process.poll() is None and node.process.pid == pid
+    # A client that trusts the CA verifies the chain through the HTTPS port.
+    context = ssl.create_default_context(cadata=ca.cert_pem)
+    context.check_hostname = False
+    response = httpx.get(
+        f"{node.https_url}/json-api/version?api.version=1",
+        headers={"Authorization": f"whm root:{node.root_token}"},
+        verify=context,
+        timeout=10,
+    )
+    assert response.status_code == 200 and response.json()["metadata"]["result"] == 1
+
+
+def test_replacing_again_while_clients_connect(node: Server, ca: Issued) -> None:
+    """Handshakes running all along: none is refused (the listening socket is never closed),
+    and every one begun after the call returns gets the newest certificate. A handshake the
+    replaced worker was in the middle of at the instant of the swap may be cut (granian's
+    graceful stop finishes requests, not handshakes): at most one per client and swap."""
+    failures: list[str] = []
+    done = [0]
+    stop = threading.Event()
+
+    def connect() -> None:
+        while not stop.is_set():
+            try:
+                _presented(node.https_port)
+                done[0] += 1
+            except OSError as exc:
+                failures.append(repr(exc))
+
+    workers = [threading.Thread(target=connect) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        for round_ in range(3):
+            leaf = make_leaf(ca, [f"r{round_}.example.com"])
+            assert _install(node, leaf)["metadata"]["result"] == 1
+            wanted = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
+            assert _presented(node.https_port) == wanted
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert done[0] > 10
+    assert not [f for f in failures if "Refused" in f], failures
+    assert len(failures) <= 2 * 3, failures
+
+
+def test_fetch_service_ssl_components(node: Server, ca: Issued) -> None:
+    leaf = make_leaf(ca, ["fetch.example.com"])
+    assert _install(node, leaf, ca.cert_pem)["metadata"]["result"] == 1
+    data = node.ok("fetch_service_ssl_components")
+    [service] = data["services"]
+    assert service["service"] == "cpanel"
+    assert service["certificate"] == leaf.cert_pem
+    assert "BEGIN CERTIFICATE" in service["cabundle"]
+    assert service["certificate_info"]["domains"] == ["fetch.example.com"]
+    assert service["certificate_info"]["is_self_signed"] == 0
+    assert "PRIVATE KEY" not in str(data)
+    rows = node.sql("SELECT key_ciphertext FROM service_certificates")
+    assert len(rows) == 1 and b"PRIVATE KEY" not in bytes(rows[0][0])
+
+
+def test_the_store_is_the_truth_for_another_node(
+    node: Server, ca: Issued, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    env = {"GATEHOUSE_SECRET_KEY": SECRET_KEY}
+    other = start_server(
+        tmp_path_factory.mktemp("svcnode2"), node.db_url, node.backend, node.root_password,
+        env=env,
+    )  # fmt: skip
+    other._root_token = node.root_token
+    try:
+        installed = node.ok("fetch_service_ssl_components")["services"][0]["certificate"]
+        # Started after the install: it serves the store's certificate from the start.
+        assert _presented(other.https_port) == x509.load_pem_x509_certificate(installed.encode())
+        leaf = make_leaf(ca, ["moved.example.com"])
+        assert _install(node, leaf)["metadata"]["result"] == 1
+        wanted = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
+        deadline = time.monotonic() + 5
+        while _presented(other.https_port) != wanted:
+            assert time.monotonic() < deadline, "the other node never served the new certificate"
+            time.sleep(0.1)
+    finally:
+        stop_server(other)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["other-key", "expired", "not-yet-valid", "broken-chain", "garbage", "no-key", "service",
+     "dovecot", "huge"],
+)  # fmt: skip
+def test_refusals_change_nothing(node: Server, ca: Issued, case: str) -> None:
+    before = node.sql("SELECT fingerprint FROM service_certificates")
+    served = _presented(node.https_port)
+    leaf = make_leaf(ca, ["bad.example.com"])
+    other = make_leaf(ca, ["bad.example.com"])
+    node.remember(other.key_pem)
+    params: dict[str, str] = {}
+    cab = ""
+    if case == "other-key":
+        params["key"] = other.key_pem
+    elif case == "expired":
+        leaf = make_leaf(
+            ca, ["bad.example.com"], not_before=_now() - 10 * DAY, not_after=_now() - DAY
+        )
+    elif case == "not-yet-valid":
+        leaf = make_leaf(ca, ["bad.example.com"], not_before=_now() + 5 * DAY)
+    elif case == "broken-chain":
+        cab = make_ca().cert_pem
+    elif case == "garbage":
+        params["crt"] = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
+    elif case == "no-key":
+        params["key"] = ""
+    elif case == "service":
+        params["service"] = "nosuch"
+    elif case == "dovecot":
+        params["service"] = "dovecot"
+    elif case == "huge":
+        params["crt"] = "A" * (10 * 1024 * 1024)
+    response = httpx.post(
+        f"{node.url}/json-api/install_service_ssl_certificate",
+        data={
+            "api.version": "1",
+            "service": "cpanel",
+            "crt": leaf.cert_pem,
+            "key": leaf.key_pem,
+            "cabundle": cab,
+            **params,
+        },
+        headers={"Authorization": f"whm root:{node.root_token}"},
+        timeout=60,
+    )
+    assert response.status_code in (200, 413), response.text
+    body = response.json()
+    assert body["metadata"]["result"] == 0, body
+    reason = body["metadata"]["reason"]
+    assert reason and "PRIVATE KEY" not in reason
+    assert node.sql("SELECT fingerprint FROM service_certificates") == before
+    assert _presented(node.https_port) == served
+
+
+def test_only_root(node: Server) -> None:
+    """A reseller holding `ssl` and `ssl-info` is refused: the service certificate is root's."""
+    user, token = node.reseller(["ssl", "ssl-info", "manage-api-tokens"])
+    for function in ("install_service_ssl_certificate", "fetch_service_ssl_components"):
+        body = node.get(function, user=user, token=token, params={"service": "cpanel"}).json()
+        assert body["metadata"]["result"] == 0, body
