@@ -59,6 +59,7 @@ TIMEOUT = 10.0
 BATCH = 50
 COLLECT_LEASE = "notices.collect"
 COLLECT_EVERY = 300  # seconds between two collecting passes (of all processes)
+KEEP_DAYS = 400  # days a delivered or failed notice is kept (listed, and not queued again)
 SIGNATURE_HEADER = "Gatehouse-Signature"
 TEST_AUDIT = "TESTNOTICE"  # the audit action of a test notice queued
 _SERVICE_NAMES = {"whostmgr": "WHM", "cpanel": "cPanel"}
@@ -108,6 +109,7 @@ def queue(conn: sa.Connection, config: Config, now: int, notice: Notice) -> list
         sort_keys=True,
         ensure_ascii=False,
     )
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     made = []
     for channel in channels(config):
         recipients = None
@@ -118,7 +120,6 @@ def queue(conn: sa.Connection, config: Config, now: int, notice: Notice) -> list
             if not wanted:
                 continue
             recipients = ",".join(dict.fromkeys(wanted))
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         result = conn.execute(
             dialect.insert(notices)
             .values(
@@ -198,7 +199,9 @@ def _expiring(conn: sa.Connection, now: int, days: tuple[int, ...]) -> Iterable[
         )  # fmt: skip
 
 
-def _new_addresses(conn: sa.Connection) -> list[tuple[Notice, Any]]:
+def _new_addresses(conn: sa.Connection, now: int) -> list[tuple[Notice | None, Any]]:
+    """Each pending address with its notice — None for one first seen more than a day ago
+    (notices turned on later do not tell old news)."""
     query = (
         sa.select(*_TOKEN_COLUMNS, token_addresses.c.ip, token_addresses.c.first_seen)
         .select_from(token_addresses)
@@ -206,8 +209,11 @@ def _new_addresses(conn: sa.Connection) -> list[tuple[Notice, Any]]:
         .join(users, users.c.id == api_tokens.c.user_id)
         .where(token_addresses.c.pending.is_(True))
     )
-    found = []
+    found: list[tuple[Notice | None, Any]] = []
     for row in conn.execute(query):
+        if int(row.first_seen) < now - DAY:
+            found.append((None, (row.id, row.ip)))
+            continue
         notice = _notice(
             row, f"new_address:{row.id}:{row.ip}", NEW_ADDRESS,
             f"{_token_words(row)} was used from {row.ip}, an address it had never been used "
@@ -260,11 +266,16 @@ def _already(conn: sa.Connection, keys: list[str]) -> set[str]:
 
 def collect(conn: sa.Connection, config: Config, now: int) -> int:
     """Queue every notice due at `now`; how many rows were made. A process without a channel
-    does nothing (the addresses wait for one that has); an address first seen more than a day
-    before it is looked at is let go untold (notices turned on later do not tell old news)."""
+    does nothing (the addresses wait for one that has). Notices delivered or given up more
+    than KEEP_DAYS ago are deleted."""
     if not channels(config):
         return 0
-    fresh = _new_addresses(conn)
+    conn.execute(
+        sa.delete(notices).where(
+            notices.c.status != PENDING, notices.c.created_time < now - KEEP_DAYS * DAY
+        )
+    )
+    fresh = _new_addresses(conn, now)
     for _, (token_id, ip) in fresh:
         conn.execute(
             sa.update(token_addresses)
@@ -273,9 +284,7 @@ def collect(conn: sa.Connection, config: Config, now: int) -> int:
         )
     candidates: list[Notice] = []
     if config.notice_new_address:
-        candidates += [
-            notice for notice, _ in fresh if dict(notice.details)["first_seen"] >= now - DAY
-        ]
+        candidates += [notice for notice, _ in fresh if notice is not None]
     candidates += _expiring(conn, now, config.notice_expiry_days)
     candidates += _unused(conn, now, config.notice_unused_days)
     known = _already(conn, [n.key for n in candidates])
