@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -21,7 +20,16 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import BIN, Server, another_node, free_port
+from conftest import BIN, Server, another_node
+from haproxy_helpers import (
+    HAPROXY_CFG,
+    front_pem,
+    need,
+    nodes_ca,
+    running_haproxy,
+    tool,
+    with_files,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROXY = "127.0.0.1"
@@ -266,89 +274,16 @@ def test_a_wrong_setting_stops_the_server_with_its_name(server: Server, value: s
 
 # -- a real HAProxy in front (deploy/haproxy.cfg) -------------------------------------------
 
-HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 UNIT = ROOT / "deploy" / "gatehouse.service"
-
-
-def _tool(name: str) -> str | None:
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
-
-
-def _need(name: str, package: str) -> str:
-    path = _tool(name)
-    if path is None:
-        why = (
-            f"`{name}` is not installed (Debian: apt-get install {package}; "
-            "scripts/ensure-test-tools installs it as root)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
-    return path
-
-
-def _pem(node: Server, into: Path) -> Path:
-    """The node's own certificate and key in one file, as HAProxy's `crt` wants them."""
-    tls = node.data_dir / "tls"
-    into.write_text((tls / "cert.pem").read_text() + (tls / "key.pem").read_text())
-    return into
-
-
-def _with_files(cfg: str, pem: Path, node: Server) -> str:
-    """deploy/haproxy.cfg with the node's certificate for the fronts and to verify the node."""
-    return cfg.replace("/etc/haproxy/certs/gatehouse.pem", str(pem)).replace(
-        "/etc/haproxy/gatehouse-nodes.pem", str(node.data_dir / "tls" / "cert.pem")
-    )
-
-
-def _for_loopback(cfg: str, pem: Path, fronts: dict[int, int], node: Server) -> str:
-    """deploy/haproxy.cfg on loopback: its fronts on free ports, both servers on `node`, no
-    syslog nor user switch (a test runs it in the foreground, maybe not as root)."""
-    lines = []
-    for line in _with_files(cfg, pem, node).splitlines():
-        words = line.split()
-        if words[:1] in (["log"], ["user"], ["group"]) and words[1:2] != ["global"]:
-            continue
-        if words[:1] == ["bind"] and words[1].startswith(":"):
-            port = int(words[1][1:])
-            line = line.replace(f":{port}", f"127.0.0.1:{fronts[port]}", 1)
-        if words[:1] == ["server"]:
-            port = int(words[2].rsplit(":", 1)[1])
-            local = {2087: node.https_port, 2083: node.cpanel_https_port}[port]
-            line = line.replace(words[2], f"127.0.0.1:{local}")
-        lines.append(line)
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
 def haproxy(proxied: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, str]]:
-    """deploy/haproxy.cfg run by a real HAProxy in front of the proxied node; the URL of each
-    of its fronts (2087, 2083) by the port it stands for."""
-    binary = _need("haproxy", "haproxy")
-    workdir = tmp_path_factory.mktemp("haproxy")
-    fronts = {port: free_port() for port in (2087, 2083)}
-    cfg = workdir / "haproxy.cfg"
-    cfg.write_text(
-        _for_loopback(HAPROXY_CFG.read_text(), _pem(proxied, workdir / "gh.pem"), fronts, proxied)
-    )
-    log = workdir / "haproxy.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([binary, "-db", "-f", str(cfg)], stdout=out, stderr=out)
-    urls = {port: f"https://127.0.0.1:{front}" for port, front in fronts.items()}
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                answer = httpx.get(f"{urls[2087]}/healthz", timeout=1, verify=proxied.tls())
-                if answer.status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"haproxy did not come up:\n{log.read_text()}")
-            time.sleep(0.1)
+    """deploy/haproxy.cfg run by a real HAProxy with both its servers on the proxied node; the
+    URL of each of its fronts (2087, 2083) by the port it stands for."""
+    servers = {"node1": proxied, "node2": proxied}
+    with running_haproxy(tmp_path_factory.mktemp("haproxy"), servers, proxied) as urls:
         yield urls
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_through_haproxy_the_node_sees_the_client(proxied: Server, haproxy: dict[int, str]) -> None:
@@ -402,10 +337,11 @@ def test_through_haproxy_the_cpanel_port_sees_the_client(
 
 
 def test_the_example_haproxy_configuration_is_valid(tmp_path: Path, proxied: Server) -> None:
-    binary = _need("haproxy", "haproxy")
-    pem = _pem(proxied, tmp_path / "gh.pem")
+    binary = need("haproxy", "haproxy")
+    pem = front_pem(proxied, tmp_path / "gh.pem")
+    ca = nodes_ca([proxied], tmp_path / "nodes.pem")
     cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text(_with_files(HAPROXY_CFG.read_text(), pem, proxied))
+    cfg.write_text(with_files(HAPROXY_CFG.read_text(), pem, ca))
     result = subprocess.run(
         [binary, "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=60
     )
@@ -419,7 +355,7 @@ def test_the_example_haproxy_configuration_is_valid(tmp_path: Path, proxied: Ser
 def test_the_systemd_unit_parses(tmp_path: Path) -> None:
     """`systemd-analyze verify` with the program where this checkout has it (it checks that
     ExecStart= is executable), and not one complaint about the unit's own lines."""
-    analyze = _tool("systemd-analyze")
+    analyze = tool("systemd-analyze")
     if analyze is None:
         pytest.skip("`systemd-analyze` is not installed (Debian: apt-get install systemd)")
     unit = tmp_path / "gatehouse.service"
