@@ -182,6 +182,8 @@ def test_fetch_service_ssl_components(node: Server, ca: Issued) -> None:
 def test_the_store_is_the_truth_for_another_node(
     node: Server, ca: Issued, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    first = make_leaf(ca, ["first.example.com"])
+    assert _install(node, first)["metadata"]["result"] == 1
     env = {"GATEHOUSE_SECRET_KEY": SECRET_KEY}
     other = start_server(
         tmp_path_factory.mktemp("svcnode2"), node.db_url, node.backend, node.root_password,

@@ -315,3 +315,43 @@ def test_api2_through_whm_cpanel_function(server: Server) -> None:
     )
     listed = response.json()["cpanelresult"]["data"]
     assert [k["id"] for k in listed] == [body["data"][0]["id"]]
+
+
+# -- hostile input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("func", "params"),
+    [
+        ("delete_key", {"id": "\x00"}),
+        ("delete_cert", {"friendly_name": "é" * 3000}),
+        ("delete_csr", {"id": "%ff%fe", "friendly_name": ""}),
+        ("fetch_cert_info", {"id": "../../etc/passwd"}),
+        ("generate_cert", {"domains": "a" * 300, "key_id": "x", **SUBJECT}),
+        ("generate_cert", {"domains": ",,,", "key_id": "x", **SUBJECT}),
+        ("set_default_key_type", {"type": "rsa-2048\x00"}),
+    ],
+    ids=["nul-id", "long-name", "bytes", "path", "long-domain", "empty-domains", "nul-type"],
+)
+def test_hostile_input_is_refused_in_the_envelope(
+    server: Server, func: str, params: dict[str, str]
+) -> None:
+    account = _account(server)
+    before = _counts(server, account.user)
+    reason = _refused(server, account, func, **params)
+    assert reason and "Traceback" not in reason
+    assert _counts(server, account.user) == before
+
+
+def test_a_10_mb_body_is_refused_in_the_uapi_envelope(server: Server) -> None:
+    account = _account(server)
+    response = httpx.post(
+        f"{server.cpanel_url}/execute/SSL/generate_cert",
+        data={"domains": account.domain, "key_id": "x", "friendly_name": "A" * (10 * 1024 * 1024)},
+        headers={"Authorization": f"cpanel {account.user}:{account.token}"},
+        timeout=60,
+    )
+    assert response.status_code == 413, response.status_code
+    body = response.json()
+    assert body["status"] == 0 and body["errors"], body
+    assert _counts(server, account.user) == [0, 0, 0, 0]
