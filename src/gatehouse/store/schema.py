@@ -564,3 +564,21 @@ notices = sa.Table(
     sa.UniqueConstraint("dedup_key", "channel", name="uq_notices_dedup_key"),
     sa.Index("ix_notices_status_next_attempt", "status", "next_attempt"),
 )
+
+# The previous secret of a rotated API token (docs/governance.md, rotation): its digest works
+# until `expires_at`, then stops; one per token (a new rotation ends the one before). Deleted
+# with the token, so a revoke ends both secrets at once.
+token_grace = sa.Table(
+    "token_grace",
+    metadata,
+    sa.Column("digest", sa.String(128), primary_key=True),
+    sa.Column(
+        "token_id",
+        sa.Integer,
+        sa.ForeignKey("api_tokens.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("rotated_at", sa.BigInteger, nullable=False),
+)
