@@ -742,3 +742,62 @@ def test_a_serving_node_delivers_by_itself_and_logs_no_secret(
     assert f"notice {by_channel['email']['id']} (test by email) failed" in log
     for secret in (SECRET, wrong_password, SMTP_PASSWORD):
         assert secret not in log
+
+
+@pytest.mark.parametrize("security", ["ssl", "none"])
+def test_mail_over_implicit_tls_or_to_a_local_relay(
+    server: Server, tmp_path: Path, security: str
+) -> None:
+    """`ssl`: TLS from the first byte (port 465's way), with AUTH; `none`: a relay on this
+    machine, no TLS and no AUTH."""
+    import ssl
+
+    cert, key = tmp_path / "smtp.pem", tmp_path / "smtp.key"
+    tls.ensure_self_signed(cert, key)
+    got: list[Envelope] = []
+    logins: list[Any] = []
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:
+            got.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    options: dict[str, Any] = {}
+    if security == "ssl":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        options = {
+            "ssl_context": context,
+            "authenticator": lambda *a: (logins.append(a[4]), AuthResult(success=True))[1],
+            # aiosmtpd counts only STARTTLS as TLS; this connection is TLS from the start.
+            "auth_require_tls": False,
+        }
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    name = fresh()
+    server.ok("api_token_create", params={"token_name": name, "expires_at": int(time.time()) + DAY})
+    settings: dict[str, Any] = {
+        "notice_smtp_host": "127.0.0.1",
+        "notice_smtp_port": port,
+        "notice_smtp_security": security,
+        "notice_email_to": (OPERATOR,),
+        "notice_email_from": "gatehouse@notices.example.net",
+    }
+    if security == "ssl":
+        settings |= {
+            "notice_smtp_ca_file": cert,
+            "notice_smtp_user": SMTP_USER,
+            "notice_smtp_password": SMTP_PASSWORD,
+        }
+    gh = local(server, tmp_path, Clock(), **settings)
+    try:
+        run(gh)
+        assert rows(gh, name)[0].status == notices.DELIVERED
+    finally:
+        gh.close()
+        controller.stop()
+    [message] = [m for m in got if name in bytes(m.content).decode()]  # type: ignore[arg-type]
+    assert message.mail_from == "gatehouse@notices.example.net"
+    assert message.rcpt_tos == [OPERATOR]
+    assert len(logins) == (1 if security == "ssl" else 0)
