@@ -762,6 +762,10 @@ def test_mail_over_implicit_tls_or_to_a_local_relay(
             got.append(envelope)
             return "250 OK"
 
+    def accept(*args: Any) -> AuthResult:
+        logins.append(args[4])
+        return AuthResult(success=True)
+
     port = free_port()
     options: dict[str, Any] = {}
     if security == "ssl":
@@ -769,7 +773,7 @@ def test_mail_over_implicit_tls_or_to_a_local_relay(
         context.load_cert_chain(cert, key)
         options = {
             "ssl_context": context,
-            "authenticator": lambda *a: (logins.append(a[4]), AuthResult(success=True))[1],
+            "authenticator": accept,
             # aiosmtpd counts only STARTTLS as TLS; this connection is TLS from the start.
             "auth_require_tls": False,
         }
