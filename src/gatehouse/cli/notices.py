@@ -93,19 +93,15 @@ def run_now(obj: Context) -> None:
     """Queue the notices due now and deliver every due one, as `gatehouse serve` does every
     few seconds (collecting only when no other process is)."""
     gh = obj.gatehouse()
-    holder = leases.new_holder()
     try:
         now = gh.now()
-        made: int | None = None
-        if leases.claim(gh.engine, notices.COLLECT_LEASE, holder, now, notices.CLAIM_FOR):
-            try:
-                with gh.engine.begin() as conn:
-                    made = notices.collect(conn, gh.config, now)
-            finally:
-                leases.release(gh.engine, notices.COLLECT_LEASE, holder, done=now)
+        made = notices.collect_if_due(gh.engine, gh.config, leases.new_holder(), now, every=0)
         delivered = notices.deliver_due(gh.engine, gh.config, now)
     finally:
         gh.close()
+    if not notices.channels(gh.config):
+        click.echo("No channel is configured (GATEHOUSE_NOTICE_WEBHOOK_URL, _SMTP_HOST).")
+        return
     if made is None:
         click.echo("Another process is collecting notices; delivered only.")
     else:

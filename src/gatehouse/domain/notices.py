@@ -295,15 +295,17 @@ def collect(conn: sa.Connection, config: Config, now: int) -> int:
     return made
 
 
-def collect_if_due(engine: sa.Engine, config: Config, holder: str, now: int) -> int | None:
-    """`collect` if COLLECT_EVERY seconds have passed since the last pass (of any process) and
-    this process holds the lease; None when it was not this process's turn (or it has no
+def collect_if_due(
+    engine: sa.Engine, config: Config, holder: str, now: int, every: int = COLLECT_EVERY
+) -> int | None:
+    """`collect` if `every` seconds have passed since the last pass (of any process) and this
+    process holds the lease; None when it was not this process's turn (or it has no
     channel)."""
     if not channels(config):
         return None
     with engine.connect() as conn:
         lease = leases.get(conn, COLLECT_LEASE)
-    if lease is not None and lease.last_done is not None and now - lease.last_done < COLLECT_EVERY:
+    if lease is not None and lease.last_done is not None and now - lease.last_done < every:
         return None
     if not leases.claim(engine, COLLECT_LEASE, holder, now, CLAIM_FOR):
         return None
