@@ -266,3 +266,30 @@ def test_only_root(node: Server) -> None:
     for function in ("install_service_ssl_certificate", "fetch_service_ssl_components"):
         body = node.get(function, user=user, token=token, params={"service": "cpanel"}).json()
         assert body["metadata"]["result"] == 0, body
+
+
+def test_every_worker_serves_it_on_the_next_handshake(
+    node: Server, ca: Issued, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`gatehouse serve --workers 2`: the call returns once both worker processes present the
+    new certificate, so every handshake after it — whichever worker the kernel hands it to —
+    meets the new one."""
+    env = {"GATEHOUSE_SECRET_KEY": SECRET_KEY, "GATEHOUSE_WORKERS": "2"}
+    workers = start_server(
+        tmp_path_factory.mktemp("svcworkers"),
+        node.db_url,
+        node.backend,
+        node.root_password,
+        env=env,
+    )
+    workers._root_token = node.root_token
+    try:
+        for round_ in range(3):
+            leaf = make_leaf(ca, [f"w{round_}.example.com"])
+            assert _install(workers, leaf)["metadata"]["result"] == 1
+            wanted = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
+            for port in (workers.https_port, workers.cpanel_https_port):
+                presented = [_presented(port) for _ in range(12)]
+                assert all(p == wanted for p in presented), (round_, port)
+    finally:
+        stop_server(workers)

@@ -14,19 +14,30 @@ accepting at once and finishes what it was answering. Measured on this machine: 
 How a change arrives: the API call that installs a certificate (in this process) calls
 `Gatehouse.service_certificate_changed`, which runs `apply` on the event loop and waits for
 it; every process also polls the store's fingerprint every POLL seconds, so a certificate
-installed by another process (`gatehouse whmapi1`, another worker, another node on the
-store) is served within that time.
+installed by another process (`gatehouse whmapi1`, another node on the store) is served
+within that time.
+
+The other worker processes of the same node (`gatehouse serve --workers N`) are waited for
+too: each process notes the fingerprint it serves in `<data dir>/tls/served/<pid>`; the
+installing call wakes its siblings (SIGUSR1 to the processes with the same parent — the
+supervisor — found there) and returns once each notes the new fingerprint (or is gone), so
+the caller's next handshake meets the new certificate whichever worker the kernel picks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
 from granian.server.embed import Server
 
+from gatehouse import private_files
 from gatehouse.core import Gatehouse
 from gatehouse.domain import service_ssl
 
@@ -87,6 +98,8 @@ class ServiceTls:
         self.served: str | None = None  # the store's fingerprint being served; None: none
         self.lock = asyncio.Lock()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.wake: asyncio.Event | None = None
+        self.notes = gatehouse.config.data_dir / "tls" / "served"
 
     def prepare(self) -> tuple[Path, Path] | None:
         """Before serving (blocking): the store's certificate as files, and their paths; None
@@ -95,6 +108,7 @@ class ServiceTls:
         found = service_ssl.write_files(
             self.gatehouse.engine, self.gatehouse.keyring, config.data_dir
         )
+        self._note(found)
         if found is None:
             return None
         self.served = found
@@ -116,6 +130,7 @@ class ServiceTls:
             for server in self.servers:
                 await server.use_certificate(cert, key)
             self.served = found
+            await asyncio.to_thread(self._note, found)
             log.info("serving the installed service certificate %s", found[:16])
 
     def changed(self) -> None:
@@ -123,15 +138,29 @@ class ServiceTls:
         loop = self.loop
         if loop is None or not self.servers:
             return
+        deadline = time.monotonic() + APPLY_WAIT
         future = asyncio.run_coroutine_threadsafe(self.apply(), loop)
         future.result(APPLY_WAIT)
+        self._wait_for_siblings(self.served, deadline)
 
     async def follow(self) -> None:
         """Poll the store: a certificate installed elsewhere is served within POLL seconds."""
         self.loop = asyncio.get_running_loop()
+        self.wake = asyncio.Event()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            self.loop.add_signal_handler(signal.SIGUSR1, self.wake.set)
         self.gatehouse.service_certificate_changed = self.changed
+        try:
+            await self._follow(self.wake)
+        finally:
+            with contextlib.suppress(OSError):
+                (self.notes / str(os.getpid())).unlink()
+
+    async def _follow(self, wake: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(POLL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), POLL)
+            wake.clear()
             try:
                 current = await asyncio.to_thread(self._fingerprint)
                 if current is not None and current != self.served:
@@ -142,3 +171,92 @@ class ServiceTls:
     def _fingerprint(self) -> str | None:
         with self.gatehouse.engine.connect() as conn:
             return service_ssl.fingerprint(conn)
+
+    # -- the other workers of this node -----------------------------------------------------------
+
+    def _note(self, fingerprint: str | None) -> None:
+        """Note what this process serves, for its siblings (a private folder of the data dir)."""
+        try:
+            private_files.make_dir(self.notes, private_files.PRIVATE_DIR)
+            note = self.notes / str(os.getpid())
+            temporary = note.with_name(f".{note.name}.tmp")
+            started = _identity(os.getpid())[1]
+            text = f"{fingerprint or '-'} {started}"
+            private_files.write_private(temporary, text.encode())
+            temporary.replace(note)
+        except OSError:
+            log.exception("noting the served service certificate failed")
+
+    def _siblings(self) -> list[int]:
+        """The other live worker processes of this node: the same parent (the supervisor)."""
+        own, parent = os.getpid(), os.getppid()
+        found = []
+        with contextlib.suppress(OSError):
+            for entry in self.notes.iterdir():
+                if not entry.name.isdigit() or int(entry.name) == own:
+                    continue
+                pid = int(entry.name)
+                if self._alive_sibling(pid, parent):
+                    found.append(pid)
+                else:  # a process that is gone (or not ours): its note goes
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+        return found
+
+    def _wait_for_siblings(self, fingerprint: str | None, deadline: float) -> None:
+        if fingerprint is None:
+            return
+        waiting = self._siblings()
+        for pid in waiting:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGUSR1)
+        while waiting:
+            parent = os.getppid()
+            waiting = [
+                pid
+                for pid in waiting
+                if self._alive_sibling(pid, parent) and self._noted(pid) != fingerprint
+            ]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                log.warning(
+                    "%d worker(s) did not serve the new service certificate within %.0f s; "
+                    "they will at their next poll",
+                    len(waiting),
+                    APPLY_WAIT,
+                )
+                return
+            time.sleep(0.02)
+
+    def _read_note(self, pid: int) -> list[str]:
+        try:
+            return (self.notes / str(pid)).read_text().split()
+        except OSError:
+            return []
+
+    def _noted(self, pid: int) -> str | None:
+        note = self._read_note(pid)
+        return note[0] if note else None
+
+    def _alive_sibling(self, pid: int, parent: int) -> bool:
+        """The process that wrote the note is alive (same pid AND start time: a pid reused by
+        another program is never signalled) and has our parent."""
+        note = self._read_note(pid)
+        ppid, started = _identity(pid)
+        return len(note) == 2 and started is not None and note[1] == started and ppid == parent
+
+
+def _identity(pid: int) -> tuple[int | None, str | None]:
+    """A process's parent and start time (Linux's /proc), or Nones when it is gone or cannot
+    be read: a pid and its start time name one process for ever."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None, None
+    # "pid (comm) state ppid ... starttime(22nd)": comm may hold spaces and parentheses; the
+    # last ")" ends it, and the fields after it start at the 3rd.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if len(fields) < 20:
+        return None, None
+    return int(fields[1]), fields[19]
