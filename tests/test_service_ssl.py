@@ -8,6 +8,7 @@ nothing. A store of its own (the shared server's TLS is left alone). Both stores
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import secrets
 import socket
@@ -293,3 +294,79 @@ def test_every_worker_serves_it_on_the_next_handshake(
                 assert all(p == wanted for p in presented), (round_, port)
     finally:
         stop_server(workers)
+
+
+def test_no_service_key_in_the_store_or_the_log(node: Server, ca: Issued) -> None:
+    """The service certificate's key, and a line of its body, are in no row of any table
+    (SQLite: not in the store's files either) and not in the server's log."""
+    leaf = make_leaf(ca, ["secret.example.com"], kind="rsa")
+    assert _install(node, leaf)["metadata"]["result"] == 1
+    secrets_seen = [leaf.key_pem, leaf.key_pem.splitlines()[1]]
+    tables = [r[0] for r in node.sql(_TABLES[node.backend])]
+    rows = "".join(repr(node.sql(f'SELECT * FROM "{t}"')) for t in tables)  # noqa: S608
+    assert "service_certificates" in tables and rows
+    haystack = rows.encode() + node.log_path.read_bytes()
+    if node.backend == "sqlite":
+        path = node.db_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError), open(path + suffix, "rb") as store:
+                haystack += store.read()
+    for secret in secrets_seen:
+        assert secret.encode() not in haystack
+
+
+_TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+}
+
+
+def test_installed_from_the_command_line_is_served_within_a_second(
+    node: Server, ca: Issued, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gatehouse whmapi1` has no listeners: the serving process finds the change in the
+    store at its next poll."""
+    monkeypatch.setenv("GATEHOUSE_SECRET_KEY", SECRET_KEY)
+    leaf = make_leaf(ca, ["cli.example.com"])
+    node.remember(leaf.key_pem)
+    out = node.cli(
+        "whmapi1",
+        "install_service_ssl_certificate",
+        "service=cpanel",
+        f"crt={leaf.cert_pem}",
+        f"key={leaf.key_pem}",
+        "--output",
+        "json",
+    )
+    assert '"result":1' in out.stdout.replace(" ", ""), out.stdout
+    assert leaf.key_pem not in out.stdout + out.stderr
+    wanted = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
+    deadline = time.monotonic() + 5
+    while _presented(node.https_port) != wanted:
+        assert time.monotonic() < deadline, "the server never served the certificate"
+        time.sleep(0.1)
+
+
+def test_a_node_that_cannot_decrypt_the_key_keeps_its_own(
+    node: Server, ca: Issued, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A node started with another GATEHOUSE_SECRET_KEY than the store's cannot decrypt the
+    installed key: it starts anyway, serves its own pair, and says so in its log once."""
+    assert _install(node, make_leaf(ca, ["keyed.example.com"]))["metadata"]["result"] == 1
+    other_key = base64.urlsafe_b64encode(b"another-secret-key-of-32-bytes!!").decode()
+    stranger = start_server(
+        tmp_path_factory.mktemp("svcstranger"),
+        node.db_url,
+        node.backend,
+        node.root_password,
+        env={"GATEHOUSE_SECRET_KEY": other_key},
+    )
+    try:
+        own = x509.load_pem_x509_certificate((stranger.data_dir / "tls" / "cert.pem").read_bytes())
+        assert _presented(stranger.https_port) == own
+        time.sleep(2.5)  # two polls
+        assert _presented(stranger.https_port) == own
+        log = stranger.log_path.read_text()
+        assert log.count("service certificate") == 1, log
+    finally:
+        stop_server(stranger)

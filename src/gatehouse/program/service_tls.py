@@ -100,14 +100,23 @@ class ServiceTls:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.wake: asyncio.Event | None = None
         self.notes = gatehouse.config.data_dir / "tls" / "served"
+        self.failed: str | None = None  # the certificate that could not be served (logged once)
 
     def prepare(self) -> tuple[Path, Path] | None:
         """Before serving (blocking): the store's certificate as files, and their paths; None
         when none is installed (the self-signed or configured pair is served)."""
         config = self.gatehouse.config
-        found = service_ssl.write_files(
-            self.gatehouse.engine, self.gatehouse.keyring, config.data_dir
-        )
+        try:
+            found = service_ssl.write_files(
+                self.gatehouse.engine, self.gatehouse.keyring, config.data_dir
+            )
+        except Exception:  # e.g. a GATEHOUSE_SECRET_KEY that is not the store's
+            log.exception(
+                "the installed service certificate cannot be served; serving %s", config.cert_path
+            )
+            found = None
+            with contextlib.suppress(Exception):
+                self.failed = self._fingerprint()  # said now: not again at every poll
         self._note(found)
         if found is None:
             return None
@@ -161,12 +170,23 @@ class ServiceTls:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), POLL)
             wake.clear()
+            current = None
             try:
                 current = await asyncio.to_thread(self._fingerprint)
                 if current is not None and current != self.served:
                     await self.apply()
+                self.failed = None
             except Exception:
-                log.exception("serving the service certificate failed; retried shortly")
+                # e.g. a node whose GATEHOUSE_SECRET_KEY is not the store's: it cannot decrypt
+                # the key, keeps serving what it served, and says so once per certificate.
+                if current != self.failed:
+                    log.exception(
+                        "serving the service certificate %s failed; the current one stays "
+                        "served, and it is retried every %.0f s",
+                        (current or "?")[:16],
+                        POLL,
+                    )
+                self.failed = current
 
     def _fingerprint(self) -> str | None:
         with self.gatehouse.engine.connect() as conn:
