@@ -328,6 +328,8 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "gatehouse_check_cluster_peer": _peer,
     "gatehouse_set_cluster_peer_token": lambda w: {**_peer(w), "token": "T2", "check": "0"},
     "gatehouse_revoke_user_api_tokens": lambda w: _user_with_token(w),
+    "gatehouse_rotate_api_token": lambda w: {"token_name": w.token()[0]},
+    "gatehouse_end_api_token_grace": lambda w: {"token_name": _rotated(w)},
     "gatehouse_revoke_api_tokens_used_from": _token_used_from,
     "gatehouse_send_test_notice": lambda w: _with_webhook(w),
     "installssl": lambda w: _certificate(w.account()[1]),
@@ -445,6 +447,20 @@ def _with_dynamic_dns(w: World) -> tuple[str, Params]:
     return user, {"domain": f"dyn.{domain}"}
 
 
+def _rotated(w: World) -> str:
+    """A token of root's whose previous secret still works."""
+    name = w.token()[0]
+    w.local.ok("gatehouse_rotate_api_token", {"token_name": name})
+    return name
+
+
+def _rotated_cpanel_token(w: World) -> tuple[str, Params]:
+    user, params = _owner_of_token(w, {})
+    out = w.local.cpanel(UAPI, "Tokens", "gatehouse_rotate", user, params)
+    assert out.ok, out.payload
+    return user, params
+
+
 def _owner_of_token(w: World, extra: Params) -> tuple[str, Params]:
     user, _domain = w.account()
     return user, {"name": w.cpanel_token(user), **extra}
@@ -539,6 +555,8 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "Tokens", "gatehouse_set_description"): lambda w: _owner_of_token(
         w, {"description": "billing"}
     ),
+    (UAPI, "Tokens", "gatehouse_rotate"): lambda w: _owner_of_token(w, {"grace_period": "60"}),
+    (UAPI, "Tokens", "gatehouse_end_grace"): _rotated_cpanel_token,
     (API2, "ZoneEdit", "add_zone_record"): lambda w: (
         (acct := _zone_as_owner(w, "domain"))[0],
         {**acct[1], "name": "add", "type": "TXT", "txtdata": "added"},

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gatehouse.cli.local_root import whm_data
-from gatehouse.domain import token_policy
+from gatehouse.domain import token_policy, token_rotation
 
 if TYPE_CHECKING:
     from gatehouse.cli import Context
@@ -25,7 +25,7 @@ def _day(timestamp: int | None) -> str:
 
 @click.group("tokens")
 def tokens_group() -> None:
-    """Token policies: the stale-token report, the expiry of unused tokens."""
+    """Token policies: the stale-token report, the expiry of unused tokens, rotation."""
 
 
 @tokens_group.command("stale")
@@ -77,3 +77,24 @@ def expire_unused(obj: Context, days: int | None) -> None:
     for t in expired:
         click.echo(f"expired {t.owner}'s {t.service} token {t.name}")
     click.echo(f"{len(expired)} token(s) expired (unused for {wanted} days).")
+
+
+@tokens_group.command("rotate")
+@click.argument("name")
+@click.option("--grace", type=click.IntRange(0, token_rotation.MAX_GRACE),
+              default=token_rotation.DEFAULT_GRACE, show_default=True,
+              help="Seconds the previous secret keeps working.")  # fmt: skip
+@click.pass_obj
+def rotate(obj: Context, name: str, grace: int) -> None:
+    """Give root's WHM token NAME a new secret (printed once); the previous one keeps working
+    for --grace seconds."""
+    data = whm_data(
+        obj.gatehouse(),
+        "gatehouse_rotate_api_token",
+        [("token_name", name), ("grace_period", str(grace))],
+    )
+    click.echo(data["token"])
+    ends = data["previous_token_expires_at"]
+    when = dt.datetime.fromtimestamp(ends, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ends else ""
+    note = f"until {when} ({grace} s)" if ends else "no longer (no grace period)"
+    click.echo(f"The previous secret works {note}.", err=True)

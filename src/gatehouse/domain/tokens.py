@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from gatehouse import ipnets
 from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
-from gatehouse.store.schema import api_tokens, token_addresses, users
+from gatehouse.store.schema import api_tokens, token_addresses, token_grace, users
 
 WHOSTMGR = "whostmgr"
 CPANEL = "cpanel"
@@ -175,7 +175,9 @@ _SUMMARY_QUERY = (
         api_tokens.c.last_used_ip,
         api_tokens.c.description,
         api_tokens.c.last_used_agent,
+        token_grace.c.expires_at,
     )
+    .outerjoin(token_grace, token_grace.c.token_id == api_tokens.c.id)
     .where(
         api_tokens.c.user_id == sa.bindparam("user_id"),
         api_tokens.c.service == sa.bindparam("service"),
@@ -185,8 +187,9 @@ _SUMMARY_QUERY = (
 
 
 # (name, acls, whitelist_ips, create_time, expires_at, last_used_time, last_used_ip,
-# description, last_used_agent), as stored: acls and whitelist_ips are lists, or None for
-# full access / any address.
+# description, last_used_agent, previous secret's end), as stored: acls and whitelist_ips are
+# lists, or None for full access / any address; the last is None unless the token was rotated
+# and its previous secret's grace (token_grace) is recorded, ended or not.
 TokenSummary = tuple[
     str,
     list[str] | None,
@@ -197,6 +200,7 @@ TokenSummary = tuple[
     str | None,
     str | None,
     str | None,
+    int | None,
 ]
 
 
@@ -296,12 +300,28 @@ _AUTH_QUERY = (
 )
 
 
+_GRACE_QUERY = (
+    sa.select(api_tokens, *OWNER_COLUMNS, token_grace.c.expires_at.label("grace_ends"))
+    .join(token_grace, token_grace.c.token_id == api_tokens.c.id)
+    .join(users, users.c.id == api_tokens.c.user_id)
+    .where(token_grace.c.digest == sa.bindparam("digest"))
+)
+
+
 def lookup_for_auth(conn: sa.Connection, token_digest: str) -> tuple[Token, User] | None:
-    """The token with this digest and its owner, in one indexed lookup; None if absent."""
+    """The token with this digest and its owner, in one indexed lookup; None if absent.
+    A digest that is no token's current one may be a rotated token's previous secret
+    (domain/token_rotation.py): that token is returned expiring when its grace ends."""
     row = conn.execute(_AUTH_QUERY, {"digest": token_digest}).first()
+    if row is not None:
+        return _from_row(row), owner_from_joined(row)
+    row = conn.execute(_GRACE_QUERY, {"digest": token_digest}).first()
     if row is None:
         return None
-    return _from_row(row), owner_from_joined(row)
+    token = _from_row(row)
+    ends = int(row.grace_ends)
+    expires = ends if token.expires_at is None else min(ends, token.expires_at)
+    return replace(token, expires_at=expires), owner_from_joined(row)
 
 
 def record_use(

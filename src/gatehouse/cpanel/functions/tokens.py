@@ -13,7 +13,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import audit, token_policy
+from gatehouse.domain import audit, token_policy, token_rotation
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
@@ -93,7 +93,15 @@ def create_full_access(call: Call) -> dict[str, Any]:
 
 @uapi(MODULE, "list", "List the account's API tokens.", readonly=True)
 def list_tokens(call: Call) -> list[dict[str, Any]]:
-    return [_listed(t) for t in store.list_for(call.conn, call.principal.user.id, store.CPANEL)]
+    found = store.list_for(call.conn, call.principal.user.id, store.CPANEL)
+    ends = token_rotation.grace_ends(call.conn, [t.id for t in found], call.now)
+    listed = []
+    for token in found:
+        item = _listed(token)
+        if token.id in ends:  # gatehouse's addition: a rotated token's previous secret
+            item["previous_token_expires_at"] = ends[token.id]
+        listed.append(item)
+    return listed
 
 
 @uapi(MODULE, "rename", "Rename one of the account's API tokens.")
@@ -160,3 +168,44 @@ def revoke(call: Call) -> int:
     # 1 whether the token existed or not: after the call no token has that name, which is
     # what the caller asked for (whm-reference §1.8).
     return 1
+
+
+@uapi(
+    MODULE,
+    "gatehouse_rotate",
+    "**gatehouse extension**: give one of the account's tokens a new secret (returned once) "
+    "under the same name; the previous one keeps working `grace_period` seconds (default "
+    "86400; 0: it stops now).",
+)
+def gatehouse_rotate(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    grace = token_rotation.parse_grace(call.params.get("grace_period"))
+    rotated = token_rotation.rotate(
+        call.conn,
+        user_id=call.principal.user.id,
+        service=store.CPANEL,
+        name=name,
+        now=call.now,
+        grace=grace,
+    )
+    _audit(call, audit.TOKEN_ROTATE, name, f"previous secret works {grace} s more")
+    return {
+        **_listed(rotated.token),
+        "token": rotated.plaintext,
+        "previous_token_expires_at": rotated.previous_expires_at,
+    }
+
+
+@uapi(
+    MODULE,
+    "gatehouse_end_grace",
+    "**gatehouse extension**: stop the previous secret of a rotated token now.",
+)
+def gatehouse_end_grace(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    ended = token_rotation.end_grace(
+        call.conn, user_id=call.principal.user.id, service=store.CPANEL, name=name
+    )
+    if ended:
+        _audit(call, audit.TOKEN_GRACE_END, name)
+    return {"ended": int(ended)}

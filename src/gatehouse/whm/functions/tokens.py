@@ -12,7 +12,7 @@ from typing import Any
 from gatehouse import acls, ipnets
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, privileges, token_policy
+from gatehouse.domain import audit, privileges, token_policy, token_rotation
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain import users as users_domain
@@ -185,7 +185,10 @@ def api_token_list(call: Call) -> dict[str, Any]:
     # Per call: the templates for the acl lists met so far (most tokens share a few).
     maps: dict[tuple[str, ...] | None, dict[str, int]] = {}
     rows = store.list_summaries(call.conn, owner.id, store.WHOSTMGR)
-    for name, stored, ips, create_time, expires_at, last_used, last_used_ip, text, agent in rows:
+    for row in rows:
+        name, stored, ips, create_time, expires_at, last_used, last_used_ip, text, agent, grace = (
+            row
+        )
         key = tuple(stored) if stored is not None else None
         template = maps.get(key)
         if template is None:
@@ -205,6 +208,8 @@ def api_token_list(call: Call) -> dict[str, Any]:
             listed[name]["description"] = text
         if agent is not None:
             listed[name]["last_used_agent"] = agent
+        if grace is not None and grace >= call.now:  # a rotated token's previous secret
+            listed[name]["previous_token_expires_at"] = int(grace)
     return {"tokens": listed}
 
 
@@ -283,6 +288,65 @@ def api_token_revoke(call: Call) -> Reply:
     for name in revoked:
         _audit(call, audit.TOKEN_REVOKE, name)
     return Reply(has_data=False)
+
+
+GRACE = Param(
+    "grace_period",
+    "Seconds the previous secret keeps working (default 86400, 24 hours; 0: it stops now; "
+    "at most 30 days).",
+    type="integer",
+)
+
+
+def rotation_answer(rotated: token_rotation.Rotated) -> dict[str, Any]:
+    return {
+        **describe(rotated.token),
+        "token": rotated.plaintext,
+        "previous_token_expires_at": rotated.previous_expires_at,
+    }
+
+
+@REGISTRY.function(
+    "gatehouse_rotate_api_token",
+    "**gatehouse extension**: give one of the caller's tokens a new secret (returned once, "
+    "here) under the same name, privileges, addresses and expiry; the previous secret keeps "
+    "working for `grace_period` seconds (default 24 hours), so its clients can be moved one "
+    "by one. Revoking the token stops both at once.",
+    params=(_NAME, GRACE),
+    privileges=MANAGE,
+)
+def gatehouse_rotate_api_token(call: Call) -> dict[str, Any]:
+    name = call.require("token_name")
+    grace = token_rotation.parse_grace(call.params.get("grace_period"))
+    with refused_as("rotate"):
+        rotated = token_rotation.rotate(
+            call.conn,
+            user_id=call.principal.user.id,
+            service=store.WHOSTMGR,
+            name=name,
+            now=call.now,
+            grace=grace,
+        )
+    _audit(call, audit.TOKEN_ROTATE, name, f"previous secret works {grace} s more")
+    return rotation_answer(rotated)
+
+
+@REGISTRY.function(
+    "gatehouse_end_api_token_grace",
+    "**gatehouse extension**: stop the previous secret of a rotated token now, before its "
+    "grace period ends (`ended`: 0 when it had none working).",
+    params=(_NAME,),
+    privileges=MANAGE,
+)
+def gatehouse_end_api_token_grace(call: Call) -> dict[str, Any]:
+    name = call.require("token_name")
+    with refused_as("update"):
+        ended = token_rotation.end_grace(
+            call.conn, user_id=call.principal.user.id, service=store.WHOSTMGR, name=name
+        )
+    if ended:
+        _audit(call, audit.TOKEN_GRACE_END, name)
+    return {"ended": int(ended)}
 
 
 @REGISTRY.function(
