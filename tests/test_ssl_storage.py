@@ -355,3 +355,35 @@ def test_a_10_mb_body_is_refused_in_the_uapi_envelope(server: Server) -> None:
     body = response.json()
     assert body["status"] == 0 and body["errors"], body
     assert _counts(server, account.user) == [0, 0, 0, 0]
+
+
+def test_uapi_through_whm_cpanel_function_api3(server: Server) -> None:
+    """Billing modules reach UAPI through WHM's `cpanel` function with API 3."""
+    account = _account(server)
+
+    def call(func: str, **params: str) -> dict[str, Any]:
+        response = server.get(
+            "cpanel",
+            api_version=None,
+            params={
+                "cpanel_jsonapi_user": account.user,
+                "cpanel_jsonapi_apiversion": "3",
+                "cpanel_jsonapi_module": "SSL",
+                "cpanel_jsonapi_func": func,
+                **params,
+            },
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json()["result"])
+
+    key = call("generate_key")
+    assert key["status"] == 1, key
+    server.remember(key["data"]["text"])
+    made = call("generate_cert", domains=account.domain, key_id=key["data"]["id"], **SUBJECT)
+    assert made["status"] == 1 and made["data"]["is_self_signed"] == 1, made
+    info = call("fetch_cert_info", id=made["data"]["id"])
+    assert info["status"] == 1 and info["data"]["key"] == key["data"]["text"]
+    gone = call("delete_cert", id=made["data"]["id"])
+    assert gone["status"] == 1 and gone["data"][0]["id"] == made["data"]["id"]
+    refused = call("delete_cert", id=made["data"]["id"])
+    assert refused["status"] == 0 and "no certificate with the ID" in refused["errors"][0]
