@@ -28,8 +28,8 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("window_start", sa.BigInteger(), nullable=False),
-        sa.Column("current", sa.Integer(), nullable=False),
-        sa.Column("previous", sa.Integer(), nullable=False),
+        sa.Column("this_minute", sa.Integer(), nullable=False),
+        sa.Column("last_minute", sa.Integer(), nullable=False),
     )
 
 
