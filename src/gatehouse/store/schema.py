@@ -58,6 +58,7 @@ api_tokens = sa.Table(
     # Where the token is used, in its owner's words (a gatehouse addition, docs/governance.md).
     sa.Column("description", sa.Text, nullable=True),
     sa.Column("last_used_agent", sa.String(255), nullable=True),  # its User-Agent at last use
+    sa.Column("rate_limit", sa.Integer, nullable=True),  # requests per minute; null: none
     sa.UniqueConstraint("user_id", "service", "name", name="uq_api_tokens_owner_service_name"),
 )
 
@@ -581,4 +582,21 @@ token_grace = sa.Table(
     ),
     sa.Column("expires_at", sa.BigInteger, nullable=False),
     sa.Column("rotated_at", sa.BigInteger, nullable=False),
+)
+
+# The requests of each rate-limited API token (api_tokens.rate_limit), counted in the store so
+# that every process and node shares the count: this minute's and the last one's, for a
+# sliding-window estimate (domain/token_rate.py).
+token_rate = sa.Table(
+    "token_rate",
+    metadata,
+    sa.Column(
+        "token_id",
+        sa.Integer,
+        sa.ForeignKey("api_tokens.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("window_start", sa.BigInteger, nullable=False),
+    sa.Column("this_minute", sa.Integer, nullable=False),
+    sa.Column("last_minute", sa.Integer, nullable=False),
 )
