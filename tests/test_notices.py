@@ -47,12 +47,13 @@ OPERATOR = "ops@example.net"
 
 @dataclass
 class Hook:
-    """A webhook receiver on loopback: answers each POST with the next of `answers` (then 200),
-    after `delay` seconds, and records what it got."""
+    """A webhook receiver on loopback: answers each POST about a token named in `answers` with
+    the next status listed for it, anything else 200 (other tests' notices, on the shared
+    store, never take a planned failure), after `delay` seconds; records what it got."""
 
     port: int
     got: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
+    answers: dict[str, list[int]] = field(default_factory=dict)
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -75,7 +76,9 @@ def hook() -> Iterator[Hook]:
             time.sleep(state.delay)
             with state.lock:
                 state.got.append((dict(self.headers.items()), body))
-                status = state.answers.pop(0) if state.answers else 200
+                name = str((json.loads(body).get("token") or {}).get("name"))
+                planned = state.answers.get(name) or [200]
+                status = planned.pop(0)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -295,7 +298,7 @@ def test_a_failed_delivery_is_retried_with_backoff(
 ) -> None:
     name = fresh()
     server.ok("api_token_create", params={"token_name": name, "expires_at": int(time.time()) + DAY})
-    hook.answers = [500, 503]
+    hook.answers = {name: [500, 503]}
     clock = Clock()
     gh = local(server, tmp_path, clock, **webhook_settings(hook))
     try:
@@ -326,7 +329,7 @@ def test_a_notice_is_given_up_after_the_last_try(
 ) -> None:
     name = fresh()
     server.ok("api_token_create", params={"token_name": name, "expires_at": int(time.time()) + DAY})
-    hook.answers = [500] * notices.MAX_ATTEMPTS
+    hook.answers = {name: [500] * notices.MAX_ATTEMPTS}
     clock = Clock()
     gh = local(server, tmp_path, clock, **webhook_settings(hook))
     try:
