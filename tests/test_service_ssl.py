@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import POSTGRES_URL, Database, Server, run_cli, start_server, stop_server
 from ssl_helpers import DAY, Issued, make_ca, make_leaf
@@ -209,7 +210,7 @@ def test_the_store_is_the_truth_for_another_node(
 @pytest.mark.parametrize(
     "case",
     ["other-key", "expired", "not-yet-valid", "broken-chain", "garbage", "no-key", "service",
-     "dovecot", "huge"],
+     "dovecot", "p-521", "rsa-1024", "huge"],
 )  # fmt: skip
 def test_refusals_change_nothing(node: Server, ca: Issued, case: str) -> None:
     before = node.sql("SELECT fingerprint FROM service_certificates")
@@ -237,6 +238,11 @@ def test_refusals_change_nothing(node: Server, ca: Issued, case: str) -> None:
         params["service"] = "nosuch"
     elif case == "dovecot":
         params["service"] = "dovecot"
+    elif case == "p-521":
+        leaf = make_leaf(ca, ["bad.example.com"], key=ec.generate_private_key(ec.SECP521R1()))
+    elif case == "rsa-1024":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
+        leaf = make_leaf(ca, ["bad.example.com"], key=key)
     elif case == "huge":
         params["crt"] = "A" * (10 * 1024 * 1024)
     response = httpx.post(

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gatehouse import private_files
 from gatehouse.domain import certificates, ssl_pem
@@ -65,6 +67,26 @@ def check_service(raw: str) -> str:
     )
 
 
+def check_listener_can_load(key: ssl_pem.Key) -> None:
+    """The key types the TLS listener (granian, rustls) loads — measured: RSA of 2048 to 4096
+    bits, ECDSA P-256 and P-384, Ed25519. Anything else (RSA 1024 or 8192, P-521, secp256k1,
+    Ed448) makes its worker fail to start, so it is refused here, before anything changes."""
+    private = serialization.load_pem_private_key(key.pem.encode(), None)
+    if isinstance(private, rsa.RSAPrivateKey) and 2048 <= private.key_size <= 4096:
+        return
+    if isinstance(private, ec.EllipticCurvePrivateKey) and private.curve.name in (
+        "secp256r1",
+        "secp384r1",
+    ):
+        return
+    if isinstance(private, ed25519.Ed25519PrivateKey):
+        return
+    raise InvalidParameter(
+        "gatehouse's TLS ports cannot use this key: give an RSA key of 2048 to 4096 bits, an "
+        "ECDSA key on P-256 or P-384, or an Ed25519 key."
+    )
+
+
 def install(
     unit: UnitOfWork, keyring: KeyRing, service: str, crt: str, key: str, cab: str | None
 ) -> ServiceCertificate:
@@ -72,6 +94,7 @@ def install(
     replace the service's row. A refusal writes nothing."""
     cert = ssl_pem.parse_certificate(crt)
     parsed_key = ssl_pem.parse_key(key)
+    check_listener_can_load(parsed_key)
     ssl_pem.check_key_matches(cert, parsed_key)
     ssl_pem.check_dates(cert, unit.now)
     bundle = None
