@@ -600,3 +600,13 @@ token_rate = sa.Table(
     sa.Column("this_minute", sa.Integer, nullable=False),
     sa.Column("last_minute", sa.Integer, nullable=False),
 )
+
+# The notices webhook's signing secret (domain/notices.py; migration 0021), ENCRYPTED with the
+# key ring: every node on the store signs with it. GATEHOUSE_NOTICE_WEBHOOK_SECRET overrides it.
+notice_secrets = sa.Table(
+    "notice_secrets",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("set_time", sa.BigInteger, nullable=False),
+)
