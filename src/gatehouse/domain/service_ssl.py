@@ -70,7 +70,8 @@ def check_service(raw: str) -> str:
 def check_listener_can_load(key: ssl_pem.Key) -> None:
     """The key types the TLS listener (granian, rustls) loads — measured: RSA of 2048 to 4096
     bits, ECDSA P-256 and P-384, Ed25519. Anything else (RSA 1024 or 8192, P-521, secp256k1,
-    Ed448) makes its worker fail to start, so it is refused here, before anything changes."""
+    Ed448) makes its worker panic as it starts — which aborts the whole process — so it is
+    refused here, before anything changes."""
     private = serialization.load_pem_private_key(key.pem.encode(), None)
     if isinstance(private, rsa.RSAPrivateKey) and 2048 <= private.key_size <= 4096:
         return
