@@ -557,6 +557,9 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     ),
     (UAPI, "Tokens", "gatehouse_rotate"): lambda w: _owner_of_token(w, {"grace_period": "60"}),
     (UAPI, "Tokens", "gatehouse_end_grace"): _rotated_cpanel_token,
+    (UAPI, "Tokens", "gatehouse_set_rate_limit"): lambda w: _owner_of_token(
+        w, {"rate_limit": "60"}
+    ),
     (API2, "ZoneEdit", "add_zone_record"): lambda w: (
         (acct := _zone_as_owner(w, "domain"))[0],
         {**acct[1], "name": "add", "type": "TXT", "txtdata": "added"},

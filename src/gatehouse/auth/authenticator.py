@@ -18,7 +18,16 @@ import sqlalchemy as sa
 
 from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
 from gatehouse.auth.token_cache import TokenCache
-from gatehouse.domain import accesshash, audit, privileges, sessions, settings, tokens, users
+from gatehouse.domain import (
+    accesshash,
+    audit,
+    privileges,
+    sessions,
+    settings,
+    token_rate,
+    tokens,
+    users,
+)
 from gatehouse.domain.cphulk import attempts, gates, ranges
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
@@ -27,6 +36,21 @@ from gatehouse.passwords import VerifiedPasswordCache, hash_password, verify_pas
 LAST_USE_INTERVAL = 60  # seconds between two last-used writes for one token
 NOTED_PEERS = 16  # addresses per token a process remembers having recorded
 USER_KEY = "user:"  # cache keys of users: never a hex digest
+RATE_LIMITED = "token_rate_limited"  # a valid token over its requests per minute: HTTP 429
+
+
+def rate_limited(denial: Denial) -> tuple[str, list[tuple[bytes, bytes]]] | None:
+    """For a token over its rate limit: the reason every face answers with (HTTP 429) and
+    the Retry-After header; None for any other refusal."""
+    if denial.retry_after is None:
+        return None
+    reason = (
+        "Too many requests with this API token: it is limited to a number of requests per "
+        f"minute. Try again in {denial.retry_after} seconds."
+    )
+    return reason, [(b"retry-after", str(denial.retry_after).encode())]
+
+
 GATE_KEY = "cphulk:gate"  # cache key of cPHulk's settings, lists and blocks
 _Cached = TypeVar("_Cached", "_Grant", User, gates.Gate)
 
@@ -46,6 +70,7 @@ NOT_COUNTED = frozenset(
         "whm_credential_on_cpanel",
         "session_invalid",
         "session_login_invalid",
+        "token_rate_limited",
         gates.BLACKLISTED,
         gates.BLOCKED,
         gates.USER_LOCKED,
@@ -86,6 +111,7 @@ class Denial:
     token_name: str | None = None
     tracked: bool = False  # cPHulk has counted it already (a password check it admitted)
     quiet: bool = False  # a refusal by a block this process has audited already
+    retry_after: int | None = None  # seconds, for a token over its rate limit (HTTP 429)
 
 
 def _whm_refusal(user: User) -> str | None:
@@ -251,6 +277,12 @@ class Authenticator:
             return Denial("token_expired", username=username, token_name=token.name)
         if not token.allows(peer):
             return Denial("ip_not_allowed", username=username, token_name=token.name)
+        if token.rate_limit is not None:
+            wait = token_rate.take(self._engine, token.id, token.rate_limit, self._clock())
+            if wait is not None:
+                return Denial(
+                    RATE_LIMITED, username=username, token_name=token.name, retry_after=wait
+                )
         if note_use:
             self._note_use(token, now, peer, agent)
         return verdict

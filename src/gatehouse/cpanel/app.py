@@ -38,6 +38,7 @@ from gatehouse.auth.authenticator import (
     TOKEN_PATHS_ONLY,
     Denial,
     Principal,
+    rate_limited,
 )
 from gatehouse.core import Gatehouse
 from gatehouse.cpanel import envelope, execute, webcall
@@ -139,6 +140,10 @@ class CpanelApp:
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
             self.gatehouse.authenticator.record_denial(principal, peer, path, CPANEL_SERVICE)
+            limited = rate_limited(principal)
+            if limited is not None:
+                await self._refuse(send, 429, api, query, body, module, func, *limited)
+                return
             await self._refuse(send, 401, api, query, body, module, func, ACCESS_DENIED, CHALLENGE)
             return
         state["user"], state["auth"] = principal.user.username, principal.method

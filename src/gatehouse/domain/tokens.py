@@ -63,6 +63,7 @@ class Token:
     last_used_ip: str | None
     description: str | None = None  # where the token is used (docs/governance.md)
     last_used_agent: str | None = None  # the User-Agent of its last noted use
+    rate_limit: int | None = None  # requests per minute (domain/token_rate.py); None: none
     # The allow-list compiled once per read from the store (cached tokens reuse it).
     allow: ipnets.AllowList | None = field(default=None, compare=False, repr=False)
 
@@ -93,6 +94,7 @@ def _from_row(row: Any, *, compile_allow_list: bool = True) -> Token:
         last_used_ip=row.last_used_ip,
         description=row.description,
         last_used_agent=row.last_used_agent,
+        rate_limit=row.rate_limit,
         allow=ipnets.compile_list(row.whitelist_ips) if compile_allow_list else None,
     )
 
@@ -117,6 +119,7 @@ def create(
     expires_at: int | None,
     now: int,
     description: str | None = None,
+    rate_limit: int | None = None,
 ) -> tuple[Token, str]:
     """Store a new token and return it with its plaintext — the only time that exists."""
     validate_name(name)
@@ -136,6 +139,7 @@ def create(
                 create_time=now,
                 expires_at=expires_at or None,
                 description=description,
+                rate_limit=rate_limit,
             )
         )
     except IntegrityError as exc:
@@ -176,6 +180,7 @@ _SUMMARY_QUERY = (
         api_tokens.c.description,
         api_tokens.c.last_used_agent,
         token_grace.c.expires_at,
+        api_tokens.c.rate_limit,
     )
     .outerjoin(token_grace, token_grace.c.token_id == api_tokens.c.id)
     .where(
@@ -187,9 +192,9 @@ _SUMMARY_QUERY = (
 
 
 # (name, acls, whitelist_ips, create_time, expires_at, last_used_time, last_used_ip,
-# description, last_used_agent, previous secret's end), as stored: acls and whitelist_ips are
-# lists, or None for full access / any address; the last is None unless the token was rotated
-# and its previous secret's grace (token_grace) is recorded, ended or not.
+# description, last_used_agent, previous secret's end, rate_limit), as stored: acls and
+# whitelist_ips are lists, or None for full access / any address; the previous secret's end is
+# None unless the token was rotated and its grace (token_grace) is recorded, ended or not.
 TokenSummary = tuple[
     str,
     list[str] | None,
@@ -200,6 +205,7 @@ TokenSummary = tuple[
     str | None,
     str | None,
     str | None,
+    int | None,
     int | None,
 ]
 
@@ -247,6 +253,7 @@ def update(
     whitelist_ips: Any = _KEEP,
     expires_at: Any = _KEEP,
     description: Any = _KEEP,
+    rate_limit: Any = _KEEP,
 ) -> Token:
     """Change what is given and keep the rest. The token string itself never changes."""
     current = get_by_name(conn, user_id, service, name)
@@ -266,6 +273,11 @@ def update(
         values["expires_at"] = expires_at or None
     if description is not _KEEP:
         values["description"] = clean_description(description)
+    if rate_limit is not _KEEP and rate_limit != current.rate_limit:
+        values["rate_limit"] = rate_limit
+        # Not a column the auth generation's trigger watches (migration 0003): touching the
+        # digest makes every process's token cache read the new limit on its next request.
+        values["digest"] = api_tokens.c.digest
     if values:
         try:
             conn.execute(

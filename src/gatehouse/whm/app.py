@@ -15,7 +15,13 @@ import anyio.to_thread
 from gatehouse.api import dispatch, envelope
 from gatehouse.api.params import Params
 from gatehouse.auth import header as auth_header
-from gatehouse.auth.authenticator import TOKEN_PATH_FORBIDDEN, TOKEN_PATHS_ONLY, Denial, Principal
+from gatehouse.auth.authenticator import (
+    TOKEN_PATH_FORBIDDEN,
+    TOKEN_PATHS_ONLY,
+    Denial,
+    Principal,
+    rate_limited,
+)
 from gatehouse.core import Gatehouse
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
@@ -132,6 +138,10 @@ class WhmApp:
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
             self.gatehouse.authenticator.record_denial(principal, peer, f"/json-api/{name}")
+            limited = rate_limited(principal)
+            if limited is not None:
+                await self._envelope(send, 429, name, *limited)
+                return
             if principal.reason == TOKEN_PATH_FORBIDDEN:
                 # A valid cPanel token, but WHM is not a path it may use (whm-reference §2.2).
                 await self._envelope(send, 403, name, TOKEN_PATHS_ONLY)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.api.params import Params
-from gatehouse.auth.authenticator import Denial, Principal
+from gatehouse.auth.authenticator import Denial, Principal, rate_limited
 from gatehouse.core import Gatehouse
 from gatehouse.domain import audit, cluster_trust, cluster_zones, ips, users
 from gatehouse.errors import GatehouseError
@@ -97,6 +97,10 @@ class DnsAdmin:
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
             self.gatehouse.authenticator.record_denial(principal, peer, path)
+            limited = rate_limited(principal)
+            if limited is not None:
+                await _text(send, 429, limited[0] + "\n", limited[1])
+                return
             await _text(send, 401, "Access denied\n")
             return
         state["user"], state["auth"] = principal.user.username, principal.method
@@ -296,5 +300,7 @@ def _trust_page(kind: str, message: str) -> str:
     )
 
 
-async def _text(send: asgi.Send, status: int, text: str) -> None:
-    await asgi.respond(send, status, text.encode(), [asgi.TEXT, asgi.NO_STORE])
+async def _text(
+    send: asgi.Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await asgi.respond(send, status, text.encode(), [asgi.TEXT, asgi.NO_STORE, *(extra or [])])

@@ -13,7 +13,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import audit, token_policy, token_rotation
+from gatehouse.domain import audit, token_policy, token_rate, token_rotation
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
@@ -59,6 +59,8 @@ def _listed(token: Token) -> dict[str, Any]:
     # description sees exactly cPanel's shape. The last use is in gatehouse_get_details.
     if token.description is not None:
         out["description"] = token.description
+    if token.rate_limit is not None:
+        out["rate_limit"] = token.rate_limit
     return out
 
 
@@ -85,6 +87,7 @@ def create_full_access(call: Call) -> dict[str, Any]:
         expires_at=expires_at,
         now=call.now,
         description=call.params.get("description"),
+        rate_limit=token_rate.parse_limit(call.params.get("rate_limit")),
     )
     _audit(call, audit.TOKEN_CREATE, name)
     # cPanel drops name, features, has_full_access and expires_at from this answer.
@@ -137,6 +140,26 @@ def gatehouse_set_description(call: Call) -> dict[str, Any]:
     )
     _audit(call, audit.TOKEN_UPDATE, name, "description set" if token.description else
            "description cleared")  # fmt: skip
+    return _listed(token)
+
+
+@uapi(
+    MODULE,
+    "gatehouse_set_rate_limit",
+    "**gatehouse extension**: limit one of the account's tokens to `rate_limit` requests per "
+    "minute (0: no limit); beyond it the answer is HTTP 429 with Retry-After.",
+)
+def gatehouse_set_rate_limit(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    limit = token_rate.parse_limit(args.length_required(call, "rate_limit"))
+    token = store.update(
+        call.conn,
+        user_id=call.principal.user.id,
+        service=store.CPANEL,
+        name=name,
+        rate_limit=limit,
+    )
+    _audit(call, audit.TOKEN_UPDATE, name, f"rate limit {limit or 'none'} per minute")
     return _listed(token)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from gatehouse import acls, ipnets
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, privileges, token_policy, token_rotation
+from gatehouse.domain import audit, privileges, token_policy, token_rate, token_rotation
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain import users as users_domain
@@ -36,6 +36,13 @@ DESCRIPTION = Param(
     "description",
     "**gatehouse extension**: where the token is used, in your words (at most 1024 "
     "characters; empty clears it). Shown in listings only when set.",
+)
+RATE_LIMIT = Param(
+    "rate_limit",
+    "**gatehouse extension**: requests per minute the token may make, counted across every "
+    "process and node; beyond it the answer is HTTP 429 with Retry-After. 0 or empty: no "
+    "limit (the default). Shown in answers only when set.",
+    type="integer",
 )
 _IPS = Param(
     "whitelist_ip",
@@ -96,6 +103,8 @@ def describe(token: Token) -> dict[str, Any]:
     # exactly cPanel's shape.
     if token.description is not None:
         out["description"] = token.description
+    if token.rate_limit is not None:
+        out["rate_limit"] = token.rate_limit
     return out
 
 
@@ -117,7 +126,7 @@ def _audit(call: Call, action: str, token_name: str, detail: str | None = None) 
 @REGISTRY.function(
     "api_token_create",
     "Create an API token. The token string is returned once, here, and never again.",
-    params=(_NAME, _ACL, _EXPIRES, _IPS, DESCRIPTION),
+    params=(_NAME, _ACL, _EXPIRES, _IPS, DESCRIPTION, RATE_LIMIT),
     privileges=MANAGE,
 )
 def api_token_create(call: Call) -> dict[str, Any]:
@@ -150,6 +159,7 @@ def api_token_create(call: Call) -> dict[str, Any]:
             expires_at=expires_at,
             now=call.now,
             description=call.params.get("description"),
+            rate_limit=token_rate.parse_limit(call.params.get("rate_limit")),
         )
     _audit(call, audit.TOKEN_CREATE, name)
     # This is the only time the plaintext token is exposed.
@@ -186,9 +196,8 @@ def api_token_list(call: Call) -> dict[str, Any]:
     maps: dict[tuple[str, ...] | None, dict[str, int]] = {}
     rows = store.list_summaries(call.conn, owner.id, store.WHOSTMGR)
     for row in rows:
-        name, stored, ips, create_time, expires_at, last_used, last_used_ip, text, agent, grace = (
-            row
-        )
+        name, stored, ips, create_time, expires_at, last_used, last_used_ip, text, agent = row[:9]
+        grace, limit = row[9], row[10]
         key = tuple(stored) if stored is not None else None
         template = maps.get(key)
         if template is None:
@@ -210,6 +219,8 @@ def api_token_list(call: Call) -> dict[str, Any]:
             listed[name]["last_used_agent"] = agent
         if grace is not None and grace >= call.now:  # a rotated token's previous secret
             listed[name]["previous_token_expires_at"] = int(grace)
+        if limit is not None:
+            listed[name]["rate_limit"] = int(limit)
     return {"tokens": listed}
 
 
@@ -223,6 +234,7 @@ def api_token_list(call: Call) -> dict[str, Any]:
         _EXPIRES,
         Param("whitelist_ip", "Replaces the allowed addresses; `any` clears the list.", multi=True),
         DESCRIPTION,
+        RATE_LIMIT,
     ),
     privileges=MANAGE,
 )
@@ -255,6 +267,8 @@ def api_token_update(call: Call) -> dict[str, Any]:
                 )
         if "description" in call.params:
             changes["description"] = call.params.get("description")
+        if "rate_limit" in call.params:
+            changes["rate_limit"] = token_rate.parse_limit(call.params.get("rate_limit"))
         if not changes:
             raise InvalidParameter("Specify a new name, updated ACLs, or IPs.")
         token = store.update(
