@@ -59,6 +59,8 @@ api_tokens = sa.Table(
     sa.Column("description", sa.Text, nullable=True),
     sa.Column("last_used_agent", sa.String(255), nullable=True),  # its User-Agent at last use
     sa.Column("rate_limit", sa.Integer, nullable=True),  # requests per minute; null: none
+    # The accounts, zones and record names the token may reach (domain/token_scope.py).
+    sa.Column("scope", sa.JSON(none_as_null=True), nullable=True),
     sa.UniqueConstraint("user_id", "service", "name", name="uq_api_tokens_owner_service_name"),
 )
 
