@@ -126,6 +126,7 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("createacct", "pass"),
         ("gatehouse_add_cluster_peer", "token"),
         ("gatehouse_set_cluster_peer_token", "token"),
+        ("gatehouse_set_notice_secret", "secret"),
         ("installssl", "key"),
         ("install_service_ssl_certificate", "key"),
         ("passwd", "password"),
@@ -150,6 +151,9 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         assert not local.whm("gatehouse_add_cluster_peer", {**peer, "role": "boss"}).ok
         rotated = {"host": peer["host"], "token": marker + "3", "check": "0"}
         assert local.whm("gatehouse_set_cluster_peer_token", rotated).ok
+        # The notices webhook's signing secret: stored encrypted, never quoted by a refusal.
+        assert local.whm("gatehouse_set_notice_secret", {"secret": marker}).ok
+        assert not local.whm("gatehouse_set_notice_secret", {"secret": marker + "\x01"}).ok
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     for value in (marker, token, marker + "3"):
         assert value not in logged

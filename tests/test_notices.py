@@ -33,6 +33,7 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.domain import notices
+from gatehouse.domain.accesshash import KeyRing
 from gatehouse.store.schema import notices as notices_table
 from gatehouse.store.schema import token_addresses
 
@@ -182,9 +183,15 @@ class Clock:
 
 
 def local(server: Server, tmp_path: Path, clock: Clock, **settings: Any) -> Gatehouse:
+    """A gatehouse in this process on the server's store, with its key ring (as every node on
+    a store has) and the notice settings under test."""
+    KeyRing(server.data_dir).encrypt("", "made if missing")
     config = Config(
-        data_dir=tmp_path / "local", database_url=server.db_url, **settings
-    )  # the notice settings under test
+        data_dir=tmp_path / "local",
+        database_url=server.db_url,
+        secret_key=(server.data_dir / "secret.key").read_text().strip(),
+        **settings,
+    )
     return Gatehouse(config, clock=clock, migrate_store=False)
 
 
@@ -208,7 +215,7 @@ def run(gh: Gatehouse) -> notices.Delivered:
     """One pass, as `gatehouse serve` runs it, at the local clock's time."""
     with gh.engine.begin() as conn:
         notices.collect(conn, gh.config, gh.now())
-    return notices.deliver_due(gh.engine, gh.config, gh.now())
+    return notices.deliver_due(gh.engine, gh.config, gh.keyring, gh.now())
 
 
 def mine(hook: Hook, name: str) -> list[dict[str, Any]]:
@@ -642,8 +649,8 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
             "GATEHOUSE_NOTICE_WEBHOOK_URL must be an http:// or https:// URL, not 'ftp://",
         ),
         (
-            {"GATEHOUSE_NOTICE_WEBHOOK_URL": "https://example.net/hook"},
-            "GATEHOUSE_NOTICE_WEBHOOK_SECRET must be set, at least 16 characters",
+            {"GATEHOUSE_NOTICE_WEBHOOK_SECRET": "too-short"},
+            "GATEHOUSE_NOTICE_WEBHOOK_SECRET must be at least 16 characters",
         ),
         (
             {"GATEHOUSE_NOTICE_SMTP_SECURITY": "tls"},
@@ -738,9 +745,8 @@ def test_a_serving_node_delivers_by_itself_and_logs_no_secret(
         by_channel = {listed[i]["channel"]: listed[i] for i in ids}
         assert by_channel["webhook"]["status"] == "delivered"
         assert by_channel["email"]["status"] == "pending" and by_channel["email"]["last_error"]
-        assert [b["id"] for b in hook.bodies() if b["event"] == "test"] == [
-            by_channel["webhook"]["id"]
-        ]
+        webhook_id = by_channel["webhook"]["id"]
+        assert [b["event"] for b in hook.bodies() if b["id"] == webhook_id] == ["test"]
         log = node.log_path.read_text()
     assert f"notice {by_channel['email']['id']} (test by email) failed" in log
     for secret in (SECRET, wrong_password, SMTP_PASSWORD):
@@ -808,3 +814,70 @@ def test_mail_over_implicit_tls_or_to_a_local_relay(
     assert message.mail_from == "gatehouse@notices.example.net"
     assert message.rcpt_tos == [OPERATOR]
     assert len(logins) == (1 if security == "ssl" else 0)
+
+
+def test_the_webhook_secret_kept_in_the_store_signs_for_every_node(
+    server: Server, hook: Hook, tmp_path: Path
+) -> None:
+    """Without GATEHOUSE_NOTICE_WEBHOOK_SECRET a webhook waits for a secret (retried, with the
+    reason); `gatehouse notices set-secret` keeps one encrypted in the store, and a node
+    without the setting signs with it; the setting, where given, takes precedence."""
+    name = fresh()
+    server.ok("api_token_create", params={"token_name": name, "expires_at": int(time.time()) + DAY})
+    clock = Clock()
+    gh = local(server, tmp_path, clock, notice_webhook_url=hook.url)
+    stored = "stored-" + uuid.uuid4().hex
+    try:
+        with gh.engine.connect() as conn:
+            already = notices.secret_set_time(conn) is not None
+        if not already:  # the store's first: nothing is sent unsigned
+            run(gh)
+            [row] = rows(gh, name)
+            assert (row.status, row.last_error) == (notices.PENDING, notices.NO_SECRET)
+            assert mine(hook, name) == []
+        result = server.cli("notices", "set-secret", stdin=stored + "\n")
+        assert "The webhook secret is set" in result.stdout and stored not in result.stdout
+        clock.move(notices.FIRST_RETRY)
+        run(gh)
+        [row] = rows(gh, name)
+        assert row.status == notices.DELIVERED
+        with gh.engine.connect() as conn:
+            assert stored not in repr(local_dump(conn))
+    finally:
+        gh.close()
+    headers, body = next((h, b) for h, b in hook.got if json.loads(b)["token"]["name"] == name)
+    assert verify(stored, headers["Gatehouse-Signature"], body)
+    # A node with another key ring cannot read it, and says why.
+    import base64
+    import secrets as secrets_mod
+
+    alien = Gatehouse(
+        Config(
+            data_dir=tmp_path / "alien",
+            database_url=server.db_url,
+            secret_key=base64.urlsafe_b64encode(secrets_mod.token_bytes(32)).decode(),
+            notice_webhook_url=hook.url,
+        ),
+        migrate_store=False,
+    )
+    try:
+        with alien.engine.begin() as conn:
+            [test_id] = notices.queue_test(conn, alien.config, alien.now(), uuid.uuid4().hex)
+        notices.deliver_due(alien.engine, alien.config, alien.keyring, alien.now())
+        with alien.engine.connect() as conn:
+            row = conn.execute(sa.select(notices_table).where(notices_table.c.id == test_id)).one()
+        assert (row.status, row.last_error) == (notices.PENDING, notices.UNREADABLE_SECRET)
+    finally:
+        alien.close()
+    generated = server.cli("notices", "set-secret", "--generate")
+    secret = generated.stdout.strip()
+    assert len(secret) == 64 and "The webhook secret is set" in generated.stderr
+    refused = server.cli("notices", "set-secret", stdin="short\n", check=False)
+    assert refused.returncode == 1
+    assert "must be 16 to 512 printable ASCII characters" in refused.stderr
+
+
+def local_dump(conn: sa.Connection) -> list[Any]:
+    from gatehouse.store.schema import metadata
+
+    return [tuple(r) for table in metadata.sorted_tables for r in conn.execute(sa.select(table))]

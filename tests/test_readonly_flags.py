@@ -332,6 +332,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "gatehouse_end_api_token_grace": lambda w: {"token_name": _rotated(w)},
     "gatehouse_revoke_api_tokens_used_from": _token_used_from,
     "gatehouse_send_test_notice": lambda w: _with_webhook(w),
+    "gatehouse_set_notice_secret": lambda w: {"secret": "s" * 32},
     "installssl": lambda w: _certificate(w.account()[1]),
     "install_service_ssl_certificate": lambda w: {
         "service": "cpanel",

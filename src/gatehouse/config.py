@@ -379,8 +379,8 @@ SETTINGS: tuple[Setting, ...] = (
         "notice_webhook_secret",
         "GATEHOUSE_NOTICE_WEBHOOK_SECRET",
         "(none)",
-        "The webhook's signing key, at least 16 characters; required with the URL. Read "
-        "from the environment only: never written to the store nor logged.",
+        "The webhook's signing key (at least 16 characters), if not the one kept encrypted in "
+        "the store by `gatehouse notices set-secret`, which every node shares; never logged.",
     ),
     Setting(
         "notice_smtp_host",
@@ -772,11 +772,8 @@ def _check_address(env: str, address: str) -> None:
 def _check_notices(config: Config) -> None:
     """Settings that make sense only together."""
     secret = config.notice_webhook_secret
-    if config.notice_webhook_url and (secret is None or len(secret) < 16):
-        raise SettingError(
-            "GATEHOUSE_NOTICE_WEBHOOK_SECRET must be set, at least 16 characters, with "
-            "GATEHOUSE_NOTICE_WEBHOOK_URL"
-        )
+    if secret is not None and len(secret) < 16:
+        raise SettingError("GATEHOUSE_NOTICE_WEBHOOK_SECRET must be at least 16 characters")
     if config.notice_smtp_password and config.notice_smtp_security == "none":
         raise SettingError(
             "GATEHOUSE_NOTICE_SMTP_PASSWORD is sent only over TLS: set "

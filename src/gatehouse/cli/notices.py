@@ -1,11 +1,14 @@
 """`gatehouse notices`: token notices from the command line (docs/governance.md#4-notices).
-`list` and `send-test` run the gatehouse extensions `gatehouse_list_notices` and
-`gatehouse_send_test_notice` as root; `run-now` runs the passes `gatehouse serve` runs."""
+`list`, `send-test` and `set-secret` run the gatehouse extensions `gatehouse_list_notices`,
+`gatehouse_send_test_notice` and `gatehouse_set_notice_secret` as root; `run-now` runs the
+passes `gatehouse serve` runs."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -75,7 +78,7 @@ def send_test(obj: Context) -> None:
     ids = whm_data(obj.gatehouse(), "gatehouse_send_test_notice", [])["ids"]
     gh = obj.gatehouse()
     try:
-        notices.deliver_due(gh.engine, gh.config, gh.now())
+        notices.deliver_due(gh.engine, gh.config, gh.keyring, gh.now())
         with gh.engine.connect() as conn:
             found = [n for n in notices.listed(conn, None, 1000) if n["id"] in ids]
     finally:
@@ -96,7 +99,7 @@ def run_now(obj: Context) -> None:
     try:
         now = gh.now()
         made = notices.collect_if_due(gh.engine, gh.config, leases.new_holder(), now, every=0)
-        delivered = notices.deliver_due(gh.engine, gh.config, now)
+        delivered = notices.deliver_due(gh.engine, gh.config, gh.keyring, now)
     finally:
         gh.close()
     if not notices.channels(gh.config):
@@ -107,3 +110,18 @@ def run_now(obj: Context) -> None:
     else:
         click.echo(f"{made} notice(s) queued.")
     click.echo(f"{delivered.sent} delivered, {delivered.failed} failed (retried with backoff).")
+
+
+@notices_group.command("set-secret")
+@click.option("--generate", is_flag=True, help="Make a random secret and print it once.")
+@click.pass_obj
+def set_secret(obj: Context, generate: bool) -> None:
+    """Set the webhook's signing secret, read from standard input (one line), kept encrypted in
+    the store for every node; with --generate, a random one, printed once."""
+    secret = secrets.token_hex(32) if generate else sys.stdin.readline().rstrip("\r\n")
+    data = whm_data(obj.gatehouse(), "gatehouse_set_notice_secret", [("secret", secret)])
+    if generate:
+        click.echo(secret)
+    click.echo("The webhook secret is set (kept encrypted in the store).", err=generate)
+    if data["overridden_here"]:
+        click.echo("GATEHOUSE_NOTICE_WEBHOOK_SECRET is set here and takes precedence.", err=True)

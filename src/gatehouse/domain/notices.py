@@ -13,8 +13,8 @@ Two passes, each safe to run in every process of every node:
   is kept with its error and retried with backoff (30 s doubling, at most 6 hours, 10 tries).
 
 Addresses are recorded with the batched last-use write (domain/tokens.record_address), never
-per request. No secret rests in a row: the webhook secret and the SMTP password come from the
-settings at delivery time."""
+per request. No secret rests in a queued row: the webhook secret (the setting, or the one kept
+ENCRYPTED with the key ring in `notice_secrets`) and the SMTP password are read when sending."""
 
 from __future__ import annotations
 
@@ -34,11 +34,14 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.config import Config
 from gatehouse.domain import leases
-from gatehouse.store.schema import api_tokens, notices, token_addresses, users
+from gatehouse.domain.accesshash import KeyRing
+from gatehouse.errors import InvalidParameter
+from gatehouse.store.schema import api_tokens, notice_secrets, notices, token_addresses, users
 
 log = logging.getLogger("gatehouse.notices")
 
@@ -331,6 +334,63 @@ def queue_test(conn: sa.Connection, config: Config, now: int, nonce: str) -> lis
     )
 
 
+# -- the webhook's secret ---------------------------------------------------------------------
+
+WEBHOOK_SECRET = "webhook"
+SECRET_LENGTHS = (16, 512)
+SECRET_AUDIT = "SETNOTICESECRET"  # the audit action of a secret set
+
+
+def set_webhook_secret(conn: sa.Connection, keyring: KeyRing, secret: str, now: int) -> None:
+    """Keep `secret` (encrypted with the key ring) as the webhook's signing key for every node
+    on the store; the last one set wins."""
+    low, high = SECRET_LENGTHS
+    if not low <= len(secret) <= high or not secret.isascii() or not secret.isprintable():
+        raise InvalidParameter(
+            f"The webhook secret must be {low} to {high} printable ASCII characters."
+        )
+    conn.execute(sa.delete(notice_secrets).where(notice_secrets.c.name == WEBHOOK_SECRET))
+    conn.execute(
+        sa.insert(notice_secrets).values(
+            name=WEBHOOK_SECRET,
+            ciphertext=keyring.encrypt(secret, f"notice-secret:{WEBHOOK_SECRET}"),
+            set_time=now,
+        )
+    )
+
+
+def secret_set_time(conn: sa.Connection) -> int | None:
+    """When the stored webhook secret was set; None when none is."""
+    found = conn.execute(
+        sa.select(notice_secrets.c.set_time).where(notice_secrets.c.name == WEBHOOK_SECRET)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def webhook_secret(conn: sa.Connection, keyring: KeyRing, config: Config) -> str | None:
+    """The key webhooks are signed with: GATEHOUSE_NOTICE_WEBHOOK_SECRET when set, else the
+    one kept in the store; None when there is neither."""
+    if config.notice_webhook_secret:
+        return config.notice_webhook_secret
+    blob = conn.execute(
+        sa.select(notice_secrets.c.ciphertext).where(notice_secrets.c.name == WEBHOOK_SECRET)
+    ).scalar()
+    if blob is None:
+        return None
+    return keyring.decrypt(bytes(blob), f"notice-secret:{WEBHOOK_SECRET}")
+
+
+NO_SECRET = (
+    "no webhook secret: set one with `gatehouse notices set-secret` (kept encrypted in the "
+    "store) or GATEHOUSE_NOTICE_WEBHOOK_SECRET"
+)
+UNREADABLE_SECRET = (
+    "the webhook secret kept in the store does not decrypt with this node's key: every node "
+    "needs the same GATEHOUSE_SECRET_KEY (or set GATEHOUSE_NOTICE_WEBHOOK_SECRET)"
+)
+PROBLEMS = (NO_SECRET, UNREADABLE_SECRET)
+
+
 # -- delivery ---------------------------------------------------------------------------------
 
 
@@ -340,12 +400,22 @@ class Delivered:
     failed: int
 
 
-def deliver_due(engine: sa.Engine, config: Config, now: int, budget: float = 20.0) -> Delivered:
+def deliver_due(
+    engine: sa.Engine, config: Config, keyring: KeyRing, now: int, budget: float = 20.0
+) -> Delivered:
     """Send the notices due at `now` for at most `budget` seconds (the rest wait for the next
     pass), each claimed first so that one process sends it."""
     started = time.monotonic()
     sent = failed = 0
     configured = channels(config)
+    secret: str | None = None
+    problem = NO_SECRET  # why a webhook cannot be signed, when it cannot
+    if WEBHOOK in configured:
+        with engine.connect() as conn:
+            try:
+                secret = webhook_secret(conn, keyring, config)
+            except InvalidTag:
+                problem = UNREADABLE_SECRET
     while configured and time.monotonic() - started < budget:
         with engine.connect() as conn:
             due = (
@@ -369,7 +439,7 @@ def deliver_due(engine: sa.Engine, config: Config, now: int, budget: float = 20.
         for notice_id in due:
             if time.monotonic() - started >= budget:
                 break
-            outcome = _deliver_one(engine, config, int(notice_id), now)
+            outcome = _deliver_one(engine, config, secret or problem, int(notice_id), now)
             sent += outcome == DELIVERED
             failed += outcome == FAILED
             progress = progress or outcome == DELIVERED
@@ -378,7 +448,11 @@ def deliver_due(engine: sa.Engine, config: Config, now: int, budget: float = 20.
     return Delivered(sent, failed)
 
 
-def _deliver_one(engine: sa.Engine, config: Config, notice_id: int, now: int) -> str | None:
+def _deliver_one(
+    engine: sa.Engine, config: Config, secret: str, notice_id: int, now: int
+) -> str | None:
+    """Claim and send one notice; `secret` signs a webhook (or is why none can be signed: one
+    of the PROBLEMS)."""
     with engine.begin() as conn:
         claimed = conn.execute(
             sa.update(notices)
@@ -394,7 +468,7 @@ def _deliver_one(engine: sa.Engine, config: Config, notice_id: int, now: int) ->
         row = conn.execute(sa.select(notices).where(notices.c.id == notice_id)).one()
     try:
         if row.channel == WEBHOOK:
-            error = send_webhook(config, row, now)
+            error = secret if secret in PROBLEMS else send_webhook(config, secret, row, now)
         else:
             error = send_email(config, row)
     except Exception as exc:  # any failure of one delivery is that notice's alone
@@ -440,9 +514,9 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def send_webhook(config: Config, row: Any, now: int) -> str | None:
+def send_webhook(config: Config, secret: str, row: Any, now: int) -> str | None:
     """POST the notice; None when the receiver took it (2xx), else why not."""
-    assert config.notice_webhook_url and config.notice_webhook_secret
+    assert config.notice_webhook_url
     body = body_of(row)
     response = httpx.post(
         config.notice_webhook_url,
@@ -452,7 +526,7 @@ def send_webhook(config: Config, row: Any, now: int) -> str | None:
             "User-Agent": "gatehouse-notices",
             "Gatehouse-Event": str(row.event),
             "Gatehouse-Notice-Id": str(row.id),
-            SIGNATURE_HEADER: signature(config.notice_webhook_secret, now, body),
+            SIGNATURE_HEADER: signature(secret, now, body),
         },
         timeout=TIMEOUT,
         follow_redirects=False,

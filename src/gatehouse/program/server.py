@@ -282,7 +282,11 @@ async def _deliver_notices(gatehouse: Gatehouse) -> None:
             )
             if notices.channels(config):
                 await asyncio.to_thread(
-                    notices.deliver_due, gatehouse.engine, config, gatehouse.now()
+                    notices.deliver_due,
+                    gatehouse.engine,
+                    config,
+                    gatehouse.keyring,
+                    gatehouse.now(),
                 )
         except Exception:
             log.exception("the token notices pass failed; retried shortly")

@@ -1,5 +1,6 @@
 """Token notices (issue 17 part 4, docs/governance.md#4-notices): **gatehouse extensions** for
-root to read the queue and to queue a test notice. cPanel sends no such notices."""
+root to read the queue, to queue a test notice and to set the webhook's signing secret. cPanel
+sends no such notices."""
 
 from __future__ import annotations
 
@@ -69,3 +70,25 @@ def gatehouse_send_test_notice(call: Call) -> dict[str, Any]:
         )
     call.audit(notices.TEST_AUDIT, detail=f"test notice queued on {len(ids)} channel(s)")
     return {"ids": ids}
+
+
+@REGISTRY.function(
+    "gatehouse_set_notice_secret",
+    "**gatehouse extension**: set the key token-notice webhooks are signed with, kept "
+    "encrypted in the store so every node signs with it (GATEHOUSE_NOTICE_WEBHOOK_SECRET, "
+    "when a node sets it, takes precedence there).",
+    params=(
+        Param(
+            "secret",
+            "The signing key: 16 to 512 printable ASCII characters.",
+            required=True,
+            secret=True,
+        ),
+    ),
+    privileges=(acls.ALL,),
+)
+def gatehouse_set_notice_secret(call: Call) -> dict[str, Any]:
+    notices.set_webhook_secret(call.conn, call.gatehouse.keyring, call.require("secret"), call.now)
+    call.audit(notices.SECRET_AUDIT, detail="the notices webhook's signing secret was set")
+    overridden = bool(call.gatehouse.config.notice_webhook_secret)
+    return {"set_time": call.now, "overridden_here": 1 if overridden else 0}
