@@ -388,7 +388,6 @@ UNREADABLE_SECRET = (
     "the webhook secret kept in the store does not decrypt with this node's key: every node "
     "needs the same GATEHOUSE_SECRET_KEY (or set GATEHOUSE_NOTICE_WEBHOOK_SECRET)"
 )
-PROBLEMS = (NO_SECRET, UNREADABLE_SECRET)
 
 
 # -- delivery ---------------------------------------------------------------------------------
@@ -439,7 +438,7 @@ def deliver_due(
         for notice_id in due:
             if time.monotonic() - started >= budget:
                 break
-            outcome = _deliver_one(engine, config, secret or problem, int(notice_id), now)
+            outcome = _deliver_one(engine, config, int(notice_id), now, secret, problem)
             sent += outcome == DELIVERED
             failed += outcome == FAILED
             progress = progress or outcome == DELIVERED
@@ -449,10 +448,15 @@ def deliver_due(
 
 
 def _deliver_one(
-    engine: sa.Engine, config: Config, secret: str, notice_id: int, now: int
+    engine: sa.Engine,
+    config: Config,
+    notice_id: int,
+    now: int,
+    secret: str | None,
+    problem: str,
 ) -> str | None:
-    """Claim and send one notice; `secret` signs a webhook (or is why none can be signed: one
-    of the PROBLEMS)."""
+    """Claim and send one notice; `secret` signs a webhook — without one, the webhook fails
+    with `problem`."""
     with engine.begin() as conn:
         claimed = conn.execute(
             sa.update(notices)
@@ -468,7 +472,7 @@ def _deliver_one(
         row = conn.execute(sa.select(notices).where(notices.c.id == notice_id)).one()
     try:
         if row.channel == WEBHOOK:
-            error = secret if secret in PROBLEMS else send_webhook(config, secret, row, now)
+            error = problem if secret is None else send_webhook(config, secret, row, now)
         else:
             error = send_email(config, row)
     except Exception as exc:  # any failure of one delivery is that notice's alone
