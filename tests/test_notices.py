@@ -881,3 +881,31 @@ def local_dump(conn: sa.Connection) -> list[Any]:
     from gatehouse.store.schema import metadata
 
     return [tuple(r) for table in metadata.sorted_tables for r in conn.execute(sa.select(table))]
+
+
+def test_a_cpanel_token_from_a_new_address_is_told_too(
+    server: Server, hook: Hook, tmp_path: Path
+) -> None:
+    user, password = server.account()
+    name = fresh()
+    made = server.uapi(
+        user, "Tokens", "create_full_access", auth=_basic(user, password), name=name
+    ).json()
+    token = server.remember(made["data"]["token"])
+    for address in ("127.0.0.1", "127.0.0.4"):
+        transport = httpx.HTTPTransport(local_address=address)
+        with httpx.Client(transport=transport, timeout=30) as client:
+            response = client.get(
+                f"{server.cpanel_url}/execute/DomainInfo/list_domains",
+                headers={"Authorization": f"cpanel {user}:{token}"},
+            )
+        assert response.json()["status"] == 1, response.text
+    gh = local(server, tmp_path, Clock(), **webhook_settings(hook))
+    try:
+        run(gh)
+    finally:
+        gh.close()
+    [sent] = mine(hook, name)
+    assert sent["token"] == {"name": name, "service": "cpanel", "user": user}
+    assert (sent["event"], sent["address"]) == (notices.NEW_ADDRESS, "127.0.0.4")
+    assert sent["message"].startswith(f"The cPanel API token “{name}” of {user} was used from")
