@@ -28,7 +28,7 @@ def _time(timestamp: int | None) -> str:
 
 @click.group("notices")
 def notices_group() -> None:
-    """Token notices: the queue, a test notice, a pass now."""
+    """Token notices: the queue, a test notice, a pass now, the webhook's secret."""
 
 
 @notices_group.command("list")
