@@ -143,12 +143,14 @@ def dns_names(cert: x509.Certificate) -> set[str]:
     return set(san.get_values_for_type(x509.DNSName))
 
 
-def check_certificate(live: Path, pebble: Pebble) -> x509.Certificate:
+def check_certificate(
+    live: Path, pebble: Pebble, names: list[str] | None = None
+) -> x509.Certificate:
     """The lineage's certificate names both names, chains to Pebble's root (from its management
     interface) and matches the private key next to it. Returns the leaf."""
     leaf, *chain = load_chain(live / "fullchain.pem")
     assert load_chain(live / "cert.pem") == [leaf]
-    assert dns_names(leaf) == set(NAMES)
+    assert dns_names(leaf) == set(names or NAMES)
     assert chain, "fullchain.pem holds no intermediate"
     root = x509.load_pem_x509_certificate(pebble.management("/roots/0").encode())
     issuer = leaf
@@ -266,3 +268,42 @@ def test_certbot_fails_when_pebble_cannot_reach_the_nameserver(
     after = zone_records(server, domain)
     assert without_serial(after) == without_serial(before)
     assert serial(after) >= serial(before) + 4  # the plugin added both records, then removed them
+
+
+def test_a_token_scoped_to_the_challenge_record_gets_a_certificate_and_nothing_else(
+    server: Server, certbot_exe: Path, workdir: Path
+) -> None:
+    """The DNS-01 token of issue 17 §6: limited (Tokens::gatehouse_set_scope) to its zone and,
+    there, to the `_acme-challenge` TXT records — enough for certbot's whole round trip, and
+    refused anything else: another record of its zone, another account's zone."""
+    domain = f"s{uuid.uuid4().hex[:10]}.example.com"
+    other_domain = f"o{uuid.uuid4().hex[:10]}.example.com"
+    username, token = make_account(server, domain)
+    make_account(server, other_domain)
+    token_name = server.uapi(username, "Tokens", "list", token=token).json()["data"][0]["name"]
+    scoped = server.uapi(
+        username, "Tokens", "gatehouse_set_scope", token=token, name=token_name,
+        scope_zone=domain, scope_record=f"_acme-challenge.{domain}", scope_record_type="TXT",
+    ).json()  # fmt: skip
+    assert scoped["status"] == 1, scoped
+    before = zone_records(server, domain)
+    credentials = write_credentials(
+        workdir / "cpanel.ini", url=server.cpanel_url, username=username, token=token
+    )
+    with running_pebble(workdir / "pebble", f"127.0.0.1:{server.dns_port}") as pebble:
+        certbot = Certbot(certbot_exe, workdir / "certbot", pebble.ca_pem, list(server.issued))
+        run = certbot.certonly(pebble.directory_url, [domain, f"*.{domain}"], credentials)
+        assert run.ok, run.explain()
+        check_certificate(certbot.live(domain), pebble, [domain, f"*.{domain}"])
+    assert without_serial(zone_records(server, domain)) == without_serial(before)
+    elsewhere = server.api2(
+        username, "ZoneEdit", "add_zone_record", token=token,
+        domain=domain, name="www", type="A", address="192.0.2.44", ttl="60",
+    )  # fmt: skip
+    assert "This API token may not change the A record" in elsewhere.text, elsewhere.text
+    other_zone = server.api2(
+        username, "ZoneEdit", "add_zone_record", token=token,
+        domain=other_domain, name="_acme-challenge", type="TXT", txtdata="x", ttl="60",
+    )  # fmt: skip
+    assert "You do not possess permission to read the zone" in other_zone.text, other_zone.text
+    assert without_serial(zone_records(server, domain)) == without_serial(before)

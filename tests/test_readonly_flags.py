@@ -561,6 +561,10 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "Tokens", "gatehouse_set_rate_limit"): lambda w: _owner_of_token(
         w, {"rate_limit": "60"}
     ),
+    (UAPI, "Tokens", "gatehouse_set_scope"): lambda w: (
+        (acct := w.account())[0],
+        {"name": w.cpanel_token(acct[0]), "scope_zone": acct[1]},
+    ),
     (API2, "ZoneEdit", "add_zone_record"): lambda w: (
         (acct := _zone_as_owner(w, "domain"))[0],
         {**acct[1], "name": "add", "type": "TXT", "txtdata": "added"},

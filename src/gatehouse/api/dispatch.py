@@ -21,7 +21,7 @@ from gatehouse.api.call import Call, Transaction
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Function, Registry, Reply
 from gatehouse.auth.authenticator import Principal
-from gatehouse.domain import audit
+from gatehouse.domain import audit, token_scope
 from gatehouse.errors import GatehouseError, PermissionDenied, missing_parameter
 
 if TYPE_CHECKING:
@@ -162,6 +162,11 @@ def execute(
             if api0_body is not None:
                 return Outcome(403, api0_body, False)
         return _refused(fn, params, 403, missing_privilege_reason(fn))
+    scope = principal.token.scope if principal.token is not None else None
+    if scope is not None and not scope.allows_function(name, fn.readonly):
+        reason = token_scope.function_refusal(name)
+        audit_denial(gatehouse, principal, code=token_scope.OUT_OF_SCOPE, detail=reason, peer=peer)
+        return _refused(fn, params, 403, reason)
     if api_version != "1" and fn.api0 is not None:
         return _execute_api0(gatehouse, fn, fn.api0, principal, name, params, peer, host)
     options = listing.wanted(params)

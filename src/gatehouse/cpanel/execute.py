@@ -25,6 +25,7 @@ from gatehouse.api.registry import Envelope
 from gatehouse.auth.authenticator import Principal
 from gatehouse.cpanel import envelope
 from gatehouse.cpanel.registry import API2, UAPI, Api, CpanelFunction, UapiResult, registry_for
+from gatehouse.domain import token_scope
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
 from gatehouse.errors import GatehouseError, PermissionDenied
@@ -130,6 +131,11 @@ def execute(
     fn = lookup(api, module, func)
     if fn is None:
         return Outcome(200, unknown_payload(api, module, func), False)
+    scope = principal.token.scope if principal.token is not None else None
+    if scope is not None and not scope.allows_function(fn.qualified, fn.readonly):
+        reason = token_scope.function_refusal(fn.qualified)
+        audit_denial(gatehouse, principal, code=token_scope.OUT_OF_SCOPE, detail=reason, peer=peer)
+        return Outcome(200, failure_payload(api, module, func, reason), False)
     try:
         with Transaction(gatehouse.engine) as transaction:
             call = Call(

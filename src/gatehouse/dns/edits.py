@@ -6,13 +6,17 @@ from __future__ import annotations
 from gatehouse.dns import zones
 from gatehouse.dns.changes import MassEdit, apply_edits
 from gatehouse.dns.errors import stale
-from gatehouse.domain import audit
+from gatehouse.domain import audit, token_scope
 from gatehouse.domain.unit import UnitOfWork
 
 
 def save_edit(unit: UnitOfWork, zone: zones.Zone, text: str, what: str) -> int:
     """Store a zone's edited text (`zones.save`: next serial, validation, compare-and-swap) and
-    audit it. `zone` must have been read under the write lock. Returns the new serial."""
+    audit it. `zone` must have been read under the write lock. Returns the new serial. A
+    token limited to some record names (its scope) may change those records only."""
+    principal = getattr(unit, "principal", None)  # a Call has one; the server's own work not
+    token = getattr(principal, "token", None)
+    token_scope.check_edit(token.scope if token is not None else None, zone, text)
     new_serial = zones.save(unit.conn, zone, text, unit.now)
     unit.audit(
         audit.ZONE_EDIT,

@@ -10,7 +10,8 @@ An `Actor` is a user with its effective privileges (its token may narrow them). 
 A target is an account (`User`), or a DNS zone, reached through the account that holds it.
 `None` is a target that does not exist. The answer is a `Decision`: allowed, or denied with a
 reason code (`NOT_OWNER`, `ROOT_ONLY`, `OWN_ACCOUNT`, `NO_SUCH_ACCOUNT`, `NO_SUCH_ZONE`;
-`NO_CPANEL_ACCOUNT` for a cPanel session for root) that reaches the audit trail, and the
+`NO_CPANEL_ACCOUNT` for a cPanel session for root; `OUT_OF_SCOPE` for a target outside the
+token's scope, domain/token_scope.py) that reaches the audit trail, and the
 cPanel-worded message for the caller.
 
 Purposes (where the functions differ today, the purpose says how; the tests pin each):
@@ -44,7 +45,8 @@ import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.dns import zones
-from gatehouse.domain import users
+from gatehouse.domain import token_scope, users
+from gatehouse.domain.token_scope import Scope
 from gatehouse.domain.users import User
 from gatehouse.errors import GatehouseError, NotFound, PermissionDenied
 
@@ -55,6 +57,7 @@ OWN_ACCOUNT = "own_account"
 NO_SUCH_ACCOUNT = "no_such_account"
 NO_SUCH_ZONE = "no_such_zone"
 NO_CPANEL_ACCOUNT = "no_cpanel_account"
+OUT_OF_SCOPE = token_scope.OUT_OF_SCOPE  # the token's scope does not name the target
 
 
 class Purpose(Enum):
@@ -76,6 +79,8 @@ class Told(Enum):
 class Actor:
     user: User
     privileges: frozenset[str]
+    # The token's scope (domain/token_scope.py): it narrows what the rule allows, never more.
+    scope: Scope | None = None
 
     @property
     def is_root(self) -> bool:
@@ -106,7 +111,8 @@ class Authenticated(Protocol):
 
 
 def actor_of(principal: Authenticated) -> Actor:
-    return Actor(principal.user, principal.privileges)
+    token = getattr(principal, "token", None)
+    return Actor(principal.user, principal.privileges, token.scope if token else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +206,18 @@ def to_account(
     """May `actor` reach the account `target` (None: no account of that `name`)?"""
     if target is None:
         return Decision(NO_SUCH_ACCOUNT, name, wording, actor.tells_missing(told))
-    return Decision(_denial(actor, target, purpose), name, wording)
+    code = _denial(actor, target, purpose)
+    # A scoped token reaches only the accounts it names (its own account it is, as the cPanel
+    # face's tokens are), told as "not yours" whatever the caller could see.
+    scope = actor.scope
+    if (
+        code is None
+        and scope is not None
+        and target.id != actor.user.id
+        and not scope.reaches_account(target.username)
+    ):
+        code = OUT_OF_SCOPE
+    return Decision(code, name, wording)
 
 
 def to_zone(
@@ -217,7 +234,12 @@ def to_zone(
     its account, under the same rule."""
     if not exists or zone_account is None:
         return Decision(NO_SUCH_ZONE, name, wording, actor.tells_missing(told))
-    return Decision(_denial(actor, zone_account, purpose), name, wording)
+    code = _denial(actor, zone_account, purpose)
+    if code is None and actor.scope is not None:
+        scope = actor.scope
+        if (scope.zones or scope.accounts) and not scope.reaches_zone(name, zone_account.username):
+            code = OUT_OF_SCOPE
+    return Decision(code, name, wording)
 
 
 def require_account(
@@ -282,3 +304,14 @@ def own_zone(
 def visible_owner(actor: Actor) -> str | None:
     """Whose accounts a list shows `actor`: everyone's (None) for hasroot(), else its own."""
     return None if actor.sees_all else actor.user.username
+
+
+def zone_in_scope(conn: sa.Connection, scope: Scope, name: str) -> bool:
+    """Whether a scope reaches the zone `name` (named, or held by an account it names)."""
+    if name in scope.zones:
+        return True
+    if not scope.accounts:
+        return False
+    zone = zones.get(conn, name)
+    holder = None if zone is None else users.get_by_id(conn, zone.owner_user_id)
+    return holder is not None and scope.reaches_account(holder.username)

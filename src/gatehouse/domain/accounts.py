@@ -423,6 +423,8 @@ def visible(conn: sa.Connection, actor: access.Actor) -> list[User]:
     owner = access.visible_owner(actor)
     if owner is not None:
         query = query.where(users_table.c.owner == owner)
+    if actor.scope is not None:  # a scoped token lists the accounts it names only
+        query = query.where(users_table.c.username.in_(sorted(actor.scope.accounts)))
     return [users.from_row(r) for r in conn.execute(query.order_by(users_table.c.username))]
 
 
@@ -435,6 +437,8 @@ def visible_one(
     owner = access.visible_owner(actor)
     if owner is not None:
         query = query.where(users_table.c.owner == owner)
+    if actor.scope is not None:
+        query = query.where(users_table.c.username.in_(sorted(actor.scope.accounts)))
     if username is not None:
         query = query.where(users_table.c.username == username)
     else:

@@ -14,6 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse import ipnets
+from gatehouse.domain import token_scope
+from gatehouse.domain.token_scope import Scope
 from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
 from gatehouse.store.schema import api_tokens, token_addresses, token_grace, users
@@ -64,6 +66,7 @@ class Token:
     description: str | None = None  # where the token is used (docs/governance.md)
     last_used_agent: str | None = None  # the User-Agent of its last noted use
     rate_limit: int | None = None  # requests per minute (domain/token_rate.py); None: none
+    scope: Scope | None = None  # the accounts, zones, records it may reach (token_scope.py)
     # The allow-list compiled once per read from the store (cached tokens reuse it).
     allow: ipnets.AllowList | None = field(default=None, compare=False, repr=False)
 
@@ -95,6 +98,7 @@ def _from_row(row: Any, *, compile_allow_list: bool = True) -> Token:
         description=row.description,
         last_used_agent=row.last_used_agent,
         rate_limit=row.rate_limit,
+        scope=token_scope.from_stored(row.scope),
         allow=ipnets.compile_list(row.whitelist_ips) if compile_allow_list else None,
     )
 
@@ -120,6 +124,7 @@ def create(
     now: int,
     description: str | None = None,
     rate_limit: int | None = None,
+    scope: Scope | None = None,
 ) -> tuple[Token, str]:
     """Store a new token and return it with its plaintext — the only time that exists."""
     validate_name(name)
@@ -140,6 +145,7 @@ def create(
                 expires_at=expires_at or None,
                 description=description,
                 rate_limit=rate_limit,
+                scope=scope.as_json() if scope is not None else None,
             )
         )
     except IntegrityError as exc:
@@ -181,6 +187,7 @@ _SUMMARY_QUERY = (
         api_tokens.c.last_used_agent,
         token_grace.c.expires_at,
         api_tokens.c.rate_limit,
+        api_tokens.c.scope,
     )
     .outerjoin(token_grace, token_grace.c.token_id == api_tokens.c.id)
     .where(
@@ -192,7 +199,7 @@ _SUMMARY_QUERY = (
 
 
 # (name, acls, whitelist_ips, create_time, expires_at, last_used_time, last_used_ip,
-# description, last_used_agent, previous secret's end, rate_limit), as stored: acls and
+# description, last_used_agent, previous secret's end, rate_limit, scope), as stored: acls and
 # whitelist_ips are lists, or None for full access / any address; the previous secret's end is
 # None unless the token was rotated and its grace (token_grace) is recorded, ended or not.
 TokenSummary = tuple[
@@ -207,6 +214,7 @@ TokenSummary = tuple[
     str | None,
     int | None,
     int | None,
+    dict[str, list[str]] | None,
 ]
 
 
@@ -254,6 +262,7 @@ def update(
     expires_at: Any = _KEEP,
     description: Any = _KEEP,
     rate_limit: Any = _KEEP,
+    scope: Any = _KEEP,
 ) -> Token:
     """Change what is given and keep the rest. The token string itself never changes."""
     current = get_by_name(conn, user_id, service, name)
@@ -273,6 +282,9 @@ def update(
         values["expires_at"] = expires_at or None
     if description is not _KEEP:
         values["description"] = clean_description(description)
+    if scope is not _KEEP and scope != current.scope:
+        values["scope"] = scope.as_json() if scope is not None else None
+        values["digest"] = api_tokens.c.digest  # as for rate_limit, below
     if rate_limit is not _KEEP and rate_limit != current.rate_limit:
         values["rate_limit"] = rate_limit
         # Not a column the auth generation's trigger watches (migration 0003): touching the

@@ -13,11 +13,11 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import audit, token_policy, token_rate, token_rotation
+from gatehouse.domain import access, audit, token_policy, token_rate, token_rotation, token_scope
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
-from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
 
 MODULE = "Tokens"
 
@@ -61,6 +61,8 @@ def _listed(token: Token) -> dict[str, Any]:
         out["description"] = token.description
     if token.rate_limit is not None:
         out["rate_limit"] = token.rate_limit
+    if token.scope is not None:
+        out["scope"] = token.scope.as_json()
     return out
 
 
@@ -160,6 +162,56 @@ def gatehouse_set_rate_limit(call: Call) -> dict[str, Any]:
         rate_limit=limit,
     )
     _audit(call, audit.TOKEN_UPDATE, name, f"rate limit {limit or 'none'} per minute")
+    return _listed(token)
+
+
+@uapi(
+    MODULE,
+    "gatehouse_set_scope",
+    "**gatehouse extension**: limit one of the account's tokens to some of its DNS zones "
+    "(`scope_zone`, repeatable or `scope_zone-N`) and, within them, to changing only records "
+    "of some names (`scope_record`) and types (`scope_record_type`); `clear=1` removes it.",
+)
+def gatehouse_set_scope(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    actor = access.actor_of(call.principal)
+    mine = call.principal.token.scope if call.principal.token is not None else None
+    if call.params.get("clear") in ("1", "true"):
+        if mine is not None:
+            raise PermissionDenied(
+                "A token with a scope cannot remove a scope.", code=token_scope.OUT_OF_SCOPE
+            )
+        scope = None
+    else:
+
+        def zone(conn: Any, raw: str) -> str:
+            return access.own_zone(conn, actor, raw, access.UAPI_ZONE).name
+
+        def no_accounts(conn: Any, raw: str) -> str:
+            raise InvalidParameter(
+                "A cPanel token reaches its own account only: no “scope_account”."
+            )
+
+        scope = token_scope.build(
+            call.conn,
+            accounts=[v for v in call.params.getlist("scope_account") if v.strip()],
+            zones=[v for v in call.params.getlist("scope_zone") if v.strip()],
+            records=[v for v in call.params.getlist("scope_record") if v.strip()],
+            record_types=[v for v in call.params.getlist("scope_record_type") if v.strip()],
+            may_reach_account=no_accounts,
+            may_reach_zone=zone,
+        )
+        if scope is None:
+            raise InvalidParameter("Give “scope_zone” (and “scope_record”), or “clear=1”.")
+        if mine is not None and mine.records and not scope.records <= mine.records:
+            raise PermissionDenied(
+                "A token limited to some records can give only those records.",
+                code=token_scope.OUT_OF_SCOPE,
+            )
+    token = store.update(
+        call.conn, user_id=call.principal.user.id, service=store.CPANEL, name=name, scope=scope
+    )
+    _audit(call, audit.TOKEN_UPDATE, name, "scope cleared" if scope is None else "scope set")
     return _listed(token)
 
 

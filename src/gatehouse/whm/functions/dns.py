@@ -123,6 +123,9 @@ def listzones(call: Call) -> dict[str, Any]:
     names = zones.list_visible(
         call.conn, all_zones=_sees_all(call), caller_id=caller.id, caller=caller.username
     )
+    scope = access.actor_of(call.principal).scope
+    if scope is not None:  # a scoped token lists the zones it reaches only
+        names = [n for n in names if access.zone_in_scope(call.conn, scope, n)]
     # Choice: cPanel omits `data` when there is no zone; gatehouse answers an empty list, so
     # that `data.zone` is always there.
     return {"zone": [{"domain": n, "zonefile": f"{n}.db"} for n in names]}

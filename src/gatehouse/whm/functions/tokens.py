@@ -12,12 +12,20 @@ from typing import Any
 from gatehouse import acls, ipnets
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, privileges, token_policy, token_rate, token_rotation
+from gatehouse.domain import (
+    access,
+    audit,
+    privileges,
+    token_policy,
+    token_rate,
+    token_rotation,
+    token_scope,
+)
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain import users as users_domain
 from gatehouse.domain.tokens import Token
-from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
+from gatehouse.errors import GatehouseError, InvalidParameter, NotFound, PermissionDenied
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
 
@@ -43,6 +51,30 @@ RATE_LIMIT = Param(
     "process and node; beyond it the answer is HTTP 429 with Retry-After. 0 or empty: no "
     "limit (the default). Shown in answers only when set.",
     type="integer",
+)
+SCOPE = (
+    Param(
+        "scope_account",
+        "**gatehouse extension**: limit the token to these accounts (and their zones); "
+        "`scope_account-0`, …",
+        multi=True,
+    ),
+    Param(
+        "scope_zone",
+        "**gatehouse extension**: limit the token to these DNS zones; `scope_zone-0`, …",
+        multi=True,
+    ),
+    Param(
+        "scope_record",
+        "**gatehouse extension**: within its zones, let the token change only records of "
+        "these names (e.g. `_acme-challenge.example.com`); `scope_record-0`, …",
+        multi=True,
+    ),
+    Param(
+        "scope_record_type",
+        "**gatehouse extension**: and only records of these types (e.g. `TXT`).",
+        multi=True,
+    ),
 )
 _IPS = Param(
     "whitelist_ip",
@@ -75,6 +107,45 @@ def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
     return acls.ordered(c for v in values if (c := acls.canonical(v)) is not None)
 
 
+SCOPE_NAMES = ("scope_account", "scope_zone", "scope_record", "scope_record_type")
+
+
+def caller_scope(call: Call) -> token_scope.Scope | None:
+    token = call.principal.token
+    return token.scope if token is not None else None
+
+
+def requested_scope(call: Call) -> token_scope.Scope | None:
+    """The scope the caller asks for, each account and zone checked by the access rule as
+    the caller (so a scoped token can give only what its own scope reaches), and a record
+    scope within the caller's own."""
+    actor = access.actor_of(call.principal)
+
+    def account(conn: Any, name: str) -> str:
+        return access.require_account(conn, actor, name).username
+
+    def zone(conn: Any, name: str) -> str:
+        return access.require_zone(conn, actor, name).name
+
+    lists = {n: [v for v in call.params.getlist(n) if v.strip()] for n in SCOPE_NAMES}
+    scope = token_scope.build(
+        call.conn,
+        accounts=lists["scope_account"],
+        zones=lists["scope_zone"],
+        records=lists["scope_record"],
+        record_types=lists["scope_record_type"],
+        may_reach_account=account,
+        may_reach_zone=zone,
+    )
+    mine = caller_scope(call)
+    if mine is not None and mine.records and (scope is None or not scope.records <= mine.records):
+        raise PermissionDenied(
+            "A token limited to some records can give only those records.",
+            code=token_scope.OUT_OF_SCOPE,
+        )
+    return scope
+
+
 def parse_ips(values: Sequence[str]) -> list[str] | None:
     if not values or (len(values) == 1 and values[0].strip().lower() == "any"):
         return None
@@ -105,6 +176,8 @@ def describe(token: Token) -> dict[str, Any]:
         out["description"] = token.description
     if token.rate_limit is not None:
         out["rate_limit"] = token.rate_limit
+    if token.scope is not None:
+        out["scope"] = token.scope.as_json()
     return out
 
 
@@ -126,7 +199,7 @@ def _audit(call: Call, action: str, token_name: str, detail: str | None = None) 
 @REGISTRY.function(
     "api_token_create",
     "Create an API token. The token string is returned once, here, and never again.",
-    params=(_NAME, _ACL, _EXPIRES, _IPS, DESCRIPTION, RATE_LIMIT),
+    params=(_NAME, _ACL, _EXPIRES, _IPS, DESCRIPTION, RATE_LIMIT, *SCOPE),
     privileges=MANAGE,
 )
 def api_token_create(call: Call) -> dict[str, Any]:
@@ -160,6 +233,7 @@ def api_token_create(call: Call) -> dict[str, Any]:
             now=call.now,
             description=call.params.get("description"),
             rate_limit=token_rate.parse_limit(call.params.get("rate_limit")),
+            scope=requested_scope(call) or caller_scope(call),
         )
     _audit(call, audit.TOKEN_CREATE, name)
     # This is the only time the plaintext token is exposed.
@@ -197,7 +271,7 @@ def api_token_list(call: Call) -> dict[str, Any]:
     rows = store.list_summaries(call.conn, owner.id, store.WHOSTMGR)
     for row in rows:
         name, stored, ips, create_time, expires_at, last_used, last_used_ip, text, agent = row[:9]
-        grace, limit = row[9], row[10]
+        grace, limit, scope = row[9], row[10], row[11]
         key = tuple(stored) if stored is not None else None
         template = maps.get(key)
         if template is None:
@@ -221,6 +295,8 @@ def api_token_list(call: Call) -> dict[str, Any]:
             listed[name]["previous_token_expires_at"] = int(grace)
         if limit is not None:
             listed[name]["rate_limit"] = int(limit)
+        if scope:
+            listed[name]["scope"] = scope
     return {"tokens": listed}
 
 
@@ -235,6 +311,12 @@ def api_token_list(call: Call) -> dict[str, Any]:
         Param("whitelist_ip", "Replaces the allowed addresses; `any` clears the list.", multi=True),
         DESCRIPTION,
         RATE_LIMIT,
+        *SCOPE,
+        Param(
+            "clear_scope",
+            "**gatehouse extension**: 1 removes the token's scope (not from a scoped token).",
+            type="boolean",
+        ),
     ),
     privileges=MANAGE,
 )
@@ -269,6 +351,14 @@ def api_token_update(call: Call) -> dict[str, Any]:
             changes["description"] = call.params.get("description")
         if "rate_limit" in call.params:
             changes["rate_limit"] = token_rate.parse_limit(call.params.get("rate_limit"))
+        if call.params.get("clear_scope") in ("1", "true"):
+            if caller_scope(call) is not None:
+                raise PermissionDenied(
+                    "A token with a scope cannot remove a scope.", code=token_scope.OUT_OF_SCOPE
+                )
+            changes["scope"] = None
+        elif any(n in call.params for n in SCOPE_NAMES):
+            changes["scope"] = requested_scope(call)
         if not changes:
             raise InvalidParameter("Specify a new name, updated ACLs, or IPs.")
         token = store.update(
