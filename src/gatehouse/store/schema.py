@@ -612,3 +612,22 @@ notice_secrets = sa.Table(
     sa.Column("ciphertext", sa.LargeBinary, nullable=False),
     sa.Column("set_time", sa.BigInteger, nullable=False),
 )
+
+# The functions each API token has called — calls, first and last time, the last result (`ok`,
+# `failed`, `missing_privilege`, `out_of_scope`, …) — written in batches from memory
+# (domain/token_usage.py), never per request.
+token_usage = sa.Table(
+    "token_usage",
+    metadata,
+    sa.Column(
+        "token_id",
+        sa.Integer,
+        sa.ForeignKey("api_tokens.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("function", sa.String(100), primary_key=True),
+    sa.Column("calls", sa.BigInteger, nullable=False),
+    sa.Column("first_time", sa.BigInteger, nullable=False),
+    sa.Column("last_time", sa.BigInteger, nullable=False),
+    sa.Column("last_result", sa.String(32), nullable=False),
+)
