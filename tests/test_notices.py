@@ -909,3 +909,21 @@ def test_a_cpanel_token_from_a_new_address_is_told_too(
     assert sent["token"] == {"name": name, "service": "cpanel", "user": user}
     assert (sent["event"], sent["address"]) == (notices.NEW_ADDRESS, "127.0.0.4")
     assert sent["message"].startswith(f"The cPanel API token “{name}” of {user} was used from")
+
+
+@pytest.mark.parametrize(("thresholds", "told"), [((7,), [7]), ((3,), []), ((14, 6), [6])])
+def test_the_expiry_thresholds_are_a_setting(
+    server: Server, hook: Hook, tmp_path: Path, thresholds: tuple[int, ...], told: list[int]
+) -> None:
+    name = fresh()
+    server.ok(
+        "api_token_create",
+        params={"token_name": name, "expires_at": int(time.time()) + 5 * DAY + 3600},
+    )
+    gh = local(server, tmp_path, Clock(), notice_expiry_days=thresholds, **webhook_settings(hook))
+    try:
+        run(gh)
+        run(gh)
+    finally:
+        gh.close()
+    assert [b["days"] for b in mine(hook, name)] == told

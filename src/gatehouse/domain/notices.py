@@ -185,10 +185,17 @@ def _expiring(conn: sa.Connection, now: int, days: tuple[int, ...]) -> Iterable[
     beside the 7-day one)."""
     if not days:
         return
+    remaining = api_tokens.c.expires_at - now
+    whens = [(remaining <= d * DAY, d) for d in sorted(days)[:-1]]
+    crossed = sa.case(*whens, else_=max(days)) if whens else sa.literal(max(days))
     query = (
         sa.select(*_TOKEN_COLUMNS)
         .join(users, users.c.id == api_tokens.c.user_id)
-        .where(api_tokens.c.expires_at > now, api_tokens.c.expires_at <= now + max(days) * DAY)
+        .where(
+            api_tokens.c.expires_at > now,
+            api_tokens.c.expires_at <= now + max(days) * DAY,
+            _not_queued("expiring:", api_tokens.c.id, api_tokens.c.expires_at, crossed),
+        )
     )
     for row in conn.execute(query):
         left = int(row.expires_at) - now
@@ -237,6 +244,7 @@ def _unused(conn: sa.Connection, now: int, days: int) -> Iterable[Notice]:
         .where(
             since < now - days * DAY,
             sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at >= now),
+            _not_queued("unused:", api_tokens.c.id, since),
         )
     )
     for row in conn.execute(query):
@@ -251,6 +259,15 @@ def _unused(conn: sa.Connection, now: int, days: int) -> Iterable[Notice]:
             "Revoke it if it is no longer needed.",
             ("days", days),
         )  # fmt: skip
+
+
+def _not_queued(prefix: str, *parts: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """No notice queued under the dedup key `prefix` + `parts` joined with `:`, written in SQL
+    so that a pass reads only the tokens it has something new to say about."""
+    key: sa.ColumnElement[Any] = sa.literal(prefix, sa.String) + sa.cast(parts[0], sa.String)
+    for part in parts[1:]:
+        key = key + ":" + sa.cast(part, sa.String)
+    return ~sa.exists().where(notices.c.dedup_key == key)
 
 
 def _already(conn: sa.Connection, keys: list[str]) -> set[str]:
