@@ -927,3 +927,25 @@ def test_the_expiry_thresholds_are_a_setting(
     finally:
         gh.close()
     assert [b["days"] for b in mine(hook, name)] == told
+
+
+def test_a_channel_added_later_gets_the_notices_still_due(
+    server: Server, hook: Hook, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    name = fresh()
+    server.ok("api_token_create", params={"token_name": name, "expires_at": int(time.time()) + DAY})
+    webhook_only = local(server, tmp_path / "one", Clock(), **webhook_settings(hook))
+    try:
+        run(webhook_only)
+    finally:
+        webhook_only.close()
+    both = local(
+        server, tmp_path / "two", Clock(), **webhook_settings(hook), **mail_settings(mailbox)
+    )
+    try:
+        run(both)
+        assert sorted(r.channel for r in rows(both, name)) == ["email", "webhook"]
+    finally:
+        both.close()
+    assert len(mine(hook, name)) == 1
+    assert len([t for t in mailbox.texts() if name in t]) == 1

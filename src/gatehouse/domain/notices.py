@@ -179,10 +179,11 @@ def _notice(row: Any, key: str, event: str, message: str, *extra: tuple[str, Any
     )  # fmt: skip
 
 
-def _expiring(conn: sa.Connection, now: int, days: tuple[int, ...]) -> Iterable[Notice]:
+def _expiring(conn: sa.Connection, config: Config, now: int) -> Iterable[Notice]:
     """Each live token within the largest of `days` of its expiry: the notice of the smallest
     threshold it has crossed (a server down for a week does not send the 30-day notice late
     beside the 7-day one)."""
+    days = config.notice_expiry_days
     if not days:
         return
     remaining = api_tokens.c.expires_at - now
@@ -194,7 +195,7 @@ def _expiring(conn: sa.Connection, now: int, days: tuple[int, ...]) -> Iterable[
         .where(
             api_tokens.c.expires_at > now,
             api_tokens.c.expires_at <= now + max(days) * DAY,
-            _not_queued("expiring:", api_tokens.c.id, api_tokens.c.expires_at, crossed),
+            _not_queued(config, "expiring:", api_tokens.c.id, api_tokens.c.expires_at, crossed),
         )
     )
     for row in conn.execute(query):
@@ -234,7 +235,8 @@ def _new_addresses(conn: sa.Connection, now: int) -> list[tuple[Notice | None, A
     return found
 
 
-def _unused(conn: sa.Connection, now: int, days: int) -> Iterable[Notice]:
+def _unused(conn: sa.Connection, config: Config, now: int) -> Iterable[Notice]:
+    days = config.notice_unused_days
     if days <= 0:
         return
     since = sa.func.coalesce(api_tokens.c.last_used_time, api_tokens.c.create_time)
@@ -244,7 +246,7 @@ def _unused(conn: sa.Connection, now: int, days: int) -> Iterable[Notice]:
         .where(
             since < now - days * DAY,
             sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at >= now),
-            _not_queued("unused:", api_tokens.c.id, since),
+            _not_queued(config, "unused:", api_tokens.c.id, since),
         )
     )
     for row in conn.execute(query):
@@ -261,13 +263,21 @@ def _unused(conn: sa.Connection, now: int, days: int) -> Iterable[Notice]:
         )  # fmt: skip
 
 
-def _not_queued(prefix: str, *parts: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
-    """No notice queued under the dedup key `prefix` + `parts` joined with `:`, written in SQL
-    so that a pass reads only the tokens it has something new to say about."""
+def _not_queued(
+    config: Config, prefix: str, *parts: sa.ColumnElement[Any]
+) -> sa.ColumnElement[bool]:
+    """Some configured channel has no notice queued under the dedup key `prefix` + `parts`
+    joined with `:` — in SQL, so that a pass reads only the tokens it has something new to
+    say about."""
     key: sa.ColumnElement[Any] = sa.literal(prefix, sa.String) + sa.cast(parts[0], sa.String)
     for part in parts[1:]:
         key = key + ":" + sa.cast(part, sa.String)
-    return ~sa.exists().where(notices.c.dedup_key == key)
+    return sa.or_(
+        *(
+            ~sa.exists().where(notices.c.dedup_key == key, notices.c.channel == channel)
+            for channel in channels(config)
+        )
+    )
 
 
 def collect(conn: sa.Connection, config: Config, now: int) -> int:
@@ -291,8 +301,8 @@ def collect(conn: sa.Connection, config: Config, now: int) -> int:
     candidates: list[Notice] = []
     if config.notice_new_address:
         candidates += [notice for notice, _ in fresh if notice is not None]
-    candidates += _expiring(conn, now, config.notice_expiry_days)
-    candidates += _unused(conn, now, config.notice_unused_days)
+    candidates += _expiring(conn, config, now)
+    candidates += _unused(conn, config, now)
     # A key queued already (by an earlier pass) is skipped by the insert itself.
     return sum(len(queue(conn, config, now, notice)) for notice in candidates)
 
