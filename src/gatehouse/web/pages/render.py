@@ -26,7 +26,14 @@ MENU: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
             ("Audit Trail", "audit", acls.ALL),
         ),
     ),
-    ("SSL/TLS", (("Manage AutoSSL", "autossl", acls.ALL),)),
+    (
+        "SSL/TLS",
+        (
+            ("Manage SSL Hosts", "ssl", "ssl-info"),
+            ("Install an SSL Certificate on a Domain", "ssl/install", "ssl"),
+            ("Manage AutoSSL", "autossl", acls.ALL),
+        ),
+    ),
     (
         "Clusters",
         (("DNS Cluster", "cluster", "clustering"), ("Remote Access Key", "accesshash", None)),
