@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from gatehouse.cpanel.registry import API2, API2_REGISTRY, UAPI, UAPI_REGISTRY, Api
 from gatehouse.program import load_faces
@@ -200,6 +201,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "listcrts": lambda w: (_with_certificate(w), {})[1],
     "fetch_ssl_vhosts": lambda w: (_with_certificate(w), {})[1],
     "fetch_service_ssl_components": lambda w: {},
+    "gatehouse_get_api_token_usage": lambda w: {"token_name": _used_token(w)},
     "get_autossl_problems_for_user": lambda w: {"username": w.account()[0]},
     "get_autossl_problems_for_domain": lambda w: {"domain": w.account()[1]},
     "accountsummary": _user_params,
@@ -329,6 +331,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "gatehouse_set_cluster_peer_token": lambda w: {**_peer(w), "token": "T2", "check": "0"},
     "gatehouse_revoke_user_api_tokens": lambda w: _user_with_token(w),
     "gatehouse_rotate_api_token": lambda w: {"token_name": w.token()[0]},
+    "gatehouse_tighten_api_token": lambda w: {"token_name": _used_token(w)},
     "gatehouse_end_api_token_grace": lambda w: {"token_name": _rotated(w)},
     "gatehouse_revoke_api_tokens_used_from": _token_used_from,
     "gatehouse_send_test_notice": lambda w: _with_webhook(w),
@@ -446,6 +449,16 @@ def _with_dynamic_dns(w: World) -> tuple[str, Params]:
     out = w.local.cpanel(UAPI, "DynamicDNS", "create", user, {"domain": f"dyn.{domain}"})
     assert out.ok, out.payload
     return user, {"domain": f"dyn.{domain}"}
+
+
+def _used_token(w: World) -> str:
+    """A token of root's with a call of a function a privilege guards in its usage record."""
+    name, _secret = w.token()
+    with w.local.gatehouse.engine.connect() as conn:
+        query = sa.text("SELECT id FROM api_tokens WHERE name = :n")
+        ident = int(conn.execute(query, {"n": name}).scalar_one())
+    w.local.gatehouse.usage.note(ident, "listaccts", 1_700_000_000, "ok")
+    return name
 
 
 def _rotated(w: World) -> str:

@@ -17,6 +17,7 @@ from gatehouse.config import Config
 from gatehouse.dns.zonefiles import ZonePublisher
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.ssl_files import SslPublisher
+from gatehouse.domain.token_usage import UsageRecorder
 from gatehouse.hooks import Hooks
 from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
@@ -70,6 +71,9 @@ class Gatehouse:
             command_timeout=config.zone_command_timeout,
         )
 
+        # The functions each token calls, noted in memory and written every few seconds by
+        # `gatehouse serve` (domain/token_usage.py).
+        self.usage = UsageRecorder()
         # Set after a change commits: the DNS cluster sender wakes at once rather than at its
         # next pass (a change may have queued zones for peers).
         self.changed = threading.Event()

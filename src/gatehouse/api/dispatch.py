@@ -21,7 +21,7 @@ from gatehouse.api.call import Call, Transaction
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Function, Registry, Reply
 from gatehouse.auth.authenticator import Principal
-from gatehouse.domain import audit, token_scope
+from gatehouse.domain import audit, token_scope, token_usage
 from gatehouse.errors import GatehouseError, PermissionDenied, missing_parameter
 
 if TYPE_CHECKING:
@@ -140,10 +140,53 @@ def execute(
     host: str | None = None,
     fn: Function | None = None,
 ) -> Outcome:
-    """`fn`: the registry's function of that name, when the caller has already looked it up."""
-    api_version = params.get("api.version")
+    """`fn`: the registry's function of that name, when the caller has already looked it up.
+    A token's call is noted for its usage record (domain/token_usage.py), in memory."""
     if fn is None:
         fn = registry.get(name)
+    outcome = _execute(gatehouse, registry, principal, name, params, peer, host, fn)
+    token = principal.token
+    if token is not None and fn is not None:
+        note_use(gatehouse, principal, name, fn.readonly, fn.allowed(principal.privileges), outcome)
+    return outcome
+
+
+def note_use(
+    gatehouse: Gatehouse,
+    principal: Principal,
+    name: str,
+    readonly: bool,
+    allowed: bool,
+    outcome: Outcome,
+) -> None:
+    """Note a token's call and how it ended: `ok`, `missing_privilege`, `out_of_scope`,
+    `failed` (the function refused), `error` (it broke)."""
+    token = principal.token
+    assert token is not None
+    if outcome.ok:
+        result = token_usage.OK
+    elif not allowed:
+        result = "missing_privilege"
+    elif token.scope is not None and not token.scope.allows_function(name, readonly):
+        result = token_scope.OUT_OF_SCOPE
+    elif outcome.status >= 500:
+        result = "error"
+    else:
+        result = token_usage.FAILED
+    gatehouse.usage.note(token.id, name, gatehouse.now(), result)
+
+
+def _execute(
+    gatehouse: Gatehouse,
+    registry: Registry,
+    principal: Principal,
+    name: str,
+    params: Params,
+    peer: str | None,
+    host: str | None,
+    fn: Function | None,
+) -> Outcome:
+    api_version = params.get("api.version")
     if api_version not in (None, "1", "0"):
         return _fail(name, envelope.unknown_function_reason(name, api_version))
     if fn is None:

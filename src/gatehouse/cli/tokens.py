@@ -98,3 +98,42 @@ def rotate(obj: Context, name: str, grace: int) -> None:
     when = dt.datetime.fromtimestamp(ends, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ends else ""
     note = f"until {when} ({grace} s)" if ends else "no longer (no grace period)"
     click.echo(f"The previous secret works {note}.", err=True)
+
+
+@tokens_group.command("usage")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.pass_obj
+def usage(obj: Context, name: str, as_json: bool) -> None:
+    """What root's WHM token NAME has called, and the smallest ACL that covers it."""
+    data = whm_data(obj.gatehouse(), "gatehouse_get_api_token_usage", [("token_name", name)])
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Function", "Calls", "First", "Last", "Last result", "Needs")
+    for f in data["functions"]:
+        table.add_row(
+            f["function"], str(f["calls"]), _day(f["first_used"]), _day(f["last_used"]),
+            f["last_result"], " or ".join(f["privileges"]) or "-",
+        )  # fmt: skip
+    console = Console(width=160)
+    console.print(table)
+    console.print(f"Holds:     {', '.join(data['acls']) or '-'}")
+    console.print(f"Suggested: {', '.join(data['suggested_acls']) or '-'}")
+    console.print(f"Unused:    {', '.join(data['unused_acls']) or '-'}")
+    if data["missing_acls"]:
+        console.print(f"Missing (its refused calls lacked): {', '.join(data['missing_acls'])}")
+
+
+@tokens_group.command("tighten")
+@click.argument("name")
+@click.pass_obj
+def tighten(obj: Context, name: str) -> None:
+    """Set root's WHM token NAME's ACL to what its recorded use needed."""
+    data = whm_data(obj.gatehouse(), "gatehouse_tighten_api_token", [("token_name", name)])
+    click.echo(f"{name}: {', '.join(data.get('acls') or [])}")
+    if data["removed_acls"]:
+        click.echo(f"removed: {', '.join(data['removed_acls'])}")

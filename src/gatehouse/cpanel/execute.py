@@ -19,7 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from gatehouse.api.call import Call, Transaction
-from gatehouse.api.dispatch import Outcome, audit_denial
+from gatehouse.api.dispatch import Outcome, audit_denial, note_use
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope
 from gatehouse.auth.authenticator import Principal
@@ -131,6 +131,24 @@ def execute(
     fn = lookup(api, module, func)
     if fn is None:
         return Outcome(200, unknown_payload(api, module, func), False)
+    outcome = _run(gatehouse, principal, api, module, func, fn, params, peer, host)
+    if principal.token is not None:
+        # The account's privileges are not WHM's: only the scope can refuse before the call.
+        note_use(gatehouse, principal, fn.qualified, fn.readonly, True, outcome)
+    return outcome
+
+
+def _run(
+    gatehouse: Gatehouse,
+    principal: Principal,
+    api: Api,
+    module: str,
+    func: str,
+    fn: CpanelFunction,
+    params: Params,
+    peer: str | None,
+    host: str | None,
+) -> Outcome:
     scope = principal.token.scope if principal.token is not None else None
     if scope is not None and not scope.allows_function(fn.qualified, fn.readonly):
         reason = token_scope.function_refusal(fn.qualified)

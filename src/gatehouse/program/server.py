@@ -26,7 +26,15 @@ from gatehouse import tls
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
 from gatehouse.dns.zonefiles import publish_periodically
-from gatehouse.domain import autossl, cluster_push, leases, notices, retention, token_policy
+from gatehouse.domain import (
+    autossl,
+    cluster_push,
+    leases,
+    notices,
+    retention,
+    token_policy,
+    token_usage,
+)
 from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.forwarded import PROXIES
@@ -147,7 +155,10 @@ async def _serve(
     # background (never on the start-up path: 100,000 zones take minutes), then syncs every
     # few seconds for changes other nodes or the CLI made.
     await asyncio.to_thread(gatehouse.zone_publisher.adopt)
-    background = [asyncio.create_task(_push_to_peers(gatehouse))]
+    background = [
+        asyncio.create_task(_push_to_peers(gatehouse)),
+        asyncio.create_task(_write_token_usage(gatehouse)),
+    ]
     background.append(asyncio.create_task(_deliver_notices(gatehouse)))
     if role.primary:
         background.append(asyncio.create_task(_publish_zones(gatehouse)))
@@ -229,7 +240,28 @@ async def _serve(
     for task in (capper, *background):
         task.cancel()
     await asyncio.gather(capper, *background, return_exceptions=True)
+    try:  # the last few seconds of token usage
+        gatehouse.usage.flush(gatehouse.engine)
+    except Exception:
+        log.exception("writing the token usage at shutdown failed")
     gatehouse.close()
+
+
+async def _write_token_usage(gatehouse: Gatehouse) -> None:
+    """The calls each token made, noted in memory, written every few seconds (and sooner when
+    many are waiting) in one transaction: domain/token_usage.py. Off the loop."""
+    usage = gatehouse.usage
+    waited = 0.0
+    while True:
+        await asyncio.sleep(0.5)
+        waited += 0.5
+        if waited < token_usage.FLUSH_INTERVAL and not usage.due():
+            continue
+        waited = 0.0
+        try:
+            await asyncio.to_thread(usage.flush, gatehouse.engine)
+        except Exception:
+            log.exception("writing the token usage failed; retried shortly")
 
 
 async def _publish_zones(gatehouse: Gatehouse) -> None:
