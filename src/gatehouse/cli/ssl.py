@@ -1,12 +1,18 @@
-"""`gatehouse ssl autossl`: an AutoSSL check now, in the foreground, with a line per domain
-(docs/ssl.md#autossl)."""
+"""`gatehouse ssl`: `list` (the installed certificates), `install` (a certificate, its key and
+CA bundle from files) — WHM API 1 listcrts and installssl run as root, so the checks, wording
+and audit are the API's (docs/ssl.md) — and `autossl`, an AutoSSL check now, in the
+foreground, with a line per domain (docs/ssl.md#autossl)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from gatehouse.cli.local_root import whm_data
 from gatehouse.domain import autossl, users
 
 if TYPE_CHECKING:
@@ -77,3 +83,97 @@ def autossl_command(obj: Context, usernames: tuple[str, ...]) -> None:
     )
     if report.failed:
         raise SystemExit(1)
+
+
+MAX_FILE = 1024 * 1024  # far above any PEM installssl accepts (64 KB a field)
+EXPIRING_DAYS = 30
+
+
+@ssl_group.command("list")
+@click.option("--user", "username", default=None, metavar="USER", help="Only this account's.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def list_command(obj: Context, username: str | None, as_json: bool) -> None:
+    """The installed certificates: domain, account, issuer, expiry with the days left (those
+    expiring within 30 days and expired ones marked), and the names each covers."""
+    gh = obj.gatehouse()
+    now = gh.now()
+    data = whm_data(gh, "listcrts", [("user", username)] if username else [])
+    rows = sorted(data["crt"], key=lambda c: str(c["domain"]))
+    if as_json:
+        for c in rows:
+            click.echo(json.dumps(_json_row(c, now), sort_keys=True))
+        return
+    if not rows:
+        click.echo("No certificate is installed.")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("domain", "account", "issuer", "expires", "days left", "names")
+    for c in rows:
+        item = _json_row(c, now)
+        days = item["days_left"]
+        style = "red" if days < 0 else "yellow" if days < EXPIRING_DAYS else None
+        left = "expired" if days < 0 else str(days)
+        table.add_row(
+            item["domain"],
+            item["user"],
+            item["issuer"] + (" (self-signed)" if item["self_signed"] else ""),
+            item["expires"],
+            left,
+            ", ".join(item["names"]),
+            style=style,
+        )
+    Console(width=160).print(table)
+
+
+def _json_row(c: dict[str, Any], now: int) -> dict[str, Any]:
+    not_after = int(c["not_after"])
+    return {
+        "domain": c["domain"],
+        "user": ", ".join(c.get("domain_owners") or []),
+        "issuer": c.get("issuer.organizationName") or c.get("issuer.commonName") or "",
+        "self_signed": bool(c.get("is_self_signed")),
+        "not_after": not_after,
+        "expires": dt.datetime.fromtimestamp(not_after, dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "days_left": (not_after - now) // 86400 if not_after > now else -1,
+        "names": list(c.get("domains") or []),
+        "id": c.get("id"),
+    }
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot read the {what} file {path}: {exc.strerror}.") from None
+    if len(data) > MAX_FILE:
+        raise click.ClickException(f"The {what} file {path} is larger than 1 MB: not a PEM file.")
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"The {what} file {path} is not a PEM text file.") from None
+
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@ssl_group.command("install")
+@click.argument("domain")
+@click.option("--cert", "cert", type=FILE, required=True, help="The certificate (PEM).")
+@click.option("--key", "key", type=FILE, required=True, help="Its private key (PEM).")
+@click.option("--cabundle", type=FILE, default=None, help="The CA bundle (PEM), optional.")
+@click.pass_obj
+def install_command(
+    obj: Context, domain: str, cert: Path, key: Path, cabundle: Path | None
+) -> None:
+    """Install the certificate in FILE on DOMAIN (an account's main domain or subdomain), as
+    WHM API 1 installssl does: checked (key, names, dates, chain), stored with the key
+    encrypted, written for the web server, and the reload command run. Exit 1 when refused."""
+    pairs = [("domain", domain), ("crt", _read(cert, "certificate")), ("key", _read(key, "key"))]
+    if cabundle is not None:
+        pairs.append(("cab", _read(cabundle, "CA bundle")))
+    data = whm_data(obj.gatehouse(), "installssl", pairs)
+    click.echo(f"installed on {data['domain']} (account {data['user']})")
