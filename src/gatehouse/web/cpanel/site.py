@@ -25,7 +25,7 @@ from gatehouse.web.pages.render import Renderer
 MENU: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("General", (("Home", ""),)),
     ("Domains", (("Zone Editor", "zones"),)),
-    ("Security", (("Manage API Tokens", "tokens"),)),
+    ("Security", (("SSL/TLS", "ssl"), ("Manage API Tokens", "tokens"))),
 )
 
 
