@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         help="repetitions of scenario 7 per store, B idle and B under load (default 20)",
     )
     parser.add_argument(
+        "--revocation-workers",
+        type=int,
+        default=2,
+        help="scenario 7: `serve --workers` of each of the two servers (default 2)",
+    )
+    parser.add_argument(
         "--cluster-changes",
         type=int,
         help="scenario 12: TXT changes timed, web node idle and under load (default 100)",
@@ -95,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         backend=args.backend,
         tokens=args.tokens,
         revocation_repetitions=args.revocations or (5 if quick else 20),
+        revocation_workers=args.revocation_workers,
         cluster_changes=args.cluster_changes or (20 if quick else 100),
         quick=quick,
         dns=dns.Settings(

@@ -130,6 +130,41 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "pass": value < MASS_EDIT_P50_TARGET_MS,
             }
         )
+    out += _scale_checks(results.get("scale"))
+    return out
+
+
+# Issue 19 §3's targets at hosting scale (scenario 13): label, path, sign, goal.
+SCALE_TARGETS: tuple[tuple[str, tuple[str, ...], str, float], ...] = (
+    ("listaccts, 10,000 accounts, p50 (ms)", ("accounts", "listaccts_all", "p50_ms"), "≤", 250),
+    ("listaccts filtered to one account, p50 (ms)",
+     ("accounts", "listaccts_filtered_one", "p50_ms"), "≤", 5),
+    ("accountsummary, p50 (ms)", ("accounts", "accountsummary", "p50_ms"), "≤", 5),
+    ("createacct throughput (accounts/s)", ("accounts", "createacct", "per_s"), "≥", 50),
+    ("100,000 zones: start-up to first answer (s)", ("zones", "startup_s"), "<", 2),
+    ("100,000 zones: RSS after the reconcile (MiB)", ("zones", "rss_after_reconcile_mib"),
+     "<", 300),
+    ("100,000 zones: SOA answer p99 (ms)", ("zones", "dns_soa_after_reconcile", "p99_ms"),
+     "<", 5),
+)  # fmt: skip
+
+
+def _scale_checks(scale: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not scale:
+        return []
+    out = []
+    for label, path, sign, goal in SCALE_TARGETS:
+        value: Any = scale
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        ok = {"≤": value <= goal, "<": value < goal, "≥": value >= goal}[sign]
+        out.append({"label": label, "value": value, "goal": f"{sign} {goal:g}", "pass": ok})
+    reconcile = scale.get("zones", {}).get("full_reconcile_s")
+    out.append({"label": "100,000 zones: the full zone-file reconcile (s)",
+                "value": reconcile if reconcile is not None else "did not end",
+                "goal": "-", "pass": None})  # fmt: skip
     return out
 
 

@@ -97,14 +97,14 @@ def _repetitions(
 
 
 def measure(
-    backend: str, postgres_url: str | None, pinning: Pinning, repetitions: int
+    backend: str, postgres_url: str | None, pinning: Pinning, repetitions: int, workers: int = 1
 ) -> list[Sample]:
-    """B idle: only the harness's requests."""
+    """B idle: only the harness's requests. Each server runs `workers` worker processes."""
     with ExitStack() as stack:
         store = stores.create(stack, backend, "revoke", postgres_url)
         admin = store.create_token("bench-admin")
-        a = server.start(stack, store, "revoke-a", pinning)
-        b = server.start(stack, store, "revoke-b", pinning)
+        a = server.start(stack, store, "revoke-a", pinning, workers=workers)
+        b = server.start(stack, store, "revoke-b", pinning, workers=workers)
         with pinning.harness_on_client():
             return _repetitions(stack, a, b, admin, repetitions)
 
@@ -116,6 +116,7 @@ def measure_under_load(
     repetitions: int,
     wrk_path: str,
     load: wrk.Load,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """B kept busy by wrk (`load.connections` connections, another token: never revoked)
     for the whole of the repetitions, after a warm-up run that is thrown away. The repetitions
@@ -127,8 +128,8 @@ def measure_under_load(
         store = stores.create(stack, backend, "revoke-load", postgres_url)
         admin = store.create_token("bench-admin")
         load_token = store.create_token("bench-load")
-        a = server.start(stack, store, "revoke-load-a", pinning)
-        b = server.start(stack, store, "revoke-load-b", pinning)
+        a = server.start(stack, store, "revoke-load-a", pinning, workers=workers)
+        b = server.start(stack, store, "revoke-load-b", pinning, workers=workers)
         target = load_mod.Target(
             "revocation_load", b, load_mod.VERSION_PATH, f"whm root:{load_token}"
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bench import cluster, machine, report, revocation, seed, server, startup, stores, wrk
+from bench import cluster, machine, report, revocation, scale, seed, server, startup, stores, wrk
 from bench import dns as dns_bench
 from bench import load as load_mod
 from bench.scenarios import Scenario
@@ -31,6 +31,7 @@ class Options:
     revocation_repetitions: int
     quick: bool
     cluster_changes: int = 100
+    revocation_workers: int = 2
     dns: dns_bench.Settings = field(default_factory=dns_bench.Settings)
 
 
@@ -47,6 +48,7 @@ def run(options: Options) -> dict[str, Any]:
             "backend": options.backend,
             "tokens": options.tokens,
             "revocation_repetitions": options.revocation_repetitions,
+            "revocation_workers": options.revocation_workers,
             "cluster_changes": options.cluster_changes,
             "quick": options.quick,
             "dns": asdict(options.dns),
@@ -85,7 +87,11 @@ def run(options: Options) -> dict[str, Any]:
                 continue
             log(f"revocation on {backend}: {options.revocation_repetitions} repetitions")
             samples = revocation.measure(
-                backend, postgres_url, pinning, options.revocation_repetitions
+                backend,
+                postgres_url,
+                pinning,
+                options.revocation_repetitions,
+                options.revocation_workers,
             )
             results["revocation"][backend] = revocation.summarise(samples)
             log(f"revocation on {backend} under load: {options.revocation_repetitions} repetitions")
@@ -96,6 +102,7 @@ def run(options: Options) -> dict[str, Any]:
                 options.revocation_repetitions,
                 wrk_path,
                 options.load,
+                options.revocation_workers,
             )
             results.setdefault("revocation_under_load", {})[backend] = loaded
             if not loaded["wrk"]["clean"]:
@@ -113,6 +120,8 @@ def run(options: Options) -> dict[str, Any]:
         results["cluster_under_load"] = loaded
         if not loaded["wrk"]["clean"]:
             results["notes"].append("cluster under load: wrk saw non-2xx answers or errors")
+    if "scale" in keys:
+        results["scale"] = scale.measure(options.backend, postgres_url, pinning)
     if "dns" in keys:
         log(f"dns: scenario 8 on {options.backend}")
         results["dns"] = dns_bench.measure(options.backend, postgres_url, pinning, options.dns)

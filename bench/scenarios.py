@@ -26,6 +26,7 @@ ALL: tuple[Scenario, ...] = (
     Scenario(8, "dns", "DNS: 10,000-record zone via the API; nameserver queries/s", False),
     Scenario(9, "startup", "Start-up time and resident memory", False),
     Scenario(12, "cluster", "DNS cluster: a TXT change until both peers answer it", False),
+    Scenario(13, "scale", "Hosting scale: 10,000 accounts; 100,000 zones", False),
 )
 BY_KEY = {s.key: s for s in ALL}
 

@@ -90,6 +90,7 @@ def start(
     *,
     dns: bool = False,
     listeners: str = WHM_ONLY,
+    workers: int | None = None,
 ) -> Server:
     """Spawn `gatehouse serve` and wait for its first answered request (the start-up time:
     from spawn to the first 200 on /healthz, polled every 2 ms). `listeners`: `WHM_ONLY` or
@@ -119,6 +120,7 @@ def start(
         "--cpanel-https-port",
         others[2],
         *(["--dns-port", str(dns_port), "--dns-bind", HOST] if dns_port is not None else []),
+        *(["--workers", str(workers)] if workers is not None else []),
     ]
     return _spawn(stack, store, name, port, command, log_path, "/healthz", dns_port)
 

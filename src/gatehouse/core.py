@@ -71,7 +71,7 @@ class Gatehouse:
             command_timeout=config.zone_command_timeout,
         )
 
-        # The functions each token calls, noted in memory and written every few seconds by
+        # The functions each token calls, noted in memory and written every second by
         # `gatehouse serve` (domain/token_usage.py).
         self.usage = UsageRecorder()
         # Set after a change commits: the DNS cluster sender wakes at once rather than at its

@@ -3,10 +3,10 @@ the last result (docs/governance.md, least privilege; issue 17 §2).
 
 The token path stays read-only: a call is noted in this process's memory (`UsageRecorder.note`,
 a dictionary update under a lock), and `gatehouse serve` writes what was noted to
-`token_usage` every few seconds in one transaction (`flush`), adding to what other processes
-and nodes wrote. Memory is bounded (`MAX_PENDING` token-and-function pairs; beyond them the
-recorder flushes at the next note it can). A crash loses the last few seconds of counts —
-never a token's security state, which this record does not hold.
+`token_usage` every second (when anything was noted) in one transaction (`flush`), adding to
+what other processes and nodes wrote. Memory is bounded (`MAX_PENDING` token-and-function
+pairs; beyond them new pairs wait for the next write). A crash loses the last second of
+counts — never a token's security state, which this record does not hold.
 
 From the record, `suggest` computes the smallest ACL that covers what the token did: for each
 function it called (successfully, or refused for a missing privilege), the privilege that
@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gatehouse import acls
 from gatehouse.store.schema import api_tokens, token_usage
 
-FLUSH_INTERVAL = 5.0  # seconds between two writes of the noted calls
+FLUSH_INTERVAL = 1.0  # seconds between two writes of the noted calls (when there are any)
 MAX_PENDING = 10_000  # token-and-function pairs held in memory before a write is due
 OK = "ok"
 FAILED = "failed"  # the function ran and refused (its own reason)
