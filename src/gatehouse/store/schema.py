@@ -491,6 +491,17 @@ autossl_domains = sa.Table(
     sa.Column("next_attempt", sa.BigInteger, nullable=False),  # the backoff's end
 )
 
+# The domains an account excludes from AutoSSL (cPanel's "excluded domains"; migration 0024).
+autossl_excluded_domains = sa.Table(
+    "autossl_excluded_domains",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("domain", sa.String(253), primary_key=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
 # Checks asked for (start_autossl_check…): one account's, or all (user_id null).
 autossl_requests = sa.Table(
     "autossl_requests",
