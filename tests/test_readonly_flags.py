@@ -481,6 +481,7 @@ def _owner_of_token(w: World, extra: Params) -> tuple[str, Params]:
 
 
 CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
+    (UAPI, "Tokens", "gatehouse_get_usage"): lambda w: _owner_of_token(w, {}),
     (UAPI, "SSL", "installed_hosts"): lambda w: (_with_certificate(w)[0], {}),
     (UAPI, "SSL", "list_certs"): lambda w: (_with_certificate(w)[0], {}),
     (UAPI, "SSL", "list_keys"): lambda w: (_with_certificate(w)[0], {}),

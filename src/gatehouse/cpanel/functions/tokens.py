@@ -13,7 +13,15 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import access, audit, token_policy, token_rate, token_rotation, token_scope
+from gatehouse.domain import (
+    access,
+    audit,
+    token_policy,
+    token_rate,
+    token_rotation,
+    token_scope,
+    token_usage,
+)
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
@@ -284,3 +292,36 @@ def gatehouse_end_grace(call: Call) -> dict[str, Any]:
     if ended:
         _audit(call, audit.TOKEN_GRACE_END, name)
     return {"ended": int(ended)}
+
+
+@uapi(
+    MODULE,
+    "gatehouse_get_usage",
+    "**gatehouse extension**: what one of the account's tokens has called — per function the "
+    "calls, first and last use and the last result — with its last use.",
+    readonly=True,
+)
+def gatehouse_get_usage(call: Call) -> dict[str, Any]:
+    name = args.length_required(call, "name")
+    token = store.get_by_name(call.conn, call.principal.user.id, store.CPANEL, name)
+    if token is None:
+        raise NotFound(f"The API token “{name}” does not exist.")
+    used = token_usage.uses(call.conn, token.id, call.gatehouse.usage.pending_for(token.id))
+    ends = token_rotation.grace_ends(call.conn, [token.id], call.now)
+    return {
+        **_listed(token),
+        "last_used": token.last_used_time,
+        "last_used_ip": token.last_used_ip,
+        "last_used_agent": token.last_used_agent,
+        "previous_token_expires_at": ends.get(token.id),
+        "functions": [
+            {
+                "function": u.function,
+                "calls": u.calls,
+                "first_used": u.first_time,
+                "last_used": u.last_time,
+                "last_result": u.last_result,
+            }
+            for u in used
+        ],
+    }

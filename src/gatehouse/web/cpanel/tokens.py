@@ -41,6 +41,17 @@ async def tokens(site: Site, request: Request, principal: Principal) -> Response
     return site.page(request, "tokens.html", principal, rows=rows, done=_done(request))
 
 
+@route("/tokens/detail", "GET")
+@signed_in
+async def token_detail(site: Site, request: Request, principal: Principal) -> Response:
+    """One token: its settings, its last use and what it has called (issue 17 §8)."""
+    name = request.query_params.get("name", "")
+    found = await site.uapi(request, principal, MODULE, "gatehouse_get_usage", [("name", name)])
+    if not found.ok:
+        return site.message(request, 404, "No such token", found.reason, principal)
+    return site.page(request, "token_detail.html", principal, token=found.data)
+
+
 @route("/tokens/new", "GET", "POST")
 @signed_in
 async def token_new(site: Site, request: Request, principal: Principal) -> Response:
