@@ -180,6 +180,8 @@ zones = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("serial", sa.BigInteger, nullable=False),
     sa.Column("updated_time", sa.BigInteger, nullable=False),
+    # Every zone's version without reading the texts (migration 0025): start-up, zone files.
+    sa.Index("ix_zones_versions", "name", "id", "serial", "updated_time"),
 )
 
 
