@@ -64,6 +64,7 @@ def test_install_show_with_key_and_uninstall(server: Server, page: Any, ca: Issu
     server.remember(leaf.key_pem)
     prefix = log_in(page, server, user)
     assert page.locator("#hosts-none").is_visible()
+    assert page.locator("#ssl-error").count() == 0
     assert page.locator("#autossl-off").is_visible()  # this server has no AutoSSL
     assert page.get_by_role("button", name="Run AutoSSL").count() == 0
     assert page.get_by_label("Domain", exact=True).input_value() == domain
@@ -90,6 +91,18 @@ def test_install_show_with_key_and_uninstall(server: Server, page: Any, ca: Issu
     assert page.locator("#show-crt").input_value().strip() == leaf.cert_pem.strip()
     assert page.locator("#show-cab").input_value().strip() == ca.cert_pem.strip()
     assert "/ssl/show" in page.url and cert["id"] not in page.url
+
+    # A stored key by itself (SSL::show_key), asked for from the keys' table.
+    page.goto(f"{server.cpanel_url}{prefix}/ssl")
+    [stored_key] = _uapi(server, user, password, "list_keys")
+    page.locator(f"#ssl-keys tr[data-id='{stored_key['id']}']").get_by_role(
+        "button", name=re.compile("^Show the key")
+    ).click()
+    alone = serialization.load_pem_private_key(
+        page.locator("#show-key").input_value().encode(), None
+    )
+    assert alone.public_key() == leaf.key.public_key()
+    assert "/ssl/key" in page.url
 
     page.goto(f"{server.cpanel_url}{prefix}/ssl")
     page.get_by_role("button", name=f"Uninstall the certificate of {domain}").click()
@@ -162,6 +175,12 @@ def test_another_accounts_certificate_is_not_shown(server: Server, page: Any, ca
     csrf = page.locator("form[action$='/ssl/install'] input[name=csrf_token]").input_value()
     response = page.request.post(
         f"{server.cpanel_url}{prefix}/ssl/show", form={"id": cert["id"], "csrf_token": csrf}
+    )
+    assert response.status == 404
+    assert leaf.key_pem.strip().splitlines()[1] not in response.text()
+    [key] = _uapi(server, owner, owner_password, "list_keys")
+    response = page.request.post(
+        f"{server.cpanel_url}{prefix}/ssl/key", form={"id": key["id"], "csrf_token": csrf}
     )
     assert response.status == 404
     assert leaf.key_pem.strip().splitlines()[1] not in response.text()

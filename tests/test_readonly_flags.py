@@ -141,6 +141,23 @@ def _autossl_on(w: World) -> World:
     return w
 
 
+def _autossl_provider(w: World, *, enabled: bool) -> World:
+    """AutoSSL configured and, as asked, enabled (set_autossl_provider) or disabled."""
+    _autossl_on(w)
+    if enabled:
+        w.local.ok("set_autossl_provider", {"provider": "ACME"})
+    else:
+        w.local.ok("disable_autossl", {})
+    return w
+
+
+def _excluded(w: World) -> tuple[str, str]:
+    """An account whose main domain is excluded from AutoSSL: (user, domain)."""
+    user, domain = w.account()
+    w.local.ok("add_autossl_user_excluded_domains", {"username": user, "domain": domain})
+    return user, domain
+
+
 def _uapi_data(out: Any) -> Any:
     payload = out.payload
     return payload.get("result", payload)["data"]
@@ -204,6 +221,10 @@ WHM_READONLY: dict[str, WhmCase] = {
     "gatehouse_get_api_token_usage": lambda w: {"token_name": _used_token(w)},
     "get_autossl_problems_for_user": lambda w: {"username": w.account()[0]},
     "get_autossl_problems_for_domain": lambda w: {"domain": w.account()[1]},
+    "get_autossl_user_excluded_domains": lambda w: {"username": _excluded(w)[0]},
+    "get_autossl_check_schedule": lambda w: (_autossl_on(w), {})[1],
+    "get_autossl_pending_queue": lambda w: (_autossl_on(w).account(), {})[1],
+    "get_autossl_providers": lambda w: (_autossl_on(w), {})[1],
     "accountsummary": _user_params,
     "acctcounts": lambda w: {},
     "api_token_get_details": lambda w: {"token": w.token()[1]},
@@ -343,8 +364,23 @@ WHM_CHANGING: dict[str, WhmCase] = {
     },
     "delete_ssl_vhost": lambda w: {"host": _with_certificate(w)[1]},
     "generatessl": lambda w: {"domains": w.account()[1], "keysize": "2048"},
-    "start_autossl_check_for_all_users": lambda w: (_autossl_on(w), {})[1],
-    "start_autossl_check_for_one_user": lambda w: {"username": _autossl_on(w).account()[0]},
+    "start_autossl_check_for_all_users": lambda w: (_autossl_provider(w, enabled=True), {})[1],
+    "start_autossl_check_for_one_user": lambda w: {
+        "username": _autossl_provider(w, enabled=True).account()[0]
+    },
+    "add_autossl_user_excluded_domains": lambda w: dict(
+        zip(("username", "domain"), w.account(), strict=True)
+    ),
+    "remove_autossl_user_excluded_domains": lambda w: dict(
+        zip(("username", "domain"), _excluded(w), strict=True)
+    ),
+    "set_autossl_user_excluded_domains": lambda w: dict(
+        zip(("username", "domain"), w.account(), strict=True)
+    ),
+    "set_autossl_provider": lambda w: (_autossl_provider(w, enabled=False), {"provider": "ACME"})[
+        1
+    ],
+    "disable_autossl": lambda w: (_autossl_provider(w, enabled=True), {})[1],
     "accesshash": _accesshash,
     "adddns": lambda w: {"domain": f"d{uuid.uuid4().hex[:7]}.example.net", "ip": "192.0.2.1"},
     "addpkg": lambda w: {"name": f"p{uuid.uuid4().hex[:7]}"},
@@ -492,10 +528,13 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     ),
     (UAPI, "SSL", "fetch_key_and_cabundle_for_certificate"): _installed_certificate,
     (UAPI, "SSL", "get_autossl_problems"): lambda w: (w.account()[0], {}),
+    (UAPI, "SSL", "get_autossl_excluded_domains"): lambda w: (_excluded(w)[0], {}),
+    (UAPI, "SSL", "get_autossl_pending_queue"): lambda w: (_autossl_on(w).account()[0], {}),
     (UAPI, "SSL", "fetch_cert_info"): lambda w: (
         (made := _with_self_signed(w))[0],
         {"id": made[1]},
     ),
+    (UAPI, "SSL", "show_key"): lambda w: ((made := _with_key(w))[0], {"id": made[2]}),
     (UAPI, "SSL", "get_default_key_type"): lambda w: (w.account()[0], {}),
     (API2, "SSL", "listkeys"): lambda w: (_with_key(w)[0], {}),
     (API2, "SSL", "listcsrs"): lambda w: (_with_csr(w), {}),
@@ -544,7 +583,22 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "SSL", "set_default_key_type"): lambda w: (w.account()[0], {"type": "rsa-4096"}),
     (API2, "SSL", "genkey"): lambda w: ((acct := w.account())[0], {"host": acct[1]}),
     (API2, "SSL", "gencsr"): _api2_csr_params,
-    (UAPI, "SSL", "start_autossl_check"): lambda w: (_autossl_on(w).account()[0], {}),
+    (UAPI, "SSL", "start_autossl_check"): lambda w: (
+        _autossl_provider(w, enabled=True).account()[0],
+        {},
+    ),
+    (UAPI, "SSL", "add_autossl_excluded_domains"): lambda w: (
+        (acct := w.account())[0],
+        {"domains": acct[1]},
+    ),
+    (UAPI, "SSL", "remove_autossl_excluded_domains"): lambda w: (
+        (acct := _excluded(w))[0],
+        {"domains": acct[1]},
+    ),
+    (UAPI, "SSL", "set_autossl_excluded_domains"): lambda w: (
+        (acct := w.account())[0],
+        {"domains": f"www.{acct[1]}"},
+    ),
     (UAPI, "SSL", "upload_cert"): lambda w: (
         (acct := w.account())[0],
         {"crt": _certificate(acct[1])["crt"]},

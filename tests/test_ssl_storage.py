@@ -123,6 +123,20 @@ def test_fetch_cert_info_gives_the_text_key_and_bundle(server: Server, ca: Issue
     assert info["cabundle"] is not None and "BEGIN CERTIFICATE" in info["cabundle"]
 
 
+def test_show_key_gives_the_key_to_its_account_only(server: Server, ca: Issued) -> None:
+    account, other = _account(server), _account(server)
+    leaf, _cert = _stored_leaf(server, account, ca)
+    key_id = _ok(server, account, "list_keys")[0]["id"]
+    for selector in ({"id": key_id}, {"friendly_name": "LeafKey"}):
+        shown = _ok(server, account, "show_key", **selector)
+        assert shown["details"]["id"] == key_id and shown["details"]["friendly_name"] == "LeafKey"
+        key = serialization.load_pem_private_key(shown["key"].encode(), None)
+        assert key.public_key() == leaf.key.public_key()
+    # Another account's key is one that does not exist.
+    assert "no key with the ID" in _refused(server, other, "show_key", id=key_id)
+    assert "“id” or the “friendly_name”" in _refused(server, account, "show_key")
+
+
 def test_an_installed_certificate_and_its_key_are_not_deleted(server: Server, ca: Issued) -> None:
     account = _account(server)
     leaf, cert = _stored_leaf(server, account, ca)

@@ -6,7 +6,8 @@
 
 A deleted item's answer is a one-item list of its facts, as cPanel's reference shows. What is
 in use is refused (a certificate installed on a domain, or its key). A key's PEM is returned
-to its account only (`fetch_cert_info`'s `key`, `genkey`'s `key`), never in a list.
+to its account only (`fetch_cert_info`'s `key`, `show_key`, `genkey`'s `key`), never in a
+list.
 """
 
 from __future__ import annotations
@@ -53,6 +54,21 @@ def delete_key(call: Call) -> list[dict[str, Any]]:
     )
     ssl_storage.delete_key(call, account, key)
     return [_key_facts(key)]
+
+
+@uapi(
+    MODULE,
+    "show_key",
+    "A stored private key (id or friendly_name): its text and public facts, to its account.",
+    readonly=True,
+)
+def show_key(call: Call) -> dict[str, Any]:
+    account = call.principal.user
+    key = ssl_storage.find_key(
+        call.conn, account, call.params.get("id"), call.params.get("friendly_name")
+    )
+    text = certificates.key_pem(call.conn, call.gatehouse.keyring, account.id, key.key_id)
+    return {"details": _key_facts(key), "key": text}
 
 
 @uapi(MODULE, "delete_cert", "Delete a stored certificate (id or friendly_name).")

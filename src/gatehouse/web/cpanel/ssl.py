@@ -5,9 +5,9 @@ SSL::list_keys — public facts only), and AutoSSL: the problems its last check 
 (SSL::get_autossl_problems), whether a check runs (SSL::is_autossl_check_in_progress) and Run
 AutoSSL (SSL::start_autossl_check) when the server has AutoSSL configured.
 
-Key material is shown only when asked, by a form (POST, CSRF) that runs SSL::fetch_cert_info
-as the account: the page of one stored certificate with its key. A pasted key is never put
-back into a page."""
+Key material is shown only when asked, by a form (POST, CSRF) run as the account: one stored
+certificate with its key (SSL::fetch_cert_info), or one stored key (SSL::show_key). A pasted
+key is never put back into a page."""
 
 from __future__ import annotations
 
@@ -155,3 +155,19 @@ async def show(site: Site, request: Request, principal: Principal) -> Response:
     row = ssl_rows.certificate(info, site.gatehouse.now())
     row["days"] = ssl_rows.days_text(row)
     return site.page(request, "ssl_show.html", principal, info=info, row=row)
+
+
+@route("/ssl/key", "POST")
+@signed_in
+async def show_key(site: Site, request: Request, principal: Principal) -> Response:
+    """One stored private key, asked for by its owner (a form, as `show`)."""
+    pairs = await verified_form(request)
+    if pairs is None:
+        return site.csrf_refused(request, principal)
+    key_id = dict(pairs).get("id", "")
+    answer = await site.uapi(request, principal, "SSL", "show_key", [("id", key_id)])
+    if not answer.ok:
+        return site.message(request, 404, "No such key", answer.reason, principal)
+    return site.page(
+        request, "ssl_key.html", principal, details=answer.data["details"], key=answer.data["key"]
+    )
