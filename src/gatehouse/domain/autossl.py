@@ -55,7 +55,7 @@ from gatehouse.config import Config
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import absolute, parse_entries
-from gatehouse.domain import certificates, leases, ssl_pem, ssl_requests
+from gatehouse.domain import autossl_settings, certificates, leases, ssl_pem, ssl_requests
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import ServerUnit, UnitOfWork
 from gatehouse.domain.users import User, from_row
@@ -76,6 +76,8 @@ NOT_CONFIGURED = (
     "AutoSSL is not enabled on this server: its ACME directory (GATEHOUSE_AUTOSSL_DIRECTORY) "
     "is not set."
 )
+# cPanel's words when AutoSSL is disabled (WHM disable_autossl).
+DISABLED = "This system has AutoSSL disabled."
 
 
 def configured(config: Config) -> bool:
@@ -96,6 +98,8 @@ def request_check(
     next holds the AutoSSL lease. Refused when AutoSSL is not configured."""
     if not configured(config):
         raise InvalidParameter(NOT_CONFIGURED)
+    if autossl_settings.disabled(unit.conn):
+        raise InvalidParameter(DISABLED)
     unit.conn.execute(
         sa.insert(autossl_requests).values(
             user_id=None if account is None else account.id,
@@ -162,6 +166,102 @@ def iso_time(seconds: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+# -- when the next check runs, what is waiting ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    interval: int  # seconds between scheduled checks (GATEHOUSE_AUTOSSL_INTERVAL)
+    last_done: int | None  # when the last scheduled (every account's) check completed
+    next_time: int  # when the next scheduled check is due
+    running: bool  # a check is running now (the lease is held)
+
+
+def schedule(conn: sa.Connection, config: Config, now: int) -> Schedule | None:
+    """When the scheduled check of every account next runs: the interval after the last
+    completed one (kept with the lease), or now when none completed yet (or its time lies in
+    the future: the clock was set back). None when AutoSSL is off (not configured, or
+    disabled): no check is scheduled."""
+    if not configured(config) or autossl_settings.disabled(conn):
+        return None
+    lease = leases.get(conn, LEASE)
+    last = lease.last_done if lease is not None else None
+    interval = int(config.autossl_interval)
+    next_time = now if last is None or last > now else max(now, last + interval)
+    return Schedule(interval, last, next_time, lease is not None and lease.expires > now)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A domain AutoSSL has yet to secure: no certificate, or one it would replace."""
+
+    domain: str
+    username: str
+    requested_time: int | None  # the oldest check asked for that covers it, still waiting
+    last_time: int | None  # when AutoSSL last looked at it
+    next_attempt: int | None  # after a failure: when the scheduled check tries it again
+    problem: str | None  # the last attempt's problem, if any
+
+
+def pending(
+    conn: sa.Connection, config: Config, now: int, *, user_id: int | None = None
+) -> list[Pending]:
+    """The domains AutoSSL would order a certificate for at its next check (of one account, or
+    of all): the accounts' domains that are not excluded and have no certificate AutoSSL
+    would leave alone. Empty when AutoSSL is not configured."""
+    if not configured(config):
+        return []
+    asked_all: int | None = None
+    asked_by_user: dict[int, int] = {}
+    for r in conn.execute(sa.select(autossl_requests.c.user_id, autossl_requests.c.requested_time)):
+        when = int(r.requested_time)
+        if r.user_id is None:
+            asked_all = when if asked_all is None else min(asked_all, when)
+        else:
+            uid = int(r.user_id)
+            asked_by_user[uid] = min(asked_by_user.get(uid, when), when)
+    query = sa.select(users_table).where(
+        users_table.c.domain.is_not(None), users_table.c.is_root.is_(False)
+    )
+    if user_id is not None:
+        query = query.where(users_table.c.id == user_id)
+    states = {
+        str(r.domain): r
+        for r in conn.execute(
+            sa.select(autossl_domains)
+            if user_id is None
+            else sa.select(autossl_domains).where(autossl_domains.c.user_id == user_id)
+        )
+    }
+    items: list[Pending] = []
+    for account in (from_row(r) for r in conn.execute(query.order_by(users_table.c.username))):
+        if account.suspended:
+            continue
+        excluded = set(autossl_settings.excluded(conn, account.id))
+        times = [t for t in (asked_all, asked_by_user.get(account.id)) if t is not None]
+        for domain in certificates.owned_domains(conn, account):
+            if domain in excluded:
+                continue
+            installed = certificates.installed_on(conn, domain)
+            if installed is not None and good(config, account, installed.certificate, domain, now):
+                continue
+            state = states.get(domain)
+            problem = None if state is None or state.problem is None else str(state.problem)
+            items.append(
+                Pending(
+                    domain=domain,
+                    username=account.username,
+                    requested_time=min(times) if times else None,
+                    last_time=None if state is None else int(state.checked_time),
+                    next_attempt=None
+                    if state is None or problem is None
+                    else int(state.next_attempt),
+                    problem=problem,
+                )
+            )
+    return items
+
+
 # -- the check ------------------------------------------------------------------------------------
 
 
@@ -179,6 +279,7 @@ class Report:
 
     domains: int = 0  # looked at
     covered: int = 0  # already had a valid certificate
+    excluded: int = 0  # excluded by the account (skipped)
     installed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     waiting: int = 0  # in backoff after a failure
@@ -276,6 +377,9 @@ class AutoSsl:
         lease; None when nothing ran."""
         if not configured(self.config) or self.stopping.is_set():
             return None
+        with self.engine.connect() as conn:
+            if autossl_settings.disabled(conn):
+                return None  # disable_autossl: requests wait until it is enabled again
         now = self.now()
         asked, scheduled = self._due(now)
         if not asked and not scheduled:
@@ -342,11 +446,15 @@ class AutoSsl:
                 continue
             with self.engine.connect() as conn:
                 domains = certificates.owned_domains(conn, account)
+                excluded = set(autossl_settings.excluded(conn, account.id))
             for domain in domains:
                 if self.stopping.is_set():
                     return report
                 held.keep()
                 report.domains += 1
+                if domain in excluded:
+                    self._skip_excluded(account, domain, run_time, report)
+                    continue
                 force = forced is None or account.id in forced
                 self._check_domain(account, domain, run_time, force, report)
             with self.engine.begin() as conn:
@@ -358,14 +466,40 @@ class AutoSsl:
                     )
                 )
         log.info(
-            "AutoSSL: %d domain(s) checked, %d covered, %d installed, %d failed, %d waiting",
+            "AutoSSL: %d domain(s) checked, %d covered, %d installed, %d failed, %d waiting, "
+            "%d excluded",
             report.domains,
             report.covered,
             len(report.installed),
             len(report.failed),
             report.waiting,
+            report.excluded,
         )
         return report
+
+    def _skip_excluded(self, account: User, domain: str, run_time: int, report: Report) -> None:
+        """An excluded domain is not ordered for; its outcome says why (no audit line each
+        check, no failure counted, no backoff)."""
+        report.excluded += 1
+        problem = autossl_settings.excluded_problem(domain)
+        now = self.now()
+        with self.engine.begin() as conn:
+            values = {
+                "user_id": account.id,
+                "checked_time": now,
+                "run_time": run_time,
+                "problem": problem,
+                "failures": 0,
+                "next_attempt": now,
+            }
+            updated = conn.execute(
+                sa.update(autossl_domains)
+                .where(autossl_domains.c.domain == domain)
+                .values(**values)
+            ).rowcount
+            if not updated:
+                conn.execute(sa.insert(autossl_domains).values(domain=domain, **values))
+        self._tell(domain, "excluded")
 
     def _check_domain(
         self, account: User, domain: str, run_time: int, force: bool, report: Report
@@ -405,17 +539,7 @@ class AutoSsl:
     def _good(
         self, account: User, cert: certificates.StoredCertificate, domain: str, now: int
     ) -> bool:
-        """A certificate AutoSSL leaves alone: CA-issued, covering the domain (and `*.domain`
-        for a main domain when wildcards are chosen), valid now and for longer than the
-        renewal window."""
-        if not ssl_pem.covers(cert.names, domain) or cert.not_before > now:
-            return False
-        wildcard = f"*.{domain}"
-        if self.config.autossl_wildcard and domain == account.domain and wildcard not in cert.names:
-            return False
-        if cert.not_after - now <= self.config.autossl_renew_days * 86400:
-            return False
-        return not ssl_pem.parse_certificate(cert.pem).self_signed
+        return good(self.config, account, cert, domain, now)
 
     def _record(
         self, account: User, domain: str, now: int, run_time: int, problem: str | None
@@ -464,7 +588,8 @@ class AutoSsl:
                 e.kind == "record" and absolute(zone.name, e.dname) == www
                 for e in parse_entries(zone.name, zone.text)
             )
-        names = [domain, f"www.{domain}"] if has_www else [domain]
+            www_excluded = f"www.{domain}" in autossl_settings.excluded(conn, account.id)
+        names = [domain, f"www.{domain}"] if has_www and not www_excluded else [domain]
         if self.config.autossl_wildcard and domain == account.domain:
             names.append(f"*.{domain}")  # its challenge shares `_acme-challenge.<domain>`
         return names
@@ -684,6 +809,22 @@ class AutoSsl:
             )
         log.info("AutoSSL: registered an ACME account at %s", directory_url)
         return client, account_key
+
+
+def good(
+    config: Config, account: User, cert: certificates.StoredCertificate, domain: str, now: int
+) -> bool:
+    """A certificate AutoSSL leaves alone: CA-issued, covering the domain (and `*.domain`
+    for a main domain when wildcards are chosen), valid now and for longer than the
+    renewal window."""
+    if not ssl_pem.covers(cert.names, domain) or cert.not_before > now:
+        return False
+    wildcard = f"*.{domain}"
+    if config.autossl_wildcard and domain == account.domain and wildcard not in cert.names:
+        return False
+    if cert.not_after - now <= config.autossl_renew_days * 86400:
+        return False
+    return not ssl_pem.parse_certificate(cert.pem).self_signed
 
 
 def _zone_for(conn: sa.Connection, name: str, user_id: int) -> zones.Zone | None:

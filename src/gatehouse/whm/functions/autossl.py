@@ -1,6 +1,8 @@
 """start_autossl_check_for_all_users, start_autossl_check_for_one_user,
-get_autossl_problems_for_user, get_autossl_problems_for_domain: AutoSSL
-(gatehouse.domain.autossl; docs/ssl.md#autossl).
+get_autossl_problems_for_user, get_autossl_problems_for_domain, the excluded domains
+(add/remove/set/get_autossl_user_excluded_domains), get_autossl_check_schedule,
+get_autossl_pending_queue, get_autossl_providers, set_autossl_provider, disable_autossl:
+AutoSSL (gatehouse.domain.autossl, gatehouse.domain.autossl_settings; docs/ssl.md#autossl).
 
 Names, parameters and answers follow cPanel's WHM API 1 reference: a check "in the
 background" answers `{pid}` — here the id of the gatehouse process that took the request; the
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from gatehouse import acls
 from gatehouse.api.call import Call
-from gatehouse.api.registry import Param
-from gatehouse.domain import access, autossl, certificates
+from gatehouse.api.registry import Param, Reply
+from gatehouse.domain import access, autossl, autossl_settings, certificates
+from gatehouse.errors import InvalidParameter, missing_parameter
 from gatehouse.whm.registry import REGISTRY
 
 ROOT_ONLY = (acls.ALL,)
@@ -95,3 +99,215 @@ def get_autossl_problems_for_domain(call: Call) -> dict[str, Any]:
         call.conn, access.actor_of(call.principal), call.require("domain")
     )
     return _problems(autossl.problems(call.conn, domain=domain))
+
+
+# -- excluded domains ---------------------------------------------------------------------------
+
+USERNAME = Param("username", "The cPanel account.", required=True)
+
+
+def _account(call: Call) -> Any:
+    return access.require_account(
+        call.conn, access.actor_of(call.principal), call.require("username")
+    )
+
+
+def _names(call: Call, *, required: bool) -> list[str]:
+    names = autossl_settings.parse_names(call.params.getlist("domain"))
+    if required and not names:
+        raise missing_parameter("domain")
+    return names
+
+
+@REGISTRY.function(
+    "add_autossl_user_excluded_domains",
+    "Exclude domains of an account from AutoSSL (it will not secure them; `www.D` alone "
+    "leaves www out of D's certificate).",
+    params=(
+        USERNAME,
+        Param(
+            "domain",
+            "A domain to exclude (`domain`, `domain-1`, … or repeated).",
+            required=True,
+            multi=True,
+            handler_refuses=True,
+        ),
+    ),
+    privileges=ROOT_ONLY,
+)
+def add_autossl_user_excluded_domains(call: Call) -> Reply:
+    account = _account(call)
+    autossl_settings.add(call, account, _names(call, required=True))
+    return Reply(has_data=False)
+
+
+@REGISTRY.function(
+    "remove_autossl_user_excluded_domains",
+    "Include excluded domains of an account in AutoSSL again.",
+    params=(
+        USERNAME,
+        Param(
+            "domain",
+            "A domain to include again (`domain`, `domain-1`, … or repeated).",
+            required=True,
+            multi=True,
+            handler_refuses=True,
+        ),
+    ),
+    privileges=ROOT_ONLY,
+)
+def remove_autossl_user_excluded_domains(call: Call) -> Reply:
+    account = _account(call)
+    autossl_settings.remove(call, account, _names(call, required=True))
+    return Reply(has_data=False)
+
+
+@REGISTRY.function(
+    "set_autossl_user_excluded_domains",
+    "Replace the domains of an account excluded from AutoSSL (none given: AutoSSL for every "
+    "domain).",
+    params=(
+        USERNAME,
+        Param("domain", "A domain to exclude (`domain`, `domain-1`, … or repeated).", multi=True),
+    ),
+    privileges=ROOT_ONLY,
+)
+def set_autossl_user_excluded_domains(call: Call) -> Reply:
+    account = _account(call)
+    autossl_settings.replace(call, account, _names(call, required=False))
+    return Reply(has_data=False)
+
+
+@REGISTRY.function(
+    "get_autossl_user_excluded_domains",
+    "The domains of an account excluded from AutoSSL.",
+    params=(USERNAME,),
+    privileges=ROOT_ONLY,
+    readonly=True,
+)
+def get_autossl_user_excluded_domains(call: Call) -> dict[str, Any]:
+    account = _account(call)
+    return {
+        "payload": [
+            {"excluded_domain": d} for d in autossl_settings.excluded(call.conn, account.id)
+        ]
+    }
+
+
+# -- schedule, queue, provider ------------------------------------------------------------------
+
+
+@REGISTRY.function(
+    "get_autossl_check_schedule",
+    "When AutoSSL's scheduled check of every account next runs.",
+    privileges=ROOT_ONLY,
+    readonly=True,
+)
+def get_autossl_check_schedule(call: Call) -> dict[str, Any] | None:
+    plan = autossl.schedule(call.conn, call.gatehouse.config, call.now)
+    if plan is None:
+        return None  # as cPanel's without a cron entry: AutoSSL is off
+    return {
+        # gatehouse schedules by interval, not by a cron entry: there is none to show.
+        "cron": None,
+        "next_time": autossl.iso_time(plan.next_time),
+        "interval": plan.interval,
+        "last_time": None if plan.last_done is None else autossl.iso_time(plan.last_done),
+        "in_progress": int(plan.running),
+    }
+
+
+def _time(value: int | None) -> str | None:
+    return None if value is None else autossl.iso_time(value)
+
+
+@REGISTRY.function(
+    "get_autossl_pending_queue",
+    "The domains AutoSSL has yet to secure: it orders their certificates at its next check.",
+    privileges=ROOT_ONLY,
+    readonly=True,
+)
+def get_autossl_pending_queue(call: Call) -> dict[str, Any]:
+    return {
+        "pending_certificates": [
+            {
+                "domain": p.domain,
+                "last_poll_time": _time(p.last_time),
+                "next_attempt": _time(p.next_attempt),
+                "order_item_id": None,  # an ACME order is finished within the check
+                "problem": p.problem,
+                "request_time": _time(p.requested_time),
+                "user": p.username,
+                "virtual_host": p.domain,
+            }
+            for p in autossl.pending(call.conn, call.gatehouse.config, call.now)
+        ]
+    }
+
+
+PROVIDER = "ACME"  # the module name of gatehouse's one provider
+
+
+def _provider(call: Call) -> dict[str, Any]:
+    config = call.gatehouse.config
+    directory = str(config.autossl_directory)
+    return {
+        "display_name": f"ACME ({urlsplit(directory).hostname or directory})",
+        "enabled": int(not autossl_settings.disabled(call.conn)),
+        "module_name": PROVIDER,
+        "specs": {
+            "AVERAGE_DELIVERY_TIME": 5,
+            "DCV_METHODS": ["dns"],
+            "DELIVERY_METHOD": "api",
+            "MAX_DOMAINS_PER_CERTIFICATE": 3,
+            "SUPPORTS_WILDCARD": 1,
+        },
+        "x_directory": directory,
+        "x_email": config.autossl_email or None,
+        "x_external_account_binding": int(bool(config.autossl_eab_kid)),
+    }
+
+
+@REGISTRY.function(
+    "get_autossl_providers",
+    "The AutoSSL provider: the ACME CA of GATEHOUSE_AUTOSSL_DIRECTORY, and whether it is "
+    "enabled (none when AutoSSL is not configured).",
+    privileges=ROOT_ONLY,
+    readonly=True,
+)
+def get_autossl_providers(call: Call) -> dict[str, Any]:
+    if not autossl.configured(call.gatehouse.config):
+        return {"payload": []}
+    return {"payload": [_provider(call)]}
+
+
+@REGISTRY.function(
+    "set_autossl_provider",
+    "Use the AutoSSL provider (gatehouse has one, `ACME`, set by GATEHOUSE_AUTOSSL_DIRECTORY): "
+    "enables AutoSSL after disable_autossl. `x_*` parameters are accepted and ignored.",
+    params=(Param("provider", "The provider's module name: ACME.", required=True),),
+    privileges=ROOT_ONLY,
+)
+def set_autossl_provider(call: Call) -> Reply:
+    provider = call.require("provider")
+    if not autossl.configured(call.gatehouse.config):
+        raise InvalidParameter(autossl.NOT_CONFIGURED)
+    if provider != PROVIDER:
+        raise InvalidParameter(
+            f"“{provider[:100]}” is not an AutoSSL provider of this server: the one provider is "
+            f"“{PROVIDER}”, the ACME CA of GATEHOUSE_AUTOSSL_DIRECTORY (to disable AutoSSL, call "
+            "disable_autossl)."
+        )
+    autossl_settings.set_disabled(call, False)
+    return Reply(has_data=False)
+
+
+@REGISTRY.function(
+    "disable_autossl",
+    "Disable AutoSSL on every node of the store (no check runs, none can be asked for) until "
+    "set_autossl_provider enables it again.",
+    privileges=ROOT_ONLY,
+)
+def disable_autossl(call: Call) -> Reply:
+    autossl_settings.set_disabled(call, True)
+    return Reply(has_data=False)

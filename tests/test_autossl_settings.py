@@ -1,0 +1,185 @@
+"""AutoSSL's settings over HTTP, on the session's server (SQLite or PostgreSQL), where AutoSSL
+is not configured (no GATEHOUSE_AUTOSSL_DIRECTORY): the excluded domains (WHM API 1
+add/remove/set/get_autossl_user_excluded_domains, UAPI SSL::add/remove/set/
+get_autossl_excluded_domains), what the schedule, queue and providers say then, and every
+refusal in the caller's envelope with nothing stored (docs/ssl.md#autossl). AutoSSL skipping
+an excluded domain against a real CA is in tests/test_autossl.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Server
+
+
+def _excluded(server: Server, user: str) -> list[str]:
+    data = server.ok("get_autossl_user_excluded_domains", params={"username": user})
+    return [item["excluded_domain"] for item in data["payload"]]
+
+
+def _rows(server: Server, user: str) -> int:
+    rows = server.sql(
+        "SELECT count(*) FROM autossl_excluded_domains e JOIN users u ON u.id = e.user_id"
+        " WHERE u.username = :u",
+        u=user,
+    )
+    return int(rows[0][0])
+
+
+def _subdomain(server: Server, user: str, token: str, label: str, root: str) -> str:
+    made = server.uapi(
+        user, "SubDomain", "addsubdomain", token=token, domain=label, rootdomain=root
+    ).json()
+    assert made["status"] == 1, made
+    return f"{label}.{root}"
+
+
+def test_whm_excluded_domains_add_remove_set_get(server: Server) -> None:
+    user, password = server.account()
+    domain = f"{user}.example.com"
+    token = server.cpanel_token(user, password)
+    sub = _subdomain(server, user, token, "blog", domain)
+    assert _excluded(server, user) == []
+
+    # `domain`, `domain-1` and repetitions; upper case and a trailing dot are normalised.
+    response = server.get(
+        "add_autossl_user_excluded_domains",
+        params=[("username", user), ("domain", sub.upper() + "."), ("domain-1", f"www.{domain}")],
+    )
+    body = response.json()
+    assert body["metadata"]["result"] == 1, body
+    assert body["metadata"]["command"] == "add_autossl_user_excluded_domains"
+    assert "data" not in body  # cPanel's answer has no data
+    assert _excluded(server, user) == sorted([sub, f"www.{domain}"])
+    # Adding again is no change; the list stays one row per name.
+    server.ok("add_autossl_user_excluded_domains", params={"username": user, "domain": sub})
+    assert _rows(server, user) == 2
+
+    server.ok("remove_autossl_user_excluded_domains", params={"username": user, "domain": sub})
+    assert _excluded(server, user) == [f"www.{domain}"]
+    # Removing a name that is not excluded (or not even the account's) is no change.
+    server.ok(
+        "remove_autossl_user_excluded_domains", params={"username": user, "domain": "other.test"}
+    )
+    assert _excluded(server, user) == [f"www.{domain}"]
+
+    server.ok(
+        "set_autossl_user_excluded_domains",
+        params=[("username", user), ("domain", domain), ("domain", sub)],
+    )
+    assert _excluded(server, user) == sorted([domain, sub])
+    server.ok("set_autossl_user_excluded_domains", params={"username": user})
+    assert _excluded(server, user) == []
+    audited = server.sql(
+        "SELECT count(*) FROM audit_log WHERE action = 'AUTOSSLEXCLUDE' AND subject = :u", u=user
+    )
+    assert int(audited[0][0]) == 4  # add, remove, set, set; the no-change calls write nothing
+
+    # The account sees the same list through UAPI.
+    server.ok("add_autossl_user_excluded_domains", params={"username": user, "domain": domain})
+    listed = server.uapi(user, "SSL", "get_autossl_excluded_domains", token=token).json()
+    assert listed["status"] == 1 and listed["data"] == [{"excluded_domain": domain}]
+
+
+def test_uapi_excluded_domains(server: Server) -> None:
+    user, password = server.account()
+    domain = f"{user}.example.com"
+    token = server.cpanel_token(user, password)
+    sub = _subdomain(server, user, token, "shop", domain)
+
+    def call(func: str, **params: str) -> dict[str, Any]:
+        body: dict[str, Any] = server.uapi(user, "SSL", func, token=token, **params).json()
+        return body
+
+    added = call("add_autossl_excluded_domains", domains=f"{sub},www.{domain}")
+    assert added["status"] == 1 and added["data"] is None, added
+    assert call("get_autossl_excluded_domains")["data"] == [
+        {"excluded_domain": sub},
+        {"excluded_domain": f"www.{domain}"},
+    ]
+    assert call("remove_autossl_excluded_domains", domains=sub)["status"] == 1
+    assert call("get_autossl_excluded_domains")["data"] == [{"excluded_domain": f"www.{domain}"}]
+    assert call("set_autossl_excluded_domains", domains=domain)["status"] == 1
+    assert call("get_autossl_excluded_domains")["data"] == [{"excluded_domain": domain}]
+    assert call("set_autossl_excluded_domains")["status"] == 1  # none: every domain again
+    assert call("get_autossl_excluded_domains")["data"] == []
+
+    # Refusals in UAPI's envelope, nothing stored.
+    missing = call("add_autossl_excluded_domains")
+    assert missing["status"] == 0 and missing["errors"] == ["Provide the “domains” argument."]
+    assert call("remove_autossl_excluded_domains")["errors"] == ["Provide the “domains” argument."]
+    other, _ = server.account()
+    for bad in (f"{other}.example.com", "nosuch.example.net", "bad name!", "a..b", "x" * 300):
+        refused = call("add_autossl_excluded_domains", domains=f"{sub},{bad}")
+        assert refused["status"] == 0, (bad, refused)
+        assert refused["errors"] and refused["data"] is None, refused
+        refused = call("set_autossl_excluded_domains", domains=bad)
+        assert refused["status"] == 0, (bad, refused)
+    # Another account's domain is refused in the same words as one that does not exist.
+    words = call("add_autossl_excluded_domains", domains=f"{other}.example.com")["errors"][0]
+    assert words == call("add_autossl_excluded_domains", domains="nosuch.example.net")["errors"][
+        0
+    ].replace("nosuch.example.net", f"{other}.example.com")
+    assert _rows(server, user) == 0
+
+    # The queue of the account's own domains: AutoSSL is off on this server, nothing waits.
+    queue = call("get_autossl_pending_queue")
+    assert queue["status"] == 1 and queue["data"] == []
+
+
+def test_whm_refusals_nothing_stored(server: Server) -> None:
+    user, _ = server.account()
+    other, _ = server.account()
+    domain = f"{user}.example.com"
+
+    assert "username" in server.fail("add_autossl_user_excluded_domains", params={"domain": domain})
+    assert "domain" in server.fail("add_autossl_user_excluded_domains", params={"username": user})
+    assert "domain" in server.fail(
+        "remove_autossl_user_excluded_domains", params={"username": user}
+    )
+    reason = server.fail(
+        "add_autossl_user_excluded_domains", params={"username": "nosuchuser9", "domain": domain}
+    )
+    assert "nosuchuser9" in reason
+    assert "nosuchuser9" in server.fail(
+        "get_autossl_user_excluded_domains", params={"username": "nosuchuser9"}
+    )
+    # A domain of another account, one that does not exist, garbage: all or nothing.
+    for bad in (f"{other}.example.com", "nowhere.invalid", "not a domain", "-x-.com", "é" * 70):
+        reason = server.fail(
+            "add_autossl_user_excluded_domains",
+            params=[("username", user), ("domain", domain), ("domain", bad)],
+        )
+        assert reason, bad
+        server.fail("set_autossl_user_excluded_domains", params={"username": user, "domain": bad})
+    assert _rows(server, user) == 0
+    assert _rows(server, other) == 0
+
+    # A reseller is not root: AutoSSL's settings are root's, as the rest of AutoSSL in WHM.
+    reseller, token = server.reseller()
+    for function, params in (
+        ("add_autossl_user_excluded_domains", {"username": reseller, "domain": domain}),
+        ("get_autossl_user_excluded_domains", {"username": reseller}),
+        ("set_autossl_user_excluded_domains", {"username": reseller}),
+        ("get_autossl_pending_queue", {}),
+        ("get_autossl_check_schedule", {}),
+        ("get_autossl_providers", {}),
+        ("set_autossl_provider", {"provider": "ACME"}),
+        ("disable_autossl", {}),
+    ):
+        response = server.get(function, user=reseller, token=token, params=params)
+        # A missing privilege: 403 with WHM API 1's envelope, as for every function.
+        assert response.status_code == 403, (function, response.text)
+        assert response.json()["metadata"]["result"] == 0, function
+        assert "“all” privilege" in response.json()["metadata"]["reason"]
+    assert _rows(server, reseller) == 0
+
+
+def test_schedule_queue_and_providers_when_autossl_is_not_configured(server: Server) -> None:
+    body = server.get("get_autossl_check_schedule").json()
+    assert body["metadata"]["result"] == 1 and body.get("data") is None  # no check scheduled
+    assert server.ok("get_autossl_pending_queue") == {"pending_certificates": []}
+    assert server.ok("get_autossl_providers") == {"payload": []}
+    reason = server.fail("set_autossl_provider", params={"provider": "ACME"})
+    assert "GATEHOUSE_AUTOSSL_DIRECTORY" in reason
+    assert "provider" in server.fail("set_autossl_provider")
