@@ -1,5 +1,6 @@
 """No secret at rest or in a log: after a full flow (tokens made over HTTP and by the CLI,
-used, refused, revoked; a user session; Basic auth), no plaintext secret is in the store's
+used, refused, revoked; a user session; Basic auth; certificates' keys installed over the API,
+pasted into the WHM page and from files by the CLI), no plaintext secret is in the store's
 files or rows, the audit trail or the server log, and a token's stored digest is the SHA-512
 hex of the token (cPanel's at-rest format, whm-reference.md §4)."""
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -115,6 +118,45 @@ def flow(server: Server) -> Flow:
         timeout=30,
     )
     assert installed.json()["metadata"]["result"] == 1
+
+    # Keys pasted into WHM's Install an SSL Certificate page (the root session above), one
+    # installed and one refused (a key of another certificate), and one installed from files
+    # by `gatehouse ssl install`: the same — nowhere in plaintext.
+    prefix = session["cp_security_token"]
+    form = httpx.get(
+        f"{server.url}{prefix}/ssl/install", cookies={"whostmgrsession": cookie}, timeout=30
+    )
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf, form.text
+    for domain_user, good in ((server.account()[0], True), (server.account()[0], False)):
+        page_leaf = make_leaf(ca, [f"{domain_user}.example.com"])
+        pasted = page_leaf.key_pem if good else make_leaf(ca, ["x.example.net"]).key_pem
+        server.remember(pasted)
+        server.remember(pasted.splitlines()[1])
+        posted = httpx.post(
+            f"{server.url}{prefix}/ssl/install",
+            data={
+                "csrf_token": csrf.group(1),
+                "domain": f"{domain_user}.example.com",
+                "crt": page_leaf.cert_pem,
+                "key": pasted,
+            },
+            cookies={"whostmgrsession": cookie},
+            timeout=30,
+        )
+        assert posted.status_code == (303 if good else 400), posted.text
+        assert pasted.splitlines()[1] not in posted.text
+    cli_user, _ = server.account()
+    cli_leaf = make_leaf(ca, [f"{cli_user}.example.com"])
+    server.remember(cli_leaf.key_pem)
+    server.remember(cli_leaf.key_pem.splitlines()[1])
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / "c.pem").write_text(cli_leaf.cert_pem)
+        (Path(scratch) / "k.pem").write_text(cli_leaf.key_pem)
+        server.cli(
+            "ssl", "install", f"{cli_user}.example.com",
+            "--cert", f"{scratch}/c.pem", "--key", f"{scratch}/k.pem",
+        )  # fmt: skip
 
     secrets.extend(tokens.values())
     secrets.extend(server.issued)
