@@ -351,6 +351,90 @@ def test_a_domain_autossl_cannot_secure_is_a_problem_on_record(world: World) -> 
     assert int(audited[0][0]) >= 1
 
 
+def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world: World) -> None:
+    """An account excludes a subdomain and its main domain's www. (UAPI): the check orders the
+    main domain alone (no www in the certificate), skips the subdomain and says so in its
+    problems (no failure audited); the pending queue shows what is left to secure before and
+    after; the schedule and the provider are reported; disable_autossl stops new checks until
+    set_autossl_provider."""
+    node = world.node
+    user, password = node.account()
+    domain = f"{user}.example.com"
+    sub = _subdomain(node, user, password, "excluded", domain)
+    token = node.cpanel_token(user, password)
+
+    def uapi(func: str, **params: str) -> dict[str, Any]:
+        body: dict[str, Any] = node.uapi(user, "SSL", func, token=token, **params).json()
+        assert body["status"] == 1, (func, body)
+        return body
+
+    def queue() -> list[dict[str, Any]]:
+        items = node.ok("get_autossl_pending_queue")["pending_certificates"]
+        return [item for item in items if item["user"] == user]
+
+    uapi("add_autossl_excluded_domains", domains=f"{sub},www.{domain}")
+    assert uapi("get_autossl_excluded_domains")["data"] == [
+        {"excluded_domain": sub},
+        {"excluded_domain": f"www.{domain}"},
+    ]
+    [waiting] = queue()
+    assert waiting["domain"] == domain and waiting["virtual_host"] == domain
+    assert waiting["order_item_id"] is None and waiting["request_time"] is None
+    [own] = uapi("get_autossl_pending_queue")["data"]
+    assert own["domain"] == domain and own["vhost_name"] == domain
+
+    schedule = node.ok("get_autossl_check_schedule")
+    assert schedule["interval"] == 1000000 and schedule["cron"] is None
+    assert schedule["next_time"].endswith(".000Z")
+    [provider] = node.ok("get_autossl_providers")["payload"]
+    assert provider["module_name"] == "ACME" and provider["enabled"] == 1
+    assert provider["x_directory"] == world.pebble.directory_url
+
+    node.ok("start_autossl_check_for_one_user", params={"username": user})
+    _wait(lambda: _installed(node, domain) is not None, "the main domain's certificate")
+    _wait(lambda: _not_running(node), "the end of the check")
+    info = _installed(node, domain)
+    assert info is not None
+    node.remember(info["key"])
+    assert _names(_leaf(info["crt"])) == {domain}  # www. excluded
+    assert _installed(node, sub) is None
+    [problem] = _problems(node, user)
+    assert problem["domain"] == sub and "is excluded from AutoSSL" in problem["problem"]
+    audited = node.sql(
+        "SELECT count(*) FROM audit_log WHERE action = 'AUTOSSLPROBLEM' AND detail LIKE :d",
+        d=f"{sub}:%",
+    )
+    assert int(audited[0][0]) == 0
+    assert queue() == []  # the main domain is covered, the subdomain excluded
+
+    # Included again: its "excluded" outcome goes, and it waits for the next check.
+    node.ok("remove_autossl_user_excluded_domains", params={"username": user, "domain": sub})
+    assert _problems(node, user) == []
+    assert [item["domain"] for item in queue()] == [sub]
+
+    # Disabled: no check can be asked for; the schedule is off; enabled again by the provider.
+    node.ok("disable_autossl")
+    try:
+        assert "AutoSSL disabled" in node.fail(
+            "start_autossl_check_for_one_user", params={"username": user}
+        )
+        refused = node.uapi(user, "SSL", "start_autossl_check", token=token).json()
+        assert refused["status"] == 0 and "AutoSSL disabled" in refused["errors"][0]
+        assert node.get("get_autossl_check_schedule").json().get("data") is None
+        assert node.ok("get_autossl_providers")["payload"][0]["enabled"] == 0
+        reason = node.fail("set_autossl_provider", params={"provider": "LetsEncrypt"})
+        assert "ACME" in reason
+    finally:
+        node.ok("set_autossl_provider", params={"provider": "ACME"})
+    assert node.ok("get_autossl_providers")["payload"][0]["enabled"] == 1
+    asked = node.sql(
+        "SELECT count(*) FROM autossl_requests r JOIN users u ON u.id = r.user_id"
+        " WHERE u.username = :u",
+        u=user,
+    )
+    assert int(asked[0][0]) == 0
+
+
 def test_the_manage_autossl_page(world: World, page: Any) -> None:
     """WHM › SSL/TLS › Manage AutoSSL in a real browser: the problems of every account, and
     Run AutoSSL For All Users."""
