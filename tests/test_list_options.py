@@ -51,6 +51,24 @@ def test_filter_owner_eq(server: Server, mine: tuple[str, list[str]]) -> None:
     assert body["metadata"]["filter"]["filtered"] >= len(names)
 
 
+@pytest.mark.parametrize("field", ["user", "domain"])
+def test_an_exact_filter_on_one_account_counts_every_account_it_started_from(
+    server: Server, mine: tuple[str, list[str]], field: str
+) -> None:
+    """listaccts picks the one row before building entries (issue 19 §3); the answer is the
+    same as filtering them all: `filtered` is the number of accounts the caller sees."""
+    _reseller, names = mine
+    value = names[2] if field == "user" else f"{names[2]}.example.com"
+    body = listed(
+        server,
+        {"api.filter.enable": "1", "api.filter.a.field": field, "api.filter.a.arg0": value,
+         "api.filter.a.type": "eq"},
+    )  # fmt: skip
+    assert [a["user"] for a in body["data"]["acct"]] == [names[2]]
+    everyone = len(listed(server, {})["data"]["acct"])
+    assert body["metadata"]["filter"]["filtered"] == everyone
+
+
 def test_two_filters_are_anded(server: Server, mine: tuple[str, list[str]]) -> None:
     reseller, names = mine
     body = listed(

@@ -311,7 +311,8 @@ def _listed(name: str, result: Any, params: Params) -> Outcome:
     """A successful WHM API 1 answer with the list options asked for (api/listing.py)."""
     reply = result if isinstance(result, Reply) else Reply(data=result)
     data, extra = listing.apply(reply.data, params)  # the options were checked before
-    metadata = {**(reply.metadata or {}), **extra} or None
+    # A function that left out records itself (listing.exact_filter) tells its own count.
+    metadata = {**extra, **(reply.metadata or {})} or None
     return Outcome.whm1(
         200,
         name,

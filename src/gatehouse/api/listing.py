@@ -46,6 +46,19 @@ def check(params: Params) -> None:
     _positive(params, "api.chunk.start", 1)
 
 
+def exact_filter(params: Params, field: str) -> str | None:
+    """The value an enabled filter wants `field` to equal exactly (`type` `eq`), if one does:
+    a function may then leave out every other record before building them, telling the
+    count it started from in its own `metadata.filter` (which wins over the one computed
+    here). Options are checked before the function runs."""
+    if not params.flag("api.filter.enable", False, "parameter"):
+        return None
+    for clause in _clauses(params, "filter").values():
+        if clause.get("field") == field and clause.get("type") == "eq":
+            return clause.get("arg0", "")
+    return None
+
+
 def apply(data: Any, params: Params) -> tuple[Any, dict[str, Any]]:
     """`data` with the options applied, and what goes into `metadata`."""
     holder, key, records = _records(data)

@@ -428,6 +428,28 @@ def visible(conn: sa.Connection, actor: access.Actor) -> list[User]:
     return [users.from_row(r) for r in conn.execute(query.order_by(users_table.c.username))]
 
 
+# What a listing of accounts shows (listaccts): no password hash, no reseller lists.
+_LISTED = [
+    users_table.c[name]
+    for name in (
+        "id", "username", "domain", "owner", "contact_email", "suspended", "created_time",
+        "plan", "limits", "ip", "suspend_reason", "suspend_time", "suspend_locked",
+    )
+]  # fmt: skip
+
+
+def visible_rows(conn: sa.Connection, actor: access.Actor) -> list[Any]:
+    """`visible`'s accounts as rows of the columns a listing shows (`_LISTED`), by username:
+    for 10,000 accounts, no User objects and one JSON column decoded instead of three."""
+    query = sa.select(*_LISTED).where(users_table.c.is_root.is_(False))
+    owner = access.visible_owner(actor)
+    if owner is not None:
+        query = query.where(users_table.c.owner == owner)
+    if actor.scope is not None:
+        query = query.where(users_table.c.username.in_(sorted(actor.scope.accounts)))
+    return list(conn.execute(query.order_by(users_table.c.username)))
+
+
 def visible_one(
     conn: sa.Connection, actor: access.Actor, *, username: str | None = None,
     domain: str | None = None

@@ -18,8 +18,10 @@ from __future__ import annotations
 import importlib
 import re
 import time
+from functools import lru_cache
 from typing import Any
 
+from gatehouse.api import listing
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, accounts, audit, ips, reseller_limits, users
@@ -253,13 +255,10 @@ UID_BASE = 1000
 
 def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
     """One account in listaccts/accountsummary's shape (Whostmgr/Accounts/List.pm)."""
-    limits = packages_domain.with_defaults(row.limits) if row.limits else {}
     suspended = bool(row.suspended)
-    quota = limits.get("QUOTA", packages_domain.UNLIMITED)
-    return {
+    entry = {
         "backup": 0,
         "child_nodes": [],
-        "disklimit": "unlimited" if quota == packages_domain.UNLIMITED else f"{quota}M",
         # gatehouse measures no usage: cPanel's value for "nothing used".
         "diskused": "none",
         "domain": row.domain or "*unknown*",
@@ -273,6 +272,41 @@ def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
         "is_temporary_domain": 0,
         "legacy_backup": 0,
         "mailbox_format": "maildir",
+        "min_defer_fail_to_trigger_protection": 5,
+        "outgoing_mail_hold": 0,
+        "outgoing_mail_suspended": 0,
+        "owner": row.owner or "root",
+        "partition": "home",
+        "plan": row.plan or "undefined",
+        "startdate": _startdate(int(row.created_time)),
+        # cPanel's code: the suspension's Unix time, 0 when not suspended.
+        "suspended": int(suspended),
+        "suspendreason": (row.suspend_reason or "*unknown*") if suspended else "not suspended",
+        "suspendtime": int(row.suspend_time or 0) if suspended else 0,
+        "temporary": 0,
+        # cPanel reports the system user's UID, a number (Whostmgr/Accounts/List.pm).
+        # gatehouse creates no system users: it reports a stable number of the same kind,
+        # UID_BASE + the account's row id, unique among the accounts that exist.
+        "uid": UID_BASE + int(row.id),
+        "unix_startdate": int(row.created_time),
+        "user": row.username,
+    }
+    limits = row.limits
+    # with_defaults compares and keeps the values as text: so does the key.
+    key = tuple(sorted((str(k), str(v)) for k, v in limits.items())) if limits else ()
+    entry.update(_limit_fields(key))
+    return entry
+
+
+@lru_cache(maxsize=1024)
+def _limit_fields(stored: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The fields an account's package settings decide — the same for every account of a
+    package, so worked out once per distinct set (a listing of 10,000 accounts has a few).
+    Strings only: callers copy them into each entry."""
+    limits = packages_domain.with_defaults(dict(stored)) if stored else {}
+    quota = limits.get("QUOTA", packages_domain.UNLIMITED)
+    return {
+        "disklimit": "unlimited" if quota == packages_domain.UNLIMITED else f"{quota}M",
         "max_defer_fail_percentage": _limit(limits, "MAX_DEFER_FAIL_PERCENTAGE"),
         "max_email_per_hour": _limit(limits, "MAX_EMAIL_PER_HOUR"),
         "max_emailacct_quota": _limit(limits, "MAX_EMAILACCT_QUOTA"),
@@ -283,26 +317,8 @@ def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
         "maxpop": _limit(limits, "MAXPOP"),
         "maxsql": _limit(limits, "MAXSQL"),
         "maxsub": _limit(limits, "MAXSUB"),
-        "min_defer_fail_to_trigger_protection": 5,
-        "outgoing_mail_hold": 0,
-        "outgoing_mail_suspended": 0,
-        "owner": row.owner or "root",
-        "partition": "home",
-        "plan": row.plan or "undefined",
         "shell": "/bin/bash" if limits.get("HASSHELL") == "y" else "/usr/local/cpanel/bin/noshell",
-        "startdate": _startdate(int(row.created_time)),
-        # cPanel's code: the suspension's Unix time, 0 when not suspended.
-        "suspended": int(suspended),
-        "suspendreason": (row.suspend_reason or "*unknown*") if suspended else "not suspended",
-        "suspendtime": int(row.suspend_time or 0) if suspended else 0,
-        "temporary": 0,
         "theme": limits.get("CPMOD", "*unknown*"),
-        # cPanel reports the system user's UID, a number (Whostmgr/Accounts/List.pm).
-        # gatehouse creates no system users: it reports a stable number of the same kind,
-        # UID_BASE + the account's row id, unique among the accounts that exist.
-        "uid": UID_BASE + int(row.id),
-        "unix_startdate": int(row.created_time),
-        "user": row.username,
     }
 
 
@@ -319,7 +335,9 @@ def _matches(
     return pattern.search(value) is not None
 
 
-def _search(call: Call) -> list[dict[str, Any]]:
+def _search(call: Call) -> tuple[list[dict[str, Any]], int | None]:
+    """The entries, and — when an `api.filter` picked rows before they were built — how many
+    there were before (for `metadata.filter.filtered`)."""
     search = call.params.get("search") or ""
     searchtype = call.params.get("searchtype") or ""
     method = call.params.get("searchmethod") or "regex"
@@ -333,10 +351,24 @@ def _search(call: Call) -> list[dict[str, Any]]:
         raise InvalidParameter("The “searchtype” parameter is required with “search”.")
     pattern = compile_search(search) if search and method == "regex" else None
     server_ip = ips.main_ip(call.gatehouse.config)
-    entries = [account_entry(a, server_ip) for a in accounts.visible(call.conn, _actor(call))]
+    rows = accounts.visible_rows(call.conn, _actor(call))
+    visible = len(rows)
+    before = None
+    # An exact filter (`api.filter`, type eq) or exact search on the user name or domain
+    # picks the rows before their entries are built: one of 10,000 accounts costs a lookup,
+    # not 10,000 entries. With a search too, the filter waits (its count is the search's).
+    for field, attribute in (("user", "username"), ("domain", "domain")):
+        exact = None if search else listing.exact_filter(call.params, field)
+        if exact is not None:
+            before = visible
+            rows = [r for r in rows if getattr(r, attribute) == exact]
+        elif search and method == "exact" and searchtype == field:
+            wanted = search.lower()  # as _matches: user and domain compare lower-cased
+            rows = [r for r in rows if str(getattr(r, attribute) or "").lower() == wanted]
+    entries = [account_entry(a, server_ip) for a in rows]
     if search:
         entries = [e for e in entries if _matches(e, searchtype, method, search, pattern)]
-    return sorted(entries, key=lambda e: e["user"])
+    return sorted(entries, key=lambda e: e["user"]), before
 
 
 @REGISTRY.function(
@@ -352,8 +384,8 @@ def _search(call: Call) -> list[dict[str, Any]]:
     readonly=True,
     api0=api0.listaccts,
 )
-def listaccts(call: Call) -> dict[str, Any]:
-    entries = _search(call)
+def listaccts(call: Call) -> dict[str, Any] | Reply:
+    entries, before = _search(call)
     want = call.params.get("want")
     if want is not None:
         fields = [f.strip() for f in want.split(",") if f.strip()]
@@ -361,6 +393,8 @@ def listaccts(call: Call) -> dict[str, Any]:
         entries = [{f: e.get(f) for f in fields} for e in entries]
     # Choice: cPanel omits `data` when nothing matches; gatehouse answers an empty list, so
     # clients that read data.acct need no special case.
+    if before is not None:
+        return Reply(data={"acct": entries}, metadata={"filter": {"filtered": before}})
     return {"acct": entries}
 
 
