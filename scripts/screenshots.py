@@ -32,6 +32,7 @@ from conftest import (  # noqa: E402
     stop_server,
 )
 from pages_helpers import log_in  # noqa: E402
+from ssl_helpers import DAY, make_ca, make_leaf  # noqa: E402
 
 
 def main(out: Path) -> None:
@@ -46,6 +47,7 @@ def main(out: Path) -> None:
             _sample_tokens(server)
             _shoot(server, out)
             _shoot_cpanel(server, out)
+            _shoot_ssl(server, out)
         finally:
             stop_server(server)
 
@@ -163,6 +165,58 @@ def _shoot_cpanel(server: Any, out: Path) -> None:
             "link", name="Edit"
         ).click()
         page.screenshot(path=out / "cpanel-record-edit.png")
+        browser.close()
+
+
+def _sample_certificates(server: Any) -> None:
+    """Certificates from a made-up CA on three accounts' domains: one current, one expiring in
+    12 days, one expired (its stored expiry moved into the past)."""
+    ca = make_ca("Example Issuing CA")
+    now = dt.datetime.now(dt.UTC)
+    sites = [
+        (CPANEL_ZONE, [CPANEL_ZONE, f"www.{CPANEL_ZONE}"], now + 80 * DAY),
+        ("bakery.example.org", ["bakery.example.org", "www.bakery.example.org"], now + 12 * DAY),
+        ("old-blog.example.net", ["old-blog.example.net"], now + 40 * DAY),
+    ]
+    for domain, names, until in sites:
+        if domain != CPANEL_ZONE:
+            user = domain.split(".")[0].replace("-", "")[:8]
+            server.ok("createacct", params={"username": user, "domain": domain,
+                                            "password": secrets.token_urlsafe(16)})  # fmt: skip
+        leaf = make_leaf(ca, names, not_after=until)
+        params = {"domain": domain, "crt": leaf.cert_pem, "key": leaf.key_pem, "cab": ca.cert_pem}
+        server.ok("installssl", params=params)
+    server.sql(
+        "UPDATE ssl_certificates SET not_after = :t WHERE id = "
+        "(SELECT certificate_id FROM ssl_vhosts WHERE domain = 'old-blog.example.net')",
+        t=int((now - 3 * DAY).timestamp()),
+    )
+
+
+def _shoot_ssl(server: Any, out: Path) -> None:
+    """WHM › SSL/TLS (Manage SSL Hosts; Install, refused) and the account's cPanel SSL/TLS."""
+    _sample_certificates(server)
+    wrong_key = make_leaf(make_ca(), [CPANEL_ZONE]).key_pem
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        prefix = log_in(page, server)
+        page.goto(f"{server.url}{prefix}/ssl")
+        page.screenshot(path=out / "ssl-hosts.png", full_page=True)
+        page.goto(f"{server.url}{prefix}/ssl/install")
+        page.get_by_label("Domain", exact=True).fill(CPANEL_ZONE)
+        page.get_by_label("Certificate (CRT)").fill(
+            server.ok("fetchsslinfo", params={"domain": CPANEL_ZONE})["crt"]
+        )
+        page.get_by_label("Private key (KEY)").fill(wrong_key)
+        page.get_by_role("button", name="Install Certificate").click()
+        page.screenshot(path=out / "ssl-install-errors.png", full_page=True)
+        data = server.ok("create_user_session", params={"user": CPANEL_USER, "service": "cpaneld"})
+        login = urlsplit(data["url"])
+        page.goto(f"{server.cpanel_url}{login.path}?{login.query}")
+        page.wait_for_url("**/cpsess*/")
+        page.goto(f"{page.url.rstrip('/')}/ssl")
+        page.screenshot(path=out / "cpanel-ssl.png", full_page=True)
         browser.close()
 
 
