@@ -407,6 +407,20 @@ def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world:
     assert int(audited[0][0]) == 0
     assert queue() == []  # the main domain is covered, the subdomain excluded
 
+    # The check's log, from the audit trail: its start, the certificate installed, its end.
+    catalog = node.ok("get_autossl_logs_catalog")["payload"]
+    [run] = [item for item in catalog if item["username"] == user]
+    assert run["provider"] == "ACME" and run["in_progress"] == 0
+    assert run["start_time"].endswith(".000Z")
+    entries = node.ok("get_autossl_log", params={"start_time": run["start_time"]})["payload"]
+    assert entries[0]["type"] == "out" and user in entries[0]["contents"]
+    assert [e["contents"] for e in entries if e["type"] == "success"] == [
+        f"{user}: a certificate was installed on “{domain}”."
+    ]
+    assert not [e for e in entries if e["type"] == "failure"]
+    assert entries[-1]["type"] == "out" and "1 excluded" in entries[-1]["contents"]
+    assert "1 installed" in entries[-1]["contents"]
+
     # Included again: its "excluded" outcome goes, and it waits for the next check.
     node.ok("remove_autossl_user_excluded_domains", params={"username": user, "domain": sub})
     assert _problems(node, user) == []

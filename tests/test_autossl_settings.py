@@ -183,3 +183,9 @@ def test_schedule_queue_and_providers_when_autossl_is_not_configured(server: Ser
     reason = server.fail("set_autossl_provider", params={"provider": "ACME"})
     assert "GATEHOUSE_AUTOSSL_DIRECTORY" in reason
     assert "provider" in server.fail("set_autossl_provider")
+    # The logs: none of a check that never ran; a time that is not one is refused.
+    assert isinstance(server.ok("get_autossl_logs_catalog")["payload"], list)
+    assert "start_time" in server.fail("get_autossl_log")
+    assert "ISO 8601" in server.fail("get_autossl_log", params={"start_time": "yesterday"})
+    reason = server.fail("get_autossl_log", params={"start_time": "2001-01-01T00:00:00Z"})
+    assert "2001-01-01T00:00:00.000Z" in reason

@@ -19,7 +19,9 @@ import pytest
 import sqlalchemy as sa
 
 from gatehouse.cpanel.registry import API2, API2_REGISTRY, UAPI, UAPI_REGISTRY, Api
+from gatehouse.domain import autossl
 from gatehouse.program import load_faces
+from gatehouse.store.schema import audit_log
 from gatehouse.whm.registry import REGISTRY
 from inprocess import Local, open_local
 from ssl_helpers import make_ca, make_leaf
@@ -151,6 +153,19 @@ def _autossl_provider(w: World, *, enabled: bool) -> World:
     return w
 
 
+def _autossl_run(w: World) -> Params:
+    """A check's log in the store (its first audit line, as AutoSSL writes it): the
+    `start_time` get_autossl_log takes."""
+    start = 1_700_000_000 + int(uuid.uuid4().int % 10_000_000)
+    with w.local.gatehouse.engine.begin() as conn:
+        conn.execute(
+            sa.insert(audit_log).values(
+                time=start, action=autossl.RUN, reason="ok", subject="*", detail="a check"
+            )
+        )
+    return {"start_time": autossl.iso_time(start)}
+
+
 def _excluded(w: World) -> tuple[str, str]:
     """An account whose main domain is excluded from AutoSSL: (user, domain)."""
     user, domain = w.account()
@@ -225,6 +240,8 @@ WHM_READONLY: dict[str, WhmCase] = {
     "get_autossl_check_schedule": lambda w: (_autossl_on(w), {})[1],
     "get_autossl_pending_queue": lambda w: (_autossl_on(w).account(), {})[1],
     "get_autossl_providers": lambda w: (_autossl_on(w), {})[1],
+    "get_autossl_logs_catalog": lambda w: (_autossl_run(w), {})[1],
+    "get_autossl_log": _autossl_run,
     "accountsummary": _user_params,
     "acctcounts": lambda w: {},
     "api_token_get_details": lambda w: {"token": w.token()[1]},

@@ -60,7 +60,7 @@ from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import ServerUnit, UnitOfWork
 from gatehouse.domain.users import User, from_row
 from gatehouse.errors import GatehouseError, InvalidParameter
-from gatehouse.store.schema import autossl_accounts, autossl_domains, autossl_requests
+from gatehouse.store.schema import audit_log, autossl_accounts, autossl_domains, autossl_requests
 from gatehouse.store.schema import users as users_table
 
 log = logging.getLogger("gatehouse.autossl")
@@ -72,6 +72,10 @@ MAX_BACKOFF = 86400  # a failing domain is tried at least once a day
 CHALLENGE_TTL = 60
 REQUEST = "AUTOSSLCHECK"  # audit: a check asked for
 PROBLEM = "AUTOSSLPROBLEM"  # audit: a domain AutoSSL could not secure
+RUN = "AUTOSSLRUN"  # audit: a check began (its log's start)
+DONE = "AUTOSSLDONE"  # audit: a check ended, with what it did
+INSTALL = "INSTALLSSL"  # audited by the installer: with no actor, AutoSSL's
+PROVIDER_NAME = "ACME"  # the module name of gatehouse's one AutoSSL provider
 NOT_CONFIGURED = (
     "AutoSSL is not enabled on this server: its ACME directory (GATEHOUSE_AUTOSSL_DIRECTORY) "
     "is not set."
@@ -262,6 +266,124 @@ def pending(
     return items
 
 
+# -- the log of each check (from the audit trail) -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogRun:
+    start_time: int
+    username: str  # the one account checked, or `*`
+    in_progress: bool
+
+
+def _run_rows(conn: sa.Connection, limit: int) -> list[Any]:
+    return list(
+        conn.execute(
+            sa.select(audit_log.c.id, audit_log.c.time, audit_log.c.subject)
+            .where(audit_log.c.action == RUN, audit_log.c.actor.is_(None))
+            .order_by(audit_log.c.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def log_catalog(conn: sa.Connection, now: int, limit: int = 500) -> list[LogRun]:
+    """The checks whose log the audit trail still holds (it is pruned with the audit log),
+    newest first. The newest is in progress while it has no end and the lease is held."""
+    rows = _run_rows(conn, limit)
+    runs: list[LogRun] = []
+    lease = leases.get(conn, LEASE)
+    held = lease is not None and lease.expires > now
+    for index, row in enumerate(rows):
+        ended = (
+            conn.execute(
+                sa.select(audit_log.c.id)
+                .where(
+                    audit_log.c.action == DONE,
+                    audit_log.c.actor.is_(None),
+                    audit_log.c.id > row.id,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
+        runs.append(
+            LogRun(int(row.time), str(row.subject or "*"), index == 0 and held and not ended)
+        )
+    return runs
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    time: int
+    kind: str  # out | success | failure (cPanel's types)
+    indent: int
+    contents: str
+
+
+def parse_iso_time(raw: str) -> int:
+    """`2026-12-04T05:03:11Z` or with `.000Z` (cPanel's form) → seconds."""
+    text = raw.strip()
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(
+            f"“{text[:64]}” is not a time in ISO 8601 form (e.g. 2026-12-04T05:03:11Z)."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return int(moment.timestamp())
+
+
+def read_log(conn: sa.Connection, start_time: int) -> list[LogEntry]:
+    """The log of the check that began at `start_time`: its start, each certificate installed,
+    each problem found, its end — AutoSSL's audit lines (no actor) from its start to the next
+    check's. Refused when no check began then (or its lines were pruned)."""
+    start = conn.execute(
+        sa.select(audit_log.c.id)
+        .where(
+            audit_log.c.action == RUN,
+            audit_log.c.actor.is_(None),
+            audit_log.c.time == start_time,
+        )
+        .order_by(audit_log.c.id.desc())
+        .limit(1)
+    ).first()
+    if start is None:
+        raise InvalidParameter(
+            f"No AutoSSL log begins at “{iso_time(start_time)}”: "
+            "get_autossl_logs_catalog lists the logs there are."
+        )
+    following = conn.execute(
+        sa.select(sa.func.min(audit_log.c.id)).where(
+            audit_log.c.action == RUN, audit_log.c.actor.is_(None), audit_log.c.id > start.id
+        )
+    ).scalar()
+    query = (
+        sa.select(audit_log)
+        .where(
+            audit_log.c.actor.is_(None),
+            audit_log.c.action.in_([RUN, DONE, PROBLEM, INSTALL]),
+            audit_log.c.id >= start.id,
+        )
+        .order_by(audit_log.c.id)
+    )
+    if following is not None:
+        query = query.where(audit_log.c.id < int(following))
+    entries: list[LogEntry] = []
+    for row in conn.execute(query):
+        detail = str(row.detail or "")
+        if row.action == INSTALL:
+            domain = detail.split(" ", 1)[0]
+            text = f"{row.subject}: a certificate was installed on “{domain}”."
+            entries.append(LogEntry(int(row.time), "success", 1, text))
+        elif row.action == PROBLEM:
+            entries.append(LogEntry(int(row.time), "failure", 1, f"{row.subject}: {detail}"))
+        else:
+            entries.append(LogEntry(int(row.time), "out", 0, detail))
+    return entries
+
+
 # -- the check ------------------------------------------------------------------------------------
 
 
@@ -441,15 +563,50 @@ class AutoSsl:
                 users_table.c.domain.is_not(None), users_table.c.is_root.is_(False)
             )
             accounts = [from_row(r) for r in conn.execute(query.order_by(users_table.c.id))]
+        chosen = [a for a in accounts if wanted is None or a.id in wanted]
+        self._log_start(run_time, None if wanted is None else [a.username for a in chosen])
+        try:
+            self._run_accounts(held, chosen, forced, run_time, report)
+        finally:
+            self._log_end(report)
+        return report
+
+    def _log_start(self, run_time: int, usernames: list[str] | None) -> None:
+        """The run's first log line (get_autossl_logs_catalog lists runs by it)."""
+        who = "*" if usernames is None else (usernames[0] if len(usernames) == 1 else "*")
+        accounts = "every account" if usernames is None else ", ".join(usernames) or "no account"
+        detail = f"AutoSSL check of {accounts} (provider {PROVIDER_NAME}: "
+        detail += f"{self.config.autossl_directory})"
+        with self.engine.begin() as conn:
+            ServerUnit(conn, run_time, "autossl").audit(RUN, who, detail[:1000])
+
+    def _log_end(self, report: Report) -> None:
+        detail = (
+            f"{report.domains} domain(s): {report.covered} covered, {len(report.installed)} "
+            f"installed, {len(report.failed)} failed, {report.waiting} waiting, "
+            f"{report.excluded} excluded"
+            + (" (stopped before the end)" if self.stopping.is_set() else "")
+        )
+        with self.engine.begin() as conn:
+            ServerUnit(conn, self.now(), "autossl").audit(DONE, None, detail)
+
+    def _run_accounts(
+        self,
+        held: leases.Held,
+        accounts: list[User],
+        forced: set[int] | None,
+        run_time: int,
+        report: Report,
+    ) -> None:
         for account in accounts:
-            if account.suspended or (wanted is not None and account.id not in wanted):
+            if account.suspended:
                 continue
             with self.engine.connect() as conn:
                 domains = certificates.owned_domains(conn, account)
                 excluded = set(autossl_settings.excluded(conn, account.id))
             for domain in domains:
                 if self.stopping.is_set():
-                    return report
+                    return
                 held.keep()
                 report.domains += 1
                 if domain in excluded:
@@ -475,7 +632,6 @@ class AutoSsl:
             report.waiting,
             report.excluded,
         )
-        return report
 
     def _skip_excluded(self, account: User, domain: str, run_time: int, report: Report) -> None:
         """An excluded domain is not ordered for; its outcome says why (no audit line each

@@ -1,7 +1,8 @@
 """start_autossl_check_for_all_users, start_autossl_check_for_one_user,
 get_autossl_problems_for_user, get_autossl_problems_for_domain, the excluded domains
 (add/remove/set/get_autossl_user_excluded_domains), get_autossl_check_schedule,
-get_autossl_pending_queue, get_autossl_providers, set_autossl_provider, disable_autossl:
+get_autossl_pending_queue, get_autossl_providers, set_autossl_provider, disable_autossl,
+get_autossl_logs_catalog, get_autossl_log:
 AutoSSL (gatehouse.domain.autossl, gatehouse.domain.autossl_settings; docs/ssl.md#autossl).
 
 Names, parameters and answers follow cPanel's WHM API 1 reference: a check "in the
@@ -245,7 +246,7 @@ def get_autossl_pending_queue(call: Call) -> dict[str, Any]:
     }
 
 
-PROVIDER = "ACME"  # the module name of gatehouse's one provider
+PROVIDER = autossl.PROVIDER_NAME  # the module name of gatehouse's one provider
 
 
 def _provider(call: Call) -> dict[str, Any]:
@@ -311,3 +312,57 @@ def set_autossl_provider(call: Call) -> Reply:
 def disable_autossl(call: Call) -> Reply:
     autossl_settings.set_disabled(call, True)
     return Reply(has_data=False)
+
+
+# -- the log of each check ----------------------------------------------------------------------
+
+
+@REGISTRY.function(
+    "get_autossl_logs_catalog",
+    "The AutoSSL checks whose log the audit trail holds: when each began, for whom, whether "
+    "it still runs.",
+    privileges=ROOT_ONLY,
+    readonly=True,
+)
+def get_autossl_logs_catalog(call: Call) -> dict[str, Any]:
+    return {
+        "payload": [
+            {
+                "in_progress": int(run.in_progress),
+                "provider": PROVIDER,
+                "start_time": autossl.iso_time(run.start_time),
+                "username": run.username,
+            }
+            for run in autossl.log_catalog(call.conn, call.now)
+        ]
+    }
+
+
+@REGISTRY.function(
+    "get_autossl_log",
+    "The log of one AutoSSL check: its start, each certificate installed, each problem, its end.",
+    params=(
+        Param(
+            "start_time",
+            "When the check began, as get_autossl_logs_catalog gives it (ISO 8601).",
+            required=True,
+        ),
+    ),
+    privileges=ROOT_ONLY,
+    readonly=True,
+)
+def get_autossl_log(call: Call) -> dict[str, Any]:
+    start = autossl.parse_iso_time(call.require("start_time"))
+    return {
+        "payload": [
+            {
+                "contents": entry.contents,
+                "indent": entry.indent,
+                "partial": 0,
+                "pid": None,  # the check ran in some `gatehouse serve` process, not recorded
+                "timestamp": autossl.iso_time(entry.time),
+                "type": entry.kind,
+            }
+            for entry in autossl.read_log(call.conn, start)
+        ]
+    }
