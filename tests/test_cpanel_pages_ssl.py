@@ -212,3 +212,35 @@ def test_run_autossl_and_its_problem(
             time.sleep(0.5)
             page.goto(f"{node.cpanel_url}{prefix}/ssl")
         assert "The ACME server could not be reached" in problem.inner_text()
+
+
+def test_delete_from_storage_refuses_what_is_installed(
+    server: Server, page: Any, ca: Issued
+) -> None:
+    user, password = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain])
+    server.remember(leaf.key_pem)
+    _uapi(server, user, password, "install_ssl", domain=domain, cert=leaf.cert_pem,
+          key=leaf.key_pem)  # fmt: skip
+    [cert] = _uapi(server, user, password, "list_certs")
+    [key] = _uapi(server, user, password, "list_keys")
+    prefix = log_in(page, server, user)
+    cert_row = page.locator(f"#ssl-certs tr[data-id='{cert['id']}']")
+    assert cert_row.get_by_role("button", name=re.compile("^Delete")).count() == 0  # installed
+    key_row = page.locator(f"#ssl-keys tr[data-id='{key['id']}']")
+    key_row.get_by_role("button", name=re.compile("^Delete the key")).click()
+    assert f"installed on “{domain}”" in page.locator("#ssl-error").inner_text()
+    assert len(_uapi(server, user, password, "list_keys")) == 1
+
+    page.goto(f"{server.cpanel_url}{prefix}/ssl")
+    page.get_by_role("button", name=f"Uninstall the certificate of {domain}").click()
+    page.wait_for_url(f"**{prefix}/ssl?**")
+    cert_row.get_by_role("button", name=re.compile("^Delete the certificate")).click()
+    page.wait_for_url(f"**{prefix}/ssl?done=cert-deleted")
+    assert page.locator("#certs-none").is_visible()
+    key_row.get_by_role("button", name=re.compile("^Delete the key")).click()
+    page.wait_for_url(f"**{prefix}/ssl?done=key-deleted")
+    assert page.locator("#keys-none").is_visible()
+    assert _uapi(server, user, password, "list_certs") == []
+    assert _uapi(server, user, password, "list_keys") == []

@@ -1,7 +1,8 @@
 """SSL/TLS for an account: its installed certificates (UAPI SSL::installed_hosts, with
 Uninstall: SSL::delete_ssl), install one by pasting (SSL::install_ssl; a refusal next to its
 field in the API's words), the certificates and keys in its storage (SSL::list_certs,
-SSL::list_keys — public facts only), and AutoSSL: the problems its last check found
+SSL::list_keys — public facts only — with Delete: SSL::delete_cert, SSL::delete_key, which
+refuse what is installed), and AutoSSL: the problems its last check found
 (SSL::get_autossl_problems), whether a check runs (SSL::is_autossl_check_in_progress) and Run
 AutoSSL (SSL::start_autossl_check) when the server has AutoSSL configured.
 
@@ -74,6 +75,8 @@ async def _page(
         "installed": f"The certificate was installed on “{domain}”.",
         "uninstalled": f"The certificate of “{domain}” was uninstalled.",
         "autossl": "An AutoSSL check of your domains was asked for; it runs in the background.",
+        "cert-deleted": "The certificate was deleted from storage.",
+        "key-deleted": "The private key was deleted from storage.",
     }.get(done, "")
     return site.page(
         request,
@@ -171,3 +174,28 @@ async def show_key(site: Site, request: Request, principal: Principal) -> Respon
     return site.page(
         request, "ssl_key.html", principal, details=answer.data["details"], key=answer.data["key"]
     )
+
+
+async def _delete(
+    site: Site, request: Request, principal: Principal, func: str, done: str
+) -> Response:
+    pairs = await verified_form(request)
+    if pairs is None:
+        return site.csrf_refused(request, principal)
+    item = dict(pairs).get("id", "")
+    answer = await site.uapi(request, principal, "SSL", func, [("id", item)])
+    if not answer.ok:  # e.g. installed on a domain: uninstall it first
+        return await _page(site, request, principal, Form(), answer.reason, 400)
+    return RedirectResponse(url(request, "ssl", done=done), status_code=303)
+
+
+@route("/ssl/delete-cert", "POST")
+@signed_in
+async def delete_cert(site: Site, request: Request, principal: Principal) -> Response:
+    return await _delete(site, request, principal, "delete_cert", "cert-deleted")
+
+
+@route("/ssl/delete-key", "POST")
+@signed_in
+async def delete_key(site: Site, request: Request, principal: Principal) -> Response:
+    return await _delete(site, request, principal, "delete_key", "key-deleted")
