@@ -426,6 +426,20 @@ def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world:
     assert _problems(node, user) == []
     assert [item["domain"] for item in queue()] == [sub]
 
+    # An excluded subdomain that is deleted: the next check of the account forgets it (and
+    # orders the included one).
+    gone = _subdomain(node, user, password, "gone", domain)
+    uapi("add_autossl_excluded_domains", domains=gone)
+    deleted = node.api2(user, "SubDomain", "delsubdomain", token=token, domain=gone).json()
+    assert deleted["cpanelresult"]["data"][0]["result"] == 1, deleted
+    node.ok("start_autossl_check_for_one_user", params={"username": user})
+    _wait(lambda: _installed(node, sub) is not None, "the included subdomain's certificate")
+    _wait(lambda: _not_running(node), "the end of the check")
+    sub_info = _installed(node, sub)
+    assert sub_info is not None
+    node.remember(sub_info["key"])
+    assert uapi("get_autossl_excluded_domains")["data"] == [{"excluded_domain": f"www.{domain}"}]
+
     # Disabled: no check can be asked for; the schedule is off; enabled again by the provider.
     node.ok("disable_autossl")
     try:

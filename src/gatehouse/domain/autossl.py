@@ -622,6 +622,9 @@ class AutoSsl:
                         autossl_domains.c.domain.not_in(domains),
                     )
                 )
+                # Nor an exclusion (as cPanel drops a removed domain's): the names are those of
+                # its domains now, read in this transaction.
+                autossl_settings.forget_stale(conn, account)
         log.info(
             "AutoSSL: %d domain(s) checked, %d covered, %d installed, %d failed, %d waiting, "
             "%d excluded",

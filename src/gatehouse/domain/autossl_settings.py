@@ -88,6 +88,17 @@ def _check_names(conn: sa.Connection, account: User, names: list[str]) -> None:
 # -- changing -----------------------------------------------------------------------------------
 
 
+def forget_stale(conn: sa.Connection, account: User) -> None:
+    """Drop the account's exclusions of names it no longer has (a subdomain removed, the main
+    domain renamed): AutoSSL's check does this for each account it checks."""
+    domains = certificates.owned_domains(conn, account)
+    allowed = set(domains) | {f"www.{d}" for d in domains}
+    table = autossl_excluded_domains
+    conn.execute(
+        sa.delete(table).where(table.c.user_id == account.id, table.c.domain.not_in(allowed))
+    )
+
+
 def _write(unit: UnitOfWork, account: User, wanted: list[str], how: str) -> None:
     before = set(excluded(unit.conn, account.id))
     after = set(wanted)
