@@ -244,3 +244,15 @@ def test_delete_from_storage_refuses_what_is_installed(
     assert page.locator("#keys-none").is_visible()
     assert _uapi(server, user, password, "list_certs") == []
     assert _uapi(server, user, password, "list_keys") == []
+
+
+def test_a_form_too_large_to_read_is_said_so(server: Server, page: Any) -> None:
+    user, _ = server.account()
+    prefix = log_in(page, server, user)
+    csrf = page.locator("form[action$='/ssl/install'] input[name=csrf_token]").input_value()
+    response = page.request.post(
+        f"{server.cpanel_url}{prefix}/ssl/install",
+        form={"csrf_token": csrf, "domain": f"{user}.example.com", "crt": "A" * 300_000},
+    )
+    assert response.status == 413
+    assert "The form is larger than 256 KB, so it was not read" in response.text()

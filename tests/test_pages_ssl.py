@@ -234,3 +234,15 @@ def test_a_forged_uninstall_is_refused(server: Server, page: Any, ca: Issued) ->
     )
     assert response.status == 403
     assert domain in _installed(server)
+
+
+def test_a_form_too_large_to_read_is_said_so(server: Server, page: Any) -> None:
+    prefix = log_in(page, server)
+    page.goto(f"{server.url}{prefix}/ssl/install")
+    csrf = page.locator("input[name=csrf_token]").first.input_value()
+    response = page.request.post(
+        f"{server.url}{prefix}/ssl/install",
+        form={"csrf_token": csrf, "domain": "example.com", "crt": "A" * 300_000, "key": "k"},
+    )
+    assert response.status == 413
+    assert "The form is larger than 256 KB, so it was not read" in response.text()

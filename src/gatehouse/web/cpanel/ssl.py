@@ -99,6 +99,9 @@ async def _page(
 @route("/ssl/install", "POST")
 @signed_in
 async def install(site: Site, request: Request, principal: Principal) -> Response:
+    if ssl_rows.oversized(request):
+        form = Form(errors={"action": ssl_rows.TOO_LARGE})
+        return await _page(site, request, principal, form, "", 413)
     pairs = await verified_form(request)
     if pairs is None:
         return site.csrf_refused(request, principal)

@@ -97,6 +97,9 @@ async def install(site: Site, request: Request, principal: Principal) -> Respons
             )
         form = Form({"domain": request.query_params.get("domain", "")})
         return _install_page(site, request, principal, form, 200)
+    if ssl_rows.oversized(request):
+        form = Form(errors={"action": ssl_rows.TOO_LARGE})
+        return _install_page(site, request, principal, form, 413)
     pairs = await verified_form(request)
     if pairs is None:
         return site.render.csrf_refused(request)
