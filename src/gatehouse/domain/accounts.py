@@ -438,16 +438,31 @@ _LISTED = [
 ]  # fmt: skip
 
 
-def visible_rows(conn: sa.Connection, actor: access.Actor) -> list[Any]:
-    """`visible`'s accounts as rows of the columns a listing shows (`_LISTED`), by username:
-    for 10,000 accounts, no User objects and one JSON column decoded instead of three."""
-    query = sa.select(*_LISTED).where(users_table.c.is_root.is_(False))
+def _visible_where(query: Any, actor: access.Actor) -> Any:
+    query = query.where(users_table.c.is_root.is_(False))
     owner = access.visible_owner(actor)
     if owner is not None:
         query = query.where(users_table.c.owner == owner)
     if actor.scope is not None:
         query = query.where(users_table.c.username.in_(sorted(actor.scope.accounts)))
+    return query
+
+
+def visible_rows(
+    conn: sa.Connection, actor: access.Actor, *, exactly: dict[str, str] | None = None
+) -> list[Any]:
+    """`visible`'s accounts as rows of the columns a listing shows (`_LISTED`), by username:
+    for 10,000 accounts, no User objects and one JSON column decoded instead of three.
+    `exactly`: column values the rows must have (`username`, `domain`), asked of the store."""
+    query = _visible_where(sa.select(*_LISTED), actor)
+    for column, value in (exactly or {}).items():
+        query = query.where(users_table.c[column] == value)
     return list(conn.execute(query.order_by(users_table.c.username)))
+
+
+def visible_count(conn: sa.Connection, actor: access.Actor) -> int:
+    """How many accounts `visible` lists, counted by the store."""
+    return int(conn.execute(_visible_where(sa.select(sa.func.count()), actor)).scalar_one())
 
 
 def visible_one(

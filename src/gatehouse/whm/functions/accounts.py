@@ -351,20 +351,24 @@ def _search(call: Call) -> tuple[list[dict[str, Any]], int | None]:
         raise InvalidParameter("The “searchtype” parameter is required with “search”.")
     pattern = compile_search(search) if search and method == "regex" else None
     server_ip = ips.main_ip(call.gatehouse.config)
-    rows = accounts.visible_rows(call.conn, _actor(call))
-    visible = len(rows)
+    actor = _actor(call)
     before = None
-    # An exact filter (`api.filter`, type eq) or exact search on the user name or domain
-    # picks the rows before their entries are built: one of 10,000 accounts costs a lookup,
-    # not 10,000 entries. With a search too, the filter waits (its count is the search's).
-    for field, attribute in (("user", "username"), ("domain", "domain")):
-        exact = None if search else listing.exact_filter(call.params, field)
-        if exact is not None:
-            before = visible
-            rows = [r for r in rows if getattr(r, attribute) == exact]
-        elif search and method == "exact" and searchtype == field:
-            wanted = search.lower()  # as _matches: user and domain compare lower-cased
-            rows = [r for r in rows if str(getattr(r, attribute) or "").lower() == wanted]
+    # An exact filter (`api.filter`, type eq) on the user name or domain is asked of the
+    # store, before any entry is built: one of 10,000 accounts costs a lookup, not 10,000
+    # entries (its `filtered` count is counted by the store too). With a search, the filter
+    # waits: its count is the search's.
+    exactly = {}
+    for field, column in (("user", "username"), ("domain", "domain")):
+        value = None if search else listing.exact_filter(call.params, field)
+        if value is not None:
+            exactly[column] = value
+    if exactly:
+        before = accounts.visible_count(call.conn, actor)
+    rows = accounts.visible_rows(call.conn, actor, exactly=exactly)
+    if search and method == "exact" and searchtype in ("user", "domain"):
+        wanted = search.lower()  # as _matches: user and domain compare lower-cased
+        attribute = "username" if searchtype == "user" else "domain"
+        rows = [r for r in rows if str(getattr(r, attribute) or "").lower() == wanted]
     entries = [account_entry(a, server_ip) for a in rows]
     if search:
         entries = [e for e in entries if _matches(e, searchtype, method, search, pattern)]
