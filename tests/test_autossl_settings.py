@@ -122,6 +122,23 @@ def test_uapi_excluded_domains(server: Server) -> None:
     ].replace("nosuch.example.net", f"{other}.example.com")
     assert _rows(server, user) == 0
 
+    # Through WHM's `cpanel` function (API 3), as billing systems call UAPI: UAPI's envelope.
+    response = server.get(
+        "cpanel",
+        params={
+            "cpanel_jsonapi_user": user,
+            "cpanel_jsonapi_apiversion": "3",
+            "cpanel_jsonapi_module": "SSL",
+            "cpanel_jsonapi_func": "add_autossl_excluded_domains",
+            "domains": sub,
+        },
+    ).json()
+    assert response["result"]["status"] == 1, response
+    assert response["module"] == "SSL" and response["func"] == "add_autossl_excluded_domains"
+    assert call("get_autossl_excluded_domains")["data"] == [{"excluded_domain": sub}]
+    assert call("set_autossl_excluded_domains")["status"] == 1
+    assert _rows(server, user) == 0
+
     # The queue of the account's own domains: AutoSSL is off on this server, nothing waits.
     queue = call("get_autossl_pending_queue")
     assert queue["status"] == 1 and queue["data"] == []
