@@ -452,9 +452,22 @@ def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world:
         assert node.ok("get_autossl_providers")["payload"][0]["enabled"] == 0
         reason = node.fail("set_autossl_provider", params={"provider": "LetsEncrypt"})
         assert "ACME" in reason
+        # A check asked for before (a row left waiting) is not run while disabled, and the
+        # account is not told one is in progress.
+        node.sql(
+            "INSERT INTO autossl_requests (user_id, requested_time, requested_by)"
+            " SELECT id, 0, 'test' FROM users WHERE username = :u",
+            u=user,
+        )
+        time.sleep(1)
+        assert uapi("is_autossl_check_in_progress")["data"] == 0
+        waiting = node.sql("SELECT count(*) FROM autossl_requests WHERE requested_by = 'test'")
+        assert int(waiting[0][0]) == 1
     finally:
         node.ok("set_autossl_provider", params={"provider": "ACME"})
     assert node.ok("get_autossl_providers")["payload"][0]["enabled"] == 1
+    # Enabled again, the waiting request is taken (within the 15-second pass).
+    _wait(lambda: _not_running(node), "the waiting check", timeout=60)
     asked = node.sql(
         "SELECT count(*) FROM autossl_requests r JOIN users u ON u.id = r.user_id"
         " WHERE u.username = :u",

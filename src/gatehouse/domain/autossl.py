@@ -115,14 +115,18 @@ def request_check(
 
 
 def in_progress(conn: sa.Connection, user_id: int, now: int) -> bool:
-    """Whether a check of the account is asked for and not done yet, or a check is running."""
-    waiting = conn.execute(
-        sa.select(autossl_requests.c.id)
-        .where(sa.or_(autossl_requests.c.user_id.is_(None), autossl_requests.c.user_id == user_id))
-        .limit(1)
-    ).first()
-    if waiting is not None:
-        return True
+    """Whether a check of the account is asked for and not done yet (and AutoSSL is not
+    disabled: then it waits), or a check is running."""
+    if not autossl_settings.disabled(conn):
+        waiting = conn.execute(
+            sa.select(autossl_requests.c.id)
+            .where(
+                sa.or_(autossl_requests.c.user_id.is_(None), autossl_requests.c.user_id == user_id)
+            )
+            .limit(1)
+        ).first()
+        if waiting is not None:
+            return True
     lease = leases.get(conn, LEASE)
     return lease is not None and lease.expires > now
 
