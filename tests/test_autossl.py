@@ -461,8 +461,8 @@ def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world:
         )
         time.sleep(1)
         assert uapi("is_autossl_check_in_progress")["data"] == 0
-        waiting = node.sql("SELECT count(*) FROM autossl_requests WHERE requested_by = 'test'")
-        assert int(waiting[0][0]) == 1
+        left = node.sql("SELECT count(*) FROM autossl_requests WHERE requested_by = 'test'")
+        assert int(left[0][0]) == 1
     finally:
         node.ok("set_autossl_provider", params={"provider": "ACME"})
     assert node.ok("get_autossl_providers")["payload"][0]["enabled"] == 1
