@@ -295,26 +295,23 @@ def log_catalog(conn: sa.Connection, now: int, limit: int = 500) -> list[LogRun]
     """The checks whose log the audit trail still holds (it is pruned with the audit log),
     newest first. The newest is in progress while it has no end and the lease is held."""
     rows = _run_rows(conn, limit)
-    runs: list[LogRun] = []
     lease = leases.get(conn, LEASE)
-    held = lease is not None and lease.expires > now
-    for index, row in enumerate(rows):
-        ended = (
-            conn.execute(
-                sa.select(audit_log.c.id)
-                .where(
-                    audit_log.c.action == DONE,
-                    audit_log.c.actor.is_(None),
-                    audit_log.c.id > row.id,
-                )
-                .limit(1)
-            ).first()
-            is not None
-        )
-        runs.append(
-            LogRun(int(row.time), str(row.subject or "*"), index == 0 and held and not ended)
-        )
-    return runs
+    running = False
+    if rows and lease is not None and lease.expires > now:
+        ended = conn.execute(
+            sa.select(audit_log.c.id)
+            .where(
+                audit_log.c.action == DONE,
+                audit_log.c.actor.is_(None),
+                audit_log.c.id > rows[0].id,
+            )
+            .limit(1)
+        ).first()
+        running = ended is None
+    return [
+        LogRun(int(row.time), str(row.subject or "*"), index == 0 and running)
+        for index, row in enumerate(rows)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
