@@ -386,6 +386,16 @@ def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world:
     schedule = node.ok("get_autossl_check_schedule")
     assert schedule["interval"] == 1000000 and schedule["cron"] is None
     assert schedule["next_time"].endswith(".000Z")
+    # Counted from the last completed check of every account (the lease's last_done), if any.
+    rows = node.sql("SELECT last_done FROM leases WHERE name = 'autossl'")
+    last_done = rows[0][0] if rows else None
+    if last_done is None:
+        assert schedule["last_time"] is None
+        due = autossl.parse_iso_time(schedule["next_time"])
+        assert abs(due - time.time()) < 30  # now: no check has completed
+    else:
+        assert schedule["last_time"] == autossl.iso_time(int(last_done))
+        assert schedule["next_time"] == autossl.iso_time(int(last_done) + 1000000)
     [provider] = node.ok("get_autossl_providers")["payload"]
     assert provider["module_name"] == "ACME" and provider["enabled"] == 1
     assert provider["x_directory"] == world.pebble.directory_url
