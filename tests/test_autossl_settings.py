@@ -7,6 +7,7 @@ an excluded domain against a real CA is in tests/test_autossl.py."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from conftest import Server
@@ -206,3 +207,23 @@ def test_schedule_queue_and_providers_when_autossl_is_not_configured(server: Ser
     assert "ISO 8601" in server.fail("get_autossl_log", params={"start_time": "yesterday"})
     reason = server.fail("get_autossl_log", params={"start_time": "2001-01-01T00:00:00Z"})
     assert "2001-01-01T00:00:00.000Z" in reason
+
+
+def test_racing_adds_of_one_name_store_it_once(server: Server) -> None:
+    """Calls adding the same name at once: each answers in its envelope (never a 5xx), and
+    the name is stored once."""
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+
+    def add(_: int) -> tuple[int, int]:
+        response = server.get(
+            "add_autossl_user_excluded_domains", params={"username": user, "domain": domain}
+        )
+        return response.status_code, int(response.json()["metadata"]["result"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(add, range(8)))
+    assert all(status == 200 for status, _ in answers), answers
+    assert any(result == 1 for _, result in answers), answers
+    assert _excluded(server, user) == [domain]
+    assert _rows(server, user) == 1

@@ -18,6 +18,7 @@ provider's name turns it on again.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.dns import zones
 from gatehouse.domain import certificates
@@ -120,9 +121,13 @@ def _write(unit: UnitOfWork, account: User, wanted: list[str], how: str) -> None
                     autossl_domains.c.problem == excluded_problem(name),
                 )
             )
+    # Two calls racing to add the same name: the second's insert is no change, not an error.
+    dialect = postgresql if unit.conn.dialect.name == "postgresql" else sqlite
     for name in sorted(new):
         unit.conn.execute(
-            sa.insert(table).values(user_id=account.id, domain=name, created_time=unit.now)
+            dialect.insert(table)
+            .values(user_id=account.id, domain=name, created_time=unit.now)
+            .on_conflict_do_nothing(index_elements=["user_id", "domain"])
         )
     if gone or new:
         detail = f"{how}: +{','.join(sorted(new)) or '-'} -{','.join(sorted(gone)) or '-'}"
