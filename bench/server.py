@@ -91,6 +91,7 @@ def start(
     dns: bool = False,
     listeners: str = WHM_ONLY,
     workers: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> Server:
     """Spawn `gatehouse serve` and wait for its first answered request (the start-up time:
     from spawn to the first 200 on /healthz, polled every 2 ms). `listeners`: `WHM_ONLY` or
@@ -122,7 +123,7 @@ def start(
         *(["--dns-port", str(dns_port), "--dns-bind", HOST] if dns_port is not None else []),
         *(["--workers", str(workers)] if workers is not None else []),
     ]
-    return _spawn(stack, store, name, port, command, log_path, "/healthz", dns_port)
+    return _spawn(stack, store, name, port, command, log_path, "/healthz", dns_port, env)
 
 
 def start_bare(
@@ -163,13 +164,18 @@ def _spawn(
     log_path: Path,
     probe: str,
     dns_port: int | None,
+    env: dict[str, str] | None = None,
 ) -> Server:
     client = httpx.Client(timeout=1)  # made before the spawn so it is not timed
     stack.callback(client.close)
     with open(log_path, "ab") as log:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=store.env(), cwd=_ROOT
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**store.env(), **(env or {})},
+            cwd=_ROOT,
         )
     server = Server(name, store, port, process, log_path, dns_port=dns_port)
     stack.callback(server.stop)

@@ -9,8 +9,10 @@ same transaction as any change that could alter a token check (migration 0003):
   connection commits (this process's or another's). It costs a couple of microseconds; only
   when it moves do we read the counter, and only when the counter moved do we flush. Writes
   that cannot matter (audit rows, last-use times, new tokens) leave the cache warm.
-* PostgreSQL: the trigger NOTIFYs `gatehouse_auth`; a listener thread marks the cache stale.
-  While the listener is not connected the cache is bypassed. A change made by this process
+* PostgreSQL: the trigger NOTIFYs `gatehouse_auth`; a listener thread marks the cache stale,
+  and every check polls the listener's socket without waiting, so a notification that has
+  reached this host counts before the thread (which needs the interpreter's lock) has read
+  it. While the listener is not connected the cache is bypassed. A change made by this process
   flushes the cache synchronously too (`invalidate`), so revoke-then-use is refused on the very
   next request here and as soon as the notification lands elsewhere.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import mmap
 import os
+import select
 import sqlite3
 import threading
 from typing import Generic, TypeVar
@@ -186,6 +189,10 @@ class _PostgresWatcher(_Watcher):
         self._connected = False
         self._stale = True
         self._epoch = 0
+        # The listening connection's socket, polled without waiting on every check: a
+        # notification that has reached this host but not yet the listener thread (which
+        # needs the interpreter's lock, busy serving requests) already makes the cache stale.
+        self._poll: select.poll | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="gatehouse-listen", daemon=True)
         self._thread.start()
@@ -197,6 +204,9 @@ class _PostgresWatcher(_Watcher):
             try:
                 with psycopg.connect(self._url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    poll = select.poll()
+                    poll.register(conn.fileno(), select.POLLIN)
+                    self._poll = poll
                     self._connected = True
                     self._stale = True  # anything may have happened while we were away
                     while not self._stop.is_set():
@@ -208,6 +218,7 @@ class _PostgresWatcher(_Watcher):
                     log.warning("token cache listener lost its connection (%s); retrying", exc)
             finally:
                 self._connected = False
+                self._poll = None
                 self._stale = True
             self._stop.wait(1.0)
 
@@ -217,7 +228,10 @@ class _PostgresWatcher(_Watcher):
         if self._stale:
             self._stale = False
             return False
-        return True
+        # Something arrived that the listener has not read yet (a notification, as a rule):
+        # stale until it has. One system call, no waiting.
+        poll = self._poll
+        return not (poll is not None and poll.poll(0))
 
     def state(self) -> object:
         return (self._connected, self._epoch)
