@@ -399,6 +399,8 @@ def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world:
     [provider] = node.ok("get_autossl_providers")["payload"]
     assert provider["module_name"] == "ACME" and provider["enabled"] == 1
     assert provider["x_directory"] == world.pebble.directory_url
+    assert provider["specs"]["DCV_METHODS"] == ["dns"]
+    assert provider["specs"]["SUPPORTS_WILDCARD"] == 0  # GATEHOUSE_AUTOSSL_WILDCARD not set
 
     node.ok("start_autossl_check_for_one_user", params={"username": user})
     _wait(lambda: _installed(node, domain) is not None, "the main domain's certificate")

@@ -256,12 +256,13 @@ def _provider(call: Call) -> dict[str, Any]:
         "display_name": f"ACME ({urlsplit(directory).hostname or directory})",
         "enabled": int(not autossl_settings.disabled(call.conn)),
         "module_name": PROVIDER,
+        # cPanel's spec keys gatehouse can state: DNS-01 only, the certificate delivered within
+        # the check, at most the domain, its www. and its wildcard, the wildcard as chosen.
         "specs": {
-            "AVERAGE_DELIVERY_TIME": 5,
             "DCV_METHODS": ["dns"],
             "DELIVERY_METHOD": "api",
             "MAX_DOMAINS_PER_CERTIFICATE": 3,
-            "SUPPORTS_WILDCARD": 1,
+            "SUPPORTS_WILDCARD": int(config.autossl_wildcard),
         },
         "x_directory": directory,
         "x_email": config.autossl_email or None,
