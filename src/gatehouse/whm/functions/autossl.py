@@ -227,6 +227,7 @@ def _time(value: int | None) -> str | None:
     "The domains AutoSSL has yet to secure: it orders their certificates at its next check.",
     privileges=ROOT_ONLY,
     readonly=True,
+    slow=True,  # every account's domains and certificates are read: off the event loop
 )
 def get_autossl_pending_queue(call: Call) -> dict[str, Any]:
     return {
