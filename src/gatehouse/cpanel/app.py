@@ -8,6 +8,8 @@ Paths (each may carry a `/cpsessNNNNNNNNNN` prefix, which is accepted and ignore
   /json-api/cpanel            cPanel API 2 (`cpanel_jsonapi_module`, `cpanel_jsonapi_func`), or
                               UAPI with `cpanel_jsonapi_apiversion=3`
   /healthz                    for load balancers; no auth, no store
+  /openapi.json               the OpenAPI document of every UAPI and API 2 function
+                              (`gatehouse.cpanel.openapi`); no auth, as WHM's
   /cpsessN/… and /static/…    the account holder's pages (the `pages` application the
                               program gives this one: `gatehouse.web.cpanel`), reached by
                               the one-time URL of `create_user_session` with `cpaneld`
@@ -41,8 +43,8 @@ from gatehouse.auth.authenticator import (
     rate_limited,
 )
 from gatehouse.core import Gatehouse
-from gatehouse.cpanel import envelope, execute, webcall
-from gatehouse.cpanel.registry import UAPI, Api
+from gatehouse.cpanel import envelope, execute, openapi, webcall
+from gatehouse.cpanel.registry import API2_REGISTRY, UAPI, UAPI_REGISTRY, Api
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 
@@ -78,6 +80,7 @@ class CpanelApp:
         # The pages under /cpsessNNNNNNNNNN/ (and their script and stylesheet), with the
         # prefix taken off (`gatehouse.cpsess`), as WHM's face hands its pages every path.
         self.pages = pages
+        self._openapi = envelope.dumps(openapi.document(UAPI_REGISTRY, API2_REGISTRY))
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         await asgi.serve_logged(
@@ -102,6 +105,9 @@ class CpanelApp:
             return
         elif path == "/healthz":
             await asgi.respond(send, 200, b'{"status":1}', [asgi.JSON, asgi.NO_STORE])
+            return
+        elif path == "/openapi.json":
+            await asgi.respond(send, 200, self._openapi, [asgi.JSON])
             return
         elif path.startswith(webcall.PREFIX) and security_token is None:
             await webcall.serve(self.gatehouse, scope, send, path)  # Dynamic DNS; no auth
