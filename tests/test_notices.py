@@ -813,7 +813,12 @@ def test_mail_over_implicit_tls_or_to_a_local_relay(
     [message] = [m for m in got if name in bytes(m.content).decode()]  # type: ignore[arg-type]
     assert message.mail_from == "gatehouse@notices.example.net"
     assert message.rcpt_tos == [OPERATOR]
-    assert len(logins) == (1 if security == "ssl" else 0)
+    # Other tests' tokens on the session's store may be due a notice too: one login per
+    # message sent over `ssl`, none to the relay.
+    if security == "ssl":
+        assert 1 <= len(logins) <= len(got)
+    else:
+        assert logins == []
 
 
 def test_the_webhook_secret_kept_in_the_store_signs_for_every_node(

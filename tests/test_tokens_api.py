@@ -626,7 +626,7 @@ def _expected_list(server: Server, user: str) -> dict[str, Any]:
     import sqlalchemy as sa
 
     from gatehouse.acls import CATALOGUE
-    from gatehouse.store.schema import api_tokens, users
+    from gatehouse.store.schema import api_tokens, token_grace, users
 
     (owner,) = _store_execute(server, sa.select(users).where(users.c.username == user))
     rows = _store_execute(
@@ -660,6 +660,18 @@ def _expected_list(server: Server, user: str) -> dict[str, Any]:
             tokens[row.name]["description"] = row.description
         if row.last_used_agent is not None:
             tokens[row.name]["last_used_agent"] = row.last_used_agent
+        if row.rate_limit is not None:
+            tokens[row.name]["rate_limit"] = row.rate_limit
+        if row.scope:
+            tokens[row.name]["scope"] = row.scope
+        grace = _store_execute(
+            server,
+            sa.select(token_grace.c.expires_at).where(
+                token_grace.c.token_id == row.id, token_grace.c.expires_at >= int(time.time())
+            ),
+        )
+        if grace:
+            tokens[row.name]["previous_token_expires_at"] = grace[0].expires_at
     return {"data": {"tokens": tokens}, "metadata": metadata("api_token_list")}
 
 
