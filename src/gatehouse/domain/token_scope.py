@@ -158,6 +158,20 @@ def build(
     )  # fmt: skip
 
 
+def check_given(caller: Scope | None, given: Scope | None) -> None:
+    """What a scoped caller may give a token: no removal of a scope, and, from a token limited
+    to some records, only records among its own (the accounts and zones it names went
+    through the access rule as the caller already). PermissionDenied, `out_of_scope`."""
+    if caller is None:
+        return
+    if given is None:
+        raise PermissionDenied("A token with a scope cannot remove a scope.", code=OUT_OF_SCOPE)
+    if caller.records and not given.records <= caller.records:
+        raise PermissionDenied(
+            "A token limited to some records can give only those records.", code=OUT_OF_SCOPE
+        )
+
+
 def _records(zone: str, zone_text: str) -> Counter[tuple[str, str, str]]:
     """The zone's records but its SOA (whose serial every save moves), by absolute name,
     type and data."""

@@ -25,7 +25,7 @@ from gatehouse.domain import (
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain.tokens import Token
-from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
+from gatehouse.errors import InvalidParameter, NotFound
 
 MODULE = "Tokens"
 
@@ -185,10 +185,6 @@ def gatehouse_set_scope(call: Call) -> dict[str, Any]:
     actor = access.actor_of(call.principal)
     mine = call.principal.token.scope if call.principal.token is not None else None
     if call.params.get("clear") in ("1", "true"):
-        if mine is not None:
-            raise PermissionDenied(
-                "A token with a scope cannot remove a scope.", code=token_scope.OUT_OF_SCOPE
-            )
         scope = None
     else:
 
@@ -211,11 +207,7 @@ def gatehouse_set_scope(call: Call) -> dict[str, Any]:
         )
         if scope is None:
             raise InvalidParameter("Give “scope_zone” (and “scope_record”), or “clear=1”.")
-        if mine is not None and mine.records and not scope.records <= mine.records:
-            raise PermissionDenied(
-                "A token limited to some records can give only those records.",
-                code=token_scope.OUT_OF_SCOPE,
-            )
+    token_scope.check_given(mine, scope)
     token = store.update(
         call.conn, user_id=call.principal.user.id, service=store.CPANEL, name=name, scope=scope
     )

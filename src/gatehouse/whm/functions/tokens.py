@@ -25,7 +25,7 @@ from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain import users as users_domain
 from gatehouse.domain.tokens import Token
-from gatehouse.errors import GatehouseError, InvalidParameter, NotFound, PermissionDenied
+from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
 
@@ -138,11 +138,8 @@ def requested_scope(call: Call) -> token_scope.Scope | None:
         may_reach_zone=zone,
     )
     mine = caller_scope(call)
-    if mine is not None and mine.records and (scope is None or not scope.records <= mine.records):
-        raise PermissionDenied(
-            "A token limited to some records can give only those records.",
-            code=token_scope.OUT_OF_SCOPE,
-        )
+    if mine is not None and mine.records:
+        token_scope.check_given(mine, scope)
     return scope
 
 
@@ -352,10 +349,7 @@ def api_token_update(call: Call) -> dict[str, Any]:
         if "rate_limit" in call.params:
             changes["rate_limit"] = token_rate.parse_limit(call.params.get("rate_limit"))
         if call.params.get("clear_scope") in ("1", "true"):
-            if caller_scope(call) is not None:
-                raise PermissionDenied(
-                    "A token with a scope cannot remove a scope.", code=token_scope.OUT_OF_SCOPE
-                )
+            token_scope.check_given(caller_scope(call), None)
             changes["scope"] = None
         elif any(n in call.params for n in SCOPE_NAMES):
             changes["scope"] = requested_scope(call)
