@@ -3,6 +3,7 @@ a header; written straight to the log stream by `gatehouse serve`, through `logg
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -152,6 +153,74 @@ def test_a_stream_that_cannot_be_written_costs_nothing(
     assert not writer.is_alive(), "the failed write kept the handler's lock"
     assert LINE.match(working.getvalue().rstrip("\n")), working.getvalue()
     assert working.getvalue().count("\n") == 1 and "lost" not in working.getvalue()
+
+
+def test_lines_of_one_pass_of_the_loop_go_out_together_after_it(
+    stream_handler: logging.StreamHandler[io.StringIO],
+) -> None:
+    log = direct(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.INFO)
+    seen_during_pass: list[str] = []
+
+    async def one_pass() -> None:
+        for n in range(3):
+            log.write(f'127.0.0.1 "GET /{n}" 200 0.1ms user=- auth=-')
+        seen_during_pass.append(stream_handler.stream.getvalue())
+        await asyncio.sleep(0)  # the pass ends: its scheduled flush runs
+
+    asyncio.run(one_pass())
+    assert seen_during_pass == [""]
+    paths = [m["path"] for m in map(LINE.match, stream_handler.stream.getvalue().splitlines()) if m]
+    assert paths == ["/0", "/1", "/2"]
+
+
+def test_another_record_writes_the_waiting_lines_first(
+    stream_handler: logging.StreamHandler[io.StringIO],
+) -> None:
+    log = direct(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.INFO)
+    other = logging.getLogger("gatehouse.test-order")
+    other.addHandler(stream_handler)
+    other.propagate = False
+    try:
+
+        async def one_pass() -> None:
+            log.write('127.0.0.1 "GET /first" 200 0.1ms user=- auth=-')
+            other.warning("second")
+
+        asyncio.run(one_pass())
+    finally:
+        other.removeHandler(stream_handler)
+    lines = stream_handler.stream.getvalue().splitlines()
+    assert len(lines) == 2 and "/first" in lines[0] and lines[1].endswith("second"), lines
+
+
+def test_a_line_written_off_the_event_loop_goes_out_at_once(
+    stream_handler: logging.StreamHandler[io.StringIO],
+) -> None:
+    log = direct(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.INFO)
+    log.write('127.0.0.1 "GET /now" 200 0.1ms user=- auth=-')
+    assert "/now" in stream_handler.stream.getvalue()
+
+
+def test_lines_still_waiting_are_written_by_flush(
+    stream_handler: logging.StreamHandler[io.StringIO],
+) -> None:
+    """What `gatehouse serve` does at exit (atexit), should the loop's last pass leave lines."""
+    log = direct(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.INFO)
+    written: list[str] = []
+
+    async def flush_within_the_pass() -> None:
+        log.write('127.0.0.1 "GET /last" 200 0.1ms user=- auth=-')
+        written.append(stream_handler.stream.getvalue())
+        log.flush()
+        written.append(stream_handler.stream.getvalue())
+
+    asyncio.run(flush_within_the_pass())
+    assert written[0] == "" and "/last" in written[1]
+    assert stream_handler.stream.getvalue().count("/last") == 1  # the scheduled flush adds none
 
 
 # -- fields a client chooses cannot forge others (issue 18 §8) ----------------------------------

@@ -7,12 +7,24 @@ it too (docs/performance.md). So once `gatehouse serve` has set up its log strea
 (`use_stream`), lines are formatted here, in that stream's format, and written under the
 handler's own lock, so they never interleave with other records. Without `use_stream` (the
 library used in-process, tests), lines go through `logging` like any other record.
+
+On the event loop, lines are written once per pass of the loop rather than once per request:
+the first line of a pass schedules a flush (`call_soon`), and the lines of every request
+finished in that pass go out in one `write` and one `flush`. Each write is a system call that
+lets go of the interpreter's lock, which granian's threads then take: a hand-off per request.
+Measured side by side on an idle machine, one write per pass saves ~3 µs of the event loop's
+time per request, as much as writing no access line at all (docs/performance.md). Any other
+record through the same handler first writes the lines waiting (a filter on the handler), so
+the log keeps its order; a line written off the loop goes out at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import time
+from collections import deque
 from typing import TextIO
 
 NAME = "gatehouse.access"
@@ -26,18 +38,58 @@ class AccessLog:
         self._handler: logging.StreamHandler[TextIO] | None = None
         self._second = -1
         self._stamp = ""
+        # Lines not yet written. A deque: appended on the loop, drained by whichever thread
+        # flushes (a record logged from a worker thread flushes too), each step atomic.
+        self._waiting: deque[str] = deque()
+        self._due = False  # a flush is scheduled on the event loop
+        atexit.register(self.flush)  # what the loop's last pass left
 
     def use_stream(self, handler: logging.StreamHandler[TextIO] | None) -> None:
         """Write lines straight to this handler's stream (it must format with FORMAT and the
         default time format); None: back to `logging`."""
+        self.flush()
+        if self._handler is not None:
+            self._handler.removeFilter(self._before_record)
         self._handler = handler
+        if handler is not None:
+            handler.addFilter(self._before_record)
+
+    def _before_record(self, record: logging.LogRecord) -> bool:
+        """A filter on the stream's handler: the access lines waiting go out before any other
+        record, so the log stays in order."""
+        if self._waiting:
+            self.flush()
+        return True
+
+    def flush(self) -> None:
+        """Write the lines waiting, in one write."""
+        handler = self._handler
+        if handler is None or not self._waiting:
+            return
+        lock = handler.lock
+        assert lock is not None  # made by Handler.__init__
+        waiting = self._waiting
+        with lock:
+            lines = []
+            while waiting:
+                lines.append(waiting.popleft())
+            try:
+                handler.stream.write("".join(lines))
+                handler.stream.flush()
+            except (OSError, ValueError):
+                # As `logging` does (Handler.handleError): a log stream that cannot be written
+                # (a closed pipe, a full disk) never costs the request; nowhere to say so.
+                pass
+
+    def _flush_due(self) -> None:
+        self._due = False
+        self.flush()
 
     def write(self, message: str) -> None:
         logger = self._logger
         if not logger.isEnabledFor(logging.INFO):
             return
-        handler = self._handler
-        if handler is None:
+        if self._handler is None:
             logger.info("%s", message)
             return
         now = time.time()
@@ -46,17 +98,18 @@ class AccessLog:
             # logging.Formatter.formatTime's default: local time, then ",msecs".
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
             self._second = second
-        line = f"{self._stamp},{int((now - second) * 1000):03d} INFO {NAME} {message}\n"
-        lock = handler.lock
-        assert lock is not None  # made by Handler.__init__
+        self._waiting.append(
+            f"{self._stamp},{int((now - second) * 1000):03d} INFO {NAME} {message}\n"
+        )
+        if self._due:
+            return  # the flush of this pass of the loop will write it
         try:
-            with lock:
-                handler.stream.write(line)
-                handler.stream.flush()
-        except (OSError, ValueError):
-            # As `logging` does (Handler.handleError): a log stream that cannot be written
-            # (a closed pipe, a full disk) never costs the request; there is nowhere to say so.
-            pass
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()  # off the event loop: at once
+            return
+        self._due = True
+        loop.call_soon(self._flush_due)
 
 
 ACCESS_LOG = AccessLog()

@@ -406,7 +406,11 @@ async def _expire_unused_tokens(gatehouse: Gatehouse) -> None:
 
 def serve(config: Config, role: Role = Role(), ready: Callable[[], None] | None = None) -> None:
     configure_logging()
-    asyncio.run(_serve(config, role, ready))
+    try:
+        asyncio.run(_serve(config, role, ready))
+    finally:
+        # A worker process ends without running atexit: the last pass's access lines.
+        ACCESS_LOG.flush()
 
 
 async def _service_tls(gatehouse: Gatehouse, servers: list[Server]) -> asyncio.Task[None]:
