@@ -14,6 +14,7 @@ from gatehouse.auth.header import (
     PasswordCredential,
     TokenCredential,
     parse,
+    parse_any,
 )
 
 
@@ -136,6 +137,30 @@ def test_token_round_trip(scheme: str, username: str, secret: str) -> None:
     assert parse(f"{scheme} {username}:{secret}") == TokenCredential(
         scheme.lower(), username, secret
     )
+
+
+TOKEN_HEADER_PARTS = st.text(
+    st.sampled_from(["w", "W", "h", "H", "m", "c", "P", "a", "n", "E", "l", "K", "ſ", "\u212a"])
+    | st.sampled_from([" ", ":", "\t", "\n", "\x1c", "\xa0", "\u2028", "x", "é", "9"])
+)
+
+
+@given(
+    st.one_of(
+        st.text(),
+        TOKEN_HEADER_PARTS,
+        st.builds(
+            lambda s, t: s + t,
+            st.sampled_from(["whm ", "WHM ", "cpanel ", "cPanel "]),
+            TOKEN_HEADER_PARTS,
+        ),
+    ),
+    st.sampled_from([None, b"agent/1.0"]),
+)
+def test_the_plain_token_shortcut_gives_what_the_general_parse_gives(
+    header: str, agent: bytes | None
+) -> None:
+    assert parse(header, agent) == parse_any(header, agent)
 
 
 SECRETS = ["Z9Q4M2R7T1K8W3X6Y5V0B2N4C7L1P9H3", "hunter2:with:colons", ACCESS_HASH]

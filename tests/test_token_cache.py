@@ -123,6 +123,35 @@ def test_a_change_by_another_connection_empties_the_cache(
         assert wait_until(lambda: cache.get(digest) is None)  # once NOTIFY lands
 
 
+def test_the_lock_free_look_waits_until_the_stale_entries_are_dropped(
+    cache: Cache, engines: tuple[sa.Engine, sa.Engine]
+) -> None:
+    """A look without the lock (every request, on SQLite) must not see the moved WAL index as
+    "unchanged" while another thread, holding the lock, is still between finding the store
+    changed and dropping the entries."""
+    if engines[0].dialect.name != "sqlite":
+        pytest.skip("the lock-free look reads SQLite's WAL index")
+    digest, (token, _owner) = cached(cache, engines[0])
+    watcher = cache._watcher
+    assert watcher.unchanged()
+    seen_while_dropping: list[bool] = []
+
+    class Entries(dict[str, Any]):
+        def clear(self) -> None:
+            seen_while_dropping.append(watcher.unchanged())
+            super().clear()
+
+    cache._entries = Entries(cache._entries)
+    with engines[1].begin() as conn:
+        conn.execute(sa.text("DELETE FROM api_tokens WHERE id = :id"), {"id": token.id})
+    assert not watcher.unchanged()
+    assert cache.get(digest) is None
+    # While the entries were being dropped, a look without the lock would have gone to the
+    # lock; once they are gone, it is quick again.
+    assert seen_while_dropping == [False]
+    assert watcher.unchanged()
+
+
 @pytest.mark.parametrize("write", ["audit", "last_use", "new_token"])
 def test_writes_that_cannot_matter_keep_the_cache_warm(
     cache: Cache, engines: tuple[sa.Engine, sa.Engine], write: str

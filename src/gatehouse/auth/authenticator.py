@@ -288,6 +288,12 @@ class Authenticator:
         return verdict
 
     def _grant(self, secret_digest: str) -> _Grant | None:
+        cache = self.cache
+        if cache is not None:
+            hit = cache.get(secret_digest)  # the hot path: straight to the cache
+            if type(hit) is _Grant:
+                return hit
+
         def read(conn: sa.Connection) -> _Grant | None:
             found = tokens.lookup_for_auth(conn, secret_digest)
             return None if found is None else _Grant.decide(*found)
@@ -509,7 +515,13 @@ class Authenticator:
 
     def _gate(self) -> gates.Gate:
         """cPHulk's settings, lists and blocks, from memory while the store has not changed."""
-        found = self._through_cache(GATE_KEY, gates.Gate, lambda conn: self._read_gate(conn))
+        cache = self.cache
+        if cache is not None:
+            # Asked on every request, before the credential: straight to the cache.
+            hit = cache.get(GATE_KEY)
+            if type(hit) is gates.Gate:
+                return hit
+        found = self._through_cache(GATE_KEY, gates.Gate, self._read_gate)
         assert found is not None
         return found
 
@@ -527,6 +539,8 @@ class Authenticator:
         address, or a password for a username whose password logins are locked. Answered as
         any failed login is; audited once per block (per process), not once per request."""
         gate = self._gate()
+        if gate.refuses_no_address and not isinstance(credential, PasswordCredential):
+            return None  # every token request, unless cPHulk lists or blocks an address
         if not gate.enabled:
             return None
         username = credential.username if credential is not None else None

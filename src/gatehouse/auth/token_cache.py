@@ -52,9 +52,14 @@ class TokenCache(Generic[Entry]):
         if self._watcher.fresh():
             return True
         self._entries.clear()
+        self._watcher.settle()
         return False
 
     def get(self, digest: str) -> Entry | None:
+        if self._watcher.unchanged():
+            # Nothing can have changed since entries were last known good: no lock needed (a
+            # dict read is atomic; an `invalidate` racing it empties the dict first).
+            return self._entries.get(digest)
         with self._lock:
             if not self._validate():
                 return None
@@ -93,6 +98,14 @@ class _Watcher:
         """False when cached entries may be stale (the cache then drops them)."""
         raise NotImplementedError
 
+    def settle(self) -> None:
+        """After `fresh` said False and the cache has dropped its entries."""
+
+    def unchanged(self) -> bool:
+        """True only when `fresh` would be True without changing anything: read without the
+        cache's lock, on every request. False sends the caller to `fresh`, under the lock."""
+        return False
+
     def state(self) -> object:
         """Changes whenever entries read before and after could differ."""
         raise NotImplementedError
@@ -118,6 +131,7 @@ class _SqliteWatcher(_Watcher):
         self._epoch = 0  # bumped by local invalidation
         self._shm_fd, self._shm = _map_wal_index(path)
         self._wal_header = self._shm[:48] if self._shm is not None else b""
+        self._pending_header = self._wal_header
 
     def _read_data_version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
@@ -126,7 +140,12 @@ class _SqliteWatcher(_Watcher):
         row = self._conn.execute("SELECT n FROM auth_generation WHERE id = 1").fetchone()
         return int(row[0]) if row else -1
 
+    def unchanged(self) -> bool:
+        # No commit by any connection since the last check moved the WAL index header.
+        return self._shm is not None and self._shm[:48] == self._wal_header
+
     def fresh(self) -> bool:
+        header = b""
         if self._shm is not None:
             # The WAL index header changes with every commit by any connection (its iChange
             # counter, frame count and salts). Reading it is a memory read: no system call and
@@ -135,16 +154,21 @@ class _SqliteWatcher(_Watcher):
             header = self._shm[:48]
             if header == self._wal_header:
                 return True
-            self._wal_header = header
         version = self._read_data_version()
-        if version == self._data_version:
-            return True
-        self._data_version = version
-        generation = self._read_generation()
-        if generation == self._generation:
-            return True
-        self._generation = generation
-        return False
+        if version != self._data_version:
+            self._data_version = version
+            generation = self._read_generation()
+            if generation != self._generation:
+                self._generation = generation
+                # The new header is taken only once the cache has dropped its entries
+                # (`settle`): until then `unchanged`, read without the lock, stays False.
+                self._pending_header = header
+                return False
+        self._wal_header = header
+        return True
+
+    def settle(self) -> None:
+        self._wal_header = self._pending_header
 
     def state(self) -> object:
         return (self._generation, self._epoch)

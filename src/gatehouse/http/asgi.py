@@ -83,10 +83,11 @@ async def serve_logged(
     # log names it; with no proxy trusted, the socket's address as it always was.
     address = str(client[0]) if PROXIES.trusted is None else (peer(scope) or "-")
     table = headers(scope)
-    guarded = GuardedBody(
-        receive,
-        LIMITS.body_timeout,
-        framed=b"content-length" in table or b"transfer-encoding" in table,
+    # Without Content-Length or Transfer-Encoding there is no body to guard (most requests).
+    guarded = (
+        GuardedBody(receive, LIMITS.body_timeout, framed=True)
+        if b"content-length" in table or b"transfer-encoding" in table
+        else None
     )
     replaced = False
 
@@ -107,7 +108,7 @@ async def serve_logged(
         if replaced:
             return
         if message["type"] == "http.response.start":
-            if guarded.refusal is not None and not state["status"]:
+            if guarded is not None and guarded.refusal is not None and not state["status"]:
                 # The route answered a body it never had whole: the refusal goes out instead.
                 replaced = True
                 await refuse(*guarded.refusal, [])
@@ -120,11 +121,11 @@ async def serve_logged(
         if not entered:
             await refuse(503, TOO_MANY, [(b"retry-after", RETRY_AFTER)])
             return
-        await route(scope, guarded, tracked_send, state)
-        if guarded.refusal is not None and not state["status"]:
+        await route(scope, receive if guarded is None else guarded, tracked_send, state)
+        if guarded is not None and guarded.refusal is not None and not state["status"]:
             await refuse(*guarded.refusal, [])
     except Exception:
-        if guarded.refusal is not None:
+        if guarded is not None and guarded.refusal is not None:
             # The route stopped at the missing body (BodyIncomplete, or a framework's own
             # disconnection error): expected, so no traceback.
             if not state["status"]:

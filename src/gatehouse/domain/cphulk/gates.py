@@ -5,6 +5,7 @@ settings, both lists and the blocks in force. Read again whenever the auth gener
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -54,6 +55,12 @@ class Gate:
     @property
     def enabled(self) -> bool:
         return bool(self.settings.is_enabled)
+
+    @cached_property
+    def refuses_no_address(self) -> bool:
+        """Off, or nothing listed or blocked by address: no address is refused, and the token
+        path (which no user lock concerns) asks nothing more."""
+        return not self.enabled or (not self.black and not self.address_blocks)
 
     def whitelisted(self, address: str | None) -> bool:
         found = ranges.address_key(address)
