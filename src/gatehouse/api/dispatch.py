@@ -145,9 +145,10 @@ def execute(
     if fn is None:
         fn = registry.get(name)
     outcome = _execute(gatehouse, registry, principal, name, params, peer, host, fn)
-    token = principal.token
-    if token is not None and fn is not None:
-        note_use(gatehouse, principal, name, fn.readonly, fn.allowed(principal.privileges), outcome)
+    if principal.token is not None and fn is not None:
+        # Whether the token held the privilege matters only to a call that failed.
+        allowed = outcome.ok or fn.allowed(principal.privileges)
+        note_use(gatehouse, principal, name, fn.readonly, allowed, outcome)
     return outcome
 
 

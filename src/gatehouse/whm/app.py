@@ -119,7 +119,11 @@ class WhmApp:
             return
         headers = asgi.headers(scope)
         try:
-            body = await asgi.read_body(headers, receive, self.config.max_body)
+            body = (
+                await asgi.read_body(headers, receive, self.config.max_body)
+                if b"content-length" in headers or b"transfer-encoding" in headers
+                else b""  # no framing header, no body: not even a coroutine to await
+            )
         except asgi.BodyTooLarge:
             await self._envelope(
                 send,
