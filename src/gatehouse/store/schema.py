@@ -37,6 +37,8 @@ users = sa.Table(
     sa.Column("suspend_locked", sa.Boolean, nullable=False, default=False),  # disallowun
     sa.Column("suspended_by", sa.String(64), nullable=True),
     sa.Column("reseller_limits", sa.JSON(none_as_null=True), nullable=True),
+    # Counting the accounts a caller lists, and a reseller's own (migration 0026).
+    sa.Index("ix_users_owner_root", "owner", "is_root"),
 )
 
 # One row per token. Only the SHA-512 hex digest of the token is kept (cPanel's own
