@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -690,9 +690,9 @@ def effects(world: World, monkeypatch: pytest.MonkeyPatch) -> Effects:
         seen.flushes += 1
         flush()
 
-    def counted_sync() -> None:
+    def counted_sync(names: Collection[str] | None = None) -> None:
         seen.syncs += 1
-        sync()
+        sync(names)
 
     monkeypatch.setattr(gatehouse.authenticator, "invalidate_cache", counted_flush)
     monkeypatch.setattr(gatehouse.zone_publisher, "sync_after_change", counted_sync)

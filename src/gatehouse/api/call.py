@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Principal
+from gatehouse.dns import zones
 from gatehouse.domain import audit
 from gatehouse.errors import missing_parameter
 
@@ -22,12 +23,15 @@ log = logging.getLogger("gatehouse.whmapi")
 
 class Transaction:
     """One transaction per call, begun only when a handler first touches the store — so a
-    function such as `version` costs no database work at all."""
+    function such as `version` costs no database work at all. It notes the zones the call
+    writes (`zones_written`), whose files the call's own sync then writes (`Call.finish`)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
         self._conn: sa.Connection | None = None
         self._tx: sa.RootTransaction | None = None
+        self._recording = zones.recording()
+        self.zones_written: set[str] = set()
 
     def connection(self) -> sa.Connection:
         if self._conn is None:
@@ -36,9 +40,11 @@ class Transaction:
         return self._conn
 
     def __enter__(self) -> Transaction:
+        self.zones_written = self._recording.__enter__()
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._recording.__exit__(None, None, None)
         if self._conn is None:
             return
         try:
@@ -103,14 +109,14 @@ class Call:
     def finish(self, *, changed: bool) -> None:
         """The work after a successful call has committed, for every API (WHM API 1, UAPI,
         API 2): after a change, flush this process's token cache (its very next request must
-        see the change) and bring the zone files up to date, then run the after-commit tasks
-        (after-hooks...). The change is committed whatever happens here, so a failure is the
-        log's, not the caller's."""
+        see the change) and write the files of the zones it wrote, then run the after-commit
+        tasks (after-hooks...). The change is committed whatever happens here, so a failure is
+        the log's, not the caller's."""
         if changed:
             self.gatehouse.changed.set()
             self.gatehouse.authenticator.invalidate_cache()
             try:
-                self.gatehouse.zone_publisher.sync_after_change()
+                self.gatehouse.zone_publisher.sync_after_change(self.transaction.zones_written)
             except Exception:
                 log.exception("writing the zone files after %s failed", self.function)
         for task in self.after_commit:

@@ -22,7 +22,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,9 +124,20 @@ class ZonePublisher:
         )
         self._lock = threading.Lock()
         self._closed = False
+        # Syncs asked for and not begun yet: the zones named (`sync_after_change`), whether
+        # one asked for an ordinary sync of everything, and tickets — the number of syncs
+        # asked so far, and of those a finished sync had begun after (so had covered).
+        self._asking = threading.Lock()
+        self._asked_names: set[str] = set()
+        self._asked_all = False
+        self._asked = 0
+        self._covered = 0
         # What this process last wrote or checked: None until the first (full) sync.
         self._written: dict[str, Version] | None = None
         self._included: frozenset[str] | None = None
+        # The include as this process last wrote or read it (inode, size, modification time):
+        # another process sharing the directory may have rewritten it since.
+        self._include_seen: tuple[int, int, int] | None = None
         self._refused: set[str] = set()
         # The store's fingerprint when the files last matched it, and when to read every
         # version regardless (see `_fingerprint`).
@@ -149,14 +161,28 @@ class ZonePublisher:
         assert report is not None  # without a timeout it waits its turn
         return report
 
-    def _sync(self, full: bool, timeout: float | None) -> SyncReport | None:
+    def _sync(
+        self, full: bool, timeout: float | None, names: Collection[str] | None = None
+    ) -> SyncReport | None:
         """`sync`, or None if another sync (of this process or of another one sharing the
-        directory) still runs after `timeout` seconds."""
+        directory) still runs after `timeout` seconds. `names`: only these zones' files (see
+        `sync_after_change`). Syncs asked for while another runs are done by the next one to
+        begin, together: a sync that finds its work done by one begun after it was asked
+        returns at once."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        with self._asking:
+            self._asked += 1
+            ticket = self._asked
+            if names is None:
+                self._asked_all = True
+            else:
+                self._asked_names.update(names)
         if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
             return None
         try:
             if self._closed:
+                return SyncReport()
+            if not full and self._covered >= ticket:
                 return SyncReport()
             # Readable by a nameserver running as another user, whatever the umask.
             private_files.make_dir(self.directory, ZONE_DIR_MODE)
@@ -166,9 +192,17 @@ class ZonePublisher:
             with FileLock(self.directory / LOCK_NAME, deadline) as locked:
                 if not locked:
                     return None
+                with self._asking:
+                    asked_names, asked_all, asked = self._asked_names, self._asked_all, self._asked
+                    self._asked_names, self._asked_all = set(), False
                 if full or self._written is None:
-                    return self._full()
-                return self._incremental(self._written)
+                    report = self._full()
+                elif asked_all:
+                    report = self._incremental(self._written)
+                else:
+                    report = self._targeted(self._written, asked_names)
+                self._covered = asked
+                return report
         finally:
             self._lock.release()
 
@@ -185,11 +219,17 @@ class ZonePublisher:
             with self.engine.connect() as conn:
                 self._written = zones.versions(conn)
 
-    def sync_after_change(self) -> None:
-        """The sync an API call runs once its change is committed: its zone file is written
+    def sync_after_change(self, names: Collection[str] | None = None) -> None:
+        """The sync an API call runs once its change is committed: its zone files are written
         before the call returns unless another sync holds the directory for longer than
-        AFTER_CALL_WAIT, in which case the next background sync writes it."""
-        if self._sync(False, AFTER_CALL_WAIT) is None:
+        AFTER_CALL_WAIT, in which case the next background sync writes them. `names`: the
+        zones the call wrote (created, changed, renamed, deleted) — only their files are
+        written or removed, and the include rewritten if the set of zones changed (changes
+        made elsewhere are the background sync's); none: nothing to do. None: an ordinary
+        sync (every zone's version)."""
+        if names is not None and not names:
+            return
+        if self._sync(False, AFTER_CALL_WAIT, names) is None:
             log.info("zone files busy: the background sync will write this change")
 
     # -- the two kinds of sync ------------------------------------------------------------------
@@ -260,6 +300,64 @@ class ZonePublisher:
         self._scanned(report, fingerprint)
         return report
 
+    def _targeted(self, known: dict[str, Version], asked: set[str]) -> SyncReport:
+        """The files of the zones `asked` only, as the store has them now, without reading the
+        other zones' versions: an API call's own sync costs the same with 100 zones as with
+        100,000. The include's other names are the ones this process last wrote there, or
+        read there when another process has rewritten it since (every process applies its
+        own additions and removals to the include under the directory's lock)."""
+        report = SyncReport()
+        wanted = sorted(n for n in asked if n not in self._refused and self._check_name(n, report))
+        found: dict[str, tuple[Version, str]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _BATCH):
+                for name, version, text in zones.texts(conn, wanted[start : start + _BATCH]):
+                    found[name] = (version, text)
+        previous = self._included_now()
+        if previous is None:  # no include (removed by hand?): made again from every zone
+            self._included = None
+            return self._incremental(known)
+        gone_names = [n for n in wanted if n not in found]
+        added = [n for n in found if n not in previous]
+        removed = [n for n in gone_names if n in previous]
+        names = (previous - set(removed)) | set(added) if added or removed else previous
+        written = known  # updated in place: it is this process's record, and the lock held
+        for name in gone_names:
+            written.pop(name, None)
+        changed: list[str] = []
+        for name in wanted:
+            if name not in found or known.get(name) == found[name][0]:
+                continue
+            version, text = found[name]
+            errors_before = len(report.errors)
+            self._publish(name, text, report)
+            if len(report.errors) == errors_before:
+                written[name] = version
+                changed.append(name)
+            else:
+                written.pop(name, None)  # the next sync tries again
+        gone = [self.path_of(n) for n in gone_names]
+        self._finish(report, written, names, previous, changed, gone, names is not previous)
+        if report.errors:
+            self._fingerprint = None  # the next ordinary sync reads every version
+        return report
+
+    def _included_now(self) -> frozenset[str] | None:
+        """The zones the include names: as this process last wrote or read it, unless the
+        file has changed since (then read again, and compared in full when next written);
+        None if there is none."""
+        try:
+            stat = os.stat(self.include_path)
+        except FileNotFoundError:
+            return None
+        if self._included is not None and _seen(stat) == self._include_seen:
+            return self._included
+        data = read_file(self.include_path)
+        if data is None:
+            return None
+        self._included = None
+        return frozenset(_INCLUDE_LINE.findall(data.decode("utf-8", "replace")))
+
     def _scanned(self, report: SyncReport, fingerprint: tuple[object, ...]) -> None:
         # After an error the files do not match the store: the next sync must look again.
         self._fingerprint = None if report.errors else fingerprint
@@ -269,7 +367,7 @@ class ZonePublisher:
         self,
         report: SyncReport,
         written: dict[str, Version],
-        names: set[str],
+        names: AbstractSet[str],
         previous: frozenset[str],
         changed: list[str],
         gone: list[Path],
@@ -310,10 +408,11 @@ class ZonePublisher:
 
     # -- files ------------------------------------------------------------------------------------
 
-    def _write_include(self, report: SyncReport, names: set[str]) -> None:
+    def _write_include(self, report: SyncReport, names: AbstractSet[str]) -> None:
         data = include_text(self.directory, names).encode()
         if read_file(self.include_path) == data:
             self._included = frozenset(names)
+            self._include_seen = self._stat_include()
             return
         try:
             write_atomic(self.include_path, data)
@@ -324,6 +423,13 @@ class ZonePublisher:
             return
         report.include_written = self.include_path
         self._included = frozenset(names)
+        self._include_seen = self._stat_include()
+
+    def _stat_include(self) -> tuple[int, int, int] | None:
+        try:
+            return _seen(os.stat(self.include_path))
+        except OSError:
+            return None
 
     def _check_name(self, name: str, report: SyncReport) -> bool:
         if safe_name(name):
@@ -404,6 +510,11 @@ class ZonePublisher:
         with self._lock:
             self._closed = True
         self.commands.close()
+
+
+def _seen(stat: os.stat_result) -> tuple[int, int, int]:
+    """What tells a file rewritten by another process (a new inode each atomic write)."""
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _some(paths: list[Path]) -> str:

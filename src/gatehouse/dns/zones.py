@@ -2,15 +2,17 @@
 zone file (`gatehouse.dns.text`), so the text is the source of truth. Every change of a zone's
 text goes through `save()`: it sets the next SOA serial in the text, validates the zone and
 stores it with a compare-and-swap on the serial, so two writers starting from the same serial
-cannot both win. Creating and deleting zones go through `create()` and `delete()`
-(docs/dns.md).
+cannot both win. Creating and deleting zones go through `create()` (or `from_template()` then
+`add()`) and `delete()` (docs/dns.md). Every write notes the zone's name for `recording()`.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,28 @@ class Zone:
 
 
 PUSHING_ROLES = ("sync", "write-only")  # DNS cluster roles that push (docs/cluster.md)
+
+# The names of the zones written (created, changed, renamed, deleted) inside `recording()`:
+# the zone files that an API call's own sync must write or remove (dns/zonefiles.py).
+_RECORDED: ContextVar[set[str] | None] = ContextVar("gatehouse_zones_written", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[set[str]]:
+    """Collect the names of the zones this code writes meanwhile (in this thread, or this
+    task): whatever the connection, whether or not its transaction commits."""
+    names: set[str] = set()
+    token = _RECORDED.set(names)
+    try:
+        yield names
+    finally:
+        _RECORDED.reset(token)
+
+
+def _written(names: Iterable[str]) -> None:
+    recorded = _RECORDED.get()
+    if recorded is not None:
+        recorded.update(names)
 
 
 def _push(conn: sa.Connection, names: Sequence[str], action: str, now: int | None = None) -> None:
@@ -117,16 +141,56 @@ def delete(conn: sa.Connection, name: str, *, push: bool = True) -> bool:
     """Delete a zone (queued for the DNS cluster peers unless `push` is off: a removal a
     peer sent is not sent back)."""
     result = conn.execute(sa.delete(zones).where(zones.c.name == normalise(name)))
-    if result.rowcount and push:
-        _push(conn, [normalise(name)], "remove")
+    if result.rowcount:
+        _written([normalise(name)])
+        if push:
+            _push(conn, [normalise(name)], "remove")
     return bool(result.rowcount)
 
 
 def delete_of_user(conn: sa.Connection, user_id: int) -> list[str]:
     names = names_of_user(conn, user_id)
     conn.execute(sa.delete(zones).where(zones.c.user_id == user_id))
+    _written(names)
     _push(conn, names, "remove")
     return names
+
+
+def deleted_with_user(conn: sa.Connection, user_id: int) -> list[str]:
+    """The zones a user still owns, which go with it when its row is deleted (ON DELETE
+    CASCADE): noted as written, like every other removal."""
+    names = names_of_user(conn, user_id)
+    _written(names)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class NewZone:
+    """A zone made from the default template and validated, not stored yet (`add`)."""
+
+    name: str
+    text: str
+    serial: int
+
+
+def from_template(
+    name: str, *, ip: str, nameservers: Sequence[str], now: int, contact: str | None = None
+) -> NewZone:
+    """A new zone's text from the default template, validated. Made before a transaction's
+    first write (createacct), it keeps the dnspython read out of the time the transaction holds
+    SQLite's one write lock."""
+    name = normalise(name)
+    serial = next_serial(0, now)
+    text = template(name, ip=ip, nameservers=nameservers, serial=serial, contact=contact)
+    validate(name, text)
+    return NewZone(name, text, serial)
+
+
+def add(conn: sa.Connection, new: NewZone, *, user_id: int, now: int) -> Zone:
+    """Store a zone made by `from_template`; Conflict if one of that name exists."""
+    if get(conn, new.name) is not None:
+        raise Conflict(f"The DNS zone “{new.name}” already exists.")
+    return _insert(conn, new, user_id, now)
 
 
 def create(
@@ -143,16 +207,19 @@ def create(
     name = normalise(name)
     if get(conn, name) is not None:
         raise Conflict(f"The DNS zone “{name}” already exists.")
-    serial = next_serial(0, now)
-    text = template(name, ip=ip, nameservers=nameservers, serial=serial, contact=contact)
-    validate(name, text)
+    new = from_template(name, ip=ip, nameservers=nameservers, now=now, contact=contact)
+    return _insert(conn, new, user_id, now)
+
+
+def _insert(conn: sa.Connection, new: NewZone, user_id: int, now: int) -> Zone:
     conn.execute(
         sa.insert(zones).values(
-            name=name, user_id=user_id, text=text, serial=serial, updated_time=now
+            name=new.name, user_id=user_id, text=new.text, serial=new.serial, updated_time=now
         )
     )
-    _push(conn, [name], "save", now)
-    return Zone(name, user_id, text, serial, now)
+    _written([new.name])
+    _push(conn, [new.name], "save", now)
+    return Zone(new.name, user_id, new.text, new.serial, now)
 
 
 def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
@@ -175,6 +242,7 @@ def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
     )
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
+    _written([zone.name, new_name])
     _push(conn, [zone.name], "remove", now)
     _push(conn, [new_name], "save", now)
     return Zone(new_name, zone.owner_user_id, text, new_serial, now)
@@ -209,6 +277,7 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
     )
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
+    _written([zone.name])
     _push(conn, [zone.name], "save", now)
     return new_serial
 
@@ -223,6 +292,7 @@ def store_as_given(conn: sa.Connection, name: str, text: str, *, user_id: int, n
     entry = soa_entry(name, text)
     serial = int(entry.tokens[2].value) if entry is not None and len(entry.tokens) > 2 else 0
     existing = get(conn, name)
+    _written([name])
     if existing is None:
         conn.execute(
             sa.insert(zones).values(

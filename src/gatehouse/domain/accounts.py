@@ -230,6 +230,19 @@ def create_account(
         "password": password,
     }
     unit.run_hooks("createacct", event)
+    # Argon2 (~0.1 s of CPU) and the zone's text (made from the default template and read by
+    # dnspython) before the first write: on SQLite a transaction holds the store's one write
+    # lock from its first write to its commit, and every other writer waits meanwhile.
+    password_hash = hash_password(password)
+    # DNS (issue 5): the account's zone, with its reseller's nameservers when it has set some
+    # (setresellernameservers), else the server's.
+    zone = zones.from_template(
+        domain,
+        ip=server.ip,
+        nameservers=reseller_admin.nameservers_of(conn, owner_user) or server.nameservers,
+        now=unit.now,
+        contact=contact,
+    )
     if request.save_package:
         packages_domain.create(conn, plan, caller.username, dict(settings), unit.now)
         unit.audit(audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
@@ -237,7 +250,7 @@ def create_account(
         conn,
         username=username,
         domain=domain,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         contact_email=contact,
         owner=owner,
         now=unit.now,
@@ -246,17 +259,7 @@ def create_account(
         ip=server.ip,
     )
     unit.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
-    # DNS (issue 5): the account's zone, from the default template (dns/zones.py), with its
-    # reseller's nameservers when it has set some (setresellernameservers), else the server's.
-    zones.create(
-        conn,
-        domain,
-        user_id=account.id,
-        ip=server.ip,
-        nameservers=reseller_admin.nameservers_of(conn, owner_user) or server.nameservers,
-        now=unit.now,
-        contact=contact,
-    )
+    zones.add(conn, zone, user_id=account.id, now=unit.now)
     unit.audit(audit.ZONE_CREATE, domain, f"zone of {username} (createacct)")
     if request.make_reseller:
         users.set_reseller_acls(conn, account.id, acls.DEFAULT_RESELLER_ACLS)

@@ -136,6 +136,7 @@ def remove(
         root = users_domain.get(conn, users_domain.ROOT)
         if root is not None:
             zones_domain.reassign(conn, account.id, root.id)
+    zones_domain.deleted_with_user(conn, account.id)
     moved = owned_accounts(conn, account)
     heir = heir_of(account) if moved else None
     if heir is not None:
