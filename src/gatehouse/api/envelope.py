@@ -32,11 +32,35 @@ _C_ENCODE = (
 _ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
 
 
+class Encoded:
+    """A value already encoded as `dumps` encodes it (compact, keys sorted, UTF-8), which
+    `whm1` splices into the answer as it is: a handler that keeps encoded parts (listaccts'
+    entries) need not build and encode 10,000 dicts per call. Only as the whole `data` (or
+    the value given to `dumps`), never inside another value. `whm1_dict` (what the pages and
+    the CLI read) decodes it back to the value."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def value(self) -> Any:
+        return json.loads(self.raw)
+
+
+def encode(value: Any) -> bytes:
+    """`dumps` without its fallback: raises UnicodeEncodeError for text UTF-8 cannot carry
+    (then `dumps` escapes the whole answer, so a part encoded alone would differ)."""
+    if _C_ENCODE is None or isinstance(value, str):
+        return _ENCODER.encode(value).encode()
+    return "".join(_C_ENCODE(value, 0)).encode()
+
+
 def dumps(value: Any) -> bytes:
+    if isinstance(value, Encoded):
+        return value.raw
     try:
-        if _C_ENCODE is None or isinstance(value, str):
-            return _ENCODER.encode(value).encode()
-        return "".join(_C_ENCODE(value, 0)).encode()
+        return encode(value)
     except UnicodeEncodeError:
         return _ASCII_ENCODER.encode(value).encode()
 
@@ -49,6 +73,8 @@ def whm1_dict(
     data: Any = MISSING,
     metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    if isinstance(data, Encoded):
+        data = data.value()
     meta: dict[str, Any] = {"command": command, "reason": reason, "result": 1 if ok else 0}
     meta["version"] = 1
     if metadata:
@@ -72,15 +98,17 @@ def whm1(
     if metadata:
         return dumps(whm1_dict(command, ok=ok, reason=reason, data=data, metadata=metadata))
     # Sorted by hand: "data" < "metadata"; command < reason < result < version.
-    head = b"{" if data is MISSING else b'{"data":' + dumps(data) + b","
     try:
         command_bytes = encode_basestring(command).encode()
         reason_bytes = encode_basestring(reason).encode()
     except UnicodeEncodeError:
         return dumps(whm1_dict(command, ok=ok, reason=reason, data=data))
+    # The data's bytes are copied once, into the answer (a listing's are megabytes).
     return b"".join(
         (
-            head,
+            b"{" if data is MISSING else b'{"data":',
+            b"" if data is MISSING else dumps(data),
+            b"" if data is MISSING else b",",
             b'"metadata":{"command":',
             command_bytes,
             b',"reason":',

@@ -16,15 +16,16 @@ parses their parameters and shapes their answers.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import time
 from functools import lru_cache
 from typing import Any
 
-from gatehouse.api import listing
+from gatehouse.api import envelope, listing
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, accounts, audit, ips, reseller_limits, users
+from gatehouse.domain import access, account_listing, accounts, audit, ips, reseller_limits, users
 from gatehouse.domain import packages as packages_domain
 from gatehouse.errors import (
     InvalidParameter,
@@ -32,6 +33,7 @@ from gatehouse.errors import (
     PermissionDenied,
 )
 from gatehouse.passwords import check_password, hash_password
+from gatehouse.whm import account_listing as fast_listing
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
@@ -255,6 +257,21 @@ UID_BASE = 1000
 
 def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
     """One account in listaccts/accountsummary's shape (Whostmgr/Accounts/List.pm)."""
+    entry = _row_fields(row, server_ip)
+    entry.update(_limit_fields(_limits_key(row.limits)))
+    return entry
+
+
+def raw_account_entry(row: Any, server_ip: str) -> dict[str, Any]:
+    """`account_entry` of a row of domain/account_listing.visible_raw (its package settings
+    as their stored JSON text): the same entry."""
+    entry = _row_fields(row, server_ip)
+    entry.update(_limit_fields_of_text(row.limits_text))
+    return entry
+
+
+def _row_fields(row: Any, server_ip: str) -> dict[str, Any]:
+    """An entry's fields but those its package settings decide."""
     suspended = bool(row.suspended)
     entry = {
         "backup": 0,
@@ -291,11 +308,19 @@ def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
         "unix_startdate": int(row.created_time),
         "user": row.username,
     }
-    limits = row.limits
-    # with_defaults compares and keeps the values as text: so does the key.
-    key = tuple(sorted((str(k), str(v)) for k, v in limits.items())) if limits else ()
-    entry.update(_limit_fields(key))
     return entry
+
+
+def _limits_key(limits: Any) -> tuple[tuple[str, str], ...]:
+    # with_defaults compares and keeps the values as text: so does the key.
+    return tuple(sorted((str(k), str(v)) for k, v in limits.items())) if limits else ()
+
+
+@lru_cache(maxsize=1024)
+def _limit_fields_of_text(text: str | None) -> dict[str, str]:
+    """`_limit_fields` of package settings stored as this JSON text (as the store's JSON
+    column decodes it)."""
+    return _limit_fields(_limits_key(None if text is None else json.loads(text)))
 
 
 @lru_cache(maxsize=1024)
@@ -375,6 +400,21 @@ def _search(call: Call) -> tuple[list[dict[str, Any]], int | None]:
     return sorted(entries, key=lambda e: e["user"]), before
 
 
+def _lists_everything(call: Call) -> bool:
+    """Whether the call is a WHM API 1 listaccts of every account it may see, whole: no
+    search, no `want`, no list options (api/listing.py). Its answer is then spliced from
+    encoded entries (whm/account_listing.py), the same bytes as building them."""
+    params = call.params
+    return (
+        params.get("api.version") == "1"
+        and not params.get("search")
+        and not params.get("searchtype")
+        and params.get("searchmethod") in (None, "", "regex", "exact")
+        and params.get("want") is None
+        and not listing.wanted(params)
+    )
+
+
 @REGISTRY.function(
     "listaccts",
     "The accounts the caller may see (root: all; a reseller: those it owns), with search.",
@@ -388,7 +428,15 @@ def _search(call: Call) -> tuple[list[dict[str, Any]], int | None]:
     readonly=True,
     api0=api0.listaccts,
 )
-def listaccts(call: Call) -> dict[str, Any] | Reply:
+def listaccts(call: Call) -> dict[str, Any] | Reply | envelope.Encoded:
+    if _lists_everything(call):
+        actor = _actor(call)
+        rows = account_listing.visible_raw(call.conn, actor)
+        complete = account_listing.sees_every_account(actor)
+        server_ip = ips.main_ip(call.gatehouse.config)
+        raw = fast_listing.encoded(rows, complete, server_ip, raw_account_entry)
+        if raw is not None:
+            return envelope.Encoded(raw)
     entries, before = _search(call)
     want = call.params.get("want")
     if want is not None:
