@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +31,8 @@ class Transaction:
         self._engine = engine
         self._conn: sa.Connection | None = None
         self._tx: sa.RootTransaction | None = None
-        self._recording = zones.recording()
         self.zones_written: set[str] = set()
+        self._recording: Token[set[str] | None] | None = None
 
     def connection(self) -> sa.Connection:
         if self._conn is None:
@@ -40,11 +41,13 @@ class Transaction:
         return self._conn
 
     def __enter__(self) -> Transaction:
-        self.zones_written = self._recording.__enter__()
+        self._recording = zones.start_recording(self.zones_written)
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._recording.__exit__(None, None, None)
+        if self._recording is not None:
+            zones.stop_recording(self._recording)
+            self._recording = None
         if self._conn is None:
             return
         try:
