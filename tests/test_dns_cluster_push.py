@@ -115,6 +115,32 @@ def test_a_sync_peer_keeps_a_higher_serial(
     server.ok("killdns", params={"domain": name})
 
 
+def test_an_accounts_zone_reaches_the_peer_and_leaves_it_with_the_account(
+    server: Server, receiver: Server, peer: Callable[[str], str]
+) -> None:
+    peer("write-only")
+    username, _password = server.account()
+    name = f"{username}.example.com"
+    assert eventually(lambda: serial_on(receiver, name) == serial_on(server, name))
+    server.ok("removeacct", params={"user": username})
+    assert serial_on(server, name) is None
+    assert eventually(lambda: serial_on(receiver, name) is None)
+
+
+def test_removing_an_account_with_keepdns_keeps_its_zone_on_the_peer(
+    server: Server, receiver: Server, peer: Callable[[str], str]
+) -> None:
+    peer("write-only")
+    username, _password = server.account()
+    name = f"{username}.example.com"
+    assert eventually(lambda: serial_on(receiver, name) == serial_on(server, name))
+    server.ok("removeacct", params={"user": username, "keepdns": "1"})
+    assert serial_on(server, name) is not None
+    assert server.sql("SELECT count(*) FROM cluster_outbox WHERE zone = :n", n=name) == [(0,)]
+    assert serial_on(receiver, name) is not None
+    server.ok("killdns", params={"domain": name})
+
+
 def test_a_standalone_peer_gets_nothing(server: Server, peer: Callable[[str], str]) -> None:
     peer("standalone")
     name = fresh_domain()

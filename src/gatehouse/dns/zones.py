@@ -168,9 +168,11 @@ def delete_of_user(conn: sa.Connection, user_id: int) -> list[str]:
 
 def deleted_with_user(conn: sa.Connection, user_id: int) -> list[str]:
     """The zones a user still owns, which go with it when its row is deleted (ON DELETE
-    CASCADE): noted as written, like every other removal."""
+    CASCADE): noted as written, like every other removal, and queued as removals for the DNS
+    cluster's pushing peers (cPanel's removeacct runs killdns, which the cluster carries)."""
     names = names_of_user(conn, user_id)
     _written(names)
+    _push(conn, names, "remove")
     return names
 
 
