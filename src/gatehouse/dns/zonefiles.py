@@ -287,20 +287,7 @@ class ZonePublisher:
         # A zone deleted between the two reads is gone: the next sync sees it so, too.
         names = {n for n in versions if safe_name(n) and (n not in stale or n in texts)}
         written = {n: v for n, v in known.items() if n in names}
-        changed: list[str] = []
-        for name in stale:
-            if name not in texts:
-                continue
-            version, text = texts[name]
-            errors_before = len(report.errors)
-            self._publish(name, text, report)
-            if len(report.errors) == errors_before:
-                written[name] = version
-                # Reloaded even when another process (a CLI command) wrote the same bytes
-                # first: that process may not have the reload command configured.
-                changed.append(name)
-            else:
-                written.pop(name, None)  # the next sync tries again
+        changed = self._publish_each(((n, *texts[n]) for n in stale if n in texts), written, report)
         previous = self._included if self._included is not None else self._names_in_include()
         gone = [self.path_of(n) for n in sorted(set(known) - names)]
         self._finish(report, written, names, previous, changed, gone, frozenset(names) != previous)
@@ -331,18 +318,8 @@ class ZonePublisher:
         written = known  # updated in place: it is this process's record, and the lock held
         for name in gone_names:
             written.pop(name, None)
-        changed: list[str] = []
-        for name in wanted:
-            if name not in found or known.get(name) == found[name][0]:
-                continue
-            version, text = found[name]
-            errors_before = len(report.errors)
-            self._publish(name, text, report)
-            if len(report.errors) == errors_before:
-                written[name] = version
-                changed.append(name)
-            else:
-                written.pop(name, None)  # the next sync tries again
+        differing = [n for n in wanted if n in found and known.get(n) != found[n][0]]
+        changed = self._publish_each(((n, *found[n]) for n in differing), written, report)
         gone = [self.path_of(n) for n in gone_names]
         self._finish(report, written, names, previous, changed, gone, names is not previous)
         if report.errors:
@@ -364,6 +341,27 @@ class ZonePublisher:
             return None
         self._included = None
         return frozenset(_INCLUDE_LINE.findall(data.decode("utf-8", "replace")))
+
+    def _publish_each(
+        self,
+        texts: Iterable[tuple[str, Version, str]],
+        written: dict[str, Version],
+        report: SyncReport,
+    ) -> list[str]:
+        """Write each zone's file: one written without error is recorded in `written` and its
+        zone is to be reloaded — even when another process (a CLI command) wrote the same bytes
+        first, for that process may not have the reload command configured; after an error it
+        is forgotten, so the next sync tries again. Returns the zones to reload."""
+        changed: list[str] = []
+        for name, version, text in texts:
+            errors_before = len(report.errors)
+            self._publish(name, text, report)
+            if len(report.errors) == errors_before:
+                written[name] = version
+                changed.append(name)
+            else:
+                written.pop(name, None)
+        return changed
 
     def _scanned(self, report: SyncReport, fingerprint: tuple[object, ...]) -> None:
         # After an error the files do not match the store: the next sync must look again.
