@@ -53,7 +53,39 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"gatehouse backends: {', '.join(_backends(config))}"
 
 
+def _port_range() -> range | None:
+    """This xdist worker's own ports, below Linux's ephemeral range (32768+), or None.
+
+    gatehouse binds its ports with SO_REUSEPORT (its workers share them), so a port that two
+    test servers of two workers happen to pick is not refused to the second: the kernel
+    splits the connections between both, and a request lands on the other server (seen in
+    CI: a plain-HTTP request answered by another server's TLS port). Disjoint ranges per
+    worker, handed out in turn, rule that out."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    if index >= 4:
+        return None
+    return range(20_000 + 3_000 * index, 23_000 + 3_000 * index)
+
+
+_PORTS = _port_range()
+_next_port = [0]
+_port_lock = threading.Lock()
+
+
 def free_port() -> int:
+    """A loopback TCP port nothing listens on or holds now, from this worker's range."""
+    if _PORTS is not None:
+        with _port_lock:
+            for _ in range(len(_PORTS)):
+                port = _PORTS[_next_port[0] % len(_PORTS)]
+                _next_port[0] += 1
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", port))  # no SO_REUSE*: any holder refuses it
+                    except OSError:
+                        continue
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -10,7 +10,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TextIO, cast
 from urllib.parse import quote
 
@@ -155,22 +155,50 @@ def test_a_stream_that_cannot_be_written_costs_nothing(
     assert working.getvalue().count("\n") == 1 and "lost" not in working.getvalue()
 
 
+def _on_a_loop_of_its_own(log: AccessLog, body: Callable[[], Awaitable[None]]) -> None:
+    """Run `body` on a new event loop that `log` batches on, in a thread of its own (the test's
+    thread may have a loop running already: Playwright's, from an earlier test)."""
+    failures: list[BaseException] = []
+
+    async def batched() -> None:
+        log.batch_on(asyncio.get_running_loop())
+        try:
+            await body()
+            await asyncio.sleep(0)  # the pass's scheduled flush runs
+        finally:
+            log.batch_on(None)
+
+    def run() -> None:
+        try:
+            asyncio.run(batched())
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    if failures:
+        raise failures[0]
+
+
 def test_lines_of_one_pass_of_the_loop_go_out_together_after_it(
     stream_handler: logging.StreamHandler[io.StringIO],
 ) -> None:
     log = direct(stream_handler)
     logging.getLogger(access_log.NAME).setLevel(logging.INFO)
-    seen_during_pass: list[str] = []
+    seen: list[str] = []
 
     async def one_pass() -> None:
         for n in range(3):
             log.write(f'127.0.0.1 "GET /{n}" 200 0.1ms user=- auth=-')
-        seen_during_pass.append(stream_handler.stream.getvalue())
+        seen.append(stream_handler.stream.getvalue())
         await asyncio.sleep(0)  # the pass ends: its scheduled flush runs
+        seen.append(stream_handler.stream.getvalue())
 
-    asyncio.run(one_pass())
-    assert seen_during_pass == [""]
-    paths = [m["path"] for m in map(LINE.match, stream_handler.stream.getvalue().splitlines()) if m]
+    _on_a_loop_of_its_own(log, one_pass)
+    assert seen[0] == ""
+    paths = [m["path"] for m in map(LINE.match, seen[1].splitlines()) if m]
     assert paths == ["/0", "/1", "/2"]
 
 
@@ -182,20 +210,35 @@ def test_another_record_writes_the_waiting_lines_first(
     other = logging.getLogger("gatehouse.test-order")
     other.addHandler(stream_handler)
     other.propagate = False
+
+    async def one_pass() -> None:
+        log.write('127.0.0.1 "GET /first" 200 0.1ms user=- auth=-')
+        other.warning("second")
+
     try:
-
-        async def one_pass() -> None:
-            log.write('127.0.0.1 "GET /first" 200 0.1ms user=- auth=-')
-            other.warning("second")
-
-        asyncio.run(one_pass())
+        _on_a_loop_of_its_own(log, one_pass)
     finally:
         other.removeHandler(stream_handler)
     lines = stream_handler.stream.getvalue().splitlines()
     assert len(lines) == 2 and "/first" in lines[0] and lines[1].endswith("second"), lines
 
 
-def test_a_line_written_off_the_event_loop_goes_out_at_once(
+def test_a_line_written_in_another_thread_goes_out_at_once(
+    stream_handler: logging.StreamHandler[io.StringIO],
+) -> None:
+    log = direct(stream_handler)
+    logging.getLogger(access_log.NAME).setLevel(logging.INFO)
+    seen: list[str] = []
+
+    async def write_from_a_thread() -> None:
+        await asyncio.to_thread(log.write, '127.0.0.1 "GET /now" 200 0.1ms user=- auth=-')
+        seen.append(stream_handler.stream.getvalue())
+
+    _on_a_loop_of_its_own(log, write_from_a_thread)
+    assert "/now" in seen[0]
+
+
+def test_without_a_loop_to_batch_on_a_line_goes_out_at_once(
     stream_handler: logging.StreamHandler[io.StringIO],
 ) -> None:
     log = direct(stream_handler)
@@ -207,19 +250,19 @@ def test_a_line_written_off_the_event_loop_goes_out_at_once(
 def test_lines_still_waiting_are_written_by_flush(
     stream_handler: logging.StreamHandler[io.StringIO],
 ) -> None:
-    """What `gatehouse serve` does at exit (atexit), should the loop's last pass leave lines."""
+    """What `gatehouse serve` does when it ends (and at exit), should lines still wait."""
     log = direct(stream_handler)
     logging.getLogger(access_log.NAME).setLevel(logging.INFO)
-    written: list[str] = []
+    seen: list[str] = []
 
     async def flush_within_the_pass() -> None:
         log.write('127.0.0.1 "GET /last" 200 0.1ms user=- auth=-')
-        written.append(stream_handler.stream.getvalue())
+        seen.append(stream_handler.stream.getvalue())
         log.flush()
-        written.append(stream_handler.stream.getvalue())
+        seen.append(stream_handler.stream.getvalue())
 
-    asyncio.run(flush_within_the_pass())
-    assert written[0] == "" and "/last" in written[1]
+    _on_a_loop_of_its_own(log, flush_within_the_pass)
+    assert seen[0] == "" and "/last" in seen[1]
     assert stream_handler.stream.getvalue().count("/last") == 1  # the scheduled flush adds none
 
 

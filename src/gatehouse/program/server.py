@@ -192,6 +192,7 @@ async def _serve(
         )
         log.info("DNS (UDP and TCP) on %s port %s", config.dns_bind, config.dns_port)
     loop = asyncio.get_running_loop()
+    ACCESS_LOG.batch_on(loop)  # access lines once per pass of this loop
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -409,8 +410,8 @@ def serve(config: Config, role: Role = Role(), ready: Callable[[], None] | None 
     try:
         asyncio.run(_serve(config, role, ready))
     finally:
-        # A worker process ends without running atexit: the last pass's access lines.
-        ACCESS_LOG.flush()
+        # The last pass's access lines (a worker process ends without running atexit).
+        ACCESS_LOG.batch_on(None)
 
 
 async def _service_tls(gatehouse: Gatehouse, servers: list[Server]) -> asyncio.Task[None]:
