@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from gatehouse.domain import access
-from gatehouse.domain.accounts import _visible_where
+from gatehouse.domain.accounts import visible_where
 from gatehouse.store.schema import users as users_table
 
 
@@ -55,7 +55,7 @@ def visible_raw(conn: sa.Connection, actor: access.Actor) -> list[tuple[Any, ...
     """The accounts `actor` may list (the same rows as accounts.visible_rows) as the
     driver's tuples of `Listed`'s values, in no particular order: the caller sorts (by
     username, as the listing is sorted)."""
-    result = conn.execute(_visible_where(sa.select(*_SELECTED), actor))
+    result = conn.execute(visible_where(sa.select(*_SELECTED), actor))
     try:
         return list(result.cursor.fetchall())
     finally:

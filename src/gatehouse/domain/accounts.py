@@ -441,7 +441,10 @@ _LISTED = [
 ]  # fmt: skip
 
 
-def _visible_where(query: Any, actor: access.Actor) -> Any:
+def visible_where(query: Any, actor: access.Actor) -> Any:
+    """`query` (over the users table) narrowed to the accounts `actor` may list: never root,
+    a reseller's own accounts, a scoped token's accounts — the one place that says so, for
+    every listing of accounts."""
     query = query.where(users_table.c.is_root.is_(False))
     owner = access.visible_owner(actor)
     if owner is not None:
@@ -457,7 +460,7 @@ def visible_rows(
     """`visible`'s accounts as rows of the columns a listing shows (`_LISTED`), by username:
     for 10,000 accounts, no User objects and one JSON column decoded instead of three.
     `exactly`: column values the rows must have (`username`, `domain`), asked of the store."""
-    query = _visible_where(sa.select(*_LISTED), actor)
+    query = visible_where(sa.select(*_LISTED), actor)
     for column, value in (exactly or {}).items():
         query = query.where(users_table.c[column] == value)
     return list(conn.execute(query.order_by(users_table.c.username)))
@@ -465,7 +468,7 @@ def visible_rows(
 
 def visible_count(conn: sa.Connection, actor: access.Actor) -> int:
     """How many accounts `visible` lists, counted by the store."""
-    return int(conn.execute(_visible_where(sa.select(sa.func.count()), actor)).scalar_one())
+    return int(conn.execute(visible_where(sa.select(sa.func.count()), actor)).scalar_one())
 
 
 def visible_one(
