@@ -52,6 +52,8 @@ class Gatehouse:
             cache_tokens=cache_tokens,
             session_idle_timeout=config.session_idle_timeout,
             trusted=config.trusted_addresses,
+            # On PostgreSQL, how this node's workers tell each other of a change at once.
+            shared_path=(config.data_dir / "auth-generation" if config.data_dir.is_dir() else None),
         )
         # Touches no file until its first sync (docs/zonefiles.md).
         self.zone_publisher = ZonePublisher(

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -174,7 +175,9 @@ class Authenticator:
         cache_tokens: bool = False,
         session_idle_timeout: int = sessions.IDLE_TIMEOUT,
         trusted: tuple[str, ...] = (),
+        shared_path: Path | None = None,
     ) -> None:
+        """`shared_path`: see TokenCache (the processes of one node share it)."""
         self._engine = engine
         # Addresses white-listed by configuration (GATEHOUSE_CPHULK_TRUSTED), beside the list.
         self._trusted = tuple(ranges.parse(text) for text in trusted)
@@ -183,7 +186,7 @@ class Authenticator:
         self.session_idle_timeout = session_idle_timeout
         # Tokens by digest (lower-case hex) and users by USER_KEY + name, in one cache.
         self.cache: TokenCache[_Grant | User | gates.Gate] | None = (
-            TokenCache(engine) if cache_tokens else None
+            TokenCache(engine, shared_path=shared_path) if cache_tokens else None
         )
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()

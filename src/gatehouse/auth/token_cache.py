@@ -25,9 +25,11 @@ from __future__ import annotations
 import logging
 import mmap
 import os
+import secrets
 import select
 import sqlite3
 import threading
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
@@ -39,12 +41,21 @@ Entry = TypeVar("Entry")
 
 
 class TokenCache(Generic[Entry]):
-    def __init__(self, engine: sa.Engine, max_entries: int = 100_000) -> None:
+    def __init__(
+        self, engine: sa.Engine, max_entries: int = 100_000, shared_path: Path | None = None
+    ) -> None:
+        """`shared_path`: on PostgreSQL, a file every process of this node maps (the data
+        directory's `auth-generation`), so that a change made by one of them is seen by the
+        others' very next check, before the notification arrives."""
         self._entries: dict[str, Entry] = {}
         self._max = max_entries
         self._lock = threading.Lock()
         self._watcher: _Watcher = (
-            _SqliteWatcher(engine) if engine.dialect.name == "sqlite" else _PostgresWatcher(engine)
+            _SqliteWatcher(engine)
+            if engine.dialect.name == "sqlite"
+            else _PostgresWatcher(
+                engine, None if shared_path is None else _SharedGeneration(shared_path)
+            )
         )
 
     def _validate(self) -> bool:
@@ -207,8 +218,38 @@ def _map_wal_index(path: str) -> tuple[int | None, mmap.mmap | None]:
         return fd, None  # kept open all the same: closing it would drop SQLite's locks
 
 
+class _SharedGeneration:
+    """Eight bytes in a file that every process of one node maps. A process that changes the
+    store writes new random bytes there before it answers (random, so that two changes at
+    once can never leave the value one process has already seen); every other process
+    compares them on every check, a memory read. PostgreSQL's notification can reach another
+    worker after the client's next request does; this cannot."""
+
+    SIZE = 8
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            if os.fstat(fd).st_size < self.SIZE:
+                os.ftruncate(fd, self.SIZE)
+            self._map = mmap.mmap(fd, self.SIZE)
+        finally:
+            os.close(fd)  # the mapping keeps the file
+
+    def read(self) -> bytes:
+        return self._map[: self.SIZE]
+
+    def bump(self) -> None:
+        self._map[: self.SIZE] = secrets.token_bytes(self.SIZE)
+
+    def close(self) -> None:
+        self._map.close()
+
+
 class _PostgresWatcher(_Watcher):
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, shared: _SharedGeneration | None = None) -> None:
+        self._shared = shared
+        self._shared_seen = b"" if shared is None else shared.read()
         self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._connected = False
         self._stale = True
@@ -247,10 +288,18 @@ class _PostgresWatcher(_Watcher):
             self._stop.wait(1.0)
 
     def fresh(self) -> bool:
+        moved = False
+        if self._shared is not None:
+            shared = self._shared.read()
+            if shared != self._shared_seen:
+                self._shared_seen = shared
+                moved = True  # another process of this node changed the store
         if not self._connected:
             return False
         if self._stale:
             self._stale = False
+            return False
+        if moved:
             return False
         # Something arrived that the listener has not read yet (a notification, as a rule):
         # stale until it has. One system call, no waiting.
@@ -258,10 +307,14 @@ class _PostgresWatcher(_Watcher):
         return not (poll is not None and poll.poll(0))
 
     def state(self) -> object:
-        return (self._connected, self._epoch)
+        return (self._connected, self._epoch, self._shared_seen)
 
     def bump(self) -> None:
         self._epoch += 1
+        if self._shared is not None:
+            self._shared.bump()
 
     def close(self) -> None:
         self._stop.set()
+        if self._shared is not None:
+            self._shared.close()
