@@ -13,8 +13,10 @@ same transaction as any change that could alter a token check (migration 0003):
   and every check polls the listener's socket without waiting, so a notification that has
   reached this host counts before the thread (which needs the interpreter's lock) has read
   it. While the listener is not connected the cache is bypassed. A change made by this process
-  flushes the cache synchronously too (`invalidate`), so revoke-then-use is refused on the very
-  next request here and as soon as the notification lands elsewhere.
+  flushes the cache synchronously too (`invalidate`), and writes new bytes into a small file
+  every process of the node maps (`_SharedGeneration`), so revoke-then-use is refused on the
+  very next request by every worker of this node, and as soon as the notification lands on
+  other nodes.
 
 Misses are never cached, expiry and allow-lists are still checked on every request, and the
 cache is bounded in entries (memory stays flat however many tokens the store holds).
