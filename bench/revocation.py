@@ -14,6 +14,8 @@ so its own client never takes the servers' core.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
@@ -99,6 +101,16 @@ def _repetitions(
     return samples
 
 
+def _other_node(stack: ExitStack) -> dict[str, str]:
+    """B's settings: a data directory of its own, as a second node has. Sharing A's would
+    also share the workers' `auth-generation` file, which tells B of A's revoke at once
+    (docs/authentication.md): the scenario measures what reaches another node, i.e. the
+    store's notification on PostgreSQL."""
+    own = tempfile.mkdtemp(prefix="gatehouse-bench-node-b-")
+    stack.callback(shutil.rmtree, own, ignore_errors=True)
+    return {**TRUST_HARNESS, "GATEHOUSE_DATA_DIR": own}
+
+
 def measure(
     backend: str, postgres_url: str | None, pinning: Pinning, repetitions: int, workers: int = 1
 ) -> list[Sample]:
@@ -107,7 +119,7 @@ def measure(
         store = stores.create(stack, backend, "revoke", postgres_url)
         admin = store.create_token("bench-admin")
         a = server.start(stack, store, "revoke-a", pinning, workers=workers, env=TRUST_HARNESS)
-        b = server.start(stack, store, "revoke-b", pinning, workers=workers, env=TRUST_HARNESS)
+        b = server.start(stack, store, "revoke-b", pinning, workers=workers, env=_other_node(stack))
         with pinning.harness_on_client():
             return _repetitions(stack, a, b, admin, repetitions)
 
@@ -132,7 +144,9 @@ def measure_under_load(
         admin = store.create_token("bench-admin")
         load_token = store.create_token("bench-load")
         a = server.start(stack, store, "revoke-load-a", pinning, workers=workers, env=TRUST_HARNESS)
-        b = server.start(stack, store, "revoke-load-b", pinning, workers=workers, env=TRUST_HARNESS)
+        b = server.start(
+            stack, store, "revoke-load-b", pinning, workers=workers, env=_other_node(stack)
+        )
         target = load_mod.Target(
             "revocation_load", b, load_mod.VERSION_PATH, f"whm root:{load_token}"
         )
