@@ -323,5 +323,11 @@ def _maybe_int(value: object) -> int | None:
 
 
 def remove(conn: sa.Connection, peer: Peer) -> None:
+    # The peer's row first, then its changes: the order the sender takes them in (its status,
+    # then the change), so that removing a peer while its changes are being sent cannot
+    # deadlock on PostgreSQL (seen in CI: each held what the other wanted).
+    conn.execute(
+        sa.select(cluster_peers.c.id).where(cluster_peers.c.id == peer.id).with_for_update()
+    )
     conn.execute(sa.delete(cluster_outbox).where(cluster_outbox.c.peer_id == peer.id))
     conn.execute(sa.delete(cluster_peers).where(cluster_peers.c.id == peer.id))

@@ -132,9 +132,11 @@ def _push_one(
     except httpx.HTTPError as exc:
         error = cluster_check.explain(exc)
     with engine.begin() as conn:
+        # The peer's row before the change's, in both outcomes: the order in which removing
+        # a peer takes them (cluster_peers.remove), so that the two cannot deadlock.
         if error is None or error == SKIPPED:
-            conn.execute(sa.delete(cluster_outbox).where(cluster_outbox.c.id == change_id))
             cluster_peers.delivered(conn, peer.id, now)
+            conn.execute(sa.delete(cluster_outbox).where(cluster_outbox.c.id == change_id))
             return SENT if error is None else SKIPPED
         cluster_peers.failed(conn, peer.id, error, now)
         attempts = row.attempts + 1
