@@ -115,13 +115,22 @@ def test_a_sync_peer_keeps_a_higher_serial(
     server.ok("killdns", params={"domain": name})
 
 
-def test_an_accounts_zone_reaches_the_peer_and_leaves_it_with_the_account(
+def account_on_the_peer(
     server: Server, receiver: Server, peer: Callable[[str], str]
-) -> None:
+) -> tuple[str, str]:
+    """A new account behind a write-only peer, once its zone has reached the peer: (user,
+    zone)."""
     peer("write-only")
     username, _password = server.account()
     name = f"{username}.example.com"
     assert eventually(lambda: serial_on(receiver, name) == serial_on(server, name))
+    return username, name
+
+
+def test_an_accounts_zone_reaches_the_peer_and_leaves_it_with_the_account(
+    server: Server, receiver: Server, peer: Callable[[str], str]
+) -> None:
+    username, name = account_on_the_peer(server, receiver, peer)
     server.ok("removeacct", params={"user": username})
     assert serial_on(server, name) is None
     assert eventually(lambda: serial_on(receiver, name) is None)
@@ -130,10 +139,7 @@ def test_an_accounts_zone_reaches_the_peer_and_leaves_it_with_the_account(
 def test_removing_an_account_with_keepdns_keeps_its_zone_on_the_peer(
     server: Server, receiver: Server, peer: Callable[[str], str]
 ) -> None:
-    peer("write-only")
-    username, _password = server.account()
-    name = f"{username}.example.com"
-    assert eventually(lambda: serial_on(receiver, name) == serial_on(server, name))
+    username, name = account_on_the_peer(server, receiver, peer)
     server.ok("removeacct", params={"user": username, "keepdns": "1"})
     assert serial_on(server, name) is not None
     assert server.sql("SELECT count(*) FROM cluster_outbox WHERE zone = :n", n=name) == [(0,)]

@@ -158,14 +158,6 @@ def delete(conn: sa.Connection, name: str, *, push: bool = True) -> bool:
     return bool(result.rowcount)
 
 
-def delete_of_user(conn: sa.Connection, user_id: int) -> list[str]:
-    names = names_of_user(conn, user_id)
-    conn.execute(sa.delete(zones).where(zones.c.user_id == user_id))
-    _written(names)
-    _push(conn, names, "remove")
-    return names
-
-
 def deleted_with_user(conn: sa.Connection, user_id: int) -> list[str]:
     """The zones a user still owns, which go with it when its row is deleted (ON DELETE
     CASCADE): noted as written, like every other removal, and queued as removals for the DNS
