@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 import socket
 import ssl
+import stat
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import POSTGRES_URL, Database, Server, run_cli, start_server, stop_server
@@ -376,3 +378,24 @@ def test_a_node_that_cannot_decrypt_the_key_keeps_its_own(
         assert log.count("service certificate") == 1, log
     finally:
         stop_server(stranger)
+
+
+def test_each_certificate_has_files_of_its_own(node: Server, ca: Issued) -> None:
+    """A pair once written never changes to another certificate: a process still writing
+    the previous one (a sibling worker's or another node's late poll) can never hand a
+    listener one certificate's key with another's certificate — granian's worker panics on
+    such a pair (seen in CI) instead of refusing it."""
+    pairs = []
+    for name in ("pair-a.example.com", "pair-b.example.com"):
+        leaf = make_leaf(ca, [name])
+        assert _install(node, leaf)["metadata"]["result"] == 1
+        fingerprint = leaf.cert.fingerprint(hashes.SHA256()).hex()
+        cert = node.data_dir / "tls" / f"service-cpanel-{fingerprint[:32]}.crt"
+        key = cert.with_suffix(".key")
+        pairs.append((leaf, cert, key, cert.read_bytes(), key.read_bytes()))
+    for leaf, cert, key, cert_bytes, key_bytes in pairs:
+        assert cert.read_bytes() == cert_bytes and key.read_bytes() == key_bytes
+        assert x509.load_pem_x509_certificate(cert_bytes) == leaf.cert
+        loaded = serialization.load_pem_private_key(key_bytes, None)
+        assert loaded.public_key() == leaf.key.public_key()
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,43 +195,101 @@ def certificate_info(pem: str) -> dict[str, Any]:
 # -- the files a TLS listener loads ---------------------------------------------------------------
 
 
-def file_paths(data_dir: Path, service: str = "cpanel") -> tuple[Path, Path]:
-    """Where the installed service certificate is written: the certificate followed by its
-    bundle, and the key (mode 0600), in the data directory's private `tls` folder."""
+PAIR_GRACE = 120.0  # seconds a pair no process notes as served is kept after its last write
+
+
+@dataclass(frozen=True, slots=True)
+class PairFiles:
+    """The files of one certificate: written once under names of its own, so that a
+    listener that loads them never meets another certificate's key."""
+
+    fingerprint: str
+    cert: Path
+    key: Path
+
+
+def file_paths(data_dir: Path, fingerprint: str, service: str = "cpanel") -> PairFiles:
+    """Where a service certificate is written: the certificate followed by its bundle, and
+    the key (mode 0600), in the data directory's private `tls` folder, named by its
+    fingerprint. Every process (and every node sharing the folder) writes a certificate to
+    the same names, with the same key — a pair once written never changes to another."""
     folder = data_dir / "tls"
-    return folder / f"service-{service}.crt", folder / f"service-{service}.key"
+    stem = f"service-{service}-{fingerprint[:32]}"
+    return PairFiles(fingerprint, folder / f"{stem}.crt", folder / f"{stem}.key")
 
 
 def write_files(
     engine: sa.Engine, keyring: KeyRing, data_dir: Path, service: str = "cpanel"
-) -> str | None:
+) -> PairFiles | None:
     """Write the store's service certificate where `file_paths` says (each file through a
-    temporary file renamed over the old one, so a reader sees the old pair or the new one);
-    its fingerprint, or None (and nothing written) when none is installed."""
+    temporary file renamed over any old one, so a reader sees a whole file); its files, or
+    None (and nothing written) when none is installed."""
     with engine.connect() as conn:
         found = installed(conn, service)
         key = key_pem(conn, keyring, service) if found is not None else None
     if found is None or key is None:
         return None
-    cert_path, key_path = file_paths(data_dir, service)
-    private_files.make_dir(cert_path.parent, private_files.PRIVATE_DIR)
+    pair = file_paths(data_dir, found.fingerprint, service)
+    private_files.make_dir(pair.cert.parent, private_files.PRIVATE_DIR)
     chain = found.pem if found.pem.endswith("\n") else found.pem + "\n"
     if found.cabundle:
         chain += found.cabundle
-    # The key first: a listener that reads between the two renames reads the new key with
-    # the old certificate at worst — and reloads only after both are written.
-    _replace(key_path, key.encode())
-    _replace(cert_path, chain.encode())
-    return found.fingerprint
+    _replace(pair.key, key.encode())
+    _replace(pair.cert, chain.encode())
+    return pair
 
 
 def _replace(path: Path, content: bytes) -> None:
     if path.exists() and path.read_bytes() == content:
+        os.utime(path)  # written again: `sweep_files` counts its grace from now
         return
     # Several processes may write the same content at once: each through a name of its own.
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     private_files.write_private(temporary, content)
     temporary.replace(path)
+
+
+def sweep_files(
+    data_dir: Path,
+    served: set[str],
+    service: str = "cpanel",
+    grace: float = PAIR_GRACE,
+    now: float | None = None,
+) -> list[Path]:
+    """Remove the service's pairs that no process serves (`served`: fingerprints) and that
+    nobody wrote for `grace` seconds — a process between writing a pair and serving it keeps
+    it — the single pair of earlier versions (`service-<service>.crt`/`.key`), and temporary
+    files left by a process stopped while writing; what was removed."""
+    folder = data_dir / "tls"
+    moment = time.time() if now is None else now
+    kept = {file_paths(data_dir, fingerprint, service).cert.stem for fingerprint in served}
+    removed = []
+    for path in _service_files(folder, service):
+        if path.stem in kept:
+            continue
+        try:
+            if moment - path.stat().st_mtime < grace:
+                continue
+            path.unlink()
+        except FileNotFoundError:  # another process swept it first
+            continue
+        removed.append(path)
+    return removed
+
+
+def _service_files(folder: Path, service: str) -> list[Path]:
+    try:
+        entries = list(folder.iterdir())
+    except FileNotFoundError:
+        return []
+    prefix = f"service-{service}"
+    return [
+        entry
+        for entry in entries
+        if (entry.suffix in (".crt", ".key") and entry.name.startswith(prefix))
+        # what a process stopped while writing left behind (`_replace`'s temporary files)
+        or (entry.suffix == ".tmp" and entry.name.startswith(f".{prefix}"))
+    ]
 
 
 def configured_certificate(cert_path: Path) -> str | None:

@@ -419,8 +419,8 @@ async def _service_tls(gatehouse: Gatehouse, servers: list[Server]) -> asyncio.T
     TLS listeners from the start, and followed while serving (program/service_tls.py)."""
     listeners = [s for s in servers if isinstance(s, ReloadableServer)]
     follower = ServiceTls(gatehouse, listeners)
-    paths = await asyncio.to_thread(follower.prepare)
-    if paths is not None:
+    pair = await asyncio.to_thread(follower.prepare)
+    if pair is not None:
         for server in listeners:
-            server.use_paths(*paths)
+            server.use_paths(pair.cert, pair.key)
     return asyncio.create_task(follower.follow())

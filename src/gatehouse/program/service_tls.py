@@ -102,7 +102,7 @@ class ServiceTls:
         self.notes = gatehouse.config.data_dir / "tls" / "served"
         self.failed: str | None = None  # the certificate that could not be served (logged once)
 
-    def prepare(self) -> tuple[Path, Path] | None:
+    def prepare(self) -> service_ssl.PairFiles | None:
         """Before serving (blocking): the store's certificate as files, and their paths; None
         when none is installed (the self-signed or configured pair is served)."""
         config = self.gatehouse.config
@@ -117,11 +117,12 @@ class ServiceTls:
             found = None
             with contextlib.suppress(Exception):
                 self.failed = self._fingerprint()  # said now: not again at every poll
-        self._note(found)
+        self._note(found.fingerprint if found is not None else None)
+        self._sweep()
         if found is None:
             return None
-        self.served = found
-        return service_ssl.file_paths(config.data_dir)
+        self.served = found.fingerprint
+        return found
 
     async def apply(self) -> None:
         """Serve the store's certificate now, if it is not the one being served."""
@@ -133,14 +134,14 @@ class ServiceTls:
                 self.gatehouse.keyring,
                 config.data_dir,
             )
-            if found is None or found == self.served:
+            if found is None or found.fingerprint == self.served:
                 return
-            cert, key = service_ssl.file_paths(config.data_dir)
             for server in self.servers:
-                await server.use_certificate(cert, key)
-            self.served = found
-            await asyncio.to_thread(self._note, found)
-            log.info("serving the installed service certificate %s", found[:16])
+                await server.use_certificate(found.cert, found.key)
+            self.served = found.fingerprint
+            await asyncio.to_thread(self._note, found.fingerprint)
+            await asyncio.to_thread(self._sweep)
+            log.info("serving the installed service certificate %s", found.fingerprint[:16])
 
     def changed(self) -> None:
         """From an installing call's thread: apply now and wait for it (bounded)."""
@@ -206,6 +207,22 @@ class ServiceTls:
             temporary.replace(note)
         except OSError:
             log.exception("noting the served service certificate failed")
+
+    def _sweep(self) -> None:
+        """Remove the pairs no live process of any node sharing this data directory serves."""
+        served = set()
+        if self.served is not None:
+            served.add(self.served)
+        with contextlib.suppress(OSError):
+            for entry in self.notes.iterdir():
+                note = self._read_note(int(entry.name)) if entry.name.isdigit() else []
+                alive = len(note) == 2 and _identity(int(entry.name))[1] == note[1]
+                if alive and note[0] != "-":
+                    served.add(note[0])
+        try:
+            service_ssl.sweep_files(self.gatehouse.config.data_dir, served)
+        except OSError:
+            log.exception("removing the service certificates no longer served failed")
 
     def _siblings(self) -> list[int]:
         """The other live worker processes of this node: the same parent (the supervisor)."""
