@@ -79,8 +79,17 @@ def _push(conn: sa.Connection, names: Sequence[str], action: str, now: int | Non
     the change itself (the outbox: nothing is lost if the process dies before it is sent)."""
     if not names:
         return
+    # FOR KEY SHARE (PostgreSQL; nothing on SQLite, one writer at a time): a peer being
+    # removed at this moment (`cluster_peers.remove` holds its row FOR UPDATE) is waited for
+    # and then skipped, instead of read before its removal commits and its change refused by
+    # the outbox's foreign key; and a removal that starts after this waits for the change and
+    # then deletes what it queued.
     peers = (
-        conn.execute(sa.select(cluster_peers.c.id).where(cluster_peers.c.role.in_(PUSHING_ROLES)))
+        conn.execute(
+            sa.select(cluster_peers.c.id)
+            .where(cluster_peers.c.role.in_(PUSHING_ROLES))
+            .with_for_update(read=True, key_share=True)
+        )
         .scalars()
         .all()
     )
