@@ -590,6 +590,24 @@ def test_last_use_is_written_again_once_the_minute_has_passed(server: Server) ->
     assert entry["last_used_ip"] == "127.0.0.1"
 
 
+def test_a_new_token_given_a_revoked_tokens_id_has_its_first_use_recorded(server: Server) -> None:
+    """SQLite gives the newest token's id again once it is revoked: what the server remembers
+    of the old token's use must not pass for the new one's (it did: the first use went
+    unrecorded)."""
+    old = uniq()
+    assert status_with(server, create(server, old)["token"]) == 200
+    old_id = server.sql("SELECT id FROM api_tokens WHERE name = :n", n=old)[0][0]
+    server.ok("api_token_revoke", params={"token_name": old})
+    new = uniq()
+    secret = create(server, new)["token"]
+    new_id = server.sql("SELECT id FROM api_tokens WHERE name = :n", n=new)[0][0]
+    if server.backend == "sqlite":
+        assert new_id == old_id  # the case this test is about (PostgreSQL never reuses one)
+    assert listed(server)[new]["last_used"] is None
+    assert status_with(server, secret) == 200
+    assert listed(server)[new]["last_used"] is not None
+
+
 # The whole answer, byte for byte, against the store's rows read through the documented
 # semantics (whm-reference §3.3): a token's effective set is its owner's current set narrowed
 # by its own list; `acls` names every catalogue privilege (for a reseller: every one it holds)

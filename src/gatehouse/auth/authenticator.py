@@ -141,13 +141,14 @@ class _Grant:
     already decided, for each face. Cached as it is (TokenCache): any change that could alter
     one of these verdicts moves the store's auth generation, which drops the cache."""
 
+    digest: str  # the secret's digest: what names this token for ever (its id may be reused)
     token: Token
     owner: User
     whm: Principal | Denial  # as a `whm` token on WHM
     cpanel: Principal | Denial  # as a `cpanel` token on the cPanel face
 
     @classmethod
-    def decide(cls, token: Token, owner: User) -> _Grant:
+    def decide(cls, digest: str, token: Token, owner: User) -> _Grant:
         def refusal(service: str, refuse: Callable[[User], str | None]) -> Denial | None:
             reason = "token_wrong_service" if token.service != service else refuse(owner)
             if reason is None:
@@ -163,7 +164,7 @@ class _Grant:
         cpanel = refusal(tokens.CPANEL, _cpanel_refusal) or Principal(
             user=owner, method="token", privileges=frozenset(), token=token
         )
-        return cls(token, owner, whm, cpanel)
+        return cls(digest, token, owner, whm, cpanel)
 
 
 class Authenticator:
@@ -190,10 +191,10 @@ class Authenticator:
         )
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()
-        self._last_use: dict[int, int] = {}
+        self._last_use: dict[str, int] = {}
         # The addresses this process has recorded per token (at most NOTED_PEERS each): a new
         # one is written at once, not a minute later (domain/notices.py tells of it).
-        self._peers: dict[int, set[str]] = {}
+        self._peers: dict[str, set[str]] = {}
         self._last_use_lock = threading.Lock()
         # Verified against when the user does not exist, so that an unknown user costs
         # the same Argon2 time as a wrong password.
@@ -287,7 +288,7 @@ class Authenticator:
                     RATE_LIMITED, username=username, token_name=token.name, retry_after=wait
                 )
         if note_use:
-            self._note_use(token, now, peer, agent)
+            self._note_use(grant.digest, token, now, peer, agent)
         return verdict
 
     def _grant(self, secret_digest: str) -> _Grant | None:
@@ -299,32 +300,36 @@ class Authenticator:
 
         def read(conn: sa.Connection) -> _Grant | None:
             found = tokens.lookup_for_auth(conn, secret_digest)
-            return None if found is None else _Grant.decide(*found)
+            return None if found is None else _Grant.decide(secret_digest, *found)
 
-        return self._through_cache(secret_digest, _Grant, read)
+        return self._read_through(secret_digest, read)
 
     def _user(self, username: str) -> User | None:
         """A user by name for a password check, through the same cache as tokens: the stored
         hash binds a remembered verification to the current password, and any change to a
         user moves the auth generation, which drops the cache."""
-        return self._through_cache(
-            USER_KEY + username, User, lambda conn: users.get(conn, username)
-        )
-
-    def _through_cache(
-        self, key: str, kind: type[_Cached], read: Callable[[sa.Connection], _Cached | None]
-    ) -> _Cached | None:
-        """What `read` finds in the store, remembered under `key` (misses are not: a new
-        token or user is seen at once)."""
+        key = USER_KEY + username
         cache = self.cache
         if cache is not None:
             hit = cache.get(key)
-            if isinstance(hit, kind):
+            if type(hit) is User:
                 return hit
-            snapshot = cache.snapshot()
+        return self._read_through(key, lambda conn: users.get(conn, username))
+
+    def _read_through(
+        self, key: str, read: Callable[[sa.Connection], _Cached | None]
+    ) -> _Cached | None:
+        """After a cache miss (each caller looks in the cache itself, the hot path): what
+        `read` finds in the store, remembered under `key` (misses are not: a new token or
+        user is seen at once)."""
+        cache = self.cache
+        if cache is None:
+            with self._engine.connect() as conn:
+                return read(conn)
+        snapshot = cache.snapshot()
         with self._engine.connect() as conn:
             found = read(conn)
-        if found is not None and cache is not None:
+        if found is not None:
             cache.put(key, found, snapshot)
         return found
 
@@ -452,30 +457,34 @@ class Authenticator:
 
     # -- bookkeeping -------------------------------------------------------------------
 
-    def _note_use(self, token: Token, now: int, peer: str | None, agent: bytes | None) -> None:
+    def _note_use(
+        self, key: str, token: Token, now: int, peer: str | None, agent: bytes | None
+    ) -> None:
         """Record last use at most once a minute per token, and an address the token was not
-        yet seen from (by this process) at once, so requests stay read-only."""
+        yet seen from (by this process) at once, so requests stay read-only. `key`: the
+        token's digest — not its id, which SQLite gives again to the next token once the
+        newest is revoked (that token's first use went unrecorded)."""
         stored = token.last_used_time or 0
         # Unlocked first look (dict reads): the common case, used within the minute from an
         # address already noted.
-        if now - max(self._last_use.get(token.id, 0), stored) < LAST_USE_INTERVAL:
-            seen = self._peers.get(token.id, ())
+        if now - max(self._last_use.get(key, 0), stored) < LAST_USE_INTERVAL:
+            seen = self._peers.get(key, ())
             if peer is None or peer in seen or len(seen) >= NOTED_PEERS:
                 return
         with self._last_use_lock:
-            last = max(self._last_use.get(token.id, 0), stored)
+            last = max(self._last_use.get(key, 0), stored)
             recent = now - last < LAST_USE_INTERVAL
-            seen = self._peers.setdefault(token.id, set())
+            seen = self._peers.setdefault(key, set())
             if recent and (peer is None or peer in seen or len(seen) >= NOTED_PEERS):
                 return
             if len(self._last_use) > 100_000 or len(self._peers) > 100_000:
                 self._last_use.clear()
                 self._peers.clear()
-                seen = self._peers.setdefault(token.id, set())
+                seen = self._peers.setdefault(key, set())
             if peer is not None and len(seen) < NOTED_PEERS:
                 seen.add(peer)
             if not recent:
-                self._last_use[token.id] = now
+                self._last_use[key] = now
         with self._engine.begin() as conn:
             if recent:
                 tokens.record_address(conn, token.id, now, peer)
@@ -524,7 +533,7 @@ class Authenticator:
             hit = cache.get(GATE_KEY)
             if type(hit) is gates.Gate:
                 return hit
-        found = self._through_cache(GATE_KEY, gates.Gate, self._read_gate)
+        found = self._read_through(GATE_KEY, self._read_gate)
         assert found is not None
         return found
 

@@ -65,7 +65,7 @@ def parse(header: str | None, agent: bytes | None = None) -> Credential | None:
         # The shape every client sends: what the general parse below gives, in one match.
         scheme, username, secret = plain.groups()
         return TokenCredential(scheme.lower(), username, secret, agent)
-    return parse_any(header, agent)
+    return _general(header, agent)
 
 
 def parse_any(header: str, agent: bytes | None = None) -> Credential:
@@ -73,6 +73,11 @@ def parse_any(header: str, agent: bytes | None = None) -> Credential:
     the same credential: a property test holds them equal)."""
     if len(header) > MAX_HEADER:
         return Malformed("header_too_long")
+    return _general(header, agent)
+
+
+def _general(header: str, agent: bytes | None) -> Credential:
+    """A header of at most MAX_HEADER characters, of any shape."""
     scheme, sep, rest = header.strip().partition(" ")
     if not sep:
         return Malformed("malformed_header")
