@@ -134,6 +134,28 @@ def test_digest_is_sha512_of_the_newline_free_form() -> None:
     assert accesshash.digest(flat) == accesshash.digest(key.replace("\n", "\r\n"))
 
 
+@pytest.mark.parametrize(
+    ("sent", "looked_for"),
+    [
+        ("flat", True),  # what clients send: the key without its line breaks
+        ("as-filed", True),  # with them (the header parse removes them first anyway)
+        ("upper", False),  # stored keys are lower case: an upper-case copy never matches
+        ("short", False),
+        ("token", False),  # a 32-character API token (revoked, unknown): no store read
+    ],
+)
+def test_only_what_could_be_a_stored_key_is_looked_for(sent: str, looked_for: bool) -> None:
+    key = accesshash.generate()
+    value = {
+        "flat": accesshash.flatten(key),
+        "as-filed": key,
+        "upper": accesshash.flatten(key).upper(),
+        "short": accesshash.flatten(key)[:-2],
+        "token": "A1B2C3D4E5F6G7H8J9K0L1M2N3P4Q5R6",
+    }[sent]
+    assert accesshash.could_be_stored(value) is looked_for
+
+
 @pytest.mark.parametrize("separator", ["\n", "\r\n", " ", "\t", ""])
 def test_header_parser_strips_line_breaks_and_whitespace(separator: str) -> None:
     key = accesshash.generate()

@@ -343,11 +343,13 @@ class Authenticator:
 
     def _access_hash(self, credential: TokenCredential, secret_digest: str) -> Principal | Denial:
         username = credential.username
-        with self._engine.connect() as conn:
-            owner = accesshash.lookup_for_auth(conn, secret_digest)
-            allowed = owner is not None and settings.enabled(
-                conn, settings.ALLOW_DEPRECATED_ACCESSHASH
-            )
+        owner, allowed = None, False
+        if accesshash.could_be_stored(credential.secret):
+            with self._engine.connect() as conn:
+                owner = accesshash.lookup_for_auth(conn, secret_digest)
+                allowed = owner is not None and settings.enabled(
+                    conn, settings.ALLOW_DEPRECATED_ACCESSHASH
+                )
         if owner is None:
             looks_like_key = accesshash.looks_like_key(credential.secret)
             return Denial(

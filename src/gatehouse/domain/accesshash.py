@@ -41,6 +41,13 @@ def looks_like_key(value: str) -> bool:
     return bool(_HEX_RE.match(flatten(value).lower()))
 
 
+def could_be_stored(value: str) -> bool:
+    """Whether `value` could be a stored key: every key is stored flattened in lower case (made
+    by `generate`, or imported by `looks_like_key` and lowered), so anything else — a token, a
+    revoked token, a guess — is not looked for in the store at all."""
+    return bool(_HEX_RE.match(flatten(value)))
+
+
 def signature(key: str) -> str:
     """WHM's Access Key Signature: the first 32 hex characters, as colon-separated pairs."""
     hexes = re.sub(r"[^0-9a-f]", "", key.lower())[:32]
