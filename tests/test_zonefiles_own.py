@@ -167,3 +167,73 @@ def test_calls_arriving_during_a_sync_share_the_next_one(
     for name in names:
         assert publisher.path_of(name).read_bytes() == _stored(local, name)
     assert set(names) <= _included(local)
+
+
+@pytest.fixture
+def slow_reconcile(local: Local, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Thread]:
+    """A full reconcile running in the background, one zone per batch and 50 ms per zone
+    (about a second for the zones below): what start-up does with 100,000 zones in a minute."""
+    publisher = local.gatehouse.zone_publisher
+    for i in range(20):
+        with local.gatehouse.engine.begin() as conn:
+            zones.create(
+                conn, f"bulk-{i:02d}-{uuid.uuid4().hex[:6]}.example.net",
+                user_id=_root_id(local), ip="192.0.2.1", nameservers=["ns1.x"], now=1,
+            )  # fmt: skip
+    monkeypatch.setattr(zonefiles, "_BATCH", 1)
+    publish = publisher._publish
+
+    def slow(name: str, text: str, report: zonefiles.SyncReport) -> bool:
+        time.sleep(0.05)
+        return publish(name, text, report)
+
+    monkeypatch.setattr(publisher, "_publish", slow)
+    reconcile = threading.Thread(target=publisher.sync, kwargs={"full": True})
+    reconcile.start()
+    deadline = time.monotonic() + 5
+    while not publisher._lock.locked():
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    yield reconcile
+    reconcile.join(30)
+    assert not reconcile.is_alive()
+
+
+def test_a_call_during_a_full_reconcile_is_served_between_its_batches(
+    local: Local, slow_reconcile: threading.Thread
+) -> None:
+    """Its files are written before it returns, well within the wait a call allows, and the
+    reconcile's end keeps them — it used to wait the whole second and leave its files to the
+    next background sync."""
+    publisher = local.gatehouse.zone_publisher
+    started = time.monotonic()
+    _user, domain = _account(local)
+    took = time.monotonic() - started
+    assert slow_reconcile.is_alive()  # served while the reconcile still runs
+    assert took < zonefiles.AFTER_CALL_WAIT
+    assert publisher.path_of(domain).read_bytes() == _stored(local, domain)
+    assert domain in _included(local)
+    slow_reconcile.join(30)
+    assert publisher.path_of(domain).read_bytes() == _stored(local, domain)
+    assert domain in _included(local)
+
+
+def test_a_removal_during_a_full_reconcile_stays_removed(
+    local: Local, slow_reconcile: threading.Thread
+) -> None:
+    publisher = local.gatehouse.zone_publisher
+    with local.gatehouse.engine.connect() as conn:
+        first = min(n for n in zones.versions(conn) if n.startswith("bulk-"))
+    deadline = time.monotonic() + 10
+    while not publisher.path_of(first).exists():  # the reconcile has reached it
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with local.gatehouse.engine.begin() as conn, zones.recording() as written:
+        assert zones.delete(conn, first)
+    publisher.sync_after_change(written)
+    assert slow_reconcile.is_alive()
+    assert not publisher.path_of(first).exists()
+    assert first not in _included(local)
+    slow_reconcile.join(30)
+    assert not publisher.path_of(first).exists()
+    assert first not in _included(local)

@@ -56,6 +56,7 @@ _SAFE_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]*(?:\.[a-z0-9_][a-z0-9_-]*)*")
 _MAX_NAME = 255 - len(ZONE_SUFFIX)
 _INCLUDE_LINE = re.compile(r'^zone "([^"]+)" \{', re.M)
 _BATCH = 500  # names per `IN (...)` when reading changed zones
+_TURN_POLL = 0.005  # seconds between two looks of a call waiting for a sync to serve it
 
 # (id, serial, updated_time): a zone deleted and made again under the same name gets a new
 # id (always on PostgreSQL; on SQLite unless it was the newest row), so its file is rewritten
@@ -177,8 +178,15 @@ class ZonePublisher:
                 self._asked_all = True
             else:
                 self._asked_names.update(names)
-        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
-            return None
+        if not self._lock.acquire(blocking=False):
+            if deadline is None:
+                self._lock.acquire()
+            else:
+                turn = self._wait_turn(ticket, deadline)
+                if turn is None:
+                    return None
+                if not turn:  # done by the sync that holds the lock
+                    return SyncReport()
         try:
             if self._closed:
                 return SyncReport()
@@ -201,10 +209,23 @@ class ZonePublisher:
                     report = self._incremental(self._written)
                 else:
                     report = self._targeted(self._written, asked_names)
-                self._covered = asked
+                # Never lowered: a full reconcile serves calls between its batches.
+                self._covered = max(self._covered, asked)
                 return report
         finally:
             self._lock.release()
+
+    def _wait_turn(self, ticket: int, deadline: float) -> bool | None:
+        """Wait for the lock (True: now held) or for the sync holding it to have served this
+        ticket (False: not held; a full reconcile serves calls between its batches); None at
+        the deadline."""
+        while self._covered < ticket:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if self._lock.acquire(timeout=min(remaining, _TURN_POLL)):
+                return True
+        return False
 
     def adopt(self) -> None:
         """Take the store's zone versions as already written, without reading a file: the
@@ -259,6 +280,7 @@ class ZonePublisher:
                     changed.append(name)
                 if len(report.errors) == errors_before:  # else the next sync tries again
                     written[name] = version
+            self._serve_calls(names, written, changed, report)
         self._clean_temp_files()
         self._finish(report, written, names, previous, changed, self._files_except(names), None)
         self._scanned(report, fingerprint)
@@ -325,6 +347,53 @@ class ZonePublisher:
         if report.errors:
             self._fingerprint = None  # the next ordinary sync reads every version
         return report
+
+    def _serve_calls(
+        self,
+        names: set[str],
+        written: dict[str, Version],
+        changed: list[str],
+        report: SyncReport,
+    ) -> None:
+        """Between a full reconcile's batches (which take a minute with 100,000 zones): the
+        zones API calls changed meanwhile, written now as `_targeted` would — their files, the
+        include as it is on disk with their additions and removals, the nameserver's commands
+        — and noted in the reconcile's own record (`names`, `written`, `changed`), whose end
+        keeps them. The calls waiting (`_wait_turn`) then return. Not while an ordinary sync
+        of everything is asked for: that one waits for the reconcile's end."""
+        with self._asking:
+            if self._asked_all or not self._asked_names:
+                return
+            asked, upto = self._asked_names, self._asked
+            self._asked_names = set()
+        wanted = sorted(n for n in asked if n not in self._refused and self._check_name(n, report))
+        found: dict[str, tuple[Version, str]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _BATCH):
+                for name, version, text in zones.texts(conn, wanted[start : start + _BATCH]):
+                    found[name] = (version, text)
+        previous = self._names_in_include()
+        gone = [n for n in wanted if n not in found]
+        for name in gone:
+            names.discard(name)
+            written.pop(name, None)
+            if name in changed:
+                changed.remove(name)
+        served = self._publish_each(((n, *found[n]) for n in sorted(found)), written, report)
+        names.update(found)
+        included = (previous - set(gone)) | set(found)
+        if included != previous:
+            self._write_include(report, included)
+        for name in gone:
+            self._remove(self.path_of(name), report)
+        fsync_directory(self.directory)
+        reloads = served
+        if self.commands.reconfig_command:
+            reloads = [n for n in served if n in previous]
+        self.commands.enqueue(
+            reconfig=included != previous, zones={n: self.path_of(n) for n in reloads}
+        )
+        self._covered = max(self._covered, upto)
 
     def _included_now(self) -> frozenset[str] | None:
         """The zones the include names: as this process last wrote or read it, unless the
