@@ -180,6 +180,14 @@ class Authenticator:
     ) -> None:
         """`shared_path`: see TokenCache (the processes of one node share it)."""
         self._engine = engine
+        # The reads of a cache miss, on PostgreSQL without a transaction: each is one statement
+        # (a snapshot of its own), and a transaction would add a BEGIN and a ROLLBACK round
+        # trip to each — what every worker of every node pays after a revoke.
+        self._reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         # Addresses white-listed by configuration (GATEHOUSE_CPHULK_TRUSTED), beside the list.
         self._trusted = tuple(ranges.parse(text) for text in trusted)
         self._quiet_until: dict[str, int] = {}
@@ -324,10 +332,10 @@ class Authenticator:
         user is seen at once)."""
         cache = self.cache
         if cache is None:
-            with self._engine.connect() as conn:
+            with self._reads.connect() as conn:
                 return read(conn)
         snapshot = cache.snapshot()
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             found = read(conn)
         if found is not None:
             cache.put(key, found, snapshot)
@@ -345,7 +353,7 @@ class Authenticator:
         username = credential.username
         owner, allowed = None, False
         if accesshash.could_be_stored(credential.secret):
-            with self._engine.connect() as conn:
+            with self._reads.connect() as conn:
                 owner = accesshash.lookup_for_auth(conn, secret_digest)
                 allowed = owner is not None and settings.enabled(
                     conn, settings.ALLOW_DEPRECATED_ACCESSHASH
