@@ -323,12 +323,7 @@ class ZonePublisher:
         read there when another process has rewritten it since (every process applies its
         own additions and removals to the include under the directory's lock)."""
         report = SyncReport()
-        wanted = sorted(n for n in asked if n not in self._refused and self._check_name(n, report))
-        found: dict[str, tuple[Version, str]] = {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), _BATCH):
-                for name, version, text in zones.texts(conn, wanted[start : start + _BATCH]):
-                    found[name] = (version, text)
+        wanted, found = self._read_asked(asked, report)
         previous = self._included_now()
         if previous is None:  # no include (removed by hand?): made again from every zone
             self._included = None
@@ -348,6 +343,19 @@ class ZonePublisher:
             self._fingerprint = None  # the next ordinary sync reads every version
         return report
 
+    def _read_asked(
+        self, asked: set[str], report: SyncReport
+    ) -> tuple[list[str], dict[str, tuple[Version, str]]]:
+        """The asked zones that can have a file (sorted), and the version and text of those
+        still in the store (a zone deleted is not among them)."""
+        wanted = sorted(n for n in asked if n not in self._refused and self._check_name(n, report))
+        found: dict[str, tuple[Version, str]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _BATCH):
+                for name, version, text in zones.texts(conn, wanted[start : start + _BATCH]):
+                    found[name] = (version, text)
+        return wanted, found
+
     def _serve_calls(
         self,
         names: set[str],
@@ -366,12 +374,7 @@ class ZonePublisher:
                 return
             asked, upto = self._asked_names, self._asked
             self._asked_names = set()
-        wanted = sorted(n for n in asked if n not in self._refused and self._check_name(n, report))
-        found: dict[str, tuple[Version, str]] = {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), _BATCH):
-                for name, version, text in zones.texts(conn, wanted[start : start + _BATCH]):
-                    found[name] = (version, text)
+        wanted, found = self._read_asked(asked, report)
         previous = self._names_in_include()
         gone = [n for n in wanted if n not in found]
         for name in gone:
