@@ -512,6 +512,21 @@ class Authenticator:
         if denial.quiet:
             return
         counted = not denial.tracked and denial.reason not in NOT_COUNTED
+        if not counted or not attempts.counts(self._gate(), peer):
+            # The audit row alone: its statements stand alone (a repeat's count, else a new
+            # row), so on PostgreSQL without a transaction's BEGIN and COMMIT round trips.
+            with self._reads.connect() as conn, conn.begin():
+                audit.record(
+                    conn,
+                    now=self.now(),
+                    action=audit.AUTH_FAILURE,
+                    reason=denial.reason,
+                    actor=denial.username,
+                    source_ip=peer,
+                    token_name=denial.token_name,
+                    detail=detail,
+                )
+            return
         made: list[gates.Block] = []
         with self._engine.begin() as conn:
             audit.record(
@@ -524,12 +539,9 @@ class Authenticator:
                 token_name=denial.token_name,
                 detail=detail,
             )
-            if counted:
-                attempt = attempts.Attempt(
-                    peer, denial.username, service, _authservice(denial.reason)
-                )
-                made = attempts.record_failure(conn, self._gate(), attempt, self.now())
-                self._audit_blocks(conn, made)
+            attempt = attempts.Attempt(peer, denial.username, service, _authservice(denial.reason))
+            made = attempts.record_failure(conn, self._gate(), attempt, self.now())
+            self._audit_blocks(conn, made)
         if made:
             self.invalidate_cache()
 

@@ -86,9 +86,15 @@ def settle(
     return _evaluate(conn, gate, attempt, now)
 
 
+def counts(gate: Gate, address: str | None) -> bool:
+    """Whether a failure from `address` is counted at all (cPHulk on, the address not
+    white-listed)."""
+    return gate.enabled and not gate.whitelisted(address)
+
+
 def record_failure(conn: sa.Connection, gate: Gate, attempt: Attempt, now: int) -> list[Block]:
     """A failed check that was not admitted first (a wrong token, say): count it."""
-    if not gate.enabled or gate.whitelisted(attempt.address):
+    if not counts(gate, attempt.address):
         return []
     _lock(conn, normal(attempt.address), attempt.username)
     _insert(conn, attempt, now, pending=False)
