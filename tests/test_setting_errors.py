@@ -20,6 +20,7 @@ from conftest import BIN
         ({"GATEHOUSE_TLS_MIN_VERSION": "1.0"}, "GATEHOUSE_TLS_MIN_VERSION must be 1.2 or 1.3"),
         ({"GATEHOUSE_TRUSTED_PROXIES": "foo"}, "GATEHOUSE_TRUSTED_PROXIES: 'foo' is not an IP"),
         ({"GATEHOUSE_TOKEN_MAX_LIFETIME_DAYS": "30d"}, "GATEHOUSE_TOKEN_MAX_LIFETIME_DAYS: "),
+        ({"GATEHOUSE_PASSWORD_HASHING": "md5"}, "GATEHOUSE_PASSWORD_HASHING must be one of"),
     ],
 )
 @pytest.mark.parametrize("command", [["serve"], ["whmapi1", "version"]])

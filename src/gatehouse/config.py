@@ -19,6 +19,9 @@ class Setting:
     help: str
 
 
+# The names of gatehouse.passwords.PROFILES (config imports nothing of gatehouse's).
+PASSWORD_HASHING = ("rfc9106", "owasp")
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "data_dir",
@@ -285,6 +288,16 @@ SETTINGS: tuple[Setting, ...] = (
         "or `1.3`. Cipher suites are rustls's, all AEAD with forward secrecy (docs/security.md).",
     ),
     Setting(
+        "password_hashing",
+        "GATEHOUSE_PASSWORD_HASHING",
+        "rfc9106",
+        "Argon2id's cost for new password hashes: `rfc9106` (argon2-cffi's default, RFC 9106's "
+        "low-memory choice: 64 MiB, 3 passes, 4 lanes; about 160 ms of CPU) or `owasp` "
+        "(OWASP's minimum: 19 MiB, 2 passes, 1 lane; about 20 ms). Every stored hash verifies "
+        "whichever is set; a password keeps its cost until it is next set "
+        "([docs/security.md](docs/security.md#passwords)).",
+    ),
+    Setting(
         "http2",
         "GATEHOUSE_HTTP2",
         "0",
@@ -482,6 +495,7 @@ class Config:
     token_expire_unused_days: int = 0
     tls_min_version: str = "1.2"
     http2: bool = False
+    password_hashing: str = "rfc9106"
     nameservers: str | None = None
     hostname: str | None = None
     ips: str | None = None
@@ -675,6 +689,14 @@ def _typed(overrides: dict[str, object]) -> Config:
             text = str(value).strip().removeprefix("TLSv").removeprefix("tls")
             if text not in ("1.2", "1.3"):
                 raise SettingError(f"GATEHOUSE_TLS_MIN_VERSION must be 1.2 or 1.3, not {value!r}")
+            typed[key] = text
+        elif key == "password_hashing":
+            text = str(value).strip().lower()
+            if text not in PASSWORD_HASHING:
+                raise SettingError(
+                    f"GATEHOUSE_PASSWORD_HASHING must be one of {', '.join(PASSWORD_HASHING)}, "
+                    f"not {value!r}"
+                )
             typed[key] = text
         elif key == "trusted_proxies":
             typed[key] = _proxies(value)

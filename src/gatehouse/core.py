@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from gatehouse import private_files
+from gatehouse import passwords, private_files
 from gatehouse.auth.authenticator import Authenticator
 from gatehouse.config import Config
 from gatehouse.dns.zonefiles import ZonePublisher
@@ -36,6 +36,8 @@ class Gatehouse:
         cache_tokens: bool = False,
     ) -> None:
         self.config = config
+        # Before the authenticator makes its dummy hash (it costs what a real one does).
+        passwords.use_profile(config.password_hashing)
         # Before the store is opened: SQLite's -wal and -shm copy the store file's mode.
         for change in private_files.secure(config):
             log.warning("tightened what other local users could read: %s", change)

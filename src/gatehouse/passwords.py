@@ -33,7 +33,22 @@ def check_password(password: str) -> None:
         raise InvalidParameter(f"The password may contain at most {MAX_PASSWORD} characters.")
 
 
-_hasher = PasswordHasher()
+# Argon2id's cost for new hashes (GATEHOUSE_PASSWORD_HASHING, docs/security.md#passwords).
+# A hash carries its own parameters, so every stored hash verifies whichever is in use.
+PROFILES = {
+    # argon2-cffi's default, RFC 9106's low-memory choice: 64 MiB, 3 passes, 4 lanes.
+    "rfc9106": PasswordHasher(),
+    # OWASP's Password Storage Cheat Sheet minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
+    "owasp": PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),
+}
+DEFAULT_PROFILE = "rfc9106"
+_hasher = PROFILES[DEFAULT_PROFILE]
+
+
+def use_profile(name: str) -> None:
+    """The cost of the hashes this process makes from now on (one of PROFILES)."""
+    global _hasher  # one setting for the process, read on every hash
+    _hasher = PROFILES[name]
 
 
 def hash_password(password: str) -> str:
