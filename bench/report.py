@@ -161,6 +161,10 @@ def _scale_checks(scale: dict[str, Any] | None) -> list[dict[str, Any]]:
             continue
         ok = {"≤": value <= goal, "<": value < goal, "≥": value >= goal}[sign]
         out.append({"label": label, "value": value, "goal": f"{sign} {goal:g}", "pass": ok})
+    owasp = scale.get("accounts", {}).get("createacct_owasp_hashing", {}).get("per_s")
+    if owasp is not None:
+        out.append({"label": "createacct throughput, GATEHOUSE_PASSWORD_HASHING=owasp (accounts/s)",
+                    "value": owasp, "goal": "-", "pass": None})  # fmt: skip
     reconcile = scale.get("zones", {}).get("full_reconcile_s")
     out.append({"label": "100,000 zones: the full zone-file reconcile (s)",
                 "value": reconcile if reconcile is not None else "did not end",

@@ -162,6 +162,15 @@ def measure_accounts(backend: str, postgres_url: str | None, pinning: Pinning) -
                     1,
                 )
         created = _create_accounts(srv.url, token)
+        # The same on a server whose new hashes cost OWASP's minimum (docs/security.md
+        # #passwords): what Argon2id's default takes of the figure.
+        srv.stop()
+        cheaper = server.start(
+            stack, store, "scale-accounts-owasp", pinning, listeners=server.DEFAULT,
+            env={"GATEHOUSE_PASSWORD_HASHING": "owasp"},
+        )  # fmt: skip
+        _reconciled(cheaper)
+        created_owasp = _create_accounts(cheaper.url, token)
         return {
             "accounts": count,
             "reconcile_before_timing_s": reconcile_s,
@@ -169,6 +178,7 @@ def measure_accounts(backend: str, postgres_url: str | None, pinning: Pinning) -
             "listaccts_filtered_one": _timings(filtered),
             "accountsummary": _timings(summaries),
             "createacct": created,
+            "createacct_owasp_hashing": created_owasp,
         }
 
 
