@@ -508,9 +508,9 @@ def _used_token(w: World) -> str:
     """A token of root's with a call of a function a privilege guards in its usage record."""
     name, _secret = w.token()
     with w.local.gatehouse.engine.connect() as conn:
-        query = sa.text("SELECT id FROM api_tokens WHERE name = :n")
-        ident = int(conn.execute(query, {"n": name}).scalar_one())
-    w.local.gatehouse.usage.note(ident, "listaccts", 1_700_000_000, "ok")
+        query = sa.text("SELECT id, create_time FROM api_tokens WHERE name = :n")
+        ident, created = conn.execute(query, {"n": name}).one()
+    w.local.gatehouse.usage.note(int(ident), int(created), "listaccts", 1_700_000_000, "ok")
     return name
 
 

@@ -197,8 +197,42 @@ def test_the_recorder_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(token_usage, "MAX_PENDING", 3)
     recorder = token_usage.UsageRecorder()
     for i in range(10):
-        recorder.note(i, "version", 100, "ok")
-    recorder.note(0, "version", 101, "ok")  # a pair already held is still counted
+        recorder.note(i, 50, "version", 100, "ok")
+    recorder.note(0, 50, "version", 101, "ok")  # a pair already held is still counted
     taken = recorder.take()
     assert len(taken) == 3
-    assert taken[(0, "version")].calls == 2
+    assert taken[(0, 50, "version")].calls == 2
+
+
+def test_a_revoked_tokens_counts_are_not_a_new_token_s_with_its_id() -> None:
+    """SQLite gives the newest token's id again once it is revoked: counts noted for the old
+    token and not yet written must not show as (or be written for) the new one's."""
+    recorder = token_usage.UsageRecorder()
+    recorder.note(7, 1_000, "listaccts", 1_050, "ok")  # the old token, made at 1,000
+    assert recorder.pending_for(7, 1_060) == []  # the new token with id 7, made at 1,060
+    assert [u.function for u in recorder.pending_for(7, 1_000)] == ["listaccts"]
+
+
+def test_a_revoked_tokens_counts_are_not_written_for_a_token_given_its_id(
+    server: Server,
+) -> None:
+    old = name()
+    server.token(old)
+    old_id, created = server.sql("SELECT id, create_time FROM api_tokens WHERE name = :n", n=old)[0]
+    recorder = token_usage.UsageRecorder()
+    recorder.note(int(old_id), int(created), "listaccts", int(time.time()), "ok")
+    server.ok("api_token_revoke", params={"token_name": old})
+    time.sleep(1.1)  # the new token's creation time differs from the old one's
+    new = name()
+    server.token(new)
+    new_id = server.sql("SELECT id FROM api_tokens WHERE name = :n", n=new)[0][0]
+    if server.backend == "sqlite":
+        assert new_id == old_id  # the case this test is about (PostgreSQL never reuses one)
+    from gatehouse.store.engine import create
+
+    engine = create(server.db_url)
+    try:
+        assert recorder.flush(engine) == 0
+    finally:
+        engine.dispose()
+    assert by_function(report(server, new)) == {}

@@ -174,7 +174,7 @@ def note_use(
         result = "error"
     else:
         result = token_usage.FAILED
-    gatehouse.usage.note(token.id, name, gatehouse.now(), result)
+    gatehouse.usage.note(token.id, token.create_time, name, gatehouse.now(), result)
 
 
 def _execute(

@@ -45,10 +45,13 @@ class UsageRecorder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[tuple[int, str], _Pending] = {}
+        # By token id AND creation time: SQLite gives a revoked token's id to the next token
+        # made, and a revoked token's counts not yet written must not become the new one's.
+        self._pending: dict[tuple[int, int, str], _Pending] = {}
 
-    def note(self, token_id: int, function: str, now: int, result: str) -> None:
-        key = (token_id, function[:100])
+    def note(self, token_id: int, created: int, function: str, now: int, result: str) -> None:
+        """One call of `function` by the token (`created`: its creation time)."""
+        key = (token_id, created, function[:100])
         with self._lock:
             seen = self._pending.get(key)
             if seen is None:
@@ -60,19 +63,19 @@ class UsageRecorder:
                 seen.last = now
                 seen.result = result
 
-    def pending_for(self, token_id: int) -> list[Use]:
+    def pending_for(self, token_id: int, created: int) -> list[Use]:
         """This process's calls of the token not yet written (to show them at once)."""
         with self._lock:
             return [
                 Use(function, item.calls, item.first, item.last, item.result)
-                for (tid, function), item in self._pending.items()
-                if tid == token_id
+                for (tid, made, function), item in self._pending.items()
+                if tid == token_id and made == created
             ]
 
     def due(self) -> bool:
         return len(self._pending) >= MAX_PENDING // 2
 
-    def take(self) -> dict[tuple[int, str], _Pending]:
+    def take(self) -> dict[tuple[int, int, str], _Pending]:
         with self._lock:
             taken, self._pending = self._pending, {}
         return taken
@@ -96,13 +99,16 @@ class UsageRecorder:
             raise
 
 
-def _write(engine: sa.Engine, taken: Mapping[tuple[int, str], _Pending]) -> int:
+def _write(engine: sa.Engine, taken: Mapping[tuple[int, int, str], _Pending]) -> int:
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     with engine.begin() as conn:
-        ids = sorted({token_id for token_id, _f in taken})
-        alive = set(
-            conn.execute(sa.select(api_tokens.c.id).where(api_tokens.c.id.in_(ids))).scalars()
-        )
+        ids = sorted({token_id for token_id, _c, _f in taken})
+        alive = {
+            (int(row.id), int(row.create_time))
+            for row in conn.execute(
+                sa.select(api_tokens.c.id, api_tokens.c.create_time).where(api_tokens.c.id.in_(ids))
+            )
+        }
         rows = [
             {
                 "token_id": token_id,
@@ -112,8 +118,9 @@ def _write(engine: sa.Engine, taken: Mapping[tuple[int, str], _Pending]) -> int:
                 "last_time": item.last,
                 "last_result": item.result,
             }
-            for (token_id, function), item in sorted(taken.items())
-            if token_id in alive  # a token revoked meanwhile: its counts go with it
+            for (token_id, created, function), item in sorted(taken.items())
+            # A token revoked meanwhile: its counts go with it (not to a token given its id).
+            if (token_id, created) in alive
         ]
         if not rows:
             return 0

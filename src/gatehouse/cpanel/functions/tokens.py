@@ -298,7 +298,8 @@ def gatehouse_get_usage(call: Call) -> dict[str, Any]:
     token = store.get_by_name(call.conn, call.principal.user.id, store.CPANEL, name)
     if token is None:
         raise NotFound(f"The API token “{name}” does not exist.")
-    used = token_usage.uses(call.conn, token.id, call.gatehouse.usage.pending_for(token.id))
+    pending = call.gatehouse.usage.pending_for(token.id, token.create_time)
+    used = token_usage.uses(call.conn, token.id, pending)
     ends = token_rotation.grace_ends(call.conn, [token.id], call.now)
     return {
         **_listed(token),

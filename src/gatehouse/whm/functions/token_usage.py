@@ -35,7 +35,8 @@ def _held(call: Call, token: Token) -> frozenset[str]:
 
 
 def usage_report(call: Call, token: Token) -> dict[str, Any]:
-    used = token_usage.uses(call.conn, token.id, call.gatehouse.usage.pending_for(token.id))
+    pending = call.gatehouse.usage.pending_for(token.id, token.create_time)
+    used = token_usage.uses(call.conn, token.id, pending)
     held = _held(call, token)
     advice = token_usage.suggest(used, _guards, held)
     return {
