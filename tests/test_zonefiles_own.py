@@ -18,7 +18,7 @@ import pytest
 
 from gatehouse.config import Config
 from gatehouse.core import Gatehouse
-from gatehouse.dns import zonefiles, zones
+from gatehouse.dns import file_writing, zonefiles, zones
 from inprocess import Local, open_local
 
 
@@ -237,3 +237,23 @@ def test_a_removal_during_a_full_reconcile_stays_removed(
     slow_reconcile.join(30)
     assert not publisher.path_of(first).exists()
     assert first not in _included(local)
+
+
+def test_the_include_this_process_wrote_is_not_read_back_to_be_compared(
+    local: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zone added changes the set of zones: the include this process last wrote (unchanged
+    on disk since) differs for certain, so it is rewritten without reading 10 MB back."""
+    publisher = local.gatehouse.zone_publisher
+    _account(local)  # this process has written the include
+    read: list[Path] = []
+    original = file_writing.read_file
+
+    def counted(path: Path) -> bytes | None:
+        read.append(path)
+        return original(path)
+
+    monkeypatch.setattr(zonefiles, "read_file", counted)
+    _user, domain = _account(local)
+    assert domain in _included(local)
+    assert publisher.include_path not in read

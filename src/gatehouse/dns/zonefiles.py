@@ -16,6 +16,7 @@ event loop.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import os
@@ -69,16 +70,52 @@ def safe_name(name: str) -> bool:
     return len(name) <= _MAX_NAME and _SAFE_NAME.fullmatch(name) is not None
 
 
+_INCLUDE_HEAD = (
+    "// Written by gatehouse: one statement per zone in its store (docs/zonefiles.md).\n"
+    "// Rewritten whenever a zone is added or removed: do not edit.\n"
+)
+
+
 def include_text(directory: Path, names: Iterable[str]) -> str:
     """named.conf statements for `names` (sorted), their files under `directory`."""
-    lines = [
-        "// Written by gatehouse: one statement per zone in its store (docs/zonefiles.md).",
-        "// Rewritten whenever a zone is added or removed: do not edit.",
-    ]
-    prefix = _quote(str(directory)) + "/"
-    for name in sorted(names):
-        lines.append(f'zone "{name}" {{ type master; file "{prefix}{name}{ZONE_SUFFIX}"; }};')
-    return "\n".join(lines) + "\n"
+    return IncludeLines(directory).text(frozenset(names))
+
+
+class IncludeLines:
+    """`include_text` kept between syncs: the names in order and each one's line, so that a
+    zone added or removed costs a splice and a join, not rendering and sorting every line
+    again (55 ms at 100,000 zones). The same bytes as rendering afresh."""
+
+    _REBUILD = 1_000  # changes beyond which rendering every line again is as cheap
+
+    def __init__(self, directory: Path) -> None:
+        self._prefix = _quote(str(directory)) + "/"
+        # Sorted, and the statement of each in the same order; the head comes first under
+        # the name "", which no zone has (one join, no copy of 10 MB to put the head on).
+        self._names: list[str] = [""]
+        self._lines: list[str] = [_INCLUDE_HEAD]
+        self._set: frozenset[str] = frozenset()
+
+    def text(self, names: frozenset[str]) -> str:
+        if names != self._set:
+            added = names - self._set
+            removed = self._set - names
+            if len(added) + len(removed) > self._REBUILD:
+                self._names = ["", *sorted(names)]
+                self._lines = [_INCLUDE_HEAD, *(self._line(n) for n in self._names[1:])]
+            else:
+                for name in removed:
+                    at = bisect.bisect_left(self._names, name)
+                    del self._names[at], self._lines[at]
+                for name in added:
+                    at = bisect.bisect_left(self._names, name)
+                    self._names.insert(at, name)
+                    self._lines.insert(at, self._line(name))
+            self._set = names
+        return "".join(self._lines)
+
+    def _line(self, name: str) -> str:
+        return f'zone "{name}" {{ type master; file "{self._prefix}{name}{ZONE_SUFFIX}"; }};\n'
 
 
 def _quote(value: str) -> str:
@@ -139,6 +176,7 @@ class ZonePublisher:
         # The include as this process last wrote or read it (inode, size, modification time):
         # another process sharing the directory may have rewritten it since.
         self._include_seen: tuple[int, int, int] | None = None
+        self._include_lines = IncludeLines(self.directory)
         self._refused: set[str] = set()
         # The store's fingerprint when the files last matched it, and when to read every
         # version regardless (see `_fingerprint`).
@@ -486,9 +524,18 @@ class ZonePublisher:
     # -- files ------------------------------------------------------------------------------------
 
     def _write_include(self, report: SyncReport, names: AbstractSet[str]) -> None:
-        data = include_text(self.directory, names).encode()
-        if read_file(self.include_path) == data:
-            self._included = frozenset(names)
+        current = frozenset(names)
+        data = self._include_lines.text(current).encode()
+        # The file as this process last wrote it, for another set of zones: it differs, and
+        # is not read back (10 MB at 100,000 zones) to be compared.
+        known_other = (
+            self._included is not None
+            and self._included != current
+            and self._include_seen is not None
+            and self._stat_include() == self._include_seen
+        )
+        if not known_other and read_file(self.include_path) == data:
+            self._included = current
             self._include_seen = self._stat_include()
             return
         try:
@@ -499,7 +546,7 @@ class ZonePublisher:
             self._included = None  # read back from the file next time
             return
         report.include_written = self.include_path
-        self._included = frozenset(names)
+        self._included = current
         self._include_seen = self._stat_include()
 
     def _stat_include(self) -> tuple[int, int, int] | None:
