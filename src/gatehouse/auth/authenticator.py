@@ -516,34 +516,29 @@ class Authenticator:
             # The audit row alone: its statements stand alone (a repeat's count, else a new
             # row), so on PostgreSQL without a transaction's BEGIN and COMMIT round trips.
             with self._reads.connect() as conn, conn.begin():
-                audit.record(
-                    conn,
-                    now=self.now(),
-                    action=audit.AUTH_FAILURE,
-                    reason=denial.reason,
-                    actor=denial.username,
-                    source_ip=peer,
-                    token_name=denial.token_name,
-                    detail=detail,
-                )
+                self._audit_refusal(conn, denial, peer, detail)
             return
-        made: list[gates.Block] = []
         with self._engine.begin() as conn:
-            audit.record(
-                conn,
-                now=self.now(),
-                action=audit.AUTH_FAILURE,
-                reason=denial.reason,
-                actor=denial.username,
-                source_ip=peer,
-                token_name=denial.token_name,
-                detail=detail,
-            )
+            self._audit_refusal(conn, denial, peer, detail)
             attempt = attempts.Attempt(peer, denial.username, service, _authservice(denial.reason))
             made = attempts.record_failure(conn, self._gate(), attempt, self.now())
             self._audit_blocks(conn, made)
         if made:
             self.invalidate_cache()
+
+    def _audit_refusal(
+        self, conn: sa.Connection, denial: Denial, peer: str | None, detail: str | None
+    ) -> None:
+        audit.record(
+            conn,
+            now=self.now(),
+            action=audit.AUTH_FAILURE,
+            reason=denial.reason,
+            actor=denial.username,
+            source_ip=peer,
+            token_name=denial.token_name,
+            detail=detail,
+        )
 
     # -- cPHulk ------------------------------------------------------------------------
 
