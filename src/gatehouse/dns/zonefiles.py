@@ -413,14 +413,17 @@ class ZonePublisher:
             asked, upto = self._asked_names, self._asked
             self._asked_names = set()
         wanted, found = self._read_asked(asked, report)
-        previous = self._names_in_include()
+        # As this process last wrote it, unless the file changed since: not 10 MB read again
+        # at every batch that serves a call.
+        previous = self._included_now() or frozenset()
         gone = [n for n in wanted if n not in found]
         for name in gone:
             names.discard(name)
             written.pop(name, None)
             if name in changed:
                 changed.remove(name)
-        served = self._publish_each(((n, *found[n]) for n in sorted(found)), written, report)
+        differing = [n for n in sorted(found) if written.get(n) != found[n][0]]
+        served = self._publish_each(((n, *found[n]) for n in differing), written, report)
         names.update(found)
         included = (previous - set(gone)) | set(found)
         if included != previous:
