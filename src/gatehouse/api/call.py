@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Principal
+from gatehouse.auth.token_cache import changed_in_transaction
 from gatehouse.dns import zones
 from gatehouse.domain import audit
 from gatehouse.errors import missing_parameter
@@ -27,12 +28,22 @@ class Transaction:
     function such as `version` costs no database work at all. It notes the zones the call
     writes (`zones_written`), whose files the call's own sync then writes (`Call.finish`)."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, notifications: Callable[[], int] | None = None) -> None:
+        """`notifications`: the count of change notifications this process has received
+        (`Authenticator.notifications`), noted before a commit that changes authentication."""
         self._engine = engine
         self._conn: sa.Connection | None = None
         self._tx: sa.RootTransaction | None = None
         self.zones_written: set[str] = set()
         self._recording: Token[set[str] | None] | None = None
+        self._notifications = notifications
+        # Set when the commit changed authentication (PostgreSQL): the notifications received
+        # before it, so that the call answers only once its own has come back (`Call.finish`).
+        self.auth_notice_after: int | None = None
+
+    @classmethod
+    def of(cls, gatehouse: Gatehouse) -> Transaction:
+        return cls(gatehouse.engine, gatehouse.authenticator.notifications)
 
     def connection(self) -> sa.Connection:
         if self._conn is None:
@@ -53,6 +64,8 @@ class Transaction:
         try:
             if self._tx is not None and self._tx.is_active:
                 if exc_type is None:
+                    if self._notifications is not None and changed_in_transaction(self._conn):
+                        self.auth_notice_after = self._notifications()
                     self._tx.commit()
                 else:
                     self._tx.rollback()
@@ -118,6 +131,11 @@ class Call:
         if changed:
             self.gatehouse.changed.set()
             self.gatehouse.authenticator.invalidate_cache()
+            if self.transaction.auth_notice_after is not None:
+                # The change's notification has come back to this process: PostgreSQL has
+                # signalled every node's listener, so the caller's next request through
+                # another node finds it there (bounded: never a failed call for it).
+                self.gatehouse.authenticator.await_notification(self.transaction.auth_notice_after)
             try:
                 self.gatehouse.zone_publisher.sync_after_change(self.transaction.zones_written)
             except Exception:

@@ -8,6 +8,7 @@ no writes except a throttled last-use update, and no Argon2.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +59,11 @@ _Cached = TypeVar("_Cached", "_Grant", User, gates.Gate)
 # Refusals that are not a wrong credential: cPHulk does not count them (a valid token used
 # from an address it does not allow, a suspended user, a stale browser session, or a refusal
 # made by cPHulk itself).
+log = logging.getLogger("gatehouse.auth")
+# Seconds a call that changed authentication waits for its own notification to come back
+# (PostgreSQL): milliseconds as a rule; bounded so that a slow listener never fails a call.
+NOTIFICATION_WAIT = 0.25
+
 NOT_COUNTED = frozenset(
     {
         "no_credentials",
@@ -340,6 +346,15 @@ class Authenticator:
         if found is not None:
             cache.put(key, found, snapshot)
         return found
+
+    def notifications(self) -> int:
+        """Change notifications this process has received (PostgreSQL's; 0 without a cache)."""
+        return 0 if self.cache is None else self.cache.notifications()
+
+    def await_notification(self, after: int, timeout: float = NOTIFICATION_WAIT) -> None:
+        """Wait until a notification beyond the `after`th has arrived, at most `timeout`."""
+        if self.cache is not None and not self.cache.wait_for_notification(after, timeout):
+            log.warning("the change's notification did not come back within %.2f s", timeout)
 
     def invalidate_cache(self) -> None:
         if self.cache is not None:

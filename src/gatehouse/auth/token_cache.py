@@ -99,6 +99,14 @@ class TokenCache(Generic[Entry]):
             self._entries.clear()
             self._watcher.bump()
 
+    def notifications(self) -> int:
+        """How many change notifications this process has received (PostgreSQL; 0 else)."""
+        return self._watcher.received()
+
+    def wait_for_notification(self, after: int, timeout: float) -> bool:
+        """Wait (at most `timeout` seconds) until more than `after` notifications arrived."""
+        return self._watcher.wait_received(after, timeout)
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -107,6 +115,12 @@ class TokenCache(Generic[Entry]):
 
 
 class _Watcher:
+    def received(self) -> int:
+        return 0
+
+    def wait_received(self, after: int, timeout: float) -> bool:
+        return True
+
     def fresh(self) -> bool:
         """False when cached entries may be stale (the cache then drops them)."""
         raise NotImplementedError
@@ -261,6 +275,10 @@ class _PostgresWatcher(_Watcher):
         # needs the interpreter's lock, busy serving requests) already makes the cache stale.
         self._poll: select.poll | None = None
         self._stop = threading.Event()
+        # Notifications received, counted for `wait_received` (a change made here waits for
+        # its own to come back: see `changed_in_transaction`).
+        self._received = 0
+        self._arrived = threading.Condition()
         self._thread = threading.Thread(target=self._listen, name="gatehouse-listen", daemon=True)
         self._thread.start()
 
@@ -280,6 +298,9 @@ class _PostgresWatcher(_Watcher):
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._stale = True
                             self._epoch += 1
+                            with self._arrived:
+                                self._received += 1
+                                self._arrived.notify_all()
             except Exception as exc:
                 if not self._stop.is_set():
                     log.warning("token cache listener lost its connection (%s); retrying", exc)
@@ -308,6 +329,13 @@ class _PostgresWatcher(_Watcher):
         poll = self._poll
         return not (poll is not None and poll.poll(0))
 
+    def received(self) -> int:
+        return self._received
+
+    def wait_received(self, after: int, timeout: float) -> bool:
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self._received > after, timeout)
+
     def state(self) -> object:
         return (self._connected, self._epoch, self._shared_seen)
 
@@ -320,3 +348,20 @@ class _PostgresWatcher(_Watcher):
         self._stop.set()
         if self._shared is not None:
             self._shared.close()
+
+
+# Whether this transaction changed what authentication depends on: its trigger updated the
+# auth_generation row, whose version then carries this transaction's id (PostgreSQL).
+_BUMPED_HERE = sa.text(
+    "SELECT xmin::text::bigint = txid_current_if_assigned() % 4294967296 "
+    "FROM auth_generation WHERE id = 1"
+)
+
+
+def changed_in_transaction(conn: sa.Connection) -> bool:
+    """Before its commit: whether this PostgreSQL transaction moved the auth generation (so
+    its commit notifies every node); False on SQLite, whose nodes are the processes of one
+    host (the shared generation file and the WAL index tell them)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    return bool(conn.execute(_BUMPED_HERE).scalar())
