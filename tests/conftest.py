@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 BIN = Path(sys.executable).parent / "gatehouse"
 _ROOT_TOKEN_LOCK = threading.Lock()
@@ -501,6 +502,18 @@ def stop_server(server: Server) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+
+
+def postgres_engine(server: Server, database: Database, why: str) -> Iterator[sa.Engine]:
+    """For a fixture: an engine on `server`'s store when it is PostgreSQL; on SQLite the test
+    is skipped, saying `why`."""
+    if database.backend != "postgresql":
+        pytest.skip(why)
+    from gatehouse.store import engine as store_engine
+
+    created = store_engine.create(server.db_url)
+    yield created
+    created.dispose()
 
 
 @contextlib.contextmanager

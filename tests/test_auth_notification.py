@@ -11,19 +11,14 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from conftest import Database, Server
+from conftest import Database, Server, postgres_engine
 from gatehouse.auth.token_cache import TokenCache, changed_in_transaction
-from gatehouse.store import engine as store_engine
 from gatehouse.store.schema import audit_log
 
 
 @pytest.fixture
 def engine(server: Server, database: Database) -> Iterator[sa.Engine]:
-    if database.backend != "postgresql":
-        pytest.skip("PostgreSQL's notifications")
-    created = store_engine.create(server.db_url)
-    yield created
-    created.dispose()
+    yield from postgres_engine(server, database, "PostgreSQL's notifications")
 
 
 def _token_id(server: Server) -> int:

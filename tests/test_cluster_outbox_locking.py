@@ -12,21 +12,18 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from conftest import Database, Server
+from conftest import Database, Server, postgres_engine
 from gatehouse.dns import zones
 from gatehouse.domain import cluster_peers
-from gatehouse.store import engine as store_engine
 from gatehouse.store.schema import cluster_outbox
 from gatehouse.store.schema import cluster_peers as peers_table
 
 
 @pytest.fixture
 def engine(server: Server, database: Database) -> Iterator[sa.Engine]:
-    if database.backend != "postgresql":
-        pytest.skip("SQLite runs one writing transaction at a time: no such race")
-    created = store_engine.create(server.db_url)
-    yield created
-    created.dispose()
+    yield from postgres_engine(
+        server, database, "SQLite runs one writing transaction at a time: no such race"
+    )
 
 
 @pytest.fixture
