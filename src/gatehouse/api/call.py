@@ -42,8 +42,10 @@ class Transaction:
         self.auth_notice_after: int | None = None
 
     @classmethod
-    def of(cls, gatehouse: Gatehouse) -> Transaction:
-        return cls(gatehouse.engine, gatehouse.authenticator.notifications)
+    def of(cls, gatehouse: Gatehouse, *, writes: bool) -> Transaction:
+        """The transaction of a call; a read-only function's commit is not checked for an
+        auth change (a round trip on every read call on PostgreSQL)."""
+        return cls(gatehouse.engine, gatehouse.authenticator.notifications if writes else None)
 
     def connection(self) -> sa.Connection:
         if self._conn is None:
