@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Principal
-from gatehouse.auth.token_cache import changed_in_transaction
+from gatehouse.auth.token_cache import generation_changed_here
 from gatehouse.dns import zones
 from gatehouse.domain import audit
 from gatehouse.errors import missing_parameter
@@ -28,24 +28,24 @@ class Transaction:
     function such as `version` costs no database work at all. It notes the zones the call
     writes (`zones_written`), whose files the call's own sync then writes (`Call.finish`)."""
 
-    def __init__(self, engine: sa.Engine, notifications: Callable[[], int] | None = None) -> None:
-        """`notifications`: the count of change notifications this process has received
-        (`Authenticator.notifications`), noted before a commit that changes authentication."""
+    def __init__(self, engine: sa.Engine, *, writes: bool = True) -> None:
+        """`writes`: whether the call may change the store; only such a call's commit is
+        checked for an auth change (a round trip on PostgreSQL)."""
         self._engine = engine
         self._conn: sa.Connection | None = None
         self._tx: sa.RootTransaction | None = None
         self.zones_written: set[str] = set()
         self._recording: Token[set[str] | None] | None = None
-        self._notifications = notifications
-        # Set when the commit changed authentication (PostgreSQL): the notifications received
-        # before it, so that the call answers only once its own has come back (`Call.finish`).
-        self.auth_notice_after: int | None = None
+        self._writes = writes
+        # Set when the commit changed authentication (PostgreSQL): the auth generation it
+        # moved to, which every node's listener acknowledges before the call answers
+        # (`Call.finish`).
+        self.auth_generation: int | None = None
 
     @classmethod
     def of(cls, gatehouse: Gatehouse, *, writes: bool) -> Transaction:
-        """The transaction of a call; a read-only function's commit is not checked for an
-        auth change (a round trip on every read call on PostgreSQL)."""
-        return cls(gatehouse.engine, gatehouse.authenticator.notifications if writes else None)
+        """The transaction of a call."""
+        return cls(gatehouse.engine, writes=writes)
 
     def connection(self) -> sa.Connection:
         if self._conn is None:
@@ -66,8 +66,8 @@ class Transaction:
         try:
             if self._tx is not None and self._tx.is_active:
                 if exc_type is None:
-                    if self._notifications is not None and changed_in_transaction(self._conn):
-                        self.auth_notice_after = self._notifications()
+                    if self._writes:
+                        self.auth_generation = generation_changed_here(self._conn)
                     self._tx.commit()
                 else:
                     self._tx.rollback()
@@ -133,11 +133,13 @@ class Call:
         if changed:
             self.gatehouse.changed.set()
             self.gatehouse.authenticator.invalidate_cache()
-            if self.transaction.auth_notice_after is not None:
-                # The change's notification has come back to this process: PostgreSQL has
-                # signalled every node's listener, so the caller's next request through
-                # another node finds it there (bounded: never a failed call for it).
-                self.gatehouse.authenticator.await_notification(self.transaction.auth_notice_after)
+            if self.transaction.auth_generation is not None:
+                # Every node's listeners have dropped what the change made stale, so the
+                # caller's next request through any node meets the change (bounded: never a
+                # failed call for it).
+                self.gatehouse.authenticator.await_acknowledgements(
+                    self.transaction.auth_generation
+                )
             try:
                 self.gatehouse.zone_publisher.sync_after_change(self.transaction.zones_written)
             except Exception:

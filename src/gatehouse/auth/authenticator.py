@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from gatehouse.auth import token_cache
 from gatehouse.auth.header import Credential, Malformed, PasswordCredential, TokenCredential
 from gatehouse.auth.token_cache import TokenCache
 from gatehouse.domain import (
@@ -60,9 +61,9 @@ _Cached = TypeVar("_Cached", "_Grant", User, gates.Gate)
 # from an address it does not allow, a suspended user, a stale browser session, or a refusal
 # made by cPHulk itself).
 log = logging.getLogger("gatehouse.auth")
-# Seconds a call that changed authentication waits for its own notification to come back
-# (PostgreSQL): milliseconds as a rule; bounded so that a slow listener never fails a call.
-NOTIFICATION_WAIT = 0.25
+# Seconds a call that changed authentication waits for every listener to acknowledge it
+# (PostgreSQL): milliseconds as a rule; bounded so that a stuck node never fails a call.
+ACKNOWLEDGEMENT_WAIT = 1.0
 
 NOT_COUNTED = frozenset(
     {
@@ -347,14 +348,30 @@ class Authenticator:
             cache.put(key, found, snapshot)
         return found
 
-    def notifications(self) -> int:
-        """Change notifications this process has received (PostgreSQL's; 0 without a cache)."""
-        return 0 if self.cache is None else self.cache.notifications()
-
-    def await_notification(self, after: int, timeout: float = NOTIFICATION_WAIT) -> None:
-        """Wait until a notification beyond the `after`th has arrived, at most `timeout`."""
-        if self.cache is not None and not self.cache.wait_for_notification(after, timeout):
-            log.warning("the change's notification did not come back within %.2f s", timeout)
+    def await_acknowledgements(
+        self, generation: int, timeout: float = ACKNOWLEDGEMENT_WAIT
+    ) -> bool:
+        """Wait until every live listener — every process of every node — has taken in the
+        auth generation `generation` (its cache is then stale from anything earlier), at most
+        `timeout` seconds; False, and a warning, if some had not."""
+        deadline = time.monotonic() + timeout
+        pause = 0.0005
+        with self._reads.connect() as conn:
+            while True:
+                waiting = token_cache.unacknowledged(conn, generation)
+                if waiting == 0:
+                    return True
+                if time.monotonic() >= deadline:
+                    log.warning(
+                        "%d token cache listener(s) had not acknowledged auth generation %d "
+                        "after %.2f s; answering all the same",
+                        waiting,
+                        generation,
+                        timeout,
+                    )
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
 
     def invalidate_cache(self) -> None:
         if self.cache is not None:

@@ -15,8 +15,11 @@ same transaction as any change that could alter a token check (migration 0003):
   it. While the listener is not connected the cache is bypassed. A change made by this process
   flushes the cache synchronously too (`invalidate`), and writes new bytes into a small file
   every process of the node maps (`_SharedGeneration`), so revoke-then-use is refused on the
-  very next request by every worker of this node, and as soon as the notification lands on
-  other nodes.
+  very next request by every worker of this node. Other nodes: each listener, once it has
+  marked its cache stale, *acknowledges* the generation it has seen in its connection's
+  `application_name` (`gatehouse-auth <n>`), which every session sees in `pg_stat_activity`;
+  the call that made the change answers only once no live listener shows an older generation
+  (`unacknowledged`, bounded), so the caller's next request through any node is refused.
 
 Misses are never cached, expiry and allow-lists are still checked on every request, and the
 cache is bounded in entries (memory stays flat however many tokens the store holds).
@@ -39,6 +42,10 @@ import sqlalchemy as sa
 log = logging.getLogger("gatehouse.auth.cache")
 
 CHANNEL = "gatehouse_auth"
+# The application_name of every listening connection; followed by " <generation>" once it has
+# acknowledged that generation (its cache is stale from any earlier one). Spelled out in
+# `_ACKNOWLEDGE` and `_UNACKNOWLEDGED` too.
+LISTENER_NAME = "gatehouse-auth"
 Entry = TypeVar("Entry")
 
 
@@ -99,14 +106,6 @@ class TokenCache(Generic[Entry]):
             self._entries.clear()
             self._watcher.bump()
 
-    def notifications(self) -> int:
-        """How many change notifications this process has received (PostgreSQL; 0 else)."""
-        return self._watcher.received()
-
-    def wait_for_notification(self, after: int, timeout: float) -> bool:
-        """Wait (at most `timeout` seconds) until more than `after` notifications arrived."""
-        return self._watcher.wait_received(after, timeout)
-
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -115,12 +114,6 @@ class TokenCache(Generic[Entry]):
 
 
 class _Watcher:
-    def received(self) -> int:
-        return 0
-
-    def wait_received(self, after: int, timeout: float) -> bool:
-        return True
-
     def fresh(self) -> bool:
         """False when cached entries may be stale (the cache then drops them)."""
         raise NotImplementedError
@@ -275,10 +268,6 @@ class _PostgresWatcher(_Watcher):
         # needs the interpreter's lock, busy serving requests) already makes the cache stale.
         self._poll: select.poll | None = None
         self._stop = threading.Event()
-        # Notifications received, counted for `wait_received` (a change made here waits for
-        # its own to come back: see `changed_in_transaction`).
-        self._received = 0
-        self._arrived = threading.Condition()
         self._thread = threading.Thread(target=self._listen, name="gatehouse-listen", daemon=True)
         self._thread.start()
 
@@ -287,20 +276,28 @@ class _PostgresWatcher(_Watcher):
 
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._url, autocommit=True) as conn:
+                with psycopg.connect(
+                    self._url, autocommit=True, application_name=LISTENER_NAME
+                ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     poll = select.poll()
                     poll.register(conn.fileno(), select.POLLIN)
                     self._poll = poll
-                    self._connected = True
                     self._stale = True  # anything may have happened while we were away
+                    self._connected = True
+                    # Every change committed from now on is notified to us; the cache is
+                    # stale from anything earlier.
+                    conn.execute(_ACKNOWLEDGE)
                     while not self._stop.is_set():
+                        arrived = False
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._stale = True
                             self._epoch += 1
-                            with self._arrived:
-                                self._received += 1
-                                self._arrived.notify_all()
+                            arrived = True
+                        if arrived:
+                            # Only now that the cache is stale: the changing call is waiting
+                            # for this before it answers its caller.
+                            conn.execute(_ACKNOWLEDGE)
             except Exception as exc:
                 if not self._stop.is_set():
                     log.warning("token cache listener lost its connection (%s); retrying", exc)
@@ -329,13 +326,6 @@ class _PostgresWatcher(_Watcher):
         poll = self._poll
         return not (poll is not None and poll.poll(0))
 
-    def received(self) -> int:
-        return self._received
-
-    def wait_received(self, after: int, timeout: float) -> bool:
-        with self._arrived:
-            return self._arrived.wait_for(lambda: self._received > after, timeout)
-
     def state(self) -> object:
         return (self._connected, self._epoch, self._shared_seen)
 
@@ -350,18 +340,40 @@ class _PostgresWatcher(_Watcher):
             self._shared.close()
 
 
-# Whether this transaction changed what authentication depends on: its trigger updated the
-# auth_generation row, whose version then carries this transaction's id (PostgreSQL).
-_BUMPED_HERE = sa.text(
-    "SELECT xmin::text::bigint = txid_current_if_assigned() % 4294967296 "
+# A listener's acknowledgement: the generation read after the notifications it has taken in
+# (a notification is sent at commit, so the generation read then is at least the notified one).
+_ACKNOWLEDGE = (
+    "SELECT set_config('application_name', 'gatehouse-auth ' || n, false) "
     "FROM auth_generation WHERE id = 1"
 )
 
+# The generation this transaction moved the auth generation to, if it did: its trigger
+# updated the auth_generation row, whose version then carries this transaction's id.
+_BUMPED_HERE = sa.text(
+    "SELECT n FROM auth_generation WHERE id = 1 "
+    "AND xmin::text::bigint = txid_current_if_assigned() % 4294967296"
+)
 
-def changed_in_transaction(conn: sa.Connection) -> bool:
-    """Before its commit: whether this PostgreSQL transaction moved the auth generation (so
-    its commit notifies every node); False on SQLite, whose nodes are the processes of one
-    host (the shared generation file and the WAL index tell them)."""
+# Live listeners of this database that have not yet acknowledged a generation (a listener
+# that is gone has no row: PostgreSQL lists only live sessions). A name that is not exactly a
+# listener's gives NULL, which counts as nothing.
+_UNACKNOWLEDGED = sa.text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+    "substring(application_name from '^gatehouse-auth ([0-9]{1,18})$')::bigint < :generation"
+)
+
+
+def generation_changed_here(conn: sa.Connection) -> int | None:
+    """Before its commit: the auth generation this PostgreSQL transaction moved to (its commit
+    notifies every node), or None when it moved nothing. Always None on SQLite, whose nodes
+    are the processes of one host (the shared generation file and the WAL index tell them)."""
     if conn.dialect.name != "postgresql":
-        return False
-    return bool(conn.execute(_BUMPED_HERE).scalar())
+        return None
+    found = conn.execute(_BUMPED_HERE).scalar()
+    return None if found is None else int(found)
+
+
+def unacknowledged(conn: sa.Connection, generation: int) -> int:
+    """How many live listeners (every process of every node) have not yet taken in
+    `generation`: each of them may still answer from a cache it has not dropped."""
+    return int(conn.execute(_UNACKNOWLEDGED, {"generation": generation}).scalar_one())
