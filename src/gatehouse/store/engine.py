@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 from typing import Any
 
@@ -42,4 +43,31 @@ def create(url: str) -> sa.Engine:
         engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = sa.create_engine(
+        parsed,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={"application_name": APPLICATION_NAME},
+    )
+    sa.event.listen(engine, "checkout", _still_connected)
+    return engine
+
+
+# How gatehouse's pooled connections are named in pg_stat_activity (its token cache listener
+# and its nameserver's connection have names of their own).
+APPLICATION_NAME = "gatehouse"
+
+
+def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Before a pooled PostgreSQL connection is handed out: is it still alive? Checked without
+    a round trip, unlike SQLAlchemy's pre-ping (a `SELECT 1` before every transaction, and
+    before every read of a token-cache miss, which a revoke makes every node pay). An idle
+    connection has nothing to read unless the server has ended it: a terminated backend, a
+    restart and a shut-down all send their error and close the socket, which the socket shows
+    at once. The pool then opens a fresh connection (`DisconnectionError`)."""
+    if dbapi_connection.closed:
+        raise sa.exc.DisconnectionError("the connection is closed")
+    poll = select.poll()
+    poll.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    if poll.poll(0):
+        raise sa.exc.DisconnectionError("the server ended the connection while it was idle")
