@@ -133,17 +133,18 @@ class Call:
         if changed:
             self.gatehouse.changed.set()
             self.gatehouse.authenticator.invalidate_cache()
-            if self.transaction.auth_generation is not None:
-                # Every node's listeners have dropped what the change made stale, so the
-                # caller's next request through any node meets the change (bounded: never a
-                # failed call for it).
-                self.gatehouse.authenticator.await_acknowledgements(
-                    self.transaction.auth_generation
-                )
             try:
                 self.gatehouse.zone_publisher.sync_after_change(self.transaction.zones_written)
             except Exception:
                 log.exception("writing the zone files after %s failed", self.function)
+            if self.transaction.auth_generation is not None:
+                # Every node's listeners have dropped what the change made stale, so the
+                # caller's next request through any node meets the change (bounded: never a
+                # failed call for it). After the zone files: the listeners acknowledge
+                # meanwhile.
+                self.gatehouse.authenticator.await_acknowledgements(
+                    self.transaction.auth_generation
+                )
         for task in self.after_commit:
             try:
                 task()
