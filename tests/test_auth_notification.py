@@ -150,3 +150,28 @@ def test_a_stuck_listener_delays_a_change_by_a_bounded_time(
     finally:
         stuck.close()
     assert authenticator.ACKNOWLEDGEMENT_WAIT <= took < authenticator.ACKNOWLEDGEMENT_WAIT + 5
+
+
+def test_other_requests_are_answered_while_a_change_waits(
+    server: Server, engine: sa.Engine
+) -> None:
+    """The waiting call runs off the event loop (on PostgreSQL every call that may write does):
+    the process answers everyone else meanwhile."""
+    name = f"waiting-{time.monotonic_ns()}"
+    server.token(name)
+    stuck = _Listener(engine, "gatehouse-auth 0")
+    revoke = threading.Thread(
+        target=lambda: server.ok("api_token_revoke", params={"token_name": name})
+    )
+    try:
+        revoke.start()
+        time.sleep(authenticator.ACKNOWLEDGEMENT_WAIT / 5)  # the revoke is waiting by now
+        started = time.monotonic()
+        assert server.get("version").status_code == 200
+        answered = time.monotonic() - started
+        still_waiting = revoke.is_alive()
+        revoke.join()
+    finally:
+        stuck.close()
+    assert still_waiting
+    assert answered < authenticator.ACKNOWLEDGEMENT_WAIT / 2

@@ -42,6 +42,8 @@ class Gatehouse:
         for change in private_files.secure(config):
             log.warning("tightened what other local users could read: %s", change)
         self.engine = engine or store_engine.create(config.resolved_database_url)
+        # PostgreSQL: every statement a round trip to another process, maybe another host.
+        self.store_is_remote = self.engine.dialect.name == "postgresql"
         if migrate_store:
             migrate.upgrade(self.engine)
         self.clock = clock

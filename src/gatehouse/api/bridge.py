@@ -44,10 +44,6 @@ class ServerApi(Protocol):
         """Run function `name` in its own transaction; the WHM API 1 answer."""
         ...
 
-    def is_slow(self, name: str) -> bool:
-        """Whether `name` should run off the event loop."""
-        ...
-
 
 class AccountApi(Protocol):
     """UAPI and cPanel API 2, the functions of a cPanel account."""

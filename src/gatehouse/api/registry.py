@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gatehouse import acls
 
@@ -14,6 +14,25 @@ if TYPE_CHECKING:
     from gatehouse.api.api0 import Api0
     from gatehouse.api.call import Call
     from gatehouse.api.params import Params
+
+
+class Runnable(Protocol):
+    @property
+    def slow(self) -> bool: ...
+
+    @property
+    def readonly(self) -> bool: ...
+
+
+def runs_off_loop(fn: Runnable | None, store_is_remote: bool) -> bool:
+    """Whether a face runs a call of `fn` on a worker thread rather than on the event loop:
+    when it is slow, and on a PostgreSQL store when it may write — its transaction's round
+    trips take milliseconds, and a change to authentication then waits for every node's
+    listeners (`Call.finish`); on the loop, every other request of the process would wait
+    too. An unknown function is refused at once, on the loop."""
+    if fn is None:
+        return False
+    return fn.slow or (store_is_remote and not fn.readonly)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from typing import Any
 import anyio.to_thread
 
 from gatehouse.api.params import Params
+from gatehouse.api.registry import runs_off_loop
 from gatehouse.auth import header as auth_header
 from gatehouse.auth.authenticator import (
     CPANEL_SERVICE,
@@ -187,7 +188,8 @@ class CpanelApp:
                 self.gatehouse, principal, run_api, module, func, params, peer=peer, host=host
             )
 
-        outcome = await anyio.to_thread.run_sync(run) if fn is not None and fn.slow else run()
+        off_loop = runs_off_loop(fn, self.gatehouse.store_is_remote)
+        outcome = await anyio.to_thread.run_sync(run) if off_loop else run()
         body = _body(outcome.payload, True) if flat else outcome.body
         await asgi.respond(send, outcome.status, body, [asgi.JSON, asgi.NO_STORE])
 

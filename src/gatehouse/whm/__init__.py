@@ -38,10 +38,6 @@ class WhmFunctions:
     ) -> dispatch.Outcome:
         return dispatch.execute(gatehouse, REGISTRY, principal, name, params, peer=peer, host=host)
 
-    def is_slow(self, name: str) -> bool:
-        fn = REGISTRY.get(name)
-        return fn is not None and fn.slow
-
 
 def install() -> None:
     load()

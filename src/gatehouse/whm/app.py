@@ -14,6 +14,7 @@ import anyio.to_thread
 
 from gatehouse.api import dispatch, envelope
 from gatehouse.api.params import Params
+from gatehouse.api.registry import runs_off_loop
 from gatehouse.auth import header as auth_header
 from gatehouse.auth.authenticator import (
     TOKEN_PATH_FORBIDDEN,
@@ -161,7 +162,7 @@ class WhmApp:
         raw_host = headers.get(b"host")
         host = None if raw_host is None else raw_host.decode("latin-1")
         fn = REGISTRY.get(name)
-        if fn is not None and fn.slow:
+        if runs_off_loop(fn, self.gatehouse.store_is_remote):
             outcome = await anyio.to_thread.run_sync(
                 lambda: dispatch.execute(
                     self.gatehouse, REGISTRY, principal, name, params, peer=peer, host=host, fn=fn
