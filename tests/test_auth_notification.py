@@ -175,3 +175,20 @@ def test_other_requests_are_answered_while_a_change_waits(
         stuck.close()
     assert still_waiting
     assert answered < authenticator.ACKNOWLEDGEMENT_WAIT / 2
+
+
+def _node_generation(server: Server) -> bytes:
+    return (server.data_dir / "auth-generation").read_bytes()
+
+
+def test_only_an_auth_change_tells_the_node_s_other_workers(
+    server: Server, engine: sa.Engine
+) -> None:
+    """Each worker's token cache and cPHulk gate stay warm through writes that cannot alter a
+    token check (a new token, say); a revoke flushes them all. (`engine`: PostgreSQL only.)"""
+    before = _node_generation(server)
+    name = f"quiet-{time.monotonic_ns()}"
+    server.token(name)
+    assert _node_generation(server) == before
+    server.ok("api_token_revoke", params={"token_name": name})
+    assert _node_generation(server) != before

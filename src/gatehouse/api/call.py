@@ -126,13 +126,17 @@ class Call:
 
     def finish(self, *, changed: bool) -> None:
         """The work after a successful call has committed, for every API (WHM API 1, UAPI,
-        API 2): after a change, flush this process's token cache (its very next request must
-        see the change) and write the files of the zones it wrote, then run the after-commit
-        tasks (after-hooks...). The change is committed whatever happens here, so a failure is
-        the log's, not the caller's."""
+        API 2): after a change to authentication, flush this process's token cache (its very
+        next request must see the change); write the files of the zones it wrote; then run
+        the after-commit tasks (after-hooks...). The change is committed whatever happens
+        here, so a failure is the log's, not the caller's."""
         if changed:
             self.gatehouse.changed.set()
-            self.gatehouse.authenticator.invalidate_cache()
+            if self.transaction.auth_generation is not None or not self.gatehouse.store_is_remote:
+                # On PostgreSQL only a change to authentication: flushing tells every worker
+                # of the node, each of which then reads cPHulk's gate and its tokens again.
+                # (On SQLite the flush is this process's alone, and cheap.)
+                self.gatehouse.authenticator.invalidate_cache()
             try:
                 self.gatehouse.zone_publisher.sync_after_change(self.transaction.zones_written)
             except Exception:
