@@ -236,3 +236,45 @@ def test_a_revoked_tokens_counts_are_not_written_for_a_token_given_its_id(
     finally:
         engine.dispose()
     assert by_function(report(server, new)) == {}
+
+
+def test_counts_being_written_are_shown_once(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write takes the counts out of memory before its commit puts them in the store: a
+    report read meanwhile must wait for the commit, neither missing them nor counting them
+    twice."""
+    import threading
+
+    from gatehouse.store.engine import create
+
+    token_name = name()
+    server.token(token_name)
+    token_id, created = server.sql(
+        "SELECT id, create_time FROM api_tokens WHERE name = :n", n=token_name
+    )[0]
+    recorder = token_usage.UsageRecorder()
+    recorder.note(int(token_id), int(created), "listaccts", int(time.time()), "missing_privilege")
+    writing = threading.Event()
+    real_write = token_usage._write
+
+    def slow_write(engine: Any, taken: Any) -> int:
+        writing.set()
+        time.sleep(0.3)
+        return real_write(engine, taken)
+
+    monkeypatch.setattr(token_usage, "_write", slow_write)
+    engine = create(server.db_url)
+    try:
+        flush = threading.Thread(target=recorder.flush, args=(engine,))
+        flush.start()
+        assert writing.wait(5)
+        shown = recorder.recorded(engine, int(token_id), int(created))
+        flush.join()
+        again = recorder.recorded(engine, int(token_id), int(created))
+    finally:
+        engine.dispose()
+    assert [(u.function, u.calls, u.last_result) for u in shown] == [
+        ("listaccts", 1, "missing_privilege")
+    ]
+    assert again == shown

@@ -45,6 +45,9 @@ class UsageRecorder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Held by a write from its `take` to its commit, and by `recorded`: counts taken out
+        # of memory are in the store by the time anyone reads both.
+        self._writing = threading.Lock()
         # By token id AND creation time: SQLite gives a revoked token's id to the next token
         # made, and a revoked token's counts not yet written must not become the new one's.
         self._pending: dict[tuple[int, int, str], _Pending] = {}
@@ -82,21 +85,32 @@ class UsageRecorder:
 
     def flush(self, engine: sa.Engine) -> int:
         """Write what was noted (added to what is stored); the number of pairs written."""
-        taken = self.take()
-        if not taken:
-            return 0
-        try:
-            return _write(engine, taken)
-        except Exception:
-            with self._lock:  # put the counts back for the next try
-                for key, item in taken.items():
-                    seen = self._pending.get(key)
-                    if seen is None:
-                        self._pending[key] = item
-                    else:
-                        seen.calls += item.calls
-                        seen.first = min(seen.first, item.first)
-            raise
+        with self._writing:
+            taken = self.take()
+            if not taken:
+                return 0
+            try:
+                return _write(engine, taken)
+            except Exception:
+                with self._lock:  # put the counts back for the next try
+                    for key, item in taken.items():
+                        seen = self._pending.get(key)
+                        if seen is None:
+                            self._pending[key] = item
+                        else:
+                            seen.calls += item.calls
+                            seen.first = min(seen.first, item.first)
+                raise
+
+    def recorded(self, engine: sa.Engine, token_id: int, created: int) -> list[Use]:
+        """The token's calls, written and noted here, each counted once: read while no write
+        of this process is under way (one takes counts out of memory before its commit puts
+        them in the store), on a connection of its own, so that its snapshot is taken now —
+        not when the caller's transaction began."""
+        with self._writing:
+            pending = self.pending_for(token_id, created)
+            with engine.connect() as conn:
+                return uses(conn, token_id, pending)
 
 
 def _write(engine: sa.Engine, taken: Mapping[tuple[int, int, str], _Pending]) -> int:

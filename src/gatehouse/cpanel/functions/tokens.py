@@ -20,7 +20,6 @@ from gatehouse.domain import (
     token_rate,
     token_rotation,
     token_scope,
-    token_usage,
 )
 from gatehouse.domain import tokens as store
 from gatehouse.domain import tokens as tokens_domain
@@ -298,8 +297,7 @@ def gatehouse_get_usage(call: Call) -> dict[str, Any]:
     token = store.get_by_name(call.conn, call.principal.user.id, store.CPANEL, name)
     if token is None:
         raise NotFound(f"The API token “{name}” does not exist.")
-    pending = call.gatehouse.usage.pending_for(token.id, token.create_time)
-    used = token_usage.uses(call.conn, token.id, pending)
+    used = call.gatehouse.usage.recorded(call.gatehouse.engine, token.id, token.create_time)
     ends = token_rotation.grace_ends(call.conn, [token.id], call.now)
     return {
         **_listed(token),

@@ -35,8 +35,7 @@ def _held(call: Call, token: Token) -> frozenset[str]:
 
 
 def usage_report(call: Call, token: Token) -> dict[str, Any]:
-    pending = call.gatehouse.usage.pending_for(token.id, token.create_time)
-    used = token_usage.uses(call.conn, token.id, pending)
+    used = call.gatehouse.usage.recorded(call.gatehouse.engine, token.id, token.create_time)
     held = _held(call, token)
     advice = token_usage.suggest(used, _guards, held)
     return {
