@@ -276,3 +276,68 @@ def test_mapping_the_wal_index_keeps_sqlites_lock_on_it(tmp_path: Any) -> None:
                 watcher.close()
     finally:
         engine.dispose()
+
+
+GATE = "cphulk:gate"
+
+
+@pytest.fixture
+def gate_cache(engines: tuple[sa.Engine, sa.Engine]) -> Iterator[Cache]:
+    c: Cache = TokenCache(engines[0], gate_keys=frozenset({GATE}))
+    wait_until(lambda: c.get("warm-up") is None and _usable(c))
+    yield c
+    c.close()
+
+
+def _with_gate(c: Cache, engine: sa.Engine) -> tuple[str, Any]:
+    gate: Any = ("the gate", uuid.uuid4().hex)
+    c.put(GATE, gate, c.snapshot())
+    digest, _entry = cached(c, engine)
+    assert c.get(GATE) == gate
+    return digest, gate
+
+
+def test_a_token_change_keeps_cphulk_s_gate_on_postgresql(
+    gate_cache: Cache, engines: tuple[sa.Engine, sa.Engine]
+) -> None:
+    """The gate depends on cPHulk's tables alone: a revoke drops the tokens, not the gate
+    (whose three reads every node would otherwise make again). SQLite drops both."""
+    digest, gate = _with_gate(gate_cache, engines[0])
+    with engines[1].begin() as conn:
+        conn.execute(sa.text("DELETE FROM api_tokens WHERE digest = :d"), {"d": digest})
+    assert wait_until(lambda: gate_cache.get(digest) is None)
+    if engines[0].dialect.name == "sqlite":
+        assert gate_cache.get(GATE) is None
+    else:
+        assert gate_cache.get(GATE) == gate
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE cphulk_settings SET value = value WHERE key = 'none'",
+        "UPDATE cphulk_lists SET comment = comment WHERE id = -1",
+        "UPDATE cphulk_blocks SET failures = failures WHERE id = -1",
+    ],
+)
+def test_a_cphulk_change_drops_the_gate(
+    gate_cache: Cache, engines: tuple[sa.Engine, sa.Engine], statement: str
+) -> None:
+    if engines[0].dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's statement triggers fire for no row; SQLite's row ones do not")
+    _digest, _gate = _with_gate(gate_cache, engines[0])
+    with engines[1].begin() as conn:
+        conn.execute(sa.text(statement))
+    assert wait_until(lambda: gate_cache.get(GATE) is None)
+
+
+def test_a_gate_kept_is_not_refilled_by_a_read_that_raced_the_change(
+    gate_cache: Cache, engines: tuple[sa.Engine, sa.Engine]
+) -> None:
+    digest, _gate = _with_gate(gate_cache, engines[0])
+    raced = gate_cache.snapshot()  # a read begins before the change...
+    with engines[1].begin() as conn:
+        conn.execute(sa.text("DELETE FROM api_tokens WHERE digest = :d"), {"d": digest})
+    assert wait_until(lambda: gate_cache.get(digest) is None)
+    gate_cache.put("late", ("t", "u"), raced)  # type: ignore[arg-type]  # ...and ends after
+    assert gate_cache.get("late") is None

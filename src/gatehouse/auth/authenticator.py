@@ -202,7 +202,9 @@ class Authenticator:
         self.session_idle_timeout = session_idle_timeout
         # Tokens by digest (lower-case hex) and users by USER_KEY + name, in one cache.
         self.cache: TokenCache[_Grant | User | gates.Gate] | None = (
-            TokenCache(engine, shared_path=shared_path) if cache_tokens else None
+            TokenCache(engine, shared_path=shared_path, gate_keys=frozenset({GATE_KEY}))
+            if cache_tokens
+            else None
         )
         self._clock = clock
         self._password_cache = VerifiedPasswordCache()

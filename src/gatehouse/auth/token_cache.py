@@ -51,12 +51,19 @@ Entry = TypeVar("Entry")
 
 class TokenCache(Generic[Entry]):
     def __init__(
-        self, engine: sa.Engine, max_entries: int = 100_000, shared_path: Path | None = None
+        self,
+        engine: sa.Engine,
+        max_entries: int = 100_000,
+        shared_path: Path | None = None,
+        gate_keys: frozenset[str] = frozenset(),
     ) -> None:
         """`shared_path`: on PostgreSQL, a file every process of this node maps (the data
         directory's `auth-generation`), so that a change made by one of them is seen by the
-        others' very next check, before the notification arrives."""
+        others' very next check, before the notification arrives. `gate_keys`: entries that
+        depend on cPHulk's tables alone; on PostgreSQL they outlive a change known to touch
+        only tokens and users (notified without the `gate` payload, migration 0027)."""
         self._entries: dict[str, Entry] = {}
+        self._gate_keys = gate_keys
         self._max = max_entries
         self._lock = threading.Lock()
         self._watcher: _Watcher = (
@@ -68,10 +75,19 @@ class TokenCache(Generic[Entry]):
         )
 
     def _validate(self) -> bool:
-        """Drop every entry if the store may have changed; True when entries are usable."""
+        """Drop every entry if the store may have changed; True when nothing was dropped. A
+        change known to leave cPHulk's tables alone keeps the gate's entries: they may be
+        read, but nothing is put until the next check finds the store unchanged (a read that
+        raced the change must not be cached)."""
         if self._watcher.fresh():
             return True
+        kept = (
+            {k: self._entries[k] for k in self._gate_keys if k in self._entries}
+            if self._watcher.gate_unchanged()
+            else {}
+        )
         self._entries.clear()
+        self._entries.update(kept)
         self._watcher.settle()
         return False
 
@@ -81,8 +97,7 @@ class TokenCache(Generic[Entry]):
             # dict read is atomic; an `invalidate` racing it empties the dict first).
             return self._entries.get(digest)
         with self._lock:
-            if not self._validate():
-                return None
+            self._validate()  # what it kept, if anything, is good
             return self._entries.get(digest)
 
     def snapshot(self) -> object:
@@ -120,6 +135,11 @@ class _Watcher:
 
     def settle(self) -> None:
         """After `fresh` said False and the cache has dropped its entries."""
+
+    def gate_unchanged(self) -> bool:
+        """Asked once after `fresh` said False: True only when every change behind it is
+        known to have left cPHulk's tables alone."""
+        return False
 
     def unchanged(self) -> bool:
         """True only when `fresh` would be True without changing anything: read without the
@@ -262,6 +282,11 @@ class _PostgresWatcher(_Watcher):
         self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._connected = False
         self._stale = True
+        # Whether any notification behind `_stale` was cPHulk's (or of unknown kind): set
+        # before `_stale`, so that a check never sees the one without the other.
+        self._gate_stale = True
+        self._gate_stale_seen = True  # what the last stale check took in (`gate_unchanged`)
+        self._flags = threading.Lock()  # the two flags above move together
         self._epoch = 0
         # The listening connection's socket, polled without waiting on every check: a
         # notification that has reached this host but not yet the listener thread (which
@@ -283,15 +308,20 @@ class _PostgresWatcher(_Watcher):
                     poll = select.poll()
                     poll.register(conn.fileno(), select.POLLIN)
                     self._poll = poll
-                    self._stale = True  # anything may have happened while we were away
+                    with self._flags:  # anything may have happened while we were away
+                        self._gate_stale = True
+                        self._stale = True
                     self._connected = True
                     # Every change committed from now on is notified to us; the cache is
                     # stale from anything earlier.
                     conn.execute(_ACKNOWLEDGE)
                     while not self._stop.is_set():
                         arrived = False
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self._stale = True
+                        for notice in conn.notifies(timeout=1.0, stop_after=1):
+                            with self._flags:
+                                if notice.payload != "":
+                                    self._gate_stale = True  # cPHulk's, or a kind unknown
+                                self._stale = True
                             self._epoch += 1
                             arrived = True
                         if arrived:
@@ -314,10 +344,14 @@ class _PostgresWatcher(_Watcher):
             if shared != self._shared_seen:
                 self._shared_seen = shared
                 moved = True  # another process of this node changed the store
+        self._gate_stale_seen = True
         if not self._connected:
             return False
         if self._stale:
-            self._stale = False
+            with self._flags:
+                self._stale = False
+                gate_stale, self._gate_stale = self._gate_stale, False
+            self._gate_stale_seen = gate_stale or moved
             return False
         if moved:
             return False
@@ -325,6 +359,9 @@ class _PostgresWatcher(_Watcher):
         # stale until it has. One system call, no waiting.
         poll = self._poll
         return not (poll is not None and poll.poll(0))
+
+    def gate_unchanged(self) -> bool:
+        return not self._gate_stale_seen
 
     def state(self) -> object:
         return (self._connected, self._epoch, self._shared_seen)
