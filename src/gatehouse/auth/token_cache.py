@@ -318,11 +318,13 @@ class _PostgresWatcher(_Watcher):
                     while not self._stop.is_set():
                         arrived = False
                         for notice in conn.notifies(timeout=1.0, stop_after=1):
+                            # The epoch first: a check that sees the cache stale also sees
+                            # that a read begun before it must not be cached.
+                            self._epoch += 1
                             with self._flags:
                                 if notice.payload != "":
                                     self._gate_stale = True  # cPHulk's, or a kind unknown
                                 self._stale = True
-                            self._epoch += 1
                             arrived = True
                         if arrived:
                             # Only now that the cache is stale: the changing call is waiting
