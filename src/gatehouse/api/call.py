@@ -42,11 +42,6 @@ class Transaction:
         # (`Call.finish`).
         self.auth_generation: int | None = None
 
-    @classmethod
-    def of(cls, gatehouse: Gatehouse, *, writes: bool) -> Transaction:
-        """The transaction of a call."""
-        return cls(gatehouse.engine, writes=writes)
-
     def connection(self) -> sa.Connection:
         if self._conn is None:
             self._conn = self._engine.connect()

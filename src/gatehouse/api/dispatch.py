@@ -220,7 +220,7 @@ def _execute(
         except GatehouseError as exc:
             return _fail(name, exc.reason)
     try:
-        with Transaction.of(gatehouse, writes=not fn.readonly) as transaction:
+        with Transaction(gatehouse.engine, writes=not fn.readonly) as transaction:
             call = Call(
                 name, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
             )
@@ -281,7 +281,7 @@ def _execute_api0(
     if isinstance(form, Api0):
         params = form.params(params)
     try:
-        with Transaction.of(gatehouse, writes=not fn.readonly) as transaction:
+        with Transaction(gatehouse.engine, writes=not fn.readonly) as transaction:
             call = Call(
                 name, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
             )

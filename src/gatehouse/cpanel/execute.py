@@ -155,7 +155,7 @@ def _run(
         audit_denial(gatehouse, principal, code=token_scope.OUT_OF_SCOPE, detail=reason, peer=peer)
         return Outcome(200, failure_payload(api, module, func, reason), False)
     try:
-        with Transaction.of(gatehouse, writes=not fn.readonly) as transaction:
+        with Transaction(gatehouse.engine, writes=not fn.readonly) as transaction:
             call = Call(
                 fn.qualified, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
             )
