@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import mmap
 import os
+import re
 import secrets
 import select
 import sqlite3
@@ -43,8 +44,7 @@ log = logging.getLogger("gatehouse.auth.cache")
 
 CHANNEL = "gatehouse_auth"
 # The application_name of every listening connection; followed by " <generation>" once it has
-# acknowledged that generation (its cache is stale from any earlier one). Spelled out in
-# `_ACKNOWLEDGE` and `_UNACKNOWLEDGED` too.
+# acknowledged that generation (its cache is stale from any earlier one).
 LISTENER_NAME = "gatehouse-auth"
 Entry = TypeVar("Entry")
 
@@ -282,8 +282,8 @@ class _PostgresWatcher(_Watcher):
         self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._connected = False
         self._stale = True
-        # Whether any notification behind `_stale` was cPHulk's (or of unknown kind): set
-        # before `_stale`, so that a check never sees the one without the other.
+        # Whether any notification behind `_stale` was cPHulk's (or of unknown kind): moved
+        # with `_stale` under `_flags`, so that a check never sees the one without the other.
         self._gate_stale = True
         self._gate_stale_seen = True  # what the last stale check took in (`gate_unchanged`)
         self._flags = threading.Lock()  # the two flags above move together
@@ -314,7 +314,7 @@ class _PostgresWatcher(_Watcher):
                     self._connected = True
                     # Every change committed from now on is notified to us; the cache is
                     # stale from anything earlier.
-                    conn.execute(_ACKNOWLEDGE)
+                    conn.execute(_ACKNOWLEDGE, (LISTENER_NAME,))
                     while not self._stop.is_set():
                         arrived = False
                         for notice in conn.notifies(timeout=1.0, stop_after=1):
@@ -329,7 +329,7 @@ class _PostgresWatcher(_Watcher):
                         if arrived:
                             # Only now that the cache is stale: the changing call is waiting
                             # for this before it answers its caller.
-                            conn.execute(_ACKNOWLEDGE)
+                            conn.execute(_ACKNOWLEDGE, (LISTENER_NAME,))
             except Exception as exc:
                 if not self._stop.is_set():
                     log.warning("token cache listener lost its connection (%s); retrying", exc)
@@ -382,8 +382,7 @@ class _PostgresWatcher(_Watcher):
 # A listener's acknowledgement: the generation read after the notifications it has taken in
 # (a notification is sent at commit, so the generation read then is at least the notified one).
 _ACKNOWLEDGE = (
-    "SELECT set_config('application_name', 'gatehouse-auth ' || n, false) "
-    "FROM auth_generation WHERE id = 1"
+    "SELECT set_config('application_name', %s || ' ' || n, false) FROM auth_generation WHERE id = 1"
 )
 
 # The generation this transaction moved the auth generation to, if it did: its trigger
@@ -398,8 +397,9 @@ _BUMPED_HERE = sa.text(
 # listener's gives NULL, which counts as nothing.
 _UNACKNOWLEDGED = sa.text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-    "substring(application_name from '^gatehouse-auth ([0-9]{1,18})$')::bigint < :generation"
+    "substring(application_name from :pattern)::bigint < :generation"
 )
+_ACKNOWLEDGED_NAME = f"^{re.escape(LISTENER_NAME)} ([0-9]{{1,18}})$"
 
 
 def generation_changed_here(conn: sa.Connection) -> int | None:
@@ -415,4 +415,5 @@ def generation_changed_here(conn: sa.Connection) -> int | None:
 def unacknowledged(conn: sa.Connection, generation: int) -> int:
     """How many live listeners (every process of every node) have not yet taken in
     `generation`: each of them may still answer from a cache it has not dropped."""
-    return int(conn.execute(_UNACKNOWLEDGED, {"generation": generation}).scalar_one())
+    found = conn.execute(_UNACKNOWLEDGED, {"pattern": _ACKNOWLEDGED_NAME, "generation": generation})
+    return int(found.scalar_one())

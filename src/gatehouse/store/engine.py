@@ -9,6 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+# How gatehouse's pooled connections are named in pg_stat_activity (its token cache listener
+# and its nameserver's connection have names of their own).
+APPLICATION_NAME = "gatehouse"
+
 
 def normalise_url(url: str) -> URL:
     """Accept `postgresql://` (and `postgres://`) and use psycopg 3 for it."""
@@ -51,11 +55,6 @@ def create(url: str) -> sa.Engine:
     )
     sa.event.listen(engine, "checkout", _still_connected)
     return engine
-
-
-# How gatehouse's pooled connections are named in pg_stat_activity (its token cache listener
-# and its nameserver's connection have names of their own).
-APPLICATION_NAME = "gatehouse"
 
 
 def _still_connected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
