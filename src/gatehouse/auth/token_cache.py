@@ -285,7 +285,7 @@ class _PostgresWatcher(_Watcher):
         # Whether any notification behind `_stale` was cPHulk's (or of unknown kind): moved
         # with `_stale` under `_flags`, so that a check never sees the one without the other.
         self._gate_stale = True
-        self._gate_stale_seen = True  # what the last stale check took in (`gate_unchanged`)
+        self._gate_kept = False  # the last stale check found only non-cPHulk changes
         self._flags = threading.Lock()  # the two flags above move together
         self._epoch = 0
         # The listening connection's socket, polled without waiting on every check: a
@@ -346,14 +346,13 @@ class _PostgresWatcher(_Watcher):
             if shared != self._shared_seen:
                 self._shared_seen = shared
                 moved = True  # another process of this node changed the store
-        self._gate_stale_seen = True
         if not self._connected:
             return False
         if self._stale:
             with self._flags:
                 self._stale = False
                 gate_stale, self._gate_stale = self._gate_stale, False
-            self._gate_stale_seen = gate_stale or moved
+            self._gate_kept = not (gate_stale or moved)
             return False
         if moved:
             return False
@@ -363,7 +362,8 @@ class _PostgresWatcher(_Watcher):
         return not (poll is not None and poll.poll(0))
 
     def gate_unchanged(self) -> bool:
-        return not self._gate_stale_seen
+        kept, self._gate_kept = self._gate_kept, False  # asked once per stale check
+        return kept
 
     def state(self) -> object:
         return (self._connected, self._epoch, self._shared_seen)
