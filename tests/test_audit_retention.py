@@ -19,7 +19,7 @@ from conftest import POSTGRES_URL, Server
 from gatehouse.domain import audit, retention
 from gatehouse.store import migrate
 from gatehouse.store.engine import create
-from gatehouse.store.schema import audit_log, login_attempts
+from gatehouse.store.schema import audit_log, cphulk_blocks, login_attempts
 
 NOW = 1_800_000_000
 
@@ -58,6 +58,7 @@ def engine(store_url: str) -> Iterator[sa.Engine]:
     with eng.begin() as conn:
         conn.execute(sa.delete(audit_log))
         conn.execute(sa.delete(login_attempts))
+        conn.execute(sa.delete(cphulk_blocks))
     yield eng
     eng.dispose()
 
@@ -211,6 +212,39 @@ def test_purge_removes_cphulk_attempts_no_window_counts(engine: sa.Engine) -> No
     assert retention.purge(engine, NOW, 90).cphulk_rows == 1
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(login_attempts)).scalar() == 1
+
+
+def _auth_generation(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT n FROM auth_generation")).scalar_one())
+
+
+def _block(engine: sa.Engine, expires: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(cphulk_blocks).values(
+                kind="ip", address="192.0.2.9", username=None, created_time=expires - 600,
+                expires_time=expires, failures=5,
+            )
+        )  # fmt: skip
+
+
+def test_purge_removes_blocks_expired_over_an_hour_ago_and_says_so(engine: sa.Engine) -> None:
+    _block(engine, NOW - 3601)
+    _block(engine, NOW - 60)
+    before = _auth_generation(engine)
+    assert retention.purge(engine, NOW, 90).cphulk_rows == 1
+    # Every node's cached gate must go: a block that went is a change to cPHulk.
+    assert _auth_generation(engine) > before
+
+
+def test_a_purge_with_nothing_due_leaves_every_node_s_gate_cached(engine: sa.Engine) -> None:
+    """On PostgreSQL an empty DELETE on the blocks would still fire their statement trigger,
+    and every node would drop its cached gate once an hour for nothing."""
+    _block(engine, NOW - 60)
+    before = _auth_generation(engine)
+    assert retention.purge(engine, NOW, 90).cphulk_rows == 0
+    assert _auth_generation(engine) == before
 
 
 def test_the_cli_purges_the_servers_store(server: Server) -> None:
