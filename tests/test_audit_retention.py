@@ -132,6 +132,20 @@ def test_the_window_counts_from_the_rows_first_refusal(
     assert [r[2] for r in rows(engine)] == repeats
 
 
+def test_a_refusal_is_one_statement_on_postgresql(engine: sa.Engine) -> None:
+    """The first refusal of a kind (the first request with a token just revoked elsewhere)
+    and each repeat: one round trip each, the repeat's count and the new row in one."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no UPDATE inside WITH, and no round trip to save")
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        refuse(conn, NOW)
+        refuse(conn, NOW + 1)
+    assert len(statements) == 2
+    assert rows(engine) == [("token_not_found", "bob", 2)]
+
+
 def test_a_storm_is_one_row_a_minute(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         for second in range(0, 180, 2):

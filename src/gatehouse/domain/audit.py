@@ -89,22 +89,38 @@ def record(
         "token_name": _clip(token_name, 64),
         "detail": detail,
     }
-    if action in AGGREGATED and _add_repeat(conn, values, now):
-        return
-    conn.execute(sa.insert(audit_log).values(time=now, **values))
+    if action not in AGGREGATED:
+        conn.execute(sa.insert(audit_log).values(time=now, **values))
+    elif conn.dialect.name == "postgresql":
+        conn.execute(_repeat_or_insert(values, now))
+    elif not conn.execute(_add_repeat(values, now)).rowcount:
+        conn.execute(sa.insert(audit_log).values(time=now, **values))
 
 
-def _add_repeat(conn: sa.Connection, values: dict[str, str | None], now: int) -> bool:
-    """Count one more of the latest identical row within the window; False when there is
-    none. One UPDATE: two processes adding to the same row never lose a count (at worst a
-    race inserts a second row)."""
+def _add_repeat(values: dict[str, str | None], now: int) -> sa.Update:
+    """Count one more of the latest identical row within the window (no row updated when
+    there is none). One UPDATE: two processes adding to the same row never lose a count (at
+    worst a race inserts a second row)."""
     same = [audit_log.c.time > now - AGGREGATE_WINDOW]
     same += [audit_log.c[name].is_not_distinct_from(value) for name, value in values.items()]
     latest = sa.select(sa.func.max(audit_log.c.id)).where(*same).scalar_subquery()
-    updated = conn.execute(
+    return (
         sa.update(audit_log).where(audit_log.c.id == latest).values(repeats=audit_log.c.repeats + 1)
     )
-    return bool(updated.rowcount)
+
+
+def _repeat_or_insert(values: dict[str, str | None], now: int) -> sa.Insert:
+    """`_add_repeat`, and the new row when it updated none, as one statement (PostgreSQL's
+    UPDATE inside WITH): one round trip, not two, for the first refusal of a kind — such as
+    the first request with a token just revoked on another node (docs/performance.md)."""
+    repeated = _add_repeat(values, now).returning(audit_log.c.id).cte("repeated")
+    row = {"time": now, **values}
+    new = sa.select(*(sa.literal(value, audit_log.c[name].type) for name, value in row.items()))
+    return (
+        sa.insert(audit_log)
+        .from_select(list(row), new.where(~sa.exists(sa.select(repeated.c.id))))
+        .add_cte(repeated, nest_here=True)
+    )
 
 
 def purge(conn: sa.Connection, before: int, limit: int = PURGE_BATCH) -> int:
