@@ -3,11 +3,14 @@ constraints the token store relies on."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +18,14 @@ import sqlalchemy as sa
 from conftest import POSTGRES_URL, Database, Server
 from gatehouse.store import migrate
 from gatehouse.store.engine import create
-from gatehouse.store.schema import api_tokens, metadata, users
+from gatehouse.store.schema import (
+    api_tokens,
+    cphulk_blocks,
+    cphulk_lists,
+    cphulk_settings,
+    metadata,
+    users,
+)
 
 
 @pytest.fixture
@@ -200,3 +210,87 @@ def test_the_token_cache_triggers_survive_every_migration(server: Server) -> Non
     names = {r[0] for r in rows}
     assert {"auth_gen_api_tokens_update", "auth_gen_api_tokens_delete"} <= names
     assert any(n.startswith("auth_gen_users") for n in names)
+
+
+# -- migrating while other nodes serve (PostgreSQL) ---------------------------------------------
+
+# The last migration takes ACCESS EXCLUSIVE locks on cPHulk's tables (it replaces their
+# triggers), which every token check reads: what a busy table does to a migration and to the
+# token path beside it.
+BEFORE_LAST = "0026"
+CPHULK_TABLES = (cphulk_settings, cphulk_lists, cphulk_blocks)
+
+
+@pytest.fixture
+def one_behind(engine: sa.Engine) -> sa.Engine:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite readers never wait for a migration (WAL)")
+    migrate.upgrade(engine, target=BEFORE_LAST)
+    return engine
+
+
+@contextlib.contextmanager
+def _tables_in_use(engine: sa.Engine) -> Iterator[None]:
+    """A session that read cPHulk's tables and keeps its transaction open (a long report, or
+    a transaction a client forgot)."""
+    with engine.connect() as conn, conn.begin():
+        for table in CPHULK_TABLES:
+            conn.execute(sa.select(sa.func.count()).select_from(table))
+        yield
+
+
+def _gate_read_seconds(engine: sa.Engine) -> float:
+    """How long a read of what a token check reads takes; infinite past 1.5 s (never a hang:
+    the session holding the table waits for these reads to end)."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET lock_timeout = '1500ms'"))
+        started = time.monotonic()
+        try:
+            conn.execute(sa.select(sa.func.count()).select_from(cphulk_settings))
+        except sa.exc.OperationalError:
+            return float("inf")
+        return time.monotonic() - started
+
+
+def test_a_migration_waiting_for_a_busy_table_lets_token_checks_through(
+    one_behind: sa.Engine,
+) -> None:
+    reader = create(one_behind.url.render_as_string(hide_password=False))
+    pool = ThreadPoolExecutor(1)
+    try:
+        with _tables_in_use(one_behind):
+            migrating = pool.submit(
+                migrate.upgrade, one_behind, lock_timeout=0.3, attempts=100, pause=0.2
+            )
+            time.sleep(0.2)  # the migration is waiting for the table now
+            # Without the bound, each read would wait behind the migration until the
+            # session above ends.
+            waits = [_gate_read_seconds(reader) for _ in range(6)]
+            time.sleep(2)
+            assert not migrating.done()
+        migrating.result(timeout=30)  # the session ended: the next attempt goes through
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        reader.dispose()
+    assert max(waits) < 1.0, waits
+    assert migrate.is_current(one_behind)
+
+
+def test_a_migration_blocked_through_every_attempt_stops_and_changes_nothing(
+    one_behind: sa.Engine,
+) -> None:
+    pool = ThreadPoolExecutor(1)
+    try:
+        with _tables_in_use(one_behind):
+            migrating = pool.submit(
+                migrate.upgrade, one_behind, lock_timeout=0.1, attempts=3, pause=0.05
+            )
+            # Bounded: a migration that waited for ever would fail here, not hang the suite.
+            refused = migrating.exception(timeout=10)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    assert isinstance(refused, migrate.MigrationBlocked)
+    assert "Nothing was changed" in str(refused)
+    with one_behind.connect() as conn:
+        revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert revision == BEFORE_LAST

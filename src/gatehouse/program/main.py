@@ -79,7 +79,8 @@ def serve(
             worker_processes.serve_workers(config, count)
         else:
             run(config)
-    except (migrate.SchemaTooNew, ListenError) as exc:  # an operator's to fix, in one line
+    except (migrate.SchemaTooNew, migrate.MigrationBlocked, ListenError) as exc:
+        # An operator's to fix: said in one line, without a traceback.
         raise click.ClickException(str(exc)) from None
 
 
