@@ -5,6 +5,7 @@ cache stays within its bounds. Against the real server on every backend, and in 
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import uuid
 from collections.abc import Iterator
@@ -380,6 +381,11 @@ class _OneZone:
     def find_names(self, names: list[str], *, parent_side: bool = False) -> hosted.HostedZone:
         self.finds += 1
         return self.zone
+
+    batches = False
+
+    def prefetch(self, asked: list[list[str]]) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
 import dns.exception
@@ -42,6 +43,11 @@ class Zones(Protocol):
     def find(self, qname: dns.name.Name, *, parent_side: bool = False) -> HostedZone | None: ...
 
     def find_names(self, names: list[str], *, parent_side: bool = False) -> HostedZone | None: ...
+
+    @property
+    def batches(self) -> bool: ...
+
+    def prefetch(self, asked: list[list[str]]) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
 
@@ -79,6 +85,18 @@ class Responder:
     def close(self) -> None:
         """Release the store connection of the zones."""
         self._zones.close()
+
+    @property
+    def batches(self) -> bool:
+        """Whether `respond_all` is worth calling with every query that is waiting."""
+        return self._zones.batches
+
+    def respond_all(self, wires: list[bytes], *, tcp: bool) -> list[bytes | None]:
+        """`respond` to each of `wires` (queries that arrived together), their zones looked
+        up in the store together: one round trip for all of them rather than one each."""
+        asked = [names for names in map(_plain_candidates_of, wires) if names is not None]
+        with self._zones.prefetch(asked):
+            return [self.respond(wire, tcp=tcp) for wire in wires]
 
     def respond(self, wire: bytes, *, tcp: bool) -> bytes | None:
         """The response to send, or None to send nothing. Never raises."""
@@ -263,6 +281,16 @@ def _to_wire(response: dns.message.Message, answer: Answer | None, limit: int) -
     response.additional = []
     response.flags |= dns.flags.TC
     return response.to_wire(max_size=limit)
+
+
+def _plain_candidates_of(wire: bytes) -> list[str] | None:
+    """The zones that could hold a plain query's name; None for any other query (`respond`
+    reads it again, and decides)."""
+    try:
+        question = wirequery.read(wire)
+    except Exception:
+        return None
+    return None if question is None else plain_candidates(question.labels)
 
 
 def _header_only(query: dns.message.Message, rcode: dns.rcode.Rcode) -> bytes | None:

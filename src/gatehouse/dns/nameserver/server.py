@@ -28,6 +28,8 @@ MAX_CONNECTIONS = 256
 MAX_PER_ADDRESS = 16
 BACKLOG = 1024
 MAX_QUERIES_PER_CONNECTION = 10_000  # then the client reconnects; no connection lives forever
+UDP_BATCH = 64  # datagrams answered together at most (on a store in another process)
+UDP_RECEIVE = 65535  # the largest datagram read
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,13 @@ class TcpLimits:
 
 
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, responder: Responder) -> None:
+    """Each datagram answered as it comes. When the responder batches (a store in another
+    process), the datagrams already waiting on the socket are read at once with the one the
+    loop handed over, and answered together: one look at the store for all of them."""
+
+    def __init__(self, responder: Responder, sock: socket.socket) -> None:
         self._responder = responder
+        self._batch_from = sock if responder.batches else None
         self._transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -51,9 +58,31 @@ class _Udp(asyncio.DatagramProtocol):
         self._transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        reply = self._responder.respond(data, tcp=False)
-        if reply is not None and self._transport is not None:
-            self._transport.sendto(reply, addr)
+        transport = self._transport
+        if transport is None:
+            return
+        if self._batch_from is None:
+            reply = self._responder.respond(data, tcp=False)
+            if reply is not None:
+                transport.sendto(reply, addr)
+            return
+        waiting = [(data, addr), *self._waiting(self._batch_from)]
+        replies = self._responder.respond_all([wire for wire, _ in waiting], tcp=False)
+        for reply, (_, sender) in zip(replies, waiting, strict=True):
+            if reply is not None:
+                transport.sendto(reply, sender)
+
+    @staticmethod
+    def _waiting(sock: socket.socket) -> list[tuple[bytes, tuple[str | int, ...]]]:
+        """The datagrams on the socket now, up to a batch (the socket is non-blocking: this
+        never waits). The loop's transport reads the same socket, one datagram per turn."""
+        found: list[tuple[bytes, tuple[str | int, ...]]] = []
+        while len(found) < UDP_BATCH - 1:
+            try:
+                found.append(sock.recvfrom(UDP_RECEIVE))
+            except OSError:  # nothing more (EAGAIN), or an ICMP error for an earlier reply
+                break
+        return found
 
     def error_received(self, exc: Exception) -> None:
         # An ICMP error for an earlier reply (the client went away): nothing to do.
@@ -205,7 +234,7 @@ class Nameserver:
         try:
             for sock in _sockets(host, port, socket.SOCK_DGRAM):
                 transport, _ = await loop.create_datagram_endpoint(
-                    functools.partial(_Udp, responder), sock=sock
+                    functools.partial(_Udp, responder, sock), sock=sock
                 )
                 server._udp.append(transport)
                 server._remember("udp", sock)

@@ -13,13 +13,14 @@ differs); from the next second on, the version alone decides."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,20 +59,20 @@ class _Store:
 
     def __init__(self, url: sa.URL) -> None:
         self._url = url
-        self._sqlite = url.get_backend_name() == "sqlite"
+        self.sqlite = url.get_backend_name() == "sqlite"
         self._conn: sqlite3.Connection | psycopg.Connection[Any] | None = None
         self._failed_at = -_RETRY_AFTER
-        self._load_sql = zones.load_sql(sqlite=self._sqlite)
+        self._load_sql = zones.load_sql(sqlite=self.sqlite)
         # SQLite: one statement per number of names (a parameter each); PostgreSQL: one.
         self._find_sql: dict[int, str] = {}
 
     def find(self, names: list[str]) -> list[tuple[Any, ...]]:
         """(name, id, serial, updated_time) of each of `names` that is a zone."""
-        count = len(names) if self._sqlite else 0
+        count = len(names) if self.sqlite else 0
         sql = self._find_sql.get(count)
         if sql is None:
-            sql = self._find_sql[count] = zones.find_versions_sql(sqlite=self._sqlite, count=count)
-        return self._rows(sql, names if self._sqlite else (names,))
+            sql = self._find_sql[count] = zones.find_versions_sql(sqlite=self.sqlite, count=count)
+        return self._rows(sql, names if self.sqlite else (names,))
 
     def load(self, name: str) -> tuple[Any, ...] | None:
         """(id, serial, updated_time, text) of the zone `name`."""
@@ -101,7 +102,7 @@ class _Store:
 
     def _open(self) -> sqlite3.Connection | psycopg.Connection[Any]:
         url = self._url
-        if self._sqlite:
+        if self.sqlite:
             if not url.database or url.database == ":memory:":
                 raise ValueError("the nameserver needs a database file")
             uri = Path(url.database).resolve().as_uri() + "?mode=ro"
@@ -186,6 +187,37 @@ class ZoneSource:
         self._max_bytes = max_bytes
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._bytes = 0
+        # While `prefetch` runs: the names asked, and the versions found among them.
+        self._prefetched: tuple[set[str], dict[str, tuple[Any, ...]]] | None = None
+
+    @property
+    def batches(self) -> bool:
+        """Whether questions that arrived together are worth looking up together: on
+        PostgreSQL each look is a round trip to another process, made on the event loop; on
+        SQLite it is a read of a local file, and one statement per number of names."""
+        return not self._store.sqlite
+
+    @contextlib.contextmanager
+    def prefetch(self, asked: list[list[str]]) -> Iterator[None]:
+        """Within it, `find_names` of any of `asked` (each a question's `candidates`) uses one
+        look at the store made here for all of them, instead of one each. The look is made
+        after every one of these questions arrived, so each answer is as fresh as its own
+        look would have been. A failed look is not kept: each question then asks itself."""
+        wanted = {name for names in asked for name in names}
+        rows: list[tuple[Any, ...]] | None = None
+        if len(asked) > 1 and wanted:
+            try:
+                rows = self._store.find(sorted(wanted))
+            except Exception:  # each question meets the failure again, on its own
+                rows = None
+        if rows is None:
+            yield
+            return
+        self._prefetched = (wanted, {row[0]: row for row in rows})
+        try:
+            yield
+        finally:
+            self._prefetched = None
 
     def find(self, qname: dns.name.Name, *, parent_side: bool = False) -> HostedZone | None:
         """The zone that answers for `qname`, or None if no hosted zone holds it. With
@@ -197,7 +229,11 @@ class ZoneSource:
         """`find` for the name whose `candidates` these are."""
         if not names:
             return None
-        found = self._store.find(names)
+        prefetched = self._prefetched
+        if prefetched is not None and prefetched[0].issuperset(names):
+            found = [prefetched[1][name] for name in names if name in prefetched[1]]
+        else:
+            found = self._store.find(names)
         if not found:
             return None
         if len(found) > 1:
