@@ -139,6 +139,9 @@ def node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     with another_node(server, tmp_path_factory, "workers", {"GATEHOUSE_WORKERS": "2"}) as n:
         assert n.process is not None
         wait_for(lambda: len(children(n.process.pid)) == 2)
+        # Both listening: until the second binds its port, the kernel hands the first every
+        # connection (SO_REUSEPORT), which a busy machine showed once.
+        wait_for(lambda: n.log_path.read_text().count("ready (worker") >= 2)
         yield n
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from granian.constants import HTTPModes, Interfaces, SSLProtocols
 from granian.http import HTTP1Settings
 from granian.server.embed import Server
@@ -42,6 +43,7 @@ from gatehouse.http.guard import LIMITS
 from gatehouse.program import connections
 from gatehouse.program.apps import cpanel_ports, whm_ports
 from gatehouse.program.service_tls import ReloadableServer, ServiceTls
+from gatehouse.store import engine as store_engine
 
 CLUSTER_PUSH_INTERVAL = 2.0  # seconds
 NOTICE_INTERVAL = 5.0  # seconds between two passes of the token notices
@@ -167,6 +169,7 @@ async def _serve(
     background.append(asyncio.create_task(_run_autossl(gatehouse, provider)))
     LIMITS.configure(body_timeout=config.body_timeout, per_address=config.max_requests_per_address)
     PROXIES.configure(config.trusted_proxies)
+    _leave_connections_to_the_loop(gatehouse)
     servers = _servers(whm_ports(gatehouse), config, "WHM", config.http_port, config.https_port)
     if config.cpanel_http_port or config.cpanel_https_port:
         servers += _servers(
@@ -358,6 +361,22 @@ async def _run_autossl(gatehouse: Gatehouse, provider: autossl.AutoSsl) -> None:
             await asyncio.to_thread(provider.tick)
         except Exception:
             log.exception("the AutoSSL check failed; retried at its next pass")
+
+
+# Connections of the pool that the requests' worker threads leave free: the event loop takes
+# one at a time (two when a call reads its token's usage), the background tasks a few.
+LOOP_RESERVE = 4
+
+
+def _leave_connections_to_the_loop(gatehouse: Gatehouse) -> None:
+    """Fewer worker threads for requests than the store's pool has connections. A call run
+    off the loop holds its connection for as long as it runs, a slow "before" hook or Argon2
+    included; were every connection held so, the event loop's next store read (a token not
+    cached, an audit row) would wait for one, and every request of the process with it. A
+    request beyond the limit waits for a thread without blocking the loop (anyio's default
+    limiter, which every face's `to_thread.run_sync` uses)."""
+    threads = max(2, store_engine.pool_capacity(gatehouse.engine) - LOOP_RESERVE)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
 async def _keep_house(gatehouse: Gatehouse) -> None:

@@ -28,6 +28,18 @@ def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+# Each process's pool (SQLAlchemy's QueuePool): POOL_SIZE connections kept open, and up to
+# MAX_OVERFLOW more at busy moments. For a SQLite file these are SQLAlchemy's own defaults.
+POOL_SIZE = 5
+MAX_OVERFLOW = {"postgresql": 5, "sqlite": 10}
+
+
+def pool_capacity(engine: sa.Engine) -> int:
+    """How many connections the engine's pool hands out at once; one more waits for a free
+    one (up to 30 s)."""
+    return POOL_SIZE + MAX_OVERFLOW[engine.dialect.name]
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (every request) run beside the one writer; NORMAL is durable across
@@ -49,8 +61,8 @@ def create(url: str) -> sa.Engine:
         return engine
     engine = sa.create_engine(
         parsed,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW["postgresql"],
         connect_args={"application_name": APPLICATION_NAME},
     )
     sa.event.listen(engine, "checkout", _still_connected)
