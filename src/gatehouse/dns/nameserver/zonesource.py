@@ -1,8 +1,9 @@
 """Which hosted zone answers for a name, read from the store on every query.
 
-One indexed query per question finds the longest hosted zone that is a suffix of the name
-and its version; the parsed zone comes from a bounded cache keyed by that version, and the
-zone's text is read and parsed only when the version is new. Nothing about the store is
+One indexed query per question (on PostgreSQL, per batch of questions that arrived together:
+`prefetch`) finds the longest hosted zone that is a suffix of the name and its version; the
+parsed zone comes from a bounded cache keyed by that version, and the zone's text is read and
+parsed only when the version is new. Nothing about the store is
 cached by time, so a change committed through the API is in the very next answer.
 
 The version (row id, serial, updated_time) does not always move: a zone removed and made
