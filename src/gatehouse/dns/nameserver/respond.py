@@ -94,16 +94,22 @@ class Responder:
     def respond_all(self, wires: list[bytes], *, tcp: bool) -> list[bytes | None]:
         """`respond` to each of `wires` (queries that arrived together), their zones looked
         up in the store together: one round trip for all of them rather than one each."""
-        asked = [names for names in map(_plain_candidates_of, wires) if names is not None]
-        with self._zones.prefetch(asked):
-            return [self.respond(wire, tcp=tcp) for wire in wires]
+        questions = [_read(wire) for wire in wires]
+        candidates_of = [plain_candidates(q.labels) for q in questions if q is not None]
+        with self._zones.prefetch([names for names in candidates_of if names is not None]):
+            return [
+                self._respond_read(wire, question, tcp)
+                for wire, question in zip(wires, questions, strict=True)
+            ]
 
     def respond(self, wire: bytes, *, tcp: bool) -> bytes | None:
         """The response to send, or None to send nothing. Never raises."""
-        try:
-            question = wirequery.read(wire)
-        except Exception:  # a reader's bug must not cost the answer: dnspython's path decides
-            question = None
+        return self._respond_read(wire, _read(wire), tcp)
+
+    def _respond_read(
+        self, wire: bytes, question: wirequery.Question | None, tcp: bool
+    ) -> bytes | None:
+        """`respond`, the query's plain shape already read (None: not of that shape)."""
         if question is not None:
             try:
                 return self._respond_cached(question, tcp=tcp)
@@ -283,14 +289,12 @@ def _to_wire(response: dns.message.Message, answer: Answer | None, limit: int) -
     return response.to_wire(max_size=limit)
 
 
-def _plain_candidates_of(wire: bytes) -> list[str] | None:
-    """The zones that could hold a plain query's name; None for any other query (`respond`
-    reads it again, and decides)."""
+def _read(wire: bytes) -> wirequery.Question | None:
+    """The query read by hand, when it has the plain shape; else None."""
     try:
-        question = wirequery.read(wire)
-    except Exception:
+        return wirequery.read(wire)
+    except Exception:  # a reader's bug must not cost the answer: dnspython's path decides
         return None
-    return None if question is None else plain_candidates(question.labels)
 
 
 def _header_only(query: dns.message.Message, rcode: dns.rcode.Rcode) -> bytes | None:
