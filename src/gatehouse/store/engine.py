@@ -29,7 +29,7 @@ def is_sqlite(engine: sa.Engine) -> bool:
 
 
 # Each process's pool (SQLAlchemy's QueuePool): POOL_SIZE connections kept open, and up to
-# MAX_OVERFLOW more at busy moments. For a SQLite file these are SQLAlchemy's own defaults.
+# MAX_OVERFLOW more at busy moments.
 POOL_SIZE = 5
 MAX_OVERFLOW = {"postgresql": 5, "sqlite": 10}
 
@@ -54,9 +54,13 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def create(url: str) -> sa.Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # A file gets a queue of connections, sized here so that `pool_capacity` is what it
+        # says; an in-memory database keeps SQLAlchemy's one connection per thread.
+        pool: dict[str, int] = {}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
+            pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW["sqlite"]}
+        engine = sa.create_engine(parsed, connect_args={"check_same_thread": False}, **pool)
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         return engine
     engine = sa.create_engine(
