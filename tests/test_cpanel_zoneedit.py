@@ -443,11 +443,22 @@ def _line_of(server: Server, acct: Account, rtype: str) -> int:
         (lambda s, a: 1, "no record on line 1"),  # the comment on the first line
         (lambda s, a: 9999, "no record on line 9999"),
         (lambda s, a: "x", "line number"),
+        (lambda s, a: "=5", "line number"),
+        (lambda s, a: "-5", "line number"),
         (lambda s, a: 0, "line number"),
         (lambda s, a: _line_of(s, a, "SOA"), "only delete"),
         (lambda s, a: _line_of(s, a, "MX"), "only delete"),
     ],
-    ids=["comment", "past the end", "not a number", "zero", "SOA", "MX"],
+    ids=[
+        "comment",
+        "past the end",
+        "not a number",
+        "no digits first",
+        "negative",
+        "zero",
+        "SOA",
+        "MX",
+    ],
 )
 def test_remove_refusals_change_nothing(server: Server, line: Any, words: str) -> None:
     acct = new_account(server)
@@ -519,6 +530,31 @@ def test_edit_changes_type_and_name(server: Server) -> None:
         "A",
         "192.0.2.55",
     )
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["{n}={old}", " {n}", "+{n}", "{n}.0", "{n}abc"],
+    ids=["line=address", "space", "plus", "decimal", "trailing letters"],
+)
+def test_a_line_is_read_as_cpanel_reads_a_number(server: Server, written: str) -> None:
+    """cPanel (Perl) reads a number's leading digits: its own Dynamic DNS script
+    (CpanelInc/cpanel-dynamic-dns) sends `Line=13=192.0.2.1`, the line and the old address."""
+    acct = new_account(server)
+    out = result(
+        server, acct, "add_zone_record", domain=acct.zone, name="dyn", type="A",
+        address="192.0.2.1", ttl="300",
+    )  # fmt: skip
+    assert out["status"] == 1, out
+    [item] = [i for i in records(server, acct) if i.get("name") == f"dyn.{acct.zone}."]
+    line = written.format(n=item["Line"], old=item["address"])
+    out = result(
+        server, acct, "edit_zone_record", Line=line, domain=acct.zone, name="dyn", type="A",
+        address="192.0.2.2", ttl="300",
+    )  # fmt: skip
+    assert out["status"] == 1 and out["newserial"], out
+    [edited] = records(server, acct, line=item["line"])
+    assert (edited["name"], edited["address"]) == (f"dyn.{acct.zone}.", "192.0.2.2")
 
 
 @pytest.mark.parametrize(

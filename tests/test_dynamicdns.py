@@ -1,6 +1,8 @@
-"""UAPI `DynamicDNS` (list, create, delete) and the webcall `/cpanelwebcall/<id>` over real HTTP:
-the id shown once and kept only as a digest, the webcall from 127.0.0.1 setting the A record the
-nameserver serves, the plain-text refusals (unknown id, too soon) that change nothing."""
+"""UAPI `DynamicDNS` (list, create, recreate, set_description, delete) and the webcall
+`/cpanelwebcall/<id>` over real HTTP: the id found by its digest and shown again by `list` (kept
+encrypted, never in plaintext), the webcall from 127.0.0.1 setting the A record the nameserver
+serves, the plain-text refusals (unknown id, too soon) that change nothing, and cPanel's
+answers and refusals for ids."""
 
 from __future__ import annotations
 
@@ -67,7 +69,7 @@ def uapi_error(raw: bytes, reason: str) -> None:
     )
 
 
-def test_create_shows_the_id_once_and_keeps_only_its_digest(
+def test_create_answers_the_id_and_keeps_no_plaintext_of_it(
     server: Server, account: Account
 ) -> None:
     before = int(time.time())
@@ -87,15 +89,88 @@ def test_create_shows_the_id_once_and_keeps_only_its_digest(
         "SELECT id_digest FROM dynamic_dns WHERE domain = :d", d=f"home.{account.domain}"
     )
     assert stored[0][0] == hashlib.sha256(data["id"].encode()).hexdigest()
-    assert data["id"] not in str(server.sql("SELECT * FROM dynamic_dns"))
+    row = str(server.sql("SELECT * FROM dynamic_dns"))
+    assert data["id"] not in row and data["id"].encode().hex() not in row
 
+
+def test_list_shows_each_id_and_the_names_addresses_as_cpanel_does(
+    server: Server, account: Account
+) -> None:
+    data = create(account, "home", description="Home")
     raw = account.uapi("list").content
     assert raw == (
         b'{"data":[{"created_time":' + str(data["created_time"]).encode() + b","
-        b'"description":"Home","domain":"home.' + account.domain.encode() + b'","id":null,'
+        b'"description":"Home","domain":"home.' + account.domain.encode() + b'",'
+        b'"id":"' + data["id"].encode() + b'","ipv4":[],"ipv6":[],'
         b'"last_run_times":[],"last_update_time":0}],"errors":null,"messages":null,'
         b'"metadata":{"transformed":1},"status":1,"warnings":null}'
     )
+    assert webcall(server, data["id"]).status_code == 200
+    listed = account.uapi("list").json()["data"][0]
+    assert listed["ipv4"] == ["127.0.0.1"] and listed["ipv6"] == []
+    assert listed["last_run_times"] == [listed["last_update_time"]]
+
+
+def test_an_id_made_before_ids_were_kept_lists_as_null_until_recreated(
+    server: Server, account: Account
+) -> None:
+    data = create(account, "old")
+    server.sql(
+        "UPDATE dynamic_dns SET id_ciphertext = NULL WHERE domain = :d", d=f"old.{account.domain}"
+    )
+    assert account.uapi("list").json()["data"][0]["id"] is None
+    fresh = account.uapi("recreate", domain=f"old.{account.domain}").json()["data"]["id"]
+    server.remember(fresh)
+    assert account.uapi("list").json()["data"][0]["id"] == fresh
+    assert webcall(server, data["id"]).status_code == 404
+    assert webcall(server, fresh).status_code == 200
+
+
+def test_recreate_gives_a_new_id_and_the_old_one_stops(server: Server, account: Account) -> None:
+    data = create(account, "again")
+    response = account.uapi("recreate", id=data["id"])
+    fresh = response.json()["data"]
+    server.remember(fresh["id"])
+    assert sorted(fresh) == ["id", "webcall_url"] and fresh["id"] != data["id"]
+    assert fresh["webcall_url"].endswith(f"/cpanelwebcall/{fresh['id']}")
+    assert account.uapi("list").json()["data"][0]["id"] == fresh["id"]
+    assert webcall(server, data["id"]).status_code == 404
+    assert webcall(server, fresh["id"]).status_code == 200
+    actions = server.sql(
+        "SELECT action FROM audit_log WHERE detail = :d", d=f"again.{account.domain}"
+    )
+    assert ("RECREATEDYNAMICDNS",) in [tuple(a) for a in actions]
+
+
+def test_set_description_changes_only_the_description(server: Server, account: Account) -> None:
+    data = create(account, "desc", description="Before")
+    ok = b'{"data":null,"errors":null,"messages":null,"metadata":{},"status":1,"warnings":null}'
+    assert account.uapi("set_description", id=data["id"], description="After").content == ok
+    [listed] = account.uapi("list").json()["data"]
+    assert listed["description"] == "After" and listed["id"] == data["id"]
+    uapi_error(
+        account.uapi("set_description", id=data["id"]).content, "Missing parameter: description"
+    )
+
+
+@pytest.mark.parametrize("function", ["recreate", "set_description", "delete"])
+@pytest.mark.parametrize("given", ["short", "A" * 32, "a" * 31 + "1"])
+def test_an_id_of_the_wrong_shape_is_invalid(account: Account, function: str, given: str) -> None:
+    response = account.uapi(function, id=given, description="x")
+    uapi_error(response.content, f"Invalid “id”: {given}")
+
+
+@pytest.mark.parametrize("function", ["recreate", "set_description"])
+def test_an_unknown_or_another_accounts_id_is_nonexistent(
+    server: Server, account: Account, function: str
+) -> None:
+    other = Account(server)
+    theirs = create(other, "theirs", description="Theirs")
+    for given in ("a" * 32, theirs["id"]):
+        response = account.uapi(function, id=given, description="Mine")
+        uapi_error(response.content, f"Nonexistent “id”: {given}")
+    [listed] = other.uapi("list").json()["data"]
+    assert listed["id"] == theirs["id"] and listed["description"] == "Theirs"
 
 
 def test_webcall_sets_the_a_record_from_the_callers_address(
@@ -192,21 +267,53 @@ def test_create_refusals_write_nothing(server: Server, account: Account) -> None
     assert [d["domain"] for d in account.uapi("list").json()["data"]] == [f"dup.{account.domain}"]
 
 
+def deleted(count: int) -> bytes:
+    return (
+        b'{"data":{"deleted":' + str(count).encode() + b'},"errors":null,"messages":null,'
+        b'"metadata":{},"status":1,"warnings":null}'
+    )
+
+
 def test_delete_by_id_or_domain(server: Server, account: Account) -> None:
     other = Account(server)
     first = create(account, "one")
     create(account, "two")
-    # Another account cannot delete it, by id or by domain.
-    reason = "No Dynamic DNS domain of this account has that ID."
-    uapi_error(other.uapi("delete", id=first["id"]).content, reason)
-    uapi_error(other.uapi("delete", domain=f"two.{account.domain}").content, reason)
+    # Another account's id or domain is none of its own: cPanel's `deleted: 0`.
+    assert other.uapi("delete", id=first["id"]).content == deleted(0)
+    assert other.uapi("delete", domain=f"two.{account.domain}").content == deleted(0)
+    assert len(account.uapi("list").json()["data"]) == 2
     uapi_error(account.uapi("delete").content, "Missing parameter: id")
 
-    ok = b'{"data":null,"errors":null,"messages":null,"metadata":{},"status":1,"warnings":null}'
-    assert account.uapi("delete", id=first["id"]).content == ok
-    assert account.uapi("delete", domain=f"two.{account.domain}").content == ok
+    assert account.uapi("delete", id=first["id"]).content == deleted(1)
+    assert account.uapi("delete", id=first["id"]).content == deleted(0)
+    assert account.uapi("delete", domain=f"two.{account.domain}").content == deleted(1)
     assert account.uapi("list").json()["data"] == []
     assert webcall(server, first["id"]).status_code == 404
+
+
+def test_delete_removes_the_names_addresses_as_cpanel_does(
+    server: Server, account: Account
+) -> None:
+    name = f"gone.{account.domain}"
+    data = create(account, "gone")
+    assert webcall(server, data["id"]).status_code == 200
+    assert addresses(server, name) == {"127.0.0.1"}
+    kept = f"kept.{account.domain}"
+    added = server.api2(
+        account.user,
+        "ZoneEdit",
+        "add_zone_record",
+        token=account.token,
+        domain=account.domain,
+        name="kept",
+        type="A",
+        address="192.0.2.9",
+    )
+    assert added.json()["cpanelresult"]["data"][0]["result"]["status"] == 1
+    assert account.uapi("delete", id=data["id"]).content == deleted(1)
+    assert addresses(server, name) == set()
+    assert addresses(server, kept) == {"192.0.2.9"}
+    assert f"gone.{account.domain}." not in account.zone_text()
 
 
 def test_removing_the_account_removes_its_dynamic_dns(server: Server, account: Account) -> None:

@@ -504,6 +504,13 @@ def _with_dynamic_dns(w: World) -> tuple[str, Params]:
     return user, {"domain": f"dyn.{domain}"}
 
 
+def _dynamic_dns_id(w: World, user: str) -> str:
+    """The id of the user's one Dynamic DNS domain, as `list` shows it."""
+    out = w.local.cpanel(UAPI, "DynamicDNS", "list", user, {})
+    assert out.ok, out.payload
+    return str(out.payload["result"]["data"][0]["id"])
+
+
 def _used_token(w: World) -> str:
     """A token of root's with a call of a function a privilege guards in its usage record."""
     name, _secret = w.token()
@@ -626,6 +633,11 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
         {"domain": f"dyn.{acct[1]}"},
     ),
     (UAPI, "DynamicDNS", "delete"): _with_dynamic_dns,
+    (UAPI, "DynamicDNS", "recreate"): _with_dynamic_dns,
+    (UAPI, "DynamicDNS", "set_description"): lambda w: (
+        (named := _with_dynamic_dns(w))[0],
+        {"id": _dynamic_dns_id(w, named[0]), "description": "Router"},
+    ),
     (UAPI, "SubDomain", "addsubdomain"): lambda w: (
         (acct := w.account())[0],
         {"domain": "added", "rootdomain": acct[1]},

@@ -288,12 +288,19 @@ def entry_at_line(zone: Zone, line: int) -> Entry | None:
     return None
 
 
+# cPanel reads a number as Perl does: its leading digits, whatever follows them. cPanel's own
+# Dynamic DNS script (CpanelInc/cpanel-dynamic-dns) sends `Line=13=192.0.2.1` to
+# edit_zone_record, which cPanel reads as line 13.
+_LEADING_NUMBER = re.compile(r"\s*\+?([0-9]+)")
+
+
 def line_number(params: Params) -> int:
-    """The 1-based `line` (or `Line`) parameter."""
-    raw = (params.get("line") or params.get("Line") or "").strip()
-    if not raw.isdigit() or int(raw) < 1:
+    """The 1-based `line` (or `Line`) parameter, read as cPanel reads it (see above)."""
+    raw = params.get("line") or params.get("Line") or ""
+    match = _LEADING_NUMBER.match(raw)
+    if match is None or int(match.group(1)) < 1:
         raise InvalidParameter("The “line” parameter must be a line number (1 or more).")
-    return int(raw)
+    return int(match.group(1))
 
 
 def check_serialnum(zone: Zone, params: Params) -> None:

@@ -2,16 +2,19 @@
 calling a secret URL, `/cpanelwebcall/<id>` (cPanel's DynamicDNS module and its "webcall").
 
 The id is the only credential of the webcall, so it is a secret like an API token: 32 random
-lower-case letters (cPanel's form, ~150 bits) shown once by `create`, stored only as its SHA-256
-digest, found by the digest and compared in constant time. A webcall sets the name's A record
-(the caller's address is IPv4) or AAAA record (IPv6) to the caller's address, replacing the
-records of that type at the name, through the one edit path (`dns.edits.save_edit`: lock,
-validation, serial, audit) — or changes nothing when the record already holds that address.
+lower-case letters (cPanel's form, ~150 bits), found by its SHA-256 digest and compared in
+constant time. cPanel shows it again in `list`, and clients find a domain's webcall there, so
+it is also kept encrypted with the key ring (as the Remote Access Key is), never in plaintext.
+
+A webcall sets the name's A record (the caller's address is IPv4) or AAAA record (IPv6) to the
+caller's address, replacing the records of that type at the name, through the one edit path
+(`dns.edits.save_edit`: lock, validation, serial, audit) — or changes nothing when the record
+already holds that address.
 
 Rate limit: a webcall within MIN_INTERVAL seconds of the previous one for the same domain is
 refused (HTTP 429 with Retry-After), whether or not it would change anything, so a looping client
-cannot make the zone's serial run away. Deleting a Dynamic DNS domain leaves its records in the
-zone (they are the account's records; the Zone Editor removes them).
+cannot make the zone's serial run away. Deleting a Dynamic DNS domain removes the name's A and
+AAAA records too, as cPanel does, through the same edit path.
 """
 
 from __future__ import annotations
@@ -19,17 +22,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import re
 import secrets
 import string
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
-from gatehouse.dns.text import absolute, parse_entries
+from gatehouse.dns.text import Entry, absolute, parse_entries
 from gatehouse.domain import domain_names, subdomains
+from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import Conflict, GatehouseError, InvalidParameter, NotFound
@@ -38,6 +44,10 @@ from gatehouse.store.schema import dynamic_dns, users
 DDNS_CREATE = "CREATEDYNAMICDNS"
 DDNS_DELETE = "DELETEDYNAMICDNS"
 DDNS_UPDATE = "DYNAMICDNSUPDATE"
+DDNS_RECREATE = "RECREATEDYNAMICDNS"
+DDNS_DESCRIBE = "EDITDYNAMICDNS"
+
+log = logging.getLogger("gatehouse.dynamicdns")
 
 MIN_INTERVAL = 30  # seconds between two webcalls of one domain
 RECORD_TTL = 300  # short, so resolvers follow a changing address
@@ -61,6 +71,9 @@ class DynamicDomain:
     created_time: int
     last_run_time: int | None
     last_update_time: int | None
+    webcall_id: str | None  # None: made before ids were kept encrypted (migration 0028)
+    ipv4: tuple[str, ...]  # the name's A records, as its zone holds them now
+    ipv6: tuple[str, ...]  # its AAAA records, in RFC 5952 form
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +99,32 @@ def new_id() -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(ID_LENGTH))
 
 
+def _context(user_id: int, domain: str) -> str:
+    # Binds a ciphertext to its account and domain: a blob copied to another row will not
+    # decrypt.
+    return f"dynamicdns:{user_id}:{domain}"
+
+
+def _sealed(keyring: KeyRing, user_id: int, domain: str, webcall_id: str) -> dict[str, object]:
+    """The columns that keep an id: its digest (the way in) and its encrypted copy (to show)."""
+    return {
+        "id_digest": digest(webcall_id),
+        "id_ciphertext": keyring.encrypt(webcall_id, _context(user_id, domain)),
+    }
+
+
+def _shown_id(keyring: KeyRing, row: sa.Row[tuple[object, ...]]) -> str | None:
+    if row.id_ciphertext is None:
+        return None
+    try:
+        return keyring.decrypt(bytes(row.id_ciphertext), _context(row.user_id, row.domain))
+    except (InvalidTag, ValueError):
+        # Another node's secret key (GATEHOUSE_SECRET_KEY must be the same on every node):
+        # the list still answers, without this id.
+        log.warning("the Dynamic DNS id of %s does not decrypt with this key ring", row.domain)
+        return None
+
+
 def _check_domain(raw: str) -> str:
     name = domain_names.lookup_form(raw)  # Unicode as A-labels
     if not name:
@@ -109,20 +148,60 @@ def _zone_of(conn: sa.Connection, user_id: int, name: str, *, lock: bool) -> zon
     return None
 
 
-def list_of(conn: sa.Connection, user_id: int) -> list[DynamicDomain]:
+def list_of(conn: sa.Connection, keyring: KeyRing, user_id: int) -> list[DynamicDomain]:
     query = sa.select(dynamic_dns).where(dynamic_dns.c.user_id == user_id)
-    rows = conn.execute(query.order_by(dynamic_dns.c.domain))
+    rows = conn.execute(query.order_by(dynamic_dns.c.domain)).all()
+    addresses = _addresses(conn, {(str(r.zone), str(r.domain)) for r in rows})
     return [
         DynamicDomain(
-            r.domain, r.description, int(r.created_time), r.last_run_time, r.last_update_time
+            r.domain,
+            r.description,
+            int(r.created_time),
+            r.last_run_time,
+            r.last_update_time,
+            _shown_id(keyring, r),
+            *addresses.get(str(r.domain), ((), ())),
         )
         for r in rows
     ]
 
 
-def create(unit: UnitOfWork, account: User, raw_domain: str, description: str) -> Created:
-    """Register a Dynamic DNS name under one of `account`'s zones; the id is in the answer
-    only."""
+def _addresses(
+    conn: sa.Connection, names: set[tuple[str, str]]
+) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Each (zone, name)'s A and AAAA addresses as its zone holds them, each zone read once."""
+    found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for zone_name in sorted({zone for zone, _ in names}):
+        zone = zones.get(conn, zone_name)
+        if zone is None:
+            continue
+        wanted = {f"{name}." for zone, name in names if zone == zone_name}
+        ipv4: dict[str, list[str]] = {}
+        ipv6: dict[str, list[str]] = {}
+        for e in parse_entries(zone.name, zone.text):
+            owner = absolute(zone.name, e.dname).lower() if e.kind == "record" else ""
+            if owner not in wanted or not e.data:
+                continue
+            if e.record_type == "A":
+                ipv4.setdefault(owner, []).append(e.data[0])
+            elif e.record_type == "AAAA":
+                ipv6.setdefault(owner, []).append(_rfc5952(e.data[0]))
+        for owner in wanted:
+            found[owner[:-1]] = (tuple(ipv4.get(owner, ())), tuple(ipv6.get(owner, ())))
+    return found
+
+
+def _rfc5952(text: str) -> str:
+    try:
+        return ipaddress.IPv6Address(text).compressed
+    except ValueError:
+        return text
+
+
+def create(
+    unit: UnitOfWork, keyring: KeyRing, account: User, raw_domain: str, description: str
+) -> Created:
+    """Register a Dynamic DNS name under one of `account`'s zones, with a new id."""
     conn = unit.conn
     name = _check_domain(raw_domain)
     if zones.get(conn, name) is not None or subdomains.get(conn, name) is not None:
@@ -146,8 +225,8 @@ def create(unit: UnitOfWork, account: User, raw_domain: str, description: str) -
                 domain=name,
                 zone=zone.name,
                 description=description,
-                id_digest=digest(webcall_id),
                 created_time=unit.now,
+                **_sealed(keyring, account.id, name, webcall_id),
             )
         )
     except sa.exc.IntegrityError:
@@ -166,20 +245,89 @@ def _by_id(conn: sa.Connection, webcall_id: str) -> sa.Row[tuple[object, ...]] |
     return row
 
 
-def delete(unit: UnitOfWork, account: User, *, webcall_id: str | None, domain: str | None) -> str:
+def _own(conn: sa.Connection, account: User, webcall_id: str) -> sa.Row[tuple[object, ...]] | None:
+    """`account`'s domain with this id; an id of the wrong shape is refused as cPanel does
+    (`Invalid “id”: …`), and another account's id is no domain of this one."""
+    if not _ID.match(webcall_id):
+        raise InvalidParameter(f"Invalid “id”: {webcall_id}")
+    row = _by_id(conn, webcall_id)
+    return row if row is not None and row.user_id == account.id else None
+
+
+def delete(unit: UnitOfWork, account: User, *, webcall_id: str | None, domain: str | None) -> bool:
     """Unregister one of `account`'s Dynamic DNS domains, named by its id (cPanel) or by its
-    domain (gatehouse: the id is not stored, so a lost one can still be deleted)."""
+    domain (gatehouse's addition, for an id made before ids were kept). False, as cPanel's
+    `deleted: 0`, when the account has no such domain."""
     conn = unit.conn
-    if webcall_id:
-        row = _by_id(conn, webcall_id.strip())
-    else:
-        name = zones.normalise(domain or "")
-        row = conn.execute(sa.select(dynamic_dns).where(dynamic_dns.c.domain == name)).first()
-    if row is None or row.user_id != account.id:
-        raise NotFound("No Dynamic DNS domain of this account has that ID.")
+    row = _named(conn, account, webcall_id, domain)
+    if row is None:
+        return False
+    name = str(row.domain)
+    # As cPanel does, the name's addresses go with it (its A and AAAA records).
+    zone = _zone_of(conn, account.id, name, lock=True)
+    present = [] if zone is None else _records_at(zone, name, {"A", "AAAA"})
+    if zone is not None and present:
+        text = changes.apply_edits(zone, [], [], [e.line_index for e in present])
+        save_edit(unit, zone, text, f"Dynamic DNS {name} deleted")
     conn.execute(sa.delete(dynamic_dns).where(dynamic_dns.c.id == row.id))
-    unit.audit(DDNS_DELETE, account.username, str(row.domain))
-    return str(row.domain)
+    unit.audit(DDNS_DELETE, account.username, name)
+    return True
+
+
+def _named(
+    conn: sa.Connection, account: User, webcall_id: str | None, domain: str | None
+) -> sa.Row[tuple[object, ...]] | None:
+    """`account`'s domain named by its id (cPanel) or by its domain name (gatehouse)."""
+    if webcall_id:
+        return _own(conn, account, webcall_id.strip())
+    name = zones.normalise(domain or "")
+    row = conn.execute(sa.select(dynamic_dns).where(dynamic_dns.c.domain == name)).first()
+    return row if row is not None and row.user_id == account.id else None
+
+
+def recreate(
+    unit: UnitOfWork,
+    keyring: KeyRing,
+    account: User,
+    *,
+    webcall_id: str | None,
+    domain: str | None,
+) -> str:
+    """A new id for one of `account`'s domains, named by its id or (gatehouse's addition, for
+    an id made before ids were kept) its domain: the old id stops working with this commit."""
+    conn = unit.conn
+    row = _named(conn, account, webcall_id, domain)
+    if row is None:
+        given = f"“id”: {webcall_id.strip()}" if webcall_id else f"“domain”: {domain}"
+        raise NotFound(f"Nonexistent {given}")
+    fresh = new_id()
+    sealed = _sealed(keyring, account.id, str(row.domain), fresh)
+    conn.execute(sa.update(dynamic_dns).where(dynamic_dns.c.id == row.id).values(**sealed))
+    unit.audit(DDNS_RECREATE, account.username, str(row.domain))
+    return fresh
+
+
+def set_description(unit: UnitOfWork, account: User, webcall_id: str, description: str) -> None:
+    conn = unit.conn
+    row = _own(conn, account, webcall_id.strip())
+    if row is None:
+        raise NotFound(f"Nonexistent “id”: {webcall_id.strip()}")
+    conn.execute(
+        sa.update(dynamic_dns).where(dynamic_dns.c.id == row.id).values(description=description)
+    )
+    unit.audit(DDNS_DESCRIBE, account.username, str(row.domain))
+
+
+def _records_at(zone: zones.Zone, name: str, record_types: set[str]) -> list[Entry]:
+    """The zone's records of these types at `name`."""
+    owner = f"{name}."
+    return [
+        e
+        for e in parse_entries(zone.name, zone.text)
+        if e.kind == "record"
+        and e.record_type in record_types
+        and absolute(zone.name, e.dname).lower() == owner
+    ]
 
 
 def _address(peer: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -214,18 +362,11 @@ def run(unit: UnitOfWork, webcall_id: str, peer: str | None) -> Ran:
     zone = _zone_of(conn, int(row.user_id), name, lock=True)
     if zone is None:
         raise NotFound(f"The DNS zone that held “{name}” no longer exists.")
-    owner_name = f"{name}."
-    present = [
-        e
-        for e in parse_entries(zone.name, zone.text)
-        if e.kind == "record"
-        and e.record_type == record_type
-        and absolute(zone.name, e.dname) == owner_name
-    ]
+    present = _records_at(zone, name, {record_type})
     changed = not (len(present) == 1 and present[0].data == [str(address)])
     values: dict[str, int] = {"last_run_time": unit.now}
     if changed:
-        record = changes.Change(owner_name, RECORD_TTL, record_type, (str(address),))
+        record = changes.Change(f"{name}.", RECORD_TTL, record_type, (str(address),))
         text = changes.apply_edits(zone, [record], [], [e.line_index for e in present])
         save_edit(unit, zone, text, f"Dynamic DNS {name} {record_type} {address}")
         values["last_update_time"] = unit.now

@@ -222,6 +222,8 @@ dynamic_dns = sa.Table(
     sa.Column("zone", sa.String(253), nullable=False),  # the account's zone holding it
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("id_digest", sa.String(64), nullable=False, unique=True),
+    # The id encrypted with the key ring, for `list` to show (migration 0028; null before it).
+    sa.Column("id_ciphertext", sa.LargeBinary, nullable=True),
     sa.Column("created_time", sa.BigInteger, nullable=False),
     sa.Column("last_run_time", sa.BigInteger, nullable=True),
     sa.Column("last_update_time", sa.BigInteger, nullable=True),

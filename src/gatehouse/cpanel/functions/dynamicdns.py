@@ -1,10 +1,10 @@
-"""UAPI `DynamicDNS`: list, create and delete (cPanel's Cpanel/API/DynamicDNS.pm); the webcall
-itself, `/cpanelwebcall/<id>`, is gatehouse.cpanel.webcall. The use cases are
-gatehouse.domain.dynamicdns.
+"""UAPI `DynamicDNS`: list, create, recreate, set_description and delete (cPanel's
+Cpanel/API/DynamicDNS.pm); the webcall itself, `/cpanelwebcall/<id>`, is
+gatehouse.cpanel.webcall. The use cases are gatehouse.domain.dynamicdns.
 
-Where gatehouse differs from cPanel, because the webcall id is a secret stored only as a digest:
-`create` answers the id (and, beyond cPanel's keys, the `webcall_url` to give the device) once;
-`list` answers `"id": null`; `delete` takes the `id` or, gatehouse's addition, the `domain`.
+The answers are cPanel's; gatehouse adds `webcall_url` (the URL to give the device) to
+`create` and `recreate`, and `recreate` and `delete` also take the `domain`, for a domain
+whose id was made before ids were kept (`list` shows such an id as null).
 """
 
 from __future__ import annotations
@@ -34,25 +34,28 @@ def webcall_url(call: Call, webcall_id: str) -> str:
     return f"http://{host}:{config.cpanel_http_port}/cpanelwebcall/{webcall_id}"
 
 
-@uapi(MODULE, "list", "The account's Dynamic DNS domains (their ids are not kept).", readonly=True)
+@uapi(MODULE, "list", "The account's Dynamic DNS domains, their ids and addresses.", readonly=True)
 def list_domains(call: Call) -> list[dict[str, Any]]:
     return [
         {
             "created_time": d.created_time,
             "description": d.description,
             "domain": d.domain,
-            "id": None,
+            "id": d.webcall_id,
+            "ipv4": list(d.ipv4),
+            "ipv6": list(d.ipv6),
             "last_run_times": [] if d.last_run_time is None else [d.last_run_time],
             "last_update_time": d.last_update_time or 0,
         }
-        for d in dynamicdns.list_of(call.conn, call.principal.user.id)
+        for d in dynamicdns.list_of(call.conn, call.gatehouse.keyring, call.principal.user.id)
     ]
 
 
-@uapi(MODULE, "create", "Create a Dynamic DNS domain; its id (a secret) is shown once.")
+@uapi(MODULE, "create", "Create a Dynamic DNS domain and its webcall id.")
 def create(call: Call) -> dict[str, Any]:
     created = dynamicdns.create(
         call,
+        call.gatehouse.keyring,
         call.principal.user,
         call.params.get("domain") or "",
         call.params.get("description") or "",
@@ -64,11 +67,29 @@ def create(call: Call) -> dict[str, Any]:
     }
 
 
-@uapi(MODULE, "delete", "Delete a Dynamic DNS domain (by `id`, or by `domain`).")
-def delete(call: Call) -> None:
+@uapi(MODULE, "recreate", "A new webcall id for a domain (by `id`, or by `domain`).")
+def recreate(call: Call) -> dict[str, Any]:
     webcall_id = call.params.get("id")
     domain = call.params.get("domain")
     if not webcall_id and not domain:
         raise missing_parameter("id")
-    dynamicdns.delete(call, call.principal.user, webcall_id=webcall_id, domain=domain)
+    keyring, account = call.gatehouse.keyring, call.principal.user
+    fresh = dynamicdns.recreate(call, keyring, account, webcall_id=webcall_id, domain=domain)
+    return {"id": fresh, "webcall_url": webcall_url(call, fresh)}
+
+
+@uapi(MODULE, "set_description", "Change a Dynamic DNS domain's description.")
+def set_description(call: Call) -> None:
+    webcall_id, description = call.require("id"), call.require("description")
+    dynamicdns.set_description(call, call.principal.user, webcall_id, description)
     return None
+
+
+@uapi(MODULE, "delete", "Delete a Dynamic DNS domain (by `id`, or by `domain`).")
+def delete(call: Call) -> dict[str, int]:
+    webcall_id = call.params.get("id")
+    domain = call.params.get("domain")
+    if not webcall_id and not domain:
+        raise missing_parameter("id")
+    deleted = dynamicdns.delete(call, call.principal.user, webcall_id=webcall_id, domain=domain)
+    return {"deleted": int(deleted)}
