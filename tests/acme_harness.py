@@ -13,14 +13,12 @@ turns that into a skip, or a failure when CI=true.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,20 +26,18 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CACHE_DIR = REPO_ROOT / ".cache"
-VENV_DIR = CACHE_DIR / "certbot-venv"
+from client_venvs import PinnedVenv
+from client_venvs import Unavailable as Unavailable  # the ACME tests catch it from here
+
 # The exact versions the test runs (the plugin pins nothing of certbot's; acme moves on its own).
-PINS: dict[str, str] = {"certbot": "5.8.0", "acme": "5.9.0", "certbot-dns-cpanel": "0.4.0"}
-MARKER = VENV_DIR / ".gatehouse-pins.json"
-PIP_TIMEOUT = 600  # seconds for the whole `pip install` (first run only)
+CERTBOT = PinnedVenv(
+    "certbot",
+    {"certbot": "5.8.0", "acme": "5.9.0", "certbot-dns-cpanel": "0.4.0"},
+    probe="certbot_dns_cpanel.dns_cpanel",
+)
 CERTBOT_TIMEOUT = 180  # seconds for one certbot run
 PEBBLE_START_TIMEOUT = 20  # seconds until Pebble's directory answers
 REDACTED = "<redacted>"
-
-
-class Unavailable(Exception):
-    """A tool the ACME test needs cannot be had here; the message says which and why."""
 
 
 def free_port() -> int:
@@ -67,95 +63,10 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 # -- certbot and the plugin, in a venv of their own -------------------------------------------
 
 
-def _venv_python() -> Path:
-    return VENV_DIR / "bin" / "python"
-
-
-def _installed_pins() -> dict[str, str] | None:
-    """The versions the venv really holds, or None when it is missing or broken."""
-    python = _venv_python()
-    if not python.exists():
-        return None
-    probe = (
-        "import json, importlib.metadata as m, certbot_dns_cpanel.dns_cpanel;"
-        f"print(json.dumps({{n: m.version(n) for n in {sorted(PINS)!r}}}))"
-    )
-    try:
-        out = subprocess.run(
-            [str(python), "-c", probe], capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    try:
-        versions: dict[str, str] = json.loads(out.stdout)
-    except ValueError:
-        return None
-    return versions
-
-
-def _venv_ready() -> bool:
-    try:
-        recorded = json.loads(MARKER.read_text())
-    except (OSError, ValueError):
-        return False
-    return bool(recorded == PINS and _installed_pins() == PINS)
-
-
 def certbot_venv() -> Path:
-    """The `certbot` executable of `<repo>/.cache/certbot-venv`, made once with the pinned
-    versions and reused while its marker and its installed versions match PINS. Test workers
-    running at the same time take turns through a lock file."""
-    CACHE_DIR.mkdir(exist_ok=True)
-    certbot = VENV_DIR / "bin" / "certbot"
-    with open(CACHE_DIR / "certbot-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if _venv_ready():
-            return certbot
-        shutil.rmtree(VENV_DIR, ignore_errors=True)
-        made = subprocess.run(
-            [sys.executable, "-m", "venv", str(VENV_DIR)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if made.returncode != 0:
-            raise Unavailable(f"python -m venv failed: {made.stderr.strip()[-2000:]}")
-        try:
-            pip = subprocess.run(
-                [
-                    str(_venv_python()),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-input",
-                    "--timeout",
-                    "30",
-                    *(f"{name}=={version}" for name, version in PINS.items()),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=PIP_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            shutil.rmtree(VENV_DIR, ignore_errors=True)
-            raise Unavailable(f"pip install of certbot took over {PIP_TIMEOUT} s") from None
-        if pip.returncode != 0:
-            shutil.rmtree(VENV_DIR, ignore_errors=True)
-            raise Unavailable(
-                "pip install of certbot and certbot-dns-cpanel from PyPI failed (no network?): "
-                + (pip.stderr or pip.stdout).strip()[-2000:]
-            )
-        installed = _installed_pins()
-        if installed != PINS:
-            raise AssertionError(f"the certbot venv holds {installed}, not {PINS}")
-        MARKER.write_text(json.dumps(PINS))
-    return certbot
+    """The `certbot` executable of `<repo>/.cache/certbot-venv` (tests/client_venvs.py)."""
+    CERTBOT.ensure()
+    return CERTBOT.script("certbot")
 
 
 # -- Pebble and its test CA -------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""Real clients that nobody here wrote, from PyPI, pinned, each in a virtualenv of its own under
+`<repo>/.cache/<name>-venv`: made once, then reused while its marker and the versions it really
+holds match the pins. Test workers running at the same time take turns through a lock file.
+
+Where PyPI cannot be reached, `ensure` raises `Unavailable`; a test turns that into a skip, or
+a failure when CI=true (`unavailable`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CACHE_DIR = REPO_ROOT / ".cache"
+PIP_TIMEOUT = 600  # seconds for the whole `pip install` (first run only)
+
+
+class Unavailable(Exception):
+    """A tool a test needs cannot be had here; the message says which and why."""
+
+
+def unavailable(exc: Unavailable) -> None:
+    """Skip the test, or fail it under CI=true (where every real client must run)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI needs it: {exc}")
+    pytest.skip(str(exc))
+
+
+@dataclass(frozen=True)
+class PinnedVenv:
+    name: str  # the venv is `.cache/<name>-venv`
+    pins: dict[str, str]  # distribution → exact version
+    probe: str  # a module that must import once installed
+
+    @property
+    def directory(self) -> Path:
+        return CACHE_DIR / f"{self.name}-venv"
+
+    @property
+    def python(self) -> Path:
+        return self.directory / "bin" / "python"
+
+    def script(self, name: str) -> Path:
+        """An installed console script of the venv."""
+        return self.directory / "bin" / name
+
+    @property
+    def _marker(self) -> Path:
+        return self.directory / ".gatehouse-pins.json"
+
+    def installed(self) -> dict[str, str] | None:
+        """The versions the venv really holds, or None when it is missing or broken."""
+        if not self.python.exists():
+            return None
+        probe = (
+            f"import json, importlib.metadata as m, {self.probe};"
+            f"print(json.dumps({{n: m.version(n) for n in {sorted(self.pins)!r}}}))"
+        )
+        try:
+            out = subprocess.run(
+                [str(self.python), "-c", probe],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if out.returncode != 0:
+            return None
+        try:
+            versions: dict[str, str] = json.loads(out.stdout)
+        except ValueError:
+            return None
+        return versions
+
+    def _ready(self) -> bool:
+        try:
+            recorded = json.loads(self._marker.read_text())
+        except (OSError, ValueError):
+            return False
+        return bool(recorded == self.pins and self.installed() == self.pins)
+
+    def ensure(self) -> Path:
+        """The venv's python, the venv made first if it is missing or holds other versions."""
+        CACHE_DIR.mkdir(exist_ok=True)
+        with open(CACHE_DIR / f"{self.name}-venv.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if self._ready():
+                return self.python
+            shutil.rmtree(self.directory, ignore_errors=True)
+            made = subprocess.run(
+                [sys.executable, "-m", "venv", str(self.directory)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            if made.returncode != 0:
+                raise Unavailable(f"python -m venv failed: {made.stderr.strip()[-2000:]}")
+            self._install()
+            installed = self.installed()
+            if installed != self.pins:
+                raise AssertionError(f"the {self.name} venv holds {installed}, not {self.pins}")
+            self._marker.write_text(json.dumps(self.pins))
+        return self.python
+
+    def _install(self) -> None:
+        wanted = [f"{name}=={version}" for name, version in self.pins.items()]
+        try:
+            pip = subprocess.run(
+                [
+                    str(self.python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-input",
+                    "--timeout",
+                    "30",
+                    *wanted,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=PIP_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise Unavailable(f"pip install of {self.name} took over {PIP_TIMEOUT} s") from None
+        if pip.returncode != 0:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise Unavailable(
+                f"pip install of {' '.join(wanted)} from PyPI failed (no network?): "
+                + (pip.stderr or pip.stdout).strip()[-2000:]
+            )
