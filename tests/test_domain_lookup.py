@@ -114,3 +114,63 @@ def test_list_users(server: Server) -> None:
     response = server.get("list_users", user=reseller, token=token)
     assert response.status_code == 403
     assert response.json()["metadata"]["result"] == 0
+
+
+# -- subdomains: domains of their account, as cPanel's WHM functions find them ----------------
+
+
+def _subdomain(server: Server, user: str, password: str, label: str) -> str:
+    token = server.cpanel_token(user, password)
+    root = f"{user}.example.com"
+    body = server.uapi(
+        user, "SubDomain", "addsubdomain", token=token, domain=label, rootdomain=root
+    )
+    assert body.json()["status"] == 1, body.text
+    return f"{label}.{root}"
+
+
+def test_getdomainowner_finds_a_subdomains_account(server: Server) -> None:
+    reseller, token = server.reseller()
+    owned, password = server.account(owner=reseller)
+    sub = _subdomain(server, owned, password, "blog")
+    assert server.ok("getdomainowner", params={"domain": sub.upper() + "."}) == {"user": owned}
+    assert server.ok("getdomainowner", user=reseller, token=token, params={"domain": sub}) == {
+        "user": owned
+    }
+    stranger, stranger_password = server.account()
+    theirs = _subdomain(server, stranger, stranger_password, "shop")
+    reason = server.fail("getdomainowner", user=reseller, token=token, params={"domain": theirs})
+    assert reason == f"You do not have access to a domain named “{theirs}”."
+
+
+def test_get_domain_info_lists_subdomains_as_sub(server: Server) -> None:
+    reseller, token = server.reseller()
+    owned, password = server.account(owner=reseller)
+    sub = _subdomain(server, owned, password, "blog")
+    domains = server.ok("get_domain_info", user=reseller, token=token)["domains"]
+    main = _entry(server, owned, reseller)
+    assert domains == [
+        {
+            **main,
+            "docroot": f"/home/{owned}/public_html/blog",
+            "domain": sub,
+            "domain_type": "sub",
+            "parent_domain": f"{owned}.example.com",
+        },
+        main,
+    ]
+
+
+def test_domainuserdata_of_a_subdomain(server: Server) -> None:
+    user, password = server.account()
+    sub = _subdomain(server, user, password, "docs")
+    data = server.ok("domainuserdata", params={"domain": sub})["userdata"]
+    assert (data["servername"], data["user"], data["documentroot"], data["serveralias"]) == (
+        sub,
+        user,
+        f"/home/{user}/public_html/docs",
+        f"www.{sub}",
+    )
+    main = server.ok("domainuserdata", params={"domain": f"{user}.example.com"})["userdata"]
+    assert main["documentroot"] == f"/home/{user}/public_html"
+    assert main["serveralias"] == f"mail.{user}.example.com www.{user}.example.com"

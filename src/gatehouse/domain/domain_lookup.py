@@ -1,8 +1,10 @@
 """Which account holds a domain, and the domains and users the server knows: the reads behind
 WHM's get_domain_info, getdomainowner and list_users.
 
-A gatehouse account has one domain, its main domain (users.domain); addon, parked and sub
-domains are not kept, so every domain listed is a `main` domain of its account.
+A gatehouse account's domains are its main domain (users.domain) and the subdomains made with
+`SubDomain::addsubdomain` (domain/subdomains.py); addon and parked domains are not kept. As
+cPanel does, the WHM functions find an account by either: a subdomain's owner is the account
+that holds it.
 """
 
 from __future__ import annotations
@@ -11,33 +13,73 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from gatehouse.domain import access, accounts
+from gatehouse.domain import access, accounts, subdomains
+from gatehouse.domain import users as users_domain
 from gatehouse.domain.users import User
+from gatehouse.store.schema import subdomains as subdomains_table
 from gatehouse.store.schema import users
+
+MAIN = "main"
+SUB = "sub"
 
 
 @dataclass(frozen=True, slots=True)
 class DomainEntry:
     domain: str
     account: User
+    kind: str = MAIN  # MAIN or SUB, cPanel's `domain_type`
+    parent: str | None = None  # a subdomain's root domain
+
+    @property
+    def document_root(self) -> str:
+        """cPanel's default document root: public_html, and public_html/LABEL for a subdomain
+        (gatehouse has no web server; `dir` is accepted and not kept, docs/cpanel.md)."""
+        home = f"/home/{self.account.username}/public_html"
+        if self.kind == SUB and self.parent:
+            return f"{home}/{self.domain[: -len(self.parent) - 1]}"
+        return home
 
 
 def visible_domains(conn: sa.Connection, actor: access.Actor) -> list[DomainEntry]:
-    """The main domains of the accounts `actor` may list (access.visible_owner), by domain."""
-    entries = [
-        DomainEntry(a.domain, a) for a in accounts.visible(conn, actor) if a.domain is not None
+    """The domains (main and sub) of the accounts `actor` may list (access.visible_owner), by
+    domain."""
+    visible = {a.id: a for a in accounts.visible(conn, actor)}
+    entries = [DomainEntry(a.domain, a) for a in visible.values() if a.domain is not None]
+    rows = conn.execute(sa.select(subdomains_table))
+    entries += [
+        DomainEntry(str(r.name), visible[r.user_id], SUB, str(r.root_domain))
+        for r in rows
+        if r.user_id in visible
     ]
     return sorted(entries, key=lambda e: e.domain)
 
 
-def owner_of(conn: sa.Connection, actor: access.Actor, raw: str) -> User:
-    """The account whose domain `raw` is, if `actor` may reach it (access REACH; only hasroot()
-    is told that a domain does not exist, in access.DOMAIN's words)."""
-    domain = raw.strip().lower().rstrip(".")
+def holder(conn: sa.Connection, domain: str) -> DomainEntry | None:
+    """The account holding `domain` (lower case, no trailing dot) as its main domain or as one
+    of its subdomains."""
     account = accounts.by_domain(conn, domain) if domain else None
+    if account is not None:
+        return DomainEntry(domain, account)
+    sub = subdomains.get(conn, domain) if domain else None
+    if sub is None:
+        return None
+    account = users_domain.get_by_id(conn, sub.user_id)
+    return None if account is None else DomainEntry(sub.name, account, SUB, sub.root_domain)
+
+
+def reachable(conn: sa.Connection, actor: access.Actor, raw: str) -> DomainEntry:
+    """The holder of the domain `raw`, if `actor` may reach its account (access REACH; only
+    hasroot() is told that a domain does not exist, in access.DOMAIN's words)."""
+    found = holder(conn, raw.strip().lower().rstrip("."))
+    account = found.account if found is not None else None
     access.to_account(actor, account, raw.strip(), wording=access.DOMAIN).enforce()
-    assert account is not None
-    return account
+    assert found is not None
+    return found
+
+
+def owner_of(conn: sa.Connection, actor: access.Actor, raw: str) -> User:
+    """The account whose domain (main or sub) `raw` is, if `actor` may reach it."""
+    return reachable(conn, actor, raw).account
 
 
 def all_usernames(conn: sa.Connection) -> list[str]:

@@ -25,7 +25,16 @@ from typing import Any
 from gatehouse.api import envelope, listing
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, account_listing, accounts, audit, ips, reseller_limits, users
+from gatehouse.domain import (
+    access,
+    account_listing,
+    accounts,
+    audit,
+    domain_lookup,
+    ips,
+    reseller_limits,
+    users,
+)
 from gatehouse.domain import packages as packages_domain
 from gatehouse.errors import (
     InvalidParameter,
@@ -479,18 +488,15 @@ def accountsummary(call: Call) -> dict[str, Any]:
 
 @REGISTRY.function(
     "domainuserdata",
-    "The web server data of an account's main domain.",
+    "The web server data of an account's domain (its main domain or a subdomain).",
     params=(Param("domain", "The domain.", required=True),),
     privileges=("acct-summary",),
     readonly=True,
 )
 def domainuserdata(call: Call) -> Reply:
-    raw = call.require("domain")
-    domain = raw.strip().lower().rstrip(".")
-    row = accounts.by_domain(call.conn, domain)
     # A reseller is not told whether the domain exists (access.DOMAIN).
-    access.to_account(_actor(call), row, raw, wording=access.DOMAIN).enforce()
-    assert row is not None
+    entry = domain_lookup.reachable(call.conn, _actor(call), call.require("domain"))
+    row, domain = entry.account, entry.domain
     limits = packages_domain.with_defaults(row.limits) if row.limits else {}
     home = f"/home/{row.username}"
     userdata = {
@@ -501,7 +507,7 @@ def domainuserdata(call: Call) -> Reply:
                 "target": f"/usr/local/apache/domlogs/{domain}-bytes_log",
             },
         ],
-        "documentroot": f"{home}/public_html",
+        "documentroot": entry.document_root,
         "group": row.username,
         "hascgi": int(limits.get("CGI", "y") == "y"),
         "homedir": home,
@@ -509,9 +515,12 @@ def domainuserdata(call: Call) -> Reply:
         "owner": row.owner,
         "phpopenbasedirprotect": 1,
         "port": 80,
-        "scriptalias": [{"path": f"{home}/public_html/cgi-bin", "url": "/cgi-bin/"}],
+        "scriptalias": [{"path": f"{entry.document_root}/cgi-bin", "url": "/cgi-bin/"}],
         "serveradmin": f"webmaster@{domain}",
-        "serveralias": f"mail.{domain} www.{domain}",
+        # A subdomain's own aliases are only its www. (cPanel's userdata for a subdomain).
+        "serveralias": (
+            f"www.{domain}" if entry.kind == domain_lookup.SUB else f"mail.{domain} www.{domain}"
+        ),
         "servername": domain,
         "usecanonicalname": "Off",
         "user": row.username,

@@ -34,15 +34,15 @@ def get_domain_info(call: Call) -> dict[str, Any]:
         ip = account.ip or server_ip
         domains.append(
             {
-                "docroot": f"/home/{account.username}/public_html",
+                "docroot": entry.document_root,
                 "domain": entry.domain,
-                "domain_type": "main",
+                "domain_type": entry.kind,
                 "ipv4": ip,
                 "ipv4_ssl": ip,
                 "ipv6": None,
                 "ipv6_is_dedicated": 0,
                 "modsecurity_enabled": 0,
-                "parent_domain": entry.domain,
+                "parent_domain": entry.parent or entry.domain,
                 "php_version": None,
                 "port": "80",
                 "port_ssl": "443",
