@@ -134,9 +134,12 @@ def create_root(conn: sa.Connection, password_hash: str, now: int) -> User:
     return require(conn, ROOT)
 
 
-# cPanel's rules for new account names (Cpanel/Validate/Username/Core.pm).
+# cPanel's rules for NEW account names (Cpanel/Validate/Username.pm, is_strictly_valid): lower
+# case letters and digits, not a digit first. Periods, hyphens and underscores are allowed only
+# to accounts transferred in (and underscores where database prefixing is off, which is not
+# cPanel's default); the reserved names are Cpanel/Validate/Username/Core.pm's.
 USERNAME_MAX = 16
-_USERNAME_RE = re.compile(r"^(?![-.0-9])[._a-z0-9]{1,16}\Z")
+_USERNAME_RE = re.compile(r"^(?![0-9])[a-z0-9]{1,16}\Z")
 _RESERVED = frozenset(
     [
         "abrt",
@@ -210,7 +213,7 @@ def validate_new_username(username: str) -> None:
     if not _USERNAME_RE.match(username):
         raise InvalidParameter(
             f"“{username}” is not a valid username. A username may contain only lowercase "
-            "letters, digits, periods and underscores, and cannot begin with a digit or a period."
+            "letters and digits, and cannot begin with a digit."
         )
     if (
         username in _RESERVED
