@@ -88,15 +88,12 @@ def test_extra_arguments_are_ignored(account: Account) -> None:
 
 
 def _main(server: Server, account: Account) -> dict[str, Any]:
-    ip = server.sql("SELECT ip FROM users WHERE username = :u", u=account.user)[0].ip
-    return {
-        "domain": account.domain,
-        "ip": ip,
-        "owner": "root",
-        "servername": account.domain,
-        "type": "main_domain",
-        "user": account.user,
-    }
+    """cPanel's domains_data item: the domain's userdata (WHM's domainuserdata, the same data)
+    with its `domain`, `type` and redirect `status` (Cpanel/API/DomainInfo.pm)."""
+    userdata = server.ok("domainuserdata", params={"domain": account.domain})["userdata"]
+    assert userdata["ip"] == "127.0.0.1" and userdata["user"] == account.user
+    assert userdata["documentroot"] == f"/home/{account.user}/public_html"
+    return {**userdata, "domain": account.domain, "status": "not redirected", "type": "main_domain"}
 
 
 @pytest.mark.parametrize("fmt", [None, "hash"])

@@ -113,11 +113,28 @@ def test_domains_data_and_single_domain_data_show_the_subdomain(account: Account
     name = f"docs.{account.domain}"
     add(account, "docs")
     raw = account.uapi("DomainInfo", "single_domain_data", domain=name).content
+    home = f"/home/{account.user}"
+    logs = f"/usr/local/apache/domlogs/{name}"
     assert raw == (
-        b'{"data":{"domain":"' + name.encode() + b'","ip":"' + account.ip.encode() + b'",'
-        b'"owner":"root","servername":"' + name.encode() + b'","type":"sub_domain",'
-        b'"user":"' + account.user.encode() + b'"},"errors":null,"messages":null,'
-        b'"metadata":{},"status":1,"warnings":null}'
+        b'{"data":{"customlog":[{"format":"combined","target":"' + logs.encode() + b'"},'
+        b'{"format":"\\"%{%s}t %I .\\\\n%{%s}t %O .\\"","target":"'
+        + logs.encode()
+        + b'-bytes_log"}],"documentroot":"'
+        + home.encode()
+        + b'/public_html/docs",'
+        b'"domain":"' + name.encode() + b'","group":"' + account.user.encode() + b'",'
+        b'"hascgi":1,"homedir":"' + home.encode() + b'","ip":"' + account.ip.encode() + b'",'
+        b'"owner":"root","phpopenbasedirprotect":1,"port":80,"scriptalias":[{"path":"'
+        + home.encode()
+        + b'/public_html/docs/cgi-bin","url":"/cgi-bin/"}],"serveradmin":"webmaster@'
+        + name.encode()
+        + b'","serveralias":"www.'
+        + name.encode()
+        + b'","servername":"'
+        + name.encode()
+        + b'","status":"not redirected","type":"sub_domain","usecanonicalname":"Off",'
+        b'"user":"' + account.user.encode() + b'","userdirprotect":""},"errors":null,'
+        b'"messages":null,"metadata":{},"status":1,"warnings":null}'
     )
     main = account.uapi("DomainInfo", "single_domain_data", domain=account.domain).json()
     assert main["data"]["type"] == "main_domain" and main["data"]["domain"] == account.domain

@@ -3,9 +3,9 @@ Cpanel/API/DomainInfo.pm).
 
 gatehouse accounts have a main domain, given at createacct (modifyacct may change it), and the
 subdomains made with `SubDomain::addsubdomain` (domain/subdomains.py); there are no addon or
-parked domains, so those lists are empty — truthfully, not as placeholders. cPanel's userdata
-also holds web-server facts (document root, home directory, PHP settings, redirects) that
-gatehouse does not have: those keys are left out rather than invented (docs/cpanel.md).
+parked domains, so those lists are empty — truthfully, not as placeholders. A domain's data is
+cPanel's: its userdata (domain/domain_userdata.py, the same WHM's `domainuserdata` answers)
+with its `domain`, `type` and redirect `status`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import subdomains, users
+from gatehouse.domain import domain_lookup, domain_userdata, ips, subdomains, users
 from gatehouse.errors import InvalidParameter, NotFound, missing_parameter
 
 MODULE = "DomainInfo"
@@ -37,18 +37,13 @@ def list_domains(call: Call) -> dict[str, Any]:
     }
 
 
-def _domain_data(call: Call, domain: str, kind: str) -> dict[str, Any]:
-    account = call.principal.user
-    stored = users.get_by_id(call.conn, account.id)  # as stored now, not as authenticated
-    ip = stored.ip if stored is not None else None
-    return {
-        "domain": domain,
-        "ip": ip,
-        "owner": account.owner,
-        "servername": domain,
-        "type": kind,
-        "user": account.username,
-    }
+def _domain_data(call: Call, domain: str, kind: str, parent: str | None = None) -> dict[str, Any]:
+    # The account as stored now (its address may have changed), not as authenticated.
+    account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
+    lookup_kind = domain_lookup.SUB if kind == "sub_domain" else domain_lookup.MAIN
+    entry = domain_lookup.DomainEntry(domain, account, lookup_kind, parent)
+    data = domain_userdata.userdata(entry, ips.main_ip(call.gatehouse.config))
+    return {**data, "domain": domain, "status": domain_userdata.NOT_REDIRECTED, "type": kind}
 
 
 def _main_domain_data(call: Call) -> dict[str, Any]:
@@ -57,7 +52,7 @@ def _main_domain_data(call: Call) -> dict[str, Any]:
 
 def _sub_domains_data(call: Call) -> list[dict[str, Any]]:
     return [
-        _domain_data(call, s.name, "sub_domain")
+        _domain_data(call, s.name, "sub_domain", s.root_domain)
         for s in subdomains.of_user(call.conn, call.principal.user.id)
     ]
 
@@ -91,7 +86,7 @@ def single_domain_data(call: Call) -> dict[str, Any]:
         return _main_domain_data(call)
     sub = subdomains.get(call.conn, domain)
     if sub is not None and sub.user_id == call.principal.user.id:
-        return _domain_data(call, sub.name, "sub_domain")
+        return _domain_data(call, sub.name, "sub_domain", sub.root_domain)
     # Choice: cPanel's wording when no userdata file exists for the domain; another account's
     # domain gets the same answer as one that does not exist.
     raise NotFound(f"The domain “{raw}” does not belong to “{call.principal.user.username}”.")

@@ -31,6 +31,7 @@ from gatehouse.domain import (
     accounts,
     audit,
     domain_lookup,
+    domain_userdata,
     ips,
     reseller_limits,
     users,
@@ -496,36 +497,7 @@ def accountsummary(call: Call) -> dict[str, Any]:
 def domainuserdata(call: Call) -> Reply:
     # A reseller is not told whether the domain exists (access.DOMAIN).
     entry = domain_lookup.reachable(call.conn, _actor(call), call.require("domain"))
-    row, domain = entry.account, entry.domain
-    limits = packages_domain.with_defaults(row.limits) if row.limits else {}
-    home = f"/home/{row.username}"
-    userdata = {
-        "customlog": [
-            {"format": "combined", "target": f"/usr/local/apache/domlogs/{domain}"},
-            {
-                "format": '"%{%s}t %I .\\n%{%s}t %O ."',
-                "target": f"/usr/local/apache/domlogs/{domain}-bytes_log",
-            },
-        ],
-        "documentroot": entry.document_root,
-        "group": row.username,
-        "hascgi": int(limits.get("CGI", "y") == "y"),
-        "homedir": home,
-        "ip": row.ip or ips.main_ip(call.gatehouse.config),
-        "owner": row.owner,
-        "phpopenbasedirprotect": 1,
-        "port": 80,
-        "scriptalias": [{"path": f"{entry.document_root}/cgi-bin", "url": "/cgi-bin/"}],
-        "serveradmin": f"webmaster@{domain}",
-        # A subdomain's own aliases are only its www. (cPanel's userdata for a subdomain).
-        "serveralias": (
-            f"www.{domain}" if entry.kind == domain_lookup.SUB else f"mail.{domain} www.{domain}"
-        ),
-        "servername": domain,
-        "usecanonicalname": "Off",
-        "user": row.username,
-        "userdirprotect": "",
-    }
+    userdata = domain_userdata.userdata(entry, ips.main_ip(call.gatehouse.config))
     return Reply(data={"userdata": userdata}, reason="Obtained userdata.")
 
 

@@ -1,0 +1,49 @@
+"""What cPanel keeps of a domain in its web server's "userdata" (`/var/cpanel/userdata/USER/
+DOMAIN`), as gatehouse can state it: WHM's `domainuserdata` answers it, and UAPI's
+`DomainInfo::domains_data` / `single_domain_data` answer it with the domain's `type` and
+redirect `status`, as cPanel's Cpanel/API/DomainInfo.pm does.
+
+gatehouse has no web server, so the paths are cPanel's defaults for the account (public_html;
+public_html/LABEL for a subdomain), the logs where cPanel writes them, and the settings cPanel
+gives a new domain; the address is the account's own, or the server's main address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.domain import packages as packages_domain
+from gatehouse.domain.domain_lookup import SUB, DomainEntry
+
+NOT_REDIRECTED = "not redirected"  # cPanel's rewrite status of a domain without a redirect
+
+
+def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:
+    account, domain = entry.account, entry.domain
+    limits = packages_domain.with_defaults(account.limits) if account.limits else {}
+    home = f"/home/{account.username}"
+    return {
+        "customlog": [
+            {"format": "combined", "target": f"/usr/local/apache/domlogs/{domain}"},
+            {
+                "format": '"%{%s}t %I .\\n%{%s}t %O ."',
+                "target": f"/usr/local/apache/domlogs/{domain}-bytes_log",
+            },
+        ],
+        "documentroot": entry.document_root,
+        "group": account.username,
+        "hascgi": int(limits.get("CGI", "y") == "y"),
+        "homedir": home,
+        "ip": account.ip or server_ip,
+        "owner": account.owner,
+        "phpopenbasedirprotect": 1,
+        "port": 80,
+        "scriptalias": [{"path": f"{entry.document_root}/cgi-bin", "url": "/cgi-bin/"}],
+        "serveradmin": f"webmaster@{domain}",
+        # A subdomain's own aliases are only its www. (cPanel's userdata for a subdomain).
+        "serveralias": f"www.{domain}" if entry.kind == SUB else f"mail.{domain} www.{domain}",
+        "servername": domain,
+        "usecanonicalname": "Off",
+        "user": account.username,
+        "userdirprotect": "",
+    }
