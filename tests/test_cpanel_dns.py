@@ -151,9 +151,18 @@ def test_parse_zone_refuses_another_accounts_zone_as_a_missing_one(server: Serve
     assert theirs.replace(other.zone, "Z") == absent.replace(missing, "Z")
 
 
-def test_parse_zone_needs_a_zone(server: Server) -> None:
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ({}, "Provide the “zone” argument."),
+        ({"zone": ""}, "The “zone” argument cannot be empty."),
+        ({"zone": "  "}, "The “zone” argument cannot be empty."),
+    ],
+)
+def test_parse_zone_needs_a_zone(server: Server, given: dict[str, str], reason: str) -> None:
+    """Cpanel::Args' refusals, as every UAPI function's required argument."""
     acct = new_account(server)
-    assert fail(server, acct, "parse_zone")["errors"] == ["Missing parameter: zone"]
+    assert fail(server, acct, "parse_zone", given)["errors"] == [reason]
 
 
 # -- mass_edit_zone --------------------------------------------------------------------------

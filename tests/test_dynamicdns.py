@@ -149,7 +149,8 @@ def test_set_description_changes_only_the_description(server: Server, account: A
     [listed] = account.uapi("list").json()["data"]
     assert listed["description"] == "After" and listed["id"] == data["id"]
     uapi_error(
-        account.uapi("set_description", id=data["id"]).content, "Missing parameter: description"
+        account.uapi("set_description", id=data["id"]).content,
+        "Provide the “description” argument.",
     )
 
 
@@ -282,7 +283,7 @@ def test_delete_by_id_or_domain(server: Server, account: Account) -> None:
     assert other.uapi("delete", id=first["id"]).content == deleted(0)
     assert other.uapi("delete", domain=f"two.{account.domain}").content == deleted(0)
     assert len(account.uapi("list").json()["data"]) == 2
-    uapi_error(account.uapi("delete").content, "Missing parameter: id")
+    uapi_error(account.uapi("delete").content, "Provide the “id” argument.")
 
     assert account.uapi("delete", id=first["id"]).content == deleted(1)
     assert account.uapi("delete", id=first["id"]).content == deleted(0)

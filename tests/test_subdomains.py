@@ -148,10 +148,11 @@ def test_single_domain_data_refusals(server: Server, account: Account) -> None:
     other = Account(server)
     uapi_error(
         account.uapi("DomainInfo", "single_domain_data", domain=other.domain).content,
-        f"The domain “{other.domain}” does not belong to “{account.user}”.",
+        f"Unable to locate the domain: {other.domain}",
     )
     uapi_error(
-        account.uapi("DomainInfo", "single_domain_data").content, "Missing parameter: domain"
+        account.uapi("DomainInfo", "single_domain_data").content,
+        "Domain must be passed as a parameter.",
     )
 
 

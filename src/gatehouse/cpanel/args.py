@@ -23,11 +23,15 @@ def required(call: Call, name: str) -> str:
     return value
 
 
+def empty(name: str) -> InvalidParameter:
+    return InvalidParameter(f"The “{name}” argument cannot be empty.")
+
+
 def length_required(call: Call, name: str) -> str:
     """Given and not empty."""
     value = required(call, name)
     if value == "":
-        raise InvalidParameter(f"The “{name}” argument cannot be empty.")
+        raise empty(name)
     return value
 
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from gatehouse.api import zone_wire
 from gatehouse.api.call import Call
+from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import UapiResult, uapi
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import apply_mass_edit
 from gatehouse.domain import access
-from gatehouse.errors import missing_parameter
 
 MODULE = "DNS"
 
@@ -32,9 +32,10 @@ def _own_zone(call: Call, raw: str, *, lock: bool = False) -> zones.Zone:
 
 
 def _zone_name(call: Call) -> str:
-    raw = (call.params.get("zone") or "").strip()
+    # Cpanel::Args' refusals: "Provide the “zone” argument." / "… cannot be empty."
+    raw = args.length_required(call, "zone").strip()
     if not raw:
-        raise missing_parameter("zone")
+        raise args.empty("zone")
     return raw
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
 from gatehouse.domain import domain_lookup, domain_userdata, ips, subdomains, users
-from gatehouse.errors import InvalidParameter, NotFound, missing_parameter
+from gatehouse.errors import InvalidParameter, NotFound
 
 MODULE = "DomainInfo"
 
@@ -80,13 +80,14 @@ def domains_data(call: Call) -> Any:
 def single_domain_data(call: Call) -> dict[str, Any]:
     raw = (call.params.get("domain") or "").strip()
     if not raw:
-        raise missing_parameter("domain")
+        # Cpanel/API/DomainInfo.pm's own words (it does not use Cpanel::Args here).
+        raise InvalidParameter("Domain must be passed as a parameter.")
     domain = raw.lower().rstrip(".")
     if domain == call.principal.user.domain:
         return _main_domain_data(call)
     sub = subdomains.get(call.conn, domain)
     if sub is not None and sub.user_id == call.principal.user.id:
         return _domain_data(call, sub.name, "sub_domain", sub.root_domain)
-    # Choice: cPanel's wording when no userdata file exists for the domain; another account's
-    # domain gets the same answer as one that does not exist.
-    raise NotFound(f"The domain “{raw}” does not belong to “{call.principal.user.username}”.")
+    # Cpanel/API/DomainInfo.pm's words when no userdata of the account's has the domain: another
+    # account's domain gets the same answer as one that does not exist.
+    raise NotFound(f"Unable to locate the domain: {raw}")

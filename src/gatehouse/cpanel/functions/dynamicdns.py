@@ -13,9 +13,9 @@ import re
 from typing import Any
 
 from gatehouse.api.call import Call
+from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
 from gatehouse.domain import dynamicdns
-from gatehouse.errors import missing_parameter
 
 MODULE = "DynamicDNS"
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\])\Z")
@@ -72,7 +72,7 @@ def recreate(call: Call) -> dict[str, Any]:
     webcall_id = call.params.get("id")
     domain = call.params.get("domain")
     if not webcall_id and not domain:
-        raise missing_parameter("id")
+        raise args.missing("id")
     keyring, account = call.gatehouse.keyring, call.principal.user
     fresh = dynamicdns.recreate(call, keyring, account, webcall_id=webcall_id, domain=domain)
     return {"id": fresh, "webcall_url": webcall_url(call, fresh)}
@@ -80,7 +80,8 @@ def recreate(call: Call) -> dict[str, Any]:
 
 @uapi(MODULE, "set_description", "Change a Dynamic DNS domain's description.")
 def set_description(call: Call) -> None:
-    webcall_id, description = call.require("id"), call.require("description")
+    webcall_id = args.length_required(call, "id")
+    description = args.length_required(call, "description")
     dynamicdns.set_description(call, call.principal.user, webcall_id, description)
     return None
 
@@ -90,6 +91,6 @@ def delete(call: Call) -> dict[str, int]:
     webcall_id = call.params.get("id")
     domain = call.params.get("domain")
     if not webcall_id and not domain:
-        raise missing_parameter("id")
+        raise args.missing("id")
     deleted = dynamicdns.delete(call, call.principal.user, webcall_id=webcall_id, domain=domain)
     return {"deleted": int(deleted)}
