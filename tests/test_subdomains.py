@@ -90,7 +90,11 @@ def test_api2_add_list_delete(server: Server, account: Account) -> None:
     listed = account.api2("SubDomain", "listsubdomains").json()["cpanelresult"]["data"]
     assert listed == [
         {
+            "basedir": "public_html/shop",
+            "dir": f"/home/{account.user}/public_html/shop",
             "domain": name,
+            "domainkey": f"shop_{account.domain}",
+            "reldir": "home:public_html/shop",
             "rootdomain": account.domain,
             "status": "not redirected",
             "subdomain": "shop",
@@ -98,6 +102,9 @@ def test_api2_add_list_delete(server: Server, account: Account) -> None:
     ]
     filtered = account.api2("SubDomain", "listsubdomains", regex="^nomatch")
     assert filtered.json()["cpanelresult"]["data"] == []
+    # cPanel matches the regex without regard to case.
+    found = account.api2("SubDomain", "listsubdomains", regex="^SHOP\\.")
+    assert found.json()["cpanelresult"]["data"] == listed
 
     # cPanel's own form names it with an underscore for the first dot.
     gone = account.api2("SubDomain", "delsubdomain", domain=f"shop_{account.domain}")

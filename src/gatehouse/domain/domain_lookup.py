@@ -34,10 +34,10 @@ class DomainEntry:
     def document_root(self) -> str:
         """cPanel's default document root: public_html, and public_html/LABEL for a subdomain
         (gatehouse has no web server; `dir` is accepted and not kept, docs/cpanel.md)."""
-        home = f"/home/{self.account.username}/public_html"
+        home = f"/home/{self.account.username}"
         if self.kind == SUB and self.parent:
-            return f"{home}/{self.domain[: -len(self.parent) - 1]}"
-        return home
+            return f"{home}/{subdomains.default_basedir(self.domain[: -len(self.parent) - 1])}"
+        return f"{home}/public_html"
 
 
 def visible_domains(conn: sa.Connection, actor: access.Actor) -> list[DomainEntry]:

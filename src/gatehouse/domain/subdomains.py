@@ -53,6 +53,16 @@ class Subdomain:
         """The part before the root domain (cPanel's `subdomain`)."""
         return self.name[: -len(self.root_domain) - 1]
 
+    @property
+    def basedir(self) -> str:
+        """Its document root relative to the home directory: cPanel's default,
+        public_html/LABEL (gatehouse keeps no `dir`: it has no web server)."""
+        return default_basedir(self.label)
+
+
+def default_basedir(label: str) -> str:
+    return f"public_html/{label}"
+
 
 def _subdomain(row: sa.Row[tuple[object, ...]]) -> Subdomain:
     m = row._mapping

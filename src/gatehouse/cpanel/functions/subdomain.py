@@ -47,16 +47,24 @@ def addsubdomain_api2(call: Call) -> list[dict[str, Any]]:
 def listsubdomains(call: Call) -> list[dict[str, Any]]:
     pattern = call.params.get("regex")
     try:
-        matcher = re.compile(pattern) if pattern else None
+        # Case-insensitive, as cPanel's qr/…/i.
+        matcher = re.compile(pattern, re.IGNORECASE) if pattern else None
     except re.error:
         raise InvalidParameter(f"“{pattern}” is not a valid regular expression.") from None
+    home = f"/home/{call.principal.user.username}"
     out = []
     for sub in subdomains.of_user(call.conn, call.principal.user.id):
         if matcher is not None and not matcher.search(sub.name):
             continue
+        # cPanel's item (Cpanel/SubDomain.pm): the document root three ways, and the
+        # `domainkey` its userdata is filed under.
         out.append(
             {
+                "basedir": sub.basedir,
+                "dir": f"{home}/{sub.basedir}",
                 "domain": sub.name,
+                "domainkey": f"{sub.label}_{sub.root_domain}",
+                "reldir": f"home:{sub.basedir}",
                 "rootdomain": sub.root_domain,
                 "status": "not redirected",
                 "subdomain": sub.label,
