@@ -20,7 +20,7 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import httpx
 
 from client_venvs import PinnedVenv
 from client_venvs import Unavailable as Unavailable  # the ACME tests catch it from here
+from client_venvs import redact as redact
 
 # The exact versions the test runs (the plugin pins nothing of certbot's; acme moves on its own).
 CERTBOT = PinnedVenv(
@@ -37,7 +38,6 @@ CERTBOT = PinnedVenv(
 )
 CERTBOT_TIMEOUT = 180  # seconds for one certbot run
 PEBBLE_START_TIMEOUT = 20  # seconds until Pebble's directory answers
-REDACTED = "<redacted>"
 
 
 def free_port() -> int:
@@ -51,13 +51,6 @@ def closed_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 # -- certbot and the plugin, in a venv of their own -------------------------------------------

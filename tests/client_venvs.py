@@ -14,14 +14,18 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO_ROOT / ".cache"
 PIP_TIMEOUT = 600  # seconds for the whole `pip install` (first run only)
+DRIVER_TIMEOUT = 120  # seconds for one run of a test's driver script
+REDACTED = "<redacted>"
 
 
 class Unavailable(Exception):
@@ -33,6 +37,37 @@ def unavailable(exc: Unavailable) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI needs it: {exc}")
     pytest.skip(str(exc))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def run_driver(
+    python: Path,
+    driver: str,
+    args: Iterable[str],
+    secrets: Mapping[str, str],
+    known: Iterable[str] = (),
+) -> Any:
+    """Run a test's driver script in a client's venv and return the JSON it printed. Secrets
+    reach it through the environment (never argv), and a failure's report shows its stderr
+    with them, and the `known` ones, redacted."""
+    done = subprocess.run(
+        [str(python), "-c", driver, *args],
+        env={**os.environ, **secrets, "NO_PROXY": "*", "no_proxy": "*"},
+        capture_output=True,
+        text=True,
+        timeout=DRIVER_TIMEOUT,
+        check=False,
+    )
+    # Compared apart from the CompletedProcess, whose repr a failure would print.
+    status, stdout, stderr = done.returncode, done.stdout, done.stderr
+    assert status == 0, redact(stderr[-3000:], [*secrets.values(), *known])
+    return json.loads(stdout)
 
 
 @dataclass(frozen=True)
@@ -82,6 +117,14 @@ class PinnedVenv:
         except ValueError:
             return None
         return versions
+
+    def ready(self) -> Path:
+        """`ensure` for a fixture: the venv's python, or the test skipped (failed in CI)."""
+        try:
+            return self.ensure()
+        except Unavailable as exc:
+            unavailable(exc)
+            raise
 
     def _ready(self) -> bool:
         try:

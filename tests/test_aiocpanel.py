@@ -11,24 +11,19 @@ never a secret: ids and PEMs are compared there and reported as digests or boole
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from acme_harness import redact
-from client_venvs import PinnedVenv, Unavailable, unavailable
+from client_venvs import PinnedVenv, run_driver
 from conftest import Server
 from ssl_helpers import make_ca, make_leaf
 
 AIOCPANEL = PinnedVenv(
     "aiocpanel", {"aiocpanel": "0.1.0", "aiohttp": "3.14.5"}, probe="aiocpanel.client"
 )
-DRIVER_TIMEOUT = 120  # seconds for one run of the driver
 
 DRIVER = r"""
 import asyncio, hashlib, json, os, ssl, sys
@@ -85,27 +80,14 @@ asyncio.run(main())
 
 @pytest.fixture(scope="session")
 def aiocpanel_python() -> Path:
-    try:
-        return AIOCPANEL.ensure()
-    except Unavailable as exc:
-        unavailable(exc)
-        raise
+    return AIOCPANEL.ready()
 
 
 def drive(python: Path, server: Server, user: str, token: str, phase: str) -> dict[str, Any]:
     cafile = server.data_dir / "tls" / "cert.pem"
     args = [str(server.cpanel_https_port), str(cafile), user, f"{user}.example.com", phase]
-    done = subprocess.run(
-        [str(python), "-c", DRIVER, *args],
-        env={**os.environ, "AIOCPANEL_TOKEN": token},  # not in argv, nor in a failure's report
-        capture_output=True,
-        text=True,
-        timeout=DRIVER_TIMEOUT,
-        check=False,
-    )
-    status, stdout, stderr = done.returncode, done.stdout, done.stderr
-    assert status == 0, redact(stderr[-3000:], [*server.issued, token])
-    return dict(json.loads(stdout))
+    secrets = {"AIOCPANEL_TOKEN": token}
+    return dict(run_driver(python, DRIVER, args, secrets, server.issued))
 
 
 def sha256(text: str) -> str:

@@ -11,22 +11,17 @@ password go through the environment).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from acme_harness import redact
-from client_venvs import PinnedVenv, Unavailable, unavailable
+from client_venvs import PinnedVenv, run_driver
 from conftest import Server
 
 CPANEL_API = PinnedVenv(
     "cpanel-api", {"cpanel-api": "0.3.0", "requests": "2.32.5"}, probe="cpanel_api"
 )
-DRIVER_TIMEOUT = 120
 
 DRIVER = r"""
 import base64, json, os, sys
@@ -79,11 +74,7 @@ print(json.dumps(seen))
 
 @pytest.fixture(scope="session")
 def cpanel_api_python() -> Path:
-    try:
-        return CPANEL_API.ensure()
-    except Unavailable as exc:
-        unavailable(exc)
-        raise
+    return CPANEL_API.ready()
 
 
 def test_cpanel_api_client_reads_domains_edits_the_zone_and_lists_subdomains(
@@ -93,24 +84,8 @@ def test_cpanel_api_client_reads_domains_edits_the_zone_and_lists_subdomains(
     token = server.cpanel_token(user, password)
     root = server.root_token
     secrets = {"ACCOUNT_TOKEN": token, "ACCOUNT_PASSWORD": password, "ROOT_TOKEN": root}
-    done = subprocess.run(
-        [
-            str(cpanel_api_python),
-            "-c",
-            DRIVER,
-            str(server.cpanel_https_port),
-            str(server.https_port),
-            user,
-        ],
-        env={**os.environ, **secrets, "NO_PROXY": "*", "no_proxy": "*"},
-        capture_output=True,
-        text=True,
-        timeout=DRIVER_TIMEOUT,
-        check=False,
-    )
-    status, stdout, stderr = done.returncode, done.stdout, done.stderr
-    assert status == 0, redact(stderr[-3000:], [*secrets.values(), *server.issued])
-    seen: dict[str, Any] = json.loads(stdout)
+    args = [str(server.cpanel_https_port), str(server.https_port), user]
+    seen: dict[str, Any] = run_driver(cpanel_api_python, DRIVER, args, secrets, server.issued)
     domain = f"{user}.example.com"
     assert seen["main"] == [domain, f"/home/{user}/public_html", f"/home/{user}", "main_domain"]
     assert seen["added"] == 1

@@ -418,6 +418,12 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "cpanel_jsonapi_func": "create_full_access",
         "name": "via-whm",
     },
+    "uapi_cpanel": lambda w: {
+        "cpanel.user": w.account()[0],
+        "cpanel.module": "Tokens",
+        "cpanel.function": "create_full_access",
+        "name": "via-uapi-cpanel",
+    },
     "create_user_session": lambda w: {"user": "root", "service": "whostmgrd"},
     "createacct": lambda w: {
         "username": (user := f"u{uuid.uuid4().hex[:7]}"),

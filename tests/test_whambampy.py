@@ -10,22 +10,17 @@ never a secret (the token goes through the environment).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from acme_harness import redact
-from client_venvs import PinnedVenv, Unavailable, unavailable
+from client_venvs import PinnedVenv, run_driver
 from conftest import Server
 
 WHAMBAMPY = PinnedVenv(
     "whambampy", {"whambampy": "0.0.7", "requests": "2.28.1"}, probe="whambampy.whm"
 )
-DRIVER_TIMEOUT = 120
 
 DRIVER = r"""
 import json, os, sys
@@ -78,28 +73,17 @@ print(json.dumps(seen))
 
 @pytest.fixture(scope="session")
 def whambampy_python() -> Path:
-    try:
-        return WHAMBAMPY.ensure()
-    except Unavailable as exc:
-        unavailable(exc)
-        raise
+    return WHAMBAMPY.ready()
 
 
 def test_whambampy_runs_a_billing_day_through_a_cpsess_session(
     server: Server, whambampy_python: Path
 ) -> None:
     token = server.root_token
-    done = subprocess.run(
-        [str(whambampy_python), "-c", DRIVER, str(server.https_port)],
-        env={**os.environ, "WHM_TOKEN": token, "NO_PROXY": "*", "no_proxy": "*"},
-        capture_output=True,
-        text=True,
-        timeout=DRIVER_TIMEOUT,
-        check=False,
+    args = [str(server.https_port)]
+    seen: dict[str, Any] = run_driver(
+        whambampy_python, DRIVER, args, {"WHM_TOKEN": token}, server.issued
     )
-    status, stdout, stderr = done.returncode, done.stdout, done.stderr
-    assert status == 0, redact(stderr[-3000:], [token, *server.issued])
-    seen: dict[str, Any] = json.loads(stdout)
     user = seen["user"]
     assert seen["session_prefix"] == "/cpsess"
     assert seen["version"] == server.ok("version")["version"]

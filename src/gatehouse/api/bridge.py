@@ -73,6 +73,10 @@ class AccountApi(Protocol):
         `_module`, `_func`); a `GatehouseError` whose `.data` is an `Envelope` when unusable."""
         ...
 
+    def uapi_target(self, module: str, func: str) -> JsonApiTarget:
+        """UAPI `module::func` as a target (WHM's `uapi_cpanel` names it so)."""
+        ...
+
     def failure(self, target: JsonApiTarget, reason: str) -> dict[str, Any]:
         """A failed call of `target`, in its API's own envelope."""
         ...

@@ -272,6 +272,9 @@ class AccountFunctions:
     def target(self, params: Params) -> tuple[str, str, str]:
         return json_api_target(params)
 
+    def uapi_target(self, module: str, func: str) -> tuple[str, str, str]:
+        return UAPI, module, func
+
     def failure(self, target: tuple[str, str, str], reason: str) -> dict[str, Any]:
         api, module, func = target
         return failure_payload(_api(api), module, func, reason)

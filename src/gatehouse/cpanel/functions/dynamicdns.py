@@ -67,12 +67,18 @@ def create(call: Call) -> dict[str, Any]:
     }
 
 
-@uapi(MODULE, "recreate", "A new webcall id for a domain (by `id`, or by `domain`).")
-def recreate(call: Call) -> dict[str, Any]:
+def _id_or_domain(call: Call) -> tuple[str | None, str | None]:
+    """cPanel's required `id`, or gatehouse's `domain` in its place."""
     webcall_id = call.params.get("id")
     domain = call.params.get("domain")
     if not webcall_id and not domain:
         raise args.missing("id")
+    return webcall_id, domain
+
+
+@uapi(MODULE, "recreate", "A new webcall id for a domain (by `id`, or by `domain`).")
+def recreate(call: Call) -> dict[str, Any]:
+    webcall_id, domain = _id_or_domain(call)
     keyring, account = call.gatehouse.keyring, call.principal.user
     fresh = dynamicdns.recreate(call, keyring, account, webcall_id=webcall_id, domain=domain)
     return {"id": fresh, "webcall_url": webcall_url(call, fresh)}
@@ -88,9 +94,6 @@ def set_description(call: Call) -> None:
 
 @uapi(MODULE, "delete", "Delete a Dynamic DNS domain (by `id`, or by `domain`).")
 def delete(call: Call) -> dict[str, int]:
-    webcall_id = call.params.get("id")
-    domain = call.params.get("domain")
-    if not webcall_id and not domain:
-        raise args.missing("id")
+    webcall_id, domain = _id_or_domain(call)
     deleted = dynamicdns.delete(call, call.principal.user, webcall_id=webcall_id, domain=domain)
     return {"deleted": int(deleted)}

@@ -1,14 +1,20 @@
-"""WHM's `cpanel` function: root or a reseller calls a UAPI or cPanel API 2 function as one of
-its accounts (api.docs.cpanel.net, "Use WHM API to call cPanel API 2 and UAPI").
+"""WHM's `cpanel` and `uapi_cpanel` functions: root or a reseller calls a UAPI or cPanel API 2
+function as one of its accounts (api.docs.cpanel.net, "Use WHM API to call cPanel API 2 and
+UAPI"; cPanel's Whostmgr/API/1/Cpanel.pm).
 
     /json-api/cpanel?cpanel_jsonapi_user=U&cpanel_jsonapi_apiversion=2|3
         &cpanel_jsonapi_module=M&cpanel_jsonapi_func=F&ARG=...
+    /json-api/uapi_cpanel?cpanel.user=U&cpanel.module=M&cpanel.function=F&ARG=...
 
-The answer is the function's own envelope, NOT WHM API 1's: API 2 gives `{"cpanelresult":
+`cpanel` answers in the function's own envelope, NOT WHM API 1's: API 2 gives `{"cpanelresult":
 {...}}`, UAPI gives `{"apiversion":3,"func":...,"module":...,"result":{...}}`, and callers
 read `cpanelresult.data` / `result.errors` directly (compatibility.md §Responses 5–6). The
 WHM dispatcher still runs the call — privilege check, one transaction, post-commit work — and
 its envelope is unwrapped by `unwrap` on the way out (web/app.py, `gatehouse whmapi1`).
+`uapi_cpanel` (cPanel's recommended way) answers in WHM API 1's envelope, always `result: 1`
+once the account is reached, with the UAPI function's flat result in `data.uapi`
+(`{"data","errors","messages","metadata","status","warnings"}`); a function that failed is
+`data.uapi.status: 0`, and what it wrote is rolled back.
 
 Who may act as whom: root, or a reseller holding `all`, any cPanel account; any other reseller
 (with `cpanel-api`) only the accounts it owns, its own included (access.Purpose.REACH). A
@@ -21,12 +27,14 @@ its tokens before lifting the suspension.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from gatehouse.api import bridge
+from gatehouse.api import bridge, envelope
 from gatehouse.api.call import Call
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Param
+from gatehouse.auth.authenticator import Principal
 from gatehouse.domain import access, users
 from gatehouse.errors import GatehouseError, PermissionDenied
 from gatehouse.whm.registry import REGISTRY
@@ -72,6 +80,61 @@ def cpanel(call: Call) -> Envelope:
         return GatehouseError(reason, data=Envelope(accounts.failure(target, reason)))
 
     username = call.params.get("cpanel_jsonapi_user") or call.params.get("user") or ""
+    principal = _acting_as(call, username, fail, lambda reason: accounts.failure(target, reason))
+    return Envelope(accounts.within(call, principal, target))
+
+
+UAPI_CPANEL = "uapi_cpanel"
+
+
+@REGISTRY.function(
+    UAPI_CPANEL,
+    "Call a UAPI function as an account (`cpanel.user`, `cpanel.module`, `cpanel.function`); "
+    "its result in `data.uapi`.",
+    params=(
+        Param("cpanel.user", "The account to act as.", required=True),
+        Param("cpanel.module", "The UAPI module, e.g. `DomainInfo`.", required=True),
+        Param("cpanel.function", "The UAPI function, e.g. `list_domains`.", required=True),
+    ),
+    privileges=("cpanel-api",),
+    slow=True,  # it runs any UAPI function, large zone edits included
+)
+def uapi_cpanel(call: Call) -> dict[str, Any]:
+    accounts = bridge.account_api()
+    module, func = call.require("cpanel.module"), call.require("cpanel.function")
+    target = accounts.uapi_target(module, func)
+
+    def answer(uapi: dict[str, Any]) -> dict[str, Any]:
+        return envelope.whm1_dict(UAPI_CPANEL, ok=True, reason="OK", data={"uapi": uapi})
+
+    def fail(reason: str) -> GatehouseError:
+        # WHM's own refusal: the account cannot be acted as.
+        return GatehouseError(reason)
+
+    principal = _acting_as(call, call.require("cpanel.user"), fail, None)
+    try:
+        wrapped = accounts.within(call, principal, target)
+    except GatehouseError as exc:
+        if not isinstance(exc.data, Envelope):
+            raise
+        # The function refused: WHM's call still succeeded (cPanel sets its metadata ok
+        # whatever UAPI answered); raised, so that what the function wrote is rolled back.
+        answered = Envelope(answer(exc.data.payload["result"]))
+        if isinstance(exc, PermissionDenied):
+            raise PermissionDenied(exc.reason, code=exc.code, data=answered) from exc
+        raise GatehouseError(exc.reason, data=answered) from exc
+    return {"uapi": wrapped["result"]}
+
+
+def _acting_as(
+    call: Call,
+    username: str,
+    fail: Callable[[str], GatehouseError],
+    refused: Callable[[str], dict[str, Any]] | None,
+) -> Principal:
+    """The principal a call runs as when the caller acts as the account `username` (the one
+    access rule; a refusal audited with its reason code, answered as `refused` shapes it, or
+    as any WHM API 1 refusal without it)."""
     if not username:
         raise fail("User parameter is invalid or was not supplied")
     caller = call.principal.user
@@ -80,14 +143,12 @@ def cpanel(call: Call) -> Envelope:
     if not decision.allowed:
         if decision.told_missing:
             raise fail(decision.message)
-        # A refusal, audited with its reason code, answered in the function's own envelope.
         raise PermissionDenied(
             decision.message,
             code=decision.code or access.NOT_OWNER,
-            data=Envelope(accounts.failure(target, decision.message)),
+            data=None if refused is None else Envelope(refused(decision.message)),
         )
     assert account is not None
     if not account.has_cpanel_account:
         raise fail(f"The user “{username}” does not have a cPanel account.")
-    principal = accounts.principal_for(account, "whm", via=caller.username)
-    return Envelope(accounts.within(call, principal, target))
+    return bridge.account_api().principal_for(account, "whm", via=caller.username)
