@@ -7,7 +7,7 @@ records by `line_index`). The one zone-text reader: the API reads entries with `
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import dns.exception
@@ -169,6 +169,20 @@ def parse_entries(name: str, text: str) -> list[Entry]:
         entry.data = [t.value for t in tokens]
         entries.append(entry)
     return entries
+
+
+def records_at(
+    name: str, text: str, owners: Collection[str], record_types: Collection[str]
+) -> list[Entry]:
+    """The zone's records of these types whose owner (absolute, with its trailing dot, lower
+    case) is one of `owners`."""
+    return [
+        e
+        for e in parse_entries(name, text)
+        if e.kind == "record"
+        and e.record_type in record_types
+        and absolute(name, e.dname) in owners
+    ]
 
 
 def plain_record(line: str, index: int, default_ttl: int, apex: str) -> Entry | None:

@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
-from gatehouse.dns.text import Entry, absolute, parse_entries
+from gatehouse.dns.text import absolute, records_at
 from gatehouse.domain import domain_names, subdomains
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import UnitOfWork
@@ -178,13 +178,13 @@ def _addresses(
         wanted = {f"{name}." for zone, name in names if zone == zone_name}
         ipv4: dict[str, list[str]] = {}
         ipv6: dict[str, list[str]] = {}
-        for e in parse_entries(zone.name, zone.text):
-            owner = absolute(zone.name, e.dname).lower() if e.kind == "record" else ""
-            if owner not in wanted or not e.data:
+        for e in records_at(zone.name, zone.text, wanted, ("A", "AAAA")):
+            if not e.data:
                 continue
+            owner = absolute(zone.name, e.dname)
             if e.record_type == "A":
                 ipv4.setdefault(owner, []).append(e.data[0])
-            elif e.record_type == "AAAA":
+            else:
                 ipv6.setdefault(owner, []).append(_rfc5952(e.data[0]))
         for owner in wanted:
             found[owner[:-1]] = (tuple(ipv4.get(owner, ())), tuple(ipv6.get(owner, ())))
@@ -265,10 +265,11 @@ def delete(unit: UnitOfWork, account: User, *, webcall_id: str | None, domain: s
     name = str(row.domain)
     # As cPanel does, the name's addresses go with it (its A and AAAA records).
     zone = _zone_of(conn, account.id, name, lock=True)
-    present = [] if zone is None else _records_at(zone, name, {"A", "AAAA"})
-    if zone is not None and present:
-        text = changes.apply_edits(zone, [], [], [e.line_index for e in present])
-        save_edit(unit, zone, text, f"Dynamic DNS {name} deleted")
+    if zone is not None:
+        present = records_at(zone.name, zone.text, {f"{name}."}, ("A", "AAAA"))
+        if present:
+            text = changes.apply_edits(zone, [], [], [e.line_index for e in present])
+            save_edit(unit, zone, text, f"Dynamic DNS {name} deleted")
     conn.execute(sa.delete(dynamic_dns).where(dynamic_dns.c.id == row.id))
     unit.audit(DDNS_DELETE, account.username, name)
     return True
@@ -318,18 +319,6 @@ def set_description(unit: UnitOfWork, account: User, webcall_id: str, descriptio
     unit.audit(DDNS_DESCRIBE, account.username, str(row.domain))
 
 
-def _records_at(zone: zones.Zone, name: str, record_types: set[str]) -> list[Entry]:
-    """The zone's records of these types at `name`."""
-    owner = f"{name}."
-    return [
-        e
-        for e in parse_entries(zone.name, zone.text)
-        if e.kind == "record"
-        and e.record_type in record_types
-        and absolute(zone.name, e.dname).lower() == owner
-    ]
-
-
 def _address(peer: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         address = ipaddress.ip_address(peer or "")
@@ -362,7 +351,7 @@ def run(unit: UnitOfWork, webcall_id: str, peer: str | None) -> Ran:
     zone = _zone_of(conn, int(row.user_id), name, lock=True)
     if zone is None:
         raise NotFound(f"The DNS zone that held “{name}” no longer exists.")
-    present = _records_at(zone, name, {record_type})
+    present = records_at(zone.name, zone.text, {f"{name}."}, (record_type,))
     changed = not (len(present) == 1 and present[0].data == [str(address)])
     values: dict[str, int] = {"last_run_time": unit.now}
     if changed:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
-from gatehouse.dns.text import absolute, parse_entries
+from gatehouse.dns.text import records_at
 from gatehouse.domain import domain_names
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
@@ -169,14 +169,7 @@ def _zone_of(conn: sa.Connection, account: User, name: str) -> zones.Zone | None
 
 
 def _address_lines(zone: zones.Zone, name: str) -> list[int]:
-    owner = f"{name}."
-    return [
-        e.line_index
-        for e in parse_entries(zone.name, zone.text)
-        if e.kind == "record"
-        and e.record_type in ADDRESS_TYPES
-        and absolute(zone.name, e.dname) == owner
-    ]
+    return [e.line_index for e in records_at(zone.name, zone.text, {f"{name}."}, ADDRESS_TYPES)]
 
 
 def add(
