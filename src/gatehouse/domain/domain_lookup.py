@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from gatehouse.domain import access, accounts, subdomains
 from gatehouse.domain import users as users_domain
+from gatehouse.domain.subdomains import Subdomain
 from gatehouse.domain.users import User
-from gatehouse.store.schema import subdomains as subdomains_table
 from gatehouse.store.schema import users
 
 MAIN = "main"
@@ -27,17 +27,28 @@ SUB = "sub"
 class DomainEntry:
     domain: str
     account: User
-    kind: str = MAIN  # MAIN or SUB, cPanel's `domain_type`
-    parent: str | None = None  # a subdomain's root domain
+    sub: Subdomain | None = None  # set for a subdomain
+
+    @property
+    def kind(self) -> str:
+        """MAIN or SUB, cPanel's `domain_type`."""
+        return MAIN if self.sub is None else SUB
+
+    @property
+    def parent(self) -> str | None:
+        """A subdomain's root domain."""
+        return None if self.sub is None else self.sub.root_domain
 
     @property
     def document_root(self) -> str:
         """cPanel's default document root: public_html, and public_html/LABEL for a subdomain
         (gatehouse has no web server; `dir` is accepted and not kept, docs/cpanel.md)."""
-        home = f"/home/{self.account.username}"
-        if self.kind == SUB and self.parent:
-            return f"{home}/{subdomains.default_basedir(self.domain[: -len(self.parent) - 1])}"
-        return f"{home}/public_html"
+        basedir = "public_html" if self.sub is None else self.sub.basedir
+        return f"/home/{self.account.username}/{basedir}"
+
+    @classmethod
+    def of_subdomain(cls, sub: Subdomain, account: User) -> DomainEntry:
+        return cls(sub.name, account, sub)
 
 
 def visible_domains(conn: sa.Connection, actor: access.Actor) -> list[DomainEntry]:
@@ -45,11 +56,10 @@ def visible_domains(conn: sa.Connection, actor: access.Actor) -> list[DomainEntr
     domain."""
     visible = {a.id: a for a in accounts.visible(conn, actor)}
     entries = [DomainEntry(a.domain, a) for a in visible.values() if a.domain is not None]
-    rows = conn.execute(sa.select(subdomains_table))
     entries += [
-        DomainEntry(str(r.name), visible[r.user_id], SUB, str(r.root_domain))
-        for r in rows
-        if r.user_id in visible
+        DomainEntry.of_subdomain(sub, visible[sub.user_id])
+        for sub in subdomains.every(conn)
+        if sub.user_id in visible
     ]
     return sorted(entries, key=lambda e: e.domain)
 
@@ -57,14 +67,16 @@ def visible_domains(conn: sa.Connection, actor: access.Actor) -> list[DomainEntr
 def holder(conn: sa.Connection, domain: str) -> DomainEntry | None:
     """The account holding `domain` (lower case, no trailing dot) as its main domain or as one
     of its subdomains."""
-    account = accounts.by_domain(conn, domain) if domain else None
+    if not domain:
+        return None
+    account = accounts.by_domain(conn, domain)
     if account is not None:
         return DomainEntry(domain, account)
-    sub = subdomains.get(conn, domain) if domain else None
+    sub = subdomains.get(conn, domain)
     if sub is None:
         return None
     account = users_domain.get_by_id(conn, sub.user_id)
-    return None if account is None else DomainEntry(sub.name, account, SUB, sub.root_domain)
+    return None if account is None else DomainEntry.of_subdomain(sub, account)
 
 
 def reachable(conn: sa.Connection, actor: access.Actor, raw: str) -> DomainEntry:

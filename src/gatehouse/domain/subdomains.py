@@ -57,11 +57,7 @@ class Subdomain:
     def basedir(self) -> str:
         """Its document root relative to the home directory: cPanel's default,
         public_html/LABEL (gatehouse keeps no `dir`: it has no web server)."""
-        return default_basedir(self.label)
-
-
-def default_basedir(label: str) -> str:
-    return f"public_html/{label}"
+        return f"public_html/{self.label}"
 
 
 def _subdomain(row: sa.Row[tuple[object, ...]]) -> Subdomain:
@@ -69,6 +65,10 @@ def _subdomain(row: sa.Row[tuple[object, ...]]) -> Subdomain:
     return Subdomain(
         str(m["name"]), str(m["root_domain"]), int(str(m["user_id"])), int(str(m["created_time"]))
     )
+
+
+def every(conn: sa.Connection) -> list[Subdomain]:
+    return [_subdomain(r) for r in conn.execute(sa.select(subdomains))]
 
 
 def of_user(conn: sa.Connection, user_id: int) -> list[Subdomain]:

@@ -37,23 +37,22 @@ def list_domains(call: Call) -> dict[str, Any]:
     }
 
 
-def _domain_data(call: Call, domain: str, kind: str, parent: str | None = None) -> dict[str, Any]:
+def _domain_data(call: Call, domain: str, sub: subdomains.Subdomain | None) -> dict[str, Any]:
     # The account as stored now (its address may have changed), not as authenticated.
     account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
-    lookup_kind = domain_lookup.SUB if kind == "sub_domain" else domain_lookup.MAIN
-    entry = domain_lookup.DomainEntry(domain, account, lookup_kind, parent)
+    entry = domain_lookup.DomainEntry(domain, account, sub)
     data = domain_userdata.userdata(entry, ips.main_ip(call.gatehouse.config))
+    kind = "main_domain" if sub is None else "sub_domain"
     return {**data, "domain": domain, "status": domain_userdata.NOT_REDIRECTED, "type": kind}
 
 
 def _main_domain_data(call: Call) -> dict[str, Any]:
-    return _domain_data(call, _main_domain(call), "main_domain")
+    return _domain_data(call, _main_domain(call), None)
 
 
 def _sub_domains_data(call: Call) -> list[dict[str, Any]]:
     return [
-        _domain_data(call, s.name, "sub_domain", s.root_domain)
-        for s in subdomains.of_user(call.conn, call.principal.user.id)
+        _domain_data(call, s.name, s) for s in subdomains.of_user(call.conn, call.principal.user.id)
     ]
 
 
@@ -87,7 +86,7 @@ def single_domain_data(call: Call) -> dict[str, Any]:
         return _main_domain_data(call)
     sub = subdomains.get(call.conn, domain)
     if sub is not None and sub.user_id == call.principal.user.id:
-        return _domain_data(call, sub.name, "sub_domain", sub.root_domain)
+        return _domain_data(call, sub.name, sub)
     # Cpanel/API/DomainInfo.pm's words when no userdata of the account's has the domain: another
     # account's domain gets the same answer as one that does not exist.
     raise NotFound(f"Unable to locate the domain: {raw}")
