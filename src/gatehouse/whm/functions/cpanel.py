@@ -107,11 +107,8 @@ def uapi_cpanel(call: Call) -> dict[str, Any]:
     def answer(uapi: dict[str, Any]) -> dict[str, Any]:
         return envelope.whm1_dict(UAPI_CPANEL, ok=True, reason="OK", data={"uapi": uapi})
 
-    def fail(reason: str) -> GatehouseError:
-        # WHM's own refusal: the account cannot be acted as.
-        return GatehouseError(reason)
-
-    principal = _acting_as(call, call.require("cpanel.user"), fail, None)
+    # A refusal to act as the account is WHM API 1's own (result 0 with its reason).
+    principal = _acting_as(call, call.require("cpanel.user"), GatehouseError, None)
     try:
         wrapped = accounts.within(call, principal, target)
     except GatehouseError as exc:
