@@ -7,6 +7,8 @@ to bytes."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import secrets
 import socket
 import uuid
@@ -88,6 +90,27 @@ def test_gethostname_privileges(server: Server) -> None:
     assert refused.content == compact({"hostname": None, "status": 0, "statusmsg": reason})
     allowed, token2 = server.reseller(privileges=["basic-system-info"])
     assert server.ok("gethostname", user=allowed, token=token2)["hostname"]
+
+
+def test_systemloadavg_answers_the_machines_load_as_two_decimal_strings(server: Server) -> None:
+    before = os.getloadavg()
+    data = server.ok("systemloadavg")
+    after = os.getloadavg()
+    assert sorted(data) == ["fifteen", "five", "one"]
+    for key, low, high in zip(("one", "five", "fifteen"), before, after, strict=True):
+        assert re.fullmatch(r"\d+\.\d\d", data[key]), data
+        assert min(low, high) - 0.01 <= float(data[key]) <= max(low, high) + 0.01
+
+
+def test_systemloadavg_needs_basic_system_info(server: Server) -> None:
+    reseller, token = server.reseller(privileges=["list-accts"])
+    response = server.get("systemloadavg", user=reseller, token=token)
+    assert response.status_code == 403
+    assert response.json()["metadata"]["reason"] == (
+        "Access denied: calling “systemloadavg” requires the “basic-system-info” privilege."
+    )
+    allowed, token2 = server.reseller(privileges=["basic-system-info"])
+    assert server.ok("systemloadavg", user=allowed, token=token2)["one"]
 
 
 # -- listips ----------------------------------------------------------------------------------

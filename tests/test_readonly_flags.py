@@ -230,6 +230,7 @@ def _installed_certificate(w: World) -> tuple[str, Params]:
 WHM_READONLY: dict[str, WhmCase] = {
     # The batch itself writes nothing: each of its commands is called, and committed, on its
     # own (with that function's own flag), so a batch of read-only commands changes nothing.
+    "systemloadavg": lambda w: {},
     "batch": lambda w: {"command": f"accountsummary?user={w.account()[0]}"},
     "fetchsslinfo": lambda w: {"domain": _with_certificate(w)[1]},
     "fetch_vhost_ssl_components": lambda w: (_with_certificate(w), {})[1],

@@ -1,4 +1,4 @@
-"""gethostname and get_nameserver_config: what the server says about itself.
+"""gethostname, get_nameserver_config and systemloadavg: what the server says about itself.
 
 WHM API 1 shapes follow cPanel's WHM API 1 reference (`data.hostname`; `data.nameservers`,
 which WHMCS reads to fill in a server); gethostname's WHM API 0 form is lumberg's recorded
@@ -9,12 +9,18 @@ The nameservers are those new DNS zones get: for root, the server's (GATEHOUSE_N
 the NS records gatehouse writes and its built-in nameserver serves); for a reseller, those
 set with setresellernameservers, else the server's (cPanel answers a reseller with its own).
 
+systemloadavg answers the machine's load averages as cPanel's Cpanel::Sys::Load does with
+`$ForceFloat`: strings with two decimals (`sprintf '%0.2f'`), under `one`, `five`, `fifteen`
+(Whostmgr/API/1/Cpanel.pm).
+
 Privileges: gethostname `basic-system-info` or `clustering` (cPanel's table);
-get_nameserver_config any WHM user — its answer is the caller's own configuration.
+get_nameserver_config any WHM user — its answer is the caller's own configuration;
+systemloadavg `basic-system-info`.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gatehouse.api.api0 import bare
@@ -42,3 +48,14 @@ def gethostname(call: Call) -> dict[str, Any]:
 def get_nameserver_config(call: Call) -> dict[str, Any]:
     own = reseller_admin.nameservers_of(call.conn, call.principal.user)
     return {"nameservers": own or call.gatehouse.config.nameserver_list}
+
+
+@REGISTRY.function(
+    "systemloadavg",
+    "The machine's load averages over 1, 5 and 15 minutes.",
+    privileges=("basic-system-info",),
+    readonly=True,
+)
+def systemloadavg(call: Call) -> dict[str, str]:
+    one, five, fifteen = os.getloadavg()
+    return {"one": f"{one:0.2f}", "five": f"{five:0.2f}", "fifteen": f"{fifteen:0.2f}"}
