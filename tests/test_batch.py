@@ -113,27 +113,45 @@ def test_what_a_command_committed_stays_when_a_later_one_fails(server: Server) -
     server.ok("api_token_revoke", params={"token_name": name})
 
 
-def test_each_command_is_checked_for_its_own_privilege_and_the_refusal_audited(
-    server: Server,
-) -> None:
-    _reseller, token = server.reseller(["list-accts"])
+def test_every_command_is_authorized_before_any_runs(server: Server) -> None:
+    # cPanel authorizes every command of a batch before it runs one (Utils/Batch.pm).
+    reseller, token = server.reseller(["list-accts", "manage-api-tokens"])
+    name = "batch-never-run"
     mark = last_audit_id(server)
-    body = batch(server, "listaccts", "gethostname", token=token, user=_reseller).json()
-    listed, refused = body["data"]["result"]
-    assert listed["metadata"]["result"] == 1
-    assert refused["metadata"] == {
-        "command": "gethostname",
-        "reason": "Access denied: calling “gethostname” requires the “basic-system-info” or "
-        "“clustering” privileges.",
-        "result": 0,
-        "version": 1,
+    body = batch(
+        server, f"api_token_create?token_name={name}", "gethostname", token=token, user=reseller
+    ).json()
+    assert body == {
+        "metadata": {
+            "command": "batch",
+            "reason": "You do not have the required privileges to run every command in the "
+            "batch: Access denied: calling “gethostname” requires the “basic-system-info” or "
+            "“clustering” privileges.",
+            "result": 0,
+            "version": 1,
+        }
     }
+    assert name not in server.ok("api_token_list", user=reseller, token=token)["tokens"]
     denials = audited_since(server, mark, "ACCESSDENIED")
-    assert [(r.reason, r.actor) for r in denials] == [("missing_privilege", _reseller)]
+    assert [(r.reason, r.actor) for r in denials] == [("missing_privilege", reseller)]
+
+
+def test_a_command_outside_the_tokens_scope_refuses_the_batch(server: Server) -> None:
+    user, _ = server.account()
+    zone = f"{user}.example.com"
+    # A token limited to records runs read-only functions and record edits only.
+    token = server.token(scope_zone=[zone], scope_record=[f"_acme-challenge.{zone}"])
+    body = batch(server, "version", f"suspendacct?user={user}", token=token).json()
+    assert body["metadata"]["result"] == 0
+    assert body["metadata"]["reason"].startswith(
+        "You do not have the required privileges to run every command in the batch: "
+    )
+    assert "data" not in body
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["suspended"] == 0
 
 
 def test_a_reseller_reaches_only_its_own_accounts_inside_a_batch(server: Server) -> None:
-    reseller, token = server.reseller()
+    reseller, token = server.reseller(["suspend-acct", "list-accts"])
     other, _ = server.account()
     body = batch(server, f"suspendacct?user={other}", token=token, user=reseller).json()
     (refused,) = body["data"]["result"]
@@ -141,12 +159,13 @@ def test_a_reseller_reaches_only_its_own_accounts_inside_a_batch(server: Server)
     assert server.ok("accountsummary", params={"user": other})["acct"][0]["suspended"] == 0
 
 
-def test_an_unknown_function_answers_as_cpanel_names_it(server: Server) -> None:
-    body = batch(server, "nosuchfn?x=1", "version").json()
-    unknown = body["data"]["result"][0]["metadata"]
-    assert re.fullmatch(r"Unknown app\s+(?:\(.+\))?\s+requested.*", unknown["reason"])
-    assert unknown["reason"] == "Unknown app (nosuchfn) requested for this version (1) of the API."
-    assert body["data"]["result"][1]["metadata"]["result"] == 1
+def test_an_unknown_function_refuses_the_batch_before_anything_runs(server: Server) -> None:
+    name = "batch-never-made-2"
+    body = batch(server, f"api_token_create?token_name={name}", "nosuchfn?x=1").json()
+    reason = body["metadata"]["reason"]
+    assert re.fullmatch(r"Unknown app\s+(?:\(.+\))?\s+requested.*", reason)
+    assert reason == "Unknown app (nosuchfn) requested for this version (1) of the API."
+    assert name not in server.ok("api_token_list")["tokens"]
 
 
 def test_every_command_is_api_version_1(server: Server) -> None:
@@ -156,17 +175,10 @@ def test_every_command_is_api_version_1(server: Server) -> None:
 
 
 def test_a_batch_cannot_run_a_batch(server: Server) -> None:
-    body = batch(server, "batch?command=version").json()
-    assert body["data"]["result"] == [
-        {
-            "metadata": {
-                "command": "batch",
-                "reason": "The “batch” function cannot be called from a batch.",
-                "result": 0,
-                "version": 1,
-            }
-        }
-    ]
+    reason = server.fail(
+        "batch", params=[("command", "version"), ("command", "batch?command=version")]
+    )
+    assert reason == "The “batch” function cannot be called from a batch."
 
 
 def test_the_cpanel_function_inside_a_batch_answers_in_its_own_envelope(server: Server) -> None:

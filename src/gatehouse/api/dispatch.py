@@ -177,6 +177,23 @@ def note_use(
     gatehouse.usage.note(token.id, token.create_time, name, gatehouse.now(), result)
 
 
+MISSING_PRIVILEGE = "missing_privilege"
+
+
+def denial_of(principal: Principal, fn: Function) -> tuple[str, str, str] | None:
+    """Why `principal` may not call `fn` at all — (reason code, audit detail, the caller's
+    reason) — or None: the privilege, then the token's scope. The one check before any call
+    runs (a batch asks it of every command before it runs the first)."""
+    if not fn.allowed(principal.privileges):
+        detail = f"{fn.name} needs {' or '.join(fn.privileges)}"
+        return MISSING_PRIVILEGE, detail, missing_privilege_reason(fn)
+    scope = principal.token.scope if principal.token is not None else None
+    if scope is not None and not scope.allows_function(fn.name, fn.readonly):
+        reason = token_scope.function_refusal(fn.name)
+        return token_scope.OUT_OF_SCOPE, reason, reason
+    return None
+
+
 def _execute(
     gatehouse: Gatehouse,
     registry: Registry,
@@ -193,23 +210,14 @@ def _execute(
     if fn is None:
         # No api.version means WHM API 0, as cPanel's own API 0 refusal says.
         return _fail(name, envelope.unknown_function_reason(name, api_version or "0"))
-    if not fn.allowed(principal.privileges):
-        audit_denial(
-            gatehouse,
-            principal,
-            code="missing_privilege",
-            detail=f"{name} needs {' or '.join(fn.privileges)}",
-            peer=peer,
-        )
-        if api_version != "1":
-            api0_body = _api0_refusal(fn, params, missing_privilege_reason(fn))
+    denial = denial_of(principal, fn)
+    if denial is not None:
+        code, detail, reason = denial
+        audit_denial(gatehouse, principal, code=code, detail=detail, peer=peer)
+        if api_version != "1" and code == MISSING_PRIVILEGE:
+            api0_body = _api0_refusal(fn, params, reason)
             if api0_body is not None:
                 return Outcome(403, api0_body, False)
-        return _refused(fn, params, 403, missing_privilege_reason(fn))
-    scope = principal.token.scope if principal.token is not None else None
-    if scope is not None and not scope.allows_function(name, fn.readonly):
-        reason = token_scope.function_refusal(name)
-        audit_denial(gatehouse, principal, code=token_scope.OUT_OF_SCOPE, detail=reason, peer=peer)
         return _refused(fn, params, 403, reason)
     if api_version != "1" and fn.api0 is not None:
         return _execute_api0(gatehouse, fn, fn.api0, principal, name, params, peer, host)

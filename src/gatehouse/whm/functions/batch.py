@@ -5,8 +5,16 @@ multiple WHM API 1 functions"; WHMCS's cPanel module sends its application links
         &command=gethostname&command=editquota%3Fuser%3Dbob%26quota%3D500
 
 Each `command` (repeated, or `command-N` as PHP clients number them) is a function name,
-optionally followed by `?` and that function's own URL-encoded parameters. Each runs exactly
-as if it had been called alone by the same caller: its own privilege check, its own
+optionally followed by `?` and that function's own URL-encoded parameters.
+
+Every command is authorized before any runs, as cPanel's Whostmgr/API/1/Utils/Batch.pm says
+its batch does: an unknown function, a privilege the caller lacks or a function outside its
+token's scope refuses the whole batch and nothing runs (cPanel answers an unknown function in
+a batch with a 500; gatehouse with the same "Unknown app" refusal a single call gets). The
+refusal for a privilege says "required privileges", which is what cPanel's own DNS cluster
+code looks for in a peer's batch answer (Cpanel/DNSLib/PeerStatus.pm, `has_good_privs`).
+
+Then each runs exactly as if it had been called alone by the same caller: its own
 transaction, its own audit record and post-commit work — a command that fails leaves the ones
 before it done. The answer is `data.result`: each command's own whole answer (`data` and
 `metadata`) in order. With `abort_on_error=1` the commands after the first that fails are
@@ -29,11 +37,12 @@ from gatehouse.api import dispatch, envelope
 from gatehouse.api.call import Call
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Param
-from gatehouse.errors import GatehouseError, missing_parameter
+from gatehouse.errors import GatehouseError, InvalidParameter, PermissionDenied, missing_parameter
 from gatehouse.whm.registry import REGISTRY
 
 NAME = "batch"
 BATCH_FAILED = "One or more commands in the batch failed."
+NOT_PERMITTED = "You do not have the required privileges to run every command in the batch:"
 NOT_NESTED = "The “batch” function cannot be called from a batch."
 
 
@@ -63,11 +72,14 @@ def batch(call: Call) -> dict[str, Any]:
     if not any(commands):
         raise missing_parameter("command")
     abort_on_error = call.flag("abort_on_error")
+    authorized = [_authorized(call, command) for command in commands]
     results: list[dict[str, Any]] = []
-    for command in commands:
-        outcome = _run(call, command)
-        results.append(outcome)
-        if abort_on_error and not _succeeded(outcome):
+    for name, params in authorized:
+        outcome = dispatch.execute(
+            call.gatehouse, REGISTRY, call.principal, name, params, peer=call.peer, host=call.host
+        )
+        results.append(outcome.payload)
+        if abort_on_error and not _succeeded(outcome.payload):
             break
     data = {"result": results}
     if all(_succeeded(r) for r in results):
@@ -75,21 +87,23 @@ def batch(call: Call) -> dict[str, Any]:
     raise GatehouseError(BATCH_FAILED, data=data)
 
 
-def _run(call: Call, command: str) -> dict[str, Any]:
-    """One command's whole answer, as the same caller calling it alone would get it."""
+def _authorized(call: Call, command: str) -> tuple[str, Params]:
+    """A command's function and parameters (always WHM API 1), once the caller may call it;
+    else the whole batch's refusal."""
     name, _sep, query = command.partition("?")
     name = name.strip()
     if name == NAME:
-        return envelope.whm1_dict(NAME, ok=False, reason=NOT_NESTED)
-    try:
-        params = Params.from_request(query.encode(), b"")
-    except GatehouseError as exc:
-        return envelope.whm1_dict(name, ok=False, reason=exc.reason)
-    params = Params([*(p for p in params.pairs() if p[0] != "api.version"), ("api.version", "1")])
-    outcome = dispatch.execute(
-        call.gatehouse, REGISTRY, call.principal, name, params, peer=call.peer, host=call.host
-    )
-    return outcome.payload
+        raise InvalidParameter(NOT_NESTED)
+    fn = REGISTRY.get(name)
+    if fn is None:
+        raise InvalidParameter(envelope.unknown_function_reason(name, "1"))
+    pairs = Params.from_request(query.encode(), b"").pairs()
+    params = Params([*(p for p in pairs if p[0] != "api.version"), ("api.version", "1")])
+    denial = dispatch.denial_of(call.principal, fn)
+    if denial is not None:
+        code, _detail, reason = denial
+        raise PermissionDenied(f"{NOT_PERMITTED} {reason}", code=code)
+    return name, params
 
 
 def _succeeded(answer: dict[str, Any]) -> bool:
