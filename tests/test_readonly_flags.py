@@ -231,6 +231,9 @@ WHM_READONLY: dict[str, WhmCase] = {
     # The batch itself writes nothing: each of its commands is called, and committed, on its
     # own (with that function's own flag), so a batch of read-only commands changes nothing.
     "systemloadavg": lambda w: {},
+    "servicestatus": lambda w: {"service": "named"},
+    "installed_versions": lambda w: {},
+    "cluster_member_has_trust_with": lambda w: {"host": "192.0.2.1"},
     "batch": lambda w: {"command": f"accountsummary?user={w.account()[0]}"},
     "fetchsslinfo": lambda w: {"domain": _with_certificate(w)[1]},
     "fetch_vhost_ssl_components": lambda w: (_with_certificate(w), {})[1],

@@ -280,6 +280,15 @@ def find(conn: sa.Connection, host: str, port: int | None = None) -> Peer:
     return _from_row(rows[0])
 
 
+def any_at(conn: sa.Connection, hosts: list[str]) -> bool:
+    """Whether this node has a peer at any of `hosts` (host names or addresses, as stored)."""
+    wanted = {h.strip().lower() for h in hosts if h and h.strip()}
+    if not wanted:
+        return False
+    stmt = sa.select(cluster_peers.c.id).where(cluster_peers.c.host.in_(wanted)).limit(1)
+    return conn.execute(stmt).first() is not None
+
+
 def token(conn: sa.Connection, keyring: KeyRing, peer: Peer) -> str:
     blob = conn.execute(
         sa.select(cluster_peers.c.token_ciphertext).where(cluster_peers.c.id == peer.id)
