@@ -113,6 +113,33 @@ def test_systemloadavg_needs_basic_system_info(server: Server) -> None:
     assert server.ok("systemloadavg", user=allowed, token=token2)["one"]
 
 
+# -- get_shared_ip ----------------------------------------------------------------------------
+
+
+def test_get_shared_ip_is_the_main_address(node: Server) -> None:
+    response = node.get("get_shared_ip")
+    assert response.content == compact(
+        {
+            "data": {"ip": MAIN},
+            "metadata": {"command": "get_shared_ip", "reason": "OK", "result": 1, "version": 1},
+        }
+    )
+
+
+def test_get_shared_ip_for_another_creator(node: Server) -> None:
+    reseller, token = node.reseller(privileges=["list-accts"])
+    assert node.ok("get_shared_ip", params={"user": reseller}) == {"ip": MAIN}
+    # A reseller is answered for itself, whatever user it names.
+    assert node.ok("get_shared_ip", token=token, user=reseller, params={"user": "x"}) == {
+        "ip": MAIN
+    }
+
+
+def test_get_shared_ip_of_nobody_is_refused(node: Server) -> None:
+    reason = node.fail("get_shared_ip", params={"user": "nosuchuser9"})
+    assert reason == "You do not have a user named “nosuchuser9”."
+
+
 # -- listips ----------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""listips and setsiteip: the server's IP addresses and an account's (gatehouse.domain.ips).
+"""listips, setsiteip and get_shared_ip: the server's IP addresses and an account's
+(gatehouse.domain.ips).
 
 WHM API 1 shapes follow cPanel's WHM API 1 reference (Ips-listips); the WHM API 0 forms (a
 call without `api.version`) follow the answers lumberg recorded from a real server
@@ -8,7 +9,13 @@ call without `api.version`) follow the answers lumberg recorded from a real serv
 gatehouse reads no network interfaces: the addresses are the GATEHOUSE_IPS setting (default:
 the address accounts get), each `active`, on no named interface (`if` is empty).
 
-Privileges: both are root's (`all`), as in cPanel.
+get_shared_ip (Whostmgr/API/1/Ips.pm) answers `data.ip`, the shared address new accounts of a
+creator get: the main address, as gatehouse keeps no per-reseller main address. Root may ask
+for another `user` (who must exist: `You do not have a user named “X”.`, Cpanel::Exception::
+UserNotFound); anyone else is answered for themselves. WHMCS asks it when a server is added.
+
+Privileges: listips and setsiteip are root's (`all`), as in cPanel; get_shared_ip any WHM
+user's.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from gatehouse.api.api0 import Answer, bare, result_list
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, ips, users
+from gatehouse.errors import NotFound
 from gatehouse.whm.registry import REGISTRY
 
 ROOT_ONLY = (acls.ALL,)
@@ -90,3 +98,18 @@ def setsiteip(call: Call) -> Reply:
     lines = [f"{account.username}: {moved.old_ip} -> {moved.new_ip}"]
     lines.extend(f"{zone}: {n} record(s) moved" for zone, n in sorted(moved.records.items()))
     return Reply(has_data=False, metadata={"output": {"raw": "\n".join(lines) + "\n"}})
+
+
+@REGISTRY.function(
+    "get_shared_ip",
+    "The shared IP address new accounts of a creator get (the server's main address).",
+    params=(Param("user", "Root only: the creator to ask for (default: the caller)."),),
+    readonly=True,
+)
+def get_shared_ip(call: Call) -> dict[str, str]:
+    caller = call.principal.user
+    username = (call.params.get("user") if acls.ALL in call.principal.privileges else None) or ""
+    if username and username != caller.username and users.get(call.conn, username) is None:
+        raise NotFound(f"You do not have a user named “{username}”.")
+    main = next(a for a in server_addresses(call) if a.main)
+    return {"ip": main.ip}
