@@ -102,15 +102,29 @@ def test_systemloadavg_answers_the_machines_load_as_two_decimal_strings(server: 
         assert min(low, high) - 0.01 <= float(data[key]) <= max(low, high) + 0.01
 
 
-def test_systemloadavg_needs_basic_system_info(server: Server) -> None:
+def test_systemloadavg_and_get_maximum_users_answer_any_whm_user(server: Server) -> None:
     reseller, token = server.reseller(privileges=["list-accts"])
-    response = server.get("systemloadavg", user=reseller, token=token)
-    assert response.status_code == 403
-    assert response.json()["metadata"]["reason"] == (
-        "Access denied: calling “systemloadavg” requires the “basic-system-info” privilege."
+    assert server.ok("systemloadavg", user=reseller, token=token)["one"]
+    assert server.ok("get_maximum_users", user=reseller, token=token) == {"maximum_users": 0}
+
+
+def test_whmcs_remote_metadata_batch(server: Server) -> None:
+    # WHMCS's GetRemoteMetaData, as it sends it (each command's api.version URL-encoded).
+    commands = ["version%3Fapi.version%3D1", "systemloadavg%3Fapi.version%3D1",
+                "get_maximum_users%3Fapi.version%3D1"]  # fmt: skip
+    body = "api.version=1&" + "&".join(f"command={c}" for c in commands)
+    response = httpx.post(
+        f"{server.url}/json-api/batch",
+        content=body,
+        headers={"Authorization": f"WHM root:{server.root_token}"},
+        timeout=30,
     )
-    allowed, token2 = server.reseller(privileges=["basic-system-info"])
-    assert server.ok("systemloadavg", user=allowed, token=token2)["one"]
+    answer = response.json()
+    assert answer["metadata"]["result"] == 1
+    by_command = {r["metadata"]["command"]: r["data"] for r in answer["data"]["result"]}
+    assert by_command["get_maximum_users"] == {"maximum_users": 0}
+    assert sorted(by_command["systemloadavg"]) == ["fifteen", "five", "one"]
+    assert by_command["version"]["version"]
 
 
 # -- get_shared_ip ----------------------------------------------------------------------------

@@ -231,6 +231,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     # The batch itself writes nothing: each of its commands is called, and committed, on its
     # own (with that function's own flag), so a batch of read-only commands changes nothing.
     "systemloadavg": lambda w: {},
+    "get_maximum_users": lambda w: {},
     "get_shared_ip": lambda w: {},
     "servicestatus": lambda w: {"service": "named"},
     "installed_versions": lambda w: {},

@@ -8,11 +8,14 @@ Each `command` (repeated, or `command-N` as PHP clients number them) is a functi
 optionally followed by `?` and that function's own URL-encoded parameters.
 
 Every command is authorized before any runs, as cPanel's Whostmgr/API/1/Utils/Batch.pm says
-its batch does: an unknown function, a privilege the caller lacks or a function outside its
-token's scope refuses the whole batch and nothing runs (cPanel answers an unknown function in
-a batch with a 500; gatehouse with the same "Unknown app" refusal a single call gets). The
-refusal for a privilege says "required privileges", which is what cPanel's own DNS cluster
-code looks for in a peer's batch answer (Cpanel/DNSLib/PeerStatus.pm, `has_good_privs`).
+its batch does: a privilege the caller lacks or a function outside its token's scope refuses
+the whole batch and nothing runs. That refusal says "required privileges", which is what
+cPanel's own DNS cluster code looks for in a peer's batch answer (Cpanel/DNSLib/PeerStatus.pm,
+`has_good_privs`). An unknown function is answered in its place with the "Unknown app"
+refusal a call alone gets, and the others run: WHMCS's cPanel module sends `version`,
+`systemloadavg` and `get_maximum_users` in one batch and skips the results whose reason
+starts with "Unknown app" (older servers lack the newer functions); cPanel's DNS cluster code
+notes that servers before 11.84 failed such a whole batch with a 500.
 
 Then each runs exactly as if it had been called alone by the same caller: its own
 transaction, its own audit record and post-commit work — a command that fails leaves the ones
@@ -75,11 +78,22 @@ def batch(call: Call) -> dict[str, Any]:
     authorized = [_authorized(call, command) for command in commands]
     results: list[dict[str, Any]] = []
     for name, params in authorized:
-        outcome = dispatch.execute(
-            call.gatehouse, REGISTRY, call.principal, name, params, peer=call.peer, host=call.host
-        )
-        results.append(outcome.payload)
-        if abort_on_error and not _succeeded(outcome.payload):
+        if params is None:
+            answer = envelope.whm1_dict(
+                name, ok=False, reason=envelope.unknown_function_reason(name, "1")
+            )
+        else:
+            answer = dispatch.execute(
+                call.gatehouse,
+                REGISTRY,
+                call.principal,
+                name,
+                params,
+                peer=call.peer,
+                host=call.host,
+            ).payload
+        results.append(answer)
+        if abort_on_error and not _succeeded(answer):
             break
     data = {"result": results}
     if all(_succeeded(r) for r in results):
@@ -87,16 +101,16 @@ def batch(call: Call) -> dict[str, Any]:
     raise GatehouseError(BATCH_FAILED, data=data)
 
 
-def _authorized(call: Call, command: str) -> tuple[str, Params]:
-    """A command's function and parameters (always WHM API 1), once the caller may call it;
-    else the whole batch's refusal."""
+def _authorized(call: Call, command: str) -> tuple[str, Params | None]:
+    """A command's function and parameters (always WHM API 1), once the caller may call it
+    (None: no such function); else the whole batch's refusal."""
     name, _sep, query = command.partition("?")
     name = name.strip()
     if name == NAME:
         raise InvalidParameter(NOT_NESTED)
     fn = REGISTRY.get(name)
     if fn is None:
-        raise InvalidParameter(envelope.unknown_function_reason(name, "1"))
+        return name, None  # answered in its place, as a call alone would be
     pairs = Params.from_request(query.encode(), b"").pairs()
     params = Params([*(p for p in pairs if p[0] != "api.version"), ("api.version", "1")])
     denial = dispatch.denial_of(call.principal, fn)

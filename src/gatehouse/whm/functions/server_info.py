@@ -1,4 +1,5 @@
-"""gethostname, get_nameserver_config and systemloadavg: what the server says about itself.
+"""gethostname, get_nameserver_config, systemloadavg and get_maximum_users: what the server
+says about itself.
 
 WHM API 1 shapes follow cPanel's WHM API 1 reference (`data.hostname`; `data.nameservers`,
 which WHMCS reads to fill in a server); gethostname's WHM API 0 form is lumberg's recorded
@@ -13,9 +14,14 @@ systemloadavg answers the machine's load averages as cPanel's Cpanel::Sys::Load 
 `$ForceFloat`: strings with two decimals (`sprintf '%0.2f'`), under `one`, `five`, `fifteen`
 (Whostmgr/API/1/Cpanel.pm).
 
+get_maximum_users is the licence's account limit (Whostmgr/API/1/Accounts.pm): gatehouse has
+no licence, so 0, which cPanel and WHMCS read as unlimited.
+
 Privileges: gethostname `basic-system-info` or `clustering` (cPanel's table);
 get_nameserver_config any WHM user — its answer is the caller's own configuration;
-systemloadavg `basic-system-info`.
+systemloadavg and get_maximum_users any WHM user: WHMCS asks both (in one batch, with
+`version`) with whatever login it has for a server, a reseller's included, and WHM shows every
+reseller the load average.
 """
 
 from __future__ import annotations
@@ -53,9 +59,17 @@ def get_nameserver_config(call: Call) -> dict[str, Any]:
 @REGISTRY.function(
     "systemloadavg",
     "The machine's load averages over 1, 5 and 15 minutes.",
-    privileges=("basic-system-info",),
     readonly=True,
 )
 def systemloadavg(call: Call) -> dict[str, str]:
     one, five, fifteen = os.getloadavg()
     return {"one": f"{one:0.2f}", "five": f"{five:0.2f}", "fifteen": f"{fifteen:0.2f}"}
+
+
+@REGISTRY.function(
+    "get_maximum_users",
+    "The most accounts the server's licence allows: 0, unlimited (gatehouse has no licence).",
+    readonly=True,
+)
+def get_maximum_users(call: Call) -> dict[str, int]:
+    return {"maximum_users": 0}
