@@ -36,6 +36,8 @@ from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, Entry
 from gatehouse.dns.zones import Zone
 from gatehouse.errors import InvalidParameter, missing_parameter
 
+Getter = Callable[[str], str | None]
+
 # -- records as cPanel shows them ---------------------------------------------------------------
 
 # The fields of each type, in rdata order (Cpanel::ZoneFile's record hashes).
@@ -278,6 +280,44 @@ def change_from_fields(
     if line_index is not None:
         item["line_index"] = line_index
     return change_from_item(zone, item, edit=line_index is not None)
+
+
+def given_over(zone: str, entry: Entry, given: Callable[[str], str | None]) -> Getter:
+    """The fields of an edit of `entry` as cPanel's Whostmgr::DNS::edit_zone_record takes
+    them: each field given replaces the record's own, the others are kept (`name`, `ttl`,
+    `type` and the type's data, as dumpzone shows them)."""
+    old = record_item(zone, entry)
+
+    def get(key: str) -> str | None:
+        value = given(key)
+        if value is not None:
+            return value
+        kept = old.get(key)
+        return None if kept is None else str(kept)
+
+    return get
+
+
+def edit_change(zone: str, entry: Entry, given: Callable[[str], str | None]) -> Change:
+    """The edit of `entry` the one-record edit functions (WHM editzonerecord, API 2
+    edit_zone_record) make: `given_over` its fields; a TXT record kept a TXT record without a
+    new `txtdata` keeps its strings as they are."""
+    get = given_over(zone, entry, given)
+    same_txt = request_type(get) == entry.record_type == "TXT" and given("txtdata") is None
+    return change_from_fields(
+        zone,
+        get,
+        line_index=entry.line_index,
+        txt_strings=entry.data if same_txt else None,
+    )
+
+
+def record_at(zone: Zone, line: int) -> Entry:
+    """The record starting on 1-based line `line`, or the refusal."""
+    entry = entry_at_line(zone, line)
+    if entry is None:
+        raise InvalidParameter(f"There is no record on line {line} of the zone “{zone.name}”.")
+    return entry
 
 
 def entry_at_line(zone: Zone, line: int) -> Entry | None:

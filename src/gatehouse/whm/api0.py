@@ -90,3 +90,26 @@ accountsummary = with_status("acct", _listed_accounts, on_failure=None)
 listsuspended = with_status("accts", _suspended, on_failure=[])
 listpkgs = bare("package", lambda answer: (answer.data or {}).get("pkg", []))
 listresellers = bare("reseller", lambda answer: (answer.data or {}).get("reseller", []))
+
+
+# The one-record DNS functions, as cPanel's Whostmgr/XMLUI/DNS.pm answers API 0: the status
+# and message of the change in `result`; dumpzone its records beside them, getzonerecord the
+# one record (a hash, not API 1's list).
+addzonerecord = result_list()
+editzonerecord = result_list()
+removezonerecord = result_list()
+resetzone = result_list()
+
+
+def _zone_records(answer: Answer) -> dict[str, Any]:
+    zone = ((answer.data or {}).get("zone") or [{}])[0]
+    return {"record": zone.get("record", [])}
+
+
+def _one_record(answer: Answer) -> dict[str, Any]:
+    found = (answer.data or {}).get("record") or [None]
+    return {"record": found[0]}
+
+
+dumpzone = result_list(extra=_zone_records)
+getzonerecord = result_list(extra=_one_record)

@@ -26,7 +26,6 @@ from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import api2
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
-from gatehouse.dns.text import Entry
 from gatehouse.domain import access
 from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
 
@@ -157,13 +156,6 @@ def _only(record_type: str, allowed: tuple[str, ...], verb: str) -> None:
         raise InvalidParameter(f"You may only {verb} {_TYPE_WORDS[allowed]} records.")
 
 
-def _record_at(zone: zones.Zone, line: int) -> Entry:
-    entry = zone_wire.entry_at_line(zone, line)
-    if entry is None:
-        raise InvalidParameter(f"There is no record on line {line} of the zone “{zone.name}”.")
-    return entry
-
-
 def _save(call: Call, zone: zones.Zone, text: str, what: str) -> list[dict[str, Any]]:
     new_serial = save_edit(call, zone, text, what)
     # Choice: cPanel's statusmsg is dnsadmin's reload output; gatehouse says what it did.
@@ -193,27 +185,12 @@ def edit_zone_record(call: Call) -> list[dict[str, Any]]:
         line = zone_wire.line_number(call.params)
         zone = _zone(call, lock=True)
         zone_wire.check_serialnum(zone, call.params)
-        entry = _record_at(zone, line)
+        entry = zone_wire.record_at(zone, line)
         _only(entry.record_type, EDIT_TYPES, "edit")
         # Whostmgr::DNS::edit_zone_record: the fields given replace the record's own.
-        old = zone_wire.record_item(zone.name, entry)
-
-        def get(key: str) -> str | None:
-            value = call.params.get(key)
-            if value is not None:
-                return value
-            kept = old.get(key)
-            return None if kept is None else str(kept)
-
-        new_type = zone_wire.request_type(get)
-        _only(new_type, EDIT_TYPES, "edit")
-        same_txt = new_type == entry.record_type == "TXT"
-        change = zone_wire.change_from_fields(
-            zone.name,
-            get,
-            line_index=line - 1,
-            txt_strings=entry.data if same_txt and call.params.get("txtdata") is None else None,
-        )
+        given = zone_wire.given_over(zone.name, entry, call.params.get)
+        _only(zone_wire.request_type(given), EDIT_TYPES, "edit")
+        change = zone_wire.edit_change(zone.name, entry, call.params.get)
         text = changes.apply_edits(zone, [], [change], [])
         return _save(call, zone, text, "1 edited")
     except GatehouseError as exc:
@@ -226,7 +203,7 @@ def remove_zone_record(call: Call) -> list[dict[str, Any]]:
         line = zone_wire.line_number(call.params)
         zone = _zone(call, lock=True)
         zone_wire.check_serialnum(zone, call.params)
-        entry = _record_at(zone, line)
+        entry = zone_wire.record_at(zone, line)
         _only(entry.record_type, REMOVE_TYPES, "delete")
         text = changes.apply_edits(zone, [], [], [line - 1])
         return _save(call, zone, text, "1 removed")

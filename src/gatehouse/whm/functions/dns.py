@@ -141,6 +141,7 @@ def listzones(call: Call) -> dict[str, Any]:
     privileges=("manage-dns-records",),
     readonly=True,
     slow=True,
+    api0=api0.dumpzone,
 )
 def dumpzone(call: Call) -> Reply:
     if not (call.params.get("domain") or call.params.get("zone")):
@@ -236,6 +237,7 @@ def killdns(call: Call) -> Reply:
     ),
     privileges=("manage-dns-records",),
     slow=True,
+    api0=api0.resetzone,
 )
 def resetzone(call: Call) -> Reply:
     name = _zone_name(call, "domain", "zone")
@@ -285,8 +287,8 @@ def _legacy_zone(call: Call) -> zones.Zone:
     return zone
 
 
-def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> changes.Change:
-    return zone_wire.change_from_fields(zone.name, call.params.get, line_index=line_index)
+def _legacy_change(call: Call, zone: zones.Zone) -> changes.Change:
+    return zone_wire.change_from_fields(zone.name, call.params.get)
 
 
 @REGISTRY.function(
@@ -295,25 +297,29 @@ def _legacy_change(call: Call, zone: zones.Zone, *, line_index: int | None) -> c
     params=_LEGACY_PARAMS,
     privileges=("manage-dns-records",),
     slow=True,
+    api0=api0.addzonerecord,
 )
 def addzonerecord(call: Call) -> Reply:
     zone = _legacy_zone(call)
-    change = _legacy_change(call, zone, line_index=None)
+    change = _legacy_change(call, zone)
     save_edit(call, zone, changes.apply_edits(zone, [change], [], []), "1 added")
     return Reply(has_data=False, reason="OK")
 
 
 @REGISTRY.function(
     "editzonerecord",
-    "Replace the record at a line of a DNS zone.",
+    "Change the record at a line of a DNS zone; fields not given are kept.",
     params=(_LINE, *_LEGACY_PARAMS),
     privileges=("manage-dns-records",),
     slow=True,
+    api0=api0.editzonerecord,
 )
 def editzonerecord(call: Call) -> Reply:
     line = zone_wire.line_number(call.params)
     zone = _legacy_zone(call)
-    change = _legacy_change(call, zone, line_index=line - 1)
+    # Whostmgr::DNS::edit_zone_record: the fields given replace the record's own, so a client
+    # may send only what changes (`Line`, `address`).
+    change = zone_wire.edit_change(zone.name, zone_wire.record_at(zone, line), call.params.get)
     save_edit(call, zone, changes.apply_edits(zone, [], [change], []), "1 edited")
     return Reply(has_data=False, reason="OK")
 
@@ -328,6 +334,7 @@ def editzonerecord(call: Call) -> Reply:
     ),
     privileges=("manage-dns-records",),
     slow=True,
+    api0=api0.removezonerecord,
 )
 def removezonerecord(call: Call) -> Reply:
     line = zone_wire.line_number(call.params)
@@ -346,11 +353,14 @@ def removezonerecord(call: Call) -> Reply:
     privileges=("manage-dns-records",),
     readonly=True,
     slow=True,
+    api0=api0.getzonerecord,
 )
-def getzonerecord(call: Call) -> dict[str, Any]:
+def getzonerecord(call: Call) -> Reply:
     line = zone_wire.line_number(call.params)
     zone = _zone_for(call, _zone_name(call, "domain", "zone"))
     for entry in parsed.parse(zone.name, zone.text):
         if entry.line_index == line - 1:
-            return {"record": [zone_wire.record_item(zone.name, entry)]}
-    raise InvalidParameter(f"The DNS zone “{zone.name}” has no record at line {line}.")
+            # Whostmgr::DNS::get_zone_record's words.
+            item = zone_wire.record_item(zone.name, entry)
+            return Reply(data={"record": [item]}, reason="Record obtained.")
+    raise InvalidParameter("No record available on selected line.")

@@ -1,0 +1,136 @@
+"""The one-record DNS functions as scripts call them without `api.version` (WHM API 0) and as
+cPanel's Whostmgr::DNS edits a record: only the fields given change (docs/api.md).
+
+The API 0 shapes are cPanel's Whostmgr/XMLUI/DNS.pm: `{"result":[{"status","statusmsg"}]}`,
+with dumpzone's `record` list and getzonerecord's one `record` beside them. WHMCS's AddDns
+reads `result[0].status` of addzonerecord; dynamic-DNS scripts read dumpzone's
+`result[0].record` and send `editzonerecord?zone=Z&Line=N&address=IP&type=A` (no name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import Server
+
+
+@pytest.fixture
+def zone(server: Server) -> str:
+    user, _ = server.account()
+    return f"{user}.example.com"
+
+
+def api0(server: Server, function: str, **params: Any) -> Any:
+    response = server.get(function, api_version=None, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def records_of(server: Server, zone: str) -> list[dict[str, Any]]:
+    return list(server.ok("dumpzone", params={"domain": zone})["zone"][0]["record"])
+
+
+def a_record(server: Server, zone: str, name: str) -> dict[str, Any]:
+    return next(
+        r
+        for r in records_of(server, zone)
+        if r.get("name") == f"{name}.{zone}." and r["type"] == "A"
+    )
+
+
+def test_addzonerecord_answers_in_the_result_list(server: Server, zone: str) -> None:
+    body = api0(
+        server, "addzonerecord", zone=zone, name="home", type="A", address="192.0.2.10",
+        **{"class": "IN", "ttl": "300"},
+    )  # fmt: skip
+    assert body == {"result": [{"status": 1, "statusmsg": "OK"}]}
+    assert a_record(server, zone, "home")["address"] == "192.0.2.10"
+
+
+def test_a_refused_addzonerecord_says_so_where_api0_clients_look(server: Server, zone: str) -> None:
+    body = api0(server, "addzonerecord", domain=zone, name="bad", type="A", address="nope")
+    (item,) = body["result"]
+    assert item["status"] == 0
+    assert "invalid" in item["statusmsg"]
+    assert set(item) == {"status", "statusmsg"}
+
+
+def test_dumpzone_gives_the_records_beside_the_status(server: Server, zone: str) -> None:
+    body = api0(server, "dumpzone", domain=zone)
+    (item,) = body["result"]
+    assert (item["status"], item["statusmsg"]) == (1, "Zone Serialized")
+    assert item["record"] == records_of(server, zone)
+
+
+def test_getzonerecord_gives_one_record_as_a_hash(server: Server, zone: str) -> None:
+    soa = next(r for r in records_of(server, zone) if r["type"] == "SOA")
+    body = api0(server, "getzonerecord", domain=zone, line=soa["Line"])
+    assert body == {"result": [{"record": soa, "status": 1, "statusmsg": "Record obtained."}]}
+    assert (
+        server.get("getzonerecord", params={"domain": zone, "line": soa["Line"]}).json()[
+            "metadata"
+        ]["reason"]
+        == "Record obtained."
+    )
+
+
+def test_getzonerecord_on_a_line_without_a_record(server: Server, zone: str) -> None:
+    past_the_end = max(r["Line"] for r in records_of(server, zone)) + 5
+    body = api0(server, "getzonerecord", domain=zone, line=past_the_end)
+    assert body == {"result": [{"status": 0, "statusmsg": "No record available on selected line."}]}
+
+
+def test_an_edit_changes_only_the_fields_given(server: Server, zone: str) -> None:
+    server.ok(
+        "addzonerecord",
+        params={
+            "domain": zone,
+            "name": "router",
+            "type": "A",
+            "address": "192.0.2.1",
+            "ttl": "120",
+        },
+    )
+    line = a_record(server, zone, "router")["Line"]
+    # As a dynamic-DNS script sends it: the line and the new address, no name.
+    body = api0(server, "editzonerecord", zone=zone, Line=line, address="192.0.2.99", type="A")
+    assert body == {"result": [{"status": 1, "statusmsg": "OK"}]}
+    edited = a_record(server, zone, "router")
+    assert (edited["Line"], edited["address"], edited["ttl"]) == (line, "192.0.2.99", 120)
+    server.ok("editzonerecord", params={"domain": zone, "line": line, "ttl": "60"})
+    assert a_record(server, zone, "router")["address"] == "192.0.2.99"
+    assert a_record(server, zone, "router")["ttl"] == 60
+
+
+def test_an_edit_keeps_a_txt_records_strings(server: Server, zone: str) -> None:
+    long_value = "v" * 300  # stored as two strings
+    server.ok(
+        "addzonerecord",
+        params={"domain": zone, "name": "txt", "type": "TXT", "txtdata": long_value},
+    )
+    record = next(r for r in records_of(server, zone) if r.get("name") == f"txt.{zone}.")
+    server.ok("editzonerecord", params={"domain": zone, "line": record["Line"], "ttl": "90"})
+    after = next(r for r in records_of(server, zone) if r.get("name") == f"txt.{zone}.")
+    assert after["txtdata_list"] == record["txtdata_list"]
+    assert after["ttl"] == 90
+
+
+def test_an_edit_of_a_line_without_a_record_is_refused(server: Server, zone: str) -> None:
+    body = api0(server, "editzonerecord", domain=zone, line=1, address="192.0.2.5")
+    (item,) = body["result"]
+    assert item["status"] == 0
+    assert item["statusmsg"] == f"There is no record on line 1 of the zone “{zone}”."
+
+
+def test_removezonerecord_and_resetzone(server: Server, zone: str) -> None:
+    server.ok(
+        "addzonerecord",
+        params={"domain": zone, "name": "gone", "type": "A", "address": "192.0.2.3"},
+    )
+    line = a_record(server, zone, "gone")["Line"]
+    assert api0(server, "removezonerecord", zone=zone, line=line) == {
+        "result": [{"status": 1, "statusmsg": "OK"}]
+    }
+    assert not any(r.get("name") == f"gone.{zone}." for r in records_of(server, zone))
+    assert api0(server, "resetzone", domain=zone) == {"result": [{"status": 1, "statusmsg": "OK"}]}
