@@ -223,6 +223,35 @@ def test_listpkgs(server: Server) -> None:
     assert "default" in [p["name"] for p in body["package"]]
 
 
+def test_package_lifecycle_in_cpanels_api0_words(server: Server) -> None:
+    # Whostmgr/XMLUI/Packages.pm, with Whostmgr::Packages::Mod's and ::Packages' messages.
+    name = new_name()
+    assert body0(server, "addpkg", {"name": name, "quota": "100"}) == {
+        "result": [
+            {
+                "pkg": name,
+                "status": 1,
+                "statusmsg": f"You have successfully created the package “{name}”.",
+            }
+        ]
+    }
+    assert body0(server, "editpkg", {"name": name, "quota": "200"}) == {
+        "result": [
+            {
+                "pkg": name,
+                "status": 1,
+                "statusmsg": f"You have successfully modified the package “{name}”.",
+            }
+        ]
+    }
+    assert body0(server, "killpkg", {"pkgname": name}) == {
+        "result": [{"status": 1, "statusmsg": "The system successfully deleted the package."}]
+    }
+    [refused] = body0(server, "killpkg", {"pkgname": name})["result"]
+    assert refused["status"] == 0 and name in refused["statusmsg"]
+    assert set(refused) == {"status", "statusmsg"}
+
+
 # -- refusals before the function runs, and API 1 unchanged --------------------------------------
 
 

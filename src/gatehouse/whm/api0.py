@@ -7,6 +7,7 @@ parameter's name) differs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gatehouse.api.api0 import Answer, bare, named_list, result_list, with_status
@@ -113,3 +114,21 @@ def _one_record(answer: Answer) -> dict[str, Any]:
 
 dumpzone = result_list(extra=_zone_records)
 getzonerecord = result_list(extra=_one_record)
+
+
+# Packages, as cPanel's Whostmgr/XMLUI/Packages.pm answers API 0 (the messages are
+# Whostmgr::Packages::Mod's and Whostmgr::Packages' own).
+def _package(answer: Answer) -> dict[str, Any]:
+    return {"pkg": (answer.data or {}).get("pkg")}
+
+
+def _package_message(verb: str) -> Callable[[Answer], str]:
+    def message(answer: Answer) -> str:
+        return f"You have successfully {verb} the package “{(answer.data or {}).get('pkg')}”."
+
+    return message
+
+
+addpkg = result_list(message=_package_message("created"), extra=_package)
+editpkg = result_list(message=_package_message("modified"), extra=_package)
+killpkg = result_list(message=lambda _answer: "The system successfully deleted the package.")

@@ -203,6 +203,7 @@ def getpkginfo(call: Call) -> dict[str, Any]:
     "email limits each need their package privilege.",
     params=(*_NAME_PARAMS, *_SETTING_PARAMS),
     privileges=("add-pkg",),
+    api0=api0.addpkg,
 )
 def addpkg(call: Call) -> dict[str, Any]:
     return _create(call, _requested_name(call))
@@ -221,6 +222,7 @@ def _create(call: Call, name: str) -> dict[str, Any]:
     "Change a hosting plan and every account on it (settings not given are kept).",
     params=(*_NAME_PARAMS, *_SETTING_PARAMS),
     privileges=("edit-pkg",),
+    api0=api0.editpkg,
 )
 def editpkg(call: Call) -> dict[str, Any]:
     name = _requested_name(call)
@@ -252,6 +254,7 @@ def editpkg(call: Call) -> dict[str, Any]:
     "Remove a hosting plan; refused while any account uses it.",
     params=(Param("pkgname", "The package's full name.", required=True, handler_refuses=True),),
     privileges=("add-pkg",),
+    api0=api0.killpkg,
 )
 def killpkg(call: Call) -> Reply:
     name = call.params.get("pkgname")
