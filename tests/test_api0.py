@@ -252,6 +252,34 @@ def test_package_lifecycle_in_cpanels_api0_words(server: Server) -> None:
     assert set(refused) == {"status", "statusmsg"}
 
 
+def test_editquota_limitbw_domainuserdata_listzones(server: Server) -> None:
+    # Whostmgr/XMLUI/Accounts.pm, Bandwidth.pm and DNS.pm.
+    user, _ = created(server)
+    domain = f"{user}.example.com"
+    assert body0(server, "editquota", {"user": user, "quota": "100"}) == {
+        "output": None,
+        "result": [{"status": 1, "statusmsg": "Set quota for user."}],
+    }
+    [limited] = body0(server, "limitbw", {"user": user, "bwlimit": "100"})["result"]
+    assert limited["status"] == 1
+    assert limited["statusmsg"] == f"Bandwidth Limit for {user} has been set to 100 megabytes"
+    assert limited["bwlimit"]["bwlimit"] == 100 * 1024 * 1024
+    userdata = body0(server, "domainuserdata", {"domain": domain})
+    assert userdata["result"] == [{"status": 1, "statusmsg": "Obtained userdata."}]
+    assert userdata["userdata"]["documentroot"].endswith("/public_html")
+    zones = body0(server, "listzones")["zone"]
+    assert {"domain": domain, "zonefile": f"{domain}.db"} in zones
+
+
+def test_their_refusals(server: Server) -> None:
+    [quota] = body0(server, "editquota", {"user": "nosuchuser7", "quota": "1"})["result"]
+    assert quota["status"] == 0
+    [bw] = body0(server, "limitbw", {"user": "nosuchuser7", "bwlimit": "1"})["result"]
+    assert bw["status"] == 0 and bw["bwlimit"] is None
+    refused = body0(server, "domainuserdata", {"domain": "nosuch.example.org"})
+    assert set(refused) == {"result"} and refused["result"][0]["status"] == 0
+
+
 # -- refusals before the function runs, and API 1 unchanged --------------------------------------
 
 

@@ -209,8 +209,8 @@ def test_limitbw_sets_the_accounts_limit(server: Server) -> None:
         "data": {
             "bwlimits": [
                 {
-                    "bwlimit": 500,
-                    "bwlimitenable": 1,
+                    "bwlimit": 500 * MB,  # bytes, as Whostmgr::Bandwidth::setbwlimit
+                    "bwlimitenable": 0,  # 3 MB used: not over the limit
                     "domains": [domain],
                     "human_bwlimit": "500 MB",
                     "human_bwused": "3 MB",
@@ -237,15 +237,21 @@ def test_limitbw_sets_the_accounts_limit(server: Server) -> None:
     assert shown["acct"][0]["limit"] == 0
 
 
+def test_bwlimitenable_says_the_account_is_over_its_limit(server: Server) -> None:
+    user, _ = server.account()
+    report(server, user=user, bytes=3 * MB)
+    data = server.ok("limitbw", params={"user": user, "bwlimit": 2})
+    assert (data["bwlimits"][0]["bwlimit"], data["bwlimits"][0]["bwlimitenable"]) == (2 * MB, 1)
+
+
 def test_editquota_sets_the_quota_accountsummary_shows(server: Server) -> None:
     user, _ = server.account()
     response = server.get("editquota", params={"user": user, "quota": 750})
     assert (
         response.content
         == (
-            '{"metadata":{"command":"editquota","reason":"Set quota for '
-            + user
-            + '.","result":1,"version":1}}'
+            '{"metadata":{"command":"editquota","reason":"Set quota for user.","result":1,'
+            '"version":1}}'
         ).encode()
     )
     acct = server.ok("accountsummary", params={"user": user})["acct"][0]
@@ -274,7 +280,7 @@ def test_limit_refusals(server: Server) -> None:
     assert theirs == f"You do not have access to an account named “{user}”."
     mine, _ = server.account(owner=reseller)
     data = server.ok("limitbw", params={"user": mine, "bwlimit": 10}, user=reseller, token=token)
-    assert data["bwlimits"][0]["bwlimit"] == 10
+    assert data["bwlimits"][0]["bwlimit"] == 10 * MB
     # Unlimited needs the package privilege for unlimited bandwidth.
     refused = server.fail(
         "limitbw", params={"user": mine, "bwlimit": 0}, user=reseller, token=token

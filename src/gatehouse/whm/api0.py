@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gatehouse.api.api0 import Answer, bare, named_list, result_list, with_status
+from gatehouse.api.api0 import Answer, Api0, Body, bare, named_list, result_list, with_status
 
 _NAMESERVER_OPTIONS = tuple(
     f"{prefix}{n}"
@@ -132,3 +132,32 @@ def _package_message(verb: str) -> Callable[[Answer], str]:
 addpkg = result_list(message=_package_message("created"), extra=_package)
 editpkg = result_list(message=_package_message("modified"), extra=_package)
 killpkg = result_list(message=lambda _answer: "The system successfully deleted the package.")
+
+
+def _beside_result(key: str, value: Callable[[Answer], Any], *, on_failure: bool) -> Api0:
+    """`{"result":[{"status","statusmsg"}], KEY: VALUE}`: a status list with a top-level key
+    beside it (cPanel's editquota `output`, domainuserdata `userdata`); on a refusal the key is
+    null, or absent unless `on_failure`."""
+
+    def success(answer: Answer) -> Body:
+        return {"result": [{"status": 1, "statusmsg": answer.reason}], key: value(answer)}
+
+    def failure(reason: str) -> Body:
+        body: Body = {"result": [{"status": 0, "statusmsg": reason}]}
+        if on_failure:
+            body[key] = None
+        return body
+
+    return Api0(success, failure)
+
+
+# Whostmgr/XMLUI/Accounts.pm, Bandwidth.pm and DNS.pm.
+editquota = _beside_result("output", lambda _answer: None, on_failure=True)
+domainuserdata = _beside_result(
+    "userdata", lambda answer: (answer.data or {}).get("userdata"), on_failure=False
+)
+limitbw = result_list(
+    extra=lambda answer: {"bwlimit": ((answer.data or {}).get("bwlimits") or [None])[0]},
+    nulls=("bwlimit",),
+)
+listzones = bare("zone", lambda answer: (answer.data or {}).get("zone", []))

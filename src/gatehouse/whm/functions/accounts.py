@@ -493,6 +493,7 @@ def accountsummary(call: Call) -> dict[str, Any]:
     params=(Param("domain", "The domain.", required=True),),
     privileges=("acct-summary",),
     readonly=True,
+    api0=api0.domainuserdata,
 )
 def domainuserdata(call: Call) -> Reply:
     # A reseller is not told whether the domain exists (access.DOMAIN).

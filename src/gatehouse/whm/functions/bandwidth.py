@@ -24,6 +24,7 @@ from gatehouse.domain import access, account_limits, accounts, bandwidth, ips
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
 from gatehouse.whm.functions.accounts import SEARCH_TYPES, compile_search
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 MB = 1024 * 1024
@@ -143,6 +144,7 @@ def _human(megabytes: int, *, none: str) -> str:
         Param("bwlimit", "MB a month; 0 or `unlimited` (the default): no limit."),
     ),
     privileges=("limit-bandwidth",),
+    api0=api0.limitbw,
 )
 def limitbw(call: Call) -> Reply:
     actor = access.actor_of(call.principal)
@@ -153,15 +155,17 @@ def limitbw(call: Call) -> Reply:
     account = limited.account
     used = bandwidth.month_total(call.conn, account, bandwidth.Month.of(call.now))
     used_mb = used // MB
+    limit = limited.megabytes * MB
     shown = "unlimited" if limited.unlimited else str(limited.megabytes)
     return Reply(
         data={
             "bwlimits": [
                 {
-                    "bwlimit": limited.megabytes,
-                    # Choice: 1 when the account has a limit (the reference: "whether bandwidth
-                    # limiting is enabled for the account").
-                    "bwlimitenable": int(not limited.unlimited),
+                    # Whostmgr::Bandwidth::setbwlimit: the limit in bytes, and
+                    # `bwlimitenable` 1 when the account is over it this month (cPanel then
+                    # stops its sites; gatehouse serves none, so it only reports it).
+                    "bwlimit": limit,
+                    "bwlimitenable": int(not limited.unlimited and used >= limit),
                     "domains": [account.domain] if account.domain else [],
                     "human_bwlimit": _human(limited.megabytes, none="unlimited"),
                     "human_bwused": _human(used_mb, none="none"),
@@ -181,6 +185,7 @@ def limitbw(call: Call) -> Reply:
         Param("quota", "MB; 0 or `unlimited`: no quota.", required=True),
     ),
     privileges=("quota",),
+    api0=api0.editquota,
 )
 def editquota(call: Call) -> Reply:
     actor = access.actor_of(call.principal)
@@ -188,7 +193,8 @@ def editquota(call: Call) -> Reply:
     limited = account_limits.set_limit(
         call, actor, username, account_limits.QUOTA, call.require("quota")
     )
-    return Reply(has_data=False, reason=f"Set quota for {limited.account.username}.")
+    # Whostmgr::Quota::setusersquota's words, "user" and all.
+    return Reply(has_data=False, reason="Set quota for user.")
 
 
 # -- gatehouse_report_bandwidth (a gatehouse extension) -------------------------------------

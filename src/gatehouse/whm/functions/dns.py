@@ -117,6 +117,7 @@ def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
     privileges=("manage-dns-records",),
     readonly=True,
     slow=True,
+    api0=api0.listzones,
 )
 def listzones(call: Call) -> dict[str, Any]:
     caller = call.principal.user
