@@ -247,12 +247,9 @@ def test_bwlimitenable_says_the_account_is_over_its_limit(server: Server) -> Non
 def test_editquota_sets_the_quota_accountsummary_shows(server: Server) -> None:
     user, _ = server.account()
     response = server.get("editquota", params={"user": user, "quota": 750})
-    assert (
-        response.content
-        == (
-            '{"metadata":{"command":"editquota","reason":"Set quota for user.","result":1,'
-            '"version":1}}'
-        ).encode()
+    assert response.content == (
+        b'{"metadata":{"command":"editquota","reason":"Set quota for user.","result":1,'
+        b'"version":1}}'
     )
     acct = server.ok("accountsummary", params={"user": user})["acct"][0]
     assert acct["disklimit"] == "750M"

@@ -23,8 +23,8 @@ from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, account_limits, accounts, bandwidth, ips
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
-from gatehouse.whm.functions.accounts import SEARCH_TYPES, compile_search
 from gatehouse.whm import api0
+from gatehouse.whm.functions.accounts import SEARCH_TYPES, compile_search
 from gatehouse.whm.registry import REGISTRY
 
 MB = 1024 * 1024
@@ -190,9 +190,7 @@ def limitbw(call: Call) -> Reply:
 def editquota(call: Call) -> Reply:
     actor = access.actor_of(call.principal)
     username = call.require("user").strip()
-    limited = account_limits.set_limit(
-        call, actor, username, account_limits.QUOTA, call.require("quota")
-    )
+    account_limits.set_limit(call, actor, username, account_limits.QUOTA, call.require("quota"))
     # Whostmgr::Quota::setusersquota's words, "user" and all.
     return Reply(has_data=False, reason="Set quota for user.")
 
