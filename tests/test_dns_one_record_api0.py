@@ -134,3 +134,35 @@ def test_removezonerecord_and_resetzone(server: Server, zone: str) -> None:
     }
     assert not any(r.get("name") == f"gone.{zone}." for r in records_of(server, zone))
     assert api0(server, "resetzone", domain=zone) == {"result": [{"status": 1, "statusmsg": "OK"}]}
+
+
+def test_listmxs_and_savemxs(server: Server, zone: str) -> None:
+    # Whostmgr/API/1/DNS.pm: the MX records in dumpzone's shape; savemxs replaces them all.
+    response = server.get("listmxs", params={"domain": zone})
+    assert response.json()["metadata"]["reason"] == "Records obtained."
+    [default] = response.json()["data"]["record"]
+    assert (default["type"], default["exchange"]) == ("MX", f"{zone}.")
+    params = {
+        "domain": zone,
+        "name1": f"{zone}.", "exchange1": f"mx1.{zone}", "preference1": "10",
+        "name2": f"{zone}.", "exchange2": "mx.example.net.", "preference2": "20", "ttl2": "300",
+    }  # fmt: skip
+    server.ok("savemxs", params=params)
+    records = server.ok("listmxs", params={"domain": zone})["record"]
+    assert [(r["exchange"], r["preference"], r["ttl"]) for r in records] == [
+        (f"mx1.{zone}.", "10", 14400),
+        ("mx.example.net.", "20", 300),
+    ]
+    # Nothing given: no MX record left, and listmxs answers without data, as cPanel.
+    server.ok("savemxs", params={"domain": zone})
+    assert "data" not in server.get("listmxs", params={"domain": zone}).json()
+
+
+def test_savemxs_refusals_change_nothing(server: Server, zone: str) -> None:
+    before = server.ok("listmxs", params={"domain": zone})
+    reason = server.fail(
+        "savemxs", params={"domain": zone, "name1": f"{zone}.", "exchange1": f"mx.{zone}"}
+    )
+    assert reason == "Missing parameter: preference"
+    assert "stale" in server.fail("savemxs", params={"domain": zone, "serialnum": "1"})
+    assert server.ok("listmxs", params={"domain": zone}) == before

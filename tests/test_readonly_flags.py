@@ -231,6 +231,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     # The batch itself writes nothing: each of its commands is called, and committed, on its
     # own (with that function's own flag), so a batch of read-only commands changes nothing.
     "systemloadavg": lambda w: {},
+    "listmxs": lambda w: _zone_params(w),
     "get_maximum_users": lambda w: {},
     "get_shared_ip": lambda w: {},
     "servicestatus": lambda w: {"service": "named"},
@@ -417,6 +418,12 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "txtdata": "added",
     },
     "api_token_create": lambda w: {"token_name": f"t{uuid.uuid4().hex[:7]}"},
+    "savemxs": lambda w: {
+        **_zone_params(w),
+        "name1": "mx-here",
+        "exchange1": "mx.example.net.",
+        "preference1": "5",
+    },
     "api_token_revoke": lambda w: {"token_name": w.token()[0]},
     "api_token_update": lambda w: {"token_name": w.token()[0], "new_name": "renamed"},
     "changepackage": lambda w: {**_user_params(w), "pkg": w.package()},

@@ -365,3 +365,60 @@ def getzonerecord(call: Call) -> Reply:
             item = zone_wire.record_item(zone.name, entry)
             return Reply(data={"record": [item]}, reason="Record obtained.")
     raise InvalidParameter("No record available on selected line.")
+
+
+# -- listmxs / savemxs ----------------------------------------------------------------------
+# cPanel's Whostmgr/API/1/DNS.pm: a zone's MX records in dumpzone's shape, and their wholesale
+# replacement (Whostmgr::DNS::save_mxs: every MX record removed, the given ones added, in one
+# change; `serialnum`, when given, must be the zone's serial).
+
+
+def _mx_entries(zone: zones.Zone) -> list[Any]:
+    return [e for e in parsed.parse(zone.name, zone.text) if e.record_type == "MX"]
+
+
+@REGISTRY.function(
+    "listmxs",
+    "A DNS zone's MX records, in dumpzone's shape.",
+    params=(Param("domain", "The zone, e.g. example.com.", required=True),),
+    privileges=("manage-dns-records",),
+    readonly=True,
+    slow=True,
+)
+def listmxs(call: Call) -> Reply:
+    zone = _zone_for(call, _zone_name(call, "domain"))
+    records = [zone_wire.record_item(zone.name, e) for e in _mx_entries(zone)]
+    # cPanel leaves `data` out when there is none.
+    return Reply(data={"record": records}, has_data=bool(records), reason="Records obtained.")
+
+
+@REGISTRY.function(
+    "savemxs",
+    "Replace a DNS zone's MX records with those given (`name`, `exchange`, `preference`, "
+    "`ttl`, `class`, each with the same suffix: `name1`, `exchange1`, ...).",
+    params=(
+        Param("domain", "The zone, e.g. example.com.", required=True),
+        Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
+    ),
+    privileges=("manage-dns-records",),
+    slow=True,
+)
+def savemxs(call: Call) -> Reply:
+    zone = _zone_for(call, _zone_name(call, "domain"), lock=True)
+    zone_wire.check_serialnum(zone, call.params)
+    adds = []
+    for key, name in sorted(call.params.items_with_prefix("name")):
+        suffix = key
+
+        def field(f: str, suffix: str = suffix, name: str = name) -> str | None:
+            if f == "name":
+                return name
+            if f == "type":
+                return "MX"
+            return call.params.get(f"{f}{suffix}")
+
+        adds.append(zone_wire.change_from_fields(zone.name, field))
+    removes = [e.line_index for e in _mx_entries(zone)]
+    text = changes.apply_edits(zone, adds, [], removes)
+    save_edit(call, zone, text, f"MX records replaced: {len(removes)} by {len(adds)}")
+    return Reply(has_data=False, reason="OK")
