@@ -250,3 +250,33 @@ def test_installing_needs_the_ssl_privilege(server: Server, ca: Issued) -> None:
     assert response.json()["metadata"]["result"] == 0
     assert _stored(server, mine) == [0, 0, 0]
     assert server.get("listcrts", user=reseller, token=token).json()["metadata"]["result"] == 1
+
+
+def test_api0_install_fetch_and_list(server: Server, ca: Issued) -> None:
+    # Whostmgr/XMLUI/SSL.pm: installssl takes the certificate as `cert` and answers flat;
+    # fetchsslinfo answers an `sslinfo` list; listcrts a bare `crt` list.
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain])
+    server.remember(leaf.key_pem)
+    data = {"domain": domain, "cert": leaf.cert_pem, "key": leaf.key_pem, "cab": ca.cert_pem}
+    headers = {"Authorization": f"WHM root:{server.root_token}"}
+    body = httpx.post(
+        f"{server.url}/json-api/installssl", data=data, headers=headers, timeout=30
+    ).json()
+    assert body["status"] == 1 and set(body) == {"rawout", "status", "statusmsg"}
+    assert domain in body["statusmsg"]
+    [info] = server.get("fetchsslinfo", api_version=None, params={"domain": domain}).json()[
+        "sslinfo"
+    ]
+    assert (info["status"], info["user"]) == (1, user)
+    assert info["crt"].strip() == leaf.cert_pem.strip()
+    listed = server.get("listcrts", api_version=None).json()
+    assert set(listed) == {"crt"} and domain in [c["domain"] for c in listed["crt"]]
+    refused = httpx.post(
+        f"{server.url}/json-api/installssl",
+        data={"domain": domain, "cert": "not a certificate", "key": leaf.key_pem},
+        headers=headers,
+        timeout=30,
+    ).json()
+    assert refused["status"] == 0 and refused["statusmsg"]

@@ -161,3 +161,23 @@ limitbw = result_list(
     nulls=("bwlimit",),
 )
 listzones = bare("zone", lambda answer: (answer.data or {}).get("zone", []))
+
+
+# SSL, as cPanel's Whostmgr/XMLUI/SSL.pm answers API 0: installssl flat (and its certificate is
+# `cert`, as /scripts2/installssl named it), fetchsslinfo in an `sslinfo` list, listcrts bare.
+def _installed(answer: Answer) -> Body:
+    message = (answer.data or {}).get("statusmsg")
+    return {"rawout": message, "status": 1, "statusmsg": message}
+
+
+installssl = Api0(
+    _installed,
+    lambda reason: {"rawout": "", "status": 0, "statusmsg": reason},
+    renames=(("cert", "crt"),),
+)
+fetchsslinfo = named_list(
+    "sslinfo",
+    message=lambda answer: (answer.data or {}).get("statusmsg"),
+    extra=lambda answer: {k: v for k, v in (answer.data or {}).items() if k != "statusmsg"},
+)
+listcrts = bare("crt", lambda answer: (answer.data or {}).get("crt", []))

@@ -22,6 +22,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param
 from gatehouse.domain import access, certificates, ips, ssl_pem, ssl_requests, users
 from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 INSTALL = ("ssl",)
@@ -50,6 +51,7 @@ def _publish(call: Call) -> None:
     ),
     privileges=INSTALL,
     slow=True,
+    api0=api0.installssl,
 )
 def installssl(call: Call) -> dict[str, Any]:
     actor = access.actor_of(call.principal)
@@ -94,6 +96,7 @@ def installssl(call: Call) -> dict[str, Any]:
     ),
     privileges=READ,
     readonly=True,
+    api0=api0.fetchsslinfo,
 )
 def fetchsslinfo(call: Call) -> dict[str, Any]:
     actor = access.actor_of(call.principal)
@@ -159,6 +162,7 @@ def _visible(call: Call, user: str | None) -> list[certificates.Installed]:
     ),
     privileges=READ,
     readonly=True,
+    api0=api0.listcrts,
 )
 def listcrts(call: Call) -> dict[str, Any]:
     out = []
