@@ -280,6 +280,17 @@ def test_their_refusals(server: Server) -> None:
     assert set(refused) == {"result"} and refused["result"][0]["status"] == 0
 
 
+def test_myprivs_listacls_saveacllist(server: Server) -> None:
+    # Whostmgr/XMLUI/ACLS.pm.
+    privs = body0(server, "myprivs")
+    assert set(privs) == {"privs"} and privs["privs"]["all"] == 1
+    name = "l" + uuid.uuid4().hex[:8]
+    saved = body0(server, "saveacllist", {"acllist": name, "acl-list-accts": "1"})
+    assert saved == {"results": [{"status": 1, "statusmsg": "OK"}]}
+    acls = body0(server, "listacls")["acls"]
+    assert acls[name]["list-accts"] == "1"
+
+
 # -- refusals before the function runs, and API 1 unchanged --------------------------------------
 
 

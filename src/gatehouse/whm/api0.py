@@ -181,3 +181,17 @@ fetchsslinfo = named_list(
     extra=lambda answer: {k: v for k, v in (answer.data or {}).items() if k != "statusmsg"},
 )
 listcrts = bare("crt", lambda answer: (answer.data or {}).get("crt", []))
+
+
+# Privileges, as cPanel's Whostmgr/XMLUI/ACLS.pm answers API 0: myprivs the caller's map under
+# `privs`; listacls the saved lists keyed by name, each value as its file holds it (a string);
+# saveacllist its status in `results`.
+myprivs = bare("privs", lambda answer: ((answer.data or {}).get("privileges") or [{}])[0])
+listacls = bare(
+    "acls",
+    lambda answer: {
+        entry["name"]: {acl: str(on) for acl, on in entry["privileges"].items()}
+        for entry in (answer.data or {}).get("acl", [])
+    },
+)
+saveacllist = named_list("results")

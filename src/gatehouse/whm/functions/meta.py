@@ -6,6 +6,7 @@ from typing import Any
 
 from gatehouse import WHM_COMPAT_VERSION, acls
 from gatehouse.api.call import Call
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 
@@ -64,6 +65,7 @@ _CATALOGUE_NAMES = tuple(a.name for a in acls.CATALOGUE)
     "The caller's effective privileges (for a token: filtered through the token).",
     privileges=("basic-whm-functions",),
     readonly=True,
+    api0=api0.myprivs,
 )
 def myprivs(call: Call) -> dict[str, Any]:
     return {"privileges": [privilege_map(call.principal.privileges)]}

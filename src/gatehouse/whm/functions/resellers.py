@@ -139,6 +139,7 @@ def listresellers(call: Call) -> dict[str, Any]:
     "Save a named privilege list (`acl-NAME=1` parameters) for setacls.",
     params=(Param("acllist", "The list's name.", required=True),),
     privileges=ROOT_ONLY,
+    api0=api0.saveacllist,
 )
 def saveacllist(call: Call) -> Reply:
     name = call.require("acllist")
@@ -149,7 +150,13 @@ def saveacllist(call: Call) -> Reply:
     return Reply(has_data=False)
 
 
-@REGISTRY.function("listacls", "The saved privilege lists.", privileges=ROOT_ONLY, readonly=True)
+@REGISTRY.function(
+    "listacls",
+    "The saved privilege lists.",
+    privileges=ROOT_ONLY,
+    readonly=True,
+    api0=api0.listacls,
+)
 def listacls(call: Call) -> dict[str, Any]:
     saved = acl_lists.all_lists(call.conn)
     return {"acl": [{"name": name, "privileges": privilege_map(held)} for name, held in saved]}
