@@ -212,8 +212,9 @@ def test_limitbw_sets_the_accounts_limit(server: Server) -> None:
                     "bwlimit": 500 * MB,  # bytes, as Whostmgr::Bandwidth::setbwlimit
                     "bwlimitenable": 0,  # 3 MB used: not over the limit
                     "domains": [domain],
-                    "human_bwlimit": "500 MB",
-                    "human_bwused": "3 MB",
+                    # Cpanel::Math::_toHumanSize: the locale's format_bytes (U+00A0).
+                    "human_bwlimit": "500\u00a0MB",
+                    "human_bwused": "3\u00a0MB",
                     "unlimited": 0,
                 }
             ]
@@ -225,9 +226,13 @@ def test_limitbw_sets_the_accounts_limit(server: Server) -> None:
             "version": 1,
         },
     }
-    assert response.content == json.dumps(expected, separators=(",", ":"), sort_keys=True).encode()
+    assert response.content == (
+        json.dumps(expected, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    )
     shown = server.ok("showbw", params={"searchtype": "user", "search": f"^{user}$"})
     assert shown["acct"][0]["limit"] == 500 * MB
+    larger = server.ok("limitbw", params={"user": user, "bwlimit": 1536})["bwlimits"][0]
+    assert larger["human_bwlimit"] == "1.5\u00a0GB"
     # Without bwlimit (or with 0): unlimited, cPanel's default.
     data = server.ok("limitbw", params={"user": user})
     assert data["bwlimits"][0]["unlimited"] == 1

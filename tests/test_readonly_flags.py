@@ -594,6 +594,11 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
         {"domain": acct[1]},
     ),
     (UAPI, "DynamicDNS", "list"): _with_dynamic_dns,
+    (UAPI, "StatsBar", "get_stats"): lambda w: (
+        w.account()[0],
+        {"display": "subdomains|bandwidthusage|diskusage|hostname"},
+    ),
+    (API2, "StatsBar", "stat"): lambda w: (w.account()[0], {"display": "subdomains|diskusage"}),
     (UAPI, "Tokens", "list"): lambda w: _owner_of_token(w, {}),
     (UAPI, "Tokens", "gatehouse_get_details"): lambda w: _owner_of_token(w, {}),
     (API2, "SubDomain", "listsubdomains"): _with_subdomain,

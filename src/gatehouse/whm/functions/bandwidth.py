@@ -19,6 +19,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.api0 import Answer, bare
 from gatehouse.api.call import Call
+from gatehouse.api.locale_format import format_bytes
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, account_limits, accounts, bandwidth, ips
 from gatehouse.domain.users import User
@@ -132,8 +133,9 @@ def showbw(call: Call) -> dict[str, Any]:
 # -- limitbw / editquota --------------------------------------------------------------------
 
 
-def _human(megabytes: int, *, none: str) -> str:
-    return none if megabytes == 0 else f"{megabytes} MB"
+def _human(size: int, *, none: str) -> str:
+    # Whostmgr::Bandwidth: Cpanel::Math::_toHumanSize, the locale's format_bytes, of bytes.
+    return none if size == 0 else format_bytes(size)
 
 
 @REGISTRY.function(
@@ -154,7 +156,6 @@ def limitbw(call: Call) -> Reply:
     )
     account = limited.account
     used = bandwidth.month_total(call.conn, account, bandwidth.Month.of(call.now))
-    used_mb = used // MB
     limit = limited.megabytes * MB
     shown = "unlimited" if limited.unlimited else str(limited.megabytes)
     return Reply(
@@ -167,8 +168,8 @@ def limitbw(call: Call) -> Reply:
                     "bwlimit": limit,
                     "bwlimitenable": int(not limited.unlimited and used >= limit),
                     "domains": [account.domain] if account.domain else [],
-                    "human_bwlimit": _human(limited.megabytes, none="unlimited"),
-                    "human_bwused": _human(used_mb, none="none"),
+                    "human_bwlimit": _human(limit, none="unlimited"),
+                    "human_bwused": _human(used, none="none"),
                     "unlimited": int(limited.unlimited),
                 }
             ]
