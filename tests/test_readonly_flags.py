@@ -594,6 +594,9 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
         {"domain": acct[1]},
     ),
     (UAPI, "DynamicDNS", "list"): _with_dynamic_dns,
+    (UAPI, "Email", "list_mxs"): lambda w: (w.account()[0], {}),
+    (API2, "Email", "listmx"): lambda w: (w.account()[0], {}),
+    (API2, "Email", "listmxs"): lambda w: (w.account()[0], {}),
     (UAPI, "StatsBar", "get_stats"): lambda w: (
         w.account()[0],
         {"display": "subdomains|bandwidthusage|diskusage|hostname"},
@@ -668,6 +671,50 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "SubDomain", "addsubdomain"): lambda w: (
         (acct := w.account())[0],
         {"domain": "added", "rootdomain": acct[1]},
+    ),
+    (UAPI, "Email", "add_mx"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1], "exchanger": "mx.example.net", "priority": "10"},
+    ),
+    (API2, "Email", "addmx"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1], "exchange": "mx.example.net", "preference": "10"},
+    ),
+    (UAPI, "Email", "change_mx"): lambda w: (
+        (acct := w.account())[0],
+        {
+            "domain": acct[1],
+            "exchanger": "mx.example.net",
+            "priority": "5",
+            "oldexchanger": acct[1],
+            "oldpriority": "0",
+        },
+    ),
+    (API2, "Email", "changemx"): lambda w: (
+        (acct := w.account())[0],
+        {
+            "domain": acct[1],
+            "exchange": "mx.example.net",
+            "preference": "5",
+            "oldexchange": acct[1],
+            "oldpreference": "0",
+        },
+    ),
+    (UAPI, "Email", "delete_mx"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1], "exchanger": acct[1], "priority": "0"},
+    ),
+    (API2, "Email", "delmx"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1], "exchange": acct[1], "preference": "0"},
+    ),
+    (UAPI, "Email", "set_always_accept"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1], "mxcheck": "remote"},
+    ),
+    (API2, "Email", "setalwaysaccept"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1], "mxcheck": "remote"},
     ),
     (API2, "SubDomain", "addsubdomain"): lambda w: (
         (acct := w.account())[0],

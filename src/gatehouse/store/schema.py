@@ -143,6 +143,20 @@ access_hashes = sa.Table(
     sa.Column("created_time", sa.BigInteger, nullable=False),
 )
 
+# An account's mail routing (cPanel's MXCHECK-<domain> and /etc/localdomains,
+# /etc/remotedomains, /etc/secondarymx): how it asked mail for its domain to be treated
+# (`auto`, `local`, `secondary`, `remote`) and what was last decided (null: never). One row per
+# account: gatehouse accounts have one mail domain, their main one (migration 0029).
+mail_routing = sa.Table(
+    "mail_routing",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("mxcheck", sa.String(16), nullable=False),
+    sa.Column("routing", sa.String(16), nullable=True),
+)
+
 # One row, bumped by triggers (migration 0003) whenever a token check could change outcome;
 # the token cache flushes when it moves. Not written by application code.
 auth_generation = sa.Table(
