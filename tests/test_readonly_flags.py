@@ -672,6 +672,10 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
         (acct := w.account())[0],
         {"domain": "added", "rootdomain": acct[1]},
     ),
+    (UAPI, "EmailAuth", "install_spf_records"): lambda w: (
+        (acct := w.account())[0],
+        {"domain": acct[1], "record": "v=spf1 mx -all"},
+    ),
     (UAPI, "Email", "add_mx"): lambda w: (
         (acct := w.account())[0],
         {"domain": acct[1], "exchanger": "mx.example.net", "priority": "10"},
