@@ -68,8 +68,12 @@ def test_setupreseller_makeowner(server: Server, makeowner: str | None, owns_its
 @pytest.mark.parametrize(
     ("params", "reason"),
     [
-        ({"user": "nosuchuser1"}, "The user “nosuchuser1” does not exist."),
-        ({"user": "root"}, "The “root” user already holds every privilege."),
+        # Whostmgr::Resellers::Setup::_setupreseller's words.
+        (
+            {"user": "nosuchuser1"},
+            "_setupreseller called for a user that does not exist. (nosuchuser1)",
+        ),
+        ({"user": "root"}, "_setupreseller called for a user that does not exist. (root)"),
         ({}, "Missing parameter: user"),
         ({"user": ""}, "Missing parameter: user"),
     ],
@@ -82,7 +86,8 @@ def test_setupreseller_refuses_a_reseller(server: Server) -> None:
     name, _ = server.account(reseller=True)
     server.ok("setacls", params={"reseller": name, "acl-list-accts": "1"})
     assert server.fail("setupreseller", params={"user": name}) == (
-        f"“{name}” is already a reseller: a normal account was expected."
+        "_setupreseller tried to make a reseller out of a reseller when a normal user was "
+        f"expected. ({name})"
     )
     assert user_row(server, name)["reseller_acls"] == ["list-accts"]  # untouched
 

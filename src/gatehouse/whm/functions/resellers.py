@@ -39,10 +39,15 @@ def _account(call: Call, username: str) -> users.User:
     api0=api0.setupreseller,
 )
 def setupreseller(call: Call) -> Reply:
-    user = _account(call, call.require("user"))
+    username = call.require("user")
+    user = users.get(call.conn, username)
+    # Whostmgr::Resellers::Setup::_setupreseller's words (root is no account there either).
+    if user is None or user.is_root:
+        raise NotFound(f"_setupreseller called for a user that does not exist. ({username})")
     if user.is_reseller:
         raise InvalidParameter(
-            f"“{user.username}” is already a reseller: a normal account was expected."
+            "_setupreseller tried to make a reseller out of a reseller when a normal user was "
+            f"expected. ({user.username})"
         )
     makeowner = call.flag("makeowner")
     users.set_reseller_acls(call.conn, user.id, acls.DEFAULT_RESELLER_ACLS)
