@@ -595,6 +595,11 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     ),
     (UAPI, "DynamicDNS", "list"): _with_dynamic_dns,
     (UAPI, "Email", "list_mxs"): lambda w: (w.account()[0], {}),
+    (API2, "DomainLookup", "getdocroot"): lambda w: ((acct := w.account())[0], {"domain": acct[1]}),
+    (API2, "DomainLookup", "getdocroots"): lambda w: (w.account()[0], {}),
+    (API2, "DomainLookup", "getbasedomains"): lambda w: (w.account()[0], {}),
+    (API2, "DomainLookup", "countbasedomains"): lambda w: (w.account()[0], {}),
+    (API2, "DomainLookup", "getmaindomain"): lambda w: (w.account()[0], {}),
     (API2, "Email", "listmx"): lambda w: (w.account()[0], {}),
     (API2, "Email", "listmxs"): lambda w: (w.account()[0], {}),
     (UAPI, "StatsBar", "get_stats"): lambda w: (
