@@ -124,12 +124,14 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("api_token_get_details", "token"),
         ("createacct", "password"),
         ("createacct", "pass"),
+        ("create_integration_link", "token"),
         ("gatehouse_add_cluster_peer", "token"),
         ("gatehouse_set_cluster_peer_token", "token"),
         ("gatehouse_set_notice_secret", "secret"),
         ("installssl", "key"),
         ("install_service_ssl_certificate", "key"),
         ("passwd", "password"),
+        ("update_integration_link_token", "token"),
     }
     marker = f"Zq9-secret-{uuid.uuid4().hex}"  # strong enough to be accepted as a password
     user = f"s{uuid.uuid4().hex[:7]}"
@@ -154,6 +156,13 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         # The notices webhook's signing secret: stored encrypted, never quoted by a refusal.
         assert local.whm("gatehouse_set_notice_secret", {"secret": marker}).ok
         assert not local.whm("gatehouse_set_notice_secret", {"secret": marker + "\x01"}).ok
+        # An integration link's token: stored encrypted, never quoted by a refusal.
+        link = {"user": user, "app": "billing", "url": "https://b.example/", "token": marker}
+        assert local.whm("create_integration_link", link).ok
+        assert not local.whm("create_integration_link", {**link, "label": "it's"}).ok
+        renewed = {"user": user, "app": "billing", "token": marker + "3"}
+        assert local.whm("update_integration_link_token", renewed).ok
+        assert not local.whm("update_integration_link_token", {**renewed, "app": "none"}).ok
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     for value in (marker, token, marker + "3"):
         assert value not in logged

@@ -227,6 +227,16 @@ def _installed_certificate(w: World) -> tuple[str, Params]:
     return user, {"certificate": params["crt"]}
 
 
+def _with_link(w: World) -> str:
+    """An account with an integration link `app1` and a group `grp1`."""
+    user = w.account()[0]
+    w.local.ok(
+        "create_integration_link", {"user": user, "app": "app1", "url": "https://a.example/"}
+    )
+    w.local.ok("create_integration_group", {"user": user, "group_id": "grp1"})
+    return user
+
+
 WHM_READONLY: dict[str, WhmCase] = {
     # The batch itself writes nothing: each of its commands is called, and committed, on its
     # own (with that function's own flag), so a batch of read-only commands changes nothing.
@@ -260,6 +270,9 @@ WHM_READONLY: dict[str, WhmCase] = {
     "domainuserdata": _zone_params,
     "dumpzone": _zone_params,
     "get_domain_info": lambda w: (w.account(), {})[1],
+    "get_integration_link_user_config": lambda w: {"user": _with_link(w), "app": "app1"},
+    "list_integration_links": lambda w: {"user": _with_link(w)},
+    "list_integration_groups": lambda w: {"user": _with_link(w)},
     "get_tweaksetting": lambda w: {"key": "allow_deprecated_accesshash"},
     "getdomainowner": _zone_params,
     "list_users": lambda w: {},
@@ -479,6 +492,19 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "nameservers": "ns1.example.net,ns2.example.net",
     },
     "setupreseller": _user_params,
+    "create_integration_link": lambda w: {
+        "user": w.account()[0],
+        "app": "app1",
+        "url": "https://a.example/",
+    },
+    "create_integration_group": lambda w: {"user": w.account()[0], "group_id": "grp1"},
+    "update_integration_link_token": lambda w: {
+        "user": _with_link(w),
+        "app": "app1",
+        "token": "new-token",
+    },
+    "remove_integration_link": lambda w: {"user": _with_link(w), "app": "app1"},
+    "remove_integration_group": lambda w: {"user": _with_link(w), "group_id": "grp1"},
     "suspendacct": _user_params,
     "suspendreseller": _reseller_params,
     "terminatereseller": lambda w: {
@@ -595,6 +621,8 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     ),
     (UAPI, "DynamicDNS", "list"): _with_dynamic_dns,
     (UAPI, "Email", "list_mxs"): lambda w: (w.account()[0], {}),
+    (UAPI, "Integration", "fetch_url"): lambda w: (_with_link(w), {"app": "app1"}),
+    (UAPI, "Integration", "gatehouse_list_links"): lambda w: (_with_link(w), {}),
     (API2, "DomainLookup", "getdocroot"): lambda w: ((acct := w.account())[0], {"domain": acct[1]}),
     (API2, "DomainLookup", "getdocroots"): lambda w: (w.account()[0], {}),
     (API2, "DomainLookup", "getbasedomains"): lambda w: (w.account()[0], {}),

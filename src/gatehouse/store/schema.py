@@ -157,6 +157,35 @@ mail_routing = sa.Table(
     sa.Column("routing", sa.String(16), nullable=True),
 )
 
+# Integration links (WHM create_integration_link, …; migration 0030): an application a
+# billing system links into an account's cPanel interface — cPanel's
+# /var/cpanel/integration/links/USER/APP.userconfig (`config`, JSON: the link's settings as
+# given) and APP.adminconfig (the token the autologin URL is shown, encrypted with the key
+# ring, bound to the account and app; null without one).
+integration_links = sa.Table(
+    "integration_links",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("app", sa.String(255), primary_key=True),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("token_ciphertext", sa.LargeBinary, nullable=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+# Their groups in the interface (WHM create_integration_group): group_USER.userconfig.
+integration_groups = sa.Table(
+    "integration_groups",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("group_id", sa.String(255), primary_key=True),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
 # One row, bumped by triggers (migration 0003) whenever a token check could change outcome;
 # the token cache flushes when it moves. Not written by application code.
 auth_generation = sa.Table(

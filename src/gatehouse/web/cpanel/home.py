@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.auth.authenticator import Principal
+from gatehouse.web.cpanel import integration
 from gatehouse.web.cpanel.routes import route
 from gatehouse.web.cpanel.session import signed_in
 from gatehouse.web.cpanel.site import Site
@@ -18,7 +19,10 @@ from gatehouse.web.pages import shell
 @route("/", "GET")
 @signed_in
 async def home(site: Site, request: Request, principal: Principal) -> Response:
-    return site.page(request, "home.html", principal, domain=principal.user.domain)
+    groups = await integration.visible_links(site, request, principal)
+    return site.page(
+        request, "home.html", principal, domain=principal.user.domain, link_groups=groups
+    )
 
 
 @route("/static/{name}", "GET")
