@@ -498,6 +498,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "url": "https://a.example/",
     },
     "create_integration_group": lambda w: {"user": w.account()[0], "group_id": "grp1"},
+    "install_spf_records": lambda w: {"domain": w.account()[1], "record": "v=spf1 mx -all"},
     "update_integration_link_token": lambda w: {
         "user": _with_link(w),
         "app": "app1",

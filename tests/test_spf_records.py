@@ -224,3 +224,56 @@ def test_whmcs_set_spf_record(server: Server, account: Account) -> None:
     ).json()
     assert body["result"]["status"] == 1, body
     assert account.spf_lines() == ["v=spf1 +a +mx ~all"]
+
+
+# -- WHM API 1 install_spf_records -------------------------------------------------------------
+
+
+def test_whm_install_spf_records_across_accounts(server: Server) -> None:
+    one, two = Account(server), Account(server)
+    data = server.ok(
+        "install_spf_records",
+        params=[("domain-1", one.domain), ("record-1", "v=spf1 mx -all"),
+                ("domain-2", two.domain), ("record-2", "v=spf1 bogus")],
+    )  # fmt: skip
+    assert sorted(data["payload"], key=lambda s: s["domain"]) == sorted(
+        [
+            {"domain": one.domain, "msg": f"[ADD:TXT@{one.domain}.:v=spf1 mx -all]", "status": 1},
+            {
+                "domain": two.domain,
+                "msg": "[FAIL:Unknown mechanism type 'bogus' in 'v=spf1' record]",
+                "status": 0,
+            },
+        ],
+        key=lambda s: s["domain"],
+    )
+    assert one.spf_lines() == ["v=spf1 mx -all"]
+    assert two.spf_lines() == []
+
+
+def test_whm_install_spf_records_refuses_what_the_caller_does_not_control(
+    server: Server,
+) -> None:
+    reseller, token = server.reseller(["manage-dns-records"])
+    owned, _ = server.account(owner=reseller)
+    other = Account(server)
+    refused = server.get(
+        "install_spf_records",
+        user=reseller,
+        token=token,
+        params=[("domain", f"{owned}.example.com"), ("record", "v=spf1 -all"),
+                ("domain", other.domain), ("record", "v=spf1 -all")],
+    ).json()  # fmt: skip
+    assert refused["metadata"]["result"] == 0
+    assert refused["metadata"]["reason"] == (
+        f"The account “{reseller}” does not control the “{other.domain}” domain."
+    )
+    assert other.spf_lines() == []
+    allowed = server.get(
+        "install_spf_records",
+        user=reseller,
+        token=token,
+        params={"domain": f"{owned}.example.com", "record": "v=spf1 a -all"},
+    ).json()
+    assert allowed["metadata"]["result"] == 1, allowed
+    assert allowed["data"]["payload"][0]["status"] == 1
