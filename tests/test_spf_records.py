@@ -236,17 +236,19 @@ def test_whm_install_spf_records_across_accounts(server: Server) -> None:
         params=[("domain-1", one.domain), ("record-1", "v=spf1 mx -all"),
                 ("domain-2", two.domain), ("record-2", "v=spf1 bogus")],
     )  # fmt: skip
-    assert sorted(data["payload"], key=lambda s: s["domain"]) == sorted(
-        [
-            {"domain": one.domain, "msg": f"[ADD:TXT@{one.domain}.:v=spf1 mx -all]", "status": 1},
-            {
-                "domain": two.domain,
-                "msg": "[FAIL:Unknown mechanism type 'bogus' in 'v=spf1' record]",
-                "status": 0,
-            },
-        ],
-        key=lambda s: s["domain"],
-    )
+    by_domain = {item["domain"]: item for item in data["payload"]}
+    assert by_domain == {
+        one.domain: {
+            "domain": one.domain,
+            "msg": f"[ADD:TXT@{one.domain}.:v=spf1 mx -all]",
+            "status": 1,
+        },
+        two.domain: {
+            "domain": two.domain,
+            "msg": "[FAIL:Unknown mechanism type 'bogus' in 'v=spf1' record]",
+            "status": 0,
+        },
+    }
     assert one.spf_lines() == ["v=spf1 mx -all"]
     assert two.spf_lines() == []
 
