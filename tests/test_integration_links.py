@@ -383,3 +383,11 @@ def test_following_needs_a_session(server: Server, account: Account) -> None:
     anonymous = httpx.get(f"{server.cpanel_url}/cpsess0000000000/integration/index.html?app=p",
                           follow_redirects=False)  # fmt: skip
     assert anonymous.status_code == 401
+
+
+def test_whmcs_sees_application_linking_supported(server: Server) -> None:
+    """cpanel_IsApplicationLinkingSupportedByServer: applist's data.app lists
+    create_integration_link."""
+    body = server.get("applist").json()
+    assert body["metadata"]["result"] == 1
+    assert "create_integration_link" in body["data"]["app"]
