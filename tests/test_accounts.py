@@ -132,8 +132,6 @@ def _invalid(name: str) -> str:
     ("username", "reason"),
     [
         ("a" * 17, f"The username “{'a' * 17}” is too long: it may contain at most 16 characters."),
-        ("Upper", _invalid("Upper")),
-        ("ABC", _invalid("ABC")),
         ("1abc", _invalid("1abc")),
         (".abc", _invalid(".abc")),
         ("-abc", _invalid("-abc")),
@@ -158,6 +156,16 @@ def test_createacct_username_rules(server: Server, username: str, reason: str) -
     params = _good_params()
     params["username"] = username
     _refused(server, params, reason)
+
+
+def test_createacct_lowers_a_mixed_case_username(server: Server) -> None:
+    """Cpanel::Validate::Username::normalize: `tr/A-Z/a-z/` and trimmed blanks."""
+    params = _good_params()
+    given = " " + params["username"].capitalize().replace("a", "A") + " "
+    params["username"] = given
+    created = server.get("createacct", params=params).json()
+    assert created["metadata"]["result"] == 1, created
+    assert user_row(server, given.strip().lower()) is not None
 
 
 @pytest.mark.parametrize(

@@ -178,7 +178,7 @@ def create_account(
     caller = actor.user
     if not request.username:
         raise missing_parameter("username")
-    username = request.username.strip()
+    username = users.normalise_username(request.username)
     users.validate_new_username(username)
     if not request.domain:
         raise missing_parameter("domain")

@@ -202,6 +202,16 @@ _RESERVED_PREFIXES = (
 _RESERVED_SUFFIXES = (".lock", ".cache", ".yaml", ".json", ".db", "assword")
 
 
+_ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def normalise_username(raw: str) -> str:
+    """Cpanel::Validate::Username::normalize: blanks trimmed, ASCII capitals lowered
+    (`tr/A-Z/a-z/`). createacct takes `Bob` as `bob`: billing systems send mixed-case names
+    and keep them lower-cased (Paymenter's Str::random() usernames)."""
+    return raw.strip().translate(_ASCII_UPPER)
+
+
 def validate_new_username(username: str) -> None:
     if not username:
         raise InvalidParameter("Missing parameter: username")
