@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,31 @@ def run_driver(
     status, stdout, stderr = done.returncode, done.stdout, done.stderr
     assert status == 0, redact(stderr[-3000:], [*secrets.values(), *known])
     return json.loads(stdout)
+
+
+def install_once(
+    name: str,
+    marker: Path,
+    pins: Mapping[str, str],
+    installed: Callable[[], Mapping[str, str] | None],
+    install: Callable[[], None],
+) -> None:
+    """Install `pins` with `install` unless `marker` records them and `installed` still finds
+    them; test workers running at the same time take turns through `<name>.lock`."""
+    CACHE_DIR.mkdir(exist_ok=True)
+    with open(CACHE_DIR / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        try:
+            recorded = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            recorded = None
+        if recorded == dict(pins) and installed() == dict(pins):
+            return
+        install()
+        found = installed()
+        if found != dict(pins):
+            raise AssertionError(f"{name} holds {found}, not {dict(pins)}")
+        marker.write_text(json.dumps(dict(pins)))
 
 
 @dataclass(frozen=True)
@@ -126,36 +151,23 @@ class PinnedVenv:
             unavailable(exc)
             raise
 
-    def _ready(self) -> bool:
-        try:
-            recorded = json.loads(self._marker.read_text())
-        except (OSError, ValueError):
-            return False
-        return bool(recorded == self.pins and self.installed() == self.pins)
-
     def ensure(self) -> Path:
         """The venv's python, the venv made first if it is missing or holds other versions."""
-        CACHE_DIR.mkdir(exist_ok=True)
-        with open(CACHE_DIR / f"{self.name}-venv.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            if self._ready():
-                return self.python
-            shutil.rmtree(self.directory, ignore_errors=True)
-            made = subprocess.run(
-                [sys.executable, "-m", "venv", str(self.directory)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            if made.returncode != 0:
-                raise Unavailable(f"python -m venv failed: {made.stderr.strip()[-2000:]}")
-            self._install()
-            installed = self.installed()
-            if installed != self.pins:
-                raise AssertionError(f"the {self.name} venv holds {installed}, not {self.pins}")
-            self._marker.write_text(json.dumps(self.pins))
+        install_once(f"{self.name}-venv", self._marker, self.pins, self.installed, self._make)
         return self.python
+
+    def _make(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        made = subprocess.run(
+            [sys.executable, "-m", "venv", str(self.directory)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if made.returncode != 0:
+            raise Unavailable(f"python -m venv failed: {made.stderr.strip()[-2000:]}")
+        self._install()
 
     def _install(self) -> None:
         wanted = [f"{name}=={version}" for name, version in self.pins.items()]

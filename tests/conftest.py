@@ -320,6 +320,11 @@ class Server:
             raise AssertionError(body)
         return self.remember(body["data"]["token"])
 
+    def account_with_token(self) -> tuple[str, str]:
+        """A new cPanel account (domain `<user>.example.com`) and a cPanel token of it."""
+        user, password = self.account()
+        return user, self.cpanel_token(user, password)
+
     def sql(self, statement: str, **params: Any) -> list[Any]:
         """Run SQL against the server's store (for checks a client cannot make)."""
         import sqlalchemy as sa

@@ -6,7 +6,6 @@ failure under CI=true, where `.ci/run` installs Debian's nodejs and npm)."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -16,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from client_venvs import CACHE_DIR, DRIVER_TIMEOUT, Unavailable, redact, unavailable
+from client_venvs import (
+    CACHE_DIR,
+    DRIVER_TIMEOUT,
+    Unavailable,
+    install_once,
+    redact,
+    unavailable,
+)
 
 NPM_TIMEOUT = 600  # seconds for the whole `npm install` (first run only)
 
@@ -56,23 +62,14 @@ class PinnedNodePackages:
         for tool in ("node", "npm"):
             if shutil.which(tool) is None:
                 raise Unavailable(f"{tool} is not installed")
-        CACHE_DIR.mkdir(exist_ok=True)
-        with open(CACHE_DIR / f"{self.name}-npm.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            try:
-                recorded = json.loads(self._marker.read_text())
-            except (OSError, ValueError):
-                recorded = None
-            if recorded == self.pins and self.installed() == self.pins:
-                return self.directory
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory.mkdir(parents=True)
-            (self.directory / "package.json").write_text('{"private": true}\n')
-            self._install()
-            if self.installed() != self.pins:
-                raise AssertionError(f"{self.directory} holds {self.installed()}, not {self.pins}")
-            self._marker.write_text(json.dumps(self.pins))
+        install_once(f"{self.name}-npm", self._marker, self.pins, self.installed, self._make)
         return self.directory
+
+    def _make(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True)
+        (self.directory / "package.json").write_text('{"private": true}\n')
+        self._install()
 
     def _install(self) -> None:
         wanted = [f"{name}@{version}" for name, version in self.pins.items()]

@@ -14,8 +14,7 @@ from conftest import Server
 class Account:
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.user, password = server.account()
-        self.token = server.cpanel_token(self.user, password)
+        self.user, self.token = server.account_with_token()
         self.domain = f"{self.user}.example.com"
 
     def api2(self, func: str, **params: Any) -> list[dict[str, Any]]:

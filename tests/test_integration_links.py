@@ -66,8 +66,7 @@ def receiver() -> Iterator[Receiver]:
 class Account:
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.user, password = server.account()
-        self.token = server.cpanel_token(self.user, password)
+        self.user, self.token = server.account_with_token()
 
     def whm(self, function: str, **params: Any) -> Any:
         return self.server.get(function, params={"user": self.user, **params}).json()

@@ -6,7 +6,6 @@ API 2 calls, and the refusals."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -17,15 +16,8 @@ from conftest import Server
 class Account:
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.user = "m" + uuid.uuid4().hex[:10]
+        self.user, self.token = server.account_with_token()
         self.domain = f"{self.user}.example.com"
-        password = uuid.uuid4().hex
-        server.ok(
-            "createacct",
-            params={"username": self.user, "domain": self.domain, "password": password},
-        )
-        server.remember(password)
-        self.token = server.cpanel_token(self.user, password)
 
     def uapi(self, func: str, **params: Any) -> Any:
         response = self.server.uapi(self.user, "Email", func, token=self.token, **params)

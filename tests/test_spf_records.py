@@ -4,7 +4,6 @@ alone, duplicates removed, refused per domain — with the zone read back after 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -69,15 +68,8 @@ def test_refused_records(record: str, reason: str) -> None:
 class Account:
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.user = "p" + uuid.uuid4().hex[:10]
+        self.user, self.token = server.account_with_token()
         self.domain = f"{self.user}.example.com"
-        password = uuid.uuid4().hex
-        server.ok(
-            "createacct",
-            params={"username": self.user, "domain": self.domain, "password": password},
-        )
-        server.remember(password)
-        self.token = server.cpanel_token(self.user, password)
 
     def install(self, params: Any) -> Any:
         response = self.server.cpanel_get(
