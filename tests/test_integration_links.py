@@ -43,6 +43,14 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(text.encode())
 
+            def do_GET(self) -> None:
+                # Where an autologin answer may send the browser: the billing system's page.
+                page = b"<!doctype html><title>Billing</title><h1>Welcome to billing</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(page)
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -390,3 +398,26 @@ def test_whmcs_sees_application_linking_supported(server: Server) -> None:
     body = server.get("applist").json()
     assert body["metadata"]["result"] == 1
     assert "create_integration_link" in body["data"]["app"]
+
+
+def test_a_link_opened_from_the_home_page_in_a_browser(
+    server: Server, account: Account, receiver: Receiver, page: Any
+) -> None:
+    """Headless Chromium: the link on the home page opens a new window, which the server's
+    autologin sends on to the billing system's page."""
+    account.ok("create_integration_group", group_id="whmcs", label="Billing & Support")
+    account.ok("create_integration_link", app="billing", label="Billing", group_id="whmcs",
+               autologin_token_url=receiver.url)  # fmt: skip
+    sso = receiver.url.replace("/token.php", "/sso")
+    receiver.answers.append((200, json.dumps({"redirect_url": sso})))
+    data = server.ok("create_user_session", params={"user": account.user, "service": "cpaneld"})
+    parts = urllib.parse.urlsplit(data["url"])
+    page.goto(f"{server.cpanel_url}{parts.path}?{parts.query}")
+    assert page.get_by_role("heading", name="Billing & Support").is_visible()
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Billing").click()
+    billing = opened.value
+    billing.wait_for_load_state()
+    assert billing.url == sso
+    assert billing.get_by_role("heading", name="Welcome to billing").is_visible()
+    assert receiver.forms and receiver.forms[0]["attempt"] == "1"
