@@ -202,7 +202,14 @@ def test_the_store_is_the_truth_for_another_node(
         assert _install(node, leaf)["metadata"]["result"] == 1
         wanted = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
         deadline = time.monotonic() + 5
-        while _presented(other.https_port) != wanted:
+        cut = 0  # docs/ssl.md "Limits": a handshake in flight at the swap can be cut, once
+        while True:
+            try:
+                if _presented(other.https_port) == wanted:
+                    break
+            except ssl.SSLEOFError:
+                cut += 1
+                assert cut <= 1, "more than one handshake was cut by one certificate swap"
             assert time.monotonic() < deadline, "the other node never served the new certificate"
             time.sleep(0.1)
     finally:
