@@ -101,6 +101,22 @@ class Params:
             out.extend(self._values[key])
         return out
 
+    def paired(self, key: str, value: str) -> list[tuple[str, str]]:
+        """`key` and `value` arguments in pairs (`domain-1`, `record-1`, …), as cPanel's
+        map_length_required_multiple_to_key_values reads them (Cpanel::Args and
+        Whostmgr::API::1::Utils alike), refusing in its words."""
+        found: dict[str, list[str]] = {}
+        for name in (key, value):
+            values = self.getlist(name)
+            if not values:
+                raise InvalidParameter(f"Provide at least one “{name}” argument.")
+            if any(v == "" for v in values):
+                raise InvalidParameter(f"The “{name}” arguments cannot be empty.")
+            found[name] = values
+        if len(found[key]) != len(found[value]):
+            raise InvalidParameter(f"Provide the same number of “{key}” and “{value}” arguments.")
+        return list(zip(found[key], found[value], strict=True))
+
     def items_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
         return [(k[len(prefix) :], v[0]) for k, v in self._values.items() if k.startswith(prefix)]
 

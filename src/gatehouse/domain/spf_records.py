@@ -50,13 +50,17 @@ class DomainStatus:
         return {"domain": self.domain, "msg": self.msg, "status": self.status}
 
 
-def _quoted_list(names: list[str]) -> str:
+def list_and_quoted(names: list[str]) -> str:
+    """cPanel's `[list_and_quoted,_1]`: “a”, “a” and “b”, “a”, “b”, and “c”."""
     quoted = [f"“{n}”" for n in names]
-    if len(quoted) == 1:
-        return quoted[0]
-    if len(quoted) == 2:
-        return f"{quoted[0]} and {quoted[1]}"
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
     return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def domain_records(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """The domains (lower case, no trailing dot) and their records, the last given winning."""
+    return {d.strip().lower().rstrip("."): r for d, r in pairs}
 
 
 def check_domains(conn: sa.Connection, account: User, names: list[str]) -> None:
@@ -65,7 +69,7 @@ def check_domains(conn: sa.Connection, account: User, names: list[str]) -> None:
     invalid = [n for n in names if n not in own]
     if invalid:
         noun = "domain" if len(invalid) == 1 else "domains"
-        raise InvalidParameter(f"You do not control the {_quoted_list(invalid)} {noun}.")
+        raise InvalidParameter(f"You do not control the {list_and_quoted(invalid)} {noun}.")
 
 
 def _zone_holding(conn: sa.Connection, account: User, name: str) -> zones.Zone | None:

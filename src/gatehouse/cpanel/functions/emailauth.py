@@ -12,28 +12,13 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
 from gatehouse.domain import spf_records, users
-from gatehouse.errors import InvalidParameter
 
 MODULE = "EmailAuth"
-
-
-def _required_multiple(call: Call, name: str) -> list[str]:
-    """Cpanel::Args::get_length_required_multiple."""
-    values = call.params.getlist(name)
-    if not values:
-        raise InvalidParameter(f"Provide at least one “{name}” argument.")
-    if any(v == "" for v in values):
-        raise InvalidParameter(f"The “{name}” arguments cannot be empty.")
-    return values
 
 
 @uapi(MODULE, "install_spf_records", "Set the SPF record of one or more of the account's "
       "domains.")  # fmt: skip
 def install_spf_records(call: Call) -> list[dict[str, Any]]:
-    domains = _required_multiple(call, "domain")
-    records = _required_multiple(call, "record")
-    if len(domains) != len(records):
-        raise InvalidParameter("Provide the same number of “domain” and “record” arguments.")
+    wanted = spf_records.domain_records(call.params.paired("domain", "record"))
     account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
-    wanted = {d.strip().lower().rstrip("."): r for d, r in zip(domains, records, strict=True)}
     return [s.as_dict() for s in spf_records.install(call, account, wanted)]

@@ -24,31 +24,6 @@ from gatehouse.errors import GatehouseError, InvalidParameter
 from gatehouse.whm.registry import REGISTRY
 
 
-def _pairs(call: Call) -> dict[str, str]:
-    """Whostmgr::API::1::Utils::map_length_required_multiple_to_key_values."""
-    found: dict[str, list[str]] = {}
-    for name in ("domain", "record"):
-        values = call.params.getlist(name)
-        if not values:
-            raise InvalidParameter(f"Provide at least one “{name}” argument.")
-        if any(v == "" for v in values):
-            raise InvalidParameter(f"The “{name}” arguments cannot be empty.")
-        found[name] = values
-    if len(found["domain"]) != len(found["record"]):
-        raise InvalidParameter("Provide the same number of “domain” and “record” arguments.")
-    return {
-        d.strip().lower().rstrip("."): r
-        for d, r in zip(found["domain"], found["record"], strict=True)
-    }
-
-
-def _quoted(names: list[str]) -> str:
-    quoted = [f"“{n}”" for n in names]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
-
-
 @REGISTRY.function(
     "install_spf_records",
     "Set the SPF record of one or more domains (`domain`/`record` pairs).",
@@ -60,7 +35,7 @@ def _quoted(names: list[str]) -> str:
     slow=True,
 )
 def install_spf_records(call: Call) -> dict[str, Any]:
-    wanted = _pairs(call)
+    wanted = spf_records.domain_records(call.params.paired("domain", "record"))
     actor = access.actor_of(call.principal)
     owners: dict[int, tuple[User, dict[str, str]]] = {}
     invalid: list[str] = []
@@ -75,7 +50,7 @@ def install_spf_records(call: Call) -> dict[str, Any]:
         noun = "domain" if len(invalid) == 1 else "domains"
         raise InvalidParameter(
             f"The account “{call.principal.user.username}” does not control the "
-            f"{_quoted(invalid)} {noun}."
+            f"{spf_records.list_and_quoted(invalid)} {noun}."
         )
     payload: list[dict[str, object]] = []
     for account, records in owners.values():
