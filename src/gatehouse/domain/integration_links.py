@@ -38,6 +38,7 @@ from cryptography.exceptions import InvalidTag
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.users import User
 from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
+from gatehouse.store import rows
 from gatehouse.store.schema import integration_groups, integration_links
 
 log = logging.getLogger(__name__)
@@ -146,9 +147,7 @@ def add_link(
         "token_ciphertext": keyring.encrypt(token, _context(account.id, app)) if token else None,
         "created_time": now,
     }
-    where = (integration_links.c.user_id == account.id) & (integration_links.c.app == app)
-    if conn.execute(sa.update(integration_links).where(where).values(**values)).rowcount == 0:
-        conn.execute(sa.insert(integration_links).values(user_id=account.id, app=app, **values))
+    rows.put(conn, integration_links, {"user_id": account.id, "app": app}, values)
 
 
 def add_group(
@@ -156,14 +155,8 @@ def add_group(
 ) -> None:
     check_name(group_id, "group_id")
     config = json.dumps(_known(data, GROUP_KEYS), sort_keys=True)
-    where = (integration_groups.c.user_id == account.id) & (
-        integration_groups.c.group_id == group_id
-    )
     values = {"config": config, "created_time": now}
-    if conn.execute(sa.update(integration_groups).where(where).values(**values)).rowcount == 0:
-        conn.execute(
-            sa.insert(integration_groups).values(user_id=account.id, group_id=group_id, **values)
-        )
+    rows.put(conn, integration_groups, {"user_id": account.id, "group_id": group_id}, values)
 
 
 def _row(conn: sa.Connection, account: User, app: str) -> Any:

@@ -36,6 +36,7 @@ from gatehouse.domain import ips
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.store import rows
 from gatehouse.store.schema import mail_routing
 from gatehouse.store.schema import users as users_table
 
@@ -150,12 +151,7 @@ def _stored(conn: sa.Connection, account: User) -> tuple[str, str | None]:
 
 
 def _store(conn: sa.Connection, account: User, *, mxcheck: str, routing: str | None) -> None:
-    values = {"mxcheck": mxcheck, "routing": routing}
-    updated = conn.execute(
-        sa.update(mail_routing).where(mail_routing.c.user_id == account.id).values(**values)
-    )
-    if updated.rowcount == 0:
-        conn.execute(sa.insert(mail_routing).values(user_id=account.id, **values))
+    rows.put(conn, mail_routing, {"user_id": account.id}, {"mxcheck": mxcheck, "routing": routing})
 
 
 ELSEWHERE = "elsewhere"  # an exchanger in no zone gatehouse serves
