@@ -14,6 +14,7 @@ import logging
 import resource
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,13 +41,14 @@ from gatehouse.http import access_log
 from gatehouse.http.access_log import ACCESS_LOG
 from gatehouse.http.forwarded import PROXIES
 from gatehouse.http.guard import LIMITS
-from gatehouse.program import connections
+from gatehouse.program import connections, listening
 from gatehouse.program.apps import cpanel_ports, whm_ports
 from gatehouse.program.service_tls import ReloadableServer, ServiceTls
 from gatehouse.store import engine as store_engine
 
 CLUSTER_PUSH_INTERVAL = 2.0  # seconds
 NOTICE_INTERVAL = 5.0  # seconds between two passes of the token notices
+LISTEN_TIMEOUT = 10.0  # seconds a port may take to listen once its server has started
 AUTOSSL_POLL = 15.0  # seconds between looks for AutoSSL checks asked for on other processes
 log = logging.getLogger("gatehouse.program.server")
 
@@ -147,6 +149,32 @@ def _raise_file_limit(config: Config, http_ports: int) -> None:
         )
 
 
+async def _until_listening(
+    servers: list[Server], tasks: list[asyncio.Task[None]], timeout: float = LISTEN_TIMEOUT
+) -> None:
+    """Return once this process listens on every server's port; raise ListenError if a server
+    failed (a port taken by another program) or is still not listening after `timeout`
+    seconds. Before that, this process must not report itself ready (program/listening.py)."""
+    wanted = {server.bind_port for server in servers}
+    deadline = time.monotonic() + timeout
+    while True:
+        await asyncio.sleep(0)
+        for server, task in zip(servers, tasks, strict=True):
+            if task.done():
+                exception = task.exception()
+                # granian's error text may carry a Rust backtrace after its first line.
+                reason = (str(exception).splitlines() or [""])[0] or "the server stopped"
+                raise ListenError(
+                    f"cannot listen on {server.bind_addr} port {server.bind_port}: {reason}"
+                )
+        if not listening.supported() or listening.listening_ports(wanted) == wanted:
+            return
+        if time.monotonic() > deadline:
+            missing = sorted(wanted - listening.listening_ports(wanted))
+            raise ListenError(f"not listening on port(s) {missing} after {timeout:g} s")
+        await asyncio.sleep(0.005)
+
+
 async def _serve(
     config: Config, role: Role = Role(), ready: Callable[[], None] | None = None
 ) -> None:
@@ -202,16 +230,7 @@ async def _serve(
     _raise_file_limit(config, len(servers))
     service_tls = await _service_tls(gatehouse, servers)
     tasks = [asyncio.create_task(s.serve()) for s in servers]
-    # Each server binds its port before its first wait: one that could not (a port taken by
-    # another program) has failed by now, and this process must not report itself ready.
-    await asyncio.sleep(0)
-    for server, task in zip(servers, tasks, strict=True):
-        if task.done() and task.exception() is not None:
-            # granian's error text may carry a Rust backtrace after its first line.
-            reason = (str(task.exception()).splitlines() or ["unknown error"])[0]
-            raise ListenError(
-                f"cannot listen on {server.bind_addr} port {server.bind_port}: {reason}"
-            )
+    await _until_listening(servers, tasks)
     ports = {config.http_port, config.https_port, config.cpanel_http_port, config.cpanel_https_port}
     capper = asyncio.create_task(
         connections.cap_per_address(ports - {0}, config.max_connections_per_address)
