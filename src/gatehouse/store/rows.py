@@ -6,14 +6,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 def put(
     conn: sa.Connection, table: sa.Table, key: Mapping[str, Any], values: Mapping[str, Any]
 ) -> None:
-    """The row of `table` with `key` (its primary-key columns) set to `values`: updated when
-    it exists, else inserted — one spelling for SQLite and PostgreSQL. Two transactions
-    racing to insert the same new key: the second fails on the primary key and rolls back."""
-    where = [table.c[name] == value for name, value in key.items()]
-    if conn.execute(sa.update(table).where(*where).values(**values)).rowcount == 0:
-        conn.execute(sa.insert(table).values(**key, **values))
+    """The row of `table` with `key` (its primary-key columns) set to `values`: inserted, or
+    updated when it exists — one statement (`INSERT … ON CONFLICT DO UPDATE`, which SQLite
+    and PostgreSQL both speak), so two transactions racing to make the same new row both
+    succeed, the later one's values kept, rather than the second failing on the key."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**key, **values)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c[name] for name in key],
+            set_={name: statement.excluded[name] for name in values},
+        )
+    )
