@@ -22,7 +22,7 @@ run: $(STAMP) ## initialise the store if needed and serve WHM on 2086 (HTTP) and
 	$(BIN)/gatehouse --data-dir $(DATA_DIR) init --if-needed
 	$(BIN)/gatehouse --data-dir $(DATA_DIR) serve
 
-test: $(STAMP) ## run the whole suite on SQLite and PostgreSQL (PostgreSQL, Chromium, dig, PowerDNS and Pebble are set up when possible)
+test: $(STAMP) ## run the whole suite on SQLite and PostgreSQL (PostgreSQL, Chromium, dig, PowerDNS, Pebble, HAProxy and Node.js are set up when possible)
 	@scripts/ensure-chromium
 	@scripts/ensure-test-tools
 	@eval "$$(scripts/ensure-postgres)"; \
