@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from conftest import Server
 from gatehouse.domain import token_usage
@@ -278,3 +279,36 @@ def test_counts_being_written_are_shown_once(
         ("listaccts", 1, "missing_privilege")
     ]
     assert again == shown
+
+
+def test_a_token_revoked_while_its_counts_are_written_does_not_fail_the_write(
+    server: Server,
+) -> None:
+    """Another process revokes a token between the write's look at which tokens are there
+    and its insert (seen in CI under load, on PostgreSQL): the write is made again without
+    it, and the other token's counts are kept."""
+    from gatehouse.store.engine import create
+
+    ids = {}
+    for token_name in (gone := name(), kept := name()):
+        server.token(token_name)
+        ids[token_name] = server.sql(
+            "SELECT id, create_time FROM api_tokens WHERE name = :n", n=token_name
+        )[0]
+    recorder = token_usage.UsageRecorder()
+    for token_id, created in ids.values():
+        recorder.note(int(token_id), int(created), "listaccts", int(time.time()), "ok")
+    engine = create(server.db_url)
+    revoked: list[Any] = []
+
+    def revoke_first(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TOKEN_USAGE") and not revoked:
+            revoked.append(server.ok("api_token_revoke", params={"token_name": gone}))
+
+    sa.event.listen(engine, "before_cursor_execute", revoke_first)
+    try:
+        assert recorder.flush(engine) == 1
+    finally:
+        engine.dispose()
+    assert revoked
+    assert by_function(report(server, kept))["listaccts"]["calls"] == 1

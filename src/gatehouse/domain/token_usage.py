@@ -113,7 +113,23 @@ class UsageRecorder:
                 return uses(conn, token_id, pending)
 
 
+WRITE_ATTEMPTS = 3
+
+
 def _write(engine: sa.Engine, taken: Mapping[tuple[int, int, str], _Pending]) -> int:
+    """Add the counts to the store's, for the tokens still there. A token revoked between the
+    look at which are there and the insert (by another process or node: nothing locks the
+    token rows, so a revoke never waits for usage counts) fails the insert on its foreign
+    key; the write is then made again, without it."""
+    for _ in range(WRITE_ATTEMPTS - 1):
+        try:
+            return _write_once(engine, taken)
+        except sa.exc.IntegrityError:
+            continue
+    return _write_once(engine, taken)
+
+
+def _write_once(engine: sa.Engine, taken: Mapping[tuple[int, int, str], _Pending]) -> int:
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     with engine.begin() as conn:
         ids = sorted({token_id for token_id, _c, _f in taken})
