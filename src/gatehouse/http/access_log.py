@@ -33,6 +33,7 @@ from typing import TextIO
 NAME = "gatehouse.access"
 # The format `gatehouse serve` logs in; `use_stream` writes access lines in exactly this shape.
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+_MILLISECONDS = tuple(f"{n:03d}" for n in range(1000))  # formatting one costs ~0.3 µs
 
 
 class AccessLog:
@@ -112,7 +113,7 @@ class AccessLog:
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
             self._second = second
         self._waiting.append(
-            f"{self._stamp},{int((now - second) * 1000):03d} INFO {NAME} {message}\n"
+            f"{self._stamp},{_MILLISECONDS[int((now - second) * 1000)]} INFO {NAME} {message}\n"
         )
         if self._due:
             return  # the flush of this pass of the loop will write it
