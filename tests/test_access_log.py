@@ -10,6 +10,7 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TextIO, cast
 from urllib.parse import quote
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from conftest import Server
-from gatehouse.http import access_log
+from gatehouse.http import access_log, asgi
 from gatehouse.http.access_log import AccessLog
 
 LINE = re.compile(
@@ -333,3 +334,21 @@ def test_a_claimed_user_name_cannot_forge_fields(server: Server, face: str) -> N
     assert line["status"] == "401"
     assert unescape(line["user"]) == claimed
     assert (line["auth"], line["rest"]) == ("-", suffix)
+
+
+@pytest.mark.parametrize("length", [asgi.MEMO_LENGTH + 1, 60_000])
+def test_a_long_path_is_escaped_but_not_remembered(length: int) -> None:
+    """Short paths and names are escaped once and remembered; a long one (the client's
+    choice) is escaped each time, so thousands of them cannot be held in memory."""
+    before = asgi._quote_short.cache_info().currsize
+    text = "/x\n" + "a" * (length - 3)
+    assert asgi._quoted_field(text) == "/x\\n" + "a" * (length - 3)
+    assert asgi._quote_short.cache_info().currsize == before
+
+
+def test_a_short_path_is_remembered() -> None:
+    text = f"/json-api/{uuid.uuid4().hex}"
+    asgi._quoted_field(text)
+    hits = asgi._quote_short.cache_info().hits
+    assert asgi._quoted_field(text) == text
+    assert asgi._quote_short.cache_info().hits == hits + 1

@@ -275,9 +275,7 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-# Paths and user names repeat request after request: each is escaped once (~0.3 µs a field).
-@lru_cache(maxsize=4096)
-def _quoted_field(text: str) -> str:
+def _quote(text: str) -> str:
     """`text` for a field between double quotes: `"` and `\\` escaped with a backslash, and
     control characters (a decoded %0A would start a forged line) as `\\xNN`."""
     if _QUOTED_SAFE.fullmatch(text) and text.isprintable():
@@ -285,12 +283,26 @@ def _quoted_field(text: str) -> str:
     return "".join(" " if char == " " else _escape(char) for char in text)
 
 
-@lru_cache(maxsize=4096)
-def _bare_field(text: str) -> str:
-    """`text` for a field ended by a space: as `_quoted_field`, spaces escaped too."""
+def _quote_bare(text: str) -> str:
+    """`text` for a field ended by a space: as `_quote`, spaces escaped too."""
     if _BARE_SAFE.fullmatch(text) and text.isprintable():
         return text
     return "".join(_escape(char) for char in text)
+
+
+# Paths and user names repeat request after request: a short one is escaped once (~0.3 µs a
+# field). Only short ones: the client chooses them, and 4,096 long paths must not be held.
+MEMO_LENGTH = 256
+_quote_short = lru_cache(maxsize=4096)(_quote)
+_quote_bare_short = lru_cache(maxsize=4096)(_quote_bare)
+
+
+def _quoted_field(text: str) -> str:
+    return _quote_short(text) if len(text) <= MEMO_LENGTH else _quote(text)
+
+
+def _bare_field(text: str) -> str:
+    return _quote_bare_short(text) if len(text) <= MEMO_LENGTH else _quote_bare(text)
 
 
 def _loggable(text: str) -> str:
