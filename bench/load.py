@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import httpx
 
 from bench import wrk
-from bench.server import Server
+from bench.server import HOST, Server
 from bench.tools import Pinning, log
 
 VERSION_PATH = "/json-api/version?api.version=1"
 LIST_PATH = "/json-api/api_token_list?api.version=1"
+# What ACME DNS-01 clients ask the cPanel face first (lego, acme.sh, certbot-dns-cpanel).
+UAPI_PATH = "/execute/DomainInfo/list_domains"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +26,12 @@ class Target:
     server: Server
     path: str
     authorization: str | None
+    port: int | None = None  # another port of the server's (the cPanel face's), else its WHM one
 
     @property
     def url(self) -> str:
-        return self.server.url + self.path
+        base = self.server.url if self.port is None else f"http://{HOST}:{self.port}"
+        return base + self.path
 
 
 def verify(target: Target) -> None:
@@ -40,6 +44,8 @@ def verify(target: Target) -> None:
         metadata = response.json()["metadata"]
         if metadata["result"] != 1:
             raise RuntimeError(f"{target.key}: result 0: {metadata['reason']}")
+    if target.path.startswith("/execute/") and response.json()["status"] != 1:
+        raise RuntimeError(f"{target.key}: status 0: {response.json()['errors']}")
 
 
 def run_rounds(

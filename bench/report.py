@@ -34,6 +34,8 @@ RATIOS = (
     Ratio("Token ÷ Token, WHM port alone", "token", "token_whm_only", None),
     Ratio("1M ÷ Token", "token_1m", "token", 0.95),
     Ratio("allow-list ÷ Token", "allowlist", "token", 0.95),
+    Ratio("cPanel token (UAPI) ÷ bare floor", "uapi", "floor", None),
+    Ratio("cPanel token (UAPI) ÷ Token", "uapi", "token", None),
 )
 STARTUP_TARGET_MS = 1000.0
 MEMORY_FLAT_RATIO = 1.10  # our reading of "flat": within 10 % with a million more tokens

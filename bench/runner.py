@@ -4,6 +4,8 @@ Every process and store it makes is undone when the ExitStack closes, whatever h
 from __future__ import annotations
 
 import datetime as dt
+import json
+import secrets
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from statistics import median
@@ -19,6 +21,7 @@ from bench.tools import Pinning, ensure_wrk, log, postgres_admin_url
 
 ALLOW_LIST = [f"10.0.{i}.0/24" for i in range(99)] + ["127.0.0.1"]  # sorted: 127.0.0.1 last
 LIST_TOKENS = 100
+UAPI_USER = "benchuapi"  # the account whose `cpanel` token scenario 14 uses
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ class BaseStore:
     store: stores.Store
     token: str
     allow_token: str
+    cpanel_token: str  # a `cpanel` token of the account UAPI_USER
 
 
 def _base_store(stack: ExitStack, backend: str, postgres_url: str | None) -> BaseStore:
@@ -150,7 +154,19 @@ def _base_store(stack: ExitStack, backend: str, postgres_url: str | None) -> Bas
     seed.seed_root_tokens(store, LIST_TOKENS - 2, prefix="filler-")
     listed = store.whmapi1("api_token_list")["tokens"]
     assert len(listed) == LIST_TOKENS, len(listed)
-    return BaseStore(store, token, allow_token)
+    store.whmapi1(
+        "createacct",
+        f"username={UAPI_USER}",
+        f"domain={UAPI_USER}.example",
+        f"password={secrets.token_urlsafe(24)}",
+    )
+    made = json.loads(
+        store.cli(
+            "uapi", "--user", UAPI_USER, "Tokens", "create_full_access", "name=bench",
+            "--output", "json",
+        )
+    )  # fmt: skip
+    return BaseStore(store, token, allow_token, str(made["result"]["data"]["token"]))
 
 
 def _cold_starts(
@@ -205,6 +221,13 @@ def _load(
                 startup.basic_header("root", base.store.root_password),
             ),
             "list": load_mod.Target("list", aux, load_mod.LIST_PATH, token_auth.format(main_token)),
+            "uapi": load_mod.Target(
+                "uapi",
+                srv,
+                load_mod.UAPI_PATH,
+                f"cpanel {UAPI_USER}:{base.cpanel_token}",
+                port=srv.cpanel_port,
+            ),
         }
         if "token_whm_only" in keys:
             alone = server.start(stack, base.store, "whm-only", pinning, listeners=server.WHM_ONLY)

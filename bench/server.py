@@ -54,6 +54,7 @@ class Server:
     log_path: Path
     startup_s: float = 0.0
     dns_port: int | None = None
+    cpanel_port: int | None = None  # the cPanel face's plain-HTTP port (`DEFAULT` only)
 
     @property
     def url(self) -> str:
@@ -123,7 +124,9 @@ def start(
         *(["--dns-port", str(dns_port), "--dns-bind", HOST] if dns_port is not None else []),
         *(["--workers", str(workers)] if workers is not None else []),
     ]
-    return _spawn(stack, store, name, port, command, log_path, "/healthz", dns_port, env)
+    server = _spawn(stack, store, name, port, command, log_path, "/healthz", dns_port, env)
+    server.cpanel_port = int(others[1]) or None
+    return server
 
 
 def start_bare(
