@@ -103,13 +103,19 @@ def owner_from_joined(row: Any) -> User:
     return from_row(SimpleNamespace(**{c.name: mapping[f"owner_{c.name}"] for c in users.c}))
 
 
+# Built once: SQLAlchemy builds and keys a new select in ~60–80 µs, three times what running
+# one of these costs, and nearly every call reads a user (docs/performance.md).
+_BY_NAME = sa.select(users).where(users.c.username == sa.bindparam("username"))
+_BY_ID = sa.select(users).where(users.c.id == sa.bindparam("user_id"))
+
+
 def get(conn: sa.Connection, username: str) -> User | None:
-    row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    row = conn.execute(_BY_NAME, {"username": username}).first()
     return from_row(row) if row else None
 
 
 def get_by_id(conn: sa.Connection, user_id: int) -> User | None:
-    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    row = conn.execute(_BY_ID, {"user_id": user_id}).first()
     return from_row(row) if row else None
 
 
