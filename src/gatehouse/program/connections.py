@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import struct
+from collections.abc import Iterator
 
 log = logging.getLogger("gatehouse.program.connections")
 
@@ -57,12 +58,11 @@ def _idle_ms(sock: socket.socket) -> int | None:
     return int(LAST_DATA_RECV.unpack_from(info, LAST_DATA_RECV_OFFSET)[0])
 
 
-def _connections(ports: set[int], names: list[str]) -> dict[str, list[socket.socket]]:
-    """A duplicate of each of this process's connections to `ports`, by remote address. The
-    caller closes them (the originals stay granian's)."""
-    by_address: dict[str, list[socket.socket]] = {}
-    # Numbers this sweep's duplicates took: a name listed may be one of them by now (the
-    # listing's own descriptor, or one closed meanwhile), and is not granian's.
+def socket_duplicates(names: list[str]) -> Iterator[socket.socket]:
+    """A duplicate of each socket among `names` (this process's descriptors, as listed in
+    /proc/self/fd), for the caller to close: the originals stay granian's."""
+    # Numbers the duplicates took: a name listed may be one of them by now (the listing's own
+    # descriptor, or one closed meanwhile), and is not granian's.
     taken: set[int] = set()
     for name in names:
         try:
@@ -72,6 +72,14 @@ def _connections(ports: set[int], names: list[str]) -> dict[str, list[socket.soc
         except (OSError, ValueError):
             continue  # closed meanwhile, or not a socket Python knows
         taken.add(sock.fileno())
+        yield sock
+
+
+def _connections(ports: set[int], names: list[str]) -> dict[str, list[socket.socket]]:
+    """A duplicate of each of this process's connections to `ports`, by remote address. The
+    caller closes them (the originals stay granian's)."""
+    by_address: dict[str, list[socket.socket]] = {}
+    for sock in socket_duplicates(names):
         try:
             if sock.type != socket.SOCK_STREAM or sock.getsockname()[1] not in ports:
                 raise OSError  # the nameserver's, the store's, a listener …

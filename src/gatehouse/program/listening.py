@@ -15,7 +15,7 @@ import contextlib
 import os
 import socket
 
-DESCRIPTORS = "/proc/self/fd"
+from gatehouse.program.connections import DESCRIPTORS, socket_duplicates
 
 
 def supported() -> bool:
@@ -25,13 +25,7 @@ def supported() -> bool:
 def listening_ports(ports: set[int]) -> set[int]:
     """Those of `ports` on which this process holds a listening TCP socket."""
     found: set[int] = set()
-    for name in os.listdir(DESCRIPTORS):
-        try:
-            if not os.readlink(f"{DESCRIPTORS}/{name}").startswith("socket:"):
-                continue
-            sock = socket.socket(fileno=os.dup(int(name)))
-        except (OSError, ValueError):
-            continue  # closed meanwhile (the listing's own descriptor among them)
+    for sock in socket_duplicates(os.listdir(DESCRIPTORS)):
         with contextlib.closing(sock), contextlib.suppress(OSError, IndexError, TypeError):
             if (
                 sock.type == socket.SOCK_STREAM
