@@ -62,28 +62,24 @@ def socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def listening_inodes(server_port: int) -> set[str]:
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(FileNotFoundError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == server_port:
-                    found.add(fields[9])
-    return found
-
-
-def established_client_ports(server_port: int) -> dict[str, int]:
-    """inode → the client's port, for the server side of every connection to `server_port`."""
-    found = {}
+def tcp_sockets(server_port: int) -> Iterator[tuple[str, str, int]]:
+    """(state, inode, the remote port) of every TCP socket whose local port is `server_port`."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(FileNotFoundError):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
                 local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
-                if state == "01" and int(local.rsplit(":", 1)[1], 16) == server_port:
-                    found[inode] = int(remote.rsplit(":", 1)[1], 16)
-    return found
+                if int(local.rsplit(":", 1)[1], 16) == server_port:
+                    yield state, inode, int(remote.rsplit(":", 1)[1], 16)
+
+
+def listening_inodes(server_port: int) -> set[str]:
+    return {inode for state, inode, _ in tcp_sockets(server_port) if state == "0A"}
+
+
+def established_client_ports(server_port: int) -> dict[str, int]:
+    """inode → the client's port, for the server side of every connection to `server_port`."""
+    return {inode: port for state, inode, port in tcp_sockets(server_port) if state == "01"}
 
 
 class Connection:
