@@ -18,13 +18,13 @@ provider's name turns it on again.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.dns import zones
 from gatehouse.domain import certificates
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
+from gatehouse.store.rows import upsert
 from gatehouse.store.schema import autossl_domains, autossl_excluded_domains, tweak_settings
 
 MAX_NAMES = 1000  # in one call, and excluded per account
@@ -122,10 +122,9 @@ def _write(unit: UnitOfWork, account: User, wanted: list[str], how: str) -> None
                 )
             )
     # Two calls racing to add the same name: the second's insert is no change, not an error.
-    dialect = postgresql if unit.conn.dialect.name == "postgresql" else sqlite
     for name in sorted(new):
         unit.conn.execute(
-            dialect.insert(table)
+            upsert(unit.conn, table)
             .values(user_id=account.id, domain=name, created_time=unit.now)
             .on_conflict_do_nothing(index_elements=["user_id", "domain"])
         )

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.dns import zones
 from gatehouse.domain import accounts, audit, users
 from gatehouse.errors import InvalidParameter
+from gatehouse.store.rows import upsert
 from gatehouse.store.schema import cluster_seen
 
 SEEN_FOR = 600  # seconds a dnsuniqid is remembered
@@ -53,10 +53,9 @@ def first_time(conn: sa.Connection, dnsuniqid: str, action: str, names: str, now
         return True
     conn.execute(sa.delete(cluster_seen).where(cluster_seen.c.seen_time < now - SEEN_FOR))
     digest = hashlib.sha256(f"{dnsuniqid}\0{action}\0{names}".encode()).hexdigest()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     # A concurrent twin blocks on the key until this commits, then does nothing.
     inserted = conn.execute(
-        dialect.insert(cluster_seen)
+        upsert(conn, cluster_seen)
         .values(digest=digest, seen_time=now)
         .on_conflict_do_nothing(index_elements=["digest"])
         .returning(cluster_seen.c.digest)

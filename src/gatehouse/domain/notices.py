@@ -35,12 +35,12 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.config import Config
 from gatehouse.domain import leases
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.errors import InvalidParameter
+from gatehouse.store.rows import upsert
 from gatehouse.store.schema import api_tokens, notice_secrets, notices, token_addresses, users
 
 log = logging.getLogger("gatehouse.notices")
@@ -112,7 +112,6 @@ def queue(conn: sa.Connection, config: Config, now: int, notice: Notice) -> list
         sort_keys=True,
         ensure_ascii=False,
     )
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     made = []
     for channel in channels(config):
         recipients = None
@@ -124,7 +123,7 @@ def queue(conn: sa.Connection, config: Config, now: int, notice: Notice) -> list
                 continue
             recipients = ",".join(dict.fromkeys(wanted))
         result = conn.execute(
-            dialect.insert(notices)
+            upsert(conn, notices)
             .values(
                 dedup_key=notice.key, channel=channel, event=notice.event, owner=notice.owner,
                 token_name=notice.token_name, payload=payload, recipients=recipients,

@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.errors import InvalidParameter
+from gatehouse.store.rows import upsert
 from gatehouse.store.schema import token_rate
 
 WINDOW = 60  # seconds
@@ -42,10 +42,9 @@ def take(engine: sa.Engine, token_id: int, limit: int, now: float) -> int | None
     """Count one request of the token; None if it is within `limit` per minute, else the
     whole seconds to wait (at least 1), the request not counted."""
     window = int(now) // WINDOW * WINDOW
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     row = token_rate.c
     statement = (
-        dialect.insert(token_rate)
+        upsert(engine, token_rate)
         .values(token_id=token_id, window_start=window, this_minute=1, last_minute=0)
         .on_conflict_do_update(
             index_elements=[row.token_id],

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse import acls
+from gatehouse.store.rows import upsert
 from gatehouse.store.schema import api_tokens, token_usage
 
 FLUSH_INTERVAL = 1.0  # seconds between two writes of the noted calls (when there are any)
@@ -130,7 +130,6 @@ def _write(engine: sa.Engine, taken: Mapping[tuple[int, int, str], _Pending]) ->
 
 
 def _write_once(engine: sa.Engine, taken: Mapping[tuple[int, int, str], _Pending]) -> int:
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     with engine.begin() as conn:
         ids = sorted({token_id for token_id, _c, _f in taken})
         alive = {
@@ -154,7 +153,7 @@ def _write_once(engine: sa.Engine, taken: Mapping[tuple[int, int, str], _Pending
         ]
         if not rows:
             return 0
-        statement = dialect.insert(token_usage)
+        statement = upsert(engine, token_usage)
         excluded = statement.excluded
         conn.execute(
             statement.on_conflict_do_update(

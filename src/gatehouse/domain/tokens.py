@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse import ipnets
@@ -18,6 +17,7 @@ from gatehouse.domain import token_scope
 from gatehouse.domain.token_scope import Scope
 from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
+from gatehouse.store.rows import upsert
 from gatehouse.store.schema import api_tokens, token_addresses, token_grace, users
 
 WHOSTMGR = "whostmgr"
@@ -377,9 +377,8 @@ def record_address(conn: sa.Connection, token_id: int, now: int, ip: str | None)
     if known >= MAX_ADDRESSES:
         return
     # INSERT … SELECT from the token's row: a token revoked meanwhile gets nothing.
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     conn.execute(
-        dialect.insert(token_addresses)
+        upsert(conn, token_addresses)
         .from_select(
             ["token_id", "ip", "first_seen", "pending"],
             sa.select(
