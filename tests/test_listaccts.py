@@ -25,9 +25,10 @@ FIELDS = {
 
 @pytest.fixture(scope="module")
 def world(server: Server) -> dict[str, Any]:
-    """Two resellers with an account each, and a root-owned account (suspended)."""
+    """Two resellers (listing and summarising) with an account each, and a root-owned account
+    (suspended)."""
     a, token_a = limited_reseller(server, ["list-accts", "acct-summary"])
-    b, _ = server.reseller()
+    b, token_b = limited_reseller(server, ["list-accts", "acct-summary"])
     tag = new_name("s")[:7]
     names = {}
     for key, owner in (("a1", a), ("b1", b), ("r1", "root")):
@@ -44,7 +45,7 @@ def world(server: Server) -> dict[str, Any]:
         server.ok("createacct", params=params)
         names[key] = user
     server.ok("suspendacct", params={"user": names["r1"], "reason": "Overdue"})
-    return {"a": a, "token_a": token_a, "b": b, "tag": tag, **names}
+    return {"a": a, "token_a": token_a, "b": b, "token_b": token_b, "tag": tag, **names}
 
 
 def _accts(server: Server, **kw: Any) -> list[dict[str, Any]]:
@@ -152,6 +153,30 @@ def test_listaccts_reseller_sees_only_its_accounts(server: Server, world: dict[s
     for key in ("b1", "r1"):
         assert _accts(server, params={"search": world[key], "searchtype": "user",
                                       "searchmethod": "exact"}, **kw) == []  # fmt: skip
+
+
+def _user_filter(user: str) -> dict[str, str]:
+    return {"api.filter.enable": "1", "api.filter.a.field": "user", "api.filter.a.arg0": user,
+            "api.filter.a.type": "eq"}  # fmt: skip
+
+
+def test_resellers_one_after_the_other_each_see_only_their_own(
+    server: Server, world: dict[str, Any]
+) -> None:
+    """The account reads build a statement once per kind of caller and take the caller's
+    values as parameters: two resellers in turn, twice over, never see each other's."""
+    callers = [("a", "b"), ("b", "a")] * 2
+    for me, other in callers:
+        kw = {"user": world[me], "token": world[f"token_{me}"]}
+        mine, theirs = world[f"{me}1"], world[f"{other}1"]
+        assert [e["user"] for e in _accts(server, **kw)] == [mine]
+        assert [e["user"] for e in _accts(server, params=_user_filter(mine), **kw)] == [mine]
+        assert _accts(server, params=_user_filter(theirs), **kw) == []
+        summary = server.ok("accountsummary", params={"domain": f"{mine}.example.com"}, **kw)
+        assert [e["user"] for e in summary["acct"]] == [mine]
+        assert server.fail("accountsummary", params={"user": theirs}, **kw) == (
+            "Account does not exist."
+        )
 
 
 def test_listaccts_needs_the_privilege(server: Server) -> None:

@@ -118,8 +118,12 @@ def _zone(row: Any) -> Zone:
     return Zone(row.name, int(row.user_id), row.text, int(row.serial), int(row.updated_time))
 
 
+# Built once (as users.get's): every call on a zone reads it by name first.
+_BY_NAME = sa.select(zones).where(zones.c.name == sa.bindparam("name"))
+
+
 def get(conn: sa.Connection, name: str) -> Zone | None:
-    row = conn.execute(sa.select(zones).where(zones.c.name == normalise(name))).first()
+    row = conn.execute(_BY_NAME, {"name": normalise(name)}).first()
     return _zone(row) if row else None
 
 
@@ -132,14 +136,18 @@ def lock(conn: sa.Connection, name: str) -> None:
     )
 
 
+_EVERY_NAME = sa.select(zones.c.name).order_by(zones.c.name)
+_NAMES_OF_CALLER = _EVERY_NAME.join(users, users.c.id == zones.c.user_id).where(
+    sa.or_(users.c.id == sa.bindparam("caller_id"), users.c.owner == sa.bindparam("caller"))
+)
+
+
 def list_visible(conn: sa.Connection, *, all_zones: bool, caller_id: int, caller: str) -> list[str]:
     """The zones a caller sees: every zone, or those of itself and the accounts it owns."""
-    query = sa.select(zones.c.name).order_by(zones.c.name)
-    if not all_zones:
-        query = query.join(users, users.c.id == zones.c.user_id).where(
-            sa.or_(users.c.id == caller_id, users.c.owner == caller)
-        )
-    return [r.name for r in conn.execute(query)]
+    if all_zones:
+        return [r.name for r in conn.execute(_EVERY_NAME)]
+    found = conn.execute(_NAMES_OF_CALLER, {"caller_id": caller_id, "caller": caller})
+    return [r.name for r in found]
 
 
 def names_of_user(conn: sa.Connection, user_id: int) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from gatehouse.domain import access
-from gatehouse.domain.accounts import visible_where
+from gatehouse.domain.accounts import visible_select
 from gatehouse.store.schema import users as users_table
 
 
@@ -46,6 +46,10 @@ _SELECTED = [
 ]
 
 
+def _listing() -> Any:
+    return sa.select(*_SELECTED)
+
+
 def sees_every_account(actor: access.Actor) -> bool:
     """Whether `actor`'s listing is every account of the store (root, unscoped)."""
     return access.visible_owner(actor) is None and actor.scope is None
@@ -55,7 +59,8 @@ def visible_raw(conn: sa.Connection, actor: access.Actor) -> list[tuple[Any, ...
     """The accounts `actor` may list (the same rows as accounts.visible_rows) as the
     driver's tuples of `Listed`'s values, in no particular order: the caller sorts (by
     username, as the listing is sorted)."""
-    result = conn.execute(visible_where(sa.select(*_SELECTED), actor))
+    query, values = visible_select(_listing, actor)
+    result = conn.execute(query, values)
     try:
         return list(result.cursor.fetchall())
     finally:

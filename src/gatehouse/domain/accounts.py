@@ -8,7 +8,9 @@ Wording follows cPanel 11.120 (Whostmgr/API/1/Accounts.pm); "Choice:" marks gate
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -420,15 +422,18 @@ def _move_zone(unit: UnitOfWork, target: User, domain: str, messages: list[str])
 # -- reading: what listaccts, accountsummary, domainuserdata and acctcounts show ------------
 
 
+def _every_user() -> Any:
+    return sa.select(users_table).order_by(users_table.c.username)
+
+
+def _user_count() -> Any:
+    return sa.select(sa.func.count()).select_from(users_table)
+
+
 def visible(conn: sa.Connection, actor: access.Actor) -> list[User]:
     """The cPanel accounts `actor` may list (access.visible_owner), by username."""
-    query = sa.select(users_table).where(users_table.c.is_root.is_(False))
-    owner = access.visible_owner(actor)
-    if owner is not None:
-        query = query.where(users_table.c.owner == owner)
-    if actor.scope is not None:  # a scoped token lists the accounts it names only
-        query = query.where(users_table.c.username.in_(sorted(actor.scope.accounts)))
-    return [users.from_row(r) for r in conn.execute(query.order_by(users_table.c.username))]
+    query, values = visible_select(_every_user, actor)
+    return [users.from_row(r) for r in conn.execute(query, values)]
 
 
 # What a listing of accounts shows (listaccts): no password hash, no reseller lists.
@@ -441,17 +446,57 @@ _LISTED = [
 ]  # fmt: skip
 
 
-def visible_where(query: Any, actor: access.Actor) -> Any:
-    """`query` (over the users table) narrowed to the accounts `actor` may list: never root,
-    a reseller's own accounts, a scoped token's accounts — the one place that says so, for
-    every listing of accounts."""
+def _narrowed(query: Any, owned: bool, scoped: bool) -> Any:
+    """`query` (over the users table) narrowed to the accounts an actor may list — never
+    root; with `owned`, a reseller's own accounts (parameter `owner`); with `scoped`, a scoped
+    token's accounts (parameter `scope`) — the one place that says so, for every listing of
+    accounts. Its values are bind parameters, so a statement of each shape is built once."""
     query = query.where(users_table.c.is_root.is_(False))
+    if owned:
+        query = query.where(users_table.c.owner == sa.bindparam("owner"))
+    if scoped:
+        query = query.where(users_table.c.username.in_(sa.bindparam("scope", expanding=True)))
+    return query
+
+
+def _visibility(actor: access.Actor) -> tuple[bool, bool, dict[str, Any]]:
+    """`_narrowed`'s shape for `actor`, and the values of its parameters."""
+    values: dict[str, Any] = {}
     owner = access.visible_owner(actor)
     if owner is not None:
-        query = query.where(users_table.c.owner == owner)
+        values["owner"] = owner
     if actor.scope is not None:
-        query = query.where(users_table.c.username.in_(sorted(actor.scope.accounts)))
-    return query
+        values["scope"] = sorted(actor.scope.accounts)
+    return owner is not None, actor.scope is not None, values
+
+
+# Built once per shape: SQLAlchemy builds and keys a new select in ~60–80 µs, more than
+# running one of these costs (docs/performance.md).
+@functools.cache
+def _narrowed_once(build: Callable[[], Any], owned: bool, scoped: bool) -> Any:
+    return _narrowed(build(), owned, scoped)
+
+
+def visible_select(build: Callable[[], Any], actor: access.Actor) -> tuple[Any, dict[str, Any]]:
+    """The statement `build()` makes (over the users table), narrowed to the accounts `actor`
+    may list (`_narrowed`) and built once per shape — `build` is a module's function, not a
+    new lambda each call —, and its parameters' values."""
+    owned, scoped, values = _visibility(actor)
+    return _narrowed_once(build, owned, scoped), values
+
+
+@functools.cache
+def _one_query(owned: bool, scoped: bool, column: str) -> Any:
+    query = _narrowed(sa.select(users_table), owned, scoped)
+    return query.where(users_table.c[column] == sa.bindparam("wanted"))
+
+
+@functools.cache
+def _rows_query(owned: bool, scoped: bool, exactly: tuple[str, ...]) -> Any:
+    query = _narrowed(sa.select(*_LISTED), owned, scoped)
+    for column in exactly:
+        query = query.where(users_table.c[column] == sa.bindparam(f"exactly_{column}"))
+    return query.order_by(users_table.c.username)
 
 
 def visible_rows(
@@ -460,15 +505,16 @@ def visible_rows(
     """`visible`'s accounts as rows of the columns a listing shows (`_LISTED`), by username:
     for 10,000 accounts, no User objects and one JSON column decoded instead of three.
     `exactly`: column values the rows must have (`username`, `domain`), asked of the store."""
-    query = visible_where(sa.select(*_LISTED), actor)
-    for column, value in (exactly or {}).items():
-        query = query.where(users_table.c[column] == value)
-    return list(conn.execute(query.order_by(users_table.c.username)))
+    owned, scoped, values = _visibility(actor)
+    wanted = exactly or {}
+    values.update({f"exactly_{column}": value for column, value in wanted.items()})
+    return list(conn.execute(_rows_query(owned, scoped, tuple(sorted(wanted))), values))
 
 
 def visible_count(conn: sa.Connection, actor: access.Actor) -> int:
     """How many accounts `visible` lists, counted by the store."""
-    return int(conn.execute(visible_where(sa.select(sa.func.count()), actor)).scalar_one())
+    query, values = visible_select(_user_count, actor)
+    return int(conn.execute(query, values).scalar_one())
 
 
 def visible_one(
@@ -476,23 +522,21 @@ def visible_one(
     domain: str | None = None
 ) -> User | None:  # fmt: skip
     """The account of that username (or main domain), if `actor` may list it."""
-    query = sa.select(users_table).where(users_table.c.is_root.is_(False))
-    owner = access.visible_owner(actor)
-    if owner is not None:
-        query = query.where(users_table.c.owner == owner)
-    if actor.scope is not None:
-        query = query.where(users_table.c.username.in_(sorted(actor.scope.accounts)))
-    if username is not None:
-        query = query.where(users_table.c.username == username)
-    else:
-        query = query.where(users_table.c.domain == domain)
-    row = conn.execute(query).first()
+    owned, scoped, values = _visibility(actor)
+    column = "username" if username is not None else "domain"
+    values["wanted"] = username if username is not None else domain
+    row = conn.execute(_one_query(owned, scoped, column), values).first()
     return users.from_row(row) if row is not None else None
+
+
+# Built once (as users.get's): the account lookups of the domain functions.
+_BY_DOMAIN = sa.select(users_table).where(users_table.c.domain == sa.bindparam("domain"))
+_IP_BY_NAME = sa.select(users_table.c.ip).where(users_table.c.username == sa.bindparam("username"))
 
 
 def by_domain(conn: sa.Connection, domain: str) -> User | None:
     """The account whose main domain is `domain`."""
-    row = conn.execute(sa.select(users_table).where(users_table.c.domain == domain)).first()
+    row = conn.execute(_BY_DOMAIN, {"domain": domain}).first()
     return users.from_row(row) if row is not None else None
 
 
@@ -508,7 +552,5 @@ def owned_counts(conn: sa.Connection, owner: User) -> tuple[int, int]:
 
 def ip_of(conn: sa.Connection, username: str) -> str | None:
     """The address recorded for the account `username` (None: none, or no such account)."""
-    row = conn.execute(
-        sa.select(users_table.c.ip).where(users_table.c.username == username)
-    ).first()
+    row = conn.execute(_IP_BY_NAME, {"username": username}).first()
     return row.ip if row is not None else None

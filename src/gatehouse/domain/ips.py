@@ -10,6 +10,7 @@ its old address, through the one zone edit path — as cPanel's setsiteip swaps 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ class ServerAddress:
 def server_addresses(setting: str | None, default_ip: str) -> list[ServerAddress]:
     """The configured addresses (`192.0.2.10` or `192.0.2.10/24`, comma-separated, the main
     one first); without a setting, `default_ip` alone. No prefix length: a host address."""
+    return list(_parsed_addresses(setting, default_ip))
+
+
+# Parsed once per setting: listaccts and accountsummary ask for the main address every call.
+@functools.lru_cache(maxsize=32)
+def _parsed_addresses(setting: str | None, default_ip: str) -> tuple[ServerAddress, ...]:
     items = [i.strip() for i in (setting or "").split(",") if i.strip()] or [default_ip]
     found: list[ServerAddress] = []
     seen: set[str] = set()
@@ -65,7 +72,7 @@ def server_addresses(setting: str | None, default_ip: str) -> list[ServerAddress
         found.append(
             ServerAddress(ip, str(network.netmask), str(network.network_address), not found)
         )
-    return found
+    return tuple(found)
 
 
 def main_ip(config: Config) -> str:

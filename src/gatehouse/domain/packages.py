@@ -286,13 +286,17 @@ def _from_row(row: Any) -> Package:
     return Package(row.id, row.name, row.owner, with_defaults(row.settings), int(row.created_time))
 
 
+_BY_NAME = sa.select(packages).where(packages.c.name == sa.bindparam("name"))
+# PostgreSQL: hold the row until commit, so that killpkg/editpkg and a concurrent
+# createacct/changepackage (which should lock it FOR SHARE) serialise.
+_BY_NAME_FOR_UPDATE = _BY_NAME.with_for_update()
+_EVERY = sa.select(packages)
+_OWNED_BY = _EVERY.where(packages.c.owner == sa.bindparam("owner"))
+
+
 def get(conn: sa.Connection, name: str, *, for_update: bool = False) -> Package | None:
-    query = sa.select(packages).where(packages.c.name == name)
-    if for_update:
-        # PostgreSQL: hold the row until commit, so that killpkg/editpkg and a concurrent
-        # createacct/changepackage (which should lock it FOR SHARE) serialise.
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    query = _BY_NAME_FOR_UPDATE if for_update else _BY_NAME
+    row = conn.execute(query, {"name": name}).first()
     return _from_row(row) if row else None
 
 
@@ -313,11 +317,9 @@ def require(conn: sa.Connection, name: str) -> Package:
 
 
 def list_all(conn: sa.Connection, owner: str | None = None) -> list[Package]:
-    query = sa.select(packages)
-    if owner is not None:
-        query = query.where(packages.c.owner == owner)
+    found = conn.execute(_EVERY) if owner is None else conn.execute(_OWNED_BY, {"owner": owner})
     # Sorted here, by code point, so both backends agree whatever PostgreSQL's collation.
-    return sorted((_from_row(r) for r in conn.execute(query)), key=lambda p: p.name)
+    return sorted((_from_row(r) for r in found), key=lambda p: p.name)
 
 
 def create(

@@ -360,11 +360,16 @@ def server_ip(bind: str) -> str:
         return "127.0.0.1"
 
 
+_ID_BY_DOMAIN = sa.select(users.c.id).where(users.c.domain == sa.bindparam("domain"))
+_OTHER_ID_BY_DOMAIN = _ID_BY_DOMAIN.where(users.c.id != sa.bindparam("except_id"))
+
+
 def domain_taken(conn: sa.Connection, domain: str, *, except_id: int | None = None) -> bool:
-    query = sa.select(users.c.id).where(users.c.domain == domain)
-    if except_id is not None:
-        query = query.where(users.c.id != except_id)
-    return conn.execute(query).first() is not None
+    """Whether an account (other than `except_id`) has `domain` as its main domain."""
+    if except_id is None:
+        return conn.execute(_ID_BY_DOMAIN, {"domain": domain}).first() is not None
+    found = conn.execute(_OTHER_ID_BY_DOMAIN, {"domain": domain, "except_id": except_id})
+    return found.first() is not None
 
 
 def set_account_columns(conn: sa.Connection, user_id: int, **values: Any) -> None:
