@@ -140,6 +140,23 @@ def test_an_exchanger_without_an_address_in_a_served_zone_is_unresolved(
     ]
 
 
+def test_list_mxs_shows_what_checkmx_decided_when_nothing_can_be_detected(
+    account: Account,
+) -> None:
+    account.ok("change_mx", domain=account.domain, exchanger=f"out.{account.domain}",
+               oldexchanger=account.domain, oldpriority="0", priority="0")  # fmt: skip
+    # checkmx fell back on local and kept it: fetchmx's last known setting.
+    assert account.ok("list_mxs")[0]["detected"] == "local"
+    # No setting kept at all (an account from before routings were stored): fetchmx's
+    # `detected` is `auto` (Whostmgr::DNS::MX::_fetchmx_backend), not checkmx's `local`.
+    account.server.sql(
+        "DELETE FROM mail_routing WHERE user_id = (SELECT id FROM users WHERE username = :u)",
+        u=account.user,
+    )
+    listed = account.ok("list_mxs")[0]
+    assert (listed["mxcheck"], listed["detected"]) == ("auto", "auto")
+
+
 def test_detection_secondary_and_remote_from_zone_addresses(account: Account) -> None:
     # mail.<domain> has an A record in the template, at the server's address.
     account.ok("add_mx", domain=account.domain, exchanger=f"mail.{account.domain}", priority="20")

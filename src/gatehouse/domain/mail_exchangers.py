@@ -268,12 +268,9 @@ def fetch(conn: sa.Connection, account: User, domain: str, servers: Servers) -> 
     zone = _zone(conn, domain, lock=False)
     entries = exchangers(zone, domain)
     mxcheck, last = _stored(conn, account)
-    if mxcheck == "auto":
-        mail_ips = _mail_ips(conn, servers.config_ips, servers.main_ip)
-        detected = detect(conn, zone, entries, mail_ips, servers.main_ip)[0] or last
-    else:
-        detected = mxcheck
-    return MailDomain(domain, Routing(mxcheck, detected or "auto"), entries)
+    decided, how, _warnings = _decide(conn, zone, domain, entries, mxcheck, last, servers)
+    # Where checkmx would fall back on `local`, fetchmx shows that nothing was decided.
+    return MailDomain(domain, Routing(mxcheck, decided if how != "default" else "auto"), entries)
 
 
 def mx_compat(raw: str | None) -> str | None:
