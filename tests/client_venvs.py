@@ -39,6 +39,15 @@ def unavailable(exc: Unavailable) -> None:
     pytest.skip(str(exc))
 
 
+def ready(ensure: Callable[[], Path]) -> Path:
+    """`ensure()` for a fixture: what it made, or the test skipped (failed under CI=true)."""
+    try:
+        return ensure()
+    except Unavailable as exc:
+        unavailable(exc)
+        raise
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
@@ -145,11 +154,7 @@ class PinnedVenv:
 
     def ready(self) -> Path:
         """`ensure` for a fixture: the venv's python, or the test skipped (failed in CI)."""
-        try:
-            return self.ensure()
-        except Unavailable as exc:
-            unavailable(exc)
-            raise
+        return ready(self.ensure)
 
     def ensure(self) -> Path:
         """The venv's python, the venv made first if it is missing or holds other versions."""

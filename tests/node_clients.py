@@ -20,8 +20,8 @@ from client_venvs import (
     DRIVER_TIMEOUT,
     Unavailable,
     install_once,
+    ready,
     redact,
-    unavailable,
 )
 
 NPM_TIMEOUT = 600  # seconds for the whole `npm install` (first run only)
@@ -52,11 +52,7 @@ class PinnedNodePackages:
 
     def ready(self) -> Path:
         """`ensure` for a fixture: the install directory, or the test skipped (failed in CI)."""
-        try:
-            return self.ensure()
-        except Unavailable as exc:
-            unavailable(exc)
-            raise
+        return ready(self.ensure)
 
     def ensure(self) -> Path:
         for tool in ("node", "npm"):
