@@ -14,7 +14,7 @@ from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Principal
 from gatehouse.auth.token_cache import generation_changed_here
 from gatehouse.dns import zones
-from gatehouse.domain import audit
+from gatehouse.domain import audit, users
 from gatehouse.errors import missing_parameter
 
 if TYPE_CHECKING:
@@ -87,6 +87,12 @@ class Call:
     def conn(self) -> sa.Connection:
         """The call's connection, inside its one transaction (begun on first use)."""
         return self.transaction.connection()
+
+    def caller_account(self) -> users.User:
+        """The caller's account as the store holds it now: the principal's copy dates from
+        when its credential was checked (it may come from the token cache), so a domain or
+        setting changed since would be missed. The principal's when the account is gone."""
+        return users.get_by_id(self.conn, self.principal.user.id) or self.principal.user
 
     def audit(self, action: str, subject: str | None = None, detail: str | None = None) -> None:
         """Record a change made by this call: who (and through which token), from where."""

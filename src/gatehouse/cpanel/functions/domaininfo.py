@@ -14,7 +14,7 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import domain_lookup, domain_userdata, ips, subdomains, users
+from gatehouse.domain import domain_lookup, domain_userdata, ips, subdomains
 from gatehouse.errors import InvalidParameter, NotFound
 
 MODULE = "DomainInfo"
@@ -39,7 +39,7 @@ def list_domains(call: Call) -> dict[str, Any]:
 
 def _domain_data(call: Call, domain: str, sub: subdomains.Subdomain | None) -> dict[str, Any]:
     # The account as stored now (its address may have changed), not as authenticated.
-    account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
+    account = call.caller_account()
     entry = domain_lookup.DomainEntry(domain, account, sub)
     data = domain_userdata.userdata(entry, ips.main_ip(call.gatehouse.config))
     kind = "main_domain" if sub is None else "sub_domain"

@@ -20,12 +20,8 @@ from gatehouse.domain.domain_lookup import DomainEntry
 MODULE = "DomainLookup"
 
 
-def _account(call: Call) -> users.User:
-    return users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
-
-
 def _entries(call: Call) -> list[DomainEntry]:
-    account = _account(call)
+    account = call.caller_account()
     main = [DomainEntry(account.domain, account)] if account.domain else []
     subs = [DomainEntry.of_subdomain(s, account) for s in subdomains.of_user(call.conn, account.id)]
     return main + subs
@@ -38,7 +34,7 @@ def _home(account: users.User) -> str:
 @api2(MODULE, "getdocroot", "A domain's document root, absolute and relative to the home.",
       readonly=True)  # fmt: skip
 def getdocroot(call: Call) -> list[dict[str, Any]]:
-    account = _account(call)
+    account = call.caller_account()
     wanted = (call.params.get("domain") or "").lower()
     found = next((e.document_root for e in _entries(call) if e.domain == wanted), None)
     docroot = found or f"{_home(account)}/public_html"
@@ -55,7 +51,7 @@ def getdocroots(call: Call) -> list[dict[str, Any]]:
 
 
 def _base_domains(call: Call) -> list[str]:
-    account = _account(call)
+    account = call.caller_account()
     return [account.domain] if account.domain else []
 
 
@@ -72,4 +68,4 @@ def countbasedomains(call: Call) -> list[dict[str, Any]]:
 
 @api2(MODULE, "getmaindomain", "The account's main domain.", readonly=True)
 def getmaindomain(call: Call) -> list[dict[str, Any]]:
-    return [{"main_domain": _account(call).domain}]
+    return [{"main_domain": call.caller_account().domain}]

@@ -20,13 +20,8 @@ from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import api2, uapi
 from gatehouse.domain import mail_exchangers as mx
-from gatehouse.domain import users
 
 MODULE = "Email"
-
-
-def _account(call: Call) -> users.User:
-    return users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
 
 
 def _servers(call: Call) -> mx.Servers:
@@ -66,7 +61,7 @@ def _listed(domain: mx.MailDomain) -> dict[str, Any]:
 
 
 def list_mxs(call: Call) -> list[dict[str, Any]]:
-    account = _account(call)
+    account = call.caller_account()
     raw = call.params.get("domain")
     names = [mx.check_domain(account, raw)] if raw else mx.mail_domains(account)
     return [_listed(mx.fetch(call.conn, account, name, _servers(call))) for name in names]
@@ -115,7 +110,7 @@ def _priority(call: Call, uapi_call: bool) -> str | None:
 def add_mx(call: Call, *, uapi_call: bool = True) -> dict[str, Any]:
     outcome = mx.add(
         call,
-        _account(call),
+        call.caller_account(),
         _domain(call),
         _exchanger(call, uapi_call),
         _priority(call, uapi_call),
@@ -128,7 +123,7 @@ def add_mx(call: Call, *, uapi_call: bool = True) -> dict[str, Any]:
 def change_mx(call: Call, *, uapi_call: bool = True) -> dict[str, Any]:
     outcome = mx.change(
         call,
-        _account(call),
+        call.caller_account(),
         _domain(call),
         _exchanger(call, uapi_call),
         _priority(call, uapi_call),
@@ -143,7 +138,7 @@ def change_mx(call: Call, *, uapi_call: bool = True) -> dict[str, Any]:
 def delete_mx(call: Call, *, uapi_call: bool = True) -> dict[str, Any]:
     outcome = mx.delete(
         call,
-        _account(call),
+        call.caller_account(),
         _domain(call),
         _exchanger(call, uapi_call),
         _priority(call, uapi_call),
@@ -154,7 +149,7 @@ def delete_mx(call: Call, *, uapi_call: bool = True) -> dict[str, Any]:
 
 def set_always_accept(call: Call) -> dict[str, Any]:
     raw = _first(call, "mxcheck", "alwaysaccept")
-    outcome = mx.set_always_accept(call, _account(call), _domain(call), raw, _servers(call))
+    outcome = mx.set_always_accept(call, call.caller_account(), _domain(call), raw, _servers(call))
     routing = outcome.routing
     return {
         **_changed(outcome),

@@ -11,7 +11,7 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import spf_records, users
+from gatehouse.domain import spf_records
 
 MODULE = "EmailAuth"
 
@@ -20,5 +20,5 @@ MODULE = "EmailAuth"
       "domains.")  # fmt: skip
 def install_spf_records(call: Call) -> list[dict[str, Any]]:
     wanted = spf_records.domain_records(call.params.paired("domain", "record"))
-    account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
+    account = call.caller_account()
     return [s.as_dict() for s in spf_records.install(call, account, wanted)]

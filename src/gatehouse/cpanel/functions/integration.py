@@ -14,7 +14,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import integration_links, users
+from gatehouse.domain import integration_links
 
 MODULE = "Integration"
 
@@ -23,14 +23,14 @@ MODULE = "Integration"
       readonly=True, slow=True)  # fmt: skip
 def fetch_url(call: Call) -> dict[str, Any]:
     app = args.length_required(call, "app")
-    account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
+    account = call.caller_account()
     return integration_links.fetch_url(call.conn, call.gatehouse.keyring, account, app)
 
 
 @uapi(MODULE, "gatehouse_list_links", "gatehouse extension: the account's integration links "
       "and their groups, as its cPanel interface shows them.", readonly=True)  # fmt: skip
 def gatehouse_list_links(call: Call) -> dict[str, Any]:
-    account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
+    account = call.caller_account()
     return {
         "groups": [
             {"group_id": group_id, **config}

@@ -338,7 +338,7 @@ def _stripped_plan(call: Call, plan: str | None) -> str:
 
 
 def _facts(call: Call) -> Facts:
-    account = users.get_by_id(call.conn, call.principal.user.id) or call.principal.user
+    account = call.caller_account()
     main_ip = ips.main_ip(call.gatehouse.config)
     used = bandwidth.month_total(call.conn, account, bandwidth.Month.of(call.now))
     return Facts(
