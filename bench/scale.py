@@ -22,6 +22,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any
 
@@ -115,12 +116,13 @@ def _zone_row(template: dict[str, Any], user_id: int, old: str, new: str) -> dic
 
 
 def _timed(
-    client: httpx.Client, url: str, params: list[tuple[str, str]], calls: int
+    client: httpx.Client, url: str, params: Sequence[tuple[str, str]], calls: int
 ) -> list[float]:
     out = []
+    query = httpx.QueryParams(list(params))
     for _ in range(calls):
         started = time.perf_counter()
-        answer = client.get(url, params=params)
+        answer = client.get(url, params=query)
         out.append((time.perf_counter() - started) * 1000)
         body = answer.json()
         if answer.status_code != 200 or body["metadata"]["result"] != 1:
