@@ -6,6 +6,7 @@ A range is kept as its first and last address in 32 hex digits, IPv4 mapped into
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -24,11 +25,15 @@ class Range:
         return self.first <= key <= self.last
 
 
+IPV4_MAPPED = 0xFFFF_0000_0000  # ::ffff:0.0.0.0, where IPv4 sits in IPv6
+
+
 def key(address: Address) -> str:
     """The 32-hex-digit form of an address."""
+    value = int(address)
     if isinstance(address, ipaddress.IPv4Address):
-        address = ipaddress.IPv6Address(f"::ffff:{address}")
-    return f"{int(address):032x}"
+        value |= IPV4_MAPPED
+    return f"{value:032x}"
 
 
 def client_address(text: str | None) -> Address | None:
@@ -45,6 +50,9 @@ def client_address(text: str | None) -> Address | None:
     return address
 
 
+# Remembered: every request's gate asks for its client's key, and a flood comes from few
+# addresses. Bounded, as a client may come from many (IPv6).
+@functools.lru_cache(maxsize=4096)
 def address_key(text: str | None) -> str | None:
     """The key of a client address, or None when it is not one."""
     address = client_address(text)
