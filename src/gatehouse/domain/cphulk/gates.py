@@ -5,7 +5,7 @@ settings, both lists and the blocks in force. Read again whenever the auth gener
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import sqlalchemy as sa
 
@@ -36,6 +36,7 @@ class Block:
     failures: int
 
 
+@lru_cache(maxsize=4096)  # as ranges.address_key: asked on every request
 def normal(address: str | None) -> str | None:
     """An address as blocks and attempts store it (an IPv4-mapped IPv6 address as IPv4)."""
     if not address:
