@@ -34,6 +34,7 @@ RATIOS = (
     Ratio("Token ÷ Token, WHM port alone", "token", "token_whm_only", None),
     Ratio("1M ÷ Token", "token_1m", "token", 0.95),
     Ratio("allow-list ÷ Token", "allowlist", "token", 0.95),
+    Ratio("Token, cPHulk listing others ÷ Token", "token_cphulk", "token", 0.95),
     Ratio("cPanel token (UAPI) ÷ bare floor", "uapi", "floor", None),
     Ratio("cPanel token (UAPI) ÷ Token", "uapi", "token", None),
 )

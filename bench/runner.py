@@ -234,6 +234,16 @@ def _load(
             candidates["token_whm_only"] = load_mod.Target(
                 "token_whm_only", alone, load_mod.VERSION_PATH, token_auth.format(main_token)
             )
+        if "token_cphulk" in keys:
+            # A store of its own: a black list in the base store would reach every scenario.
+            guarded = stores.create(stack, options.backend, "cphulk", postgres_url)
+            guarded_token = guarded.create_token("bench")
+            # Never the loopback wrk comes from: every token request is checked against it.
+            guarded.whmapi1("create_cphulk_record", "list_name=black", "ip=192.0.2.0/24")
+            srv_guarded = server.start(stack, guarded, "cphulk", pinning, listeners=default)
+            candidates["token_cphulk"] = load_mod.Target(
+                "token_cphulk", srv_guarded, load_mod.VERSION_PATH, token_auth.format(guarded_token)
+            )
         if "floor" in keys:
             # The same bytes as the token path's answer, from a bare app on the same granian.
             answer = httpx.get(

@@ -22,6 +22,7 @@ ALL: tuple[Scenario, ...] = (
     Scenario(4, "allowlist", "Token, 100-entry IP allow-list (match last)", True),
     Scenario(5, "basic", "Basic auth (root's Argon2 password)", True),
     Scenario(6, "list", "api_token_list, 100 tokens", True),
+    Scenario(15, "token_cphulk", "Token while cPHulk black-lists other addresses", True),
     Scenario(14, "uapi", "cPanel token: UAPI DomainInfo::list_domains (default config)", True),
     Scenario(7, "revocation", "Revocation seen by a second process", False),
     Scenario(8, "dns", "DNS: 10,000-record zone via the API; nameserver queries/s", False),
