@@ -1,23 +1,27 @@
 """The token cache never serves a revoked or changed token (docs/authentication.md).
 
 These tests drive `TokenCache` directly against the session's real store (SQLite file or
-PostgreSQL database), changing the store through a separate engine — as another process would.
+PostgreSQL database), changing the store through a separate engine — as another process would;
+those of cPHulk's gate on a store of their own (`quiet_engines`).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import Server
+from conftest import Server, run_cli
 from gatehouse.auth.token_cache import TokenCache, unacknowledged
 from gatehouse.domain import audit, tokens, users
 from gatehouse.store.engine import create
+from test_zonefiles import fresh_store
 
 # What the authenticator caches per token digest: the token and its owner.
 Cache = TokenCache[tuple[tokens.Token, users.User]]
@@ -282,8 +286,23 @@ GATE = "cphulk:gate"
 
 
 @pytest.fixture
-def gate_cache(engines: tuple[sa.Engine, sa.Engine]) -> Iterator[Cache]:
-    c: Cache = TokenCache(engines[0], gate_keys=frozenset({GATE}))
+def quiet_engines(backend: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, sa.Engine]]:
+    """Two engines on a store of the test's own. The gate is dropped by any cPHulk change,
+    and the session's store (`engines`) is shared with the session's server: a change of its
+    between caching the gate and the check dropped the gate once in CI."""
+    with fresh_store(backend, tmp_path) as url:
+        password = secrets.token_urlsafe(18)
+        run_cli("init", "--root-password-stdin", data_dir=tmp_path, db_url=url,
+                stdin=password + "\n")  # fmt: skip
+        mine, other = create(url), create(url)
+        yield mine, other
+        mine.dispose()
+        other.dispose()
+
+
+@pytest.fixture
+def gate_cache(quiet_engines: tuple[sa.Engine, sa.Engine]) -> Iterator[Cache]:
+    c: Cache = TokenCache(quiet_engines[0], gate_keys=frozenset({GATE}))
     wait_until(lambda: c.get("warm-up") is None and _usable(c))
     yield c
     c.close()
@@ -303,23 +322,23 @@ def _with_gate(c: Cache, engine: sa.Engine) -> tuple[str, Any]:
 
 
 def test_a_token_change_keeps_cphulk_s_gate_on_postgresql(
-    gate_cache: Cache, engines: tuple[sa.Engine, sa.Engine]
+    gate_cache: Cache, quiet_engines: tuple[sa.Engine, sa.Engine]
 ) -> None:
     """The gate depends on cPHulk's tables alone: a revoke drops the tokens, not the gate
     (whose three reads every node would otherwise make again). SQLite drops both."""
-    digest, gate = _with_gate(gate_cache, engines[0])
-    with engines[1].begin() as conn:
+    digest, gate = _with_gate(gate_cache, quiet_engines[0])
+    with quiet_engines[1].begin() as conn:
         conn.execute(sa.text("DELETE FROM api_tokens WHERE digest = :d"), {"d": digest})
         generation = int(conn.execute(sa.text("SELECT n FROM auth_generation")).scalar_one())
-    if engines[0].dialect.name == "postgresql":
+    if quiet_engines[0].dialect.name == "postgresql":
         # Not by looking in the cache meanwhile: a look that finds the notification still
         # on the listener's socket, not yet read, cannot know its kind and drops the gate too.
         # Each look a statement of its own: PostgreSQL keeps one view of pg_stat_activity
         # for a whole transaction.
-        with engines[1].connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with quiet_engines[1].connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             assert wait_until(lambda: unacknowledged(conn, generation) == 0)
     assert gate_cache.get(digest) is None
-    if engines[0].dialect.name == "sqlite":
+    if quiet_engines[0].dialect.name == "sqlite":
         assert gate_cache.get(GATE) is None
     else:
         assert gate_cache.get(GATE) == gate
@@ -334,22 +353,22 @@ def test_a_token_change_keeps_cphulk_s_gate_on_postgresql(
     ],
 )
 def test_a_cphulk_change_drops_the_gate(
-    gate_cache: Cache, engines: tuple[sa.Engine, sa.Engine], statement: str
+    gate_cache: Cache, quiet_engines: tuple[sa.Engine, sa.Engine], statement: str
 ) -> None:
-    if engines[0].dialect.name == "sqlite":
+    if quiet_engines[0].dialect.name == "sqlite":
         pytest.skip("PostgreSQL's statement triggers fire for no row; SQLite's row ones do not")
-    _digest, _gate = _with_gate(gate_cache, engines[0])
-    with engines[1].begin() as conn:
+    _digest, _gate = _with_gate(gate_cache, quiet_engines[0])
+    with quiet_engines[1].begin() as conn:
         conn.execute(sa.text(statement))
     assert wait_until(lambda: gate_cache.get(GATE) is None)
 
 
 def test_a_gate_kept_is_not_refilled_by_a_read_that_raced_the_change(
-    gate_cache: Cache, engines: tuple[sa.Engine, sa.Engine]
+    gate_cache: Cache, quiet_engines: tuple[sa.Engine, sa.Engine]
 ) -> None:
-    digest, _gate = _with_gate(gate_cache, engines[0])
+    digest, _gate = _with_gate(gate_cache, quiet_engines[0])
     raced = gate_cache.snapshot()  # a read begins before the change...
-    with engines[1].begin() as conn:
+    with quiet_engines[1].begin() as conn:
         conn.execute(sa.text("DELETE FROM api_tokens WHERE digest = :d"), {"d": digest})
     assert wait_until(lambda: gate_cache.get(digest) is None)
     gate_cache.put("late", ("t", "u"), raced)  # type: ignore[arg-type]  # ...and ends after
