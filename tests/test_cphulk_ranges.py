@@ -60,3 +60,39 @@ def test_a_range_holds_the_keys_between_its_ends() -> None:
     assert all(k is not None and block.contains(k) for k in inside)
     outside = ranges.address_key("192.0.2.4")
     assert outside is not None and not block.contains(outside)
+
+
+def _hex(value: int) -> str:
+    return f"{value:032x}"
+
+
+# Small numbers, so that ranges overlap, nest and touch often.
+spans = st.tuples(st.integers(0, 60), st.integers(0, 20)).map(
+    lambda p: ranges.Range(_hex(p[0]), _hex(p[0] + p[1]), f"{p[0]}-{p[0] + p[1]}")
+)
+
+
+@given(st.lists(spans, max_size=12), st.integers(0, 90))
+def test_a_range_set_holds_what_one_of_its_ranges_holds(
+    listed: list[ranges.Range], value: int
+) -> None:
+    key = _hex(value)
+    assert ranges.RangeSet.of(listed).contains(key) == any(r.contains(key) for r in listed)
+
+
+@pytest.mark.parametrize(
+    ("listed", "inside", "outside"),
+    [
+        ([], [], ["192.0.2.1"]),
+        (["192.0.2.0/30", "192.0.2.2-192.0.2.9"], ["192.0.2.0", "192.0.2.9"], ["192.0.2.10"]),
+        (["192.0.2.0/24", "192.0.2.7"], ["192.0.2.7", "192.0.2.255"], ["192.0.3.0"]),
+        (["2001:db8::/32", "192.0.2.1"], ["2001:db8::1", "192.0.2.1"], ["2001:db9::", "::1"]),
+    ],
+)
+def test_a_range_set_of_cphulk_entries(
+    listed: list[str], inside: list[str], outside: list[str]
+) -> None:
+    found = ranges.RangeSet.of(ranges.parse(text) for text in listed)
+    assert bool(found) == bool(listed)
+    assert all(found.contains(ranges.address_key(a) or "") for a in inside)
+    assert not any(found.contains(ranges.address_key(a) or "") for a in outside)

@@ -63,9 +63,17 @@ class Gate:
         path (which no user lock concerns) asks nothing more."""
         return not self.enabled or (not self.black and not self.address_blocks)
 
+    @cached_property
+    def _white(self) -> ranges.RangeSet:
+        return ranges.RangeSet.of(self.white)
+
+    @cached_property
+    def _black(self) -> ranges.RangeSet:
+        return ranges.RangeSet.of(self.black)
+
     def whitelisted(self, address: str | None) -> bool:
         found = ranges.address_key(address)
-        return found is not None and any(r.contains(found) for r in self.white)
+        return found is not None and self._white.contains(found)
 
     def address_refusal(self, address: str | None, now: int) -> str | None:
         """Why every credential from `address` is refused now, or None."""
@@ -76,7 +84,7 @@ class Gate:
         if self.whitelisted(address):
             return None
         found = ranges.address_key(address)
-        if found is not None and any(r.contains(found) for r in self.black):
+        if found is not None and self._black.contains(found):
             return BLACKLISTED
         block = self.address_blocks.get(normal(address) or "")
         if block is not None and block.expires_time > now:

@@ -6,8 +6,10 @@ A range is kept as its first and last address in 32 hex digits, IPv4 mapped into
 
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gatehouse.errors import InvalidParameter
@@ -23,6 +25,33 @@ class Range:
 
     def contains(self, key: str) -> bool:
         return self.first <= key <= self.last
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSet:
+    """Ranges merged into disjoint intervals, sorted: whether one holds a key is a binary
+    search, so a list of thousands of entries (a country's blocks) costs every request
+    microseconds, not a walk through the list."""
+
+    starts: tuple[str, ...]
+    ends: tuple[str, ...]
+
+    @classmethod
+    def of(cls, ranges: Iterable[Range]) -> RangeSet:
+        merged: list[tuple[str, str]] = []
+        for item in sorted(ranges, key=lambda r: (r.first, r.last)):
+            if merged and item.first <= merged[-1][1]:  # overlaps the previous interval
+                merged[-1] = (merged[-1][0], max(merged[-1][1], item.last))
+            else:
+                merged.append((item.first, item.last))
+        return cls(tuple(f for f, _l in merged), tuple(last for _f, last in merged))
+
+    def contains(self, key: str) -> bool:
+        at = bisect.bisect_right(self.starts, key) - 1
+        return at >= 0 and key <= self.ends[at]
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
 
 
 IPV4_MAPPED = 0xFFFF_0000_0000  # ::ffff:0.0.0.0, where IPv4 sits in IPv6
