@@ -21,6 +21,7 @@ from bench.tools import Pinning, ensure_wrk, log, postgres_admin_url
 
 ALLOW_LIST = [f"10.0.{i}.0/24" for i in range(99)] + ["127.0.0.1"]  # sorted: 127.0.0.1 last
 LIST_TOKENS = 100
+CPHULK_BLACK = 1_000  # ranges black-listed on scenario 15's server
 UAPI_USER = "benchuapi"  # the account whose `cpanel` token scenario 14 uses
 
 
@@ -238,8 +239,10 @@ def _load(
             # A store of its own: a black list in the base store would reach every scenario.
             guarded = stores.create(stack, options.backend, "cphulk", postgres_url)
             guarded_token = guarded.create_token("bench")
-            # Never the loopback wrk comes from: every token request is checked against it.
-            guarded.whmapi1("create_cphulk_record", "list_name=black", "ip=192.0.2.0/24")
+            # 1,000 ranges (operators black-list whole networks), never the loopback wrk comes
+            # from: every token request is checked against them.
+            black = [f"ip-{i}=10.{i // 250}.{i % 250}.0/24" for i in range(CPHULK_BLACK)]
+            guarded.whmapi1("create_cphulk_record", "list_name=black", *black)
             srv_guarded = server.start(stack, guarded, "cphulk", pinning, listeners=default)
             candidates["token_cphulk"] = load_mod.Target(
                 "token_cphulk", srv_guarded, load_mod.VERSION_PATH, token_auth.format(guarded_token)
