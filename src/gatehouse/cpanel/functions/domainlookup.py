@@ -20,8 +20,7 @@ from gatehouse.domain.domain_lookup import DomainEntry
 MODULE = "DomainLookup"
 
 
-def _entries(call: Call) -> list[DomainEntry]:
-    account = call.caller_account()
+def _entries(call: Call, account: users.User) -> list[DomainEntry]:
     main = [DomainEntry(account.domain, account)] if account.domain else []
     subs = [DomainEntry.of_subdomain(s, account) for s in subdomains.of_user(call.conn, account.id)]
     return main + subs
@@ -36,7 +35,7 @@ def _home(account: users.User) -> str:
 def getdocroot(call: Call) -> list[dict[str, Any]]:
     account = call.caller_account()
     wanted = (call.params.get("domain") or "").lower()
-    found = next((e.document_root for e in _entries(call) if e.domain == wanted), None)
+    found = next((e.document_root for e in _entries(call, account) if e.domain == wanted), None)
     docroot = found or f"{_home(account)}/public_html"
     prefix = f"{_home(account)}/"
     relative = docroot[len(prefix) :] if docroot.startswith(prefix) else docroot
@@ -46,7 +45,7 @@ def getdocroot(call: Call) -> list[dict[str, Any]]:
 @api2(MODULE, "getdocroots", "Every domain of the account with its document root.",
       readonly=True)  # fmt: skip
 def getdocroots(call: Call) -> list[dict[str, Any]]:
-    entries = sorted(_entries(call), key=lambda e: e.domain)
+    entries = sorted(_entries(call, call.caller_account()), key=lambda e: e.domain)
     return [{"docroot": e.document_root, "domain": e.domain} for e in entries]
 
 
