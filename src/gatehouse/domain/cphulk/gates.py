@@ -81,12 +81,11 @@ class Gate:
             return None
         if not self.black and not self.address_blocks:
             return None  # the common case, on the token path: no address parsing at all
-        found = ranges.address_key(address)
-        if found is not None:
-            if self._white.contains(found):
-                return None
-            if self._black.contains(found):
-                return BLACKLISTED
+        if self.whitelisted(address):
+            return None
+        found = ranges.address_key(address)  # remembered: whitelisted has just made it
+        if found is not None and self._black.contains(found):
+            return BLACKLISTED
         if not self.address_blocks:
             return None
         block = self.address_blocks.get(normal(address) or "")
