@@ -443,9 +443,8 @@ def start_server(
         **os.environ,
         "GATEHOUSE_DATA_DIR": str(data_dir),
         "GATEHOUSE_DATABASE_URL": db_url,
-        # The suite's own address is trusted, so that tests of refusals never block it;
-        # cPHulk's tests send from other loopback addresses (tests/test_cphulk.py).
-        "GATEHOUSE_CPHULK_TRUSTED": "127.0.0.1,::1",
+        # No cPHulk setting: the suite's requests come from loopback, which cPHulk never
+        # blocks (local origin, as cPanel's); its tests come through a proxy (hulk_helpers).
         # One process per server, whatever the machine's cores: the suite's tests reason
         # about one process; tests/test_workers.py runs several.
         "GATEHOUSE_WORKERS": "1",

@@ -1,6 +1,8 @@
 """cPHulk (issue 18 §3): failures counted per address and per username in the store, blocks,
-the white and black lists, WHM API 1's cPHulk functions. Requests come from their own
-loopback addresses (127.0.0.0/8): the suite's 127.0.0.1 is trusted by configuration."""
+the white and black lists, WHM API 1's cPHulk functions. The tests run against a node behind a
+trusted proxy on 127.0.0.1 and come through it as remote addresses of their own; requests of
+local origin (loopback, the server's own addresses), which cPHulk never counts toward an
+address's block nor looks up in its lists, reach it from loopback (hulk_helpers)."""
 
 from __future__ import annotations
 
@@ -13,21 +15,24 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Server, another_node
+from conftest import Server
+from hulk_helpers import client_as, counted_node, loopback_address
+from hulk_helpers import remote_address as fresh_address
+
+OWN_ADDRESS = "198.51.100.77"  # one of the node's own addresses (GATEHOUSE_IPS)
 
 
-def fresh_address() -> str:
-    return (
-        f"127.{secrets.randbelow(200) + 20}.{secrets.randbelow(256)}.{secrets.randbelow(250) + 2}"
-    )
-
-
-def client(address: str) -> httpx.Client:
-    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30)
+@pytest.fixture(scope="module")
+def server(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """This module's node: behind a trusted proxy, with an address of its own beside the
+    loopback one it listens on."""
+    env = {"GATEHOUSE_IPS": f"127.0.0.1,{OWN_ADDRESS}"}
+    with counted_node(server, tmp_path_factory, "cphulk", env) as node:
+        yield node
 
 
 def whm(server: Server, address: str, auth: str, function: str = "version") -> httpx.Response:
-    with client(address) as c:
+    with client_as(address) as c:
         return c.get(
             f"{server.url}/json-api/{function}",
             params={"api.version": "1"},
@@ -118,7 +123,7 @@ def test_refusals_of_a_valid_credential_are_not_counted(server: Server) -> None:
 def test_wrong_cpanel_tokens_count_on_the_cpanel_face(server: Server) -> None:
     address = fresh_address()
     name, _password = server.account()
-    with client(address) as c:
+    with client_as(address) as c:
         for _ in range(5):
             c.get(
                 f"{server.cpanel_url}/execute/DNS/parse_zone",
@@ -183,7 +188,7 @@ def test_the_login_page_is_contained_too(server: Server) -> None:
             data={"user": name, "pass": secret, "csrf_token": csrf},
         )
 
-    with client(address) as c:
+    with client_as(address) as c:
         first = log_in(c, "wrong")
         for _ in range(4):
             log_in(c, "wrong")
@@ -198,11 +203,11 @@ def test_concurrent_wrong_logins_on_the_login_page_get_exactly_the_limit_of_chec
 ) -> None:
     address = fresh_address()
     name, _password = server.account(reseller=True)
-    with client(address) as c:
+    with client_as(address) as c:
         csrf = c.get(f"{server.url}/login/").cookies["gatehouse_login"]
 
     def log_in(_i: int) -> int:
-        with client(address) as c:
+        with client_as(address) as c:
             c.cookies.set("gatehouse_login", csrf)
             return c.post(
                 f"{server.url}/login/", data={"user": name, "pass": "wrong", "csrf_token": csrf}
@@ -273,7 +278,7 @@ def test_create_read_delete_records_in_cpanels_shapes(server: Server) -> None:
     assert created["list_name"] == "white"
     assert created["comment"] == "management"
     assert created["requester_ip"] == "127.0.0.1"
-    assert created["requester_ip_is_whitelisted"] == 1  # trusted by configuration
+    assert created["requester_ip_is_whitelisted"] == 0  # loopback: local, on no list
     assert created["iptable_bans_removed"] == 0
     listed = server.ok("read_cphulk_records", params={"list_name": "white"})["ips_in_list"]
     assert listed[f"{base}.8-{base}.11"] == "management"
@@ -403,7 +408,7 @@ def test_a_lower_limit_takes_effect_at_once(server: Server, settings: Any) -> No
 
 @pytest.fixture(scope="module")
 def second_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with another_node(server, tmp_path_factory, "cphulk-node") as node:
+    with counted_node(server, tmp_path_factory, "cphulk-second") as node:
         yield node
 
 
@@ -428,3 +433,74 @@ def test_concurrent_passwords_on_two_processes_get_the_limit_between_them(
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
         list(pool.map(lambda node: whm(node, address, basic(name, "wrong")), nodes))
     assert audit_reasons(server, address).count("bad_password") == 5
+
+
+# -- local origin (Cpanel::Hulkd::Processor: `ip_is_loopback`) ------------------------------
+
+
+@pytest.mark.parametrize("kind", ["loopback", "own address"])
+def test_a_storm_of_local_origin_is_recorded_but_never_blocks_its_address(
+    server: Server, kind: str
+) -> None:
+    """More failures than even `mark_as_brute` (30): the address keeps its valid token."""
+    address = loopback_address() if kind == "loopback" else OWN_ADDRESS
+    server.ok("flush_cphulk_login_history_for_ips", params={"ip": address})
+    for _ in range(31):
+        assert whm(server, address, wrong_token()).status_code == 401
+    assert whm(server, address, f"whm root:{server.root_token}").status_code == 200
+    failed = server.ok("get_cphulk_failed_logins")["failed_logins"]
+    assert len([f for f in failed if f["ip"] == address]) == 31
+    assert address not in [b["ip"] for b in server.ok("get_cphulk_brutes")["brutes"]]
+    excessive = server.ok("get_cphulk_excessive_brutes")["excessive_brutes"]
+    assert address not in [b["ip"] for b in excessive]
+    assert "brute_force_ip" not in audit_reasons(server, address)
+
+
+def test_the_lists_do_not_apply_to_local_origin(server: Server) -> None:
+    """cPanel does not look a local address up in the lists: a black-listed loopback range
+    refuses nothing from it."""
+    address = loopback_address()
+    block = address.rsplit(".", 1)[0] + ".0/24"
+    server.ok("create_cphulk_record", params={"list_name": "black", "ip": block})
+    try:
+        assert whm(server, address, f"whm root:{server.root_token}").status_code == 200
+    finally:
+        server.ok("delete_cphulk_record", params={"list_name": "black", "ip": block})
+
+
+def test_local_origin_alone_can_lock_a_username(server: Server, settings: Any) -> None:
+    """Username-based protection off, its local-origin switch on (cPanel's defaults): failures
+    from this server lock the username's password logins from this server only."""
+    settings(username_based_protection=0, username_based_protection_local_origin=1, max_failures=3)
+    name, password = server.account(reseller=True)
+    local = loopback_address()
+    for _ in range(3):
+        assert whm(server, local, basic(name, "wrong")).status_code == 401
+    assert whm(server, local, basic(name, password)).status_code == 401
+    assert whm(server, fresh_address(), basic(name, password)).status_code == 200
+    assert name in [b["user"] for b in server.ok("get_cphulk_user_brutes")["user_brutes"]]
+
+
+def test_without_the_local_origin_switch_local_failures_lock_no_username(
+    server: Server, settings: Any
+) -> None:
+    settings(username_based_protection=0, username_based_protection_local_origin=0, max_failures=3)
+    name, password = server.account(reseller=True)
+    local = loopback_address()
+    for _ in range(4):
+        assert whm(server, local, basic(name, "wrong")).status_code == 401
+    assert whm(server, local, basic(name, password)).status_code == 200
+    assert name not in [b["user"] for b in server.ok("get_cphulk_user_brutes")["user_brutes"]]
+
+
+def test_an_address_trusted_by_configuration_is_never_counted(
+    server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    trusted = fresh_address()
+    env = {"GATEHOUSE_CPHULK_TRUSTED": f"{trusted}/32"}
+    with counted_node(server, tmp_path_factory, "cphulk-trusting", env) as node:
+        for _ in range(6):
+            assert whm(node, trusted, wrong_token()).status_code == 401
+        assert whm(node, trusted, f"whm root:{server.root_token}").status_code == 200
+    counted = server.sql("SELECT count(*) FROM login_attempts WHERE address = :a", a=trusted)
+    assert counted[0][0] == 0

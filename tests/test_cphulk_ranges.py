@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatehouse.domain.cphulk import ranges
+from gatehouse.domain.cphulk import gates, ranges, settings
 
 
 @pytest.mark.parametrize(
@@ -96,3 +96,95 @@ def test_a_range_set_of_cphulk_entries(
     assert bool(found) == bool(listed)
     assert all(found.contains(ranges.address_key(a) or "") for a in inside)
     assert not any(found.contains(ranges.address_key(a) or "") for a in outside)
+
+
+# -- local origin (gates.Gate; Cpanel::IP::Loopback and Cpanel::IP::LocalCheck) ------------
+
+OWN = "203.0.113.10"  # the server's own address in the gates below
+
+
+def gate(**hulk: int) -> gates.Gate:
+    listed = (ranges.parse("127.0.0.0/8"), ranges.parse("192.0.2.0/24"))
+    return gates.Gate(
+        settings.Settings(**hulk),
+        white=listed,
+        black=listed,
+        local=(*gates.LOOPBACK, ranges.parse(OWN)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "local"),
+    [
+        ("127.0.0.1", True),
+        ("127.200.3.4", True),
+        ("::1", True),
+        ("::ffff:127.0.0.9", True),
+        ("0.0.0.0", True),  # noqa: S104 (an address, not a bind)
+        ("::", True),
+        (OWN, True),
+        (f"::ffff:{OWN}", True),
+        (None, True),  # no address: nothing to count or block, as cPanel's
+        ("128.0.0.1", False),
+        ("192.0.2.5", False),
+        ("203.0.113.11", False),
+        ("::2", False),
+        ("2001:db8::1", False),
+    ],
+)
+def test_which_addresses_are_of_local_origin(address: str | None, local: bool) -> None:
+    assert gate().local_origin(address) is local
+
+
+@pytest.mark.parametrize(
+    ("address", "whitelisted", "exempt", "refusal"),
+    [
+        ("127.0.0.5", True, False, None),  # listed in both, looked up in neither
+        ("192.0.2.5", True, True, None),  # the white list wins, as cPanel's order
+        ("198.51.100.1", False, False, None),
+    ],
+)
+def test_the_lists_are_not_looked_up_for_local_origin(
+    address: str, whitelisted: bool, exempt: bool, refusal: str | None
+) -> None:
+    hulk = gate()
+    assert hulk.whitelisted(address) is whitelisted  # what WHM reports of the list
+    assert hulk.exempt(address) is exempt
+    assert hulk.address_refusal(address, 0) == refusal
+
+
+def test_a_black_listed_remote_address_is_refused() -> None:
+    only_black = gates.Gate(settings.Settings(), black=(ranges.parse("192.0.2.0/24"),))
+    assert only_black.address_refusal("192.0.2.5", 0) == gates.BLACKLISTED
+    assert only_black.address_refusal("::ffff:192.0.2.5", 0) == gates.BLACKLISTED
+    assert only_black.address_refusal("127.0.0.1", 0) is None
+
+
+@pytest.mark.parametrize(
+    ("username_based", "local_origin", "for_root", "user", "address", "protected"),
+    [
+        (1, 0, 0, "bob", "198.51.100.1", True),
+        (1, 0, 0, "bob", "127.0.0.1", True),
+        (0, 1, 0, "bob", "127.0.0.1", True),  # cPanel's defaults, from this server
+        (0, 1, 0, "bob", OWN, True),
+        (0, 1, 0, "bob", "198.51.100.1", False),  # cPanel's defaults, from elsewhere
+        (0, 0, 0, "bob", "127.0.0.1", False),
+        (1, 1, 0, "root", "127.0.0.1", False),  # root only by its own switch
+        (1, 1, 1, "root", "127.0.0.1", True),
+        (1, 1, 1, None, "127.0.0.1", False),
+    ],
+)
+def test_which_logins_a_username_lock_protects(
+    username_based: int,
+    local_origin: int,
+    for_root: int,
+    user: str | None,
+    address: str,
+    protected: bool,
+) -> None:
+    hulk = gate(
+        username_based_protection=username_based,
+        username_based_protection_local_origin=local_origin,
+        username_based_protection_for_root=for_root,
+    )
+    assert hulk.protects_username(user, address) is protected

@@ -1,21 +1,26 @@
 """The cPHulk Brute Force Protection page (root only), in a real browser: the lists, a
-refused record shown in the form, the blocks with Unblock and Unlock, the switch, the limits."""
+refused record shown in the form, the blocks with Unblock and Unlock, the switch, the limits.
+On a node that counts the addresses a proxy forwards (hulk_helpers); the browser itself comes
+from loopback, which cPHulk never blocks."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import pytest
 
 from conftest import Server
+from hulk_helpers import client_as, counted_node
+from hulk_helpers import remote_address as fresh_address
 from pages_helpers import log_in
 
 
-def fresh_address() -> str:
-    return (
-        f"127.{secrets.randbelow(200) + 20}.{secrets.randbelow(256)}.{secrets.randbelow(250) + 2}"
-    )
+@pytest.fixture(scope="module")
+def server(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with counted_node(server, tmp_path_factory, "cphulk-pages") as node:
+        yield node
 
 
 def open_page(page: Any, server: Server) -> None:
@@ -57,7 +62,7 @@ def test_an_invalid_record_is_shown_in_the_form_and_nothing_is_stored(
 
 def test_a_blocked_address_is_listed_and_unblocked(server: Server, page: Any) -> None:
     address = fresh_address()
-    with httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30) as c:
+    with client_as(address) as c:
         for _ in range(5):
             c.get(
                 f"{server.url}/json-api/version?api.version=1",
@@ -66,7 +71,7 @@ def test_a_blocked_address_is_listed_and_unblocked(server: Server, page: Any) ->
     open_page(page, server)
     page.get_by_role("button", name=f"Unblock {address}").click()
     assert page.locator("#cphulk-done").inner_text() == "The address was unblocked."
-    with httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30) as c:
+    with client_as(address) as c:
         ok = c.get(
             f"{server.url}/json-api/version?api.version=1",
             headers={"Authorization": f"whm root:{server.root_token}"},

@@ -34,6 +34,7 @@ from conftest import (
     start_server,
     stop_server,
 )
+from hulk_helpers import PROXY_ENV, remote_address
 
 CONNECTIONS = 24  # all on one worker by chance: 2 × 2**-24
 VERSION = "/json-api/version?api.version=1"
@@ -152,7 +153,9 @@ def workers_serving(node: Server, connections: list[Connection]) -> dict[int, in
 
 @pytest.fixture(scope="module")
 def node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with another_node(server, tmp_path_factory, "workers", {"GATEHOUSE_WORKERS": "2"}) as n:
+    # Behind a trusted proxy, so that cPHulk counts the addresses it forwards (hulk_helpers).
+    env = {"GATEHOUSE_WORKERS": "2", **PROXY_ENV}
+    with another_node(server, tmp_path_factory, "workers", env) as n:
         assert n.process is not None
         wait_for(lambda: len(children(n.process.pid)) == 2)
         # Both listening: until the second binds its port, the kernel hands the first every
@@ -220,13 +223,13 @@ def test_only_the_first_worker_runs_the_nameserver_and_it_answers_every_change(
 def test_brute_force_counts_are_shared_by_the_workers(node: Server) -> None:
     """cPHulk counts in the store: five wrong tokens spread over both workers block the
     address on every worker, even for root's own token."""
-    address = f"127.88.{os.getpid() % 250}.{int(time.time()) % 250 + 2}"
-    with open_connections(node, source=address) as connections:
+    forwarded = {"X-Forwarded-For": remote_address()}
+    with open_connections(node) as connections:
         assert len(set(workers_serving(node, connections).values())) == 2
         for connection in connections[:5]:
-            wrong = {"Authorization": f"whm root:{os.urandom(16).hex().upper()}"}
+            wrong = {"Authorization": f"whm root:{os.urandom(16).hex().upper()}", **forwarded}
             assert connection.get(VERSION, wrong)[0] == 401
-        root = {"Authorization": f"whm root:{node.root_token}"}
+        root = {"Authorization": f"whm root:{node.root_token}", **forwarded}
         assert [c.get(VERSION, root)[0] for c in connections[5:]] == [401] * (CONNECTIONS - 5)
 
 

@@ -15,9 +15,11 @@ from gatehouse import passwords, private_files
 from gatehouse.auth.authenticator import Authenticator
 from gatehouse.config import Config
 from gatehouse.dns.zonefiles import ZonePublisher
+from gatehouse.domain import ips, users
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.ssl_files import SslPublisher
 from gatehouse.domain.token_usage import UsageRecorder
+from gatehouse.errors import InvalidParameter
 from gatehouse.hooks import Hooks
 from gatehouse.store import engine as store_engine
 from gatehouse.store import migrate
@@ -56,6 +58,7 @@ class Gatehouse:
             cache_tokens=cache_tokens,
             session_idle_timeout=config.session_idle_timeout,
             trusted=config.trusted_addresses,
+            own_addresses=_own_addresses(config),
             # On PostgreSQL, how this node's workers tell each other of a change at once.
             shared_path=(config.data_dir / "auth-generation" if config.data_dir.is_dir() else None),
         )
@@ -99,3 +102,14 @@ class Gatehouse:
         self.ssl_publisher.close()
         self.authenticator.close()
         self.engine.dispose()
+
+
+def _own_addresses(config: Config) -> tuple[str, ...]:
+    """The server's own addresses (GATEHOUSE_IPS, else the one it listens on): cPHulk takes a
+    request from one of them as of local origin. A setting that is not addresses is reported
+    where the addresses are used (`listips`, `createacct`), not here."""
+    try:
+        found = ips.server_addresses(config.ips, users.server_ip(config.bind))
+    except InvalidParameter:
+        return ()
+    return tuple(address.ip for address in found)

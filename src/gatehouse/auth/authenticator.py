@@ -183,9 +183,12 @@ class Authenticator:
         cache_tokens: bool = False,
         session_idle_timeout: int = sessions.IDLE_TIMEOUT,
         trusted: tuple[str, ...] = (),
+        own_addresses: tuple[str, ...] = (),
         shared_path: Path | None = None,
     ) -> None:
-        """`shared_path`: see TokenCache (the processes of one node share it)."""
+        """`shared_path`: see TokenCache (the processes of one node share it).
+        `own_addresses`: the server's own (GATEHOUSE_IPS), of local origin for cPHulk as
+        loopback is."""
         self._engine = engine
         # The reads of a cache miss, on PostgreSQL without a transaction: each is one statement
         # (a snapshot of its own), and a transaction would add a BEGIN and a ROLLBACK round
@@ -197,6 +200,7 @@ class Authenticator:
         )
         # Addresses white-listed by configuration (GATEHOUSE_CPHULK_TRUSTED), beside the list.
         self._trusted = tuple(ranges.parse(text) for text in trusted)
+        self._local = gates.LOOPBACK + tuple(ranges.parse(text) for text in own_addresses)
         self._quiet_until: dict[str, int] = {}
         self._quiet_lock = threading.Lock()
         self.session_idle_timeout = session_idle_timeout
@@ -590,9 +594,7 @@ class Authenticator:
 
     def _read_gate(self, conn: sa.Connection) -> gates.Gate:
         gate = gates.read(conn, self.now())
-        if not self._trusted:
-            return gate
-        return dataclasses.replace(gate, white=gate.white + self._trusted)
+        return dataclasses.replace(gate, white=gate.white + self._trusted, local=self._local)
 
     def gate(self) -> gates.Gate:
         return self._gate()

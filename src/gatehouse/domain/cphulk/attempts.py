@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from gatehouse.domain import users
 from gatehouse.domain.cphulk import gates
 from gatehouse.domain.cphulk import settings as hulk_settings
 from gatehouse.domain.cphulk.gates import Block, Gate, normal
@@ -48,20 +47,20 @@ def admit(conn: sa.Connection, gate: Gate, attempt: Attempt, now: int) -> Admitt
     """Before a password check: refused when the address or the username has already used up
     its failures; else a pending attempt that `settle` resolves."""
     address = normal(attempt.address)
-    if not gate.enabled or gate.whitelisted(address):
+    if not gate.enabled or gate.exempt(address):
         return Admitted(None)
     _lock(conn, address, attempt.username)
     attempt_id = _insert(conn, attempt, now, pending=True)
     settings = gate.settings
     over_ip = (
-        settings.ip_based_protection
+        _address_protected(gate, address)
         and address is not None
         and (
             _count(conn, login_attempts.c.address == address, now - settings.ip_window)
             > settings.max_failures_byip
         )
     )
-    over_user = _user_protected(settings, attempt.username) and (
+    over_user = gate.protects_username(attempt.username, address) and (
         _count(conn, login_attempts.c.username == attempt.username, now - settings.user_window)
         > settings.max_failures
     )
@@ -88,8 +87,8 @@ def settle(
 
 def counts(gate: Gate, address: str | None) -> bool:
     """Whether a failure from `address` is counted at all (cPHulk on, the address not
-    white-listed)."""
-    return gate.enabled and not gate.whitelisted(address)
+    white-listed; one of local origin is, toward its username and in the history)."""
+    return gate.enabled and not gate.exempt(address)
 
 
 def record_failure(conn: sa.Connection, gate: Gate, attempt: Attempt, now: int) -> list[Block]:
@@ -101,10 +100,9 @@ def record_failure(conn: sa.Connection, gate: Gate, attempt: Attempt, now: int) 
     return _evaluate(conn, gate, attempt, now)
 
 
-def _user_protected(settings: hulk_settings.Settings, username: str | None) -> bool:
-    if username is None or not settings.username_based_protection:
-        return False
-    return username != users.ROOT or bool(settings.username_based_protection_for_root)
+def _address_protected(gate: Gate, address: str | None) -> bool:
+    """Whether failures from `address` count toward blocking it: never this server's own."""
+    return bool(gate.settings.ip_based_protection) and not gate.local_origin(address)
 
 
 def _evaluate(conn: sa.Connection, gate: Gate, attempt: Attempt, now: int) -> list[Block]:
@@ -112,7 +110,7 @@ def _evaluate(conn: sa.Connection, gate: Gate, attempt: Attempt, now: int) -> li
     settings = gate.settings
     address = normal(attempt.address)
     made: list[Block] = []
-    if settings.ip_based_protection and address is not None:
+    if _address_protected(gate, address) and address is not None:
         by_address = login_attempts.c.address == address
         failures = _count(conn, by_address, now - settings.lookback, pending=False)
         if settings.mark_as_brute and failures >= settings.mark_as_brute:
@@ -122,7 +120,7 @@ def _evaluate(conn: sa.Connection, gate: Gate, attempt: Attempt, now: int) -> li
         failures = _count(conn, by_address, now - settings.ip_window, pending=False)
         if settings.max_failures_byip and failures >= settings.max_failures_byip:
             made += _block(conn, gates.IP, address, None, now, settings.ip_window, failures)
-    if _user_protected(settings, attempt.username):
+    if gate.protects_username(attempt.username, address):
         by_user = login_attempts.c.username == attempt.username
         failures = _count(conn, by_user, now - settings.user_window, pending=False)
         if settings.max_failures and failures >= settings.max_failures:

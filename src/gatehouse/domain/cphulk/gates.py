@@ -10,6 +10,7 @@ from functools import cached_property, lru_cache
 import sqlalchemy as sa
 
 from gatehouse.domain.cphulk import lists, ranges, settings
+from gatehouse.domain.users import ROOT
 from gatehouse.store.schema import cphulk_blocks
 
 IP = "ip"  # max_failures_byip reached: blocked for ip_brute_force_period_mins
@@ -45,13 +46,24 @@ def normal(address: str | None) -> str | None:
     return str(parsed) if parsed is not None else address[:45]
 
 
+LOOPBACK = tuple(ranges.parse(text) for text in ranges.LOOPBACK_TEXTS)
+
+
 @dataclass(frozen=True)
 class Gate:
+    """`local`: the addresses of this server itself — loopback, and the server's own
+    (GATEHOUSE_IPS) as the authenticator adds them. As cPanel's cPHulk
+    (Cpanel::Hulkd::Processor, `ip_is_loopback` from Cpanel::IP::LocalCheck), a request of
+    local origin is never looked up in the lists, never counted toward an address's block nor
+    refused by one; its failures are still recorded, and count toward its username's lock
+    when username-based protection, or its local-origin switch, is on."""
+
     settings: settings.Settings
     white: tuple[ranges.Range, ...] = ()
     black: tuple[ranges.Range, ...] = ()
     address_blocks: dict[str, Block] = field(default_factory=dict)
     user_locks: dict[str, Block] = field(default_factory=dict)
+    local: tuple[ranges.Range, ...] = LOOPBACK
 
     @property
     def enabled(self) -> bool:
@@ -71,9 +83,38 @@ class Gate:
     def _black(self) -> ranges.RangeSet:
         return ranges.RangeSet.of(self.black)
 
+    @cached_property
+    def _local(self) -> ranges.RangeSet:
+        return ranges.RangeSet.of(self.local)
+
+    def local_origin(self, address: str | None) -> bool:
+        """Whether a request from `address` comes from this server itself (no address at
+        all counts as local, as in cPanel: there is nothing to count or block)."""
+        found = ranges.address_key(address)
+        return found is None or self._local.contains(found)
+
     def whitelisted(self, address: str | None) -> bool:
+        """On the white list (or trusted by configuration), as WHM reports it."""
         found = ranges.address_key(address)
         return found is not None and self._white.contains(found)
+
+    def exempt(self, address: str | None) -> bool:
+        """Never counted, nor refused by a lock: white-listed, and not of local origin (which
+        cPanel does not look up in the lists)."""
+        found = ranges.address_key(address)
+        return found is not None and self._white.contains(found) and not self._local.contains(found)
+
+    def protects_username(self, username: str | None, address: str | None) -> bool:
+        """Whether a login as `username` from `address` is counted toward, and refused by,
+        that username's lock: username-based protection, or its local-origin switch for a
+        request of local origin; root only when its own switch is on."""
+        hulk = self.settings
+        if username is None or not self.enabled:
+            return False
+        on = bool(hulk.username_based_protection) or (
+            bool(hulk.username_based_protection_local_origin) and self.local_origin(address)
+        )
+        return on and (username != ROOT or bool(hulk.username_based_protection_for_root))
 
     def address_refusal(self, address: str | None, now: int) -> str | None:
         """Why every credential from `address` is refused now, or None."""
@@ -81,10 +122,10 @@ class Gate:
             return None
         if not self.black and not self.address_blocks:
             return None  # the common case, on the token path: no address parsing at all
-        if self.whitelisted(address):
+        found = ranges.address_key(address)
+        if found is None or self._local.contains(found) or self._white.contains(found):
             return None
-        found = ranges.address_key(address)  # remembered: whitelisted has just made it
-        if found is not None and self._black.contains(found):
+        if self._black.contains(found):
             return BLACKLISTED
         if not self.address_blocks:
             return None
@@ -103,7 +144,7 @@ class Gate:
         lock = self.user_locks.get(username)
         if lock is None or lock.expires_time <= now:
             return False
-        return not self.whitelisted(address)
+        return self.protects_username(username, address) and not self.exempt(address)
 
 
 def read(conn: sa.Connection, now: int) -> Gate:

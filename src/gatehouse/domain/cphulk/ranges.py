@@ -88,6 +88,11 @@ def address_key(text: str | None) -> str | None:
     return None if address is None else key(address)
 
 
+# cPanel's loopback (Cpanel::IP::Loopback): 127.0.0.0/8, ::1, and the unspecified addresses
+# some services report when they have none; IPv4-mapped forms are keyed as IPv4 already.
+LOOPBACK_TEXTS = ("127.0.0.0/8", "::1", "0.0.0.0", "::")  # noqa: S104 (addresses, not a bind)
+
+
 def invalid(text: str) -> InvalidParameter:
     return InvalidParameter(f"Invalid IP address or range: “{text}”")
 
