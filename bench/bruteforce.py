@@ -1,12 +1,15 @@
 """Brute-force containment under attack (issue 18 §3/§4; quoted in docs/security.md).
 
-`python -m bench.bruteforce` on a fresh SQLite store, the default configuration (nothing
-trusted), every loop bounded in count and time:
+`python -m bench.bruteforce` on a fresh SQLite store, the default configuration but for one
+trusted proxy on 127.0.0.1: cPHulk never blocks a request of local origin (loopback, as
+cPanel's), so the attackers come through that proxy as remote addresses of their own
+(X-Forwarded-For, 198.18.0.0/15). Every loop bounded in count and time:
 
 1. a wrong-token storm from one address: how many reach a check before the block, the rate,
    and what the audit trail and the attempt table hold afterwards;
-2. the same spread over many loopback addresses;
+2. the same spread over many addresses;
 3. concurrent wrong Basic passwords from one address: how many Argon2 checks ran;
+4. a wrong-token storm of local origin (from 127.0.0.1 itself): recorded, never blocked.
 (That a locked user's token keeps working elsewhere is a test: tests/test_cphulk.py.)
 """
 
@@ -29,8 +32,15 @@ from bench.tools import Pinning
 LIMIT_S = 60.0
 
 
+PROXY_ENV = {"GATEHOUSE_TRUSTED_PROXIES": "127.0.0.1"}
+LOCAL = "127.0.0.1"
+
+
 def _client(address: str) -> httpx.Client:
-    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+    """As `address`: itself on loopback, else forwarded by the trusted proxy."""
+    if address.startswith("127."):
+        return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+    return httpx.Client(headers={"X-Forwarded-For": address}, timeout=10)
 
 
 def _wrong() -> str:
@@ -80,7 +90,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     with ExitStack() as stack:
         store = stores.create(stack, stores.SQLITE, "bruteforce", None)
-        node = server.start(stack, store, "bruteforce", Pinning.plan())
+        node = server.start(stack, store, "bruteforce", Pinning.plan(), env=PROXY_ENV)
         url = f"{node.url}/json-api/version"
         db = str(store.data_dir / "gatehouse.db")
         token = store.create_token("bench-root")
@@ -94,19 +104,19 @@ def main() -> None:
             }
 
         before = counts()
-        one = _storm(url, ["127.0.9.9"], 20_000, _wrong)
+        one = _storm(url, ["198.18.9.9"], 20_000, _wrong)
         one["checked_before_block"] = _rows(
-            db, "SELECT count(*) FROM login_attempts WHERE address = '127.0.9.9'"
+            db, "SELECT count(*) FROM login_attempts WHERE address = '198.18.9.9'"
         )[0][0]
         one["store"] = {k: v - before[k] for k, v in counts().items()}
-        with _client("127.0.9.9") as c:
+        with _client("198.18.9.9") as c:
             one["valid_token_from_blocked_address"] = c.get(
                 url, params={"api.version": "1"}, headers={"Authorization": f"whm root:{token}"}
             ).status_code
         results["wrong_tokens_one_address"] = one
 
         before = counts()
-        spread = _storm(url, [f"127.0.10.{i}" for i in range(1, 101)], 2_000, _wrong)
+        spread = _storm(url, [f"198.18.10.{i}" for i in range(1, 101)], 2_000, _wrong)
         spread["store"] = {k: v - before[k] for k, v in counts().items()}
         results["wrong_tokens_100_addresses"] = spread
 
@@ -117,13 +127,22 @@ def main() -> None:
         )
         store.whmapi1("setupreseller", f"user={name}")
         wrong_basic = "Basic " + base64.b64encode(f"{name}:wrong".encode()).decode()
-        concurrent_result = _storm(url, ["127.0.11.1"] * 64, 64, lambda: wrong_basic, threads=64)
+        concurrent_result = _storm(url, ["198.18.11.1"] * 64, 64, lambda: wrong_basic, threads=64)
         concurrent_result["argon2_checks"] = _rows(
             db,
-            "SELECT coalesce(sum(repeats),0) FROM audit_log WHERE source_ip = '127.0.11.1' "
+            "SELECT coalesce(sum(repeats),0) FROM audit_log WHERE source_ip = '198.18.11.1' "
             "AND reason = 'bad_password'",
         )[0][0]
         results["concurrent_wrong_passwords_one_address"] = concurrent_result
+
+        before = counts()
+        local = _storm(url, [LOCAL], 2_000, _wrong)
+        local["store"] = {k: v - before[k] for k, v in counts().items()}
+        with _client(LOCAL) as c:
+            local["valid_token_from_the_same_address"] = c.get(
+                url, params={"api.version": "1"}, headers={"Authorization": f"whm root:{token}"}
+            ).status_code
+        results["wrong_tokens_local_origin"] = local
         results["memory_kib"] = node.memory_kib()
     print(json.dumps(results, indent=2))
 

@@ -116,7 +116,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GATEHOUSE_CPHULK_TRUSTED",
         "",
         "Comma-separated addresses, CIDR blocks or ranges that cPHulk never blocks nor counts "
-        "(a provider's management addresses), beside its white list (docs/security.md).",
+        "(a provider's management addresses), beside its white list; requests from this "
+        "server itself (loopback, GATEHOUSE_IPS) are never blocked anyway (docs/security.md).",
     ),
     Setting(
         "trusted_proxies",
@@ -124,7 +125,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Comma-separated addresses or CIDR blocks of the reverse proxies or load balancers in "
         "front of gatehouse: only a request arriving from one of them has its client address "
-        "taken from X-Forwarded-For (docs/deployment.md). Empty: the header is never read.",
+        "taken from X-Forwarded-For (docs/deployment.md). Empty: the header is never read. "
+        "Set it for a proxy on the same host, or cPHulk takes every client as local.",
     ),
     Setting(
         "nameservers",
