@@ -468,29 +468,26 @@ def test_the_lists_do_not_apply_to_local_origin(server: Server) -> None:
         server.ok("delete_cphulk_record", params={"list_name": "black", "ip": block})
 
 
-def test_local_origin_alone_can_lock_a_username(server: Server, settings: Any) -> None:
-    """Username-based protection off, its local-origin switch on (cPanel's defaults): failures
-    from this server lock the username's password logins from this server only."""
-    settings(username_based_protection=0, username_based_protection_local_origin=1, max_failures=3)
-    name, password = server.account(reseller=True)
-    local = loopback_address()
-    for _ in range(3):
-        assert whm(server, local, basic(name, "wrong")).status_code == 401
-    assert whm(server, local, basic(name, password)).status_code == 401
-    assert whm(server, fresh_address(), basic(name, password)).status_code == 200
-    assert name in [b["user"] for b in server.ok("get_cphulk_user_brutes")["user_brutes"]]
-
-
-def test_without_the_local_origin_switch_local_failures_lock_no_username(
-    server: Server, settings: Any
+@pytest.mark.parametrize(("local_origin", "locked"), [(1, True), (0, False)])
+def test_with_username_protection_off_the_local_origin_switch_decides_a_lock(
+    server: Server, settings: Any, local_origin: int, locked: bool
 ) -> None:
-    settings(username_based_protection=0, username_based_protection_local_origin=0, max_failures=3)
+    """Username-based protection off: failures from this server lock the username's password
+    logins from this server, and only from it, when the local-origin switch is on (cPanel's
+    defaults: off and on)."""
+    settings(
+        username_based_protection=0,
+        username_based_protection_local_origin=local_origin,
+        max_failures=3,
+    )
     name, password = server.account(reseller=True)
     local = loopback_address()
     for _ in range(4):
         assert whm(server, local, basic(name, "wrong")).status_code == 401
-    assert whm(server, local, basic(name, password)).status_code == 200
-    assert name not in [b["user"] for b in server.ok("get_cphulk_user_brutes")["user_brutes"]]
+    assert whm(server, local, basic(name, password)).status_code == (401 if locked else 200)
+    assert whm(server, fresh_address(), basic(name, password)).status_code == 200
+    brutes = server.ok("get_cphulk_user_brutes")["user_brutes"]
+    assert (name in [b["user"] for b in brutes]) is locked
 
 
 def test_an_address_trusted_by_configuration_is_never_counted(
