@@ -426,6 +426,38 @@ def test_connections_over_the_share_are_closed_and_logged(patient: Server) -> No
             sock.close()
 
 
+@pytest.fixture(scope="module")
+def behind_proxy(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The patient server's share, with OTHER as its trusted proxy."""
+    env = {
+        "GATEHOUSE_HEADER_TIMEOUT": "60",
+        "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS": str(SHARE),
+        "GATEHOUSE_MAX_CONNECTIONS": str(SLOTS),
+        "GATEHOUSE_TRUSTED_PROXIES": OTHER,
+    }
+    started = _start(server, tmp_path_factory, env)
+    yield started
+    stop_server(started)
+
+
+def test_a_trusted_proxy_s_connections_are_not_capped(behind_proxy: Server) -> None:
+    """A proxy's connections carry many clients: more than the share stay open, and kept
+    alive they go on answering."""
+    logged = len(behind_proxy.log_path.read_bytes())
+    held = [connect(behind_proxy.http_port, OTHER, timeout=5) for _ in range(SHARE + 3)]
+    try:
+        time.sleep(3 * 0.5)  # three sweeps
+        assert not any(is_closed(sock, 0.05) for sock in held)
+        for sock in held:
+            sock.settimeout(5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 200")
+        assert "over its share" not in behind_proxy.log_path.read_bytes()[logged:].decode()
+    finally:
+        for sock in held:
+            sock.close()
+
+
 # -- DNS over TCP -------------------------------------------------------------------------------
 
 
@@ -528,4 +560,22 @@ def test_a_sweep_shuts_down_exactly_the_connections_beyond_the_share() -> None:
             assert connections.sweep({port + 1}, SHARE) == {}  # another port's are not seen
         finally:
             for sock in [*clients, *served, bystander]:
+                sock.close()
+
+
+def test_a_sweep_leaves_an_exempt_address_alone() -> None:
+    """In this process: a trusted proxy's seven connections over a share of four stay open;
+    without the exemption, three are shut (the control)."""
+    from gatehouse.program import connections
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        clients = [connect(port, OTHER) for _ in range(SHARE + 3)]
+        served = [listener.accept()[0] for _ in clients]
+        try:
+            assert connections.sweep({port}, SHARE, exempt=lambda peer: peer == OTHER) == {}
+            assert not any(is_closed(sock, 0.1) for sock in clients)
+            assert connections.sweep({port}, SHARE) == {OTHER: 3}
+        finally:
+            for sock in [*clients, *served]:
                 sock.close()

@@ -335,7 +335,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS",
         "64",
         "Open connections one client address may have on the HTTP ports together; beyond "
-        "them its most idle connections are closed within half a second (Linux).",
+        "them its most idle connections are closed within half a second (Linux). A trusted "
+        "proxy's (GATEHOUSE_TRUSTED_PROXIES) are not capped.",
     ),
     Setting(
         "max_requests_per_address",

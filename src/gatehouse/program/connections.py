@@ -9,8 +9,11 @@ when the process holds more descriptors than one address's share (else no addres
 it, and the sweep costs one directory listing), its sockets on the HTTP ports are counted per
 remote address; an address over its share has all but its most recently active connections
 (TCP_INFO: time since data last arrived) shut down. granian sees the end of the stream and
-closes them itself, freeing their slots. Linux only (/proc/self/fd, TCP_INFO); elsewhere the
-per-address cap on requests in `gatehouse.http.guard` still holds.
+closes them itself, freeing their slots. A trusted proxy's connections
+(GATEHOUSE_TRUSTED_PROXIES) are not capped: each carries many clients, whom the per-address
+cap on requests in progress counts by the address the proxy forwards. Linux only
+(/proc/self/fd, TCP_INFO); elsewhere the per-address cap on requests in `gatehouse.http.guard`
+still holds.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import logging
 import os
 import socket
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 log = logging.getLogger("gatehouse.program.connections")
 
@@ -91,9 +94,11 @@ def _connections(ports: set[int], names: list[str]) -> dict[str, list[socket.soc
     return by_address
 
 
-def sweep(ports: set[int], share: int) -> dict[str, int]:
+def sweep(
+    ports: set[int], share: int, exempt: Callable[[str], bool] | None = None
+) -> dict[str, int]:
     """Shut down every connection to `ports` beyond `share` per remote address, the most idle
-    first. Returns how many were shut down, by address."""
+    first, except an `exempt` address's. Returns how many were shut down, by address."""
     try:
         names = os.listdir(DESCRIPTORS)
     except OSError:
@@ -104,7 +109,7 @@ def sweep(ports: set[int], share: int) -> dict[str, int]:
     by_address = _connections(ports, names)
     try:
         for address, socks in by_address.items():
-            if len(socks) <= share:
+            if len(socks) <= share or (exempt is not None and exempt(address)):
                 continue
             ranked = []
             for sock in socks:
@@ -124,15 +129,18 @@ def sweep(ports: set[int], share: int) -> dict[str, int]:
     return closed
 
 
-async def cap_per_address(ports: set[int], share: int) -> None:
-    """Sweep for as long as the server runs (cancelled at shutdown)."""
+async def cap_per_address(
+    ports: set[int], share: int, exempt: Callable[[str], bool] | None = None
+) -> None:
+    """Sweep for as long as the server runs (cancelled at shutdown). `exempt`: addresses whose
+    connections carry many clients (trusted proxies), never capped."""
     if not supported():
         log.warning("open connections per address are not capped on this system")
         return
     while True:
         await asyncio.sleep(INTERVAL)
         try:
-            closed = await asyncio.to_thread(sweep, ports, share)
+            closed = await asyncio.to_thread(sweep, ports, share, exempt)
         except Exception:
             log.exception("capping connections per address failed")
             continue

@@ -232,8 +232,13 @@ async def _serve(
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     await _until_listening(servers, tasks)
     ports = {config.http_port, config.https_port, config.cpanel_http_port, config.cpanel_https_port}
+    trusted = PROXIES.trusted
     capper = asyncio.create_task(
-        connections.cap_per_address(ports - {0}, config.max_connections_per_address)
+        connections.cap_per_address(
+            ports - {0},
+            config.max_connections_per_address,
+            trusted.allows if trusted is not None else None,
+        )
     )
     # Everything made so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise walk it every time (a large zone edit allocates enough to
