@@ -58,18 +58,20 @@ def quick(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     stop_server(started)
 
 
+PATIENT = {
+    "GATEHOUSE_HEADER_TIMEOUT": "60",
+    "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS": str(SHARE),
+    "GATEHOUSE_MAX_CONNECTIONS": str(SLOTS),
+    "GATEHOUSE_DNS_TCP_IDLE_TIMEOUT": "60",
+    "GATEHOUSE_DNS_TCP_MAX_CONNECTIONS": str(DNS_TOTAL),
+    "GATEHOUSE_DNS_TCP_MAX_PER_ADDRESS": str(DNS_SHARE),
+}
+
+
 @pytest.fixture(scope="module")
 def patient(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A long header timeout and few slots: only the per-address cap frees them in time."""
-    env = {
-        "GATEHOUSE_HEADER_TIMEOUT": "60",
-        "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS": str(SHARE),
-        "GATEHOUSE_MAX_CONNECTIONS": str(SLOTS),
-        "GATEHOUSE_DNS_TCP_IDLE_TIMEOUT": "60",
-        "GATEHOUSE_DNS_TCP_MAX_CONNECTIONS": str(DNS_TOTAL),
-        "GATEHOUSE_DNS_TCP_MAX_PER_ADDRESS": str(DNS_SHARE),
-    }
-    started = _start(server, tmp_path_factory, env)
+    started = _start(server, tmp_path_factory, PATIENT)
     yield started
     stop_server(started)
 
@@ -428,14 +430,8 @@ def test_connections_over_the_share_are_closed_and_logged(patient: Server) -> No
 
 @pytest.fixture(scope="module")
 def behind_proxy(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The patient server's share, with OTHER as its trusted proxy."""
-    env = {
-        "GATEHOUSE_HEADER_TIMEOUT": "60",
-        "GATEHOUSE_MAX_CONNECTIONS_PER_ADDRESS": str(SHARE),
-        "GATEHOUSE_MAX_CONNECTIONS": str(SLOTS),
-        "GATEHOUSE_TRUSTED_PROXIES": OTHER,
-    }
-    started = _start(server, tmp_path_factory, env)
+    """The patient server, with OTHER as its trusted proxy."""
+    started = _start(server, tmp_path_factory, {**PATIENT, "GATEHOUSE_TRUSTED_PROXIES": OTHER})
     yield started
     stop_server(started)
 
