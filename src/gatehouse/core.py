@@ -15,7 +15,7 @@ from gatehouse import passwords, private_files
 from gatehouse.auth.authenticator import Authenticator
 from gatehouse.config import Config
 from gatehouse.dns.zonefiles import ZonePublisher
-from gatehouse.domain import ips, users
+from gatehouse.domain import ips
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.ssl_files import SslPublisher
 from gatehouse.domain.token_usage import UsageRecorder
@@ -109,7 +109,7 @@ def _own_addresses(config: Config) -> tuple[str, ...]:
     request from one of them as of local origin. A setting that is not addresses is reported
     where the addresses are used (`listips`, `createacct`), not here."""
     try:
-        found = ips.server_addresses(config.ips, users.server_ip(config.bind))
+        found = ips.of_server(config)
     except InvalidParameter:
         return ()
     return tuple(address.ip for address in found)

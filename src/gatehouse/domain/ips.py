@@ -75,11 +75,16 @@ def _parsed_addresses(setting: str | None, default_ip: str) -> tuple[ServerAddre
     return tuple(found)
 
 
+def of_server(config: Config) -> list[ServerAddress]:
+    """This server's addresses: GATEHOUSE_IPS, else the one it listens on (users.server_ip),
+    the main one first."""
+    return server_addresses(config.ips, users.server_ip(config.bind))
+
+
 def main_ip(config: Config) -> str:
-    """The server's main address: the first of GATEHOUSE_IPS, else the one it listens on
-    (users.server_ip). What createacct gives a new account and what an account without a
-    recorded address has."""
-    return server_addresses(config.ips, users.server_ip(config.bind))[0].ip
+    """The server's main address: the first of `of_server`. What createacct gives a new
+    account and what an account without a recorded address has."""
+    return of_server(config)[0].ip
 
 
 @dataclass(frozen=True, slots=True)

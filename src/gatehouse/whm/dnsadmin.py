@@ -24,7 +24,7 @@ from gatehouse import acls
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Denial, Principal, rate_limited
 from gatehouse.core import Gatehouse
-from gatehouse.domain import audit, cluster_trust, cluster_zones, ips, users
+from gatehouse.domain import audit, cluster_trust, cluster_zones, ips
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 
@@ -280,8 +280,7 @@ class DnsAdmin:
 
     def _addresses(self) -> list[str]:
         """This node's addresses (GATEHOUSE_IPS, else the bind address), the main one first."""
-        config = self.gatehouse.config
-        return [a.ip for a in ips.server_addresses(config.ips, users.server_ip(config.bind))]
+        return [a.ip for a in ips.of_server(self.gatehouse.config)]
 
     def _host(self) -> str:
         return self.gatehouse.config.server_hostname

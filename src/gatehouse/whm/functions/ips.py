@@ -34,8 +34,7 @@ ROOT_ONLY = (acls.ALL,)
 
 
 def server_addresses(call: Call) -> list[ips.ServerAddress]:
-    config = call.gatehouse.config
-    return ips.server_addresses(config.ips, users.server_ip(config.bind))
+    return ips.of_server(call.gatehouse.config)
 
 
 def _entry(use: ips.AddressUse) -> dict[str, Any]:
