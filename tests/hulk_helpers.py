@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import secrets
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -40,13 +39,11 @@ def client_as(address: str) -> httpx.Client:
     return httpx.Client(headers={"X-Forwarded-For": address}, timeout=30)
 
 
-@contextlib.contextmanager
 def counted_node(
     server: Server,
     tmp_path_factory: pytest.TempPathFactory,
     name: str,
     env: dict[str, str] | None = None,
-) -> Iterator[Server]:
-    """A node on `server`'s store behind a trusted proxy on 127.0.0.1."""
-    with another_node(server, tmp_path_factory, name, {**PROXY_ENV, **(env or {})}) as node:
-        yield node
+) -> contextlib.AbstractContextManager[Server]:
+    """A node on `server`'s store behind a trusted proxy on 127.0.0.1 (`another_node`)."""
+    return another_node(server, tmp_path_factory, name, {**PROXY_ENV, **(env or {})})
