@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from zone_helpers import unstamped
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def records(payload: list[dict[str, Any]]) -> list[tuple[str, str, list[str], in
 
 
 def zone_text(server: Server, zone: str) -> str:
-    return str(server.sql("SELECT text FROM zones WHERE name = :n", n=zone)[0][0])
+    return unstamped(str(server.sql("SELECT text FROM zones WHERE name = :n", n=zone)[0][0]))
 
 
 def edit(

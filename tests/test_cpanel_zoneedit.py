@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 import uuid
@@ -21,6 +22,7 @@ import pytest
 
 from acme_harness import Unavailable, certbot_venv
 from conftest import Server
+from zone_helpers import unstamped
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def records(server: Server, acct: Account, **filters: Any) -> list[dict[str, Any
 
 def zone_text(server: Server, zone: str) -> str:
     rows = server.sql("SELECT text FROM zones WHERE name = :n", n=zone)
-    return str(rows[0][0])
+    return unstamped(str(rows[0][0]))
 
 
 def zone_serial(server: Server, zone: str) -> str:
@@ -101,7 +103,21 @@ def test_fetchzones_lists_the_accounts_zones_as_lines(server: Server) -> None:
     assert set(item["zones"]) == {acct.zone, extra}
     assert other.zone not in item["zones"]
     text = zone_text(server, acct.zone)
-    assert item["zones"][acct.zone] == text.rstrip("\n").split("\n")
+    assert unstamped("\n".join(item["zones"][acct.zone])) == text.rstrip("\n")
+
+
+# acme.sh's dnsapi/dns_cpanel.sh `_get_root`: the zones are the keys whose first line is
+# cPanel's version line (`_egrep_o '"[a-z0-9\.\-]*":\["; cPanel first'`).
+ACME_SH_ZONES = re.compile(rb'"([a-z0-9.\-]*)":\["; cPanel first')
+
+
+def test_fetchzones_answers_each_zone_as_acme_sh_finds_it(server: Server) -> None:
+    acct = new_account(server)
+    extra = f"more-{acct.user}.example.org"
+    server.ok("adddns", params={"domain": extra, "ip": "192.0.2.7", "trueowner": acct.user})
+    response = api2(server, acct, "fetchzones")
+    found = {m.group(1).decode() for m in ACME_SH_ZONES.finditer(response.content)}
+    assert found == {acct.zone, extra}
 
 
 # -- fetchzone_records: items -----------------------------------------------------------------
@@ -116,7 +132,7 @@ def test_every_item_carries_line_and_Line_numbering_the_zone_file(server: Server
         assert item["line"] == item["Line"] and isinstance(item["line"], int)
         text = lines[item["Line"] - 1]
         if item["type"] == ":RAW":
-            assert item["raw"] == text and item["record"] == text
+            assert unstamped(item["raw"]) == text and unstamped(item["record"]) == text
         elif item["type"] == "$TTL":
             assert text.startswith("$TTL") and item["ttl"] == text.split()[1]
         else:

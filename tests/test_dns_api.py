@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from conftest import Server
+from zone_helpers import unstamped
 
 ALL_DNS = ["create-acct", "kill-acct", "list-accts", "manage-dns-records", "create-dns", "kill-dns"]
 
@@ -47,7 +48,7 @@ def serial_of(payload: list[dict[str, Any]], zone: str) -> str:
 
 def zone_text(server: Server, zone: str) -> str | None:
     rows = server.sql("SELECT text FROM zones WHERE name = :n", n=zone)
-    return str(rows[0][0]) if rows else None
+    return unstamped(str(rows[0][0])) if rows else None
 
 
 def edit(server: Server, zone: str, serial: str, *ops: tuple[str, Any], **kw: Any) -> Any:
@@ -76,8 +77,11 @@ def test_createacct_makes_a_zone_parse_dns_zone_reads_it(server: Server) -> None
     assert '"line_index":0' in response.text  # compact JSON, as shell clients grep it
     payload = response.json()["data"]["payload"]
     assert payload[0]["type"] == "comment" and set(payload[0]) == {"type", "line_index", "text_b64"}
-    assert payload[1] == {"line_index": 1, "type": "control", "text_b64": b64("$TTL 14400")}
-    soa = payload[2]
+    # cPanel's version line, then the template's own comment (dns/version_line.py)
+    assert base64.b64decode(payload[0]["text_b64"]).startswith(b"; cPanel first:")
+    assert payload[1]["type"] == "comment"
+    assert payload[2] == {"line_index": 2, "type": "control", "text_b64": b64("$TTL 14400")}
+    soa = payload[3]
     assert set(soa) == {"line_index", "type", "dname_b64", "ttl", "record_type", "data_b64"}
     assert soa["record_type"] == "SOA" and soa["dname_b64"] == b64(f"{zone}.")
     assert len(soa["data_b64"]) == 7 and isinstance(soa["ttl"], int)

@@ -19,7 +19,14 @@ ZONE = "example.com"
 
 
 def base_text() -> str:
-    text = template.template(ZONE, ip="192.0.2.1", nameservers=["ns1.example.com"], serial=1)
+    text = template.template(
+        ZONE,
+        ip="192.0.2.1",
+        nameservers=["ns1.example.com"],
+        serial=1,
+        hostname="host.example.com",
+        update_time=1,
+    )
     extra = [
         'multi\t300\tIN\tTXT\t( "a" ; split over lines',
         '\t"b" )',

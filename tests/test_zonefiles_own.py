@@ -120,7 +120,13 @@ def test_another_process_s_zones_stay_in_the_include(local: Local, tmp_path: Pat
         theirs = f"theirs-{uuid.uuid4().hex[:6]}.example.org"
         with other.engine.begin() as conn, zones.recording() as written:
             zones.create(
-                conn, theirs, user_id=_root_id(local), ip="192.0.2.1", nameservers=["ns1.x"], now=1
+                conn,
+                theirs,
+                user_id=_root_id(local),
+                ip="192.0.2.1",
+                nameservers=["ns1.x"],
+                now=1,
+                hostname="h.x",
             )
         other.zone_publisher.sync_after_change(written)
         assert theirs in _included(local)
@@ -140,7 +146,13 @@ def test_calls_arriving_during_a_sync_share_the_next_one(
         name = f"shared-{i}-{uuid.uuid4().hex[:6]}.example.net"
         with local.gatehouse.engine.begin() as conn:
             zones.create(
-                conn, name, user_id=_root_id(local), ip="192.0.2.1", nameservers=["ns1.x"], now=1
+                conn,
+                name,
+                user_id=_root_id(local),
+                ip="192.0.2.1",
+                nameservers=["ns1.x"],
+                now=1,
+                hostname="h.x",
             )
         names.append(name)
     runs: list[set[str]] = []
@@ -179,6 +191,7 @@ def slow_reconcile(local: Local, monkeypatch: pytest.MonkeyPatch) -> Iterator[th
             zones.create(
                 conn, f"bulk-{i:02d}-{uuid.uuid4().hex[:6]}.example.net",
                 user_id=_root_id(local), ip="192.0.2.1", nameservers=["ns1.x"], now=1,
+                hostname="h.x",
             )  # fmt: skip
     monkeypatch.setattr(zonefiles, "_BATCH", 1)
     publish = publisher._publish

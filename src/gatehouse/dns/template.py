@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from gatehouse.dns import version_line
 from gatehouse.dns.text import DEFAULT_TTL
 
 NS_TTL = 86400
@@ -16,11 +17,15 @@ def template(
     ip: str,
     nameservers: Sequence[str],
     serial: int,
+    hostname: str,
+    update_time: int,
     contact: str | None = None,
+    first: str | None = None,
 ) -> str:
-    """cPanel's "standard" zone template: $TTL, SOA, NS, A for the domain, localhost, MX, mail,
-    www and ftp. Choice: the SOA is on one line (cPanel spreads it over seven) and its RNAME
-    is hostmaster.<zone> unless a contact address is given."""
+    """cPanel's "standard" zone template: its version line (dns/version_line.py), $TTL, SOA,
+    NS, A for the domain, localhost, MX, mail, www and ftp. Choice: the SOA is on one line
+    (cPanel spreads it over seven) and its RNAME is hostmaster.<zone> unless a contact address
+    is given. `first`: the version line's first version (a reset zone keeps its own)."""
     apex = f"{name}."
     ns = [n.rstrip(".") + "." for n in nameservers] or [f"ns1.{apex}"]
     rname = f"hostmaster.{apex}"
@@ -30,6 +35,7 @@ def template(
             rname = f"{local}.{host.rstrip('.')}."
     ip_type = "AAAA" if ":" in ip else "A"
     lines = [
+        version_line.line(update_time=update_time, hostname=hostname, first=first),
         f"; Zone file for {name}",
         f"$TTL {DEFAULT_TTL}",
         f"{apex}\t{NS_TTL}\tIN\tSOA\t{ns[0]} {rname} {serial} 3600 1800 1209600 86400",

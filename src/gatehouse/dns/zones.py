@@ -20,10 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
+from gatehouse.dns import version_line
 from gatehouse.dns.errors import stale
 from gatehouse.dns.parsed import PARSED
 from gatehouse.dns.serial import join_soa, next_serial, set_serial, soa_entry, with_serial
 from gatehouse.dns.template import template
+from gatehouse.dns.text import Entry
 from gatehouse.dns.text import normalise as normalise  # a zone name as stored (callers use it)
 from gatehouse.dns.validate import check_structure, validate
 from gatehouse.errors import Conflict
@@ -195,14 +197,28 @@ class NewZone:
 
 
 def from_template(
-    name: str, *, ip: str, nameservers: Sequence[str], now: int, contact: str | None = None
+    name: str,
+    *,
+    ip: str,
+    nameservers: Sequence[str],
+    now: int,
+    hostname: str,
+    contact: str | None = None,
 ) -> NewZone:
     """A new zone's text from the default template, validated. Made before a transaction's
     first write (createacct), it keeps the dnspython read out of the time the transaction holds
     SQLite's one write lock."""
     name = normalise(name)
     serial = next_serial(0, now)
-    text = template(name, ip=ip, nameservers=nameservers, serial=serial, contact=contact)
+    text = template(
+        name,
+        ip=ip,
+        nameservers=nameservers,
+        serial=serial,
+        hostname=hostname,
+        update_time=now,
+        contact=contact,
+    )
     validate(name, text)
     return NewZone(name, text, serial)
 
@@ -222,13 +238,16 @@ def create(
     ip: str,
     nameservers: Sequence[str],
     now: int,
+    hostname: str,
     contact: str | None = None,
 ) -> Zone:
     """A new zone from the default template; Conflict if it exists."""
     name = normalise(name)
     if get(conn, name) is not None:
         raise Conflict(f"The DNS zone “{name}” already exists.")
-    new = from_template(name, ip=ip, nameservers=nameservers, now=now, contact=contact)
+    new = from_template(
+        name, ip=ip, nameservers=nameservers, now=now, hostname=hostname, contact=contact
+    )
     return _insert(conn, new, user_id, now)
 
 
@@ -255,6 +274,7 @@ def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
     )
     new_serial = next_serial(zone.serial, now)
     text = set_serial(new_name, pattern.sub(f"{new_name}.", zone.text), new_serial)
+    text, _ = version_line.renew(text, now)
     validate(new_name, text)
     result = conn.execute(
         sa.update(zones)
@@ -269,9 +289,26 @@ def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
     return Zone(new_name, zone.owner_user_id, text, new_serial, now)
 
 
-def reset(conn: sa.Connection, zone: Zone, *, ip: str, nameservers: Sequence[str], now: int) -> int:
-    """Rewrite a zone from the template (resetzone); returns the new serial."""
-    text = template(zone.name, ip=ip, nameservers=nameservers, serial=zone.serial)
+def reset(
+    conn: sa.Connection,
+    zone: Zone,
+    *,
+    ip: str,
+    nameservers: Sequence[str],
+    now: int,
+    hostname: str,
+) -> int:
+    """Rewrite a zone from the template (resetzone); returns the new serial. The new text's
+    version line keeps the zone's `first` (the save renews it)."""
+    text = template(
+        zone.name,
+        ip=ip,
+        nameservers=nameservers,
+        serial=zone.serial,
+        hostname=hostname,
+        update_time=now,
+        first=version_line.first_of(zone.text),
+    )
     return save(conn, zone, text, now)
 
 
@@ -286,10 +323,11 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
         # whole-text dnspython read of a large zone costs ~65 µs a record).
         entries = with_serial(zone.name, list(made[0]), new_serial)
         new_text = join_soa(new_text, entries)
+        new_text, entries = _renew_version(new_text, entries, now)
         check_structure(zone.name, entries, owners=made[1])
         PARSED.put(zone.name, new_text, entries, frozenset())
     else:
-        new_text = set_serial(zone.name, new_text, new_serial)
+        new_text, _ = version_line.renew(set_serial(zone.name, new_text, new_serial), now)
         validate(zone.name, new_text)
     result = conn.execute(
         sa.update(zones)
@@ -301,6 +339,19 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
     _written([zone.name])
     _push(conn, [zone.name], "save", now)
     return new_serial
+
+
+def _renew_version(text: str, entries: list[Entry], now: int) -> tuple[str, list[Entry]]:
+    """The saved text's version line renewed (dns/version_line.py), in its parsed entries
+    too (they are kept for the next read of the zone)."""
+    text, index = version_line.renew(text, now)
+    if index is None:
+        return text, entries
+    for i, entry in enumerate(entries):
+        if entry.kind == "comment" and entry.line_index == index:
+            entries[i] = Entry("comment", index, 1, text.split("\n", index + 1)[index])
+            break
+    return text, entries
 
 
 def store_as_given(conn: sa.Connection, name: str, text: str, *, user_id: int, now: int) -> Zone:

@@ -142,10 +142,12 @@ class NewAccount:
 
 @dataclass(frozen=True, slots=True)
 class Server:
-    """What the server says about every new account: its address and its nameservers."""
+    """What the server says about every new account: its address, its nameservers and its
+    host name (in the zone's version line)."""
 
     ip: str
     nameservers: list[str]
+    hostname: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,7 @@ def create_account(
         ip=server.ip,
         nameservers=reseller_admin.nameservers_of(conn, owner_user) or server.nameservers,
         now=unit.now,
+        hostname=server.hostname,
         contact=contact,
     )
     if request.save_package:

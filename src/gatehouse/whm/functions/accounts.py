@@ -154,8 +154,11 @@ def createacct(call: Call) -> Reply:
         save_package=call.flag("savepkg"),
         package_name=call.params.get("pkgname"),
     )
-    nameservers = call.gatehouse.config.nameserver_list
-    server = accounts.Server(ip=ips.main_ip(call.gatehouse.config), nameservers=nameservers)
+    config = call.gatehouse.config
+    nameservers = config.nameserver_list
+    server = accounts.Server(
+        ip=ips.main_ip(config), nameservers=nameservers, hostname=config.server_hostname
+    )
     created = accounts.create_account(call, actor, request, server)
     ip, plan, settings = server.ip, created.plan, created.settings
     username, domain = created.account.username, created.account.domain or ""

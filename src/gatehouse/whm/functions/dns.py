@@ -203,6 +203,7 @@ def adddns(call: Call) -> Reply:
         ip=ip,
         nameservers=call.gatehouse.config.nameserver_list,
         now=call.now,
+        hostname=call.gatehouse.config.server_hostname,
         contact=owner.contact_email,
     )
     call.audit(audit.ZONE_CREATE, zone.name, f"owner {owner.username}, ip {ip}")
@@ -249,6 +250,7 @@ def resetzone(call: Call) -> Reply:
         ip=_account_ip(call, zone.owner_user_id),
         nameservers=call.gatehouse.config.nameserver_list,
         now=call.now,
+        hostname=call.gatehouse.config.server_hostname,
     )
     call.audit(audit.ZONE_RESET, zone.name, f"serial {zone.serial} -> {new_serial}")
     return Reply(has_data=False, reason="OK")
