@@ -243,6 +243,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "systemloadavg": lambda w: {},
     "listmxs": lambda w: _zone_params(w),
     "get_maximum_users": lambda w: {},
+    "getdiskusage": lambda w: {},
     "get_shared_ip": lambda w: {},
     "servicestatus": lambda w: {"service": "named"},
     "installed_versions": lambda w: {},
