@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import Server
 
@@ -54,9 +55,10 @@ def test_reported_bytes_show_in_showbw(server: Server) -> None:
     response = server.get("showbw", params={"searchtype": "user", "search": f"^{user}$"})
     assert response.status_code == 200
     entry = {
+        "bwlimited": 0,
         "bwusage": [{"deleted": 0, "domain": domain, "usage": 1234}],
         "deleted": 0,
-        "limit": 0,
+        "limit": 0,  # unlimited (a choice: cPanel may say "unlimited")
         "maindomain": domain,
         "owner": "root",
         "reseller": 0,
@@ -102,6 +104,7 @@ def test_showbw_api0_is_the_recorded_shape(server: Server) -> None:
             {
                 "acct": [
                     {
+                        "bwlimited": 0,
                         "bwusage": [{"deleted": 0, "domain": domain, "usage": 4096}],
                         "deleted": 0,
                         "limit": str(1000 * MB),
@@ -120,6 +123,47 @@ def test_showbw_api0_is_the_recorded_shape(server: Server) -> None:
         ]
     }
     assert response.content == json.dumps(expected, separators=(",", ":"), sort_keys=True).encode()
+
+
+def test_showbw_reseller_is_the_string_1_or_the_number_0(server: Server) -> None:
+    # Whostmgr/Bandwidth.pm _showbw: `$RESref->{$user} ? '1' : 0`, as lumberg recorded.
+    plain, _ = server.account()
+    reseller, _ = server.account(reseller=True)
+    search = {"searchtype": "user", "search": f"^({plain}|{reseller})$"}
+    for answer in (
+        server.ok("showbw", params=search)["acct"],
+        api0(server, "showbw", search).json()["bandwidth"][0]["acct"],
+    ):
+        assert {a["user"]: a["reseller"] for a in answer} == {plain: 0, reseller: "1"}
+
+
+@pytest.mark.parametrize(
+    ("used_mb", "limit_mb", "this_month", "bwlimited"),
+    [
+        (3, 2, True, 1),  # over its limit now
+        (2, 2, True, 1),  # at it: held, as limitbw's bwlimitenable
+        (1, 2, True, 0),
+        (3, 0, True, 0),  # unlimited
+        (3, 2, False, 1),  # another month: used more than the limit
+        (2, 2, False, 0),  # ... not merely all of it (`totalbytes > limit`)
+        (3, 0, False, 0),
+    ],
+)
+def test_showbw_bwlimited(
+    server: Server, used_mb: int, limit_mb: int, this_month: bool, bwlimited: int
+) -> None:
+    user, _ = server.account()
+    when = {} if this_month else {"month": 1, "year": 2001}
+    report(server, user=user, bytes=used_mb * MB, **when)
+    server.ok("limitbw", params={"user": user, "bwlimit": limit_mb})
+    search = {"searchtype": "user", "search": f"^{user}$", **when}
+    (entry,) = server.ok("showbw", params=search)["acct"]
+    assert (entry["bwlimited"], entry["limit"]) == (
+        bwlimited,
+        str(limit_mb * MB) if limit_mb else 0,
+    )
+    (entry0,) = api0(server, "showbw", search).json()["bandwidth"][0]["acct"]
+    assert entry0 == entry
 
 
 def test_showbw_refusals(server: Server) -> None:
@@ -230,7 +274,7 @@ def test_limitbw_sets_the_accounts_limit(server: Server) -> None:
         json.dumps(expected, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
     )
     shown = server.ok("showbw", params={"searchtype": "user", "search": f"^{user}$"})
-    assert shown["acct"][0]["limit"] == 500 * MB
+    assert shown["acct"][0]["limit"] == str(500 * MB)
     larger = server.ok("limitbw", params={"user": user, "bwlimit": 1536})["bwlimits"][0]
     assert larger["human_bwlimit"] == "1.5\u00a0GB"
     # Without bwlimit (or with 0): unlimited, cPanel's default.

@@ -3,9 +3,21 @@ feeds showbw (gatehouse.domain.bandwidth, gatehouse.domain.account_limits).
 
 WHM API 1 shapes follow cPanel's WHM API 1 reference (Bandwidth-showbw, Bandwidth-limitbw,
 Accounts-editquota); showbw's WHM API 0 form (a call without `api.version`) follows the answer
-lumberg recorded from a real server (/tmp/api0-spec.md §2.21): `month`/`year` strings, `limit`
-a string of bytes — docs/api.md says where the two differ. Limits are in MB on the way in and
-bytes in showbw, as in cPanel; 0 is unlimited.
+lumberg recorded from a real server (/tmp/api0-spec.md §2.21): `month`/`year` strings —
+docs/api.md says where the two differ. Limits are in MB on the way in and bytes in showbw, as
+in cPanel; 0 is unlimited.
+
+Each showbw account entry is Whostmgr/Bandwidth.pm `_showbw`'s, which both APIs answer:
+`reseller` the string "1" for a reseller and the number 0 otherwise (`$RESref->{$user} ? '1' :
+0`, as recorded); `limit` the account's BWLIMIT through Whostmgr::Math::unsci — the string of
+bytes read from /etc/userbwlimits ("1048576000", as recorded); `bwlimited` 1 when the account
+is held to its limit — this month, as limitbw's `bwlimitenable` (used ≥ limit), another month
+when it used more than the limit.
+
+Choice: an unlimited `limit` is the number 0, what unsci answers for a BWLIMIT of 0 (`return 0
+if !$n`). cPanel writes "unlimited" there for most unlimited accounts (CpUser::Defaults,
+setbwlimit) and then answers "unlimited"; WHMCS and Blesta divide `limit` by 1024², which a
+word breaks and 0 reads as unlimited.
 
 Privileges (cPanel's WHM API 0 table): showbw `show-bandwidth`, limitbw `limit-bandwidth`,
 editquota `quota`; gatehouse_report_bandwidth is root's (`all`). A reseller sees and limits
@@ -74,26 +86,37 @@ def _accounts(call: Call) -> tuple[str, list[User]]:
     return showres or call.principal.user.username, sorted(listed, key=lambda a: a.username)
 
 
-def _entry(used: bandwidth.AccountUsage) -> dict[str, Any]:
+def _bwlimited(total: int, limit: int, *, this_month: bool) -> int:
+    """_showbw's `bwlimited`: this month, whether the account is held to its limit now
+    (cPanel asks Apache's bwlimited flag, which setbwlimit raises once used ≥ limit); another
+    month, whether it used more than its limit (`totalbytes > limit`)."""
+    if limit == 0:
+        return 0
+    return int(total >= limit if this_month else total > limit)
+
+
+def _entry(used: bandwidth.AccountUsage, *, this_month: bool) -> dict[str, Any]:
     account = used.account
+    limit = _limit_bytes(account)
     return {
+        "bwlimited": _bwlimited(used.total, limit, this_month=this_month),
         "bwusage": [{"deleted": 0, "domain": d.domain, "usage": d.bytes} for d in used.domains],
         "deleted": 0,
-        "limit": _limit_bytes(account),
+        "limit": str(limit) if limit else 0,
         "maindomain": account.domain,
         "owner": account.owner,
-        "reseller": int(account.is_reseller),
+        "reseller": "1" if account.is_reseller else 0,
         "totalbytes": used.total,
         "user": account.username,
     }
 
 
 def _showbw0(answer: Answer) -> list[dict[str, Any]]:
-    # The recorded API 0 answer: month, year and limit are strings, the rest numbers.
+    # The recorded API 0 answer: month and year are strings (the entries are as API 1's).
     data = answer.data or {}
     return [
         {
-            "acct": [{**a, "limit": str(a["limit"])} for a in data.get("acct", [])],
+            "acct": data.get("acct", []),
             "month": str(data.get("month")),
             "reseller": data.get("reseller"),
             "totalused": data.get("totalused", 0),
@@ -120,7 +143,8 @@ def _showbw0(answer: Answer) -> list[dict[str, Any]]:
 def showbw(call: Call) -> dict[str, Any]:
     month = bandwidth.Month.parse(call.params.get("month"), call.params.get("year"), call.now)
     reseller, listed = _accounts(call)
-    entries = [_entry(u) for u in bandwidth.usage(call.conn, listed, month)]
+    current = month == bandwidth.Month.of(call.now)
+    entries = [_entry(u, this_month=current) for u in bandwidth.usage(call.conn, listed, month)]
     return {
         "acct": entries,
         "month": month.month,
