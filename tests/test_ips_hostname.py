@@ -243,6 +243,38 @@ def test_setsiteip_moves_the_account_and_its_records(server: Server, node: Serve
     assert set(zone_addresses(server, domain)) == {MAIN}
 
 
+@pytest.mark.parametrize(
+    "domain_of",
+    [
+        "other",  # another account's main domain
+        "nowhere",  # no account's
+    ],
+)
+def test_setsiteip_user_and_a_domain_it_does_not_own(
+    server: Server, node: Server, domain_of: str
+) -> None:
+    # Whostmgr/API/1/Accounts.pm setsiteip: the domain's owner must be `user`.
+    user, _ = server.account()
+    other, _ = server.account()
+    domain = f"{other}.example.com" if domain_of == "other" else "nowhere.example.invalid"
+    params = {"user": user, "domain": domain, "ip": SPARE}
+    assert node.fail("setsiteip", params=params) == "User does not own the domain provided."
+    refused = api0(node, "setsiteip", params)
+    assert refused.content == compact(
+        {"result": [{"status": 0, "statusmsg": "User does not own the domain provided."}]}
+    )
+    for name in (user, other):
+        assert server.ok("accountsummary", params={"user": name})["acct"][0]["ip"] == MAIN
+
+
+def test_setsiteip_user_and_its_own_domain(server: Server, node: Server) -> None:
+    user, _ = server.account()
+    node.ok("setsiteip", params={"user": user, "domain": f"{user}.example.com", "ip": SPARE})
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["ip"] == SPARE
+    node.ok("setsiteip", params={"user": user, "domain": f"{user}.EXAMPLE.com.", "ip": MAIN})
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["ip"] == MAIN
+
+
 def test_setsiteip_refusals(server: Server, node: Server) -> None:
     user, _ = server.account()
     # API 0's recorded refusal when no account is named.

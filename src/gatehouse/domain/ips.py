@@ -21,7 +21,7 @@ from gatehouse.config import Config
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import absolute, parse_entries
-from gatehouse.domain import access, accounts, users
+from gatehouse.domain import access, domain_lookup, users
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
@@ -30,6 +30,8 @@ from gatehouse.store.schema import users as users_table
 AUDIT_SET_SITE_IP = "SETSITEIP"
 # API 0's recorded refusal when neither `user` nor `domain` names an account.
 NO_USERNAME = "Cannot determine username"
+# cPanel's words when `user` and `domain` name different accounts.
+NOT_DOMAIN_OWNER = "User does not own the domain provided."
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +140,21 @@ class Moved:
 def find_account(
     conn: sa.Connection, actor: access.Actor, *, username: str | None, domain: str | None
 ) -> User:
-    """The account named by `user`, else by its main `domain` (setsiteip takes either)."""
+    """The account named by `user` or by one of its domains (setsiteip takes either). Given
+    both, the domain's owner must be that user (Whostmgr/API/1/Accounts.pm setsiteip looks the
+    domain's owner up and refuses any other), so a billing system that names the wrong
+    account's domain moves nobody."""
     name = (username or "").strip()
-    if not name and domain and domain.strip():
-        owner = accounts.by_domain(conn, domain.strip().lower().rstrip("."))
+    wanted = (domain or "").strip().lower().rstrip(".")
+    if wanted:
+        # getdomainowner's lookup: a main domain or a subdomain.
+        held = domain_lookup.holder(conn, wanted)
+        owner = held.account.username if held is not None else None
+        if name and owner != name:
+            raise InvalidParameter(NOT_DOMAIN_OWNER)
         if owner is None:
             raise InvalidParameter(NO_USERNAME)
-        name = owner.username
+        name = owner
     if not name:
         raise InvalidParameter(NO_USERNAME)
     account = access.require_account(conn, actor, name)
