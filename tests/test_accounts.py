@@ -358,9 +358,18 @@ def test_passwd_new_password_works_and_old_does_not(server: Server) -> None:
     assert _whm_basic_status(server, name, old) == 200  # also warms the password cache
     new = secrets.token_urlsafe(12)
     payload = server.get("passwd", params={"user": name, "password": new}).json()
+    # Cpanel::ChangePasswd's message is the reason (Whostmgr/API/1/Sys.pm passwd).
     assert payload == {
         "data": {"app": ["system"]},
-        "metadata": {"command": "passwd", "reason": "OK", "result": 1, "version": 1},
+        "metadata": {
+            "command": "passwd",
+            "output": {
+                "raw": f"Changing password for {name}\nPassword for {name} has been changed\n"
+            },
+            "reason": f"Password changed for user “{name}”.",
+            "result": 1,
+            "version": 1,
+        },
     }
     assert _whm_basic_status(server, name, new) == 200
     assert _whm_basic_status(server, name, old) == 401

@@ -179,8 +179,13 @@ def test_passwd_takes_pass(server: Server) -> None:
     new = server.remember("Pw-" + secrets.token_urlsafe(12))
     raw = api0(server, "passwd", {"user": username, "pass": new})
     [item] = raw.json()["passwd"]
-    assert item["status"] == 1 and item["statusmsg"]
-    assert item["services"] == [{"app": "system"}]
+    # As lumberg recorded account/passwd.yml: "Password changed for user changeme".
+    assert item == {
+        "rawout": f"Changing password for {username}\nPassword for {username} has been changed\n",
+        "services": [{"app": "system"}],
+        "status": 1,
+        "statusmsg": f"Password changed for user {username}",
+    }
     assert new.encode() not in raw.content
     # The new password works (Basic on WHM is refused for an account; the cPanel face takes it).
     assert server.cpanel_token(username, new)

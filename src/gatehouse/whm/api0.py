@@ -79,10 +79,18 @@ setresellerlimits = result_list(
 modifyacct = result_list(extra=_modified, nulls=("newcfg", "warnings", "messages"))
 adddns = result_list()
 killdns = result_list(extra=_raw)
+
+
+def _password_changed(answer: Answer) -> str:
+    # API 1's reason, `Password changed for user “NAME”.`, in the words lumberg recorded for
+    # API 0: `Password changed for user NAME` (no quotes, no full stop).
+    return answer.reason.replace("“", "").replace("”", "").removesuffix(".")
+
+
 passwd = named_list(
     "passwd",
-    message=lambda answer: answer.reason if answer.reason != "OK" else "Password changed",
-    extra=lambda _answer: {"services": [{"app": "system"}], "rawout": ""},
+    message=_password_changed,
+    extra=lambda answer: {"services": [{"app": "system"}], "rawout": answer.raw or ""},
     nulls=("services", "rawout"),
     renames=(("pass", "password"),),
 )

@@ -651,7 +651,7 @@ def acctcounts(call: Call) -> dict[str, Any]:
     slow=True,
     api0=api0.passwd,
 )
-def passwd(call: Call) -> dict[str, Any]:
+def passwd(call: Call) -> Reply:
     username = call.params.get("user")
     if not username:
         raise InvalidParameter("No user name supplied: “user” is a required argument.")
@@ -673,4 +673,16 @@ def passwd(call: Call) -> dict[str, Any]:
         call.conn, target.id, hash_password(password), keep_session=keep
     )
     call.audit(audit.PASSWORD_CHANGE, target.username, detail=f"{ended} sessions ended")
-    return {"app": ["system"]}
+    name = target.username
+    # Cpanel::ChangePasswd's message becomes API 1's reason (Whostmgr/API/1/Sys.pm passwd),
+    # its transcript output.raw: the lines lumberg recorded for the system password, the one
+    # password gatehouse keeps (no FTP, mail or database ones to sync).
+    return Reply(
+        data={"app": ["system"]},
+        reason=f"Password changed for user “{name}”.",
+        metadata={
+            "output": {
+                "raw": f"Changing password for {name}\nPassword for {name} has been changed\n"
+            }
+        },
+    )
