@@ -372,7 +372,7 @@ def test_changepackage_applies_the_package(server: Server) -> None:
     body = server.get("changepackage", params={"user": username, "pkg": pkg}).json()
     assert _meta(body) == {
         "command": "changepackage",
-        "reason": f"Account Upgrade/Downgrade Complete for {username}",
+        "reason": "OK",  # set_ok; the Upgrade/Downgrade message is API 0's
         "result": 1,
         "version": 1,
     }

@@ -203,7 +203,7 @@ def test_accountsummary(server: Server, world: dict[str, Any]) -> None:
 def test_domainuserdata(server: Server, world: dict[str, Any]) -> None:
     domain = f"{world['a1']}.example.com"
     body = server.get("domainuserdata", params={"domain": domain}).json()
-    assert body["metadata"]["reason"] == "Obtained userdata."
+    assert body["metadata"]["reason"] == "OK"  # set_metadata_ok (API 0 says "Obtained userdata.")
     data = body["data"]["userdata"]
     assert (data["servername"], data["user"], data["owner"], data["ip"]) == (
         domain,

@@ -40,7 +40,8 @@ class Answer:
             return cls(result, "OK", None)
         output = (result.metadata or {}).get("output") or {}
         raw = output.get("raw") if isinstance(output, dict) else None
-        return cls(result.data if result.has_data else None, result.reason, raw)
+        reason = result.api0_reason or result.reason
+        return cls(result.data if result.has_data else None, reason, raw)
 
 
 Body = dict[str, Any]

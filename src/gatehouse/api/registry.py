@@ -62,6 +62,9 @@ class Reply:
     reason: str = "OK"
     has_data: bool = True
     metadata: dict[str, Any] | None = None
+    # WHM API 0's message where it is not API 1's reason: cPanel's API 1 says `OK` for some
+    # functions whose API 0 form passes the underlying call's own words on (changepackage).
+    api0_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -502,7 +502,9 @@ def domainuserdata(call: Call) -> Reply:
     # A reseller is not told whether the domain exists (access.DOMAIN).
     entry = domain_lookup.reachable(call.conn, _actor(call), call.require("domain"))
     userdata = domain_userdata.userdata(entry, ips.main_ip(call.gatehouse.config))
-    return Reply(data={"userdata": userdata}, reason="Obtained userdata.")
+    # Whostmgr/API/1/Accounts.pm domainuserdata: set_metadata_ok, so `OK`; API 0's status
+    # message is Whostmgr/XMLUI/Accounts.pm's.
+    return Reply(data={"userdata": userdata}, api0_reason="Obtained userdata.")
 
 
 # -- modifyacct ---------------------------------------------------------------------------

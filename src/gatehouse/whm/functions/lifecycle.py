@@ -269,8 +269,10 @@ def changepackage(call: Call) -> Reply:
         if before.get(key) != value
     ]
     lines.append(f"Changing plan from {old_plan} to {package.name}")
+    # Whostmgr::Accounts::Upgrade's message: API 0 passes it on as the status message; API 1
+    # answers `OK` (Whostmgr/API/1/Accounts.pm changepackage: set_ok) with the transcript.
     return Reply(
         has_data=False,
-        reason=f"Account Upgrade/Downgrade Complete for {username}",
         metadata={"output": {"raw": "\n".join(lines) + "\n"}},
+        api0_reason=f"Account Upgrade/Downgrade Complete for {username}",
     )
