@@ -5,8 +5,12 @@ cPanel's dnsadmin protocol — from a durable outbox, with retries, in the peer'
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -209,3 +213,134 @@ def test_bad_peers_are_refused(server: Server, args: list[str], code: int, messa
     )
     assert result.returncode == code
     assert message in result.stdout + result.stderr
+
+
+# -- what a cPanel peer is sent ---------------------------------------------------------------
+
+
+class CpanelPeer:
+    """A stand-in for a cPanel DNSONLY server's /scripts2/*_local: keeps the zones it is sent
+    (so that `getzone` answers as cPanel's does, empty for a zone it lacks) and records every
+    request as (action, zone)."""
+
+    def __init__(self) -> None:
+        self.zones: dict[str, str] = {}
+        self.requests: list[tuple[str, str]] = []
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                action = self.path.removeprefix("/scripts2/").removesuffix("_local")
+                zone = form.get("zone", "")
+                peer.requests.append((action, zone))
+                answer = ""
+                if action in ("savezone", "quickzoneadd"):
+                    peer.zones[zone] = form["zonedata"]
+                elif action == "removezone":
+                    peer.zones.pop(zone, None)
+                elif action == "getzone":
+                    answer = peer.zones.get(zone, "")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.http.server_address[1])
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def sent_for(self, zone: str) -> list[str]:
+        return [action for action, name in self.requests if name == zone]
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def cpanel_peer(server: Server) -> Iterator[Callable[[str], CpanelPeer]]:
+    made: list[CpanelPeer] = []
+
+    def add(role: str) -> CpanelPeer:
+        fake = CpanelPeer()
+        made.append(fake)
+        server.cli(
+            "cluster", "add", "127.0.0.1", "--port", str(fake.port), "--http", "--role", role,
+            "--no-check", "--token-stdin", stdin="CPANELPEERTOKEN\n",
+        )  # fmt: skip
+        return fake
+
+    yield add
+    for fake in made:
+        server.cli("cluster", "remove", "127.0.0.1", "--port", str(fake.port))
+        fake.close()
+
+
+def delivered(server: Server, name: str) -> Callable[[], bool]:
+    return lambda: (
+        server.sql("SELECT count(*) FROM cluster_outbox WHERE zone = :n", n=name) == [(0,)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "created", "changed", "removed"),
+    [
+        # A new zone: quickzoneadd registers it with the peer's nameserver (savezone only
+        # writes the file); the reload covers a peer that had it already.
+        (
+            "write-only",
+            ["quickzoneadd", "reloadzones"],
+            ["savezone", "reloadzones"],
+            ["removezone"],
+        ),
+        # A sync peer is asked first, and its answer says whether the zone is new to it.
+        (
+            "sync",
+            ["getzone", "quickzoneadd"],
+            ["getzone", "savezone", "reloadzones"],
+            ["removezone"],
+        ),
+    ],
+)
+def test_a_cpanel_peer_is_sent_an_add_for_a_new_zone_and_a_reload_after_a_save(
+    server: Server,
+    cpanel_peer: Callable[[str], CpanelPeer],
+    role: str,
+    created: list[str],
+    changed: list[str],
+    removed: list[str],
+) -> None:
+    fake = cpanel_peer(role)
+    name = fresh_domain()
+    server.ok("adddns", params={"domain": name, "ip": "192.0.2.30"})
+    assert eventually(delivered(server, name))
+    assert fake.sent_for(name) == created
+    assert fake.zones[name] == server.sql("SELECT text FROM zones WHERE name = :n", n=name)[0][0]
+
+    fake.requests.clear()
+    server.ok("addzonerecord", params={"domain": name, "name": "x", "type": "TXT", "txtdata": "v"})
+    assert eventually(delivered(server, name))
+    assert fake.sent_for(name) == changed
+    assert '"v"' in fake.zones[name]
+
+    fake.requests.clear()
+    server.ok("killdns", params={"domain": name})
+    assert eventually(delivered(server, name))
+    assert fake.sent_for(name) == removed
+    assert name not in fake.zones
+
+
+def test_a_peer_being_synced_gets_adds_followed_by_reloads(
+    server: Server, cpanel_peer: Callable[[str], CpanelPeer]
+) -> None:
+    name = fresh_domain()
+    server.ok("adddns", params={"domain": name, "ip": "192.0.2.31"})
+    fake = cpanel_peer("write-only")
+    assert eventually(delivered(server, name))
+    assert fake.sent_for(name) == ["quickzoneadd", "reloadzones"]
+    server.ok("killdns", params={"domain": name})

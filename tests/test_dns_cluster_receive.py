@@ -70,7 +70,9 @@ def test_a_broken_zone_is_refused_with_its_line_and_nothing_is_stored(
 def test_zoneexists_and_getzonelist(server: Server, peer_token: str) -> None:
     name = fresh_zone()
     assert call(server, peer_token, "zoneexists", zone=name).text == "0"
-    call(server, peer_token, "quickzoneadd", zone=name, zonedata=zone_text(name))
+    added = call(server, peer_token, "quickzoneadd", zone=name, zonedata=zone_text(name))
+    # cPanel's sender of a new zone (Cpanel/DnsUtils/Add.pm) looks for this sentence.
+    assert added.text == f"Zone {name} has been successfully added\n"
     assert call(server, peer_token, "zoneexists", zone=name).text == "1"
     assert name in call(server, peer_token, "getzonelist").text.splitlines()
 

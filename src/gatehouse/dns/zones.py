@@ -42,6 +42,10 @@ class Zone:
 
 
 PUSHING_ROLES = ("sync", "write-only")  # DNS cluster roles that push (docs/cluster.md)
+# What a DNS cluster outbox row asks of a peer: a zone new to it (sent as quickzoneadd, which
+# also registers the zone with its nameserver), a changed one (savezone and a reload), a
+# removal (docs/cluster.md).
+ADD, SAVE, REMOVE = "add", "save", "remove"
 
 # The names of the zones written (created, changed, renamed, deleted) inside `recording()`:
 # the zone files that an API call's own sync must write or remove (dns/zonefiles.py).
@@ -173,7 +177,7 @@ def delete(conn: sa.Connection, name: str, *, push: bool = True) -> bool:
     if result.rowcount:
         _written([normalise(name)])
         if push:
-            _push(conn, [normalise(name)], "remove")
+            _push(conn, [normalise(name)], REMOVE)
     return bool(result.rowcount)
 
 
@@ -183,7 +187,7 @@ def deleted_with_user(conn: sa.Connection, user_id: int) -> list[str]:
     cluster's pushing peers (cPanel's removeacct runs killdns, which the cluster carries)."""
     names = names_of_user(conn, user_id)
     _written(names)
-    _push(conn, names, "remove")
+    _push(conn, names, REMOVE)
     return names
 
 
@@ -258,7 +262,7 @@ def _insert(conn: sa.Connection, new: NewZone, user_id: int, now: int) -> Zone:
         )
     )
     _written([new.name])
-    _push(conn, [new.name], "save", now)
+    _push(conn, [new.name], ADD, now)
     return Zone(new.name, user_id, new.text, new.serial, now)
 
 
@@ -284,8 +288,8 @@ def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
     _written([zone.name, new_name])
-    _push(conn, [zone.name], "remove", now)
-    _push(conn, [new_name], "save", now)
+    _push(conn, [zone.name], REMOVE, now)
+    _push(conn, [new_name], ADD, now)
     return Zone(new_name, zone.owner_user_id, text, new_serial, now)
 
 
@@ -337,7 +341,7 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
     if result.rowcount != 1:
         raise stale(zone.name, zone.serial)
     _written([zone.name])
-    _push(conn, [zone.name], "save", now)
+    _push(conn, [zone.name], SAVE, now)
     return new_serial
 
 

@@ -150,7 +150,9 @@ def add(
 
 
 def queue_all(conn: sa.Connection, peer: Peer, now: int) -> int:
-    """Queue every zone of this node for the peer (cPanel's synczones); how many."""
+    """Queue every zone of this node for the peer (cPanel's synczones); how many. Queued as
+    adds: the peer may lack them (a new peer) or have them (quickzoneadd and a reload serve
+    both)."""
     names = sorted(zones.versions(conn))
     if names:
         conn.execute(
@@ -159,7 +161,7 @@ def queue_all(conn: sa.Connection, peer: Peer, now: int) -> int:
                 {
                     "peer_id": peer.id,
                     "zone": name,
-                    "action": "save",
+                    "action": zones.ADD,
                     "created_time": now,
                     "attempts": 0,
                     "next_attempt": now,

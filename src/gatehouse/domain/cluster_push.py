@@ -1,6 +1,13 @@
 """Pushing queued zone changes to DNS cluster peers (docs/cluster.md), as a cPanel web
-server pushes to its nameservers: `savezone_local` with the whole zone, `removezone_local`,
-each carrying a fresh `dnsuniqid`.
+server pushes to its nameservers, each request carrying a fresh `dnsuniqid`:
+
+* a zone new to the peer: `quickzoneadd_local` with the whole zone — on cPanel `savezone`
+  only writes the zone file, `quickzoneadd` also adds the zone to named.conf and has BIND
+  reread it (Cpanel/NameServer/Local/cPanel.pm; Cpanel/DnsUtils/Add.pm sends it);
+* a changed zone: `savezone_local`, then `reloadzones_local` for that zone — a cPanel peer
+  serves the new text only once BIND reloads it (Whostmgr/DNS.pm, Cpanel/ZoneFile/LineEdit.pm
+  pair SAVEZONE with RELOADBIND, which is reloadzones);
+* a removed zone: `removezone_local`.
 
 Every process of every node may run `push_due`: a change is claimed by one UPDATE that only
 one of them can win, so each is sent once; a failure is kept with its error and retried with
@@ -158,21 +165,38 @@ def _send(
     client: httpx.Client, role: str, action: str, name: str, zone: zones.Zone | None
 ) -> str | None:
     """None when sent, SKIPPED when nothing needed sending, else the error."""
-    if action == "remove":
+    if action == zones.REMOVE:
         if zone is not None:
-            return SKIPPED  # made again since: its save follows
+            return SKIPPED  # made again since: its add follows (quickzoneadd, then a reload)
         return _checked(client.post("/scripts2/removezone_local", data=_form(zone=name)))
     if zone is None:
         return SKIPPED  # removed since: its removal follows
+    new_to_peer = action == zones.ADD
     if role == "sync":
         theirs = client.post("/scripts2/getzone_local", data=_form(zone=name))
         if theirs.status_code == 200:
             found = _SERIAL.search(theirs.text)
             if found and int(found.group(1)) >= zone.serial:
                 return SKIPPED
-    return _checked(
-        client.post("/scripts2/savezone_local", data=_form(zone=name, zonedata=zone.text))
-    )
+            # The peer's own answer is better than the outbox's guess: a zone it has needs
+            # only a save and a reload; one it lacks, the add (whatever the change was).
+            new_to_peer = not theirs.text.strip()
+            if new_to_peer:
+                return _checked(_post_zone(client, "quickzoneadd", name, zone))
+    if new_to_peer:
+        # An add may reach a peer that has the zone already (a peer being synced; a zone
+        # removed and made again, whose removal was skipped): quickzoneadd writes it there
+        # too but BIND's reconfig does not reload a zone it has loaded, hence the reload.
+        error = _checked(_post_zone(client, "quickzoneadd", name, zone))
+    else:
+        error = _checked(_post_zone(client, "savezone", name, zone))
+    if error is not None:
+        return error
+    return _checked(client.post("/scripts2/reloadzones_local", data=_form(zone=name)))
+
+
+def _post_zone(client: httpx.Client, verb: str, name: str, zone: zones.Zone) -> httpx.Response:
+    return client.post(f"/scripts2/{verb}_local", data=_form(zone=name, zonedata=zone.text))
 
 
 def _form(**fields: str) -> dict[str, str]:

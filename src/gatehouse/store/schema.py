@@ -466,7 +466,7 @@ cluster_outbox = sa.Table(
         index=True,
     ),
     sa.Column("zone", sa.String(253), nullable=False),
-    sa.Column("action", sa.String(8), nullable=False),  # save | remove
+    sa.Column("action", sa.String(8), nullable=False),  # add | save | remove (dns.zones)
     sa.Column("created_time", sa.BigInteger, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("next_attempt", sa.BigInteger, nullable=False, index=True),

@@ -52,7 +52,7 @@ class DnsAdmin:
         self.authenticate = authenticate
         self.actions: dict[str, Action] = {
             "savezone": self._save,
-            "quickzoneadd": self._save,
+            "quickzoneadd": self._quickzoneadd,
             "synczones": self._synczones,
             "getzone": self._getzone,
             "getzones": self._getzones,
@@ -156,6 +156,14 @@ class DnsAdmin:
         if applied:
             self._after_change()
         return f"Saved zone {zone} on {self._host()}\n"
+
+    def _quickzoneadd(
+        self, principal: Principal, params: Params, peer: str | None, gz: bool
+    ) -> str:
+        # cPanel's own sender (Cpanel/DnsUtils/Add.pm) looks for this sentence in the output.
+        self._save(principal, params, peer, gz)
+        zone = cluster_zones.zone_name(params.get("zone"))
+        return f"Zone {zone} has been successfully added\n"
 
     def _synczones(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> str:
         sent = [
