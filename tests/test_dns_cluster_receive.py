@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import httpx
 import pytest
@@ -88,7 +88,8 @@ def test_getzones_and_getallzones_answer_cpdnszone_fields(
     headers["Accept-Encoding"] = "gzip" if gzip else "identity"
     some = httpx.post(
         f"{server.url}/scripts2/getzones_local",
-        data={"zones": ",".join(names), "dnsuniqid": "1"},
+        # A name it does not have, or that is no zone name, is left out (as cPanel's).
+        data={"zones": ",".join([*names, "absent.example", "bad name"]), "dnsuniqid": "1"},
         headers=headers,
     )
     assert dict(parse_qsl(some.text)) == {f"cpdnszone-{n}": zone_text(n) for n in names}
@@ -102,23 +103,84 @@ def test_getzones_and_getallzones_answer_cpdnszone_fields(
     assert all(every[f"cpdnszone-{n}"] == zone_text(n) for n in names)
 
 
-def test_synczones_saves_every_zone_sent(server: Server, peer_token: str) -> None:
-    names = [fresh_zone(), fresh_zone()]
+def synczones(server: Server, token: str, zones: list[tuple[str, str]]) -> httpx.Response:
+    """A synczones batch as cPanel's module posts it: pre-encoded `cpdnszone-NAME=TEXT` fields."""
     body = "&".join(
-        f"cpdnszone-{n}=" + str(httpx.QueryParams({"x": zone_text(n)})).removeprefix("x=")
-        for n in names
+        f"cpdnszone-{quote(name, safe='')}={quote(text, safe='')}" for name, text in zones
     )
-    response = httpx.post(
+    return httpx.post(
         f"{server.url}/scripts2/synczones_local",
         content=f"{body}&dnsuniqid=sync-{uuid.uuid4().hex}",
         headers={
-            "Authorization": f"whm root:{peer_token}",
+            "Authorization": f"whm root:{token}",
             "Content-Type": "application/x-www-form-urlencoded",
         },
+        timeout=30,
     )
+
+
+def stored(server: Server, name: str) -> bool:
+    return server.sql("SELECT count(*) FROM zones WHERE name = :n", n=name) == [(1,)]
+
+
+def test_synczones_saves_every_zone_sent(server: Server, peer_token: str) -> None:
+    names = [fresh_zone(), fresh_zone()]
+    response = synczones(server, peer_token, [(n, zone_text(n)) for n in names])
     assert response.status_code == 200, response.text
+    assert response.text == "".join(f"Saved zone {n} on {hostname(server)}\n" for n in names)
     for name in names:
         assert call(server, peer_token, "zoneexists", zone=name).text == "1"
+
+
+def _broken(name: str) -> str:
+    return zone_text(name).replace("IN A 192.0.2.10\nns1", "IN A 192.0.2.999\nns1")
+
+
+@pytest.mark.parametrize(
+    ("bad_name", "bad_text", "why"),
+    [
+        ("bad zone.example", None, "is not a valid zone name"),
+        ("a..b.example", None, "is not a valid zone name"),
+        ("line\nbreak.example", None, "is not a valid zone name"),
+        ("{fresh}", "{broken}", "would be invalid (line 5)"),
+        ("{fresh}", "", "would be invalid"),
+    ],
+)
+def test_synczones_stores_the_good_zones_and_skips_a_bad_one_saying_why(
+    server: Server, peer_token: str, bad_name: str, bad_text: str | None, why: str
+) -> None:
+    """cPanel's synczones skips a bad zone (`next`) and answers success: one broken zone of a
+    batch of up to 512 must not keep the others from the peer."""
+    good = [fresh_zone(), fresh_zone()]
+    bad = fresh_zone() if bad_name == "{fresh}" else bad_name
+    text = _broken(bad) if bad_text == "{broken}" else zone_text(bad) if bad_text is None else ""
+    response = synczones(
+        server,
+        peer_token,
+        [(good[0], zone_text(good[0])), (bad, text), (good[1], zone_text(good[1]))],
+    )
+    assert response.status_code == 200, response.text
+    saved, skipped, saved_too = response.text.splitlines()
+    assert saved == f"Saved zone {good[0]} on {hostname(server)}"
+    assert skipped.startswith(f"Skipped zone {bad.replace(chr(10), '?')} on {hostname(server)}: ")
+    assert why in skipped
+    assert saved_too == f"Saved zone {good[1]} on {hostname(server)}"
+    assert all(stored(server, name) for name in good)
+    assert server.sql("SELECT count(*) FROM zones WHERE name = :n", n=bad) == [(0,)]
+    audited = server.sql(
+        "SELECT count(*) FROM audit_log WHERE subject = :n AND action = 'CLUSTERSAVEZONE'", n=bad
+    )
+    assert audited == [(0,)]
+
+
+def test_synczones_of_only_bad_zones_stores_nothing_and_says_so(
+    server: Server, peer_token: str
+) -> None:
+    bad = fresh_zone()
+    response = synczones(server, peer_token, [(bad, _broken(bad))])
+    assert response.status_code == 200
+    assert response.text.startswith(f"Skipped zone {bad} on ")
+    assert not stored(server, bad)
 
 
 def test_removezone_answers_as_cpanel(server: Server, peer_token: str) -> None:

@@ -193,7 +193,8 @@ def deleted_with_user(conn: sa.Connection, user_id: int) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class NewZone:
-    """A zone made from the default template and validated, not stored yet (`add`)."""
+    """A zone validated and not stored yet: made from the default template (`add`) or as a
+    DNS cluster peer sent it (`store_given`)."""
 
     name: str
     text: str
@@ -358,15 +359,22 @@ def _renew_version(text: str, entries: list[Entry], now: int) -> tuple[str, list
     return text, entries
 
 
-def store_as_given(conn: sa.Connection, name: str, text: str, *, user_id: int, now: int) -> Zone:
-    """A zone as a DNS cluster peer sent it (docs/cluster.md): validated whole, stored with the
-    serial its SOA carries (a `sync` peer compares serials, so it must not move), replacing
-    any zone of that name (cPanel's savezone replaces; the last writer wins), created owned by
-    `user_id` when new. InvalidZone (with the line) when the text does not load."""
+def as_given(name: str, text: str) -> NewZone:
+    """A zone as a DNS cluster peer sent it (docs/cluster.md), validated whole, with the serial
+    its SOA carries (a `sync` peer compares serials, so it must not move); InvalidZone (with
+    the line) when the text does not load. Nothing is read or written: a batch checks every
+    zone before its transaction (`store_given`)."""
     name = normalise(name)
     validate(name, text)
     entry = soa_entry(name, text)
     serial = int(entry.tokens[2].value) if entry is not None and len(entry.tokens) > 2 else 0
+    return NewZone(name, text, serial)
+
+
+def store_given(conn: sa.Connection, given: NewZone, *, user_id: int, now: int) -> Zone:
+    """Store a zone made by `as_given`, replacing any zone of that name (cPanel's savezone
+    replaces; the last writer wins), created owned by `user_id` when new."""
+    name, text, serial = given.name, given.text, given.serial
     existing = get(conn, name)
     _written([name])
     if existing is None:

@@ -63,19 +63,23 @@ def first_time(conn: sa.Connection, dnsuniqid: str, action: str, names: str, now
     return inserted is not None
 
 
-def save(conn: sa.Connection, raw_name: str, text: str, sender: Sender, now: int) -> zones.Zone:
-    """Create or replace a zone with the text a peer sent; InvalidZone (nothing stored) when
-    it does not load."""
-    name = zone_name(raw_name)
-    text = text.replace("\r\n", "\n")
-    owner = accounts.by_domain(conn, name) or users.require(conn, users.ROOT)
-    stored = zones.store_as_given(conn, name, text, user_id=owner.id, now=now)
+def check(raw_name: str, text: str) -> zones.NewZone:
+    """A zone a peer sent, its name and text checked before anything is written (and outside
+    the transaction: dnspython's read does not hold SQLite's write lock); InvalidParameter or
+    InvalidZone when it cannot be stored."""
+    return zones.as_given(zone_name(raw_name), text.replace("\r\n", "\n"))
+
+
+def save(conn: sa.Connection, given: zones.NewZone, sender: Sender, now: int) -> zones.Zone:
+    """Create or replace a zone with what a peer sent (`check`ed), audited."""
+    owner = accounts.by_domain(conn, given.name) or users.require(conn, users.ROOT)
+    stored = zones.store_given(conn, given, user_id=owner.id, now=now)
     audit.record(
         conn,
         now=now,
         action=SAVE,
         actor=sender.username,
-        subject=name,
+        subject=given.name,
         source_ip=sender.address,
         detail=f"serial {stored.serial}",
     )

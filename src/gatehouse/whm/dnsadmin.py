@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +25,12 @@ from gatehouse import acls
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Denial, Principal, rate_limited
 from gatehouse.core import Gatehouse
+from gatehouse.dns.zones import NewZone
 from gatehouse.domain import audit, cluster_trust, cluster_zones, ips
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
+
+log = logging.getLogger("gatehouse.cluster")
 
 PRIVILEGE = "clustering"
 PREFIX = "cpdnszone-"
@@ -149,10 +153,11 @@ class DnsAdmin:
         text = params.get("zonedata")
         if text is None or not text.strip():
             raise GatehouseError(f"No zone data was sent for “{zone}”.")
+        given = cluster_zones.check(zone, text)
         with self.gatehouse.engine.begin() as conn:
             applied = self._first_time(conn, params, "save", zone)
             if applied:
-                cluster_zones.save(conn, zone, text, self._sender(principal, peer), self._now())
+                cluster_zones.save(conn, given, self._sender(principal, peer), self._now())
         if applied:
             self._after_change()
         return f"Saved zone {zone} on {self._host()}\n"
@@ -166,21 +171,40 @@ class DnsAdmin:
         return f"Zone {zone} has been successfully added\n"
 
     def _synczones(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> str:
+        """Every good zone of the batch is stored and a bad one skipped, with a line saying
+        why: cPanel's synczones skips a bad name, a zone that fails its check or cannot be
+        written (`next`) and answers success, and a batch is up to 512 zones of a whole
+        server — one broken zone must not keep the other 511 from the peer."""
         sent = [
             (key[len(PREFIX) :], params.get(key) or "") for key in params if key.startswith(PREFIX)
         ]
         if not sent:
             raise GatehouseError("No zones were sent (expected cpdnszone-ZONE=TEXT fields).")
-        names = [cluster_zones.zone_name(name) for name, _text in sent]
+        host = self._host()
+        checked: list[NewZone] = []
+        lines: list[str] = []
+        # Checked before the transaction: a skipped zone writes nothing, and dnspython's read
+        # of up to 512 zones does not hold SQLite's write lock.
+        for raw, text in sent:
+            try:
+                given = cluster_zones.check(raw, text)
+            except GatehouseError as exc:
+                lines.append(_one_line(f"Skipped zone {raw} on {host}: {exc.reason}") + "\n")
+                log.warning("synczones from %s: zone %r skipped: %s", peer, raw, exc.reason)
+                continue
+            checked.append(given)
+            lines.append(f"Saved zone {given.name} on {host}\n")
         sender = self._sender(principal, peer)
-        with self.gatehouse.engine.begin() as conn:  # all or nothing
-            applied = self._first_time(conn, params, "sync", ",".join(names))
-            if applied:
-                for name, text in sent:
-                    cluster_zones.save(conn, name, text, sender, self._now())
+        applied = False
+        if checked:
+            with self.gatehouse.engine.begin() as conn:
+                applied = self._first_time(conn, params, "sync", ",".join(z.name for z in checked))
+                if applied:
+                    for given in checked:
+                        cluster_zones.save(conn, given, sender, self._now())
         if applied:
             self._after_change()
-        return "".join(f"Saved zone {name} on {self._host()}\n" for name in names)
+        return "".join(lines)
 
     def _removezone(self, principal: Principal, params: Params, peer: str | None, _gz: bool) -> str:
         return self._remove(principal, [params.get("zone") or ""], params, peer)
@@ -245,8 +269,9 @@ class DnsAdmin:
 
     def _getzones(self, _p: Principal, params: Params, _peer: str | None, gz: bool) -> str | bytes:
         given = params.get("zones") or params.get("zone") or ""
-        names = [cluster_zones.zone_name(z) for z in given.split(",") if z.strip()]
-        return self._encoded(names, gz)
+        # As cPanel's getzones, a name that is not a zone here is left out (a bad one too:
+        # the rest of the list is still answered).
+        return self._encoded([n for n in given.split(",") if _is_zone_name(n)], gz)
 
     def _getallzones(
         self, _p: Principal, _params: Params, _peer: str | None, gz: bool
@@ -261,6 +286,7 @@ class DnsAdmin:
         parts = []
         with self.gatehouse.engine.connect() as conn:
             for name in names:
+                name = cluster_zones.zone_name(name)
                 text = cluster_zones.text_of(conn, name)
                 if text is not None:
                     parts.append(f"{PREFIX}{quote(name, safe='')}={quote(text, safe='')}")
@@ -296,6 +322,19 @@ class DnsAdmin:
     def _after_change(self) -> None:
         self.gatehouse.authenticator.invalidate_cache()
         self.gatehouse.zone_publisher.sync_after_change()
+
+
+def _is_zone_name(raw: str) -> bool:
+    try:
+        cluster_zones.zone_name(raw)
+    except GatehouseError:
+        return False
+    return True
+
+
+def _one_line(text: str) -> str:
+    # A name or reason quoting what a peer sent may hold line breaks: one line per zone.
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _trust_page(kind: str, message: str) -> str:
