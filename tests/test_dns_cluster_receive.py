@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from urllib.parse import parse_qsl, quote
 
 import httpx
@@ -285,6 +286,36 @@ def test_a_bad_zone_name_is_refused(server: Server, peer_token: str, zone: str) 
     refused = call(server, peer_token, "savezone", zone=zone, zonedata="x")
     assert refused.status_code == 400
     assert "not a valid zone name" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("path", "answer"),
+    [
+        # cPanel::PublicAPI's showhostname(): a cPanel master's reverse trust setup refuses a
+        # host name holding \r, \n or \0, so no line break after it.
+        ("/scripts2/gethostname", lambda server: hostname(server)),
+        ("/scripts2/showversion", lambda server: server.ok("version")["version"]),
+    ],
+)
+@pytest.mark.parametrize("acl", ["clustering", "basic-system-info"])
+def test_the_legacy_host_name_and_version_answer_plain_text(
+    server: Server, path: str, answer: Callable[[Server], str], acl: str
+) -> None:
+    token = server.token(acl=[acl])
+    response = httpx.get(f"{server.url}{path}", headers={"Authorization": f"whm root:{token}"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == answer(server)
+
+
+@pytest.mark.parametrize("path", ["/scripts2/gethostname", "/scripts2/showversion"])
+def test_the_legacy_host_name_and_version_need_a_privilege(server: Server, path: str) -> None:
+    token = server.token(acl=["list-accts"])
+    refused = httpx.get(f"{server.url}{path}", headers={"Authorization": f"whm root:{token}"})
+    assert refused.status_code == 403
+    assert "“basic-system-info” or “clustering”" in refused.text
+    wrong = httpx.get(f"{server.url}{path}", headers={"Authorization": "whm root:WRONG"})
+    assert wrong.status_code == 401
 
 
 def hostname(server: Server) -> str:

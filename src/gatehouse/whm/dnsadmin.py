@@ -2,7 +2,8 @@
 `/scripts2/<action>_local`, as cPanel's remote dnsadmin module (`Cpanel::NameServer::Remote::
 cPanel`, through `cPanel::PublicAPI::WHM::DNS`) calls it. Authenticated like any WHM call
 (token, access hash, password), the `clustering` privilege required; answers are plain text,
-as that module reads them.
+as that module reads them. Beside them, cPanel::PublicAPI's legacy `/scripts2/gethostname`
+and `/scripts2/showversion`, which a cPanel master's reverse trust setup calls.
 
 A request carries `dnsuniqid`, the id of one cluster operation: a change that comes back
 with an id that any process or node on the store applied in the last ten minutes (a ring of
@@ -21,7 +22,7 @@ from urllib.parse import quote
 import anyio.to_thread
 import sqlalchemy as sa
 
-from gatehouse import acls
+from gatehouse import WHM_COMPAT_VERSION, acls
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Denial, Principal, rate_limited
 from gatehouse.core import Gatehouse
@@ -33,6 +34,8 @@ from gatehouse.http import asgi
 log = logging.getLogger("gatehouse.cluster")
 
 PRIVILEGE = "clustering"
+# What WHM API 1's gethostname and version need, and so their /scripts2/ forms.
+LEGACY_PRIVILEGES = ("basic-system-info", "clustering")
 PREFIX = "cpdnszone-"
 
 TRUST_PATH = "/cgi/trustclustermaster.cgi"
@@ -73,6 +76,13 @@ class DnsAdmin:
             "reconfigbind": self._nothing_to_do,
             "cleandns": self._nothing_to_do,
         }
+        # cPanel::PublicAPI's legacy calls (WHM/Legacy.pm): showhostname() and version(). A
+        # cPanel master setting up reverse trust asks the node's host name this way (and
+        # refuses one holding \r, \n or \0: no line break after it).
+        self.legacy: dict[str, Action] = {
+            "gethostname": lambda _p, _params, _peer, _gz: self._host(),
+            "showversion": lambda _p, _params, _peer, _gz: WHM_COMPAT_VERSION,
+        }
 
     async def serve(
         self,
@@ -82,10 +92,15 @@ class DnsAdmin:
         path: str,
         state: dict[str, Any],
     ) -> None:
-        name = path.removeprefix("/scripts2/").removesuffix("_local")
-        action = self.actions.get(name) if path.endswith("_local") else None
+        name = path.removeprefix("/scripts2/")
+        privileges: tuple[str, ...] = (PRIVILEGE,)
         if path == TRUST_PATH:
-            action = self._trust
+            action: Action | None = self._trust
+        elif name.endswith("_local"):
+            action = self.actions.get(name.removesuffix("_local"))
+        else:
+            action = self.legacy.get(name)
+            privileges = LEGACY_PRIVILEGES
         if action is None:
             await _text(send, 404, f"No such dnsadmin action: {path}\n")
             return
@@ -108,8 +123,9 @@ class DnsAdmin:
             await _text(send, 401, "Access denied\n")
             return
         state["user"], state["auth"] = principal.user.username, principal.method
-        if not acls.holds(principal.privileges, PRIVILEGE):
-            await _text(send, 403, f"Permission denied: the “{PRIVILEGE}” privilege is needed.\n")
+        if not any(acls.holds(principal.privileges, p) for p in privileges):
+            needed = " or ".join(f"“{p}”" for p in privileges)
+            await _text(send, 403, f"Permission denied: the {needed} privilege is needed.\n")
             return
         try:
             params = Params.from_request(scope.get("query_string", b""), body)
