@@ -248,9 +248,30 @@ def test_the_audit_trail_names_the_peer(server: Server, peer_token: str) -> None
     assert [tuple(r) for r in rows] == [("CLUSTERSAVEZONE", "root", "127.0.0.1")]
 
 
-def test_getips_and_getpath_answer_one_a_line(server: Server, peer_token: str) -> None:
+def test_getips_answers_one_address_a_line(server: Server, peer_token: str) -> None:
     assert call(server, peer_token, "getips").text.strip().splitlines()
-    assert call(server, peer_token, "getpath").text.strip().splitlines()
+
+
+def test_getpath_answers_a_line_per_peer_pushed_to(server: Server, peer_token: str) -> None:
+    """cPanel's getpath: `OWN-HOSTNAME PEER-HOST` for each write-only or sync peer, which a
+    master's cluster trace (Whostmgr/DNS/Trace.pm) splits into master and slave."""
+    before = call(server, peer_token, "getpath").text
+    added = [
+        ("ns-a.example", "write-only"),
+        ("ns-b.example", "sync"),
+        ("ns-c.example", "standalone"),
+    ]
+    for host, role in added:
+        server.cli(
+            "cluster", "add", host, "--role", role, "--no-check", "--token-stdin", stdin="T\n"
+        )
+    try:
+        answer = call(server, peer_token, "getpath").text
+    finally:
+        for host, _role in added:
+            server.cli("cluster", "remove", host)
+    own = hostname(server)
+    assert answer == before + f"{own} ns-a.example\n{own} ns-b.example\n"
 
 
 @pytest.mark.parametrize(

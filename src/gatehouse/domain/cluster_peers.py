@@ -271,6 +271,17 @@ def get(conn: sa.Connection, peer_id: int) -> Peer:
     return _from_row(row)
 
 
+def pushed_to(conn: sa.Connection) -> list[Peer]:
+    """The peers this node sends its changes to (write-only and sync; cPanel's getdnspeers),
+    in the order they were added."""
+    rows = conn.execute(
+        sa.select(cluster_peers)
+        .where(cluster_peers.c.role.in_(zones.PUSHING_ROLES))
+        .order_by(cluster_peers.c.id)
+    )
+    return [_from_row(row) for row in rows]
+
+
 def find(conn: sa.Connection, host: str, port: int | None = None) -> Peer:
     stmt = sa.select(cluster_peers).where(cluster_peers.c.host == host.strip().lower())
     if port is not None:

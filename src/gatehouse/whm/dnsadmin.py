@@ -27,7 +27,7 @@ from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Denial, Principal, rate_limited
 from gatehouse.core import Gatehouse
 from gatehouse.dns.zones import NewZone
-from gatehouse.domain import audit, cluster_trust, cluster_zones, ips
+from gatehouse.domain import audit, cluster_peers, cluster_trust, cluster_zones, ips
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 
@@ -321,7 +321,13 @@ class DnsAdmin:
         return "".join(f"{address}\n" for address in self._addresses())
 
     def _getpath(self, _p: Principal, _params: Params, _peer: str | None, _gz: bool) -> str:
-        return "".join(f"{ns}\n" for ns in self.gatehouse.config.nameserver_list)
+        """`OWN-HOSTNAME PEER-HOST` a line for each peer this node pushes to, nothing without
+        one: cPanel's getpath (one line per dnspeer), which a master's cluster trace
+        (Whostmgr/DNS/Trace.pm) splits into master and slave to draw the cluster's paths."""
+        with self.gatehouse.engine.connect() as conn:
+            hosts = [peer.host for peer in cluster_peers.pushed_to(conn)]
+        # cPanel keeps one peer per host; two gatehouse peers on one host are one path.
+        return "".join(f"{self._host()} {host}\n" for host in dict.fromkeys(hosts))
 
     # -- helpers ------------------------------------------------------------------------------
 
