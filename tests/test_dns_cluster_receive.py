@@ -184,21 +184,39 @@ def test_synczones_of_only_bad_zones_stores_nothing_and_says_so(
     assert not stored(server, bad)
 
 
-def test_removezone_answers_as_cpanel(server: Server, peer_token: str) -> None:
-    name = fresh_zone()
-    call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name))
-    removed = call(server, peer_token, "removezone", zone=name)
-    assert removed.text == f"{name} => deleted from {hostname(server)}\n"
-    assert call(server, peer_token, "zoneexists", zone=name).text == "0"
+GONE = "{0} => deleted from {host}. \n"  # cPanel's words, its space before the line break
 
 
-def test_removezones_takes_a_list(server: Server, peer_token: str) -> None:
-    names = [fresh_zone(), fresh_zone()]
-    for name in names:
-        call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name))
-    removed = call(server, peer_token, "removezones", zones=",".join(names))
-    assert len(removed.text.splitlines()) == 2
-    assert all(call(server, peer_token, "zoneexists", zone=n).text == "0" for n in names)
+@pytest.mark.parametrize(
+    ("action", "held", "asked", "expected"),
+    [
+        ("removezone", ["A"], "{A}", GONE.format("{A}", host="{host}")),
+        ("removezone", [], "{A}", "Unable to remove zone: “{A}” on {host}.\n"),
+        ("removezones", ["A", "B"], "{A},{B}",
+         GONE.format("{A}", host="{host}") + GONE.format("{B}", host="{host}")),
+        ("removezones", ["A"], " {A} , {B} ",
+         GONE.format("{A}", host="{host}") + "Unable to remove zone: “{B}” on {host}.\n"),
+        ("removezones", [], "{B},{A}", "Unable to remove zones: “{A},{B}” on {host}.\n"),
+        ("removezones", ["A"], "{A},bad name",
+         GONE.format("{A}", host="{host}") + "Unable to remove zone: “bad name” on {host}.\n"),
+    ],
+)  # fmt: skip
+def test_removal_says_deleted_only_for_a_zone_it_removed(
+    server: Server, peer_token: str, action: str, held: list[str], asked: str, expected: str
+) -> None:
+    """cPanel's removezones (Cpanel/NameServer/Local/cPanel.pm) prints `ZONE => deleted from
+    SHORTHOST. ` after an actual removal, and names the rest, sorted, in one `Unable to
+    remove` line. A and B are fresh zones, A sorting first."""
+    a, b = sorted([fresh_zone(), fresh_zone()])
+    names = {"A": a, "B": b}
+    for symbol in held:
+        call(server, peer_token, "savezone", zone=names[symbol], zonedata=zone_text(names[symbol]))
+    field = "zone" if action == "removezone" else "zones"
+    removed = call(server, peer_token, action, **{field: asked.format(**names)})
+    assert removed.status_code == 200, removed.text
+    short = hostname(server).split(".")[0]
+    assert removed.text == expected.replace("{host}", short).format(**names)
+    assert all(call(server, peer_token, "zoneexists", zone=n).text == "0" for n in names.values())
 
 
 def test_a_change_seen_again_with_its_dnsuniqid_is_not_applied_twice(

@@ -234,19 +234,36 @@ class DnsAdmin:
     def _remove(
         self, principal: Principal, given: list[str], params: Params, peer: str | None
     ) -> str:
-        names = [cluster_zones.zone_name(z) for z in given]
-        if not names:
+        """cPanel's removezones: `ZONE => deleted from SHORTHOST. ` for each zone actually
+        removed, then `Unable to remove zone(s): “A,B” on SHORTHOST.` for the rest (a zone
+        this node does not have, a name that is no zone name), and success either way."""
+        wanted = list(dict.fromkeys(z.strip() for z in given if z.strip()))
+        if not wanted:
             raise GatehouseError("No zone was named.")
-        host = self._host()
+        names = [cluster_zones.zone_name(z) for z in wanted if _is_zone_name(z)]
+        unable = [_one_line(z) for z in wanted if not _is_zone_name(z)]
+        removed: list[str] = []
         sender = self._sender(principal, peer)
         with self.gatehouse.engine.begin() as conn:
             applied = self._first_time(conn, params, "remove", ",".join(names))
-            if applied:
-                for name in names:
-                    cluster_zones.remove(conn, name, sender, self._now())
-        if applied:
+            for name in names:
+                # A repeated dnsuniqid is not applied again: a zone it named that is gone
+                # now is reported as removed (by the first time), one here again is not.
+                if applied:
+                    gone = cluster_zones.remove(conn, name, sender, self._now())
+                else:
+                    gone = cluster_zones.text_of(conn, name) is None
+                (removed if gone else unable).append(name)
+        if applied and removed:
             self._after_change()
-        return "".join(f"{name} => deleted from {host}\n" for name in names)
+        short = self._host().split(".")[0]  # cPanel's shorthost
+        lines = [f"{name} => deleted from {short}. \n" for name in removed]
+        if unable:
+            plural = "s" if len(unable) > 1 else ""
+            lines.append(
+                f"Unable to remove zone{plural}: “{','.join(sorted(unable))}” on {short}.\n"
+            )
+        return "".join(lines)
 
     def _nothing_to_do(self, _p: Principal, params: Params, _peer: str | None, _gz: bool) -> str:
         # gatehouse writes its zone files (and runs the reload command) on every change.
