@@ -219,6 +219,23 @@ def test_removal_says_deleted_only_for_a_zone_it_removed(
     assert all(call(server, peer_token, "zoneexists", zone=n).text == "0" for n in names.values())
 
 
+def test_a_removal_seen_again_with_its_dnsuniqid_removes_nothing_and_says_so(
+    server: Server, peer_token: str
+) -> None:
+    name = fresh_zone()
+    call(server, peer_token, "savezone", zone=name, zonedata=zone_text(name))
+    short = hostname(server).split(".")[0]
+    request_id = f"ring-{uuid.uuid4().hex}"
+    answers = [
+        call(server, peer_token, "removezone", zone=name, dnsuniqid=request_id).text
+        for _ in range(2)
+    ]
+    assert answers == [
+        f"{name} => deleted from {short}. \n",
+        f"Unable to remove zone: “{name}” on {short}.\n",
+    ]
+
+
 def test_a_change_seen_again_with_its_dnsuniqid_is_not_applied_twice(
     server: Server, peer_token: str
 ) -> None:

@@ -247,14 +247,11 @@ class DnsAdmin:
         with self.gatehouse.engine.begin() as conn:
             applied = self._first_time(conn, params, "remove", ",".join(names))
             for name in names:
-                # A repeated dnsuniqid is not applied again: a zone it named that is gone
-                # now is reported as removed (by the first time), one here again is not.
-                if applied:
-                    gone = cluster_zones.remove(conn, name, sender, self._now())
-                else:
-                    gone = cluster_zones.text_of(conn, name) is None
+                # A repeated dnsuniqid is not applied again, so removes nothing: as cPanel
+                # asked to remove a zone it does not have, it says so.
+                gone = applied and cluster_zones.remove(conn, name, sender, self._now())
                 (removed if gone else unable).append(name)
-        if applied and removed:
+        if removed:
             self._after_change()
         short = self._host().split(".")[0]  # cPanel's shorthost
         lines = [f"{name} => deleted from {short}. \n" for name in removed]
