@@ -1,6 +1,7 @@
 """What both sets of pages (WHM's in `web/pages/`, cPanel's in `web/cpanel/`) are built from:
 pages that declare their own URLs in the module that holds them (`Routes.route`), and one
-Starlette application over them that adds the security headers every page carries."""
+Starlette application over them that adds the security headers every page carries and
+answers a refusal to read a body (a form too large: 413) with a page of the face's own."""
 
 from __future__ import annotations
 
@@ -74,10 +75,27 @@ class Routes(Generic[SiteT]):
         return sorted(self._declared, key=lambda d: (d.path, d.methods))
 
 
-class SiteApp(Generic[SiteT]):
-    """The ASGI application over a package's pages, each called with `site`."""
+def _closing(page: Callable[[Request], Response]) -> Callable[[Request, Exception], Response]:
+    def refuse(request: Request, _exc: Exception) -> Response:
+        response = page(request)
+        # The rest of the body is never read: the connection cannot carry another request.
+        response.headers["connection"] = "close"
+        return response
 
-    def __init__(self, site: SiteT, routes: Routes[SiteT]) -> None:
+    return refuse
+
+
+class SiteApp(Generic[SiteT]):
+    """The ASGI application over a package's pages, each called with `site`. `unread` is the
+    face's own page for each exception a page raises when it refuses a body without reading it
+    (`form.FormTooLarge`): no page need catch it, and the connection is closed after it."""
+
+    def __init__(
+        self,
+        site: SiteT,
+        routes: Routes[SiteT],
+        unread: dict[type[Exception], Callable[[Request], Response]],
+    ) -> None:
         def endpoint_of(
             page: Callable[[SiteT, Request], Awaitable[Response]],
         ) -> Callable[[Request], Awaitable[Response]]:
@@ -90,7 +108,8 @@ class SiteApp(Generic[SiteT]):
             routes=[
                 Route(d.path, endpoint_of(d.page), methods=list(d.methods))
                 for d in routes.declared()
-            ]
+            ],
+            exception_handlers={kind: _closing(page) for kind, page in unread.items()},
         )
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:

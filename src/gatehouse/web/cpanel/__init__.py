@@ -12,12 +12,21 @@ non-API path under a /cpsess prefix (and `/static/`), the prefix taken off
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from gatehouse.core import Gatehouse
 from gatehouse.web.cpanel.routes import ROUTES
 from gatehouse.web.cpanel.site import Site
+from gatehouse.web.pages.form import TOO_LARGE, TOO_LARGE_TITLE, FormTooLarge
 from gatehouse.web.site_app import SiteApp
 
 
 class CpanelPages(SiteApp[Site]):
     def __init__(self, gatehouse: Gatehouse) -> None:
-        super().__init__(Site(gatehouse), ROUTES)
+        site = Site(gatehouse)
+
+        def too_large(request: Request) -> Response:
+            return site.message(request, 413, TOO_LARGE_TITLE, TOO_LARGE, None)
+
+        super().__init__(site, ROUTES, {FormTooLarge: too_large})

@@ -23,7 +23,7 @@ from gatehouse.web.cpanel.routes import route
 from gatehouse.web.cpanel.session import signed_in, verified_form
 from gatehouse.web.cpanel.site import Site
 from gatehouse.web.pages import ssl_rows
-from gatehouse.web.pages.form import Form
+from gatehouse.web.pages.form import Form, FormTooLarge
 from gatehouse.web.pages.render import url
 
 # The form's fields and the UAPI arguments they are sent as.
@@ -99,10 +99,11 @@ async def _page(
 @route("/ssl/install", "POST")
 @signed_in
 async def install(site: Site, request: Request, principal: Principal) -> Response:
-    if ssl_rows.oversized(request):
+    try:
+        pairs = await verified_form(request)
+    except FormTooLarge:
         form = Form(errors={"action": ssl_rows.TOO_LARGE})
         return await _page(site, request, principal, form, "", 413)
-    pairs = await verified_form(request)
     if pairs is None:
         return site.csrf_refused(request, principal)
     posted = dict(pairs)

@@ -13,7 +13,11 @@ and the security headers every page carries.
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from gatehouse.core import Gatehouse
+from gatehouse.web.pages.form import TOO_LARGE, TOO_LARGE_TITLE, FormTooLarge
 from gatehouse.web.pages.routes import ROUTES
 from gatehouse.web.pages.site import Site
 from gatehouse.web.site_app import SiteApp
@@ -21,4 +25,9 @@ from gatehouse.web.site_app import SiteApp
 
 class Pages(SiteApp[Site]):
     def __init__(self, gatehouse: Gatehouse) -> None:
-        super().__init__(Site(gatehouse), ROUTES)
+        site = Site(gatehouse)
+
+        def too_large(request: Request) -> Response:
+            return site.render.message(request, 413, TOO_LARGE_TITLE, TOO_LARGE)
+
+        super().__init__(site, ROUTES, {FormTooLarge: too_large})

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from gatehouse import acls
 from gatehouse.auth.authenticator import Principal
 from gatehouse.web.pages import ssl_rows
-from gatehouse.web.pages.form import Form
+from gatehouse.web.pages.form import Form, FormTooLarge
 from gatehouse.web.pages.render import reason, url
 from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import signed_in, verified_form
@@ -97,10 +97,11 @@ async def install(site: Site, request: Request, principal: Principal) -> Respons
             )
         form = Form({"domain": request.query_params.get("domain", "")})
         return _install_page(site, request, principal, form, 200)
-    if ssl_rows.oversized(request):
+    try:
+        pairs = await verified_form(request)
+    except FormTooLarge:
         form = Form(errors={"action": ssl_rows.TOO_LARGE})
         return _install_page(site, request, principal, form, 413)
-    pairs = await verified_form(request)
     if pairs is None:
         return site.render.csrf_refused(request)
     posted = dict(pairs)

@@ -8,9 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from starlette.requests import Request
-
-from gatehouse.web.pages.form import MAX_FORM
+from gatehouse.web.pages import form
 
 EXPIRING_DAYS = 30  # as AutoSSL's renewal window (GATEHOUSE_AUTOSSL_RENEW_DAYS' default)
 DAY = 86400
@@ -40,17 +38,11 @@ def days_text(row: dict[str, Any]) -> str:
     return "1 day left" if days == 1 else f"{days} days left"
 
 
+# Said on the install form itself, next to what was entered, rather than on a page of its own.
 TOO_LARGE = (
-    f"The form is larger than {MAX_FORM // 1024} KB, so it was not read: a certificate, its key "
-    "and a CA bundle are far smaller (installssl takes at most 64 KB each)."
+    f"{form.TOO_LARGE} A certificate, its key and a CA bundle are far smaller (installssl takes "
+    "at most 64 KB each)."
 )
-
-
-def oversized(request: Request) -> bool:
-    """A posted install form too large to be read (its fields, the CSRF token included, would
-    be dropped: better said than refused as a forged form)."""
-    declared = request.headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > MAX_FORM
 
 
 def field_of(reason: str) -> str:

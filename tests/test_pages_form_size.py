@@ -1,0 +1,123 @@
+"""A posted form over the pages' limit (256 KB, `pages/form.py` MAX_FORM) is refused whole
+with a 413 page, whether its size is declared or it comes in chunks: never read whole into
+memory first (even before a login), never cut and acted on with the fields before the cut."""
+
+from __future__ import annotations
+
+import html
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+import pytest
+
+from conftest import Server
+
+MAX_FORM = 256 * 1024
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+FRAMINGS = ["content-length", "chunked"]
+
+
+def _body(fields: list[tuple[str, str]], framing: str) -> bytes | Iterator[bytes]:
+    """The form urlencoded with 300 KB of padding in `junk` before the last field: as one
+    declared body, or in 64 KB chunks (httpx sends an iterator with no Content-Length)."""
+    *first, last = fields
+    encoded = urlencode([*first, ("junk", "A" * 300_000), last]).encode()
+    if framing == "content-length":
+        return encoded
+    return iter([encoded[i : i + 65536] for i in range(0, len(encoded), 65536)])
+
+
+def _post(url: str, body: bytes | Iterator[bytes], cookies: httpx.Cookies) -> httpx.Response:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    with httpx.Client(cookies=cookies, timeout=30) as client:
+        return client.post(url, content=body, headers=headers)
+
+
+def _session(server: Server, base: str, service: str, user: str) -> tuple[str, httpx.Cookies]:
+    """(the /cpsessN prefix, the session cookie) after following a fresh login URL."""
+    data = server.ok("create_user_session", params={"user": user, "service": service})
+    login = urlsplit(str(data["url"]))
+    answer = httpx.get(f"{base}{login.path}?{login.query}", timeout=30)
+    assert answer.status_code == 303, answer.text
+    return f"/cpsess{data['cp_security_token'].removeprefix('/cpsess')}", answer.cookies
+
+
+def _csrf(base: str, path: str, cookies: httpx.Cookies) -> str:
+    page = httpx.get(f"{base}{path}", cookies=cookies, timeout=30)
+    found = CSRF.search(page.text)
+    assert found, page.text
+    return html.unescape(found.group(1))
+
+
+def _refused(response: httpx.Response) -> None:
+    assert response.status_code == 413, response.text[:500]
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h1>Form too large</h1>" in response.text
+    assert "The form is larger than 256 KB, so it was not read and nothing was changed." in (
+        response.text
+    )
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_login_form_over_the_limit_is_413_before_any_login(server: Server, framing: str) -> None:
+    cookies = httpx.Cookies({"gatehouse_login": "login-csrf"})
+    fields = [("csrf_token", "login-csrf"), ("user", "root"), ("pass", server.root_password)]
+    response = _post(f"{server.url}/login/", _body(fields, framing), cookies)
+    _refused(response)
+    assert "whostmgrsession" not in response.cookies
+
+
+def test_a_chunked_form_is_refused_once_past_the_limit_without_waiting_for_its_end(
+    server: Server,
+) -> None:
+    """The chunks stop just past the limit and the body is never ended: an answer can only
+    come from a reader that counts as it reads (one that reads to the end waits for the body
+    timeout and answers 408)."""
+    port = urlsplit(server.url).port
+    assert port is not None
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /login/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        )
+        chunk = b"A" * 65536
+        for _ in range(MAX_FORM // len(chunk) + 1):
+            conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        status_line = conn.recv(4096).split(b"\r\n", 1)[0]
+    assert status_line == b"HTTP/1.1 413 Payload Too Large"
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_token_form_over_the_limit_stores_nothing(server: Server, framing: str) -> None:
+    """The allow-list comes after the padding: a form cut at the limit would have saved the
+    token without it."""
+    prefix, cookies = _session(server, server.url, "whostmgrd", "root")
+    name = f"big-{uuid.uuid4().hex[:8]}"
+    fields = [
+        ("csrf_token", _csrf(server.url, f"{prefix}/tokens/new", cookies)),
+        ("name", name),
+        ("everything", "1"),
+        ("ips", "192.0.2.1"),
+    ]
+    _refused(_post(f"{server.url}{prefix}/tokens/new", _body(fields, framing), cookies))
+    assert name not in server.ok("api_token_list")["tokens"]
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_cpanel_token_form_over_the_limit_is_413_on_the_cpanel_pages(
+    server: Server, framing: str
+) -> None:
+    user, _ = server.account()
+    prefix, cookies = _session(server, server.cpanel_url, "cpaneld", user)
+    name = f"big-{uuid.uuid4().hex[:8]}"
+    fields = [("csrf_token", _csrf(server.cpanel_url, f"{prefix}/tokens/new", cookies))]
+    fields.append(("name", name))
+    response = _post(f"{server.cpanel_url}{prefix}/tokens/new", _body(fields, framing), cookies)
+    _refused(response)
+    assert "cPanel" in response.text  # the cPanel pages' own layout
+    rows = server.sql("SELECT name FROM api_tokens WHERE name = :name", name=name)
+    assert rows == []
