@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import dns.flags
 import dns.message
 import dns.rcode
+import httpx
 import pytest
 
 from conftest import Server
@@ -117,7 +120,6 @@ def test_a_dns_query_with_100_questions_is_formerr_without_a_traceback(
 
 def _run_failing_route(last_resort: Any, path: str) -> tuple[list[dict[str, Any]], list[str]]:
     import asyncio
-    import logging
 
     from gatehouse.http import asgi
 
@@ -180,3 +182,132 @@ def test_cpanel_face_answers_a_route_failure_in_uapis_flat_result_and_logs_it() 
         "Internal error: the request failed; see the server log."
     ]
     assert records == ["GET /execute/DNS/parse_zone failed +trace"]
+
+
+# -- a record too large for the wire (65,535 bytes of data): refused in each face's envelope --
+# (the zone-check's cases and edges: tests/test_zone_text.py)
+
+HUGE_TXT = ["a" * 255] * 300  # 76,800 bytes on the wire
+
+
+def _post_whm(server: Server, function: str, params: list[tuple[str, str]]) -> Any:
+    response = httpx.post(
+        f"{server.url}/json-api/{function}?api.version=1",
+        content=urlencode(params).encode(),
+        headers={
+            "Authorization": f"whm root:{server.root_token}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    metadata = response.json()["metadata"]
+    assert metadata["result"] == 0, metadata
+    return metadata["reason"]
+
+
+def _post_cpanel(server: Server, path: str, user: str, token: str, params: dict[str, str]) -> Any:
+    response = httpx.post(
+        f"{server.cpanel_url}{path}",
+        content=urlencode(params).encode(),
+        headers={
+            "Authorization": f"cpanel {user}:{token}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _whm_mass_edit(server: Server, user: str, password: str, zone: str) -> str:
+    record = {"dname": "big", "ttl": 300, "record_type": "TXT", "data": HUGE_TXT}
+    params = [("zone", zone), ("serial", _serial(server, zone)), ("add", json.dumps(record))]
+    return str(_post_whm(server, "mass_edit_dns_zone", params))
+
+
+def _api2_add_zone_record(server: Server, user: str, password: str, zone: str) -> str:
+    """API 2 splits a long `txtdata` into strings of 255 bytes itself."""
+    params = {
+        "cpanel_jsonapi_apiversion": "2",
+        "cpanel_jsonapi_module": "ZoneEdit",
+        "cpanel_jsonapi_func": "add_zone_record",
+        "domain": zone,
+        "name": "big",
+        "type": "TXT",
+        "txtdata": "a" * 100_000,
+    }
+    token = server.cpanel_token(user, password)
+    body = _post_cpanel(server, "/json-api/cpanel", user, token, params)
+    result = body["cpanelresult"]["data"][0]["result"]
+    assert result["status"] == 0, result
+    return str(result["statusmsg"])
+
+
+def _uapi_mass_edit(server: Server, user: str, password: str, zone: str) -> str:
+    record = {"dname": "big", "ttl": 300, "record_type": "TXT", "data": HUGE_TXT}
+    params = {"zone": zone, "serial": _serial(server, zone), "add": json.dumps(record)}
+    token = server.cpanel_token(user, password)
+    body = _post_cpanel(server, "/execute/DNS/mass_edit_zone", user, token, params)
+    assert body["status"] == 0, body
+    return str(body["errors"][0])
+
+
+FACES = {
+    "whm-mass_edit_dns_zone": _whm_mass_edit,
+    "api2-add_zone_record": _api2_add_zone_record,
+    "uapi-mass_edit_zone": _uapi_mass_edit,
+}
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_a_record_over_65535_bytes_on_the_wire_is_refused_and_nothing_stored(
+    server: Server, log_tail: Any, face: str
+) -> None:
+    user, password = server.account()
+    zone = f"{user}.example.com"
+    before = server.sql("SELECT text, serial FROM zones WHERE name = :n", n=zone)
+    reason = FACES[face](server, user, password, zone)
+    assert reason.startswith(f"The DNS zone “{zone}” would be invalid (line "), reason
+    assert "bytes on the wire, and a record holds at most 65,535" in reason
+    assert server.sql("SELECT text, serial FROM zones WHERE name = :n", n=zone) == before
+    assert "Traceback" not in log_tail()
+
+
+def test_a_stored_record_too_large_to_send_is_servfail_with_one_line_logged(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A zone stored before the check (or written by hand) may hold one: the nameserver says
+    SERVFAIL and logs why on one line, no traceback."""
+    import sqlalchemy as sa
+
+    from gatehouse.dns.nameserver.cache import ResponseCache
+    from gatehouse.dns.nameserver.respond import Responder
+    from gatehouse.dns.nameserver.zonesource import ZoneSource
+
+    user, _ = server.account()
+    zone = f"{user}.example.com"
+    ((text, serial),) = server.sql("SELECT text, serial FROM zones WHERE name = :n", n=zone)
+    big = "big\t300\tIN\tTXT\t" + " ".join(f'"{s}"' for s in HUGE_TXT)
+    server.sql(
+        "UPDATE zones SET text = :t, serial = :s WHERE name = :n",
+        t=f"{text.rstrip()}\n{big}\n",
+        s=serial + 1,
+        n=zone,
+    )
+    query = dns.message.make_query(f"big.{zone}.", "TXT")
+    responder = Responder(ZoneSource(sa.create_engine(server.db_url)), ResponseCache(max_entries=0))
+    try:
+        with caplog.at_level(logging.INFO, logger="gatehouse.dns.nameserver"):
+            reply = responder.respond(query.to_wire(), tcp=True)
+    finally:
+        responder.close()
+    assert reply is not None
+    assert dns.message.from_wire(reply).rcode() == dns.rcode.SERVFAIL
+    assert [(r.getMessage(), bool(r.exc_info)) for r in caplog.records] == [
+        (
+            f"DNS query failed, answered SERVFAIL: big.{zone}. TXT: "
+            "a record's data is over 65,535 bytes",
+            False,
+        )
+    ]

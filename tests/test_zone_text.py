@@ -127,3 +127,57 @@ def test_an_edit_is_checked_at_the_owners_it_touched(add: dict[str, str], why: s
     with pytest.raises(errors.InvalidZone) as quick:
         validate.check_structure(ZONE, cached[0], owners=cached[1])
     assert why in quick.value.reason
+
+
+# A record's data must fit its 16-bit length on the wire (RDLENGTH): 65,535 bytes. A TXT
+# string of n bytes takes n + 1.
+FULL = '"' + "a" * 255 + '"'  # 256 bytes on the wire
+SIZES = [
+    ("exactly 65,535 bytes", [FULL] * 255 + ['"' + "a" * 254 + '"'], None),
+    ("65,536 bytes", [FULL] * 256, "would be 65,536 bytes on the wire"),
+    ("4,000 full strings", [FULL] * 4000, "would be 1,024,000 bytes on the wire"),
+    ("two-byte characters", ['"' + "é" * 127 + '"'] * 300, "would be 76,500 bytes on the wire"),
+    ("a long DKIM-sized key", ['"' + "k" * 250 + '"'] * 9, None),
+]
+
+
+@pytest.mark.parametrize(("case", "strings", "why"), SIZES, ids=[s[0] for s in SIZES])
+def test_a_record_over_65535_bytes_on_the_wire_is_refused_by_the_whole_zone_check(
+    case: str, strings: list[str], why: str | None
+) -> None:
+    line = "big\t300\tIN\tTXT\t" + " ".join(strings)
+    text = base_text() + line + "\n"
+    if why is None:
+        validate.validate(ZONE, text)
+        return
+    with pytest.raises(errors.InvalidZone) as refused:
+        validate.validate(ZONE, text)
+    line_number = text.count("\n")
+    assert refused.value.reason.startswith(f"The DNS zone “{ZONE}” would be invalid (line ")
+    assert why in refused.value.reason and "at most 65,535" in refused.value.reason
+    assert refused.value.data["detail"]["by_line"][0][0] == line_number
+
+
+@pytest.mark.parametrize(("case", "strings", "why"), SIZES, ids=[s[0] for s in SIZES])
+def test_a_record_over_65535_bytes_on_the_wire_is_refused_by_the_edit_check(
+    case: str, strings: list[str], why: str | None
+) -> None:
+    zone = zones.Zone(ZONE, 1, base_text(), 1)
+    data = [s.strip('"') for s in strings]
+    raw = {"dname": "big", "ttl": 60, "record_type": "TXT", "data": data}
+    new = changes.apply_edits(zone, [zone_wire.change_from_item(ZONE, raw, edit=False)], [], [])
+    cached = parsed.PARSED.get(ZONE, new)
+    assert cached is not None and cached[1] is not None  # the quick path, not the whole read
+    if why is None:
+        validate.check_structure(ZONE, cached[0], owners=cached[1])
+        return
+    with pytest.raises(errors.InvalidZone) as refused:
+        validate.check_structure(ZONE, cached[0], owners=cached[1])
+    assert why in refused.value.reason
+
+
+def test_a_record_without_an_owner_is_measured_too() -> None:
+    """A line that continues the owner before it (leading blank) is read on its own."""
+    text = base_text() + "host\t300\tIN\tA\t192.0.2.9\n\t300\tIN\tTXT\t" + " ".join([FULL] * 300)
+    with pytest.raises(errors.InvalidZone, match="would be 76,800 bytes on the wire"):
+        validate.validate(ZONE, text + "\n")

@@ -1,5 +1,7 @@
 """Whether a zone text is a valid zone: whole, by dnspython (`validate`), or its zone-wide
-rules on parsed entries (`check_structure`), which is all an edit of a valid zone can break."""
+rules on parsed entries (`check_structure`), which is all an edit of a valid zone can break
+beyond the new records themselves (each read by dnspython, `changes._check_rdata`), and
+whether each record's data fits on the wire (`check_structure` too, so both paths have it)."""
 
 from __future__ import annotations
 
@@ -60,6 +62,53 @@ def check_structure(
                 e.line_index + 1,
                 f"a CNAME record cannot share the name “{owner}” with other records ({others})",
             )
+        _check_size(zone, e)
+
+
+# A record's data travels behind a 16-bit length (RDLENGTH, RFC 1035 §3.2.1): dnspython reads
+# and stores a larger one (4,000 strings of 255 bytes in one TXT record), but no nameserver can
+# send it (ours answered SERVFAIL) and BIND, Knot and NSD refuse the zone file that holds it.
+MAX_RDATA = 65535
+# Not one datum is more than 4 bytes on the wire per character (UTF-8), plus 256 (a length
+# byte, or a relative name's origin); and a record's text of L characters has at most
+# (L + 1) / 2 data. So up to this many characters a record cannot be over MAX_RDATA: most
+# records cost one len() here, and only the rare long one is measured.
+_SURELY_SMALL = 495
+
+
+def _check_size(zone: str, entry: Entry) -> None:
+    if len(entry.raw) <= _SURELY_SMALL:
+        return
+    if sum(4 * len(datum) + 256 for datum in entry.data) <= MAX_RDATA:
+        return
+    size = _wire_size(zone, entry)
+    if size > MAX_RDATA:
+        raise invalid(
+            zone,
+            entry.line_index + 1,
+            f"the {entry.record_type} record’s data would be {size:,} bytes on the wire, and "
+            f"a record holds at most {MAX_RDATA:,}: split it into several records",
+        )
+
+
+def _wire_size(zone: str, entry: Entry) -> int:
+    """The record's data as dnspython sends it, in bytes; 0 if it does not read alone (then
+    the whole-zone read or the record's own check says why)."""
+    # An entry without an owner continues the one before: any owner measures the same.
+    owner = "@" if entry.raw[:1] in (" ", "\t") else ""
+    text = f"$TTL 0\n{owner}{entry.raw}\n"
+    try:
+        read = dns.zone.from_text(text, origin=f"{zone}.", relativize=False, check_origin=False)
+    except (dns.exception.DNSException, ValueError):
+        return 0
+    return max(
+        (
+            len(rdata.to_wire())
+            for _name, rdataset in read.iterate_rdatasets()
+            for rdata in rdataset
+        ),
+        default=0,
+    )
 
 
 def validate(name: str, text: str) -> None:

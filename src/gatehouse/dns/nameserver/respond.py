@@ -165,6 +165,9 @@ class Responder:
         try:
             response, answer = self._respond(query, lookup)
             return _Outcome(_to_wire(response, answer, _limit(query, tcp=tcp)), answer, True)
+        except Unsendable as exc:
+            # Known, and the same for every query of that name: no traceback to read.
+            self._log_failure(f"{_describe(query)}: {exc}", trace=False)
         except Exception:
             self._log_failure(_describe(query))
         try:
@@ -228,13 +231,13 @@ class Responder:
         response.additional = answer.additional
         return response, answer
 
-    def _log_failure(self, what: str) -> None:
+    def _log_failure(self, what: str, *, trace: bool = True) -> None:
         now = time.monotonic()
         if now - self._last_logged < _LOG_EVERY:
             self._unlogged += 1
             return
         suppressed = f" ({self._unlogged} more since the last report)" if self._unlogged else ""
-        log.exception("DNS query failed, answered SERVFAIL: %s%s", what, suppressed)
+        log.error("DNS query failed, answered SERVFAIL: %s%s", what, suppressed, exc_info=trace)
         self._last_logged = now
         self._unlogged = 0
 
@@ -268,7 +271,20 @@ def _limit(query: dns.message.Message, *, tcp: bool) -> int:
     return UDP_PLAIN
 
 
+class Unsendable(Exception):
+    """A response that cannot be put on the wire at any size: a stored record whose data is
+    over 65,535 bytes (RDLENGTH is 16 bits). `zones.save` refuses one (`dns/validate.py`);
+    a zone stored before that, or written to the store by hand, may still hold one."""
+
+
 def _to_wire(response: dns.message.Message, answer: Answer | None, limit: int) -> bytes:
+    try:
+        return _fit(response, answer, limit)
+    except dns.exception.FormError:  # dnspython's word for a length that overflows its field
+        raise Unsendable("a record's data is over 65,535 bytes") from None
+
+
+def _fit(response: dns.message.Message, answer: Answer | None, limit: int) -> bytes:
     """The response within `limit` bytes. What does not fit: first the additional section
     goes (RFC 2181 §9, unless it holds required glue, RFC 9471), then everything but the
     question, with TC set so the client asks again over TCP (RFC 1035 §4.2.1, RFC 7766)."""
