@@ -118,13 +118,16 @@ def test_a_dns_query_with_100_questions_is_formerr_without_a_traceback(
 # -- the last resort: whatever a route raises is logged and answered in the face's envelope --
 
 
-def _run_failing_route(last_resort: Any, path: str) -> tuple[list[dict[str, Any]], list[str]]:
+async def _raising_route(scope: Any, receive: Any, send: Any, state: Any) -> None:
+    raise RuntimeError("a bug")
+
+
+def _run_failing_route(
+    last_resort: Any, path: str, route: Any = _raising_route
+) -> tuple[list[dict[str, Any]], list[str]]:
     import asyncio
 
     from gatehouse.http import asgi
-
-    async def route(scope: Any, receive: Any, send: Any, state: Any) -> None:
-        raise RuntimeError("a bug")
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.disconnect"}
@@ -311,3 +314,55 @@ def test_a_stored_record_too_large_to_send_is_servfail_with_one_line_logged(
             False,
         )
     ]
+
+
+# -- static files: a name that is not one of them is 404, whatever it holds -----------------
+
+
+STATIC_NAMES = ["app.css%00.js", "..%2fapp.css", ".app.css", "app.css.py", "nosuch.js", "%ff.css"]
+
+
+@pytest.mark.parametrize("prefix", ["", "/cpsess0123456789"], ids=["bare", "cpsess"])
+@pytest.mark.parametrize("face", ["whm", "cpanel"])
+@pytest.mark.parametrize("name", STATIC_NAMES)
+def test_a_static_name_that_is_not_a_static_file_is_404(
+    server: Server, log_tail: Any, face: str, prefix: str, name: str
+) -> None:
+    base = server.url if face == "whm" else server.cpanel_url
+    response = httpx.get(f"{base}{prefix}/static/{name}", timeout=30)
+    assert response.status_code == 404, response.text
+    assert "Traceback" not in log_tail()
+
+
+def test_a_static_file_is_served(server: Server) -> None:
+    response = httpx.get(f"{server.url}/static/app.css", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/css; charset=utf-8"
+
+
+def test_a_page_that_fails_is_an_html_500_logged_once() -> None:
+    """Starlette answers a page's failure itself before the face's last resort sees it: in
+    HTML here (it was its plain-text "Internal Server Error"), logged by the face."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from gatehouse.web.site_app import Declared, Routes, SiteApp
+    from gatehouse.whm.app import _last_resort
+
+    async def failing(_site: None, _request: Request) -> Response:
+        raise RuntimeError("a bug")
+
+    class OnePage(Routes[None]):
+        def declared(self) -> list[Declared[None]]:
+            return [Declared("/login/", failing, ("GET",))]
+
+    app = SiteApp(None, OnePage("unused"), {})
+
+    async def route(scope: Any, receive: Any, send: Any, state: Any) -> None:
+        await app(scope, receive, send)
+
+    sent, records = _run_failing_route(_last_resort, "/login/", route)
+    assert sent[0]["status"] == 500
+    assert (b"content-type", b"text/html; charset=utf-8") in sent[0]["headers"]
+    assert b"<h1>Internal error</h1>" in sent[1]["body"]
+    assert records == ["GET /login/ failed +trace"]

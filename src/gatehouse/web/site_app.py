@@ -1,7 +1,8 @@
 """What both sets of pages (WHM's in `web/pages/`, cPanel's in `web/cpanel/`) are built from:
 pages that declare their own URLs in the module that holds them (`Routes.route`), and one
-Starlette application over them that adds the security headers every page carries and
-answers a refusal to read a body (a form too large: 413) with a page of the face's own."""
+Starlette application over them that adds the security headers every page carries, answers
+a refusal to read a body (a form too large: 413) with a page of the face's own, and a page's
+failure with an HTML 500 (logged by the face's `serve_logged`)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,14 @@ def _closing(page: Callable[[Request], Response]) -> Callable[[Request, Exceptio
     return refuse
 
 
+INTERNAL_ERROR = "The request failed; see the server log."
+
+
+def _internal_error(_request: Request, _exc: Exception) -> Response:
+    # No template: the fault may be in rendering one.
+    return Response(asgi.page("Internal error", INTERNAL_ERROR), 500, media_type="text/html")
+
+
 class SiteApp(Generic[SiteT]):
     """The ASGI application over a package's pages, each called with `site`. `unread` is the
     face's own page for each exception a page raises when it refuses a body without reading it
@@ -109,7 +118,12 @@ class SiteApp(Generic[SiteT]):
                 Route(d.path, endpoint_of(d.page), methods=list(d.methods))
                 for d in routes.declared()
             ],
-            exception_handlers={kind: _closing(page) for kind, page in unread.items()},
+            exception_handlers={
+                **{kind: _closing(page) for kind, page in unread.items()},
+                # Starlette answers whatever a page raises itself (before the face's
+                # `serve_logged` sees it, which then logs it): in plain text unless told.
+                500: _internal_error,
+            },
         )
 
     async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
