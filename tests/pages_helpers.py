@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 from conftest import Server
 
@@ -25,3 +28,13 @@ def log_in(page: Any, server: Server, user: str = "root", password: str | None =
 def api_tokens(server: Server, user: str = "root", token: str | None = None) -> dict[str, Any]:
     data = server.ok("api_token_list", user=user, token=token)
     return dict(data["tokens"])
+
+
+def http_session(server: Server, base: str, service: str, user: str) -> tuple[str, httpx.Cookies]:
+    """Without a browser: (the /cpsessN prefix, the session cookie) after following a fresh
+    `create_user_session` URL of `service` (whostmgrd or cpaneld) on `base`."""
+    data = server.ok("create_user_session", params={"user": user, "service": service})
+    login = urlsplit(str(data["url"]))
+    answer = httpx.get(f"{base}{login.path}?{login.query}", timeout=30)
+    assert answer.status_code == 303, answer.text
+    return f"/cpsess{data['cp_security_token'].removeprefix('/cpsess')}", answer.cookies

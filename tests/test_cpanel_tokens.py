@@ -137,6 +137,11 @@ def test_create_with_expiry(server: Server, holder: Holder) -> None:
         ({"name": "ok", "expires_at": "1"}, "The “1” value must be a future date."),
         ({"name": "ok", "expires_at": "soon"}, None),
         ({"name": "ok", "expires_at": "-5"}, None),
+        (
+            {"name": "ok", "expires_at": "999999999999"},
+            "The “expires_at” value must be at most 253402300799 (9999-12-31 23:59:59 UTC), "
+            "not “999999999999”.",
+        ),
         ({"name": "ok", "readonly": "1"}, "This server does not support read-only API tokens."),
         ({"name": "ok", "readonly": "yes"}, "The “readonly” argument must be 1 or 0, not “yes”."),
     ],

@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -366,3 +367,56 @@ def test_a_page_that_fails_is_an_html_500_logged_once() -> None:
     assert (b"content-type", b"text/html; charset=utf-8") in sent[0]["headers"]
     assert b"<h1>Internal error</h1>" in sent[1]["body"]
     assert records == ["GET /login/ failed +trace"]
+
+
+# -- a token expiring after 9999 (refused now; an older row may hold one): the pages show it --
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, ""),
+        (0, ""),
+        (1_700_000_000, "2023-11-14 22:13 UTC"),
+        (253402300799, "9999-12-31 23:59 UTC"),
+        (253402300800, "Unix time 253402300800"),
+        (999999999999, "Unix time 999999999999"),
+        (67767976233521999, "Unix time 67767976233521999"),  # cPanel's own largest
+        (-(10**15), f"Unix time {-(10**15)}"),
+    ],
+)
+def test_a_stored_time_is_shown_without_raising(value: int | None, shown: str) -> None:
+    from gatehouse.web.pages.render import when
+
+    assert when(value) == shown
+
+
+FAR = 999999999999
+PAGES = {  # face: the pages that show a token's expiry
+    "whm": ["tokens", "tokens/detail?name={name}", "tokens/edit?name={name}"],
+    "cpanel": ["tokens", "tokens/detail?name={name}"],
+}
+
+
+@pytest.mark.parametrize("face", PAGES)
+def test_the_token_pages_show_a_stored_expiry_after_9999(server: Server, face: str) -> None:
+    from pages_helpers import http_session
+
+    name = f"far-{uuid.uuid4().hex[:8]}"
+    if face == "whm":
+        server.token(name)
+        base, service, user = server.url, "whostmgrd", "root"
+    else:
+        user, password = server.account()
+        server.cpanel_token(user, password, name)
+        base, service = server.cpanel_url, "cpaneld"
+    server.sql("UPDATE api_tokens SET expires_at = :e WHERE name = :n", e=FAR, n=name)
+    prefix, cookies = http_session(server, base, service, user)
+    for page in PAGES[face]:
+        response = httpx.get(f"{base}{prefix}/{page.format(name=name)}", cookies=cookies)
+        assert response.status_code == 200, (page, response.text[:300])
+        if page.startswith("tokens/edit"):
+            # The form shows the last date there is; unchanged, it is not sent on Save.
+            assert 'value="9999-12-31"' in response.text
+        else:
+            assert f"Unix time {FAR}" in response.text, page

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from pages_helpers import http_session
 
 MAX_FORM = 256 * 1024
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -35,15 +36,6 @@ def _post(url: str, body: bytes | Iterator[bytes], cookies: httpx.Cookies) -> ht
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     with httpx.Client(cookies=cookies, timeout=30) as client:
         return client.post(url, content=body, headers=headers)
-
-
-def _session(server: Server, base: str, service: str, user: str) -> tuple[str, httpx.Cookies]:
-    """(the /cpsessN prefix, the session cookie) after following a fresh login URL."""
-    data = server.ok("create_user_session", params={"user": user, "service": service})
-    login = urlsplit(str(data["url"]))
-    answer = httpx.get(f"{base}{login.path}?{login.query}", timeout=30)
-    assert answer.status_code == 303, answer.text
-    return f"/cpsess{data['cp_security_token'].removeprefix('/cpsess')}", answer.cookies
 
 
 def _csrf(base: str, path: str, cookies: httpx.Cookies) -> str:
@@ -95,7 +87,7 @@ def test_a_chunked_form_is_refused_once_past_the_limit_without_waiting_for_its_e
 def test_a_token_form_over_the_limit_stores_nothing(server: Server, framing: str) -> None:
     """The allow-list comes after the padding: a form cut at the limit would have saved the
     token without it."""
-    prefix, cookies = _session(server, server.url, "whostmgrd", "root")
+    prefix, cookies = http_session(server, server.url, "whostmgrd", "root")
     name = f"big-{uuid.uuid4().hex[:8]}"
     fields = [
         ("csrf_token", _csrf(server.url, f"{prefix}/tokens/new", cookies)),
@@ -112,7 +104,7 @@ def test_a_cpanel_token_form_over_the_limit_is_413_on_the_cpanel_pages(
     server: Server, framing: str
 ) -> None:
     user, _ = server.account()
-    prefix, cookies = _session(server, server.cpanel_url, "cpaneld", user)
+    prefix, cookies = http_session(server, server.cpanel_url, "cpaneld", user)
     name = f"big-{uuid.uuid4().hex[:8]}"
     fields = [("csrf_token", _csrf(server.cpanel_url, f"{prefix}/tokens/new", cookies))]
     fields.append(("name", name))

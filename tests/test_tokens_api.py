@@ -455,6 +455,33 @@ def test_create_rejects_a_past_expiry(server: Server, ago: int) -> None:
     ) == (f"The “{past}” value must be a future date.")
 
 
+LAST_EXPIRY = 253402300799  # 9999-12-31 23:59:59 UTC: the last second a date can show
+
+
+def test_create_keeps_an_expiry_on_the_last_second_of_9999(server: Server) -> None:
+    data = create(server, params=[("expires_at", str(LAST_EXPIRY))])
+    assert data["expires_at"] == LAST_EXPIRY
+
+
+@pytest.mark.parametrize("function", ["api_token_create", "api_token_update"])
+@pytest.mark.parametrize("raw", [str(LAST_EXPIRY + 1), "999999999999"], ids=["10000", "33658"])
+def test_an_expiry_after_9999_is_refused_and_nothing_written(
+    server: Server, function: str, raw: str
+) -> None:
+    """cPanel takes epochs far beyond (Cpanel::Validate::Time); gatehouse shows expiries as
+    dates, which end with 9999."""
+    name = uniq()
+    if function == "api_token_update":
+        create(server, name)
+    before = server.sql("SELECT name, expires_at FROM api_tokens WHERE name = :n", n=name)
+    reason = token_refusal(server, function, params={"token_name": name, "expires_at": raw})
+    assert reason == (
+        f"The “expires_at” value must be at most {LAST_EXPIRY} (9999-12-31 23:59:59 UTC), "
+        f"not “{raw}”."
+    )
+    assert server.sql("SELECT name, expires_at FROM api_tokens WHERE name = :n", n=name) == before
+
+
 @pytest.mark.parametrize(
     "raw",
     ["tomorrow", "1.5", "-5", "1e12", "0x10", " 1999999999", "1999999999999", "²", "١٩٩٩٩٩٩٩٩٩"],

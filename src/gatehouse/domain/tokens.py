@@ -452,9 +452,16 @@ def insert_digest(
     )
 
 
+# The last second of 9999-12-31 UTC. cPanel takes any epoch up to 67767976233521999
+# (Cpanel::Validate::Time::epoch_or_die); gatehouse stops where a date can still be shown: the
+# pages, the CLI and the notices write an expiry as a date, and neither Python's datetime nor
+# ISO 8601's four-digit year goes past 9999.
+MAX_EXPIRY = 253402300799
+
+
 def parse_expiry(raw: str | None, now: int) -> int | None:
     """An `expires_at` value (WHM API 1 and UAPI alike): none for "" or "0", else a future Unix
-    time."""
+    time, at most MAX_EXPIRY."""
     if raw is None or raw in ("", "0"):
         return None
     # ASCII digits only: str.isdigit() also accepts "²" (int() then raises) and "١٢٣".
@@ -465,4 +472,9 @@ def parse_expiry(raw: str | None, now: int) -> int | None:
     value = int(raw)
     if value <= now:
         raise InvalidParameter(f"The “{raw}” value must be a future date.")
+    if value > MAX_EXPIRY:
+        raise InvalidParameter(
+            f"The “expires_at” value must be at most {MAX_EXPIRY} (9999-12-31 23:59:59 UTC), "
+            f"not “{raw}”."
+        )
     return value

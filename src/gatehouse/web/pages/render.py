@@ -128,6 +128,11 @@ def menu(principal: Principal | None) -> list[dict[str, Any]]:
 
 
 def when(value: int | None) -> str:
+    """A stored time as a date; never raises: a row older than today's checks may hold a time
+    no date can show (an expiry after 9999), shown then as the number it is."""
     if not value:
         return ""
-    return dt.datetime.fromtimestamp(int(value), dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        return dt.datetime.fromtimestamp(int(value), dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (ValueError, OverflowError, OSError):
+        return f"Unix time {value}"

@@ -16,6 +16,7 @@ from typing import Any
 
 from gatehouse import acls, ipnets
 from gatehouse.auth.authenticator import Principal
+from gatehouse.domain import tokens
 from gatehouse.web.pages.form import Form, Pairs
 from gatehouse.web.pages.token_list import row
 
@@ -67,8 +68,12 @@ def posted_form(pairs: Pairs) -> Form:
 
 def edit_form(token: dict[str, Any]) -> Form:
     """The form for editing `token` (as `api_token_list` lists it)."""
+    # An older row may expire after 9999, which no date shows: the form shows 9999-12-31,
+    # and, as an unchanged date is not sent, saving the form keeps the stored expiry.
     expires = (
-        dt.datetime.fromtimestamp(token["expires_at"], dt.UTC).date().isoformat()
+        dt.datetime.fromtimestamp(min(token["expires_at"], tokens.MAX_EXPIRY), dt.UTC)
+        .date()
+        .isoformat()
         if token["expires_at"]
         else ""
     )
