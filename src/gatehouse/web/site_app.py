@@ -106,17 +106,28 @@ class SiteApp(Generic[SiteT]):
         unread: dict[type[Exception], Callable[[Request], Response]],
     ) -> None:
         def endpoint_of(
-            page: Callable[[SiteT, Request], Awaitable[Response]],
+            pages: dict[str, Callable[[SiteT, Request], Awaitable[Response]]],
         ) -> Callable[[Request], Awaitable[Response]]:
             async def endpoint(request: Request) -> Response:
-                return await page(site, request)
+                if request.method == "HEAD":
+                    # Starlette routes HEAD wherever GET is; the page must see a GET, or one
+                    # that serves GET and POST takes it for a POST (and refuses its CSRF).
+                    request = Request({**request.scope, "method": "GET"}, request.receive)
+                return await pages[request.method](site, request)
 
             return endpoint
 
+        # One route per path, whichever modules declare its methods: with one per declaration,
+        # Starlette's 405 for a path named only the first route's methods (PUT /login/ was
+        # told `allow: GET, HEAD`, though POST is served).
+        by_path: dict[str, dict[str, Callable[[SiteT, Request], Awaitable[Response]]]] = {}
+        for d in routes.declared():
+            by_path.setdefault(d.path, {}).update(dict.fromkeys(d.methods, d.page))
+
         self.app = Starlette(
             routes=[
-                Route(d.path, endpoint_of(d.page), methods=list(d.methods))
-                for d in routes.declared()
+                Route(path, endpoint_of(pages), methods=list(pages))
+                for path, pages in by_path.items()
             ],
             exception_handlers={
                 **{kind: _closing(page) for kind, page in unread.items()},

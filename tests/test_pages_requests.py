@@ -1,6 +1,8 @@
-"""A posted form over the pages' limit (256 KB, `pages/form.py` MAX_FORM) is refused whole
-with a 413 page, whether its size is declared or it comes in chunks: never read whole into
-memory first (even before a login), never cut and acted on with the fields before the cut."""
+"""What the pages do with a request before a page reads it: a posted form over the limit
+(256 KB, `pages/form.py` MAX_FORM) is refused whole with a 413 page, whether its size is
+declared or it comes in chunks — never read whole into memory first (even before a login),
+never cut and acted on with the fields before the cut; HEAD is answered as GET; a method a
+path does not serve is 405 with every method it does."""
 
 from __future__ import annotations
 
@@ -113,3 +115,42 @@ def test_a_cpanel_token_form_over_the_limit_is_413_on_the_cpanel_pages(
     assert "cPanel" in response.text  # the cPanel pages' own layout
     rows = server.sql("SELECT name FROM api_tokens WHERE name = :name", name=name)
     assert rows == []
+
+
+# -- methods: HEAD is answered as GET; a 405 names every method the path serves ---------------
+
+HEAD_PAGES = {  # face: pages served for GET and POST by one function, as GET answers them
+    "whm": ["tokens/new", "ssl/install", "accesshash/generate"],
+    "cpanel": ["tokens/new"],
+}
+
+
+@pytest.mark.parametrize(
+    ("face", "page"), [(face, page) for face, pages in HEAD_PAGES.items() for page in pages]
+)
+def test_head_on_a_get_and_post_page_is_answered_as_its_get(
+    server: Server, face: str, page: str
+) -> None:
+    if face == "whm":
+        base, service, user = server.url, "whostmgrd", "root"
+    else:
+        base, service = server.cpanel_url, "cpaneld"
+        user, _ = server.account()
+    prefix, cookies = http_session(server, base, service, user)
+    get = httpx.get(f"{base}{prefix}/{page}", cookies=cookies, timeout=30)
+    head = httpx.head(f"{base}{prefix}/{page}", cookies=cookies, timeout=30)
+    assert get.status_code == 200
+    assert head.status_code == 200
+    assert head.content == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [("/login/", {"GET", "HEAD", "POST"}), ("/", {"GET", "HEAD"}), ("/logout", {"POST"})],
+)
+def test_a_method_a_path_does_not_serve_is_405_naming_every_method_it_does(
+    server: Server, path: str, allow: set[str]
+) -> None:
+    response = httpx.put(f"{server.url}{path}", timeout=30)
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == allow  # in no set order
