@@ -194,34 +194,30 @@ def test_cpanel_face_answers_a_route_failure_in_uapis_flat_result_and_logs_it() 
 HUGE_TXT = ["a" * 255] * 300  # 76,800 bytes on the wire
 
 
-def _post_whm(server: Server, function: str, params: list[tuple[str, str]]) -> Any:
+def _post(url: str, authorization: str, params: Any) -> Any:
+    """A call with its parameters POSTed as a form (too long for a URL); its JSON body."""
     response = httpx.post(
-        f"{server.url}/json-api/{function}?api.version=1",
+        url,
         content=urlencode(params).encode(),
         headers={
-            "Authorization": f"whm root:{server.root_token}",
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    metadata = response.json()["metadata"]
-    assert metadata["result"] == 0, metadata
-    return metadata["reason"]
-
-
-def _post_cpanel(server: Server, path: str, user: str, token: str, params: dict[str, str]) -> Any:
-    response = httpx.post(
-        f"{server.cpanel_url}{path}",
-        content=urlencode(params).encode(),
-        headers={
-            "Authorization": f"cpanel {user}:{token}",
+            "Authorization": authorization,
             "Content-Type": "application/x-www-form-urlencoded",
         },
         timeout=60,
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _post_whm(server: Server, function: str, params: list[tuple[str, str]]) -> Any:
+    url = f"{server.url}/json-api/{function}?api.version=1"
+    metadata = _post(url, f"whm root:{server.root_token}", params)["metadata"]
+    assert metadata["result"] == 0, metadata
+    return metadata["reason"]
+
+
+def _post_cpanel(server: Server, path: str, user: str, token: str, params: dict[str, str]) -> Any:
+    return _post(f"{server.cpanel_url}{path}", f"cpanel {user}:{token}", params)
 
 
 def _whm_mass_edit(server: Server, user: str, password: str, zone: str) -> str:
