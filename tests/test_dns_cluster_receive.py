@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qsl, quote
 
 import httpx
 import pytest
 
-from conftest import Server
+from conftest import Server, another_node
 
 
 def zone_text(name: str, serial: int = 2026120401, address: str = "192.0.2.10") -> str:
@@ -376,3 +376,75 @@ def test_the_legacy_host_name_and_version_need_a_privilege(server: Server, path:
 
 def hostname(server: Server) -> str:
     return str(server.ok("gethostname")["hostname"])
+
+
+# -- size: a peer's batch against GATEHOUSE_MAX_CLUSTER_BODY, not GATEHOUSE_MAX_BODY --------
+
+
+@pytest.fixture(scope="module")
+def small_bodies(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A node whose API bodies are limited to 16 KiB and peers' bodies to 64 KiB."""
+    env = {"GATEHOUSE_MAX_BODY": str(16 * 1024), "GATEHOUSE_MAX_CLUSTER_BODY": str(64 * 1024)}
+    with another_node(server, tmp_path_factory, "small-bodies", env) as node:
+        yield node
+
+
+def padded_zone(name: str) -> str:
+    """About 2.2 KiB of text, 3 KiB once encoded as cPanel's module sends it."""
+    txt = " ".join(f'"{"v" * 60}"' for _ in range(30))
+    return zone_text(name) + f"{name}. 14400 IN TXT {txt}\n"
+
+
+def test_a_peers_batch_is_held_to_the_cluster_limit_not_the_api_limit(
+    small_bodies: Server, peer_token: str
+) -> None:
+    names = [fresh_zone() for _ in range(8)]  # ~24 KiB: over the API's 16, under the 64
+    response = synczones(small_bodies, peer_token, [(n, padded_zone(n)) for n in names])
+    assert response.status_code == 200, response.text
+    assert [call(small_bodies, peer_token, "zoneexists", zone=n).text for n in names] == ["1"] * 8
+    api = httpx.post(
+        f"{small_bodies.url}/json-api/version?api.version=1",
+        content=b"x=" + b"a" * 20 * 1024,
+        headers={"Authorization": f"whm root:{small_bodies.root_token}"},
+        timeout=30,
+    )
+    assert api.status_code == 413
+
+
+def test_a_batch_over_the_cluster_limit_is_refused_whole(
+    small_bodies: Server, peer_token: str
+) -> None:
+    names = [fresh_zone() for _ in range(40)]  # ~104 KiB
+    response = synczones(small_bodies, peer_token, [(n, padded_zone(n)) for n in names])
+    assert response.status_code == 413
+    assert response.text == f"The request body exceeds the limit of {64 * 1024} bytes.\n"
+    assert [call(small_bodies, peer_token, "zoneexists", zone=n).text for n in names] == ["0"] * 40
+
+
+@pytest.mark.parametrize("authorization", ["whm root:WRONGTOKEN", None])
+@pytest.mark.parametrize("size", [12 * 1024, 40 * 1024])  # under and over the API's 16 KiB
+def test_anyone_else_is_refused_whatever_the_size_of_the_body(
+    small_bodies: Server, authorization: str | None, size: int
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    with httpx.Client(timeout=30) as client:
+        refused = client.post(
+            f"{small_bodies.url}/scripts2/synczones_local", content=b"a" * size, headers=headers
+        )
+        assert (refused.status_code, refused.text) == (401, "Access denied\n")
+        if size < 16 * 1024:
+            # The body was read and dropped: the connection carries the next request.
+            assert client.get(f"{small_bodies.url}/healthz").status_code == 200
+
+
+def test_a_token_without_clustering_gets_no_cluster_sized_body(
+    small_bodies: Server,
+) -> None:
+    token = small_bodies.token(acl=["list-accts"])
+    refused = httpx.post(
+        f"{small_bodies.url}/scripts2/synczones_local",
+        content=b"a" * 40 * 1024,
+        headers={"Authorization": f"whm root:{token}"},
+        timeout=30,
+    )
+    assert refused.status_code == 403

@@ -64,6 +64,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body accepted, in bytes (PEM bundles need about 1 MB).",
     ),
     Setting(
+        "max_cluster_body",
+        "GATEHOUSE_MAX_CLUSTER_BODY",
+        str(64 * 1024 * 1024),
+        "Largest request body a DNS cluster peer may send to /scripts2/, in bytes, read only "
+        "once the peer has authenticated with the clustering privilege (a cPanel synczones "
+        "batch carries up to 512 zones).",
+    ),
+    Setting(
         "max_query",
         "GATEHOUSE_MAX_QUERY",
         str(60 * 1024),
@@ -489,6 +497,7 @@ class Config:
     hooks_dir: Path | None = None
     hook_timeout: float = 30.0
     max_body: int = 4 * 1024 * 1024
+    max_cluster_body: int = 64 * 1024 * 1024
     max_query: int = 60 * 1024
     session_idle_timeout: int = 900
     cphulk_trusted: str | None = None
@@ -657,6 +666,7 @@ def _typed(overrides: dict[str, object]) -> Config:
             "http_port",
             "https_port",
             "max_body",
+            "max_cluster_body",
             "max_query",
             "session_idle_timeout",
             "audit_retention_days",

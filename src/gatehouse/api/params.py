@@ -14,12 +14,12 @@ from gatehouse.errors import InvalidParameter
 MAX_PARAMETERS = 2000
 
 
-def _parse_form(text: str) -> list[tuple[str, str]]:
+def _parse_form(text: str, most: int = MAX_PARAMETERS) -> list[tuple[str, str]]:
     """parse_qsl's result; plain `k=v&k=v` (nothing to unescape) is split directly."""
     if "%" in text or "+" in text:
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_PARAMETERS)
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=most)
     parts = text.split("&")
-    if len(parts) > MAX_PARAMETERS:
+    if len(parts) > most:
         raise ValueError("too many fields")
     out = []
     for part in parts:
@@ -29,14 +29,18 @@ def _parse_form(text: str) -> list[tuple[str, str]]:
     return out
 
 
-TOO_MANY = f"The request has too many parameters: at most {MAX_PARAMETERS} are accepted."
+def too_many(most: int = MAX_PARAMETERS) -> str:
+    return f"The request has too many parameters: at most {most} are accepted."
 
 
-def _parse_raw(raw: bytes) -> list[tuple[str, str]]:
+TOO_MANY = too_many()
+
+
+def _parse_raw(raw: bytes, most: int) -> list[tuple[str, str]]:
     try:
-        return _parse_form(raw.decode("utf-8", "replace"))
+        return _parse_form(raw.decode("utf-8", "replace"), most)
     except ValueError as exc:
-        raise InvalidParameter(TOO_MANY) from exc
+        raise InvalidParameter(too_many(most)) from exc
 
 
 class Params:
@@ -47,12 +51,13 @@ class Params:
             self._values.setdefault(key, []).append(value)
 
     @classmethod
-    def from_request(cls, query: bytes, body: bytes) -> Params:
-        pairs = _parse_raw(query) if query else []
+    def from_request(cls, query: bytes, body: bytes, most: int = MAX_PARAMETERS) -> Params:
+        """The parameters of a request: at most `most` of them in all."""
+        pairs = _parse_raw(query, most) if query else []
         if body:
-            pairs.extend(_parse_raw(body))
-            if len(pairs) > MAX_PARAMETERS:
-                raise InvalidParameter(TOO_MANY)
+            pairs.extend(_parse_raw(body, most))
+            if len(pairs) > most:
+                raise InvalidParameter(too_many(most))
         return cls(pairs)
 
     @classmethod

@@ -11,6 +11,7 @@ peers, a retry) is answered without being applied again."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import html
 import logging
@@ -37,6 +38,9 @@ PRIVILEGE = "clustering"
 # What WHM API 1's gethostname and version need, and so their /scripts2/ forms.
 LEGACY_PRIVILEGES = ("basic-system-info", "clustering")
 PREFIX = "cpdnszone-"
+# A cPanel synczones batch: 512 `cpdnszone-` fields (Cpanel/DnsUtils/Constants.pm), and with
+# keys=>1 one `cpdnskeyTAG-ZONE` field per DNSSEC key of each (two or more, more in a rollover).
+MAX_PARAMETERS = 20_000
 
 TRUST_PATH = "/cgi/trustclustermaster.cgi"
 
@@ -105,14 +109,17 @@ class DnsAdmin:
             await _text(send, 404, f"No such dnsadmin action: {path}\n")
             return
         headers = asgi.headers(scope)
-        try:
-            body = await asgi.read_body(headers, receive, self.gatehouse.config.max_body)
-        except asgi.BodyTooLarge:
-            limit = self.gatehouse.config.max_body
-            await _text(send, 413, f"The request body exceeds the limit of {limit} bytes.\n")
-            return
         peer = asgi.peer(scope)
+        # The peer is known before its body is read: only a peer holding `clustering` may send
+        # a cPanel-sized batch (up to 512 zones a synczones), so nobody else makes this
+        # process hold GATEHOUSE_MAX_CLUSTER_BODY bytes.
         principal = await self.authenticate(headers, peer)
+        if isinstance(principal, Denial) or not any(
+            acls.holds(principal.privileges, p) for p in privileges
+        ):
+            # Read (up to the API's own limit) and dropped, so that the connection can carry
+            # the client's next request; a larger body closes it.
+            await _settle(headers, receive, self.gatehouse.config.max_body)
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
             self.gatehouse.authenticator.record_denial(principal, peer, path)
@@ -127,8 +134,14 @@ class DnsAdmin:
             needed = " or ".join(f"“{p}”" for p in privileges)
             await _text(send, 403, f"Permission denied: the {needed} privilege is needed.\n")
             return
+        limit = self.gatehouse.config.max_cluster_body
         try:
-            params = Params.from_request(scope.get("query_string", b""), body)
+            body = await asgi.read_body(headers, receive, limit)
+        except asgi.BodyTooLarge:
+            await _text(send, 413, f"The request body exceeds the limit of {limit} bytes.\n")
+            return
+        try:
+            params = Params.from_request(scope.get("query_string", b""), body, MAX_PARAMETERS)
         except GatehouseError as exc:
             await _text(send, 400, f"Error: {exc.reason}\n")
             return
@@ -380,6 +393,12 @@ def _trust_page(kind: str, message: str) -> str:
         f'<div class="{kind}" id="trustRelationshipFailed">{html.escape(message)}</div>\n'
         "</body></html>\n"
     )
+
+
+async def _settle(headers: dict[bytes, bytes], receive: asgi.Receive, limit: int) -> None:
+    """The body of a request refused before reading it, read and dropped."""
+    with contextlib.suppress(asgi.BodyTooLarge, asgi.BodyIncomplete):
+        await asgi.read_body(headers, receive, limit)
 
 
 async def _text(
