@@ -26,8 +26,8 @@ ZONEFILE_VERSION = "1.3"
 # Versioning.pm's $STARTMATCH: the line, and the first word after "cPanel".
 _START = re.compile(r";\s*cPanel\s*(\S+)")
 _HOSTNAME = re.compile(r"\shostname:(\S+)")
-# The first comment line (a line that is nothing but a comment) that is one.
-_LINE = re.compile(r"^[ \t]*(;[ \t]*cPanel[ \t]*\S+[^\n]*)$", re.M)
+# A comment line (a line that is nothing but a comment) that is one, matched at a line start.
+_LINE = re.compile(r"[ \t]*(;[ \t]*cPanel[ \t]*\S+[^\n]*)")
 
 
 def _display_version() -> str:
@@ -61,9 +61,21 @@ def renewed(old: str, update_time: int) -> str | None:
     )
 
 
+def _find(text: str) -> re.Match[str] | None:
+    """The first version line of `text`. Found from each "cPanel" in it (a search in C): a
+    regular-expression search of every line start costs ~8 ms in a 10,000-record zone."""
+    at = text.find("cPanel")
+    while at >= 0:
+        match = _LINE.match(text, text.rfind("\n", 0, at) + 1)
+        if match is not None and match.start(1) <= at:
+            return match
+        at = text.find("cPanel", at + 6)
+    return None
+
+
 def first_of(text: str) -> str | None:
     """The `first` version of the zone's version line, if it has one that names it."""
-    match = _LINE.search(text)
+    match = _find(text)
     if match is None:
         return None
     word = _START.match(match.group(1))
@@ -78,7 +90,7 @@ def _first(word: str) -> str | None:
 def renew(text: str, update_time: int) -> tuple[str, int | None]:
     """`text` with its first version line renewed, and that line's index (None: it has none,
     and `text` is returned unchanged)."""
-    match = _LINE.search(text)
+    match = _find(text)
     if match is None:
         return text, None
     new = renewed(match.group(1), update_time)
