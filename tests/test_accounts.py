@@ -390,7 +390,7 @@ def test_passwd_new_password_works_and_old_does_not(server: Server) -> None:
         ),
         (
             {"user": "nosuchuser4", "password": "p" * 12},
-            "You do not have access to an account named “nosuchuser4”.",
+            "You do not have a user named “nosuchuser4”.",
         ),
     ],
 )
@@ -740,7 +740,7 @@ def test_modifyacct_domain_contact_owner_limits(server: Server) -> None:
     ("params", "reason"),
     [
         ({}, "Must at least specify a user to modify."),
-        ({"user": "nosuchuser5"}, "The user “nosuchuser5” does not exist."),
+        ({"user": "nosuchuser5"}, "You do not have a user named “nosuchuser5”."),
         ({"user": "root", "contactemail": "a@example.org"},
          "The “root” user cannot be modified."),
         ({"user": "@T@", "newuser": "1bad"}, _invalid("1bad")),

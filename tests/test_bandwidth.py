@@ -315,7 +315,7 @@ def test_limit_refusals(server: Server) -> None:
     )
     assert server.fail("editquota", params={"user": user}) == "Missing parameter: quota"
     assert server.fail("limitbw", params={"user": "nosuchuser1", "bwlimit": 1}) == (
-        "The user “nosuchuser1” does not exist."
+        "You do not have a user named “nosuchuser1”."
     )
     assert server.fail("limitbw", params={"user": "root", "bwlimit": 1}) == (
         "The user “root” has no cPanel account."

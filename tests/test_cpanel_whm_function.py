@@ -150,7 +150,7 @@ def test_post_body(server: Server, account: tuple[str, str]) -> None:
 @pytest.mark.parametrize(
     ("user", "reason"),
     [
-        ("nosuchuser1", "The user “nosuchuser1” does not exist."),
+        ("nosuchuser1", "User parameter is invalid or was not supplied"),
         ("root", "The user “root” does not have a cPanel account."),
         ("", "User parameter is invalid or was not supplied"),
     ],
@@ -291,7 +291,7 @@ def test_whmapi1_cpanel_prints_the_cpanel_envelope(
     )
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["cpanelresult"]["error"] == (
-        "The user “nosuchuser3” does not exist."
+        "User parameter is invalid or was not supplied"
     )
 
 

@@ -290,7 +290,7 @@ def test_setsiteip_refusals(server: Server, node: Server) -> None:
         "“not-an-ip” is not a valid IP address."
     )
     assert node.fail("setsiteip", params={"user": "nosuchuser1", "ip": SPARE}) == (
-        "The user “nosuchuser1” does not exist."
+        "You do not have a user named “nosuchuser1”."
     )
     missing = api0(node, "setsiteip", {"user": user})
     assert missing.content == b'{"result":[{"status":0,"statusmsg":"Missing parameter: ip"}]}'

@@ -88,7 +88,7 @@ def test_suspending_twice_succeeds_and_changes_nothing(server: Server) -> None:
     [
         ({}, "Missing parameter: user"),
         ({"user": ""}, "Missing parameter: user"),
-        ({"user": "nosuchuser1"}, "The user “nosuchuser1” does not exist."),
+        ({"user": "nosuchuser1"}, "You do not have a user named “nosuchuser1”."),
         ({"user": "root"}, "Failed to suspend account. Root user may not be suspended."),
         (
             {"user": "@ACCOUNT@", "disallowun": "2"},
@@ -319,7 +319,7 @@ def test_removeacct_takes_the_deprecated_user_parameter_and_keepdns(server: Serv
     [
         ({}, "No user name supplied: “user” is a required argument."),
         ({"username": ""}, "No user name supplied: “user” is a required argument."),
-        ({"username": "nosuchuser1"}, "The user “nosuchuser1” does not exist."),
+        ({"username": "nosuchuser1"}, "You do not have a user named “nosuchuser1”."),
         ({"username": "root"}, "You cannot remove yourself!"),
     ],
     ids=["none", "empty", "unknown", "self"],
@@ -404,7 +404,7 @@ def test_changepackage_works_on_a_suspended_account(server: Server) -> None:
         ({"pkg": "default"}, "Missing parameter: user"),
         ({"user": "@ACCOUNT@"}, "Missing parameter: pkg"),
         ({"user": "@ACCOUNT@", "pkg": "nosuchpkg"}, "Specified package does not exist."),
-        ({"user": "nosuchuser1", "pkg": "default"}, "The user “nosuchuser1” does not exist."),
+        ({"user": "nosuchuser1", "pkg": "default"}, "Sorry, the user nosuchuser1 does not exist"),
         ({"user": "root", "pkg": "default"}, "The “root” user has no package."),
     ],
     ids=["no-user", "no-pkg", "unknown-pkg", "unknown-user", "root"],

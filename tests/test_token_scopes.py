@@ -173,7 +173,7 @@ def test_the_scope_is_listed_only_when_set_and_changes_at_once(server: Server) -
     [
         ({"scope_zone": "no-such-zone.example"},
          "The DNS zone “no-such-zone.example” does not exist."),
-        ({"scope_account": "nosuchuser9"}, "The user “nosuchuser9” does not exist."),
+        ({"scope_account": "nosuchuser9"}, "You do not have a user named “nosuchuser9”."),
         ({"scope_account": "bad name!"}, "is not a valid account name"),
         ({"scope_zone": "{zone}", "scope_record": "_acme-challenge.elsewhere.example"},
          "is in none of the scope's zones"),

@@ -29,10 +29,10 @@ Purposes (where the functions differ today, the purpose says how; the tests pin 
 
 Whether the caller is told that a target does not exist (`Told`) also differs: a caller not
 told gets the same refusal as for a target that is not its own, so a reseller learns nothing
-about other resellers' accounts (verify_account_access). `Told.ROOT`: only the root user is
-told (modifyacct, the life cycle, acctcounts); `Told.SEES_ALL`: hasroot() is told (the zone
-functions, domainuserdata, `cpanel`, adddns); `Told.NOBODY` (passwd, accesshash, the cPanel
-face).
+about other resellers' accounts (verify_account_access). `Told.SEES_ALL`: hasroot() is told,
+as verify_account_access tells it (every function that checks an account with it first:
+the life cycle, modifyacct, limitbw, editquota, passwd, acctcounts, `cpanel`, adddns), and
+the zone functions and domainuserdata; `Told.NOBODY` (accesshash, the cPanel face).
 """
 
 from __future__ import annotations
@@ -70,7 +70,6 @@ class Purpose(Enum):
 class Told(Enum):
     """Who is told that a target does not exist."""
 
-    ROOT = "root"
     SEES_ALL = "sees_all"
     NOBODY = "nobody"
 
@@ -93,11 +92,7 @@ class Actor:
         return self.user.is_root or acls.ALL in self.privileges
 
     def tells_missing(self, told: Told) -> bool:
-        if told is Told.ROOT:
-            return self.is_root
-        if told is Told.SEES_ALL:
-            return self.sees_all
-        return False
+        return told is Told.SEES_ALL and self.sees_all
 
 
 class Authenticated(Protocol):
@@ -123,10 +118,11 @@ class Wording:
     missing: str
 
 
+# Whostmgr::Authz::verify_account_access: hasroot() is told Cpanel::Exception::UserNotFound's
+# words; anyone else gets the refusal, whether the account exists or is not theirs.
 ACCOUNT = Wording(
-    # Whostmgr::Authz::verify_account_access.
     "You do not have access to an account named “{name}”.",
-    "The user “{name}” does not exist.",
+    "You do not have a user named “{name}”.",
 )
 # Choice: cPanel's verify_domain_access wording is not public.
 DOMAIN = Wording(

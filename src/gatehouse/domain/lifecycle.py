@@ -34,16 +34,23 @@ def clean_reason(raw: str | None) -> str:
     return reason or DEFAULT_REASON
 
 
-def require_managed(conn: sa.Connection, actor: access.Actor, username: str) -> User:
-    """The account `username`, if `actor` may manage it (access.Purpose.MANAGE). Root is told
-    when it does not exist; anyone else gets the same refusal whether it exists or not."""
+# Whostmgr::Accounts::Upgrade::upacct (changepackage) checks ownership, then existence, in
+# its own words; the other life-cycle functions check with verify_account_access.
+UPGRADE = access.Wording(access.ACCOUNT.denied, "Sorry, the user {name} does not exist")
+
+
+def require_managed(
+    conn: sa.Connection,
+    actor: access.Actor,
+    username: str,
+    *,
+    wording: access.Wording = access.ACCOUNT,
+) -> User:
+    """The account `username`, if `actor` may manage it (access.Purpose.MANAGE). hasroot() is
+    told when it does not exist; anyone else gets the same refusal whether it exists or not."""
     account = users_domain.get(conn, username)
     access.to_account(
-        actor,
-        account,
-        username,
-        purpose=access.Purpose.MANAGE,
-        told=access.Told.ROOT,
+        actor, account, username, purpose=access.Purpose.MANAGE, wording=wording
     ).enforce()
     assert account is not None
     return account

@@ -618,7 +618,7 @@ def acctcounts(call: Call) -> dict[str, Any]:
     caller = call.principal.user
     username = (call.params.get("user") or caller.username).strip()
     # cPanel's verify_account_access: a reseller may ask about itself (or accounts it owns).
-    target = access.require_account(call.conn, _actor(call), username, told=access.Told.ROOT)
+    target = access.require_account(call.conn, _actor(call), username)
     if not (target.is_root or target.is_reseller):
         raise InvalidParameter("Not a reseller.")
     owned, suspended = accounts.owned_counts(call.conn, target)
@@ -660,12 +660,10 @@ def passwd(call: Call) -> Reply:
     password = call.params.get("password")
     if not password:
         raise InvalidParameter("No password supplied: “password” is a required argument.")
+    # Whostmgr/API/1/Sys.pm passwd checks with verify_account_access: hasroot() is told that
+    # the account does not exist.
     target = access.require_account(
-        call.conn,
-        _actor(call),
-        username,
-        purpose=access.Purpose.CREDENTIALS,
-        told=access.Told.NOBODY,
+        call.conn, _actor(call), username, purpose=access.Purpose.CREDENTIALS
     )
     check_password(password)
     # The caller's own session survives a change of its own password; every other one ends.

@@ -80,7 +80,9 @@ def cpanel(call: Call) -> Envelope:
         return GatehouseError(reason, data=Envelope(accounts.failure(target, reason)))
 
     username = call.params.get("cpanel_jsonapi_user") or call.params.get("user") or ""
-    principal = _acting_as(call, username, fail, lambda reason: accounts.failure(target, reason))
+    principal = _acting_as(
+        call, username, fail, lambda reason: accounts.failure(target, reason), _CPANEL_EXEC
+    )
     return Envelope(accounts.within(call, principal, target))
 
 
@@ -123,20 +125,29 @@ def uapi_cpanel(call: Call) -> dict[str, Any]:
     return {"uapi": wrapped["result"]}
 
 
+NO_USER = "User parameter is invalid or was not supplied"
+# Whostmgr/XMLUI/cPanel.pm cpanel_exec: a user getpwnam does not know is NO_USER, whoever
+# asks. Choice: a reseller is still told nothing (the refusal), as everywhere in gatehouse.
+_CPANEL_EXEC = access.Wording(access.ACCOUNT.denied, NO_USER)
+
+
 def _acting_as(
     call: Call,
     username: str,
     fail: Callable[[str], GatehouseError],
     refused: Callable[[str], dict[str, Any]] | None,
+    wording: access.Wording = access.ACCOUNT,
 ) -> Principal:
     """The principal a call runs as when the caller acts as the account `username` (the one
     access rule; a refusal audited with its reason code, answered as `refused` shapes it, or
     as any WHM API 1 refusal without it)."""
     if not username:
-        raise fail("User parameter is invalid or was not supplied")
+        raise fail(NO_USER)
     caller = call.principal.user
     account = users.get(call.conn, username)
-    decision = access.to_account(access.actor_of(call.principal), account, username)
+    decision = access.to_account(
+        access.actor_of(call.principal), account, username, wording=wording
+    )
     if not decision.allowed:
         if decision.told_missing:
             raise fail(decision.message)

@@ -26,8 +26,9 @@ from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 
-def _target(call: Call, username: str) -> User:
-    return lifecycle.require_managed(call.conn, access.actor_of(call.principal), username)
+def _target(call: Call, username: str, wording: access.Wording = access.ACCOUNT) -> User:
+    actor = access.actor_of(call.principal)
+    return lifecycle.require_managed(call.conn, actor, username, wording=wording)
 
 
 def _event(account: User, **extra: Any) -> dict[str, Any]:
@@ -238,7 +239,7 @@ def changepackage(call: Call) -> Reply:
     actor = access.actor_of(call.principal)
     username = _user_param(call)
     pkg = call.require("pkg")
-    account = _target(call, username)
+    account = _target(call, username, lifecycle.UPGRADE)
     if account.is_root:
         raise InvalidParameter("The “root” user has no package.")
     # FOR SHARE on PostgreSQL: killpkg cannot remove the package under this call.
