@@ -92,12 +92,22 @@ def test_listaccts_shows_suspension(server: Server, world: dict[str, Any]) -> No
         ("@tag@A1", "user", "regex", ["a1"]),  # case-insensitive
         ("^@tag@(a|b)1$", "user", "regex", ["a1", "b1"]),
         ("@tag@a1", "user", "exact", ["a1"]),
-        ("@tag@", "user", "exact", []),
         ("@tag@b1.EXAMPLE.com", "domain", "exact", ["b1"]),
         (r"@tag@r1\.example", "domain", "regex", ["r1"]),
         ("@a@", "owner", "exact", ["a1"]),
         ("default", "package", "exact", ["a1", "b1", "r1"]),
         ("127.0.0.1", "ip", "exact", ["a1", "b1", "r1"]),
+        # Nothing found, but not the one-user path: result 1, an empty list.
+        ("@tag@zz", "user", "regex", []),
+        ("@tag@zz.example.com", "domain", "exact", []),
+        ("@tag@a", "domain", "exact", []),
+        # domain_and_user (List.pm): the user, or else the domain, matches the regex; the
+        # exact method compares with the compiled regex as a string and finds nothing.
+        ("@tag@A1", "domain_and_user", "regex", ["a1"]),
+        (r"^@tag@b1\.example\.com$", "domain_and_user", "regex", ["b1"]),
+        ("@tag@", "domain_and_user", "regex", ["a1", "b1", "r1"]),
+        ("@tag@a1", "domain_and_user", "exact", []),
+        ("@tag@a1.example.com", "domain_and_user", "exact", []),
     ],
 )
 def test_listaccts_search(
@@ -151,8 +161,42 @@ def test_listaccts_reseller_sees_only_its_accounts(server: Server, world: dict[s
     kw = {"user": world["a"], "token": world["token_a"]}
     assert [e["user"] for e in _accts(server, **kw)] == [world["a1"]]
     for key in ("b1", "r1"):
-        assert _accts(server, params={"search": world[key], "searchtype": "user",
+        # The one-user path refuses an account that is not the caller's ...
+        assert server.fail("listaccts", params={"search": world[key], "searchtype": "user",
+                                                "searchmethod": "exact"}, **kw) == (
+            "No accounts found."
+        )  # fmt: skip
+        # ... any other search finds nothing in the caller's accounts.
+        domain = f"{world[key]}.example.com"
+        assert _accts(server, params={"search": domain, "searchtype": "domain",
                                       "searchmethod": "exact"}, **kw) == []  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"search": "nosuchuser7"},
+        {"search": "@tag@"},  # a prefix of three accounts' names
+        {"search": "@TAG@A1"},  # getpwnam is case-sensitive
+        {"search": ""},
+        {},
+        {"search": "root"},  # no cPanel account (choice: cPanel lists nothing, result 1)
+    ],
+    ids=["unknown", "prefix", "other-case", "empty", "no-search", "root"],
+)
+def test_listaccts_exact_user_search_that_finds_no_user_is_result_0(
+    server: Server, world: dict[str, Any], params: dict[str, str]
+) -> None:
+    """Whostmgr/Accounts/List.pm's one-user path returns nothing at all when getpwnam does
+    not know the name, and Whostmgr/API/1/Accounts.pm listaccts answers result 0."""
+    query = {k: v.replace("@tag@", world["tag"]).replace("@TAG@", world["tag"].upper())
+             for k, v in params.items()}  # fmt: skip
+    response = server.get("listaccts", params={**query, "searchtype": "user",
+                                               "searchmethod": "exact"})  # fmt: skip
+    body = response.json()
+    assert body["metadata"]["result"] == 0
+    assert body["metadata"]["reason"] == "No accounts found."
+    assert "data" not in body  # as cPanel: `return if !$count`
 
 
 def _user_filter(user: str) -> dict[str, str]:

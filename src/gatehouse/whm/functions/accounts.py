@@ -8,9 +8,10 @@ gatehouse had to choose, the comment says so ("Choice:").
 
 Confinement (gatehouse.domain.access): root (or a reseller holding `all`) sees every account;
 a reseller sees the accounts it owns, and is told nothing about the others (cPanel's
-verify_account_access wording, or "Account does not exist." / an empty list where cPanel
-lists). createacct and modifyacct are the use cases of gatehouse.domain.accounts: this face
-parses their parameters and shapes their answers.
+verify_account_access wording, or "Account does not exist." / an empty list — "No accounts
+found." for an exact user search — where cPanel lists). createacct and modifyacct are the use
+cases of gatehouse.domain.accounts: this face parses their parameters and shapes their
+answers.
 """
 
 from __future__ import annotations
@@ -191,6 +192,11 @@ def createacct(call: Call) -> Reply:
 # -- listaccts / accountsummary -----------------------------------------------------------
 
 SEARCH_TYPES = ("domain", "owner", "user", "ip", "package")
+# listaccts takes one more (Whostmgr/API/1/Accounts.pm listaccts); showbw does not.
+LISTACCTS_SEARCH_TYPES = (*SEARCH_TYPES, "domain_and_user")
+# Whostmgr/API/1/Accounts.pm listaccts: result 0 when Whostmgr/Accounts/List.pm returns no
+# count at all (its bare `return`s), which only its exact user search does.
+NO_ACCOUNTS = "No accounts found."
 MAX_SEARCH = 256
 MAX_REPEATS = 3
 _sre_parse: Any = importlib.import_module("re._parser")
@@ -363,11 +369,19 @@ def _limit_fields(stored: tuple[tuple[str, str], ...]) -> dict[str, str]:
 def _matches(
     entry: dict[str, Any], searchtype: str, method: str, search: str, pattern: Any
 ) -> bool:
+    if searchtype == "domain_and_user":
+        # List.pm's exact branch compares the user and the domain with the search's compiled
+        # regex as a string ("(?^i:…)"), which no account's name equals: nothing is found.
+        # Its regex branch keeps an account whose user or domain matches.
+        if method == "exact":
+            return False
+        return any(pattern.search(str(entry[f])) is not None for f in ("user", "domain"))
     field = {"domain": "domain", "owner": "owner", "user": "user", "ip": "ip", "package": "plan"}
     value = str(entry[field[searchtype]])
     if method == "exact":
-        # As cPanel: domain, user and owner compare lower-cased; ip and package exactly.
-        if searchtype in ("domain", "user", "owner"):
+        # As cPanel: domain and owner compare lower-cased; user (getpwnam), ip and package
+        # exactly.
+        if searchtype in ("domain", "owner"):
             return value.lower() == search.lower()
         return value == search
     return pattern.search(value) is not None
@@ -379,7 +393,7 @@ def _search(call: Call) -> tuple[list[dict[str, Any]], int | None]:
     search = call.params.get("search") or ""
     searchtype = call.params.get("searchtype") or ""
     method = call.params.get("searchmethod") or "regex"
-    if searchtype and searchtype not in SEARCH_TYPES:
+    if searchtype and searchtype not in LISTACCTS_SEARCH_TYPES:
         raise InvalidParameter("Unknown search type.")
     if method not in ("exact", "regex"):
         raise InvalidParameter(f"Unknown search method “{method}”: use “exact” or “regex”.")
@@ -402,11 +416,18 @@ def _search(call: Call) -> tuple[list[dict[str, Any]], int | None]:
             exactly[column] = value
     if exactly:
         before = accounts.visible_count(call.conn, actor)
+    one_user = method == "exact" and searchtype == "user"
+    if one_user:
+        # List.pm's one-user path: getpwnam (case-sensitive) finds the user, which a caller
+        # not seeing every account must own; else its bare return, "No accounts found."
+        # (with no search at all too). The store compares as getpwnam does.
+        exactly["username"] = search
     rows = accounts.visible_rows(call.conn, actor, exactly=exactly)
-    if search and method == "exact" and searchtype in ("user", "domain"):
-        wanted = search.lower()  # as _matches: user and domain compare lower-cased
-        attribute = "username" if searchtype == "user" else "domain"
-        rows = [r for r in rows if str(getattr(r, attribute) or "").lower() == wanted]
+    if one_user and not rows:
+        raise NotFound(NO_ACCOUNTS)
+    if search and method == "exact" and searchtype == "domain":
+        wanted = search.lower()  # as _matches: a domain compares lower-cased
+        rows = [r for r in rows if str(r.domain or "").lower() == wanted]
     entries = [account_entry(a, server_ip) for a in rows]
     if search:
         entries = [e for e in entries if _matches(e, searchtype, method, search, pattern)]
@@ -433,7 +454,7 @@ def _lists_everything(call: Call) -> bool:
     "The accounts the caller may see (root: all; a reseller: those it owns), with search.",
     params=(
         Param("search", "What to look for (a case-insensitive regular expression by default)."),
-        Param("searchtype", "domain, owner, user, ip or package."),
+        Param("searchtype", "domain, owner, user, ip, package or domain_and_user."),
         Param("searchmethod", "regex (default: contains a match) or exact."),
         Param("want", "Comma-separated fields to return (default: all)."),
     ),
