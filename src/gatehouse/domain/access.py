@@ -31,8 +31,8 @@ Whether the caller is told that a target does not exist (`Told`) also differs: a
 told gets the same refusal as for a target that is not its own, so a reseller learns nothing
 about other resellers' accounts (verify_account_access). `Told.SEES_ALL`: hasroot() is told,
 as verify_account_access tells it (every function that checks an account with it first:
-the life cycle, modifyacct, limitbw, editquota, passwd, acctcounts, `cpanel`, adddns), and
-the zone functions and domainuserdata; `Told.NOBODY` (accesshash, the cPanel face).
+the life cycle, modifyacct, limitbw, editquota, passwd, acctcounts, uapi_cpanel, adddns),
+and `cpanel`, the zone functions and domainuserdata; `Told.NOBODY` (accesshash, the cPanel face).
 """
 
 from __future__ import annotations
