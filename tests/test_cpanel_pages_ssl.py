@@ -121,9 +121,9 @@ def test_install_show_with_key_and_uninstall(server: Server, page: Any, ca: Issu
 @pytest.mark.parametrize(
     ("case", "field", "words"),
     [
-        ("wrong-key", "key", "The certificate does not match the key."),
+        ("wrong-key", "key", "Certificate and key do not match."),
         ("other-domain", "domain", "does not cover the domain"),
-        ("no-key-stored", "key", "No key of this account matches the certificate"),
+        ("no-key-stored", "key", "No key in your account matches the given certificate."),
         ("empty", "crt", "Paste the certificate."),
     ],
 )

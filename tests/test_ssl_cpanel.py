@@ -166,3 +166,114 @@ def test_whm_cpanel_function_reaches_uapi_install_ssl(server: Server, ca: Issued
     assert "PRIVATE KEY" not in response.text
     assert _stored(server, user) == [1, 1, 1]
     assert server.ok("fetchsslinfo", params={"domain": domain})["user"] == user
+
+
+def _uapi(server: Server, account: Account, **params: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.cpanel_url}/execute/SSL/install_ssl",
+        data=params,
+        headers={"Authorization": f"cpanel {account.user}:{account.token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        pytest.param(None, id="no domain: the certificate's common name"),
+        pytest.param("", id="empty domain: the certificate's common name"),
+        pytest.param("www.{d}", id="a leading www. is dropped"),
+        pytest.param("{d}", id="the domain given"),
+    ],
+)
+def test_uapi_install_ssl_succeeds_in_cpanels_words(
+    server: Server, ca: Issued, domain: str | None
+) -> None:
+    """Cpanel/API/SSL.pm install_ssl: `domain` defaults to the certificate's CN, `_install`
+    drops `www.`, and success adds one message; `data` is the installer's answer."""
+    account = _account(server)
+    leaf = make_leaf(ca, [account.domain])
+    server.remember(leaf.key_pem)
+    params = {"cert": leaf.cert_pem, "key": leaf.key_pem}
+    if domain is not None:
+        params["domain"] = domain.format(d=account.domain)
+    body = _uapi(server, account, **params)
+    assert body["status"] == 1, body
+    assert body["messages"] == [
+        f"The certificate was successfully installed on the domain “{account.domain}”."
+    ]
+    data = body["data"]
+    assert (data["domain"], data["servername"], data["action"]) == (
+        account.domain,
+        account.domain,
+        "install",
+    )
+    assert data["message"].startswith(
+        f"The SSL certificate is now installed onto the domain “{account.domain}”"
+    )
+    assert data["status"] == 1 and data["html"].startswith("<br>")
+
+
+@pytest.mark.parametrize(
+    ("what", "error"),
+    [
+        ("no cert", "No 'cert' argument specified."),
+        ("blank cert", "No 'cert' argument specified."),
+        ("another key", "Certificate and key do not match."),
+        ("no key", "No key in your account matches the given certificate."),
+    ],
+)
+def test_uapi_install_ssl_refuses_in_cpanels_words(
+    server: Server, ca: Issued, what: str, error: str
+) -> None:
+    account = _account(server)
+    leaf, other = make_leaf(ca, [account.domain]), make_leaf(ca, [account.domain])
+    server.remember(leaf.key_pem)
+    server.remember(other.key_pem)
+    params = {
+        "no cert": {"key": leaf.key_pem},
+        "blank cert": {"cert": "  \n", "key": leaf.key_pem},
+        "another key": {"cert": leaf.cert_pem, "key": other.key_pem},
+        "no key": {"cert": leaf.cert_pem},
+    }[what]
+    body = _uapi(server, account, domain=account.domain, **params)
+    assert (body["status"], body["errors"], body["messages"]) == (0, [error], None)
+    assert _stored(server, account.user) == [0, 0, 0]
+
+
+def test_uapi_install_ssl_prefers_the_stored_key(server: Server, ca: Issued) -> None:
+    """install_ssl looks for a stored key matching the certificate before it checks the key
+    given: once the key is stored, a wrong or missing `key` still installs."""
+    account = _account(server)
+    leaf, other = make_leaf(ca, [account.domain]), make_leaf(ca, [account.domain])
+    server.remember(other.key_pem)
+    _uapi_install(server, account, account.domain, leaf, "")
+    for key in (other.key_pem, ""):
+        body = _uapi(server, account, domain=account.domain, cert=leaf.cert_pem, key=key)
+        assert body["status"] == 1, body
+        assert body["data"]["action"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("what", "output"),
+    [
+        ("ok", "The certificate was successfully installed on the domain “{d}”."),
+        ("no crt", "No 'cert' argument specified."),
+        ("another key", "Certificate and key do not match."),
+    ],
+)
+def test_api2_installssl_is_result_and_output_only(
+    server: Server, ca: Issued, what: str, output: str
+) -> None:
+    """Cpanel/SSL.pm api2_installssl: `{result, output}`, the output UAPI's messages (or
+    errors) as a string."""
+    account = _account(server)
+    leaf, other = make_leaf(ca, [account.domain]), make_leaf(ca, [account.domain])
+    crt = "" if what == "no crt" else leaf.cert_pem
+    key = other.key_pem if what == "another key" else leaf.key_pem
+    result = _api2_installssl(server, account, account.domain, crt, key)
+    assert result["data"] == [
+        {"output": output.format(d=account.domain), "result": int(what == "ok")}
+    ]

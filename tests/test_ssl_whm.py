@@ -265,7 +265,8 @@ def test_api0_install_fetch_and_list(server: Server, ca: Issued) -> None:
         f"{server.url}/json-api/installssl", data=data, headers=headers, timeout=30
     ).json()
     assert body["status"] == 1 and set(body) == {"rawout", "status", "statusmsg"}
-    assert domain in body["statusmsg"]
+    assert body["statusmsg"].startswith("The SSL certificate is now installed onto the domain")
+    assert body["rawout"].startswith("<br>The SSL certificate is now installed onto the domain")
     [info] = server.get("fetchsslinfo", api_version=None, params={"domain": domain}).json()[
         "sslinfo"
     ]
@@ -280,3 +281,80 @@ def test_api0_install_fetch_and_list(server: Server, ca: Issued) -> None:
         timeout=30,
     ).json()
     assert refused["status"] == 0 and refused["statusmsg"]
+
+
+_DONE = "The SSL certificate is now installed onto the domain “{d}” using the IP address “{ip}”."
+_RESTART = "Apache is restarting in the background."
+_ALREADY = "This certificate was already installed on this host."
+
+
+@pytest.mark.parametrize(
+    ("installs", "action", "message", "raw"),
+    [
+        pytest.param(
+            [("a", True)],
+            "install",
+            f"{_DONE} {_RESTART}\n",
+            f"<br>{_DONE}<br />{_RESTART}",
+            id="first",
+        ),
+        pytest.param(
+            [("a", True), ("b", True)],
+            "update",
+            f"{_DONE}\nThe existing virtual host was updated with the new certificate. "
+            f"{_RESTART}\n",
+            f"<br>{_DONE}\n<br />\nThe existing virtual host was updated with the new "
+            f"certificate.<br />{_RESTART}",
+            id="another certificate",
+        ),
+        pytest.param(
+            [("a", True), ("a", False)],
+            "none",
+            f"{_ALREADY} The system made no changes.",
+            f"<br /><b>{_ALREADY} The system made no changes.</b><br />\n",
+            id="same certificate, no bundle",
+        ),
+        pytest.param(
+            [("a", False), ("a", True)],
+            "update_cabundle",
+            f"{_ALREADY} The system updated the Certificate Authority bundle for the current "
+            "SSL installation.",
+            f"<br /><b>{_ALREADY} The system updated the Certificate Authority bundle for the "
+            "current SSL installation.</b><br />\n",
+            id="same certificate, new bundle",
+        ),
+    ],
+)
+def test_install_reports_what_it_did_in_cpanels_words(
+    server: Server,
+    ca: Issued,
+    installs: list[tuple[str, bool]],
+    action: str,
+    message: str,
+    raw: str,
+) -> None:
+    """Whostmgr/API/1/SSL.pm installssl: `reason` is Cpanel::SSLInstall's message, and
+    `output.raw` its html; the API 0 form gives the same as `statusmsg` and `rawout`."""
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaves = {"a": make_leaf(ca, [domain]), "b": make_leaf(ca, [domain])}
+    for name, with_bundle in installs:
+        body = _install(server, domain, leaves[name], ca.cert_pem if with_bundle else None).json()
+        assert body["metadata"]["result"] == 1, body
+    ip = body["data"]["ip"]
+    expected = message.format(d=domain, ip=ip)
+    assert body["metadata"]["reason"] == expected
+    assert body["metadata"]["output"] == {"raw": raw.format(d=domain, ip=ip)}
+    assert (body["data"]["action"], body["data"]["message"]) == (action, expected)
+    assert body["data"]["statusmsg"] == expected
+    info = server.ok("fetchsslinfo", params={"domain": domain})
+    assert info["cab"] is not None, "a bundle once given is kept"
+
+
+def test_install_takes_the_domain_without_www(server: Server, ca: Issued) -> None:
+    # real_installssl lower-cases the domain and drops a leading `www.`.
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    body = _install(server, f"WWW.{domain.upper()}", make_leaf(ca, [domain])).json()
+    assert body["metadata"]["result"] == 1, body
+    assert body["data"]["domain"] == body["data"]["servername"] == domain

@@ -171,11 +171,11 @@ limitbw = result_list(
 listzones = bare("zone", lambda answer: (answer.data or {}).get("zone", []))
 
 
-# SSL, as cPanel's Whostmgr/XMLUI/SSL.pm answers API 0: installssl flat (and its certificate is
-# `cert`, as /scripts2/installssl named it), fetchsslinfo in an `sslinfo` list, listcrts bare.
+# SSL, as cPanel's Whostmgr/XMLUI/SSL.pm answers API 0: installssl flat (its certificate is
+# `cert`, as /scripts2/installssl named it; `rawout` the installer's html, `statusmsg` its
+# message), fetchsslinfo in an `sslinfo` list, listcrts bare.
 def _installed(answer: Answer) -> Body:
-    message = (answer.data or {}).get("statusmsg")
-    return {"rawout": message, "status": 1, "statusmsg": message}
+    return {"rawout": answer.raw, "status": 1, "statusmsg": answer.reason}
 
 
 installssl = Api0(

@@ -13,63 +13,95 @@ No list holds key material: list_keys gives each key's id and public facts only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import UapiResult, api2, uapi
-from gatehouse.domain import access, certificates, ips
-from gatehouse.errors import GatehouseError, missing_parameter
+from gatehouse.domain import access, certificates, ips, ssl_install_report, ssl_pem, users
+from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
 
 MODULE = "SSL"
 
 
-def _install(call: Call, cert_param: str, bundle_param: str) -> dict[str, Any]:
-    raw_domain = call.params.get("domain")
-    if not raw_domain:
-        raise missing_parameter("domain")
-    crt = call.params.get(cert_param)
+def _domain(call: Call, crt: str) -> str:
+    """Cpanel/API/SSL.pm: `domain` is optional — the certificate's subject CN
+    (Cpanel::SSLInfo::getcrtdomain) — and `_install` drops a leading `www.`."""
+    domain = (call.params.get("domain") or "").strip()
+    if not domain:
+        domain = ssl_pem.parse_certificate(crt).subject_cn
+    domain = re.sub(r"\Awww\.", "", domain, flags=re.IGNORECASE)
+    if not domain:
+        raise InvalidParameter("Invalid host specified. Unable to continue.")
+    return domain
+
+
+def _key(call: Call, account: users.User, crt: str) -> str:
+    """The key to install with, as install_ssl picks it: a key the account stores for the
+    certificate wins over the one given (even a wrong one); else the one given must match."""
+    given = (call.params.get("key") or "").strip()
+    wanted = ssl_pem.parse_certificate(crt).key_id
+    if certificates.key_pem(call.conn, call.gatehouse.keyring, account.id, wanted) is not None:
+        return ""  # install_from_text takes the stored key
+    if not given:
+        raise InvalidParameter("No key in your account matches the given certificate.")
+    if ssl_pem.parse_key(given).key_id != wanted:
+        raise InvalidParameter("Certificate and key do not match.")
+    return given
+
+
+def _install(call: Call, cert_param: str) -> UapiResult:
+    crt = (call.params.get(cert_param) or "").strip()
     if not crt:
-        raise missing_parameter(cert_param)
+        # cPanel's words, API 2's `crt` included (api2_installssl renames it to `cert`).
+        raise InvalidParameter("No 'cert' argument specified.")
     actor = access.actor_of(call.principal)
-    domain, account = certificates.own_domain(call.conn, actor, raw_domain)
-    done = certificates.install_from_text(
+    domain, account = certificates.own_domain(call.conn, actor, _domain(call, crt))
+    ip = account.ip or ips.main_ip(call.gatehouse.config)
+    done, said = ssl_install_report.install(
         call,
         call.gatehouse.keyring,
         account,
         domain,
         crt,
-        call.params.get("key") or "",
-        call.params.get(bundle_param),
+        _key(call, account, crt),
+        call.params.get("cabundle"),
+        ip,
     )
     call.after_commit.append(call.gatehouse.ssl_publisher.publish)
-    ip = account.ip or ips.main_ip(call.gatehouse.config)
-    message = (
-        f"The SSL certificate is now installed onto the domain “{domain}” using the IP "
-        f"address “{ip}”."
-    )
-    return {
-        "action": "install",
+    # `data` is the installer's answer (as WHM's installssl), plus the stored ids.
+    data = {
+        "action": said.action,
+        "aliases": [],
         "cert_id": done.certificate.cert_id,
         "domain": domain,
         "extra_certificate_domains": [],
+        "html": said.html,
         "ip": ip,
         "key_id": done.certificate.key_id,
-        "message": message,
-        "statusmsg": message,
+        "message": said.message,
+        "servername": domain,
+        "status": 1,
+        "statusmsg": said.message,
         "user": account.username,
         "warning_domains": [],
         "working_domains": [domain],
     }
+    return UapiResult(
+        data=data,
+        messages=[f"The certificate was successfully installed on the domain “{domain}”."],
+    )
 
 
 @uapi(
     MODULE,
     "install_ssl",
-    "Install a certificate (cert, key, cabundle) on one of the account's domains.",
+    "Install a certificate (cert, key, cabundle) on one of the account's domains (by default "
+    "the certificate's common name).",
     slow=True,
 )
-def install_ssl(call: Call) -> dict[str, Any]:
-    return _install(call, "cert", "cabundle")
+def install_ssl(call: Call) -> UapiResult:
+    return _install(call, "cert")
 
 
 @api2(
@@ -79,21 +111,12 @@ def install_ssl(call: Call) -> dict[str, Any]:
     slow=True,
 )
 def installssl_api2(call: Call) -> list[dict[str, Any]]:
+    # Cpanel/SSL.pm api2_installssl: UAPI install_ssl's messages (or errors), one a line.
     try:
-        done = _install(call, "crt", "cabundle")
+        done = _install(call, "crt")
     except GatehouseError as exc:
-        return [{"output": exc.reason, "result": 0, "status": 0, "statusmsg": exc.reason}]
-    return [
-        {
-            "domain": done["domain"],
-            "ip": done["ip"],
-            "output": done["message"],
-            "result": 1,
-            "status": 1,
-            "statusmsg": done["message"],
-            "user": done["user"],
-        }
-    ]
+        return [{"output": exc.reason, "result": 0}]
+    return [{"output": "\n".join(done.messages or []), "result": 1}]
 
 
 @uapi(

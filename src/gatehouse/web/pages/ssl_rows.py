@@ -52,7 +52,9 @@ def field_of(reason: str) -> str:
     for name, field in missing.items():
         if reason in (f"Missing parameter: {name}", f"Provide the “{name}” argument."):
             return field
-    if "match the key" in reason or reason.startswith(("The key", "No key")):
+    if reason == "No 'cert' argument specified.":  # UAPI install_ssl's own words
+        return "crt"
+    if "match the key" in reason or reason.startswith(("The key", "No key", "Certificate and key")):
         return "key"
     if "CA bundle" in reason or "chain" in reason:
         return "cab"

@@ -16,11 +16,20 @@ account; no list ever holds key material.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gatehouse.api.call import Call
-from gatehouse.api.registry import Param
-from gatehouse.domain import access, certificates, ips, ssl_pem, ssl_requests, users
+from gatehouse.api.registry import Param, Reply
+from gatehouse.domain import (
+    access,
+    certificates,
+    ips,
+    ssl_install_report,
+    ssl_pem,
+    ssl_requests,
+    users,
+)
 from gatehouse.errors import InvalidParameter, NotFound
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
@@ -53,10 +62,11 @@ def _publish(call: Call) -> None:
     slow=True,
     api0=api0.installssl,
 )
-def installssl(call: Call) -> dict[str, Any]:
+def installssl(call: Call) -> Reply:
     actor = access.actor_of(call.principal)
-    domain, account = certificates.reach_domain(call.conn, actor, call.require("domain"))
-    done = certificates.install_from_text(
+    domain, account = certificates.reach_domain(call.conn, actor, _without_www(call))
+    ip = _ip(call, account)
+    done, said = ssl_install_report.install(
         call,
         call.gatehouse.keyring,
         account,
@@ -64,26 +74,35 @@ def installssl(call: Call) -> dict[str, Any]:
         call.require("crt"),
         call.require("key"),
         call.params.get("cab"),
+        ip,
     )
     _publish(call)
-    ip = _ip(call, account)
-    message = (
-        f"The SSL certificate is now installed onto the domain “{domain}” using the IP "
-        f"address “{ip}”."
+    # Whostmgr/API/1/SSL.pm: the reason is the installer's message, the raw output its html.
+    return Reply(
+        data={
+            "action": said.action,
+            "aliases": [],
+            "cert_id": done.certificate.cert_id,
+            "domain": domain,
+            "html": said.html,
+            "ip": ip,
+            "key_id": done.certificate.key_id,
+            "message": said.message,
+            "servername": domain,
+            "status": 1,
+            "statusmsg": said.message,
+            "user": account.username,
+            "warning_domains": [],
+            "working_domains": [domain],
+        },
+        reason=said.message,
+        metadata={"output": {"raw": said.html}},
     )
-    return {
-        "action": "install",
-        "cert_id": done.certificate.cert_id,
-        "domain": domain,
-        "ip": ip,
-        "key_id": done.certificate.key_id,
-        "message": message,
-        "status": 1,
-        "statusmsg": message,
-        "user": account.username,
-        "warning_domains": [],
-        "working_domains": [domain],
-    }
+
+
+def _without_www(call: Call) -> str:
+    """real_installssl trims the domain, lower-cases it and drops a leading `www.`."""
+    return re.sub(r"\Awww\.", "", call.require("domain").strip().lower())
 
 
 @REGISTRY.function(
