@@ -232,7 +232,10 @@ def test_stale_serial_is_refused_and_nothing_changes(server: Server) -> None:
     serial = serial_of(parse(server, acct), acct.zone)
     before = zone_text(server, acct.zone)
     result = edit(server, acct, str(int(serial) - 1), txt("x", "v")).json()
-    assert result["status"] == 0 and "stale" in result["errors"][0]
+    assert (
+        result["status"] == 0
+        and "does not match the DNS zone’s serial number" in result["errors"][0]
+    )
     assert zone_text(server, acct.zone) == before
 
 
@@ -264,7 +267,11 @@ def test_concurrent_edits_with_one_serial_exactly_one_wins(server: Server) -> No
     for t in threads:
         t.join()
     assert sum(r["status"] for r in results) == 1, results
-    assert all("stale" in r["errors"][0] for r in results if r["status"] == 0)
+    assert all(
+        "does not match the DNS zone’s serial number" in r["errors"][0]
+        for r in results
+        if r["status"] == 0
+    )
     assert len([r for r in records(parse(server, acct)) if r[1] == "TXT"]) == 1
 
 
@@ -274,7 +281,7 @@ def test_concurrent_edits_with_one_serial_exactly_one_wins(server: Server) -> No
         ([], "You must provide at least one change to the DNS zone."),
         ([("add", "{nope")], "not valid JSON"),
         ([("remove", "x")], "not a line index"),
-        ([("remove", "9999")], "No record starts"),
+        ([("remove", "9999")], "No record exists at line 9,999 in the"),
         ([("add", {"dname": "bad", "ttl": 60, "record_type": "A", "data": ["not-an-ip"]})],
          "invalid"),
         ([("add", {"dname": "out.example.org.", "ttl": 60, "record_type": "A",
@@ -297,15 +304,43 @@ def test_mass_edit_zone_refusals_change_nothing(
     assert zone_text(server, acct.zone) == before
 
 
-def test_mass_edit_zone_needs_a_serial_that_is_a_number(server: Server) -> None:
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        (None, "Provide the “serial” argument."),
+        ("", "The “serial” argument cannot be empty."),
+        ("soon", "The given serial number (soon) does not match the DNS zone’s serial number "
+                 "({serial}). Refresh your view of the DNS zone, then resubmit."),
+        # cPanel compares the serials as strings (Cpanel/ZoneFile/LineEdit.pm).
+        ("0{serial}", "The given serial number (0{serial}) does not match the DNS zone’s "
+                      "serial number ({serial}). Refresh your view of the DNS zone, then "
+                      "resubmit."),
+        (" {serial}", "The given serial number ( {serial}) does not match the DNS zone’s "
+                      "serial number ({serial}). Refresh your view of the DNS zone, then "
+                      "resubmit."),
+    ],
+    ids=["missing", "empty", "not a number", "leading zero", "leading space"],
+)  # fmt: skip
+def test_mass_edit_zone_serial_must_be_the_zones_as_written(
+    server: Server, given: str | None, error: str
+) -> None:
     acct = new_account(server)
-    assert fail(server, acct, "mass_edit_zone", {"zone": acct.zone})["errors"] == [
-        "Missing parameter: serial"
+    serial = serial_of(parse(server, acct), acct.zone)
+    before = zone_text(server, acct.zone)
+    params: dict[str, Any] = {"zone": acct.zone, "remove": "0"}
+    if given is not None:
+        params["serial"] = given.format(serial=serial)
+    answer = fail(server, acct, "mass_edit_zone", params)
+    assert answer["errors"] == [error.format(serial=serial)]
+    assert zone_text(server, acct.zone) == before
+
+
+def test_mass_edit_zone_names_a_line_that_is_no_record_as_cpanel_does(server: Server) -> None:
+    acct = new_account(server)
+    serial = serial_of(parse(server, acct), acct.zone)
+    assert edit(server, acct, serial, ("remove", "0")).json()["errors"] == [
+        f"No record exists at line 0 in the “{acct.zone}” DNS zone."
     ]
-    assert (
-        "not a number"
-        in fail(server, acct, "mass_edit_zone", {"zone": acct.zone, "serial": "soon"})["errors"][0]
-    )
 
 
 # An account's mass edit may create, edit and remove only A, AAAA, CAA, CNAME, MX, SRV and TXT

@@ -10,6 +10,8 @@ import threading
 import uuid
 from typing import Any
 
+import pytest
+
 from conftest import Server
 from zone_helpers import unstamped
 
@@ -154,7 +156,10 @@ def test_stale_serial_is_refused_and_nothing_changes(server: Server) -> None:
     add = {"dname": "x", "ttl": 300, "record_type": "TXT", "data": ["v"]}
     body = edit(server, zone, str(int(serial) - 1), ("add", add)).json()
     assert body["metadata"]["result"] == 0
-    assert "stale" in body["metadata"]["reason"]
+    assert body["metadata"]["reason"] == (
+        f"The given serial number ({int(serial) - 1}) does not match the DNS zone’s serial "
+        f"number ({serial}). Refresh your view of the DNS zone, then resubmit."
+    )
     assert body["data"]["type"] == "Stale"
     assert zone_text(server, zone) == before
 
@@ -189,8 +194,11 @@ def test_invalid_record_is_refused_and_nothing_changes(server: Server) -> None:
     assert "not valid JSON" in server.fail(
         "mass_edit_dns_zone", params=[("zone", zone), ("serial", serial), ("add", "{nope")]
     )
-    assert "No record starts" in server.fail(
-        "mass_edit_dns_zone", params=[("zone", zone), ("serial", serial), ("remove", "9999")]
+    assert (
+        server.fail(
+            "mass_edit_dns_zone", params=[("zone", zone), ("serial", serial), ("remove", "9999")]
+        )
+        == f"No record exists at line 9,999 in the “{zone}” DNS zone."
     )
     assert zone_text(server, zone) == before
 
@@ -245,7 +253,7 @@ def test_ownership(server: Server) -> None:
     missing = server.fail(
         "parse_dns_zone", user=reseller_b, token=token_b, params={"zone": "nosuch.example.net"}
     )
-    assert "do not have access" in denied
+    assert denied == f"You do not have access to a domain named “{zone}”."  # Whostmgr::Authz
     assert denied.replace(zone, "Z") == missing.replace("nosuch.example.net", "Z")
     body = edit(server, zone, serial, ("add", add), user=reseller_b, token=token_b).json()
     assert body["metadata"]["result"] == 0 and "do not have access" in body["metadata"]["reason"]
@@ -349,7 +357,9 @@ def test_listzones_dumpzone_adddns_killdns_resetzone(server: Server) -> None:
     server.ok("killdns", params={"domain": extra})
     assert zone_text(server, extra) is None
     assert "does not exist" in server.fail("killdns", params={"domain": extra})
-    assert "does not exist" in server.fail("parse_dns_zone", params={"zone": extra})
+    assert server.fail("parse_dns_zone", params={"zone": extra}) == (
+        f"This system does not have a domain named “{extra}”."
+    )
 
 
 def test_removeacct_removes_zones_unless_keepdns(server: Server) -> None:
@@ -399,9 +409,18 @@ def test_one_record_functions(server: Server) -> None:
     assert "invalid" in server.fail(
         "addzonerecord", params={"domain": zone, "name": "x", "type": "A", "address": "nope"}
     )
-    assert "stale" in server.fail(
-        "addzonerecord",
-        params={"domain": zone, "name": "x", "type": "A", "address": "192.0.2.1", "serialnum": "1"},
+    assert (
+        server.fail(
+            "addzonerecord",
+            params={
+                "domain": zone,
+                "name": "x",
+                "type": "A",
+                "address": "192.0.2.1",
+                "serialnum": "1",
+            },
+        )
+        == "Zone file changed since last read."
     )
     server.ok(
         "editzonerecord",
@@ -491,3 +510,58 @@ def test_modifyacct_refuses_a_domain_whose_zone_exists(server: Server) -> None:
     assert zone_text(server, zone) is not None
     rows = server.sql("SELECT domain FROM users WHERE username = :u", u=username)
     assert rows[0][0] == zone
+
+
+_DNS = "Whostmgr::API::1::DNS"
+
+
+@pytest.mark.parametrize(
+    ("function", "params", "reason"),
+    [
+        ("parse_dns_zone", {},
+         f"Provide the “zone” parameter for the “{_DNS}::parse_dns_zone” function."),
+        ("parse_dns_zone", {"zone": ""}, "The value of “zone” may not be empty."),
+        ("mass_edit_dns_zone", {"serial": "1"},
+         f"Provide the “zone” parameter for the “{_DNS}::mass_edit_dns_zone” function."),
+        ("mass_edit_dns_zone", {"zone": "{zone}"},
+         f"Provide the “serial” parameter for the “{_DNS}::mass_edit_dns_zone” function."),
+        ("mass_edit_dns_zone", {"zone": "{zone}", "serial": ""},
+         "The value of “serial” may not be empty."),
+        ("parse_dns_zone", {"zone": "nosuch-{zone}"},
+         "This system does not have a domain named “nosuch-{zone}”."),
+        ("mass_edit_dns_zone", {"zone": "nosuch-{zone}", "serial": "1", "remove": "3"},
+         "This system does not have a domain named “nosuch-{zone}”."),
+    ],
+    ids=["parse: no zone", "parse: empty zone", "edit: no zone", "edit: no serial",
+         "edit: empty serial", "parse: no such domain", "edit: no such domain"],
+)  # fmt: skip
+def test_parse_and_mass_edit_refuse_in_cpanels_words(
+    server: Server, function: str, params: dict[str, str], reason: str
+) -> None:
+    """Whostmgr::API::1::Utils's required arguments (a MissingParameter names the API function
+    it is raised in) and Whostmgr::Authz's DomainDoesNotExist, as root."""
+    _user, zone = new_account(server)
+    given = {k: v.format(zone=zone) for k, v in params.items()}
+    assert server.fail(function, params=given) == reason.format(zone=zone)
+
+
+def test_mass_edit_refuses_a_line_that_is_no_record_or_the_soa_as_cpanel_does(
+    server: Server,
+) -> None:
+    # Cpanel/ZoneFile/LineEdit.pm: _verify_lineidx_for_new_op, then remove()'s SOA rule.
+    _user, zone = new_account(server)
+    payload = parse(server, zone)
+    serial = serial_of(payload, zone)
+    soa = next(i for i in payload if i.get("record_type") == "SOA")["line_index"]
+    for remove, reason in [
+        ("0", f"No record exists at line 0 in the “{zone}” DNS zone."),
+        (str(soa), "Every DNS zone must contain an SOA record."),
+    ]:
+        params = [("zone", zone), ("serial", serial), ("remove", remove)]
+        assert server.fail("mass_edit_dns_zone", params=params) == reason
+    some = next(i for i in payload if i.get("record_type") == "NS")["line_index"]
+    twice = [("zone", zone), ("serial", serial), ("remove", str(some)), ("remove", str(some))]
+    assert server.fail("mass_edit_dns_zone", params=twice) == (
+        f"You submitted multiple edits for line index {some}. This interface forbids multiple "
+        "edits per line."
+    )

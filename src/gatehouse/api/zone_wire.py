@@ -30,7 +30,7 @@ from typing import Any
 from gatehouse.api.params import Params
 from gatehouse.dns import changes
 from gatehouse.dns.changes import Change, MassEdit
-from gatehouse.dns.errors import stale
+from gatehouse.dns.errors import changed_since_read
 from gatehouse.dns.parsed import parse
 from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, Entry
 from gatehouse.dns.zones import Zone
@@ -348,19 +348,24 @@ def check_serialnum(zone: Zone, params: Params) -> None:
     read."); without one the change applies to the zone as it is, still atomically."""
     raw = (params.get("serialnum") or "").strip()
     if raw and (not raw.isdigit() or int(raw) != zone.serial):
-        raise stale(zone.name, int(raw) if raw.isdigit() else 0)
+        raise changed_since_read()
 
 
 # -- mass edits -------------------------------------------------------------------------------
 
 
-def require_serial(params: Params) -> int:
-    raw = (params.get("serial") or "").strip()
-    if not raw:
-        raise missing_parameter("serial")
-    if not raw.isdigit():
-        raise InvalidParameter(f"The serial “{raw}” is not a number.")
-    return int(raw)
+def require_serial(
+    params: Params, missing: Callable[[str], Exception], empty: Callable[[str], Exception]
+) -> str:
+    """The mass edit's `serial`, as given: cPanel compares it with the zone's as a string, so
+    anything but the zone's serial written as the zone writes it is stale (not malformed).
+    `missing` and `empty` word the refusals as the caller's API does."""
+    raw = params.get("serial")
+    if raw is None:
+        raise missing("serial")
+    if raw == "":
+        raise empty("serial")
+    return raw
 
 
 def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:

@@ -126,13 +126,27 @@ def _check_rdata(zone: str, change: Change, line: str, line_number: int) -> None
         ) from None
 
 
-def _record_at(entries: Iterable[Entry], index: int, what: str) -> Entry:
-    for e in entries:
-        if e.kind == "record" and e.line_index == index:
-            if e.record_type == "SOA":
-                raise InvalidParameter("This interface cannot edit or remove the SOA record.")
-            return e
-    raise InvalidParameter(f"No record starts at line index {index} ({what}).")
+def _record_at(
+    zone: str, entries: Iterable[Entry], index: int, touched: set[int], what: str
+) -> Entry:
+    """The record a remove or an edit names, in Cpanel/ZoneFile/LineEdit.pm's words
+    (_verify_lineidx_for_new_op, then its SOA rules; `{index:,}` is its numf)."""
+    entry = next((e for e in entries if e.kind == "record" and e.line_index == index), None)
+    if entry is None:
+        raise InvalidParameter(f"No record exists at line {index:,} in the “{zone}” DNS zone.")
+    if index in touched:
+        raise InvalidParameter(
+            f"You submitted multiple edits for line index {index:,}. This interface forbids "
+            "multiple edits per line."
+        )
+    if entry.record_type == "SOA":
+        if what == "remove":
+            raise InvalidParameter("Every DNS zone must contain an SOA record.")
+        # Choice: cPanel lets an edit rewrite the SOA (its serial unchanged); gatehouse
+        # keeps the SOA its own (it sets the serial on every change).
+        raise InvalidParameter("This interface cannot edit or remove the SOA record.")
+    touched.add(index)
+    return entry
 
 
 def apply_edits(
@@ -144,17 +158,11 @@ def apply_edits(
     touched: set[int] = set()
     replaced: dict[int, tuple[int, str | None]] = {}  # line_index -> (line count, new line)
     for index in removes:
-        entry = _record_at(entries, index, "remove")
-        if index in touched:
-            raise InvalidParameter(f"The line index {index} is given more than once.")
-        touched.add(index)
+        entry = _record_at(zone.name, entries, index, touched, "remove")
         replaced[index] = (entry.line_count, None)
     for change in edits:
         assert change.line_index is not None
-        entry = _record_at(entries, change.line_index, "edit")
-        if change.line_index in touched:
-            raise InvalidParameter(f"The line index {change.line_index} is given more than once.")
-        touched.add(change.line_index)
+        entry = _record_at(zone.name, entries, change.line_index, touched, "edit")
         line = render(change)
         _check_rdata(zone.name, change, line, change.line_index + 1)
         replaced[change.line_index] = (entry.line_count, line)

@@ -26,12 +26,13 @@ def save_edit(unit: UnitOfWork, zone: zones.Zone, text: str, what: str) -> int:
     return new_serial
 
 
-def apply_mass_edit(unit: UnitOfWork, zone: zones.Zone, serial: int, edit: MassEdit) -> int:
+def apply_mass_edit(unit: UnitOfWork, zone: zones.Zone, serial: str, edit: MassEdit) -> int:
     """Apply a parsed mass edit (all or nothing) to `zone`, read under the write lock, if it
     still has `serial`; the one path for WHM's mass_edit_dns_zone and UAPI's
     DNS::mass_edit_zone. Returns the new serial."""
-    if zone.serial != serial:
-        raise stale(zone.name, serial)
+    # Compared as strings, as cPanel does (see dns/errors.stale).
+    if str(zone.serial) != serial:
+        raise stale(serial, zone.serial)
     text = apply_edits(zone, edit.adds, edit.edits, edit.removes)
     what = f"{len(edit.adds)} added, {len(edit.edits)} edited, {len(edit.removes)} removed"
     return save_edit(unit, zone, text, what)

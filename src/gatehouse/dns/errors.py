@@ -14,14 +14,20 @@ class InvalidZone(GatehouseError):
     """The zone, as it would be after the change, is not a valid zone file."""
 
 
-def stale(name: str, serial: int) -> Stale:
-    # Choice: cPanel's Cpanel::Exception::Stale text is not public; the payload shape
-    # ({"type":"Stale","detail":null}, Cpanel::APICommon::Error) is.
+def stale(given: object, current: object) -> Stale:
+    """A mass edit's serial is not the zone's: Cpanel/ZoneFile/LineEdit.pm's words (which
+    compare the serials as strings: `02026120605` is stale for 2026120605) and
+    Cpanel::APICommon::Error's payload."""
     return Stale(
-        f"The DNS zone “{name}” has changed since serial {serial} (the serial is stale): "
-        "read the zone again and retry.",
+        f"The given serial number ({given}) does not match the DNS zone’s serial number "
+        f"({current}). Refresh your view of the DNS zone, then resubmit.",
         data={"type": "Stale", "detail": None},
     )
+
+
+def changed_since_read() -> Stale:
+    """A one-record edit's `serialnum` is not the zone's (Whostmgr/DNS.pm's words)."""
+    return Stale("Zone file changed since last read.", data={"type": "Stale", "detail": None})
 
 
 def explain(why: str) -> str:

@@ -267,6 +267,12 @@ def _insert(conn: sa.Connection, new: NewZone, user_id: int, now: int) -> Zone:
     return Zone(new.name, user_id, new.text, new.serial, now)
 
 
+def _moved_on(conn: sa.Connection, zone: Zone) -> Exception:
+    """Another writer changed the zone since it was read (the compare-and-swap failed)."""
+    current = conn.execute(sa.select(zones.c.serial).where(zones.c.name == zone.name)).scalar()
+    return stale(zone.serial, current)
+
+
 def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
     """Move a zone to a new name (modifyacct's domain change): every absolute name at or
     under the old apex moves under the new one, relative names stay, the serial is bumped,
@@ -287,7 +293,7 @@ def rename(conn: sa.Connection, zone: Zone, new_name: str, now: int) -> Zone:
         .values(name=new_name, text=text, serial=new_serial, updated_time=now)
     )
     if result.rowcount != 1:
-        raise stale(zone.name, zone.serial)
+        raise _moved_on(conn, zone)
     _written([zone.name, new_name])
     _push(conn, [zone.name], REMOVE, now)
     _push(conn, [new_name], ADD, now)
@@ -340,7 +346,7 @@ def save(conn: sa.Connection, zone: Zone, new_text: str, now: int) -> int:
         .values(text=new_text, serial=new_serial, updated_time=now)
     )
     if result.rowcount != 1:
-        raise stale(zone.name, zone.serial)
+        raise _moved_on(conn, zone)
     _written([zone.name])
     _push(conn, [zone.name], SAVE, now)
     return new_serial

@@ -128,6 +128,12 @@ ACCOUNT = Wording(
 DOMAIN = Wording(
     "You do not have access to a domain named “{name}”.", "The domain “{name}” does not exist."
 )
+# Whostmgr::Authz::verify_domain_existence_and_access (WHM's parse_dns_zone and
+# mass_edit_dns_zone): DomainDoesNotExist to root, the refusal to anyone else.
+AUTHZ_DOMAIN = Wording(
+    "You do not have access to a domain named “{name}”.",
+    "This system does not have a domain named “{name}”.",
+)
 # Choice: one wording for "not yours" and "does not exist" when the caller is not told.
 WHM_ZONE = Wording(
     "You do not have access to the DNS zone “{name}”.", "The DNS zone “{name}” does not exist."

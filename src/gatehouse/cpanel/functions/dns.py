@@ -61,7 +61,7 @@ def parse_zone(call: Call) -> list[dict[str, Any]]:
 )
 def mass_edit_zone(call: Call) -> UapiResult:
     name = _zone_name(call)
-    serial = zone_wire.require_serial(call.params)
+    serial = zone_wire.require_serial(call.params, args.missing, args.empty)
     zone = _own_zone(call, name, lock=True)
     edit = zone_wire.parse_mass_edit(zone.name, call.params)
     changes.check_account_types(zone, edit)

@@ -18,6 +18,7 @@ reseller learns nothing about other resellers' domains.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from gatehouse.api import zone_wire
@@ -53,10 +54,41 @@ def _zone_name(call: Call, *keys: str) -> str:
     return users.normalise_domain(raw)
 
 
-def _zone_for(call: Call, name: str, *, lock: bool = False) -> zones.Zone:
+def _zone_for(
+    call: Call, name: str, *, lock: bool = False, wording: access.Wording = access.WHM_ZONE
+) -> zones.Zone:
     """The zone `name`, if the caller may reach it. `lock` takes the write lock first (it must
     be the call's first statement: see zones.lock). The rule is domain/access.py's."""
-    return access.require_zone(call.conn, access.actor_of(call.principal), name, lock=lock)
+    actor = access.actor_of(call.principal)
+    return access.require_zone(call.conn, actor, name, lock=lock, wording=wording)
+
+
+def _empty(name: str) -> InvalidParameter:
+    # Whostmgr::API::1::Utils::get_length_required_argument (Cpanel::Exception::Empty).
+    return InvalidParameter(f"The value of “{name}” may not be empty.")
+
+
+def _missing_in(function: str) -> Callable[[str], InvalidParameter]:
+    """Whostmgr::API::1::Utils::get_required_argument's refusal. Its MissingParameter is a
+    Cpanel::Exception::Caller: the message names the nearest caller on the stack that is not
+    an argument getter nor private — the API function itself."""
+
+    def missing(name: str) -> InvalidParameter:
+        return InvalidParameter(
+            f"Provide the “{name}” parameter for the “Whostmgr::API::1::DNS::{function}” function."
+        )
+
+    return missing
+
+
+def _required_zone(call: Call, function: str) -> str:
+    """`zone` as parse_dns_zone and mass_edit_dns_zone require it (get_length_required_argument)."""
+    raw = call.params.get("zone")
+    if raw is None:
+        raise _missing_in(function)("zone")
+    if raw == "":
+        raise _empty("zone")
+    return _zone_name(call, "zone")
 
 
 # -- parse_dns_zone / mass_edit_dns_zone --------------------------------------------------
@@ -66,13 +98,14 @@ def _zone_for(call: Call, name: str, *, lock: bool = False) -> zones.Zone:
     "parse_dns_zone",
     "Read a DNS zone as items: records (dname, ttl, type, data, base64) with comments and "
     "control lines, each with its 0-based line_index.",
-    params=(Param("zone", "The zone, e.g. example.com.", required=True),),
+    params=(Param("zone", "The zone, e.g. example.com.", required=True, handler_refuses=True),),
     privileges=_RECORDS,
     readonly=True,
     slow=True,
 )
 def parse_dns_zone(call: Call) -> dict[str, Any]:
-    zone = _zone_for(call, _zone_name(call, "zone"))
+    name = _required_zone(call, "parse_dns_zone")
+    zone = _zone_for(call, name, wording=access.AUTHZ_DOMAIN)
     return {"payload": zone_wire.payload(zone.name, zone.text)}
 
 
@@ -80,7 +113,7 @@ def parse_dns_zone(call: Call) -> dict[str, Any]:
     "mass_edit_dns_zone",
     "Add, edit and remove records of a DNS zone in one change, if its serial still matches.",
     params=(
-        Param("zone", "The zone, e.g. example.com.", required=True),
+        Param("zone", "The zone, e.g. example.com.", required=True, handler_refuses=True),
         Param(
             "serial",
             "The zone's current SOA serial (from parse_dns_zone).",
@@ -99,9 +132,9 @@ def parse_dns_zone(call: Call) -> dict[str, Any]:
     slow=True,
 )
 def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
-    name = _zone_name(call, "zone")
-    serial = zone_wire.require_serial(call.params)
-    zone = _zone_for(call, name, lock=True)
+    name = _required_zone(call, "mass_edit_dns_zone")
+    serial = zone_wire.require_serial(call.params, _missing_in("mass_edit_dns_zone"), _empty)
+    zone = _zone_for(call, name, lock=True, wording=access.AUTHZ_DOMAIN)
     edit = zone_wire.parse_mass_edit(zone.name, call.params)
     new_serial = apply_mass_edit(call, zone, serial, edit)
     # compatibility.md: the serial as a STRING (a typed client fails on a number).
