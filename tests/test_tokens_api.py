@@ -148,8 +148,7 @@ def test_created_token_authenticates(server: Server) -> None:
 def test_create_with_acls_returns_them_as_an_array(server: Server) -> None:
     data = create(server, params=multi("acl", ["list-accts", "create-acct"]))
     assert set(data) == DESCRIBED_KEYS | {"acls", "token"}
-    assert isinstance(data["acls"], list)
-    assert sorted(data["acls"]) == ["create-acct", "list-accts"]
+    assert data["acls"] == ["create-acct", "list-accts"]
 
 
 @pytest.mark.parametrize(
@@ -165,7 +164,7 @@ def test_create_merges_repeated_acl_parameters(
     server: Server, acl_params: list[tuple[str, str]]
 ) -> None:
     data = create(server, params=acl_params)
-    assert sorted(data["acls"]) == ["create-acct", "list-accts"]
+    assert data["acls"] == ["create-acct", "list-accts"]
 
 
 def test_create_with_acl_all_is_full_access(server: Server) -> None:
@@ -173,6 +172,53 @@ def test_create_with_acl_all_is_full_access(server: Server) -> None:
     assert data["acls"] == ["all"]
     privs = server.ok("myprivs", token=data["token"])["privileges"][0]
     assert set(privs.values()) == {1}
+
+
+# cPanel answers a token's ACLs without repeats and in plain string order, whatever order
+# they were asked for in: `sort( uniq( @acls ) )` on every create and update
+# (Cpanel/Security/Authn/APITokens/Write/whostmgr.pm `_normalize_token_data`). gatehouse's
+# catalogue order differs (ssl-info is a basic privilege, ssl a standard one).
+ACL_ORDERS = [
+    (["list-accts", "create-acct"], ["create-acct", "list-accts"]),
+    (["ssl-info", "ssl-buy", "ssl"], ["ssl", "ssl-buy", "ssl-info"]),
+    (["edit-mx", "edit-dns"], ["edit-dns", "edit-mx"]),
+    (["suspend-acct", "acct-summary", "suspend-acct"], ["acct-summary", "suspend-acct"]),
+    (["list-accts", "all"], ["all", "list-accts"]),
+]
+ACL_ORDER_IDS = ["two", "prefix-first", "not-catalogue-order", "repeated", "with-all"]
+
+
+@pytest.mark.parametrize(("asked", "answered"), ACL_ORDERS, ids=ACL_ORDER_IDS)
+def test_create_answers_acls_sorted(server: Server, asked: list[str], answered: list[str]) -> None:
+    data = create(server, params=multi("acl", asked))
+    assert data["acls"] == answered
+    details = server.ok("api_token_get_details", params={"token": data["token"]})
+    assert details["acls"] == answered
+
+
+@pytest.mark.parametrize(("asked", "answered"), ACL_ORDERS, ids=ACL_ORDER_IDS)
+def test_update_answers_acls_sorted(server: Server, asked: list[str], answered: list[str]) -> None:
+    name = uniq()
+    secret = create(server, name)["token"]
+    data = server.ok("api_token_update", params=[("token_name", name), *multi("acl", asked)])
+    assert data["acls"] == answered
+    assert server.ok("api_token_get_details", params={"token": secret})["acls"] == answered
+
+
+def test_acls_stored_in_another_order_are_answered_sorted(server: Server) -> None:
+    """A row written before gatehouse sorted (in catalogue order, with a repeat) answers as
+    cPanel's would, and is written sorted by the next update."""
+    name = uniq()
+    secret = create(server, name, params=[("acl", "list-accts")])["token"]
+    _set_token(server, "root", name, acls=["ssl-info", "list-accts", "ssl", "list-accts"])
+    answered = ["list-accts", "ssl", "ssl-info"]
+    assert server.ok("api_token_get_details", params={"token": secret})["acls"] == answered
+    data = server.ok("api_token_update", params={"token_name": name, "whitelist_ip": "any"})
+    assert data["acls"] == answered
+    assert server.sql("SELECT acls FROM api_tokens WHERE name = :n", n=name)[0][0] in (
+        answered,
+        json.dumps(answered),
+    )
 
 
 @pytest.mark.parametrize(
@@ -310,7 +356,7 @@ def test_limited_token_omitting_acl_grants_only_its_own_privileges(
     server: Server, limited: str
 ) -> None:
     data = create(server, via=limited)
-    assert sorted(data["acls"]) == ["list-accts", "manage-api-tokens"]
+    assert data["acls"] == ["list-accts", "manage-api-tokens"]
 
 
 def test_token_minted_by_a_limited_token_is_not_full_access(server: Server, limited: str) -> None:
@@ -855,7 +901,7 @@ def test_update_acls_replaces_them_and_keeps_the_rest(server: Server) -> None:
         "api_token_update",
         params=[("token_name", name), *multi("acl", ["kill-acct", "create-acct"])],
     )
-    assert sorted(data["acls"]) == ["create-acct", "kill-acct"]
+    assert data["acls"] == ["create-acct", "kill-acct"]
     assert data["expires_at"] == future
     assert data["whitelist_ips"] == ["127.0.0.1"]
     assert data["create_time"] == created["create_time"]

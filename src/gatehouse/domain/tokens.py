@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +49,20 @@ def validate_name(name: str) -> None:
             "1 and 50 characters and may only contain alphanumeric characters, underscores, "
             "and hyphens."
         )
+
+
+@overload
+def stored_acls(token_acls: Sequence[str]) -> list[str]: ...
+@overload
+def stored_acls(token_acls: None) -> None: ...
+@overload
+def stored_acls(token_acls: Sequence[str] | None) -> list[str] | None: ...
+def stored_acls(token_acls: Sequence[str] | None) -> list[str] | None:
+    """A token's ACL list as cPanel writes it on every create and update: without repeats, in
+    plain string order (`sort( uniq( @acls ) )`, Cpanel/Security/Authn/APITokens/Write/
+    whostmgr.pm `_normalize_token_data`), and read back in that order by the API. None (full
+    access) stays None."""
+    return sorted(set(token_acls)) if token_acls is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +153,7 @@ def create(
                 service=service,
                 name=name,
                 digest=digest(plaintext),
-                acls=list(token_acls) if token_acls is not None else None,
+                acls=stored_acls(token_acls),
                 whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
                 create_time=now,
                 expires_at=expires_at or None,
@@ -275,7 +289,11 @@ def update(
             raise Conflict(f"An API token with the name “{new_name}” already exists.")
         values["name"] = new_name
     if token_acls is not _KEEP:
-        values["acls"] = list(token_acls) if token_acls is not None else None
+        values["acls"] = stored_acls(token_acls)
+    elif current.acls is not None and list(current.acls) != stored_acls(current.acls):
+        # cPanel normalises the whole token on every update: a list stored unsorted (before
+        # gatehouse sorted them) is written sorted by the next change of anything.
+        values["acls"] = stored_acls(current.acls)
     if whitelist_ips is not _KEEP:
         values["whitelist_ips"] = list(whitelist_ips) if whitelist_ips else None
     if expires_at is not _KEEP:
@@ -444,7 +462,7 @@ def insert_digest(
             service=service,
             name=name,
             digest=token_digest,
-            acls=list(token_acls) if token_acls is not None else None,
+            acls=stored_acls(token_acls),
             whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
             create_time=create_time,
             expires_at=expires_at or None,

@@ -99,12 +99,13 @@ def refused_as(verb: str) -> Iterator[None]:
 
 
 def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
-    """Known privileges that the caller itself holds; anything else names the culprits."""
+    """Known privileges that the caller itself holds, without repeats and sorted as cPanel
+    stores them; anything else names the culprits."""
     held = call.principal.privileges
     bad = [v for v in values if (c := acls.canonical(v)) is None or not acls.holds(held, c)]
     if bad:
         raise InvalidParameter(f"Invalid or unauthorized ACL(s) specified: {', '.join(bad)}")
-    return acls.ordered(c for v in values if (c := acls.canonical(v)) is not None)
+    return store.stored_acls([c for v in values if (c := acls.canonical(v)) is not None])
 
 
 SCOPE_NAMES = ("scope_account", "scope_zone", "scope_record", "scope_record_type")
@@ -166,7 +167,9 @@ def describe(token: Token) -> dict[str, Any]:
         "whitelist_ips": list(token.whitelist_ips) if token.whitelist_ips else None,
     }
     if token.acls is not None:
-        out["acls"] = list(token.acls)
+        # Sorted here too, not only when written: a row stored before gatehouse sorted them
+        # (in catalogue order) must answer as cPanel's would.
+        out["acls"] = store.stored_acls(token.acls)
     # gatehouse's additions appear only when set: a client that never sets them sees
     # exactly cPanel's shape.
     if token.description is not None:
@@ -210,7 +213,7 @@ def api_token_create(call: Call) -> dict[str, Any]:
         ):
             # A limited token must not mint a broader one: "all of your privileges" means
             # the caller's effective set, stored explicitly, not the owner's full access.
-            token_acls = acls.ordered(call.principal.privileges)
+            token_acls = store.stored_acls(list(call.principal.privileges))
         else:
             token_acls = None
         expires_at = token_policy.capped_expiry(
