@@ -25,9 +25,17 @@ TOKEN_RE = re.compile(r"\A[0-9A-Z]{32}\Z")
 DESCRIBED_KEYS = {"create_time", "expires_at", "name", "whitelist_ips"}  # + "acls" when limited
 LISTED_KEYS = DESCRIBED_KEYS | {"acls", "last_used", "last_used_ip"}
 RESELLER_ACLS = ["list-accts", "manage-api-tokens", "basic-whm-functions"]
+# Cpanel/Security/Authn/APITokens/Validate.pm `_validate_token_name`, its maketext rendered.
 NAME_ERROR = (
-    "“{}” is not a valid API token name. An API token name must contain between 1 and 50 "
-    "characters and may only contain alphanumeric characters, underscores, and hyphens."
+    "“{}” is not a valid API token name. An API token name must not be longer than 50 "
+    "characters and may only contain the following characters: a-z A-Z 0-9 _ -"
+)
+# Cpanel::Validate::Time::epoch_or_die.
+EPOCH_ERROR = "“{}” is not a valid UNIX epoch timestamp."
+# An empty token_name on create: Validate.pm's Cpanel::Exception::MissingParameters for `name`.
+EMPTY_NAME_REASON = (
+    "Provide the “name” parameter for the "
+    "“Cpanel::Security::Authn::APITokens::Validate::validate_creation” function."
 )
 
 
@@ -35,6 +43,7 @@ NAME_ERROR = (
 REFUSAL_PREFIX = {
     "api_token_create": "The system failed to create the API token: ",
     "api_token_update": "The system failed to update the API token: ",
+    "api_token_revoke": "The system failed to revoke the API token: ",
 }
 
 
@@ -275,9 +284,20 @@ def test_create_rejects_invalid_names(server: Server, name: str) -> None:
     ) == NAME_ERROR.format(name)
 
 
-@pytest.mark.parametrize("params", [{}, {"token_name": ""}], ids=["absent", "empty"])
-def test_create_requires_a_name(server: Server, params: dict[str, str]) -> None:
-    assert server.fail("api_token_create", params=params) == "Missing parameter: token_name"
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        # Whostmgr/API/1/Tokens.pm `_build_create_or_update_args`, inside the try.
+        ({}, "The parameter “token_name” is required."),
+        ({"acl": "list-accts"}, "The parameter “token_name” is required."),
+        # Validate.pm `_validate_common`: Cpanel::Exception::MissingParameters for `name`,
+        # which names its first public caller as the function.
+        ({"token_name": ""}, EMPTY_NAME_REASON),
+    ],
+    ids=["absent", "absent-with-acl", "empty"],
+)
+def test_create_requires_a_name(server: Server, params: dict[str, str], reason: str) -> None:
+    assert token_refusal(server, "api_token_create", params=params) == reason
 
 
 def test_create_rejects_a_name_the_owner_already_uses(server: Server) -> None:
@@ -305,14 +325,19 @@ def test_two_owners_may_use_the_same_name(server: Server, reseller: tuple[str, s
 @pytest.mark.parametrize(
     ("acl_values", "reason"),
     [
-        (["no-such-acl"], "Invalid or unauthorized ACL(s) specified: no-such-acl"),
-        (["list-accts", "bogus"], "Invalid or unauthorized ACL(s) specified: bogus"),
+        # Whostmgr/API/1/Tokens.pm: `[numerate,_1,ACL,ACLs]`, `[list_and,_2]`.
+        (["no-such-acl"], "Invalid or unauthorized ACL specified: no-such-acl"),
+        (["list-accts", "bogus"], "Invalid or unauthorized ACL specified: bogus"),
         (
             ["bogus", "list-accts", "worse"],
-            "Invalid or unauthorized ACL(s) specified: bogus, worse",
+            "Invalid or unauthorized ACLs specified: bogus and worse",
         ),
-        (["LIST-ACCTS"], "Invalid or unauthorized ACL(s) specified: LIST-ACCTS"),
+        (["a", "b", "list-accts", "c"], "Invalid or unauthorized ACLs specified: a, b, and c"),
+        (["x", "x"], "Invalid or unauthorized ACLs specified: x and x"),
+        (["LIST-ACCTS"], "Invalid or unauthorized ACL specified: LIST-ACCTS"),
+        ([""], "Invalid or unauthorized ACL specified: "),
     ],
+    ids=["one", "one-of-two", "two", "three", "repeated", "case", "empty"],
 )
 def test_create_rejects_unknown_acls(server: Server, acl_values: list[str], reason: str) -> None:
     name = uniq()
@@ -333,7 +358,7 @@ def test_reseller_cannot_assign_an_acl_it_does_not_hold(
         token=secret,
         params=[("token_name", uniq()), ("acl", acl)],
     )
-    assert reason == f"Invalid or unauthorized ACL(s) specified: {acl}"
+    assert reason == f"Invalid or unauthorized ACL specified: {acl}"
 
 
 def test_reseller_may_assign_an_acl_it_holds(server: Server, reseller: tuple[str, str]) -> None:
@@ -349,7 +374,7 @@ def test_limited_token_cannot_assign_an_acl_it_does_not_hold(
     reason = token_refusal(
         server, "api_token_create", token=limited, params=[("token_name", uniq()), ("acl", acl)]
     )
-    assert reason == f"Invalid or unauthorized ACL(s) specified: {acl}"
+    assert reason == f"Invalid or unauthorized ACL specified: {acl}"
 
 
 def test_limited_token_omitting_acl_grants_only_its_own_privileges(
@@ -456,6 +481,30 @@ def test_create_rejects_an_ipv6_zone_index(server: Server) -> None:
     ) == (f"Invalid IP address or CIDR range specified: {entry}")
 
 
+@pytest.mark.parametrize("function", ["api_token_create", "api_token_update"])
+@pytest.mark.parametrize(
+    "ips",
+    [
+        [("whitelist_ip", "")],
+        [("whitelist_ip-0", "192.0.2.1"), ("whitelist_ip-1", "")],
+        [("whitelist_ip", "any"), ("whitelist_ip-0", "")],  # refused before `any` is looked at
+    ],
+    ids=["empty", "one-of-two-empty", "with-any"],
+)
+def test_an_empty_whitelist_ip_is_refused_and_nothing_written(
+    server: Server, function: str, ips: list[tuple[str, str]]
+) -> None:
+    """Whostmgr::API::1::Utils::get_length_arguments, called from Tokens.pm."""
+    name = uniq()
+    if function == "api_token_update":
+        create(server, name, params=[("whitelist_ip", "192.0.2.9")])
+    before = listed(server).get(name)
+    assert token_refusal(server, function, params=[("token_name", name), *ips]) == (
+        "The “whitelist_ip” arguments cannot be empty."
+    )
+    assert listed(server).get(name) == before
+
+
 def test_create_accepts_100_ip_entries(server: Server) -> None:
     entries = [f"198.51.100.{i}" for i in range(100)]
     assert len(create(server, params=multi("whitelist_ip", entries))["whitelist_ips"]) == 100
@@ -530,15 +579,31 @@ def test_an_expiry_after_9999_is_refused_and_nothing_written(
 
 @pytest.mark.parametrize(
     "raw",
-    ["tomorrow", "1.5", "-5", "1e12", "0x10", " 1999999999", "1999999999999", "²", "١٩٩٩٩٩٩٩٩٩"],
+    [
+        "abc",
+        "tomorrow",
+        "1.5",
+        "-5",
+        "1e12",
+        "0x10",
+        " 1999999999",
+        "1999999999 ",
+        "67767976233522000",
+        "9" * 5000,
+        "²",
+        "١٩٩٩٩٩٩٩٩٩",
+    ],
     ids=[
+        "abc",
         "word",
         "fraction",
         "negative",
         "exponent",
         "hex",
-        "space",
-        "too-long",
+        "leading-space",
+        "trailing-space",
+        "past-cpanels-largest",
+        "5000-digits",
         "superscript",
         "arabic-indic-digits",
     ],
@@ -546,7 +611,69 @@ def test_an_expiry_after_9999_is_refused_and_nothing_written(
 def test_create_rejects_an_expiry_that_is_not_a_number(server: Server, raw: str) -> None:
     assert token_refusal(
         server, "api_token_create", params={"token_name": uniq(), "expires_at": raw}
-    ) == (f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”.")
+    ) == EPOCH_ERROR.format(raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several faults at once: the reason is the first in cPanel's order (Whostmgr/API/1/Tokens.pm:
+# token_name present, ACLs, empty whitelist_ip; then for update the token's existence; then
+# Validate.pm: an empty name, the validators by part name — expires_at, name, new_name,
+# whitelist_ips —; then update's "nothing to change"; last a name already in use)
+# ---------------------------------------------------------------------------------------------
+
+BAD_ACL = ("acl", "no-such-acl")
+EMPTY_IP = ("whitelist_ip", "")
+BAD_EXPIRY = ("expires_at", "soon")
+BAD_IP = ("whitelist_ip", "not-an-ip")
+BAD_NEW = ("new_name", "bad name")
+ACL_REASON = "Invalid or unauthorized ACL specified: no-such-acl"
+EMPTY_IP_REASON = "The “whitelist_ip” arguments cannot be empty."
+EXPIRY_REASON = EPOCH_ERROR.format("soon")
+IP_REASON = "Invalid IP address or CIDR range specified: not-an-ip"
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ([BAD_ACL], "The parameter “token_name” is required."),
+        ([("token_name", "bad name"), EMPTY_IP, BAD_ACL], ACL_REASON),
+        ([("token_name", ""), EMPTY_IP, BAD_EXPIRY], EMPTY_IP_REASON),
+        ([("token_name", ""), BAD_EXPIRY], EMPTY_NAME_REASON),
+        ([("token_name", "bad name"), BAD_IP, BAD_EXPIRY], EXPIRY_REASON),
+        ([("token_name", "bad name"), BAD_IP], NAME_ERROR.format("bad name")),
+        ([("token_name", "{taken}"), BAD_IP], IP_REASON),
+    ],
+    ids=["name-absent", "acl", "empty-ip", "empty-name", "expiry", "name", "ip-before-taken"],
+)
+def test_create_gives_the_first_fault_in_cpanels_order(
+    server: Server, params: list[tuple[str, str]], reason: str
+) -> None:
+    taken = uniq()
+    create(server, taken)
+    params = [(k, v.format(taken=taken)) for k, v in params]
+    assert token_refusal(server, "api_token_create", params=params) == reason
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ([("token_name", "{missing}"), BAD_ACL, EMPTY_IP], ACL_REASON),
+        ([("token_name", "{missing}"), EMPTY_IP], EMPTY_IP_REASON),
+        ([("token_name", "{missing}"), BAD_EXPIRY], "The API token “{missing}” does not exist."),
+        ([("token_name", "{name}"), BAD_NEW, BAD_EXPIRY], EXPIRY_REASON),
+        ([("token_name", "{name}"), BAD_NEW, BAD_IP], NAME_ERROR.format("bad name")),
+        ([("token_name", "{name}"), ("new_name", "{taken}"), BAD_IP], IP_REASON),
+    ],
+    ids=["acl", "empty-ip", "unknown-token", "expiry", "new-name", "ip-before-taken"],
+)
+def test_update_gives_the_first_fault_in_cpanels_order(
+    server: Server, params: list[tuple[str, str]], reason: str
+) -> None:
+    names = {"name": uniq(), "taken": uniq(), "missing": uniq("missing")}
+    create(server, names["name"])
+    create(server, names["taken"])
+    params = [(k, v.format(**names)) for k, v in params]
+    assert token_refusal(server, "api_token_update", params=params) == reason.format(**names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -977,7 +1104,16 @@ def test_update_rename_to_a_used_name_is_refused(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "params", [{"new_name": "x"}, {"acl": "list-accts"}], ids=["rename", "acl"]
+    "params",
+    [
+        {"new_name": "x"},
+        {"acl": "list-accts"},
+        {},  # Write.pm update_token looks the token up before "nothing to change"
+        {"new_name": "bad name"},  # … and before validating what would change
+        {"expires_at": "soon"},
+        {"whitelist_ip": "not-an-ip"},
+    ],
+    ids=["rename", "acl", "nothing", "bad-name", "bad-expiry", "bad-ip"],
 )
 def test_update_unknown_token_is_refused(server: Server, params: dict[str, str]) -> None:
     name = uniq("missing")
@@ -1001,10 +1137,18 @@ def test_update_cannot_reach_another_owners_token(
     ) == (f"The API token “{name}” does not exist.")
 
 
-def test_update_requires_token_name(server: Server) -> None:
-    assert server.fail("api_token_update", params={"new_name": uniq()}) == (
-        "Missing parameter: token_name"
-    )
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"new_name": "x"}, "The parameter “token_name” is required."),
+        # An empty name is looked up like any other (Write.pm update_token): no token has it.
+        ({"token_name": "", "new_name": "x"}, "The API token “” does not exist."),
+        ({"token_name": ""}, "The API token “” does not exist."),
+    ],
+    ids=["absent", "empty", "empty-alone"],
+)
+def test_update_requires_token_name(server: Server, params: dict[str, str], reason: str) -> None:
+    assert token_refusal(server, "api_token_update", params=params) == reason
 
 
 @pytest.mark.parametrize(
@@ -1012,7 +1156,7 @@ def test_update_requires_token_name(server: Server) -> None:
     [
         ({"new_name": "bad name"}, NAME_ERROR.format("bad name")),
         ({"new_name": "x" * 51}, NAME_ERROR.format("x" * 51)),
-        ({"acl": "no-such-acl"}, "Invalid or unauthorized ACL(s) specified: no-such-acl"),
+        ({"acl": "no-such-acl"}, "Invalid or unauthorized ACL specified: no-such-acl"),
         (
             {"whitelist_ip": "192.0.2.1/24"},
             "Invalid IP address or CIDR range specified: 192.0.2.1/24",
@@ -1020,7 +1164,7 @@ def test_update_requires_token_name(server: Server) -> None:
         ({"expires_at": "1"}, "The “1” value must be a future date."),
         (
             {"expires_at": "soon"},
-            "The “expires_at” value must be a Unix time (a whole number of seconds), not “soon”.",
+            EPOCH_ERROR.format("soon"),
         ),
     ],
     ids=["name-space", "name-long", "acl", "ip", "expiry-past", "expiry-word"],
@@ -1061,7 +1205,7 @@ def test_reseller_cannot_update_a_token_to_an_acl_it_lacks(
         user=user,
         token=secret,
         params={"token_name": name, "acl": "create-acct"},
-    ) == ("Invalid or unauthorized ACL(s) specified: create-acct")
+    ) == ("Invalid or unauthorized ACL specified: create-acct")
 
 
 def test_limited_token_cannot_widen_a_token(server: Server, limited: str) -> None:
@@ -1069,7 +1213,7 @@ def test_limited_token_cannot_widen_a_token(server: Server, limited: str) -> Non
     create(server, name, via=limited)
     assert token_refusal(
         server, "api_token_update", token=limited, params={"token_name": name, "acl": "all"}
-    ) == ("Invalid or unauthorized ACL(s) specified: all")
+    ) == ("Invalid or unauthorized ACL specified: all")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1122,14 +1266,25 @@ def test_revoke_mixed_known_and_unknown_names(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "params",
-    [[], [("token_name", "")], [("token_name-0", "")]],
-    ids=["absent", "empty", "empty-numbered"],
+    "params", [[], [("acl", "list-accts")]], ids=["absent", "other-arguments-only"]
 )
 def test_revoke_without_a_name_is_refused(server: Server, params: list[tuple[str, str]]) -> None:
-    assert server.fail("api_token_revoke", params=params) == (
+    assert token_refusal(server, "api_token_revoke", params=params) == (
         "Provide at least one “token_name” argument."
     )
+
+
+@pytest.mark.parametrize(
+    "params", [[("token_name", "")], [("token_name-0", "")]], ids=["empty", "empty-numbered"]
+)
+def test_revoke_of_an_empty_name_revokes_nothing_and_succeeds(
+    server: Server, params: list[tuple[str, str]]
+) -> None:
+    keep = uniq("keep")
+    create(server, keep)
+    body = server.get("api_token_revoke", params=params).json()
+    assert body == {"metadata": metadata("api_token_revoke")}
+    assert keep in listed(server)
 
 
 def test_revoked_token_is_refused_on_the_very_next_request(server: Server) -> None:

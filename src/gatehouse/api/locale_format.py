@@ -1,5 +1,6 @@
-"""Numbers and sizes as cPanel's English locale writes them for people (`numf`,
-`format_bytes`), where clients see them: StatsBar's `count`/`max`, WHM's `human_bwlimit`.
+"""Numbers, sizes and lists as cPanel's English locale writes them for people (`numf`,
+`format_bytes`, `list_and`), where clients see them: StatsBar's `count`/`max`, WHM's
+`human_bwlimit`, the token functions' refusals.
 
 cPanel's own code (Cpanel/CPAN/Locales.pm `get_formatted_decimal`, Cpanel/CPAN/Locale/
 Maketext/Utils.pm `format_bytes`): a number is rounded to at most N decimals (6 by default),
@@ -9,6 +10,8 @@ below 1 KB (`0 bytes`, `1 byte`, `1.5 KB`, `2 GB`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 NBSP = "\u00a0"
 _UNITS = ("KB", "MB", "GB", "TB", "PB", "EB", "ZB")
@@ -38,3 +41,11 @@ def format_bytes(size: float, max_decimal_places: int = 2) -> str:
             return f"{numf(size / scale, max_decimal_places)}{NBSP}{unit}"
         scale *= 1024
     return f"{numf(size / scale, max_decimal_places)}{NBSP}YB"
+
+
+def list_and(items: Sequence[str]) -> str:
+    """`[list_and,_1]` in English (Cpanel/CPAN/Locales.pm `get_list_and` with the `en` list
+    patterns, quoting off): `a`, `a and b`, `a, b, and c`. An empty list gives ``."""
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + f", and {items[-1]}"

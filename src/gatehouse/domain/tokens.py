@@ -43,11 +43,15 @@ def digest(token: str) -> str:
 
 
 def validate_name(name: str) -> None:
+    # cPanel's words (Cpanel/Security/Authn/APITokens/Validate.pm `_validate_token_name`), its
+    # maketext rendered: `[quant,_2,…]` is "50 characters", `[numerate,_3,…]` prints only the
+    # word, and `[join, ,_4]` joins its allowed ranges with spaces. No full stop at the end.
+    # cPanel's `$` would also let one trailing newline through; gatehouse does not (`\Z`).
     if not NAME_RE.match(name):
         raise InvalidParameter(
-            f"“{name}” is not a valid API token name. An API token name must contain between "
-            "1 and 50 characters and may only contain alphanumeric characters, underscores, "
-            "and hyphens."
+            f"“{name}” is not a valid API token name. An API token name must not be longer "
+            "than 50 characters and may only contain the following characters: "
+            "a-z A-Z 0-9 _ -"
         )
 
 
@@ -477,18 +481,29 @@ def insert_digest(
 MAX_EXPIRY = 253402300799
 
 
+# cPanel's largest epoch (Cpanel::Validate::Time::epoch_or_die: "the largest value that will
+# not cause EOVERFLOW on most systems"); past it a value is not a timestamp at all.
+MAX_EPOCH = 67767976233521999
+
+
 def parse_expiry(raw: str | None, now: int) -> int | None:
     """An `expires_at` value (WHM API 1 and UAPI alike): none for "" or "0", else a future Unix
-    time, at most MAX_EXPIRY."""
+    time, at most MAX_EXPIRY.
+
+    Checked in cPanel's order (Cpanel/Security/Authn/APITokens/Validate.pm
+    `_validate_expires_at`): first a timestamp at all — ASCII digits only, at most MAX_EPOCH,
+    in Cpanel::Validate::Time's words — then not in the past (`$time < time()`: the current
+    second is still allowed); gatehouse's own upper bound comes last."""
     if raw is None or raw in ("", "0"):
         return None
-    # ASCII digits only: str.isdigit() also accepts "²" (int() then raises) and "١٢٣".
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        raise InvalidParameter(
-            f"The “expires_at” value must be a Unix time (a whole number of seconds), not “{raw}”."
-        )
+    # ASCII digits only (Perl's tr<0-9>): str.isdigit() also accepts "²" and "١٢٣". Leading
+    # zeros do not count toward the length, which keeps int() off huge strings.
+    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(MAX_EPOCH)):
+        raise InvalidParameter(f"“{raw}” is not a valid UNIX epoch timestamp.")
     value = int(raw)
-    if value <= now:
+    if value > MAX_EPOCH:
+        raise InvalidParameter(f"“{raw}” is not a valid UNIX epoch timestamp.")
+    if value < now:
         raise InvalidParameter(f"The “{raw}” value must be a future date.")
     if value > MAX_EXPIRY:
         raise InvalidParameter(

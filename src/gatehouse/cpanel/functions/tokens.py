@@ -76,16 +76,17 @@ def _listed(token: Token) -> dict[str, Any]:
 @uapi(MODULE, "create_full_access", "Create a full-access API token for the account.")
 def create_full_access(call: Call) -> dict[str, Any]:
     name = args.length_required(call, "name")
-    store.validate_name(name)
-    if args.boolean(call, "readonly"):
-        # Choice: newer cPanel versions offer read-only tokens; gatehouse does not model
-        # them, and silently making a full-access token instead would be worse than saying so.
-        raise InvalidParameter("This server does not support read-only API tokens.")
+    # Validate.pm's validators run by part name: expires_at before name.
     expires_at = token_policy.capped_expiry(
         tokens_domain.parse_expiry(call.params.get("expires_at"), call.now),
         call.now,
         call.gatehouse.config.token_max_lifetime_days,
     )
+    store.validate_name(name)
+    if args.boolean(call, "readonly"):
+        # Choice: newer cPanel versions offer read-only tokens; gatehouse does not model
+        # them, and silently making a full-access token instead would be worse than saying so.
+        raise InvalidParameter("This server does not support read-only API tokens.")
     token, plaintext = store.create(
         call.conn,
         owner=call.principal.user,
@@ -122,6 +123,10 @@ def rename(call: Call) -> None:
     new_name = args.length_required(call, "new_name")
     if new_name == name:
         raise InvalidParameter("“new_name” must be a different value from “name”.")
+    # Cpanel/API/Tokens.pm `_update`: an unknown token is refused before the new name is
+    # validated.
+    if store.get_by_name(call.conn, call.principal.user.id, store.CPANEL, name) is None:
+        raise NotFound(f"The API token “{name}” does not exist.")
     store.validate_name(new_name)
     store.update(
         call.conn,

@@ -144,6 +144,10 @@ def attach_error(form: Form, reason: str) -> None:
     "The system failed to … the API token: " prefix, which says nothing next to a field)."""
     reason = _WRITER_PREFIX.sub("", reason, count=1)
     lowered = reason.lower()
+    if "is not a valid api token name." in lowered:
+        # First: the message quotes the name, which may itself hold "acl" or "ip address".
+        form.errors["name"] = reason
+        return
     if "description" in lowered:
         form.errors["description"] = reason
         return
@@ -159,7 +163,7 @@ def attach_error(form: Form, reason: str) -> None:
             form.errors["ips"] = "Invalid IP addresses or CIDR ranges: " + ", ".join(bad)
     elif "acl" in lowered:
         form.errors["acl"] = reason
-    elif "expires_at" in lowered or "future date" in lowered:
+    elif "expires_at" in lowered or "future date" in lowered or "epoch timestamp" in lowered:
         expires = form.values["expires"]
         if expires:
             try:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from gatehouse import acls, ipnets
 from gatehouse.api.call import Call
+from gatehouse.api.locale_format import list_and
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import (
     access,
@@ -34,6 +36,8 @@ MANAGE = ("manage-api-tokens",)
 _NAME = Param(
     "token_name", "The token's name: 1–50 of A-Z a-z 0-9 _ -, unique per user.", required=True
 )
+# api_token_create and api_token_update refuse a missing name themselves, in cPanel's words.
+_NAME_IN_WRITER = replace(_NAME, handler_refuses=True)
 _ACL = Param(
     "acl",
     "Privileges for the token (`acl-0`, `acl-1`, …). Omitted: all of yours; `all`: full access.",
@@ -87,9 +91,9 @@ _IPS = Param(
 @contextmanager
 def refused_as(verb: str) -> Iterator[None]:
     """cPanel's Whostmgr/API/1/Tokens.pm words every refusal from the token writer as
-    `The system failed to <verb> the API token: <why>` (whm-reference §1.2); a missing
-    `token_name` is refused before, without the prefix. The error keeps its kind (and so
-    its status and audit code)."""
+    `The system failed to <verb> the API token: <why>` (whm-reference §1.2): its try block
+    holds every check, a missing `token_name` included. The error keeps its kind (and so its
+    status and audit code)."""
     try:
         yield
     except GatehouseError as exc:
@@ -104,7 +108,11 @@ def parse_acls(call: Call, values: Sequence[str]) -> list[str]:
     held = call.principal.privileges
     bad = [v for v in values if (c := acls.canonical(v)) is None or not acls.holds(held, c)]
     if bad:
-        raise InvalidParameter(f"Invalid or unauthorized ACL(s) specified: {', '.join(bad)}")
+        # Whostmgr/API/1/Tokens.pm `_parse_and_validate_acls`: `[numerate,_1,ACL,ACLs]` and
+        # `[list_and,_2]`, each culprit as given. cPanel lists them in Perl's hash order (no
+        # order at all); gatehouse in the request's.
+        noun = "ACL" if len(bad) == 1 else "ACLs"
+        raise InvalidParameter(f"Invalid or unauthorized {noun} specified: {list_and(bad)}")
     return store.stored_acls([c for v in values if (c := acls.canonical(v)) is not None])
 
 
@@ -144,6 +152,16 @@ def requested_scope(call: Call) -> token_scope.Scope | None:
     return scope
 
 
+def given_ips(call: Call) -> list[str]:
+    """The `whitelist_ip` arguments, none of them empty: cPanel reads them with
+    Whostmgr::API::1::Utils::get_length_arguments, which refuses an empty one before anything
+    about the token is checked."""
+    values = call.params.getlist("whitelist_ip")
+    if any(v == "" for v in values):
+        raise InvalidParameter("The “whitelist_ip” arguments cannot be empty.")
+    return values
+
+
 def parse_ips(values: Sequence[str]) -> list[str] | None:
     if not values or (len(values) == 1 and values[0].strip().lower() == "any"):
         return None
@@ -156,6 +174,24 @@ def parse_ips(values: Sequence[str]) -> list[str] | None:
         return ipnets.normalise(values)
     except ipnets.InvalidIpEntry as exc:
         raise InvalidParameter(f"Invalid IP address or CIDR range specified: {exc.entry}") from exc
+
+
+def writer_name(call: Call) -> str:
+    """`token_name` as Whostmgr/API/1/Tokens.pm `_build_create_or_update_args` takes it:
+    only its absence is refused here; an empty one goes on to the writer's own checks."""
+    name = call.params.get("token_name")
+    if name is None:
+        raise InvalidParameter("The parameter “token_name” is required.")
+    return name
+
+
+# What cPanel says of an empty `token_name=` on create: Validate.pm `_validate_common` throws
+# Cpanel::Exception::MissingParameters for `name`, whose phrase names the first caller outside
+# Cpanel::Exception and not private (`::_`) — Validate.pm's validate_creation — as "function".
+EMPTY_NAME_ON_CREATE = (
+    "Provide the “name” parameter for the "
+    "“Cpanel::Security::Authn::APITokens::Validate::validate_creation” function."
+)
 
 
 def describe(token: Token) -> dict[str, Any]:
@@ -199,13 +235,16 @@ def _audit(call: Call, action: str, token_name: str, detail: str | None = None) 
 @REGISTRY.function(
     "api_token_create",
     "Create an API token. The token string is returned once, here, and never again.",
-    params=(_NAME, _ACL, _EXPIRES, _IPS, DESCRIPTION, RATE_LIMIT, *SCOPE),
+    params=(_NAME_IN_WRITER, _ACL, _EXPIRES, _IPS, DESCRIPTION, RATE_LIMIT, *SCOPE),
     privileges=MANAGE,
 )
 def api_token_create(call: Call) -> dict[str, Any]:
-    name = call.require("token_name")
+    # Every check in cPanel's order (Whostmgr/API/1/Tokens.pm, then Write.pm and Validate.pm),
+    # which decides the reason a request with several faults gets: the name's presence, the
+    # ACLs, empty `whitelist_ip`s, an empty name, then the validators by part name —
+    # expires_at, name, whitelist_ips — and last a name already in use (store.create).
     with refused_as("create"):
-        store.validate_name(name)
+        name = writer_name(call)
         if "acl" in call.params:
             token_acls: list[str] | None = parse_acls(call, call.params.getlist("acl"))
         elif call.principal.token is not None and not privileges.is_full_access(
@@ -216,12 +255,16 @@ def api_token_create(call: Call) -> dict[str, Any]:
             token_acls = store.stored_acls(list(call.principal.privileges))
         else:
             token_acls = None
+        ip_values = given_ips(call)
+        if name == "":
+            raise InvalidParameter(EMPTY_NAME_ON_CREATE)
         expires_at = token_policy.capped_expiry(
             tokens_domain.parse_expiry(call.params.get("expires_at"), call.now),
             call.now,
             call.gatehouse.config.token_max_lifetime_days,
         )
-        ips = parse_ips(call.params.getlist("whitelist_ip"))
+        store.validate_name(name)
+        ips = parse_ips(ip_values)
         token, plaintext = store.create(
             call.conn,
             owner=call.principal.user,
@@ -304,7 +347,7 @@ def api_token_list(call: Call) -> dict[str, Any]:
     "api_token_update",
     "Rename a token or replace its privileges, allowed addresses or expiry.",
     params=(
-        _NAME,
+        _NAME_IN_WRITER,
         Param("new_name", "A new, unused name."),
         _ACL,
         _EXPIRES,
@@ -321,32 +364,34 @@ def api_token_list(call: Call) -> dict[str, Any]:
     privileges=MANAGE,
 )
 def api_token_update(call: Call) -> dict[str, Any]:
-    name = call.require("token_name")
+    # cPanel's order (Whostmgr/API/1/Tokens.pm, Write.pm update_token, Validate.pm): the
+    # name's presence, the ACLs, empty `whitelist_ip`s, then the token must exist — an unknown
+    # one is refused as such whatever else is wrong or missing, an empty name included —, then
+    # the validators by part name (expires_at, new_name, whitelist_ips), "nothing to change",
+    # and last a new name already in use (store.update).
     with refused_as("update"):
+        name = writer_name(call)
+        token_acls = parse_acls(call, call.params.getlist("acl")) if "acl" in call.params else None
+        ip_values = given_ips(call)
+        current = store.get_by_name(call.conn, call.principal.user.id, store.WHOSTMGR, name)
+        if current is None:
+            raise NotFound(f"The API token “{name}” does not exist.")
         changes: dict[str, Any] = {}
+        if "expires_at" in call.params:
+            # The lifetime counts from when the token was made: an edit cannot lift it.
+            changes["expires_at"] = token_policy.capped_expiry(
+                tokens_domain.parse_expiry(call.params.get("expires_at"), call.now),
+                current.create_time,
+                call.gatehouse.config.token_max_lifetime_days,
+            )
         new_name = call.params.get("new_name")
         if new_name is not None:
             store.validate_name(new_name)
             changes["new_name"] = new_name
-        if "acl" in call.params:
-            changes["token_acls"] = parse_acls(call, call.params.getlist("acl"))
         if "whitelist_ip" in call.params:
-            changes["whitelist_ips"] = parse_ips(call.params.getlist("whitelist_ip"))
-        if "expires_at" in call.params:
-            changes["expires_at"] = tokens_domain.parse_expiry(
-                call.params.get("expires_at"), call.now
-            )
-            max_days = call.gatehouse.config.token_max_lifetime_days
-            current = (
-                store.get_by_name(call.conn, call.principal.user.id, store.WHOSTMGR, name)
-                if max_days > 0
-                else None
-            )
-            if current is not None:
-                # The lifetime counts from when the token was made: an edit cannot lift it.
-                changes["expires_at"] = token_policy.capped_expiry(
-                    changes["expires_at"], current.create_time, max_days
-                )
+            changes["whitelist_ips"] = parse_ips(ip_values)
+        if token_acls is not None:
+            changes["token_acls"] = token_acls
         if "description" in call.params:
             changes["description"] = call.params.get("description")
         if "rate_limit" in call.params:
@@ -381,10 +426,12 @@ def api_token_update(call: Call) -> dict[str, Any]:
     privileges=MANAGE,
 )
 def api_token_revoke(call: Call) -> Reply:
-    names = [n for n in call.params.getlist("token_name") if n != ""]
-    if not names:
-        raise InvalidParameter("Provide at least one “token_name” argument.")
     with refused_as("revoke"):
+        # Whostmgr/API/1/Tokens.pm refuses only the absence of every `token_name(-N)`, inside
+        # its try; an empty one is a name no token has, so nothing is revoked and all is well.
+        names = call.params.getlist("token_name")
+        if not names:
+            raise InvalidParameter("Provide at least one “token_name” argument.")
         revoked = store.revoke(call.conn, call.principal.user.id, store.WHOSTMGR, names)
     for name in revoked:
         _audit(call, audit.TOKEN_REVOKE, name)
