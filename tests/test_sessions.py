@@ -119,6 +119,78 @@ def test_create_user_session_url_host(
     )
 
 
+# -- locale, preferred_domain, app (Whostmgr/API/1/Session.pm) ----------------------------------
+
+
+def _root_session(server: Server, **extra: str) -> dict[str, Any]:
+    params = {"user": "root", "service": "whostmgrd", **extra}
+    data = server.ok("create_user_session", params=params)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_a_locale_is_returned_and_carried_by_the_url(server: Server, http: Browserless) -> None:
+    data = _root_session(server, locale="pt_br")
+    assert data["locale"] == "pt_br"
+    assert data["url"].endswith(f"/login/?session={data['session']}&locale=pt_br")
+    assert http.get(_login_path(server, data)).status_code == 303  # the login still works
+
+
+def test_no_locale_no_locale_key(server: Server) -> None:
+    assert "locale" not in _root_session(server)
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        (
+            {"locale": "x" * 17},
+            f"The “{'x' * 17}” parameter is invalid. The “{'x' * 17}” parameter may not be "
+            "longer than 16 characters.",
+        ),
+        (
+            {"preferred_domain": "not a domain"},
+            "The “not a domain” parameter is invalid. The “not a domain” parameter must be a "
+            "valid domain name or IP address.",
+        ),
+        (
+            {"preferred_domain": "elsewhere.example.org"},
+            "The “elsewhere.example.org” parameter is invalid. The “elsewhere.example.org” "
+            "parameter must be a domain or IP address on this server.",
+        ),
+        (
+            {"preferred_domain": "192.0.2.250"},
+            "The “192.0.2.250” parameter is invalid. The “192.0.2.250” parameter must be a "
+            "domain or IP address on this server.",
+        ),
+        ({"app": "bad app"}, "The requested application, bad app, is invalid."),
+        ({"app": "a/../b"}, "The requested application, a/../b, is invalid."),
+    ],
+)
+def test_create_user_session_refuses_bad_extras(
+    server: Server, params: dict[str, str], reason: str
+) -> None:
+    full = {"user": "root", "service": "whostmgrd", **params}
+    assert server.fail("create_user_session", params=full) == reason
+
+
+def test_a_preferred_domain_of_this_server_is_the_urls_host(server: Server) -> None:
+    name, _ = server.account()
+    domain = f"{name}.example.com"
+    for preferred, host in [
+        (domain, domain),
+        (domain.upper(), domain.upper()),
+        ("127.0.0.1", "127.0.0.1"),
+    ]:
+        data = _root_session(server, preferred_domain=preferred)
+        assert data["url"].startswith(f"https://{host}:{server.https_port}/cpsess"), preferred
+
+
+def test_a_valid_app_changes_nothing_in_the_url(server: Server) -> None:
+    data = _root_session(server, app="Email_Accounts")
+    assert data["url"].endswith(f"/login/?session={data['session']}")
+
+
 def test_create_user_session_for_a_reseller(server: Server) -> None:
     name, _ = server.account(reseller=True)
     data = _session(server, name)

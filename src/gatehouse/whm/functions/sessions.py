@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, audit, sessions, users
+from gatehouse.domain import access, audit, domain_lookup, ips, sessions, users
 from gatehouse.errors import InvalidParameter
 from gatehouse.whm.registry import REGISTRY
 
@@ -49,12 +50,14 @@ def _url_host(raw: str | None) -> str | None:
     return candidate if not host.startswith("[") else None
 
 
-def base_url(call: Call, service: str = sessions.WHOSTMGRD) -> str | None:
-    """Where the login URL points, as cpsrvd builds it: the host the client used, on the TLS
-    port of the service's face (WHM's for whostmgrd, cPanel's for cpaneld), else its plain
-    port; None when the cPanel face serves neither."""
+def base_url(
+    call: Call, service: str = sessions.WHOSTMGRD, preferred: str | None = None
+) -> str | None:
+    """Where the login URL points, as cpsrvd builds it: the host the caller preferred, else
+    the one the client used, on the TLS port of the service's face (WHM's for whostmgrd,
+    cPanel's for cpaneld), else its plain port; None when the cPanel face serves neither."""
     config = call.gatehouse.config
-    host = _url_host(call.host) or _url_host(config.bind) or "127.0.0.1"
+    host = _url_host(preferred) or _url_host(call.host) or _url_host(config.bind) or "127.0.0.1"
     if service == sessions.WHOSTMGRD:
         tls, plain = config.https_port, config.http_port
     else:
@@ -78,6 +81,12 @@ def base_url(call: Call, service: str = sessions.WHOSTMGRD) -> str | None:
             required=True,
             handler_refuses=True,
         ),
+        Param("locale", "The session's locale (at most 16 characters), returned as given."),
+        Param(
+            "preferred_domain",
+            "The host of the login URL: a domain or an address of this server.",
+        ),
+        Param("app", "An application to open (letters, digits, - and _); see docs/api.md."),
     ),
     privileges=("create-user-session",),
 )
@@ -109,6 +118,13 @@ def create_user_session(call: Call) -> Reply:
         # Root has no cPanel account: a cpaneld or webmaild session for it is refused alike.
         decision = access.Decision(access.NO_CPANEL_ACCOUNT, username, access.SESSION)
     decision.enforce()
+    # Whostmgr/API/1/Session.pm checks these after the caller's permission, in this order.
+    locale = call.params.get("locale") or ""
+    if len(locale) > 16:
+        raise InvalidParameter(
+            f"The “{locale}” parameter is invalid. The “{locale}” parameter may not be longer "
+            "than 16 characters."
+        )
     if target.suspended:
         raise InvalidParameter(
             f"You cannot create a session for the user “{username}” because they are "
@@ -129,7 +145,13 @@ def create_user_session(call: Call) -> Reply:
     if service == sessions.CPANELD and not target.has_cpanel_account:
         # A reseller known to WHM only (no createacct): there is no cPanel account to enter.
         raise InvalidParameter(f"The user “{username}” does not have a cPanel account.")
-    base = base_url(call, service)
+    preferred = call.params.get("preferred_domain") or None
+    if preferred is not None:
+        _check_preferred(call, preferred)
+    app = call.params.get("app") or ""
+    if app and not _APP_RE.fullmatch(app):
+        raise InvalidParameter(f"The requested application, {app}, is invalid.")
+    base = base_url(call, service, preferred)
     if base is None:
         raise InvalidParameter(
             "This server does not serve “cpaneld” sessions: its cPanel ports are disabled."
@@ -138,11 +160,45 @@ def create_user_session(call: Call) -> Reply:
     cpsess = f"/cpsess{new.security_token}"
     session = f"{target.username}:{new.login_secret}"
     call.audit(audit.SESSION_CREATE, target.username, service)
+    # Choice: a valid `app` opens nothing more: cPanel adds goto_uri from its theme's links,
+    # which gatehouse's pages do not have.
+    query = f"session={session}" + (f"&{urlencode({'locale': locale})}" if locale else "")
     data: dict[str, Any] = {
         "cp_security_token": cpsess,
+        **({"locale": locale} if locale else {}),
         "expires": new.expires,
         "service": service,
         "session": session,
-        "url": f"{base}{cpsess}/login/?session={session}",
+        "url": f"{base}{cpsess}/login/?{query}",
     }
     return Reply(data=data, reason="Created session")
+
+
+_APP_RE = re.compile(r"[0-9a-z_-]+", re.IGNORECASE)
+
+
+def _check_preferred(call: Call, preferred: str) -> None:
+    """cPanel's checks of `preferred_domain`: a domain name or an IP address, and one of this
+    server's (an account's domain or subdomain, the host name, an address it has)."""
+    name = preferred.strip().lower().rstrip(".")
+    try:
+        address: str | None = str(ipaddress.ip_address(name))
+    except ValueError:
+        address = None
+    if address is None and not (_HOSTNAME_RE.match(name) and "." in name):
+        raise InvalidParameter(
+            f"The “{preferred}” parameter is invalid. The “{preferred}” parameter must be a "
+            "valid domain name or IP address."
+        )
+    config = call.gatehouse.config
+    local = (
+        address in {a.ip for a in ips.of_server(config)}
+        if address is not None
+        else name == config.server_hostname.lower()
+        or domain_lookup.holder(call.conn, name) is not None
+    )
+    if not local:
+        raise InvalidParameter(
+            f"The “{preferred}” parameter is invalid. The “{preferred}” parameter must be a "
+            "domain or IP address on this server."
+        )
