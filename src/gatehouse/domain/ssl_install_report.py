@@ -15,6 +15,7 @@ real_installssl tells three cases apart by what the domain had before:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from gatehouse.domain import certificates, ssl_pem
 from gatehouse.domain.accesshash import KeyRing
@@ -31,6 +32,29 @@ class Report:
     action: str  # install | update | update_cabundle | none
     message: str
     html: str
+
+
+def answer(
+    said: Report, done: certificates.Installed, account: User, domain: str, ip: str
+) -> dict[str, Any]:
+    """The installer's answer, as WHM's installssl and UAPI's install_ssl give it in `data`
+    (with the stored certificate's and key's ids)."""
+    return {
+        "action": said.action,
+        "aliases": [],
+        "cert_id": done.certificate.cert_id,
+        "domain": domain,
+        "html": said.html,
+        "ip": ip,
+        "key_id": done.certificate.key_id,
+        "message": said.message,
+        "servername": domain,
+        "status": 1,
+        "statusmsg": said.message,
+        "user": account.username,
+        "warning_domains": [],
+        "working_domains": [domain],
+    }
 
 
 def report(

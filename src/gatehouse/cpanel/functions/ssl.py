@@ -71,21 +71,8 @@ def _install(call: Call, cert_param: str) -> UapiResult:
     call.after_commit.append(call.gatehouse.ssl_publisher.publish)
     # `data` is the installer's answer (as WHM's installssl), plus the stored ids.
     data = {
-        "action": said.action,
-        "aliases": [],
-        "cert_id": done.certificate.cert_id,
-        "domain": domain,
+        **ssl_install_report.answer(said, done, account, domain, ip),
         "extra_certificate_domains": [],
-        "html": said.html,
-        "ip": ip,
-        "key_id": done.certificate.key_id,
-        "message": said.message,
-        "servername": domain,
-        "status": 1,
-        "statusmsg": said.message,
-        "user": account.username,
-        "warning_domains": [],
-        "working_domains": [domain],
     }
     return UapiResult(
         data=data,

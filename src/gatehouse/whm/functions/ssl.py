@@ -79,22 +79,7 @@ def installssl(call: Call) -> Reply:
     _publish(call)
     # Whostmgr/API/1/SSL.pm: the reason is the installer's message, the raw output its html.
     return Reply(
-        data={
-            "action": said.action,
-            "aliases": [],
-            "cert_id": done.certificate.cert_id,
-            "domain": domain,
-            "html": said.html,
-            "ip": ip,
-            "key_id": done.certificate.key_id,
-            "message": said.message,
-            "servername": domain,
-            "status": 1,
-            "statusmsg": said.message,
-            "user": account.username,
-            "warning_domains": [],
-            "working_domains": [domain],
-        },
+        data=ssl_install_report.answer(said, done, account, domain, ip),
         reason=said.message,
         metadata={"output": {"raw": said.html}},
     )
