@@ -75,15 +75,34 @@ def _refusal(params: Params, reason: str) -> dict[str, Any]:
 def cpanel(call: Call) -> Envelope:
     accounts = bridge.account_api()
     target = accounts.target(call.params)
+    version = call.params.get("cpanel_jsonapi_apiversion")
 
     def fail(reason: str) -> GatehouseError:
-        return GatehouseError(reason, data=Envelope(accounts.failure(target, reason)))
+        return GatehouseError(reason, data=Envelope(exec_error(version, reason)))
 
     username = call.params.get("cpanel_jsonapi_user") or call.params.get("user") or ""
     principal = _acting_as(
-        call, username, fail, lambda reason: accounts.failure(target, reason), _CPANEL_EXEC
+        call,
+        username,
+        fail,
+        lambda reason: exec_error(version, reason),
+        _CPANEL_EXEC,
+        root_refusal=ROOT_REFUSAL,
     )
     return Envelope(accounts.within(call, principal, target))
+
+
+def exec_error(version: str | None, reason: str) -> dict[str, Any]:
+    """Whostmgr/XMLUI/cPanel.pm `_format_error`: how `cpanel` refuses to act as an account,
+    before any function runs — `{"data":{"reason":R,"result":"0"},"type":"text","error":R}`,
+    wrapped in `cpanelresult` only when `cpanel_jsonapi_apiversion` is exactly "2" (not when
+    it is left to default), the reason HTML-escaped as safe_html_encode_str does."""
+    escaped = "".join(_HTML.get(c, c) for c in reason)
+    error = {"data": {"reason": escaped, "result": "0"}, "error": escaped, "type": "text"}
+    return {"cpanelresult": error} if version == "2" else error
+
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 
 
 UAPI_CPANEL = "uapi_cpanel"
@@ -126,9 +145,14 @@ def uapi_cpanel(call: Call) -> dict[str, Any]:
 
 
 NO_USER = "User parameter is invalid or was not supplied"
+ROOT_REFUSAL = (
+    "The user “{name}” is not associated with a cPanel account and cannot call cPanel API 2"
+)
 # Whostmgr/XMLUI/cPanel.pm cpanel_exec: a user getpwnam does not know is NO_USER, whoever
-# asks. Choice: a reseller is still told nothing (the refusal), as everywhere in gatehouse.
-_CPANEL_EXEC = access.Wording(access.ACCOUNT.denied, NO_USER)
+# asks; an account the caller may not reach, "Access Denied to USER". Choice: a reseller is
+# still told nothing of an account that does not exist (it gets the refusal), as everywhere
+# in gatehouse.
+_CPANEL_EXEC = access.Wording("Access Denied to {name}", NO_USER)
 
 
 def _acting_as(
@@ -137,6 +161,7 @@ def _acting_as(
     fail: Callable[[str], GatehouseError],
     refused: Callable[[str], dict[str, Any]] | None,
     wording: access.Wording = access.ACCOUNT,
+    root_refusal: str | None = None,
 ) -> Principal:
     """The principal a call runs as when the caller acts as the account `username` (the one
     access rule; a refusal audited with its reason code, answered as `refused` shapes it, or
@@ -157,6 +182,8 @@ def _acting_as(
             data=None if refused is None else Envelope(refused(decision.message)),
         )
     assert account is not None
+    if account.is_root and root_refusal is not None:
+        raise fail(root_refusal.format(name=account.username))
     if not account.has_cpanel_account:
         raise fail(f"The user “{username}” does not have a cPanel account.")
     return bridge.account_api().principal_for(account, "whm", via=caller.username)
