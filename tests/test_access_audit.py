@@ -112,7 +112,8 @@ def test_whm_cpanel_function_refused_an_account_it_does_not_own_is_audited(
         cpanel_jsonapi_module="DomainInfo",
         cpanel_jsonapi_func="list_domains",
     )
-    assert body["result"]["errors"] == [f"You do not have access to an account named “{target}”."]
+    # Whostmgr/XMLUI/cPanel.pm's own refusal (docs/cpanel.md), not UAPI's envelope
+    assert body["error"] == f"Access Denied to {target}" and body["type"] == "text"
     assert [(r.reason, r.actor) for r in _denials_since(server, since)] == [("not_owner", reseller)]
 
 
