@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Reply
+
+if TYPE_CHECKING:
+    from gatehouse.api.call import Call
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,10 @@ class Answer:
 
 Body = dict[str, Any]
 
+# API 0's own refusal of a call, decided before the API 1 handler runs: a message (answered in
+# the function's failure shape) or a whole body; None lets the handler decide.
+Precheck = Callable[["Call"], "str | Body | None"]
+
 
 @dataclass(frozen=True, slots=True)
 class Api0:
@@ -55,6 +62,18 @@ class Api0:
     failure: Callable[[str], Body]
     # (API 0's name, API 1's name): `passwd`'s `pass` is API 1's `password`.
     renames: tuple[tuple[str, str], ...] = ()
+    # Where API 0 reaches a refusal by another path than API 1 (cPanel's Whostmgr/XMLUI
+    # wrapper checks first, or calls the function below API 1's checks), its own words.
+    precheck: Precheck | None = None
+
+    def refusal(self, call: Call) -> Body | None:
+        """The API 0 refusal `precheck` decides on, in the function's shape, or None."""
+        if self.precheck is None:
+            return None
+        decided = self.precheck(call)
+        if isinstance(decided, str):
+            return self.failure(decided)
+        return decided
 
     def params(self, params: Params) -> Params:
         """The call's parameters with API 0's names also under API 1's (API 1's win)."""

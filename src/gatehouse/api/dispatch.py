@@ -293,7 +293,10 @@ def _execute_api0(
             call = Call(
                 name, principal, params, transaction, gatehouse.now(), peer, gatehouse, host
             )
-            if isinstance(form, Api0):
+            refused = form.refusal(call) if isinstance(form, Api0) else None
+            if refused is not None:
+                body = refused
+            elif isinstance(form, Api0):
                 enforce_required(fn, params)
                 body = form.success(Answer.of(fn.handler(call)))
             else:
@@ -312,6 +315,8 @@ def _execute_api0(
         if api0_body is not None:
             return Outcome(500, api0_body, False)
         return _refused(fn, params, 500, INTERNAL_ERROR)
+    if refused is not None:
+        return Outcome(200, body, False)  # nothing was written: nothing to finish
     call.finish(changed=not fn.readonly)
     return Outcome(200, body, True)
 
