@@ -296,6 +296,278 @@ def test_myprivs_listacls_saveacllist(server: Server) -> None:
     assert acls[name]["list-accts"] == "1"
 
 
+# -- API 0's own words: cPanel's Whostmgr/XMLUI/*.pm calls below API 1's checks -----------------
+
+NOSUCH = "nosuch" + uuid.uuid4().hex[:6]
+
+
+@pytest.mark.parametrize(
+    ("function", "params", "body"),
+    [
+        # Whostmgr/XMLUI/Accounts.pm summary (API 1's words carry a full stop).
+        (
+            "accountsummary",
+            {"user": NOSUCH},
+            {"acct": None, "status": 0, "statusmsg": "Account does not exist"},
+        ),
+        (
+            "accountsummary",
+            {"user": ""},
+            {
+                "acct": None,
+                "status": 0,
+                "statusmsg": "You must specify a user or domain to get a summary of",
+            },
+        ),
+        # Whostmgr::Accounts::Suspension.
+        (
+            "suspendacct",
+            {"user": NOSUCH},
+            {
+                "result": [
+                    {
+                        "status": 0,
+                        "statusmsg": f"_suspendacct called for a user that does not exist. "
+                        f"({NOSUCH})",
+                    }
+                ]
+            },
+        ),
+        (
+            "suspendacct",
+            {},
+            {
+                "result": [
+                    {
+                        "status": 0,
+                        "statusmsg": "_suspendacct called for a user that does not exist. ()",
+                    }
+                ]
+            },
+        ),
+        (
+            "suspendacct",
+            {"user": "root"},
+            {"result": [{"status": 0, "statusmsg": "Root user may not be suspended."}]},
+        ),
+        (
+            "unsuspendacct",
+            {"user": NOSUCH},
+            {
+                "result": [
+                    {
+                        "status": 0,
+                        "statusmsg": f"_unsuspendacct called for a user that does not exist. "
+                        f"({NOSUCH})",
+                    }
+                ]
+            },
+        ),
+        # Whostmgr::Accounts::Remove::_removeaccount.
+        (
+            "removeacct",
+            {},
+            {
+                "result": [
+                    {
+                        "rawout": None,
+                        "status": 0,
+                        "statusmsg": 'No user name supplied: "user" is a required argument.',
+                    }
+                ]
+            },
+        ),
+        (
+            "removeacct",
+            {"user": "root"},
+            {"result": [{"rawout": None, "status": 0, "statusmsg": "You cannot remove yourself!"}]},
+        ),
+        (
+            "removeacct",
+            {"user": NOSUCH},
+            {
+                "result": [
+                    {
+                        "rawout": None,
+                        "status": 0,
+                        "statusmsg": f"System user {NOSUCH} does not exist!",
+                    }
+                ]
+            },
+        ),
+        # Whostmgr::Accounts::Upgrade::upacct.
+        (
+            "changepackage",
+            {"pkg": "default"},
+            {
+                "result": [
+                    {"rawout": None, "status": 0, "statusmsg": "Sorry, you must specify a user!"}
+                ]
+            },
+        ),
+        (
+            "changepackage",
+            {"user": NOSUCH},
+            {
+                "result": [
+                    {
+                        "rawout": None,
+                        "status": 0,
+                        "statusmsg": "Sorry, you must select a new package!",
+                    }
+                ]
+            },
+        ),
+        # Whostmgr/XMLUI/Passwd.pm (no rawout nor services), then Whostmgr::Passwd::Change.
+        (
+            "passwd",
+            {"pass": "Pw-1234567"},
+            {
+                "passwd": [
+                    {
+                        "status": 0,
+                        "statusmsg": "No user name supplied: “user” is a required argument.",
+                    }
+                ]
+            },
+        ),
+        (
+            "passwd",
+            {"user": NOSUCH},
+            {
+                "passwd": [
+                    {
+                        "status": 0,
+                        "statusmsg": "No password supplied: “pass” is a required argument.",
+                    }
+                ]
+            },
+        ),
+        (
+            "passwd",
+            {"user": "", "pass": "Pw-1234567"},
+            {
+                "passwd": [
+                    {
+                        "rawout": None,
+                        "services": None,
+                        "status": 0,
+                        "statusmsg": "No account was specified.",
+                    }
+                ]
+            },
+        ),
+        (
+            "passwd",
+            {"user": NOSUCH, "pass": "Pw-1234567"},
+            {
+                "passwd": [
+                    {
+                        "rawout": None,
+                        "services": None,
+                        "status": 0,
+                        "statusmsg": f"Sorry, the user “{NOSUCH}” does not exist.",
+                    }
+                ]
+            },
+        ),
+        # Whostmgr/XMLUI/DNS.pm.
+        (
+            "dumpzone",
+            {},
+            {"result": [{"status": 0, "statusmsg": "You must specify a domain to dump."}]},
+        ),
+        (
+            "dumpzone",
+            {"zone": f"{NOSUCH}.example.org.db"},
+            {"result": [{"status": 0, "statusmsg": "Zone does not exist."}]},
+        ),
+        (
+            "getzonerecord",
+            {"domain": f"{NOSUCH}.example.org", "Line": "3"},
+            {"result": [{"status": 0, "statusmsg": "Zone does not exist."}]},
+        ),
+        (
+            "killdns",
+            {},
+            {"result": [{"status": 0, "statusmsg": "A domain is required.\n"}]},
+        ),
+        # Whostmgr/XMLUI/Resellers.pm acctcounts (lumberg's recording: user=notexists).
+        (
+            "acctcounts",
+            {"user": NOSUCH},
+            {"result": [{"status": 0, "statusmsg": "Specified user is not a reseller."}]},
+        ),
+        # Whostmgr/XMLUI/Services.pm: `result` an object, the services an empty list.
+        (
+            "servicestatus",
+            {"service": "httpd"},
+            {
+                "result": {"status": 0, "statusmsg": "Specified service does not exist."},
+                "service": [],
+            },
+        ),
+    ],
+)
+def test_refusal_in_api0_words(
+    server: Server, function: str, params: dict[str, str], body: dict[str, Any]
+) -> None:
+    raw = api0(server, function, params)
+    assert raw.status_code == 200
+    assert raw.json() == body
+
+
+def test_a_reseller_meets_the_ownership_refusals_of_api0(server: Server) -> None:
+    reseller, token = server.reseller(privileges=["upgrade-account", "passwd"])
+    other, _ = created(server)  # root's
+    [upgrade] = body0(
+        server, "changepackage", {"user": other, "pkg": "default"}, user=reseller, token=token
+    )["result"]
+    assert upgrade == {
+        "rawout": None,
+        "status": 0,
+        "statusmsg": f"Umm.. what are you trying to pull here..\nYou do not own the user {other}\n",
+    }
+    [password] = body0(
+        server,
+        "passwd",
+        {"user": other, "pass": "Pw-" + uuid.uuid4().hex},
+        user=reseller,
+        token=token,
+    )["passwd"]
+    refusal = (
+        f"You are not permitted to change the password for “{other}” because you are not the "
+        "owner of this account."
+    )
+    assert password == {"rawout": refusal, "services": [], "status": 0, "statusmsg": refusal}
+
+
+def test_acctcounts_beside_its_status(server: Server) -> None:
+    reseller, _ = server.account(reseller=True)
+    server.account(owner=reseller)
+    assert body0(server, "acctcounts", {"user": reseller}) == {
+        "reseller": {"account": reseller, "active": "1", "limit": "", "suspended": 0},
+        "result": [{"status": 1, "statusmsg": "Obtained reseller account counts."}],
+    }
+
+
+def test_setresellernameservers_says_when_nothing_changed(server: Server) -> None:
+    reseller, _ = server.account(reseller=True)
+    params = {"user": reseller, "nameservers": "ns1.example.net,ns2.example.net"}
+    assert body0(server, "setresellernameservers", params) == {
+        "result": [{"status": 1, "statusmsg": "Set resellers nameservers."}]
+    }
+    assert body0(server, "setresellernameservers", params) == {
+        "result": [{"status": 1, "statusmsg": "Not updating with identical nameserver values."}]
+    }
+
+
+def test_servicestatus_lists_named(server: Server) -> None:
+    body = body0(server, "servicestatus")
+    assert body["result"] == {"status": 1, "statusmsg": None}
+    assert [s["name"] for s in body["service"]] == ["named"]
+
+
 # -- refusals before the function runs, and API 1 unchanged --------------------------------------
 
 

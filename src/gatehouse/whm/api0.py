@@ -3,14 +3,21 @@
 recorded from real servers where cPanel's docs differ.
 
 A form reuses the function's API 1 handler: only the answer's shape (and, for `passwd`, a
-parameter's name) differs."""
+parameter's name) differs — and, where cPanel's Whostmgr/XMLUI wrapper refuses a call in its
+own words before or below API 1's checks, the refusal (`Api0.precheck`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from gatehouse.api.api0 import Answer, Api0, Body, bare, named_list, result_list, with_status
+from gatehouse.api.call import Call
+from gatehouse.dns import zones
+from gatehouse.domain import access, users
+from gatehouse.domain.users import User
+from gatehouse.errors import GatehouseError
 
 _NAMESERVER_OPTIONS = tuple(
     f"{prefix}{n}"
@@ -64,11 +71,87 @@ def _suspended(answer: Answer) -> list[dict[str, Any]]:
     ]
 
 
+# -- API 0's own refusals (Api0.precheck) ------------------------------------------------------
+# cPanel's API 0 reaches the account functions through Whostmgr/XMLUI/*.pm, which call the
+# functions below API 1's checks (Whostmgr::Authz): a refusal there is in their own words.
+# A caller that does not see every account is refused by Meta.pm's ownership check first,
+# which gatehouse answers as API 1 does (the handler's refusal).
+
+
+def _sees_all(call: Call) -> bool:
+    return access.actor_of(call.principal).sees_all
+
+
+def _account(call: Call, name: str) -> User | None:
+    return users.get(call.conn, name.strip()) if name.strip() else None
+
+
+def _owns(call: Call, account: User | None) -> bool:
+    """Whostmgr::AcctInfo::Owner::checkowner: hasroot(), or the account's owner."""
+    if _sees_all(call):
+        return account is not None
+    return account is not None and account.owner == call.principal.user.username
+
+
+def _suspension_check(function: str) -> Callable[[Call], str | None]:
+    """Whostmgr::Accounts::Suspension::(un)suspendacct's refusals of an account that does not
+    exist (a missing `user` too: cPanel names it empty) and, suspending, of root."""
+
+    def check(call: Call) -> str | None:
+        if not _sees_all(call):
+            return None
+        name = call.params.get("user") or ""
+        if _account(call, name) is None:
+            return f"{function} called for a user that does not exist. ({name})"
+        if function == "_suspendacct" and name.strip() == users.ROOT:
+            return "Root user may not be suspended."
+        return None
+
+    return check
+
+
+def _removal_check(call: Call) -> str | None:
+    """Whostmgr::Accounts::Remove::_removeaccount's refusals, in its order."""
+    name = call.params.get("user") or call.params.get("username") or ""
+    if not name:
+        return 'No user name supplied: "user" is a required argument.'
+    if not _sees_all(call):
+        return None
+    if name == call.principal.user.username:
+        return "You cannot remove yourself!"
+    if _account(call, name) is None:
+        return f"System user {name} does not exist!"
+    return None
+
+
+def _upgrade_check(call: Call) -> str | None:
+    """Whostmgr::Accounts::Upgrade::upacct's refusals before the package is looked at (Meta.pm
+    checks only the privilege: a reseller meets the ownership refusal here)."""
+    name = call.params.get("user") or ""
+    if not name:
+        return "Sorry, you must specify a user!"
+    if not call.params.get("pkg"):
+        return "Sorry, you must select a new package!"
+    account = _account(call, name)
+    if not _owns(call, account):
+        if not _sees_all(call):
+            return f"Umm.. what are you trying to pull here..\nYou do not own the user {name}\n"
+        return f"Sorry, the user {name} does not exist"
+    return None
+
+
 createacct = result_list(extra=_created, nulls=("rawout", "options"))
-removeacct = result_list(extra=_raw, nulls=("rawout",), renames=(("user", "username"),))
-suspendacct = result_list(message=_suspension_log)
-unsuspendacct = result_list(message=_suspension_log)
-changepackage = result_list(extra=_raw, nulls=("rawout",))
+removeacct = replace(
+    result_list(extra=_raw, nulls=("rawout",), renames=(("user", "username"),)),
+    precheck=_removal_check,
+)
+suspendacct = replace(
+    result_list(message=_suspension_log), precheck=_suspension_check("_suspendacct")
+)
+unsuspendacct = replace(
+    result_list(message=_suspension_log), precheck=_suspension_check("_unsuspendacct")
+)
+changepackage = replace(result_list(extra=_raw, nulls=("rawout",)), precheck=_upgrade_check)
 # cPanel answers these two with a null message on success (recorded).
 setupreseller = result_list(message=lambda _answer: None)
 unsetupreseller = result_list(message=lambda _answer: None)
@@ -78,13 +161,45 @@ setresellerlimits = result_list(
 )
 modifyacct = result_list(extra=_modified, nulls=("newcfg", "warnings", "messages"))
 adddns = result_list()
-killdns = result_list(extra=_raw)
+# Whostmgr/XMLUI/DNS.pm's killdns answers its die message as it is, newline and all.
+killdns = replace(
+    result_list(extra=_raw),
+    precheck=lambda call: None if call.params.get("domain") else "A domain is required.\n",
+)
 
 
 def _password_changed(answer: Answer) -> str:
     # API 1's reason, `Password changed for user “NAME”.`, in the words lumberg recorded for
     # API 0: `Password changed for user NAME` (no quotes, no full stop).
     return answer.reason.replace("“", "").replace("”", "").removesuffix(".")
+
+
+def _passwd_check(call: Call) -> str | Body | None:
+    """Whostmgr/XMLUI/Passwd.pm's own refusals (only status and statusmsg), then
+    Whostmgr::Passwd::Change::passwd's: an account not the caller's (its message twice, no
+    services) and, for root, Cpanel::ChangePasswd's checks in their order up to the account's
+    existence."""
+    name = call.params.get("user")
+    if name is None:
+        msg = "No user name supplied: “user” is a required argument."
+        return {"passwd": [{"status": 0, "statusmsg": msg}]}
+    new = call.params.get("password")  # API 0's `pass` (Api0.renames)
+    if new is None:
+        msg = "No password supplied: “pass” is a required argument."
+        return {"passwd": [{"status": 0, "statusmsg": msg}]}
+    if not name:
+        return "No account was specified."
+    if _owns(call, _account(call, name)):
+        return None
+    if not _sees_all(call):
+        msg = (
+            f"You are not permitted to change the password for “{name}” because you are not "
+            "the owner of this account."
+        )
+        return {"passwd": [{"rawout": msg, "services": [], "status": 0, "statusmsg": msg}]}
+    if new and name.lower() not in new.lower() and len(new) >= 5:
+        return f"Sorry, the user “{name}” does not exist."
+    return None
 
 
 passwd = named_list(
@@ -94,8 +209,34 @@ passwd = named_list(
     nulls=("services", "rawout"),
     renames=(("pass", "password"),),
 )
+passwd = replace(passwd, precheck=_passwd_check)
 listaccts = with_status("acct", _listed_accounts, on_failure=[])
-accountsummary = with_status("acct", _listed_accounts, on_failure=None)
+
+# Whostmgr/XMLUI/Accounts.pm's summary: API 1's words without their full stop.
+_SUMMARY_WORDS = {
+    "Account does not exist.": "Account does not exist",
+    "You must specify a user or domain to get a summary of.": (
+        "You must specify a user or domain to get a summary of"
+    ),
+}
+
+
+def _summary_refused(reason: str) -> Body:
+    return {"acct": None, "status": 0, "statusmsg": _SUMMARY_WORDS.get(reason, reason)}
+
+
+def _summary_check(call: Call) -> str | None:
+    # `user` or `domain` must be true, not only given (an empty `user=` is none).
+    if call.params.get("user") or call.params.get("domain"):
+        return None
+    return _SUMMARY_WORDS["You must specify a user or domain to get a summary of."]
+
+
+accountsummary = replace(
+    with_status("acct", _listed_accounts, on_failure=None),
+    failure=_summary_refused,
+    precheck=_summary_check,
+)
 listsuspended = with_status("accts", _suspended, on_failure=[])
 listpkgs = bare("package", lambda answer: (answer.data or {}).get("pkg", []))
 listresellers = bare("reseller", lambda answer: (answer.data or {}).get("reseller", []))
@@ -120,8 +261,47 @@ def _one_record(answer: Answer) -> dict[str, Any]:
     return {"record": found[0]}
 
 
-dumpzone = result_list(extra=_zone_records)
-getzonerecord = result_list(extra=_one_record)
+def _zone_arg(call: Call) -> str:
+    """Whostmgr/XMLUI/DNS.pm: `domain`, else `zone` without its `.db`."""
+    domain = call.params.get("domain") or ""
+    zone = call.params.get("zone")
+    if not domain and zone:
+        domain = zone.removesuffix(".db")
+    return domain
+
+
+def _zone_of(call: Call, name: str) -> zones.Zone | None:
+    """Cpanel::DnsUtils::Exists::domainexists: the zone `name`, if there is one."""
+    try:
+        return zones.get(call.conn, users.normalise_domain(name))
+    except GatehouseError:
+        return None
+
+
+def _dumpzone_check(call: Call) -> str | None:
+    name = _zone_arg(call)
+    if not name:
+        return "You must specify a domain to dump."
+    zone = _zone_of(call, name)
+    if zone is None:
+        return "Zone does not exist."
+    if not _sees_all(call):
+        try:
+            access.require_zone(call.conn, access.actor_of(call.principal), zone.name)
+        except GatehouseError:
+            return f"Access Denied, you don't seem to own {name}"
+    return None
+
+
+def _zone_record_check(call: Call) -> str | None:
+    # Meta.pm refuses a zone out of a reseller's reach first (the handler's refusal here).
+    if _sees_all(call) and _zone_of(call, _zone_arg(call)) is None:
+        return "Zone does not exist."
+    return None
+
+
+dumpzone = replace(result_list(extra=_zone_records), precheck=_dumpzone_check)
+getzonerecord = replace(result_list(extra=_one_record), precheck=_zone_record_check)
 
 
 # Packages, as cPanel's Whostmgr/XMLUI/Packages.pm answers API 0 (the messages are
@@ -203,3 +383,53 @@ listacls = bare(
     },
 )
 saveacllist = named_list("results")
+
+
+# Whostmgr/XMLUI/Resellers.pm's acctcounts: the counts beside the status list, the reseller
+# named `account`, `active` a string and `limit` "" without a limit (lumberg's recording);
+# any user that is not a reseller (one that does not exist too) is refused alike.
+_NOT_A_RESELLER = "Specified user is not a reseller."
+
+
+def _counts(answer: Answer) -> Body:
+    counts = (answer.data or {}).get("reseller") or {}
+    limit = counts.get("limit")
+    return {
+        "result": [{"status": 1, "statusmsg": "Obtained reseller account counts."}],
+        "reseller": {
+            "account": counts.get("user"),
+            "active": str(counts.get("active", 0)),
+            "limit": "" if limit is None else str(limit),
+            "suspended": counts.get("suspended", 0),
+        },
+    }
+
+
+def _counts_check(call: Call) -> str | None:
+    if not _sees_all(call):
+        return None  # Meta.pm's ownership check: the handler's refusal
+    account = _account(call, call.params.get("user") or call.principal.user.username)
+    if account is None or not (account.is_root or account.is_reseller):
+        return _NOT_A_RESELLER
+    return None
+
+
+acctcounts = Api0(
+    _counts,
+    lambda reason: {"result": [{"status": 0, "statusmsg": reason}]},
+    precheck=_counts_check,
+)
+
+# Whostmgr/XMLUI/Resellers.pm's setresellernameservers: Whostmgr::Resellers::set_nameservers'
+# own message (the handler's api0_reason: unchanged names are not written again).
+setresellernameservers = result_list()
+
+# Whostmgr/XMLUI/Services.pm's status: the services, and `result` an object (not a list) whose
+# `statusmsg` is null on success.
+servicestatus = Api0(
+    lambda answer: {
+        "result": {"status": 1, "statusmsg": None},
+        "service": (answer.data or {}).get("service", []),
+    },
+    lambda reason: {"result": {"status": 0, "statusmsg": reason}, "service": []},
+)

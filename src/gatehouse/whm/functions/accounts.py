@@ -634,6 +634,7 @@ def verify_new_username(call: Call) -> Reply:
     params=(Param("user", "The reseller (default: the caller)."),),
     privileges=("acct-summary",),
     readonly=True,
+    api0=api0.acctcounts,
 )
 def acctcounts(call: Call) -> dict[str, Any]:
     caller = call.principal.user

@@ -35,6 +35,7 @@ from gatehouse.api.registry import Param
 from gatehouse.dns.nameserver import probe
 from gatehouse.domain import cluster_peers
 from gatehouse.errors import InvalidParameter
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 NAMED = "named"
@@ -61,6 +62,7 @@ NOT_INSTALLED = (
     privileges=("status", "clustering"),
     readonly=True,
     slow=True,  # it asks the nameserver a question
+    api0=api0.servicestatus,
 )
 def servicestatus(call: Call) -> dict[str, Any]:
     wanted = call.params.get("service")

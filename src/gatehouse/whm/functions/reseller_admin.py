@@ -22,6 +22,7 @@ from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope, Param, Reply
 from gatehouse.domain import access, audit, lifecycle, reseller_admin
 from gatehouse.errors import GatehouseError, InvalidParameter
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 ROOT_ONLY = (acls.ALL,)
@@ -349,6 +350,7 @@ def resellerstats(call: Call) -> dict[str, Any]:
         Param("nameservers", "Comma-separated nameserver names (at most 4); empty: the default."),
     ),
     privileges=("ns-config",),
+    api0=api0.setresellernameservers,
 )
 def setresellernameservers(call: Call) -> Reply:
     username = call.require("user").strip()
@@ -357,10 +359,17 @@ def setresellernameservers(call: Call) -> Reply:
     if target.is_root or not target.is_reseller:
         raise InvalidParameter(reseller_admin.NOT_A_RESELLER)
     names = reseller_admin.parse_nameservers(call.params.get("nameservers"))
+    # Whostmgr::Resellers::set_nameservers' words, which WHM API 0 answers.
+    unchanged = names == reseller_admin.nameservers_of(call.conn, target)
     reseller_admin.set_nameservers(call.conn, target, names)
     call.audit(
         audit.RESELLER_NAMESERVERS,
         username,
         ", ".join(names) if names else "reset to the server's nameservers",
     )
-    return Reply(has_data=False)
+    return Reply(
+        has_data=False,
+        api0_reason="Not updating with identical nameserver values."
+        if unchanged
+        else "Set resellers nameservers.",
+    )
