@@ -582,3 +582,24 @@ def test_missing_privilege_is_in_the_api0_shape(server: Server) -> None:
 def test_api_version_1_keeps_the_api1_envelope(server: Server) -> None:
     body = server.get("listresellers").json()
     assert body["metadata"]["result"] == 1 and "reseller" in body["data"]
+
+
+@pytest.mark.parametrize(
+    ("function", "params"),
+    [
+        ("changepackage", {"pkg": "default"}),
+        ("passwd", {"pass": "Pw-" + uuid.uuid4().hex}),
+    ],
+)
+def test_api0_ownership_refusals_reach_the_audit_trail(
+    server: Server, function: str, params: dict[str, str]
+) -> None:
+    """API 0's own words, but the one access rule's decision and its reason code."""
+    reseller, token = server.reseller(privileges=["upgrade-account", "passwd"])
+    other, _ = created(server)  # root's
+    since = int(server.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0])
+    body0(server, function, {"user": other, **params}, user=reseller, token=token)
+    rows = server.sql(
+        "SELECT reason, actor FROM audit_log WHERE id > :s AND action = 'ACCESSDENIED'", s=since
+    )
+    assert [(r.reason, r.actor) for r in rows] == [("not_owner", reseller)]

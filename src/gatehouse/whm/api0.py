@@ -14,10 +14,11 @@ from typing import Any
 
 from gatehouse.api.api0 import Answer, Api0, Body, bare, named_list, result_list, with_status
 from gatehouse.api.call import Call
+from gatehouse.api.registry import Envelope
 from gatehouse.dns import zones
 from gatehouse.domain import access, users
 from gatehouse.domain.users import User
-from gatehouse.errors import GatehouseError
+from gatehouse.errors import GatehouseError, PermissionDenied
 
 _NAMESERVER_OPTIONS = tuple(
     f"{prefix}{n}"
@@ -86,11 +87,18 @@ def _account(call: Call, name: str) -> User | None:
     return users.get(call.conn, name.strip()) if name.strip() else None
 
 
-def _owns(call: Call, account: User | None) -> bool:
-    """Whostmgr::AcctInfo::Owner::checkowner: hasroot(), or the account's owner."""
-    if _sees_all(call):
-        return account is not None
-    return account is not None and account.owner == call.principal.user.username
+def _refuse_unless_reached(call: Call, name: str, words: str, body: Body | None = None) -> None:
+    """The one access rule (domain/access.py) for the account `name`, for a caller that does
+    not see every account: a denial is audited like any other (its reason code), but told in
+    API 0's own `words` (or as the whole `body`)."""
+    actor = access.actor_of(call.principal)
+    decision = access.to_account(actor, _account(call, name), name, told=access.Told.NOBODY)
+    if not decision.allowed:
+        raise PermissionDenied(
+            words,
+            code=decision.code or access.NOT_OWNER,
+            data=None if body is None else Envelope(body),
+        )
 
 
 def _suspension_check(function: str) -> Callable[[Call], str | None]:
@@ -132,10 +140,10 @@ def _upgrade_check(call: Call) -> str | None:
         return "Sorry, you must specify a user!"
     if not call.params.get("pkg"):
         return "Sorry, you must select a new package!"
-    account = _account(call, name)
-    if not _owns(call, account):
-        if not _sees_all(call):
-            return f"Umm.. what are you trying to pull here..\nYou do not own the user {name}\n"
+    if not _sees_all(call):
+        words = f"Umm.. what are you trying to pull here..\nYou do not own the user {name}\n"
+        _refuse_unless_reached(call, name, words)
+    elif _account(call, name) is None:
         return f"Sorry, the user {name} does not exist"
     return None
 
@@ -189,14 +197,16 @@ def _passwd_check(call: Call) -> str | Body | None:
         return {"passwd": [{"status": 0, "statusmsg": msg}]}
     if not name:
         return "No account was specified."
-    if _owns(call, _account(call, name)):
-        return None
     if not _sees_all(call):
         msg = (
             f"You are not permitted to change the password for “{name}” because you are not "
             "the owner of this account."
         )
-        return {"passwd": [{"rawout": msg, "services": [], "status": 0, "statusmsg": msg}]}
+        body = {"passwd": [{"rawout": msg, "services": [], "status": 0, "statusmsg": msg}]}
+        _refuse_unless_reached(call, name, msg, body)
+        return None
+    if _account(call, name) is not None:
+        return None
     if new and name.lower() not in new.lower() and len(new) >= 5:
         return f"Sorry, the user “{name}” does not exist."
     return None
@@ -288,8 +298,9 @@ def _dumpzone_check(call: Call) -> str | None:
     if not _sees_all(call):
         try:
             access.require_zone(call.conn, access.actor_of(call.principal), zone.name)
-        except GatehouseError:
-            return f"Access Denied, you don't seem to own {name}"
+        except PermissionDenied as denied:  # audited, in DNS.pm's words
+            words = f"Access Denied, you don't seem to own {name}"
+            raise PermissionDenied(words, code=denied.code) from denied
     return None
 
 
