@@ -79,6 +79,21 @@ def holder(conn: sa.Connection, domain: str) -> DomainEntry | None:
     return None if account is None else DomainEntry.of_subdomain(sub, account)
 
 
+# The labels cPanel's web vhosts answer for on their own (Cpanel::WebVhosts::strip_auto_domains:
+# www, mail, ipv6 and the service subdomains): `www.D` belongs to whoever holds D.
+AUTO_LABELS = ("www", "mail", "ipv6", "autoconfig", "autodiscover", "cpanel", "cpcalendars",
+               "cpcontacts", "webdisk", "webmail", "whm")  # fmt: skip
+
+
+def holder_of_web_name(conn: sa.Connection, domain: str) -> DomainEntry | None:
+    """The account holding `domain`, or the domain it is an automatic name of (`www.D`,
+    `mail.D`, `cpanel.D`, ...), as cPanel's Cpanel::Domain::Owner::get_owner_or_undef."""
+    found = holder(conn, domain)
+    if found is None and "." in domain and domain.split(".", 1)[0] in AUTO_LABELS:
+        found = holder(conn, domain.split(".", 1)[1])
+    return found
+
+
 def reachable(conn: sa.Connection, actor: access.Actor, raw: str) -> DomainEntry:
     """The holder of the domain `raw`, if `actor` may reach its account (access REACH; only
     hasroot() is told that a domain does not exist, in access.DOMAIN's words)."""
