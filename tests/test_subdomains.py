@@ -5,6 +5,7 @@ record really served by the nameserver, the refusals (and that they change nothi
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import dns.message
@@ -84,7 +85,13 @@ def test_api2_add_list_delete(server: Server, account: Account) -> None:
     added = account.api2("SubDomain", "addsubdomain", domain="Shop", rootdomain=account.domain)
     body = added.json()["cpanelresult"]
     assert body["event"] == {"result": 1}
-    assert body["data"] == [{"reason": f"The subdomain “{name}” has been created.", "result": 1}]
+    # Cpanel::Sub's message; cPanel's whole answer (no hooks: no pre/postevent).
+    assert added.content == (
+        b'{"cpanelresult":{"apiversion":2,"data":[{"reason":"The subdomain \xe2\x80\x9c'
+        + name.encode()
+        + b'\xe2\x80\x9d has been added.","result":1}],"event":{"result":1},'
+        b'"func":"addsubdomain","module":"SubDomain"}}'
+    )
     assert addresses(server, name) == {account.ip}
 
     listed = account.api2("SubDomain", "listsubdomains").json()["cpanelresult"]["data"]
@@ -98,6 +105,7 @@ def test_api2_add_list_delete(server: Server, account: Account) -> None:
             "rootdomain": account.domain,
             "status": "not redirected",
             "subdomain": "shop",
+            "web_subdomain_aliases": ["www"],
         }
     ]
     filtered = account.api2("SubDomain", "listsubdomains", regex="^nomatch")
@@ -166,15 +174,21 @@ def test_single_domain_data_refusals(server: Server, account: Account) -> None:
 @pytest.mark.parametrize(
     ("label", "reason"),
     [
+        # Cpanel/SubDomain.pm's _addsubdomain words, in its order.
+        ("bad_label", "You must specify a valid subdomain."),
+        ("-x", "You must specify a valid subdomain."),
+        ("a..b", "You must specify a valid subdomain."),
+        ("www.", "You must specify a valid subdomain."),
         (
-            "bad_label",
-            "“bad_label” is not a valid subdomain name. A subdomain name may contain only "
-            "letters, numbers, hyphens and dots, and each part must begin and end with a letter "
-            "or number.",
+            "www",
+            "You cannot create the “www” subdomain, because the system adds the “www” "
+            "subdomain to all newly-created domains.",
         ),
-        ("-x", None),
-        ("www", "The subdomain “www” is reserved. Choose another name."),
-        ("", "Missing parameter: domain"),
+        ("", "You must specify a subdomain."),
+        ("subdomainip", "“subdomainip” is a reserved word and cannot be used as a subdomain."),
+        # Labels gatehouse reserves beside www, in cPanel's IsReservedSubdomain words.
+        ("mail", "The subdomain “mail” is reserved."),
+        ("shop.autodiscover", "The subdomain “shop.autodiscover” is reserved."),
     ],
 )
 def test_bad_labels_are_refused(account: Account, label: str, reason: str | None) -> None:
@@ -194,11 +208,11 @@ def test_refusals_change_nothing(server: Server, account: Account) -> None:
     before = account.zone_text()
     uapi_error(
         account.uapi("SubDomain", "addsubdomain", domain="a", rootdomain=account.domain).content,
-        f"The subdomain “a.{account.domain}” already exists.",
+        f"The domain “a.{account.domain}” already exists in the userdata.",
     )
     uapi_error(
         account.uapi("SubDomain", "addsubdomain", domain="x", rootdomain=other.domain).content,
-        f"The domain “{other.domain}” does not belong to the account “{account.user}”.",
+        f"The domain “{other.domain}” does not belong to “{account.user}”.",
     )
     # A name that already has an address record in the zone (here the template's `localhost`).
     uapi_error(
@@ -209,14 +223,14 @@ def test_refusals_change_nothing(server: Server, account: Account) -> None:
         f"DNS zone “{account.domain}”. Remove it first.",
     )
     body = account.api2("SubDomain", "delsubdomain", domain=f"nope.{account.domain}").json()
-    assert body["cpanelresult"]["event"]["result"] == 0
-    assert body["cpanelresult"]["error"] == (
-        f"The subdomain “nope.{account.domain}” does not exist on this account."
-    )
-    # Another account cannot delete it.
+    reason = f"The domain “nope.{account.domain}” does not belong to “{account.user}”."
+    assert body["cpanelresult"]["event"] == {"result": 1}
+    assert body["cpanelresult"]["data"] == [{"reason": reason, "result": 0}]
+    assert body["cpanelresult"]["error"] == reason
+    # Another account cannot delete it, and is told the same as for a name that is no one's.
     body = other.api2("SubDomain", "delsubdomain", domain=f"a.{account.domain}").json()
     assert body["cpanelresult"]["error"] == (
-        f"The subdomain “a.{account.domain}” does not exist on this account."
+        f"The domain “a.{account.domain}” does not belong to “{other.user}”."
     )
     assert account.zone_text() == before
     assert addresses(server, f"a.{account.domain}") == {account.ip}
@@ -347,3 +361,153 @@ def test_subdomains_follow_the_main_domain_when_modifyacct_changes_it(
                       n=f"blog.{account.domain}") == [(0,)]  # fmt: skip
     gone = account.api2("SubDomain", "delsubdomain", domain=f"blog.{new}").json()
     assert gone["cpanelresult"]["event"]["result"] == 1, gone
+
+
+# -- cPanel's reading of the arguments (Cpanel/SubDomain.pm) ----------------------------------
+
+
+def test_api2_refusal_is_reported_as_data_with_the_error(account: Account) -> None:
+    # cPanel's api2_addsubdomain returns {result 0, reason} and sets CPERROR: the call ran.
+    response = account.api2("SubDomain", "addsubdomain", domain="www", rootdomain=account.domain)
+    reason = json.dumps(
+        "You cannot create the “www” subdomain, because the system adds the “www” subdomain "
+        "to all newly-created domains.",
+        ensure_ascii=False,
+    ).encode()
+    assert response.content == (
+        b'{"cpanelresult":{"apiversion":2,"data":[{"reason":'
+        + reason
+        + b',"result":0}],"error":'
+        + reason
+        + b',"event":{"result":1},"func":"addsubdomain","module":"SubDomain"}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({}, "You must specify a main domain."),
+        ({"domain": "x"}, "You must specify a main domain."),
+        ({"rootdomain": "ROOT"}, "You must specify a subdomain."),
+    ],
+)
+def test_missing_arguments_in_cpanels_order(
+    account: Account, params: dict[str, str], reason: str
+) -> None:
+    given = {k: (account.domain if v == "ROOT" else v) for k, v in params.items()}
+    uapi_error(account.uapi("SubDomain", "addsubdomain", **given).content, reason)
+
+
+@pytest.mark.parametrize(
+    ("label", "extra", "made"),
+    [
+        ("  WWW.Blog.  ", {}, "blog"),  # trimmed, lower-cased, www. and the trailing dot dropped
+        ("news.MAIN", {}, "news"),  # the main domain dropped from its end
+        ("a.b.c", {"disallowdot": "1"}, "abc"),
+    ],
+)
+def test_the_label_is_read_as_cpanel_reads_it(
+    server: Server, account: Account, label: str, extra: dict[str, str], made: str
+) -> None:
+    given = label.replace("MAIN", account.domain)
+    response = account.uapi(
+        "SubDomain", "addsubdomain", domain=given, rootdomain=account.domain, **extra
+    )
+    assert response.content == UAPI_OK
+    name = f"{made}.{account.domain}"
+    assert account.uapi("DomainInfo", "list_domains").json()["data"]["sub_domains"] == [name]
+    assert addresses(server, name) == {account.ip}
+
+
+def test_a_zone_of_that_name_is_a_dns_entry_that_exists(server: Server, account: Account) -> None:
+    server.ok("adddns", params={"domain": f"zone.{account.domain}", "ip": "192.0.2.1"})
+    uapi_error(
+        account.uapi("SubDomain", "addsubdomain", domain="zone", rootdomain=account.domain).content,
+        f"A DNS entry for the domain “zone.{account.domain}” already exists.",
+    )
+
+
+def test_maxsub_is_enforced(server: Server) -> None:
+    user = "m" + uuid.uuid4().hex[:10]
+    domain = f"{user}.example.com"
+    password = uuid.uuid4().hex
+    server.ok(
+        "createacct",
+        params={"username": user, "domain": domain, "password": password, "maxsub": "1"},
+    )
+    server.remember(password)
+    token = server.cpanel_token(user, password)
+    first = server.uapi(
+        user, "SubDomain", "addsubdomain", token=token, domain="a", rootdomain=domain
+    )
+    assert first.content == UAPI_OK
+    uapi_error(
+        server.uapi(
+            user, "SubDomain", "addsubdomain", token=token, domain="b", rootdomain=domain
+        ).content,
+        "You have exceeded the maximum allowed subdomains.",
+    )
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["blog_ROOT", "blog.ROOT", "anything,blog.ROOT", "b.l.o.g_ROOT"],
+)
+def test_delsubdomain_reads_cpanels_forms(account: Account, form: str) -> None:
+    add(account, "blog")
+    extra = {"disallowdot": "1"} if form.startswith("b.l") else {}
+    given = form.replace("ROOT", account.domain)
+    body = account.api2("SubDomain", "delsubdomain", domain=given, **extra).json()["cpanelresult"]
+    name = f"blog.{account.domain}"
+    assert body["data"] == [{"reason": f"The subdomain “{name}” has been removed.", "result": 1}]
+    assert "error" not in body
+
+
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        ("", "You must specify a subdomain."),
+        ("www.blog.ROOT", "The system cannot change the master entry www."),
+        ("ROOT", "subdomain 'ROOT' does not exist for user 'USER'"),
+    ],
+)
+def test_delsubdomain_refusals(account: Account, form: str, reason: str) -> None:
+    add(account, "blog")
+    given = form.replace("ROOT", account.domain)
+    body = account.api2("SubDomain", "delsubdomain", domain=given).json()["cpanelresult"]
+    expected = reason.replace("ROOT", account.domain).replace("USER", account.user)
+    assert (body["data"], body["error"], body["event"]) == (
+        [{"reason": expected, "result": 0}],
+        expected,
+        {"result": 1},
+    )
+    assert account.uapi("DomainInfo", "list_domains").json()["data"]["sub_domains"] == [
+        f"blog.{account.domain}"
+    ]
+
+
+def test_listsubdomains_keys_and_order_are_cpanels(account: Account) -> None:
+    # cPanel's key puts its `_` before the main domain, also for a subdomain of a subdomain,
+    # and the list is sorted by that key ("b-c_…" sorts before "b_…").
+    for label, root in (("b", ""), ("b-c", ""), ("eu", ""), ("shop", "eu.")):
+        response = account.uapi(
+            "SubDomain", "addsubdomain", domain=label, rootdomain=f"{root}{account.domain}"
+        )
+        assert response.content == UAPI_OK
+    listed = account.api2("SubDomain", "listsubdomains").json()["cpanelresult"]["data"]
+    assert [(i["domainkey"], i["subdomain"], i["rootdomain"]) for i in listed] == [
+        (f"b-c_{account.domain}", "b-c", account.domain),
+        (f"b_{account.domain}", "b", account.domain),
+        (f"eu_{account.domain}", "eu", account.domain),
+        (f"shop.eu_{account.domain}", "shop.eu", account.domain),
+    ]
+
+
+def test_listsubdomains_bad_regex(account: Account) -> None:
+    body = account.api2("SubDomain", "listsubdomains", regex="(").json()["cpanelresult"]
+    assert body["data"] == []
+    assert body["event"] == {"result": 1}
+    assert body["error"].startswith(
+        "The “regex” parameter must be a valid Perl regular expression. The system returned "
+        "the following error: “"
+    )

@@ -71,17 +71,30 @@ def uapi_dict(
 
 
 def api2_dict(
-    module: str | None, func: str | None, *, data: Any = None, error: str | None = None
+    module: str | None,
+    func: str | None,
+    *,
+    data: Any = None,
+    error: str | None = None,
+    ran: bool = False,
 ) -> dict[str, Any]:
-    """A call's answer: success with `data`, or failure with `error`."""
+    """A call's answer: success with `data`, or failure with `error` — with `ran`, a failure
+    the function itself reported in `data` (cPanel's api2_* functions returning
+    `{"result":0,"reason":R}` and setting CPERROR: `event.result` stays 1)::
+
+        {"cpanelresult":{"apiversion":2,"data":[{"reason":R,"result":0}],"error":R,
+         "event":{"result":1},"func":F,"module":M}}
+    """
     result: dict[str, Any] = {"apiversion": 2}
     if module is not None:
         result["module"] = module
     if func is not None:
         result["func"] = func
-    if error is None:
+    if error is None or ran:
         result["data"] = data if data is not None else []
         result["event"] = {"result": 1}
+        if error is not None:
+            result["error"] = error
     else:
         result["data"] = []
         result["error"] = error

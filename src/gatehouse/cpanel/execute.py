@@ -24,7 +24,15 @@ from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope
 from gatehouse.auth.authenticator import Principal
 from gatehouse.cpanel import envelope
-from gatehouse.cpanel.registry import API2, UAPI, Api, CpanelFunction, UapiResult, registry_for
+from gatehouse.cpanel.registry import (
+    API2,
+    UAPI,
+    Api,
+    Api2Reported,
+    CpanelFunction,
+    UapiResult,
+    registry_for,
+)
 from gatehouse.domain import token_scope
 from gatehouse.domain.tokens import Token
 from gatehouse.domain.users import User
@@ -81,7 +89,12 @@ def failure_payload(
 ) -> dict[str, Any]:
     """A failed call. UAPI carries the error's payload in `result.data` (cPanel's
     Cpanel::APICommon::Error payloads, e.g. `{"type":"Stale","detail":null}` from
-    DNS::mass_edit_zone); API 2 has no place for one (`data` stays `[]`)."""
+    DNS::mass_edit_zone); API 2 has no place for one (`data` stays `[]`), except a failure
+    the function reports as its data (`Api2Reported`: cPanel's api2_* functions)."""
+    if isinstance(data, Api2Reported):
+        if api == API2:
+            return envelope.api2_dict(module, func, data=data.items, error=reason, ran=True)
+        data = None
     if api == UAPI:
         return envelope.uapi_dict(module, func, ok=False, data=data, errors=[reason])
     return envelope.api2_dict(module, func, error=reason)

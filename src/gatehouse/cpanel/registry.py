@@ -38,7 +38,11 @@ What a handler returns:
 Failure: raise `gatehouse.errors.GatehouseError` (or a subclass); its `.reason` becomes
 UAPI's `result.status 0, errors [reason]` (and its `.data`, if any, `result.data`: cPanel's
 error payloads such as `{"type":"Stale","detail":null}`), or API 2's `cpanelresult.error` with
-`event.result 0`. `gatehouse.cpanel.args` raises cPanel's own argument refusals
+`event.result 0`. An API 2 function whose cPanel original returns its failure as data (most
+`api2_*` functions: `{"result":0,"reason":R}`, with the error in CPERROR) sets the error's
+`.data` to `Api2Reported(items)`: the call then answers `data` = the items, `error` = R and
+`event.result` 1, as cPanel does (`reported_as_api2_items` does it for a handler).
+`gatehouse.cpanel.args` raises cPanel's own argument refusals
 (`Provide the “name” argument.`, `The “name” argument cannot be empty.`). Everything the
 handler wrote is rolled back. Any other exception is an internal error: logged, rolled back,
 and answered with a generic message (HTTP 500).
@@ -53,6 +57,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from gatehouse.errors import GatehouseError
 
 if TYPE_CHECKING:
     from gatehouse.api.call import Call
@@ -72,6 +78,30 @@ class UapiResult:
     metadata: dict[str, Any] | None = None
     messages: list[str] | None = None
     warnings: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Api2Reported:
+    """The `.data` of a failure an API 2 function reports as its data (cPanel's
+    Cpanel::Api2::Exec: the function ran, so `event.result` is 1; its error is `error`)."""
+
+    items: list[dict[str, Any]]
+
+
+def reported_as_api2_items(handler: Handler) -> Handler:
+    """An API 2 handler whose failures are answered as cPanel's api2_* functions answer
+    theirs: `data` `[{"reason":R,"result":0}]`, `error` R, `event.result` 1."""
+
+    def run(call: Call) -> Any:
+        try:
+            return handler(call)
+        except GatehouseError as exc:
+            exc.data = Api2Reported([{"reason": exc.reason, "result": 0}])
+            raise
+
+    run.__name__ = getattr(handler, "__name__", "handler")
+    run.__doc__ = handler.__doc__
+    return run
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from gatehouse.domain import users as domain_users
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
-from gatehouse.store.schema import subdomains, users
+from gatehouse.store.schema import subdomains
 
 SUBDOMAIN_CREATE = "ADDSUBDOMAIN"
 SUBDOMAIN_DELETE = "DELSUBDOMAIN"
@@ -96,36 +96,72 @@ def get(conn: sa.Connection, name: str) -> Subdomain | None:
     return _subdomain(found) if found else None
 
 
-def check_label(raw: str, *, disallow_dot: bool = False) -> str:
-    """The subdomain part as stored (lower case); cPanel's refusal for one that is not."""
-    label = raw.strip().rstrip(".")
-    if disallow_dot:
-        label = label.replace(".", "")
-    label = domain_names.lookup_form(label)  # Unicode as A-labels (else refused below)
-    if not label:
-        raise InvalidParameter("You must specify a subdomain name.")
-    parts = label.split(".")
-    if not all(_LABEL.match(p) for p in parts):
-        # Choice: no wildcard subdomain (`*`): gatehouse has no web server to answer for it;
-        # a wildcard record can be added through the Zone Editor.
+# cPanel's refusals (Cpanel/SubDomain.pm's _addsubdomain and _delsubdomain, the admin module
+# Cpanel/Admin/Modules/Cpanel/subdomain.pm and the validators of Cpanel::Validate::DomainCreation
+# ::Sub), in the order cPanel checks. cPanel prefixes the ones its admin layer raises with an
+# error id, "(XID abc123) "; gatehouse has no such id and answers the sentence alone.
+NO_ROOT_DOMAIN = "You must specify a main domain."
+NO_SUBDOMAIN = "You must specify a subdomain."
+INVALID_SUBDOMAIN = "You must specify a valid subdomain."
+OVER_LIMIT = "You have exceeded the maximum allowed subdomains."
+MASTER_ENTRY = "The system cannot change the master entry www."
+
+
+def _www_refusal(label: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"You cannot create the “{label}” subdomain, because the system adds the “{label}” "
+        "subdomain to all newly-created domains."
+    )
+
+
+def _not_theirs(domain: str, account: User) -> NotFound:
+    # The admin module's _validate_domain_ownership: another account's domain and one that
+    # does not exist get the same words.
+    return NotFound(f"The domain “{domain}” does not belong to “{account.username}”.")
+
+
+def check_label(raw: str, main_domain: str | None, *, disallow_dot: bool = False) -> str:
+    """The subdomain part as cPanel's _addsubdomain reads it: lower case, trimmed, a leading
+    `www.` and a trailing dot dropped (every dot with `disallowdot`), then the account's main
+    domain dropped from its end (`blog.example.com` on example.com is `blog`)."""
+    label = raw.lower().strip()
+    label = label.removeprefix("www.")
+    label = label.replace(".", "") if disallow_dot else label.removesuffix(".")
+    label = domain_names.lookup_form(label) if label else label  # Unicode as A-labels
+    if "*" in label:
+        # Choice: no wildcard subdomain (cPanel makes one): gatehouse has no web server to
+        # answer for it; a wildcard record can be added through the Zone Editor.
         raise InvalidParameter(
-            f"“{raw.strip()}” is not a valid subdomain name. A subdomain name may contain only "
-            "letters, numbers, hyphens and dots, and each part must begin and end with a "
-            "letter or number."
+            "This server does not create wildcard subdomains. Add a wildcard DNS record "
+            "with the Zone Editor instead."
         )
-    if parts[-1] in RESERVED:
-        raise InvalidParameter(f"The subdomain “{label}” is reserved. Choose another name.")
+    if not label or not all(_LABEL.match(p) for p in label.split(".")):
+        raise InvalidParameter(INVALID_SUBDOMAIN)
+    if label == "www" or label.startswith("www."):
+        raise _www_refusal(label)
+    if main_domain and label.endswith(f".{main_domain}"):
+        label = label[: -len(main_domain) - 1]
+    label = label.lstrip(".")
+    if label == "subdomainip":
+        raise InvalidParameter(
+            "“subdomainip” is a reserved word and cannot be used as a subdomain."
+        )
     return label
 
 
 def _owned_root(conn: sa.Connection, account: User, raw_root: str) -> str:
     root = domain_names.lookup_form(raw_root)
-    if not root:
-        raise InvalidParameter("You must specify a root domain.")
     owned = {d for d in (account.domain,) if d} | {s.name for s in of_user(conn, account.id)}
     if root not in owned:
-        raise NotFound(f"The domain “{root}” does not belong to the account “{account.username}”.")
+        raise _not_theirs(raw_root.lower(), account)
     return root
+
+
+def _check_limit(conn: sa.Connection, account: User) -> None:
+    """MAXSUB, as the admin module counts it: a number (0: none) or unlimited."""
+    limit = (account.limits or {}).get("MAXSUB", "")
+    if limit.isdigit() and int(limit) <= len(of_user(conn, account.id)):
+        raise Conflict(OVER_LIMIT)
 
 
 def move_root(
@@ -185,31 +221,46 @@ def _address_lines(zone: zones.Zone, name: str) -> list[int]:
 
 
 def add(
-    unit: UnitOfWork, account: User, raw_label: str, raw_root: str, *, disallow_dot: bool = False
+    unit: UnitOfWork,
+    account: User,
+    raw_label: str | None,
+    raw_root: str | None,
+    *,
+    disallow_dot: bool = False,
 ) -> Subdomain:
-    """Register `label.root` for `account` and add its A record to the account's IP."""
+    """Register `label.root` for `account` and add its A record to the account's IP.
+    `account` as stored now (its limits and IP are read from it)."""
     conn = unit.conn
-    label = check_label(raw_label, disallow_dot=disallow_dot)
+    if not raw_root:
+        raise InvalidParameter(NO_ROOT_DOMAIN)
+    if not raw_label:
+        raise InvalidParameter(NO_SUBDOMAIN)
+    label = check_label(raw_label, account.domain, disallow_dot=disallow_dot)
     root = _owned_root(conn, account, raw_root)
+    _check_limit(conn, account)
+    if label.split(".")[-1] in RESERVED:
+        # Cpanel::Validate::Component::Domain::IsReservedSubdomain's words; gatehouse reserves
+        # the names its zone template and cPanel's service subdomains use (docs/cpanel.md).
+        raise InvalidParameter(f"The subdomain “{label}” is reserved.")
     name = f"{label}.{root}"
     if len(name) > 253:
         raise InvalidParameter(f"The domain “{name}” is longer than 253 characters.")
     domain_names.check_ownable(name)
     zone = _zone_of(conn, account, name)  # the write lock first: two adds queue here
+    if zones.get(conn, name) is not None:
+        raise Conflict(f"A DNS entry for the domain “{name}” already exists.")
     if _taken(conn, name):
-        raise Conflict(f"The subdomain “{name}” already exists.")
+        raise Conflict(f"The domain “{name}” already exists in the userdata.")
     if zone is None:
         raise NotFound(f"The account “{account.username}” has no DNS zone for “{root}”.")
-    stored = conn.execute(sa.select(users.c.ip).where(users.c.id == account.id)).first()
-    ip = stored.ip if stored is not None else None
-    if not ip:
+    if not account.ip:
         raise InvalidParameter(f"The account “{account.username}” has no IP address.")
     if _address_lines(zone, name):
         raise Conflict(
             f"The name “{name}” already has an A, AAAA or CNAME record in the DNS zone "
             f"“{zone.name}”. Remove it first."
         )
-    record = changes.Change(f"{name}.", RECORD_TTL, "A", (ip,))
+    record = changes.Change(f"{name}.", RECORD_TTL, "A", (account.ip,))
     text = changes.apply_edits(zone, [record], [], [])
     try:  # a concurrent call took the name (the call is rolled back)
         conn.execute(
@@ -218,20 +269,44 @@ def add(
             )
         )
     except sa.exc.IntegrityError:
-        raise Conflict(f"The subdomain “{name}” already exists.") from None
+        raise Conflict(f"The domain “{name}” already exists in the userdata.") from None
     save_edit(unit, zone, text, f"subdomain {name} added")
     unit.audit(SUBDOMAIN_CREATE, account.username, name)
     return Subdomain(name, root, account.id, unit.now)
+
+
+def full_name(raw: str, *, disallow_dot: bool = False) -> str:
+    """The subdomain cPanel's API 2 delsubdomain means by `domain`: `blog.example.com`, cPanel's
+    own forms' `blog_example.com`, or `X,blog.example.com` (Cpanel/SubDomain.pm's
+    _delsubdomain); `disallowdot` drops the dots of the part before the root domain."""
+    label, root = raw, ""
+    if "," in label:
+        label = label.split(",")[1] if len(label.split(",")) > 1 else ""
+        first = label.split(".")[0]
+        root = label.removeprefix(f"{first}.") if first else label
+        label = first
+    if "_" in label:
+        parts = label.split("_")
+        label, root = parts[0], parts[1] if len(parts) > 1 else ""
+    if disallow_dot:
+        label = label.replace(".", "")
+    return f"{label}.{root}".removesuffix(".")
 
 
 def remove(unit: UnitOfWork, account: User, raw_name: str) -> Subdomain:
     """Unregister one of `account`'s subdomains and take its address records out of its zone;
     a subdomain that has subdomains of its own is refused (they would be orphaned)."""
     conn = unit.conn
+    if raw_name.lower().startswith("www."):
+        raise InvalidParameter(MASTER_ENTRY)
     name = zones.normalise(raw_name)
     found = get(conn, name) if name else None
     if found is None or found.user_id != account.id:
-        raise NotFound(f"The subdomain “{raw_name.strip()}” does not exist on this account.")
+        if name and name == account.domain:
+            # Cpanel::Sub::_delete_local_subdomain's words for a domain of the account's that
+            # is not a subdomain.
+            raise NotFound(f"subdomain '{name}' does not exist for user '{account.username}'")
+        raise _not_theirs(raw_name, account)
     children = [s.name for s in of_user(conn, account.id) if s.root_domain == name]
     if children:
         raise Conflict(f"Delete the subdomains of “{name}” first: {', '.join(children)}.")

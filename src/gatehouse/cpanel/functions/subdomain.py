@@ -1,9 +1,11 @@
-"""UAPI and API 2 `SubDomain`: addsubdomain (both), listsubdomains and delsubdomain (API 2).
+"""UAPI and API 2 `SubDomain`: addsubdomain (both), listsubdomains and delsubdomain (API 2), as
+cPanel's Cpanel/API/SubDomain.pm and Cpanel/SubDomain.pm answer them.
 
 The use cases are gatehouse.domain.subdomains (a subdomain is a registered domain of the account
 with an A record in its root domain's zone). cPanel's `dir` (document root) and `canoff` are
-accepted and ignored: gatehouse has no web server, so the document-root keys of cPanel's
-listsubdomains items (`basedir`, `dir`, `reldir`) are left out rather than invented.
+accepted and ignored: gatehouse has no web server, so listsubdomains states cPanel's default
+document root (public_html/LABEL). API 2's addsubdomain and delsubdomain report a failure as
+cPanel's api2_* functions do: `data` `[{"reason":R,"result":0}]`, `error` R, `event.result` 1.
 """
 
 from __future__ import annotations
@@ -12,22 +14,24 @@ import re
 from typing import Any
 
 from gatehouse.api.call import Call
-from gatehouse.cpanel.registry import api2, uapi
+from gatehouse.cpanel.registry import Api2Reported, api2, reported_as_api2_items, uapi
 from gatehouse.domain import subdomains
-from gatehouse.errors import InvalidParameter, missing_parameter
+from gatehouse.errors import InvalidParameter
 
 MODULE = "SubDomain"
 
+# What cPanel's web vhost of a subdomain holds beside its name (Cpanel::WebVhosts::Aliases::
+# get_builtin_alias_subdomains of its `serveralias`, which is `www.SUB` for a subdomain).
+SUBDOMAIN_ALIASES = ["www"]
+
 
 def _add(call: Call) -> subdomains.Subdomain:
-    label = call.params.get("domain")
-    if not label:
-        raise missing_parameter("domain")
-    root = call.params.get("rootdomain")
-    if not root:
-        raise missing_parameter("rootdomain")
     return subdomains.add(
-        call, call.principal.user, label, root, disallow_dot=call.flag("disallowdot")
+        call,
+        call.caller_account(),
+        call.params.get("domain"),
+        call.params.get("rootdomain"),
+        disallow_dot=call.flag("disallowdot"),
     )
 
 
@@ -38,9 +42,11 @@ def addsubdomain(call: Call) -> None:
 
 
 @api2(MODULE, "addsubdomain", "Create a subdomain (domain, rootdomain) with its A record.")
+@reported_as_api2_items
 def addsubdomain_api2(call: Call) -> list[dict[str, Any]]:
     added = _add(call)
-    return [{"reason": f"The subdomain “{added.name}” has been created.", "result": 1}]
+    # Cpanel::Sub::_create_local_subdomain's message.
+    return [{"reason": f"The subdomain “{added.name}” has been added.", "result": 1}]
 
 
 @api2(MODULE, "listsubdomains", "The account's subdomains (`regex`: a filter).", readonly=True)
@@ -49,37 +55,53 @@ def listsubdomains(call: Call) -> list[dict[str, Any]]:
     try:
         # Case-insensitive, as cPanel's qr/…/i.
         matcher = re.compile(pattern, re.IGNORECASE) if pattern else None
-    except re.error:
-        raise InvalidParameter(f"“{pattern}” is not a valid regular expression.") from None
-    home = f"/home/{call.principal.user.username}"
+    except re.error as exc:
+        # Cpanel/SubDomain.pm's words; the function returns nothing, so `data` is [] and the
+        # call itself ran (`event.result` 1). The error is Python's, not Perl's.
+        raise InvalidParameter(
+            "The “regex” parameter must be a valid Perl regular expression. The system "
+            f"returned the following error: “{exc}”.",
+            data=Api2Reported([]),
+        ) from None
+    account = call.caller_account()
+    home = f"/home/{account.username}"
     out = []
-    for sub in subdomains.of_user(call.conn, call.principal.user.id):
+    for sub in subdomains.of_user(call.conn, account.id):
         if matcher is not None and not matcher.search(sub.name):
             continue
-        # cPanel's item (Cpanel/SubDomain.pm): the document root three ways, and the
-        # `domainkey` its userdata is filed under.
+        # cPanel's key (Cpanel::DomainLookup::listsubdomains) puts its `_` before the domain
+        # that is not itself a subdomain — the main domain here, also for a subdomain of a
+        # subdomain (`shop.eu_example.com`); `subdomain` and `rootdomain` are its two halves.
+        base = account.domain if account.domain else sub.root_domain
+        if not sub.name.endswith(f".{base}"):
+            base = sub.root_domain
+        label = sub.name[: -len(base) - 1]
+        # cPanel's item (Cpanel/SubDomain.pm's api2_listsubdomains): the document root three
+        # ways, and the `domainkey` its userdata is filed under.
         out.append(
             {
                 "basedir": sub.basedir,
                 "dir": f"{home}/{sub.basedir}",
                 "domain": sub.name,
-                "domainkey": f"{sub.label}_{sub.root_domain}",
+                "domainkey": f"{label}_{base}",
                 "reldir": f"home:{sub.basedir}",
-                "rootdomain": sub.root_domain,
+                "rootdomain": base,
                 "status": "not redirected",
-                "subdomain": sub.label,
+                "subdomain": label,
+                "web_subdomain_aliases": list(SUBDOMAIN_ALIASES),
             }
         )
-    return out
+    # cPanel sorts by its key (`LABEL_ROOT`), not by the name.
+    return sorted(out, key=lambda item: str(item["domainkey"]))
 
 
 @api2(MODULE, "delsubdomain", "Delete a subdomain (its full name) and its address records.")
+@reported_as_api2_items
 def delsubdomain(call: Call) -> list[dict[str, Any]]:
     raw = call.params.get("domain")
     if not raw:
-        raise missing_parameter("domain")
-    # cPanel's own forms pass `sub_example.com` (an underscore for the first dot); a subdomain
-    # name never holds one.
-    name = raw.replace("_", ".", 1)
-    removed = subdomains.remove(call, call.principal.user, name)
+        raise InvalidParameter(subdomains.NO_SUBDOMAIN)
+    name = subdomains.full_name(raw, disallow_dot=call.flag("disallowdot"))
+    removed = subdomains.remove(call, call.caller_account(), name)
+    # Cpanel::Sub::_delete_local_subdomain's message.
     return [{"reason": f"The subdomain “{removed.name}” has been removed.", "result": 1}]
