@@ -96,7 +96,8 @@ def _main(server: Server, account: Account) -> dict[str, Any]:
     return {**userdata, "domain": account.domain, "status": "not redirected", "type": "main_domain"}
 
 
-@pytest.mark.parametrize("fmt", [None, "hash"])
+# cPanel (Cpanel/API/DomainInfo.pm) answers the list for `list` and the hash for anything else.
+@pytest.mark.parametrize("fmt", [None, "hash", "", "xml", "LIST"])
 def test_domains_data_hash(server: Server, account: Account, fmt: str | None) -> None:
     params = {} if fmt is None else {"format": fmt}
     response = account.uapi("DomainInfo", "domains_data", **params)
@@ -128,12 +129,20 @@ def test_domains_data_of_a_resellers_account_names_its_owner(server: Server) -> 
     assert data["main_domain"]["user"] == username
 
 
-def test_domains_data_bad_format_writes_nothing(server: Server, account: Account) -> None:
-    response = account.uapi("DomainInfo", "domains_data", format="xml")
-    assert response.status_code == 200
-    result = response.json()
-    assert result["status"] == 0 and result["data"] is None
-    assert result["errors"] == ["The “format” argument must be “hash” or “list”, not “xml”."]
+def test_main_domain_builtin_subdomain_aliases(account: Account) -> None:
+    # The automatic labels of the main domain's vhost (serveralias `mail.D www.D`), in
+    # Cpanel::WebVhosts::Aliases' order.
+    response = account.uapi("DomainInfo", "main_domain_builtin_subdomain_aliases")
+    assert response.content == (
+        b'{"data":["www","mail"],"errors":null,"messages":null,'
+        b'"metadata":{"transformed":1},"status":1,"warnings":null}'
+    )
+
+
+def test_single_domain_data_of_an_empty_domain(account: Account) -> None:
+    # Only a missing `domain` is "must be passed"; an empty one is looked for, and not found.
+    result = account.uapi("DomainInfo", "single_domain_data", domain="").json()
+    assert (result["status"], result["errors"]) == (0, ["Unable to locate the domain: "])
 
 
 # -- unknown modules and functions, in each API's own shape ----------------------------------------

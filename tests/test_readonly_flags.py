@@ -617,6 +617,7 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "DNS", "parse_zone"): lambda w: _zone_as_owner(w, "zone"),
     (UAPI, "DomainInfo", "domains_data"): lambda w: (w.account()[0], {}),
     (UAPI, "DomainInfo", "list_domains"): lambda w: (w.account()[0], {}),
+    (UAPI, "DomainInfo", "main_domain_builtin_subdomain_aliases"): lambda w: (w.account()[0], {}),
     (UAPI, "DomainInfo", "single_domain_data"): lambda w: (
         (acct := w.account())[0],
         {"domain": acct[1]},

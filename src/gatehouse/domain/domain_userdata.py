@@ -16,6 +16,9 @@ from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.domain_lookup import SUB, DomainEntry
 
 NOT_REDIRECTED = "not redirected"  # cPanel's rewrite status of a domain without a redirect
+# The automatic labels a main domain's vhost answers for, in Cpanel::WebVhosts::Aliases' order
+# (ON_ALL_CREATED_DOMAINS, then WEB_SUBDOMAINS_FOR_ZONE); a subdomain's is `www` alone.
+MAIN_DOMAIN_ALIASES = ("www", "mail")
 
 
 def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:

@@ -58,10 +58,8 @@ def _sub_domains_data(call: Call) -> list[dict[str, Any]]:
 
 @uapi(MODULE, "domains_data", "What is known of each of the account's domains.", readonly=True)
 def domains_data(call: Call) -> Any:
+    # Cpanel/API/DomainInfo.pm: `list` gives the list, anything else the hash.
     fmt = call.params.get("format") or "hash"
-    if fmt not in ("hash", "list"):
-        # Choice: cPanel treats any other value as `hash`; a typo is better reported.
-        raise InvalidParameter(f"The “format” argument must be “hash” or “list”, not “{fmt}”.")
     main = _main_domain_data(call)
     subs = _sub_domains_data(call)
     if fmt == "list":
@@ -77,11 +75,12 @@ def domains_data(call: Call) -> Any:
     readonly=True,
 )
 def single_domain_data(call: Call) -> dict[str, Any]:
-    raw = (call.params.get("domain") or "").strip()
-    if not raw:
-        # Cpanel/API/DomainInfo.pm's own words (it does not use Cpanel::Args here).
+    raw = call.params.get("domain")
+    if raw is None:
+        # Cpanel/API/DomainInfo.pm's own words (it does not use Cpanel::Args here); an empty
+        # `domain` is given, and is a domain it cannot find (below).
         raise InvalidParameter("Domain must be passed as a parameter.")
-    domain = raw.lower().rstrip(".")
+    domain = raw.strip().lower().rstrip(".")
     if domain == call.principal.user.domain:
         return _main_domain_data(call)
     sub = subdomains.get(call.conn, domain)
@@ -90,3 +89,17 @@ def single_domain_data(call: Call) -> dict[str, Any]:
     # Cpanel/API/DomainInfo.pm's words when no userdata of the account's has the domain: another
     # account's domain gets the same answer as one that does not exist.
     raise NotFound(f"Unable to locate the domain: {raw}")
+
+
+@uapi(
+    MODULE,
+    "main_domain_builtin_subdomain_aliases",
+    "The labels the main domain's web vhost answers for beside it (www, mail).",
+    readonly=True,
+)
+def main_domain_builtin_subdomain_aliases(call: Call) -> list[str]:
+    # Cpanel::WebVhosts::Aliases::get_builtin_alias_subdomains: the automatic labels
+    # (`www` on every domain, then `mail` of every zone) found in the vhost's serveralias,
+    # which for the main domain is `mail.D www.D` (domain/domain_userdata.py).
+    _main_domain(call)
+    return list(domain_userdata.MAIN_DOMAIN_ALIASES)
