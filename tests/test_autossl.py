@@ -191,11 +191,19 @@ def _wait(check: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
 
 
 def _installed(node: Server, domain: str) -> dict[str, Any] | None:
-    response = node.get("fetchsslinfo", params={"domain": domain})
-    body = response.json()
-    if body["metadata"]["result"] != 1:
-        return None
-    return dict(body["data"])
+    """What is installed on the domain: its certificate, bundle, key and account."""
+    for item in node.ok("fetch_vhost_ssl_components")["components"]:
+        if item["servername"] == domain:
+            [vhost] = [
+                v for v in node.ok("fetch_ssl_vhosts")["vhosts"] if v["servername"] == domain
+            ]
+            return {
+                "cab": item["cabundle"],
+                "crt": item["certificate"],
+                "key": item["key"],
+                "user": vhost["user"],
+            }
+    return None
 
 
 def _problems(node: Server, user: str) -> list[dict[str, Any]]:

@@ -299,19 +299,26 @@ def test_upload_cert_refusals(server: Server, ca: Issued, which: str, reason: st
 # -- fetch_best_for_domain / fetch_key_and_cabundle_for_certificate -------------------------------
 
 
-def test_fetch_best_for_domain(server: Server, ca: Issued) -> None:
+def _no_certificate(domain: str) -> str:
+    return f"No certificate for the domain {domain} could be found."
+
+
+def test_fetch_best_for_domain_without_a_certificate(server: Server) -> None:
+    # Cpanel::SSLInfo::fetchinfo: a success holding only status and statusmsg, the sentence also
+    # UAPI's message (Cpanel/API/SSL.pm _fetchinfo_wrapper).
     account = _account(server)
-    nothing = _ok(server, account, "fetch_best_for_domain", domain=account.domain)
-    assert nothing == {"cab": None, "crt": None, "domain": account.domain, "key": None}
+    body = _uapi(server, account, "fetch_best_for_domain", domain=account.domain)
+    assert body["status"] == 1, body
+    assert body["data"] == {"status": 1, "statusmsg": _no_certificate(account.domain)}
+    assert body["messages"] == [_no_certificate(account.domain)]
 
-    stored = make_leaf(ca, [account.domain])
-    server.remember(stored.key_pem)
-    _ok(server, account, "upload_cert", crt=stored.cert_pem)
-    _ok(server, account, "upload_key", key=stored.key_pem)
-    best = _ok(server, account, "fetch_best_for_domain", domain=account.domain)
-    assert best["crt"].strip() == stored.cert_pem.strip() and best["cab"] is None
-    assert _key(best["key"]).public_key() == stored.key.public_key()
 
+def test_fetch_best_for_domain_prefers_the_latest_expiry(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    later = make_leaf(ca, [account.domain], not_after=dt.datetime.now(dt.UTC) + 90 * DAY)
+    server.remember(later.key_pem)
+    _ok(server, account, "upload_cert", crt=later.cert_pem)
+    _ok(server, account, "upload_key", key=later.key_pem)
     installed = make_leaf(ca, [account.domain], not_after=dt.datetime.now(dt.UTC) + 30 * DAY)
     server.remember(installed.key_pem)
     _ok(
@@ -324,14 +331,56 @@ def test_fetch_best_for_domain(server: Server, ca: Issued) -> None:
         cabundle=ca.cert_pem,
     )
     best = _ok(server, account, "fetch_best_for_domain", domain=account.domain)
-    assert best["crt"].strip() == installed.cert_pem.strip()  # installed wins, though shorter
-    assert best["cab"].strip() == ca.cert_pem.strip()
+    assert best["crt"].strip() == later.cert_pem.strip()  # the store's best, not the installed
+    assert _key(best["key"]).public_key() == later.key.public_key()
+    ip = _ok(server, account, "installed_hosts")[0]["ip"]
+    assert {k: v for k, v in best.items() if k not in ("crt", "key")} == {
+        # Not installed: no bundle known (cPanel fetches one from the issuer's URL).
+        "cab": "Sorry, no certificate authority bundle was found; however, you probably don't "
+        f"need one for this certificate ({account.domain}).",
+        "crt_origin": account.user,
+        "domain": account.domain,
+        "ip": ip,
+        "key_origin": account.user,
+        "searched_users": [account.user],
+        "status": 1,
+        "statusmsg": "ok",
+        "user": account.user,
+    }
 
 
-def test_fetch_best_for_another_accounts_domain_is_refused(server: Server) -> None:
+def test_fetch_best_for_domain_tries_the_other_www_form(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    leaf = make_leaf(ca, [account.domain])
+    _ok(server, account, "upload_cert", crt=leaf.cert_pem)
+    domain = f"www.{account.domain}"
+    best = _ok(server, account, "fetch_best_for_domain", domain=domain)
+    assert best["crt"].strip() == leaf.cert_pem.strip() and best["domain"] == domain
+    # No key stored: cPanel's sentence in its place, not an error.
+    assert best["key"] == f"Sorry, no SSL key file was found for the domain {domain}."
+    assert best["key_origin"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({}, "You must specify the “domain”."),
+        ({"domain": "a..example.com"}, "Invalid domain"),
+        ({"domain": "a example.com"}, "Invalid domain"),
+    ],
+    ids=["missing", "double-dot", "space"],
+)
+def test_fetch_best_for_domain_refusals(server: Server, params: dict[str, str], error: str) -> None:
+    body = _uapi(server, _account(server), "fetch_best_for_domain", **params)
+    assert (body["status"], body["errors"], body["data"]) == (0, [error], None)
+
+
+def test_fetch_best_for_another_accounts_domain_finds_nothing(server: Server, ca: Issued) -> None:
+    # Only the caller's own storage is searched: another account's certificate is not found.
     account, other = _account(server), _account(server)
+    _ok(server, other, "upload_cert", crt=make_leaf(ca, [other.domain]).cert_pem)
     body = _uapi(server, account, "fetch_best_for_domain", domain=other.domain)
-    assert body["errors"] == [f"You do not have access to a domain named “{other.domain}”."]
+    assert body["data"] == {"status": 1, "statusmsg": _no_certificate(other.domain)}
 
 
 def test_fetch_key_and_cabundle_for_certificate(server: Server, ca: Issued) -> None:
@@ -352,9 +401,17 @@ def test_fetch_key_and_cabundle_for_certificate(server: Server, ca: Issued) -> N
     )
     assert _key(found["key"]).public_key() == leaf.key.public_key()
     assert found["cab"].strip() == ca.cert_pem.strip()
+    assert (found["domain"], found["user"], found["key_origin"]) == (
+        account.domain,
+        account.user,
+        account.user,
+    )
     # Another account holds no key for it: a key never crosses accounts.
-    body = _uapi(server, other, "fetch_key_and_cabundle_for_certificate", certificate=leaf.cert_pem)
-    assert body["errors"] == ["No key of this account matches the certificate."]
+    theirs = _ok(server, other, "fetch_key_and_cabundle_for_certificate", certificate=leaf.cert_pem)
+    assert theirs["key"] == f"Sorry, no SSL key file was found for the domain {account.domain}."
+    assert (theirs["key_origin"], theirs["crt_origin"]) == (None, other.user)
+    missing = _uapi(server, other, "fetch_key_and_cabundle_for_certificate")
+    assert missing["errors"] == ["You must specify the “certificate”."]
 
 
 # -- WHM generatessl ------------------------------------------------------------------------------
@@ -465,14 +522,16 @@ def test_fetch_vhost_ssl_components(server: Server, ca: Issued) -> None:
         cabundle=ca.cert_pem,
     )
     response = server.get("fetch_vhost_ssl_components")
-    assert "PRIVATE KEY" not in response.text
-    components = [
+    [found] = [
         c for c in response.json()["data"]["components"] if c["servername"] == account.domain
     ]
-    assert len(components) == 1
-    assert components[0]["certificate"].strip() == leaf.cert_pem.strip()
-    assert components[0]["cabundle"].strip() == ca.cert_pem.strip()
-    assert components[0]["user"] == account.user
+    # Whostmgr::SSL::fetch_vhost_ssl_components' record, the key included.
+    assert set(found) == {
+        "cabundle", "cabundle_id", "certificate", "certificate_id", "key", "key_id", "servername"
+    }  # fmt: skip
+    assert found["certificate"].strip() == leaf.cert_pem.strip()
+    assert found["cabundle"].strip() == ca.cert_pem.strip()
+    assert _key(found["key"]).public_key() == leaf.key.public_key()
 
 
 def test_whm_cpanel_function_reaches_generate_key(server: Server) -> None:

@@ -64,7 +64,19 @@ def test_install_and_read_back(server: Server, ca: Issued) -> None:
     info = server.ok("fetchsslinfo", params={"domain": domain})
     assert info["crt"].strip() == leaf.cert_pem.strip()
     assert info["cab"].strip() == ca.cert_pem.strip()
-    assert info["user"] == user
+    # Cpanel::SSLInfo::fetchinfo's hash, status and statusmsg taken out (Whostmgr/API/1/SSL.pm).
+    assert {
+        k: info[k] for k in ("crt_origin", "domain", "key_origin", "searched_users", "user")
+    } == {
+        "crt_origin": user,
+        "domain": domain,
+        "key_origin": user,
+        "searched_users": ["root", user],
+        "user": user,
+    }
+    assert set(info) == {
+        "cab", "crt", "crt_origin", "domain", "ip", "key", "key_origin", "searched_users", "user"
+    }  # fmt: skip
     key = serialization.load_pem_private_key(info["key"].encode(), None)
     assert key.public_key() == leaf.key.public_key()
 
@@ -122,11 +134,45 @@ def test_delete_ssl_vhost_uninstalls(server: Server, ca: Issued) -> None:
     domain = f"{user}.example.com"
     assert _install(server, domain, make_leaf(ca, [domain])).json()["metadata"]["result"] == 1
     server.ok("delete_ssl_vhost", params={"host": domain})
-    assert "no SSL certificate installed" in server.fail("fetchsslinfo", params={"domain": domain})
+    assert domain not in [v["servername"] for v in server.ok("fetch_ssl_vhosts")["vhosts"]]
     assert _stored(server, user)[2] == 0
     assert "no SSL certificate installed" in server.fail(
         "delete_ssl_vhost", params={"host": domain}
     )
+
+
+def test_fetchsslinfo_without_a_certificate(server: Server) -> None:
+    # A success with no data but the sentence as a message (Whostmgr/API/1/SSL.pm fetchsslinfo).
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    body = server.get("fetchsslinfo", params={"domain": domain}).json()
+    assert (body["metadata"]["result"], body["metadata"]["reason"], body["data"]) == (1, "OK", {})
+    assert body["metadata"]["output"]["messages"] == [
+        f"No certificate for the domain {domain} could be found."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({}, "No certificate data or domain supplied."),
+        ({"domain": "a/b.example.com"}, "Invalid domain"),
+    ],
+    ids=["nothing", "invalid"],
+)
+def test_fetchsslinfo_refusals(server: Server, params: dict[str, str], reason: str) -> None:
+    assert server.fail("fetchsslinfo", params=params) == reason
+
+
+def test_fetchsslinfo_by_certificate_finds_the_owners_key(server: Server, ca: Issued) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain])
+    assert _install(server, domain, leaf).json()["metadata"]["result"] == 1
+    info = server.ok("fetchsslinfo", params={"crtdata": leaf.cert_pem})
+    key = serialization.load_pem_private_key(info["key"].encode(), None)
+    assert key.public_key() == leaf.key.public_key()
+    assert (info["domain"], info["crt_origin"], info["key_origin"]) == (domain, "root", user)
 
 
 def _other_ca_chain() -> str:
@@ -270,8 +316,17 @@ def test_api0_install_fetch_and_list(server: Server, ca: Issued) -> None:
     [info] = server.get("fetchsslinfo", api_version=None, params={"domain": domain}).json()[
         "sslinfo"
     ]
-    assert (info["status"], info["user"]) == (1, user)
+    assert (info["status"], info["statusmsg"], info["user"]) == (1, "ok", user)
     assert info["crt"].strip() == leaf.cert_pem.strip()
+    # No certificate: XMLUI's status 0, fetchinfo's sentence (Whostmgr/XMLUI/SSL.pm fetchinfo).
+    other, _ = server.account()
+    [none] = server.get(
+        "fetchsslinfo", api_version=None, params={"domain": f"{other}.example.com"}
+    ).json()["sslinfo"]
+    assert none == {
+        "status": 0,
+        "statusmsg": f"No certificate for the domain {other}.example.com could be found.",
+    }
     listed = server.get("listcrts", api_version=None).json()
     assert set(listed) == {"crt"} and domain in [c["domain"] for c in listed["crt"]]
     refused = httpx.post(

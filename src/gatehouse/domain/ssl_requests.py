@@ -1,7 +1,6 @@
 """Keys, certificate signing requests (CSRs) and self-signed certificates made for an account's
 domains — the use cases behind UAPI `SSL::generate_key`, `upload_key`, `generate_csr`,
-`list_csrs`, `upload_cert`, `fetch_best_for_domain`, `fetch_key_and_cabundle_for_certificate`
-and WHM `generatessl` (docs/ssl.md).
+`list_csrs`, `upload_cert` and WHM `generatessl` (docs/ssl.md).
 
 Keys are made with `cryptography` and stored ENCRYPTED like every other key
 (gatehouse.domain.certificates.store_key): the PEM is returned once, to the caller who made
@@ -455,52 +454,3 @@ def upload_certificate(
     unit.audit(UPLOAD, account.username, f"certificate {cert.fingerprint[:16]}")
     found = next(c for c in certificates.certificates_of(unit.conn, account.id) if c.row_id == row)
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class Components:
-    crt: str | None
-    key: str | None
-    cab: str | None
-
-
-def best_for_domain(
-    conn: sa.Connection, keyring: KeyRing, account: User, domain: str, now: int
-) -> Components:
-    """The certificate installed on the domain; else the account's current certificate
-    covering it whose key is stored, the one that expires last."""
-    installed = certificates.installed_on(conn, domain)
-    if installed is not None and installed.user_id == account.id:
-        key = certificates.key_pem(conn, keyring, account.id, installed.certificate.key_id)
-        return Components(installed.certificate.pem, key, installed.cabundle)
-    candidates = sorted(
-        (
-            c
-            for c in certificates.certificates_of(conn, account.id)
-            if ssl_pem.covers(c.names, domain) and c.not_before <= now <= c.not_after
-        ),
-        key=lambda c: c.not_after,
-        reverse=True,
-    )
-    for cert in candidates:
-        key = certificates.key_pem(conn, keyring, account.id, cert.key_id)
-        if key is not None:
-            return Components(cert.pem, key, None)
-    return Components(None, None, None)
-
-
-def key_and_bundle(conn: sa.Connection, keyring: KeyRing, account: User, crt: str) -> Components:
-    """The account's stored key for a certificate, and the CA bundle it is installed with."""
-    cert = ssl_pem.parse_certificate(crt)
-    key = certificates.key_pem(conn, keyring, account.id, cert.key_id)
-    if key is None:
-        raise InvalidParameter("No key of this account matches the certificate.")
-    bundle = next(
-        (
-            i.cabundle
-            for i in certificates.installed(conn, user_id=account.id)
-            if i.certificate.fingerprint == cert.fingerprint and i.cabundle
-        ),
-        None,
-    )
-    return Components(cert.pem, key, bundle)

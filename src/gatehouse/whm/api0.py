@@ -376,8 +376,12 @@ installssl = Api0(
 )
 fetchsslinfo = named_list(
     "sslinfo",
-    message=lambda answer: (answer.data or {}).get("statusmsg"),
-    extra=lambda answer: {k: v for k, v in (answer.data or {}).items() if k != "statusmsg"},
+    message=lambda answer: answer.reason,
+    # status 0 when no certificate was found (XMLUI's "legacy" rule), fetchinfo's keys beside.
+    extra=lambda answer: {
+        **(answer.data or {}),
+        "status": int(bool((answer.data or {}).get("crt"))),
+    },
 )
 listcrts = bare("crt", lambda answer: (answer.data or {}).get("crt", []))
 

@@ -14,8 +14,17 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
-from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import access, certificates, ssl_pem, ssl_requests, ssl_storage
+from gatehouse.cpanel.registry import UapiResult, uapi
+from gatehouse.domain import (
+    access,
+    certificates,
+    ips,
+    ssl_fetchinfo,
+    ssl_pem,
+    ssl_requests,
+    ssl_storage,
+)
+from gatehouse.errors import InvalidParameter
 
 MODULE = "SSL"
 
@@ -110,35 +119,44 @@ def upload_cert(call: Call) -> list[dict[str, Any]]:
     return [info]
 
 
+def _fetchinfo(call: Call, name: str) -> UapiResult:
+    """Cpanel/API/SSL.pm _fetchinfo_wrapper: fetchinfo's whole hash as `data`; its refusal as
+    the error; no certificate found is a success with its sentence as the message."""
+    value = call.params.get(name) or ""
+    if not value:
+        raise InvalidParameter(f"You must specify the “{name}”.")
+    account = call.principal.user
+    found = ssl_fetchinfo.fetch_info(
+        call.conn,
+        call.gatehouse.keyring,
+        domain=value if name == "domain" else None,
+        crt=value if name == "certificate" else None,
+        searched=[account],
+        crt_user=account.username,
+        ip_of=lambda owner: owner.ip or ips.main_ip(call.gatehouse.config),
+    )
+    if not found["status"]:
+        raise InvalidParameter(found["statusmsg"])
+    messages = [found["statusmsg"]] if not found.get("crt") and found["statusmsg"] else None
+    return UapiResult(data=found, messages=messages)
+
+
 @uapi(
     MODULE,
     "fetch_best_for_domain",
-    "The best certificate for one of the account's domains (the installed one, else the "
-    "current stored one expiring last with its key), with its key and CA bundle.",
+    "The best stored certificate for a domain (CA-signed, then the latest expiry), with its "
+    "stored key and CA bundle.",
     readonly=True,
 )
-def fetch_best_for_domain(call: Call) -> dict[str, Any]:
-    actor = access.actor_of(call.principal)
-    domain, account = certificates.own_domain(
-        call.conn, actor, args.length_required(call, "domain")
-    )
-    best = ssl_requests.best_for_domain(
-        call.conn, call.gatehouse.keyring, account, domain, call.now
-    )
-    return {"cab": best.cab, "crt": best.crt, "domain": domain, "key": best.key}
+def fetch_best_for_domain(call: Call) -> UapiResult:
+    return _fetchinfo(call, "domain")
 
 
 @uapi(
     MODULE,
     "fetch_key_and_cabundle_for_certificate",
-    "The account's stored key for a certificate, and the CA bundle it is installed with.",
+    "The account's stored key for a certificate, and its CA bundle.",
     readonly=True,
 )
-def fetch_key_and_cabundle_for_certificate(call: Call) -> dict[str, Any]:
-    found = ssl_requests.key_and_bundle(
-        call.conn,
-        call.gatehouse.keyring,
-        call.principal.user,
-        args.length_required(call, "certificate"),
-    )
-    return {"cab": found.cab, "crt": found.crt, "key": found.key}
+def fetch_key_and_cabundle_for_certificate(call: Call) -> UapiResult:
+    return _fetchinfo(call, "certificate")

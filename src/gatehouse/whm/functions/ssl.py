@@ -25,12 +25,13 @@ from gatehouse.domain import (
     access,
     certificates,
     ips,
+    ssl_fetchinfo,
     ssl_install_report,
     ssl_pem,
     ssl_requests,
     users,
 )
-from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.errors import GatehouseError, InvalidParameter
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
@@ -102,47 +103,48 @@ def _without_www(call: Call) -> str:
     readonly=True,
     api0=api0.fetchsslinfo,
 )
-def fetchsslinfo(call: Call) -> dict[str, Any]:
+def fetchsslinfo(call: Call) -> Reply:
+    """Whostmgr/API/1/SSL.pm fetchsslinfo over Whostmgr::SSL::reseller_aware_fetch_sslinfo:
+    hasroot() searches its own storage and the domain's owner's; a reseller its own, and the
+    owner's when it owns the domain's account (a certificate given alone: its own only)."""
     actor = access.actor_of(call.principal)
-    keyring = call.gatehouse.keyring
-    raw_domain = call.params.get("domain")
-    crtdata = call.params.get("crtdata")
-    if raw_domain:
-        domain, account = certificates.reach_domain(call.conn, actor, raw_domain)
-        found = certificates.installed_on(call.conn, domain)
-        if found is None:
-            raise NotFound(f"The domain “{domain}” has no SSL certificate installed.")
-        key = certificates.key_pem(call.conn, keyring, found.user_id, found.certificate.key_id)
-        return {
-            "cab": found.cabundle,
-            "crt": found.certificate.pem,
-            "domain": domain,
-            "ip": _ip(call, account),
-            "key": key,
-            "status": 1,
-            "statusmsg": "ok",
-            "user": account.username,
-        }
-    if crtdata:
-        cert = ssl_pem.parse_certificate(crtdata)
-        for name in cert.names:
-            owner = certificates.domain_owner(call.conn, name)
-            if owner is None or not access.to_account(actor, owner, name).allowed:
-                continue
-            key = certificates.key_pem(call.conn, keyring, owner.id, cert.key_id)
-            if key is not None:
-                return {
-                    "cab": None,
-                    "crt": cert.pem,
-                    "domain": name,
-                    "ip": _ip(call, owner),
-                    "key": key,
-                    "status": 1,
-                    "statusmsg": "ok",
-                    "user": owner.username,
-                }
-        raise NotFound("No key you may see matches the certificate.")
-    raise InvalidParameter("Give `domain` or `crtdata`.")
+    domain = call.params.get("domain") or ""
+    crtdata = call.params.get("crtdata") or ""
+    if not domain and not crtdata:
+        raise InvalidParameter("No certificate data or domain supplied.")
+    searched = [actor.user]
+    owner = None
+    if actor.sees_all:
+        name = domain or _certificate_cn(crtdata)
+        owner = certificates.domain_owner(call.conn, name.lower()) if name else None
+    elif domain:
+        owner = certificates.domain_owner(call.conn, domain.lower())
+        if owner is not None and not access.to_account(actor, owner, domain).allowed:
+            owner = None
+    if owner is not None and owner.id != actor.user.id:
+        searched.append(owner)
+    found = ssl_fetchinfo.fetch_info(
+        call.conn,
+        call.gatehouse.keyring,
+        domain=domain or None,
+        crt=crtdata or None,
+        searched=searched,
+        crt_user=actor.user.username,
+        ip_of=lambda account: _ip(call, account),
+    )
+    status, message = found.pop("status"), found.pop("statusmsg")
+    if not status:
+        raise InvalidParameter(message)
+    metadata = {"output": {"messages": [message]}} if not found.get("crt") and message else None
+    # API 0 (Whostmgr/XMLUI/SSL.pm fetchinfo) gives fetchinfo's own status and message.
+    return Reply(data=found, metadata=metadata, api0_reason=message)
+
+
+def _certificate_cn(crtdata: str) -> str:
+    try:
+        return ssl_pem.parse_certificate(crtdata).subject_cn
+    except GatehouseError:
+        return ""
 
 
 def _visible(call: Call, user: str | None) -> list[certificates.Installed]:
@@ -293,12 +295,14 @@ def generatessl(call: Call) -> dict[str, Any]:
 
 @REGISTRY.function(
     "fetch_vhost_ssl_components",
-    "The components of each installed certificate: the certificate, its CA bundle and the "
-    "ids that tie them to their key (never the key itself: fetchsslinfo returns it).",
+    "The components of each installed certificate: the certificate, its key, its CA bundle and "
+    "their ids (Whostmgr::SSL::fetch_vhost_ssl_components).",
     privileges=READ,
     readonly=True,
 )
 def fetch_vhost_ssl_components(call: Call) -> dict[str, Any]:
+    # As cPanel's, the key is returned with the certificate to whoever administers the account
+    # (as fetchsslinfo returns it); decrypted here only.
     components = []
     for item in _visible(call, None):
         components.append(
@@ -309,10 +313,11 @@ def fetch_vhost_ssl_components(call: Call) -> dict[str, Any]:
                 ),
                 "certificate": item.certificate.pem,
                 "certificate_id": item.certificate.cert_id,
-                "domains": list(item.certificate.names),
+                "key": certificates.key_pem(
+                    call.conn, call.gatehouse.keyring, item.user_id, item.certificate.key_id
+                ),
                 "key_id": item.certificate.key_id,
                 "servername": item.domain,
-                "user": item.username,
             }
         )
     return {"components": components}
