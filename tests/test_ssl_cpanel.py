@@ -70,8 +70,22 @@ def test_uapi_install_and_read_back(server: Server, ca: Issued) -> None:
     assert body["data"]["domain"] == account.domain
 
     hosts = server.uapi(account.user, "SSL", "installed_hosts", token=account.token).json()
-    assert [h["servername"] for h in hosts["data"]] == [account.domain]
-    assert hosts["data"][0]["certificate"]["domains"] == [account.domain]
+    [host] = hosts["data"]
+    assert host["certificate"]["domains"] == [account.domain]
+    assert host["certificate_text"].strip() == leaf.cert_pem.strip()
+    d = account.domain
+    # Cpanel/API/SSL.pm installed_hosts' additions to the installed host's record.
+    assert {k: v for k, v in host.items() if k not in ("certificate", "certificate_text")} == {
+        "docroot": f"/home/{account.user}/public_html",
+        "domains": [d],
+        "fqdns": sorted([d, f"mail.{d}", f"www.{d}"]),  # Perl sort: by string
+        "ip": host["ip"],
+        "is_primary_on_ip": 1,
+        "mail_sni_status": 1,
+        "needs_sni": 0,
+        "servername": d,
+        "verify_error": "",
+    }
 
     certs = server.uapi(account.user, "SSL", "list_certs", token=account.token).json()["data"]
     assert len(certs) == 1 and certs[0]["domain_is_configured"] == 1
@@ -88,9 +102,25 @@ def test_uapi_delete_ssl(server: Server, ca: Issued) -> None:
     body = server.uapi(
         account.user, "SSL", "delete_ssl", token=account.token, domain=account.domain
     ).json()
-    assert body["status"] == 1, body
+    assert (body["status"], body["messages"]) == (1, ["The SSL host was successfully removed."])
     hosts = server.uapi(account.user, "SSL", "installed_hosts", token=account.token).json()
     assert hosts["data"] == []
+    assert _stored(server, account.user)[2] == 0
+    again = server.uapi(
+        account.user, "SSL", "delete_ssl", token=account.token, domain=account.domain
+    ).json()
+    assert again["errors"] == [
+        f"Failed to remove SSL host for “{account.domain}”: "
+        f"The domain “{account.domain}” has no SSL certificate installed."
+    ]
+
+
+def test_uapi_delete_ssl_defaults_to_the_main_domain(server: Server, ca: Issued) -> None:
+    # Cpanel/API/SSL.pm delete_ssl: no `domain` is the account's own ($Cpanel::CPDATA{'DNS'}).
+    account = _account(server)
+    _uapi_install(server, account, account.domain, make_leaf(ca, [account.domain]), ca.cert_pem)
+    body = server.uapi(account.user, "SSL", "delete_ssl", token=account.token).json()
+    assert body["status"] == 1, body
     assert _stored(server, account.user)[2] == 0
 
 

@@ -18,8 +18,16 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import UapiResult, api2, uapi
-from gatehouse.domain import access, certificates, ips, ssl_install_report, ssl_pem, users
-from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
+from gatehouse.domain import (
+    access,
+    certificates,
+    domain_lookup,
+    ips,
+    ssl_install_report,
+    ssl_pem,
+    users,
+)
+from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
 
 MODULE = "SSL"
 
@@ -113,17 +121,22 @@ def installssl_api2(call: Call) -> list[dict[str, Any]]:
     slow=True,
 )
 def delete_ssl(call: Call) -> UapiResult:
-    raw_domain = call.params.get("domain")
+    """Cpanel/API/SSL.pm delete_ssl: `domain` defaults to the account's main domain; the
+    uninstaller's refusal is told inside cPanel's sentence."""
+    raw_domain = call.params.get("domain") or call.principal.user.domain
     if not raw_domain:
-        raise missing_parameter("domain")
+        raise InvalidParameter("No domain provided.")
     domain, _account = certificates.own_domain(
         call.conn, access.actor_of(call.principal), raw_domain
     )
-    certificates.remove(call, domain)
+    try:
+        certificates.remove(call, domain)
+    except NotFound as exc:
+        raise InvalidParameter(
+            f"Failed to remove SSL host for “{raw_domain}”: {exc.reason}"
+        ) from exc
     call.after_commit.append(call.gatehouse.ssl_publisher.publish)
-    return UapiResult(
-        data=None, messages=[f"The SSL certificate for “{domain}” has been uninstalled."]
-    )
+    return UapiResult(data=None, messages=["The SSL host was successfully removed."])
 
 
 @uapi(
@@ -133,20 +146,33 @@ def delete_ssl(call: Call) -> UapiResult:
     readonly=True,
 )
 def installed_hosts(call: Call) -> list[dict[str, Any]]:
+    """Cpanel/API/SSL.pm installed_hosts: each installed host with its `docroot`, `domains`
+    (the servername and its parked domains — gatehouse has none — sorted), `fqdns` (every
+    name of the vhost, sorted: the servername and its serveralias, as domainuserdata gives
+    them) and `mail_sni_status` 1 beside the host's certificate, its text and its address."""
     account = call.principal.user
     ip = account.ip or ips.main_ip(call.gatehouse.config)
-    return [
-        {
-            "certificate": certificates.describe(item.certificate),
-            "domains": [item.domain],
-            "fqdns": [item.domain],
-            "ip": ip,
-            "is_primary_on_ip": int(item.domain == account.domain),
-            "servername": item.domain,
-            "verify_error": "",
-        }
-        for item in certificates.installed(call.conn, user_id=account.id)
-    ]
+    hosts = []
+    for item in certificates.installed(call.conn, user_id=account.id):
+        entry = domain_lookup.holder(call.conn, item.domain)
+        main = item.domain == account.domain
+        aliases = [f"mail.{item.domain}", f"www.{item.domain}"] if main else [f"www.{item.domain}"]
+        hosts.append(
+            {
+                "certificate": certificates.describe(item.certificate),
+                "certificate_text": item.certificate.pem,
+                "docroot": entry.document_root if entry is not None else None,
+                "domains": [item.domain],
+                "fqdns": sorted([item.domain, *aliases]),
+                "ip": ip,
+                "is_primary_on_ip": int(main),
+                "mail_sni_status": 1,
+                "needs_sni": int(not main),
+                "servername": item.domain,
+                "verify_error": "",
+            }
+        )
+    return hosts
 
 
 @uapi(MODULE, "list_certs", "The account's stored certificates.", readonly=True)
