@@ -132,16 +132,35 @@ def test_every_item_carries_line_and_Line_numbering_the_zone_file(server: Server
         assert item["line"] == item["Line"] and isinstance(item["line"], int)
         text = lines[item["Line"] - 1]
         if item["type"] == ":RAW":
-            assert unstamped(item["raw"]) == text and unstamped(item["record"]) == text
+            assert unstamped(item["raw"]) == text
         elif item["type"] == "$TTL":
             assert text.startswith("$TTL") and item["ttl"] == text.split()[1]
         else:
             assert item["name"].endswith(f"{acct.zone}.") and item["class"] == "IN"
             assert f"\t{item['type']}\t" in text and isinstance(item["ttl"], int)
-    a = next(i for i in items if i.get("type") == "A" and i["name"] == f"{acct.zone}.")
-    assert a["record"] == a["address"]
     soa = next(i for i in items if i.get("type") == "SOA")
     assert soa["serial"] == zone_serial(server, acct.zone) and soa["Lines"] == 1
+
+
+# Cpanel/ZoneEdit.pm lines 55-56: `record` is `address || cname || txtdata`, else null.
+RECORD_KEY_TABLE = [
+    ("A", "address"),
+    ("CNAME", "cname"),
+    ("SOA", None),
+    ("NS", None),
+    ("MX", None),
+    (":RAW", None),
+    ("$TTL", None),
+]
+
+
+@pytest.mark.parametrize(("rtype", "field"), RECORD_KEY_TABLE)
+def test_item_record_key_is_cpanels(server: Server, rtype: str, field: str | None) -> None:
+    acct = new_account(server)
+    found = [i for i in records(server, acct) if i["type"] == rtype]
+    assert found
+    for item in found:
+        assert item["record"] == (None if field is None else item[field]), item
 
 
 def test_an_added_txt_record_is_found_with_its_fields(server: Server) -> None:
@@ -220,9 +239,10 @@ def by(*want: str, among: set[tuple[str, str, str, int]] = MINE) -> set[tuple[st
 
 FQDN = "_acme-challenge.{zone}."
 FILTER_TABLE: list[tuple[str, dict[str, str], set[Any]]] = [
-    # name: absolute; case and the trailing dot do not matter; relative names match nothing.
+    # name: exactly the item's (lower case, absolute, trailing dot), as cPanel compares it.
     ("name fqdn", {"name": FQDN}, ACME),
-    ("name no dot, other case", {"name": "_ACME-Challenge.{zone}"}, ACME),
+    ("name no dot", {"name": "_acme-challenge.{zone}"}, set()),
+    ("name other case", {"name": "_ACME-Challenge.{zone}."}, set()),
     ("name relative", {"name": "_acme-challenge"}, set()),
     ("name unknown", {"name": "nosuch.{zone}."}, set()),
     ("name empty", {"name": ""}, set()),
@@ -339,24 +359,30 @@ def test_fetchzone_gives_records_and_serial(server: Server, filter_zone: Account
 # -- add_zone_record ------------------------------------------------------------------------------
 
 
+# (name given, the item's name, the owner written on the zone-file line): cPanel saves through
+# Cpanel::ZoneFile, which writes names in lower case and `X.zone.` as `X` (_collapse_name).
 @pytest.mark.parametrize(
-    ("name", "fqdn"),
+    ("name", "fqdn", "written"),
     [
-        ("_acme-challenge", "_acme-challenge.{zone}."),
-        ("_acme-challenge.sub", "_acme-challenge.sub.{zone}."),
-        ("deep.er.name", "deep.er.name.{zone}."),
-        ("abs.{zone}.", "abs.{zone}."),
-        ("nodot.{zone}", "nodot.{zone}."),
-        ("*.wild", "*.wild.{zone}."),
-        ("@", "{zone}."),
+        ("_acme-challenge", "_acme-challenge.{zone}.", "_acme-challenge"),
+        ("_acme-challenge.sub", "_acme-challenge.sub.{zone}.", "_acme-challenge.sub"),
+        ("deep.er.name", "deep.er.name.{zone}.", "deep.er.name"),
+        ("abs.{zone}.", "abs.{zone}.", "abs"),
+        ("_ACME-Challenge.{zone}.", "_acme-challenge.{zone}.", "_acme-challenge"),
+        ("nodot.{zone}", "nodot.{zone}.", "nodot"),
+        ("*.wild", "*.wild.{zone}.", "*.wild"),
+        ("@", "{zone}.", "{zone}."),
+        ("{zone}.", "{zone}.", "{zone}."),
     ],
 )
-def test_add_zone_record_names(server: Server, name: str, fqdn: str) -> None:
+def test_add_zone_record_names(server: Server, name: str, fqdn: str, written: str) -> None:
     acct = new_account(server)
     value = secrets.token_urlsafe(16)
     add_txt(server, acct, name.format(zone=acct.zone), value)
     [item] = records(server, acct, txtdata=value)
     assert item["name"] == fqdn.format(zone=acct.zone)
+    line = zone_text(server, acct.zone).split("\n")[item["line"] - 1]
+    assert line == f'{written.format(zone=acct.zone)}\t60\tIN\tTXT\t"{value}"'
 
 
 def test_add_zone_record_answers_status_and_newserial(server: Server) -> None:
@@ -518,6 +544,8 @@ def test_edit_keeps_the_fields_not_given(server: Server) -> None:
         120,
         "second",
     )
+    # The name kept is written relative, as cPanel writes it (not made absolute).
+    assert zone_text(server, acct.zone).split("\n")[item["line"] - 1] == 'ed\t120\tIN\tTXT\t"second"'
 
 
 def test_edit_ttl_only_keeps_a_long_txt_records_strings(server: Server) -> None:

@@ -21,6 +21,7 @@ API docs (api.docs.cpanel.net). Where gatehouse had to choose, the comment says 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ipaddress
 import json
 import re
@@ -88,7 +89,8 @@ def record_item(zone: str, entry: Entry) -> dict[str, Any]:
     record: dict[str, Any] = {
         "Line": line,
         "Lines": entry.line_count,
-        "name": absolute_name(zone, entry.dname),
+        # Lower case, as cPanel's parser gives names (Cpanel/ZoneFile.pm line 74, `tolower`).
+        "name": absolute_name(zone, entry.dname).lower(),
         "class": "IN",
         "ttl": entry.ttl,
         "type": entry.record_type,
@@ -104,19 +106,26 @@ def record_item(zone: str, entry: Entry) -> dict[str, Any]:
     return record
 
 
+def _perl_or(*values: Any) -> Any:
+    """Perl's `a || b || c`: the first true value (not undef, "" or "0"), else the last."""
+    for value in values[:-1]:
+        if value is not None and value != "" and value != "0":
+            return value
+    return values[-1]
+
+
 def api2_item(zone: str, entry: Entry) -> dict[str, Any]:
     """A record as API 2's fetchzone_records shows it: dumpzone's item plus `line` (a copy of
-    `Line`) and `record` (Cpanel::ZoneEdit::_fetchzone: the address, cname or txtdata)."""
+    `Line`) and `record`, cPanel 11.120's Cpanel/ZoneEdit.pm lines 55-56:
+    `address || cname || txtdata` — null for every other type (SOA, NS, MX, SRV, CAA, ...),
+    for comments and for `$TTL`."""
     item = record_item(zone, entry)
     item["line"] = item["Line"]
-    for key in ("address", "cname", "txtdata", "raw", "record"):
-        if key in item:
-            # Choice: cPanel leaves `record` empty for the other types; gatehouse gives a
-            # comment's text or the record's data as written, which is never misleading.
-            item["record"] = item[key]
-            break
-    else:
-        item["record"] = " ".join(entry.data)
+    if "record" in item and entry.record_type not in RECORD_FIELDS:
+        # Choice: a type gatehouse does not split into cPanel's fields (DS, TLSA, SSHFP, ...)
+        # keeps its data as written in `record`, where cPanel shows the fields and null.
+        return item
+    item["record"] = _perl_or(item.get("address"), item.get("cname"), item.get("txtdata"))
     return item
 
 
@@ -161,8 +170,13 @@ def _matches(key: str, have: Any, want: str, zone: str) -> bool:
         if got.isdigit() and want.strip().isdigit():
             return int(got) == int(want.strip())
         return got == want
+    if key == "name":
+        # Cpanel/ZoneEdit.pm line 63: the item's name (lower case, absolute, with its trailing
+        # dot) must be one of the values exactly: `_acme-challenge.example.com.` matches,
+        # `_acme-challenge.example.com` and `_ACME-challenge.example.com.` do not.
+        return got == want
     if key in _NAME_FIELDS:
-        # `name` is always absolute in an item; rdata names may be relative as written.
+        # rdata names may be relative as written; compared as names.
         return _name_key(got, zone) == _name_key(want, None)
     if key in ("type", "class"):
         return got.upper() == want.strip().upper()
@@ -279,7 +293,20 @@ def change_from_fields(
     }
     if line_index is not None:
         item["line_index"] = line_index
-    return change_from_item(zone, item, edit=line_index is not None)
+    change = change_from_item(zone, item, edit=line_index is not None)
+    return dataclasses.replace(change, dname=collapse_name(zone, change.dname))
+
+
+def collapse_name(zone: str, dname: str) -> str:
+    """An owner name as cPanel's one-record functions write it: they save through
+    Cpanel::ZoneFile, which parses names in lower case (Cpanel/ZoneFile.pm line 74) and writes
+    each with `_collapse_name` (lines 665-680): `X.zone.` becomes `X`; the zone's own name
+    (`zone.`) and every other name stay as they are."""
+    lowered = dname.lower()
+    trailer = f".{zone.lower()}."
+    if lowered.endswith(trailer) and len(lowered) > len(trailer):
+        return lowered[: -len(trailer)]
+    return lowered
 
 
 def given_over(zone: str, entry: Entry, given: Callable[[str], str | None]) -> Getter:
