@@ -545,7 +545,8 @@ def test_edit_keeps_the_fields_not_given(server: Server) -> None:
         "second",
     )
     # The name kept is written relative, as cPanel writes it (not made absolute).
-    assert zone_text(server, acct.zone).split("\n")[item["line"] - 1] == 'ed\t120\tIN\tTXT\t"second"'
+    line = zone_text(server, acct.zone).split("\n")[item["line"] - 1]
+    assert line == 'ed\t120\tIN\tTXT\t"second"'
 
 
 def test_edit_ttl_only_keeps_a_long_txt_records_strings(server: Server) -> None:
