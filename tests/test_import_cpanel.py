@@ -55,7 +55,7 @@ class CpToken:
     acls: list[str] | None = FULL
     whitelist_ips: list[str] | None = None
     create_time: int = 1483625276
-    expires_at: int | None = None
+    expires_at: int | str | None = None
 
     def entry(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -446,6 +446,27 @@ def test_dry_run_changes_nothing(server: Server, tmp_path: Path) -> None:
     real = server.cli("import-cpanel", str(tree.path))
     assert real.stdout.strip().splitlines()[-1] == "done" + summary.removeprefix("would change")
     assert server.get("listaccts", user=reseller, token=tokens[0].secret).status_code == 200
+
+
+# cPanel stores `expires_at` as given: "0" is none (Perl false), "00" is true and in the past,
+# so cPanel refuses that token (APITokens.pm line 142) — and so must the import.
+@pytest.mark.parametrize(
+    ("expires_at", "works"), [("0", True), (0, True), ("", True), ("00", False), ("000", False)]
+)
+def test_an_imported_expiry_is_read_as_cpanel_reads_it(
+    server: Server, tmp_path: Path, expires_at: int | str, works: bool
+) -> None:
+    user = new_user()
+    token = CpToken(user, "zeros\n", expires_at=expires_at)
+    Tree(tmp_path / "cp", resellers={user: ["all"]}, tokens=[token]).write()
+    out = server.cli("import-cpanel", str(tmp_path / "cp"))
+    assert out.returncode == 0, out.stderr
+    [(name, stored)] = server.sql(
+        "SELECT name, expires_at FROM api_tokens WHERE digest = :d", d=sha512(token.secret)
+    )
+    assert name == "zeros\n" and stored == (None if works else 0)
+    status = server.get("version", user=user, token=token.secret).status_code
+    assert status == (200 if works else 401)
 
 
 def test_an_empty_tree_imports_nothing(server: Server, tmp_path: Path) -> None:

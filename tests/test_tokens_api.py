@@ -256,8 +256,12 @@ def test_token_functions_need_manage_api_tokens(server: Server, function: str) -
 
 @pytest.mark.parametrize(
     "name",
-    ["a", "Z", "0", "_", "-", "A" * 50, "Mixed_Case-09", "-leading-hyphen", "_leading_under"],
-)
+    [
+        "a", "Z", "0", "_", "-", "A" * 50, "Mixed_Case-09", "-leading-hyphen", "_leading_under",
+        # Perl's `$` (Validate.pm line 135) matches before one final newline.
+        "trailing-newline\n", "B" * 50 + "\n",
+    ],
+)  # fmt: skip
 def test_create_accepts_valid_names(server: Server, reseller: tuple[str, str], name: str) -> None:
     user, secret = reseller  # its own namespace: these short names cannot clash with others
     assert create(server, name, user=user, via=secret)["name"] == name
@@ -274,7 +278,10 @@ def test_create_accepts_valid_names(server: Server, reseller: tuple[str, str], n
         "plus+name",
         "ümlaut",
         "٣",  # a non-ASCII digit
-        "trailing-newline\n",
+        "two-trailing-newlines\n\n",
+        "newline\ninside",
+        "\n",
+        "A" * 51 + "\n",
         "quote'name",
     ],
 )
@@ -535,6 +542,26 @@ def test_token_inside_its_ip_list_is_accepted(server: Server) -> None:
 
 def test_create_expires_at_zero_means_never(server: Server) -> None:
     assert create(server, params=[("expires_at", "0")])["expires_at"] is None
+
+
+def test_a_name_with_a_trailing_newline_is_its_own_name(server: Server) -> None:
+    # cPanel stores the name as given: `plain` and `plain\n` are two tokens, listed apart.
+    name = uniq()
+    create(server, name)
+    create(server, name + "\n")
+    assert {name, name + "\n"} <= set(listed(server))
+
+
+@pytest.mark.parametrize("raw", ["00", "000"])
+def test_create_expires_at_zeros_makes_a_token_that_never_works(server: Server, raw: str) -> None:
+    # Validate.pm line 109 skips the future check for 0 ("00" != 0 is false); Write/whostmgr.pm
+    # line 100 turns only "0" into none; APITokens.pm line 142 `$expires_at && $expires_at <
+    # time()` is then true for "00": the token is created and listed, and is never accepted.
+    name = uniq()
+    data = create(server, name, params=[("expires_at", raw)])
+    assert data["expires_at"] == 0
+    assert listed(server)[name]["expires_at"] == 0
+    assert status_with(server, data["token"]) == 401
 
 
 def test_create_keeps_a_future_expiry(server: Server) -> None:

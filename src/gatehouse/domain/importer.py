@@ -83,6 +83,8 @@ def _read_key(path: Path, user: str, plan: Plan) -> None:
 
 
 def _int_or_none(value: Any, what: str) -> int | None:
+    # Perl's false values are none; "00" is true in Perl, so a token cPanel stored with
+    # `expires_at` "00" (expired there: APITokens.pm line 142) is imported as 0, expired.
     if value in (None, 0, "0", ""):
         return None
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():

@@ -25,7 +25,9 @@ CPANEL = "cpanel"
 
 TOKEN_LENGTH = 32
 TOKEN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,50}\Z")
+# Perl's `m/^[A-Za-z0-9_-]{1,50}$/` (Cpanel/Security/Authn/APITokens/Validate.pm line 135):
+# `$` also matches before one final newline, so `name\n` is a valid, distinct name there.
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,50}\n?\Z")
 
 
 def generate() -> str:
@@ -46,7 +48,6 @@ def validate_name(name: str) -> None:
     # cPanel's words (Cpanel/Security/Authn/APITokens/Validate.pm `_validate_token_name`), its
     # maketext rendered: `[quant,_2,…]` is "50 characters", `[numerate,_3,…]` prints only the
     # word, and `[join, ,_4]` joins its allowed ranges with spaces. No full stop at the end.
-    # cPanel's `$` would also let one trailing newline through; gatehouse does not (`\Z`).
     if not NAME_RE.match(name):
         raise InvalidParameter(
             f"“{name}” is not a valid API token name. An API token name must not be longer "
@@ -160,7 +161,7 @@ def create(
                 acls=stored_acls(token_acls),
                 whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
                 create_time=now,
-                expires_at=expires_at or None,
+                expires_at=expires_at,
                 description=description,
                 rate_limit=rate_limit,
                 scope=scope.as_json() if scope is not None else None,
@@ -301,7 +302,7 @@ def update(
     if whitelist_ips is not _KEEP:
         values["whitelist_ips"] = list(whitelist_ips) if whitelist_ips else None
     if expires_at is not _KEEP:
-        values["expires_at"] = expires_at or None
+        values["expires_at"] = expires_at
     if description is not _KEEP:
         values["description"] = clean_description(description)
     if scope is not _KEEP and scope != current.scope:
@@ -469,7 +470,7 @@ def insert_digest(
             acls=stored_acls(token_acls),
             whitelist_ips=list(whitelist_ips) if whitelist_ips else None,
             create_time=create_time,
-            expires_at=expires_at or None,
+            expires_at=expires_at,
         )
     )
 
@@ -487,8 +488,8 @@ MAX_EPOCH = 67767976233521999
 
 
 def parse_expiry(raw: str | None, now: int) -> int | None:
-    """An `expires_at` value (WHM API 1 and UAPI alike): none for "" or "0", else a future Unix
-    time, at most MAX_EXPIRY.
+    """An `expires_at` value (WHM API 1 and UAPI alike): none for "" or "0", 0 (expired) for
+    "00" and other zeros, else a future Unix time, at most MAX_EXPIRY.
 
     Checked in cPanel's order (Cpanel/Security/Authn/APITokens/Validate.pm
     `_validate_expires_at`): first a timestamp at all — ASCII digits only, at most MAX_EPOCH,
@@ -503,6 +504,12 @@ def parse_expiry(raw: str | None, now: int) -> int | None:
     value = int(raw)
     if value > MAX_EPOCH:
         raise InvalidParameter(f"“{raw}” is not a valid UNIX epoch timestamp.")
+    if value == 0:
+        # "00", "000", ...: cPanel skips the future check (`$time != 0`), stores the value as
+        # given (Write/whostmgr.pm line 100 turns only `eq 0`, "0", into none), and then
+        # `$expires_at && $expires_at < time()` (APITokens.pm line 142) is true for "00": the
+        # token exists, is listed, and never authenticates. Stored as 0: expired.
+        return 0
     if value < now:
         raise InvalidParameter(f"The “{raw}” value must be a future date.")
     if value > MAX_EXPIRY:

@@ -49,7 +49,8 @@ api_tokens = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("service", sa.String(16), nullable=False),  # whostmgr | cpanel
-    sa.Column("name", sa.String(50), nullable=False),
+    # 50 characters and one trailing newline, as cPanel's `$` allows (migration 0031).
+    sa.Column("name", sa.String(51), nullable=False),
     sa.Column("digest", sa.String(128), nullable=False, unique=True),
     sa.Column("acls", sa.JSON(none_as_null=True), nullable=True),  # null = full access
     sa.Column("whitelist_ips", sa.JSON(none_as_null=True), nullable=True),  # null = any address
@@ -614,7 +615,7 @@ notices = sa.Table(
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("event", sa.String(32), nullable=False),
     sa.Column("owner", sa.String(64), nullable=True),
-    sa.Column("token_name", sa.String(50), nullable=True),
+    sa.Column("token_name", sa.String(51), nullable=True),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("recipients", sa.Text, nullable=True),  # e-mail: comma-separated addresses
     sa.Column("created_time", sa.BigInteger, nullable=False),
