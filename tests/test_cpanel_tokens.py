@@ -1,6 +1,6 @@
 """UAPI `Tokens` over real HTTP on the cPanel face (whm-reference §1.8; docs/cpanel.md):
 create_full_access, list, rename, revoke — shapes (down to the bytes), cPanel's semantics
-(revoke of an unknown name returns 1, rename to the same name fails), bad inputs that write
+(revoke of an unknown name returns 0, rename to the same name fails), bad inputs that write
 nothing, storage as a digest only, and the audit trail.
 """
 
@@ -115,6 +115,16 @@ def test_create_returns_the_token_once_and_stores_only_its_digest(
     # It works at once, as its owner.
     used = server.uapi(holder.user, "DomainInfo", "list_domains", token=token)
     assert used.json()["data"]["main_domain"] == f"{holder.user}.example.com"
+
+
+def test_create_with_expires_at_00_makes_a_token_that_never_works(
+    server: Server, holder: Holder
+) -> None:
+    # As WHM's (tests/test_tokens_api.py): "00" passes Validate.pm and is expired at once.
+    secret = holder.create("zeros", expires_at="00")
+    listed = {t["name"]: t for t in holder.ok("list")}
+    assert listed["zeros"]["expires_at"] == 0
+    assert server.uapi(holder.user, "Tokens", "list", token=secret).status_code == 401
 
 
 def test_create_with_expiry(server: Server, holder: Holder) -> None:
@@ -292,12 +302,14 @@ def test_revoke(server: Server, holder: Holder) -> None:
     assert row.detail == "cpanel token; via token admin"
 
 
-def test_revoke_of_an_unknown_name_returns_1_and_writes_nothing(
+def test_revoke_of_an_unknown_name_returns_0_and_writes_nothing(
     server: Server, holder: Holder
 ) -> None:
+    # Write.pm revoke_token returns 0 when no token has the name; Cpanel/API/Tokens.pm
+    # `_return_admin` puts that in `data` (its POD: "0: No token with the given name existed").
     rows_before = holder.rows()
     audit_before = audit_rows(server, holder.user)
-    assert holder.ok("revoke", name="never-was") == 1
+    assert holder.ok("revoke", name="never-was") == 0
     assert holder.rows() == rows_before
     assert audit_rows(server, holder.user) == audit_before
 
@@ -305,7 +317,7 @@ def test_revoke_of_an_unknown_name_returns_1_and_writes_nothing(
 def test_revoke_cannot_reach_another_accounts_token(server: Server, holder: Holder) -> None:
     other = Holder(server)
     secret = other.create("theirs")
-    assert holder.ok("revoke", name="theirs") == 1
+    assert holder.ok("revoke", name="theirs") == 0
     assert "theirs" in other.names()
     assert server.uapi(other.user, "Tokens", "list", token=secret).status_code == 200
 

@@ -242,11 +242,13 @@ def gatehouse_get_details(call: Call) -> dict[str, Any]:
 @uapi(MODULE, "revoke", "Revoke one of the account's API tokens by name.")
 def revoke(call: Call) -> int:
     name = args.length_required(call, "name")
-    for gone in store.revoke(call.conn, call.principal.user.id, store.CPANEL, [name]):
+    revoked = store.revoke(call.conn, call.principal.user.id, store.CPANEL, [name])
+    for gone in revoked:
         _audit(call, audit.TOKEN_REVOKE, gone)
-    # 1 whether the token existed or not: after the call no token has that name, which is
-    # what the caller asked for (whm-reference §1.8).
-    return 1
+    # cPanel 11.120: Cpanel/Security/Authn/APITokens/Write.pm revoke_token answers 1 when it
+    # removed a token and 0 when no token had the name, and Cpanel/API/Tokens.pm `revoke`
+    # returns that as `data` (cPanel's docs say 1 for both; the code is what a server does).
+    return 1 if revoked else 0
 
 
 @uapi(
