@@ -1105,6 +1105,15 @@ def test_update_expiry(server: Server) -> None:
     assert data["expires_at"] == future
 
 
+def test_update_expiry_00_stops_the_token(server: Server) -> None:
+    # Write/whostmgr.pm `_normalize_token_data` runs on update too: "00" is kept, and expired.
+    name = uniq()
+    secret = create(server, name)["token"]
+    data = server.ok("api_token_update", params={"token_name": name, "expires_at": "00"})
+    assert data["expires_at"] == 0
+    assert status_with(server, secret) == 401
+
+
 def test_update_expiry_zero_clears_it(server: Server) -> None:
     name = uniq()
     create(server, name, params=[("expires_at", str(int(time.time()) + 3600))])
