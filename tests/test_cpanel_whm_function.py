@@ -226,7 +226,6 @@ def test_reseller_cannot_reach_other_accounts(
     for target, shown in [
         (other, other),
         ("nosuchuser2", "nosuchuser2"),  # a reseller is not told that it does not exist
-        ("root", "root"),
         ("x<y>&'\"", "x&lt;y&gt;&amp;&#39;&quot;"),  # safe_html_encode_str
     ]:
         for version in ("2", "3"):
@@ -234,6 +233,20 @@ def test_reseller_cannot_reach_other_accounts(
                 server, target, "Tokens", "list", caller=name, token=token, version=version
             )
             assert response.json() == exec_error(f"Access Denied to {shown}", version)
+
+
+@pytest.mark.parametrize("version", ["2", "3", None])
+def test_reseller_naming_root_gets_roots_own_sentence(
+    server: Server, reseller: tuple[str, str, str], version: str | None
+) -> None:
+    # Whostmgr/XMLUI/cPanel.pm cpanel_exec: uid 0 is refused (lines 48-51) before the caller's
+    # right to the account is checked (line 56).
+    name, token, _ = reseller
+    response = whm_cpanel(
+        server, "root", "Tokens", "list", caller=name, token=token, version=version
+    )
+    assert response.status_code == 200
+    assert response.json() == exec_error(ROOT, version)
 
 
 def test_reseller_without_the_privilege(server: Server) -> None:

@@ -170,6 +170,11 @@ def _acting_as(
         raise fail(NO_USER)
     caller = call.principal.user
     account = users.get(call.conn, username)
+    if account is not None and account.is_root and root_refusal is not None:
+        # Whostmgr/XMLUI/cPanel.pm cpanel_exec lines 48-51: root (uid 0) is refused with its
+        # own sentence before the caller's right to the account is looked at (line 56), so a
+        # reseller naming root gets that sentence too, not "Access Denied to root".
+        raise fail(root_refusal.format(name=account.username))
     decision = access.to_account(
         access.actor_of(call.principal), account, username, wording=wording
     )
@@ -182,8 +187,6 @@ def _acting_as(
             data=None if refused is None else Envelope(refused(decision.message)),
         )
     assert account is not None
-    if account.is_root and root_refusal is not None:
-        raise fail(root_refusal.format(name=account.username))
     if not account.has_cpanel_account:
         raise fail(f"The user “{username}” does not have a cPanel account.")
     return bridge.account_api().principal_for(account, "whm", via=caller.username)
