@@ -569,3 +569,139 @@ def test_the_secret_key_file_is_private(server: Server, accesshash_on: None) -> 
     assert path.is_file()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert oct(stat.S_IMODE(os.stat(path).st_mode)) == "0o600"
+
+
+# -- get_remote_access_hash: another server's key, asked for there ---------------------------
+# Whostmgr/API/1/Resellers.pm get_remote_access_hash and Whostmgr/AccessHash.pm: log into the
+# remote WHM (HTTPS, its certificate not verified) with the user's password, call `accesshash`
+# there, hand its key back; nothing is kept. The "remote" here is this same server, reached
+# on its TLS port (`port`, gatehouse's addition: cPanel always uses 2087).
+
+
+def remote(server: Server, **params: str) -> httpx.Response:
+    return server.get("get_remote_access_hash", params=params)
+
+
+def remote_params(server: Server, user: str, password: str, **more: str) -> dict[str, str]:
+    return {
+        "host": "127.0.0.1",
+        "port": str(server.https_port),
+        "username": user,
+        "password": password,
+        **more,
+    }
+
+
+def test_get_remote_access_hash_gives_the_remote_users_key(
+    server: Server, accesshash_on: None
+) -> None:
+    user, password = server.account(reseller=True)
+    own = key_of(server, user)  # the key the remote holds for that user
+    body = remote(server, **remote_params(server, user, password)).json()
+    assert body["metadata"]["result"] == 1 and body["metadata"]["reason"] == "OK"
+    assert body["data"] == {"accesshash": own["accesshash"]}
+
+
+def test_get_remote_access_hash_generate_1_makes_the_remote_make_a_new_key(
+    server: Server, accesshash_on: None
+) -> None:
+    user, password = server.account(reseller=True)
+    old = key_of(server, user)["accesshash"]
+    data = server.ok(
+        "get_remote_access_hash", params=remote_params(server, user, password, generate="1")
+    )
+    assert FLAT_RE.match(data["accesshash"]) and data["accesshash"] != old
+    assert key_of(server, user)["accesshash"] == data["accesshash"]
+
+
+def test_get_remote_access_hash_stores_nothing(server: Server, accesshash_on: None) -> None:
+    user, password = server.account(reseller=True)
+    key = key_of(server, user)["accesshash"]
+    before = server.sql("SELECT COUNT(*) FROM access_hashes")[0][0]
+    mark = last_audit_id(server)
+    response = remote(server, **remote_params(server, user, password))
+    assert response.json()["data"]["accesshash"] == key
+    assert server.sql("SELECT COUNT(*) FROM access_hashes")[0][0] == before
+    for row in audited_since(server, mark):
+        assert password not in repr(tuple(row)) and key not in repr(tuple(row))
+
+
+NO_DATA = object()
+
+
+@pytest.mark.parametrize(
+    ("drop", "blank", "reason", "data"),
+    [
+        # Resellers.pm lines 480-494: each must exist, username first; no data.
+        ("username", None, 'get_remote_access_hash requires that "username" is defined.', NO_DATA),
+        ("password", None, 'get_remote_access_hash requires that "password" is defined.', NO_DATA),
+        ("host", None, 'get_remote_access_hash requires that "host" is defined.', NO_DATA),
+        # AccessHash.pm lines 72-80: and be true in Perl's sense; `accesshash` null.
+        (
+            None, "username",
+            "Whostmgr::AccessHash::get_remote_access_hash requires that a user is defined",
+            None,
+        ),
+        (
+            None, "password",
+            "Whostmgr::AccessHash::get_remote_access_hash requires that a password is defined",
+            None,
+        ),
+        (
+            None, "host",
+            "Whostmgr::AccessHash::get_remote_access_hash requires that a host is defined",
+            None,
+        ),
+    ],
+)  # fmt: skip
+def test_get_remote_access_hash_refusals(
+    server: Server, drop: str | None, blank: str | None, reason: str, data: object
+) -> None:
+    params = remote_params(server, "someone", "secret")
+    if drop is not None:
+        del params[drop]
+    if blank is not None:
+        params[blank] = "0"  # false in Perl, as "" is
+    body = remote(server, **params).json()
+    assert body["metadata"]["result"] == 0 and body["metadata"]["reason"] == reason
+    if data is NO_DATA:
+        assert "data" not in body
+    else:
+        assert body["data"] == {"accesshash": None}
+
+
+def test_get_remote_access_hash_passes_on_the_remotes_refusal(server: Server) -> None:
+    # The setting is off on the "remote": its accesshash refuses, and that reason comes back.
+    user, password = server.account(reseller=True)
+    body = remote(server, **remote_params(server, user, password)).json()
+    assert body["metadata"]["result"] == 0
+    assert body["metadata"]["reason"] == f"The remote api returned an error: {DISABLED_REASON}"
+    assert body["data"] == {"accesshash": None}
+
+
+def test_get_remote_access_hash_with_a_wrong_password(server: Server, accesshash_on: None) -> None:
+    user, _ = server.account(reseller=True)
+    body = remote(server, **remote_params(server, user, "not-the-password")).json()
+    assert body["metadata"]["result"] == 0
+    assert body["metadata"]["reason"].startswith("The remote api returned an error: ")
+    assert body["data"] == {"accesshash": None}
+
+
+def test_get_remote_access_hash_unreachable(server: Server) -> None:
+    params = remote_params(server, "someone", "secret", port="1")
+    body = remote(server, **params).json()
+    assert body["metadata"]["result"] == 0
+    assert body["metadata"]["reason"].startswith(
+        "There was a communication error with the remote server: "
+    )
+
+
+def test_get_remote_access_hash_is_root_only(server: Server) -> None:
+    name, token = server.reseller()
+    response = server.get(
+        "get_remote_access_hash",
+        user=name,
+        token=token,
+        params=remote_params(server, "someone", "secret"),
+    )
+    assert response.json()["metadata"]["result"] == 0

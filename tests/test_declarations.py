@@ -128,6 +128,7 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("gatehouse_add_cluster_peer", "token"),
         ("gatehouse_set_cluster_peer_token", "token"),
         ("gatehouse_set_notice_secret", "secret"),
+        ("get_remote_access_hash", "password"),
         ("installssl", "key"),
         ("install_service_ssl_certificate", "key"),
         ("passwd", "password"),
@@ -163,6 +164,9 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         renewed = {"user": user, "app": "billing", "token": marker + "3"}
         assert local.whm("update_integration_link_token", renewed).ok
         assert not local.whm("update_integration_link_token", {**renewed, "app": "none"}).ok
+        # Another server's password, sent there and kept nowhere (port 1: refused at once).
+        remote = {"host": "127.0.0.1", "port": "1", "username": user, "password": marker}
+        assert not local.whm("get_remote_access_hash", remote).ok
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     for value in (marker, token, marker + "3"):
         assert value not in logged

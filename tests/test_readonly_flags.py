@@ -8,11 +8,17 @@ one decides whether it is read-only, and shows it."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import http.server
 import json
+import ssl
+import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +42,7 @@ class World:
 
     local: Local
     made: list[str] = field(default_factory=list)
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # closed at the end
 
     def account(self, *, reseller: bool = False) -> tuple[str, str]:
         user = f"u{uuid.uuid4().hex[:7]}"
@@ -237,6 +244,45 @@ def _with_link(w: World) -> str:
     return user
 
 
+@contextlib.contextmanager
+def _remote_whm(tmp: Path) -> Iterator[int]:
+    """A stand-in remote WHM on loopback HTTPS (a self-signed certificate, as cPanel's own)
+    whose `accesshash` answers a key: get_remote_access_hash's far end."""
+    leaf = make_leaf(make_ca(), ["127.0.0.1"])
+    (tmp / "cert.pem").write_text(leaf.cert_pem)
+    (tmp / "key.pem").write_text(leaf.key_pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    body = json.dumps({"data": {"accesshash": "ab" * 480}, "metadata": {"result": 1}}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _remote_access_hash(w: World) -> Params:
+    tmp = Path(w.stack.enter_context(tempfile.TemporaryDirectory()))
+    port = w.stack.enter_context(_remote_whm(tmp))
+    return {"host": "127.0.0.1", "port": str(port), "username": "u", "password": "p"}
+
+
 WHM_READONLY: dict[str, WhmCase] = {
     # The batch itself writes nothing: each of its commands is called, and committed, on its
     # own (with that function's own flag), so a batch of read-only commands changes nothing.
@@ -275,6 +321,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "list_integration_links": lambda w: {"user": _with_link(w)},
     "list_integration_groups": lambda w: {"user": _with_link(w)},
     "get_tweaksetting": lambda w: {"key": "allow_deprecated_accesshash"},
+    "get_remote_access_hash": _remote_access_hash,
     "getdomainowner": _zone_params,
     "list_users": lambda w: {},
     "resellerstats": _reseller_params,
@@ -794,7 +841,9 @@ CPANEL_CHANGING: dict[tuple[Api, str, str], CpanelCase] = {
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     local = open_local(tmp_path_factory.mktemp("readonly"))
-    yield World(local)
+    made = World(local)
+    yield made
+    made.stack.close()
     local.close()
 
 

@@ -1,4 +1,5 @@
-"""accesshash (the legacy Remote Access Key), get_tweaksetting, set_tweaksetting."""
+"""accesshash (the legacy Remote Access Key), get_remote_access_hash (another server's),
+get_tweaksetting, set_tweaksetting."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, accesshash, audit, settings
-from gatehouse.errors import InvalidParameter
+from gatehouse.domain import access, accesshash, audit, remote_accesshash, settings
+from gatehouse.errors import GatehouseError, InvalidParameter
 from gatehouse.whm.registry import REGISTRY
 
 DISABLED = (
@@ -48,6 +49,73 @@ def accesshash_fn(call: Call) -> dict[str, Any]:
         accesshash.store(call.conn, call.gatehouse.keyring, target, key, call.now)
         call.audit(audit.ACCESSHASH_GENERATE, target.username)
     return {"accesshash": accesshash.flatten(key), "signature": accesshash.signature(key)}
+
+
+def _perl_false(value: str) -> bool:
+    return value in ("", "0")
+
+
+@REGISTRY.function(
+    "get_remote_access_hash",
+    "Deprecated: another WHM server's Remote Access Key, asked for there with its user's "
+    "password (`host`, `username`, `password`, `generate`). Nothing is stored.",
+    params=(
+        Param(
+            "host",
+            "The remote WHM server's host name or address.",
+            required=True,
+            handler_refuses=True,
+        ),
+        Param("username", "The remote user.", required=True, handler_refuses=True),
+        Param(
+            "password",
+            "The remote user's password.",
+            required=True,
+            secret=True,
+            handler_refuses=True,
+        ),
+        Param("generate", "1: the remote makes a new key (its old one stops working)."),
+        Param("port", "**gatehouse addition**: the remote's WHM TLS port (default 2087)."),
+    ),
+    # Choice: root only. cPanel's ACL for it is not in the source we have; the call makes this
+    # server connect where the caller says, with a password the caller gives.
+    privileges=(acls.ALL,),
+    readonly=True,  # nothing is written here; the remote may write (generate=1)
+    slow=True,  # an outbound HTTPS call
+)
+def get_remote_access_hash(call: Call) -> Any:
+    # Whostmgr/API/1/Resellers.pm lines 480-494: each argument must exist, in this order,
+    # else the function answers no data.
+    for name in ("username", "password", "host"):
+        if name not in call.params:
+            raise InvalidParameter(f'get_remote_access_hash requires that "{name}" is defined.')
+    username = call.params.get("username") or ""
+    password = call.params.get("password") or ""
+    host = call.params.get("host") or ""
+    # Whostmgr/AccessHash.pm lines 72-80: and be true in Perl's sense; from here on the
+    # answer carries `{"accesshash": null}` when it fails (Resellers.pm line 498).
+    for value, word in ((username, "user"), (password, "password"), (host, "host")):
+        if _perl_false(value):
+            raise GatehouseError(
+                f"Whostmgr::AccessHash::get_remote_access_hash requires that a {word} is defined",
+                data={"accesshash": None},
+            )
+    raw_port = (call.params.get("port") or "").strip() or str(remote_accesshash.DEFAULT_PORT)
+    if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+        raise InvalidParameter(f"“{raw_port[:20]}” is not a port.")
+    generate = call.params.get("generate")
+    try:
+        key = remote_accesshash.fetch(
+            host,
+            int(raw_port),
+            username,
+            password,
+            # `$generate = 0 if !defined $generate`, then sent as given.
+            "0" if generate is None else generate,
+        )
+    except remote_accesshash.RemoteFailure as exc:
+        raise GatehouseError(exc.message, data={"accesshash": None}) from None
+    return {"accesshash": key}
 
 
 @REGISTRY.function(
