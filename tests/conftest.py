@@ -26,6 +26,13 @@ BIN = Path(sys.executable).parent / "gatehouse"
 _ROOT_TOKEN_LOCK = threading.Lock()
 POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
 
+# The suite's servers and CLI runs hash passwords with the cheaper of gatehouse's two real
+# Argon2id profiles (`owasp`, ~25 ms of CPU a hash against the default's ~160): thousands of
+# accounts are made and logged into, and the default's cost made up over a third of the time of
+# the tests that make them. The default profile is served and checked end to end by
+# tests/test_password_hashing.py. A GATEHOUSE_PASSWORD_HASHING of the caller's own wins.
+os.environ.setdefault("GATEHOUSE_PASSWORD_HASHING", "owasp")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

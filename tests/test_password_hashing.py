@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from conftest import run_cli, start_server, stop_server
 from gatehouse import config, passwords
@@ -53,19 +54,19 @@ def test_the_setting_is_read_from_the_environment(
     assert config.from_environment().password_hashing == read
 
 
-def test_a_server_hashes_new_passwords_with_the_chosen_cost(tmp_path: Path) -> None:
-    """createacct under `owasp` stores OWASP's parameters, and the account logs in with it.
-    A store of its own (SQLite: the hashing is the same code on either store)."""
+@pytest.mark.parametrize("name", sorted(PARAMETERS))
+def test_a_server_hashes_new_passwords_with_the_chosen_cost(tmp_path: Path, name: str) -> None:
+    """createacct stores the chosen profile's parameters (the default's too: the rest of the
+    suite runs `owasp`, see conftest), and the account logs in with it. A store of its own
+    (SQLite: the hashing is the same code on either store)."""
     url = f"sqlite:///{tmp_path}/g.db"
     root = secrets.token_urlsafe(16)
     run_cli("init", "--root-password-stdin", data_dir=tmp_path, db_url=url, stdin=root + "\n")
-    server = start_server(
-        tmp_path, url, "sqlite", root, env={"GATEHOUSE_PASSWORD_HASHING": "owasp"}
-    )
+    server = start_server(tmp_path, url, "sqlite", root, env={"GATEHOUSE_PASSWORD_HASHING": name})
     try:
         username, password = server.account()
         stored = server.sql("SELECT password_hash FROM users WHERE username = :u", u=username)[0][0]
-        assert stored.startswith(PARAMETERS["owasp"])
+        assert stored.startswith(PARAMETERS[name])
         response = httpx.get(
             f"{server.cpanel_url}/execute/DomainInfo/list_domains",
             auth=(username, password),
@@ -74,3 +75,23 @@ def test_a_server_hashes_new_passwords_with_the_chosen_cost(tmp_path: Path) -> N
         assert response.status_code == 200 and response.json()["status"] == 1
     finally:
         stop_server(server)
+
+
+def test_a_server_without_the_setting_hashes_with_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No GATEHOUSE_PASSWORD_HASHING at all (the suite sets one: conftest): rfc9106, for the
+    root password `init` hashes."""
+    monkeypatch.delenv("GATEHOUSE_PASSWORD_HASHING")
+    url = f"sqlite:///{tmp_path}/g.db"
+    root = secrets.token_urlsafe(16)
+    run_cli("init", "--root-password-stdin", data_dir=tmp_path, db_url=url, stdin=root + "\n")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                sa.text("SELECT password_hash FROM users WHERE username = 'root'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert stored.startswith(PARAMETERS[passwords.DEFAULT_PROFILE])
