@@ -131,3 +131,9 @@ def test_a_refusal_is_one_line_exit_1_and_stores_nothing(
     )
     assert stored[0][0] == 0
     assert domain not in _listed(server)
+
+
+def test_list_for_an_account_that_does_not_exist(server: Server) -> None:
+    result = server.cli("ssl", "list", "--user", "nosuchaccount", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: No cPanel account is named “nosuchaccount”."

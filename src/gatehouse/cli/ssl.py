@@ -1,6 +1,6 @@
 """`gatehouse ssl`: `list` (the installed certificates), `install` (a certificate, its key and
-CA bundle from files) — WHM API 1 listcrts and installssl run as root, so the checks, wording
-and audit are the API's (docs/ssl.md) — and `autossl`, an AutoSSL check now, in the
+CA bundle from files) — WHM API 1 fetch_ssl_vhosts and installssl run as root, so the checks,
+wording and audit are the API's (docs/ssl.md) — and `autossl`, an AutoSSL check now, in the
 foreground, with a line per domain (docs/ssl.md#autossl)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from gatehouse.domain import autossl, users
 
 if TYPE_CHECKING:
     from gatehouse.cli import Context
+    from gatehouse.core import Gatehouse
 
 
 @click.group("ssl")
@@ -98,8 +99,13 @@ def list_command(obj: Context, username: str | None, as_json: bool) -> None:
     expiring within 30 days and expired ones marked), and the names each covers."""
     gh = obj.gatehouse()
     now = gh.now()
-    data = whm_data(gh, "listcrts", [("user", username)] if username else [])
-    rows = sorted(data["crt"], key=lambda c: str(c["domain"]))
+    if username and not _is_account(gh, username):
+        gh.close()
+        raise click.ClickException(f"No cPanel account is named “{username}”.")
+    # What is installed is fetch_ssl_vhosts' (listcrts lists root's own SSL storage).
+    data = whm_data(gh, "fetch_ssl_vhosts", [])
+    vhosts = [v for v in data["vhosts"] if not username or v["user"] == username]
+    rows = sorted(vhosts, key=lambda v: str(v["servername"]))
     if as_json:
         for c in rows:
             click.echo(json.dumps(_json_row(c, now), sort_keys=True))
@@ -128,11 +134,22 @@ def list_command(obj: Context, username: str | None, as_json: bool) -> None:
     Console(width=160).print(table)
 
 
-def _json_row(c: dict[str, Any], now: int) -> dict[str, Any]:
+def _is_account(gh: Gatehouse, name: str) -> bool:
+    try:
+        with gh.engine.connect() as conn:
+            account = users.get(conn, name)
+    except BaseException:
+        gh.close()
+        raise
+    return account is not None and account.has_cpanel_account
+
+
+def _json_row(vhost: dict[str, Any], now: int) -> dict[str, Any]:
+    c = vhost["crt"]
     not_after = int(c["not_after"])
     return {
-        "domain": c["domain"],
-        "user": ", ".join(c.get("domain_owners") or []),
+        "domain": vhost["servername"],
+        "user": vhost["user"],
         "issuer": c.get("issuer.organizationName") or c.get("issuer.commonName") or "",
         "self_signed": bool(c.get("is_self_signed")),
         "not_after": not_after,

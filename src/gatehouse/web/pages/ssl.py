@@ -1,9 +1,10 @@
 """WHM › SSL/TLS: Manage SSL Hosts (the installed certificates — domain, account, issuer,
 expiry and days left, the names each covers — with Uninstall) and Install an SSL Certificate
 on a Domain (paste the certificate, its key and the CA bundle). Each runs the WHM API 1
-function of the same purpose as the signed-in user (listcrts, installssl, delete_ssl_vhost), so
-the privileges (`ssl-info` to see, `ssl` to change), a reseller's reach (its own accounts'
-domains), the checks, their wording and the audit are the API's (docs/ssl.md).
+function of the same purpose as the signed-in user (fetch_ssl_vhosts, installssl,
+delete_ssl_vhost), so the privileges (`ssl-info` to see, `ssl` to change), a reseller's reach
+(its own accounts' domains), the checks, their wording and the audit are the API's
+(docs/ssl.md).
 
 A pasted private key is sent to installssl and never put back into a page, even when the
 install is refused."""
@@ -39,14 +40,15 @@ async def hosts(site: Site, request: Request, principal: Principal) -> Response:
 async def _hosts_page(
     site: Site, request: Request, principal: Principal, error: str | None, status: int
 ) -> Response:
-    outcome = await site.call(request, principal, "listcrts", [])
+    # What is installed is fetch_ssl_vhosts' (listcrts lists the caller's SSL storage).
+    outcome = await site.call(request, principal, "fetch_ssl_vhosts", [])
     if not outcome.ok:
         return site.render.denied(request, principal, outcome)
     now = site.gatehouse.now()
     rows = []
-    for info in outcome.payload["data"]["crt"]:
-        row = ssl_rows.certificate(info, now)
-        row.update(domain=info["domain"], user=", ".join(info.get("domain_owners") or []))
+    for vhost in outcome.payload["data"]["vhosts"]:
+        row = ssl_rows.certificate(vhost["crt"], now)
+        row.update(domain=vhost["servername"], user=vhost["user"])
         row["days"] = ssl_rows.days_text(row)
         rows.append(row)
     rows.sort(key=lambda r: r["domain"])

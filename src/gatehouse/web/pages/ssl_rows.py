@@ -1,5 +1,5 @@
 """What the SSL/TLS pages (WHM's and the cPanel face's) show of a certificate: its names,
-issuer, expiry and the days left, from the facts the API answers (`listcrts`,
+issuer, expiry and the days left, from the facts the API answers (`fetch_ssl_vhosts`' `crt`,
 `SSL::installed_hosts`, `SSL::list_certs`: cPanel's keys, never key material); and which
 field of the install form an API refusal is about."""
 
