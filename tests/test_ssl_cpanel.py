@@ -80,9 +80,10 @@ def test_uapi_install_and_read_back(server: Server, ca: Issued) -> None:
         "domains": [d],
         "fqdns": sorted([d, f"mail.{d}", f"www.{d}"]),  # Perl sort: by string
         "ip": host["ip"],
-        "is_primary_on_ip": 1,
+        # The shared address's primary SSL host is the server's own (Whostmgr::SSL).
+        "is_primary_on_ip": 0,
         "mail_sni_status": 1,
-        "needs_sni": 0,
+        "needs_sni": 1,
         "servername": d,
         "verify_error": "",
     }

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import Server
 from ssl_helpers import DAY, Issued, make_ca, make_leaf
@@ -86,7 +87,116 @@ def test_install_and_read_back(server: Server, ca: Issued) -> None:
     assert listed[0]["domain_owners"] == [user]
     assert listed[0]["not_after"] == int(leaf.cert.not_valid_after_utc.timestamp())
     vhosts = [v for v in server.ok("fetch_ssl_vhosts")["vhosts"] if v["servername"] == domain]
-    assert vhosts[0]["user"] == user and vhosts[0]["crt"]["is_self_signed"] == 0
+    assert vhosts[0]["user"] == user and vhosts[0]["crt"]["is_self_signed"] == ""
+
+
+def _vhosts(server: Server, user: str) -> dict[str, dict[str, Any]]:
+    vhosts = server.ok("fetch_ssl_vhosts")["vhosts"]
+    return {v["servername"]: v for v in vhosts if v["user"] == user}
+
+
+def test_fetch_ssl_vhosts_items_are_cpanels(server: Server, ca: Issued) -> None:
+    # Whostmgr/API/1/SSL.pm fetch_ssl_vhosts over Whostmgr::SSL::fetch_ssl_vhosts: the vhost's
+    # docroot, names, address and type; the certificate as the Apache TLS index holds it.
+    user, password = server.account()
+    domain = f"{user}.example.com"
+    sub = f"shop.{domain}"
+    body = server.uapi(
+        user,
+        "SubDomain",
+        "addsubdomain",
+        token=server.cpanel_token(user, password),
+        domain="shop",
+        rootdomain=domain,
+    ).json()
+    assert body["status"] == 1, body
+    leaf = make_leaf(ca, [domain, f"www.{domain}", sub], kind="rsa")
+    for host in (domain, sub):
+        assert _install(server, host, leaf, ca.cert_pem).json()["metadata"]["result"] == 1
+    ip = server.sql("SELECT ip FROM users WHERE username = :u", u=user)[0][0]
+    ca_cn = ca.cert.subject.rfc4514_string().removeprefix("CN=")
+    key = leaf.key.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    main = _vhosts(server, user)[domain]
+    crt = main.pop("crt")
+    assert main == {
+        "docroot": f"/home/{user}/public_html",
+        "domains": sorted([domain, f"mail.{domain}", f"www.{domain}"]),
+        "ip": ip,
+        "iptype": "shared",
+        "ipv6": "",
+        "is_primary_on_ip": 0,  # the shared address's primary SSL host is the server's own
+        "mail_sni_status": 1,
+        "needs_sni": 1,
+        "servername": domain,
+        "type": "main",
+        "user": user,
+    }
+    assert {k: v for k, v in crt.items() if k not in ("created", "id")} == {
+        "domains": [domain, f"www.{domain}", sub],
+        "ecdsa_curve_name": None,
+        "ecdsa_public": None,
+        "encryption_algorithm": "rsaEncryption",
+        "is_self_signed": "",  # Perl's `subject eq issuer`
+        "issuer.commonName": ca_cn,
+        "issuer.organizationName": None,
+        "issuer_text": f"commonName\n{ca_cn}",
+        "modulus": format(key.public_numbers().n, "x"),
+        "modulus_length": "2048",  # the index's text column
+        "not_after": int(leaf.cert.not_valid_after_utc.timestamp()),
+        "not_before": int(leaf.cert.not_valid_before_utc.timestamp()),
+        "public_exponent": "010001",
+        "signature_algorithm": "ecdsa-with-SHA256",  # the (P-256) CA signed it
+        "subject.commonName": {"commonName": domain},
+        "subject_text": f"commonName\n{domain}",
+        "validation_type": None,
+    }
+    assert isinstance(crt["created"], int) and crt["id"].startswith(domain.replace(".", "_"))
+    shop = _vhosts(server, user)[sub]
+    assert (shop["type"], shop["domains"], shop["is_primary_on_ip"], shop["needs_sni"]) == (
+        "sub",
+        [sub, f"www.{sub}"],
+        0,
+        1,
+    )
+    assert shop["docroot"].startswith(f"/home/{user}/public_html")
+
+    # On an address of its own the main domain is the primary SSL host; a vhost with the same
+    # certificate needs no SNI.
+    server.sql("UPDATE users SET ip = '198.51.100.77' WHERE username = :u", u=user)
+    both = _vhosts(server, user)
+    assert [
+        (both[h]["iptype"], both[h]["ip"], both[h]["is_primary_on_ip"], both[h]["needs_sni"])
+        for h in (domain, sub)
+    ] == [("dedicated", "198.51.100.77", 1, 0), ("dedicated", "198.51.100.77", 0, 0)]
+
+
+def test_fetch_ssl_vhosts_an_ecdsa_self_signed_certificate(server: Server) -> None:
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    own = make_ca(domain)  # self-signed, its CN the domain
+    assert _install(server, domain, own).json()["metadata"]["result"] == 1
+    crt = _vhosts(server, user)[domain]["crt"]
+    assert "public_exponent" not in crt
+    assert {
+        k: crt[k]
+        for k in (
+            "ecdsa_curve_name",
+            "encryption_algorithm",
+            "is_self_signed",
+            "modulus",
+            "modulus_length",
+            "signature_algorithm",
+        )
+    } == {
+        "ecdsa_curve_name": "prime256v1",
+        "encryption_algorithm": "id-ecPublicKey",
+        "is_self_signed": "1",
+        "modulus": None,
+        "modulus_length": None,
+        "signature_algorithm": "ecdsa-with-SHA256",
+    }
+    assert len(crt["ecdsa_public"]) == 66 and crt["ecdsa_public"][:2] in ("02", "03")
 
 
 def test_lists_hold_no_key_material(server: Server, ca: Issued) -> None:

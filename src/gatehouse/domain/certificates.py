@@ -403,7 +403,7 @@ def describe(cert: StoredCertificate) -> dict[str, Any]:
         "not_after": cert.not_after,
         "not_before": cert.not_before,
         "subject.commonName": cert.subject_cn,
-        "validation_type": None,  # gatehouse does not read the CA's policy OIDs
+        "validation_type": ssl_pem.validation_type(parsed.x509),
     }
 
 

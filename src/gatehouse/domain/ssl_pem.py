@@ -66,6 +66,24 @@ class Key:
     key_algorithm: str
 
 
+# CA/Browser Forum policy OIDs (Cpanel::SSL::Utils::_determine_x509_validation_type).
+_VALIDATION = {"2.23.140.1.2.1": "dv", "2.23.140.1.2.2": "ov", "2.23.140.1.1": "ev"}
+
+
+def validation_type(cert: x509.Certificate) -> str | None:
+    """cPanel's `validation_type`: `dv`, `ov` or `ev` from the first of the certificate's
+    policies that is one of the CA/Browser Forum's, else None."""
+    try:
+        policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies)
+    except x509.ExtensionNotFound:
+        return None
+    for policy in policies.value:
+        found = _VALIDATION.get(policy.policy_identifier.dotted_string)
+        if found:
+            return found
+    return None
+
+
 def _size_checked(value: str, what: str) -> str:
     if len(value.encode("utf-8", "surrogatepass")) > MAX_PEM_BYTES:
         raise InvalidParameter(

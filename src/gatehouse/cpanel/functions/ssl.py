@@ -21,10 +21,10 @@ from gatehouse.cpanel.registry import UapiResult, api2, uapi
 from gatehouse.domain import (
     access,
     certificates,
-    domain_lookup,
     ips,
     ssl_install_report,
     ssl_pem,
+    ssl_vhosts,
     users,
 )
 from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
@@ -146,29 +146,28 @@ def delete_ssl(call: Call) -> UapiResult:
     readonly=True,
 )
 def installed_hosts(call: Call) -> list[dict[str, Any]]:
-    """Cpanel/API/SSL.pm installed_hosts: each installed host with its `docroot`, `domains`
-    (the servername and its parked domains — gatehouse has none — sorted), `fqdns` (every
-    name of the vhost, sorted: the servername and its serveralias, as domainuserdata gives
-    them) and `mail_sni_status` 1 beside the host's certificate, its text and its address."""
+    """Cpanel/API/SSL.pm installed_hosts: each installed host as the ssl admin's
+    FETCHINSTALLEDHOSTS gives it (Whostmgr::SSL::fetch_ssl_vhosts' is_primary_on_ip and
+    needs_sni — gatehouse.domain.ssl_vhosts) with its `docroot`, `domains` (the servername and
+    its parked domains — gatehouse has none — sorted), `fqdns` (every name of the vhost,
+    sorted: the servername and its serveralias, as domainuserdata gives them) and
+    `mail_sni_status` 1 beside the host's certificate, its text and its address."""
     account = call.principal.user
-    ip = account.ip or ips.main_ip(call.gatehouse.config)
+    installed = certificates.installed(call.conn, user_id=account.id)
     hosts = []
-    for item in certificates.installed(call.conn, user_id=account.id):
-        entry = domain_lookup.holder(call.conn, item.domain)
-        main = item.domain == account.domain
-        aliases = [f"mail.{item.domain}", f"www.{item.domain}"] if main else [f"www.{item.domain}"]
+    for vhost in ssl_vhosts.of(call.conn, installed, ips.main_ip(call.gatehouse.config)):
         hosts.append(
             {
-                "certificate": certificates.describe(item.certificate),
-                "certificate_text": item.certificate.pem,
-                "docroot": entry.document_root if entry is not None else None,
-                "domains": [item.domain],
-                "fqdns": sorted([item.domain, *aliases]),
-                "ip": ip,
-                "is_primary_on_ip": int(main),
+                "certificate": certificates.describe(vhost.installed.certificate),
+                "certificate_text": vhost.installed.certificate.pem,
+                "docroot": vhost.docroot,
+                "domains": [vhost.servername],
+                "fqdns": vhost.names,
+                "ip": vhost.ip,
+                "is_primary_on_ip": int(vhost.primary),
                 "mail_sni_status": 1,
-                "needs_sni": int(not main),
-                "servername": item.domain,
+                "needs_sni": int(vhost.needs_sni),
+                "servername": vhost.servername,
                 "verify_error": "",
             }
         )

@@ -29,6 +29,7 @@ from gatehouse.domain import (
     ssl_install_report,
     ssl_pem,
     ssl_requests,
+    ssl_vhosts,
     users,
 )
 from gatehouse.errors import GatehouseError, InvalidParameter
@@ -189,20 +190,31 @@ def listcrts(call: Call) -> dict[str, Any]:
 
 @REGISTRY.function(
     "fetch_ssl_vhosts",
-    "The virtual hosts (domains) with an installed certificate, and that certificate.",
+    "The SSL virtual hosts (domains with an installed certificate) the caller administers, "
+    "each with its certificate, address and names.",
     privileges=READ,
     readonly=True,
 )
 def fetch_ssl_vhosts(call: Call) -> dict[str, Any]:
+    """Whostmgr/API/1/SSL.pm fetch_ssl_vhosts over Whostmgr::SSL::fetch_ssl_vhosts(aliases
+    => 1): `sslhost` renamed `servername`, `domains` the servername and its aliases sorted,
+    `hasssl` and `sharedip` taken out (gatehouse.domain.ssl_vhosts)."""
     vhosts = []
-    for item in _visible(call, None):
-        account = users.get_by_id(call.conn, item.user_id)
+    for vhost in ssl_vhosts.of(call.conn, _visible(call, None), ips.main_ip(call.gatehouse.config)):
         vhosts.append(
             {
-                "crt": certificates.describe(item.certificate),
-                "ip": _ip(call, account) if account is not None else None,
-                "servername": item.domain,
-                "user": item.username,
+                "crt": ssl_vhosts.tls_record(vhost.installed),
+                "docroot": vhost.docroot,
+                "domains": vhost.names,
+                "ip": vhost.ip,
+                "iptype": "shared" if vhost.shared else "dedicated",
+                "ipv6": "",  # gatehouse gives no account a dedicated IPv6 address
+                "is_primary_on_ip": int(vhost.primary),
+                "mail_sni_status": 1,
+                "needs_sni": int(vhost.needs_sni),
+                "servername": vhost.servername,
+                "type": vhost.kind,
+                "user": vhost.account.username,
             }
         )
     return {"vhosts": vhosts}
