@@ -81,13 +81,93 @@ def test_install_and_read_back(server: Server, ca: Issued) -> None:
     key = serialization.load_pem_private_key(info["key"].encode(), None)
     assert key.public_key() == leaf.key.public_key()
 
-    listed = [c for c in server.ok("listcrts")["crt"] if c["domain"] == domain]
-    assert len(listed) == 1
-    assert listed[0]["domains"] == [domain, f"www.{domain}"]
-    assert listed[0]["domain_owners"] == [user]
-    assert listed[0]["not_after"] == int(leaf.cert.not_valid_after_utc.timestamp())
+    [listed] = server.ok("listcrts", params={"user": user})["crt"]
+    assert listed["domains"] == [domain, f"www.{domain}"]
+    assert listed["not_after"] == int(leaf.cert.not_valid_after_utc.timestamp())
     vhosts = [v for v in server.ok("fetch_ssl_vhosts")["vhosts"] if v["servername"] == domain]
     assert vhosts[0]["user"] == user and vhosts[0]["crt"]["is_self_signed"] == ""
+
+
+LISTCRTS_KEYS = {
+    "domain", "domain_owners", "domains", "ecdsa_curve_name", "friendly_name", "id",
+    "is_self_signed", "issuer.organizationName", "key_algorithm", "modulus_length", "not_after",
+    "registered",
+}  # fmt: skip
+
+
+def test_listcrts_lists_ssl_storage_not_what_is_installed(server: Server, ca: Issued) -> None:
+    # Whostmgr::SSL::list_cert_domains_with_owners: `user`'s stored certificates, installed
+    # or not, each name's owner (a `www.` name has none: getdomainowner reads userdomains).
+    user, password = server.account()
+    domain = f"{user}.example.com"
+    installed = make_leaf(ca, [domain, f"www.{domain}"], kind="rsa")
+    assert _install(server, domain, installed, ca.cert_pem).json()["metadata"]["result"] == 1
+    stored = make_leaf(ca, [f"www.{domain}", domain])
+    body = server.uapi(
+        user, "SSL", "upload_cert", token=server.cpanel_token(user, password), crt=stored.cert_pem
+    ).json()
+    assert body["status"] == 1, body
+    crts = {c["domains"][0]: c for c in server.ok("listcrts", params={"user": user})["crt"]}
+    assert set(crts[domain]) == LISTCRTS_KEYS
+    assert {k: v for k, v in crts[domain].items() if k not in ("friendly_name", "id")} == {
+        "domain": domain,
+        "domain_owners": [user, None],
+        "domains": [domain, f"www.{domain}"],
+        "ecdsa_curve_name": None,
+        "is_self_signed": 0,
+        "issuer.organizationName": None,
+        "key_algorithm": "rsaEncryption",
+        "modulus_length": 2048,
+        "not_after": int(installed.cert.not_valid_after_utc.timestamp()),
+        "registered": 1,
+    }
+    www = crts[f"www.{domain}"]
+    assert (www["domain_owners"], www["registered"], www["ecdsa_curve_name"]) == (
+        [None, user],
+        0,  # its first name has no owner
+        "prime256v1",
+    )
+    registered = server.ok("listcrts", params={"user": user, "registered": "1"})["crt"]
+    assert [c["domains"][0] for c in registered] == [domain]
+    # Root's own storage (the default `user`) holds neither.
+    assert domain not in {c["domain"] for c in server.ok("listcrts")["crt"]}
+
+
+@pytest.mark.parametrize("caller", ["root", "reseller"])
+def test_listcrts_names_only_owners_the_listed_user_owns(
+    server: Server, ca: Issued, caller: str
+) -> None:
+    # checkowner(user, domain_owner): hasroot() owns everyone; a reseller listing its account
+    # sees another account's name as null.
+    reseller, token = server.reseller(["ssl", "ssl-info", "create-acct"])
+    mine, _ = server.account(owner=reseller)
+    other, _ = server.account()
+    mine_domain, other_domain = f"{mine}.example.com", f"{other}.example.com"
+    leaf = make_leaf(ca, [mine_domain, other_domain])
+    assert _install(server, mine_domain, leaf).json()["metadata"]["result"] == 1
+    as_caller = {"user": reseller, "token": token} if caller == "reseller" else {}
+    [crt] = server.ok("listcrts", params={"user": mine}, **as_caller)["crt"]
+    assert crt["domain_owners"] == [mine, other if caller == "root" else None]
+
+
+@pytest.mark.parametrize(
+    ("caller", "listed", "reason"),
+    [
+        ("reseller", "other", "You do not own a user “{name}”."),
+        ("reseller", "missing", "You do not own a user “{name}”."),
+        ("reseller", "root", "You do not own a user “{name}”."),
+        ("root", "missing", "The user “{name}” does not exist."),
+    ],
+)
+def test_listcrts_refusals(server: Server, caller: str, listed: str, reason: str) -> None:
+    reseller, token = server.reseller(["ssl-info"])
+    name = {
+        "other": server.account()[0],
+        "missing": "nosuch" + uuid.uuid4().hex[:6],
+        "root": "root",
+    }[listed]
+    as_caller = {"user": reseller, "token": token} if caller == "reseller" else {}
+    assert server.fail("listcrts", params={"user": name}, **as_caller) == reason.format(name=name)
 
 
 def _vhosts(server: Server, user: str) -> dict[str, dict[str, Any]]:
@@ -394,7 +474,8 @@ def test_a_reseller_installs_for_its_own_accounts_only(server: Server, ca: Issue
     # Told nothing: a domain that does not exist gets the same words.
     assert missing.json()["metadata"]["reason"].startswith("You do not have access to a domain")
     assert _stored(server, theirs) == [0, 0, 0]
-    listed = {c["domain"] for c in server.ok("listcrts", user=reseller, token=token)["crt"]}
+    vhosts = server.ok("fetch_ssl_vhosts", user=reseller, token=token)["vhosts"]
+    listed = {v["servername"] for v in vhosts}
     assert mine_domain in listed and their_domain not in listed
 
 
@@ -437,8 +518,9 @@ def test_api0_install_fetch_and_list(server: Server, ca: Issued) -> None:
         "status": 0,
         "statusmsg": f"No certificate for the domain {other}.example.com could be found.",
     }
-    listed = server.get("listcrts", api_version=None).json()
-    assert set(listed) == {"crt"} and domain in [c["domain"] for c in listed["crt"]]
+    # Whostmgr/XMLUI/SSL.pm listcrts lists the caller's own storage: `user` is not read.
+    listed = server.get("listcrts", api_version=None, params={"user": user}).json()
+    assert set(listed) == {"crt"} and domain not in [c["domain"] for c in listed["crt"]]
     refused = httpx.post(
         f"{server.url}/json-api/installssl",
         data={"domain": domain, "cert": "not a certificate", "key": leaf.key_pem},

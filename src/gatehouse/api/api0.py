@@ -65,6 +65,8 @@ class Api0:
     # Where API 0 reaches a refusal by another path than API 1 (cPanel's Whostmgr/XMLUI
     # wrapper checks first, or calls the function below API 1's checks), its own words.
     precheck: Precheck | None = None
+    # API 1's parameters that API 0 does not read (cPanel's XMLUI wrapper passes others).
+    ignores: tuple[str, ...] = ()
 
     def refusal(self, call: Call) -> Body | None:
         """The API 0 refusal `precheck` decides on, in the function's shape, or None."""
@@ -76,10 +78,11 @@ class Api0:
         return decided
 
     def params(self, params: Params) -> Params:
-        """The call's parameters with API 0's names also under API 1's (API 1's win)."""
-        if not self.renames:
+        """The call's parameters with API 0's names also under API 1's (API 1's win), and
+        without those API 0 does not read."""
+        if not self.renames and not self.ignores:
             return params
-        pairs = params.pairs()
+        pairs = [(k, v) for k, v in params.pairs() if k not in self.ignores]
         for old, new in self.renames:
             value = params.get(old)
             if value is not None and params.get(new) is None:

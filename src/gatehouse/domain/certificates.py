@@ -49,6 +49,11 @@ class StoredCertificate:
     friendly_name: str | None = None
 
     @property
+    def shown_name(self) -> str:
+        """Its friendly name, else its subject CN, else its id."""
+        return self.friendly_name or self.subject_cn or self.cert_id
+
+    @property
     def cert_id(self) -> str:
         """An id in the style of cPanel's (`example_com_<key>_<expiry>_<hash>`), unique per
         account: the fingerprint ends it."""

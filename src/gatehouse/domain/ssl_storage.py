@@ -12,11 +12,13 @@ the domain without one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
-from gatehouse.domain import certificates, ssl_requests
+from gatehouse.domain import access, certificates, ssl_requests
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
@@ -83,7 +85,7 @@ def find_certificate(
 ) -> certificates.StoredCertificate:
     field, value = _selector(id_, friendly_name)
     for cert in certificates.certificates_of(conn, account.id):
-        shown_name = cert.friendly_name or cert.subject_cn or cert.cert_id
+        shown_name = cert.shown_name
         if (field == "id" and cert.cert_id == value) or (
             field == "friendly_name" and shown_name == value
         ):
@@ -196,3 +198,53 @@ def key_type_for(
         if chosen != "system":
             return chosen
     return kind
+
+
+# -- WHM listcrts ---------------------------------------------------------------------------------
+
+# Cpanel::SSLStorage::User's light check before getdomainowner (names such as APNS ids skipped).
+_OWNABLE = re.compile(r"\A[_*.a-z0-9-]*\Z")
+
+
+def list_with_owners(
+    conn: sa.Connection, actor: access.Actor, listed: User, *, registered_only: bool
+) -> list[dict[str, Any]]:
+    """Whostmgr::SSL::list_cert_domains_with_owners: `listed`'s stored certificates (its own
+    storage only, not its accounts'), each with the owner of each of its names — null for a
+    name no account holds (a `www.` name too: cPanel's getdomainowner reads /etc/userdomains),
+    and for one `listed` does not own unless the caller has root (checkowner) — and
+    `registered` 1 when the first name has an owner."""
+    out = []
+    for cert in certificates.certificates_of(conn, listed.id):
+        owners: list[str | None] = []
+        for name in cert.names:
+            if not _OWNABLE.match(name):
+                continue
+            owner = certificates.domain_owner(conn, name)
+            owns = owner is not None and (
+                actor.sees_all
+                or owner.username == listed.username
+                or (owner.owner == listed.username and not owner.is_root)
+            )
+            owners.append(owner.username if owner is not None and owns else None)
+        registered = int(bool(owners and owners[0]))
+        if registered_only and not registered:
+            continue
+        facts = certificates.describe(cert)
+        out.append(
+            {
+                "domain": cert.subject_cn or None,
+                "domain_owners": owners,
+                "domains": list(cert.names),
+                "ecdsa_curve_name": facts["ecdsa_curve_name"],
+                "friendly_name": cert.shown_name,
+                "id": cert.cert_id,
+                "is_self_signed": facts["is_self_signed"],
+                "issuer.organizationName": facts["issuer.organizationName"],
+                "key_algorithm": facts["key_algorithm"],
+                "modulus_length": facts["modulus_length"],
+                "not_after": cert.not_after,
+                "registered": registered,
+            }
+        )
+    return out

@@ -383,7 +383,10 @@ fetchsslinfo = named_list(
         "status": int(bool((answer.data or {}).get("crt"))),
     },
 )
-listcrts = bare("crt", lambda answer: (answer.data or {}).get("crt", []))
+# Whostmgr/XMLUI/SSL.pm listcrts lists the caller's own storage: `user` is not read.
+listcrts = replace(
+    bare("crt", lambda answer: (answer.data or {}).get("crt", [])), ignores=("user",)
+)
 
 
 # Privileges, as cPanel's Whostmgr/XMLUI/ACLS.pm answers API 0: myprivs the caller's map under

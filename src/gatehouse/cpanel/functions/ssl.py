@@ -182,7 +182,7 @@ def list_certs(call: Call) -> list[dict[str, Any]]:
     for cert in certificates.certificates_of(call.conn, account.id):
         info = certificates.describe(cert)
         info["domain_is_configured"] = int(cert.row_id in on)
-        info["friendly_name"] = cert.friendly_name or cert.subject_cn or cert.cert_id
+        info["friendly_name"] = cert.shown_name
         out.append(info)
     return out
 

@@ -115,7 +115,7 @@ def upload_cert(call: Call) -> list[dict[str, Any]]:
         ssl_requests.friendly(call.params.get("friendly_name")),
     )
     info = certificates.describe(cert)
-    info["friendly_name"] = cert.friendly_name or cert.subject_cn or cert.cert_id
+    info["friendly_name"] = cert.shown_name
     return [info]
 
 

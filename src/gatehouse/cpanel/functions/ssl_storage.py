@@ -25,7 +25,7 @@ MODULE = "SSL"
 
 def _cert_facts(cert: certificates.StoredCertificate) -> dict[str, Any]:
     info = certificates.describe(cert)
-    info["friendly_name"] = cert.friendly_name or cert.subject_cn or cert.cert_id
+    info["friendly_name"] = cert.shown_name
     return info
 
 

@@ -29,6 +29,7 @@ from gatehouse.domain import (
     ssl_install_report,
     ssl_pem,
     ssl_requests,
+    ssl_storage,
     ssl_vhosts,
     users,
 )
@@ -158,34 +159,38 @@ def _visible(call: Call, user: str | None) -> list[certificates.Installed]:
 
 @REGISTRY.function(
     "listcrts",
-    "The domains with an installed certificate (all the caller may see, or one account's).",
+    "The certificates in the caller's SSL storage (or in `user`'s, an account it owns), with "
+    "the owner of each name they cover.",
     params=(
-        Param("user", "Only this account's."),
-        Param(
-            "registered",
-            "Accepted for compatibility (every certificate is listed).",
-            type="integer",
-        ),
+        Param("user", "Whose SSL storage (default: the caller's own)."),
+        Param("registered", "1: only those whose first name an account holds."),
     ),
     privileges=READ,
     readonly=True,
     api0=api0.listcrts,
 )
 def listcrts(call: Call) -> dict[str, Any]:
-    out = []
-    for item in _visible(call, call.params.get("user")):
-        info = certificates.describe(item.certificate)
-        info.update(
-            {
-                "domain": item.domain,
-                "domain_owners": [item.username],
-                "friendly_name": item.domain,
-                "registered": 0 if info["is_self_signed"] else 1,
-                "signature_algorithm": None,
-            }
+    """Whostmgr/API/1/SSL.pm listcrts over Whostmgr::SSL::list_cert_domains_with_owners: the
+    storage of `user` (default: the caller), which the caller must own unless it is itself
+    (hasroot() owns everyone), not what is installed (fetch_ssl_vhosts)."""
+    actor = access.actor_of(call.principal)
+    name = call.params.get("user") or actor.user.username
+    listed = actor.user
+    if name != actor.user.username:
+        target = users.get(call.conn, name)
+        owned = actor.sees_all or (
+            target is not None and not target.is_root and target.owner == actor.user.username
         )
-        out.append(info)
-    return {"crt": out}
+        if not owned:
+            raise InvalidParameter(f"You do not own a user “{name}”.")
+        if target is None:  # Cpanel::SSLStorage::User->new's refusal
+            raise InvalidParameter(f"The user “{name}” does not exist.")
+        listed = target
+    # Perl's truth: anything but "", "0" (and absent) asks for the registered ones only.
+    registered = (call.params.get("registered") or "0") != "0"
+    return {
+        "crt": ssl_storage.list_with_owners(call.conn, actor, listed, registered_only=registered)
+    }
 
 
 @REGISTRY.function(
