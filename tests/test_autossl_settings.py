@@ -10,6 +10,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from conftest import Server
 
 
@@ -206,7 +208,7 @@ def test_schedule_queue_and_providers_when_autossl_is_not_configured(server: Ser
     assert "start_time" in server.fail("get_autossl_log")
     assert "ISO 8601" in server.fail("get_autossl_log", params={"start_time": "yesterday"})
     reason = server.fail("get_autossl_log", params={"start_time": "2001-01-01T00:00:00Z"})
-    assert "2001-01-01T00:00:00.000Z" in reason
+    assert "2001-01-01T00:00:00Z" in reason  # Cpanel::Time::ISO::unix2iso: no fraction
 
 
 def test_racing_adds_of_one_name_store_it_once(server: Server) -> None:
@@ -227,3 +229,57 @@ def test_racing_adds_of_one_name_store_it_once(server: Server) -> None:
     assert any(result == 1 for _, result in answers), answers
     assert _excluded(server, user) == [domain]
     assert _rows(server, user) == 1
+
+
+DISABLED = "This system has AutoSSL disabled."
+
+
+@pytest.mark.parametrize(
+    ("function", "params", "reason"),
+    [
+        # Whostmgr/API/1/SSL.pm: no provider is AutoSSL disabled (_check_autossl_enabled).
+        ("start_autossl_check_for_all_users", {}, DISABLED),
+        ("start_autossl_check_for_one_user", {"username": "<user>"}, DISABLED),
+        # The user must exist first (Cpanel::Validate::Username::user_exists_or_die).
+        (
+            "start_autossl_check_for_one_user",
+            {"username": "nosuchuser1"},
+            "This system does not contain a user named “nosuchuser1”.",
+        ),
+        (
+            "get_autossl_problems_for_user",
+            {"username": "nosuchuser1"},
+            "This system does not contain a user named “nosuchuser1”.",
+        ),
+        (
+            "get_autossl_problems_for_domain",
+            {"domain": "nosuch.example.org"},
+            "This system does not have a domain named “nosuch.example.org”.",
+        ),
+    ],
+)
+def test_whm_autossl_refusals_in_cpanels_words(
+    server: Server, function: str, params: dict[str, str], reason: str
+) -> None:
+    user, _ = server.account()
+    given = {k: v.replace("<user>", user) for k, v in params.items()}
+    assert server.fail(function, params=given) == reason
+
+
+def test_problems_for_a_domain_of_an_account_without_problems(server: Server) -> None:
+    # A web vhost's name (`www.D` too) finds its owner; no check ran, so no problem.
+    user, _ = server.account()
+    for name in (f"{user}.example.com", f"www.{user}.example.com"):
+        data = server.ok("get_autossl_problems_for_domain", params={"domain": name})
+        assert data == {"problems_by_domain": []}
+
+
+def test_uapi_start_autossl_check_succeeds_when_autossl_is_off(server: Server) -> None:
+    # ssl_call START_AUTOSSL_CHECK queues the check whatever the provider: no refusal, and
+    # nothing is in progress afterwards (gatehouse asks for no check that cannot run).
+    user, password = server.account()
+    token = server.cpanel_token(user, password)
+    body = server.uapi(user, "SSL", "start_autossl_check", token=token).json()
+    assert (body["status"], body["data"], body["errors"]) == (1, None, None)
+    progress = server.uapi(user, "SSL", "is_autossl_check_in_progress", token=token).json()
+    assert progress["data"] == 0

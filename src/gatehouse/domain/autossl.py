@@ -84,6 +84,11 @@ NOT_CONFIGURED = (
 DISABLED = "This system has AutoSSL disabled."
 
 
+def enabled(conn: sa.Connection, config: Config) -> bool:
+    """Whether a check can run: configured, and not disabled (disable_autossl)."""
+    return configured(config) and not autossl_settings.disabled(conn)
+
+
 def configured(config: Config) -> bool:
     return bool(config.autossl_directory)
 
@@ -99,10 +104,9 @@ def request_check(
     unit: UnitOfWork, config: Config, account: User | None, requested_by: str
 ) -> None:
     """Ask for a check of one account (or of every account: None), run by whichever process
-    next holds the AutoSSL lease. Refused when AutoSSL is not configured."""
-    if not configured(config):
-        raise InvalidParameter(NOT_CONFIGURED)
-    if autossl_settings.disabled(unit.conn):
+    next holds the AutoSSL lease. Refused when AutoSSL is not configured or disabled: cPanel's
+    _check_autossl_enabled says the same for both (no provider is AutoSSL disabled)."""
+    if not enabled(unit.conn, config):
         raise InvalidParameter(DISABLED)
     unit.conn.execute(
         sa.insert(autossl_requests).values(
@@ -169,9 +173,11 @@ def problems(
 
 
 def iso_time(seconds: int) -> str:
-    """The form of AutoSSL's times in cPanel's reference: `2017-08-12T21:02:56.000Z`."""
+    """The form of AutoSSL's times in cPanel (Cpanel::Time::ISO::unix2iso, the problems
+    table's strftime): `2017-08-12T21:02:56Z` — the reference's samples show `.000Z`, cPanel's
+    code writes none."""
     moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- when the next check runs, what is waiting ----------------------------------------------------
@@ -323,7 +329,7 @@ class LogEntry:
 
 
 def parse_iso_time(raw: str) -> int:
-    """`2026-12-04T05:03:11Z` or with `.000Z` (cPanel's form) → seconds."""
+    """`2026-12-04T05:03:11Z` (cPanel's form) or with `.000Z` (its reference's) → seconds."""
     text = raw.strip()
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -29,7 +29,12 @@ MODULE = "SSL"
     "Start an AutoSSL check of the account's domains (it runs in the background).",
 )
 def start_autossl_check(call: Call) -> None:
+    """Cpanel::Admin::Modules::Cpanel::ssl_call START_AUTOSSL_CHECK queues the check and
+    answers success whether or not AutoSSL is enabled (a check without a provider does
+    nothing): gatehouse asks for none then."""
     account = call.principal.user
+    if not autossl.enabled(call.conn, call.gatehouse.config):
+        return None
     autossl.request_check(call, call.gatehouse.config, account, account.username)
     call.after_commit.append(call.gatehouse.autossl_wake.set)
     return None

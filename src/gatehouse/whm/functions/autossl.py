@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, autossl, autossl_settings, certificates
-from gatehouse.errors import InvalidParameter, missing_parameter
+from gatehouse.domain import access, autossl, autossl_settings, domain_lookup, users
+from gatehouse.errors import InvalidParameter, NotFound, missing_parameter
 from gatehouse.whm.registry import REGISTRY
 
 ROOT_ONLY = (acls.ALL,)
@@ -68,10 +68,8 @@ def start_autossl_check_for_all_users(call: Call) -> dict[str, Any]:
     privileges=ROOT_ONLY,
 )
 def start_autossl_check_for_one_user(call: Call) -> dict[str, Any]:
-    account = access.require_account(
-        call.conn, access.actor_of(call.principal), call.require("username")
-    )
-    return _start(call, account)
+    # Whostmgr/API/1/SSL.pm: the user must exist, then AutoSSL be enabled.
+    return _start(call, _existing_user(call, call.require("username")))
 
 
 @REGISTRY.function(
@@ -82,9 +80,7 @@ def start_autossl_check_for_one_user(call: Call) -> dict[str, Any]:
     readonly=True,
 )
 def get_autossl_problems_for_user(call: Call) -> dict[str, Any]:
-    account = access.require_account(
-        call.conn, access.actor_of(call.principal), call.require("username")
-    )
+    account = _existing_user(call, call.require("username"))
     return _problems(autossl.problems(call.conn, user_id=account.id))
 
 
@@ -96,10 +92,22 @@ def get_autossl_problems_for_user(call: Call) -> dict[str, Any]:
     readonly=True,
 )
 def get_autossl_problems_for_domain(call: Call) -> dict[str, Any]:
-    domain, _account = certificates.reach_domain(
-        call.conn, access.actor_of(call.principal), call.require("domain")
-    )
-    return _problems(autossl.problems(call.conn, domain=domain))
+    """The problems of the domain's owner (Cpanel::Domain::Owner::get_owner_or_die: a web
+    vhost's name, `www.D` too) whose domain is the one given, as given."""
+    domain = call.require("domain")
+    entry = domain_lookup.holder_of_web_name(call.conn, domain)
+    if entry is None:
+        raise NotFound(f"This system does not have a domain named “{domain}”.")
+    found = autossl.problems(call.conn, user_id=entry.account.id)
+    return _problems([p for p in found if p.domain == domain])
+
+
+def _existing_user(call: Call, name: str) -> Any:
+    """Cpanel::Validate::Username::user_exists_or_die (root's functions: every account)."""
+    account = users.get(call.conn, name)
+    if account is None or not account.has_cpanel_account:
+        raise NotFound(f"This system does not contain a user named “{name}”.")
+    return account
 
 
 # -- excluded domains ---------------------------------------------------------------------------
