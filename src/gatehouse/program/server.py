@@ -15,7 +15,7 @@ import resource
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -451,10 +451,25 @@ async def _expire_unused_tokens(gatehouse: Gatehouse) -> None:
 def serve(config: Config, role: Role = Role(), ready: Callable[[], None] | None = None) -> None:
     configure_logging()
     try:
-        asyncio.run(_serve(config, role, ready))
+        asyncio.run(_with_signals_released(_serve(config, role, ready)))
     finally:
         # The last pass's access lines (a worker process ends without running atexit).
         ACCESS_LOG.batch_on(None)
+
+
+async def _with_signals_released(serving: Coroutine[Any, Any, None]) -> None:
+    """`serving`, then SIGINT and SIGTERM handed back before the loop closes. Python 3.11's
+    loop.close() closes its self-pipe first and lets go of the signals after: a SIGTERM in
+    between (a supervisor stopping a worker that is stopping by itself) is written to a closed
+    descriptor and printed as a traceback."""
+    try:
+        await serving
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
+            loop.remove_signal_handler(sig)  # False, and nothing done, if not handled
+        # A sibling's certificate install (program/service_tls.py) must not end this process.
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
 
 
 async def _service_tls(gatehouse: Gatehouse, servers: list[Server]) -> asyncio.Task[None]:
