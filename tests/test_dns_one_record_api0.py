@@ -136,6 +136,61 @@ def test_removezonerecord_and_resetzone(server: Server, zone: str) -> None:
     assert api0(server, "resetzone", domain=zone) == {"result": [{"status": 1, "statusmsg": "OK"}]}
 
 
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ({"line": "{past}"}, "Unable to find a record on specified line: {past}"),
+        ({"line": "0"}, "Unable to find a record on specified line: 0"),
+        ({}, "Unable to find a record on specified line: 0"),
+        ({"line": "x"}, "Unable to find a record on specified line: 0"),
+        ({"Line": "{soa}"}, "You cannot remove the SOA record."),
+    ],
+    ids=["past the end", "line 0", "no line", "not a number", "the SOA"],
+)
+def test_removezonerecord_refuses_in_cpanels_words(
+    server: Server, zone: str, given: dict[str, str], words: str
+) -> None:
+    # Whostmgr::DNS::remove_zone_records: the 1-based Line, `abs int` of what was given.
+    before = records_of(server, zone)
+    lines = {
+        "past": str(max(r["Line"] for r in before) + 5),
+        "soa": str(next(r["Line"] for r in before if r["type"] == "SOA")),
+    }
+    params = {k: v.format(**lines) for k, v in given.items()}
+    expected = words.format(**lines)
+    assert api0(server, "removezonerecord", zone=zone, **params) == {
+        "result": [{"status": 0, "statusmsg": expected}]
+    }
+    assert server.fail("removezonerecord", params={"zone": zone, **params}) == expected
+    assert records_of(server, zone) == before
+
+
+def test_removezonerecord_reads_the_line_as_perl_does(server: Server, zone: str) -> None:
+    # `abs int $Line`, and `Line` before `line` (Whostmgr/XMLUI/DNS.pm).
+    for name in ("one", "two"):
+        server.ok(
+            "addzonerecord",
+            params={"domain": zone, "name": name, "type": "A", "address": "192.0.2.3"},
+        )
+    one, two = a_record(server, zone, "one")["Line"], a_record(server, zone, "two")["Line"]
+    body = api0(server, "removezonerecord", zone=zone, Line=f"-{two}.9", line="1")
+    assert body == {"result": [{"status": 1, "statusmsg": "OK"}]}
+    server.ok("removezonerecord", params={"domain": zone, "line": f" {one}abc"})
+    names = {r.get("name") for r in records_of(server, zone)}
+    assert not names & {f"one.{zone}.", f"two.{zone}."}
+
+
+def test_removezonerecord_of_a_zone_that_does_not_exist(server: Server) -> None:
+    # As root, cPanel reads a missing zone as an empty one (lumberg's recording).
+    body = api0(server, "removezonerecord", zone="notexists.example.com", Line="1")
+    assert body == {
+        "result": [{"status": 0, "statusmsg": "Unable to find a record on specified line: 1"}]
+    }
+    assert server.fail(
+        "removezonerecord", params={"zone": "notexists.example.com", "line": "3", "serialnum": "1"}
+    ) == ("Zone file changed since last read.")
+
+
 def test_listmxs_and_savemxs(server: Server, zone: str) -> None:
     # Whostmgr/API/1/DNS.pm: the MX records in dumpzone's shape; savemxs replaces them all.
     response = server.get("listmxs", params={"domain": zone})

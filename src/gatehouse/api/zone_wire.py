@@ -370,11 +370,33 @@ def line_number(params: Params) -> int:
     return int(match.group(1))
 
 
-def check_serialnum(zone: Zone, params: Params) -> None:
+# Perl's numeric reading of a string: leading blanks, a sign, digits with a fraction, an
+# exponent; anything else reads as 0.
+_PERL_NUMBER = re.compile(r"\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+
+
+def perl_line(params: Params) -> int:
+    """WHM's `Line` (or `line`) as cPanel's Whostmgr::DNS reads it, `abs int $Line`: `Line`
+    when given (Whostmgr/XMLUI/DNS.pm, Whostmgr::API::1::DNS::_convert_line_to_Line), the
+    number's whole part without its sign, 0 when missing or not a number."""
+    raw = params.get("Line")
+    if raw is None:
+        raw = params.get("line") or ""
+    match = _PERL_NUMBER.match(raw)
+    if match is None:
+        return 0
+    number = float(match.group(1))
+    if number != number or number in (float("inf"), float("-inf")):
+        return 0
+    return abs(int(number))
+
+
+def check_serialnum(zone: Zone | None, params: Params) -> None:
     """An optional `serialnum` must be the zone's serial (cPanel: "Zone file changed since last
-    read."); without one the change applies to the zone as it is, still atomically."""
+    read."); without one the change applies to the zone as it is, still atomically. No zone
+    (`None`) has no serial: any `serialnum` is refused."""
     raw = (params.get("serialnum") or "").strip()
-    if raw and (not raw.isdigit() or int(raw) != zone.serial):
+    if raw and (zone is None or not raw.isdigit() or int(raw) != zone.serial):
         raise changed_since_read()
 
 

@@ -373,8 +373,25 @@ def editzonerecord(call: Call) -> Reply:
     api0=api0.removezonerecord,
 )
 def removezonerecord(call: Call) -> Reply:
-    line = zone_wire.line_number(call.params)
-    zone = _legacy_zone(call)
+    # Whostmgr::DNS::remove_zone_records, in its order: the zone, its serial, then the line
+    # (`abs int $Line`: a missing one is line 0, which no record is on).
+    name = _zone_name(call, "domain", "zone")
+    line = zone_wire.perl_line(call.params)
+    zones.lock(call.conn, name)
+    if _sees_all(call) and zones.get(call.conn, name) is None:
+        # cPanel reads a zone that does not exist as an empty one (dnsadmin's GETZONE): for
+        # root there is no record on any of its lines (lumberg's recording).
+        zone_wire.check_serialnum(None, call.params)
+        raise InvalidParameter(f"Unable to find a record on specified line: {line}")
+    zone = _zone_for(call, name)
+    zone_wire.check_serialnum(zone, call.params)
+    entry = zone_wire.entry_at_line(zone, line) if line else None
+    if entry is None:
+        # Choice: cPanel also removes a comment or `$` line named so; gatehouse removes
+        # records only (a removed `$ORIGIN` or `$TTL` would change the records after it).
+        raise InvalidParameter(f"Unable to find a record on specified line: {line}")
+    if entry.record_type == "SOA":
+        raise InvalidParameter("You cannot remove the SOA record.")
     save_edit(call, zone, changes.apply_edits(zone, [], [], [line - 1]), "1 removed")
     return Reply(has_data=False, reason="OK")
 
