@@ -163,8 +163,11 @@ def test_adddns_and_killdns(server: Server) -> None:
     zone = f"{new_name()}.example.net"
     [added] = body0(server, "adddns", {"domain": zone, "ip": "192.0.2.7"})["result"]
     assert added["status"] == 1 and added["statusmsg"].startswith(f"Added {zone} ok")
+    # Root over an existing zone of the same owner: rewritten (doadddns's allowoverwrite).
     [again] = body0(server, "adddns", {"domain": zone, "ip": "192.0.2.7"})["result"]
-    assert again["status"] == 0
+    assert again == {"status": 1, "statusmsg": f"Added {zone} ok"}
+    [bare] = body0(server, "adddns", {"ip": "192.0.2.7"})["result"]
+    assert bare == {"status": 0, "statusmsg": "Sorry, you must enter a domain.  Please try again."}
     [killed] = body0(server, "killdns", {"domain": zone})["result"]
     assert killed["status"] == 1
     [gone] = body0(server, "killdns", {"domain": zone})["result"]

@@ -328,10 +328,12 @@ def test_listzones_dumpzone_adddns_killdns_resetzone(server: Server) -> None:
         "adddns", params={"domain": extra, "ip": "192.0.2.7", "trueowner": user}
     ).json()["metadata"]["reason"]
     assert extra in reason
-    assert "already exists" in server.fail(
-        "adddns", params={"domain": extra, "ip": "192.0.2.7", "trueowner": user}
+    assert server.fail(
+        "adddns", params={"domain": extra, "ip": "192.0.2.7", "trueowner": "root"}
+    ) == (f"Sorry, the domain {extra} is owned by another user ({user})")
+    assert server.fail("adddns", params={"domain": "q." + extra, "ip": "x"}) == (
+        "Sorry, the IP address appears to be invalid."
     )
-    assert "not a valid IP" in server.fail("adddns", params={"domain": "q." + extra, "ip": "x"})
     names = [z["domain"] for z in server.ok("listzones")["zone"]]
     assert zone in names and extra in names
     dump = server.get("dumpzone", params={"domain": extra}).json()
@@ -360,6 +362,93 @@ def test_listzones_dumpzone_adddns_killdns_resetzone(server: Server) -> None:
     assert server.fail("parse_dns_zone", params={"zone": extra}) == (
         f"This system does not have a domain named “{extra}”."
     )
+
+
+def a_records(server: Server, zone: str) -> list[str]:
+    recs = server.ok("dumpzone", params={"domain": zone})["zone"][0]["record"]
+    return [r["address"] for r in recs if r.get("type") == "A" and r["name"] == f"{zone}."]
+
+
+def test_adddns_by_root_rewrites_the_owners_existing_zone(server: Server) -> None:
+    # Cpanel::DnsUtils::Add::doadddns with allowoverwrite (hasroot): the template again,
+    # the owner kept, "Added D ok" (no "belonging to user": the domain was the owner's).
+    user, zone = new_account(server)
+    server.ok(
+        "addzonerecord", params={"domain": zone, "name": "old", "type": "TXT", "txtdata": "x"}
+    )
+    serial = serial_of(parse(server, zone), zone)
+    reason = server.get(
+        "adddns", params={"domain": zone, "ip": "192.0.2.99", "trueowner": user}
+    ).json()["metadata"]["reason"]
+    assert reason == f"Added {zone} ok"
+    assert a_records(server, zone) == ["192.0.2.99"]
+    payload = parse(server, zone)
+    assert not any(name == f"old.{zone}." for name, *_ in records(payload))
+    assert int(serial_of(payload, zone)) > int(serial)
+    owner = server.sql(
+        "SELECT u.username FROM zones z JOIN users u ON u.id = z.user_id WHERE z.name = :n", n=zone
+    )
+    assert owner == [(user,)]
+
+
+@pytest.mark.parametrize("api_version", ["1", None], ids=["api1", "api0"])
+def test_adddns_by_root_refuses_a_zone_another_user_owns(
+    server: Server, api_version: str | None
+) -> None:
+    user, zone = new_account(server)
+    before = zone_text(server, zone)
+    words = f"Sorry, the domain {zone} is owned by another user ({user})"
+    params = {"domain": zone, "ip": "192.0.2.98"}  # trueowner: the caller, root
+    response = server.get("adddns", params=params, api_version=api_version).json()
+    if api_version is None:
+        assert response == {"result": [{"status": 0, "statusmsg": words}]}
+    else:
+        assert response["metadata"]["reason"] == words
+    assert zone_text(server, zone) == before
+
+
+def test_adddns_by_a_reseller_never_overwrites(server: Server) -> None:
+    # doadddns without allowoverwrite (not hasroot): its own words, the zone unchanged.
+    reseller, token = server.reseller(ALL_DNS)
+    zone = f"r-{uuid.uuid4().hex[:8]}.example.net"
+    params = {"domain": zone, "ip": "192.0.2.7"}
+    server.ok("adddns", user=reseller, token=token, params=params)
+    before = zone_text(server, zone)
+    assert server.fail("adddns", user=reseller, token=token, params=params) == (
+        f"Sorry, a DNS entry for {zone} already exists\n"
+    )
+    assert zone_text(server, zone) == before
+
+
+_NO_DOMAIN = "Sorry, you must enter a domain.  Please try again."
+_NO_IP = "Sorry, you must enter an ip.  Please try again."
+_NEW = "new-{n}.example.org"
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"ip": "192.0.2.7"}, _NO_DOMAIN),
+        ({"domain": " ", "ip": "192.0.2.7"}, _NO_DOMAIN),
+        ({"domain": _NEW}, _NO_IP),
+        ({"domain": _NEW, "ip": ""}, _NO_IP),
+        ({"domain": _NEW, "ip": "x"}, "Sorry, the IP address appears to be invalid."),
+    ],
+    ids=["no domain", "blank domain", "no ip", "empty ip", "bad ip"],
+)
+@pytest.mark.parametrize("api_version", ["1", None], ids=["api1", "api0"])
+def test_adddns_refuses_in_doadddns_words(
+    server: Server, params: dict[str, str], words: str, api_version: str | None
+) -> None:
+    n = uuid.uuid4().hex[:8]
+    given = {k: v.format(n=n) for k, v in params.items()}
+    response = server.get("adddns", params=given, api_version=api_version).json()
+    if api_version is None:
+        assert response == {"result": [{"status": 0, "statusmsg": words}]}
+    else:
+        assert response["metadata"]["result"] == 0
+        assert response["metadata"]["reason"] == words
+    assert zone_text(server, f"new-{n}.example.org") is None
 
 
 def test_removeacct_removes_zones_unless_keepdns(server: Server) -> None:

@@ -80,6 +80,11 @@ def test_a_write_only_peer_gets_every_change(
     assert eventually(lambda: serial_on(receiver, name) == serial_on(server, name))
     text = receiver.sql("SELECT text FROM zones WHERE name = :n", n=name)[0][0]
     assert "hello" in text
+    # Root's adddns over the zone rewrites it from the template: pushed as any change.
+    server.ok("adddns", params={"domain": name, "ip": "192.0.2.25"})
+    assert eventually(lambda: serial_on(receiver, name) == serial_on(server, name))
+    text = receiver.sql("SELECT text FROM zones WHERE name = :n", n=name)[0][0]
+    assert "hello" not in text and "192.0.2.25" in text
     server.ok("killdns", params={"domain": name})
     assert eventually(lambda: serial_on(receiver, name) is None)
 

@@ -266,12 +266,17 @@ def test_adddns_and_killdns_follow_the_include_and_run_reconfig(node: Node) -> N
     assert node.file(extra).read_bytes() == stored(node.server, extra)
     assert include_line(node, extra) in node.include.read_text().splitlines()
     wait_for("reconfig", lambda: node.calls().count(["env:", "reconfig"]) > reconfigs)
+    assert not [c for c in node.calls() if c[1:3] == ["reload", extra]]
+    # Root's adddns over the zone rewrites it: the file follows, the zone is reloaded.
+    node.server.ok("adddns", params={"domain": extra, "ip": "192.0.2.70", "trueowner": user})
+    assert b"192.0.2.70" in node.file(extra).read_bytes()
+    assert node.file(extra).read_bytes() == stored(node.server, extra)
+    wait_for("the reload", lambda: any(c[1:3] == ["reload", extra] for c in node.calls()))
     reconfigs = node.calls().count(["env:", "reconfig"])
     node.server.ok("killdns", params={"domain": extra})
     assert not node.file(extra).exists()
     assert f'"{extra}"' not in node.include.read_text()
     wait_for("reconfig", lambda: node.calls().count(["env:", "reconfig"]) > reconfigs)
-    assert not [c for c in node.calls() if c[1:3] == ["reload", extra]]
     # The include is sorted and lists exactly the zones of the store.
     names = re.findall(r'^zone "([^"]+)"', node.include.read_text(), re.M)
     assert names == sorted(names)

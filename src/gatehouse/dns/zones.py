@@ -308,9 +308,11 @@ def reset(
     nameservers: Sequence[str],
     now: int,
     hostname: str,
+    contact: str | None = None,
 ) -> int:
-    """Rewrite a zone from the template (resetzone); returns the new serial. The new text's
-    version line keeps the zone's `first` (the save renews it)."""
+    """Rewrite a zone from the template (resetzone, and adddns over an existing zone); returns
+    the new serial. The new text's version line keeps the zone's `first` (the save renews
+    it)."""
     text = template(
         zone.name,
         ip=ip,
@@ -318,6 +320,7 @@ def reset(
         serial=zone.serial,
         hostname=hostname,
         update_time=now,
+        contact=contact,
         first=version_line.first_of(zone.text),
     )
     return save(conn, zone, text, now)

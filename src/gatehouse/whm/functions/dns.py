@@ -27,7 +27,7 @@ from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import changes, parsed, zones
 from gatehouse.dns.edits import apply_mass_edit, save_edit
 from gatehouse.domain import access, accounts, audit, domain_names, ips, users
-from gatehouse.errors import InvalidParameter
+from gatehouse.errors import Conflict, InvalidParameter
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
@@ -195,11 +195,17 @@ def _account_ip(call: Call, user_id: int) -> str:
     return recorded or ips.main_ip(call.gatehouse.config)
 
 
+# Cpanel::DnsUtils::Add::doadddns's words (two spaces after the full stop, as there).
+NO_DOMAIN = "Sorry, you must enter a domain.  Please try again."
+NO_IP = "Sorry, you must enter an ip.  Please try again."
+
+
 @REGISTRY.function(
     "adddns",
-    "Create a DNS zone from the default template, for an account.",
+    "Create a DNS zone from the default template, for an account. Root (or a reseller with "
+    "`all`) asking for an existing zone of that account rewrites it from the template.",
     params=(
-        Param("domain", "The new zone, e.g. example.com.", required=True),
+        Param("domain", "The new zone, e.g. example.com.", required=True, handler_refuses=True),
         Param(
             "ip",
             "The address for the domain's A (or AAAA) records.",
@@ -214,21 +220,32 @@ def _account_ip(call: Call, user_id: int) -> str:
 )
 def adddns(call: Call) -> Reply:
     caller = call.principal.user
+    raw_domain = (call.params.get("domain") or "").strip()
+    if raw_domain in ("", "0"):  # Perl's false: doadddns's `!$domain`
+        raise InvalidParameter(NO_DOMAIN)
     reverse = domain_names.ReverseZones.for_adddns(
         setting=call.gatehouse.config.allow_reverse_zones, by_root=caller.is_root
     )
-    domain = domain_names.new_name(call.require("domain"), reverse=reverse)
-    raw_ip = call.require("ip").strip()
+    domain = domain_names.new_name(raw_domain, reverse=reverse)
+    raw_ip = (call.params.get("ip") or "").strip()
+    if raw_ip in ("", "0"):
+        raise InvalidParameter(NO_IP)
     try:
         ip = str(ipaddress.ip_address(raw_ip))
     except ValueError:
-        raise InvalidParameter(f"“{raw_ip}” is not a valid IP address.") from None
+        # doadddns's words. Choice: cPanel takes an IPv4 address only (an IPv6 one goes in
+        # `ipv6`); gatehouse also takes an IPv6 one here, for the domain's AAAA records.
+        raise InvalidParameter("Sorry, the IP address appears to be invalid.") from None
+    zones.lock(call.conn, domain)  # the call's first statement (zones.lock)
     owner_name = (call.params.get("trueowner") or "").strip() or caller.username
     actor = access.actor_of(call.principal)
     owner = access.require_account(call.conn, actor, owner_name)
     accounts.check_domain_claim(call.conn, actor, domain, owner.id)
-    # Choice: cPanel lets root overwrite an existing zone (allowoverwrite); gatehouse never
-    # overwrites: killdns first.
+    existing = zones.get(call.conn, domain)
+    if existing is not None:
+        if actor.sees_all:
+            return _overwrite(call, actor, existing.name, owner, ip)
+        raise Conflict(f"Sorry, a DNS entry for {existing.name} already exists\n")
     zone = zones.create(
         call.conn,
         domain,
@@ -242,6 +259,34 @@ def adddns(call: Call) -> Reply:
     call.audit(audit.ZONE_CREATE, zone.name, f"owner {owner.username}, ip {ip}")
     # Choice: cPanel's doadddns status text is not public in full.
     return Reply(has_data=False, reason=f"Added {zone.name} ok belonging to user {owner.username}")
+
+
+def _overwrite(call: Call, actor: access.Actor, name: str, owner: users.User, ip: str) -> Reply:
+    """adddns by root over an existing zone: Cpanel::DnsUtils::Add::doadddns with
+    `allowoverwrite` (Whostmgr/API/1/DNS.pm, Whostmgr/XMLUI/DNS.pm: hasroot). A zone of
+    another owner is refused; the owner's own zone is rewritten from the template (its
+    records are lost), its owner kept, and the answer has no "belonging to user". Choice:
+    cPanel writes the template's fresh serial; gatehouse moves the serial on, as resetzone,
+    so that secondaries take the new zone."""
+    zone = access.require_zone(call.conn, actor, name)  # a token's scope still applies
+    if zone.owner_user_id != owner.id:
+        holder = users.get_by_id(call.conn, zone.owner_user_id)
+        # doadddns names root's domains' owner `system`, as it records them.
+        held_by = "system" if holder is None or holder.is_root else holder.username
+        raise Conflict(f"Sorry, the domain {zone.name} is owned by another user ({held_by})")
+    new_serial = zones.reset(
+        call.conn,
+        zone,
+        ip=ip,
+        nameservers=call.gatehouse.config.nameserver_list,
+        now=call.now,
+        hostname=call.gatehouse.config.server_hostname,
+        contact=owner.contact_email,
+    )
+    call.audit(
+        audit.ZONE_RESET, zone.name, f"adddns, ip {ip}, serial {zone.serial} -> {new_serial}"
+    )
+    return Reply(has_data=False, reason=f"Added {zone.name} ok")
 
 
 @REGISTRY.function(
