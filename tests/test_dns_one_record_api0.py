@@ -116,11 +116,60 @@ def test_an_edit_keeps_a_txt_records_strings(server: Server, zone: str) -> None:
     assert after["ttl"] == 90
 
 
-def test_an_edit_of_a_line_without_a_record_is_refused(server: Server, zone: str) -> None:
-    body = api0(server, "editzonerecord", domain=zone, line=1, address="192.0.2.5")
-    (item,) = body["result"]
-    assert item["status"] == 0
-    assert item["statusmsg"] == f"There is no record on line 1 of the zone “{zone}”."
+EDIT_REFUSALS = [
+    # Whostmgr::DNS::edit_zone_record; a line without a record is edited as an empty record,
+    # which Cpanel::ZoneFile::serialize_single_record refuses (lumberg's recording: Line=200).
+    ({"line": "{past}", "ttl": "60"}, "Failed to serialize record: unknown error"),
+    ({"line": "1", "address": "192.0.2.5"}, "Failed to serialize record: unknown error"),
+    ({"ttl": "60"}, "Must specify a line to edit."),
+    ({"Line": "0", "ttl": "60"}, "Must specify a line to edit."),
+    ({"line": "{soa}", "serialnum": "1"}, "Zone file changed since last read."),
+]
+GET_REFUSALS = [
+    # Whostmgr::DNS::get_zone_record.
+    ({"line": "{past}"}, "No record available on selected line."),
+    ({}, "Must specify a record line."),
+    ({"Line": "x"}, "Must specify a record line."),
+]
+
+
+@pytest.mark.parametrize(
+    ("function", "given", "words"),
+    [("editzonerecord", g, w) for g, w in EDIT_REFUSALS]
+    + [("getzonerecord", g, w) for g, w in GET_REFUSALS],
+    ids=["edit: past the end", "edit: a comment line", "edit: no line", "edit: line 0",
+         "edit: stale serial", "get: past the end", "get: no line", "get: not a number"],
+)  # fmt: skip
+def test_one_record_refusals_in_cpanels_words(
+    server: Server, zone: str, function: str, given: dict[str, str], words: str
+) -> None:
+    before = records_of(server, zone)
+    lines = {
+        "past": str(max(r["Line"] for r in before) + 5),
+        "soa": str(next(r["Line"] for r in before if r["type"] == "SOA")),
+    }
+    params = {k: v.format(**lines) for k, v in given.items()}
+    assert api0(server, function, domain=zone, **params) == {
+        "result": [{"status": 0, "statusmsg": words}]
+    }
+    assert server.fail(function, params={"domain": zone, **params}) == words
+    assert records_of(server, zone) == before
+
+
+@pytest.mark.parametrize(
+    ("function", "words"),
+    [
+        ("getzonerecord", "Zone does not exist."),
+        ("editzonerecord", "Failed to serialize record: unknown error"),
+    ],
+)
+def test_one_record_functions_on_a_zone_that_does_not_exist(
+    server: Server, function: str, words: str
+) -> None:
+    # As root (lumberg's recordings of notexists.com, Line=1).
+    params = {"domain": "notexists.example.com", "Line": "1", "ttl": "86400"}
+    assert api0(server, function, **params) == {"result": [{"status": 0, "statusmsg": words}]}
+    assert server.fail(function, params=params) == words
 
 
 def test_removezonerecord_and_resetzone(server: Server, zone: str) -> None:

@@ -335,12 +335,11 @@ def resetzone(call: Call) -> Reply:
 
 
 # -- addzonerecord / editzonerecord / removezonerecord / getzonerecord ----------------------
-# The older one-record functions. `line` (or `Line`) is the record's 1-based `Line` as dumpzone
-# shows it (choice: cPanel's docs do not say; dumpzone and these agree). `serialnum`, when
+# The older one-record functions. `Line` (or `line`) is the record's 1-based `Line` as dumpzone
+# shows it (Cpanel::ZoneFile::get_record), read as Perl's `abs int` (zone_wire.perl_line: a
+# missing or non-numeric one is 0, refused in each function's own words). `serialnum`, when
 # given, must be the zone's serial (else the stale error); without it the change applies to
 # the zone as it is, still atomically.
-
-# `line` (or `Line`): a missing or bad one is refused in zone_wire.line_number's words.
 _LINE = Param("line", "The record's `Line` (dumpzone).", required=True, handler_refuses=True)
 _LEGACY_PARAMS = (
     Param("domain", "The zone, e.g. example.com (or `zone`)."),
@@ -387,6 +386,11 @@ def addzonerecord(call: Call) -> Reply:
     return Reply(has_data=False, reason="OK")
 
 
+# Whostmgr::DNS::edit_zone_record's and Cpanel::ZoneFile::serialize_single_record's words.
+_NO_LINE_TO_EDIT = "Must specify a line to edit."
+_NOT_SERIALIZED = "Failed to serialize record: unknown error"
+
+
 @REGISTRY.function(
     "editzonerecord",
     "Change the record at a line of a DNS zone; fields not given are kept.",
@@ -396,11 +400,30 @@ def addzonerecord(call: Call) -> Reply:
     api0=api0.editzonerecord,
 )
 def editzonerecord(call: Call) -> Reply:
-    line = zone_wire.line_number(call.params)
-    zone = _legacy_zone(call)
+    # Whostmgr::DNS::edit_zone_record, in its order: the line given at all, the zone, its
+    # serial, then the record on the line (`abs int $Line`).
+    name = _zone_name(call, "domain", "zone")
+    line = zone_wire.perl_line(call.params)
+    zones.lock(call.conn, name)
+    if _sees_all(call) and zones.get(call.conn, name) is None:
+        # For root a zone that does not exist reads as an empty one (lumberg's recording).
+        if not line:
+            raise InvalidParameter(_NO_LINE_TO_EDIT)
+        zone_wire.check_serialnum(None, call.params)
+        raise InvalidParameter(_NOT_SERIALIZED)
+    zone = _zone_for(call, name)
+    if not line:
+        raise InvalidParameter(_NO_LINE_TO_EDIT)
+    zone_wire.check_serialnum(zone, call.params)
+    entry = zone_wire.entry_at_line(zone, line)
+    if entry is None:
+        # cPanel edits an empty record there, which its serializer refuses in these words
+        # (lumberg's recording). Choice: whatever fields are given, gatehouse refuses too (a
+        # full record given makes cPanel answer success and change nothing but the serial).
+        raise InvalidParameter(_NOT_SERIALIZED)
     # Whostmgr::DNS::edit_zone_record: the fields given replace the record's own, so a client
     # may send only what changes (`Line`, `address`).
-    change = zone_wire.edit_change(zone.name, zone_wire.record_at(zone, line), call.params.get)
+    change = zone_wire.edit_change(zone.name, entry, call.params.get)
     save_edit(call, zone, changes.apply_edits(zone, [], [change], []), "1 edited")
     return Reply(has_data=False, reason="OK")
 
@@ -454,8 +477,14 @@ def removezonerecord(call: Call) -> Reply:
     api0=api0.getzonerecord,
 )
 def getzonerecord(call: Call) -> Reply:
-    line = zone_wire.line_number(call.params)
-    zone = _zone_for(call, _zone_name(call, "domain", "zone"))
+    # Whostmgr/API/1/DNS.pm getzonerecord, then Whostmgr::DNS::get_zone_record's words.
+    name = _zone_name(call, "domain", "zone")
+    if _sees_all(call) and zones.get(call.conn, name) is None:
+        raise InvalidParameter("Zone does not exist.")  # Cpanel::DnsUtils::Exists
+    zone = _zone_for(call, name)
+    line = zone_wire.perl_line(call.params)
+    if not line:
+        raise InvalidParameter("Must specify a record line.")
     for entry in parsed.parse(zone.name, zone.text):
         if entry.line_index == line - 1:
             # Whostmgr::DNS::get_zone_record's words.
