@@ -6,6 +6,7 @@ refusal is in the caller's envelope and changes nothing. Real HTTP, both stores.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -401,3 +402,55 @@ def test_uapi_through_whm_cpanel_function_api3(server: Server) -> None:
     assert gone["status"] == 1 and gone["data"][0]["id"] == made["data"]["id"]
     refused = call("delete_cert", id=made["data"]["id"])
     assert refused["status"] == 0 and "no certificate with the ID" in refused["errors"][0]
+
+
+# -- friendly names (Cpanel/SSLStorage/User.pm, Cpanel/SSLInstall.pm) ------------------------------
+
+
+def test_installing_names_the_key_and_certificate_after_the_host(
+    server: Server, ca: Issued
+) -> None:
+    account = _account(server)
+    leaf = make_leaf(ca, [account.domain, f"www.{account.domain}"])
+    server.remember(leaf.key_pem)
+    _ok(server, account, "install_ssl", domain=account.domain, cert=leaf.cert_pem,
+        key=leaf.key_pem)  # fmt: skip
+    [cert] = _ok(server, account, "list_certs")
+    [key] = _ok(server, account, "list_keys")
+    assert cert["friendly_name"] == f"Cert for “{account.domain}”"
+    assert key["friendly_name"] == f"Key for “{account.domain}”"
+
+
+@pytest.mark.parametrize(
+    ("labels", "name"),
+    [
+        (["{d}"], "{d}"),
+        (["{d}", "www.{d}"], "{d} and www.{d}"),
+        (["{d}", "www.{d}", "mail.{d}"], "{d}, www.{d}, and mail.{d}"),
+    ],
+    ids=["one", "two", "three"],
+)
+def test_an_unnamed_certificate_is_named_after_its_domains_and_so_is_its_key(
+    server: Server, ca: Issued, labels: list[str], name: str
+) -> None:
+    account = _account(server)
+    leaf = make_leaf(ca, [label.format(d=account.domain) for label in labels])
+    server.remember(leaf.key_pem)
+    _ok(server, account, "upload_key", key=leaf.key_pem)
+    [key] = _ok(server, account, "list_keys")
+    assert key["friendly_name"].startswith("ECDSA “prime256v1”, created ")
+    _ok(server, account, "upload_cert", crt=leaf.cert_pem)
+    expected = name.format(d=account.domain)
+    assert [c["friendly_name"] for c in _ok(server, account, "list_certs")] == [expected]
+    assert [k["friendly_name"] for k in _ok(server, account, "list_keys")] == [expected]
+
+
+def test_a_name_in_use_gets_the_time_added(server: Server, ca: Issued) -> None:
+    account = _account(server)
+    for _ in range(2):
+        leaf = make_leaf(ca, [account.domain])
+        server.remember(leaf.key_pem)
+        _ok(server, account, "upload_cert", crt=leaf.cert_pem)
+    first, second = (c["friendly_name"] for c in _ok(server, account, "list_certs"))
+    assert first == account.domain
+    assert re.fullmatch(re.escape(account.domain) + r" \d{10}\.0", second), second

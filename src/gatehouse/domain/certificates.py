@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse.dns import zones
-from gatehouse.domain import access, ssl_pem, subdomains, users
+from gatehouse.domain import access, ssl_names, ssl_pem, subdomains, users
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.ssl_files import key_context
 from gatehouse.domain.unit import UnitOfWork
@@ -49,9 +49,15 @@ class StoredCertificate:
     friendly_name: str | None = None
 
     @property
+    def domains(self) -> list[str]:
+        """cPanel's `domains`: the subject CN first unless it is an alternative name."""
+        return ssl_names.domains(self.subject_cn, self.names)
+
+    @property
     def shown_name(self) -> str:
-        """Its friendly name, else its subject CN, else its id."""
-        return self.friendly_name or self.subject_cn or self.cert_id
+        """Its friendly name; a row stored unnamed (before gatehouse named every certificate
+        as cPanel does) shows the name cPanel would have given it: its domains listed."""
+        return self.friendly_name or ssl_names.list_and(self.domains) or self.cert_id
 
     @property
     def cert_id(self) -> str:
@@ -70,6 +76,11 @@ class StoredKey:
     modulus: str | None
     created_time: int
     friendly_name: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """Its friendly name (a row stored unnamed by an older gatehouse: the id's start)."""
+        return self.friendly_name or self.key_id[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +196,9 @@ def check(crt: str, key: str, cab: str | None, domain: str, now: int) -> Checked
 def store_certificate(
     unit: UnitOfWork, user_id: int, cert: ssl_pem.Certificate, friendly_name: str | None = None
 ) -> int:
-    """The row of the account's copy of `cert`, stored now if it was not yet."""
+    """The row of the account's copy of `cert`, stored now if it was not yet (a copy stored
+    already keeps its name). Without a name it is named after its domains and so is the
+    account's key for it; a name another certificate has gets the time added (ssl_names)."""
     conn = unit.conn
     found = conn.execute(
         sa.select(ssl_certificates.c.id).where(
@@ -195,6 +208,10 @@ def store_certificate(
     ).first()
     if found is not None:
         return int(found.id)
+    if friendly_name is None:
+        friendly_name = ssl_names.list_and(ssl_names.domains(cert.subject_cn, cert.names))
+        ssl_names.rename_key(conn, ssl_keys, user_id, cert.key_id, friendly_name)
+    friendly_name = ssl_names.unique(conn, ssl_certificates, user_id, friendly_name, unit.now)
     result = conn.execute(
         sa.insert(ssl_certificates).values(
             user_id=user_id,
@@ -224,7 +241,8 @@ def store_key(
     key: ssl_pem.Key,
     friendly_name: str | None = None,
 ) -> None:
-    """Store the account's key, ENCRYPTED, unless it is stored already."""
+    """Store the account's key, ENCRYPTED, unless it is stored already (then it keeps its
+    name). Without a name it is named after its type and the time (ssl_names)."""
     conn = unit.conn
     exists = conn.execute(
         sa.select(ssl_keys.c.id).where(
@@ -233,6 +251,8 @@ def store_key(
     ).first()
     if exists is not None:
         return
+    name = friendly_name or ssl_names.default_key(key, unit.now)
+    name = ssl_names.unique(conn, ssl_keys, user_id, name, unit.now)
     conn.execute(
         sa.insert(ssl_keys).values(
             user_id=user_id,
@@ -241,7 +261,7 @@ def store_key(
             modulus=key.modulus,
             ciphertext=keyring.encrypt(key.pem, key_context(user_id, key.key_id)),
             created_time=unit.now,
-            friendly_name=friendly_name,
+            friendly_name=name,
         )
     )
 
@@ -252,8 +272,11 @@ def install(
     """Bind the checked certificate to `domain` (a domain of `account`), replacing whatever
     was installed there."""
     conn = unit.conn
-    cert_row = store_certificate(unit, account.id, checked.certificate)
-    store_key(unit, keyring, account.id, checked.key)
+    # Cpanel/SSLInstall.pm: add_key_and_certificate_if_needed, the key first.
+    store_key(unit, keyring, account.id, checked.key, ssl_names.installed_key(domain))
+    cert_row = store_certificate(
+        unit, account.id, checked.certificate, ssl_names.installed_certificate(domain)
+    )
     conn.execute(sa.delete(ssl_vhosts).where(ssl_vhosts.c.domain == domain))
     conn.execute(
         sa.insert(ssl_vhosts).values(

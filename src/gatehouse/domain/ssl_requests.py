@@ -24,12 +24,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from gatehouse.domain import access, certificates, ssl_pem
+from gatehouse.domain import access, certificates, ssl_names, ssl_pem
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
-from gatehouse.store.schema import ssl_csrs
+from gatehouse.store.schema import ssl_csrs, ssl_keys
 
 GENERATE_KEY = "GENERATESSLKEY"
 GENERATE_CSR = "GENERATECSR"
@@ -97,19 +97,6 @@ def new_key(kind: str) -> ssl_pem.Key:
     return ssl_pem.parse_key(pem)
 
 
-def _default_key_name(key: ssl_pem.Key, now: int) -> str:
-    """cPanel's default friendly name: the key's type, creation date and time."""
-    facts = key_facts(key)
-    kind = (
-        f"RSA, {facts['modulus_length']}-bit"
-        if key.key_algorithm == "rsa"
-        else f"ECDSA, {facts['ecdsa_curve_name']}"
-        if key.key_algorithm == "ecdsa"
-        else key.key_algorithm
-    )
-    return f"{kind} ({datetime.fromtimestamp(now, UTC):%Y-%m-%d %H:%M:%S} UTC)"
-
-
 def friendly(raw: str | None) -> str | None:
     name = (raw or "").strip()
     if not name:
@@ -133,11 +120,11 @@ def store_new_key(
         (k for k in certificates.keys_of(unit.conn, account.id) if k.key_id == key.key_id), None
     )
     if existing is not None:
-        return existing.friendly_name or key.key_id[:16]
-    name = friendly_name or _default_key_name(key, unit.now)
-    certificates.store_key(unit, keyring, account.id, key, name)
+        return existing.shown_name
+    certificates.store_key(unit, keyring, account.id, key, friendly_name)
+    stored = next(k for k in certificates.keys_of(unit.conn, account.id) if k.key_id == key.key_id)
     unit.audit(action, account.username, f"key {key.key_id[:16]}")
-    return name
+    return stored.shown_name
 
 
 def key_facts(key: ssl_pem.Key) -> dict[str, Any]:
@@ -211,20 +198,6 @@ def own_names(conn: sa.Connection, actor: access.Actor, names: list[str]) -> Use
         _domain, account = certificates.own_domain(conn, actor, _holder(conn, name))
     assert account is not None
     return account
-
-
-def reach_names(conn: sa.Connection, actor: access.Actor, names: list[str]) -> User:
-    """WHM: every name belongs to one account the caller administers."""
-    owner: User | None = None
-    for name in names:
-        _domain, account = certificates.reach_domain(conn, actor, _holder(conn, name))
-        if owner is not None and account.id != owner.id:
-            raise InvalidParameter(
-                "The domains belong to different accounts: make one request per account."
-            )
-        owner = account
-    assert owner is not None
-    return owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +311,11 @@ def store_csr(
     )
     if existing is not None:
         return existing  # an RSA signature is deterministic: the same request made twice
-    csr = StoredCsr(fingerprint, pem, tuple(names), cn, key.key_id, friendly or names[0], unit.now)
+    if friendly is None:  # named after its domains, and so is its key (ssl_names)
+        friendly = ssl_names.list_and(names)
+        ssl_names.rename_key(unit.conn, ssl_keys, account.id, key.key_id, friendly)
+    friendly = ssl_names.unique(unit.conn, ssl_csrs, account.id, friendly, unit.now)
+    csr = StoredCsr(fingerprint, pem, tuple(names), cn, key.key_id, friendly, unit.now)
     unit.conn.execute(
         sa.insert(ssl_csrs).values(
             user_id=account.id,

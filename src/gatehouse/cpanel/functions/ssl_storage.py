@@ -33,7 +33,7 @@ def _key_facts(key: certificates.StoredKey) -> dict[str, Any]:
     return {
         "created": key.created_time,
         "ecdsa_curve_name": None,
-        "friendly_name": key.friendly_name or key.key_id[:16],
+        "friendly_name": key.shown_name,
         "id": key.key_id,
         "key_algorithm": {"rsa": "rsaEncryption", "ecdsa": "id-ecPublicKey"}.get(
             key.key_algorithm, key.key_algorithm

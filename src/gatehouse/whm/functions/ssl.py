@@ -250,7 +250,7 @@ def _either(call: Call, name: str, legacy: str) -> str | None:
 @REGISTRY.function(
     "generatessl",
     "Generate a private key, a certificate signing request and a self-signed certificate "
-    "for domains of one account (stored for that account; the key encrypted).",
+    "for any domains, stored in the caller's own SSL storage (the key encrypted).",
     params=(
         Param("domains", "The domains, comma-separated (`host`: one, the older name).", multi=True),
         Param("countryName", "The two-letter country code (`country`)."),
@@ -271,11 +271,15 @@ def _either(call: Call, name: str, legacy: str) -> str | None:
     slow=True,
 )
 def generatessl(call: Call) -> dict[str, Any]:
+    """Whostmgr::SSL::generate: everything goes into the CALLER's SSL storage (root's for
+    root, Cpanel::SSLStorage::User->new(user => REMOTE_USER)), whoever holds the domains (no
+    account is touched, so none is checked). The certificate is named after its domains, the
+    CSR and the key after the certificate (after the CSR when the certificate is skipped)."""
     raw = call.params.getlist("domains") or [call.params.get("host") or ""]
     if not any(r.strip() for r in raw):
         raise InvalidParameter("Give the certificate's domains (`domains`).")
     names = ssl_requests.parse_names(raw)
-    account = ssl_requests.reach_names(call.conn, access.actor_of(call.principal), names)
+    account = access.actor_of(call.principal).user
     subject = ssl_requests.Subject.checked(
         country=_either(call, "countryName", "country"),
         state=_either(call, "stateOrProvinceName", "state"),
@@ -285,29 +289,29 @@ def generatessl(call: Call) -> dict[str, Any]:
         email=_either(call, "emailAddress", "email"),
     )
     key = ssl_requests.new_key(ssl_requests.key_type(None, call.params.get("keysize")))
-    keyring = call.gatehouse.keyring
-    ssl_requests.store_new_key(call, keyring, account, key, None)
-    csr = ssl_requests.store_csr(
-        call, account, key, names, ssl_requests.make_csr(key, names, subject), None
-    )
     data: dict[str, Any] = {
         "cert": None,
         "cert_id": None,
-        "csr": csr.pem,
-        "csr_id": csr.csr_id,
         "domains": names,
         "key": key.pem,
         "key_id": key.key_id,
         "user": account.username,
     }
+    name = None
     if call.params.get("skip_certificate") not in ("1", "true"):
         pem = ssl_requests.self_signed(key, names, subject, call.now)
         row = certificates.store_certificate(call, account.id, ssl_pem.parse_certificate(pem))
         stored = next(
             c for c in certificates.certificates_of(call.conn, account.id) if c.row_id == row
         )
+        name = stored.shown_name
         data.update({"cert": pem, "cert_id": stored.cert_id})
-    return data
+    csr = ssl_requests.store_csr(
+        call, account, key, names, ssl_requests.make_csr(key, names, subject), name
+    )
+    ssl_requests.store_new_key(call, call.gatehouse.keyring, account, key, csr.friendly_name)
+    data.update({"csr": csr.pem, "csr_id": csr.csr_id})
+    return dict(sorted(data.items()))
 
 
 @REGISTRY.function(
