@@ -279,7 +279,9 @@ def test_upload_cert_stores_without_installing(server: Server, ca: Issued) -> No
     data = _ok(server, account, "upload_cert", crt=leaf.cert_pem, friendly_name="Bought")
     assert data[0]["domains"] == [account.domain] and data[0]["friendly_name"] == "Bought"
     certs = _ok(server, account, "list_certs")
-    assert [(c["id"], c["domain_is_configured"]) for c in certs] == [(data[0]["id"], 0)]
+    # Configured: it covers one of the account's SSL-capable domains, installed or not
+    # (Cpanel/API/SSL.pm _decorate_sslstorage_certs_for_list_certs).
+    assert [(c["id"], c["domain_is_configured"]) for c in certs] == [(data[0]["id"], 1)]
     assert _ok(server, account, "installed_hosts") == []
 
 

@@ -454,3 +454,59 @@ def test_a_name_in_use_gets_the_time_added(server: Server, ca: Issued) -> None:
     first, second = (c["friendly_name"] for c in _ok(server, account, "list_certs"))
     assert first == account.domain
     assert re.fullmatch(re.escape(account.domain) + r" \d{10}\.0", second), second
+
+
+# -- list_certs / list_keys records (Cpanel/SSLStorage.pm _build_*_record) -------------------------
+
+CERT_KEYS = {
+    "created", "domain_is_configured", "domains", "ecdsa_curve_name", "ecdsa_public",
+    "friendly_name", "id", "is_self_signed", "issuer.commonName", "issuer.organizationName",
+    "key_algorithm", "not_after", "not_before", "serial", "signature_algorithm",
+    "subject.commonName", "validation_type",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_list_certs_and_list_keys_give_the_storage_records(
+    server: Server, ca: Issued, kind: str
+) -> None:
+    account = _account(server)
+    leaf = make_leaf(ca, [account.domain], kind=kind)
+    server.remember(leaf.key_pem)
+    _ok(server, account, "upload_cert", crt=leaf.cert_pem, friendly_name="Leaf")
+    _ok(server, account, "upload_key", key=leaf.key_pem, friendly_name="LeafKey")
+    [cert] = _ok(server, account, "list_certs")
+    [key] = _ok(server, account, "list_keys")
+    parsed = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
+    serial = format(parsed.serial_number, "x")
+    assert cert["serial"] == serial.zfill(len(serial) + len(serial) % 2)
+    assert cert["signature_algorithm"] == "ecdsa-with-SHA256"
+    assert cert["is_self_signed"] == 0 and cert["domains"] == [account.domain]
+    assert cert["subject.commonName"] == account.domain
+    assert isinstance(cert["created"], int) and isinstance(key["created"], int)
+    public = parsed.public_key()
+    facts: tuple[str, str | None, str | None, str | None, int | None]
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        assert set(cert) == CERT_KEYS
+        point = public.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+        ).hex()
+        facts = ("id-ecPublicKey", "prime256v1", point, None, None)
+    else:
+        assert set(cert) == CERT_KEYS | {"modulus", "modulus_length"}
+        modulus = format(public.public_numbers().n, "x")  # type: ignore[union-attr]
+        assert (cert["modulus"], cert["modulus_length"]) == (modulus, 2048)
+        facts = ("rsaEncryption", None, None, modulus, 2048)
+    assert (cert["key_algorithm"], cert["ecdsa_curve_name"], cert["ecdsa_public"]) == facts[:3]
+    assert set(key) == {
+        "created", "ecdsa_curve_name", "ecdsa_public", "friendly_name", "id", "key_algorithm",
+        "modulus", "modulus_length",
+    }  # fmt: skip
+    assert key["friendly_name"] == "LeafKey"
+    assert (
+        key["key_algorithm"],
+        key["ecdsa_curve_name"],
+        key["ecdsa_public"],
+        key["modulus"],
+        key["modulus_length"],
+    ) == facts

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gatehouse.domain import access, certificates, ssl_requests
+from gatehouse.domain import access, certificates, ssl_pem, ssl_requests, ssl_vhosts
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
@@ -55,7 +57,7 @@ def find_key(
 ) -> certificates.StoredKey:
     field, value = _selector(id_, friendly_name)
     for key in certificates.keys_of(conn, account.id):
-        shown_name = key.friendly_name or key.key_id[:16]
+        shown_name = key.shown_name
         if (field == "id" and key.key_id == value.lower()) or (
             field == "friendly_name" and shown_name == value
         ):
@@ -248,3 +250,106 @@ def list_with_owners(
             }
         )
     return out
+
+
+# -- UAPI SSL::list_certs / list_keys -------------------------------------------------------------
+
+
+def ssl_capable_domains(conn: sa.Connection, account: User) -> list[str]:
+    """Cpanel::WebVhosts::list_ssl_capable_domains: every name of the account's web vhosts (the
+    main domain with its `mail.` and `www.`, each subdomain with its `www.`)."""
+    out: list[str] = []
+    for domain in certificates.owned_domains(conn, account):
+        kind = ssl_vhosts.MAIN if domain == account.domain else ssl_vhosts.SUB
+        out.extend(ssl_vhosts.vhost_names(domain, kind))
+    return out
+
+
+def _public_parts(public: object) -> dict[str, Any]:
+    """The key-type parts of an SSLStorage record: RSA's `modulus` and `modulus_length`, or
+    ECDSA's `ecdsa_curve_name` and `ecdsa_public` (the compressed point, hex)."""
+    if isinstance(public, rsa.RSAPublicKey):
+        return {
+            "modulus": format(public.public_numbers().n, "x"),
+            "modulus_length": public.key_size,
+        }
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        point = public.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+        )
+        curve = {"secp256r1": "prime256v1"}.get(public.curve.name, public.curve.name)
+        return {"ecdsa_curve_name": curve, "ecdsa_public": point.hex()}
+    return {}
+
+
+_ALGORITHMS = {"rsa": "rsaEncryption", "ecdsa": "id-ecPublicKey"}
+
+
+def certificate_record(cert: certificates.StoredCertificate) -> dict[str, Any]:
+    """A certificate's record in cPanel's SSL storage (Cpanel/SSLStorage.pm
+    _build_certificate_record): `domains` the subject CN then the alternative names, `serial`
+    hex without leading zeros, `is_self_signed` 0/1, `modulus`/`modulus_length` for RSA only,
+    `ecdsa_curve_name`/`ecdsa_public` present for every key type (null but for ECDSA)."""
+    x = ssl_pem.parse_certificate(cert.pem).x509
+    issuer = dict(ssl_vhosts.dn_pairs(x.issuer))
+    serial = format(x.serial_number, "x")
+    record: dict[str, Any] = {
+        "created": cert.created_time,
+        "domains": cert.domains,
+        "ecdsa_curve_name": None,
+        "ecdsa_public": None,
+        "friendly_name": cert.shown_name,
+        "id": cert.cert_id,
+        "is_self_signed": int(ssl_pem.parse_certificate(cert.pem).self_signed),
+        "issuer.commonName": issuer.get("commonName"),
+        "issuer.organizationName": issuer.get("organizationName"),
+        "key_algorithm": _ALGORITHMS.get(cert.key_algorithm, cert.key_algorithm),
+        "not_after": cert.not_after,
+        "not_before": cert.not_before,
+        "serial": serial.zfill(len(serial) + len(serial) % 2),
+        "signature_algorithm": ssl_vhosts.signature_algorithm(x),
+        "subject.commonName": dict(ssl_vhosts.dn_pairs(x.subject)).get("commonName"),
+        "validation_type": ssl_pem.validation_type(x),
+    }
+    record.update(_public_parts(x.public_key()))
+    return dict(sorted(record.items()))
+
+
+def list_certs(conn: sa.Connection, account: User) -> list[dict[str, Any]]:
+    """UAPI SSL::list_certs: the storage's records, each with `domain_is_configured` 1 when one
+    of its domains matches one of the account's SSL-capable domains (installed or not)."""
+    capable = ssl_capable_domains(conn, account)
+    out = []
+    for cert in certificates.certificates_of(conn, account.id):
+        record = certificate_record(cert)
+        configured = any(ssl_pem.covers(cert.domains, d) for d in capable)
+        out.append({**record, "domain_is_configured": int(configured)})
+    return out
+
+
+def key_record(
+    conn: sa.Connection, keyring: KeyRing, key: certificates.StoredKey
+) -> dict[str, Any]:
+    """A key's record in cPanel's SSL storage (_build_key_record): `id`, `created`,
+    `friendly_name`, `key_algorithm` and all four of `modulus`, `modulus_length`,
+    `ecdsa_curve_name`, `ecdsa_public` (null where the key type has none). Public parts only:
+    the key is decrypted here to read them, never returned."""
+    record: dict[str, Any] = {
+        "created": key.created_time,
+        "ecdsa_curve_name": None,
+        "ecdsa_public": None,
+        "friendly_name": key.shown_name,
+        "id": key.key_id,
+        "key_algorithm": _ALGORITHMS.get(key.key_algorithm, key.key_algorithm),
+        "modulus": None,
+        "modulus_length": None,
+    }
+    if key.key_algorithm == "rsa" and key.modulus:
+        modulus = key.modulus.lower().lstrip("0")
+        return record | {"modulus": modulus, "modulus_length": int(modulus, 16).bit_length()}
+    # Another type's public parts are read from the key (decrypted here, never returned).
+    pem = certificates.key_pem(conn, keyring, key.user_id, key.key_id)
+    if pem is not None:
+        private = serialization.load_pem_private_key(pem.encode(), None)
+        record.update(_public_parts(private.public_key()))
+    return record

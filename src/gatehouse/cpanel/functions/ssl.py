@@ -24,6 +24,7 @@ from gatehouse.domain import (
     ips,
     ssl_install_report,
     ssl_pem,
+    ssl_storage,
     ssl_vhosts,
     users,
 )
@@ -176,15 +177,9 @@ def installed_hosts(call: Call) -> list[dict[str, Any]]:
 
 @uapi(MODULE, "list_certs", "The account's stored certificates.", readonly=True)
 def list_certs(call: Call) -> list[dict[str, Any]]:
-    account = call.principal.user
-    on = {i.certificate.row_id for i in certificates.installed(call.conn, user_id=account.id)}
-    out = []
-    for cert in certificates.certificates_of(call.conn, account.id):
-        info = certificates.describe(cert)
-        info["domain_is_configured"] = int(cert.row_id in on)
-        info["friendly_name"] = cert.shown_name
-        out.append(info)
-    return out
+    """Cpanel/API/SSL.pm list_certs: the SSL storage's certificate records, with
+    `domain_is_configured` (gatehouse.domain.ssl_storage)."""
+    return ssl_storage.list_certs(call.conn, call.principal.user)
 
 
 @uapi(
@@ -194,17 +189,10 @@ def list_certs(call: Call) -> list[dict[str, Any]]:
     readonly=True,
 )
 def list_keys(call: Call) -> list[dict[str, Any]]:
+    """Cpanel/API/SSL.pm list_keys: the SSL storage's key records."""
+    account = call.principal.user
+    keyring = call.gatehouse.keyring
     return [
-        {
-            "created": key.created_time,
-            "ecdsa_curve_name": None,
-            "friendly_name": key.friendly_name or key.key_id[:16],
-            "id": key.key_id,
-            "key_algorithm": {"rsa": "rsaEncryption", "ecdsa": "id-ecPublicKey"}.get(
-                key.key_algorithm, key.key_algorithm
-            ),
-            "modulus": key.modulus,
-            "modulus_length": (len(key.modulus) * 4) if key.modulus else None,
-        }
-        for key in certificates.keys_of(call.conn, call.principal.user.id)
+        ssl_storage.key_record(call.conn, keyring, key)
+        for key in certificates.keys_of(call.conn, account.id)
     ]

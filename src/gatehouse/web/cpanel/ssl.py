@@ -47,7 +47,9 @@ async def _page(
 ) -> Response:
     now = site.gatehouse.now()
     hosts = []
+    installed: set[str] = set()  # the ids of what is installed (list_certs does not say)
     for item in await _uapi_list(site, request, principal, "installed_hosts"):
+        installed.add(str(item["certificate"]["id"]))
         row = ssl_rows.certificate(item["certificate"], now)
         row.update(domain=item["servername"], days=ssl_rows.days_text(row))
         hosts.append(row)
@@ -58,7 +60,7 @@ async def _page(
         row.update(
             id=info["id"],
             friendly_name=info.get("friendly_name") or info["id"],
-            installed=bool(info.get("domain_is_configured")),
+            installed=str(info["id"]) in installed,
             days=ssl_rows.days_text(row),
         )
         certs.append(row)
