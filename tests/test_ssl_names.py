@@ -1,5 +1,5 @@
-"""The friendly names cPanel gives stored SSL items (gatehouse.domain.ssl_names): pure
-functions, no server."""
+"""The friendly names cPanel gives stored SSL items (gatehouse.domain.ssl_names) and the AutoSSL
+schedule as cron fields (gatehouse.domain.autossl.cron_fields): pure functions, no server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gatehouse.domain import ssl_names, ssl_pem
+from gatehouse.domain import autossl, ssl_names, ssl_pem
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,17 @@ def test_default_key_name(kind: str, now: int, name: str) -> None:
         else ec.generate_private_key(ec.SECP256R1())
     )
     assert ssl_names.default_key(_key(private), now) == name
+
+
+@pytest.mark.parametrize(
+    ("interval", "cron"),
+    [
+        (86400, ["5", "18", "*", "*", "*"]),
+        (3 * 3600, ["5", "0,3,6,9,12,15,18,21", "*", "*", "*"]),
+        (5 * 3600, ["5", "18", "6", "12", "*"]),  # no whole number per day: the next run
+        (15 * 60, ["5,20,35,50", "*", "*", "*", "*"]),
+        (1000000, ["5", "18", "6", "12", "*"]),
+    ],
+)
+def test_schedule_as_cron_fields(interval: int, cron: list[str]) -> None:
+    assert autossl.cron_fields(interval, AT) == cron

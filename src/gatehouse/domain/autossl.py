@@ -205,6 +205,28 @@ def schedule(conn: sa.Connection, config: Config, now: int) -> Schedule | None:
     return Schedule(interval, last, next_time, lease is not None and lease.expires > now)
 
 
+def cron_fields(interval: int, next_time: int) -> list[str]:
+    """The schedule as the five fields of a cron entry (WHM get_autossl_check_schedule's
+    `cron`, cPanel's /etc/cron.d/cpanel_autossl line split on blanks), in UTC: a daily
+    interval runs at the next check's minute and hour (`M H * * *`), one that divides a day
+    into whole hours at that minute every so many hours (`M h1,h2,… * * *`, as cPanel's
+    3-hourly entry), one that divides an hour into whole minutes every so many minutes;
+    any other interval as the next check's own time (`M H D Mon *`), true for that run."""
+    t = datetime.datetime.fromtimestamp(next_time, tz=datetime.UTC)
+    minute, hour = str(t.minute), str(t.hour)
+    if interval == 86400:
+        return [minute, hour, "*", "*", "*"]
+    if interval % 3600 == 0 and 0 < interval < 86400 and 86400 % interval == 0:
+        step = interval // 3600
+        hours = ",".join(str(h) for h in range(t.hour % step, 24, step))
+        return [minute, hours, "*", "*", "*"]
+    if interval % 60 == 0 and 0 < interval < 3600 and 3600 % interval == 0:
+        step = interval // 60
+        minutes = ",".join(str(m) for m in range(t.minute % step, 60, step))
+        return [minutes, "*", "*", "*", "*"]
+    return [minute, hour, str(t.day), str(t.month), "*"]
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     """A domain AutoSSL has yet to secure: no certificate, or one it would replace."""

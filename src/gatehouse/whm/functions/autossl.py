@@ -216,13 +216,11 @@ def get_autossl_check_schedule(call: Call) -> dict[str, Any] | None:
     plan = autossl.schedule(call.conn, call.gatehouse.config, call.now)
     if plan is None:
         return None  # as cPanel's without a cron entry: AutoSSL is off
+    # Whostmgr/API/1/SSL.pm: {cron: [5 fields], next_time} and nothing else. gatehouse's
+    # interval is its GATEHOUSE_AUTOSSL_INTERVAL setting, shown as cron fields.
     return {
-        # gatehouse schedules by interval, not by a cron entry: there is none to show.
-        "cron": None,
+        "cron": autossl.cron_fields(plan.interval, plan.next_time),
         "next_time": autossl.iso_time(plan.next_time),
-        "interval": plan.interval,
-        "last_time": None if plan.last_done is None else autossl.iso_time(plan.last_done),
-        "in_progress": int(plan.running),
     }
 
 
