@@ -433,6 +433,7 @@ def editzonerecord(call: Call) -> Reply:
     "Remove the record at a line of a DNS zone.",
     params=(
         Param("zone", "The zone, e.g. example.com (or `domain`)."),
+        Param("domain", "The zone, as `zone` (this one wins when both are given, as cPanel's)."),
         _LINE,
         Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
     ),
