@@ -133,6 +133,14 @@ GET_REFUSALS = [
 ]
 
 
+def _marked_lines(records: list[dict[str, Any]]) -> dict[str, str]:
+    """The lines the refusal tables name: `past` (beyond the zone's end) and `soa`."""
+    return {
+        "past": str(max(r["Line"] for r in records) + 5),
+        "soa": str(next(r["Line"] for r in records if r["type"] == "SOA")),
+    }
+
+
 @pytest.mark.parametrize(
     ("function", "given", "words"),
     [("editzonerecord", g, w) for g, w in EDIT_REFUSALS]
@@ -144,10 +152,7 @@ def test_one_record_refusals_in_cpanels_words(
     server: Server, zone: str, function: str, given: dict[str, str], words: str
 ) -> None:
     before = records_of(server, zone)
-    lines = {
-        "past": str(max(r["Line"] for r in before) + 5),
-        "soa": str(next(r["Line"] for r in before if r["type"] == "SOA")),
-    }
+    lines = _marked_lines(before)
     params = {k: v.format(**lines) for k, v in given.items()}
     assert api0(server, function, domain=zone, **params) == {
         "result": [{"status": 0, "statusmsg": words}]
@@ -201,10 +206,7 @@ def test_removezonerecord_refuses_in_cpanels_words(
 ) -> None:
     # Whostmgr::DNS::remove_zone_records: the 1-based Line, `abs int` of what was given.
     before = records_of(server, zone)
-    lines = {
-        "past": str(max(r["Line"] for r in before) + 5),
-        "soa": str(next(r["Line"] for r in before if r["type"] == "SOA")),
-    }
+    lines = _marked_lines(before)
     params = {k: v.format(**lines) for k, v in given.items()}
     expected = words.format(**lines)
     assert api0(server, "removezonerecord", zone=zone, **params) == {

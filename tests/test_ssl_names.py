@@ -6,10 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gatehouse.domain import autossl, ssl_names, ssl_pem
+from gatehouse.domain import autossl, ssl_names, ssl_requests
 
 
 @pytest.mark.parametrize(
@@ -38,15 +36,6 @@ def test_domains_as_cpanel_parses_them(cn: str, names: tuple[str, ...], domains:
     assert ssl_names.domains(cn, names) == domains
 
 
-def _key(private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> ssl_pem.Key:
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return ssl_pem.parse_key(pem)
-
-
 AT = int(dt.datetime(2026, 12, 6, 18, 5, 59, tzinfo=dt.UTC).timestamp())
 MORNING = int(dt.datetime(2026, 1, 2, 0, 41, tzinfo=dt.UTC).timestamp())
 
@@ -54,18 +43,13 @@ MORNING = int(dt.datetime(2026, 1, 2, 0, 41, tzinfo=dt.UTC).timestamp())
 @pytest.mark.parametrize(
     ("kind", "now", "name"),
     [
-        ("rsa", AT, "4,096-bit RSA, created 12/6/26, 6:05 PM UTC"),
-        ("ec", AT, "ECDSA “prime256v1”, created 12/6/26, 6:05 PM UTC"),
-        ("ec", MORNING, "ECDSA “prime256v1”, created 1/2/26, 12:41 AM UTC"),
+        ("rsa-4096", AT, "4,096-bit RSA, created 12/6/26, 6:05 PM UTC"),
+        ("ecdsa-prime256v1", AT, "ECDSA “prime256v1”, created 12/6/26, 6:05 PM UTC"),
+        ("ecdsa-prime256v1", MORNING, "ECDSA “prime256v1”, created 1/2/26, 12:41 AM UTC"),
     ],
 )
 def test_default_key_name(kind: str, now: int, name: str) -> None:
-    private = (
-        rsa.generate_private_key(public_exponent=65537, key_size=4096)
-        if kind == "rsa"
-        else ec.generate_private_key(ec.SECP256R1())
-    )
-    assert ssl_names.default_key(_key(private), now) == name
+    assert ssl_names.default_key(ssl_requests.new_key(kind), now) == name
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,14 @@ NOT_REDIRECTED = "not redirected"  # cPanel's rewrite status of a domain without
 # The automatic labels a main domain's vhost answers for, in Cpanel::WebVhosts::Aliases' order
 # (ON_ALL_CREATED_DOMAINS, then WEB_SUBDOMAINS_FOR_ZONE); a subdomain's is `www` alone.
 MAIN_DOMAIN_ALIASES = ("www", "mail")
+SUBDOMAIN_ALIASES = ("www",)
+
+
+def serveraliases(domain: str, kind: str) -> list[str]:
+    """The names beside `domain` its web vhost answers for, in the order of cPanel's userdata
+    `serveralias` (string order: `mail.D www.D`; a subdomain's only its `www.`)."""
+    labels = SUBDOMAIN_ALIASES if kind == SUB else MAIN_DOMAIN_ALIASES
+    return sorted(f"{label}.{domain}" for label in labels)
 
 
 def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:
@@ -43,8 +51,7 @@ def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:
         "port": 80,
         "scriptalias": [{"path": f"{entry.document_root}/cgi-bin", "url": "/cgi-bin/"}],
         "serveradmin": f"webmaster@{domain}",
-        # A subdomain's own aliases are only its www. (cPanel's userdata for a subdomain).
-        "serveralias": f"www.{domain}" if entry.kind == SUB else f"mail.{domain} www.{domain}",
+        "serveralias": " ".join(serveraliases(domain, entry.kind)),
         "servername": domain,
         "usecanonicalname": "Off",
         "user": account.username,

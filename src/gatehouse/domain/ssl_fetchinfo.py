@@ -38,9 +38,13 @@ NO_KEY = "Sorry, no SSL key file was found for the domain {domain}."
 _ECDSA_AS_RSA = {256: 3072, 384: 7680, 521: 15360}
 
 
-def _strength(cert: certificates.StoredCertificate) -> int:
-    size = getattr(ssl_pem.parse_certificate(cert.pem).x509.public_key(), "key_size", 0) or 0
-    return int(size) if cert.key_algorithm == "rsa" else _ECDSA_AS_RSA.get(int(size), int(size))
+def _rank(cert: certificates.StoredCertificate) -> tuple[bool, int, int]:
+    """fetchsslcrt's order, least first: CA-signed before self-signed, then the one expiring
+    last, then the stronger key (an ECDSA key counted as its RSA equivalent)."""
+    parsed = ssl_pem.parse_certificate(cert.pem)
+    size = int(getattr(parsed.x509.public_key(), "key_size", 0) or 0)
+    strength = size if cert.key_algorithm == "rsa" else _ECDSA_AS_RSA.get(size, size)
+    return parsed.self_signed, -cert.not_after, -strength
 
 
 def _candidates(
@@ -62,14 +66,7 @@ def _best_stored(
     for name in (domain, other):
         found = _candidates(stored, name)
         if found:
-            return sorted(
-                found,
-                key=lambda c: (
-                    ssl_pem.parse_certificate(c.pem).self_signed,
-                    -c.not_after,
-                    -_strength(c),
-                ),
-            )[0]
+            return min(found, key=_rank)
         installed = certificates.installed_on(conn, name)
         if installed is not None and installed.user_id == account.id:
             return installed.certificate

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
-from gatehouse.domain import certificates, domain_lookup, ssl_pem
+from gatehouse.domain import certificates, domain_lookup, domain_userdata, ssl_pem
 from gatehouse.domain.users import User
 
 MAIN = domain_lookup.MAIN
@@ -148,8 +148,7 @@ class SslVhost:
 
 
 def vhost_names(domain: str, kind: str) -> list[str]:
-    aliases = [f"mail.{domain}", f"www.{domain}"] if kind == MAIN else [f"www.{domain}"]
-    return sorted({domain, *aliases})
+    return sorted({domain, *domain_userdata.serveraliases(domain, kind)})
 
 
 def of(conn: sa.Connection, items: list[certificates.Installed], main_ip: str) -> list[SslVhost]:
