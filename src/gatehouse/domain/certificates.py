@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from gatehouse.dns import zones
 from gatehouse.domain import access, ssl_names, ssl_pem, subdomains, users
@@ -408,9 +409,8 @@ def describe(cert: StoredCertificate) -> dict[str, Any]:
     parsed = ssl_pem.parse_certificate(cert.pem)
     public = parsed.x509.public_key()
     curve = None
-    if cert.key_algorithm == "ecdsa":
-        curve_name = getattr(getattr(public, "curve", None), "name", None)
-        curve = {"secp256r1": "prime256v1"}.get(str(curve_name), curve_name)
+    if cert.key_algorithm == "ecdsa" and isinstance(public, ec.EllipticCurvePublicKey):
+        curve = ssl_pem.curve_name(public.curve)
     size = getattr(public, "key_size", None)
     return {
         "created": cert.created_time,

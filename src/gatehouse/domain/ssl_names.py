@@ -22,8 +22,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gatehouse.domain import ssl_pem
 
-_CURVES = {"secp256r1": "prime256v1"}
-
 
 def list_and(items: Sequence[str]) -> str:
     """English CLDR's list: "a", "a and b", "a, b, and c"."""
@@ -64,8 +62,7 @@ def default_key(key: ssl_pem.Key, now: int) -> str:
         return f"{int(key.modulus, 16).bit_length():,}-bit RSA, created {when} UTC"
     public = serialization.load_pem_private_key(key.pem.encode(), None).public_key()
     if isinstance(public, ec.EllipticCurvePublicKey):
-        curve = _CURVES.get(public.curve.name, public.curve.name)
-        return f"ECDSA “{curve}”, created {when} UTC"
+        return f"ECDSA “{ssl_pem.curve_name(public.curve)}”, created {when} UTC"
     return f"Created {when}"
 
 

@@ -21,6 +21,24 @@ from cryptography.x509.oid import NameOID
 
 from gatehouse.errors import InvalidParameter
 
+# OpenSSL's names, as cPanel reports them: a curve's (cryptography's `secp256r1`) and a key
+# type's algorithm.
+_OPENSSL_CURVES = {"secp256r1": "prime256v1"}
+KEY_ALGORITHM_NAMES = {"rsa": "rsaEncryption", "ecdsa": "id-ecPublicKey"}
+
+
+def curve_name(curve: ec.EllipticCurve) -> str:
+    return _OPENSSL_CURVES.get(curve.name, curve.name)
+
+
+def ecdsa_public(public: ec.EllipticCurvePublicKey) -> str:
+    """cPanel's `ecdsa_public`: the compressed point, in hex."""
+    point = public.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+    )
+    return point.hex()
+
+
 # One PEM field (a certificate, a key, a CA bundle). A chain of a dozen 4096-bit certificates
 # is about 25 KB; anything over this is not a certificate a web server would be given.
 MAX_PEM_BYTES = 64 * 1024

@@ -132,13 +132,11 @@ def key_facts(key: ssl_pem.Key) -> dict[str, Any]:
     public = serialization.load_pem_private_key(key.pem.encode(), None).public_key()
     curve = None
     if isinstance(public, ec.EllipticCurvePublicKey):
-        curve = {"secp256r1": "prime256v1"}.get(public.curve.name, public.curve.name)
+        curve = ssl_pem.curve_name(public.curve)
     return {
         "ecdsa_curve_name": curve,
         "id": key.key_id,
-        "key_algorithm": {"rsa": "rsaEncryption", "ecdsa": "id-ecPublicKey"}.get(
-            key.key_algorithm, key.key_algorithm
-        ),
+        "key_algorithm": ssl_pem.KEY_ALGORITHM_NAMES.get(key.key_algorithm, key.key_algorithm),
         "modulus": key.modulus,
         "modulus_length": public.key_size if isinstance(public, rsa.RSAPublicKey) else None,
     }

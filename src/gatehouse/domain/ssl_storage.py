@@ -274,15 +274,11 @@ def _public_parts(public: object) -> dict[str, Any]:
             "modulus_length": public.key_size,
         }
     if isinstance(public, ec.EllipticCurvePublicKey):
-        point = public.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
-        )
-        curve = {"secp256r1": "prime256v1"}.get(public.curve.name, public.curve.name)
-        return {"ecdsa_curve_name": curve, "ecdsa_public": point.hex()}
+        return {
+            "ecdsa_curve_name": ssl_pem.curve_name(public.curve),
+            "ecdsa_public": ssl_pem.ecdsa_public(public),
+        }
     return {}
-
-
-_ALGORITHMS = {"rsa": "rsaEncryption", "ecdsa": "id-ecPublicKey"}
 
 
 def certificate_record(cert: certificates.StoredCertificate) -> dict[str, Any]:
@@ -290,7 +286,8 @@ def certificate_record(cert: certificates.StoredCertificate) -> dict[str, Any]:
     _build_certificate_record): `domains` the subject CN then the alternative names, `serial`
     hex without leading zeros, `is_self_signed` 0/1, `modulus`/`modulus_length` for RSA only,
     `ecdsa_curve_name`/`ecdsa_public` present for every key type (null but for ECDSA)."""
-    x = ssl_pem.parse_certificate(cert.pem).x509
+    parsed = ssl_pem.parse_certificate(cert.pem)
+    x = parsed.x509
     issuer = dict(ssl_vhosts.dn_pairs(x.issuer))
     serial = format(x.serial_number, "x")
     record: dict[str, Any] = {
@@ -300,10 +297,10 @@ def certificate_record(cert: certificates.StoredCertificate) -> dict[str, Any]:
         "ecdsa_public": None,
         "friendly_name": cert.shown_name,
         "id": cert.cert_id,
-        "is_self_signed": int(ssl_pem.parse_certificate(cert.pem).self_signed),
+        "is_self_signed": int(parsed.self_signed),
         "issuer.commonName": issuer.get("commonName"),
         "issuer.organizationName": issuer.get("organizationName"),
-        "key_algorithm": _ALGORITHMS.get(cert.key_algorithm, cert.key_algorithm),
+        "key_algorithm": ssl_pem.KEY_ALGORITHM_NAMES.get(cert.key_algorithm, cert.key_algorithm),
         "not_after": cert.not_after,
         "not_before": cert.not_before,
         "serial": serial.zfill(len(serial) + len(serial) % 2),
@@ -340,7 +337,7 @@ def key_record(
         "ecdsa_public": None,
         "friendly_name": key.shown_name,
         "id": key.key_id,
-        "key_algorithm": _ALGORITHMS.get(key.key_algorithm, key.key_algorithm),
+        "key_algorithm": ssl_pem.KEY_ALGORITHM_NAMES.get(key.key_algorithm, key.key_algorithm),
         "modulus": None,
         "modulus_length": None,
     }

@@ -26,7 +26,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
@@ -54,7 +53,6 @@ _DN_NAMES = {
     NameOID.JURISDICTION_LOCALITY_NAME: "jurisdictionLocalityName",
     NameOID.DOMAIN_COMPONENT: "domainComponent",
 }
-_CURVES = {"secp256r1": "prime256v1"}
 
 
 def _oid_name(oid: ObjectIdentifier) -> str:
@@ -115,14 +113,11 @@ def tls_record(item: certificates.Installed) -> dict[str, Any]:
             }
         )
     elif isinstance(public, ec.EllipticCurvePublicKey):
-        point = public.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
-        )
         record.update(
             {
                 "encryption_algorithm": "id-ecPublicKey",
-                "ecdsa_curve_name": _CURVES.get(public.curve.name, public.curve.name),
-                "ecdsa_public": point.hex(),
+                "ecdsa_curve_name": ssl_pem.curve_name(public.curve),
+                "ecdsa_public": ssl_pem.ecdsa_public(public),
             }
         )
     else:
