@@ -112,6 +112,25 @@ def test_whmapi1_default_output_is_yaml(server: Server) -> None:
     assert yaml.safe_load(result.stdout) == server.get("version").json()
 
 
+def test_whmapi1_jsonpretty_is_json_xs_pretty(server: Server) -> None:
+    """cPanel's docs call `whmapi1 --output=jsonpretty FUNCTION`: JSON::XS's pretty form."""
+    result = server.cli("whmapi1", "--output=jsonpretty", "version")
+    version = server.get("version").json()["data"]["version"]
+    assert result.stdout == (
+        "{\n"
+        '   "data" : {\n'
+        f'      "version" : "{version}"\n'
+        "   },\n"
+        '   "metadata" : {\n'
+        '      "command" : "version",\n'
+        '      "reason" : "OK",\n'
+        '      "result" : 1,\n'
+        '      "version" : 1\n'
+        "   }\n"
+        "}\n"
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [["nosuchfn"], ["api_token_create", "token_name=bad name!"]],

@@ -51,6 +51,18 @@ def test_yaml_output_by_default(server: Server, account: tuple[str, str, str]) -
     assert document["result"]["errors"] is None
 
 
+def test_jsonpretty_in_the_order_cpanels_docs_write_it(
+    server: Server, account: tuple[str, str, str]
+) -> None:
+    """cPanel's docs call `uapi --output=jsonpretty --user=USER Module function`: the options
+    first, JSON::XS's pretty form (three-space indent, `"key" : value`), the same document."""
+    user, _, _ = account
+    out = uapi(server, "--output=jsonpretty", f"--user={user}", "DomainInfo", "list_domains")
+    assert out.stdout.startswith('{\n   "apiversion" : 3,\n   "func" : "list_domains",\n')
+    wrapped = uapi(server, "--user", user, "DomainInfo", "list_domains", "--output", "json")
+    assert json.loads(out.stdout) == json.loads(wrapped.stdout)
+
+
 def test_tokens_from_the_command_line(server: Server, account: tuple[str, str, str]) -> None:
     user, _, _ = account
     out = uapi(

@@ -112,11 +112,22 @@ def _write_secret(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
+# cPanel's `whmapi1` and `uapi` print YAML by default; `json` is the server's compact JSON and
+# `jsonpretty` JSON::XS's `pretty` form (three-space indent, `"key" : value`), as cPanel's docs
+# call them (`whmapi1 --output=jsonpretty FUNCTION …`).
+_OUTPUT_OPTION = click.option(
+    "--output",
+    type=click.Choice(["yaml", "json", "jsonpretty"]),
+    default="yaml",
+    show_default=True,
+)
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("function")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--user", default=users.ROOT, show_default=True, help="Run as this user.")
-@click.option("--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@_OUTPUT_OPTION
 @click.pass_obj
 def whmapi1(obj: Context, function: str, args: tuple[str, ...], user: str, output: str) -> None:
     """Run a WHM API 1 FUNCTION locally with key=value ARGS, like cPanel's whmapi1."""
@@ -139,7 +150,7 @@ def whmapi1(obj: Context, function: str, args: tuple[str, ...], user: str, outpu
 @click.argument("function")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--user", required=True, help="The cPanel account to run as.")
-@click.option("--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@_OUTPUT_OPTION
 @click.pass_obj
 def uapi(
     obj: Context, module: str, function: str, args: tuple[str, ...], user: str, output: str
@@ -199,6 +210,15 @@ def _run_locally(
 def _render(payload: dict[str, Any], output: str) -> str:
     if output == "json":
         return envelope.dumps(payload).decode() + "\n"
+    if output == "jsonpretty":
+        pretty = json.dumps(
+            payload, indent=3, separators=(",", " : "), sort_keys=True, ensure_ascii=False
+        )
+        try:
+            pretty.encode()
+        except UnicodeEncodeError:  # a lone surrogate echoed back: JSON's escapes, as `json`
+            pretty = json.dumps(payload, indent=3, separators=(",", " : "), sort_keys=True)
+        return pretty + "\n"
     return yaml.safe_dump(payload, explicit_start=True, sort_keys=True, allow_unicode=True)
 
 
