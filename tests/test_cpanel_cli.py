@@ -63,6 +63,41 @@ def test_jsonpretty_in_the_order_cpanels_docs_write_it(
     assert json.loads(out.stdout) == json.loads(wrapped.stdout)
 
 
+@pytest.mark.parametrize(
+    ("module", "func", "args"),
+    [
+        ("ZoneEdit", "fetchzone_records", ("domain={domain}", "type=NS")),
+        ("ZoneEdit", "fetchzone_records", ("domain=nosuch.example",)),  # refused
+        ("NoSuch", "thing", ()),  # unknown
+    ],
+    ids=["records", "refused", "unknown"],
+)
+def test_cpapi2_json_is_what_json_api_cpanel_answers(
+    server: Server, account: tuple[str, str, str], module: str, func: str, args: tuple[str, ...]
+) -> None:
+    """Like cPanel's `cpapi2 --user=USER Module func`: API 2's `cpanelresult` envelope, byte for
+    byte what /json-api/cpanel answers over HTTP; exit status 1 when the call failed."""
+    user, _, token = account
+    words = [arg.format(domain=f"{user}.example.com") for arg in args]
+    out = server.cli(
+        "cpapi2", f"--user={user}", module, func, *words, "--output", "json", check=False
+    )
+    http = server.api2(user, module, func, token=token, **dict(w.split("=", 1) for w in words))
+    assert out.stdout.encode() == http.content + b"\n"
+    event = http.json()["cpanelresult"].get("event", {}).get("result")
+    assert (out.returncode == 0) == (event == 1 and "error" not in http.json()["cpanelresult"])
+
+
+def test_cpapi2_yaml_by_default(server: Server, account: tuple[str, str, str]) -> None:
+    user, _, _ = account
+    out = server.cli("cpapi2", "--user", user, "ZoneEdit", "fetchzones")
+    document = yaml.safe_load(out.stdout)
+    assert out.stdout.startswith("---\n")
+    assert document["cpanelresult"]["apiversion"] == 2
+    assert document["cpanelresult"]["func"] == "fetchzones"
+    assert f"{user}.example.com" in document["cpanelresult"]["data"][0]["zones"]
+
+
 def test_tokens_from_the_command_line(server: Server, account: tuple[str, str, str]) -> None:
     user, _, _ = account
     out = uapi(

@@ -5,7 +5,7 @@ loads every face before serving or running a command):
 
 * the WHM face installs a `ServerApi`: WHM API 1 as the pages and `gatehouse whmapi1` run it;
 * the cPanel face installs an `AccountApi`: UAPI and API 2 as WHM's `cpanel` function,
-  `gatehouse uapi` and the cPanel pages (`gatehouse.web.cpanel`) run them.
+  `gatehouse uapi`, `gatehouse cpapi2` and the cPanel pages (`gatehouse.web.cpanel`) run them.
 
 The callers depend on these protocols only, so no face imports another and the import
 contracts (`make lint`) hold.
@@ -66,6 +66,18 @@ class AccountApi(Protocol):
         """Run UAPI `module::func` in its own transaction; the `uapi` command line's answer
         (the wrapped envelope). `peer` and `host` are the browser's, when the cPanel pages
         run it: the audit trail records the address a change came from."""
+        ...
+
+    def api2(
+        self,
+        gatehouse: Gatehouse,
+        principal: Principal,
+        module: str,
+        func: str,
+        params: Params,
+    ) -> Outcome:
+        """Run cPanel API 2 `module::func` in its own transaction; the `cpapi2` command line's
+        answer (`{"cpanelresult":{…}}`)."""
         ...
 
     def target(self, params: Params) -> JsonApiTarget:

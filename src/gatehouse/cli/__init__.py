@@ -162,17 +162,48 @@ def uapi(
     `result.status` is 0."""
 
     def run(gh: Gatehouse, params: Params) -> Outcome:
-        with gh.engine.connect() as conn:
-            account = users.get(conn, user)
-        if account is None or not account.has_cpanel_account:
-            raise click.ClickException(f"“{user}” is not a cPanel account.")
-        # Like WHM's `cpanel` function, the operator may act for a suspended account (to revoke
-        # its tokens, say): suspension stops the account's own credentials.
+        account = _cpanel_account(gh, user)
         accounts = bridge.account_api()
         principal = accounts.principal_for(account, "local")
         return accounts.uapi(gh, principal, module, function, params)
 
     _run_locally(obj, args, output, run)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("module")
+@click.argument("function")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--user", required=True, help="The cPanel account to run as.")
+@_OUTPUT_OPTION
+@click.pass_obj
+def cpapi2(
+    obj: Context, module: str, function: str, args: tuple[str, ...], user: str, output: str
+) -> None:
+    """Run a cPanel API 2 MODULE FUNCTION locally as a cPanel account, like cPanel's cpapi2
+    command (e.g. `gatehouse cpapi2 --user bob ZoneEdit fetchzone_records domain=bob.example`).
+
+    ARGS are key=value words. The answer is API 2's envelope, `cpanelresult`, as
+    /json-api/cpanel answers it. Exits 1 when the call failed."""
+
+    def run(gh: Gatehouse, params: Params) -> Outcome:
+        account = _cpanel_account(gh, user)
+        accounts = bridge.account_api()
+        principal = accounts.principal_for(account, "local")
+        return accounts.api2(gh, principal, module, function, params)
+
+    _run_locally(obj, args, output, run)
+
+
+def _cpanel_account(gh: Gatehouse, user: str) -> users.User:
+    """The cPanel account a local `uapi` or `cpapi2` runs as. Like WHM's `cpanel` function,
+    the operator may act for a suspended account (to revoke its tokens, say): suspension stops
+    the account's own credentials."""
+    with gh.engine.connect() as conn:
+        account = users.get(conn, user)
+    if account is None or not account.has_cpanel_account:
+        raise click.ClickException(f"“{user}” is not a cPanel account.")
+    return account
 
 
 class Outcome(Protocol):

@@ -282,6 +282,16 @@ class AccountFunctions:
     ) -> Outcome:
         return execute(gatehouse, principal, UAPI, module, func, params, peer=peer, host=host)
 
+    def api2(
+        self,
+        gatehouse: Gatehouse,
+        principal: Principal,
+        module: str,
+        func: str,
+        params: Params,
+    ) -> Outcome:
+        return execute(gatehouse, principal, API2, module, func, params)
+
     def target(self, params: Params) -> tuple[str, str, str]:
         return json_api_target(params)
 
