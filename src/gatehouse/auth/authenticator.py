@@ -482,26 +482,40 @@ class Authenticator:
         return Principal(user=user, method="password", privileges=user.privileges)
 
     def session(
-        self, security_token: str, cookie_secret: str, peer: str | None = None
+        self,
+        security_token: str,
+        cookie_secret: str,
+        peer: str | None = None,
+        service: str = sessions.WHOSTMGRD,
     ) -> Principal | Denial:
+        """Who a `/cpsessN/` request with its session cookie is: a session of `service` (WHM's
+        `whostmgrd`, or `cpaneld` on the cPanel face, where it runs as the account: no WHM
+        privileges), or a refusal."""
         refused = self._gatekeep(peer, None)
         if refused is not None:
             return refused
         now = self.now()
         with self._engine.connect() as conn:
             active = sessions.authenticate(
-                conn, security_token, cookie_secret, now, self.session_idle_timeout
+                conn,
+                security_token,
+                cookie_secret,
+                now,
+                self.session_idle_timeout,
+                service=service,
             )
         if active is None:
             return Denial("session_invalid")
         user = active.user
-        refusal = _whm_refusal(user)
+        cpanel = service == CPANEL_SERVICE
+        refusal = _cpanel_refusal(user) if cpanel else _whm_refusal(user)
         if refusal is not None:
             return Denial(refusal, username=user.username)
         if now - active.last_active >= sessions.TOUCH_INTERVAL:
             with self._engine.begin() as conn:
                 sessions.touch(conn, active.id, now)
-        return Principal(user=user, method="session", privileges=user.privileges, session=active)
+        privileges = frozenset() if cpanel else user.privileges
+        return Principal(user=user, method="session", privileges=privileges, session=active)
 
     # -- bookkeeping -------------------------------------------------------------------
 

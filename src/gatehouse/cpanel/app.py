@@ -13,6 +13,8 @@ Paths (each may carry a `/cpsessNNNNNNNNNN` prefix, which is accepted and ignore
   /cpsessN/… and /static/…    the account holder's pages (the `pages` application the
                               program gives this one: `gatehouse.web.cpanel`), reached by
                               the one-time URL of `create_user_session` with `cpaneld`
+  POST /login/ (or /login)    the pages' login for programs: the account's password for a
+                              `cpaneld` session (`login_only`, JSON: `gatehouse.web.login_only`)
   anything else               404; 403 "Token authentication allows access to UAPI or API 2
                               calls only." when a valid cPanel token is presented on any
                               non-API path (the pages' included)
@@ -21,8 +23,9 @@ Every request pays for one header parse, one indexed token lookup (or a cached o
 function: no framework routing, no writes beyond a throttled last-use time. Parameters come
 from the query string and the body whatever the Content-Type (compatibility.md §Requests 2).
 
-Authentication: `cpanel USER:TOKEN` (a token of service `cpanel`) or Basic with the account's
-password; root, users without a cPanel account and suspended accounts are refused. A refusal
+Authentication: `cpanel USER:TOKEN` (a token of service `cpanel`), Basic with the account's
+password, or a `cpaneld` session (`/cpsessN/` with the `cpsession` cookie); root, users without
+a cPanel account and suspended accounts are refused. A refusal
 is HTTP 401 in the face's envelope, with an audit row giving the precise reason.
 """
 
@@ -50,6 +53,7 @@ from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 
 CHALLENGE = [(b"www-authenticate", b'Basic realm="cPanel", charset="UTF-8"')]
+SESSION_COOKIE = "cpsession"  # cpsrvd's name; the pages set it (`gatehouse.web.cpanel`)
 ACCESS_DENIED = "Access denied"
 NOT_FOUND = "The requested path does not exist on the cPanel interface."
 
@@ -99,10 +103,12 @@ class CpanelApp:
         if path.startswith("/execute/"):
             module, sep, func = path[len("/execute/") :].partition("/")
             if sep and module and func and "/" not in func:
-                await self._api(scope, receive, send, state, UAPI, module, func, path)
+                await self._api(
+                    scope, receive, send, state, UAPI, module, func, path, security_token
+                )
                 return
         elif path == "/json-api/cpanel":
-            await self._api(scope, receive, send, state, None, "", "", path)
+            await self._api(scope, receive, send, state, None, "", "", path, security_token)
             return
         elif path == "/healthz":
             await asgi.respond(send, 200, b'{"status":1}', [asgi.JSON, asgi.NO_STORE])
@@ -127,6 +133,7 @@ class CpanelApp:
         module: str,
         func: str,
         path: str,
+        security_token: str | None,
     ) -> None:
         # /execute/ answers with UAPI's bare result object; /json-api/cpanel with the wrapped
         # envelope (WHM's `cpanel` function and the `uapi` command line answer so too).
@@ -143,7 +150,7 @@ class CpanelApp:
             await self._refuse(send, 413, api, query, b"", module, func, reason)
             return
         peer = asgi.peer(scope)
-        principal = await self._authenticate(scope, peer)
+        principal = await self._authenticate(scope, peer, security_token)
         if isinstance(principal, Denial):
             state["user"] = principal.username or "-"
             self.gatehouse.authenticator.record_denial(principal, peer, path, CPANEL_SERVICE)
@@ -193,12 +200,20 @@ class CpanelApp:
         body = _body(outcome.payload, True) if flat else outcome.body
         await asgi.respond(send, outcome.status, body, [asgi.JSON, asgi.NO_STORE])
 
-    async def _authenticate(self, scope: asgi.Scope, peer: str | None) -> Principal | Denial:
+    async def _authenticate(
+        self, scope: asgi.Scope, peer: str | None, security_token: str | None
+    ) -> Principal | Denial:
         authenticator = self.gatehouse.authenticator
         credential = auth_header.parse(
             asgi.header(scope, b"authorization"), asgi.headers(scope).get(b"user-agent")
         )
         if credential is None:
+            # A cPanel session (its pages, or a script that logged in with `login_only`): the
+            # `/cpsessN/` prefix with the `cpsession` cookie, as cpsrvd takes API calls from
+            # its own interface. The prefix, which another site cannot know, is the CSRF guard.
+            cookie = asgi.cookie(asgi.headers(scope), SESSION_COOKIE)
+            if security_token and cookie:
+                return authenticator.session(security_token, cookie, peer, CPANEL_SERVICE)
             return Denial("no_credentials")
         if isinstance(credential, auth_header.PasswordCredential):
             known = authenticator.password_without_argon2(credential, peer, cpanel=True)
@@ -284,7 +299,10 @@ class CpanelApp:
             payload = envelope.api2_refusal_dict(TOKEN_PATHS_ONLY)
             await asgi.respond(send, 403, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE])
             return
-        if self.pages is not None and (security_token or path.startswith("/static/")):
+        programs_login = path in ("/login", "/login/") and scope.get("method") == "POST"
+        if self.pages is not None and (
+            security_token or programs_login or path.startswith("/static/")
+        ):
             scope = {
                 **scope,
                 "path": path,

@@ -15,11 +15,17 @@ FAILURE_DETAIL = "/login"  # the audit detail of a failed login on the page
 
 
 def open_session(
-    conn: sa.Connection, user: User, peer: str | None, now: int, idle_timeout: int
+    conn: sa.Connection,
+    user: User,
+    peer: str | None,
+    now: int,
+    idle_timeout: int,
+    service: str = sessions.WHOSTMGRD,
 ) -> tuple[sessions.ActiveSession, str]:
-    """A `whostmgrd` session for `user`, who has just logged in from `peer` (audited), and
-    its cookie secret; stale sessions are purged on the way."""
-    opened = sessions.open_session(conn, user, sessions.WHOSTMGRD, "login", now)
+    """A session of `service` (WHM's `whostmgrd`, or `cpaneld`) for `user`, who has just
+    logged in from `peer` (audited), and its cookie secret; stale sessions are purged on the
+    way."""
+    opened = sessions.open_session(conn, user, service, "login", now)
     audit.record(
         conn,
         now=now,

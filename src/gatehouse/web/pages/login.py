@@ -3,7 +3,8 @@
 A login checks the password as Basic auth does (Argon2, in a worker thread, admitted by
 cPHulk first) and opens a `whostmgrd` session; failed logins are audited and counted by
 cPHulk, and a refusal by cPHulk looks like any failed login. The login form
-has its own CSRF token, bound to a short-lived HttpOnly cookie.
+has its own CSRF token, bound to a short-lived HttpOnly cookie. With `login_only=1` it is
+cpsrvd's login for programs instead: JSON, no page (`gatehouse.web.login_only`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.auth.header import PasswordCredential
 from gatehouse.domain import logins, sessions
 from gatehouse.http import asgi
+from gatehouse.web import login_only
 from gatehouse.web.pages.form import Form, read_pairs
 from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import (
@@ -56,9 +58,20 @@ def _login_page(
     return response
 
 
+@route("/login", "GET")
+async def login_without_slash(site: Site, request: Request) -> Response:
+    """The form is at `/login/` (POST `/login` is a login too: see `login`)."""
+    query = request.url.query
+    return RedirectResponse("/login/" + (f"?{query}" if query else ""), status_code=307)
+
+
+@route("/login", "POST")  # cPanel's own Perl client posts here, without the slash
 @route("/login/", "POST")
 async def login(site: Site, request: Request) -> Response:
-    values = dict(await read_pairs(request))
+    pairs = await read_pairs(request)
+    values = dict(pairs)
+    if login_only.asked(request, pairs):
+        return await _login_for_programs(site, request, values)
     sent = values.get(CSRF_FIELD, "")
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not (sent and expected and hmac.compare_digest(sent.encode(), expected.encode())):
@@ -72,23 +85,11 @@ async def login(site: Site, request: Request) -> Response:
         form.errors["pass"] = "Enter your password."
     if form.errors:
         return _login_page(site, request, form, 400)
-    peer = asgi.peer(request.scope)
-    gatehouse = site.gatehouse
-    found = await anyio.to_thread.run_sync(
-        gatehouse.authenticator.authenticate, PasswordCredential(username, password), peer
-    )
-    if isinstance(found, Denial):
-        gatehouse.authenticator.record_denial(found, peer, logins.FAILURE_DETAIL)
+    opened = await _open_session(site, request, username, password)
+    if opened is None:
         form.errors["pass"] = "The login is invalid: check the username and the password."
         return _login_page(site, request, form, 401)
-    with gatehouse.engine.begin() as conn:
-        active, cookie_secret = logins.open_session(
-            conn,
-            found.user,
-            peer,
-            gatehouse.now(),
-            gatehouse.authenticator.session_idle_timeout,
-        )
+    active, cookie_secret = opened
     response = RedirectResponse(f"/cpsess{active.security_token}/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -100,6 +101,44 @@ async def login(site: Site, request: Request) -> Response:
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
+
+
+async def _login_for_programs(site: Site, request: Request, values: dict[str, str]) -> Response:
+    """`login_only=1`: cpsrvd's JSON answer (`gatehouse.web.login_only`), no page."""
+    if login_only.cross_site(request):
+        return login_only.failed(403, "token_missing")
+    username = values.get("user", "").strip()
+    password = values.get("pass", "")
+    if not username or not password:
+        return login_only.failed()
+    opened = await _open_session(site, request, username, password)
+    if opened is None:
+        return login_only.failed()
+    active, cookie_secret = opened
+    return login_only.succeeded(request, active.security_token, "/", SESSION_COOKIE, cookie_secret)
+
+
+async def _open_session(
+    site: Site, request: Request, username: str, password: str
+) -> tuple[sessions.ActiveSession, str] | None:
+    """A `whostmgrd` session for a correct password (checked as Basic auth is: admitted by
+    cPHulk, Argon2 in a worker thread), or None, the refusal audited and counted."""
+    peer = asgi.peer(request.scope)
+    gatehouse = site.gatehouse
+    found = await anyio.to_thread.run_sync(
+        gatehouse.authenticator.authenticate, PasswordCredential(username, password), peer
+    )
+    if isinstance(found, Denial):
+        gatehouse.authenticator.record_denial(found, peer, logins.FAILURE_DETAIL)
+        return None
+    with gatehouse.engine.begin() as conn:
+        return logins.open_session(
+            conn,
+            found.user,
+            peer,
+            gatehouse.now(),
+            gatehouse.authenticator.session_idle_timeout,
+        )
 
 
 @route("/logout", "POST")
