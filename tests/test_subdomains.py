@@ -4,6 +4,7 @@ record really served by the nameserver, the refusals (and that they change nothi
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -76,6 +77,9 @@ def test_addsubdomain_answers_cpanels_bytes_and_the_record_is_served(
     assert response.content == UAPI_OK
     assert addresses(server, name) == {account.ip}
     assert f"{name}.\t14400\tIN\tA\t{account.ip}" in account.zone_text()
+    # cPanel's Cpanel/Sub.pm adds the `www.` of every subdomain too (`addwww`).
+    assert addresses(server, f"www.{name}") == {account.ip}
+    assert f"www.{name}.\t14400\tIN\tA\t{account.ip}" in account.zone_text()
     listed = account.uapi("DomainInfo", "list_domains").json()["data"]
     assert listed["sub_domains"] == [name]
 
@@ -214,14 +218,6 @@ def test_refusals_change_nothing(server: Server, account: Account) -> None:
         account.uapi("SubDomain", "addsubdomain", domain="x", rootdomain=other.domain).content,
         f"The domain “{other.domain}” does not belong to “{account.user}”.",
     )
-    # A name that already has an address record in the zone (here the template's `localhost`).
-    uapi_error(
-        account.uapi(
-            "SubDomain", "addsubdomain", domain="localhost", rootdomain=account.domain
-        ).content,
-        f"The name “localhost.{account.domain}” already has an A, AAAA or CNAME record in the "
-        f"DNS zone “{account.domain}”. Remove it first.",
-    )
     body = account.api2("SubDomain", "delsubdomain", domain=f"nope.{account.domain}").json()
     reason = f"The domain “nope.{account.domain}” does not belong to “{account.user}”."
     assert body["cpanelresult"]["event"] == {"result": 1}
@@ -272,6 +268,51 @@ def test_removing_the_account_removes_its_subdomains(server: Server, account: Ac
     server.ok("removeacct", params={"user": account.user})
     assert server.sql("SELECT name FROM subdomains WHERE name = :n", n=name) == []
     assert addresses(server, name) == set()
+
+
+def mass_add(account: Account, *records: dict[str, Any]) -> None:
+    """Records added through UAPI DNS::mass_edit_zone at the zone's current serial."""
+    zone = account.uapi("DNS", "parse_zone", zone=account.domain).json()["data"]
+    soa = next(r for r in zone if r.get("record_type") == "SOA")
+    serial = base64.b64decode(soa["data_b64"][2]).decode()
+    adds = [json.dumps(r) for r in records]
+    body = account.uapi(
+        "DNS", "mass_edit_zone", zone=account.domain, serial=serial, add=adds
+    ).json()
+    assert body["status"] == 1, body
+
+
+def test_addsubdomain_replaces_every_record_at_its_names(server: Server, account: Account) -> None:
+    """Whostmgr/DNS/Domains.pm addsubdomain drops every line at SUB and www.SUB, whatever its
+    type, before it adds their A records (what gatehouse refused before)."""
+    name = f"old.{account.domain}"
+    mass_add(
+        account,
+        {"dname": "old", "ttl": 300, "record_type": "A", "data": ["192.0.2.50"]},
+        {"dname": "old", "ttl": 300, "record_type": "TXT", "data": ["kept?"]},
+        {"dname": "www.old", "ttl": 300, "record_type": "CNAME", "data": ["elsewhere.example."]},
+        {"dname": "_acme-challenge.old", "ttl": 300, "record_type": "TXT", "data": ["stays"]},
+    )
+    add(account, "old")
+    assert addresses(server, name) == {account.ip}
+    assert addresses(server, name, "TXT") == set()
+    assert addresses(server, f"www.{name}") == {account.ip}
+    assert addresses(server, f"_acme-challenge.{name}", "TXT") == {'"stays"'}
+
+
+def test_delsubdomain_removes_every_record_at_its_names(server: Server, account: Account) -> None:
+    name = f"bye.{account.domain}"
+    add(account, "bye")
+    mass_add(
+        account,
+        {"dname": "bye", "ttl": 300, "record_type": "TXT", "data": ["note"]},
+        {"dname": "_acme-challenge.bye", "ttl": 300, "record_type": "TXT", "data": ["stays"]},
+    )
+    body = account.api2("SubDomain", "delsubdomain", domain=name).json()
+    assert body["cpanelresult"]["data"][0]["result"] == 1, body
+    for owner, rdtype in ((name, "A"), (name, "TXT"), (f"www.{name}", "A")):
+        assert addresses(server, owner, rdtype) == set()
+    assert addresses(server, f"_acme-challenge.{name}", "TXT") == {'"stays"'}
 
 
 # -- a subdomain's name, and names beneath another account's zone, cannot be claimed -----------

@@ -1,9 +1,11 @@
 """Subdomains: a registered domain of an account (`sub.example.com` on the account's
 `example.com`) with its DNS records — the use cases behind UAPI/API 2 `SubDomain`.
 
-As cPanel does, adding one puts an A record to the account's IP at the subdomain's name in
-the zone of its root domain, and deleting one takes the subdomain's address records (A, AAAA,
-CNAME at exactly that name) out again; both go through the one edit path
+As cPanel does (Whostmgr/DNS/Domains.pm `addsubdomain`, called by Cpanel/Sub.pm with
+`addwww` and `readd`), adding one replaces whatever records the zone of its root domain holds
+at the subdomain's name and at its `www.` with an A record to the account's IP at each, and
+deleting one (`delsubdomain`: `addwww` without `readd`) takes every record at both names out
+again; both go through the one edit path
 (`gatehouse.dns.edits.save_edit`: lock, validation, serial, audit) in the same transaction as
 the row, so nothing is half-written. Removing the account removes its rows (the foreign key
 cascades) and its zones with their records (unless removeacct keeps the DNS, as cPanel keeps
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
-from gatehouse.dns.text import records_at
+from gatehouse.dns.text import absolute, parse_entries
 from gatehouse.domain import domain_names
 from gatehouse.domain import users as domain_users
 from gatehouse.domain.unit import UnitOfWork
@@ -33,8 +35,6 @@ SUBDOMAIN_DELETE = "DELSUBDOMAIN"
 
 # The TTL of the A record cPanel's zone template gives an account's names.
 RECORD_TTL = 14400
-# The record types that make a name an address (what a subdomain adds and removes).
-ADDRESS_TYPES = ("A", "AAAA", "CNAME")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # Names cPanel keeps for its own services (Cpanel::Validate::SubDomain's reserved list, the
 # ones that apply to gatehouse's zone template: it has `www`, `mail` and `ftp` records).
@@ -216,8 +216,20 @@ def _zone_of(conn: sa.Connection, account: User, name: str) -> zones.Zone | None
     return None
 
 
-def _address_lines(zone: zones.Zone, name: str) -> list[int]:
-    return [e.line_index for e in records_at(zone.name, zone.text, {f"{name}."}, ADDRESS_TYPES)]
+def _names(name: str) -> tuple[str, str]:
+    """The names a subdomain's records are at: its own and its `www.` (Cpanel/Sub.pm)."""
+    return name, f"www.{name}"
+
+
+def _lines_at(zone: zones.Zone, names: tuple[str, ...]) -> list[int]:
+    """The zone's records, of every type, at these names (Whostmgr/DNS/Domains.pm's
+    `addsubdomain` drops every line whose owner is one of them)."""
+    owners = {f"{n}." for n in names}
+    return [
+        e.line_index
+        for e in parse_entries(zone.name, zone.text)
+        if e.kind == "record" and absolute(zone.name, e.dname) in owners
+    ]
 
 
 def add(
@@ -255,13 +267,9 @@ def add(
         raise NotFound(f"The account “{account.username}” has no DNS zone for “{root}”.")
     if not account.ip:
         raise InvalidParameter(f"The account “{account.username}” has no IP address.")
-    if _address_lines(zone, name):
-        raise Conflict(
-            f"The name “{name}” already has an A, AAAA or CNAME record in the DNS zone "
-            f"“{zone.name}”. Remove it first."
-        )
-    record = changes.Change(f"{name}.", RECORD_TTL, "A", (account.ip,))
-    text = changes.apply_edits(zone, [record], [], [])
+    # cPanel's records replace what the zone held at both names, whatever its type.
+    records = [changes.Change(f"{n}.", RECORD_TTL, "A", (account.ip,)) for n in _names(name)]
+    text = changes.apply_edits(zone, records, [], _lines_at(zone, _names(name)))
     try:  # a concurrent call took the name (the call is rolled back)
         conn.execute(
             sa.insert(subdomains).values(
@@ -294,8 +302,9 @@ def full_name(raw: str, *, disallow_dot: bool = False) -> str:
 
 
 def remove(unit: UnitOfWork, account: User, raw_name: str) -> Subdomain:
-    """Unregister one of `account`'s subdomains and take its address records out of its zone;
-    a subdomain that has subdomains of its own is refused (they would be orphaned)."""
+    """Unregister one of `account`'s subdomains and take its records (and its `www.`'s) out of
+    its zone; a subdomain that has subdomains of its own is refused (they would be
+    orphaned)."""
     conn = unit.conn
     if raw_name.lower().startswith("www."):
         raise InvalidParameter(MASTER_ENTRY)
@@ -313,7 +322,7 @@ def remove(unit: UnitOfWork, account: User, raw_name: str) -> Subdomain:
     zone = _zone_of(conn, account, name)
     conn.execute(sa.delete(subdomains).where(subdomains.c.name == name))
     if zone is not None:
-        lines = _address_lines(zone, name)
+        lines = _lines_at(zone, _names(name))
         if lines:
             text = changes.apply_edits(zone, [], [], lines)
             save_edit(unit, zone, text, f"subdomain {name} removed")
