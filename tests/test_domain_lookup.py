@@ -106,6 +106,13 @@ def test_getdomainowner_answers_null_for_a_domain_out_of_reach(server: Server) -
     assert server.fail("getdomainowner") == "Missing parameter: domain"
 
 
+@pytest.mark.parametrize("domain", ["", "ab"])
+def test_getdomainowner_of_an_empty_domain_is_no_ones(server: Server, domain: str) -> None:
+    # get_required_argument refuses only an absent `domain`; Cpanel::AcctUtils::DomainOwner::
+    # Tiny answers its default (undef) for one under 3 characters.
+    assert server.ok("getdomainowner", params={"domain": domain}) == {"user": None}
+
+
 @pytest.mark.parametrize("label", ["www", "mail", "cpanel", "webmail", "autodiscover"])
 def test_getdomainowner_of_an_automatic_name(server: Server, label: str) -> None:
     # Cpanel::Domain::Owner strips the labels every vhost answers for.

@@ -17,6 +17,7 @@ from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param
 from gatehouse.domain import access, certificates, domain_lookup, ips
+from gatehouse.errors import missing_parameter
 from gatehouse.whm.registry import REGISTRY
 
 # What get_domain_info reports as the SSL address of a domain without an SSL vhost.
@@ -66,14 +67,21 @@ def get_domain_info(call: Call) -> dict[str, Any]:
 @REGISTRY.function(
     "getdomainowner",
     "The account that holds a domain.",
-    params=(Param("domain", "The domain.", required=True),),
+    params=(Param("domain", "The domain.", required=True, handler_refuses=True),),
     privileges=("acct-summary",),
     readonly=True,
 )
 def getdomainowner(call: Call) -> dict[str, Any]:
     # Whostmgr/API/1/Accounts.pm: a domain no account holds, and one held by an account the
     # caller may not reach, both answer `"user": null` — a success, not an error.
-    raw = call.require("domain")
+    raw = call.params.get("domain")
+    if raw is None:
+        # get_required_argument refuses only an absent `domain` ...
+        raise missing_parameter("domain")
+    if len(raw) < 3:
+        # ... an empty one (or one under 3 characters) is no one's: Cpanel::AcctUtils::
+        # DomainOwner::Tiny::_getdomainowner answers its default, undef.
+        return {"user": None}
     found = domain_lookup.holder_of_web_name(call.conn, raw.strip().lower().rstrip("."))
     if found is None:
         return {"user": None}
