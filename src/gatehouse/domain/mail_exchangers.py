@@ -150,6 +150,15 @@ def _stored(conn: sa.Connection, account: User) -> tuple[str, str | None]:
     return (str(row.mxcheck), row.routing) if row is not None else ("auto", None)
 
 
+def stored_mxcheck(conn: sa.Connection, account: User) -> str | None:
+    """The routing the account asked for (its cpuser file's MXCHECK-<domain>), or None when it
+    never set one."""
+    row = conn.execute(
+        sa.select(mail_routing.c.mxcheck).where(mail_routing.c.user_id == account.id)
+    ).first()
+    return None if row is None else str(row.mxcheck)
+
+
 def _store(conn: sa.Connection, account: User, *, mxcheck: str, routing: str | None) -> None:
     rows.put(conn, mail_routing, {"user_id": account.id}, {"mxcheck": mxcheck, "routing": routing})
 

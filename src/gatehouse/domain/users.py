@@ -19,6 +19,12 @@ from gatehouse.store.schema import sessions, users
 ROOT = "root"
 
 
+# The first UID a cPanel server hands out to an account (UID_MIN in /etc/login.defs).
+# gatehouse creates no system users: an account's uid, as WHM's listaccts and UAPI's
+# Variables report it, is UID_BASE + its row id, stable and unique among the accounts.
+UID_BASE = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     id: int

@@ -270,8 +270,7 @@ def _limit(limits: dict[str, str], key: str) -> str:
     return str(limits.get(key, "*unknown*"))
 
 
-# The first UID a cPanel server hands out to an account (UID_MIN in /etc/login.defs).
-UID_BASE = 1000
+UID_BASE = users.UID_BASE
 
 
 def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
