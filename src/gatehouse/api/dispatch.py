@@ -85,9 +85,10 @@ def _fail(name: str, reason: str, status: int = 200, data: Any = None) -> Outcom
     return Outcome.whm1(status, name, ok=False, reason=reason, data=data)
 
 
-def missing_privilege_reason(fn: Function) -> str:
-    wanted = " or ".join(f"“{p}”" for p in fn.privileges)
-    noun = "privilege" if len(fn.privileges) == 1 else "privileges"
+def missing_privilege_reason(fn: Function, api0: bool = False) -> str:
+    needs = fn.needs(api0)
+    wanted = " or ".join(f"“{p}”" for p in needs)
+    noun = "privilege" if len(needs) == 1 else "privileges"
     return f"Access denied: calling “{fn.name}” requires the {wanted} {noun}."
 
 
@@ -147,7 +148,7 @@ def execute(
     outcome = _execute(gatehouse, registry, principal, name, params, peer, host, fn)
     if principal.token is not None and fn is not None:
         # Whether the token held the privilege matters only to a call that failed.
-        allowed = outcome.ok or fn.allowed(principal.privileges)
+        allowed = outcome.ok or fn.allowed(principal.privileges, _is_api0(fn, params))
         note_use(gatehouse, principal, name, fn.readonly, allowed, outcome)
     return outcome
 
@@ -180,13 +181,20 @@ def note_use(
 MISSING_PRIVILEGE = "missing_privilege"
 
 
-def denial_of(principal: Principal, fn: Function) -> tuple[str, str, str] | None:
+def _is_api0(fn: Function, params: Params) -> bool:
+    """Whether the call answers as WHM API 0: no `api.version` (or 0), and an API 0 form."""
+    return fn.api0 is not None and params.get("api.version") != "1"
+
+
+def denial_of(
+    principal: Principal, fn: Function, api0: bool = False
+) -> tuple[str, str, str] | None:
     """Why `principal` may not call `fn` at all — (reason code, audit detail, the caller's
-    reason) — or None: the privilege, then the token's scope. The one check before any call
-    runs (a batch asks it of every command before it runs the first)."""
-    if not fn.allowed(principal.privileges):
-        detail = f"{fn.name} needs {' or '.join(fn.privileges)}"
-        return MISSING_PRIVILEGE, detail, missing_privilege_reason(fn)
+    reason) — or None: the privilege (API 0's when `api0`), then the token's scope. The one
+    check before any call runs (a batch asks it of every command before it runs the first)."""
+    if not fn.allowed(principal.privileges, api0):
+        detail = f"{fn.name} needs {' or '.join(fn.needs(api0))}"
+        return MISSING_PRIVILEGE, detail, missing_privilege_reason(fn, api0)
     scope = principal.token.scope if principal.token is not None else None
     if scope is not None and not scope.allows_function(fn.name, fn.readonly):
         reason = token_scope.function_refusal(fn.name)
@@ -210,7 +218,10 @@ def _execute(
     if fn is None:
         # No api.version means WHM API 0, as cPanel's own API 0 refusal says.
         return _fail(name, envelope.unknown_function_reason(name, api_version or "0"))
-    denial = denial_of(principal, fn)
+    if fn.api0_only and api_version == "1":
+        # cPanel's API 1 has no function of that name (Meta.pm's API 0 table has).
+        return _fail(name, envelope.unknown_function_reason(name, api_version))
+    denial = denial_of(principal, fn, _is_api0(fn, params))
     if denial is not None:
         code, detail, reason = denial
         audit_denial(gatehouse, principal, code=code, detail=detail, peer=peer)

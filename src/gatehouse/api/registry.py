@@ -101,6 +101,14 @@ class Function:
     # For an `api0` given as a callable (its own answer, not an `Api0` family): the API 0
     # shape of a refusal made before or around it (a missing privilege, an internal error).
     api0_refusal: Refusal | None = None
+    # A function of WHM API 0 only (cPanel's Whostmgr/XMLUI/Meta.pm, with no API 1 function of
+    # that name, such as `loadavg`): answered without `api.version` or with `api.version=0`;
+    # with `api.version=1` it is unknown, as to cPanel, and API 1's lists (applist, the
+    # OpenAPI document, batch) leave it out.
+    api0_only: bool = False
+    # The privileges WHM API 0 requires where they are not API 1's (Meta.pm's `check`: cPanel's
+    # API 0 `generatessl` and `fetchsslinfo` need `ssl`); None: API 1's.
+    api0_privileges: tuple[str, ...] | None = None
     # The required parameters the dispatcher checks for, in declared order: made once here,
     # not on every call (it was a tuple built per request on the token path).
     enforced: tuple[Param, ...] = field(init=False, repr=False, compare=False)
@@ -109,10 +117,17 @@ class Function:
         required = tuple(p for p in self.params if p.required and not p.handler_refuses)
         object.__setattr__(self, "enforced", required)
 
-    def allowed(self, held: frozenset[str]) -> bool:
-        if not self.privileges or acls.ALL in held:
+    def needs(self, api0: bool = False) -> tuple[str, ...]:
+        """The privileges a call needs (any of them), in WHM API 0 when `api0`."""
+        if api0 and self.api0_privileges is not None:
+            return self.api0_privileges
+        return self.privileges
+
+    def allowed(self, held: frozenset[str], api0: bool = False) -> bool:
+        needs = self.needs(api0)
+        if not needs or acls.ALL in held:
             return True
-        return any(p in held for p in self.privileges)
+        return any(p in held for p in needs)
 
 
 @dataclass
@@ -131,10 +146,14 @@ class Registry:
         readonly: bool = False,
         refusal: Refusal | None = None,
         api0_refusal: Refusal | None = None,
+        api0_only: bool = False,
+        api0_privileges: tuple[str, ...] | None = None,
     ) -> Callable[[Handler], Handler]:
-        for p in privileges:
+        for p in (*privileges, *(api0_privileges or ())):
             if acls.canonical(p) != p:
                 raise ValueError(f"{name}: unknown privilege {p!r}")
+        if (api0_only or api0_privileges is not None) and api0 is None:
+            raise ValueError(f"{name}: an API 0 notion without an API 0 form")
 
         def register(handler: Handler) -> Handler:
             if name in self.functions:
@@ -150,6 +169,8 @@ class Registry:
                 readonly,
                 refusal,
                 api0_refusal,
+                api0_only,
+                api0_privileges,
             )
             return handler
 
@@ -160,3 +181,7 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(self.functions)
+
+    def api1_names(self) -> list[str]:
+        """The functions of WHM API 1 (not those of API 0 only)."""
+        return [n for n in self.names() if not self.functions[n].api0_only]

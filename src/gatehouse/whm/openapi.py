@@ -18,8 +18,9 @@ _SECRET: dict[str, Any] = {"format": "password", "writeOnly": True}
 
 
 def document(registry: Registry) -> dict[str, Any]:
+    """WHM API 1's functions (those of WHM API 0 only have no API 1 envelope to describe)."""
     paths: dict[str, Any] = {}
-    for name in registry.names():
+    for name in registry.api1_names():
         fn = registry.functions[name]
         parameters: list[dict[str, Any]] = [
             {

@@ -109,7 +109,7 @@ def _authorized(call: Call, command: str) -> tuple[str, Params | None]:
     if name == NAME:
         raise InvalidParameter(NOT_NESTED)
     fn = REGISTRY.get(name)
-    if fn is None:
+    if fn is None or fn.api0_only:
         return name, None  # answered in its place, as a call alone would be
     pairs = Params.from_request(query.encode(), b"").pairs()
     params = Params([*(p for p in pairs if p[0] != "api.version"), ("api.version", "1")])

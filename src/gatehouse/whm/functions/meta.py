@@ -25,18 +25,21 @@ def version(call: Call) -> dict[str, Any]:
     return {"version": WHM_COMPAT_VERSION}
 
 
-def _callable_functions(call: Call) -> list[str]:
+def _callable_functions(call: Call, *, api0: bool = False) -> list[str]:
+    """The functions the caller may call: API 1's, or (`api0`) every function with the
+    privileges API 0 asks for those with an API 0 form — API 0's own functions included."""
     held = call.principal.privileges
     registry = REGISTRY
+    names = registry.names() if api0 else registry.api1_names()
     return [
         f.name
-        for f in (registry.get(n) for n in registry.names())
-        if f is not None and f.allowed(held)
+        for f in (registry.get(n) for n in names)
+        if f is not None and f.allowed(held, api0 and f.api0 is not None)
     ]
 
 
 def _applist0(call: Call) -> dict[str, Any]:
-    return {"app": _callable_functions(call)}
+    return {"app": _callable_functions(call, api0=True)}
 
 
 @REGISTRY.function(
