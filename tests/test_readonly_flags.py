@@ -287,6 +287,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     # The batch itself writes nothing: each of its commands is called, and committed, on its
     # own (with that function's own flag), so a batch of read-only commands changes nothing.
     "systemloadavg": lambda w: {},
+    "loadavg": lambda w: {"api.version": "0"},  # WHM API 0 only
     "listmxs": lambda w: _zone_params(w),
     "get_maximum_users": lambda w: {},
     "getdiskusage": lambda w: {},

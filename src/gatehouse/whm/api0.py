@@ -451,3 +451,64 @@ servicestatus = Api0(
     },
     lambda reason: {"result": {"status": 0, "statusmsg": reason}, "service": []},
 )
+
+
+# Whostmgr/XMLUI/SSL.pm's generate: API 0 reads the older names only (each overwrites the X.509
+# name it stands for, so `domains=` alone is no domain), and answers Whostmgr::SSL::generate's
+# record under `results`, its message twice (`message`, `statusmsg`) and `status` beside.
+_GENERATE_NAMES = (
+    ("host", "domains"),
+    ("country", "countryName"),
+    ("state", "stateOrProvinceName"),
+    ("city", "localityName"),
+    ("co", "organizationName"),
+    ("cod", "organizationalUnitName"),
+    ("email", "emailAddress"),
+)
+_GENERATED_KEYS = (
+    "cert",
+    "cert_id",
+    "certfile",
+    "csr",
+    "csr_id",
+    "csrfile",
+    "key",
+    "key_id",
+    "keyfile",
+    "sender",
+    "sender_host",
+)
+
+
+def _generate_refused(reason: str) -> Body:
+    return {"results": {"message": reason, "status": 0, "statusmsg": reason}}
+
+
+def _generated(answer: Answer) -> Body:
+    data = answer.data or {}
+    said = (
+        "Key, Certificate, and CSR generated OK" if data.get("cert") else "Key and CSR generated OK"
+    )
+    results = {key: data.get(key) for key in _GENERATED_KEYS}
+    return {"results": {**results, "message": said, "status": 1, "statusmsg": said}}
+
+
+def _generate_check(call: Call) -> str | None:
+    # Whostmgr::SSL::validate_cert_parameters' words, `domains` told as XMLUI names it.
+    return None if call.params.get("host") else "Missing required parameter: host."
+
+
+generatessl = Api0(
+    _generated,
+    _generate_refused,
+    renames=_GENERATE_NAMES,
+    precheck=_generate_check,
+    ignores=tuple(new for _old, new in _GENERATE_NAMES),
+)
+
+# Whostmgr/XMLUI/Utils.pm's loadavg (API 0 only; API 1's is systemloadavg): the three averages
+# at the top level, as Cpanel::Sys::Load gives them with $ForceFloat.
+loadavg = Api0(
+    lambda answer: dict(answer.data or {}),
+    lambda reason: {"status": 0, "statusmsg": reason},
+)

@@ -12,16 +12,17 @@ set with setresellernameservers, else the server's (cPanel answers a reseller wi
 
 systemloadavg answers the machine's load averages as cPanel's Cpanel::Sys::Load does with
 `$ForceFloat`: strings with two decimals (`sprintf '%0.2f'`), under `one`, `five`, `fifteen`
-(Whostmgr/API/1/Cpanel.pm).
+(Whostmgr/API/1/Cpanel.pm); loadavg, a function of WHM API 0 only, the same three at the top
+level of its answer (Whostmgr/XMLUI/Utils.pm; lumberg's recording).
 
 get_maximum_users is the licence's account limit (Whostmgr/API/1/Accounts.pm): gatehouse has
 no licence, so 0, which cPanel and WHMCS read as unlimited.
 
 Privileges: gethostname `basic-system-info` or `clustering` (cPanel's table);
 get_nameserver_config any WHM user — its answer is the caller's own configuration;
-systemloadavg and get_maximum_users any WHM user: WHMCS asks both (in one batch, with
-`version`) with whatever login it has for a server, a reseller's included, and WHM shows every
-reseller the load average.
+systemloadavg, loadavg and get_maximum_users any WHM user (Meta.pm checks nothing for
+loadavg): WHMCS asks both (in one batch, with `version`) with whatever login it has for a
+server, a reseller's included, and WHM shows every reseller the load average.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 from gatehouse.api.api0 import bare
 from gatehouse.api.call import Call
 from gatehouse.domain import reseller_admin
+from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
 
@@ -62,8 +64,24 @@ def get_nameserver_config(call: Call) -> dict[str, Any]:
     readonly=True,
 )
 def systemloadavg(call: Call) -> dict[str, str]:
+    return _load_averages()
+
+
+def _load_averages() -> dict[str, str]:
     one, five, fifteen = os.getloadavg()
     return {"one": f"{one:0.2f}", "five": f"{five:0.2f}", "fifteen": f"{fifteen:0.2f}"}
+
+
+@REGISTRY.function(
+    "loadavg",
+    "WHM API 0 only (API 1: systemloadavg): the machine's load averages over 1, 5 and 15 "
+    "minutes, at the top level.",
+    api0=api0.loadavg,
+    api0_only=True,
+    readonly=True,
+)
+def loadavg(call: Call) -> dict[str, str]:
+    return _load_averages()
 
 
 @REGISTRY.function(

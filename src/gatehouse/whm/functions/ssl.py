@@ -104,6 +104,8 @@ def _without_www(call: Call) -> str:
     privileges=READ,
     readonly=True,
     api0=api0.fetchsslinfo,
+    # Whostmgr/XMLUI/Meta.pm: API 0's fetchsslinfo checks `ssl`, not `ssl-info`.
+    api0_privileges=("ssl",),
 )
 def fetchsslinfo(call: Call) -> Reply:
     """Whostmgr/API/1/SSL.pm fetchsslinfo over Whostmgr::SSL::reseller_aware_fetch_sslinfo:
@@ -269,6 +271,9 @@ def _either(call: Call, name: str, legacy: str) -> str | None:
     ),
     privileges=GENERATE,
     slow=True,
+    api0=api0.generatessl,
+    # Whostmgr/XMLUI/Meta.pm: API 0's generatessl checks `ssl` only.
+    api0_privileges=("ssl",),
 )
 def generatessl(call: Call) -> dict[str, Any]:
     """Whostmgr::SSL::generate: everything goes into the CALLER's SSL storage (root's for
@@ -311,7 +316,25 @@ def generatessl(call: Call) -> dict[str, Any]:
     )
     ssl_requests.store_new_key(call, call.gatehouse.keyring, account, key, csr.friendly_name)
     data.update({"csr": csr.pem, "csr_id": csr.csr_id})
+    data.update(_generated_facts(call, account.username, data["cert_id"], csr.csr_id, key.key_id))
     return dict(sorted(data.items()))
+
+
+def _generated_facts(
+    call: Call, user: str, cert_id: str | None, csr_id: str, key_id: str
+) -> dict[str, Any]:
+    """What Whostmgr::SSL::_generate_with_key adds beside the texts and ids: where
+    Cpanel::SSLStorage::User keeps them (root's storage under /var/cpanel/ssl/system, an
+    account's under ~/ssl; gatehouse keeps them in its store, so these name no file of its
+    own), and who sends them (`cpanel` for root) from which host."""
+    base = "/var/cpanel/ssl/system" if user == users.ROOT else f"/home/{user}/ssl"
+    return {
+        "certfile": None if cert_id is None else f"{base}/certs/{cert_id}.crt",
+        "csrfile": f"{base}/csrs/{csr_id}.csr",
+        "keyfile": f"{base}/keys/{key_id}.key",
+        "sender": "cpanel" if user == users.ROOT else user,
+        "sender_host": call.gatehouse.config.server_hostname,
+    }
 
 
 @REGISTRY.function(
