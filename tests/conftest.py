@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import secrets
 import socket
 import subprocess
@@ -81,7 +82,10 @@ def _port_range() -> range | None:
 
 
 _PORTS = _port_range()
-_next_port = [0]
+# Where this run starts in its range: at random, so two runs on one machine (two checkouts'
+# suites, each worker gw0 of its own) do not walk the same ports in step — with
+# SO_REUSEPORT their servers would share a port that both found free at the same moment.
+_next_port = [random.randrange(len(_PORTS)) if _PORTS is not None else 0]
 _port_lock = threading.Lock()
 
 

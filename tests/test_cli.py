@@ -112,6 +112,32 @@ def test_whmapi1_default_output_is_yaml(server: Server) -> None:
     assert yaml.safe_load(result.stdout) == server.get("version").json()
 
 
+@pytest.mark.parametrize(
+    ("args", "ok"),
+    [(["version"], True), (["accountsummary", "user=nosuchuser"], False), (["nosuchfn"], False)],
+    ids=["version", "refused", "unknown"],
+)
+def test_whmapi0_json_is_the_api0_answer_over_http(
+    server: Server, args: list[str], ok: bool
+) -> None:
+    """Like cPanel's whmapi0: the function's WHM API 0 answer, byte for byte what
+    /json-api/FUNCTION without api.version gives; exit 1 when it failed."""
+    result = server.cli("whmapi0", *args, "--output", "json", check=False)
+    params = dict(a.split("=", 1) for a in args[1:])
+    response = server.get(args[0], params=params, api_version=None)
+    assert result.stdout.rstrip("\n") == response.text
+    assert (result.returncode == 0) == ok
+
+
+def test_whmapi0_runs_api0_only_functions(server: Server) -> None:
+    """`loadavg` is WHM API 0's alone: whmapi0 answers it, whmapi1 does not know it."""
+    zero = server.cli("whmapi0", "loadavg", "--output", "json")
+    assert set(json.loads(zero.stdout)) == {"one", "five", "fifteen"}
+    one = server.cli("whmapi1", "loadavg", "--output", "json", check=False)
+    assert one.returncode == 1
+    assert "requested for this version (1)" in json.loads(one.stdout)["metadata"]["reason"]
+
+
 def test_whmapi1_jsonpretty_is_json_xs_pretty(server: Server) -> None:
     """cPanel's docs call `whmapi1 --output=jsonpretty FUNCTION`: JSON::XS's pretty form."""
     result = server.cli("whmapi1", "--output=jsonpretty", "version")

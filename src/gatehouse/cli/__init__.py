@@ -133,16 +133,39 @@ def whmapi1(obj: Context, function: str, args: tuple[str, ...], user: str, outpu
     """Run a WHM API 1 FUNCTION locally with key=value ARGS, like cPanel's whmapi1."""
 
     def run(gh: Gatehouse, params: Params) -> Outcome:
-        with gh.engine.connect() as conn:
-            caller = users.get(conn, user)
-        if caller is None or not caller.may_use_whm:
-            raise click.ClickException(f"“{user}” is not root or an active reseller.")
-        principal = Principal(user=caller, method="local", privileges=caller.privileges)
         if params.get("api.version") is None:
             params = Params.from_args(("api.version=1", *args))
-        return bridge.server_api().execute(gh, principal, function, params)
+        return bridge.server_api().execute(gh, _whm_caller(gh, user), function, params)
 
     _run_locally(obj, args, output, run)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("function")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--user", default=users.ROOT, show_default=True, help="Run as this user.")
+@_OUTPUT_OPTION
+@click.pass_obj
+def whmapi0(obj: Context, function: str, args: tuple[str, ...], user: str, output: str) -> None:
+    """Run a WHM API 0 FUNCTION locally with key=value ARGS, like cPanel's whmapi0: the
+    function's API 0 answer, as `/json-api/FUNCTION` without `api.version` gives it."""
+
+    def run(gh: Gatehouse, params: Params) -> Outcome:
+        # API 0 is a call without `api.version` (or with 0): an `api.version` among the ARGS
+        # is dropped, as cPanel's whmapi0 asks for version 0 whatever the arguments say.
+        pairs = [(k, v) for k, v in params.pairs() if k != "api.version"]
+        return bridge.server_api().execute(gh, _whm_caller(gh, user), function, Params(pairs))
+
+    _run_locally(obj, args, output, run)
+
+
+def _whm_caller(gh: Gatehouse, user: str) -> Principal:
+    """Who a local `whmapi0` / `whmapi1` runs as: root, or an active reseller."""
+    with gh.engine.connect() as conn:
+        caller = users.get(conn, user)
+    if caller is None or not caller.may_use_whm:
+        raise click.ClickException(f"“{user}” is not root or an active reseller.")
+    return Principal(user=caller, method="local", privileges=caller.privileges)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
