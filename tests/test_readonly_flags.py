@@ -672,6 +672,7 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     ),
     (UAPI, "DynamicDNS", "list"): _with_dynamic_dns,
     (UAPI, "Email", "list_mxs"): lambda w: (w.account()[0], {}),
+    (UAPI, "Email", "list_pops"): lambda w: (w.account()[0], {}),
     (API2, "AddonDomain", "listaddondomains"): lambda w: (w.account()[0], {}),
     (API2, "Park", "listaddondomains"): lambda w: (w.account()[0], {}),
     (API2, "Park", "listparkeddomains"): lambda w: (w.account()[0], {}),
@@ -684,6 +685,8 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (API2, "DomainLookup", "getmaindomain"): lambda w: (w.account()[0], {}),
     (API2, "Email", "listmx"): lambda w: (w.account()[0], {}),
     (API2, "Email", "listmxs"): lambda w: (w.account()[0], {}),
+    (API2, "Email", "listpops"): lambda w: (w.account()[0], {}),
+    (API2, "Email", "listpopssingle"): lambda w: (w.account()[0], {}),
     (UAPI, "StatsBar", "get_stats"): lambda w: (
         w.account()[0],
         {"display": "subdomains|bandwidthusage|diskusage|hostname"},

@@ -10,16 +10,22 @@ Billing systems manage a customer's MX records this way (WHMCS: API 2 `listmx`, 
 `results`, `status`, `statusmsg`); API 2 answers the same objects in its list, as its
 `wrap_deprecated` does. API 2 takes cPanel's older names (`exchange`, `newmx`, `preference`,
 `oldexchange`, `oldmx`, `oldpreference`); so does UAPI here.
+
+And the account's email accounts, `list_pops` (API 2 `listpops`, `listpopssingle`): gatehouse
+hosts no mailboxes, so there is only the main account, listed as cPanel lists it (lumberg's
+recording of API 2 `listpops`: `{"email":USER,"login":"Main Account"}`, last).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import api2, uapi
 from gatehouse.domain import mail_exchangers as mx
+from gatehouse.errors import InvalidParameter
 
 MODULE = "Email"
 
@@ -159,6 +165,38 @@ def set_always_accept(call: Call) -> dict[str, Any]:
     }
 
 
+# The main account's `login`, as cPanel lists it (lumberg's recording of API 2 Email::listpops).
+MAIN_ACCOUNT = "Main Account"
+
+
+def list_pops(call: Call, *, skip_main: bool = False) -> list[dict[str, Any]]:
+    """The account's email accounts: cPanel lists its mailboxes (`user@domain`, none here:
+    gatehouse hosts no mail) and then, unless `skip_main` is true in Perl's sense, the main
+    account, `{"email":USER,"login":"Main Account"}` with the suspension flags of UAPI's rows.
+    `regex` keeps the rows whose `email` it matches. Choices: Perl's `m//` is case-sensitive
+    and so is the match here; a pattern that does not compile is refused (cPanel's own
+    handling is not in readable source)."""
+    account = call.caller_account()
+    raw = call.params.get("regex")
+    try:
+        pattern = re.compile(raw) if raw else None
+    except re.error as exc:
+        raise InvalidParameter(
+            f"The “regex” parameter is not a valid regular expression: {exc}."
+        ) from None
+    rows: list[dict[str, Any]] = []
+    if not skip_main and call.params.get("skip_main") in (None, "", "0"):
+        rows.append(
+            {
+                "email": account.username,
+                "login": MAIN_ACCOUNT,
+                "suspended_incoming": 0,
+                "suspended_login": 0,
+            }
+        )
+    return [row for row in rows if pattern is None or pattern.search(row["email"])]
+
+
 # -- UAPI ------------------------------------------------------------------------------------
 
 uapi(MODULE, "list_mxs", "The account's mail domains, their MX records and mail routing.",
@@ -166,6 +204,8 @@ uapi(MODULE, "list_mxs", "The account's mail domains, their MX records and mail 
 uapi(MODULE, "add_mx", "Add an MX record to one of the account's domains.")(add_mx)
 uapi(MODULE, "change_mx", "Change one of a domain's MX records.")(change_mx)
 uapi(MODULE, "delete_mx", "Remove one of a domain's MX records.")(delete_mx)
+uapi(MODULE, "list_pops", "The account's email accounts: the main account (gatehouse hosts no "
+     "mailboxes).", readonly=True)(list_pops)  # fmt: skip
 uapi(MODULE, "set_always_accept", "Set a domain's mail routing (auto, local, secondary, "
      "remote).")(set_always_accept)  # fmt: skip
 
@@ -201,3 +241,15 @@ def delmx(call: Call) -> list[dict[str, Any]]:
 @api2(MODULE, "setalwaysaccept", "Email::set_always_accept in API 2.")
 def setalwaysaccept(call: Call) -> list[dict[str, Any]]:
     return [set_always_accept(call)]
+
+
+@api2(MODULE, "listpops", "Email::list_pops in API 2.", readonly=True)
+def listpops(call: Call) -> list[dict[str, Any]]:
+    return list_pops(call)
+
+
+@api2(MODULE, "listpopssingle", "Email::list_pops in API 2, without the main account.",
+      readonly=True)  # fmt: skip
+def listpopssingle(call: Call) -> list[dict[str, Any]]:
+    # Cpanel/Email.pm api2_listpopssingle: api2_listpops with skip_main => 1.
+    return list_pops(call, skip_main=True)
