@@ -1,12 +1,12 @@
 """cpanel-rest-api (npm, 0.1.1; a WHM client on axios), unmodified, against gatehouse's WHM port.
 
-Its `WHM` class GETs `/json-api/ACTION?…&api.version=1` with `Authorization: WHM root:KEY`
-(here an API token, which that header carries too), throws `metadata.reason` when
-`metadata.result` is 0 and otherwise returns `data`, or the whole answer when there is none.
-`whm.uapi(user)` calls UAPI through WHM's `cpanel` function (`cpanel_jsonapi_apiversion=3`,
-still with `api.version=1`) and reads the UAPI envelope's `result` at the top: `result.data`,
-or `result.errors` joined into the error it throws, and a bare `result: "0"` with `reason`
-(cpanel_exec's refusal) as an error of its own. The driver runs a billing system's day with
+Its `WHM` class GETs `/json-api/ACTION?…&api.version=1` with `Authorization: WHM root:KEY` (here an
+API token, which that header carries too), throws `metadata.reason` when `metadata.result` is 0 and
+otherwise returns `data`, or the whole answer when there is none. `whm.uapi(user)` calls UAPI
+through WHM's `cpanel` function (`cpanel_jsonapi_apiversion=3`, still with `api.version=1`; its
+README's example is `Email::list_pops`) and reads the UAPI envelope's `result` at the top:
+`result.data`, or `result.errors` joined into the error it throws, and a bare `result: "0"` with
+`reason` (cpanel_exec's refusal) as an error of its own. The driver runs a billing system's day with
 an account made beforehand and prints what it saw.
 """
 
@@ -43,6 +43,7 @@ const refusal = (promise) => promise.then(() => "accepted", (err) => err.message
   out.unknown = await refusal(whm.api("no_such_function"));
   const uapi = whm.uapi(user);
   out.domains = await uapi.api({ module: "DomainInfo", func: "list_domains" });
+  out.pops = await uapi.api({ module: "Email", func: "list_pops" });  // its README's example
   const zone = await uapi.api({ module: "DNS", func: "parse_zone", params: { zone: domain } });
   const soa = zone.find((r) => r.record_type === "SOA");
   const serial = Buffer.from(soa.data_b64[2], "base64").toString();
@@ -88,6 +89,7 @@ def test_cpanel_rest_api_runs_a_billing_day_and_uapi_through_whm(
     assert out["missing"] == "You do not have a user named “nosuchacct”."
     assert out["unknown"].startswith("Unknown app (no_such_function)")
     assert out["domains"]["main_domain"] == domain
+    assert [[p["email"], p["login"]] for p in out["pops"]] == [[user, "Main Account"]]
     assert out["new_serial"] == "string"
     assert out["stale"].startswith("The given serial number (")
     assert out["no_account"] == "User parameter is invalid or was not supplied"

@@ -1,16 +1,16 @@
 """pycpanel (PyPI, 0.1.5; a WHM client), unmodified, against the WHM face over plain HTTP.
 
-It GETs `/json-api/FUNCTION` with `Authorization: WHM root:KEY` (the Remote Access Key with its
-line breaks removed, or an API token, which the same header carries) or Basic auth with root's
-password, and never sends `api.version`: every call is WHM API 0, whose answers it hands back
-as parsed (`acct`, `result[0].status`, …). cPanel API 2 goes through WHM's `cpanel` function,
-of which it returns `cpanelresult.data`. On connecting it lists the functions with `applist`
-and reads `app`; any failure there is its "Access denied".
+It GETs `/json-api/FUNCTION` with `Authorization: WHM root:KEY` (the Remote Access Key with its line
+breaks removed, or an API token, which the same header carries) or Basic auth with root's password,
+and never sends `api.version`: every call is WHM API 0, whose answers it hands back as parsed
+(`acct`, `result[0].status`, …). cPanel API 2 goes through WHM's `cpanel` function, of which it
+returns `cpanelresult.data` (its README's example: `Email::listpops`). On connecting it lists the
+functions with `applist` and reads `app`; any failure there is its "Access denied".
 
 The client builds its URL from a fixed port (`http://HOST:2086/`), so the driver points the
-connection's `hostname` attribute at the test server after making it; nothing else is touched.
-The driver runs in the client's own virtualenv and prints what it saw, never a secret (the
-token and the password go through the environment).
+connection's `hostname` attribute at the test server after making it; nothing else is touched. The
+driver runs in the client's own virtualenv and prints what it saw, never a secret (the token and the
+password go through the environment).
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ seen["listsuspended"] = [[a["user"], a["reason"]]
 seen["unsuspended"] = whm.api("unsuspendacct", params={"user": user})["result"][0]["status"]
 zones = whm.cpanel_api("ZoneEdit", "fetchzones", user)
 seen["zones"] = [zones[0]["status"], sorted(zones[0]["zones"])]
+# The client's own test: the account's main address is among its email accounts.
+seen["pops"] = [[p["email"], p["login"]] for p in whm.cpanel_api("Email", "listpops", user)]
 missing = whm.api("suspendacct", params={"user": "nosuchacct", "reason": "x"})
 seen["missing"] = missing["result"][0]["status"]
 basic = connect(password=os.environ["ROOT_PASSWORD"])
@@ -98,6 +100,7 @@ def test_pycpanel_runs_api0_calls_and_api2_through_whm(
     assert seen["listsuspended"] == [[user, "pycpanel"]]
     assert seen["unsuspended"] == 1
     assert seen["zones"] == [1, [domain]]
+    assert seen["pops"] == [[user, "Main Account"]]
     assert seen["missing"] == 0
     assert seen["basic"] == [user]
     assert seen["removed"] == 1
