@@ -32,6 +32,26 @@ def log_in(page: Any, server: Server, user: str) -> str:
     return f"/cpsess{match.group(1)}"
 
 
+def test_the_login_form_at_the_faces_root(server: Server, page: Any) -> None:
+    """cPanel's :2083 opens on its login form: the account's password, errors next to the
+    field, then the account's home page."""
+    name, password = server.account()
+    response = page.goto(f"{server.cpanel_url}/")
+    assert response.status == 200
+    assert page.get_by_role("heading", name="Log in to cPanel").is_visible()
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    assert "The login is invalid" in page.locator("#pass-error").inner_text()
+    assert page.get_by_label("Username").input_value() == name
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(CPSESS_URL)
+    assert page.get_by_text(f"Signed in to cPanel as {name}").is_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "cpsession")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+
 def _records(server: Server, user: str, password: str, zone: str) -> list[tuple[str, str, str]]:
     """(name, type, data) of the zone's records, as UAPI's DNS::parse_zone reads them."""
     body = server.uapi(user, "DNS", "parse_zone", auth=_basic(user, password), zone=zone).json()

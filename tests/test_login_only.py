@@ -203,26 +203,40 @@ def test_a_browser_on_another_site_cannot_log_in(server: Server, face: str) -> N
         assert (cookie_name in response.cookies) == (status == 200)
 
 
-def test_the_whm_form_still_needs_its_csrf_token(server: Server) -> None:
-    """Without `login_only` the WHM login is the page's form, which carries a CSRF token."""
-    user, password = _user(server, "whm")
-    response = _post(f"{server.url}/login/", data={"user": user, "pass": password})
+@pytest.mark.parametrize("face", ["whm", "cpanel"])
+def test_a_form_login_needs_its_csrf_token(server: Server, face: str) -> None:
+    """Without `login_only` a login is the login page's form, which carries a CSRF token bound
+    to a cookie: a post without it opens nothing."""
+    base, cookie_name = _face(server, face)
+    user, password = _user(server, face)
+    response = _post(f"{base}/login/", data={"user": user, "pass": password})
     assert response.status_code == 403
-    assert "whostmgrsession" not in response.cookies
+    assert cookie_name not in response.cookies
 
 
-def test_a_cpanel_form_login_redirects_to_the_session(server: Server) -> None:
-    """Without `login_only` the cPanel face answers as a browser expects: the session's page."""
-    user, password = _user(server, "cpanel")
-    response = _post(f"{server.cpanel_url}/login/", data={"user": user, "pass": password})
-    assert response.status_code == 303
-    assert TOKEN_RE.match(response.headers["location"].rstrip("/"))
-    cookie = response.cookies["cpsession"]
-    page = _get(
-        f"{server.cpanel_url}{response.headers['location']}",
-        headers={"Cookie": f"cpsession={cookie}"},
-    )
-    assert page.status_code == 200
+@pytest.mark.parametrize("face", ["whm", "cpanel"])
+def test_a_form_login_redirects_to_the_session(server: Server, face: str) -> None:
+    base, cookie_name = _face(server, face)
+    user, password = _user(server, face)
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as client:
+        form = client.get("/login/")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and token
+        response = client.post(
+            "/login/", data={"user": user, "pass": password, "csrf_token": token.group(1)}
+        )
+        assert response.status_code == 303
+        assert TOKEN_RE.match(response.headers["location"].rstrip("/"))
+        assert response.cookies[cookie_name]
+        home = client.get(response.headers["location"])
+        assert home.status_code == 200
+
+
+def test_the_cpanel_faces_root_is_its_login_form(server: Server) -> None:
+    for path in ("/", "/login/", "/login"):
+        response = _get(f"{server.cpanel_url}{path}")
+        assert response.status_code == 200, path
+        assert "Log in to cPanel" in response.text
 
 
 def test_get_login_without_the_slash_still_redirects_to_the_form(server: Server) -> None:

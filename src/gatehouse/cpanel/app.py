@@ -13,8 +13,9 @@ Paths (each may carry a `/cpsessNNNNNNNNNN` prefix, which is accepted and ignore
   /cpsessN/… and /static/…    the account holder's pages (the `pages` application the
                               program gives this one: `gatehouse.web.cpanel`), reached by
                               the one-time URL of `create_user_session` with `cpaneld`
-  POST /login/ (or /login)    the pages' login for programs: the account's password for a
-                              `cpaneld` session (`login_only`, JSON: `gatehouse.web.login_only`)
+  /, /login/ (GET, POST)      the pages' login form: the account's password for a `cpaneld`
+                              session; with `login_only`, cpsrvd's login for programs (JSON,
+                              `gatehouse.web.login_only`); POST /login too
   anything else               404; 403 "Token authentication allows access to UAPI or API 2
                               calls only." when a valid cPanel token is presented on any
                               non-API path (the pages' included)
@@ -54,6 +55,7 @@ from gatehouse.http import asgi
 
 CHALLENGE = [(b"www-authenticate", b'Basic realm="cPanel", charset="UTF-8"')]
 SESSION_COOKIE = "cpsession"  # cpsrvd's name; the pages set it (`gatehouse.web.cpanel`)
+LOGIN_PATHS = ("/", "/login", "/login/")
 ACCESS_DENIED = "Access denied"
 NOT_FOUND = "The requested path does not exist on the cPanel interface."
 
@@ -299,9 +301,12 @@ class CpanelApp:
             payload = envelope.api2_refusal_dict(TOKEN_PATHS_ONLY)
             await asgi.respond(send, 403, envelope.dumps(payload), [asgi.JSON, asgi.NO_STORE])
             return
-        programs_login = path in ("/login", "/login/") and scope.get("method") == "POST"
+        if self.pages is not None and security_token is None and path in LOGIN_PATHS:
+            # The login form (GET, also at `/`, as cPanel's :2083 opens on it) and its POST.
+            posted = scope.get("method") == "POST"
+            path = "/login" if path == "/login" and posted else "/login/"
         if self.pages is not None and (
-            security_token or programs_login or path.startswith("/static/")
+            security_token or path in LOGIN_PATHS or path.startswith("/static/")
         ):
             scope = {
                 **scope,

@@ -1,8 +1,8 @@
 """Entering and leaving: the one-time `/cpsessN/login/?session=USER:SECRET` URL that
 `create_user_session` (service `cpaneld`) hands out becomes the `cpsession` cookie; Log out
-ends the session. There is no password form here (billing systems and WHM send the account
-holder in with the URL), but programs log in as cpsrvd lets them, with the account's
-password: `POST /login/?login_only=1` (`gatehouse.web.login_only`)."""
+ends the session. The account holder may also log in with the account's password, on the
+login form at the face's `/` (as cPanel's :2083), and programs as cpsrvd lets them:
+`POST /login/?login_only=1` (`gatehouse.web.login_only`)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,23 @@ from gatehouse.web import login_only
 from gatehouse.web.cpanel.routes import route
 from gatehouse.web.cpanel.session import SESSION_COOKIE, signed_in, verified_form
 from gatehouse.web.cpanel.site import Site
-from gatehouse.web.pages.form import read_pairs
+from gatehouse.web.pages.form import Form, read_pairs
+from gatehouse.web.pages.session import (
+    LOGIN_CSRF_COOKIE,
+    login_csrf_ok,
+    login_csrf_token,
+    with_login_csrf,
+)
 
 
 @route("/login/", "GET")
 async def login(site: Site, request: Request) -> Response:
+    """`/cpsessN/login/?session=…` redeems a one-time URL; `/login/` (and the face's `/`,
+    which the cPanel face sends here) is the login form."""
     security_token = request.scope.get("gatehouse.cpsess")
+    if not security_token:
+        notice = "You have logged out." if request.query_params.get("out") else ""
+        return _login_page(site, request, Form(), notice=notice)
     _user, _sep, secret = request.query_params.get("session", "").partition(":")
     gatehouse = site.gatehouse
     redeemed = None
@@ -58,28 +69,85 @@ async def login(site: Site, request: Request) -> Response:
 @route("/login", "POST")
 @route("/login/", "POST")
 async def login_with_password(site: Site, request: Request) -> Response:
-    """cpsrvd's login for programs: `user` and `pass` of a cPanel account give a `cpaneld`
-    session, answered in JSON (with `login_only`; without it, the redirect a browser follows)."""
+    """A cPanel account's password gives a `cpaneld` session: the login form (with its CSRF
+    token), or cpsrvd's login for programs with `login_only` (JSON, no form to carry a token:
+    `gatehouse.web.login_only`)."""
     pairs = await read_pairs(request)
     values = dict(pairs)
-    if login_only.cross_site(request):
+    programs = login_only.asked(request, pairs)
+    if programs and login_only.cross_site(request):
         return login_only.failed(403, "token_missing")
+    if not programs and not login_csrf_ok(request, values):
+        return site.message(
+            request,
+            403,
+            "Form refused",
+            "This form could not be verified (its security token is missing or wrong), so "
+            "you were not logged in. Reload the page and try again.",
+            None,
+        )
     username = values.get("user", "").strip()
     password = values.get("pass", "")
+    form = Form({"user": username})
+    if not username:
+        form.errors["user"] = "Enter your username."
+    if not password:
+        form.errors["pass"] = "Enter your password."
+    opened = None
+    if not form.errors:
+        opened = await _open_session(site, request, username, password)
+        if opened is None:
+            form.errors["pass"] = "The login is invalid: check the username and the password."
+    if programs:
+        if opened is None:
+            return login_only.failed()
+        active, cookie_secret = opened
+        return login_only.succeeded(
+            request, active.security_token, "/", SESSION_COOKIE, cookie_secret
+        )
+    if opened is None:
+        return _login_page(site, request, form, 401 if "pass" in form.errors else 400)
+    active, cookie_secret = opened
+    response = RedirectResponse(f"/cpsess{active.security_token}/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie_secret,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+def _login_page(
+    site: Site, request: Request, form: Form, status: int = 200, notice: str = ""
+) -> Response:
+    token = login_csrf_token(request)
+    response = site.page(
+        request, "login.html", None, status, form=form, login_csrf=token, notice=notice
+    )
+    return with_login_csrf(response, request, token)
+
+
+async def _open_session(
+    site: Site, request: Request, username: str, password: str
+) -> tuple[sessions.ActiveSession, str] | None:
+    """A `cpaneld` session for a cPanel account's correct password (admitted by cPHulk,
+    Argon2 in a worker thread), or None, the refusal audited and counted."""
     peer = asgi.peer(request.scope)
     gatehouse = site.gatehouse
-    found: Principal | Denial = Denial("no_credentials", username=username or None)
-    if username and password:
-        found = await anyio.to_thread.run_sync(
-            gatehouse.authenticator.authenticate_cpanel,
-            PasswordCredential(username, password),
-            peer,
-        )
+    found = await anyio.to_thread.run_sync(
+        gatehouse.authenticator.authenticate_cpanel,
+        PasswordCredential(username, password),
+        peer,
+    )
     if isinstance(found, Denial):
         gatehouse.authenticator.record_denial(found, peer, logins.FAILURE_DETAIL, CPANEL_SERVICE)
-        return login_only.failed()
+        return None
     with gatehouse.engine.begin() as conn:
-        active, cookie_secret = logins.open_session(
+        opened = logins.open_session(
             conn,
             found.user,
             peer,
@@ -89,15 +157,8 @@ async def login_with_password(site: Site, request: Request) -> Response:
         )
     state = request.scope.get("gatehouse.state")
     if state is not None:
-        state["user"], state["auth"] = active.user.username, "password"
-    answer = login_only.succeeded(
-        request, active.security_token, "/", SESSION_COOKIE, cookie_secret
-    )
-    if login_only.asked(request, pairs):
-        return answer
-    response = RedirectResponse(f"/cpsess{active.security_token}/", status_code=303)
-    response.raw_headers.extend(h for h in answer.raw_headers if h[0] == b"set-cookie")
-    return response
+        state["user"], state["auth"] = found.user.username, "password"
+    return opened
 
 
 @route("/logout", "POST")

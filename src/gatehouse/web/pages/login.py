@@ -9,9 +9,6 @@ cpsrvd's login for programs instead: JSON, no page (`gatehouse.web.login_only`).
 
 from __future__ import annotations
 
-import hmac
-import secrets
-
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -24,11 +21,13 @@ from gatehouse.web import login_only
 from gatehouse.web.pages.form import Form, read_pairs
 from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import (
-    CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    login_csrf_ok,
+    login_csrf_token,
     signed_in,
     verified_form,
+    with_login_csrf,
 )
 from gatehouse.web.pages.site import Site
 
@@ -42,20 +41,12 @@ async def login_form(site: Site, request: Request) -> Response:
 def _login_page(
     site: Site, request: Request, form: Form, status: int = 200, notice: str = ""
 ) -> Response:
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    token = login_csrf_token(request)
     request.scope["gatehouse.cpsess"] = None
     response = site.render.page(
         request, "login.html", status, form=form, login_csrf=token, notice=notice
     )
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return with_login_csrf(response, request, token)
 
 
 @route("/login", "GET")
@@ -72,9 +63,7 @@ async def login(site: Site, request: Request) -> Response:
     values = dict(pairs)
     if login_only.asked(request, pairs):
         return await _login_for_programs(site, request, values)
-    sent = values.get(CSRF_FIELD, "")
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not (sent and expected and hmac.compare_digest(sent.encode(), expected.encode())):
+    if not login_csrf_ok(request, values):
         return site.render.csrf_refused(request)
     username = values.get("user", "").strip()
     password = values.get("pass", "")

@@ -10,6 +10,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -81,3 +82,31 @@ async def verified_form(request: Request, cookie_name: str = SESSION_COOKIE) -> 
     """The posted fields, or None when the form's CSRF token is missing or wrong."""
     pairs = await read_pairs(request)
     return pairs if csrf_ok(request, pairs, cookie_name) else None
+
+
+# -- the login form's own token (no session yet) ----------------------------------------------
+
+
+def login_csrf_token(request: Request) -> str:
+    """The login form's CSRF token: the one the visitor's short-lived HttpOnly cookie holds,
+    or a new one (`with_login_csrf` sets the cookie with the page)."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def with_login_csrf(response: Response, request: Request, token: str) -> Response:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def login_csrf_ok(request: Request, values: dict[str, str]) -> bool:
+    """Whether a posted login form carries the token its cookie holds (constant time)."""
+    sent = values.get(CSRF_FIELD, "")
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    return bool(sent and expected) and hmac.compare_digest(sent.encode(), expected.encode())
