@@ -418,6 +418,13 @@ def test_excluded_domains_are_skipped_and_the_queue_schedule_and_provider(world:
     node.remember(info["key"])
     assert _names(_leaf(info["crt"])) == {domain}  # www. excluded
     assert _installed(node, sub) is None
+    # UAPI installed_hosts tells AutoSSL's certificate (cPanel's is_autossl) and its provider.
+    [host] = uapi("installed_hosts")["data"]
+    assert {k: host["certificate"][k] for k in ("is_autossl", "auto_ssl_provider")} == {
+        "is_autossl": 1,
+        "auto_ssl_provider": "ACME",
+    }
+    assert host["certificate"]["auto_ssl_provider_display_name"] == provider["display_name"]
     [problem] = _problems(node, user)
     assert problem["domain"] == sub and "is excluded from AutoSSL" in problem["problem"]
     audited = node.sql(

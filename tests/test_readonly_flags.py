@@ -299,6 +299,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "fetchsslinfo": lambda w: {"domain": _with_certificate(w)[1]},
     "fetch_vhost_ssl_components": lambda w: (_with_certificate(w), {})[1],
     "listcrts": lambda w: (_with_certificate(w), {})[1],
+    "fetch_ssl_certificates_for_fqdns": lambda w: {"domains": _with_certificate(w)[1]},
     "fetch_ssl_vhosts": lambda w: (_with_certificate(w), {})[1],
     "fetch_service_ssl_components": lambda w: {},
     "gatehouse_get_api_token_usage": lambda w: {"token_name": _used_token(w)},
@@ -655,6 +656,10 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "SSL", "fetch_cert_info"): lambda w: (
         (made := _with_self_signed(w))[0],
         {"id": made[1]},
+    ),
+    (UAPI, "SSL", "fetch_certificates_for_fqdns"): lambda w: (
+        (acct := _with_certificate(w))[0],
+        {"domains": acct[1]},
     ),
     (UAPI, "SSL", "show_key"): lambda w: ((made := _with_key(w))[0], {"id": made[2]}),
     (UAPI, "SSL", "get_default_key_type"): lambda w: (w.account()[0], {}),

@@ -12,9 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from conftest import Server
-from ssl_helpers import DAY, Issued, make_ca, make_leaf
+from ssl_helpers import DAY, Issued, make_ca, make_leaf, new_key
 
 
 @dataclass
@@ -88,13 +91,70 @@ def test_uapi_install_and_read_back(server: Server, ca: Issued) -> None:
         "verify_error": "",
     }
 
+    # The certificate: Cpanel::SSL::APIFormat's record with is_autossl (installed by hand: 0,
+    # no provider named), an EC key's facts.
+    ca_cn = str(ca.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+    public = leaf.cert.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    assert host["certificate"] == {
+        "domains": [d],
+        "ecdsa_curve_name": "prime256v1",
+        "ecdsa_public": ec_compressed_hex(public),
+        "id": host["certificate"]["id"],
+        "is_autossl": 0,
+        "is_self_signed": 0,
+        "issuer.commonName": ca_cn,
+        "issuer.organizationName": None,
+        "issuer_text": f"commonName\n{ca_cn}",
+        "key_algorithm": "id-ecPublicKey",
+        "modulus": None,
+        "modulus_length": None,
+        "not_after": int(leaf.cert.not_valid_after_utc.timestamp()),
+        "not_before": int(leaf.cert.not_valid_before_utc.timestamp()),
+        "signature_algorithm": "ecdsa-with-SHA256",
+        "subject.commonName": d,
+        "subject_text": f"commonName\n{d}",
+        "validation_type": None,
+    }
+
     certs = server.uapi(account.user, "SSL", "list_certs", token=account.token).json()["data"]
     assert len(certs) == 1 and certs[0]["domain_is_configured"] == 1
+    assert certs[0]["id"] == host["certificate"]["id"]
 
     keys = server.uapi(account.user, "SSL", "list_keys", token=account.token)
     assert len(keys.json()["data"]) == 1
     assert keys.json()["data"][0]["id"] == body["data"]["key_id"]
     assert "PRIVATE KEY" not in keys.text
+
+
+def ec_compressed_hex(public: ec.EllipticCurvePublicKey) -> str:
+    return public.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+    ).hex()
+
+
+def test_installed_hosts_certificate_of_an_rsa_self_signed_certificate(server: Server) -> None:
+    """An RSA key's `modulus` and `modulus_length` (a number); a self-signed certificate's
+    `is_self_signed` 1 (the subject and the issuer the same text)."""
+    account = _account(server)
+    key = new_key("rsa")
+    # A self-signed leaf: its own issuer, signed with its own key.
+    own = make_leaf(Issued(make_ca(account.domain).cert, key), [account.domain], key=key)
+    _uapi_install(server, account, account.domain, own, "")
+    [host] = server.uapi(account.user, "SSL", "installed_hosts", token=account.token).json()["data"]
+    public = own.cert.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    cert = host["certificate"]
+    assert (cert["is_self_signed"], cert["is_autossl"], cert["key_algorithm"]) == (
+        1,
+        0,
+        "rsaEncryption",
+    )
+    assert cert["modulus"] == format(public.public_numbers().n, "x")
+    assert cert["modulus_length"] == 2048
+    assert (cert["ecdsa_curve_name"], cert["ecdsa_public"]) == (None, None)
+    assert cert["signature_algorithm"] == "sha256WithRSAEncryption"
+    assert cert["issuer_text"] == cert["subject_text"] == f"commonName\n{account.domain}"
 
 
 def test_uapi_delete_ssl(server: Server, ca: Issued) -> None:

@@ -108,20 +108,37 @@ def _stored_leaf(server: Server, account: Account, ca: Issued) -> tuple[Issued, 
 
 
 def test_fetch_cert_info_gives_the_text_key_and_bundle(server: Server, ca: Issued) -> None:
+    """Cpanel::SSLInfo::fetch_crt_info's hash and nothing else: a CA-signed certificate not
+    installed has cPanel's sentence for a bundle not found; installed, its bundle."""
     account = _account(server)
     leaf, cert = _stored_leaf(server, account, ca)
     info = _ok(server, account, "fetch_cert_info", id=cert["id"])
-    assert info["id"] == cert["id"] and info["domains"] == [account.domain]
+    assert sorted(info) == [
+        "cabundle",
+        "certificate",
+        "is_self_signed",
+        "key",
+        "subject.commonName_ip",
+    ]
     assert info["certificate"] == leaf.cert_pem
+    assert info["is_self_signed"] == 0
     assert info["key"] is not None
     assert serialization.load_pem_private_key(info["key"].encode(), None).public_key() == (
         x509.load_pem_x509_certificate(leaf.cert_pem.encode()).public_key()
     )
-    assert info["cabundle"] is None  # not installed: no bundle
+    assert info["cabundle"] == (
+        "Sorry, no certificate authority bundle was found; however, you probably don't need "
+        f"one for this certificate ({account.domain})."
+    )
     _ok(server, account, "install_ssl", domain=account.domain, cert=leaf.cert_pem,
         cabundle=ca.cert_pem)  # fmt: skip
     info = _ok(server, account, "fetch_cert_info", id=cert["id"])
     assert info["cabundle"] is not None and "BEGIN CERTIFICATE" in info["cabundle"]
+    # The CN's address: the account's web vhost's (as installed_hosts gives it).
+    [host] = _ok(server, account, "installed_hosts")
+    assert info["subject.commonName_ip"] == host["ip"]
+    # By friendly name too (the upload's).
+    assert _ok(server, account, "fetch_cert_info", friendly_name="Leaf") == info
 
 
 def test_show_key_gives_the_key_to_its_account_only(server: Server, ca: Issued) -> None:
@@ -193,10 +210,21 @@ def test_delete_csr_by_id_and_friendly_name(server: Server) -> None:
     assert _ok(server, account, "list_csrs") == []
 
 
-def test_fetch_cert_info_refusals(server: Server) -> None:
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [
+        ({}, "You must specify either the “id” or “friendly_name”."),
+        ({"id": "nope"}, "No certificate matches that search term."),
+        ({"friendly_name": "nope"}, "No certificate matches that search term."),
+        ({"id": "a/b"}, "The “id” parameter is invalid."),
+        ({"id": ".hidden"}, "The “id” parameter is invalid."),
+    ],
+    ids=["neither", "no-id", "no-name", "slash", "dot"],
+)
+def test_fetch_cert_info_refusals(server: Server, params: dict[str, str], said: str) -> None:
+    # Cpanel/API/SSL.pm fetch_cert_info / _get_search_args' words.
     account = _account(server)
-    assert _refused(server, account, "fetch_cert_info") == "Provide the “id” argument."
-    assert "no certificate with the ID" in _refused(server, account, "fetch_cert_info", id="nope")
+    assert _refused(server, account, "fetch_cert_info", **params) == said
 
 
 # -- generate_cert --------------------------------------------------------------------------------
@@ -213,6 +241,9 @@ def test_generate_cert_makes_a_stored_self_signed_certificate(server: Server) ->
     assert cert.issuer == cert.subject
     assert [c["id"] for c in _ok(server, account, "list_certs")] == [made["id"]]
     assert _counts(server, account.user)[3] == 0  # stored, not installed
+    # fetch_cert_info: a self-signed certificate has no bundle (fetchcabundle's 'self').
+    info = _ok(server, account, "fetch_cert_info", id=made["id"])
+    assert (info["is_self_signed"], info["cabundle"]) == (1, None)
 
 
 def test_generate_cert_refusals_store_nothing(server: Server) -> None:
@@ -510,3 +541,41 @@ def test_list_certs_and_list_keys_give_the_storage_records(
         key["modulus"],
         key["modulus_length"],
     ) == facts
+
+
+# -- fetch_certificates_for_fqdns -----------------------------------------------------------------
+
+
+def test_fetch_certificates_for_fqdns_best_first_with_their_keys(
+    server: Server, ca: Issued
+) -> None:
+    """Cpanel::SSL::Search: certificates naming a domain given whose key is stored, valid
+    before self-signed (verify_error), then more names matched (a wildcard covering `www.`);
+    `crt`, `cab`, `key`, `domain_is_configured`; a certificate whose key is not stored is
+    left out."""
+    account = _account(server)
+    d = account.domain
+    leaf, cert = _stored_leaf(server, account, ca)
+    key = _ok(server, account, "generate_key")
+    own = _ok(server, account, "generate_cert", domains=d, key_id=key["id"], **SUBJECT)
+    keyless = make_leaf(ca, [d])
+    _ok(server, account, "upload_cert", crt=keyless.cert_pem)
+    wildcard = make_leaf(ca, [d, f"*.{d}"])
+    server.remember(wildcard.key_pem)
+    [wild] = _ok(server, account, "upload_cert", crt=wildcard.cert_pem)
+    _ok(server, account, "upload_key", key=wildcard.key_pem)
+    found = _ok(server, account, "fetch_certificates_for_fqdns", domains=f"{d}, www.{d}")
+    assert [c["id"] for c in found] == [wild["id"], cert["id"], own["id"]]
+    best = found[1]
+    assert [c["verify_error"] for c in found] == [None, None, "DEPTH_ZERO_SELF_SIGNED_CERT"]
+    assert best["crt"] == leaf.cert_pem and best["cab"] is None
+    assert serialization.load_pem_private_key(best["key"].encode(), None).public_key() == (
+        leaf.cert.public_key()
+    )
+    assert best["domain_is_configured"] == 1 and best["friendly_name"] == "Leaf"
+    assert not {"users", "certificate", "ca_bundle"} & set(best)
+
+
+def test_fetch_certificates_for_fqdns_needs_domains(server: Server) -> None:
+    account = _account(server)
+    assert "domains" in _refused(server, account, "fetch_certificates_for_fqdns")

@@ -605,3 +605,59 @@ def test_install_takes_the_domain_without_www(server: Server, ca: Issued) -> Non
     body = _install(server, f"WWW.{domain.upper()}", make_leaf(ca, [domain])).json()
     assert body["metadata"]["result"] == 1, body
     assert body["data"]["domain"] == body["data"]["servername"] == domain
+
+
+# -- fetch_ssl_certificates_for_fqdns -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("caller", ["root", "owner", "stranger"])
+def test_fetch_ssl_certificates_for_fqdns_searches_the_owner_the_caller_administers(
+    server: Server, ca: Issued, caller: str
+) -> None:
+    # Whostmgr/API/1/SSL.pm: the caller's own storage, and first the domain owner's when
+    # checkowner(caller, owner) — root owns everyone, a reseller its own accounts.
+    reseller, token = server.reseller(["ssl", "ssl-info", "create-acct"])
+    user, _ = server.account(owner=reseller)
+    domain = f"{user}.example.com"
+    leaf = make_leaf(ca, [domain, f"www.{domain}"])
+    assert _install(server, domain, leaf, ca.cert_pem).json()["metadata"]["result"] == 1
+    as_caller: dict[str, Any] = {}
+    if caller == "owner":
+        as_caller = {"user": reseller, "token": token}
+    elif caller == "stranger":
+        stranger, stranger_token = server.reseller(["ssl", "ssl-info"])
+        as_caller = {"user": stranger, "token": stranger_token}
+    found = server.ok(
+        "fetch_ssl_certificates_for_fqdns",
+        params={"domains": f"{domain};www.{domain}"},
+        **as_caller,
+    )["payload"]
+    if caller == "stranger":
+        assert found == []
+        return
+    [item] = found
+    assert item["users"] == [user]
+    assert item["crt"] == leaf.cert_pem and item["cab"] == ca.cert_pem
+    assert "BEGIN PRIVATE KEY" in item["key"]
+    server.remember(item["key"])
+    assert item["verify_error"] is None
+    assert item["domains"] == [domain, f"www.{domain}"]
+    assert not {"certificate", "ca_bundle"} & set(item)
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        (
+            {},
+            "Provide the “domains” parameter for the "
+            "“Whostmgr::API::1::SSL::fetch_ssl_certificates_for_fqdns” function.",
+        ),
+        ({"domains": ""}, "The value of “domains” may not be empty."),
+    ],
+    ids=["missing", "empty"],
+)
+def test_fetch_ssl_certificates_for_fqdns_refusals(
+    server: Server, params: dict[str, str], reason: str
+) -> None:
+    assert server.fail("fetch_ssl_certificates_for_fqdns", params=params) == reason

@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -91,6 +92,39 @@ def enabled(conn: sa.Connection, config: Config) -> bool:
 
 def configured(config: Config) -> bool:
     return bool(config.autossl_directory)
+
+
+def display_name(config: Config) -> str:
+    """The provider's display name (WHM get_autossl_providers' `display_name`, UAPI
+    installed_hosts' `auto_ssl_provider_display_name`): `ACME (<the directory's host>)`."""
+    directory = str(config.autossl_directory)
+    return f"ACME ({urlsplit(directory).hostname or directory})"
+
+
+def installed_by_autossl(conn: sa.Connection, items: Iterable[certificates.Installed]) -> set[str]:
+    """The fingerprints of those of the installed certificates that AutoSSL installed (its
+    `INSTALLSSL` audit lines: no actor, `domain <fingerprint prefix>`) — gatehouse's
+    counterpart of cPanel's is_autossl, which asks the installed providers whether they
+    issued the certificate (Cpanel::SSL::Auto::Providers
+    get_provider_object_for_certificate_object). Known as long as the audit trail keeps the
+    line (GATEHOUSE_AUDIT_RETENTION_DAYS)."""
+    items = list(items)
+    if not items:
+        return set()
+    prefixes = {i.certificate.fingerprint[:16]: i.certificate.fingerprint for i in items}
+    rows = conn.execute(
+        sa.select(audit_log.c.detail).where(
+            audit_log.c.action == INSTALL,
+            audit_log.c.actor.is_(None),
+            audit_log.c.subject.in_(sorted({i.username for i in items})),
+        )
+    )
+    found: set[str] = set()
+    for (detail,) in rows:
+        prefix = str(detail or "").rsplit(" ", 1)[-1]
+        if prefix in prefixes:
+            found.add(prefixes[prefix])
+    return found
 
 
 def _key_context(directory: str) -> str:

@@ -13,7 +13,6 @@ the domain without one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -109,26 +108,66 @@ def delete_certificate(
     unit.audit(DELETE_CERT, account.username, f"certificate {cert.fingerprint[:16]}")
 
 
-@dataclass(frozen=True, slots=True)
-class CertInfo:
-    certificate: certificates.StoredCertificate
-    key: str | None  # the private key's PEM: for its account only
-    cabundle: str | None
+NO_MATCH = "No certificate matches that search term."
+NO_BUNDLE = (
+    "Sorry, no certificate authority bundle was found; however, you probably don't need one "
+    "for this certificate ({cn})."
+)
+
+
+def find_for_info(
+    conn: sa.Connection, account: User, id_: str | None, friendly_name: str | None
+) -> certificates.StoredCertificate:
+    """Cpanel/API/SSL.pm fetch_cert_info's search (_get_search_args): `id` when given (it
+    wins over `friendly_name`), else `friendly_name`; refused in cPanel's words."""
+    id_, name = (id_ or "").strip(), (friendly_name or "").strip()
+    if id_:
+        if "/" in id_ or "|" in id_ or id_.startswith("."):  # _is_safe_path
+            raise InvalidParameter("The “id” parameter is invalid.")
+        wanted = [c for c in certificates.certificates_of(conn, account.id) if c.cert_id == id_]
+    elif name:
+        wanted = [c for c in certificates.certificates_of(conn, account.id) if c.shown_name == name]
+    else:
+        raise InvalidParameter("You must specify either the “id” or “friendly_name”.")
+    if not wanted:
+        raise NotFound(NO_MATCH)
+    return wanted[0]
 
 
 def cert_info(
-    conn: sa.Connection, keyring: KeyRing, account: User, cert: certificates.StoredCertificate
-) -> CertInfo:
-    key = certificates.key_pem(conn, keyring, account.id, cert.key_id)
-    bundle = next(
-        (
-            i.cabundle
-            for i in certificates.installed(conn, user_id=account.id)
-            if i.certificate.row_id == cert.row_id and i.cabundle
-        ),
-        None,
-    )
-    return CertInfo(cert, key, bundle)
+    conn: sa.Connection,
+    keyring: KeyRing,
+    account: User,
+    cert: certificates.StoredCertificate,
+    ip: str,
+) -> dict[str, Any]:
+    """Cpanel::SSLInfo::fetch_crt_info's hash (UAPI fetch_cert_info): `certificate` (the PEM),
+    `key` (the stored key's PEM, or null; to its account only), `is_self_signed` (0/1),
+    `subject.commonName_ip` (_get_domain_http_ip as the account: the address of its web vhost
+    named by the CN — a wildcard's base domain — else null) and `cabundle` (fetchcabundle:
+    null for a self-signed certificate; cPanel downloads a CA-signed one's from its issuer,
+    gatehouse gives the bundle it is installed with, else cPanel's sentence for none found)."""
+    parsed = ssl_pem.parse_certificate(cert.pem)
+    cn = cert.subject_cn.lower()
+    own = set(certificates.owned_domains(conn, account))
+    named = cn in own or (cn.startswith("*.") and cn[2:] in own)
+    bundle: str | None = None
+    if not parsed.self_signed:
+        bundle = next(
+            (
+                i.cabundle
+                for i in certificates.installed(conn, user_id=account.id)
+                if i.certificate.row_id == cert.row_id and i.cabundle
+            ),
+            NO_BUNDLE.format(cn=cert.subject_cn),
+        )
+    return {
+        "cabundle": bundle,
+        "certificate": cert.pem,
+        "is_self_signed": int(parsed.self_signed),
+        "key": certificates.key_pem(conn, keyring, account.id, cert.key_id),
+        "subject.commonName_ip": ip if named else None,
+    }
 
 
 # -- CSRs -----------------------------------------------------------------------------------------
@@ -350,3 +389,108 @@ def key_record(
         private = serialization.load_pem_private_key(pem.encode(), None)
         record.update(_public_parts(private.public_key()))
     return record
+
+
+# -- UAPI SSL::fetch_certificates_for_fqdns / WHM fetch_ssl_certificates_for_fqdns ---------------
+
+VALIDITY_THRESHOLD = 7 * 86400  # Cpanel::SSL::Search::_VALIDITY_LEFT_SORT_THRESHOLD
+_VALIDATION_VALUE = {"ev": 300, "ov": 200, "dv": 100}
+# The hashing functions' strength (Cpanel::SSL::Utils::hashing_function_strength_comparison);
+# below sha224 a signature is too weak (Cpanel::SSL::Objects::Certificate).
+_HASH_STRENGTH = {"md5": 0, "sha1": 1, "sha224": 2, "sha256": 3, "sha384": 4, "sha512": 5}
+_ECDSA_AS_RSA = {256: 3072, 384: 7680, 521: 15360}  # Cpanel::Crypt::ECDSA::Data
+
+
+def _hash_strength(algorithm: str) -> int:
+    for name, value in sorted(_HASH_STRENGTH.items(), key=lambda kv: -len(kv[0])):
+        if name in algorithm.lower():
+            return value
+    return 5 if algorithm in ("ED25519", "ed25519") else -1
+
+
+def domain_matches(wanted: list[str], names: list[str]) -> set[str]:
+    """Cpanel::SSL::Utils::find_domains_lists_matches: the names equal in both lists (case
+    aside), and each non-wildcard name of one list a wildcard of the other covers."""
+    a, b = {n.lower() for n in wanted}, {n.lower() for n in names}
+    found = a & b
+    for one, other in ((a, b), (b, a)):
+        for wildcard in (n for n in one if n.startswith("*.")):
+            found |= {n for n in other if not n.startswith("*.") and ssl_pem.covers([wildcard], n)}
+    return found
+
+
+def _verify_error(parsed: ssl_pem.Certificate, now: int) -> str | None:
+    """Cpanel::SSL::Search::_get_cert_obj_verify_error, as far as gatehouse can tell it:
+    OpenSSL's name for a self-signed certificate, an expired one or one not valid yet, else
+    none (gatehouse has no trust store to verify a chain against: docs/ssl.md)."""
+    if parsed.self_signed:
+        return "DEPTH_ZERO_SELF_SIGNED_CERT"
+    x = parsed.x509
+    if int(x.not_valid_after_utc.timestamp()) < now:
+        return "CERT_HAS_EXPIRED"
+    if int(x.not_valid_before_utc.timestamp()) > now:
+        return "CERT_NOT_YET_VALID"
+    return None
+
+
+def certificates_for_fqdns(
+    conn: sa.Connection, keyring: KeyRing, searched: list[User], wanted: list[str], now: int
+) -> list[dict[str, Any]]:
+    """Cpanel::SSL::Search::fetch_users_certificates_for_fqdns: the stored certificates, in
+    the searched accounts' storage, that name one of the `wanted` domains exactly and whose
+    key the same account stores, strong enough (RSA of 2048 bits or more, a signature of
+    sha224 or better); each its SSL storage record with `certificate`, `key`, `ca_bundle`
+    (the bundle it is installed with, else null: cPanel downloads it from the issuer),
+    `verify_error` and `users` (the searched accounts holding it and its key), best first:
+    valid, valid for a week more, EV/OV/DV, more wildcard matches, more matches, longer
+    validity, shorter matched names, stronger key, stronger signature."""
+    seen: dict[str, dict[str, Any]] = {}
+    holders: dict[str, set[str]] = {}
+    ranks: dict[str, tuple[Any, ...]] = {}
+    for account in searched:
+        stored = certificates.certificates_of(conn, account.id)
+        bundles = {
+            i.certificate.row_id: i.cabundle
+            for i in certificates.installed(conn, user_id=account.id)
+            if i.cabundle
+        }
+        for domain in wanted:
+            for cert in (c for c in stored if domain in c.domains):
+                key = certificates.key_pem(conn, keyring, account.id, cert.key_id)
+                if key is None:
+                    continue
+                holders.setdefault(cert.cert_id, set()).add(account.username)
+                if cert.cert_id in seen:
+                    continue
+                parsed = ssl_pem.parse_certificate(cert.pem)
+                record = certificate_record(cert)
+                seen[cert.cert_id] = record
+                matches = domain_matches(wanted, cert.domains)
+                size = int(getattr(parsed.x509.public_key(), "key_size", 0) or 0)
+                strength = size if cert.key_algorithm == "rsa" else _ECDSA_AS_RSA.get(size, size)
+                signature = _hash_strength(str(record["signature_algorithm"]))
+                if not matches or (cert.key_algorithm == "rsa" and size < 2048) or signature < 2:
+                    continue
+                error = _verify_error(parsed, now)
+                left = 1 + cert.not_after - now
+                record.update(
+                    certificate=cert.pem,
+                    key=key,
+                    ca_bundle=bundles.get(cert.row_id),
+                    verify_error=error,
+                )
+                ranks[cert.cert_id] = (
+                    bool(error),
+                    left < VALIDITY_THRESHOLD,
+                    -_VALIDATION_VALUE.get(str(record["validation_type"] or ""), 0),
+                    -sum(1 for m in matches if m.startswith("*")),
+                    -len(matches),
+                    -left,
+                    len("".join(sorted(matches))),
+                    -strength,
+                    -signature,
+                )
+    out = []
+    for cert_id in sorted(ranks, key=lambda i: ranks[i]):
+        out.append({**seen[cert_id], "users": sorted(holders[cert_id])})
+    return out

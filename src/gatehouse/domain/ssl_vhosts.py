@@ -125,6 +125,48 @@ def tls_record(item: certificates.Installed) -> dict[str, Any]:
     return record
 
 
+def api_record(stored: certificates.StoredCertificate) -> dict[str, Any]:
+    """A certificate as Cpanel::SSL::APIFormat::convert_cert_obj_to_api_return gives it (UAPI
+    `SSL::installed_hosts`' `certificate`, without AutoSSL's additions): the parse's `domains`
+    (the subject CN first unless it is an alternative name), `is_self_signed` 0/1 (subject and
+    issuer equal as text), `modulus_length` a number, `subject.commonName` the CN (a string,
+    unlike fetch_ssl_vhosts'), `issuer_text`/`subject_text` (names and values on lines of
+    their own), and the key's facts: `key_algorithm`, `modulus`/`modulus_length` (RSA) or
+    `ecdsa_curve_name`/`ecdsa_public` (ECDSA), null where the key type has none."""
+    cert = ssl_pem.parse_certificate(stored.pem).x509
+    subject, issuer = dn_pairs(cert.subject), dn_pairs(cert.issuer)
+    issuer_hr = dict(issuer)
+    record: dict[str, Any] = {
+        "domains": stored.domains,
+        "ecdsa_curve_name": None,
+        "ecdsa_public": None,
+        "id": stored.cert_id,
+        "is_self_signed": int(_dn_text(subject) == _dn_text(issuer)),
+        "issuer.commonName": issuer_hr.get("commonName"),
+        "issuer.organizationName": issuer_hr.get("organizationName"),
+        "issuer_text": _dn_text(issuer),
+        "key_algorithm": ssl_pem.KEY_ALGORITHM_NAMES.get(
+            stored.key_algorithm, stored.key_algorithm
+        ),
+        "modulus": None,
+        "modulus_length": None,
+        "not_after": stored.not_after,
+        "not_before": stored.not_before,
+        "signature_algorithm": signature_algorithm(cert),
+        "subject.commonName": dict(subject).get("commonName"),
+        "subject_text": _dn_text(subject),
+        "validation_type": ssl_pem.validation_type(cert),
+    }
+    public = cert.public_key()
+    if isinstance(public, rsa.RSAPublicKey):
+        record["modulus"] = format(public.public_numbers().n, "x")
+        record["modulus_length"] = public.key_size
+    elif isinstance(public, ec.EllipticCurvePublicKey):
+        record["ecdsa_curve_name"] = ssl_pem.curve_name(public.curve)
+        record["ecdsa_public"] = ssl_pem.ecdsa_public(public)
+    return record
+
+
 @dataclass(frozen=True, slots=True)
 class SslVhost:
     installed: certificates.Installed

@@ -20,6 +20,7 @@ from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import UapiResult, api2, uapi
 from gatehouse.domain import (
     access,
+    autossl,
     certificates,
     ips,
     ssl_install_report,
@@ -152,14 +153,26 @@ def installed_hosts(call: Call) -> list[dict[str, Any]]:
     needs_sni — gatehouse.domain.ssl_vhosts) with its `docroot`, `domains` (the servername and
     its parked domains — gatehouse has none — sorted), `fqdns` (every name of the vhost,
     sorted: the servername and its serveralias, as domainuserdata gives them) and
-    `mail_sni_status` 1 beside the host's certificate, its text and its address."""
+    `mail_sni_status` 1 beside the host's certificate, its text and its address. The
+    certificate is Cpanel::SSL::APIFormat's record (gatehouse.domain.ssl_vhosts.api_record)
+    with `is_autossl` (0/1) and, for AutoSSL's, `auto_ssl_provider` and
+    `auto_ssl_provider_display_name` (cPanel's UAPI reference; cPanel's SSL/TLS Status page
+    reads `is_autossl` of every certificate)."""
     account = call.principal.user
+    config = call.gatehouse.config
     installed = certificates.installed(call.conn, user_id=account.id)
+    by_autossl = autossl.installed_by_autossl(call.conn, installed)
     hosts = []
-    for vhost in ssl_vhosts.of(call.conn, installed, ips.main_ip(call.gatehouse.config)):
+    for vhost in ssl_vhosts.of(call.conn, installed, ips.main_ip(config)):
+        cert = vhost.installed.certificate
+        record = ssl_vhosts.api_record(cert)
+        record["is_autossl"] = int(cert.fingerprint in by_autossl)
+        if record["is_autossl"]:
+            record["auto_ssl_provider"] = autossl.PROVIDER_NAME
+            record["auto_ssl_provider_display_name"] = autossl.display_name(config)
         hosts.append(
             {
-                "certificate": certificates.describe(vhost.installed.certificate),
+                "certificate": dict(sorted(record.items())),
                 "certificate_text": vhost.installed.certificate.pem,
                 "docroot": vhost.docroot,
                 "domains": [vhost.servername],

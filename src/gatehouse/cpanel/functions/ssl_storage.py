@@ -12,12 +12,13 @@ list.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import api2, uapi
-from gatehouse.domain import access, certificates, ssl_requests, ssl_storage
+from gatehouse.domain import access, certificates, ips, ssl_pem, ssl_requests, ssl_storage
 from gatehouse.errors import InvalidParameter, missing_parameter
 
 MODULE = "SSL"
@@ -94,20 +95,45 @@ def delete_csr(call: Call) -> list[dict[str, Any]]:
 @uapi(
     MODULE,
     "fetch_cert_info",
-    "A stored certificate's facts, its text, its key (if stored) and the CA bundle it is "
-    "installed with.",
+    "A stored certificate (id or friendly_name): its text, its key (if stored), its CA bundle "
+    "and its common name's address.",
     readonly=True,
 )
 def fetch_cert_info(call: Call) -> dict[str, Any]:
+    """Cpanel/API/SSL.pm fetch_cert_info: Cpanel::SSLInfo::fetch_crt_info's hash, nothing
+    else (gatehouse.domain.ssl_storage.cert_info)."""
     account = call.principal.user
-    cert = ssl_storage.find_certificate(call.conn, account, args.length_required(call, "id"), None)
-    info = ssl_storage.cert_info(call.conn, call.gatehouse.keyring, account, cert)
-    return {
-        **_cert_facts(cert),
-        "cabundle": info.cabundle,
-        "certificate": cert.pem,
-        "key": info.key,
-    }
+    cert = ssl_storage.find_for_info(
+        call.conn, account, call.params.get("id"), call.params.get("friendly_name")
+    )
+    ip = account.ip or ips.main_ip(call.gatehouse.config)
+    return ssl_storage.cert_info(call.conn, call.gatehouse.keyring, account, cert, ip)
+
+
+@uapi(
+    MODULE,
+    "fetch_certificates_for_fqdns",
+    "The account's stored certificates (with their keys) for the domains given, best first.",
+    readonly=True,
+)
+def fetch_certificates_for_fqdns(call: Call) -> list[dict[str, Any]]:
+    """Cpanel/API/SSL.pm fetch_certificates_for_fqdns: Cpanel::SSL::Search over the account's
+    own storage (gatehouse.domain.ssl_storage.certificates_for_fqdns), `certificate` and
+    `ca_bundle` renamed `crt` and `cab`, `users` dropped, `domain_is_configured` added (as
+    list_certs')."""
+    account = call.principal.user
+    wanted = [d for d in re.split(r"[,;\s]+", args.length_required(call, "domains")) if d]
+    found = ssl_storage.certificates_for_fqdns(
+        call.conn, call.gatehouse.keyring, [account], wanted, call.now
+    )
+    capable = ssl_storage.ssl_capable_domains(call.conn, account)
+    out = []
+    for item in found:
+        item["crt"], item["cab"] = item.pop("certificate"), item.pop("ca_bundle")
+        del item["users"]
+        configured = any(ssl_pem.covers(item["domains"], d) for d in capable)
+        out.append(dict(sorted({**item, "domain_is_configured": int(configured)}.items())))
+    return out
 
 
 def _subject(call: Call, *, required: bool) -> ssl_requests.Subject:

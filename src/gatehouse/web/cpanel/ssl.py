@@ -161,9 +161,26 @@ async def show(site: Site, request: Request, principal: Principal) -> Response:
     if not answer.ok:
         return site.message(request, 404, "No such certificate", answer.reason, principal)
     info: dict[str, Any] = answer.data
-    row = ssl_rows.certificate(info, site.gatehouse.now())
+    # fetch_cert_info answers the text, key and bundle (cPanel's fetch_crt_info); the facts
+    # shown with them are the certificate's list_certs record.
+    facts = next(
+        (c for c in await _uapi_list(site, request, principal, "list_certs") if c["id"] == cert_id),
+        None,
+    )
+    if facts is None:
+        return site.message(request, 404, "No such certificate", "", principal)
+    row = ssl_rows.certificate(facts, site.gatehouse.now())
     row["days"] = ssl_rows.days_text(row)
-    return site.page(request, "ssl_show.html", principal, info=info, row=row)
+    bundle = info.get("cabundle") or ""
+    return site.page(
+        request,
+        "ssl_show.html",
+        principal,
+        info=info,
+        row=row,
+        friendly_name=facts.get("friendly_name") or cert_id,
+        cabundle=bundle if bundle.startswith("-----BEGIN") else "",
+    )
 
 
 @route("/ssl/key", "POST")

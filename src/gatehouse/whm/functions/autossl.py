@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit
 
 from gatehouse import acls
 from gatehouse.api.call import Call
@@ -260,7 +259,7 @@ def _provider(call: Call) -> dict[str, Any]:
     config = call.gatehouse.config
     directory = str(config.autossl_directory)
     return {
-        "display_name": f"ACME ({urlsplit(directory).hostname or directory})",
+        "display_name": autossl.display_name(config),
         "enabled": int(not autossl_settings.disabled(call.conn)),
         "module_name": PROVIDER,
         # cPanel's spec keys gatehouse can state: DNS-01 only, the certificate delivered within

@@ -196,6 +196,54 @@ def listcrts(call: Call) -> dict[str, Any]:
 
 
 @REGISTRY.function(
+    "fetch_ssl_certificates_for_fqdns",
+    "The stored certificates (with their keys) for the domains given, from the caller's SSL "
+    "storage and that of the domains' owner when the caller administers it; best first.",
+    params=(
+        Param(
+            "domains",
+            "The domains, separated by commas, semicolons or blanks (`*.` names a wildcard).",
+            required=True,
+            handler_refuses=True,
+        ),
+    ),
+    privileges=READ,
+    readonly=True,
+)
+def fetch_ssl_certificates_for_fqdns(call: Call) -> dict[str, Any]:
+    """Whostmgr/API/1/SSL.pm fetch_ssl_certificates_for_fqdns: the caller's own storage, and
+    first the owner's of the first domain given that has one, when the caller owns it (root
+    owns everyone); Cpanel::SSL::Search's records with `certificate`/`ca_bundle` renamed
+    `crt`/`cab`, in `payload` (gatehouse.domain.ssl_storage.certificates_for_fqdns)."""
+    raw = call.params.get("domains")
+    if raw is None:
+        raise InvalidParameter(
+            "Provide the “domains” parameter for the "
+            "“Whostmgr::API::1::SSL::fetch_ssl_certificates_for_fqdns” function."
+        )
+    if raw == "":
+        raise InvalidParameter("The value of “domains” may not be empty.")
+    wanted = [d for d in re.split(r"[,;\s]+", raw) if d]
+    actor = access.actor_of(call.principal)
+    searched = [actor.user]
+    owner = next(
+        (o for o in (certificates.domain_owner(call.conn, d.lower()) for d in wanted) if o),
+        None,
+    )
+    administered = owner is not None and (
+        actor.sees_all or (not owner.is_root and owner.owner == actor.user.username)
+    )
+    if owner is not None and administered and owner.username != actor.user.username:
+        searched.insert(0, owner)
+    found = ssl_storage.certificates_for_fqdns(
+        call.conn, call.gatehouse.keyring, searched, wanted, call.now
+    )
+    for item in found:
+        item["crt"], item["cab"] = item.pop("certificate"), item.pop("ca_bundle")
+    return {"payload": [dict(sorted(item.items())) for item in found]}
+
+
+@REGISTRY.function(
     "fetch_ssl_vhosts",
     "The SSL virtual hosts (domains with an installed certificate) the caller administers, "
     "each with its certificate, address and names.",
