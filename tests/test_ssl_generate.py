@@ -433,11 +433,27 @@ def test_generatessl_makes_key_csr_and_self_signed_certificate(server: Server) -
     user, _ = server.account()
     domain = f"{user}.example.com"
     before = [_count(server, t, "root") for t in ("ssl_keys", "ssl_csrs", "ssl_certificates")]
-    data = server.ok(
+    response = server.get(
         "generatessl",
         params={"domains": f"{domain},www.{domain}", "keysize": "2048", **CSR_SUBJECT},
-    )
+    ).json()
+    # Whostmgr/API/1/SSL.pm generatessl: the generator's message is the reason; the answer is
+    # Whostmgr::SSL::generate's but for the storage files' paths (gatehouse has none).
+    assert response["metadata"]["reason"] == "Key, Certificate, and CSR generated OK"
+    data = response["data"]
     server.remember(data["key"])
+    assert sorted(data) == [
+        "cert",
+        "cert_id",
+        "csr",
+        "csr_id",
+        "key",
+        "key_id",
+        "sender",
+        "sender_host",
+    ]
+    assert data["sender"] == "cpanel"  # root sends as cpanel
+    assert data["sender_host"] == server.ok("gethostname")["hostname"]
     cert = x509.load_pem_x509_certificate(data["cert"].encode())
     key = _key(data["key"])
     assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048
@@ -476,12 +492,14 @@ def test_generatessl_takes_the_older_names_and_can_skip_the_certificate(server: 
     user, _ = server.account()
     domain = f"{user}.example.com"
     certificates = _count(server, "ssl_certificates", "root")
-    data = server.ok(
+    response = server.get(
         "generatessl",
         params={"host": domain, "country": "de", "co": "Beispiel", "skip_certificate": "1"},
-    )
+    ).json()
+    assert response["metadata"]["reason"] == "Key and CSR generated OK"
+    data = response["data"]
     server.remember(data["key"])
-    assert data["cert"] is None
+    assert (data["cert"], data["cert_id"]) == (None, None)
     subject = {a.oid: a.value for a in x509.load_pem_x509_csr(data["csr"].encode()).subject}
     assert subject[NameOID.COUNTRY_NAME] == "DE"
     assert subject[NameOID.ORGANIZATION_NAME] == "Beispiel"
@@ -528,6 +546,7 @@ def test_generatessl_privileges(server: Server, privileges: list[str], allowed: 
     assert _count(server, "ssl_keys", stranger) == 0
     if allowed:
         server.remember(body["data"]["key"])
+        assert body["data"]["sender"] == reseller  # a reseller sends as itself
 
 
 def test_fetch_vhost_ssl_components(server: Server, ca: Issued) -> None:

@@ -323,11 +323,13 @@ def _either(call: Call, name: str, legacy: str) -> str | None:
     # Whostmgr/XMLUI/Meta.pm: API 0's generatessl checks `ssl` only.
     api0_privileges=("ssl",),
 )
-def generatessl(call: Call) -> dict[str, Any]:
+def generatessl(call: Call) -> Reply:
     """Whostmgr::SSL::generate: everything goes into the CALLER's SSL storage (root's for
     root, Cpanel::SSLStorage::User->new(user => REMOTE_USER)), whoever holds the domains (no
     account is touched, so none is checked). The certificate is named after its domains, the
-    CSR and the key after the certificate (after the CSR when the certificate is skipped)."""
+    CSR and the key after the certificate (after the CSR when the certificate is skipped).
+    The answer is cPanel's, its three storage paths (`keyfile`, `certfile`, `csrfile`) named
+    as cPanel names them though gatehouse's SSL storage is rows of its store (docs/ssl.md)."""
     raw = call.params.getlist("domains") or [call.params.get("host") or ""]
     if not any(r.strip() for r in raw):
         raise InvalidParameter("Give the certificate's domains (`domains`).")
@@ -342,16 +344,19 @@ def generatessl(call: Call) -> dict[str, Any]:
         email=_either(call, "emailAddress", "email"),
     )
     key = ssl_requests.new_key(ssl_requests.key_type(None, call.params.get("keysize")))
+    # The mail's sender, as Whostmgr::SSL::generate names it (root sends as `cpanel`).
+    sender = account.username if account.username != "root" else "cpanel"
     data: dict[str, Any] = {
         "cert": None,
         "cert_id": None,
-        "domains": names,
         "key": key.pem,
         "key_id": key.key_id,
-        "user": account.username,
+        "sender": sender,
+        "sender_host": call.gatehouse.config.server_hostname,
     }
     name = None
-    if call.params.get("skip_certificate") not in ("1", "true"):
+    skip = call.params.get("skip_certificate") in ("1", "true")
+    if not skip:
         pem = ssl_requests.self_signed(key, names, subject, call.now)
         row = certificates.store_certificate(call, account.id, ssl_pem.parse_certificate(pem))
         stored = next(
@@ -364,24 +369,22 @@ def generatessl(call: Call) -> dict[str, Any]:
     )
     ssl_requests.store_new_key(call, call.gatehouse.keyring, account, key, csr.friendly_name)
     data.update({"csr": csr.pem, "csr_id": csr.csr_id})
-    data.update(_generated_facts(call, account.username, data["cert_id"], csr.csr_id, key.key_id))
-    return dict(sorted(data.items()))
+    data.update(_storage_paths(account.username, data["cert_id"], csr.csr_id, key.key_id))
+    # Whostmgr/API/1/SSL.pm generatessl: the generator's message is the reason.
+    said = "Key and CSR generated OK" if skip else "Key, Certificate, and CSR generated OK"
+    return Reply(data=dict(sorted(data.items())), reason=said)
 
 
-def _generated_facts(
-    call: Call, user: str, cert_id: str | None, csr_id: str, key_id: str
-) -> dict[str, Any]:
-    """What Whostmgr::SSL::_generate_with_key adds beside the texts and ids: where
-    Cpanel::SSLStorage::User keeps them (root's storage under /var/cpanel/ssl/system, an
-    account's under ~/ssl; gatehouse keeps them in its store, so these name no file of its
-    own), and who sends them (`cpanel` for root) from which host."""
+def _storage_paths(user: str, cert_id: str | None, csr_id: str, key_id: str) -> dict[str, Any]:
+    """Where Whostmgr::SSL::_generate_with_key says Cpanel::SSLStorage::User keeps what it
+    made: root's storage under /var/cpanel/ssl/system, an account's under ~/ssl. gatehouse
+    keeps them as rows of its store, so these name no file of its own (as domainuserdata's
+    /home paths); a client reads them as cPanel gives them."""
     base = "/var/cpanel/ssl/system" if user == users.ROOT else f"/home/{user}/ssl"
     return {
         "certfile": None if cert_id is None else f"{base}/certs/{cert_id}.crt",
         "csrfile": f"{base}/csrs/{csr_id}.csr",
         "keyfile": f"{base}/keys/{key_id}.key",
-        "sender": "cpanel" if user == users.ROOT else user,
-        "sender_host": call.gatehouse.config.server_hostname,
     }
 
 
