@@ -7,12 +7,15 @@ an excluded domain against a real CA is in tests/test_autossl.py."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from conftest import Server
+from gatehouse.domain import autossl
 
 
 def _excluded(server: Server, user: str) -> list[str]:
@@ -283,3 +286,38 @@ def test_uapi_start_autossl_check_succeeds_when_autossl_is_off(server: Server) -
     assert (body["status"], body["data"], body["errors"]) == (1, None, None)
     progress = server.uapi(user, "SSL", "is_autossl_check_in_progress", token=token).json()
     assert progress["data"] == 0
+
+
+# -- get_autossl_check_schedule's cron fields: the server's local time ---------------------------
+
+INDIA = dt.timezone(dt.timedelta(hours=5, minutes=30))
+NEXT = int(dt.datetime(2026, 12, 6, 22, 45, tzinfo=dt.UTC).timestamp())  # 04:15 on the 7th there
+
+
+@pytest.mark.parametrize(
+    ("interval", "tz", "fields"),
+    [
+        (86400, dt.UTC, ["45", "22", "*", "*", "*"]),
+        (86400, INDIA, ["15", "4", "*", "*", "*"]),
+        (3 * 3600, INDIA, ["15", "1,4,7,10,13,16,19,22", "*", "*", "*"]),
+        (900, INDIA, ["0,15,30,45", "*", "*", "*", "*"]),
+        (1000000, INDIA, ["15", "4", "7", "12", "*"]),
+    ],
+    ids=["daily-utc", "daily-local", "3-hourly-local", "quarter-hourly", "other-local"],
+)
+def test_cron_fields_are_in_the_servers_local_time(
+    interval: int, tz: dt.tzinfo, fields: list[str]
+) -> None:
+    # cPanel's /etc/cron.d/cpanel_autossl entry is read by cron in the server's local time
+    # (Whostmgr/API/1/SSL.pm: Schedule::Cron::Events' nextEvent, then timelocal).
+    assert autossl.cron_fields(interval, NEXT, tz) == fields
+
+
+def test_cron_fields_default_to_the_process_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert autossl.cron_fields(86400, NEXT) == ["15", "4", "*", "*", "*"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -239,14 +239,16 @@ def schedule(conn: sa.Connection, config: Config, now: int) -> Schedule | None:
     return Schedule(interval, last, next_time, lease is not None and lease.expires > now)
 
 
-def cron_fields(interval: int, next_time: int) -> list[str]:
+def cron_fields(interval: int, next_time: int, tz: datetime.tzinfo | None = None) -> list[str]:
     """The schedule as the five fields of a cron entry (WHM get_autossl_check_schedule's
-    `cron`, cPanel's /etc/cron.d/cpanel_autossl line split on blanks), in UTC: a daily
-    interval runs at the next check's minute and hour (`M H * * *`), one that divides a day
-    into whole hours at that minute every so many hours (`M h1,h2,… * * *`, as cPanel's
-    3-hourly entry), one that divides an hour into whole minutes every so many minutes;
-    any other interval as the next check's own time (`M H D Mon *`), true for that run."""
-    t = datetime.datetime.fromtimestamp(next_time, tz=datetime.UTC)
+    `cron`, cPanel's /etc/cron.d/cpanel_autossl line split on blanks), in the server's local
+    time as cron reads its entries (`tz`: another zone, for tests): a daily interval runs at
+    the next check's minute and hour (`M H * * *`), one that divides a day into whole hours
+    at that minute every so many hours (`M h1,h2,… * * *`, as cPanel's 3-hourly entry), one
+    that divides an hour into whole minutes every so many minutes; any other interval as the
+    next check's own time (`M H D Mon *`), true for that run. (`next_time` itself is answered
+    in UTC, as cPanel's Cpanel::Time::ISO::unix2iso of the entry's next run.)"""
+    t = datetime.datetime.fromtimestamp(next_time, tz=datetime.UTC).astimezone(tz)
     minute, hour = str(t.minute), str(t.hour)
     if interval == 86400:
         return [minute, hour, "*", "*", "*"]
