@@ -143,7 +143,9 @@ def test_generatessl_api1_adds_cpanels_paths_and_sender(server: Server) -> None:
     server.remember(data["key"])
     assert data["keyfile"] == f"/var/cpanel/ssl/system/keys/{data['key_id']}.key"
     assert data["sender"] == "cpanel" and data["sender_host"]
-    assert {"domains", "user"} <= set(data)  # gatehouse's own, kept in API 1
+    assert data["certfile"] == f"/var/cpanel/ssl/system/certs/{data['cert_id']}.crt"
+    assert data["csrfile"] == f"/var/cpanel/ssl/system/csrs/{data['csr_id']}.csr"
+    assert not {"domains", "user"} & set(data)  # not cPanel's
 
 
 # -- API 0's privileges -----------------------------------------------------------------------

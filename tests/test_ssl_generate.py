@@ -438,17 +438,20 @@ def test_generatessl_makes_key_csr_and_self_signed_certificate(server: Server) -
         params={"domains": f"{domain},www.{domain}", "keysize": "2048", **CSR_SUBJECT},
     ).json()
     # Whostmgr/API/1/SSL.pm generatessl: the generator's message is the reason; the answer is
-    # Whostmgr::SSL::generate's but for the storage files' paths (gatehouse has none).
+    # Whostmgr::SSL::generate's (its storage paths named as cPanel names them).
     assert response["metadata"]["reason"] == "Key, Certificate, and CSR generated OK"
     data = response["data"]
     server.remember(data["key"])
     assert sorted(data) == [
         "cert",
         "cert_id",
+        "certfile",
         "csr",
         "csr_id",
+        "csrfile",
         "key",
         "key_id",
+        "keyfile",
         "sender",
         "sender_host",
     ]
