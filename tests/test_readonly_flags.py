@@ -328,6 +328,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "list_users": lambda w: {},
     "resellerstats": _reseller_params,
     "get_nameserver_config": lambda w: {},
+    "lookupnsip": lambda w: {"host": w.account()[1]},
     "gethostname": lambda w: {},
     "listips": lambda w: (w.account(), {})[1],
     "showbw": lambda w: (w.account(), {})[1],

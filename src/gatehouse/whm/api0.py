@@ -16,7 +16,7 @@ from gatehouse.api.api0 import Answer, Api0, Body, bare, named_list, result_list
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Envelope
 from gatehouse.dns import zones
-from gatehouse.domain import access, users
+from gatehouse.domain import access, nameserver_ips, users
 from gatehouse.domain.users import User
 from gatehouse.errors import GatehouseError, PermissionDenied
 
@@ -511,4 +511,21 @@ generatessl = Api0(
 loadavg = Api0(
     lambda answer: dict(answer.data or {}),
     lambda reason: {"status": 0, "statusmsg": reason},
+)
+
+
+# Whostmgr/XMLUI/Nameserver.pm's lookupnsip: reads `nameserver` (not API 1's `host`) and
+# answers `{"ip":…}` alone, null when no address is found (lumberg's recordings). A refusal
+# made before it runs (a missing privilege) carries API 0's status and message beside.
+def _nsip_refused(reason: str) -> Body:
+    if reason == nameserver_ips.NOT_DETERMINED:
+        return {"ip": None}
+    return {"ip": None, "status": 0, "statusmsg": reason}
+
+
+lookupnsip = Api0(
+    lambda answer: {"ip": (answer.data or {}).get("ip")},
+    _nsip_refused,
+    renames=(("nameserver", "host"),),
+    ignores=("host",),
 )

@@ -1,0 +1,44 @@
+"""lookupnsip: a nameserver's IPv4 address (Whostmgr/API/1/Nameserver.pm, and its WHM API 0
+form Whostmgr/XMLUI/Nameserver.pm), from gatehouse's own zones, else the system resolver
+(gatehouse.domain.nameserver_ips).
+
+API 1 reads `host` and answers `data = {ip}`, or refuses with cPanel's words; API 0 reads
+`nameserver` and answers `{"ip":"…"}` or `{"ip":null}` (lumberg's recordings).
+
+Privileges: `ns-config`, as Whostmgr/XMLUI/Meta.pm checks it (API 1's table is compiled;
+cPanel's docs name the same)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.api.call import Call
+from gatehouse.api.registry import Param
+from gatehouse.domain import nameserver_ips
+from gatehouse.errors import NotFound
+from gatehouse.whm import api0
+from gatehouse.whm.registry import REGISTRY
+
+
+@REGISTRY.function(
+    "lookupnsip",
+    "A nameserver's IPv4 address: from the server's own DNS zones, else the system resolver.",
+    params=(
+        Param(
+            "host",
+            "The nameserver's host name (WHM API 0: `nameserver`).",
+            required=True,
+            handler_refuses=True,
+        ),
+    ),
+    privileges=("ns-config",),
+    api0=api0.lookupnsip,
+    readonly=True,
+    # The system resolver may take up to nameserver_ips.RESOLVE_TIMEOUT: off the event loop.
+    slow=True,
+)
+def lookupnsip(call: Call) -> dict[str, Any]:
+    ip = nameserver_ips.ip_of(call.conn, call.params.get("host") or "")
+    if ip is None:
+        raise NotFound(nameserver_ips.NOT_DETERMINED)
+    return {"ip": ip}
