@@ -56,7 +56,14 @@ from gatehouse.config import Config
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import absolute, parse_entries
-from gatehouse.domain import autossl_settings, certificates, leases, ssl_pem, ssl_requests
+from gatehouse.domain import (
+    autossl_settings,
+    certificates,
+    leases,
+    ssl_pem,
+    ssl_requests,
+    subdomains,
+)
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import ServerUnit, UnitOfWork
 from gatehouse.domain.users import User, from_row
@@ -311,7 +318,7 @@ def pending(
             continue
         excluded = set(autossl_settings.excluded(conn, account.id))
         times = [t for t in (asked_all, asked_by_user.get(account.id)) if t is not None]
-        for domain in certificates.owned_domains(conn, account):
+        for domain in _securable(config, certificates.owned_domains(conn, account)):
             if domain in excluded:
                 continue
             installed = certificates.installed_on(conn, domain)
@@ -667,7 +674,7 @@ class AutoSsl:
             if account.suspended:
                 continue
             with self.engine.connect() as conn:
-                domains = certificates.owned_domains(conn, account)
+                domains = _securable(self.config, certificates.owned_domains(conn, account))
                 excluded = set(autossl_settings.excluded(conn, account.id))
             for domain in domains:
                 if self.stopping.is_set():
@@ -1049,6 +1056,15 @@ def good(
     if cert.not_after - now <= config.autossl_renew_days * 86400:
         return False
     return not ssl_pem.parse_certificate(cert.pem).self_signed
+
+
+def _securable(config: Config, domains: list[str]) -> list[str]:
+    """The domains a check secures: a wildcard subdomain (`*.D`) only when the provider
+    orders wildcards (GATEHOUSE_AUTOSSL_WILDCARD), as cPanel's Cpanel/SSL/Auto/Run.pm
+    validates an account's own wildcards only with a provider that SUPPORTS_WILDCARD."""
+    if config.autossl_wildcard:
+        return domains
+    return [d for d in domains if not subdomains.is_wildcard(d)]
 
 
 def _zone_for(conn: sa.Connection, name: str, user_id: int) -> zones.Zone | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatehouse.domain import packages as packages_domain
+from gatehouse.domain import subdomains
 from gatehouse.domain.domain_lookup import SUB, DomainEntry
 
 NOT_REDIRECTED = "not redirected"  # cPanel's rewrite status of a domain without a redirect
@@ -24,7 +25,10 @@ SUBDOMAIN_ALIASES = ("www",)
 
 def serveraliases(domain: str, kind: str) -> list[str]:
     """The names beside `domain` its web vhost answers for, in the order of cPanel's userdata
-    `serveralias` (string order: `mail.D www.D`; a subdomain's only its `www.`)."""
+    `serveralias` (string order: `mail.D www.D`; a subdomain's only its `www.`, a wildcard's
+    none — Cpanel::Config::userdata::add_sub_domain_data)."""
+    if subdomains.is_wildcard(domain):
+        return []
     labels = SUBDOMAIN_ALIASES if kind == SUB else MAIN_DOMAIN_ALIASES
     return sorted(f"{label}.{domain}" for label in labels)
 
@@ -33,13 +37,14 @@ def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:
     account, domain = entry.account, entry.domain
     limits = packages_domain.with_defaults(account.limits) if account.limits else {}
     home = f"/home/{account.username}"
+    # A wildcard's log is named `_wildcard_.PARENT` (Cpanel/Sub.pm's domlog), its admin is the
+    # parent's webmaster (its `serveradmin`).
+    log = f"/usr/local/apache/domlogs/{subdomains.encode_wildcard(domain)}"
+    admin = domain.split(".", 1)[1] if subdomains.is_wildcard(domain) else domain
     return {
         "customlog": [
-            {"format": "combined", "target": f"/usr/local/apache/domlogs/{domain}"},
-            {
-                "format": '"%{%s}t %I .\\n%{%s}t %O ."',
-                "target": f"/usr/local/apache/domlogs/{domain}-bytes_log",
-            },
+            {"format": "combined", "target": log},
+            {"format": '"%{%s}t %I .\\n%{%s}t %O ."', "target": f"{log}-bytes_log"},
         ],
         "documentroot": entry.document_root,
         "group": account.username,
@@ -50,7 +55,7 @@ def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:
         "phpopenbasedirprotect": 1,
         "port": 80,
         "scriptalias": [{"path": f"{entry.document_root}/cgi-bin", "url": "/cgi-bin/"}],
-        "serveradmin": f"webmaster@{domain}",
+        "serveradmin": f"webmaster@{admin}",
         "serveralias": " ".join(serveraliases(domain, entry.kind)),
         "servername": domain,
         "usecanonicalname": "Off",

@@ -5,9 +5,10 @@ As cPanel does (Whostmgr/DNS/Domains.pm `addsubdomain`, called by Cpanel/Sub.pm 
 `addwww` and `readd`), adding one replaces whatever records the zone of its root domain holds
 at the subdomain's name and at its `www.` with an A record to the account's IP at each, and
 deleting one (`delsubdomain`: `addwww` without `readd`) takes every record at both names out
-again; both go through the one edit path
-(`gatehouse.dns.edits.save_edit`: lock, validation, serial, audit) in the same transaction as
-the row, so nothing is half-written. Removing the account removes its rows (the foreign key
+again — a wildcard subdomain (`*.example.com`, label `*`) has its own name's records only,
+no `www.` (Whostmgr/DNS/Domains.pm takes `addwww` off for one); both go through the one edit
+path (`gatehouse.dns.edits.save_edit`: lock, validation, serial, audit) in the same transaction
+as the row, so nothing is half-written. Removing the account removes its rows (the foreign key
 cascades) and its zones with their records (unless removeacct keeps the DNS, as cPanel keeps
 it). gatehouse has no web server: cPanel's document root (`dir`) and canonical-name (`canoff`)
 settings are accepted and not stored (docs/cpanel.md).
@@ -35,6 +36,7 @@ SUBDOMAIN_DELETE = "DELSUBDOMAIN"
 
 # The TTL of the A record cPanel's zone template gives an account's names.
 RECORD_TTL = 14400
+WILDCARD_PREFIX = "_wildcard_"
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # Names cPanel keeps for its own services (Cpanel::Validate::SubDomain's reserved list, the
 # ones that apply to gatehouse's zone template: it has `www`, `mail` and `ftp` records).
@@ -55,10 +57,27 @@ class Subdomain:
         return self.name[: -len(self.root_domain) - 1]
 
     @property
+    def is_wildcard(self) -> bool:
+        """`*.ROOT` (or `*.LABEL.ROOT`): cPanel's wildcard subdomain (Cpanel/Sub.pm's
+        `iswildcard`), answering every name under its parent that has no records of its own."""
+        return is_wildcard(self.name)
+
+    @property
     def basedir(self) -> str:
         """Its document root relative to the home directory: cPanel's default,
-        public_html/LABEL (gatehouse keeps no `dir`: it has no web server)."""
-        return f"public_html/{self.label}"
+        public_html/LABEL (gatehouse keeps no `dir`: it has no web server), a wildcard's
+        `*` spelt `_wildcard_` (Cpanel::WildcardDomain::encode_wildcard_domain)."""
+        return f"public_html/{encode_wildcard(self.label)}"
+
+
+def is_wildcard(name: str) -> bool:
+    return name == "*" or name.startswith("*.")
+
+
+def encode_wildcard(name: str) -> str:
+    """Cpanel::WildcardDomain::encode_wildcard_domain: a leading `*` as `_wildcard_`, as cPanel
+    names a wildcard's files (its document root, its logs)."""
+    return f"{WILDCARD_PREFIX}{name[1:]}" if is_wildcard(name) else name
 
 
 def _subdomain(row: sa.Row[tuple[object, ...]]) -> Subdomain:
@@ -127,15 +146,12 @@ def check_label(raw: str, main_domain: str | None, *, disallow_dot: bool = False
     label = raw.lower().strip()
     label = label.removeprefix("www.")
     label = label.replace(".", "") if disallow_dot else label.removesuffix(".")
-    label = domain_names.lookup_form(label) if label else label  # Unicode as A-labels
-    if "*" in label:
-        # Choice: no wildcard subdomain (cPanel makes one): gatehouse has no web server to
-        # answer for it; a wildcard record can be added through the Zone Editor.
-        raise InvalidParameter(
-            "This server does not create wildcard subdomains. Add a wildcard DNS record "
-            "with the Zone Editor instead."
-        )
-    if not label or not all(_LABEL.match(p) for p in label.split(".")):
+    # A wildcard (Cpanel::Validate::SubDomain::is_valid): `*` alone, or `*.` before labels.
+    wildcard = is_wildcard(label)
+    rest = label[2:] if wildcard else label
+    rest = domain_names.lookup_form(rest) if rest else rest  # Unicode as A-labels
+    label = "*" if wildcard and not rest else f"*.{rest}" if wildcard else rest
+    if (rest or not wildcard) and not all(_LABEL.match(p) for p in rest.split(".")):
         raise InvalidParameter(INVALID_SUBDOMAIN)
     if label == "www" or label.startswith("www."):
         raise _www_refusal(label)
@@ -216,9 +232,10 @@ def _zone_of(conn: sa.Connection, account: User, name: str) -> zones.Zone | None
     return None
 
 
-def _names(name: str) -> tuple[str, str]:
-    """The names a subdomain's records are at: its own and its `www.` (Cpanel/Sub.pm)."""
-    return name, f"www.{name}"
+def _names(name: str) -> tuple[str, ...]:
+    """The names a subdomain's records are at: its own and its `www.` (Cpanel/Sub.pm); a
+    wildcard's own only (Whostmgr/DNS/Domains.pm's addsubdomain adds no `www.` to one)."""
+    return (name,) if is_wildcard(name) else (name, f"www.{name}")
 
 
 def _lines_at(zone: zones.Zone, names: tuple[str, ...]) -> list[int]:
@@ -257,7 +274,9 @@ def add(
     name = f"{label}.{root}"
     if len(name) > 253:
         raise InvalidParameter(f"The domain “{name}” is longer than 253 characters.")
-    domain_names.check_ownable(name)
+    # A wildcard's name is checked as the name it stands under (Cpanel::Validate::Domain::
+    # validwildcarddomain reads its `*` as an ordinary label).
+    domain_names.check_ownable(name[2:] if is_wildcard(name) else name)
     zone = _zone_of(conn, account, name)  # the write lock first: two adds queue here
     if zones.get(conn, name) is not None:
         raise Conflict(f"A DNS entry for the domain “{name}” already exists.")

@@ -88,7 +88,8 @@ def listsubdomains(call: Call) -> list[dict[str, Any]]:
                 "rootdomain": base,
                 "status": "not redirected",
                 "subdomain": label,
-                "web_subdomain_aliases": list(SUBDOMAIN_ALIASES),
+                # A wildcard's vhost has no `www.` alias (its serveralias is empty).
+                "web_subdomain_aliases": [] if sub.is_wildcard else list(SUBDOMAIN_ALIASES),
             }
         )
     # cPanel sorts by its key (`LABEL_ROOT`), not by the name.
