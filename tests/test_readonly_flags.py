@@ -702,6 +702,10 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "Quota", "get_quota_info"): lambda w: (w.account()[0], {}),
     (UAPI, "Quota", "get_local_quota_info"): lambda w: (w.account()[0], {}),
     (UAPI, "Locale", "get_attributes"): lambda w: (w.account()[0], {}),
+    (UAPI, "Batch", "strict"): lambda w: (
+        w.account()[0],
+        {"command": '["DomainInfo","list_domains"]'},
+    ),
     (UAPI, "Tokens", "list"): lambda w: _owner_of_token(w, {}),
     (UAPI, "Tokens", "gatehouse_get_details"): lambda w: _owner_of_token(w, {}),
     (API2, "SubDomain", "listsubdomains"): _with_subdomain,
