@@ -162,3 +162,85 @@ def test_locale_of_a_right_to_left_language(server: Server) -> None:
     assert json.dumps(body["data"], sort_keys=True) == (
         '{"direction": "rtl", "locale": "ar", "name": "ar"}'
     )
+
+
+# -- Variables::get_server_information / get_session_information ------------------------------
+
+SERVER_KNOWN = {
+    "cpanel_root_directory": "/usr/local/cpanel",
+    "default_theme": "jupiter",
+    "ftp_server": "disabled",
+    "ssl_default_key_type": "rsa-2048",
+}
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ({}, SERVER_KNOWN),
+        ({"name": "default_theme"}, {"default_theme": "jupiter"}),
+        # A name of cPanel's table gatehouse holds no value for: cPanel's answer for a
+        # setting its cpanel.config lacks.
+        ({"name-0": "php_memory_limit", "name-1": "ftp_server"},
+         {"php_memory_limit": None, "ftp_server": "disabled"}),
+    ],
+    ids=["all", "one", "unheld"],
+)  # fmt: skip
+def test_server_information(
+    account: Account, names: dict[str, str], expected: dict[str, Any]
+) -> None:
+    body = account.uapi("Variables", "get_server_information", **names)
+    assert (body["status"], body["data"], body["warnings"]) == (1, expected, None)
+
+
+def test_server_information_unknown_name(account: Account) -> None:
+    body = account.uapi("Variables", "get_server_information", name="nope")
+    (error,) = body["errors"]
+    assert error.startswith(
+        "The name parameter has unknown value(s) “nope”. You must enter one of the following "
+        "values: “allow_park_subdomain_on_hostname”, “allow_remote_domains”, "
+    )
+    assert error.endswith(", “use_mail_for_mailman_url”, or “version”")
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "data", "errors"),
+    [
+        ({}, 1, {"host": "127.0.0.1"}, None),
+        ({"name": "host"}, 1, {"host": "127.0.0.1"}, None),
+        (
+            {"name": "user"},
+            0,
+            None,
+            ["The name parameter has unknown value(s) “user”. You must enter one of the "
+             "following values: “host”"],
+        ),
+    ],
+    ids=["all", "host", "unknown"],
+)  # fmt: skip
+def test_session_information(
+    account: Account,
+    params: dict[str, str],
+    status: int,
+    data: dict[str, str] | None,
+    errors: list[str] | None,
+) -> None:
+    # The Host the client sent (127.0.0.1:PORT) without its port.
+    body = account.uapi("Variables", "get_session_information", **params)
+    assert (body["status"], body["data"], body["errors"], body["warnings"]) == (
+        status,
+        data,
+        errors,
+        None,
+    )
+
+
+def test_session_information_from_the_command_line(server: Server, account: Account) -> None:
+    out = server.cli(
+        "uapi", "--user", account.user, "Variables", "get_session_information", "--output", "json"
+    )
+    result = json.loads(out.stdout)["result"]
+    assert (result["data"], result["warnings"]) == (
+        {"host": None},
+        ["This API is only valid when called via a web interface."],
+    )

@@ -1,4 +1,7 @@
-"""UAPI `Variables::get_user_information`: the account's configuration, as cPanel's
+"""UAPI `Variables::get_user_information`, `get_server_information` and
+`get_session_information`.
+
+`get_user_information`: the account's configuration, as cPanel's
 Cpanel/API/Variables.pm answers it — the account's cpuser file (`%Cpanel::CPDATA`) and its
 password-file entry (`%Cpanel::USERDATA`), keys renamed by USER_INFO_TRANSFORMS, DNS, `pass`
 and `name` left out, every other key lower-cased, `MXCHECK-<domain>` keys gathered into the
@@ -11,6 +14,16 @@ there — a `name` asking for one is refused as cPanel refuses a key the account
 Values have cPanel's types: what comes from the cpuser file is text (`"unlimited"`, `"10"`,
 the start date), what cPanel computes is a number (`uid`, `gid`, an unlimited
 `bandwidth_limit` of 0).
+
+`get_server_information`: Variables.pm's SERVER_INFO_RETURNS, the server's cpanel.config
+(`%Cpanel::CONF`) under public names. gatehouse has no cpanel.config: it answers the names it
+holds a true value for (SERVER_KNOWN); every other name of cPanel's table is still a valid
+`name`, answered `null` — what cPanel answers for a setting its cpanel.config lacks — and left
+out of the whole answer (docs/cpanel.md lists them).
+
+`get_session_information`: `host`, the request's Host without its port (Cpanel.pm splits
+HTTP_HOST at its first colon); from the command line (`gatehouse uapi`, cPanel's `uapi`, where
+SERVER_SOFTWARE is not cpsrvd's) `null`, with Variables.pm's warning.
 """
 
 from __future__ import annotations
@@ -18,8 +31,8 @@ from __future__ import annotations
 from typing import Any
 
 from gatehouse.api.call import Call
-from gatehouse.cpanel.registry import uapi
-from gatehouse.domain import ips, mail_exchangers, packages, ssl_storage, users
+from gatehouse.cpanel.registry import UapiResult, uapi
+from gatehouse.domain import ips, mail_exchangers, packages, ssl_requests, ssl_storage, users
 from gatehouse.domain.spf_records import list_and_quoted
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
@@ -116,6 +129,119 @@ def user_information(call: Call, account: User) -> dict[str, Any]:
         # MXCHECK-<domain> becomes mxcheck{<domain>}; an empty value reads as `local`.
         variables["mxcheck"] = {account.domain: mxcheck or "local"}
     return variables
+
+
+def _build_results(
+    variables: dict[str, Any], valid: list[str], wanted: list[str]
+) -> dict[str, Any]:
+    """Variables.pm _build_results: the names asked for (all when none), each of cPanel's
+    table; a value gatehouse does not hold is cPanel's undefined (`null`)."""
+    invalid = [n for n in wanted if n not in valid]
+    if invalid:
+        raise _invalid_names(invalid, valid)
+    if wanted:
+        return {n: variables.get(n) for n in wanted}
+    return dict(variables)
+
+
+# Variables.pm SERVER_INFO_RETURNS: the public names (cpanel.config's own in the comment).
+SERVER_INFO_NAMES = [
+    "default_theme",  # RS
+    "email_filter_storage_directory",  # VFILTERDIR
+    "allow_park_subdomain_on_hostname",  # allowparkhostnamedomainsubdomains
+    "allow_remote_domains",
+    "allow_unregistered_domains",
+    "apache_port",
+    "apache_ssl_port",
+    "api_shell",
+    "awstats_browser_update",
+    "awstats_reverse_dns",
+    "cpanel_root_directory",
+    "database_prefix_required",  # database_prefix
+    "display_cpanel_doclinks",
+    "dnsadmin_app",
+    "empty_trash_days",
+    "enable_file_protect",
+    "file_upload_maximum_bytes",
+    "file_upload_must_leave_bytes",
+    "file_usage",
+    "ftp_server",
+    "htaccess_check_recurse",
+    "invite_sub",
+    "ipv6_listen",
+    "local_nameserver_type",
+    "logout_redirect_url",
+    "mailbox_storage_format",
+    "mail_server",
+    "minimum_password_strength",
+    "minimum_password_strength_mysql",
+    "mysql_host",
+    "mysql_version",
+    "php_maximum_execution_time",
+    "php_memory_limit",
+    "php_post_maximum_size",
+    "php_system_default_version",
+    "php_upload_maximum_filesize",
+    "php_loader",
+    "php_open_basedir_home",
+    "phpmyadmin_disable_search_info_schema",
+    "docroots_in_public_html_only",
+    "require_ssl",
+    "allow_reset_password",
+    "allow_reset_password_for_subaccounts",
+    "disable_analog",
+    "skip_apache_clients_optimizer",
+    "disable_awstats",
+    "skip_mailbox_warnings_check",
+    "disable_boxtrapper",
+    "skip_bandwidth_limit_check",
+    "disable_mailman",
+    "disable_roundcube",
+    "disable_spamassassin",
+    "disable_spambox",
+    "disable_webalizer",
+    "ssl_default_key_type",
+    "use_information_schema",
+    "use_mail_for_mailman_url",
+    "is_mod_userdir_enabled",
+    "version",
+]
+
+
+def server_known() -> dict[str, Any]:
+    """The server settings gatehouse holds a true value for."""
+    return {
+        "cpanel_root_directory": CPANEL_ROOT,  # $Cpanel::CONF{root}
+        # The theme createacct gives an account (the package's CPMOD default).
+        "default_theme": packages.default_settings()["CPMOD"],
+        # No FTP service runs: cpanel.config's computed `ftpserver` is then `disabled`.
+        "ftp_server": "disabled",
+        # The key type of an account's `system` default (Cpanel::SSL::DefaultKey's first).
+        "ssl_default_key_type": ssl_requests.DEFAULT_KEY_TYPE,
+    }
+
+
+@uapi(MODULE, "get_server_information", "The server's settings (cpanel.config) that "
+      "gatehouse holds.", readonly=True)  # fmt: skip
+def get_server_information(call: Call) -> dict[str, Any]:
+    wanted = call.params.getlist("name")
+    known = server_known()
+    if not wanted:
+        return known
+    return _build_results(known, SERVER_INFO_NAMES, wanted)
+
+
+NOT_WEB = "This API is only valid when called via a web interface."
+
+
+@uapi(MODULE, "get_session_information", "The web session's variables (`host`).",
+      readonly=True)  # fmt: skip
+def get_session_information(call: Call) -> UapiResult:
+    host = call.host.split(":", 1)[0] if call.host else None
+    data = _build_results({"host": host}, ["host"], call.params.getlist("name"))
+    # cPanel warns when SERVER_SOFTWARE is not cpsrvd's: its command line.
+    warnings = [NOT_WEB] if call.principal.method == "local" else None
+    return UapiResult(data=data, warnings=warnings)
 
 
 @uapi(MODULE, "get_user_information", "The account's configuration (its cpuser data).",
