@@ -28,7 +28,8 @@ one's last.
 
 gatehouse keeps its own transport keys out of the stringency check (cPanel removes them before
 a function sees its arguments): `cpanel_jsonapi_user` (WHM's `cpanel` function, and accepted
-on this face when it names the caller) and `cpanel.user`/`cpanel.module`/`cpanel.function`
+on this face when it names the caller; `user` when WHM's `cpanel` is given the account so,
+which Whostmgr/XMLUI/cPanel.pm deletes) and `cpanel.user`/`cpanel.module`/`cpanel.function`
 (WHM's `uapi_cpanel`, Whostmgr/API/1/Cpanel.pm deletes them).
 """
 
@@ -107,13 +108,14 @@ def _perl_text(value: Any) -> str:
 # -- the arguments ---------------------------------------------------------------------------
 
 
-def _check_stringence(params: Params) -> None:
+def _check_stringence(call: Call) -> None:
     # Batch.pm _additional_stringence ("[join,~, ,_2]": the names joined by ", ").
-    invalid = [
-        key
-        for key in params
-        if key not in STRINGENCE_EXCEPTIONS and not _COMMAND_KEY.fullmatch(key)
-    ]
+    params = call.params
+    exempt = STRINGENCE_EXCEPTIONS
+    if call.principal.method == "whm" and "cpanel_jsonapi_user" not in params:
+        # WHM's `cpanel` also takes the account as `user`, which cpanel_exec then deletes.
+        exempt = exempt | {"user"}
+    invalid = [key for key in params if key not in exempt and not _COMMAND_KEY.fullmatch(key)]
     if invalid:
         noun = _numerate(len(invalid), "name is", "names are")
         raise InvalidParameter(f"The following parameter {noun} invalid: {', '.join(invalid)}")
@@ -202,10 +204,10 @@ def _arguments(text: str, args: dict[str, Any]) -> Params:
     return Params(pairs)
 
 
-def _commands(params: Params) -> list[tuple[str, str, Params]]:
+def _commands(call: Call) -> list[tuple[str, str, Params]]:
     """Batch.pm _get_commands_from_args_object: every command, checked, or a refusal."""
-    _check_stringence(params)
-    texts = params.getlist(COMMAND)
+    _check_stringence(call)
+    texts = call.params.getlist(COMMAND)
     if not texts:
         raise InvalidParameter(f"Provide at least one “{COMMAND}” argument.")
     if any(text == "" for text in texts):
@@ -302,7 +304,7 @@ def _check_exists(module: str, func: str) -> None:
 def strict(call: Call) -> list[dict[str, Any]]:
     # readonly: the batch itself touches nothing; each command runs, is checked against the
     # token's scope and is committed as a call of its own.
-    commands = _commands(call.params)
+    commands = _commands(call)
     for module, func, _args in commands:
         _check_exists(module, func)
     responses: list[dict[str, Any]] = []
