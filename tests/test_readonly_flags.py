@@ -702,6 +702,7 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "Quota", "get_quota_info"): lambda w: (w.account()[0], {}),
     (UAPI, "Quota", "get_local_quota_info"): lambda w: (w.account()[0], {}),
     (UAPI, "Locale", "get_attributes"): lambda w: (w.account()[0], {}),
+    (UAPI, "ResourceUsage", "get_usages"): lambda w: (w.account()[0], {}),
     (UAPI, "Variables", "get_server_information"): lambda w: (w.account()[0], {}),
     (UAPI, "Variables", "get_session_information"): lambda w: (w.account()[0], {}),
     (UAPI, "Batch", "strict"): lambda w: (

@@ -314,3 +314,53 @@ def test_numf(value: float, places: int, text: str) -> None:
 )
 def test_format_bytes(size: int, text: str) -> None:
     assert format_bytes(size) == text
+
+
+# -- ResourceUsage::get_usages: the same facts, display-agnostic ---------------------------------
+
+
+def usages(account: Account) -> Any:
+    response = account.server.uapi(account.user, "ResourceUsage", "get_usages", token=account.token)
+    body = response.json()
+    assert (body["status"], body["metadata"]) == (1, {"transformed": 1}), body
+    return body["data"]
+
+
+def usage_item(
+    item_id: str,
+    description: str,
+    url: str | None,
+    usage: Any,
+    maximum: Any,
+    formatter: str | None = None,
+) -> dict[str, Any]:
+    return {"id": item_id, "description": description, "url": url, "usage": usage,
+            "maximum": maximum, "formatter": formatter, "error": None}  # fmt: skip
+
+
+def test_resource_usages_of_a_limited_account(limited: Account) -> None:
+    # cPanel's order (ResourceUsage.pm _STATS_METADATA); no disk_usage without filesystem
+    # quotas, no FTP or PostgreSQL items; sizes in bytes, limits as the cpuser file's text.
+    assert usages(limited) == [
+        usage_item("cachedmysqldiskusage", "Database Disk Usage", None, 0, 50 * MIB,
+                   "format_bytes"),
+        usage_item("bandwidth", "Bandwidth", "stats/bandwidth.html", str(25 * MIB),
+                   str(100 * MIB), "format_bytes"),
+        usage_item("addon_domains", "Addon Domains", "domains/index.html", 0, "0"),
+        usage_item("subdomains", "Subdomains", "domains/index.html", 1, "4"),
+        usage_item("aliases", "Alias Domains", "domains/index.html", 0, "0"),
+        usage_item("email_accounts", "Email Accounts", "email_accounts/index.html", 0, "10"),
+        usage_item("mailing_lists", "Mailing Lists", "mail/lists.html", 0, None),
+        usage_item("autoresponders", "Autoresponders", "mail/autores.html", 0, None),
+        usage_item("forwarders", "Forwarders", "mail/fwds.html", 0, None),
+        usage_item("email_filters", "Email Filters", "mail/filters/managefilters.html", 0,
+                   None),
+        usage_item("mysql_databases", "Databases", "sql/index.html", 0, None),
+    ]  # fmt: skip
+
+
+def test_resource_usages_without_limits_have_no_maximum(unlimited: Account) -> None:
+    data = {item["id"]: item for item in usages(unlimited)}
+    assert (data["bandwidth"]["usage"], data["bandwidth"]["maximum"]) == ("0", None)
+    assert data["cachedmysqldiskusage"]["maximum"] is None
+    assert data["subdomains"]["maximum"] is None

@@ -48,7 +48,7 @@ _LEADING_NUMBER = re.compile(r"\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))")
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What the stats are made of, read once per call."""
+    """What the stats are made of, read once per call (ResourceUsage reads them too)."""
 
     account: User
     limits: dict[str, str]
@@ -337,7 +337,7 @@ def _stripped_plan(call: Call, plan: str | None) -> str:
     return name
 
 
-def _facts(call: Call) -> Facts:
+def facts_of(call: Call) -> Facts:
     account = call.caller_account()
     main_ip = ips.main_ip(call.gatehouse.config)
     used = bandwidth.month_total(call.conn, account, bandwidth.Month.of(call.now))
@@ -495,7 +495,7 @@ def stats(call: Call) -> list[dict[str, Any]] | dict[str, dict[str, Any]]:
     names = [n for n in (call.params.get("display") or "").split("|") if n in STATS]
     if not names:
         return {} if options.needshash else []
-    facts = _facts(call)
+    facts = facts_of(call)
     shown: list[dict[str, Any]] = []
     for name in names:
         stat = STATS[name]

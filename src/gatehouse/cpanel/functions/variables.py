@@ -61,7 +61,7 @@ def _invalid_names(names: list[str], valid: list[str]) -> InvalidParameter:
     )
 
 
-def _bandwidth_limit(limits: dict[str, str]) -> str | int:
+def bandwidth_limit(limits: dict[str, str]) -> str | int:
     # The cpuser file's BWLIMIT is in bytes; Cpanel.pm's initcp makes an unlimited one 0.
     value = limits.get("BWLIMIT", packages.UNLIMITED)
     if not value.isdigit() or int(value) == 0:
@@ -82,7 +82,7 @@ def user_information(call: Call, account: User) -> dict[str, Any]:
     variables: dict[str, Any] = {
         # %Cpanel::CPDATA, as createacct writes the cpuser file (values are its text).
         "backup_enabled": "0",
-        "bandwidth_limit": _bandwidth_limit(limits),
+        "bandwidth_limit": bandwidth_limit(limits),
         "cgi_enabled": "1" if limits.get("CGI") == "y" else "0",
         "contact_email": account.contact_email or "",
         "contact_email_2": "",
