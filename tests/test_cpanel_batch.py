@@ -149,6 +149,21 @@ NOT_JSON = (
             "The following parameter names are invalid: foo, api.columns",
         ),
         (["nope"], {}, NOT_JSON),
+        (
+            ['["Locale","get_attributes"] and more than twenty!'],
+            {},
+            "The system failed to parse the JSON stream data “[\"Locale\",\"get_attributes\"] "
+            "and more than twenty!” for the caller “Cpanel::API::Batch::strict” because of an "
+            'error: garbage after JSON object, at character offset 28 (before "and more than '
+            'twenty...")',
+        ),
+        (
+            ['["Locale"'],
+            {},
+            "The system failed to parse the JSON stream data “[\"Locale\"” for the caller "
+            "“Cpanel::API::Batch::strict” because of an error: , or ] expected while parsing "
+            'array, at character offset 9 (before "(end of string)")',
+        ),
         (['{"a":1}'], {}, 'The following “command” is not an array: {"a":1}'),
         (["[]"], {}, "The following “command” lacks a module: []"),
         (['["0","x"]'], {}, 'The following “command” lacks a module: ["0","x"]'),
@@ -191,9 +206,9 @@ NOT_JSON = (
         ),
     ],
     ids=[
-        "none", "empty", "extra", "extras", "json", "hash", "no-module", "zero-module",
-        "no-function", "args-list", "four", "unknown-module", "unknown-function", "private",
-        "slash", "colon", "space",
+        "none", "empty", "extra", "extras", "json", "garbage", "unclosed", "hash", "no-module",
+        "zero-module", "no-function", "args-list", "four", "unknown-module", "unknown-function",
+        "private", "slash", "colon", "space",
     ],
 )  # fmt: skip
 def test_refused_before_anything_runs(

@@ -140,13 +140,35 @@ def _json_error(text: str, exc: json.JSONDecodeError) -> InvalidParameter:
             else ", or } expected while parsing object/hash"
         )
     rest = text[exc.pos :]
-    before = (rest[:20] + "...") if len(rest) > 20 else rest
-    where = f'(before "{before}")' if rest else '(before "(end of string)")'
+    where = f'(before "{_uni_display(rest)}")' if rest else '(before "(end of string)")'
     reason = f"{message}, at character offset {exc.pos} {where}"
     return InvalidParameter(
         f"The system failed to parse the JSON stream data “{text[:1024]}” for the caller "
         f"“{CALLER}” because of an error: {reason}"
     )
+
+
+# UNI_DISPLAY_BACKSLASH: the mnemonic controls (not backspace: no UNI_DISPLAY_BACKSPACE).
+_MNEMONICS = {"\a": "\\a", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r",
+              "\x1b": "\\e", "\\": "\\\\"}  # fmt: skip
+UNI_DISPLAY_LIMIT = 20  # JSON::XS shows what follows the error through pv_uni_display(…, 20)
+
+
+def _uni_display(rest: str) -> str:
+    """Perl's pv_uni_display with UNI_DISPLAY_QQ: printable ASCII as is, a backslash doubled,
+    the control characters with mnemonics as `\\n`…, anything else as `\\x{hex}`; once the
+    text shown reaches the limit, `...` if more follows."""
+    shown = ""
+    for char in rest:
+        if len(shown) >= UNI_DISPLAY_LIMIT:
+            return shown + "..."
+        if char in _MNEMONICS:
+            shown += _MNEMONICS[char]
+        elif " " <= char <= "~":
+            shown += char
+        else:
+            shown += f"\\x{{{ord(char):x}}}"
+    return shown
 
 
 def _innermost_opener(text: str, pos: int) -> str:
