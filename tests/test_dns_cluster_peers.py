@@ -140,13 +140,25 @@ def test_check_0_stores_an_unreachable_peer(server: Server, added: list[tuple[st
         ({"host": "x.example", "token": "T", "role": "master"}, "The role must be one of"),
         ({"host": "x.example"}, "token"),
         ({"token": "T"}, "host"),
+        # What cannot go into the peer's Authorization header (it was a 500 when checked,
+        # and stored with check=0, for the sender to fail on):
+        ({"host": "x.example", "token": "AB\u00dc"}, "The API token must be printable ASCII"),
+        ({"host": "x.example", "token": "A\x01B", "check": 0},
+         "The API token must be printable ASCII"),
+        ({"host": "x.example", "token": "T", "user": "r\u00fcot"},
+         "The peer's user name must be printable ASCII"),
+        ({"host": "x.example", "token": "T", "user": "a:b", "check": 0},
+         "The peer's user name must be printable ASCII"),
     ],
-)
+)  # fmt: skip
 def test_bad_parameters_are_refused(
     server: Server, added: list[tuple[str, int]], params: dict[str, Any], expected: str
 ) -> None:
+    before = len(peers(server))
     response = server.get("gatehouse_add_cluster_peer", params=params)
+    assert response.status_code == 200, response.text
     assert expected in reason(response)
+    assert len(peers(server)) == before
 
 
 def test_the_same_peer_twice_is_a_conflict(server: Server, added: list[tuple[str, int]]) -> None:
@@ -341,6 +353,13 @@ def test_reverse_trust_accepts_an_access_key_with_its_wrapper_and_line_breaks(
          "Invalid access hash given"),
         ({"user": "root", "clustermaster": "127.0.0.1", "pass": "X", "port": "0"},
          "Invalid port given"),
+        # Nothing that cannot go into the master's Authorization header (it was a 500).
+        ({"user": "r\u00fcot", "clustermaster": "127.0.0.1", "pass": "X"}, "Invalid user given"),
+        ({"user": "ro\x01ot", "clustermaster": "127.0.0.1", "pass": "X"}, "Invalid user given"),
+        ({"user": "root", "clustermaster": "127.0.0.1", "pass": "AB\u00dc"},
+         "Invalid access hash given"),
+        ({"user": "root", "clustermaster": "127.0.0.1", "pass": "A\u200bB"},
+         "Invalid access hash given"),
     ],
 )  # fmt: skip
 def test_bad_reverse_trust_requests_are_refused_in_cpanels_words(
@@ -415,6 +434,28 @@ def test_a_rotated_token_is_checked_then_stored_and_the_old_one_is_gone(
         s=f"127.0.0.1:{peer.http_port}",
     )
     assert rows and new not in str(rows) and old not in str(rows)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"token": "NEW\u00dc"}, "The API token must be printable ASCII"),
+        ({"token": "NEW\u00dc", "check": 0}, "The API token must be printable ASCII"),
+        ({"token": "NEW", "user": "\u0430dmin"}, "The peer's user name must be printable ASCII"),
+    ],
+)
+def test_a_token_that_cannot_be_sent_is_refused_and_the_old_one_kept(
+    server: Server, added: list[tuple[str, int]], params: dict[str, Any], expected: str
+) -> None:
+    port = free_port()
+    add(server, added, port=port, token="OLD", check=0, role="standalone")
+    which = {"host": "127.0.0.1", "port": port}
+    stored = "SELECT username, token_ciphertext FROM cluster_peers WHERE port = :p"
+    before = server.sql(stored, p=port)
+    response = server.get("gatehouse_set_cluster_peer_token", params={**which, **params})
+    assert response.status_code == 200, response.text
+    assert expected in reason(response)
+    assert server.sql(stored, p=port) == before
 
 
 def test_cluster_token_command_refuses_a_bad_token(

@@ -101,6 +101,34 @@ def clean_token(token: str) -> str:
     return "".join(token.split())
 
 
+# What an `Authorization: whm USER:TOKEN` header can carry: visible ASCII (a cPanel user
+# name, an API token of [A-Z0-9] or an access hash's hex); the user holds no `:`.
+_HEADER_WORD = re.compile(r"[!-~]+")
+
+
+def sendable(text: str) -> bool:
+    """Whether `text` can go into an HTTP header as it is: printable ASCII and spaces (a
+    control character or a non-ASCII one cannot; httpx refuses to encode it)."""
+    return all(" " <= c <= "~" for c in text)
+
+
+def credentials(username: str, token: str) -> tuple[str, str]:
+    """The user and token as kept and sent (`clean_token`'s token, the user stripped);
+    InvalidParameter when either is empty or could not go into the peer's header."""
+    username, token = username.strip(), clean_token(token)
+    if not token or not username:
+        raise InvalidParameter("A peer needs a user and its API token.")
+    if not _HEADER_WORD.fullmatch(username) or ":" in username:
+        raise InvalidParameter(
+            "The peer's user name must be printable ASCII, without spaces or “:”."
+        )
+    if not _HEADER_WORD.fullmatch(token):
+        raise InvalidParameter(
+            "The API token must be printable ASCII (a token is 32 letters and digits)."
+        )
+    return username, token
+
+
 def add(
     conn: sa.Connection,
     keyring: KeyRing,
@@ -118,9 +146,7 @@ def add(
     """A new peer; with a pushing role every zone of this node is queued for it at once (as
     cPanel syncs a server it has just added). Returns the peer and the zones queued."""
     host = validated(host, port, scheme, role)
-    token = clean_token(token)
-    if not token or not username:
-        raise InvalidParameter("A peer needs a user and its API token.")
+    username, token = credentials(username, token)
     try:
         inserted = conn.execute(
             sa.insert(cluster_peers).values(
@@ -220,9 +246,7 @@ def set_credentials(
     conn: sa.Connection, keyring: KeyRing, peer: Peer, username: str, token: str
 ) -> None:
     """A new user and token for the peer (a token rotated on the peer)."""
-    token = clean_token(token)
-    if not token or not username:
-        raise InvalidParameter("A peer needs a user and its API token.")
+    username, token = credentials(username, token)
     conn.execute(
         sa.update(cluster_peers)
         .where(cluster_peers.c.id == peer.id)

@@ -53,10 +53,12 @@ def parse(
     master = re.sub(r"[\r\n\f\0]", "", master).strip()
     address = _address(master)
     user = re.sub(r"[\r\n\f\0]", "", form.get("user", "")).strip()
-    if not user:
+    # cPanel refuses an empty one; one that cannot go into the master's Authorization header
+    # (a control or non-ASCII character) is refused in the same words, before any connection.
+    if not user or not cluster_peers.sendable(user):
         raise TrustRefused("Invalid user given")
     token = cluster_peers.clean_token(re.sub(r"[\r\n\f\0]", "", form.get("pass", "")))
-    if not token:
+    if not token or not cluster_peers.sendable(token):
         raise TrustRefused("Invalid access hash given")
     raw_port = (form.get("port") or "").strip() or str(DEFAULT_PORT)
     if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:

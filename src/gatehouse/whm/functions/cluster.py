@@ -112,8 +112,9 @@ def gatehouse_add_cluster_peer(call: Call) -> dict[str, Any]:
     plain = call.flag("http")
     port = _port(call, 2086 if plain else 2087)
     assert port is not None
-    secret = cluster_peers.clean_token(call.require("token"))
-    username = (call.params.get("user") or "root").strip()
+    username, secret = cluster_peers.credentials(
+        call.params.get("user") or "root", call.require("token")
+    )
     role = (call.params.get("role") or "write-only").strip()
     verify_tls = call.flag("verify_tls", default=True)
     scheme = "http" if plain else "https"
@@ -200,8 +201,9 @@ def gatehouse_sync_cluster_peer(call: Call) -> dict[str, Any]:
 def gatehouse_set_cluster_peer_token(call: Call) -> dict[str, Any]:
     with call.gatehouse.engine.connect() as conn:  # the network below holds no lock
         peer = cluster_peers.find(conn, call.require("host"), _port(call, None))
-    secret = cluster_peers.clean_token(call.require("token"))
-    username = (call.params.get("user") or peer.username).strip()
+    username, secret = cluster_peers.credentials(
+        call.params.get("user") or peer.username, call.require("token")
+    )
     if call.flag("check", default=True):
         cluster_check.require_usable(peer.base_url, peer.label, username, secret, peer.verify_tls)
     cluster_peers.set_credentials(call.conn, call.gatehouse.keyring, peer, username, secret)
