@@ -353,6 +353,8 @@ def test_reverse_trust_accepts_an_access_key_with_its_wrapper_and_line_breaks(
          "Invalid access hash given"),
         ({"user": "root", "clustermaster": "127.0.0.1", "pass": "X", "port": "0"},
          "Invalid port given"),
+        ({"user": "root", "clustermaster": "127.0.0.1", "pass": "X", "port": "\u00b2"},
+         "Invalid port given"),
         # Nothing that cannot go into the master's Authorization header (it was a 500).
         ({"user": "r\u00fcot", "clustermaster": "127.0.0.1", "pass": "X"}, "Invalid user given"),
         ({"user": "ro\x01ot", "clustermaster": "127.0.0.1", "pass": "X"}, "Invalid user given"),

@@ -416,3 +416,105 @@ def test_the_token_pages_show_a_stored_expiry_after_9999(server: Server, face: s
             assert 'value="9999-12-31"' in response.text
         else:
             assert f"Unix time {FAR}" in response.text, page
+
+
+# -- digits that are not ASCII: str.isdigit() takes "²" and "①" (int() then raised: a 500)
+# and "١٢٠" (int() read it as 120, so it was taken); cPanel's Perl matches ASCII 0-9 only --
+
+UNICODE_DIGITS = ["\u00b2", "\u2460", "\u0661\u0662\u0660"]
+
+
+@pytest.fixture(scope="module")
+def digits_account(server: Server) -> tuple[str, str]:
+    """An account and a cPanel token of it, shared by the table below (refusals change
+    nothing)."""
+    user, password = server.account()
+    return user, server.cpanel_token(user, password)
+
+
+# id: (face, function, the other parameters, the parameter given the digits, the refusal)
+DIGIT_CALLS: dict[str, tuple[str, str, dict[str, str], str, str]] = {
+    "whm-add_cluster_peer-port": (
+        "whm", "gatehouse_add_cluster_peer", {"host": "127.0.0.1", "token": "T", "check": "0"},
+        "port", "is not a port",
+    ),
+    "whm-remove_cluster_peer-port": (
+        "whm", "gatehouse_remove_cluster_peer", {"host": "127.0.0.1"}, "port", "is not a port",
+    ),
+    "whm-addzonerecord-ttl": (
+        "whm", "addzonerecord", {"zone": "{zone}", "name": "d", "type": "A",
+                                 "address": "192.0.2.1"},
+        "ttl", "needs a “ttl” between 0 and",
+    ),
+    "whm-set_cphulk_config_key-value": (
+        "whm", "set_cphulk_config_key", {"key": "max_failures"}, "value",
+        "must be a whole number",
+    ),
+    "whm-save_cphulk_config-max_failures": (
+        "whm", "save_cphulk_config", {}, "max_failures", "must be a whole number",
+    ),
+    "whm-generatessl-keysize": (
+        "whm", "generatessl", {"domains": "{zone}", "xemail": "a@example.com",
+                               "countryName": "US", "stateOrProvinceName": "x",
+                               "localityName": "x", "organizationName": "x"},
+        "keysize", "is not supported",
+    ),
+    "whm-mass_edit_dns_zone-remove": (
+        "whm", "mass_edit_dns_zone", {"zone": "{zone}", "serial": "{serial}"}, "remove",
+        "is not a line index",
+    ),
+    "uapi-Email::add_mx-priority": (
+        "uapi", "Email::add_mx", {"domain": "{zone}", "exchanger": "mx.example.com"},
+        "priority", "must be a whole number from 0 to 65535",
+    ),
+    "uapi-SSL::generate_key-keysize": (
+        "uapi", "SSL::generate_key", {}, "keysize", "is not supported",
+    ),
+    "api2-ZoneEdit::add_zone_record-ttl": (
+        "api2", "ZoneEdit::add_zone_record", {"domain": "{zone}", "name": "d", "type": "A",
+                                              "address": "192.0.2.1"},
+        "ttl", "needs a “ttl” between 0 and",
+    ),
+    "api2-Email::addmx-preference": (
+        "api2", "Email::addmx", {"domain": "{zone}", "exchanger": "mx.example.com"},
+        "preference", "must be a whole number from 0 to 65535",
+    ),
+}  # fmt: skip
+
+
+def _refusal(response: httpx.Response, face: str) -> str:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    if face == "whm":
+        assert body["metadata"]["result"] == 0, body
+        return str(body["metadata"]["reason"])
+    if face == "uapi":
+        assert body["status"] == 0, body
+        return str(body["errors"][0])
+    result = body["cpanelresult"]
+    if "error" in result:
+        return str(result["error"])
+    (row,) = result["data"]
+    assert row["result"]["status"] == 0, body
+    return str(row["result"]["statusmsg"])
+
+
+@pytest.mark.parametrize("digits", UNICODE_DIGITS, ids=["superscript", "circled", "arabic"])
+@pytest.mark.parametrize("call", DIGIT_CALLS)
+def test_a_number_in_digits_that_are_not_ascii_is_refused_in_the_envelope(
+    server: Server, log_tail: Any, digits_account: tuple[str, str], call: str, digits: str
+) -> None:
+    face, function, others, name, words = DIGIT_CALLS[call]
+    user, token = digits_account
+    zone = f"{user}.example.com"
+    serial = _serial(server, zone) if "serial" in others else ""
+    params = {k: v.format(zone=zone, serial=serial) for k, v in others.items()} | {name: digits}
+    before = server.sql("SELECT text FROM zones WHERE name = :n", n=zone)
+    if face == "whm":
+        response = server.get(function, params=params)
+    else:
+        module, func = function.split("::")
+        response = getattr(server, face)(user, module, func, token=token, **params)
+    assert words in _refusal(response, face)
+    assert server.sql("SELECT text FROM zones WHERE name = :n", n=zone) == before
+    assert "Traceback" not in log_tail()

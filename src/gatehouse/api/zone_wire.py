@@ -62,6 +62,14 @@ _RDATA_NAME_FIELDS = frozenset(
     {"cname", "dname", "nsdname", "ptrdname", "exchange", "target", "mname", "rname"}
 )
 _NUMBER_FIELDS = frozenset({"ttl", "preference", "priority", "weight", "port", "flag"})
+
+
+def digits(text: str) -> bool:
+    """ASCII digits only, as cPanel's Perl matches its bytes: str.isdigit() also takes "²"
+    and "①", which int() refuses (a 500), and "١٢", which it reads as 12."""
+    return text.isascii() and text.isdigit()
+
+
 TXT_STRING_MAX = 255  # bytes in one character-string (RFC 1035 3.3)
 
 
@@ -167,7 +175,7 @@ def _name_key(value: str, zone: str | None) -> str:
 def _matches(key: str, have: Any, want: str, zone: str) -> bool:
     got = str(have)
     if key in ("line", "Line") or key in _NUMBER_FIELDS:
-        if got.isdigit() and want.strip().isdigit():
+        if digits(got) and digits(want.strip()):
             return int(got) == int(want.strip())
         return got == want
     if key == "name":
@@ -287,7 +295,7 @@ def change_from_fields(
     raw_ttl = (get("ttl") or str(DEFAULT_TTL)).strip()
     item: dict[str, Any] = {
         "dname": name,
-        "ttl": int(raw_ttl) if raw_ttl.isdigit() else raw_ttl,
+        "ttl": int(raw_ttl) if digits(raw_ttl) else raw_ttl,
         "record_type": record_type,
         "data": data,
     }
@@ -396,7 +404,7 @@ def check_serialnum(zone: Zone | None, params: Params) -> None:
     read."); without one the change applies to the zone as it is, still atomically. No zone
     (`None`) has no serial: any `serialnum` is refused."""
     raw = (params.get("serialnum") or "").strip()
-    if raw and (zone is None or not raw.isdigit() or int(raw) != zone.serial):
+    if raw and (zone is None or not digits(raw) or int(raw) != zone.serial):
         raise changed_since_read()
 
 
@@ -432,7 +440,7 @@ def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:
         raise InvalidParameter(f"Each “{what}” needs a “dname”.")
     dname = changes.check_dname(zone, dname)
     ttl = raw.get("ttl")
-    if isinstance(ttl, str) and ttl.isdigit():
+    if isinstance(ttl, str) and digits(ttl):
         ttl = int(ttl)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
         raise InvalidParameter(f"Each “{what}” needs a “ttl” between 0 and {MAX_TTL}.")
@@ -525,7 +533,7 @@ def parse_mass_edit(zone: str, params: Params) -> MassEdit:
         raise InvalidParameter("You must provide at least one change to the DNS zone.")
     removes = []
     for r in raw_removes:
-        if not r.isdigit():
+        if not digits(r):
             raise InvalidParameter(f"The “remove” value “{r}” is not a line index.")
         removes.append(int(r))
     adds = [change_from_item(zone, a, edit=False) for a in raw_adds]

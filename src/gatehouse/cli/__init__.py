@@ -405,7 +405,7 @@ def audit_purge(obj: Context, older_than_days: int | None) -> None:
 
 
 def _parse_since(value: str) -> int:
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     try:
         parsed = dt.datetime.fromisoformat(value)

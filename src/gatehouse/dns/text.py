@@ -97,7 +97,7 @@ def _is_ttl(token: str) -> bool:
         dns.ttl.from_text(token)
     except (dns.exception.DNSException, ValueError):
         return False
-    return token[:1].isdigit()
+    return token[:1].isascii() and token[:1].isdigit()
 
 
 # For a text made by an edit of a stored zone: the absolute owners the edit touched; None for
@@ -230,7 +230,7 @@ def plain_record(line: str, index: int, default_ttl: int, apex: str) -> Entry | 
         word = words[k]
         if word.upper() in _CLASSES:
             k += 1
-        elif ttl is None and word.isdigit() and int(word) <= MAX_TTL:
+        elif ttl is None and word.isascii() and word.isdigit() and int(word) <= MAX_TTL:
             ttl = int(word)
             k += 1
         elif ttl is None and _is_ttl(word):
@@ -294,7 +294,13 @@ def record_heads(text: str) -> Iterator[RecordHead]:
             default_ttl = ttl_directive(line)
             continue
         parts = line.split("\t", 4)
-        if len(parts) == 5 and parts[2] == "IN" and parts[1].isdigit() and parts[0]:
+        if (
+            len(parts) == 5
+            and parts[2] == "IN"
+            and parts[1].isascii()
+            and parts[1].isdigit()
+            and parts[0]
+        ):
             # As the API writes a record: owner, TTL, class, type and data, split by tabs.
             if default_ttl is None:
                 raise NotPlain

@@ -61,7 +61,7 @@ def parse(
     if not token or not cluster_peers.sendable(token):
         raise TrustRefused("Invalid access hash given")
     raw_port = (form.get("port") or "").strip() or str(DEFAULT_PORT)
-    if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+    if not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:
         raise TrustRefused(f"Invalid port given: {raw_port[:20]}")
     port = int(raw_port)
     if address in own_addresses and port in own_ports:

@@ -87,7 +87,11 @@ def _int_or_none(value: Any, what: str) -> int | None:
     # `expires_at` "00" (expired there: APITokens.pm line 142) is imported as 0, expired.
     if value in (None, 0, "0", ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or not (str(value).isascii() and str(value).isdigit())
+    ):
         raise BadFile(f"{what} is not a Unix time")
     return int(value)
 

@@ -124,7 +124,7 @@ def _mx_records(zone: zones.Zone, domain: str) -> list[tuple[int, str, int, str]
             continue
         if absolute(zone.name, e.dname) != f"{domain}.":
             continue
-        if not e.data[0].isdigit():
+        if not (e.data[0].isascii() and e.data[0].isdigit()):
             continue
         exchange = absolute(zone.name, e.data[1]).rstrip(".")
         found.append((int(e.data[0]), exchange, e.line_index, e.raw))
@@ -315,7 +315,7 @@ def _checkmx(
 
 def _priority(raw: str | None, name: str = "priority") -> int:
     value = (raw or "").strip()
-    if not value.isdigit() or int(value) > 65535:
+    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
         raise InvalidParameter(f"The “{name}” must be a whole number from 0 to 65535.")
     return int(value)
 

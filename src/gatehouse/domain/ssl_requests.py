@@ -72,7 +72,7 @@ def key_type(keytype: str | None, keysize: str | None) -> str:
     if keytype and keysize:
         raise InvalidParameter("Give either “keytype” or “keysize”, not both.")
     if keysize:
-        if not keysize.isdigit() or int(keysize) not in RSA_SIZES:
+        if not (keysize.isascii() and keysize.isdigit()) or int(keysize) not in RSA_SIZES:
             raise InvalidParameter(
                 f"The key size “{keysize[:16]}” is not supported: give 2048 or 4096 "
                 "(or a “keytype”)."

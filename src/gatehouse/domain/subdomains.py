@@ -176,7 +176,7 @@ def _owned_root(conn: sa.Connection, account: User, raw_root: str) -> str:
 def _check_limit(conn: sa.Connection, account: User) -> None:
     """MAXSUB, as the admin module counts it: a number (0: none) or unlimited."""
     limit = (account.limits or {}).get("MAXSUB", "")
-    if limit.isdigit() and int(limit) <= len(of_user(conn, account.id)):
+    if limit.isascii() and limit.isdigit() and int(limit) <= len(of_user(conn, account.id)):
         raise Conflict(OVER_LIMIT)
 
 

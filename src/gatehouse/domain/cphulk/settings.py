@@ -94,7 +94,11 @@ DEFAULTS = Settings()
 
 def load(conn: sa.Connection) -> Settings:
     stored = {row.key: row.value for row in conn.execute(sa.select(cphulk_settings))}
-    values = {k: int(v) for k, v in stored.items() if k in KNOWN and v.lstrip("-").isdigit()}
+    values = {
+        k: int(v)
+        for k, v in stored.items()
+        if k in KNOWN and v.isascii() and v.lstrip("-").isdigit()
+    }
     return replace(DEFAULTS, **values)
 
 
@@ -114,7 +118,7 @@ def parse(changes: Mapping[str, str]) -> dict[str, int]:
         target = SECONDS.get(name, name)
         if target not in KNOWN:
             raise InvalidParameter(f"“{name}” is not a cPHulk setting.")
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise InvalidParameter(f"The cPHulk setting “{name}” must be a whole number.")
         number = int(value)
         if name in SECONDS:

@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-from gatehouse.api.zone_wire import split_txt
+from gatehouse.api.zone_wire import digits, split_txt
 from gatehouse.dns.changes import ACCOUNT_TYPES
 from gatehouse.web.pages.form import Form, Pairs
 
@@ -60,7 +60,7 @@ def item(form: Form, *, edit: bool) -> str:
     record_type = values["type"].upper()
     value = values["value"]
     data = split_txt(value) if record_type == "TXT" else value.split()
-    ttl: Any = int(values["ttl"]) if values["ttl"].isdigit() else values["ttl"]
+    ttl: Any = int(values["ttl"]) if digits(values["ttl"]) else values["ttl"]
     out: dict[str, Any] = {
         "dname": values["name"],
         "ttl": ttl,
@@ -68,7 +68,7 @@ def item(form: Form, *, edit: bool) -> str:
         "data": data,
     }
     if edit:
-        out["line_index"] = int(values["line"]) if values["line"].isdigit() else -1
+        out["line_index"] = int(values["line"]) if digits(values["line"]) else -1
     return json.dumps(out)
 
 

@@ -46,7 +46,7 @@ MB = 1024 * 1024
 def _limit_bytes(account: User) -> int:
     """The account's BWLIMIT in bytes; 0 is unlimited (cPanel's convention for `limit`)."""
     value = (account.limits or {}).get("BWLIMIT", "unlimited")
-    return int(value) * MB if str(value).isdigit() else 0
+    return int(value) * MB if str(value).isascii() and str(value).isdigit() else 0
 
 
 # -- showbw ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def _port(call: Call, default: int | None) -> int | None:
     raw = (call.params.get("port") or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
         raise InvalidParameter(f"“{raw[:20]}” is not a port.")
     return int(raw)
 
