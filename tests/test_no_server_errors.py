@@ -176,6 +176,33 @@ def test_whm_face_answers_a_route_failure_in_api1s_envelope_and_logs_it() -> Non
     assert records == ["GET /json-api/listaccts failed +trace"]
 
 
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        # cPanel's remote dnsadmin reads text; its own refusals are `Error: …` lines.
+        ("/scripts2/getzone_local", b"text/plain; charset=utf-8",
+         b"Error: Internal error: the request failed; see the server log.\n"),
+        ("/cpsess0123456789/scripts2/savezone_local", b"text/plain; charset=utf-8",
+         b"Error: Internal error: the request failed; see the server log.\n"),
+        # The trust CGI answers cPanel's page (it was WHM API 1's JSON).
+        ("/cgi/trustclustermaster.cgi", b"text/html; charset=utf-8",
+         b'<div class="errormsg" id="trustRelationshipFailed">Internal error: the request '
+         b"failed; see the server log.</div>"),
+    ],
+    ids=["dnsadmin", "dnsadmin-cpsess", "trust"],
+)  # fmt: skip
+def test_whm_face_answers_a_cluster_route_failure_in_the_protocols_own_envelope(
+    path: str, content_type: bytes, body: bytes
+) -> None:
+    from gatehouse.whm.app import _last_resort
+
+    sent, records = _run_failing_route(_last_resort, path)
+    assert sent[0]["status"] == 500
+    assert (b"content-type", content_type) in sent[0]["headers"]
+    assert body in sent[1]["body"]
+    assert records == [f"GET {path} failed +trace"]
+
+
 def test_cpanel_face_answers_a_route_failure_in_uapis_flat_result_and_logs_it() -> None:
     from gatehouse.cpanel.app import _last_resort
 

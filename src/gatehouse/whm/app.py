@@ -27,7 +27,7 @@ from gatehouse.core import Gatehouse
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 from gatehouse.whm import openapi
-from gatehouse.whm.dnsadmin import DnsAdmin
+from gatehouse.whm.dnsadmin import TRUST_PATH, DnsAdmin, trust_page
 from gatehouse.whm.registry import REGISTRY
 
 SESSION_COOKIE = "whostmgrsession"
@@ -39,19 +39,31 @@ ACCESS_DENIED = "Access denied"
 INTERNAL_ERROR = "Internal error: the request failed; see the server log."
 
 
-def _last_resort(scope: asgi.Scope) -> tuple[bytes, tuple[bytes, bytes]]:
-    """A 500 in WHM API 1's envelope (pages get the same: a WHM client reads JSON)."""
+def _in_envelope(scope: asgi.Scope, reason: str) -> tuple[bytes, tuple[bytes, bytes]]:
+    """A failure in the envelope of the path's caller: the DNS cluster protocol's plain text
+    (`Error: …`, as its own refusals) and the trust CGI's page, else WHM API 1's (pages get
+    the same: a WHM client reads JSON)."""
     path = str(scope.get("path", ""))
-    command = path.rsplit("/", 1)[-1] if "/json-api/" in path else ""
-    return envelope.whm1(command, ok=False, reason=INTERNAL_ERROR), asgi.JSON
+    match = asgi.CPSESS_RE.match(path)
+    if match:
+        path = match.group(2) or "/"
+    if path.startswith("/scripts2/"):
+        return f"Error: {reason}\n".encode(), asgi.TEXT
+    if path == TRUST_PATH:
+        return trust_page("errormsg", reason).encode(), asgi.HTML
+    command = path.rsplit("/", 1)[-1] if path.startswith("/json-api/") else ""
+    return envelope.whm1(command, ok=False, reason=reason), asgi.JSON
+
+
+def _last_resort(scope: asgi.Scope) -> tuple[bytes, tuple[bytes, bytes]]:
+    """A 500 in the caller's envelope (`_in_envelope`)."""
+    return _in_envelope(scope, INTERNAL_ERROR)
 
 
 def _refusal(scope: asgi.Scope, status: int, reason: str) -> tuple[bytes, tuple[bytes, bytes]]:
     """A refusal of the HTTP layer (a body too slow or broken, too many requests at once) in
-    WHM API 1's envelope, as the 500 above."""
-    path = str(scope.get("path", ""))
-    command = path.rsplit("/", 1)[-1] if "/json-api/" in path else ""
-    return envelope.whm1(command, ok=False, reason=reason), asgi.JSON
+    the caller's envelope, as the 500 above."""
+    return _in_envelope(scope, reason)
 
 
 class WhmApp:

@@ -291,7 +291,7 @@ class DnsAdmin:
             )
             cluster_trust.verify(request)
         except cluster_trust.TrustRefused as refused:
-            return Page(400, _trust_page("errormsg", refused.message))
+            return Page(400, trust_page("errormsg", refused.message))
         with self.gatehouse.engine.begin() as conn:
             trusted, new = cluster_trust.establish(
                 conn, self.gatehouse.keyring, request, self._now()
@@ -302,7 +302,7 @@ class DnsAdmin:
                 detail=("new standalone peer" if new else "user and token replaced")
                 + f", user {request.user}",
             )  # fmt: skip
-        return Page(200, _trust_page("okmsg", cluster_trust.ESTABLISHED))
+        return Page(200, trust_page("okmsg", cluster_trust.ESTABLISHED))
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -386,7 +386,7 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def _trust_page(kind: str, message: str) -> str:
+def trust_page(kind: str, message: str) -> str:
     # cPanel's page puts both outcomes in a div of this id; clients match the text.
     return (
         "<!DOCTYPE html>\n<html><head><title>DNS Cluster Trust</title></head><body>\n"
