@@ -545,3 +545,18 @@ def test_a_number_in_digits_that_are_not_ascii_is_refused_in_the_envelope(
     assert words in _refusal(response, face)
     assert server.sql("SELECT text FROM zones WHERE name = :n", n=zone) == before
     assert "Traceback" not in log_tail()
+
+
+@pytest.mark.parametrize("digits", UNICODE_DIGITS, ids=["superscript", "circled", "arabic"])
+def test_the_zone_editor_page_passes_digits_that_are_not_ascii_on_for_the_api_to_refuse(
+    digits: str,
+) -> None:
+    """The cPanel Zone Editor's form (web/cpanel/zone_form.py) made an int of "²" (a 500
+    page) and of "١٢٠" (120); it passes the text on, and mass_edit_zone refuses it above."""
+    from gatehouse.web.cpanel.zone_form import item, posted
+
+    form = posted(
+        [("name", "d"), ("ttl", digits), ("type", "A"), ("value", "192.0.2.1"), ("line", digits)]
+    )
+    made = json.loads(item(form, edit=True))
+    assert made["ttl"] == digits and made["line_index"] == -1
