@@ -1,12 +1,17 @@
 """Request parameters as cPanel's form parser sees them (compatibility.md §Requests 2–3).
 
 Parameters come from the query string and from the body, whatever the body's Content-Type
-says. A list parameter merges `key` (each repetition in order), then `key-N` by numeric N.
+says — except `application/json`, exactly that (Cpanel::JSONAPI::is_json_request), whose body
+is one JSON object of arguments (Cpanel::JSONAPI::parsejson), as cpsrvd reads it for WHM API 1
+and UAPI. A list parameter merges `key` (each repetition in order), then `key-N` by numeric N.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Iterator
+from typing import Any
 from urllib.parse import parse_qsl
 
 from gatehouse.errors import InvalidParameter
@@ -43,22 +48,76 @@ def _parse_raw(raw: bytes, most: int) -> list[tuple[str, str]]:
         raise InvalidParameter(too_many(most)) from exc
 
 
+JSON_CONTENT_TYPE = b"application/json"  # compared whole, as cPanel's `eq` does
+# Cpanel/API.pm _safety_check_args: "[_1] does not expect nested data structures.", after the
+# function's name.
+NESTED = "does not expect nested data structures."
+
+
+def _perl_text(value: int | float) -> str:
+    """A JSON number as Perl prints it once decoded: integers as they are, `1.0` as `1`."""
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _parse_json(raw: bytes, most: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """The arguments of a JSON body (Cpanel::JSONAPI::parsejson): one object; `file-` keys
+    dropped; text and numbers are arguments, null none; the names of nested values (lists,
+    objects, and true/false, which JSON::XS decodes to objects) are returned apart, for the
+    face to refuse as cPanel does (`has_nested_structures`)."""
+    try:
+        decoded: Any = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidParameter(f"The request body is not valid JSON: {exc}.") from None
+    if not isinstance(decoded, dict):
+        raise InvalidParameter("The JSON request body must be an object of arguments.")
+    if len(decoded) > most:
+        raise InvalidParameter(too_many(most))
+    pairs: list[tuple[str, str]] = []
+    nested: list[str] = []
+    for key, value in decoded.items():
+        if key.startswith("file-") or value is None:
+            continue
+        if isinstance(value, bool | list | dict):
+            nested.append(key)
+        elif isinstance(value, int | float):
+            pairs.append((key, _perl_text(value)))
+        else:
+            pairs.append((key, str(value)))
+    return pairs, nested
+
+
 class Params:
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._values: dict[str, list[str]] = {}
         self._index: dict[str, list[tuple[int, str]]] | None = None  # base → numbered keys
+        # Arguments a JSON body gave as nested structures (not taken as arguments): a face
+        # refuses the call, as cPanel does unless the function expects them.
+        self.nested: list[str] = []
         for key, value in pairs:
             self._values.setdefault(key, []).append(value)
 
     @classmethod
-    def from_request(cls, query: bytes, body: bytes, most: int = MAX_PARAMETERS) -> Params:
-        """The parameters of a request: at most `most` of them in all."""
+    def from_request(
+        cls, query: bytes, body: bytes, most: int = MAX_PARAMETERS, *, json_body: bool = False
+    ) -> Params:
+        """The parameters of a request: at most `most` of them in all. `json_body`: the body
+        is a JSON object of arguments (its Content-Type is exactly `application/json`)."""
         pairs = _parse_raw(query, most) if query else []
-        if body:
+        nested: list[str] = []
+        if json_body:
+            found, nested = _parse_json(body, most)
+            pairs.extend(found)
+        elif body:
             pairs.extend(_parse_raw(body, most))
-            if len(pairs) > most:
-                raise InvalidParameter(too_many(most))
-        return cls(pairs)
+        if len(pairs) > most:
+            raise InvalidParameter(too_many(most))
+        params = cls(pairs)
+        params.nested = nested
+        return params
 
     @classmethod
     def from_args(cls, args: Iterable[str]) -> Params:

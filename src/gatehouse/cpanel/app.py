@@ -36,7 +36,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from gatehouse.api.params import Params
+from gatehouse.api.params import JSON_CONTENT_TYPE, NESTED, Params
 from gatehouse.api.registry import runs_off_loop
 from gatehouse.auth import header as auth_header
 from gatehouse.auth.authenticator import (
@@ -163,8 +163,9 @@ class CpanelApp:
             await self._refuse(send, 401, api, query, body, module, func, ACCESS_DENIED, CHALLENGE)
             return
         state["user"], state["auth"] = principal.user.username, principal.method
+        json_body = asgi.headers(scope).get(b"content-type") == JSON_CONTENT_TYPE
         try:
-            params = Params.from_request(query, body)
+            params = Params.from_request(query, body, json_body=json_body)
         except GatehouseError as exc:
             await self._refuse(send, 400, api, query, b"", module, func, exc.reason)
             return
@@ -176,6 +177,17 @@ class CpanelApp:
                     send, 200, envelope.dumps(exc.payload), [asgi.JSON, asgi.NO_STORE]
                 )
                 return
+        if params.nested:
+            # A JSON body's lists, objects and booleans: refused as cPanel refuses them
+            # (Cpanel/API.pm _safety_check_args; Cpanel/Api2/Exec.pm for API 2).
+            reason = (
+                f"{module}::{func} {NESTED}"
+                if api == UAPI
+                else f"API2: {module}::{func} does not support complex data requests."
+            )
+            payload = execute.failure_payload(api, module, func, reason)
+            await asgi.respond(send, 200, _body(payload, flat), [asgi.JSON, asgi.NO_STORE])
+            return
         other = params.get("cpanel_jsonapi_user")
         if other and other != principal.user.username:
             # Choice: cPanel ignores it here; acting silently as someone other than named

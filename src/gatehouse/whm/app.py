@@ -13,7 +13,7 @@ from typing import Any
 import anyio.to_thread
 
 from gatehouse.api import dispatch, envelope
-from gatehouse.api.params import Params
+from gatehouse.api.params import JSON_CONTENT_TYPE, NESTED, Params
 from gatehouse.api.registry import runs_off_loop
 from gatehouse.auth import header as auth_header
 from gatehouse.auth.authenticator import (
@@ -167,9 +167,16 @@ class WhmApp:
             return
         state["user"], state["auth"] = principal.user.username, principal.method
         try:
-            params = Params.from_request(query, body)
+            params = Params.from_request(
+                query, body, json_body=headers.get(b"content-type") == JSON_CONTENT_TYPE
+            )
         except GatehouseError as exc:
             await self._envelope(send, 400, name, exc.reason)
+            return
+        if params.nested:
+            # A JSON body's lists and objects: cPanel's APIs take flat arguments only
+            # (Cpanel::JSONAPI::has_nested_structures; UAPI's words, naming the function).
+            await self._envelope(send, 200, name, f"{name} {NESTED}")
             return
         raw_host = headers.get(b"host")
         host = None if raw_host is None else raw_host.decode("latin-1")
