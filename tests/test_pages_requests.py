@@ -117,6 +117,30 @@ def test_a_cpanel_token_form_over_the_limit_is_413_on_the_cpanel_pages(
     assert rows == []
 
 
+# -- redirects: a posted value echoed into a Location header is cut ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("face", "path"),
+    [("whm", "tokens/saved"), ("whm", "tokens/tighten"), ("cpanel", "tokens/saved")],
+)
+def test_a_huge_posted_name_makes_a_followable_redirect(
+    server: Server, face: str, path: str
+) -> None:
+    """A 100 KB `name` (within the form limit) is echoed into the redirect's query cut to 1 KB:
+    an answer whose Location a browser or proxy can take."""
+    base, service = (server.url, "whostmgrd") if face == "whm" else (server.cpanel_url, "cpaneld")
+    user = "root" if face == "whm" else server.account()[0]
+    prefix, cookies = http_session(server, base, service, user)
+    fields = [("csrf_token", _csrf(base, f"{prefix}/tokens/new", cookies)), ("name", "n" * 100_000)]
+    with httpx.Client(cookies=cookies, timeout=30) as client:
+        response = client.post(f"{base}{prefix}/{path}", data=dict(fields))
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith(f"{prefix}/") and len(location) < 4096
+    assert "%E2%80%A6" in location  # the cut is marked
+
+
 # -- methods: HEAD is answered as GET; a 405 names every method the path serves ---------------
 
 HEAD_PAGES = {  # face: pages served for GET and POST by one function, as GET answers them

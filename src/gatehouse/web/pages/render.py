@@ -102,10 +102,20 @@ class Renderer:
         )
 
 
+# The longest value a redirect carries in its query (a name, a domain, a reason). A posted form
+# may hold 256 KB: echoed whole into a Location header, it makes an answer browsers and proxies
+# refuse to follow (their header buffers are 8–64 KB). No token name, domain or reason is
+# longer; a longer value is cut, marked with "…".
+MAX_QUERY_VALUE = 1024
+
+
 def url(request: Request, path: str, **query: str) -> str:
     """`path` under the request's /cpsessN/ prefix."""
     cpsess = request.scope.get("gatehouse.cpsess")
-    suffix = f"?{urlencode(query)}" if query else ""
+    cut = {
+        k: v if len(v) <= MAX_QUERY_VALUE else v[:MAX_QUERY_VALUE] + "…" for k, v in query.items()
+    }
+    suffix = f"?{urlencode(cut)}" if cut else ""
     return f"/cpsess{cpsess}/{path}{suffix}"
 
 
