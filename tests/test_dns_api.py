@@ -433,9 +433,20 @@ _NEW = "new-{n}.example.org"
         ({"domain": _NEW}, _NO_IP),
         ({"domain": _NEW, "ip": ""}, _NO_IP),
         ({"domain": _NEW, "ip": "x"}, "Sorry, the IP address appears to be invalid."),
+        # doadddns: `ip` is IPv4 (Cpanel::Validate::IP::v4); an IPv6 address goes in `ipv6`.
+        ({"domain": _NEW, "ip": "2001:db8::7"}, "Sorry, the IP address appears to be invalid."),
+        (
+            {"domain": _NEW, "ip": "192.0.2.7", "ipv6": "192.0.2.8"},
+            "Sorry, that (192.0.2.8) appears to be an invalid IPv6 address.",
+        ),
+        (
+            {"domain": _NEW, "ip": "192.0.2.7", "ipv6": ""},
+            "Sorry, that () appears to be an invalid IPv6 address.",
+        ),
     ],
-    ids=["no domain", "blank domain", "no ip", "empty ip", "bad ip"],
-)
+    ids=["no domain", "blank domain", "no ip", "empty ip", "bad ip", "ipv6 in ip", "bad ipv6",
+         "empty ipv6"],
+)  # fmt: skip
 @pytest.mark.parametrize("api_version", ["1", None], ids=["api1", "api0"])
 def test_adddns_refuses_in_doadddns_words(
     server: Server, params: dict[str, str], words: str, api_version: str | None
@@ -449,6 +460,26 @@ def test_adddns_refuses_in_doadddns_words(
         assert response["metadata"]["result"] == 0
         assert response["metadata"]["reason"] == words
     assert zone_text(server, f"new-{n}.example.org") is None
+
+
+@pytest.mark.parametrize(
+    ("ipv6", "aaaa"),
+    [(None, set()), ("n/a", set()), ("2001:DB8:0::7", {"", "ipv6"})],
+    ids=["none", "n/a", "given"],
+)
+def test_adddns_writes_aaaa_records_for_ipv6(
+    server: Server, ipv6: str | None, aaaa: set[str]
+) -> None:
+    # cPanel's standard template: `%domain%. IN AAAA %ipv6%` and `ipv6 IN AAAA %ipv6%`, left out
+    # without an address (`n/a` is Cpanel::IPv6::Normalize's "none").
+    name = f"v6-{uuid.uuid4().hex[:8]}.example.org"
+    params = {"domain": name, "ip": "192.0.2.7", **({"ipv6": ipv6} if ipv6 else {})}
+    server.ok("adddns", params=params)
+    records = server.ok("dumpzone", params={"domain": name})["zone"][0]["record"]
+    found = {r["name"].removesuffix(f"{name}.").rstrip(".") for r in records if r["type"] == "AAAA"}
+    assert found == aaaa
+    assert all(r["address"] == "2001:db8::7" for r in records if r["type"] == "AAAA")
+    server.ok("killdns", params={"domain": name})
 
 
 def test_removeacct_removes_zones_unless_keepdns(server: Server) -> None:

@@ -209,6 +209,7 @@ def from_template(
     now: int,
     hostname: str,
     contact: str | None = None,
+    ipv6: str | None = None,
 ) -> NewZone:
     """A new zone's text from the default template, validated. Made before a transaction's
     first write (createacct), it keeps the dnspython read out of the time the transaction holds
@@ -223,6 +224,7 @@ def from_template(
         hostname=hostname,
         update_time=now,
         contact=contact,
+        ipv6=ipv6,
     )
     validate(name, text)
     return NewZone(name, text, serial)
@@ -245,13 +247,20 @@ def create(
     now: int,
     hostname: str,
     contact: str | None = None,
+    ipv6: str | None = None,
 ) -> Zone:
     """A new zone from the default template; Conflict if it exists."""
     name = normalise(name)
     if get(conn, name) is not None:
         raise Conflict(f"The DNS zone “{name}” already exists.")
     new = from_template(
-        name, ip=ip, nameservers=nameservers, now=now, hostname=hostname, contact=contact
+        name,
+        ip=ip,
+        nameservers=nameservers,
+        now=now,
+        hostname=hostname,
+        contact=contact,
+        ipv6=ipv6,
     )
     return _insert(conn, new, user_id, now)
 
@@ -309,6 +318,7 @@ def reset(
     now: int,
     hostname: str,
     contact: str | None = None,
+    ipv6: str | None = None,
 ) -> int:
     """Rewrite a zone from the template (resetzone, and adddns over an existing zone); returns
     the new serial. The new text's version line keeps the zone's `first` (the save renews
@@ -322,6 +332,7 @@ def reset(
         update_time=now,
         contact=contact,
         first=version_line.first_of(zone.text),
+        ipv6=ipv6,
     )
     return save(conn, zone, text, now)
 

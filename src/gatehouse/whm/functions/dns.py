@@ -208,11 +208,12 @@ NO_IP = "Sorry, you must enter an ip.  Please try again."
         Param("domain", "The new zone, e.g. example.com.", required=True, handler_refuses=True),
         Param(
             "ip",
-            "The address for the domain's A (or AAAA) records.",
+            "The IPv4 address for the domain's A records.",
             required=True,
             handler_refuses=True,
         ),
         Param("trueowner", "The account that owns the zone (default: the caller)."),
+        Param("ipv6", "Optional: an IPv6 address for the domain's (and `ipv6`'s) AAAA records."),
     ),
     privileges=("create-dns",),
     slow=True,
@@ -231,11 +232,12 @@ def adddns(call: Call) -> Reply:
     if raw_ip in ("", "0"):
         raise InvalidParameter(NO_IP)
     try:
-        ip = str(ipaddress.ip_address(raw_ip))
+        # doadddns: `ip` is an IPv4 address (Cpanel::Validate::IP::v4::is_valid_ipv4); an IPv6
+        # one goes in `ipv6`.
+        ip = str(ipaddress.IPv4Address(raw_ip))
     except ValueError:
-        # doadddns's words. Choice: cPanel takes an IPv4 address only (an IPv6 one goes in
-        # `ipv6`); gatehouse also takes an IPv6 one here, for the domain's AAAA records.
         raise InvalidParameter("Sorry, the IP address appears to be invalid.") from None
+    ipv6 = _adddns_ipv6(call.params.get("ipv6"))
     zones.lock(call.conn, domain)  # the call's first statement (zones.lock)
     owner_name = (call.params.get("trueowner") or "").strip() or caller.username
     actor = access.actor_of(call.principal)
@@ -244,7 +246,7 @@ def adddns(call: Call) -> Reply:
     existing = zones.get(call.conn, domain)
     if existing is not None:
         if actor.sees_all:
-            return _overwrite(call, actor, existing.name, owner, ip)
+            return _overwrite(call, actor, existing.name, owner, ip, ipv6)
         raise Conflict(f"Sorry, a DNS entry for {existing.name} already exists\n")
     zone = zones.create(
         call.conn,
@@ -255,13 +257,29 @@ def adddns(call: Call) -> Reply:
         now=call.now,
         hostname=call.gatehouse.config.server_hostname,
         contact=owner.contact_email,
+        ipv6=ipv6,
     )
-    call.audit(audit.ZONE_CREATE, zone.name, f"owner {owner.username}, ip {ip}")
+    with_ipv6 = f", ipv6 {ipv6}" if ipv6 else ""
+    call.audit(audit.ZONE_CREATE, zone.name, f"owner {owner.username}, ip {ip}{with_ipv6}")
     # Choice: cPanel's doadddns status text is not public in full.
     return Reply(has_data=False, reason=f"Added {zone.name} ok belonging to user {owner.username}")
 
 
-def _overwrite(call: Call, actor: access.Actor, name: str, owner: users.User, ip: str) -> Reply:
+def _adddns_ipv6(raw: str | None) -> str | None:
+    """adddns's optional `ipv6` (doadddns): given, it must be an IPv6 address, or `n/a`
+    (Cpanel::IPv6::Normalize's "none"); an empty one is refused as cPanel refuses it."""
+    if raw is None or raw == "n/a":
+        return None
+    try:
+        return str(ipaddress.IPv6Address(raw))
+    except ValueError:
+        why = f"Sorry, that ({raw}) appears to be an invalid IPv6 address."
+        raise InvalidParameter(why) from None
+
+
+def _overwrite(
+    call: Call, actor: access.Actor, name: str, owner: users.User, ip: str, ipv6: str | None
+) -> Reply:
     """adddns by root over an existing zone: Cpanel::DnsUtils::Add::doadddns with
     `allowoverwrite` (Whostmgr/API/1/DNS.pm, Whostmgr/XMLUI/DNS.pm: hasroot). A zone of
     another owner is refused; the owner's own zone is rewritten from the template (its
@@ -282,6 +300,7 @@ def _overwrite(call: Call, actor: access.Actor, name: str, owner: users.User, ip
         now=call.now,
         hostname=call.gatehouse.config.server_hostname,
         contact=owner.contact_email,
+        ipv6=ipv6,
     )
     call.audit(
         audit.ZONE_RESET, zone.name, f"adddns, ip {ip}, serial {zone.serial} -> {new_serial}"
