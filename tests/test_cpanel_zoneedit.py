@@ -176,7 +176,8 @@ def test_an_added_txt_record_is_found_with_its_fields(server: Server) -> None:
 
 # -- fetchzone_records: filters ------------------------------------------------------------------
 
-# The records the filter table's zone holds beside the template's: (label, type, value, ttl).
+# The records the filter table's zone holds beside the template's: (label, type, value, ttl),
+# target names as cPanel's record hashes show them: absolute, without the final dot.
 MINE = {
     ("_acme-challenge", "TXT", "alpha", 60),
     ("_acme-challenge", "TXT", "beta", 60),
@@ -184,8 +185,8 @@ MINE = {
     ("other", "TXT", "alpha", 60),
     ("host", "A", "192.0.2.10", 60),
     ("host6", "AAAA", "2001:db8::1", 60),
-    ("alias", "CNAME", "target.example.net.", 60),
-    ("mx2", "MX", "mail.example.net.", 60),
+    ("alias", "CNAME", "target.example.net", 60),
+    ("mx2", "MX", "mail.example.net", 60),
 }
 ACME = {r for r in MINE if r[0] == "_acme-challenge"}
 TXT = {r for r in MINE if r[1] == "TXT"}
@@ -196,9 +197,8 @@ MY_LABELS = {r[0] for r in MINE}
 def filter_zone(server: Server) -> Account:
     acct = new_account(server)
     for label, rtype, value, ttl in sorted(MINE):
-        field = {"TXT": "txtdata", "A": "address", "AAAA": "address", "CNAME": "cname"}
         # Target names given without their trailing dot are absolute, as cPanel writes them.
-        value = value.rstrip(".") if rtype in ("CNAME", "MX") else value
+        field = {"TXT": "txtdata", "A": "address", "AAAA": "address", "CNAME": "cname"}
         if rtype == "MX":
             # API 2 may not add MX records (cPanel's rule): root adds it through WHM.
             server.ok(
@@ -369,7 +369,8 @@ def test_fetchzone_gives_records_and_serial(server: Server, filter_zone: Account
         ("deep.er.name", "deep.er.name.{zone}.", "deep.er.name"),
         ("abs.{zone}.", "abs.{zone}.", "abs"),
         ("_ACME-Challenge.{zone}.", "_acme-challenge.{zone}.", "_acme-challenge"),
-        ("nodot.{zone}", "nodot.{zone}.", "nodot"),
+        # Without its final dot a full name is relative too: cPanel writes it as given.
+        ("nodot.{zone}", "nodot.{zone}.{zone}.", "nodot.{zone}"),
         ("*.wild", "*.wild.{zone}.", "*.wild"),
         ("@", "{zone}.", "{zone}."),
         ("{zone}.", "{zone}.", "{zone}."),

@@ -85,13 +85,19 @@ def record_item(zone: str, entry: Entry) -> dict[str, Any]:
     1-based line the entry starts on, the number the one-record functions take."""
     line = entry.line_index + 1
     if entry.kind == "comment":
-        # cPanel parses comments (and blank lines) as `:RAW` records carrying the line.
-        return {"Line": line, "Lines": 1, "type": ":RAW", "raw": entry.raw}
+        # Cpanel/Net/DNS/ZoneFile/LDNS.pm: a comment is a `:RAW` hash of its line and text.
+        return {"Line": line, "type": ":RAW", "raw": entry.raw}
     if entry.kind == "control":
         words = entry.raw.split()
-        item: dict[str, Any] = {"Line": line, "Lines": 1, "type": f"${words[0][1:].upper()}"}
+        item: dict[str, Any] = {"Line": line, "type": f"${words[0][1:].upper()}"}
+        if item["type"] == "$TTL":
+            # LDNS.pm: `$TTL` with its `ttl` (as written), and nothing else.
+            if len(words) > 1:
+                item["ttl"] = words[1]
+            return item
+        item["Lines"] = 1
         if len(words) > 1:
-            item["ttl" if item["type"] == "$TTL" else "value"] = words[1]
+            item["value"] = words[1]
         item["raw"] = entry.raw
         return item
     record: dict[str, Any] = {
@@ -108,10 +114,30 @@ def record_item(zone: str, entry: Entry) -> dict[str, Any]:
         record["txtdata"] = "".join(entry.data)
         record["txtdata_list"] = list(entry.data)  # Choice: every string, for multi-part TXT
     elif fields and len(fields) == len(entry.data):
-        record.update(dict(zip(fields, entry.data, strict=True)))
+        for key, value in zip(fields, entry.data, strict=True):
+            record[key] = shown_target(zone, value) if key in _RDATA_NAME_FIELDS else value
     else:
         record["record"] = " ".join(entry.data)
     return record
+
+
+def shown_target(zone: str, value: str) -> str:
+    """A name in a record's data as Cpanel::ZoneFile's record hashes show it (Cpanel/Net/DNS/
+    ZoneFile/LDNS.pm: libldns reads it absolute, the callbacks of CNAME, DNAME, MX, NS, PTR,
+    SRV and SOA strip its final dot, `tolower` lowers it): `mail.example.net.` is shown
+    `mail.example.net`, a relative `mail` `mail.<zone>`, the root `.` an empty string."""
+    return absolute_name(zone, value).lower()[:-1] if value != "." else ""
+
+
+def shown_in_record_hashes(entry: Entry) -> bool:
+    """Whether Cpanel::ZoneFile's record hashes (dumpzone, getzonerecord, API 2's fetchzone)
+    hold this entry: its parser drops `$ORIGIN` lines (Cpanel/Net/DNS/ZoneFile/LDNS.pm)."""
+    return not (entry.kind == "control" and entry.raw.split()[0].upper() == "$ORIGIN")
+
+
+def record_items(zone: str, entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """The record hashes of these entries, those cPanel's parser drops left out."""
+    return [record_item(zone, e) for e in entries if shown_in_record_hashes(e)]
 
 
 def _perl_or(*values: Any) -> Any:
@@ -138,8 +164,11 @@ def api2_item(zone: str, entry: Entry) -> dict[str, Any]:
 
 
 def items(zone: Zone) -> list[dict[str, Any]]:
-    """Every entry of the zone (comments and `$TTL` lines included) as API 2 items."""
-    return [api2_item(zone.name, e) for e in parse(zone.name, zone.text)]
+    """Every entry of the zone (comments and `$TTL` lines included; not `$ORIGIN` lines, which
+    cPanel's parser drops) as API 2 items."""
+    return [
+        api2_item(zone.name, e) for e in parse(zone.name, zone.text) if shown_in_record_hashes(e)
+    ]
 
 
 # -- fetchzone_records' filters -----------------------------------------------------------------
@@ -162,17 +191,13 @@ EXTRA_FILTERS = (
 GENERATED_LABELS = ("", "www", "mail", "ftp", "localhost")
 
 
-def _name_key(value: str, zone: str | None) -> str:
-    """A domain name for comparison: lower case, absolute, no trailing dot. With `zone`, a name
-    without a trailing dot is relative to it (as written in the zone file); without, it is
-    taken as absolute (cPanel shows names absolute, often without the dot)."""
-    value = value.strip().lower()
-    if zone is not None:
-        return absolute_name(zone, value).rstrip(".") if value != "." else ""
-    return value.rstrip(".")
+def _name_key(value: str) -> str:
+    """A domain name for comparison: lower case, no trailing dot (item names and targets are
+    shown absolute, the targets without the dot; a filter may give either)."""
+    return value.strip().lower().rstrip(".")
 
 
-def _matches(key: str, have: Any, want: str, zone: str) -> bool:
+def _matches(key: str, have: Any, want: str) -> bool:
     got = str(have)
     if key in ("line", "Line") or key in _NUMBER_FIELDS:
         if digits(got) and digits(want.strip()):
@@ -184,8 +209,8 @@ def _matches(key: str, have: Any, want: str, zone: str) -> bool:
         # `_acme-challenge.example.com` and `_ACME-challenge.example.com.` do not.
         return got == want
     if key in _NAME_FIELDS:
-        # rdata names may be relative as written; compared as names.
-        return _name_key(got, zone) == _name_key(want, None)
+        # Shown absolute without the final dot (shown_target); compared as names.
+        return _name_key(got) == _name_key(want)
     if key in ("type", "class"):
         return got.upper() == want.strip().upper()
     if key == "address":
@@ -211,18 +236,14 @@ def filter_items(
     out = list(found)
     if (params.get("customonly") or "0").strip() not in ("", "0"):
         generated = {f"{label}.{zone}".lstrip(".") for label in GENERATED_LABELS}
-        out = [i for i in out if "name" in i and _name_key(i["name"], None) not in generated]
+        out = [i for i in out if "name" in i and _name_key(i["name"]) not in generated]
     for key in (*CPANEL_FILTERS, *EXTRA_FILTERS):
         field = "Line" if key == "line" else key
         for value in params.getlist(key):
             if key in EXTRA_FILTERS and value.strip() == "":
                 continue
             wanted = _alternatives(key, value)
-            out = [
-                i
-                for i in out
-                if field in i and any(_matches(key, i[field], w, zone) for w in wanted)
-            ]
+            out = [i for i in out if field in i and any(_matches(key, i[field], w) for w in wanted)]
     return out
 
 
@@ -270,9 +291,10 @@ def change_from_fields(
     name = (get("name") or "").strip()
     if not name:
         raise missing_parameter("name")
-    lowered = name.lower()
-    if not name.endswith(".") and (lowered == zone or lowered.endswith(f".{zone}")):
-        name += "."  # Choice: a full name without its trailing dot is taken as absolute.
+    # A name without its final dot is relative to the zone, a full one too: cPanel writes it as
+    # given (Cpanel::ZoneFile::_collapse_name leaves it) and reads it under the zone
+    # (Whostmgr::DNS::validate_dnszone_with_changes: `name.zone.`), so `x.example.com` in
+    # example.com is x.example.com.example.com.
     fields = REQUEST_FIELDS.get(record_type)
     if fields is None:
         raise InvalidParameter(f"This interface cannot handle “{record_type}” records.")
@@ -317,11 +339,12 @@ def collapse_name(zone: str, dname: str) -> str:
     return lowered
 
 
-def given_over(zone: str, entry: Entry, given: Callable[[str], str | None]) -> Getter:
+def given_over(zone: str, entry: Entry | None, given: Callable[[str], str | None]) -> Getter:
     """The fields of an edit of `entry` as cPanel's Whostmgr::DNS::edit_zone_record takes
-    them: each field given replaces the record's own, the others are kept (`name`, `ttl`,
-    `type` and the type's data, as dumpzone shows them)."""
-    old = record_item(zone, entry)
+    them: each field given replaces the entry's own, the others are kept (`name`, `ttl`,
+    `type` and the type's data, a comment's `raw`, as dumpzone shows them). No entry (nothing
+    on the line) has no fields of its own."""
+    old = record_item(zone, entry) if entry is not None else {}
 
     def get(key: str) -> str | None:
         value = given(key)

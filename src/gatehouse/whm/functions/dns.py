@@ -181,7 +181,7 @@ def dumpzone(call: Call) -> Reply:
     if not (call.params.get("domain") or call.params.get("zone")):
         raise InvalidParameter("You must specify a zone to dump.")
     zone = _zone_for(call, _zone_name(call, "domain", "zone"))
-    records = [zone_wire.record_item(zone.name, e) for e in parsed.parse(zone.name, zone.text)]
+    records = zone_wire.record_items(zone.name, parsed.parse(zone.name, zone.text))
     return Reply(data={"zone": [{"record": records}]}, reason="Zone Serialized")
 
 
