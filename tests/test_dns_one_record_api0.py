@@ -118,9 +118,19 @@ def test_an_edit_keeps_a_txt_records_strings(server: Server, zone: str) -> None:
 
 EDIT_REFUSALS = [
     # Whostmgr::DNS::edit_zone_record; a line without a record is edited as an empty record,
-    # which Cpanel::ZoneFile::serialize_single_record refuses (lumberg's recording: Line=200).
+    # which Cpanel::ZoneFile::serialize_single_record refuses without a type (lumberg's
+    # recording: Line=200&ttl=86400) and a comment without its text.
     ({"line": "{past}", "ttl": "60"}, "Failed to serialize record: unknown error"),
-    ({"line": "1", "address": "192.0.2.5"}, "Failed to serialize record: unknown error"),
+    ({"line": "{comment}", "type": ":RAW", "raw": ""}, "Failed to serialize record: unknown error"),
+    # Choice: a `:RAW` line gatehouse writes must be a comment.
+    (
+        {"line": "{comment}", "raw": "evil\t60\tIN\tA\t192.0.2.5"},
+        "A “:RAW” line must be one comment line, starting with “;”.",
+    ),
+    (
+        {"line": "{soa}", "type": ":RAW", "raw": "; gone"},
+        "This interface cannot edit or remove the SOA record.",
+    ),
     ({"ttl": "60"}, "Must specify a line to edit."),
     ({"Line": "0", "ttl": "60"}, "Must specify a line to edit."),
     ({"line": "{soa}", "serialnum": "1"}, "Zone file changed since last read."),
@@ -134,10 +144,15 @@ GET_REFUSALS = [
 
 
 def _marked_lines(records: list[dict[str, Any]]) -> dict[str, str]:
-    """The lines the refusal tables name: `past` (beyond the zone's end) and `soa`."""
+    """The lines the tables name: `past` (beyond the zone's end), `soa`, `comment` (the
+    template's "; Zone file for" line) and `ttl` (its `$TTL` line)."""
     return {
         "past": str(max(r["Line"] for r in records) + 5),
         "soa": str(next(r["Line"] for r in records if r["type"] == "SOA")),
+        "comment": str(
+            next(r["Line"] for r in records if r.get("raw", "").startswith("; Zone file"))
+        ),
+        "ttl": str(next(r["Line"] for r in records if r["type"] == "$TTL")),
     }
 
 
@@ -145,7 +160,8 @@ def _marked_lines(records: list[dict[str, Any]]) -> dict[str, str]:
     ("function", "given", "words"),
     [("editzonerecord", g, w) for g, w in EDIT_REFUSALS]
     + [("getzonerecord", g, w) for g, w in GET_REFUSALS],
-    ids=["edit: past the end", "edit: a comment line", "edit: no line", "edit: line 0",
+    ids=["edit: past the end", "edit: a comment without text", "edit: a :RAW record",
+         "edit: the SOA into a comment", "edit: no line", "edit: line 0",
          "edit: stale serial", "get: past the end", "get: no line", "get: not a number"],
 )  # fmt: skip
 def test_one_record_refusals_in_cpanels_words(
@@ -159,6 +175,120 @@ def test_one_record_refusals_in_cpanels_words(
     }
     assert server.fail(function, params={"domain": zone, **params}) == words
     assert records_of(server, zone) == before
+
+
+def _serial(records: list[dict[str, Any]]) -> int:
+    return int(next(r["serial"] for r in records if r["type"] == "SOA"))
+
+
+def _without_soa(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """dumpzone's items but the SOA and the version line (a save renews both)."""
+    return [
+        r
+        for r in records
+        if r["type"] != "SOA" and not r.get("raw", "").startswith("; cPanel first")
+    ]
+
+
+# Whostmgr::DNS::edit_zone_record edits whatever Cpanel::ZoneFile::get_record finds on the
+# line — a comment (`:RAW`) and the `$TTL` line too — with the fields given laid over its own
+# (lumberg's recording: Line=1&ttl=86400 on a comment answers success). (the fields given,
+# what dumpzone shows on that line after.)
+LINE_EDITS = [
+    ({"ttl": "86400"}, {"type": ":RAW", "raw": "; Zone file for {zone}"}),
+    ({"raw": "; our own words"}, {"type": ":RAW", "raw": "; our own words"}),
+    (
+        {"type": "A", "name": "made", "address": "192.0.2.8", "ttl": "60"},
+        {
+            "type": "A",
+            "name": "made.{zone}.",
+            "address": "192.0.2.8",
+            "ttl": 60,
+            "class": "IN",
+            "Lines": 1,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("given", "after"), LINE_EDITS, ids=["ttl only: kept", "new text", "made a record"]
+)
+def test_editzonerecord_edits_a_comment_line(
+    server: Server, zone: str, given: dict[str, str], after: dict[str, Any]
+) -> None:
+    before = records_of(server, zone)
+    line = int(_marked_lines(before)["comment"])
+    body = api0(server, "editzonerecord", domain=zone, Line=line, **given)
+    assert body == {"result": [{"status": 1, "statusmsg": "OK"}]}
+    now = records_of(server, zone)
+    expected = {k: v.format(zone=zone) if isinstance(v, str) else v for k, v in after.items()}
+    [edited] = [r for r in now if r["Line"] == line]
+    assert edited == {"Line": line, **expected}
+    assert [r for r in _without_soa(now) if r["Line"] != line] == [
+        r for r in _without_soa(before) if r["Line"] != line
+    ]
+    assert _serial(now) > _serial(before)
+
+
+def test_editzonerecord_sets_the_ttl_line(server: Server, zone: str) -> None:
+    # A `$TTL` line is edited as cPanel serializes it, `$TTL <ttl>`; no record's TTL changes.
+    before = records_of(server, zone)
+    line = int(_marked_lines(before)["ttl"])
+    server.ok("editzonerecord", params={"domain": zone, "line": line, "ttl": "86400"})
+    now = records_of(server, zone)
+    assert [r for r in now if r["Line"] == line] == [{"Line": line, "type": "$TTL", "ttl": "86400"}]
+    assert [r for r in _without_soa(now) if r["Line"] != line] == [
+        r for r in _without_soa(before) if r["Line"] != line
+    ]
+
+
+def test_editzonerecord_given_a_whole_record_where_none_starts_moves_only_the_serial(
+    server: Server, zone: str
+) -> None:
+    # cPanel lays the fields over an empty record, checks it, replaces nothing (no record has
+    # that line) and saves: success, and only the serial changes.
+    before = records_of(server, zone)
+    past = _marked_lines(before)["past"]
+    body = api0(
+        server, "editzonerecord", domain=zone, Line=past, name="ghost", type="A",
+        address="192.0.2.9",
+    )  # fmt: skip
+    assert body == {"result": [{"status": 1, "statusmsg": "OK"}]}
+    now = records_of(server, zone)
+    assert _without_soa(now) == _without_soa(before)
+    assert _serial(now) > _serial(before)
+
+
+def test_editzonerecord_where_none_starts_still_checks_the_record(
+    server: Server, zone: str
+) -> None:
+    # The record is checked as if added: an A beside the template's `www` CNAME is refused.
+    before = records_of(server, zone)
+    past = _marked_lines(before)["past"]
+    reason = server.fail(
+        "editzonerecord",
+        params={"domain": zone, "line": past, "name": "www", "type": "A", "address": "192.0.2.9"},
+    )
+    assert "CNAME" in reason
+    assert records_of(server, zone) == before
+
+
+@pytest.mark.parametrize("marker", ["comment", "ttl"])
+def test_removezonerecord_removes_a_comment_or_the_ttl_line(
+    server: Server, zone: str, marker: str
+) -> None:
+    # Whostmgr::DNS::remove_zone_records removes whatever get_record finds on the line; the
+    # lines after it move up one.
+    before = records_of(server, zone)
+    line = int(_marked_lines(before)[marker])
+    body = api0(server, "removezonerecord", zone=zone, Line=line)
+    assert body == {"result": [{"status": 1, "statusmsg": "OK"}]}
+    now = records_of(server, zone)
+    kept = [r for r in _without_soa(before) if r["Line"] != line]
+    assert _without_soa(now) == [
+        {**r, "Line": r["Line"] - 1} if r["Line"] > line else r for r in kept
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from gatehouse.api import zone_wire
 from gatehouse.dns import changes, errors, parsed, template, validate, zones
 from gatehouse.dns import serial as zone_serial
 from gatehouse.dns import text as zone_text
+from gatehouse.errors import InvalidParameter
 
 ZONE = "example.com"
 
@@ -181,3 +182,71 @@ def test_a_record_without_an_owner_is_measured_too() -> None:
     text = base_text() + "host\t300\tIN\tA\t192.0.2.9\n\t300\tIN\tTXT\t" + " ".join([FULL] * 300)
     with pytest.raises(errors.InvalidZone, match="would be 76,800 bytes on the wire"):
         validate.validate(ZONE, text + "\n")
+
+
+# -- a line replaced or removed (WHM editzonerecord / removezonerecord on comments, $TTL) ---
+
+
+def _line_entry(zone: zones.Zone, raw: str) -> zone_text.Entry:
+    return next(e for e in parsed.parse(ZONE, zone.text) if e.raw == raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "new_line"),
+    [
+        ("$TTL 300", None),  # `late` takes its TTL from it
+        ("$TTL 300", "$TTL 600"),
+        ("$TTL 300", "; a comment now"),
+    ],
+    ids=["remove", "change", "made a comment"],
+)
+def test_a_ttl_line_a_record_relies_on_stays(raw: str, new_line: str | None) -> None:
+    # cPanel writes every record with its own TTL when it saves, so no record's TTL changes;
+    # gatehouse keeps the lines, so it refuses what would change one (and names it).
+    zone = zones.Zone(ZONE, 1, base_text(), 1)
+    late = next(e for e in parsed.parse(ZONE, zone.text) if e.dname == "late")
+    with pytest.raises(InvalidParameter) as refused:
+        changes.replace_entry(zone, _line_entry(zone, raw), new_line)
+    # `late`'s 1-based line in the new text (one up when the line before it went).
+    line = late.line_index + (0 if new_line is None else 1)
+    assert refused.value.reason.startswith(f"The record on line {line} has no TTL of its own")
+    assert "from 300 to" in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "new_line"),
+    [("$TTL 14400", None), ("$TTL 14400", "$TTL 60"), ("; a comment line", "; other words")],
+    ids=["remove", "change", "a comment"],
+)
+def test_a_line_no_record_relies_on_is_replaced_in_place(raw: str, new_line: str | None) -> None:
+    # The template's records each give their TTL: its `$TTL` line may go.
+    zone = zones.Zone(ZONE, 1, base_text(), 1)
+    new = changes.replace_entry(zone, _line_entry(zone, raw), new_line)
+    old_lines = zone.text.split("\n")
+    index = old_lines.index(raw)
+    middle = [] if new_line is None else [new_line]
+    assert new.split("\n") == [*old_lines[:index], *middle, *old_lines[index + 1 :]]
+
+
+def test_record_hashes_leave_out_origin_lines_and_show_targets_without_the_dot() -> None:
+    # Cpanel/Net/DNS/ZoneFile/LDNS.pm: `$ORIGIN` lines are dropped; the CNAME, MX, NS, PTR,
+    # SRV and SOA callbacks strip the final dot of the (absolute, lower-cased) name.
+    text = base_text() + "\n".join(
+        [
+            f"$ORIGIN {ZONE}.",
+            "rel\t60\tIN\tCNAME\tMail",
+            "abs\t60\tIN\tCNAME\tTarget.Example.NET.",
+            "_sip._tcp\t60\tIN\tSRV\t0 5 5060 sip.example.net.",
+            "_none._tcp\t60\tIN\tSRV\t0 0 0 .",
+            "",
+        ]
+    )
+    items = zone_wire.record_items(ZONE, parsed.parse(ZONE, text))
+    assert not any(i["type"] == "$ORIGIN" for i in items)
+    shown = {i["name"]: i for i in items if "name" in i}
+    assert shown[f"rel.{ZONE}."]["cname"] == f"mail.{ZONE}"
+    assert shown[f"abs.{ZONE}."]["cname"] == "target.example.net"
+    assert shown[f"_sip._tcp.{ZONE}."]["target"] == "sip.example.net"
+    assert shown[f"_none._tcp.{ZONE}."]["target"] == ""
+    soa = next(i for i in items if i["type"] == "SOA")
+    assert (soa["mname"], soa["rname"]) == (f"ns1.{ZONE}", f"hostmaster.{ZONE}")

@@ -378,6 +378,16 @@ def record_at(zone: Zone, line: int) -> Entry:
     return entry
 
 
+def entry_on_line(zone: Zone, line: int) -> Entry | None:
+    """What Cpanel::ZoneFile::get_record finds on 1-based line `line`: the record, comment or
+    control line that starts there, not a `$ORIGIN` line (its parser drops them); None where
+    nothing starts (a blank line, inside a record over several lines, past the end)."""
+    for entry in parse(zone.name, zone.text):
+        if entry.line_index == line - 1 and shown_in_record_hashes(entry):
+            return entry
+    return None
+
+
 def entry_at_line(zone: Zone, line: int) -> Entry | None:
     """The record that starts on 1-based line `line` (comments and `$` lines are not)."""
     for entry in parse(zone.name, zone.text):

@@ -126,6 +126,47 @@ def _check_rdata(zone: str, change: Change, line: str, line_number: int) -> None
         ) from None
 
 
+def record_line(zone: str, change: Change, line_number: int) -> str:
+    """`change` as its zone-file line, its data checked on its own (`line_number`, 1-based,
+    names it in a refusal)."""
+    line = render(change)
+    _check_rdata(zone, change, line, line_number)
+    return line
+
+
+def replace_entry(zone: Zone, entry: Entry, new_line: str | None) -> str:
+    """The zone's text with the lines of `entry` (a record, comment or control line) replaced
+    by `new_line`, or removed (None); every other line kept as it is. Every other record must
+    keep its TTL (check_ttls_kept): a `$TTL` line that records rely on stays."""
+    lines = zone.text.split("\n")
+    end = entry.line_index + entry.line_count
+    middle = [] if new_line is None else [new_line]
+    text = "\n".join([*lines[: entry.line_index], *middle, *lines[end:]])
+    check_ttls_kept(zone, text, entry.line_index, new_line is not None)
+    return text
+
+
+def check_ttls_kept(zone: Zone, new_text: str, index: int, replaced: bool) -> None:
+    """Every record but the one at line index `index` (in the new text too when `replaced`,
+    not when the line was removed) keeps its TTL in `new_text`. cPanel writes every record
+    with its own TTL when it saves a zone, so editing or removing a `$TTL` line changes no
+    record's TTL there; in a text kept line by line a record written without one would take
+    another (choice: refused, naming the record)."""
+    old_entries = parse(zone.name, zone.text)
+    before = [e.ttl for e in old_entries if e.kind == "record" and e.line_index != index]
+    after = [
+        e
+        for e in parse(zone.name, new_text)
+        if e.kind == "record" and not (replaced and e.line_index == index)
+    ]
+    for ttl, entry in zip(before, after, strict=False):
+        if entry.ttl != ttl:
+            raise InvalidParameter(
+                f"The record on line {entry.line_index + 1:,} has no TTL of its own: it would "
+                f"change from {ttl} to {entry.ttl}. Give it its own TTL first."
+            )
+
+
 def _record_at(
     zone: str, entries: Iterable[Entry], index: int, touched: set[int], what: str
 ) -> Entry:

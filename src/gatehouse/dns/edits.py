@@ -6,6 +6,7 @@ from __future__ import annotations
 from gatehouse.dns import zones
 from gatehouse.dns.changes import MassEdit, apply_edits
 from gatehouse.dns.errors import stale
+from gatehouse.dns.validate import validate
 from gatehouse.domain import audit, token_scope
 from gatehouse.domain.unit import UnitOfWork
 
@@ -14,9 +15,7 @@ def save_edit(unit: UnitOfWork, zone: zones.Zone, text: str, what: str) -> int:
     """Store a zone's edited text (`zones.save`: next serial, validation, compare-and-swap) and
     audit it. `zone` must have been read under the write lock. Returns the new serial. A
     token limited to some record names (its scope) may change those records only."""
-    principal = getattr(unit, "principal", None)  # a Call has one; the server's own work not
-    token = getattr(principal, "token", None)
-    token_scope.check_edit(token.scope if token is not None else None, zone, text)
+    _check_scope(unit, zone, text)
     new_serial = zones.save(unit.conn, zone, text, unit.now)
     unit.audit(
         audit.ZONE_EDIT,
@@ -24,6 +23,22 @@ def save_edit(unit: UnitOfWork, zone: zones.Zone, text: str, what: str) -> int:
         f"serial {zone.serial} -> {new_serial}: {what} ({unit.function})",
     )
     return new_serial
+
+
+def _check_scope(unit: UnitOfWork, zone: zones.Zone, text: str) -> None:
+    principal = getattr(unit, "principal", None)  # a Call has one; the server's own work not
+    token = getattr(principal, "token", None)
+    token_scope.check_edit(token.scope if token is not None else None, zone, text)
+
+
+def save_serial_only(unit: UnitOfWork, zone: zones.Zone, would_be: str, what: str) -> int:
+    """cPanel's answer to an edit of a line where no record starts (Whostmgr::DNS::
+    edit_zone_record given a whole record there): the record is checked as if it were added
+    (`would_be`: the zone with it) but not written, and the zone is saved as it is — its
+    serial moved on. Returns the new serial."""
+    _check_scope(unit, zone, would_be)
+    validate(zone.name, would_be)
+    return save_edit(unit, zone, zone.text, what)
 
 
 def apply_mass_edit(unit: UnitOfWork, zone: zones.Zone, serial: str, edit: MassEdit) -> int:

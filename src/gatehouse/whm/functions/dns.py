@@ -25,7 +25,8 @@ from gatehouse.api import zone_wire
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import changes, parsed, zones
-from gatehouse.dns.edits import apply_mass_edit, save_edit
+from gatehouse.dns.edits import apply_mass_edit, save_edit, save_serial_only
+from gatehouse.dns.text import DEFAULT_TTL
 from gatehouse.domain import access, accounts, audit, domain_names, ips, users
 from gatehouse.errors import Conflict, InvalidParameter
 from gatehouse.whm import api0
@@ -386,10 +387,6 @@ def _legacy_zone(call: Call) -> zones.Zone:
     return zone
 
 
-def _legacy_change(call: Call, zone: zones.Zone) -> changes.Change:
-    return zone_wire.change_from_fields(zone.name, call.params.get)
-
-
 @REGISTRY.function(
     "addzonerecord",
     "Add one record to a DNS zone (at its end).",
@@ -400,9 +397,25 @@ def _legacy_change(call: Call, zone: zones.Zone) -> changes.Change:
 )
 def addzonerecord(call: Call) -> Reply:
     zone = _legacy_zone(call)
-    change = _legacy_change(call, zone)
+    change = zone_wire.change_from_fields(zone.name, call.params.get)
     save_edit(call, zone, changes.apply_edits(zone, [change], [], []), "1 added")
     return Reply(has_data=False, reason="OK")
+
+
+def _zone_of_line(call: Call, *, lock: bool) -> tuple[int, zones.Zone | None]:
+    """The `Line` and the zone of editzonerecord, removezonerecord and getzonerecord, read as
+    Whostmgr::DNS does: the zone name (`domain`, else `zone`), the line (`abs int $Line`: 0
+    when missing or no number), the write lock for a change, then the zone if the caller
+    reaches it. None: root (or a reseller holding `all`) named a zone that does not exist,
+    which cPanel reads as an empty one (dnsadmin's GETZONE; lumberg's recordings): each
+    function answers that in its own words."""
+    name = _zone_name(call, "domain", "zone")
+    line = zone_wire.perl_line(call.params)
+    if lock:
+        zones.lock(call.conn, name)  # the call's first statement (zones.lock)
+    if _sees_all(call) and zones.get(call.conn, name) is None:
+        return line, None
+    return line, _zone_for(call, name)
 
 
 # Whostmgr::DNS::edit_zone_record's and Cpanel::ZoneFile::serialize_single_record's words.
@@ -412,44 +425,77 @@ _NOT_SERIALIZED = "Failed to serialize record: unknown error"
 
 @REGISTRY.function(
     "editzonerecord",
-    "Change the record at a line of a DNS zone; fields not given are kept.",
-    params=(_LINE, *_LEGACY_PARAMS),
+    "Change what is at a line of a DNS zone (a record, a comment or the `$TTL` line); fields "
+    "not given are kept.",
+    params=(_LINE, *_LEGACY_PARAMS, Param("raw", "A comment line's text (type `:RAW`).")),
     privileges=("manage-dns-records",),
     slow=True,
     api0=api0.editzonerecord,
 )
 def editzonerecord(call: Call) -> Reply:
     # Whostmgr::DNS::edit_zone_record, in its order: the line given at all, the zone, its
-    # serial, then the record on the line (`abs int $Line`).
-    name = _zone_name(call, "domain", "zone")
-    line = zone_wire.perl_line(call.params)
-    zones.lock(call.conn, name)
-    if _sees_all(call) and zones.get(call.conn, name) is None:
-        # For root a zone that does not exist reads as an empty one (lumberg's recording).
-        if not line:
-            raise InvalidParameter(_NO_LINE_TO_EDIT)
-        zone_wire.check_serialnum(None, call.params)
-        raise InvalidParameter(_NOT_SERIALIZED)
-    zone = _zone_for(call, name)
+    # serial, then what Cpanel::ZoneFile::get_record finds on the line with the fields given
+    # laid over it, serialized as its (new) type.
+    line, zone = _zone_of_line(call, lock=True)
     if not line:
         raise InvalidParameter(_NO_LINE_TO_EDIT)
     zone_wire.check_serialnum(zone, call.params)
-    entry = zone_wire.entry_at_line(zone, line)
+    if zone is None:
+        raise InvalidParameter(_NOT_SERIALIZED)  # an empty zone: nothing on any line
+    entry = zone_wire.entry_on_line(zone, line)
+    get = zone_wire.given_over(zone.name, entry, call.params.get)
+    new_line = _directive_line(get)
     if entry is None:
-        # cPanel edits an empty record there, which its serializer refuses in these words
-        # (lumberg's recording). Choice: whatever fields are given, gatehouse refuses too (a
-        # full record given makes cPanel answer success and change nothing but the serial).
-        raise InvalidParameter(_NOT_SERIALIZED)
-    # Whostmgr::DNS::edit_zone_record: the fields given replace the record's own, so a client
-    # may send only what changes (`Line`, `address`).
-    change = zone_wire.edit_change(zone.name, entry, call.params.get)
-    save_edit(call, zone, changes.apply_edits(zone, [], [change], []), "1 edited")
+        # Nothing starts on the line (blank, inside a record, past the end): cPanel lays the
+        # fields over an empty record, checks it and replaces nothing (no record has that
+        # line): success, only the serial moves on. No type: nothing to serialize.
+        if new_line is None:
+            change = zone_wire.change_from_fields(zone.name, get)
+            would_be = changes.apply_edits(zone, [change], [], [])
+            save_serial_only(call, zone, would_be, "nothing on the line")
+        else:
+            save_edit(call, zone, zone.text, "nothing on the line")
+        return Reply(has_data=False, reason="OK")
+    if entry.record_type == "SOA" and new_line is not None:
+        # Choice: the SOA is the server's (its serial is set on every change).
+        raise InvalidParameter("This interface cannot edit or remove the SOA record.")
+    if entry.kind == "record" and new_line is None:
+        # A record stays a record, edited in place (a TXT record keeps its strings unless
+        # `txtdata` is given); the SOA is refused there (choice, as above).
+        change = zone_wire.edit_change(zone.name, entry, call.params.get)
+        save_edit(call, zone, changes.apply_edits(zone, [], [change], []), "1 edited")
+        return Reply(has_data=False, reason="OK")
+    if new_line is None:  # a comment or `$TTL` line becomes a record, on its line
+        change = zone_wire.change_from_fields(zone.name, get)
+        new_line = changes.record_line(zone.name, change, line)
+    save_edit(call, zone, changes.replace_entry(zone, entry, new_line), "1 line edited")
     return Reply(has_data=False, reason="OK")
+
+
+def _directive_line(get: zone_wire.Getter) -> str | None:
+    """The line an edit whose type (given or kept) is a comment (`:RAW`) or `$TTL` makes, as
+    Cpanel::ZoneFile::dns_zone_obj_to_zonelines writes it; None for a record type. No type at
+    all is serialize_single_record's refusal."""
+    record_type = (get("type") or "").strip()
+    if record_type == ":RAW":
+        text = get("raw") or ""
+        if text in ("", "0"):  # Perl's false: nothing serialized
+            raise InvalidParameter(_NOT_SERIALIZED)
+        if "\n" in text or "\r" in text or not text.lstrip(" \t").startswith(";"):
+            # Choice: cPanel writes any text there; gatehouse a comment only.
+            raise InvalidParameter("A “:RAW” line must be one comment line, starting with “;”.")
+        return text
+    if record_type.upper() == "$TTL":
+        ttl = (get("ttl") or "").strip()
+        return f"$TTL {ttl if ttl not in ('', '0') else DEFAULT_TTL}"  # `ttl || 14400`
+    if not record_type:
+        raise InvalidParameter(_NOT_SERIALIZED)  # a record hash without a type
+    return None
 
 
 @REGISTRY.function(
     "removezonerecord",
-    "Remove the record at a line of a DNS zone.",
+    "Remove what is at a line of a DNS zone: a record, a comment or the `$TTL` line.",
     params=(
         Param("zone", "The zone, e.g. example.com (or `domain`)."),
         Param("domain", "The zone, as `zone` (this one wins when both are given, as cPanel's)."),
@@ -461,32 +507,28 @@ def editzonerecord(call: Call) -> Reply:
     api0=api0.removezonerecord,
 )
 def removezonerecord(call: Call) -> Reply:
-    # Whostmgr::DNS::remove_zone_records, in its order: the zone, its serial, then the line
-    # (`abs int $Line`: a missing one is line 0, which no record is on).
-    name = _zone_name(call, "domain", "zone")
-    line = zone_wire.perl_line(call.params)
-    zones.lock(call.conn, name)
-    if _sees_all(call) and zones.get(call.conn, name) is None:
-        # cPanel reads a zone that does not exist as an empty one (dnsadmin's GETZONE): for
-        # root there is no record on any of its lines (lumberg's recording).
-        zone_wire.check_serialnum(None, call.params)
-        raise InvalidParameter(f"Unable to find a record on specified line: {line}")
-    zone = _zone_for(call, name)
+    # Whostmgr::DNS::remove_zone_records, in its order: the zone, its serial, then what
+    # Cpanel::ZoneFile::get_record finds on the line (`abs int $Line`: a missing one is line
+    # 0, where nothing is) — a record, a comment or a `$TTL` line, not the SOA.
+    line, zone = _zone_of_line(call, lock=True)
     zone_wire.check_serialnum(zone, call.params)
-    entry = zone_wire.entry_at_line(zone, line) if line else None
-    if entry is None:
-        # Choice: cPanel also removes a comment or `$` line named so; gatehouse removes
-        # records only (a removed `$ORIGIN` or `$TTL` would change the records after it).
+    entry = zone_wire.entry_on_line(zone, line) if zone is not None and line else None
+    if zone is None or entry is None:
         raise InvalidParameter(f"Unable to find a record on specified line: {line}")
     if entry.record_type == "SOA":
         raise InvalidParameter("You cannot remove the SOA record.")
-    save_edit(call, zone, changes.apply_edits(zone, [], [], [line - 1]), "1 removed")
+    if entry.kind == "record":
+        text = changes.apply_edits(zone, [], [], [entry.line_index])
+    else:
+        text = changes.replace_entry(zone, entry, None)
+    save_edit(call, zone, text, "1 removed")
     return Reply(has_data=False, reason="OK")
 
 
 @REGISTRY.function(
     "getzonerecord",
-    "One record of a DNS zone, by line, in dumpzone's shape.",
+    "What is at a line of a DNS zone (a record, a comment or the `$TTL` line), in dumpzone's "
+    "shape.",
     params=(
         Param("domain", "The zone, e.g. example.com (or `zone`)."),
         _LINE,
@@ -498,19 +540,16 @@ def removezonerecord(call: Call) -> Reply:
 )
 def getzonerecord(call: Call) -> Reply:
     # Whostmgr/API/1/DNS.pm getzonerecord, then Whostmgr::DNS::get_zone_record's words.
-    name = _zone_name(call, "domain", "zone")
-    if _sees_all(call) and zones.get(call.conn, name) is None:
+    line, zone = _zone_of_line(call, lock=False)
+    if zone is None:
         raise InvalidParameter("Zone does not exist.")  # Cpanel::DnsUtils::Exists
-    zone = _zone_for(call, name)
-    line = zone_wire.perl_line(call.params)
     if not line:
         raise InvalidParameter("Must specify a record line.")
-    for entry in parsed.parse(zone.name, zone.text):
-        if entry.line_index == line - 1:
-            # Whostmgr::DNS::get_zone_record's words.
-            item = zone_wire.record_item(zone.name, entry)
-            return Reply(data={"record": [item]}, reason="Record obtained.")
-    raise InvalidParameter("No record available on selected line.")
+    entry = zone_wire.entry_on_line(zone, line)
+    if entry is None:
+        raise InvalidParameter("No record available on selected line.")
+    item = zone_wire.record_item(zone.name, entry)
+    return Reply(data={"record": [item]}, reason="Record obtained.")
 
 
 # -- listmxs / savemxs ----------------------------------------------------------------------
