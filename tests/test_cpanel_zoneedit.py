@@ -420,7 +420,6 @@ def test_add_zone_record_answers_status_and_newserial(server: Server) -> None:
         ({"name": "out.example.org.", "type": "TXT", "txtdata": "v"}, "not in the DNS zone"),
         ({"name": "bad name!", "type": "TXT", "txtdata": "v"}, "not a valid record name"),
         ({"name": "www", "type": "TXT", "txtdata": "v"}, "CNAME"),  # www is a CNAME already
-        ({"name": "x", "type": "TXT", "txtdata": "v", "serialnum": "1"}, "changed since last read"),
     ],
 )
 def test_add_zone_record_refusals_change_nothing(
@@ -460,20 +459,21 @@ def test_remove_after_add_leaves_the_zone_byte_for_byte(server: Server) -> None:
     assert records(server, acct, txtdata="to-remove") == []
 
 
-def test_remove_takes_Line_and_a_current_serialnum(server: Server) -> None:
+@pytest.mark.parametrize("function", ["add_zone_record", "remove_zone_record"])
+def test_add_and_remove_ignore_serialnum(server: Server, function: str) -> None:
+    # zone.pm ADD and DELETE reach Whostmgr::DNS without a serial check (DELETE passes only
+    # the domain and the line): a stale `serialnum` changes nothing, as in cPanel.
     acct = new_account(server)
     add_txt(server, acct, "gone", "x")
     [item] = records(server, acct, txtdata="x")
-    stale = result(
-        server, acct, "remove_zone_record", domain=acct.zone, Line=item["Line"], serialnum="1"
+    params = (
+        {"Line": item["Line"]}
+        if function == "remove_zone_record"
+        else {"name": "more", "type": "TXT", "txtdata": "y"}
     )
-    assert stale["status"] == 0 and stale["statusmsg"] == "Zone file changed since last read."
-    ok = result(
-        server, acct, "remove_zone_record", domain=acct.zone, Line=item["Line"],
-        serialnum=zone_serial(server, acct.zone),
-    )  # fmt: skip
-    assert ok["status"] == 1, ok
-    assert records(server, acct, txtdata="x") == []
+    out = result(server, acct, function, domain=acct.zone, serialnum="1", **params)
+    assert out["status"] == 1, out
+    assert len(records(server, acct, txtdata="x")) == (0 if function == "remove_zone_record" else 1)
 
 
 def _line_of(server: Server, acct: Account, rtype: str) -> int:
@@ -483,12 +483,14 @@ def _line_of(server: Server, acct: Account, rtype: str) -> int:
 @pytest.mark.parametrize(
     ("line", "words"),
     [
-        (lambda s, a: 1, "no record on line 1"),  # the comment on the first line
-        (lambda s, a: 9999, "no record on line 9999"),
-        (lambda s, a: "x", "line number"),
-        (lambda s, a: "=5", "line number"),
-        (lambda s, a: "-5", "line number"),
-        (lambda s, a: 0, "line number"),
+        # zone.pm DELETE: what get_record finds (a comment, nothing) is refused by its type;
+        # a line that reads as 0 (`abs int`) is no line.
+        (lambda s, a: 1, "You may only delete A, AAAA, CAA, CNAME, NS, SRV or TXT records."),
+        (lambda s, a: 9999, "You may only delete"),
+        (lambda s, a: "x", "You must specify a valid line when you call DELETE: "),
+        (lambda s, a: "=5", "You must specify a valid line when you call DELETE: "),
+        (lambda s, a: "-9999", "You may only delete"),  # read as 9999
+        (lambda s, a: 0, "You must specify a valid line when you call DELETE: "),
         (lambda s, a: _line_of(s, a, "SOA"), "only delete"),
         (lambda s, a: _line_of(s, a, "MX"), "only delete"),
     ],
@@ -580,8 +582,8 @@ def test_edit_changes_type_and_name(server: Server) -> None:
 
 @pytest.mark.parametrize(
     "written",
-    ["{n}={old}", " {n}", "+{n}", "{n}.0", "{n}abc"],
-    ids=["line=address", "space", "plus", "decimal", "trailing letters"],
+    ["{n}={old}", " {n}", "+{n}", "{n}.0", "{n}abc", "-{n}"],
+    ids=["line=address", "space", "plus", "decimal", "trailing letters", "negative: abs"],
 )
 def test_a_line_is_read_as_cpanel_reads_a_number(server: Server, written: str) -> None:
     """cPanel (Perl) reads a number's leading digits: its own Dynamic DNS script
@@ -601,6 +603,25 @@ def test_a_line_is_read_as_cpanel_reads_a_number(server: Server, written: str) -
     assert out["status"] == 1 and out["newserial"], out
     [edited] = records(server, acct, line=item["line"])
     assert (edited["name"], edited["address"]) == (f"dyn.{acct.zone}.", "192.0.2.2")
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        # zone.pm EDIT: the line read as `x && abs int x`, then what get_record finds on it.
+        ("0", "You must specify a valid line when you call EDIT."),
+        ("x", "You must specify a valid line when you call EDIT."),
+        ("1", "You may only edit A, AAAA, CAA, CNAME, SRV or TXT records."),  # a comment
+        ("9999", "Failed to fetch record on line: 9999"),
+    ],
+    ids=["zero", "no number", "a comment", "past the end"],
+)
+def test_edit_of_a_line_without_a_record_is_refused(server: Server, line: str, words: str) -> None:
+    acct = new_account(server)
+    before = zone_text(server, acct.zone)
+    out = result(server, acct, "edit_zone_record", domain=acct.zone, Line=line, ttl="60")
+    assert (out["status"], out["statusmsg"]) == (0, words)
+    assert zone_text(server, acct.zone) == before
 
 
 @pytest.mark.parametrize(

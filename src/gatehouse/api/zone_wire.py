@@ -370,14 +370,6 @@ def edit_change(zone: str, entry: Entry, given: Callable[[str], str | None]) -> 
     )
 
 
-def record_at(zone: Zone, line: int) -> Entry:
-    """The record starting on 1-based line `line`, or the refusal."""
-    entry = entry_at_line(zone, line)
-    if entry is None:
-        raise InvalidParameter(f"There is no record on line {line} of the zone “{zone.name}”.")
-    return entry
-
-
 def entry_on_line(zone: Zone, line: int) -> Entry | None:
     """What Cpanel::ZoneFile::get_record finds on 1-based line `line`: the record, comment or
     control line that starts there, not a `$ORIGIN` line (its parser drops them); None where
@@ -386,29 +378,6 @@ def entry_on_line(zone: Zone, line: int) -> Entry | None:
         if entry.line_index == line - 1 and shown_in_record_hashes(entry):
             return entry
     return None
-
-
-def entry_at_line(zone: Zone, line: int) -> Entry | None:
-    """The record that starts on 1-based line `line` (comments and `$` lines are not)."""
-    for entry in parse(zone.name, zone.text):
-        if entry.kind == "record" and entry.line_index == line - 1:
-            return entry
-    return None
-
-
-# cPanel reads a number as Perl does: its leading digits, whatever follows them. cPanel's own
-# Dynamic DNS script (CpanelInc/cpanel-dynamic-dns) sends `Line=13=192.0.2.1` to
-# edit_zone_record, which cPanel reads as line 13.
-_LEADING_NUMBER = re.compile(r"\s*\+?([0-9]+)")
-
-
-def line_number(params: Params) -> int:
-    """The 1-based `line` (or `Line`) parameter, read as cPanel reads it (see above)."""
-    raw = params.get("line") or params.get("Line") or ""
-    match = _LEADING_NUMBER.match(raw)
-    if match is None or int(match.group(1)) < 1:
-        raise InvalidParameter("The “line” parameter must be a line number (1 or more).")
-    return int(match.group(1))
 
 
 # Perl's numeric reading of a string: leading blanks, a sign, digits with a fraction, an
@@ -423,6 +392,13 @@ def perl_line(params: Params) -> int:
     raw = params.get("Line")
     if raw is None:
         raw = params.get("line") or ""
+    return perl_abs_int(raw)
+
+
+def perl_abs_int(raw: str) -> int:
+    """Perl's `abs int $x` of a string: its leading number's whole part without its sign (a
+    line `13=192.0.2.1`, as cPanel's own Dynamic DNS script sends it, is 13), 0 when it
+    starts with no number."""
     match = _PERL_NUMBER.match(raw)
     if match is None:
         return 0

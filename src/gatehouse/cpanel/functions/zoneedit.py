@@ -40,7 +40,7 @@ REMOVE_TYPES = ADD_TYPES
 EDIT_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "SRV", "TXT")
 _TYPE_WORDS: dict[tuple[str, ...], str] = {
     ADD_TYPES: "A, AAAA, CAA, CNAME, NS, SRV or TXT",
-    EDIT_TYPES: "A, AAAA, CAA, CNAME, MX, SRV or TXT",
+    EDIT_TYPES: "A, AAAA, CAA, CNAME, SRV or TXT",  # zone.pm's words leave out MX (changemx's)
 }
 
 
@@ -166,9 +166,10 @@ def _save(call: Call, zone: zones.Zone, text: str, what: str) -> list[dict[str, 
     MODULE, "add_zone_record", "Add one record (name relative to the zone, or absolute).", slow=True
 )
 def add_zone_record(call: Call) -> list[dict[str, Any]]:
+    # zone.pm ADD, then Whostmgr::DNS::add_zone_record, which reads no serial: a `serialnum`
+    # is ignored, as in cPanel (an addition goes at the end whatever changed).
     try:
         zone = _zone(call, lock=True)
-        zone_wire.check_serialnum(zone, call.params)
         _only(zone_wire.request_type(call.params.get), ADD_TYPES, "add")
         change = zone_wire.change_from_fields(zone.name, call.params.get)
         text = changes.apply_edits(zone, [change], [], [])
@@ -177,19 +178,34 @@ def add_zone_record(call: Call) -> list[dict[str, Any]]:
         return _result(0, exc.reason, None)
 
 
+def _line(raw: str | None) -> int:
+    """A line as Cpanel/ZoneEdit.pm and zone.pm read it, `x && abs int x`: 0 for a missing,
+    empty or non-numeric one, `-5` as 5, `13=192.0.2.1` as 13."""
+    return zone_wire.perl_abs_int(raw) if raw else 0
+
+
 @api2(
     MODULE, "edit_zone_record", "Change the record on a line; fields not given are kept.", slow=True
 )
 def edit_zone_record(call: Call) -> list[dict[str, Any]]:
+    # zone.pm EDIT, in its order: the zone, the line (`Line`, else `line`), the record on it
+    # (Cpanel::ZoneFile::get_record: a comment or `$TTL` line is found, and refused by type),
+    # the types of the record and of what it becomes, then Whostmgr::DNS::edit_zone_record
+    # (the serial, the record).
     try:
-        line = zone_wire.line_number(call.params)
         zone = _zone(call, lock=True)
-        zone_wire.check_serialnum(zone, call.params)
-        entry = zone_wire.record_at(zone, line)
+        given_line = call.params.get("Line")
+        line = _line(given_line if given_line is not None else call.params.get("line"))
+        if line <= 0:
+            raise InvalidParameter("You must specify a valid line when you call EDIT.")
+        entry = zone_wire.entry_on_line(zone, line)
+        if entry is None:
+            raise InvalidParameter(f"Failed to fetch record on line: {line}")
         _only(entry.record_type, EDIT_TYPES, "edit")
         # Whostmgr::DNS::edit_zone_record: the fields given replace the record's own.
         given = zone_wire.given_over(zone.name, entry, call.params.get)
         _only(zone_wire.request_type(given), EDIT_TYPES, "edit")
+        zone_wire.check_serialnum(zone, call.params)
         change = zone_wire.edit_change(zone.name, entry, call.params.get)
         text = changes.apply_edits(zone, [], [change], [])
         return _save(call, zone, text, "1 edited")
@@ -197,14 +213,18 @@ def edit_zone_record(call: Call) -> list[dict[str, Any]]:
         return _result(0, exc.reason, None)
 
 
-@api2(MODULE, "remove_zone_record", "Remove the record on a line (optional serialnum).", slow=True)
+@api2(MODULE, "remove_zone_record", "Remove the record on a line.", slow=True)
 def remove_zone_record(call: Call) -> list[dict[str, Any]]:
+    # Cpanel/ZoneEdit.pm api2_remove_zone_record (`line` if not 0, else `Line`), then zone.pm
+    # DELETE: the zone, the line, the record's type (a comment, `$TTL` line or nothing on the
+    # line is refused so). It passes no serial on: a `serialnum` is ignored, as in cPanel.
     try:
-        line = zone_wire.line_number(call.params)
         zone = _zone(call, lock=True)
-        zone_wire.check_serialnum(zone, call.params)
-        entry = zone_wire.record_at(zone, line)
-        _only(entry.record_type, REMOVE_TYPES, "delete")
+        line = _line(call.params.get("line")) or _line(call.params.get("Line"))
+        if not line:
+            raise InvalidParameter("You must specify a valid line when you call DELETE: ")
+        entry = zone_wire.entry_on_line(zone, line)
+        _only(entry.record_type if entry is not None else "", REMOVE_TYPES, "delete")
         text = changes.apply_edits(zone, [], [], [line - 1])
         return _save(call, zone, text, "1 removed")
     except GatehouseError as exc:

@@ -358,8 +358,9 @@ def resetzone(call: Call) -> Reply:
 # The older one-record functions. `Line` (or `line`) is the record's 1-based `Line` as dumpzone
 # shows it (Cpanel::ZoneFile::get_record), read as Perl's `abs int` (zone_wire.perl_line: a
 # missing or non-numeric one is 0, refused in each function's own words). `serialnum`, when
-# given, must be the zone's serial (else the stale error); without it the change applies to
-# the zone as it is, still atomically.
+# given to editzonerecord or removezonerecord, must be the zone's serial (else the stale
+# error); without it the change applies to the zone as it is, still atomically.
+# addzonerecord ignores it, as Whostmgr::DNS::add_zone_record does.
 _LINE = Param("line", "The record's `Line` (dumpzone).", required=True, handler_refuses=True)
 _LEGACY_PARAMS = (
     Param("domain", "The zone, e.g. example.com (or `zone`)."),
@@ -372,19 +373,15 @@ _LEGACY_PARAMS = (
     ),
     Param("ttl", "The TTL (default 14400)."),
     Param("class", "IN (the only class accepted)."),
-    Param("serialnum", "Optional: the zone's current serial; refused as stale if not."),
+    Param(
+        "serialnum",
+        "Optional: the zone's current serial; refused as stale if not (addzonerecord: ignored).",
+    ),
     *(
         Param(f, "Record data for the types that use it.")
         for f in sorted({f for fields in zone_wire.REQUEST_FIELDS.values() for f in fields})
     ),
 )
-
-
-def _legacy_zone(call: Call) -> zones.Zone:
-    name = _zone_name(call, "domain", "zone")
-    zone = _zone_for(call, name, lock=True)
-    zone_wire.check_serialnum(zone, call.params)
-    return zone
 
 
 @REGISTRY.function(
@@ -396,7 +393,9 @@ def _legacy_zone(call: Call) -> zones.Zone:
     api0=api0.addzonerecord,
 )
 def addzonerecord(call: Call) -> Reply:
-    zone = _legacy_zone(call)
+    # Whostmgr::DNS::add_zone_record reads no serial: a `serialnum` is ignored, as in cPanel
+    # (an addition goes at the end whatever changed).
+    zone = _zone_for(call, _zone_name(call, "domain", "zone"), lock=True)
     change = zone_wire.change_from_fields(zone.name, call.params.get)
     save_edit(call, zone, changes.apply_edits(zone, [change], [], []), "1 added")
     return Reply(has_data=False, reason="OK")
