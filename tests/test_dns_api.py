@@ -120,9 +120,10 @@ def test_add_edit_remove_with_relative_and_absolute_names(server: Server) -> Non
     payload = parse(server, zone)
     assert serial_of(payload, zone) == new_serial
     recs = {name: (data, line) for name, rtype, data, line in records(payload) if rtype == "A"}
+    # Cpanel::ZoneFile::Parse gives owners under the zone relative, however written.
     assert recs["host1"][0] == ["192.0.2.1"]
-    assert recs[f"host2.{zone}."][0] == ["192.0.2.2"]
-    host1_line, host2_line = recs["host1"][1], recs[f"host2.{zone}."][1]
+    assert recs["host2"][0] == ["192.0.2.2"]
+    host1_line, host2_line = recs["host1"][1], recs["host2"][1]
     new2 = server.ok(
         "mass_edit_dns_zone",
         params=[
@@ -308,7 +309,7 @@ def test_dns01_round_trip_leaves_the_zone_as_it_was(server: Server) -> None:
     found = [
         (name, data, line)
         for name, rtype, data, line in records(payload)
-        if rtype == "TXT" and name == f"_acme-challenge.{zone}."
+        if rtype == "TXT" and name == "_acme-challenge"
     ]
     assert len(found) == 1 and found[0][1] == [value]
     serial3 = server.ok(
@@ -608,8 +609,9 @@ def test_modifyacct_domain_change_renames_the_zone(server: Server) -> None:
     assert zone_text(server, zone) is None
     after = zone_text(server, new_domain)
     assert after is not None
-    # Names under the old apex moved; relative names and the rest stayed as written.
-    assert f"_acme-challenge.{new_domain}.\t60\tIN\tTXT" in after
+    # Names under the old apex moved; relative names (the one added too: LineEdit writes
+    # `X.zone.` as `X`) and the rest stayed as written.
+    assert "\n_acme-challenge\t60\tIN\tTXT" in after and f"\n{new_domain}.\t" in after
     assert f"{zone}." not in after
     assert "\nwww\t" in after and "\nwww\t" in before
     assert int(serial_of(parse(server, new_domain), new_domain)) > int(serial)
@@ -681,3 +683,32 @@ def test_mass_edit_refuses_a_line_that_is_no_record_or_the_soa_as_cpanel_does(
         f"You submitted multiple edits for line index {some}. This interface forbids multiple "
         "edits per line."
     )
+
+
+SOA_DATA = ["ns1.example.net.", "hostmaster.example.net.", "{serial}", "3600", "1800", "1209600",
+            "86400"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "record_type", "data", "reason"),
+    [
+        # Cpanel/ZoneFile/LineEdit.pm edit(): the SOA keeps its type; no second SOA.
+        ("SOA", "A", ["192.0.2.1"], "The SOA record’s type cannot change."),
+        ("NS", "SOA", SOA_DATA, "Only one SOA record can exist in a given DNS zone."),
+        # Choice: cPanel lets the SOA be rewritten (its serial kept); gatehouse owns it.
+        ("SOA", "SOA", SOA_DATA, "This interface cannot edit or remove the SOA record."),
+    ],
+    ids=["soa to another type", "another type to soa", "soa rewritten"],
+)
+def test_mass_edit_rules_on_the_soa_as_cpanel_does(
+    server: Server, line: str, record_type: str, data: list[str], reason: str
+) -> None:
+    _user, zone = new_account(server)
+    payload = parse(server, zone)
+    serial = serial_of(payload, zone)
+    index = next(i for i in payload if i.get("record_type") == line)["line_index"]
+    item = {"line_index": index, "dname": f"{zone}.", "ttl": 60, "record_type": record_type,
+            "data": [d.format(serial=serial) for d in data]}  # fmt: skip
+    params = [("zone", zone), ("serial", serial), ("edit", json.dumps(item))]
+    assert server.fail("mass_edit_dns_zone", params=params) == reason
+    assert serial_of(parse(server, zone), zone) == serial

@@ -4,6 +4,7 @@ the whole-zone dnspython read refuses."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -250,3 +251,20 @@ def test_record_hashes_leave_out_origin_lines_and_show_targets_without_the_dot()
     assert shown[f"_none._tcp.{ZONE}."]["target"] == ""
     soa = next(i for i in items if i["type"] == "SOA")
     assert (soa["mname"], soa["rname"]) == (f"ns1.{ZONE}", f"hostmaster.{ZONE}")
+
+
+def test_parse_dns_zone_gives_owners_and_targets_as_cpanels_parser() -> None:
+    # Cpanel::ZoneFile::Parse: libldns's absolute owner with `.<zone>.` taken off (the apex
+    # stays absolute), and the names in a record's data absolute.
+    text = base_text() + f"abs.{ZONE}.\t60\tIN\tCNAME\tMail\nrel\t60\tIN\tMX\t5 @\n"
+    items = {
+        (base64.b64decode(i["dname_b64"]).decode(), i["record_type"]): [
+            base64.b64decode(d).decode() for d in i["data_b64"]
+        ]
+        for i in zone_wire.payload(ZONE, text)
+        if i["type"] == "record"
+    }
+    assert items[("abs", "CNAME")] == [f"Mail.{ZONE}."]
+    assert items[("rel", "MX")] == ["5", f"{ZONE}."]
+    assert items[(f"{ZONE}.", "SOA")][:2] == [f"ns1.{ZONE}.", f"hostmaster.{ZONE}."]
+    assert items[("localhost", "A")] == ["127.0.0.1"]

@@ -438,16 +438,24 @@ def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:
     """One `add` or `edit` item of a mass edit (already decoded from JSON): `dname`, `ttl`,
     `record_type`, `data` (a list of strings) and, for an edit, `line_index`."""
     what = "edit" if edit else "add"
+    # Cpanel::APICommon::DNS (_get_add_edit_error): an object, with every piece (`!length`:
+    # missing, null or ""), its `data` a list — in cPanel's words.
     if not isinstance(raw, dict):
-        raise InvalidParameter(f"Each “{what}” must be a JSON object.")
-    record_type = raw.get("record_type")
-    if not isinstance(record_type, str) or not record_type:
-        raise InvalidParameter(f"Each “{what}” needs a “record_type”.")
+        raise InvalidParameter(f"Each “{what}” must be an object.")
+    pieces = (("line_index",) if edit else ()) + ("dname", "ttl", "record_type", "data")
+    if any(raw.get(piece) is None or raw.get(piece) == "" for piece in pieces):
+        listed = ", ".join(f"“{p}”" for p in pieces[:-1]) + f", and “{pieces[-1]}”"
+        raise InvalidParameter(f"Each “{what}” requires {listed}.")
+    if not isinstance(raw["data"], list):
+        raise InvalidParameter("“data” must be an array.")
+    record_type = raw["record_type"]
+    if not isinstance(record_type, str):
+        raise InvalidParameter(f"Each “{what}” needs a “record_type”, a string.")
     record_type = changes.check_type(record_type, edit=edit)
-    dname = raw.get("dname")
+    dname = raw["dname"]
     if not isinstance(dname, str):
-        raise InvalidParameter(f"Each “{what}” needs a “dname”.")
-    dname = changes.check_dname(zone, dname)
+        raise InvalidParameter(f"Each “{what}” needs a “dname”, a string.")
+    dname = _line_edit_name(zone, changes.check_dname(zone, dname))
     ttl = raw.get("ttl")
     if isinstance(ttl, str) and digits(ttl):
         ttl = int(ttl)
@@ -533,17 +541,35 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _line_edit_name(zone: str, dname: str) -> str:
+    """A mass edit's owner name as Cpanel::ZoneFile::LineEdit's _build_line writes it: under
+    the zone, `X.zone.` as `X` (compared as written, in case too); the zone's own name and
+    relative names as given."""
+    trailer = f".{zone}."
+    if dname.endswith(trailer) and len(dname) > len(trailer):
+        return dname[: -len(trailer)]
+    return dname
+
+
+_NONNEGATIVE = re.compile(r"[0-9]+")
+
+
 def parse_mass_edit(zone: str, params: Params) -> MassEdit:
-    """The repeatable `add` / `edit` (JSON items) and `remove` (line indexes) of a mass edit."""
-    raw_removes = [r.strip() for r in params.getlist("remove") if r.strip() != ""]
+    """The repeatable `add` / `edit` (JSON items) and `remove` (line indexes) of a mass edit,
+    checked as cPanel's mass_edit_dns_zone and DNS::mass_edit_zone check them, in their order
+    and words (get_length_multiple, Cpanel::APICommon::DNS)."""
+    given = {key: params.getlist(key) for key in ("add", "edit", "remove")}
+    for key, values in given.items():
+        if any(value == "" for value in values):
+            raise InvalidParameter(f"The “{key}” arguments cannot be empty.")
+    if not any(given.values()):
+        raise InvalidParameter("You must provide at least one change to the DNS zone.")
     raw_adds = _json_items(params, "add")
     raw_edits = _json_items(params, "edit")
-    if not raw_adds and not raw_edits and not raw_removes:
-        raise InvalidParameter("You must provide at least one change to the DNS zone.")
     removes = []
-    for r in raw_removes:
-        if not digits(r):
-            raise InvalidParameter(f"The “remove” value “{r}” is not a line index.")
+    for r in given["remove"]:
+        if not _NONNEGATIVE.fullmatch(r):
+            raise InvalidParameter("Each “remove” must be a nonnegative integer.")
         removes.append(int(r))
     adds = [change_from_item(zone, a, edit=False) for a in raw_adds]
     edits = [change_from_item(zone, e, edit=True) for e in raw_edits]
@@ -557,6 +583,30 @@ def _b64(value: str) -> str:
     return base64.b64encode(value.encode("utf-8", "surrogateescape")).decode("ascii")
 
 
+# The rdata items that are domain names, by type: libldns gives them absolute (with the
+# final dot) whatever the zone file holds.
+_PAYLOAD_NAMES: dict[str, tuple[int, ...]] = {
+    "CNAME": (0,), "DNAME": (0,), "NS": (0,), "PTR": (0,), "MX": (1,), "KX": (1,),
+    "SRV": (3,), "SOA": (0, 1), "AFSDB": (1,), "RP": (0, 1), "NAPTR": (5,),
+}  # fmt: skip
+
+
+def _parsed_dname(zone: str, dname: str) -> str:
+    """An owner as Cpanel::ZoneFile::Parse gives it (_hashify_rr): libldns's absolute name with
+    `.<zone>.` taken off its end, so `www` and `www.example.com.` are both `www` and the apex
+    stays `example.com.`."""
+    full = dname if dname.endswith(".") else f"{zone}." if dname == "@" else f"{dname}.{zone}."
+    trailer = f".{zone}."
+    return full[: -len(trailer)] if full.endswith(trailer) and len(full) > len(trailer) else full
+
+
+def _parsed_data(zone: str, record_type: str, data: Sequence[str]) -> list[str]:
+    """A record's data as Cpanel::ZoneFile::Parse gives it: the names absolute (a relative
+    `mail` is `mail.<zone>.`, `@` the apex), the rest as written."""
+    names = _PAYLOAD_NAMES.get(record_type, ())
+    return [absolute_name(zone, d) if i in names and d != "." else d for i, d in enumerate(data)]
+
+
 def payload(name: str, text: str) -> list[dict[str, Any]]:
     """parse_dns_zone's `payload` (compatibility.md, cPanel's Cpanel::ZoneFile::Parse)."""
     out: list[dict[str, Any]] = []
@@ -566,10 +616,10 @@ def payload(name: str, text: str) -> list[dict[str, Any]]:
                 {
                     "line_index": e.line_index,
                     "type": "record",
-                    "dname_b64": _b64(e.dname),
+                    "dname_b64": _b64(_parsed_dname(name, e.dname)),
                     "ttl": e.ttl,
                     "record_type": e.record_type,
-                    "data_b64": [_b64(d) for d in e.data],
+                    "data_b64": [_b64(d) for d in _parsed_data(name, e.record_type, e.data)],
                 }
             )
         else:

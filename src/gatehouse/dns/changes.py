@@ -65,8 +65,8 @@ def check_dname(zone: str, dname: str) -> str:
 
 
 def check_type(record_type: str, *, edit: bool) -> str:
-    """A change's record type, in upper case: a known type, never the SOA, and for an
-    addition one of ADDABLE_TYPES."""
+    """A change's record type, in upper case: a known type and, for an addition, one of
+    ADDABLE_TYPES (no SOA). An edit's SOA is ruled on with its line (`_record_at`)."""
     record_type = record_type.upper()
     if not edit and record_type not in ADDABLE_TYPES:
         listed = ", ".join(ADDABLE_TYPES[:-1]) + f", and {ADDABLE_TYPES[-1]}"
@@ -74,9 +74,6 @@ def check_type(record_type: str, *, edit: bool) -> str:
             f"This interface cannot create “{record_type}” records. "
             f"It can only create {listed} records."
         )
-    if record_type == "SOA":
-        # Choice: the SOA is the server's (its serial is set on every change).
-        raise InvalidParameter("This interface cannot edit the SOA record.")
     try:
         dns.rdatatype.from_text(record_type)
     except dns.exception.DNSException:
@@ -168,10 +165,14 @@ def check_ttls_kept(zone: Zone, new_text: str, index: int, replaced: bool) -> No
 
 
 def _record_at(
-    zone: str, entries: Iterable[Entry], index: int, touched: set[int], what: str
+    zone: str,
+    entries: Iterable[Entry],
+    index: int,
+    touched: set[int],
+    new_type: str | None,
 ) -> Entry:
-    """The record a remove or an edit names, in Cpanel/ZoneFile/LineEdit.pm's words
-    (_verify_lineidx_for_new_op, then its SOA rules; `{index:,}` is its numf)."""
+    """The record a remove (`new_type` None) or an edit names, in Cpanel/ZoneFile/LineEdit.pm's
+    words (_verify_lineidx_for_new_op, then its SOA rules; `{index:,}` is its numf)."""
     entry = next((e for e in entries if e.kind == "record" and e.line_index == index), None)
     if entry is None:
         raise InvalidParameter(f"No record exists at line {index:,} in the “{zone}” DNS zone.")
@@ -181,11 +182,15 @@ def _record_at(
             "multiple edits per line."
         )
     if entry.record_type == "SOA":
-        if what == "remove":
+        if new_type is None:
             raise InvalidParameter("Every DNS zone must contain an SOA record.")
+        if new_type != "SOA":
+            raise InvalidParameter("The SOA record’s type cannot change.")
         # Choice: cPanel lets an edit rewrite the SOA (its serial unchanged); gatehouse
         # keeps the SOA its own (it sets the serial on every change).
         raise InvalidParameter("This interface cannot edit or remove the SOA record.")
+    if new_type == "SOA":
+        raise InvalidParameter("Only one SOA record can exist in a given DNS zone.")
     touched.add(index)
     return entry
 
@@ -199,11 +204,11 @@ def apply_edits(
     touched: set[int] = set()
     replaced: dict[int, tuple[int, str | None]] = {}  # line_index -> (line count, new line)
     for index in removes:
-        entry = _record_at(zone.name, entries, index, touched, "remove")
+        entry = _record_at(zone.name, entries, index, touched, None)
         replaced[index] = (entry.line_count, None)
     for change in edits:
         assert change.line_index is not None
-        entry = _record_at(zone.name, entries, change.line_index, touched, "edit")
+        entry = _record_at(zone.name, entries, change.line_index, touched, change.record_type)
         line = render(change)
         _check_rdata(zone.name, change, line, change.line_index + 1)
         replaced[change.line_index] = (entry.line_count, line)
