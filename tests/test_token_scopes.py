@@ -114,6 +114,25 @@ def test_a_record_scoped_token_cannot_remove_or_edit_other_records(server: Serve
 
 @pytest.mark.parametrize(
     ("function", "params"),
+    [("editzonerecord", {"raw": "; mine now"}), ("removezonerecord", {})],
+)
+def test_a_record_scoped_token_changes_no_comment_line(
+    server: Server, function: str, params: dict[str, str]
+) -> None:
+    # WHM editzonerecord and removezonerecord reach comments and the `$TTL` line too.
+    user, _ = server.account()
+    zone = f"{user}.example.com"
+    _name, token = scoped(server, scope_zone=[zone], scope_record=[f"_acme-challenge.{zone}"])
+    records = server.ok("dumpzone", params={"domain": zone})["zone"][0]["record"]
+    line = next(r["Line"] for r in records if r.get("raw", "").startswith("; Zone file"))
+    before = zone_text(server, zone)
+    reason = server.fail(function, token=token, params={"zone": zone, "line": line, **params})
+    assert reason.startswith("This API token may not change the zone’s comments")
+    assert zone_text(server, zone) == before
+
+
+@pytest.mark.parametrize(
+    ("function", "params"),
     [
         ("killdns", {"domain": "{zone}"}),
         ("api_token_create", {"token_name": "minted"}),

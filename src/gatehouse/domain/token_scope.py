@@ -191,11 +191,23 @@ def changed_records(zone: str, before: str, after: str) -> Iterable[tuple[str, s
         yield name, record_type
 
 
+def _other_lines(zone: str, zone_text: str) -> list[str]:
+    """The zone's comments and control lines (`$TTL`, ...), in order."""
+    return [e.raw for e in parsed.parse(zone, zone_text) if e.kind != "record"]
+
+
 def check_edit(scope: Scope | None, zone: dns_zones.Zone, new_text: str) -> None:
-    """Refuse an edit that touches a record outside a record scope (PermissionDenied, reason
-    `out_of_scope`); a token without one passes."""
+    """Refuse an edit that touches a record outside a record scope, or a comment or control
+    line (WHM editzonerecord and removezonerecord reach those), with PermissionDenied, reason
+    `out_of_scope`; a token without one passes."""
     if scope is None or not scope.records:
         return
+    if _other_lines(zone.name, zone.text) != _other_lines(zone.name, new_text):
+        raise PermissionDenied(
+            "This API token may not change the zone’s comments or control lines: its scope "
+            "allows only the records " + ", ".join(sorted(scope.records)) + ".",
+            code=OUT_OF_SCOPE,
+        )
     for name, record_type in changed_records(zone.name, zone.text, new_text):
         if not scope.covers_record(name, record_type):
             raise PermissionDenied(
