@@ -205,7 +205,6 @@ LINE_EDITS = [
             "address": "192.0.2.8",
             "ttl": 60,
             "class": "IN",
-            "Lines": 1,
         },
     ),
 ]

@@ -102,13 +102,15 @@ def record_item(zone: str, entry: Entry) -> dict[str, Any]:
         return item
     record: dict[str, Any] = {
         "Line": line,
-        "Lines": entry.line_count,
         # Lower case, as cPanel's parser gives names (Cpanel/ZoneFile.pm line 74, `tolower`).
         "name": absolute_name(zone, entry.dname).lower(),
         "class": "IN",
         "ttl": entry.ttl,
         "type": entry.record_type,
     }
+    if entry.record_type == "SOA":
+        # Cpanel/Net/DNS/ZoneFile/LDNS.pm gives `Lines` (the lines it spans) to the SOA only.
+        record["Lines"] = entry.line_count
     fields = RECORD_FIELDS.get(entry.record_type)
     if entry.record_type in ("TXT", "SPF"):
         record["txtdata"] = "".join(entry.data)
