@@ -488,7 +488,7 @@ DIGIT_CALLS: dict[str, tuple[str, str, dict[str, str], str, str]] = {
     ),
     "whm-mass_edit_dns_zone-remove": (
         "whm", "mass_edit_dns_zone", {"zone": "{zone}", "serial": "{serial}"}, "remove",
-        "is not a line index",
+        "must be a nonnegative integer",
     ),
     "uapi-Email::add_mx-priority": (
         "uapi", "Email::add_mx", {"domain": "{zone}", "exchanger": "mx.example.com"},
