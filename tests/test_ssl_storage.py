@@ -292,29 +292,78 @@ def test_the_default_key_type_is_the_accounts_choice(server: Server) -> None:
 # -- API 2 ----------------------------------------------------------------------------------------
 
 
-def test_api2_genkey_gencsr_and_the_lists(server: Server) -> None:
+def _csr_pems(server: Server, username: str) -> list[str]:
+    return [
+        str(row[0])
+        for row in server.sql(
+            "SELECT c.pem FROM ssl_csrs c JOIN users u ON u.id = c.user_id WHERE u.username = :u",
+            u=username,
+        )
+    ]
+
+
+def test_api2_genkey_answers_result_output_and_key(server: Server) -> None:
+    # cPanel's api2_genkey (Cpanel/SSL.pm): {result, output, key}, no other key.
     account = _account(server)
     made = _api2(server, account, "genkey", host=account.domain, keysize="2048")
     assert made["event"]["result"] == 1 and made["apiversion"] == 2
-    item = made["data"][0]
-    assert item["result"] == 1 and item["host"] == account.domain
-    private = serialization.load_pem_private_key(item["key"].encode(), None)
+    [item] = made["data"]
+    assert set(item) == {"key", "output", "result"}
+    assert (item["result"], item["output"]) == (1, "Private key generated!")
+    serialization.load_pem_private_key(item["key"].encode(), None)
+
+
+def test_api2_gencsr_answers_result_and_output_and_stores_the_request(server: Server) -> None:
+    # cPanel's api2_gencsr: {result, output}; the request itself is in SSL storage.
+    account = _account(server)
+    key = _api2(server, account, "genkey", host=account.domain)["data"][0]["key"]
     csr_made = _api2(server, account, "gencsr", host=account.domain, country="US",
                      state="Texas", city="Houston", company="Example",
                      companydivision="IT", email="admin@example.com")  # fmt: skip
-    csr_item = csr_made["data"][0]
-    assert csr_item["result"] == 1 and csr_item["key_id"] == item["id"]
-    csr = x509.load_pem_x509_csr(csr_item["csr"].encode())
-    assert csr.public_key() == private.public_key()
-    keys = _api2(server, account, "listkeys")
-    assert [k["id"] for k in keys["data"]] == [item["id"]]
-    assert keys["data"][0]["host"] == account.domain
-    assert "PRIVATE KEY" not in str(keys)
-    csrs = _api2(server, account, "listcsrs")["data"]
-    assert [(c["id"], c["host"]) for c in csrs] == [(csr_item["id"], account.domain)]
-    _ok(server, account, "generate_cert", domains=account.domain, key_id=item["id"], **SUBJECT)
-    crts = _api2(server, account, "listcrts")["data"]
-    assert [c["domain"] for c in crts] == [account.domain] and crts[0]["is_self_signed"] == 1
+    assert csr_made["data"] == [{"output": "Certificate Signing Request generated!", "result": 1}]
+    [pem] = _csr_pems(server, account.user)
+    private = serialization.load_pem_private_key(key.encode(), None)
+    assert x509.load_pem_x509_csr(pem.encode()).public_key() == private.public_key()
+
+
+@pytest.mark.parametrize(
+    ("func", "keys"),
+    [
+        ("listkeys", {"host"}),
+        ("listcsrs", {"host"}),
+        ("listcrts", {"expiredate", "host", "issuer", "ssltxt"}),
+    ],
+)
+def test_api2_lists_items_in_cpanels_shape(server: Server, func: str, keys: set[str]) -> None:
+    # Cpanel/SSL.pm api2_listkeys / api2_listcsrs / api2_listcrts, per friendly name.
+    account = _account(server)
+    key = _api2(server, account, "genkey", host=account.domain)["data"][0]["key"]
+    _api2(server, account, "gencsr", host=account.domain, **_API2_SUBJECT)
+    key_id = _ok(server, account, "list_keys")[0]["id"]
+    _ok(server, account, "generate_cert", domains=account.domain, key_id=key_id, **SUBJECT)
+    listed = _api2(server, account, func)["data"]
+    assert [set(item) for item in listed] == [keys]
+    assert listed[0]["host"] == account.domain
+    assert key not in str(listed) and "PRIVATE KEY" not in str(listed)
+
+
+def test_api2_listcrts_gives_the_certificates_text_issuer_and_expiry(server: Server) -> None:
+    # cPanel takes the issuer as the first `CN = ` word of the text: a CN without spaces here.
+    account = _account(server)
+    leaf, _cert = _stored_leaf(server, account, make_ca("ca.example.net"))
+    parsed = x509.load_pem_x509_certificate(leaf.cert_pem.encode())
+    after = parsed.not_valid_after_utc
+    expected = f"{after:%b} {after.day:2d} {after:%H:%M:%S %Y} GMT"
+    [item] = _api2(server, account, "listcrts")["data"]
+    issuer_cn = parsed.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    assert issuer_cn == "ca.example.net"
+    assert (item["host"], item["issuer"], item["expiredate"]) == ("Leaf", issuer_cn, expected)
+    assert item["ssltxt"].startswith("Certificate:\n    Data:\n        Version: 3 (0x2)\n")
+    assert f"            Not After : {expected}\n" in item["ssltxt"]
+    assert f"        Subject: CN = {account.domain}" in item["ssltxt"]
+
+
+_API2_SUBJECT = {"country": "US", "state": "Texas", "city": "Houston", "company": "Example"}
 
 
 def test_api2_refusals_are_in_the_envelope(server: Server) -> None:
@@ -360,7 +409,7 @@ def test_api2_through_whm_cpanel_function(server: Server) -> None:
         },
     )
     listed = response.json()["cpanelresult"]["data"]
-    assert [k["id"] for k in listed] == [body["data"][0]["id"]]
+    assert listed == [{"host": account.domain}]
 
 
 # -- hostile input --------------------------------------------------------------------------------

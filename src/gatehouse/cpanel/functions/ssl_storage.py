@@ -18,7 +18,7 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import api2, uapi
-from gatehouse.domain import access, certificates, ips, ssl_pem, ssl_requests, ssl_storage
+from gatehouse.domain import access, certificates, ips, ssl_pem, ssl_requests, ssl_storage, ssl_text
 from gatehouse.errors import InvalidParameter, missing_parameter
 
 MODULE = "SSL"
@@ -214,20 +214,9 @@ def genkey(call: Call) -> list[dict[str, Any]]:
     account = call.principal.user
     kind = ssl_storage.key_type_for(call.conn, account, None, call.params.get("keysize"))
     key = ssl_requests.new_key(kind)
-    name = ssl_requests.store_new_key(call, call.gatehouse.keyring, account, key, host)
-    message = f"The key for “{host}” has been generated."
-    return [
-        {
-            "friendly_name": name,
-            "host": host,
-            "id": key.key_id,
-            "key": key.pem,
-            "output": message,
-            "result": 1,
-            "status": 1,
-            "statusmsg": message,
-        }
-    ]
+    ssl_requests.store_new_key(call, call.gatehouse.keyring, account, key, host)
+    # cPanel's api2_genkey (Cpanel/SSL.pm): {result, output, key}, nothing else.
+    return [{"key": key.pem, "output": "Private key generated!", "result": 1}]
 
 
 @api2(
@@ -250,48 +239,55 @@ def gencsr(call: Call) -> list[dict[str, Any]]:
     stored = ssl_requests.key_for_host(call.conn, account, host)
     key = ssl_requests.stored_key(call.conn, call.gatehouse.keyring, account, stored)
     pem = ssl_requests.make_csr(key, [host], subject)
-    csr = ssl_requests.store_csr(call, account, key, [host], pem, host)
-    message = f"The certificate signing request for “{host}” has been generated."
-    return [
-        {
-            "csr": csr.pem,
-            "host": host,
-            "id": csr.csr_id,
-            "key_id": csr.key_id,
-            "output": message,
-            "result": 1,
-            "status": 1,
-            "statusmsg": message,
-        }
-    ]
+    ssl_requests.store_csr(call, account, key, [host], pem, host)
+    # cPanel's api2_gencsr: {result, output}; output is UAPI generate_csr's message.
+    return [{"output": "Certificate Signing Request generated!", "result": 1}]
+
+
+def _hosts(names: list[str]) -> list[str]:
+    """cPanel's `_lister` (Cpanel/SSL.pm): the friendly names sorted, any with a space left out."""
+    return sorted(name for name in names if " " not in name)
+
+
+@api2(MODULE, "listkeys", "The account's stored private keys: [{host}].", readonly=True)
+def listkeys(call: Call) -> list[dict[str, Any]]:
+    keys = certificates.keys_of(call.conn, call.principal.user.id)
+    return [{"host": name} for name in _hosts([key.shown_name for key in keys])]
+
+
+@api2(MODULE, "listcsrs", "The account's certificate signing requests: [{host}].", readonly=True)
+def listcsrs(call: Call) -> list[dict[str, Any]]:
+    csrs = ssl_requests.csrs_of(call.conn, call.principal.user.id)
+    return [{"host": name} for name in _hosts([csr.friendly_name for csr in csrs])]
+
+
+_ISSUER_CN = re.compile(r"\s+CN\s*=\s*([^\s,]+)")
+_NOT_AFTER = re.compile(r"Not\s+After\s*:\s*([^\n]*)")
 
 
 @api2(
-    MODULE, "listkeys", "The account's stored private keys (ids and public facts).", readonly=True
+    MODULE,
+    "listcrts",
+    "The account's stored certificates: [{host, issuer, ssltxt, expiredate}].",
+    readonly=True,
 )
-def listkeys(call: Call) -> list[dict[str, Any]]:
-    return [
-        {**_key_facts(key), "host": key.friendly_name or ""}
-        for key in certificates.keys_of(call.conn, call.principal.user.id)
-    ]
-
-
-@api2(MODULE, "listcsrs", "The account's certificate signing requests.", readonly=True)
-def listcsrs(call: Call) -> list[dict[str, Any]]:
-    return [
-        {**ssl_requests.describe_csr(csr), "host": csr.domains[0], "text": csr.pem}
-        for csr in ssl_requests.csrs_of(call.conn, call.principal.user.id)
-    ]
-
-
-@api2(MODULE, "listcrts", "The account's stored certificates.", readonly=True)
 def listcrts(call: Call) -> list[dict[str, Any]]:
-    account = call.principal.user
-    on = {i.certificate.row_id for i in certificates.installed(call.conn, user_id=account.id)}
+    # cPanel's api2_listcrts: per friendly name, the first certificate of that name as
+    # `openssl x509 -text` writes it, the first `CN = ` in it (the issuer's) and `Not After`.
+    by_name: dict[str, certificates.StoredCertificate] = {}
+    for cert in certificates.certificates_of(call.conn, call.principal.user.id):
+        by_name.setdefault(cert.shown_name, cert)
     out = []
-    for cert in certificates.certificates_of(call.conn, account.id):
-        info = _cert_facts(cert)
-        info["domain"] = cert.subject_cn or (cert.names[0] if cert.names else "")
-        info["domain_is_configured"] = int(cert.row_id in on)
-        out.append(info)
+    for name in _hosts(list(by_name)):
+        text = ssl_text.certificate_text(by_name[name].pem)
+        issuer = _ISSUER_CN.search(text)
+        expires = _NOT_AFTER.search(text)
+        out.append(
+            {
+                "expiredate": expires.group(1) if expires else None,
+                "host": name,
+                "issuer": issuer.group(1).split("/")[0] if issuer else None,
+                "ssltxt": text,
+            }
+        )
     return out
