@@ -322,6 +322,31 @@ NOSUCH = "nosuch" + uuid.uuid4().hex[:6]
                 "statusmsg": "You must specify a user or domain to get a summary of",
             },
         ),
+        # Whostmgr/XMLUI/Resellers.pm setacls: `acls` on a refusal too (the acl- names
+        # given), Whostmgr::Resellers::set_reseller_acls' words (lumberg's recording).
+        (
+            "setacls",
+            {"reseller": NOSUCH},
+            {"result": [{"acls": [], "status": 0, "statusmsg": "Not a reseller."}]},
+        ),
+        (
+            "setacls",
+            {"reseller": NOSUCH, "acl-list-accts": "1", "acl-edit-dns": "0"},
+            {
+                "result": [
+                    {
+                        "acls": ["edit-dns", "list-accts"],
+                        "status": 0,
+                        "statusmsg": "Not a reseller.",
+                    }
+                ]
+            },
+        ),
+        (
+            "setacls",
+            {"reseller": NOSUCH, "acllist": "mylist", "acl-list-accts": "1"},
+            {"result": [{"acls": [], "status": 0, "statusmsg": "Not a reseller."}]},
+        ),
         # Whostmgr::Accounts::Suspension.
         (
             "suspendacct",

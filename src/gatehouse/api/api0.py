@@ -67,6 +67,14 @@ class Api0:
     precheck: Precheck | None = None
     # API 1's parameters that API 0 does not read (cPanel's XMLUI wrapper passes others).
     ignores: tuple[str, ...] = ()
+    # A refusal whose body echoes the call's parameters (setacls' `acls`); else `failure`.
+    failure_of: Callable[[Params, str], Body] | None = None
+
+    def refused(self, params: Params, reason: str) -> Body:
+        """A refusal with this reason, in the function's shape."""
+        if self.failure_of is not None:
+            return self.failure_of(params, reason)
+        return self.failure(reason)
 
     def refusal(self, call: Call) -> Body | None:
         """The API 0 refusal `precheck` decides on, in the function's shape, or None."""
@@ -74,7 +82,7 @@ class Api0:
             return None
         decided = self.precheck(call)
         if isinstance(decided, str):
-            return self.failure(decided)
+            return self.refused(call.params, decided)
         return decided
 
     def params(self, params: Params) -> Params:

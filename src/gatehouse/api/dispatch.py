@@ -279,7 +279,7 @@ INTERNAL_ERROR = "Internal error: the call failed; see the server log."
 def _api0_refusal(fn: Function, params: Params, reason: str) -> dict[str, Any] | None:
     """A refusal in the function's WHM API 0 shape, when it has one."""
     if isinstance(fn.api0, Api0):
-        return fn.api0.failure(reason)
+        return fn.api0.refused(params, reason)
     if fn.api0 is not None and fn.api0_refusal is not None:
         return fn.api0_refusal(params, reason)
     return None
@@ -318,7 +318,7 @@ def _execute_api0(
         if isinstance(exc.data, Envelope):
             return Outcome(200, exc.data.payload, False)
         if isinstance(form, Api0):
-            return Outcome(200, form.failure(exc.reason), False)
+            return Outcome(200, form.refused(params, exc.reason), False)
         return _fail(name, exc.reason, data=exc.data)
     except Exception:
         log.exception("function %s failed", name)

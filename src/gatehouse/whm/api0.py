@@ -14,6 +14,7 @@ from typing import Any
 
 from gatehouse.api.api0 import Answer, Api0, Body, bare, named_list, result_list, with_status
 from gatehouse.api.call import Call
+from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope
 from gatehouse.dns import zones
 from gatehouse.domain import access, nameserver_ips, users
@@ -163,7 +164,31 @@ changepackage = replace(result_list(extra=_raw, nulls=("rawout",)), precheck=_up
 # cPanel answers these two with a null message on success (recorded).
 setupreseller = result_list(message=lambda _answer: None)
 unsetupreseller = result_list(message=lambda _answer: None)
-setacls = result_list(message=lambda _answer: "Reseller Acls Saved", extra=_acls, nulls=())
+
+
+def _acls_refused(params: Params, reason: str) -> Body:
+    # Whostmgr/XMLUI/Resellers.pm setacls: `acls` is present on a refusal too — the names of
+    # the `acl-NAME` parameters (whatever their value), or, with `acllist`, that list's
+    # (choice: a refusal does not read the list, so `[]` then).
+    names = [] if params.get("acllist") else sorted({k[4:] for k in params if k.startswith("acl-")})
+    return {"result": [{"status": 0, "statusmsg": reason, "acls": names}]}
+
+
+def _acls_check(call: Call) -> str | None:
+    # Whostmgr::Resellers::set_reseller_acls, which XMLUI calls directly: any user that is not
+    # a reseller (one that does not exist too) is `Not a reseller.`
+    name = call.params.get("reseller") or call.params.get("user") or ""
+    account = _account(call, name) if name else None
+    if account is None or not (account.is_root or account.is_reseller):
+        return "Not a reseller."
+    return None
+
+
+setacls = replace(
+    result_list(message=lambda _answer: "Reseller Acls Saved", extra=_acls, nulls=()),
+    failure_of=_acls_refused,
+    precheck=_acls_check,
+)
 setresellerlimits = result_list(
     message=lambda _answer: "Successfully set reseller account creation limits."
 )
