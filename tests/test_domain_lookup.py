@@ -216,6 +216,19 @@ def test_domainuserdata_of_a_subdomain(server: Server) -> None:
     assert main["serveralias"] == f"mail.{user}.example.com www.{user}.example.com"
 
 
+@pytest.mark.parametrize(("label", "has_userdirprotect"), [(None, False), ("blog", True)])
+def test_domainuserdata_userdirprotect_only_on_a_subdomain(
+    server: Server, label: str | None, has_userdirprotect: bool
+) -> None:
+    # cPanel writes a subdomain's `userdirprotect` (Cpanel/Sub.pm) and none for the main domain
+    # at account creation (Whostmgr/Accounts/Create/Components/Userdata.pm; lumberg's recording).
+    user, password = server.account()
+    domain = _subdomain(server, user, password, label) if label else f"{user}.example.com"
+    data = server.ok("domainuserdata", params={"domain": domain})["userdata"]
+    assert ("userdirprotect" in data) is has_userdirprotect
+    assert data.get("userdirprotect", "") == ""
+
+
 def test_get_domain_info_ssl_address_follows_an_installed_certificate(server: Server) -> None:
     user, _ = server.account()
     domain = f"{user}.example.com"

@@ -41,7 +41,7 @@ def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:
     # parent's webmaster (its `serveradmin`).
     log = f"/usr/local/apache/domlogs/{subdomains.encode_wildcard(domain)}"
     admin = domain.split(".", 1)[1] if subdomains.is_wildcard(domain) else domain
-    return {
+    data: dict[str, Any] = {
         "customlog": [
             {"format": "combined", "target": log},
             {"format": '"%{%s}t %I .\\n%{%s}t %O ."', "target": f"{log}-bytes_log"},
@@ -60,5 +60,10 @@ def userdata(entry: DomainEntry, server_ip: str) -> dict[str, Any]:
         "servername": domain,
         "usecanonicalname": "Off",
         "user": account.username,
-        "userdirprotect": "",
     }
+    if entry.kind == SUB:
+        # Cpanel/Sub.pm writes a subdomain's `userdirprotect` (`""`: not protected); a main
+        # domain's userdata has none until mod_userdir protection is set
+        # (Whostmgr/Accounts/Create/Components/Userdata.pm, Cpanel/Config/userdata.pm).
+        data["userdirprotect"] = ""
+    return data
