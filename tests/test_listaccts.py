@@ -12,9 +12,10 @@ import pytest
 from conftest import Server
 from whm_helpers import limited_reseller, new_name
 
+# Whostmgr/Accounts/List.pm's entry (cPanel 11.120); API 1's listaccts adds `has_backup`.
 FIELDS = {
-    "backup", "child_nodes", "disklimit", "diskused", "domain", "email", "has_backup",
-    "inodeslimit", "inodesused", "ip", "ipv6", "is_locked", "is_temporary_domain",
+    "backup", "child_nodes", "disklimit", "diskused", "domain", "email",
+    "inodeslimit", "inodesused", "ip", "ipv6", "is_locked",
     "legacy_backup", "mailbox_format", "max_defer_fail_percentage", "max_email_per_hour",
     "max_emailacct_quota", "maxaddons", "maxftp", "maxlst", "maxparked", "maxpop", "maxsql",
     "maxsub", "min_defer_fail_to_trigger_protection", "outgoing_mail_hold",
@@ -56,7 +57,7 @@ def test_listaccts_entry_shape(server: Server, world: dict[str, Any]) -> None:
     before = int(time.time())
     [entry] = _accts(server, params={"search": world["a1"], "searchtype": "user",
                                      "searchmethod": "exact"})  # fmt: skip
-    assert set(entry) == FIELDS
+    assert set(entry) == FIELDS | {"has_backup"}
     assert (entry["user"], entry["domain"], entry["owner"], entry["email"]) == (
         world["a1"],
         f"{world['a1']}.example.com",
@@ -221,6 +222,39 @@ def test_resellers_one_after_the_other_each_see_only_their_own(
         assert server.fail("accountsummary", params={"user": theirs}, **kw) == (
             "Account does not exist."
         )
+
+
+@pytest.mark.parametrize(
+    ("function", "api_version", "whole", "has_backup"),
+    [
+        ("listaccts", "1", False, True),  # Whostmgr/API/1/Accounts.pm adds has_backup
+        ("listaccts", "1", True, True),  # the whole listing (spliced from cached entries)
+        ("listaccts", None, False, False),  # API 0: Whostmgr/XMLUI/Accounts.pm
+        ("listaccts", None, True, False),
+        ("accountsummary", "1", False, False),
+        ("accountsummary", None, False, False),
+    ],
+)
+def test_has_backup_only_in_api1_listaccts(
+    server: Server,
+    world: dict[str, Any],
+    function: str,
+    api_version: str | None,
+    whole: bool,
+    has_backup: bool,
+) -> None:
+    user = world["a1"]
+    if function == "accountsummary":
+        params = {"user": user}
+    else:
+        params = {} if whole else {"search": user, "searchtype": "user"}
+    response = server.get(function, params=params, api_version=api_version)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    entries = (body["data"] if api_version else body)["acct"]
+    [entry] = [e for e in entries if e["user"] == user]
+    assert set(entry) == FIELDS | ({"has_backup"} if has_backup else set())
+    assert entry.get("has_backup", 0) == 0
 
 
 def test_listaccts_needs_the_privilege(server: Server) -> None:

@@ -281,11 +281,18 @@ def account_entry(row: Any, server_ip: str) -> dict[str, Any]:
 
 
 def raw_account_entry(row: Any, server_ip: str) -> dict[str, Any]:
-    """`account_entry` of a row of domain/account_listing.visible_raw (its package settings
-    as their stored JSON text): the same entry."""
+    """WHM API 1 listaccts' entry (`account_entry` and `has_backup`) of a row of
+    domain/account_listing.visible_raw (its package settings as their stored JSON text)."""
     entry = _row_fields(row, server_ip)
     entry.update(_limit_fields_of_text(row.limits_text))
+    entry["has_backup"] = NO_BACKUP
     return entry
+
+
+# Whostmgr/API/1/Accounts.pm listaccts adds `has_backup` to API 1's listaccts only (not to
+# accountsummary, nor to API 0's listaccts, Whostmgr/XMLUI/Accounts.pm): gatehouse keeps no
+# backups.
+NO_BACKUP = 0
 
 
 def _row_fields(row: Any, server_ip: str) -> dict[str, Any]:
@@ -298,13 +305,11 @@ def _row_fields(row: Any, server_ip: str) -> dict[str, Any]:
         "diskused": "none",
         "domain": row.domain or "*unknown*",
         "email": row.contact_email or "*unknown*",
-        "has_backup": 0,
         "inodeslimit": "unlimited",
         "inodesused": "none",
         "ip": row.ip or server_ip,
         "ipv6": [],
         "is_locked": int(bool(row.suspend_locked)),
-        "is_temporary_domain": 0,
         "legacy_backup": 0,
         "mailbox_format": "maildir",
         "min_defer_fail_to_trigger_protection": 5,
@@ -471,6 +476,9 @@ def listaccts(call: Call) -> dict[str, Any] | Reply | envelope.Encoded:
         if raw is not None:
             return envelope.Encoded(raw)
     entries, before = _search(call)
+    if call.params.get("api.version") == "1":
+        for entry in entries:
+            entry["has_backup"] = NO_BACKUP
     want = call.params.get("want")
     if want is not None:
         fields = [f.strip() for f in want.split(",") if f.strip()]
