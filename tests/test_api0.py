@@ -322,6 +322,37 @@ NOSUCH = "nosuch" + uuid.uuid4().hex[:6]
                 "statusmsg": "You must specify a user or domain to get a summary of",
             },
         ),
+        # Whostmgr/XMLUI/Accounts.pm editquota: its quota regex, Cpanel::Validate::Integer,
+        # then Whostmgr::Quota::setusersquota's user check (lumberg's recording).
+        (
+            "editquota",
+            {"user": NOSUCH, "quota": "500"},
+            {
+                "output": None,
+                "result": [{"status": 0, "statusmsg": "Invalid user. Cannot set quota."}],
+            },
+        ),
+        (
+            "editquota",
+            {"user": NOSUCH, "quota": "lots"},
+            {
+                "output": None,
+                "result": [{"status": 0, "statusmsg": "Invalid value for quota supplied."}],
+            },
+        ),
+        (
+            "editquota",
+            {"user": "root", "quota": "-1"},
+            {
+                "output": None,
+                "result": [
+                    {
+                        "status": 0,
+                        "statusmsg": "This value must be a nonnegative integer, not “-1”.",
+                    }
+                ],
+            },
+        ),
         # Whostmgr/XMLUI/Resellers.pm setacls: `acls` on a refusal too (the acl- names
         # given), Whostmgr::Resellers::set_reseller_acls' words (lumberg's recording).
         (

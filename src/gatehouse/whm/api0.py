@@ -8,6 +8,7 @@ own words before or below API 1's checks, the refusal (`Api0.precheck`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -376,7 +377,24 @@ def _beside_result(key: str, value: Callable[[Answer], Any], *, on_failure: bool
 
 
 # Whostmgr/XMLUI/Accounts.pm, Bandwidth.pm and DNS.pm.
-editquota = _beside_result("output", lambda _answer: None, on_failure=True)
+def _editquota_check(call: Call) -> str | None:
+    # Whostmgr/XMLUI/Accounts.pm editquota checks the quota with its own (loose) regex, then
+    # Whostmgr::Quota::setusersquota validates it (Cpanel::Validate::Integer) and only then
+    # looks the user up — without API 1's verify_account_access (lumberg's recording).
+    quota = call.params.get("quota") or ""
+    if re.search(r"^(unlimited)|(\d+)$", quota) is None:
+        return "Invalid value for quota supplied."
+    if quota.startswith("-"):
+        # Choice: cPanel dies there; the exception's words, in the function's shape.
+        return f"This value must be a nonnegative integer, not “{quota}”."
+    if _account(call, call.params.get("user") or "") is None:
+        return "Invalid user. Cannot set quota."
+    return None
+
+
+editquota = replace(
+    _beside_result("output", lambda _answer: None, on_failure=True), precheck=_editquota_check
+)
 domainuserdata = _beside_result(
     "userdata", lambda answer: (answer.data or {}).get("userdata"), on_failure=False
 )
