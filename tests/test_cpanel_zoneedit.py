@@ -443,7 +443,7 @@ def test_a_long_txt_value_is_split_into_strings_and_read_back_whole(server: Serv
     add_txt(server, acct, "sel._domainkey", value, ttl=300)
     [item] = records(server, acct, txtdata=value)
     assert item["txtdata"] == value
-    assert [len(s) for s in item["txtdata_list"]] == [255, 255, len(value) - 510]
+    assert [len(s) for s in item["char_str_list"]] == [255, 255, len(value) - 510]
     assert zone_text(server, acct.zone).count('" "') == 2
 
 
@@ -562,7 +562,7 @@ def test_edit_ttl_only_keeps_a_long_txt_records_strings(server: Server) -> None:
     out = result(server, acct, "edit_zone_record", domain=acct.zone, Line=item["Line"], ttl="900")
     assert out["status"] == 1, out
     [edited] = records(server, acct, line=item["line"])
-    assert edited["ttl"] == 900 and edited["txtdata_list"] == item["txtdata_list"]
+    assert edited["ttl"] == 900 and edited["char_str_list"] == item["char_str_list"]
 
 
 def test_edit_changes_type_and_name(server: Server) -> None:

@@ -112,7 +112,7 @@ def test_an_edit_keeps_a_txt_records_strings(server: Server, zone: str) -> None:
     record = next(r for r in records_of(server, zone) if r.get("name") == f"txt.{zone}.")
     server.ok("editzonerecord", params={"domain": zone, "line": record["Line"], "ttl": "90"})
     after = next(r for r in records_of(server, zone) if r.get("name") == f"txt.{zone}.")
-    assert after["txtdata_list"] == record["txtdata_list"]
+    assert after["char_str_list"] == record["char_str_list"]
     assert after["ttl"] == 90
 
 

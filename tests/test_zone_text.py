@@ -253,6 +253,44 @@ def test_record_hashes_leave_out_origin_lines_and_show_targets_without_the_dot()
     assert (soa["mname"], soa["rname"]) == (f"ns1.{ZONE}", f"hostmaster.{ZONE}")
 
 
+@pytest.mark.parametrize(
+    ("line", "fields"),
+    [
+        # LDNS.pm's TXT callback and Cpanel::DnsUtils::RR::cp_zonefile_fast_post_process.
+        (
+            'txt\t60\tIN\tTXT\t"a b" "c"',
+            {"char_str_list": ["a b", "c"], "txtdata": "a bc", "unencoded": 1},
+        ),
+        ('one\t60\tIN\tTXT\t"x"', {"char_str_list": ["x"], "txtdata": "x", "unencoded": 1}),
+        # LDNS.pm's CAA callback: value_legacy, the rdata as Cpanel::DnsUtils::GenericRdata.
+        (
+            'caa\t60\tIN\tCAA\t0 issue "letsencrypt.org"',
+            {
+                "flag": "0",
+                "tag": "issue",
+                "value": "letsencrypt.org",
+                "value_legacy": "\\# 22 000569737375656C657473656E63727970742E6F7267",
+            },
+        ),
+        (
+            'crit\t60\tIN\tCAA\t128 iodef "mailto:a@example.com"',
+            {
+                "flag": "128",
+                "tag": "iodef",
+                "value": "mailto:a@example.com",
+                "value_legacy": "\\# 27 8005696F6465666D61696C746F3A61406578616D706C652E636F6D",
+            },
+        ),
+    ],
+)
+def test_record_hashes_of_txt_and_caa_carry_cpanels_keys(line: str, fields: dict[str, Any]) -> None:
+    text = base_text() + line + "\n"
+    items = zone_wire.record_items(ZONE, parsed.parse(ZONE, text))
+    item = items[-1]
+    assert {k: item[k] for k in fields} == fields
+    assert set(item) == {"Line", "name", "class", "ttl", "type", *fields}
+
+
 def test_parse_dns_zone_gives_owners_and_targets_as_cpanels_parser() -> None:
     # Cpanel::ZoneFile::Parse: libldns's absolute owner with `.<zone>.` taken off (the apex
     # stays absolute), and the names in a record's data absolute.

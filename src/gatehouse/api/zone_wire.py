@@ -113,14 +113,28 @@ def record_item(zone: str, entry: Entry) -> dict[str, Any]:
         record["Lines"] = entry.line_count
     fields = RECORD_FIELDS.get(entry.record_type)
     if entry.record_type in ("TXT", "SPF"):
+        # LDNS.pm's TXT callback keeps the strings (`char_str_list`); Cpanel::DnsUtils::RR::
+        # cp_zonefile_fast_post_process joins them into `txtdata` and sets `unencoded`.
+        if entry.record_type == "TXT":
+            record["char_str_list"] = list(entry.data)
         record["txtdata"] = "".join(entry.data)
-        record["txtdata_list"] = list(entry.data)  # Choice: every string, for multi-part TXT
+        record["unencoded"] = 1
     elif fields and len(fields) == len(entry.data):
         for key, value in zip(fields, entry.data, strict=True):
             record[key] = shown_target(zone, value) if key in _RDATA_NAME_FIELDS else value
+        if entry.record_type == "CAA":
+            record["value_legacy"] = caa_value_legacy(*entry.data)
     else:
         record["record"] = " ".join(entry.data)
     return record
+
+
+def caa_value_legacy(flag: str, tag: str, value: str) -> str:
+    """A CAA item's `value_legacy` (LDNS.pm's CAA callback): the rdata in RFC 3597's generic
+    form, `\\# LENGTH HEX`, hex upper-cased (Cpanel::DnsUtils::CAA::encode_rdata,
+    Cpanel::DnsUtils::GenericRdata::encode)."""
+    rdata = bytes([int(flag) & 0xFF, len(tag.encode())]) + tag.encode() + value.encode()
+    return f"\\# {len(rdata)} {rdata.hex().upper()}"
 
 
 def shown_target(zone: str, value: str) -> str:
