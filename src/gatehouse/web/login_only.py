@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gatehouse.web import password_login
 from gatehouse.web.pages.form import Pairs
 
 INVALID_LOGIN = "invalid_login"
@@ -52,15 +53,8 @@ def succeeded(
         {"redirect": redirect, "security_token": prefix, "status": 1},
         headers={"location": redirect},
     )
-    response.set_cookie(
-        cookie, secret, path="/", httponly=True, samesite="strict", secure=_secure(request)
-    )
-    return response
+    return password_login.with_session_cookie(response, request, cookie, secret)
 
 
 def failed(status: int = 401, message: str = INVALID_LOGIN) -> Response:
     return JSONResponse({"message": message, "status": 0}, status_code=status)
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"

@@ -6,15 +6,13 @@ login form at the face's `/` (as cPanel's :2083), and programs as cpsrvd lets th
 
 from __future__ import annotations
 
-import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from gatehouse.auth.authenticator import CPANEL_SERVICE, Denial, Principal
-from gatehouse.auth.header import PasswordCredential
-from gatehouse.domain import logins, sessions
+from gatehouse.auth.authenticator import Denial, Principal
+from gatehouse.domain import sessions
 from gatehouse.http import asgi
-from gatehouse.web import login_only
+from gatehouse.web import login_only, password_login
 from gatehouse.web.cpanel.routes import route
 from gatehouse.web.cpanel.session import SESSION_COOKIE, signed_in, verified_form
 from gatehouse.web.cpanel.site import Site
@@ -54,16 +52,7 @@ async def login(site: Site, request: Request) -> Response:
     state = request.scope.get("gatehouse.state")
     if state is not None:
         state["user"], state["auth"] = active.user.username, "session"
-    response = RedirectResponse(f"/cpsess{active.security_token}/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie_secret,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return password_login.to_session(request, active.security_token, SESSION_COOKIE, cookie_secret)
 
 
 @route("/login", "POST")
@@ -95,7 +84,9 @@ async def login_with_password(site: Site, request: Request) -> Response:
         form.errors["pass"] = "Enter your password."
     opened = None
     if not form.errors:
-        opened = await _open_session(site, request, username, password)
+        opened = await password_login.open_session(
+            site.gatehouse, request, username, password, sessions.CPANELD
+        )
         if opened is None:
             form.errors["pass"] = "The login is invalid: check the username and the password."
     if programs:
@@ -108,14 +99,8 @@ async def login_with_password(site: Site, request: Request) -> Response:
     if opened is None:
         return _login_page(site, request, form, 401 if "pass" in form.errors else 400)
     active, cookie_secret = opened
-    response = RedirectResponse(f"/cpsess{active.security_token}/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie_secret,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+    response = password_login.to_session(
+        request, active.security_token, SESSION_COOKIE, cookie_secret
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
@@ -129,36 +114,6 @@ def _login_page(
         request, "login.html", None, status, form=form, login_csrf=token, notice=notice
     )
     return with_login_csrf(response, request, token)
-
-
-async def _open_session(
-    site: Site, request: Request, username: str, password: str
-) -> tuple[sessions.ActiveSession, str] | None:
-    """A `cpaneld` session for a cPanel account's correct password (admitted by cPHulk,
-    Argon2 in a worker thread), or None, the refusal audited and counted."""
-    peer = asgi.peer(request.scope)
-    gatehouse = site.gatehouse
-    found = await anyio.to_thread.run_sync(
-        gatehouse.authenticator.authenticate_cpanel,
-        PasswordCredential(username, password),
-        peer,
-    )
-    if isinstance(found, Denial):
-        gatehouse.authenticator.record_denial(found, peer, logins.FAILURE_DETAIL, CPANEL_SERVICE)
-        return None
-    with gatehouse.engine.begin() as conn:
-        opened = logins.open_session(
-            conn,
-            found.user,
-            peer,
-            gatehouse.now(),
-            gatehouse.authenticator.session_idle_timeout,
-            sessions.CPANELD,
-        )
-    state = request.scope.get("gatehouse.state")
-    if state is not None:
-        state["user"], state["auth"] = found.user.username, "password"
-    return opened
 
 
 @route("/logout", "POST")

@@ -9,15 +9,12 @@ cpsrvd's login for programs instead: JSON, no page (`gatehouse.web.login_only`).
 
 from __future__ import annotations
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gatehouse.auth.authenticator import Denial, Principal
-from gatehouse.auth.header import PasswordCredential
-from gatehouse.domain import logins, sessions
-from gatehouse.http import asgi
-from gatehouse.web import login_only
+from gatehouse.auth.authenticator import Principal
+from gatehouse.domain import sessions
+from gatehouse.web import login_only, password_login
 from gatehouse.web.pages.form import Form, read_pairs
 from gatehouse.web.pages.routes import route
 from gatehouse.web.pages.session import (
@@ -74,19 +71,15 @@ async def login(site: Site, request: Request) -> Response:
         form.errors["pass"] = "Enter your password."
     if form.errors:
         return _login_page(site, request, form, 400)
-    opened = await _open_session(site, request, username, password)
+    opened = await password_login.open_session(
+        site.gatehouse, request, username, password, sessions.WHOSTMGRD
+    )
     if opened is None:
         form.errors["pass"] = "The login is invalid: check the username and the password."
         return _login_page(site, request, form, 401)
     active, cookie_secret = opened
-    response = RedirectResponse(f"/cpsess{active.security_token}/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie_secret,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+    response = password_login.to_session(
+        request, active.security_token, SESSION_COOKIE, cookie_secret
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
@@ -100,34 +93,13 @@ async def _login_for_programs(site: Site, request: Request, values: dict[str, st
     password = values.get("pass", "")
     if not username or not password:
         return login_only.failed()
-    opened = await _open_session(site, request, username, password)
+    opened = await password_login.open_session(
+        site.gatehouse, request, username, password, sessions.WHOSTMGRD
+    )
     if opened is None:
         return login_only.failed()
     active, cookie_secret = opened
     return login_only.succeeded(request, active.security_token, "/", SESSION_COOKIE, cookie_secret)
-
-
-async def _open_session(
-    site: Site, request: Request, username: str, password: str
-) -> tuple[sessions.ActiveSession, str] | None:
-    """A `whostmgrd` session for a correct password (checked as Basic auth is: admitted by
-    cPHulk, Argon2 in a worker thread), or None, the refusal audited and counted."""
-    peer = asgi.peer(request.scope)
-    gatehouse = site.gatehouse
-    found = await anyio.to_thread.run_sync(
-        gatehouse.authenticator.authenticate, PasswordCredential(username, password), peer
-    )
-    if isinstance(found, Denial):
-        gatehouse.authenticator.record_denial(found, peer, logins.FAILURE_DETAIL)
-        return None
-    with gatehouse.engine.begin() as conn:
-        return logins.open_session(
-            conn,
-            found.user,
-            peer,
-            gatehouse.now(),
-            gatehouse.authenticator.session_idle_timeout,
-        )
 
 
 @route("/logout", "POST")
