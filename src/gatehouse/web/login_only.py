@@ -53,7 +53,7 @@ def succeeded(
         {"redirect": redirect, "security_token": prefix, "status": 1},
         headers={"location": redirect},
     )
-    return password_login.with_session_cookie(response, request, cookie, secret)
+    return password_login.with_private_cookie(response, request, cookie, secret)
 
 
 def failed(status: int = 401, message: str = INVALID_LOGIN) -> Response:

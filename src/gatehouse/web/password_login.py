@@ -17,6 +17,23 @@ from gatehouse.auth.header import PasswordCredential
 from gatehouse.core import Gatehouse
 from gatehouse.domain import logins, sessions
 from gatehouse.http import asgi
+from gatehouse.web.pages.form import Form
+
+
+def form_fields(values: dict[str, str]) -> tuple[str, str, Form]:
+    """The login form's username and password, and the form to show again with what is
+    missing marked (both faces word it alike)."""
+    username = values.get("user", "").strip()
+    password = values.get("pass", "")
+    form = Form({"user": username})
+    if not username:
+        form.errors["user"] = "Enter your username."
+    if not password:
+        form.errors["pass"] = "Enter your password."
+    return username, password, form
+
+
+INVALID = "The login is invalid: check the username and the password."
 
 
 async def open_session(
@@ -45,8 +62,9 @@ async def open_session(
     return opened
 
 
-def with_session_cookie(response: Response, request: Request, name: str, secret: str) -> Response:
-    """The session cookie as every way in sets it: HttpOnly, SameSite=Strict, Secure over TLS."""
+def with_private_cookie(response: Response, request: Request, name: str, secret: str) -> Response:
+    """A cookie as the pages set theirs (a session's, the login form's token): HttpOnly,
+    SameSite=Strict, Secure over TLS."""
     response.set_cookie(
         name,
         secret,
@@ -61,4 +79,4 @@ def with_session_cookie(response: Response, request: Request, name: str, secret:
 def to_session(request: Request, security_token: str, cookie: str, secret: str) -> Response:
     """The redirect to a new session's home page, its cookie set."""
     response = RedirectResponse(f"/cpsess{security_token}/", status_code=303)
-    return with_session_cookie(response, request, cookie, secret)
+    return with_private_cookie(response, request, cookie, secret)

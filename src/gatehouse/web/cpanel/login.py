@@ -75,20 +75,14 @@ async def login_with_password(site: Site, request: Request) -> Response:
             "you were not logged in. Reload the page and try again.",
             None,
         )
-    username = values.get("user", "").strip()
-    password = values.get("pass", "")
-    form = Form({"user": username})
-    if not username:
-        form.errors["user"] = "Enter your username."
-    if not password:
-        form.errors["pass"] = "Enter your password."
+    username, password, form = password_login.form_fields(values)
     opened = None
     if not form.errors:
         opened = await password_login.open_session(
             site.gatehouse, request, username, password, sessions.CPANELD
         )
         if opened is None:
-            form.errors["pass"] = "The login is invalid: check the username and the password."
+            form.errors["pass"] = password_login.INVALID
     if programs:
         if opened is None:
             return login_only.failed()

@@ -62,20 +62,14 @@ async def login(site: Site, request: Request) -> Response:
         return await _login_for_programs(site, request, values)
     if not login_csrf_ok(request, values):
         return site.render.csrf_refused(request)
-    username = values.get("user", "").strip()
-    password = values.get("pass", "")
-    form = Form({"user": username})
-    if not username:
-        form.errors["user"] = "Enter your username."
-    if not password:
-        form.errors["pass"] = "Enter your password."
+    username, password, form = password_login.form_fields(values)
     if form.errors:
         return _login_page(site, request, form, 400)
     opened = await password_login.open_session(
         site.gatehouse, request, username, password, sessions.WHOSTMGRD
     )
     if opened is None:
-        form.errors["pass"] = "The login is invalid: check the username and the password."
+        form.errors["pass"] = password_login.INVALID
         return _login_page(site, request, form, 401)
     active, cookie_secret = opened
     response = password_login.to_session(

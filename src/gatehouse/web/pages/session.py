@@ -20,6 +20,7 @@ from starlette.responses import Response
 from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.core import Gatehouse
 from gatehouse.http import asgi
+from gatehouse.web import password_login
 from gatehouse.web.pages.form import Pairs, read_pairs
 
 if TYPE_CHECKING:
@@ -94,15 +95,7 @@ def login_csrf_token(request: Request) -> str:
 
 
 def with_login_csrf(response: Response, request: Request, token: str) -> Response:
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return password_login.with_private_cookie(response, request, LOGIN_CSRF_COOKIE, token)
 
 
 def login_csrf_ok(request: Request, values: dict[str, str]) -> bool:
