@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from gatehouse.api import json_text
 from gatehouse.api.params import Params
 from gatehouse.dns import changes
 from gatehouse.dns.changes import Change, MassEdit
@@ -494,30 +495,6 @@ def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:
 MAX_JSON_DEPTH = 8
 
 
-def _too_deep(raw: str) -> bool:
-    """Whether `raw` opens more than MAX_JSON_DEPTH brackets at once, found by one scan that
-    skips string contents (a cheap bound checked before the recursive parser runs)."""
-    depth = 0
-    in_string = escaped = False
-    for char in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
-
-
 def _shown(raw: str) -> str:
     """A caller's value as a refusal may echo it: short, and only text UTF-8 can carry."""
     text = raw if len(raw) <= 200 else raw[:200] + "…"
@@ -529,7 +506,7 @@ def _json_items(params: Params, key: str) -> list[Any]:
     for raw in params.getlist(key):
         if raw == "":
             continue
-        if _too_deep(raw):
+        if json_text.deeper_than(raw, MAX_JSON_DEPTH):
             raise InvalidParameter(
                 f"The “{key}” value “{_shown(raw)}” nests more than {MAX_JSON_DEPTH} levels."
             )

@@ -39,6 +39,7 @@ import json
 import re
 from typing import Any
 
+from gatehouse.api import json_text
 from gatehouse.api.call import Call
 from gatehouse.api.params import Params
 from gatehouse.cpanel import execute
@@ -133,11 +134,11 @@ def _json_error(text: str, exc: json.JSONDecodeError) -> InvalidParameter:
     elif message.startswith("Unterminated string"):
         message = "unexpected end of string while parsing JSON string"
     elif message == "Expecting ',' delimiter":
-        opener = _innermost_opener(text, exc.pos)
+        opener = json_text.innermost_opener(text[: exc.pos])
         message = (
-            ", or ] expected while parsing array"
-            if opener == "["
-            else ", or } expected while parsing object/hash"
+            ", or } expected while parsing object/hash"
+            if opener == "{"
+            else ", or ] expected while parsing array"
         )
     rest = text[exc.pos :]
     where = f'(before "{_uni_display(rest)}")' if rest else '(before "(end of string)")'
@@ -169,26 +170,6 @@ def _uni_display(rest: str) -> str:
         else:
             shown += f"\\x{{{ord(char):x}}}"
     return shown
-
-
-def _innermost_opener(text: str, pos: int) -> str:
-    depth: list[str] = []
-    in_string = escaped = False
-    for char in text[:pos]:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth.append(char)
-        elif char in "]}" and depth:
-            depth.pop()
-    return depth[-1] if depth else "["
 
 
 def _no_constant(name: str) -> Any:
