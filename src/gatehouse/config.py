@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gatehouse.numerals import digits
+
 
 @dataclass(frozen=True, slots=True)
 class Setting:
@@ -772,7 +774,7 @@ def _notice(key: str, value: object) -> object:
         if text.lower() in ("0", "none", "off"):
             return ()
         parts = [part.strip() for part in text.split(",") if part.strip()]
-        if not all(p.isascii() and p.isdigit() and 0 < int(p) <= 3650 for p in parts):
+        if not all(digits(p) and 0 < int(p) <= 3650 for p in parts):
             raise SettingError(
                 f"{env} must be whole numbers of days from 1 to 3650, comma-separated "
                 f"(or 0 for none), not {text!r}"

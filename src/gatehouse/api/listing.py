@@ -24,6 +24,7 @@ from typing import Any
 
 from gatehouse.api.params import Params
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 
 PREFIXES = ("api.filter.", "api.sort.", "api.chunk.", "api.columns.")
 _CLAUSE = re.compile(r"^api\.(filter|sort)\.([a-z]+)\.(field|arg0|type|method|reverse)$")
@@ -236,7 +237,7 @@ def _positive(params: Params, name: str, default: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or len(raw) > 9:
+    if not digits(raw) or int(raw) < 1 or len(raw) > 9:
         raise InvalidParameter(f"The “{name}” parameter must be a positive whole number.")
     return int(raw)
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 
 MAX_PARAMETERS = 2000
 
@@ -189,7 +190,7 @@ class Params:
             index: dict[str, list[tuple[int, str]]] = {}
             for key in self._values:
                 base, dash, number = key.rpartition("-")
-                if dash and number.isascii() and number.isdigit():
+                if dash and digits(number):
                     index.setdefault(base, []).append((int(number), key))
             self._index = index
         return self._index.get(name, [])

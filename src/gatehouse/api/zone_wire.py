@@ -37,6 +37,7 @@ from gatehouse.dns.parsed import parse
 from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, Entry
 from gatehouse.dns.zones import Zone
 from gatehouse.errors import InvalidParameter, missing_parameter
+from gatehouse.numerals import digits
 
 Getter = Callable[[str], str | None]
 
@@ -63,12 +64,6 @@ _RDATA_NAME_FIELDS = frozenset(
     {"cname", "dname", "nsdname", "ptrdname", "exchange", "target", "mname", "rname"}
 )
 _NUMBER_FIELDS = frozenset({"ttl", "preference", "priority", "weight", "port", "flag"})
-
-
-def digits(text: str) -> bool:
-    """ASCII digits only, as cPanel's Perl matches its bytes: str.isdigit() also takes "²"
-    and "①", which int() refuses (a 500), and "١٢", which it reads as 12."""
-    return text.isascii() and text.isdigit()
 
 
 TXT_STRING_MAX = 255  # bytes in one character-string (RFC 1035 3.3)
@@ -544,9 +539,6 @@ def _line_edit_name(zone: str, dname: str) -> str:
     return dname
 
 
-_NONNEGATIVE = re.compile(r"[0-9]+")
-
-
 def parse_mass_edit(zone: str, params: Params) -> MassEdit:
     """The repeatable `add` / `edit` (JSON items) and `remove` (line indexes) of a mass edit,
     checked as cPanel's mass_edit_dns_zone and DNS::mass_edit_zone check them, in their order
@@ -561,7 +553,7 @@ def parse_mass_edit(zone: str, params: Params) -> MassEdit:
     raw_edits = _json_items(params, "edit")
     removes = []
     for r in given["remove"]:
-        if not _NONNEGATIVE.fullmatch(r):
+        if not digits(r):
             raise InvalidParameter("Each “remove” must be a nonnegative integer.")
         removes.append(int(r))
     adds = [change_from_item(zone, a, edit=False) for a in raw_adds]

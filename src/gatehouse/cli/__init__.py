@@ -24,6 +24,7 @@ from gatehouse.auth.authenticator import Principal
 from gatehouse.core import Gatehouse
 from gatehouse.domain import audit, retention, users
 from gatehouse.errors import GatehouseError
+from gatehouse.numerals import digits
 from gatehouse.passwords import check_password, generate_password, hash_password
 
 
@@ -405,7 +406,7 @@ def audit_purge(obj: Context, older_than_days: int | None) -> None:
 
 
 def _parse_since(value: str) -> int:
-    if value.isascii() and value.isdigit():
+    if digits(value):
         return int(value)
     try:
         parsed = dt.datetime.fromisoformat(value)

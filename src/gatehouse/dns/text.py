@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import dns.exception
 import dns.ttl
 
+from gatehouse.numerals import digits
+
 DEFAULT_TTL = 14400
 MAX_TTL = 2**31 - 1
 
@@ -97,7 +99,7 @@ def _is_ttl(token: str) -> bool:
         dns.ttl.from_text(token)
     except (dns.exception.DNSException, ValueError):
         return False
-    return token[:1].isascii() and token[:1].isdigit()
+    return digits(token[:1])
 
 
 # For a text made by an edit of a stored zone: the absolute owners the edit touched; None for
@@ -230,7 +232,7 @@ def plain_record(line: str, index: int, default_ttl: int, apex: str) -> Entry | 
         word = words[k]
         if word.upper() in _CLASSES:
             k += 1
-        elif ttl is None and word.isascii() and word.isdigit() and int(word) <= MAX_TTL:
+        elif ttl is None and digits(word) and int(word) <= MAX_TTL:
             ttl = int(word)
             k += 1
         elif ttl is None and _is_ttl(word):

@@ -20,6 +20,7 @@ from gatehouse.domain import accounts, subdomains, users
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
+from gatehouse.numerals import digits
 from gatehouse.store.schema import bandwidth_usage
 
 AUDIT_REPORT = "REPORTBANDWIDTH"
@@ -52,7 +53,7 @@ def _integer(name: str, raw: str | None, default: int, low: int, high: int) -> i
     if raw is None or raw.strip() == "":
         return default
     value = raw.strip()
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+    if not digits(value) or not low <= int(value) <= high:
         raise InvalidParameter(
             f"The “{name}” parameter must be a whole number from {low} to {high}."
         )
@@ -63,7 +64,7 @@ def parse_bytes(raw: str | None) -> int:
     value = (raw or "").strip()
     if not value:
         raise InvalidParameter("Missing parameter: bytes")
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_BYTES:
+    if not digits(value) or int(value) > MAX_BYTES:
         raise InvalidParameter(
             f"The “bytes” parameter must be a whole number of bytes from 0 to {MAX_BYTES}."
         )

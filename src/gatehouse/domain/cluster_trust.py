@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from gatehouse.domain import cluster_check, cluster_peers
 from gatehouse.domain.accesshash import KeyRing
+from gatehouse.numerals import digits
 
 DEFAULT_PORT = 2087
 ESTABLISHED = "The trust relationship has been established from the remote server to this server."
@@ -61,7 +62,7 @@ def parse(
     if not token or not cluster_peers.sendable(token):
         raise TrustRefused("Invalid access hash given")
     raw_port = (form.get("port") or "").strip() or str(DEFAULT_PORT)
-    if not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:
+    if not digits(raw_port) or not 1 <= int(raw_port) <= 65535:
         raise TrustRefused(f"Invalid port given: {raw_port[:20]}")
     port = int(raw_port)
     if address in own_addresses and port in own_ports:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from gatehouse import acls, ipnets
 from gatehouse.domain import accesshash, audit, tokens, users
 from gatehouse.domain.accesshash import KeyRing
+from gatehouse.numerals import digits
 from gatehouse.store.schema import users as users_table
 
 _DIGEST_RE = re.compile(r"^[a-f0-9]{128}\Z")
@@ -87,11 +88,7 @@ def _int_or_none(value: Any, what: str) -> int | None:
     # `expires_at` "00" (expired there: APITokens.pm line 142) is imported as 0, expired.
     if value in (None, 0, "0", ""):
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | str)
-        or not (str(value).isascii() and str(value).isdigit())
-    ):
+    if isinstance(value, bool) or not isinstance(value, int | str) or not digits(str(value)):
         raise BadFile(f"{what} is not a Unix time")
     return int(value)
 

@@ -36,6 +36,7 @@ from gatehouse.domain import ips
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.numerals import digits
 from gatehouse.store import rows
 from gatehouse.store.schema import mail_routing
 from gatehouse.store.schema import users as users_table
@@ -124,7 +125,7 @@ def _mx_records(zone: zones.Zone, domain: str) -> list[tuple[int, str, int, str]
             continue
         if absolute(zone.name, e.dname) != f"{domain}.":
             continue
-        if not (e.data[0].isascii() and e.data[0].isdigit()):
+        if not digits(e.data[0]):
             continue
         exchange = absolute(zone.name, e.data[1]).rstrip(".")
         found.append((int(e.data[0]), exchange, e.line_index, e.raw))
@@ -315,7 +316,7 @@ def _checkmx(
 
 def _priority(raw: str | None, name: str = "priority") -> int:
     value = (raw or "").strip()
-    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
+    if not digits(value) or int(value) > 65535:
         raise InvalidParameter(f"The “{name}” must be a whole number from 0 to 65535.")
     return int(value)
 

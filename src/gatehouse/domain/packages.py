@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from gatehouse import acls
 from gatehouse.errors import Conflict, InvalidParameter, NotFound, PermissionDenied
+from gatehouse.numerals import digits
 from gatehouse.store.schema import packages, users
 
 DEFAULT_PACKAGE = "default"
@@ -164,7 +165,7 @@ def _normalise(field: Field, raw: str) -> str:
         lowered = value.lower()
         if lowered in ("", UNLIMITED, "null") and field.may_be_unlimited:
             return UNLIMITED
-        if not (value.isascii() and value.isdigit()):
+        if not digits(value):
             raise InvalidParameter(
                 f"Invalid numeric value “{raw}” for the “{field.param}” setting."
             )

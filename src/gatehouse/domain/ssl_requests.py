@@ -29,6 +29,7 @@ from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.store.schema import ssl_csrs, ssl_keys
 
 GENERATE_KEY = "GENERATESSLKEY"
@@ -72,7 +73,7 @@ def key_type(keytype: str | None, keysize: str | None) -> str:
     if keytype and keysize:
         raise InvalidParameter("Give either “keytype” or “keysize”, not both.")
     if keysize:
-        if not (keysize.isascii() and keysize.isdigit()) or int(keysize) not in RSA_SIZES:
+        if not digits(keysize) or int(keysize) not in RSA_SIZES:
             raise InvalidParameter(
                 f"The key size “{keysize[:16]}” is not supported: give 2048 or 4096 "
                 "(or a “keytype”)."

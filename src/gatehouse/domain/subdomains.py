@@ -29,6 +29,7 @@ from gatehouse.domain import users as domain_users
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
+from gatehouse.numerals import digits
 from gatehouse.store.schema import subdomains
 
 SUBDOMAIN_CREATE = "ADDSUBDOMAIN"
@@ -176,7 +177,7 @@ def _owned_root(conn: sa.Connection, account: User, raw_root: str) -> str:
 def _check_limit(conn: sa.Connection, account: User) -> None:
     """MAXSUB, as the admin module counts it: a number (0: none) or unlimited."""
     limit = (account.limits or {}).get("MAXSUB", "")
-    if limit.isascii() and limit.isdigit() and int(limit) <= len(of_user(conn, account.id)):
+    if digits(limit) and int(limit) <= len(of_user(conn, account.id)):
         raise Conflict(OVER_LIMIT)
 
 

@@ -18,6 +18,7 @@ import math
 import sqlalchemy as sa
 
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.store.rows import upsert
 from gatehouse.store.schema import token_rate
 
@@ -30,7 +31,7 @@ def parse_limit(raw: str | None) -> int | None:
     text = (raw or "").strip()
     if not text or text == "0":
         return None
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_LIMIT:
+    if not digits(text) or not 0 < int(text) <= MAX_LIMIT:
         raise InvalidParameter(
             f"“rate_limit” must be a whole number of requests per minute from 0 (none) to "
             f"{MAX_LIMIT}, not “{raw}”."

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from gatehouse.domain import tokens
 from gatehouse.domain.tokens import Token
 from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.numerals import digits
 from gatehouse.store.schema import api_tokens, token_grace
 
 DEFAULT_GRACE = 24 * 3600  # seconds the previous secret keeps working unless told otherwise
@@ -40,7 +41,7 @@ def parse_grace(raw: str | None) -> int:
     if raw is None or raw.strip() == "":
         return DEFAULT_GRACE
     text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_GRACE:
+    if not digits(text) or int(text) > MAX_GRACE:
         raise InvalidParameter(
             f"“grace_period” must be a whole number of seconds from 0 to {MAX_GRACE} "
             f"(30 days), not “{raw}”."

@@ -17,6 +17,7 @@ from gatehouse.domain import token_scope
 from gatehouse.domain.token_scope import Scope
 from gatehouse.domain.users import OWNER_COLUMNS, User, owner_from_joined
 from gatehouse.errors import Conflict, InvalidParameter, NotFound
+from gatehouse.numerals import digits
 from gatehouse.store.rows import upsert
 from gatehouse.store.schema import api_tokens, token_addresses, token_grace, users
 
@@ -499,7 +500,7 @@ def parse_expiry(raw: str | None, now: int) -> int | None:
         return None
     # ASCII digits only (Perl's tr<0-9>): str.isdigit() also accepts "²" and "١٢٣". Leading
     # zeros do not count toward the length, which keeps int() off huge strings.
-    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(MAX_EPOCH)):
+    if not digits(raw) or len(raw.lstrip("0")) > len(str(MAX_EPOCH)):
         raise InvalidParameter(f"“{raw}” is not a valid UNIX epoch timestamp.")
     value = int(raw)
     if value > MAX_EPOCH:

@@ -38,6 +38,7 @@ from gatehouse.api.locale_format import format_bytes, numf
 from gatehouse.cpanel.registry import api2, uapi
 from gatehouse.domain import bandwidth, ips, packages, subdomains, users
 from gatehouse.domain.users import User
+from gatehouse.numerals import digits
 
 MODULE = "StatsBar"
 MIB = 1024 * 1024
@@ -66,7 +67,7 @@ def _limit(facts: Facts, key: str) -> str:
 
 def _megabytes_to_bytes(facts: Facts, key: str) -> int:
     value = _limit(facts, key)
-    return int(value) * MIB if value.isascii() and value.isdigit() else 0
+    return int(value) * MIB if digits(value) else 0
 
 
 def _disk_limit_bytes(facts: Facts) -> int:
@@ -82,7 +83,7 @@ def _database_space(facts: Facts) -> int:
 def _sql_max(facts: Facts) -> str | int:
     # Cpanel::StatsBar::_sql_max: MAXSQL holds for each engine; without PostgreSQL, once.
     value = _limit(facts, "MAXSQL")
-    return int(value) if value.isascii() and value.isdigit() else value
+    return int(value) if digits(value) else value
 
 
 def _two_decimals(value: float) -> str:

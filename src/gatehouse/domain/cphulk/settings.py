@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 import sqlalchemy as sa
 
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.store.schema import cphulk_settings
 
 # Keys cPanel has that gatehouse does not act on, and the only value each may take here.
@@ -94,11 +95,7 @@ DEFAULTS = Settings()
 
 def load(conn: sa.Connection) -> Settings:
     stored = {row.key: row.value for row in conn.execute(sa.select(cphulk_settings))}
-    values = {
-        k: int(v)
-        for k, v in stored.items()
-        if k in KNOWN and v.isascii() and v.lstrip("-").isdigit()
-    }
+    values = {k: int(v) for k, v in stored.items() if k in KNOWN and digits(v.lstrip("-"))}
     return replace(DEFAULTS, **values)
 
 
@@ -118,7 +115,7 @@ def parse(changes: Mapping[str, str]) -> dict[str, int]:
         target = SECONDS.get(name, name)
         if target not in KNOWN:
             raise InvalidParameter(f"“{name}” is not a cPHulk setting.")
-        if not (value.isascii() and value.isdigit()):
+        if not digits(value):
             raise InvalidParameter(f"The cPHulk setting “{name}” must be a whole number.")
         number = int(value)
         if name in SECONDS:

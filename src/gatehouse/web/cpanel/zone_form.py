@@ -11,8 +11,9 @@ import base64
 import json
 from typing import Any
 
-from gatehouse.api.zone_wire import digits, split_txt
+from gatehouse.api.zone_wire import split_txt
 from gatehouse.dns.changes import ACCOUNT_TYPES
+from gatehouse.numerals import digits
 from gatehouse.web.pages.form import Form, Pairs
 
 

@@ -10,6 +10,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, accesshash, audit, remote_accesshash, settings
 from gatehouse.errors import GatehouseError, InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.whm.registry import REGISTRY
 
 DISABLED = (
@@ -101,7 +102,7 @@ def get_remote_access_hash(call: Call) -> Any:
                 data={"accesshash": None},
             )
     raw_port = (call.params.get("port") or "").strip() or str(remote_accesshash.DEFAULT_PORT)
-    if not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:
+    if not digits(raw_port) or not 1 <= int(raw_port) <= 65535:
         raise InvalidParameter(f"“{raw_port[:20]}” is not a port.")
     generate = call.params.get("generate")
     try:

@@ -13,6 +13,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param
 from gatehouse.domain import audit
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.whm.registry import REGISTRY
 
 MAX_LIMIT = 10_000
@@ -23,7 +24,7 @@ def _time(call: Call, name: str) -> int | None:
     raw = (call.params.get(name) or "").strip()
     if not raw:
         return None
-    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
+    if digits(raw) and len(raw) <= 12:
         return int(raw)
     try:
         parsed = dt.datetime.fromisoformat(raw)
@@ -44,7 +45,7 @@ def _text(call: Call, name: str) -> str | None:
 def entries(call: Call) -> list[audit.Entry]:
     """The entries the call's filters select (shared with the audit page's export)."""
     raw_limit = (call.params.get("limit") or "1000").strip()
-    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    if not digits(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
         raise InvalidParameter(f"“limit” must be a whole number from 1 to {MAX_LIMIT}.")
     address = _text(call, "ip")
     if address is not None:

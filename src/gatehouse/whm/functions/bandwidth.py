@@ -36,6 +36,7 @@ from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import access, account_limits, accounts, bandwidth, ips
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.whm import api0
 from gatehouse.whm.functions.accounts import SEARCH_TYPES, compile_search
 from gatehouse.whm.registry import REGISTRY
@@ -46,7 +47,7 @@ MB = 1024 * 1024
 def _limit_bytes(account: User) -> int:
     """The account's BWLIMIT in bytes; 0 is unlimited (cPanel's convention for `limit`)."""
     value = (account.limits or {}).get("BWLIMIT", "unlimited")
-    return int(value) * MB if str(value).isascii() and str(value).isdigit() else 0
+    return int(value) * MB if digits(str(value)) else 0
 
 
 # -- showbw ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param
 from gatehouse.domain import cluster_check, cluster_peers
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.whm.registry import REGISTRY
 
 PRIVILEGES = ("clustering",)
@@ -28,7 +29,7 @@ def _port(call: Call, default: int | None) -> int | None:
     raw = (call.params.get("port") or "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
+    if not digits(raw) or not 1 <= int(raw) <= 65535:
         raise InvalidParameter(f"“{raw[:20]}” is not a port.")
     return int(raw)
 

@@ -12,6 +12,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param
 from gatehouse.domain import notices
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.whm.registry import REGISTRY
 
 MAX_LIMIT = 1000
@@ -36,7 +37,7 @@ def gatehouse_list_notices(call: Call) -> dict[str, Any]:
             f"“status” must be pending, delivered, failed or all, not “{status}”."
         )
     raw = (call.params.get("limit") or "100").strip()
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_LIMIT:
+    if not digits(raw) or not 0 < int(raw) <= MAX_LIMIT:
         raise InvalidParameter(
             f"“limit” must be a whole number from 1 to {MAX_LIMIT}, not “{raw}”."
         )

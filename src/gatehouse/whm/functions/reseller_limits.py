@@ -18,6 +18,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import audit, reseller_limits, users
 from gatehouse.errors import InvalidParameter
+from gatehouse.numerals import digits
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
@@ -40,7 +41,7 @@ def _number(call: Call, name: str) -> int | None:
     if value == "":
         # Choice: an empty value clears the number (no cap), where cPanel's `abs int` made it 0.
         return None
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_NUMBER:
+    if not digits(value) or int(value) > MAX_NUMBER:
         raise InvalidParameter(
             f"The “{name}” parameter must be a nonnegative integer, not “{raw}”."
         )

@@ -10,6 +10,7 @@ from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.domain import acl_lists, audit, packages, users
 from gatehouse.errors import InvalidParameter, NotFound
+from gatehouse.numerals import digits
 from gatehouse.whm import api0
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
@@ -81,7 +82,7 @@ def _named_acls(values: list[tuple[str, str]]) -> list[str]:
     """`acl-NAME=1` parameters → names; `acl-NAME=0` grants nothing."""
     granted, unknown = [], []
     for name, value in values:
-        if name.isascii() and name.isdigit():
+        if digits(name):
             # acl-0=NAME is the token functions' list form; silently ignoring it here would
             # wipe the reseller's privileges, so say what this function expects instead.
             raise InvalidParameter(

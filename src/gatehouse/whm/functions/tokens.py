@@ -28,6 +28,7 @@ from gatehouse.domain import tokens as tokens_domain
 from gatehouse.domain import users as users_domain
 from gatehouse.domain.tokens import Token
 from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
+from gatehouse.numerals import digits
 from gatehouse.whm.functions.meta import privilege_map
 from gatehouse.whm.registry import REGISTRY
 
@@ -523,7 +524,7 @@ def api_token_get_details(call: Call) -> Reply:
 )
 def gatehouse_list_stale_api_tokens(call: Call) -> dict[str, Any]:
     raw = call.params.get("days") or "90"
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 36500:
+    if not digits(raw) or not 0 < int(raw) <= 36500:
         raise InvalidParameter(
             f"“days” must be a whole number of days from 1 to 36500, not “{raw}”."
         )
