@@ -50,11 +50,12 @@ from gatehouse.auth.authenticator import (
 from gatehouse.core import Gatehouse
 from gatehouse.cpanel import envelope, execute, openapi, webcall
 from gatehouse.cpanel.registry import API2_REGISTRY, UAPI, UAPI_REGISTRY, Api
+from gatehouse.domain import sessions
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 
 CHALLENGE = [(b"www-authenticate", b'Basic realm="cPanel", charset="UTF-8"')]
-SESSION_COOKIE = "cpsession"  # cpsrvd's name; the pages set it (`gatehouse.web.cpanel`)
+SESSION_COOKIE = sessions.CPANEL_COOKIE  # the cPanel pages set it (`gatehouse.web.cpanel`)
 LOGIN_PATHS = ("/", "/login", "/login/")
 ACCESS_DENIED = "Access denied"
 NOT_FOUND = "The requested path does not exist on the cPanel interface."

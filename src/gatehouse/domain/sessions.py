@@ -24,6 +24,11 @@ WHOSTMGRD = "whostmgrd"
 CPANELD = "cpaneld"
 WEBMAILD = "webmaild"
 
+# The cookie that carries a session's secret beside its /cpsessN/ prefix, by cpsrvd's names:
+# WHM's (the pages and the API on the WHM ports) and cPanel's (on the cPanel ports).
+WHM_COOKIE = "whostmgrsession"
+CPANEL_COOKIE = "cpsession"
+
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()

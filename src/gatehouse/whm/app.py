@@ -24,13 +24,14 @@ from gatehouse.auth.authenticator import (
     rate_limited,
 )
 from gatehouse.core import Gatehouse
+from gatehouse.domain import sessions
 from gatehouse.errors import GatehouseError
 from gatehouse.http import asgi
 from gatehouse.whm import openapi
 from gatehouse.whm.dnsadmin import TRUST_PATH, DnsAdmin, trust_page
 from gatehouse.whm.registry import REGISTRY
 
-SESSION_COOKIE = "whostmgrsession"
+SESSION_COOKIE = sessions.WHM_COOKIE
 CHALLENGE = [
     (b"www-authenticate", b'whm realm="WHM"'),
     (b"www-authenticate", b'Basic realm="WHM", charset="UTF-8"'),

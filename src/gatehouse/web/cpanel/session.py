@@ -27,7 +27,7 @@ from gatehouse.web.pages.form import Pairs
 if TYPE_CHECKING:
     from gatehouse.web.cpanel.site import Site
 
-SESSION_COOKIE = "cpsession"
+SESSION_COOKIE = sessions.CPANEL_COOKIE
 
 SignedInPage = Callable[["Site", Request, Principal], Awaitable[Response]]
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from gatehouse.auth.authenticator import Denial, Principal
 from gatehouse.core import Gatehouse
+from gatehouse.domain import sessions
 from gatehouse.http import asgi
 from gatehouse.web import password_login
 from gatehouse.web.pages.form import Pairs, read_pairs
@@ -26,7 +27,7 @@ from gatehouse.web.pages.form import Pairs, read_pairs
 if TYPE_CHECKING:
     from gatehouse.web.pages.site import Site
 
-SESSION_COOKIE = "whostmgrsession"
+SESSION_COOKIE = sessions.WHM_COOKIE
 LOGIN_CSRF_COOKIE = "gatehouse_login"
 CSRF_FIELD = "csrf_token"
 
