@@ -271,6 +271,16 @@ def is_unlimited(value: str | None) -> bool:
     return value is None or value == UNLIMITED
 
 
+MIB = 1024 * 1024
+
+
+def limit_bytes(limits: Mapping[str, Any], key: str) -> int:
+    """A limit kept in MB (QUOTA, BWLIMIT) in bytes, as cPanel's cpuser data and StatsBar
+    count it; 0 when unlimited (or not a number)."""
+    value = str(limits.get(key, UNLIMITED))
+    return int(value) * MIB if digits(value) else 0
+
+
 # -- store ---------------------------------------------------------------------------------
 
 

@@ -30,9 +30,7 @@ def _mib(value: int) -> int | float:
 
 def byte_limit(call: Call) -> int:
     """The account's disk limit in bytes (DISK_BLOCK_LIMIT × 1024); 0: none."""
-    limits = packages.with_defaults(call.caller_account().limits)
-    quota = limits.get("QUOTA", packages.UNLIMITED)
-    return int(quota) * MIB if quota.isdigit() else 0
+    return packages.limit_bytes(packages.with_defaults(call.caller_account().limits), "QUOTA")
 
 
 @uapi(MODULE, "get_quota_info", "The account's disk quota and what it uses of it.",

@@ -28,7 +28,6 @@ from gatehouse.cpanel.registry import uapi
 from gatehouse.domain import packages
 
 MODULE = "ResourceUsage"
-MIB = 1024 * 1024
 DOMAINS_PAGE = "domains/index.html"  # Jupiter has no addon/ or subdomain/ page of its own
 FORMAT_BYTES = "format_bytes"  # the formatter of StatsBar's `MB` stats
 
@@ -88,8 +87,7 @@ def usages(facts: Facts) -> list[dict[str, Any]]:
 
 
 def _disk_bytes(facts: Facts) -> int:
-    quota = facts.limits.get("QUOTA", packages.UNLIMITED)
-    return int(quota) * MIB if quota.isdigit() else 0
+    return packages.limit_bytes(facts.limits, "QUOTA")
 
 
 @uapi(MODULE, "get_usages", "The account's usage against its limits (StatsBar's figures, "

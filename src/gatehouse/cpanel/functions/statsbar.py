@@ -66,8 +66,7 @@ def _limit(facts: Facts, key: str) -> str:
 
 
 def _megabytes_to_bytes(facts: Facts, key: str) -> int:
-    value = _limit(facts, key)
-    return int(value) * MIB if digits(value) else 0
+    return packages.limit_bytes(facts.limits, key)
 
 
 def _disk_limit_bytes(facts: Facts) -> int:

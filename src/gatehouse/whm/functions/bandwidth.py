@@ -33,10 +33,9 @@ from gatehouse.api.api0 import Answer, bare
 from gatehouse.api.call import Call
 from gatehouse.api.locale_format import format_bytes
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, account_limits, accounts, bandwidth, ips
+from gatehouse.domain import access, account_limits, accounts, bandwidth, ips, packages
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
-from gatehouse.numerals import digits
 from gatehouse.whm import api0
 from gatehouse.whm.functions.accounts import SEARCH_TYPES, compile_search
 from gatehouse.whm.registry import REGISTRY
@@ -46,8 +45,7 @@ MB = 1024 * 1024
 
 def _limit_bytes(account: User) -> int:
     """The account's BWLIMIT in bytes; 0 is unlimited (cPanel's convention for `limit`)."""
-    value = (account.limits or {}).get("BWLIMIT", "unlimited")
-    return int(value) * MB if digits(str(value)) else 0
+    return packages.limit_bytes(account.limits or {}, "BWLIMIT")
 
 
 # -- showbw ---------------------------------------------------------------------------------
