@@ -174,15 +174,15 @@ def parse_entries(name: str, text: str) -> list[Entry]:
 
 
 def records_at(
-    name: str, text: str, owners: Collection[str], record_types: Collection[str]
+    name: str, text: str, owners: Collection[str], record_types: Collection[str] | None = None
 ) -> list[Entry]:
-    """The zone's records of these types whose owner (absolute, with its trailing dot, lower
-    case) is one of `owners`."""
+    """The zone's records of these types (None: of every type) whose owner (absolute, with its
+    trailing dot, lower case) is one of `owners`."""
     return [
         e
         for e in parse_entries(name, text)
         if e.kind == "record"
-        and e.record_type in record_types
+        and (record_types is None or e.record_type in record_types)
         and absolute(name, e.dname) in owners
     ]
 

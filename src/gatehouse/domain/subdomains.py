@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
-from gatehouse.dns.text import absolute, parse_entries
+from gatehouse.dns.text import records_at
 from gatehouse.domain import domain_names
 from gatehouse.domain import users as domain_users
 from gatehouse.domain.unit import UnitOfWork
@@ -242,12 +242,7 @@ def _names(name: str) -> tuple[str, ...]:
 def _lines_at(zone: zones.Zone, names: tuple[str, ...]) -> list[int]:
     """The zone's records, of every type, at these names (Whostmgr/DNS/Domains.pm's
     `addsubdomain` drops every line whose owner is one of them)."""
-    owners = {f"{n}." for n in names}
-    return [
-        e.line_index
-        for e in parse_entries(zone.name, zone.text)
-        if e.kind == "record" and absolute(zone.name, e.dname) in owners
-    ]
+    return [e.line_index for e in records_at(zone.name, zone.text, {f"{n}." for n in names})]
 
 
 def add(
