@@ -300,3 +300,10 @@ def check_chain(cert: Certificate, bundle: list[Certificate]) -> None:
             return
         used.add(issuer.fingerprint)
         current = issuer.x509
+
+
+def signature_algorithm(cert: x509.Certificate) -> str:
+    """The certificate's signature algorithm by OpenSSL's name (`sha256WithRSAEncryption`),
+    else its OID, as cPanel's records and `openssl x509 -text` show it."""
+    oid = cert.signature_algorithm_oid
+    return str(getattr(oid, "_name", "") or oid.dotted_string)

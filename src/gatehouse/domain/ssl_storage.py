@@ -343,7 +343,7 @@ def certificate_record(cert: certificates.StoredCertificate) -> dict[str, Any]:
         "not_after": cert.not_after,
         "not_before": cert.not_before,
         "serial": serial.zfill(len(serial) + len(serial) % 2),
-        "signature_algorithm": ssl_vhosts.signature_algorithm(x),
+        "signature_algorithm": ssl_pem.signature_algorithm(x),
         "subject.commonName": dict(ssl_vhosts.dn_pairs(x.subject)).get("commonName"),
         "validation_type": ssl_pem.validation_type(x),
     }

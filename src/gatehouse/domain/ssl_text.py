@@ -14,6 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+from gatehouse.domain import ssl_pem
+
 _SHORT = {
     NameOID.COUNTRY_NAME: "C",
     NameOID.STATE_OR_PROVINCE_NAME: "ST",
@@ -69,7 +71,7 @@ def _public_key(cert: x509.Certificate) -> list[str]:
 def certificate_text(pem: str) -> str:
     """The certificate's leading fields as `openssl x509 -text` writes them."""
     cert = x509.load_pem_x509_certificate(pem.encode())
-    algorithm = cert.signature_algorithm_oid._name or cert.signature_algorithm_oid.dotted_string
+    algorithm = ssl_pem.signature_algorithm(cert)
     lines = [
         "Certificate:",
         "    Data:",

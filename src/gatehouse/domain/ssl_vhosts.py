@@ -69,11 +69,6 @@ def _dn_text(pairs: list[tuple[str, str]]) -> str:
     return "\n".join(part for pair in pairs for part in pair)
 
 
-def signature_algorithm(cert: x509.Certificate) -> str:
-    oid = cert.signature_algorithm_oid
-    return str(getattr(oid, "_name", "") or oid.dotted_string)
-
-
 def tls_record(item: certificates.Installed) -> dict[str, Any]:
     """The `crt` of a fetch_ssl_vhosts item: the Apache TLS index's record of the vhost as
     Whostmgr::SSL::_convert_apache_tls_index_record_to_api gives it."""
@@ -97,7 +92,7 @@ def tls_record(item: certificates.Installed) -> dict[str, Any]:
         "modulus_length": None,
         "not_after": stored.not_after,
         "not_before": stored.not_before,
-        "signature_algorithm": signature_algorithm(cert),
+        "signature_algorithm": ssl_pem.signature_algorithm(cert),
         "subject.commonName": dict(subject),
         "subject_text": _dn_text(subject),
         "validation_type": ssl_pem.validation_type(cert),
@@ -152,7 +147,7 @@ def api_record(stored: certificates.StoredCertificate) -> dict[str, Any]:
         "modulus_length": None,
         "not_after": stored.not_after,
         "not_before": stored.not_before,
-        "signature_algorithm": signature_algorithm(cert),
+        "signature_algorithm": ssl_pem.signature_algorithm(cert),
         "subject.commonName": dict(subject).get("commonName"),
         "subject_text": _dn_text(subject),
         "validation_type": ssl_pem.validation_type(cert),
