@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Server, start_server, stop_server
+from conftest import Server
+from whm_helpers import sibling_node
 
 MAIN = "127.0.0.1"  # the address accounts get on the harness's server (it binds 127.0.0.1)
 SPARE = "192.0.2.77"
@@ -42,10 +43,8 @@ def node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         "GATEHOUSE_IPS": f"{MAIN}/8, {SPARE},{OTHER}/24",
         "GATEHOUSE_HOSTNAME": "Host.Example.TEST.",
     }
-    started = start_server(data_dir, server.db_url, server.backend, server.root_password, env=env)
-    started._root_token = server.root_token
-    yield started
-    stop_server(started)
+    with sibling_node(server, data_dir, env) as started:
+        yield started
 
 
 def addresses(node: Server) -> dict[str, dict[str, Any]]:
@@ -341,11 +340,8 @@ def test_get_nameserver_config(server: Server) -> None:
 def spare_first(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A node whose GATEHOUSE_IPS names another address than the one it listens on first."""
     data_dir: Path = tmp_path_factory.mktemp("ips-spare-first")
-    env = {"GATEHOUSE_IPS": f"{SPARE}, {MAIN}"}
-    started = start_server(data_dir, server.db_url, server.backend, server.root_password, env=env)
-    started._root_token = server.root_token
-    yield started
-    stop_server(started)
+    with sibling_node(server, data_dir, {"GATEHOUSE_IPS": f"{SPARE}, {MAIN}"}) as started:
+        yield started
 
 
 def test_createacct_gives_the_first_configured_address(spare_first: Server) -> None:

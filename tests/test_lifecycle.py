@@ -492,6 +492,7 @@ def test_reseller_limits_round_trip(server: Server) -> None:
         "user": name,
         "limits": DEFAULT_LIMITS,
         "usage": {"account_count": 1, "diskspace_allocated": None, "bandwidth_allocated": None},
+        "packages": [],
     }
     body = server.get(
         "setresellerlimits",

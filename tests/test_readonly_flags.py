@@ -334,6 +334,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "showbw": lambda w: (w.account(), {})[1],
     "getpkginfo": lambda w: {"pkg": w.package()},
     "getresellerlimits": _reseller_params,
+    "getresellerips": _reseller_params,
     "getzonerecord": lambda w: _line_params(w, "domain"),
     "listaccts": lambda w: (w.account(), {})[1],
     "listacls": lambda w: {},
@@ -537,6 +538,16 @@ WHM_CHANGING: dict[str, WhmCase] = {
         **_reseller_params(w),
         "enable_account_limit": "1",
         "account_limit": "5",
+    },
+    "setresellerips": lambda w: {**_reseller_params(w), "delegate": "0"},
+    "setresellermainip": lambda w: {
+        **_reseller_params(w),
+        "ip": w.local.ok("listips", {})["ip"][0]["ip"],
+    },
+    "setresellerpackagelimit": lambda w: {
+        **_reseller_params(w),
+        "package": w.package(),
+        "allowed": "1",
     },
     "setresellernameservers": lambda w: {
         **_reseller_params(w),

@@ -5,11 +5,14 @@ which reads the store for facts no WHM function exposes (owner, stored privilege
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from conftest import Server
+from conftest import Server, start_server, stop_server
 
 
 def new_name(prefix: str = "u") -> str:
@@ -42,3 +45,15 @@ def limited_reseller(server: Server, privileges: list[str]) -> tuple[str, str]:
 
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@contextlib.contextmanager
+def sibling_node(server: Server, data_dir: Path, env: dict[str, str]) -> Iterator[Server]:
+    """A second `gatehouse serve` on the session's store with these settings (GATEHOUSE_IPS,
+    GATEHOUSE_HOSTNAME, …); the session's root token works on it."""
+    started = start_server(data_dir, server.db_url, server.backend, server.root_password, env=env)
+    started._root_token = server.root_token
+    try:
+        yield started
+    finally:
+        stop_server(started)

@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -23,7 +23,9 @@ from gatehouse.domain import (
     audit,
     domain_names,
     reseller_admin,
+    reseller_ips,
     reseller_limits,
+    reseller_packages,
     subdomains,
     users,
 )
@@ -40,6 +42,9 @@ from gatehouse.errors import (
 )
 from gatehouse.passwords import check_password, generate_password, hash_password
 from gatehouse.store.schema import users as users_table
+
+if TYPE_CHECKING:  # domain.ips imports this module (through domain_lookup)
+    from gatehouse.domain.ips import ServerAddress
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
 
@@ -96,6 +101,18 @@ def check_domain_claim(
         )
 
 
+def usable_package(
+    conn: sa.Connection, actor: access.Actor, package: packages_domain.Package
+) -> bool:
+    """Whether `actor` may put accounts on `package`: one it sees (lifecycle.package_visible),
+    or one root allowed it with setresellerpackagelimit (cPanel adds those to a reseller's
+    "creatable" list whoever owns them). Its package limits may still refuse the account
+    (reseller_limits)."""
+    return package_visible(actor, package) or (
+        actor.user.is_reseller and reseller_packages.granted(conn, actor.user, package)
+    )
+
+
 def package_for(conn: sa.Connection, actor: access.Actor, name: str) -> packages_domain.Package:
     """The package `name`, if `actor` may put accounts on it (FOR SHARE: killpkg waits)."""
     package = packages_domain.lock_for_use(conn, name)
@@ -105,7 +122,7 @@ def package_for(conn: sa.Connection, actor: access.Actor, name: str) -> packages
         raise PermissionDenied(
             f"You do not have access to a package named “{name}”.", code="package_not_visible"
         )
-    if not package_visible(actor, package):
+    if not usable_package(conn, actor, package):
         raise PermissionDenied(
             f"You do not have access to a package named “{name}”.", code="package_not_visible"
         )
@@ -142,10 +159,10 @@ class NewAccount:
 
 @dataclass(frozen=True, slots=True)
 class Server:
-    """What the server says about every new account: its address, its nameservers and its
-    host name (in the zone's version line)."""
+    """What the server says about every new account: its addresses (the main one first), its
+    nameservers and its host name (in the zone's version line)."""
 
-    ip: str
+    addresses: list[ServerAddress]
     nameservers: list[str]
     hostname: str
 
@@ -155,6 +172,7 @@ class Created:
     account: User
     plan: str
     settings: dict[str, str]
+    ip: str  # the account's address: its owner's shared address (setresellermainip)
     # The password gatehouse made up when the caller gave none (shown once, as cPanel's
     # account transcript shows it); None when the caller chose it.
     generated_password: str | None = None
@@ -219,14 +237,22 @@ def create_account(
     check_domain_claim(conn, actor, domain, owner_user.id)
     # The owner's limits apply (setresellerlimits), whoever creates the account: root creating
     # an account for a reseller fills that reseller's allowance too.
-    reseller_limits.check_can_create(conn, owner_user, settings)
+    # The package limits (setresellerpackagelimit) apply to the package the account goes on;
+    # a package savepkg makes is the caller's own, new one.
+    reseller_limits.check_can_create(
+        conn, owner_user, settings, None if request.save_package else package
+    )
+    # Choice (Whostmgr::Accounts::Create is not in the source we have): the account gets its
+    # owner's shared address, as get_shared_ip_address_for_creator gives a reseller's accounts
+    # its main address (setresellermainip); ip=y allocates no dedicated one (docs/api.md).
+    ip = reseller_ips.main_ip_of(conn, owner_user, server.addresses)
     event = {
         "user": username,
         "domain": domain,
         "owner": owner,
         "plan": plan,
         "contactemail": contact,
-        "ip": server.ip,
+        "ip": ip,
         "reseller": int(request.make_reseller),
         "limits": dict(settings),
         # Decision (docs/api.md): the plaintext password goes to the hooks, on standard input
@@ -242,14 +268,18 @@ def create_account(
     # (setresellernameservers), else the server's.
     zone = zones.from_template(
         domain,
-        ip=server.ip,
+        ip=ip,
         nameservers=reseller_admin.nameservers_of(conn, owner_user) or server.nameservers,
         now=unit.now,
         hostname=server.hostname,
         contact=contact,
     )
     if request.save_package:
-        packages_domain.create(conn, plan, caller.username, dict(settings), unit.now)
+        saved = packages_domain.create(conn, plan, caller.username, dict(settings), unit.now)
+        if not actor.sees_all:
+            reseller_packages.allow_new_package(
+                conn, caller, saved, reseller_limits.get(conn, caller)
+            )
         unit.audit(audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
     account = users.create_account(
         conn,
@@ -261,7 +291,7 @@ def create_account(
         now=unit.now,
         plan=plan,
         limits=dict(settings),
-        ip=server.ip,
+        ip=ip,
     )
     unit.audit(audit.ACCOUNT_CREATE, account.username, f"domain {domain}, plan {plan}")
     zones.add(conn, zone, user_id=account.id, now=unit.now)
@@ -273,6 +303,7 @@ def create_account(
         account=account,
         plan=plan,
         settings=dict(settings),
+        ip=ip,
         generated_password=password if generated else None,
     )
 

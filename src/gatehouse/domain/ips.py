@@ -93,6 +93,7 @@ def main_ip(config: Config) -> str:
 class AddressUse:
     address: ServerAddress
     accounts: int  # how many accounts have it
+    shared: bool = False  # a reseller's main address (setresellermainip)
 
     @property
     def used(self) -> bool:
@@ -100,13 +101,16 @@ class AddressUse:
 
     @property
     def dedicated(self) -> bool:
-        """cPanel's dedicated address: one not shared — not the main address, and held by an
-        account."""
-        return not self.address.main and self.used
+        """cPanel's dedicated address: one not shared — not the main address nor a reseller's
+        main address (Cpanel::DIp::IsDedicated) — and held by an account."""
+        return not self.address.main and not self.shared and self.used
 
 
-def address_uses(conn: sa.Connection, addresses: list[ServerAddress]) -> list[AddressUse]:
-    """Each address with the number of cPanel accounts on it."""
+def address_uses(
+    conn: sa.Connection, addresses: list[ServerAddress], shared: set[str] | None = None
+) -> list[AddressUse]:
+    """Each address with the number of cPanel accounts on it; `shared`: the resellers' main
+    addresses (domain/reseller_ips.shared_ips)."""
     main = addresses[0].ip
     rows = conn.execute(
         sa.select(users_table.c.ip).where(
@@ -114,7 +118,7 @@ def address_uses(conn: sa.Connection, addresses: list[ServerAddress]) -> list[Ad
         )
     )
     counts = Counter(_normal(r.ip) or main for r in rows)
-    return [AddressUse(a, counts.get(a.ip, 0)) for a in addresses]
+    return [AddressUse(a, counts.get(a.ip, 0), a.ip in (shared or ())) for a in addresses]
 
 
 def _normal(raw: str | None) -> str | None:

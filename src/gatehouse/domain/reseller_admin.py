@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse.dns import zones as zones_domain
-from gatehouse.domain import audit, lifecycle, reseller_limits
+from gatehouse.domain import audit, lifecycle, reseller_ips, reseller_limits
 from gatehouse.domain import users as users_domain
 from gatehouse.domain.packages import UNLIMITED
 from gatehouse.domain.unit import UnitOfWork
@@ -142,6 +142,7 @@ def terminate(unit: UnitOfWork, reseller: User, *, include_self: bool) -> list[R
     while accounts := owned(unit.conn, reseller):
         removed.extend(_remove(unit, account, reseller) for account in accounts)
     users_domain.set_reseller_acls(unit.conn, reseller.id, None)
+    reseller_ips.forget(unit.conn, reseller)
     unit.audit(audit.RESELLER_UNSETUP, reseller.username, "terminatereseller")
     if include_self:
         fresh = users_domain.get(unit.conn, reseller.username)

@@ -19,8 +19,8 @@ Choices where cPanel's docs are silent:
   when `overselling.bw` is. cPanel also takes a general `enable_overselling`, whose storage is
   broken in its own code (Whostmgr::Resellers::set_reseller_limits never stores a value); here
   it is a shorthand that sets both resource flags (see `apply_parameters`).
-* The package-limit switches are stored and reported; per-package limits
-  (setresellerpackagelimit) do not exist yet, so they restrict nothing.
+* The package-limit switches (`packages.enabled`, `packages.numbers`) turn on the per-package
+  limits of setresellerpackagelimit (domain/reseller_packages.py), checked here with the rest.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gatehouse.domain.packages import UNLIMITED
+from gatehouse.domain import reseller_packages
+from gatehouse.domain.packages import UNLIMITED, Package
 from gatehouse.domain.users import User
 from gatehouse.errors import PermissionDenied
 from gatehouse.store.schema import users
@@ -171,10 +172,15 @@ def _check(
     *,
     exclude: str | None,
     count_accounts: bool,
+    package: Package | None,
 ) -> None:
     if reseller.is_root or not reseller.is_reseller:
         return
     limits = get(conn, reseller)
+    if package is not None:
+        refused = reseller_packages.check(conn, reseller, limits, package, exclude)
+        if refused is not None:
+            raise PermissionDenied(refused, code="reseller_package_limit")
     rows = _owned(conn, reseller, exclude)
     account = limits["account"]
     if (
@@ -206,16 +212,26 @@ def _check(
             )
 
 
-def check_can_create(conn: sa.Connection, reseller: User, settings: Mapping[str, str]) -> None:
-    """Refuse a new account (with these package settings) that would break the reseller's
-    limits. Root and resellers without limits are never refused."""
-    _check(conn, reseller, settings, exclude=None, count_accounts=True)
+def check_can_create(
+    conn: sa.Connection,
+    reseller: User,
+    settings: Mapping[str, str],
+    package: Package | None = None,
+) -> None:
+    """Refuse a new account (with these package settings, on `package`) that would break the
+    reseller's limits. Root and resellers without limits are never refused."""
+    _check(conn, reseller, settings, exclude=None, count_accounts=True, package=package)
 
 
 def check_can_change(
-    conn: sa.Connection, reseller: User, account: str, settings: Mapping[str, str]
+    conn: sa.Connection,
+    reseller: User,
+    account: str,
+    settings: Mapping[str, str],
+    package: Package | None = None,
 ) -> None:
-    """Refuse moving the reseller's `account` to a package with these settings when that would
-    break the reseller's disk or bandwidth limit (the account's current allocation is not
-    counted; the account limit does not apply, the account exists already)."""
-    _check(conn, reseller, settings, exclude=account, count_accounts=False)
+    """Refuse moving the reseller's `account` to `package` (None: the same package, other
+    settings) with these settings when that would break the reseller's package, disk or
+    bandwidth limits (the account itself is not counted; the account limit does not apply,
+    the account exists already)."""
+    _check(conn, reseller, settings, exclude=account, count_accounts=False, package=package)

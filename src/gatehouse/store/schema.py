@@ -208,6 +208,45 @@ packages = sa.Table(
     sa.Column("created_time", sa.BigInteger, nullable=False),
 )
 
+# A reseller's IP addresses (WHM setresellerips / setresellermainip; migration 0032): the
+# delegated pool (null: every address of the server, cPanel's absent /var/cpanel/dips/USER) and
+# its main shared address (null: the server's, cPanel's absent /var/cpanel/mainips/USER).
+reseller_ips = sa.Table(
+    "reseller_ips",
+    metadata,
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("delegated", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("main_ip", sa.String(45), nullable=True),
+)
+
+# Which packages a reseller may put accounts on, and how many (WHM setresellerpackagelimit;
+# cPanel's package-limits.yaml `allowed.create` / `allowed.number`; migration 0032). Null: not
+# set. A package's rows go with it.
+reseller_package_limits = sa.Table(
+    "reseller_package_limits",
+    metadata,
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "package_id",
+        sa.Integer,
+        sa.ForeignKey("packages.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("allowed", sa.Boolean, nullable=True),
+    sa.Column("number", sa.Integer, nullable=True),
+)
+
 # DNS zones (docs/dns.md). A zone is kept as the text of its zone file, which is the source of
 # truth (clients address records by line); `serial` mirrors the SOA serial for the
 # compare-and-swap every change makes. Root's zones belong to root's row.

@@ -13,7 +13,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from gatehouse.api.api0 import Answer, Api0, Body, bare, named_list, result_list, with_status
+from gatehouse.api.api0 import (
+    Answer,
+    Api0,
+    Body,
+    Precheck,
+    bare,
+    named_list,
+    result_list,
+    with_status,
+)
 from gatehouse.api.call import Call
 from gatehouse.api.params import Params
 from gatehouse.api.registry import Envelope
@@ -571,4 +580,46 @@ lookupnsip = Api0(
     _nsip_refused,
     renames=(("nameserver", "host"),),
     ignores=("host",),
+)
+
+
+# -- a reseller's addresses and package limits (Whostmgr/XMLUI/Resellers.pm) ----------------
+#
+# API 0 calls Whostmgr::Resellers::Ips directly, without API 1's checks first: a user that
+# does not exist, or is no reseller, is told Ips.pm's "Specified user is not a reseller."
+
+
+def _reseller_check(*, root: bool) -> Precheck:
+    """`root`: root passes (Cpanel::Reseller::isreseller counts it a reseller; getresellerips
+    answers it every address). Choice: setresellermainip refuses it, root has no account."""
+
+    def check(call: Call) -> str | None:
+        account = _account(call, call.params.get("user") or "")
+        if account is None or not (account.is_reseller or (root and account.is_root)):
+            return _NOT_A_RESELLER
+        return None
+
+    return check
+
+
+def _reseller_ips(answer: Answer) -> Body:
+    found = answer.data or {}
+    return {k: found[k] for k in ("ip", "all") if k in found}
+
+
+# {"result":[{status,statusmsg}],"ip":[…],"all":1}: `ip` and `all` beside `result`.
+getresellerips = Api0(
+    lambda answer: {"result": [{"status": 1, "statusmsg": "OK"}], **_reseller_ips(answer)},
+    lambda reason: {"result": [{"status": 0, "statusmsg": reason}]},
+    precheck=_reseller_check(root=True),
+)
+setresellerips = result_list(
+    message=lambda _answer: "Successfully configured IP addresses delegation to reseller."
+)
+setresellermainip = replace(
+    result_list(message=lambda _answer: "Successfully set main IP address of the reseller."),
+    precheck=_reseller_check(root=False),
+)
+setresellerpackagelimit = result_list(
+    message=lambda _answer: "Successfully set reseller package limit."
 )

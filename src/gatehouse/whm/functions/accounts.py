@@ -80,7 +80,11 @@ def _create_params() -> tuple[Param, ...]:
         Param("savepkg", "1: save the settings as the package `pkgname`.", type="boolean"),
         Param("contactemail", "Contact address."),
         Param("owner", "`root` or a reseller; resellers may only name themselves."),
-        Param("ip", "`y` or `n` (default). No address is allocated: see docs/api.md."),
+        Param(
+            "ip",
+            "`y` or `n` (default). No dedicated address is allocated: the account gets its "
+            "owner's shared address (setresellermainip); see docs/api.md.",
+        ),
         Param("reseller", "1: also make the account a reseller (root only).", type="boolean"),
         *settings,
     )
@@ -158,10 +162,10 @@ def createacct(call: Call) -> Reply:
     config = call.gatehouse.config
     nameservers = config.nameserver_list
     server = accounts.Server(
-        ip=ips.main_ip(config), nameservers=nameservers, hostname=config.server_hostname
+        addresses=ips.of_server(config), nameservers=nameservers, hostname=config.server_hostname
     )
     created = accounts.create_account(call, actor, request, server)
-    ip, plan, settings = server.ip, created.plan, created.settings
+    ip, plan, settings = created.ip, created.plan, created.settings
     username, domain = created.account.username, created.account.domain or ""
     owner, contact = created.account.owner, created.account.contact_email
     ip_flag = settings.get("IP", "n")

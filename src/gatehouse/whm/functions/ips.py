@@ -10,9 +10,12 @@ gatehouse reads no network interfaces: the addresses are the GATEHOUSE_IPS setti
 the address accounts get), each `active`, on no named interface (`if` is empty).
 
 get_shared_ip (Whostmgr/API/1/Ips.pm) answers `data.ip`, the shared address new accounts of a
-creator get: the main address, as gatehouse keeps no per-reseller main address. Root may ask
-for another `user` (who must exist: `You do not have a user named “X”.`, Cpanel::Exception::
-UserNotFound); anyone else is answered for themselves. WHMCS asks it when a server is added.
+creator get (Whostmgr::Ips::Shared::get_shared_ip_address_for_creator): a reseller's main
+address (setresellermainip), else the server's main address. Root may ask for another `user`
+(who must exist: `You do not have a user named “X”.`, Cpanel::Exception::UserNotFound); anyone
+else is answered for themselves. WHMCS asks it when a server is added.
+
+listips counts a reseller's main address as shared, never dedicated (Cpanel::DIp::IsDedicated).
 
 Privileges: listips and setsiteip are root's (`all`), as in cPanel; get_shared_ip any WHM
 user's.
@@ -26,7 +29,7 @@ from gatehouse import acls
 from gatehouse.api.api0 import Answer, bare, result_list
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, ips, users
+from gatehouse.domain import access, ips, reseller_ips, users
 from gatehouse.errors import NotFound
 from gatehouse.whm.registry import REGISTRY
 
@@ -70,7 +73,9 @@ def _listips0(answer: Answer) -> list[dict[str, Any]]:
     readonly=True,
 )
 def listips(call: Call) -> dict[str, Any]:
-    uses = ips.address_uses(call.conn, server_addresses(call))
+    addresses = server_addresses(call)
+    shared = reseller_ips.shared_ips(call.conn, addresses)
+    uses = ips.address_uses(call.conn, addresses, shared)
     return {"ip": [_entry(u) for u in uses]}
 
 
@@ -101,14 +106,18 @@ def setsiteip(call: Call) -> Reply:
 
 @REGISTRY.function(
     "get_shared_ip",
-    "The shared IP address new accounts of a creator get (the server's main address).",
+    "The shared IP address new accounts of a creator get (a reseller's main address, else the "
+    "server's).",
     params=(Param("user", "Root only: the creator to ask for (default: the caller)."),),
     readonly=True,
 )
 def get_shared_ip(call: Call) -> dict[str, str]:
     caller = call.principal.user
     username = (call.params.get("user") if acls.ALL in call.principal.privileges else None) or ""
-    if username and username != caller.username and users.get(call.conn, username) is None:
-        raise NotFound(f"You do not have a user named “{username}”.")
-    main = next(a for a in server_addresses(call) if a.main)
-    return {"ip": main.ip}
+    creator = caller
+    if username and username != caller.username:
+        found = users.get(call.conn, username)
+        if found is None:
+            raise NotFound(f"You do not have a user named “{username}”.")
+        creator = found
+    return {"ip": reseller_ips.main_ip_of(call.conn, creator, server_addresses(call))}

@@ -18,7 +18,14 @@ from typing import Any
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
 from gatehouse.dns import zones as zones_domain
-from gatehouse.domain import access, audit, lifecycle, reseller_limits
+from gatehouse.domain import (
+    access,
+    accounts,
+    audit,
+    lifecycle,
+    reseller_limits,
+    reseller_packages,
+)
 from gatehouse.domain import packages as packages_domain
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter, NotFound, PermissionDenied
@@ -246,16 +253,13 @@ def changepackage(call: Call) -> Reply:
     package = packages_domain.lock_for_use(call.conn, pkg)
     if package is None:
         raise NotFound("Specified package does not exist.")
-    if not lifecycle.package_visible(actor, package):
+    if not accounts.usable_package(call.conn, actor, package):
         # cPanel's wording when the package is not in the caller's "creatable" list.
-        raise PermissionDenied(
-            f"Sorry you may not create any more accounts with the package {pkg}.",
-            code="package_not_visible",
-        )
+        raise PermissionDenied(reseller_packages.refusal(pkg), code="package_not_visible")
     if not actor.sees_all:
         # As cPanel, the caller's limits apply (root's changes are not limited); a reseller
         # here always owns the account (access.Purpose.MANAGE).
-        reseller_limits.check_can_change(call.conn, caller, username, package.settings)
+        reseller_limits.check_can_change(call.conn, caller, username, package.settings, package)
     old_plan = account.plan or packages_domain.DEFAULT_PACKAGE
     call.run_hooks(
         "changepackage",

@@ -27,7 +27,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, audit, packages, reseller_limits
+from gatehouse.domain import access, audit, packages, reseller_limits, reseller_packages
 from gatehouse.domain.packages import Package
 from gatehouse.errors import GatehouseError, InvalidParameter, NotFound
 from gatehouse.whm import api0
@@ -169,15 +169,22 @@ def listpkgs(call: Call) -> dict[str, Any]:
         raise InvalidParameter(
             f"Invalid value “{want}” for “want”: use “all”, “creatable”, “editable” or “viewable”."
         )
-    found = [p for p in packages.list_all(call.conn) if _may_see(call, p, want)]
     user = call.principal.user
-    if want == "creatable" and user.is_reseller and not _is_root(call):
+    creatable = want == "creatable" and user.is_reseller and not _is_root(call)
+    found = [
+        p
+        for p in packages.list_all(call.conn)
+        if _may_see(call, p, want)
+        # Packages root allowed the reseller (setresellerpackagelimit) are creatable too.
+        or (creatable and reseller_packages.granted(call.conn, user, p))
+    ]
+    if creatable:
         # Only the packages the reseller's limits let it create an account on (cPanel's
         # Whostmgr::Packages::Fetch does the same for `creatable`).
         usable = []
         for package in found:
             try:
-                reseller_limits.check_can_create(call.conn, user, package.settings)
+                reseller_limits.check_can_create(call.conn, user, package.settings, package)
             except GatehouseError:
                 continue
             usable.append(package)
@@ -212,7 +219,12 @@ def addpkg(call: Call) -> dict[str, Any]:
 def _create(call: Call, name: str) -> dict[str, Any]:
     _refuse_extensions(call)
     settings = packages.build_settings(_setting_params(call), call.principal.privileges)
-    packages.create(call.conn, name, call.principal.user.username, settings, call.now)
+    user = call.principal.user
+    created = packages.create(call.conn, name, user.username, settings, call.now)
+    if not _is_root(call):
+        reseller_packages.allow_new_package(
+            call.conn, user, created, reseller_limits.get(call.conn, user)
+        )
     call.audit(audit.PACKAGE_CREATE, name, _describe(settings))
     return {"pkg": name}
 

@@ -1,4 +1,4 @@
-"""setresellerlimits and getresellerlimits (root only).
+"""setresellerlimits, getresellerlimits and setresellerpackagelimit (root only).
 
 setresellerlimits takes cPanel's parameters (Whostmgr/API/1/Resellers.pm): only those given
 change, the others keep their stored value; success is a metadata-only "OK", and a user that is
@@ -6,7 +6,14 @@ not a reseller is refused with cPanel's "Specified user is not a reseller.".
 
 cPanel has no getresellerlimits (it shows limits through acctcounts and resellerstats); the
 gatehouse function answers in setresellerlimits' own parameter names, so that what one returns
-can be sent back to the other, plus what the reseller has handed out (`usage`).
+can be sent back to the other, plus what the reseller has handed out (`usage`) and its
+per-package limits (`packages`).
+
+setresellerpackagelimit takes cPanel's `user`, `no_limit`, `package`, `allowed` and `number`
+(Whostmgr::Resellers::set_reseller_package_limit): `no_limit=1` removes every package limit of
+the reseller; else the package must exist (`Selected package does not exist.  Limits can not
+be set.`, two spaces) and `allowed` (0/1) and `number` (accounts) are set when given. What they
+do: gatehouse.domain.reseller_packages.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import audit, reseller_limits, users
+from gatehouse.domain import audit, packages, reseller_limits, reseller_packages, users
 from gatehouse.errors import InvalidParameter
 from gatehouse.numerals import digits
 from gatehouse.whm import api0
@@ -67,10 +74,14 @@ _FLAG_PARAMS = ("enable_overselling", *reseller_limits.FLAGS)
         Param("enable_overselling_diskspace", "1: disk space may be oversold.", type="boolean"),
         Param(
             "enable_package_limits",
-            "Stored; per-package limits are not enforced yet.",
+            "1: only the packages allowed with setresellerpackagelimit may be used.",
             type="boolean",
         ),
-        Param("enable_package_limit_numbers", "Stored; not enforced yet.", type="boolean"),
+        Param(
+            "enable_package_limit_numbers",
+            "1: at most setresellerpackagelimit's `number` accounts per package.",
+            type="boolean",
+        ),
     ),
     privileges=ROOT_ONLY,
     api0=api0.setresellerlimits,
@@ -97,7 +108,8 @@ def setresellerlimits(call: Call) -> Reply:
 
 @REGISTRY.function(
     "getresellerlimits",
-    "A reseller's limits, in setresellerlimits' parameter names, and what it has handed out.",
+    "A reseller's limits, in setresellerlimits' parameter names, what it has handed out and "
+    "its per-package limits.",
     params=(Param("user", "The reseller.", required=True),),
     privileges=ROOT_ONLY,
     readonly=True,
@@ -109,4 +121,47 @@ def getresellerlimits(call: Call) -> dict[str, Any]:
         "user": reseller.username,
         "limits": reseller_limits.as_parameters(limits),
         "usage": reseller_limits.usage(call.conn, reseller),
+        "packages": [
+            {
+                "package": p.package,
+                "allowed": None if p.allowed is None else int(p.allowed),
+                "number": p.number,
+            }
+            for p in reseller_packages.of(call.conn, reseller)
+        ],
     }
+
+
+@REGISTRY.function(
+    "setresellerpackagelimit",
+    "Which packages a reseller may put accounts on and how many (checked by createacct, "
+    "changepackage and listpkgs when its package limits are on: setresellerlimits).",
+    params=(
+        Param("user", "The reseller.", required=True),
+        Param("no_limit", "1: remove every package limit of the reseller.", type="boolean"),
+        Param("package", "The package (required unless no_limit=1)."),
+        Param("allowed", "1: the reseller may use the package; 0: it may not.", type="boolean"),
+        Param("number", "Most accounts the reseller may have on the package.", type="integer"),
+    ),
+    privileges=ROOT_ONLY,
+    api0=api0.setresellerpackagelimit,
+)
+def setresellerpackagelimit(call: Call) -> Reply:
+    reseller = _reseller(call)
+    if call.flag("no_limit"):
+        reseller_packages.clear(call.conn, reseller)
+        call.audit(audit.RESELLER_PACKAGE_LIMIT, reseller.username, "no_limit=1")
+        return Reply(has_data=False)
+    allowed = call.flag("allowed") if call.params.get("allowed") not in (None, "") else None
+    number = _number(call, "number") if call.params.get("number") is not None else None
+    name = (call.params.get("package") or "").strip()
+    package = packages.get(call.conn, name) if name else None
+    if package is None:
+        raise InvalidParameter(reseller_packages.NO_SUCH_PACKAGE)
+    reseller_packages.set_limit(call.conn, reseller, package, allowed=allowed, number=number)
+    call.audit(
+        audit.RESELLER_PACKAGE_LIMIT,
+        reseller.username,
+        f"{package.name}: allowed={allowed if allowed is None else int(allowed)}, number={number}",
+    )
+    return Reply(has_data=False)

@@ -8,7 +8,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import acl_lists, audit, packages, users
+from gatehouse.domain import acl_lists, audit, packages, reseller_ips, users
 from gatehouse.errors import InvalidParameter, NotFound
 from gatehouse.numerals import digits
 from gatehouse.whm import api0
@@ -74,6 +74,7 @@ def unsetupreseller(call: Call) -> Reply:
         if user.owner == user.username:
             users.set_owner(call.conn, user.id, users.ROOT)
         users.set_reseller_acls(call.conn, user.id, None)
+        reseller_ips.forget(call.conn, user)
         call.audit(audit.RESELLER_UNSETUP, user.username)
     return Reply(has_data=False)
 
