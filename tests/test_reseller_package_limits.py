@@ -264,6 +264,21 @@ def test_an_account_moving_within_its_package_count_is_not_counted_twice(server:
     server.ok("changepackage", user=reseller, token=token, params={"user": username, "pkg": pkg})
 
 
+def test_a_package_limit_refusal_reaches_the_audit_trail(server: Server) -> None:
+    reseller, token = limited_reseller(server, PRIVILEGES)
+    pkg = make_package(server, owner=reseller)
+    switches(server, reseller, enable_package_limits="1")
+    since = server.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0]
+    assert reason_of(create(server, reseller, token, pkg)) == refusal(pkg)
+    rows = server.sql(
+        "SELECT reason, actor, detail FROM audit_log WHERE id > :s AND action = 'ACCESSDENIED'",
+        s=since,
+    )
+    assert [(r.reason, r.actor, r.detail) for r in rows] == [
+        ("reseller_package_limit", reseller, refusal(pkg))
+    ]
+
+
 def test_a_package_without_a_number_allows_none(server: Server) -> None:
     reseller, token = limited_reseller(server, PRIVILEGES)
     pkg = make_package(server, owner=reseller)

@@ -70,7 +70,8 @@ def _delegate(call: Call) -> bool:
 @REGISTRY.function(
     "setresellerips",
     "Delegate IP addresses to a reseller (`ips`, comma-separated; `delegate=0`: every "
-    "address of the server again). Answers as getresellerips.",
+    "address of the server again). Answers as getresellerips. Stored and reported: gatehouse "
+    "allocates no dedicated addresses.",
     params=(
         Param("user", "The reseller.", required=True, handler_refuses=True),
         Param("delegate", "1 (default): only `ips`; 0: every address.", type="boolean"),

@@ -134,8 +134,8 @@ def getresellerlimits(call: Call) -> dict[str, Any]:
 
 @REGISTRY.function(
     "setresellerpackagelimit",
-    "Which packages a reseller may put accounts on and how many (checked by createacct, "
-    "changepackage and listpkgs when its package limits are on: setresellerlimits).",
+    "Which packages a reseller may put accounts on (`allowed`) and how many (`number`), "
+    "checked by createacct, changepackage and listpkgs (see setresellerlimits' switches).",
     params=(
         Param("user", "The reseller.", required=True),
         Param("no_limit", "1: remove every package limit of the reseller.", type="boolean"),
