@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from gatehouse.domain.users import User
+from gatehouse.store import rows
 from gatehouse.store.schema import reseller_ips, users
 
 if TYPE_CHECKING:  # domain.ips imports this module (through domain_lookup)
@@ -91,12 +92,8 @@ def parse_ips(raw: str | None, addresses: list[ServerAddress]) -> list[str] | No
 
 
 def _save(conn: sa.Connection, reseller: User, **values: object) -> None:
-    if _row(conn, reseller) is None:
-        conn.execute(sa.insert(reseller_ips).values(user_id=reseller.id, **values))
-    else:
-        conn.execute(
-            sa.update(reseller_ips).where(reseller_ips.c.user_id == reseller.id).values(**values)
-        )
+    # One statement: two calls racing to make the reseller's row both succeed.
+    rows.put(conn, reseller_ips, {"user_id": reseller.id}, values)
 
 
 def set_delegation(conn: sa.Connection, reseller: User, ips: list[str] | None) -> None:

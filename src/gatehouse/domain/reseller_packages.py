@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from gatehouse.domain.packages import Package
 from gatehouse.domain.users import User
+from gatehouse.store import rows
 from gatehouse.store.schema import packages, reseller_package_limits, users
 
 # Whostmgr::Resellers::set_reseller_package_limit's words.
@@ -93,18 +94,9 @@ def set_limit(
     """Set what is given (None: keep the stored value), as create_for_reseller and
     number_for_reseller set one key each."""
     values = {k: v for k, v in (("allowed", allowed), ("number", number)) if v is not None}
-    if not values:
-        return
-    if get(conn, reseller, package) is None:
-        conn.execute(
-            sa.insert(reseller_package_limits).values(
-                user_id=reseller.id, package_id=package.id, **values
-            )
-        )
-    else:
-        conn.execute(
-            sa.update(reseller_package_limits).where(_key(reseller, package)).values(**values)
-        )
+    if values:
+        key = {"user_id": reseller.id, "package_id": package.id}
+        rows.put(conn, reseller_package_limits, key, values)
 
 
 def clear(conn: sa.Connection, reseller: User) -> None:
