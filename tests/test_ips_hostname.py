@@ -6,7 +6,6 @@ to bytes."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -20,19 +19,11 @@ import httpx
 import pytest
 
 from conftest import Server
-from whm_helpers import sibling_node
+from whm_helpers import api0, compact, sibling_node
 
 MAIN = "127.0.0.1"  # the address accounts get on the harness's server (it binds 127.0.0.1)
 SPARE = "192.0.2.77"
 OTHER = "192.0.2.78"
-
-
-def compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-
-
-def api0(node: Server, function: str, params: Any = None, **kw: Any) -> httpx.Response:
-    return node.get(function, params=params, api_version=None, **kw)
 
 
 @pytest.fixture(scope="module")

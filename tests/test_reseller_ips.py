@@ -5,30 +5,20 @@ whose GATEHOUSE_IPS holds three addresses; WHM API 1 and API 0, success and refu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from conftest import Server
 from lifecycle_helpers import audit_rows
-from whm_helpers import limited_reseller, new_name, sibling_node
+from whm_helpers import api0, compact, limited_reseller, new_name, sibling_node
 
 MAIN = "127.0.0.1"  # the node's main address (it listens there)
 SPARE = "192.0.2.91"
 OTHER = "192.0.2.92"
 EVERY = [MAIN, SPARE, OTHER]
-
-
-def compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-
-
-def api0(node: Server, function: str, params: Any = None, **kw: Any) -> httpx.Response:
-    return node.get(function, params=params, api_version=None, **kw)
 
 
 def meta(function: str, reason: str = "OK", result: int = 1) -> dict[str, Any]:

@@ -4,21 +4,16 @@ createacct, changepackage and listpkgs. WHM API 1 and API 0, success and refusal
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from conftest import Server
 from lifecycle_helpers import account_state, audit_rows, make_package
-from whm_helpers import limited_reseller, new_name
+from whm_helpers import compact, limited_reseller, new_name
 
 PASSWORD = "Package-Limits-9xQ!"
 PRIVILEGES = ["create-acct", "upgrade-account", "list-pkgs", "add-pkg"]
-
-
-def compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
 
 
 def refusal(package: str) -> str:

@@ -12,12 +12,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from conftest import Server, start_server, stop_server
 
 
 def new_name(prefix: str = "u") -> str:
     """A fresh, valid cPanel username (the server is shared by the whole session)."""
     return prefix + uuid.uuid4().hex[:10]
+
+
+def compact(value: Any) -> bytes:
+    """`value` as the server writes JSON: compact, keys sorted, UTF-8 as is."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def api0(node: Server, function: str, params: Any = None, **kw: Any) -> httpx.Response:
+    """A WHM API 0 call (no `api.version`)."""
+    return node.get(function, params=params, api_version=None, **kw)
 
 
 def user_row(server: Server, username: str) -> Any:
