@@ -67,8 +67,10 @@ def user_id(server: Server, username: str) -> int:
 
 
 def rows_of(server: Server, table: str, uid: int) -> int:
-    """How many rows of `table` (api_tokens, sessions, access_hashes) belong to user `uid`."""
-    assert table in ("api_tokens", "sessions", "access_hashes")
+    """How many rows of `table` (one of those named below) belong to user `uid`."""
+    assert table in (
+        "api_tokens", "sessions", "access_hashes", "reseller_ips", "reseller_package_limits",
+    )  # fmt: skip
     return int(server.sql(f"SELECT COUNT(*) FROM {table} WHERE user_id = :i", i=uid)[0][0])  # noqa: S608
 
 

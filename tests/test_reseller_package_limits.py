@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import Server
-from lifecycle_helpers import account_state, audit_rows, make_package
+from lifecycle_helpers import account_state, audit_rows, make_package, rows_of, user_id
 from whm_helpers import compact, limited_reseller, new_name
 
 PASSWORD = "Package-Limits-9xQ!"
@@ -110,6 +110,17 @@ def test_a_removed_package_takes_its_limits(server: Server) -> None:
     limit(server, reseller, package=pkg, allowed="1")
     server.ok("killpkg", params={"pkgname": pkg})
     assert package_limits(server, reseller) == []
+
+
+def test_removing_the_reseller_takes_its_package_limits_and_addresses(server: Server) -> None:
+    reseller, _ = server.account(reseller=True)
+    limit(server, reseller, package=make_package(server), allowed="1")
+    server.ok("setresellerips", params={"user": reseller, "ips": ""})
+    uid = user_id(server, reseller)
+    tables = ("reseller_package_limits", "reseller_ips")
+    assert [rows_of(server, t, uid) for t in tables] == [1, 1]
+    server.ok("removeacct", params={"username": reseller})
+    assert [rows_of(server, t, uid) for t in tables] == [0, 0]
 
 
 NO_PACKAGE = "Selected package does not exist.  Limits can not be set."
