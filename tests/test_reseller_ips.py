@@ -1,10 +1,12 @@
 """getresellerips, setresellerips and setresellermainip (cPanel's Whostmgr::Resellers::Ips):
-a reseller's pool of addresses and its main shared address, which the accounts it owns get
-(createacct, get_shared_ip, the zone's A records, listips' `dedicated`). On a second node
-whose GATEHOUSE_IPS holds three addresses; WHM API 1 and API 0, success and refusal."""
+a reseller's pool of addresses, from which createacct ip=y dedicates one, and its main shared
+address, which the other accounts it owns get (createacct, get_shared_ip, the zone's A records,
+listips' `dedicated`). On second nodes whose GATEHOUSE_IPS hold three addresses; WHM API 1 and
+API 0, success and refusal."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -314,3 +316,98 @@ def test_api0_setresellermainip_refused(node: Server, params: dict[str, str], re
     assert api0(node, "setresellermainip", params).content == compact(
         {"result": [{"status": 0, "statusmsg": reason}]}
     )
+
+
+# -- dedicated addresses: createacct ip=y -----------------------------------------------------
+
+D1, D2 = "198.51.100.11", "198.51.100.12"  # this section's node only: no other test uses them
+NO_FREE_IP = "There are no IP addresses on this system that are available to assign to the account."
+
+
+@pytest.fixture(scope="module")
+def pool_node(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir: Path = tmp_path_factory.mktemp("reseller-pool-node")
+    with sibling_node(server, data_dir, {"GATEHOUSE_IPS": f"{MAIN}, {D1}, {D2}"}) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def removed_afterwards(node: Server) -> Iterator[list[str]]:
+    """Accounts to remove at the end, so the next test finds the addresses free again."""
+    made: list[str] = []
+    try:
+        yield made
+    finally:
+        for username in made:
+            node.ok("removeacct", params={"username": username})
+
+
+def dedicated(
+    node: Server, made: list[str], *, user: str = "root", token: str | None = None, **extra: str
+) -> Any:
+    """createacct with ip=y; the response."""
+    username = new_name()
+    params = {
+        "username": username,
+        "domain": f"{username}.example.com",
+        "password": "Reseller-Ips-9xQ!",
+        "ip": "y",
+        **extra,
+    }
+    response = node.get("createacct", user=user, token=token, params=params)
+    if response.json()["metadata"]["result"] == 1:
+        made.append(username)
+    return response
+
+
+def test_ip_y_dedicates_the_first_free_address(pool_node: Server) -> None:
+    with removed_afterwards(pool_node) as made:
+        first = dedicated(pool_node, made).json()["data"]["ip"]
+        assert first == D1
+        username = made[0]
+        assert zone_a_records(pool_node, f"{username}.example.com") == [D1]
+        entry = {e["ip"]: e for e in pool_node.ok("listips")["ip"]}[D1]
+        assert (entry["used"], entry["dedicated"]) == (1, 1)
+        assert dedicated(pool_node, made).json()["data"]["ip"] == D2
+        refused = dedicated(pool_node, made).json()["metadata"]
+        assert (refused["result"], refused["reason"]) == (0, NO_FREE_IP)
+        assert len(made) == 2  # the refused account was not created
+
+
+def test_a_package_with_a_dedicated_ip_dedicates_one(pool_node: Server) -> None:
+    pkg = pool_node.ok("addpkg", params={"name": new_name("p"), "ip": "y"})["pkg"]
+    with removed_afterwards(pool_node) as made:
+        response = dedicated(pool_node, made, plan=pkg, ip="")
+        assert response.json()["data"]["ip"] == D1
+
+
+def test_ip_y_takes_from_the_resellers_pool(pool_node: Server) -> None:
+    name, token = limited_reseller(pool_node, ["create-acct", "add-pkg-ip"])
+    pool_node.ok("setresellerips", params={"user": name, "ips": D2})
+    with removed_afterwards(pool_node) as made:
+        assert dedicated(pool_node, made, user=name, token=token).json()["data"]["ip"] == D2
+        # Root creating one for the reseller draws on the reseller's pool too.
+        refused = dedicated(pool_node, made, owner=name).json()["metadata"]["reason"]
+        assert refused == NO_FREE_IP
+    pool_node.ok("setresellerips", params={"user": name, "ips": ""})
+    with removed_afterwards(pool_node) as made:
+        refused = dedicated(pool_node, made, user=name, token=token).json()["metadata"]
+        assert (refused["result"], refused["reason"]) == (0, NO_FREE_IP)
+
+
+def test_a_resellers_main_address_is_never_dedicated(pool_node: Server) -> None:
+    name = reseller(pool_node)
+    pool_node.ok("setresellermainip", params={"user": name, "ip": D1})
+    try:
+        with removed_afterwards(pool_node) as made:
+            assert dedicated(pool_node, made).json()["data"]["ip"] == D2
+    finally:
+        pool_node.ok("removeacct", params={"username": name})
+
+
+def test_ip_y_without_an_address_to_spare(server: Server) -> None:
+    """The harness's server has one address, its main one: nothing to dedicate."""
+    with removed_afterwards(server) as made:
+        refused = dedicated(server, made).json()["metadata"]
+        assert (refused["result"], refused["reason"]) == (0, NO_FREE_IP)
+        assert made == []

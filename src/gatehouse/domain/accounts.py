@@ -191,6 +191,21 @@ def _password(request: NewAccount) -> tuple[str, bool]:
     return password, False
 
 
+def _address(conn: sa.Connection, owner: User, settings: dict[str, str], server: Server) -> str:
+    """The new account's address. IP=y (createacct's `ip` or its package's): the first address
+    its owner may dedicate (reseller_ips.available: cPanel's get_available_ips, as account
+    restores use it), refused when there is none. Else its owner's shared address: a
+    reseller's main address (setresellermainip), as Whostmgr::Ips::
+    get_shared_ip_address_for_creator gives the owner's accounts (Whostmgr/Transfers/Systems/
+    ZoneFile.pm asks it for the account's owner), else the server's main address."""
+    if settings.get("IP") != "y":
+        return reseller_ips.main_ip_of(conn, owner, server.addresses)
+    free = reseller_ips.available(conn, owner, server.addresses)
+    if not free:
+        raise Conflict(reseller_ips.NO_FREE_IP)
+    return free[0]
+
+
 def create_account(
     unit: UnitOfWork, actor: access.Actor, request: NewAccount, server: Server
 ) -> Created:
@@ -242,10 +257,7 @@ def create_account(
     reseller_limits.check_can_create(
         conn, owner_user, settings, None if request.save_package else package
     )
-    # Choice (Whostmgr::Accounts::Create is not in the source we have): the account gets its
-    # owner's shared address, as get_shared_ip_address_for_creator gives a reseller's accounts
-    # its main address (setresellermainip); ip=y allocates no dedicated one (docs/api.md).
-    ip = reseller_ips.main_ip_of(conn, owner_user, server.addresses)
+    ip = _address(conn, owner_user, settings, server)
     event = {
         "user": username,
         "domain": domain,
@@ -281,6 +293,8 @@ def create_account(
                 conn, caller, saved, reseller_limits.get(conn, caller)
             )
         unit.audit(audit.PACKAGE_CREATE, plan, f"saved by createacct for {username}")
+    if settings.get("IP") == "y":
+        reseller_ips.claim(conn, ip, owner_user, server.addresses)
     account = users.create_account(
         conn,
         username=username,

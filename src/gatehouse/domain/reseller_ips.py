@@ -4,6 +4,7 @@ shared address (setresellermainip), as cPanel 11.120's Whostmgr::Resellers::Ips 
 * The pool is cPanel's /var/cpanel/dips/RESELLER: absent, the reseller may use every address
   of the server (getresellerips answers them all, with `all` 1); present, the delegated
   addresses only (an empty list: none). Stored in reseller_ips.delegated (null: absent).
+  createacct ip=y dedicates the first free address of it (`available`, `claim`).
 * The main address is cPanel's /var/cpanel/mainips/RESELLER: the shared address the accounts
   it owns get when created without a dedicated address (Whostmgr::Ips::Shared::
   get_shared_ip_address_for_creator, what get_shared_ip answers). Absent: the server's main
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from gatehouse.domain.users import User
+from gatehouse.errors import Conflict
 from gatehouse.store import rows
 from gatehouse.store.schema import reseller_ips, users
 
@@ -141,6 +143,43 @@ def shared_ips(conn: sa.Connection, addresses: list[ServerAddress]) -> set[str]:
         .where(reseller_ips.c.main_ip.is_not(None), users.c.reseller_acls.is_not(None))
     )
     return {addresses[0].ip} | {str(r.main_ip) for r in rows}
+
+
+# -- dedicated addresses (createacct ip=y) -----------------------------------------------------
+
+# Whostmgr::Transfers::Systems::IPAddress's words when no address is left to dedicate (choice:
+# createacct's own, in Whostmgr::Accounts::Create, is not in the source we have).
+NO_FREE_IP = "There are no IP addresses on this system that are available to assign to the account."
+
+
+def _taken(conn: sa.Connection) -> set[str]:
+    rows = conn.execute(
+        sa.select(users.c.ip).where(users.c.ip.is_not(None), users.c.is_root.is_(False))
+    )
+    return {ip for ip in (_normal(str(r.ip)) for r in rows) if ip is not None}
+
+
+def available(conn: sa.Connection, owner: User, addresses: list[ServerAddress]) -> list[str]:
+    """The addresses a new account of `owner` may have as its own (cPanel's
+    Cpanel::DIp::Group::get_available_ips): from the owner's pool (a reseller's delegated
+    addresses, else every address of the server), the IPv4 ones that are not shared — the
+    server's main address, a reseller's main address — and that no account holds."""
+    if owner.is_reseller and not owner.is_root:
+        candidates = pool(conn, owner, addresses).ips
+    else:
+        candidates = [a.ip for a in addresses]
+    ipv4 = {a.ip for a in addresses if a.version == 4}
+    excluded = shared_ips(conn, addresses) | _taken(conn)
+    return [ip for ip in candidates if ip in ipv4 and ip not in excluded]
+
+
+def claim(conn: sa.Connection, ip: str, owner: User, addresses: list[ServerAddress]) -> None:
+    """Take the store's write lock for address allocation (root's row, as zones.lock does for a
+    zone: on SQLite the one write lock, on PostgreSQL that row), then check `ip` is still free:
+    two accounts created at once never get the same dedicated address."""
+    conn.execute(sa.update(users).where(users.c.is_root.is_(True)).values(owner=users.c.owner))
+    if ip not in available(conn, owner, addresses):
+        raise Conflict(NO_FREE_IP)
 
 
 def forget(conn: sa.Connection, reseller: User) -> None:

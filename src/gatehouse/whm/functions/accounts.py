@@ -82,8 +82,8 @@ def _create_params() -> tuple[Param, ...]:
         Param("owner", "`root` or a reseller; resellers may only name themselves."),
         Param(
             "ip",
-            "`y` or `n` (default). No dedicated address is allocated: the account gets its "
-            "owner's shared address (setresellermainip); see docs/api.md.",
+            "`y`: a dedicated address from the owner's pool (setresellerips), refused when "
+            "none is free; `n` (default): the owner's shared address (setresellermainip).",
         ),
         Param("reseller", "1: also make the account a reseller (root only).", type="boolean"),
         *settings,

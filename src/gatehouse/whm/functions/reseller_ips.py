@@ -70,8 +70,8 @@ def _delegate(call: Call) -> bool:
 @REGISTRY.function(
     "setresellerips",
     "Delegate IP addresses to a reseller (`ips`, comma-separated; `delegate=0`: every "
-    "address of the server again). Answers as getresellerips. Stored and reported: gatehouse "
-    "allocates no dedicated addresses.",
+    "address of the server again): those createacct ip=y may dedicate. Answers as "
+    "getresellerips.",
     params=(
         Param("user", "The reseller.", required=True, handler_refuses=True),
         Param("delegate", "1 (default): only `ips`; 0: every address.", type="boolean"),
