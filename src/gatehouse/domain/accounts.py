@@ -43,7 +43,7 @@ from gatehouse.errors import (
 from gatehouse.passwords import check_password, generate_password, hash_password
 from gatehouse.store.schema import users as users_table
 
-if TYPE_CHECKING:  # domain.ips imports this module (through domain_lookup)
+if TYPE_CHECKING:  # domain.ips imports this module (through domain_lookup): a cycle
     from gatehouse.domain.ips import ServerAddress
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")

@@ -29,7 +29,7 @@ from gatehouse.errors import Conflict
 from gatehouse.store import rows
 from gatehouse.store.schema import reseller_ips, users
 
-if TYPE_CHECKING:  # domain.ips imports this module (through domain_lookup)
+if TYPE_CHECKING:  # domain.ips → domain_lookup → accounts → reseller_admin → this module
     from gatehouse.domain.ips import ServerAddress
 
 # cPanel's words (Whostmgr::Resellers::Ips).

@@ -613,13 +613,7 @@ getresellerips = Api0(
     lambda reason: {"result": [{"status": 0, "statusmsg": reason}]},
     precheck=_reseller_check(root=True),
 )
-setresellerips = result_list(
-    message=lambda _answer: "Successfully configured IP addresses delegation to reseller."
-)
-setresellermainip = replace(
-    result_list(message=lambda _answer: "Successfully set main IP address of the reseller."),
-    precheck=_reseller_check(root=False),
-)
-setresellerpackagelimit = result_list(
-    message=lambda _answer: "Successfully set reseller package limit."
-)
+# Their messages are Whostmgr::Resellers' own, which the handlers give as api0_reason.
+setresellerips = result_list()
+setresellermainip = replace(result_list(), precheck=_reseller_check(root=False))
+setresellerpackagelimit = result_list()

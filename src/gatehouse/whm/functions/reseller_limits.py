@@ -151,7 +151,7 @@ def setresellerpackagelimit(call: Call) -> Reply:
     if call.flag("no_limit"):
         reseller_packages.clear(call.conn, reseller)
         call.audit(audit.RESELLER_PACKAGE_LIMIT, reseller.username, "no_limit=1")
-        return Reply(has_data=False)
+        return Reply(has_data=False, api0_reason=reseller_packages.SET)
     allowed = call.flag("allowed") if call.params.get("allowed") not in (None, "") else None
     number = _number(call, "number") if call.params.get("number") is not None else None
     name = (call.params.get("package") or "").strip()
@@ -164,4 +164,4 @@ def setresellerpackagelimit(call: Call) -> Reply:
         reseller.username,
         f"{package.name}: allowed={allowed if allowed is None else int(allowed)}, number={number}",
     )
-    return Reply(has_data=False)
+    return Reply(has_data=False, api0_reason=reseller_packages.SET)
