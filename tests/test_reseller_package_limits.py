@@ -123,6 +123,22 @@ def test_removing_the_reseller_takes_its_package_limits_and_addresses(server: Se
     assert [rows_of(server, t, uid) for t in tables] == [0, 0]
 
 
+def test_unsetupreseller_forgets_its_limits_but_not_its_nameservers(server: Server) -> None:
+    """cPanel's _unsetupreseller deletes the reseller's limits; its nameservers file stays."""
+    reseller, _ = server.account(reseller=True)
+    limit(server, reseller, package=make_package(server), allowed="1")
+    switches(server, reseller, enable_account_limit="1", account_limit="3")
+    server.ok("setresellernameservers", params={"user": reseller, "nameservers": "ns1.example.net"})
+    uid = user_id(server, reseller)
+    server.ok("unsetupreseller", params={"user": reseller})
+    assert rows_of(server, "reseller_package_limits", uid) == 0
+    stored = server.sql("SELECT reseller_limits FROM users WHERE id = :i", i=uid)[0][0]
+    assert "account" not in str(stored) and "ns1.example.net" in str(stored)
+    server.ok("setupreseller", params={"user": reseller})
+    limits = server.ok("getresellerlimits", params={"user": reseller})
+    assert limits["limits"]["enable_account_limit"] == 0 and limits["packages"] == []
+
+
 NO_PACKAGE = "Selected package does not exist.  Limits can not be set."
 NOT_A_RESELLER = "Specified user is not a reseller."
 

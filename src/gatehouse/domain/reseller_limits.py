@@ -75,6 +75,14 @@ def store(conn: sa.Connection, reseller: User, limits: Mapping[str, Any]) -> Non
     )
 
 
+def forget(conn: sa.Connection, reseller: User) -> None:
+    """The account is a reseller no more (unsetupreseller): its limits go, as cPanel's
+    _unsetupreseller deletes its entry of the reseller limits (_delete_reseller_limits). Its
+    nameservers stay: cPanel keeps them in a file of their own, which it leaves."""
+    nameservers = get(conn, reseller).get("nameservers")
+    store(conn, reseller, {"nameservers": nameservers} if nameservers else {})
+
+
 # setresellerlimits parameter → (section, key) in the stored shape.
 FLAGS: dict[str, tuple[str, ...]] = {
     "enable_account_limit": ("account", "enabled"),

@@ -8,7 +8,15 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import acl_lists, audit, packages, reseller_ips, users
+from gatehouse.domain import (
+    acl_lists,
+    audit,
+    packages,
+    reseller_ips,
+    reseller_limits,
+    reseller_packages,
+    users,
+)
 from gatehouse.errors import InvalidParameter, NotFound
 from gatehouse.numerals import digits
 from gatehouse.whm import api0
@@ -75,6 +83,8 @@ def unsetupreseller(call: Call) -> Reply:
             users.set_owner(call.conn, user.id, users.ROOT)
         users.set_reseller_acls(call.conn, user.id, None)
         reseller_ips.forget(call.conn, user)
+        reseller_limits.forget(call.conn, user)
+        reseller_packages.clear(call.conn, user)
         call.audit(audit.RESELLER_UNSETUP, user.username)
     return Reply(has_data=False)
 
