@@ -1,5 +1,6 @@
-"""lookupnsip (Whostmgr/API/1/Nameserver.pm; API 0: Whostmgr/XMLUI/Nameserver.pm): a
-nameserver's IPv4 address from gatehouse's own zones, else the system resolver. Over real HTTP
+"""lookupnsip and lookupnsips (Whostmgr/API/1/Nameserver.pm; API 0: Whostmgr/XMLUI/
+Nameserver.pm): a nameserver's IPv4 address, or its IPv4 and IPv6 addresses, from gatehouse's
+own zones, else the system resolver. Over real HTTP
 on both stores, through the local-zone path and names under `.invalid` (RFC 6761: resolved
 nowhere) only — never outside DNS; the resolver's bound and choice in-process, with
 getaddrinfo replaced."""
@@ -120,40 +121,135 @@ def test_api0_does_not_read_host(server: Server, nameserver: tuple[str, str]) ->
     assert api0(server, {"host": name}).json() == {"ip": None}
 
 
+# -- lookupnsips -----------------------------------------------------------------------------
+
+
+def _dual_stack(server: Server, records: list[tuple[str, str]]) -> str:
+    """An account's zone with these (type, address) records at `ns1.DOMAIN`, in order: the
+    name."""
+    user, _ = server.account()
+    domain = f"{user}.example.com"
+    for record_type, address in records:
+        params = {"domain": domain, "name": "ns1", "type": record_type, "address": address}
+        server.ok("addzonerecord", params=params)
+    return f"ns1.{domain}"
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        (
+            [("A", "192.0.2.1"), ("AAAA", "2001:db8::1")],
+            {"ipv4": "192.0.2.1", "ipv6": "2001:db8::1"},
+        ),
+        ([("A", "192.0.2.1")], {"ipv4": "192.0.2.1", "ipv6": ""}),
+        ([("AAAA", "2001:db8::1")], {"ipv4": "", "ipv6": "2001:db8::1"}),
+        (
+            [
+                ("AAAA", "2001:db8::1"),
+                ("A", "192.0.2.1"),
+                ("AAAA", "2001:db8::2"),
+                ("A", "192.0.2.2"),
+            ],
+            {"ipv4": "192.0.2.2", "ipv6": "2001:db8::2"},
+        ),
+    ],
+    ids=["both", "IPv4 only", "IPv6 only", "of each type the last"],
+)
+def test_lookupnsips_answers_both_families_from_a_local_zone(
+    server: Server, records: list[tuple[str, str]], expected: dict[str, str]
+) -> None:
+    """Whostmgr::API::1::Nameserver::lookupnsips: cPanel's `{ipv4, ipv6}`, "" for a family
+    without an address (Cpanel::DnsUtils::NameServerIPs::_get_nsip_for_from_zonefile)."""
+    name = _dual_stack(server, records)
+    response = server.get("lookupnsips", params={"host": name})
+    assert response.json() == {
+        "data": expected,
+        "metadata": {"command": "lookupnsips", "reason": "OK", "result": 1, "version": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"host": "ns1.gatehouse-test.invalid"}, {"host": "not a host name"}, {"host": ""}, {}],
+    ids=["under .invalid", "not a host name", "empty", "no host"],
+)
+def test_lookupnsips_found_nowhere_is_refused_in_cpanels_words(
+    server: Server, params: dict[str, str]
+) -> None:
+    assert server.fail("lookupnsips", params=params) == NOT_DETERMINED
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, '{"ipv4":"192.0.2.53","ipv6":""}'),
+        ("ns1.gatehouse-test.invalid", '{"ipv4":"","ipv6":""}'),
+    ],
+    ids=["found", "found nowhere"],
+)
+def test_api0_lookupnsips_answers_cpanels_hash_alone(
+    server: Server, nameserver: tuple[str, str], given: str | None, expected: str
+) -> None:
+    """Whostmgr/XMLUI/Nameserver.pm: get_all_ips_for_nameserver's hash as it is — its
+    zone-file fallback gives both empty when nothing is found, so no refusal."""
+    name = given or nameserver[0]
+    response = server.get("lookupnsips", params={"nameserver": name}, api_version=None)
+    assert response.status_code == 200
+    assert response.text == expected
+
+
+def test_api0_lookupnsips_does_not_read_host(server: Server, nameserver: tuple[str, str]) -> None:
+    name, _ = nameserver
+    response = server.get("lookupnsips", params={"host": name}, api_version=None)
+    assert response.json() == {"ipv4": "", "ipv6": ""}
+
+
 # -- privileges ------------------------------------------------------------------------------
 
 
+FOUND = {
+    "lookupnsip": {"ip": "192.0.2.53"},
+    "lookupnsips": {"ipv4": "192.0.2.53", "ipv6": ""},
+}
+# API 0's answer when a privilege is missing: the function's keys (lookupnsip's ip null),
+# then API 0's status and message.
+REFUSED_KEYS = {"lookupnsip": {"ip": None}, "lookupnsips": {}}
+
+
+@pytest.mark.parametrize("function", sorted(FOUND))
 @pytest.mark.parametrize("version", ["1", None], ids=["API 1", "API 0"])
 def test_a_reseller_with_ns_config_may_look_up(
-    server: Server, nameserver: tuple[str, str], version: str | None
+    server: Server, nameserver: tuple[str, str], version: str | None, function: str
 ) -> None:
     name, _ = nameserver
     reseller, token = server.reseller(privileges=["ns-config"])
     key = "host" if version else "nameserver"
     response = server.get(
-        "lookupnsip", params={key: name}, user=reseller, token=token, api_version=version
+        function, params={key: name}, user=reseller, token=token, api_version=version
     )
     body = response.json()
-    assert (body["data"] if version else body) == {"ip": "192.0.2.53"}
+    assert (body["data"] if version else body) == FOUND[function]
 
 
+@pytest.mark.parametrize("function", sorted(FOUND))
 @pytest.mark.parametrize("version", ["1", None], ids=["API 1", "API 0"])
 def test_a_reseller_without_ns_config_is_refused(
-    server: Server, nameserver: tuple[str, str], version: str | None
+    server: Server, nameserver: tuple[str, str], version: str | None, function: str
 ) -> None:
     name, _ = nameserver
     reseller, token = server.reseller(privileges=["list-accts"])
     key = "host" if version else "nameserver"
     response = server.get(
-        "lookupnsip", params={key: name}, user=reseller, token=token, api_version=version
+        function, params={key: name}, user=reseller, token=token, api_version=version
     )
     body = response.json()
     if version:
         assert body["metadata"]["result"] == 0
         assert "ns-config" in body["metadata"]["reason"]
     else:
-        assert body["ip"] is None and body["status"] == 0
-        assert "ns-config" in body["statusmsg"]
+        assert {k: body.pop(k) for k in ("status", "statusmsg")}["status"] == 0
+        assert body == REFUSED_KEYS[function]
 
 
 # -- the lookup itself, in-process -----------------------------------------------------------
@@ -172,7 +268,12 @@ def getaddrinfo(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
             return []
         if isinstance(answer, Exception):
             raise answer
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in answer]
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, 0, 0, 0))
+            if ":" in a
+            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0))
+            for a in answer
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     yield answers
@@ -192,6 +293,30 @@ def test_the_resolver_answers_its_first_ipv4_address(
 ) -> None:
     getaddrinfo.append(found)
     assert nameserver_ips.resolve(f"ns1.{uuid.uuid4().hex}.example", 2.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        (
+            ["2001:db8::7", "203.0.113.7", "2001:db8::8", "203.0.113.8"],
+            ("203.0.113.7", "2001:db8::7"),
+        ),
+        (["2001:db8::7"], ("", "2001:db8::7")),
+        (["203.0.113.7"], ("203.0.113.7", "")),
+        ([], ("", "")),
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), ("", "")),
+    ],
+    ids=["both families", "IPv6 only", "IPv4 only", "no address", "a resolver error"],
+)
+def test_the_resolver_answers_the_first_address_of_each_family(
+    getaddrinfo: list[Any], found: Any, expected: tuple[str, str]
+) -> None:
+    """lookupnsips' resolver step, as Cpanel::DnsRoots::resolve_addresses_for_domain: the
+    first A and the first AAAA, "" for none."""
+    getaddrinfo.append(found)
+    got = nameserver_ips.resolve_both(f"ns1.{uuid.uuid4().hex}.example", 2.0)
+    assert (got.ipv4, got.ipv6) == expected
 
 
 def test_a_resolver_that_hangs_is_given_up_on(getaddrinfo: list[Any]) -> None:
@@ -216,8 +341,8 @@ def test_only_the_zone_of_the_longest_suffix_is_searched(tmp_path: Path) -> None
     record = {"domain": "parent.example", "name": "ns1.sub", "type": "A", "address": "192.0.2.9"}
     local.ok("addzonerecord", record)
     with local.gatehouse.engine.connect() as conn:
-        assert nameserver_ips.from_zones(conn, "ns1.sub.parent.example") == "192.0.2.9"
+        assert nameserver_ips.from_zones(conn, "ns1.sub.parent.example").ipv4 == "192.0.2.9"
     local.ok("adddns", {"domain": "sub.parent.example", "ip": "192.0.2.11"})
     with local.gatehouse.engine.connect() as conn:
-        assert nameserver_ips.from_zones(conn, "ns1.sub.parent.example") is None
-        assert nameserver_ips.from_zones(conn, "sub.parent.example") == "192.0.2.11"
+        assert not nameserver_ips.from_zones(conn, "ns1.sub.parent.example")
+        assert nameserver_ips.from_zones(conn, "sub.parent.example").ipv4 == "192.0.2.11"

@@ -329,6 +329,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "resellerstats": _reseller_params,
     "get_nameserver_config": lambda w: {},
     "lookupnsip": lambda w: {"host": w.account()[1]},
+    "lookupnsips": lambda w: {"host": w.account()[1]},
     "gethostname": lambda w: {},
     "listips": lambda w: (w.account(), {})[1],
     "showbw": lambda w: (w.account(), {})[1],

@@ -617,3 +617,20 @@ getresellerips = Api0(
 setresellerips = result_list()
 setresellermainip = replace(result_list(), precheck=_reseller_check(root=False))
 setresellerpackagelimit = result_list()
+
+
+# Whostmgr/XMLUI/Nameserver.pm's lookupnsips: `nameserver`, and cPanel's hash as it is —
+# get_all_ips_for_nameserver's zone-file fallback gives `{"ipv4":"","ipv6":""}` when nothing
+# is found, so API 0 has no refusal of its own for that.
+def _nsips_refused(reason: str) -> Body:
+    if reason == nameserver_ips.NOT_DETERMINED:
+        return {"ipv4": "", "ipv6": ""}
+    return {"status": 0, "statusmsg": reason}
+
+
+lookupnsips = Api0(
+    lambda answer: {key: (answer.data or {}).get(key, "") for key in ("ipv4", "ipv6")},
+    _nsips_refused,
+    renames=(("nameserver", "host"),),
+    ignores=("host",),
+)
