@@ -300,7 +300,8 @@ def test_concurrent_edits_with_one_serial_exactly_one_wins(server: Server) -> No
          "invalid"),
         ([("add", {"dname": "out.example.org.", "ttl": 60, "record_type": "A",
                    "data": ["192.0.2.1"]})], "not in"),
-        ([("add", {"dname": "s", "ttl": "x", "record_type": "A", "data": ["192.0.2.1"]})], "ttl"),
+        ([("add", {"dname": "s", "ttl": "x", "record_type": "A", "data": ["192.0.2.1"]})],
+         "Time-To-Live (TTL) values must be positive integers, not “x”."),
         ([("add", {"dname": "s", "ttl": 60, "record_type": "A", "data": []})], "data"),
         ([("add", {"dname": "www", "ttl": 60, "record_type": "TXT", "data": ["v"]})], "CNAME"),
     ],
@@ -379,7 +380,7 @@ def _ns(dname: str) -> dict[str, Any]:
         (lambda line: [("remove", str(line))], "NS", "contains a record of type “NS”"),
         (lambda line: [("remove", str(line))], "SOA", "contains a record of type “SOA”"),
         (
-            lambda line: [("edit", {**txt("@", "x")[1], "line_index": line})],
+            lambda line: [("edit", {**txt("t", "x")[1], "line_index": line})],
             "NS",
             "contains a record of type “NS”",
         ),

@@ -374,7 +374,6 @@ def test_fetchzone_gives_records_and_serial(server: Server, filter_zone: Account
         # Without its final dot a full name is relative too: cPanel writes it as given.
         ("nodot.{zone}", "nodot.{zone}.{zone}.", "nodot.{zone}"),
         ("*.wild", "*.wild.{zone}.", "*.wild"),
-        ("@", "{zone}.", "{zone}."),
         ("{zone}.", "{zone}.", "{zone}."),
     ],
 )
@@ -410,17 +409,34 @@ def test_add_zone_record_answers_status_and_newserial(server: Server) -> None:
 @pytest.mark.parametrize(
     ("params", "words"),
     [
-        ({"type": "TXT", "txtdata": "v"}, "Missing parameter: name"),
-        ({"name": "x", "type": "TXT"}, "Missing parameter: txtdata"),
+        # Whostmgr::DNS::sanitize_record's words (tests/test_dns_record_wordings.py has more).
+        ({"type": "TXT", "txtdata": "v"}, "Invalid DNS record: Invalid name provided."),
+        ({"name": "x", "type": "TXT"}, "Invalid DNS record: No value supplied for TXT record."),
         ({"name": "x", "txtdata": "v"}, "Missing parameter: type"),
-        ({"name": "x", "type": "A", "address": "not-an-ip"}, "invalid"),
-        ({"name": "x", "type": "AAAA", "address": "192.0.2.1"}, "invalid"),
+        (
+            {"name": "x", "type": "A", "address": "not-an-ip"},
+            "Invalid DNS record: Supplied address for A record is invalid",
+        ),
+        (
+            {"name": "x", "type": "AAAA", "address": "192.0.2.1"},
+            "Invalid DNS record: Supplied address for AAAA record is invalid",
+        ),
         ({"name": "x", "type": "MX", "exchange": "m.example.net", "preference": "1"}, "only add"),
         ({"name": "x", "type": "PTR", "ptrdname": "p.example.net"}, "only add"),
-        ({"name": "x", "type": "TXT", "txtdata": "v", "ttl": "soon"}, "ttl"),
+        (
+            {"name": "x", "type": "TXT", "txtdata": "v", "ttl": "soon"},
+            "Invalid DNS record: Bad TTL provided.",
+        ),
         ({"name": "x", "type": "TXT", "txtdata": "v", "class": "CH"}, "IN"),
-        ({"name": "out.example.org.", "type": "TXT", "txtdata": "v"}, "not in the DNS zone"),
-        ({"name": "bad name!", "type": "TXT", "txtdata": "v"}, "not a valid record name"),
+        (
+            {"name": "out.example.org.", "type": "TXT", "txtdata": "v"},
+            "out.example.org. is outside the current dns zone: ",
+        ),
+        (
+            {"name": "bad name!", "type": "TXT", "txtdata": "v"},
+            "Invalid DNS record: Invalid name provided.",
+        ),
+        ({"name": "@", "type": "TXT", "txtdata": "v"}, "Invalid DNS record: Invalid name provided"),
         ({"name": "www", "type": "TXT", "txtdata": "v"}, "CNAME"),  # www is a CNAME already
     ],
 )
@@ -632,9 +648,10 @@ def test_edit_of_a_line_without_a_record_is_refused(server: Server, line: str, w
         ("NS", {"ttl": "60"}, "only edit"),
         ("SOA", {"ttl": "60"}, "only edit"),
         ("TXT", {"type": "NS", "nsdname": "ns9.example.net"}, "only edit"),
-        ("TXT", {"type": "A", "address": "nope"}, "invalid"),
+        ("TXT", {"type": "A", "address": "nope"}, "Supplied address for A record is invalid"),
         ("TXT", {"serialnum": "1", "txtdata": "y"}, "changed since last read"),
-        ("TXT", {"name": "x.example.org.", "txtdata": "y"}, "not in the DNS zone"),
+        ("TXT", {"name": "x.example.org.", "txtdata": "y"}, "is outside the current dns zone"),
+        ("TXT", {"name": "@", "txtdata": "y"}, "Invalid DNS record: Invalid name provided."),
     ],
 )
 def test_edit_refusals_change_nothing(

@@ -398,7 +398,7 @@ def test_savemxs_refusals_change_nothing(server: Server, zone: str) -> None:
     reason = server.fail(
         "savemxs", params={"domain": zone, "name1": f"{zone}.", "exchange1": f"mx.{zone}"}
     )
-    assert reason == "Missing parameter: preference"
+    assert reason == "Invalid DNS record: Supplied preference for MX record is invalid."
     assert server.fail("savemxs", params={"domain": zone, "serialnum": "1"}) == (
         "Zone file changed since last read."
     )

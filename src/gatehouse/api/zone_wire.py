@@ -30,14 +30,14 @@ from typing import Any
 
 from gatehouse.api import json_text
 from gatehouse.api.params import Params
-from gatehouse.dns import changes
+from gatehouse.dns import changes, record_checks
 from gatehouse.dns.changes import Change, MassEdit
 from gatehouse.dns.errors import changed_since_read
 from gatehouse.dns.parsed import parse
-from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, Entry
+from gatehouse.dns.text import DEFAULT_TTL, MAX_TTL, RDATA_NAMES, Entry
 from gatehouse.dns.zones import Zone
 from gatehouse.errors import InvalidParameter, missing_parameter
-from gatehouse.numerals import digits
+from gatehouse.numerals import digits, perl_abs_int
 
 Getter = Callable[[str], str | None]
 
@@ -287,7 +287,7 @@ def request_type(get: Callable[[str], str | None]) -> str:
 
 
 def change_from_fields(
-    zone: str,
+    zone_in: Zone,
     get: Callable[[str], str | None],
     *,
     line_index: int | None = None,
@@ -297,12 +297,18 @@ def change_from_fields(
     or absolute), `type`, `ttl` (default 14400), `class` (IN) and the type's fields as
     dumpzone names them. `line_index` makes it an edit of the record starting there;
     `txt_strings` keeps a TXT record's strings as they are when no `txtdata` is given."""
+    zone = zone_in.name
     record_type = request_type(get)
+    # Whostmgr::DNS::sanitize_record first, in cPanel's words (`Invalid DNS record: ...`).
+    # Choice: on values stripped of blanks, as API 2's parse_record strips them (WHM's do not).
+    record_checks.sanitize(record_type, _stripped(get))
     if (get("class") or "IN").strip().upper() != "IN":
+        # Choice: cPanel also writes CS, CH and HS records; gatehouse serves IN only.
         raise InvalidParameter("Only the “IN” class is supported.")
     name = (get("name") or "").strip()
     if not name:
         raise missing_parameter("name")
+    _check_in_zone(zone, name)
     # A name without its final dot is relative to the zone, a full one too: cPanel writes it as
     # given (Cpanel::ZoneFile::_collapse_name leaves it) and reads it under the zone
     # (Whostmgr::DNS::validate_dnszone_with_changes: `name.zone.`), so `x.example.com` in
@@ -316,7 +322,7 @@ def change_from_fields(
     else:
         for f in fields:
             value = (get(f) or "").strip()
-            if not value:
+            if not value and record_type != "TXT":  # an empty TXT string is one (cPanel's)
                 raise missing_parameter(f)
             if f in _RDATA_NAME_FIELDS and not value.endswith("."):
                 # cPanel writes these names absolute (Cpanel::ZoneFile::_domain adds the
@@ -336,7 +342,55 @@ def change_from_fields(
     if line_index is not None:
         item["line_index"] = line_index
     change = change_from_item(zone, item, edit=line_index is not None)
-    return dataclasses.replace(change, dname=collapse_name(zone, change.dname))
+    change = dataclasses.replace(change, dname=collapse_name(zone, change.dname))
+    if len(changes.render(change)) > record_checks.MAX_RECORD:
+        raise InvalidParameter(record_checks.TOO_LONG)  # Whostmgr::DNS, after serializing
+    _check_cname_rules(zone_in, name, record_type, line_index)
+    return change
+
+
+def _check_cname_rules(zone: Zone, name: str, record_type: str, line_index: int | None) -> None:
+    """Whostmgr::DNS::validate_dnszone_with_changes: no CNAME beside another record of the same
+    name, in its words. The name as given (`name.<zone>.` without a final dot) is compared
+    exactly with each record's (lower case, absolute; the record being edited left out), so a
+    name in other case is left to the whole-zone check, in gatehouse's words."""
+    new_name = name if name.endswith(".") else f"{name}.{zone.name}."
+    for entry in parse(zone.name, zone.text):
+        if entry.kind != "record" or entry.line_index == line_index:
+            continue
+        if absolute_name(zone.name, entry.dname).lower() != new_name:
+            continue
+        if entry.record_type == "CNAME" and record_type == "CNAME":
+            why = "already has a CNAME record.\nYou have multiple CNAME records."
+        elif record_type == "CNAME":
+            why = (
+                f"already has a {entry.record_type} record.\nYou may not mix CNAME records "
+                "with other records for the same name."
+            )
+        elif entry.record_type == "CNAME":
+            why = (
+                "already has a CNAME record.\nYou may not mix CNAME records with other "
+                f"records ({record_type})."
+            )
+        else:
+            continue
+        raise InvalidParameter(f"{new_name} {why}")
+
+
+def _stripped(get: Getter) -> Getter:
+    def stripped(key: str) -> str | None:
+        value = get(key)
+        return None if value is None else value.strip()
+
+    return stripped
+
+
+def _check_in_zone(zone: str, name: str) -> None:
+    """Whostmgr::DNS::validate_dnszone_with_changes: an absolute name must be the zone's or
+    under it (a name without its final dot is under it by construction), in its words."""
+    lowered = name.lower()
+    if lowered.endswith(".") and lowered != f"{zone}." and not lowered.endswith(f".{zone}."):
+        raise InvalidParameter(f"{name} is outside the current dns zone: {zone}.")
 
 
 def collapse_name(zone: str, dname: str) -> str:
@@ -368,11 +422,11 @@ def given_over(zone: str, entry: Entry | None, given: Callable[[str], str | None
     return get
 
 
-def edit_change(zone: str, entry: Entry, given: Callable[[str], str | None]) -> Change:
+def edit_change(zone: Zone, entry: Entry, given: Callable[[str], str | None]) -> Change:
     """The edit of `entry` the one-record edit functions (WHM editzonerecord, API 2
     edit_zone_record) make: `given_over` its fields; a TXT record kept a TXT record without a
     new `txtdata` keeps its strings as they are."""
-    get = given_over(zone, entry, given)
+    get = given_over(zone.name, entry, given)
     same_txt = request_type(get) == entry.record_type == "TXT" and given("txtdata") is None
     return change_from_fields(
         zone,
@@ -392,11 +446,6 @@ def entry_on_line(zone: Zone, line: int) -> Entry | None:
     return None
 
 
-# Perl's numeric reading of a string: leading blanks, a sign, digits with a fraction, an
-# exponent; anything else reads as 0.
-_PERL_NUMBER = re.compile(r"\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
-
-
 def perl_line(params: Params) -> int:
     """WHM's `Line` (or `line`) as cPanel's Whostmgr::DNS reads it, `abs int $Line`: `Line`
     when given (Whostmgr/XMLUI/DNS.pm, Whostmgr::API::1::DNS::_convert_line_to_Line), the
@@ -405,19 +454,6 @@ def perl_line(params: Params) -> int:
     if raw is None:
         raw = params.get("line") or ""
     return perl_abs_int(raw)
-
-
-def perl_abs_int(raw: str) -> int:
-    """Perl's `abs int $x` of a string: its leading number's whole part without its sign (a
-    line `13=192.0.2.1`, as cPanel's own Dynamic DNS script sends it, is 13), 0 when it
-    starts with no number."""
-    match = _PERL_NUMBER.match(raw)
-    if match is None:
-        return 0
-    number = float(match.group(1))
-    if number != number or number in (float("inf"), float("-inf")):
-        return 0
-    return abs(int(number))
 
 
 def check_serialnum(zone: Zone | None, params: Params) -> None:
@@ -446,9 +482,11 @@ def require_serial(
     return raw
 
 
-def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:
+def change_from_item(zone: str, raw: Any, *, edit: bool, mass: bool = False) -> Change:
     """One `add` or `edit` item of a mass edit (already decoded from JSON): `dname`, `ttl`,
-    `record_type`, `data` (a list of strings) and, for an edit, `line_index`."""
+    `record_type`, `data` (a list of strings) and, for an edit, `line_index`. `mass`: from a
+    mass edit, whose names and TTLs Cpanel::ZoneFile::LineEdit checks in its own words (the
+    one-record functions' were checked by sanitize)."""
     what = "edit" if edit else "add"
     # Cpanel::APICommon::DNS (_get_add_edit_error): an object, with every piece (`!length`:
     # missing, null or ""), its `data` a list — in cPanel's words.
@@ -467,8 +505,12 @@ def change_from_item(zone: str, raw: Any, *, edit: bool) -> Change:
     dname = raw["dname"]
     if not isinstance(dname, str):
         raise InvalidParameter(f"Each “{what}” needs a “dname”, a string.")
+    if mass:
+        record_checks.line_edit_name(zone, dname)  # `@` included: no label to cPanel
     dname = _line_edit_name(zone, changes.check_dname(zone, dname))
     ttl = raw.get("ttl")
+    if mass:
+        record_checks.line_edit_ttl(ttl)
     if isinstance(ttl, str) and digits(ttl):
         ttl = int(ttl)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
@@ -556,8 +598,8 @@ def parse_mass_edit(zone: str, params: Params) -> MassEdit:
         if not digits(r):
             raise InvalidParameter("Each “remove” must be a nonnegative integer.")
         removes.append(int(r))
-    adds = [change_from_item(zone, a, edit=False) for a in raw_adds]
-    edits = [change_from_item(zone, e, edit=True) for e in raw_edits]
+    adds = [change_from_item(zone, a, edit=False, mass=True) for a in raw_adds]
+    edits = [change_from_item(zone, e, edit=True, mass=True) for e in raw_edits]
     return MassEdit(adds, edits, removes)
 
 
@@ -566,14 +608,6 @@ def parse_mass_edit(zone: str, params: Params) -> MassEdit:
 
 def _b64(value: str) -> str:
     return base64.b64encode(value.encode("utf-8", "surrogateescape")).decode("ascii")
-
-
-# The rdata items that are domain names, by type: libldns gives them absolute (with the
-# final dot) whatever the zone file holds.
-_PAYLOAD_NAMES: dict[str, tuple[int, ...]] = {
-    "CNAME": (0,), "DNAME": (0,), "NS": (0,), "PTR": (0,), "MX": (1,), "KX": (1,),
-    "SRV": (3,), "SOA": (0, 1), "AFSDB": (1,), "RP": (0, 1), "NAPTR": (5,),
-}  # fmt: skip
 
 
 def _parsed_dname(zone: str, dname: str) -> str:
@@ -588,7 +622,7 @@ def _parsed_dname(zone: str, dname: str) -> str:
 def _parsed_data(zone: str, record_type: str, data: Sequence[str]) -> list[str]:
     """A record's data as Cpanel::ZoneFile::Parse gives it: the names absolute (a relative
     `mail` is `mail.<zone>.`, `@` the apex), the rest as written."""
-    names = _PAYLOAD_NAMES.get(record_type, ())
+    names = RDATA_NAMES.get(record_type, ())
     return [absolute_name(zone, d) if i in names and d != "." else d for i, d in enumerate(data)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dns.exception
 import dns.name
@@ -15,7 +15,14 @@ import dns.rdatatype
 
 from gatehouse.dns.errors import InvalidZone, explain
 from gatehouse.dns.parsed import PARSED, parse
-from gatehouse.dns.text import DEFAULT_TTL, Entry, absolute, plain_record
+from gatehouse.dns.text import (
+    DEFAULT_TTL,
+    RDATA_NAMES,
+    Entry,
+    absolute,
+    origin_line,
+    plain_record,
+)
 from gatehouse.dns.zones import Zone
 from gatehouse.errors import InvalidParameter
 
@@ -123,12 +130,41 @@ def _check_rdata(zone: str, change: Change, line: str, line_number: int) -> None
         ) from None
 
 
-def record_line(zone: str, change: Change, line_number: int) -> str:
-    """`change` as its zone-file line, its data checked on its own (`line_number`, 1-based,
-    names it in a refusal)."""
+def record_line(zone: Zone, change: Change, line_number: int) -> str:
+    """`change` as its zone-file line at 1-based `line_number`, its data checked on its own
+    (`line_number` names it in a refusal)."""
+    entries = parse(zone.name, zone.text)
+    change = under_origin(zone.name, change, origin_at(zone.name, entries, line_number - 1))
     line = render(change)
-    _check_rdata(zone, change, line, line_number)
+    _check_rdata(zone.name, change, line, line_number)
     return line
+
+
+def origin_at(zone: str, entries: Iterable[Entry], index: int | None) -> str:
+    """The origin in force at 0-based line `index` (None: after the last line): the zone's,
+    or the last `$ORIGIN` line's before it."""
+    origin = f"{zone}."
+    for entry in entries:
+        if index is not None and entry.line_index >= index:
+            break
+        if entry.kind == "control":
+            origin = origin_line(entry.raw.strip(), origin) or origin
+    return origin
+
+
+def under_origin(zone: str, change: Change, origin: str) -> Change:
+    """`change` as it must be written where `origin` is in force: unchanged under the zone's
+    own; elsewhere (after a `$ORIGIN` line) its owner and the names in its data absolute, so
+    that a name the caller gave relative to the zone is read so, not under that origin."""
+    if origin == f"{zone}.":
+        return change
+
+    def full(name: str) -> str:
+        return name if name.endswith(".") else f"{zone}." if name == "@" else f"{name}.{zone}."
+
+    names = RDATA_NAMES.get(change.record_type, ())
+    data = tuple(full(d) if i in names else d for i, d in enumerate(change.data))
+    return replace(change, dname=full(change.dname), data=data)
 
 
 def replace_entry(zone: Zone, entry: Entry, new_line: str | None) -> str:
@@ -209,7 +245,8 @@ def apply_edits(
     for change in edits:
         assert change.line_index is not None
         entry = _record_at(zone.name, entries, change.line_index, touched, change.record_type)
-        line = render(change)
+        written = under_origin(zone.name, change, origin_at(zone.name, entries, change.line_index))
+        line = render(written)
         _check_rdata(zone.name, change, line, change.line_index + 1)
         replaced[change.line_index] = (entry.line_count, line)
     lines = zone.text.split("\n")
@@ -230,7 +267,9 @@ def apply_edits(
             moved[i] = len(out)
             out.append(lines[i])
             i += 1
+    end_origin = origin_at(zone.name, entries, None) if adds else f"{zone.name}."
     for change in adds:
+        change = under_origin(zone.name, change, end_origin)
         line = render(change)
         _check_rdata(zone.name, change, line, len(out) + 1)
         out.append(line)

@@ -24,6 +24,14 @@ def normalise(name: str) -> str:
     return name.strip().lower().rstrip(".")
 
 
+# The rdata items that are domain names, by type (their 0-based positions): a relative one is
+# relative to the origin in force where the record is written.
+RDATA_NAMES: dict[str, tuple[int, ...]] = {
+    "CNAME": (0,), "DNAME": (0,), "NS": (0,), "PTR": (0,), "MX": (1,), "KX": (1,),
+    "SRV": (3,), "SOA": (0, 1), "AFSDB": (1,), "RP": (0, 1), "NAPTR": (5,),
+}  # fmt: skip
+
+
 def absolute(zone: str, dname: str) -> str:
     dname = dname.lower()
     if dname.endswith("."):
@@ -105,6 +113,34 @@ def _is_ttl(token: str) -> bool:
 # For a text made by an edit of a stored zone: the absolute owners the edit touched; None for
 
 
+def origin_line(raw: str, origin: str) -> str | None:
+    """The origin a `$ORIGIN` line sets (absolute, lower case), from the one in force before
+    it: a relative name is relative to that one, as BIND reads it (RFC 1035 5.1); None for
+    any other line."""
+    words = raw.split(";", 1)[0].split()
+    if len(words) < 2 or words[0].upper() != "$ORIGIN":
+        return None
+    value = words[1].lower()
+    if value == "@":
+        return origin
+    return value if value.endswith(".") else f"{value}.{origin}"
+
+
+def _under(entry: Entry, origin: str) -> None:
+    """A record read where `$ORIGIN` is not the zone's: its owner and the names in its data
+    made absolute from that origin (`www` under `$ORIGIN sub.example.com.` is
+    `www.sub.example.com.`), so that every reader — which takes a relative name as relative
+    to the zone — reads it as BIND does."""
+    if entry.dname == "@":
+        entry.dname = origin
+    elif not entry.dname.endswith("."):
+        entry.dname = f"{entry.dname}.{origin}"
+    for i in RDATA_NAMES.get(entry.record_type, ()):
+        if i < len(entry.data) and not entry.data[i].endswith("."):
+            value = entry.data[i]
+            entry.data[i] = origin if value == "@" else f"{value}.{origin}"
+
+
 def parse_entries(name: str, text: str) -> list[Entry]:
     apex = f"{normalise(name)}."
     lines = text.split("\n")
@@ -113,6 +149,7 @@ def parse_entries(name: str, text: str) -> list[Entry]:
     entries: list[Entry] = []
     default_ttl = DEFAULT_TTL
     previous_owner = apex
+    origin = apex  # `$ORIGIN` lines change it for the records that follow
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -129,11 +166,20 @@ def parse_entries(name: str, text: str) -> list[Entry]:
             words = stripped.split()
             if words[0].upper() == "$TTL" and len(words) > 1 and _is_ttl(words[1]):
                 default_ttl = dns.ttl.from_text(words[1])
+            new_origin = origin_line(stripped, origin)
+            if new_origin is not None and new_origin != origin:
+                # The last owner, which a record without one takes, is a name, not text: it
+                # stays what it was under the origin it was read with.
+                if not previous_owner.endswith("."):
+                    previous_owner = f"{previous_owner}.{origin}"
+                origin = new_origin
             i += 1
             continue
         if line[0] not in " \t" and "(" not in line and ")" not in line:
-            plain = plain_record(line, i, default_ttl, apex)
+            plain = plain_record(line, i, default_ttl, origin)
             if plain is not None:
+                if origin != apex:
+                    _under(plain, origin)
                 previous_owner = plain.dname
                 entries.append(plain)
                 i += 1
@@ -154,8 +200,7 @@ def parse_entries(name: str, text: str) -> list[Entry]:
         else:
             owner = previous_owner
         if owner == "@":
-            owner = apex
-        previous_owner = owner
+            owner = origin
         ttl: int | None = None
         while tokens and (
             (ttl is None and _is_ttl(tokens[0].value))
@@ -169,6 +214,9 @@ def parse_entries(name: str, text: str) -> list[Entry]:
         entry.record_type = tokens.pop(0).value.upper() if tokens else ""
         entry.tokens = tokens
         entry.data = [t.value for t in tokens]
+        if origin != apex:
+            _under(entry, origin)
+        previous_owner = entry.dname
         entries.append(entry)
     return entries
 

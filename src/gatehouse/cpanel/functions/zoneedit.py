@@ -28,6 +28,7 @@ from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.domain import access
 from gatehouse.errors import GatehouseError, InvalidParameter, missing_parameter
+from gatehouse.numerals import perl_abs_int
 
 MODULE = "ZoneEdit"
 
@@ -171,7 +172,7 @@ def add_zone_record(call: Call) -> list[dict[str, Any]]:
     try:
         zone = _zone(call, lock=True)
         _only(zone_wire.request_type(call.params.get), ADD_TYPES, "add")
-        change = zone_wire.change_from_fields(zone.name, call.params.get)
+        change = zone_wire.change_from_fields(zone, call.params.get)
         text = changes.apply_edits(zone, [change], [], [])
         return _save(call, zone, text, "1 added")
     except GatehouseError as exc:
@@ -181,7 +182,7 @@ def add_zone_record(call: Call) -> list[dict[str, Any]]:
 def _line(raw: str | None) -> int:
     """A line as Cpanel/ZoneEdit.pm and zone.pm read it, `x && abs int x`: 0 for a missing,
     empty or non-numeric one, `-5` as 5, `13=192.0.2.1` as 13."""
-    return zone_wire.perl_abs_int(raw) if raw else 0
+    return perl_abs_int(raw) if raw else 0
 
 
 @api2(
@@ -206,7 +207,7 @@ def edit_zone_record(call: Call) -> list[dict[str, Any]]:
         given = zone_wire.given_over(zone.name, entry, call.params.get)
         _only(zone_wire.request_type(given), EDIT_TYPES, "edit")
         zone_wire.check_serialnum(zone, call.params)
-        change = zone_wire.edit_change(zone.name, entry, call.params.get)
+        change = zone_wire.edit_change(zone, entry, call.params.get)
         text = changes.apply_edits(zone, [], [change], [])
         return _save(call, zone, text, "1 edited")
     except GatehouseError as exc:

@@ -396,7 +396,7 @@ def addzonerecord(call: Call) -> Reply:
     # Whostmgr::DNS::add_zone_record reads no serial: a `serialnum` is ignored, as in cPanel
     # (an addition goes at the end whatever changed).
     zone = _zone_for(call, _zone_name(call, "domain", "zone"), lock=True)
-    change = zone_wire.change_from_fields(zone.name, call.params.get)
+    change = zone_wire.change_from_fields(zone, call.params.get)
     save_edit(call, zone, changes.apply_edits(zone, [change], [], []), "1 added")
     return Reply(has_data=False, reason="OK")
 
@@ -449,7 +449,7 @@ def editzonerecord(call: Call) -> Reply:
         # fields over an empty record, checks it and replaces nothing (no record has that
         # line): success, only the serial moves on. No type: nothing to serialize.
         if new_line is None:
-            change = zone_wire.change_from_fields(zone.name, get)
+            change = zone_wire.change_from_fields(zone, get)
             would_be = changes.apply_edits(zone, [change], [], [])
             save_serial_only(call, zone, would_be, "nothing on the line")
         else:
@@ -461,12 +461,12 @@ def editzonerecord(call: Call) -> Reply:
     if entry.kind == "record" and new_line is None:
         # A record stays a record, edited in place (a TXT record keeps its strings unless
         # `txtdata` is given); the SOA is refused there (choice, as above).
-        change = zone_wire.edit_change(zone.name, entry, call.params.get)
+        change = zone_wire.edit_change(zone, entry, call.params.get)
         save_edit(call, zone, changes.apply_edits(zone, [], [change], []), "1 edited")
         return Reply(has_data=False, reason="OK")
     if new_line is None:  # a comment or `$TTL` line becomes a record, on its line
-        change = zone_wire.change_from_fields(zone.name, get)
-        new_line = changes.record_line(zone.name, change, line)
+        change = zone_wire.change_from_fields(zone, get)
+        new_line = changes.record_line(zone, change, line)
     save_edit(call, zone, changes.replace_entry(zone, entry, new_line), "1 line edited")
     return Reply(has_data=False, reason="OK")
 
@@ -601,7 +601,7 @@ def savemxs(call: Call) -> Reply:
                 return "MX"
             return call.params.get(f"{f}{suffix}")
 
-        adds.append(zone_wire.change_from_fields(zone.name, field))
+        adds.append(zone_wire.change_from_fields(zone, field))
     removes = [e.line_index for e in _mx_entries(zone)]
     text = changes.apply_edits(zone, adds, [], removes)
     save_edit(call, zone, text, f"MX records replaced: {len(removes)} by {len(adds)}")
