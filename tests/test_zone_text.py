@@ -75,6 +75,49 @@ def test_entries_derived_from_an_edit_equal_a_fresh_parse(removes: set[int], add
         assert any(e.raw[:1] in " \t" for e in parsed.parse(ZONE, text) if e.kind == "record")
 
 
+def origin_text() -> str:
+    """base_text() and records under `$ORIGIN` lines (the last one in force at its end)."""
+    extra = [
+        f"$ORIGIN sub.{ZONE}.",
+        "www\t300\tIN\tA\t192.0.2.80",
+        "alias\t300\tIN\tCNAME\twww",
+        '\t300\tIN\tTXT\t"alias again"',  # no owner: takes alias.sub
+        "$ORIGIN deeper",  # relative to the origin in force: deeper.sub.example.com.
+        "rel\t300\tIN\tMX\t10 mail",
+    ]
+    return base_text() + "\n".join(extra) + "\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    removes=st.sets(st.integers(min_value=0, max_value=30), max_size=3),
+    adds=st.integers(min_value=0, max_value=2),
+    edit=st.booleans(),
+)
+def test_entries_derived_from_an_edit_under_an_origin_equal_a_fresh_parse(
+    removes: set[int], adds: int, edit: bool
+) -> None:
+    """Additions after `$ORIGIN deeper.sub.` and an edit of `www.sub` land where the caller
+    named them (relative to the zone), and the entries save() validates from are a fresh
+    parse's."""
+    text = origin_text()
+    zone = zones.Zone(ZONE, 1, text, 1)
+    entries = parsed.parse(ZONE, text)
+    www = next(e.line_index for e in entries if e.dname == f"www.sub.{ZONE}.")
+    starts = {e.line_index for e in entries if e.kind == "record" and e.record_type != "SOA"}
+    removable = sorted(i for i in removes if i in starts and not (edit and i == www))
+    edits = [change("www.sub", data="192.0.2.99", line_index=www)] if edit else []
+    new = changes.apply_edits(zone, [change(f"add{i}") for i in range(adds)], edits, removable)
+    fresh = zone_text.parse_entries(ZONE, new)
+    owners = {zone_text.absolute(ZONE, e.dname) for e in fresh if e.kind == "record"}
+    assert {f"add{i}.{ZONE}." for i in range(adds)} <= owners
+    if edit:
+        assert next(e.data for e in fresh if e.dname == f"www.sub.{ZONE}.") == ["192.0.2.99"]
+    cached = parsed.PARSED.get(ZONE, new)
+    if cached is not None and cached[1] is not None:
+        assert [key(e) for e in cached[0]] == [key(e) for e in fresh]
+
+
 @pytest.mark.parametrize(
     ("lines", "why"),
     [
