@@ -107,7 +107,7 @@ def _base_issues(get: Getter) -> list[str]:
         issues.append("Provided name is too long.")
     if not dns_label(name) and not dns_domain(name):
         issues.append("Invalid name provided.")
-    if re.search(r".\*", name or "", re.S):  # the wildcard must be the leftmost character
+    if re.search(r".\*", name or ""):  # the wildcard must be the leftmost character
         issues.append("Contains a malformed wildcard name.")
     record_class = get("class")
     if record_class is not None and record_class not in ("IN", "CS", "CH", "HS"):
@@ -265,7 +265,7 @@ def line_edit_name(zone: str, dname: str) -> None:
     very permissive"; gatehouse's own label rules follow it.) `@` is no label to cPanel:
     `@.example.com.` is refused."""
     full = dname if dname.endswith(".") else f"{dname}.{zone}."
-    if re.search(r".\*|\*[^.]", full, re.S):
+    if re.search(r".\*|\*[^.]", full):
         raise InvalidParameter(f"Contains a malformed wildcard name: {full}")
     if not re.fullmatch(r"(\*\.)?([a-zA-Z0-9_-]+\.)*[a-zA-Z0-9_-]+\.?", full):
         raise InvalidParameter(f"Contains a malformed DNS label: {full}")
