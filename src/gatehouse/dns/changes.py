@@ -3,7 +3,6 @@ not changed is kept as it is; each new record line is checked on its own."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -15,6 +14,7 @@ import dns.rdatatype
 
 from gatehouse.dns.errors import InvalidZone, explain
 from gatehouse.dns.parsed import PARSED, parse
+from gatehouse.dns.record_checks import dns_label
 from gatehouse.dns.text import (
     DEFAULT_TTL,
     RDATA_NAMES,
@@ -39,7 +39,6 @@ _QUOTED: dict[str, tuple[int, ...] | None] = {
     "CAA": (2,),
     "NAPTR": (2, 3, 4),
 }
-_LABEL_RE = re.compile(r"^(\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +65,7 @@ def check_dname(zone: str, dname: str) -> str:
         if not lowered.endswith(f".{zone}."):
             raise InvalidParameter(f"The name “{dname}” is not in the DNS zone “{zone}”.")
         relative = dname[: -len(zone) - 2]
-    if not all(_LABEL_RE.match(label) for label in relative.split(".")):
+    if not all(dns_label(label) for label in relative.split(".")):
         raise InvalidParameter(f"“{dname}” is not a valid record name.")
     return dname
 
