@@ -326,6 +326,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "get_remote_access_hash": _remote_access_hash,
     "getdomainowner": _zone_params,
     "list_users": lambda w: {},
+    "updateuserdomains": lambda w: {},
     "resellerstats": _reseller_params,
     "get_nameserver_config": lambda w: {},
     "lookupnsip": lambda w: {"host": w.account()[1]},
@@ -411,6 +412,13 @@ def _token_used_from(w: World) -> dict[str, str]:
 
 def _address() -> str:
     return f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+
+
+def _subdomain(w: World) -> dict[str, Any]:
+    """A subdomain made through WHM, to be deleted."""
+    domain = f"blog.{w.account()[1]}"
+    w.local.ok("create_subdomain", {"domain": domain, "document_root": "public_html/blog"})
+    return {"domain": domain}
 
 
 WHM_CHANGING: dict[str, WhmCase] = {
@@ -525,6 +533,11 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "txtdata": "edited",
     },
     "killdns": _zone_params,
+    "create_subdomain": lambda w: {
+        "domain": f"blog.{w.account()[1]}",
+        "document_root": "public_html/blog",
+    },
+    "delete_domain": _subdomain,
     "killpkg": lambda w: {"pkgname": w.package()},
     "mass_edit_dns_zone": _mass_edit,
     "modifyacct": lambda w: {**_user_params(w), "contactemail": "new@example.com"},

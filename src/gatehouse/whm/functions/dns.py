@@ -18,7 +18,6 @@ reseller learns nothing about other resellers' domains.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from typing import Any
 
 from gatehouse.api import zone_wire
@@ -30,6 +29,7 @@ from gatehouse.dns.text import DEFAULT_TTL
 from gatehouse.domain import access, accounts, audit, domain_names, ips, users
 from gatehouse.errors import Conflict, InvalidParameter
 from gatehouse.whm import api0
+from gatehouse.whm.arguments import empty, missing_in
 from gatehouse.whm.registry import REGISTRY
 
 # Choice: cPanel does not publish which ACL guards parse_dns_zone and mass_edit_dns_zone (the
@@ -64,31 +64,13 @@ def _zone_for(
     return access.require_zone(call.conn, actor, name, lock=lock, wording=wording)
 
 
-def _empty(name: str) -> InvalidParameter:
-    # Whostmgr::API::1::Utils::get_length_required_argument (Cpanel::Exception::Empty).
-    return InvalidParameter(f"The value of “{name}” may not be empty.")
-
-
-def _missing_in(function: str) -> Callable[[str], InvalidParameter]:
-    """Whostmgr::API::1::Utils::get_required_argument's refusal. Its MissingParameter is a
-    Cpanel::Exception::Caller: the message names the nearest caller on the stack that is not
-    an argument getter nor private — the API function itself."""
-
-    def missing(name: str) -> InvalidParameter:
-        return InvalidParameter(
-            f"Provide the “{name}” parameter for the “Whostmgr::API::1::DNS::{function}” function."
-        )
-
-    return missing
-
-
 def _required_zone(call: Call, function: str) -> str:
     """`zone` as parse_dns_zone and mass_edit_dns_zone require it (get_length_required_argument)."""
     raw = call.params.get("zone")
     if raw is None:
-        raise _missing_in(function)("zone")
+        raise missing_in("DNS", function)("zone")
     if raw == "":
-        raise _empty("zone")
+        raise empty("zone")
     return _zone_name(call, "zone")
 
 
@@ -134,7 +116,7 @@ def parse_dns_zone(call: Call) -> dict[str, Any]:
 )
 def mass_edit_dns_zone(call: Call) -> dict[str, Any]:
     name = _required_zone(call, "mass_edit_dns_zone")
-    serial = zone_wire.require_serial(call.params, _missing_in("mass_edit_dns_zone"), _empty)
+    serial = zone_wire.require_serial(call.params, missing_in("DNS", "mass_edit_dns_zone"), empty)
     zone = _zone_for(call, name, lock=True, wording=access.AUTHZ_DOMAIN)
     edit = zone_wire.parse_mass_edit(zone.name, call.params)
     new_serial = apply_mass_edit(call, zone, serial, edit)
