@@ -538,6 +538,14 @@ WHM_CHANGING: dict[str, WhmCase] = {
         "document_root": "public_html/blog",
     },
     "delete_domain": _subdomain,
+    "create_parked_domain_for_user": lambda w: dict(
+        zip(
+            ("username", "web_vhost_domain"),
+            w.account(),
+            strict=True,
+        ),
+        domain=f"p{uuid.uuid4().hex[:7]}.example.net",
+    ),
     "killpkg": lambda w: {"pkgname": w.package()},
     "mass_edit_dns_zone": _mass_edit,
     "modifyacct": lambda w: {**_user_params(w), "contactemail": "new@example.com"},

@@ -3,9 +3,14 @@
 name = args.length_required(call, "name")   # missing → "Provide the “name” argument."
                                             # empty   → "The “name” argument cannot be empty."
 flag = args.boolean(call, "readonly")       # 0/1 only
+match = args.regex_filter(call)             # API 2's `regex`: None, or a case-insensitive filter
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.errors import InvalidParameter
@@ -38,3 +43,22 @@ def length_required(call: Call, name: str) -> str:
 def boolean(call: Call, name: str, default: bool = False) -> bool:
     """A 0/1 argument (cPanel's APIs take no `true`/`false`)."""
     return call.params.flag(name, default, "argument")
+
+
+def regex_filter(call: Call, refused_data: Any = None) -> Callable[[str], bool] | None:
+    """API 2's `regex` argument of its domain lists (SubDomain::listsubdomains, Park's lists):
+    a filter matching anywhere, ignoring case (cPanel's `/$regex/i`), or None without one. An
+    invalid pattern is refused in Cpanel/SubDomain.pm's words (the error is Python's, not
+    Perl's); `refused_data` is the refusal's `data`."""
+    pattern = call.params.get("regex")
+    if not pattern:
+        return None
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise InvalidParameter(
+            "The “regex” parameter must be a valid Perl regular expression. The system "
+            f"returned the following error: “{exc}”.",
+            data=refused_data,
+        ) from None
+    return lambda name: compiled.search(name) is not None

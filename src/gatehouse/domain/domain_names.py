@@ -24,14 +24,16 @@ spells the name as stored: a name created before this rule can still be found an
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
+import ipaddress
 import re
 
 import idna
 from publicsuffixlist import PublicSuffixList
 
-from gatehouse.errors import InvalidParameter, PermissionDenied
+from gatehouse.errors import Conflict, InvalidParameter, PermissionDenied
 
 MAX_LENGTH = 253
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
@@ -196,3 +198,45 @@ def check_ownable(name: str, *, reverse: ReverseZones = ReverseZones.NEVER) -> N
     # `in-addr.arpa` and `ip6.arpa` themselves are public suffixes: a zone holding every
     # reverse name is refused even where reverse zones are allowed.
     _check_public_suffix(name)
+
+
+# cPanel's refusals of a new domain of an account (subdomain, parked or addon domain) that
+# exists already, in the words of its validators.
+def dns_entry_exists(name: str) -> Conflict:
+    # Cpanel::Validate::Component::Domain::HasDnsEntry: a zone of that name exists.
+    return Conflict(f"A DNS entry for the domain “{name}” already exists.")
+
+
+def in_userdata(name: str) -> Conflict:
+    # Cpanel::Validate::Component::Domain::UserdataExists: some account holds the name.
+    return Conflict(f"The domain “{name}” already exists in the userdata.")
+
+
+_RFC_1035 = "RFC 1035 (http://tools.ietf.org/html/rfc1035)"
+_RFC_LABEL = re.compile(r"\A[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\Z", re.IGNORECASE)
+_RFC_TLD = re.compile(r"(?:[.][a-z0-9]+|[.]xn--[a-z0-9-]+)\Z", re.IGNORECASE)
+
+
+def _not_rfc(raw: str) -> str | None:
+    """Cpanel::Validate::Domain::Tiny::validdomainname's reason for refusing `raw`, or None."""
+    if re.search(r"[:0-9]", raw) and not re.search(r"[g-z]", raw):
+        with contextlib.suppress(ValueError):
+            ipaddress.ip_address(raw)
+            return "argument is an IP address, not a domain name"
+    if len(raw) > 254:
+        return "domain name exceeds 254 characters"
+    if not _RFC_TLD.search(raw):
+        return "domain name must have a valid TLD label"
+    for label in raw.split("."):
+        if not (0 < len(label) < 64 and _RFC_LABEL.match(label)):
+            return f"domain name element {label} does not conform to requirements"
+    return None
+
+
+def check_rfc(raw: str) -> None:
+    """Cpanel::Validate::Domain::valid_rfc_domainname_or_die: the name as given (no case or
+    trailing dot changed), in LDH labels of 1-63 characters, with a TLD, not an address;
+    refused in cPanel's words (its plain-text form of the RFC link)."""
+    why = _not_rfc(raw)
+    if why is not None:
+        raise InvalidParameter(f"“{raw}” is not a valid domain name per {_RFC_1035} ({why}).")

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from gatehouse.dns import changes, zones
 from gatehouse.dns.edits import save_edit
 from gatehouse.dns.text import records_at
-from gatehouse.domain import domain_names
+from gatehouse.domain import domain_names, parked_domains
 from gatehouse.domain import users as domain_users
 from gatehouse.domain.unit import UnitOfWork
 from gatehouse.domain.users import User
@@ -62,6 +62,16 @@ class Subdomain:
         """`*.ROOT` (or `*.LABEL.ROOT`): cPanel's wildcard subdomain (Cpanel/Sub.pm's
         `iswildcard`), answering every name under its parent that has no records of its own."""
         return is_wildcard(self.name)
+
+    def key_parts(self, main_domain: str | None) -> tuple[str, str]:
+        """The two halves of cPanel's key for it (Cpanel::DomainLookup::listsubdomains'
+        `LABEL_BASE`): its `_` goes before the domain that is not itself a subdomain — the
+        main domain, also for a subdomain of a subdomain (`shop.eu_example.com`) —, else
+        before its root domain."""
+        base = main_domain if main_domain else self.root_domain
+        if not self.name.endswith(f".{base}"):
+            base = self.root_domain
+        return self.name[: -len(base) - 1], base
 
     @property
     def basedir(self) -> str:
@@ -167,8 +177,12 @@ def check_label(raw: str, main_domain: str | None, *, disallow_dot: bool = False
 
 
 def _owned_root(conn: sa.Connection, account: User, raw_root: str) -> str:
+    # The account's domains with a zone a subdomain's records can go in: its main domain, its
+    # subdomains (whose records are in their own root's zone) and its parked and addon domains
+    # (cPanel lets a subdomain be made on any of them).
     root = domain_names.lookup_form(raw_root)
     owned = {d for d in (account.domain,) if d} | {s.name for s in of_user(conn, account.id)}
+    owned |= {p.name for p in parked_domains.of_user(conn, account.id)}
     if root not in owned:
         raise _not_theirs(raw_root.lower(), account)
     return root
@@ -210,12 +224,15 @@ def move_root(
             .where(subdomains.c.user_id == user_id, subdomains.c.name == sub.name)
             .values(name=name, root_domain=root)
         )
+        parked_domains.move_vhost(conn, user_id, sub.name, name)  # its addon domains follow
         moved.append((sub.name, name))
     return moved
 
 
 def _taken(conn: sa.Connection, name: str) -> bool:
     if get(conn, name) is not None or zones.get(conn, name) is not None:
+        return True
+    if parked_domains.get(conn, name) is not None:
         return True
     return domain_users.domain_taken(conn, name)
 
@@ -275,9 +292,9 @@ def add(
     domain_names.check_ownable(name[2:] if is_wildcard(name) else name)
     zone = _zone_of(conn, account, name)  # the write lock first: two adds queue here
     if zones.get(conn, name) is not None:
-        raise Conflict(f"A DNS entry for the domain “{name}” already exists.")
+        raise domain_names.dns_entry_exists(name)
     if _taken(conn, name):
-        raise Conflict(f"The domain “{name}” already exists in the userdata.")
+        raise domain_names.in_userdata(name)
     if zone is None:
         raise NotFound(f"The account “{account.username}” has no DNS zone for “{root}”.")
     if not account.ip:
@@ -292,7 +309,7 @@ def add(
             )
         )
     except sa.exc.IntegrityError:
-        raise Conflict(f"The domain “{name}” already exists in the userdata.") from None
+        raise domain_names.in_userdata(name) from None
     save_edit(unit, zone, text, f"subdomain {name} added")
     unit.audit(SUBDOMAIN_CREATE, account.username, name)
     return Subdomain(name, root, account.id, unit.now)
@@ -334,6 +351,11 @@ def remove(unit: UnitOfWork, account: User, raw_name: str) -> Subdomain:
     children = [s.name for s in of_user(conn, account.id) if s.root_domain == name]
     if children:
         raise Conflict(f"Delete the subdomains of “{name}” first: {', '.join(children)}.")
+    # Choice: cPanel leaves an addon domain pointing at a vhost that is gone; gatehouse keeps
+    # the subdomain until its addon domains are deleted.
+    addons = parked_domains.on_vhost(conn, account.id, name)
+    if addons:
+        raise Conflict(f"Delete the addon domains of “{name}” first: {', '.join(addons)}.")
     zone = _zone_of(conn, account, name)
     conn.execute(sa.delete(subdomains).where(subdomains.c.name == name))
     if zone is not None:

@@ -288,6 +288,25 @@ subdomains = sa.Table(
     sa.Column("created_time", sa.BigInteger, nullable=False),
 )
 
+# Parked and addon domains (WHM's create_parked_domain_for_user, domain/parked_domains.py): a
+# domain of the account with a zone of its own, served by the web vhost of the account's main
+# domain (`vhost` NULL: cPanel's parked domain) or of one of its subdomains (an addon domain).
+parked_domains = sa.Table(
+    "parked_domains",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(253), nullable=False, unique=True),
+    sa.Column("vhost", sa.String(253), nullable=True),  # the subdomain of an addon domain
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
 # Dynamic DNS domains (UAPI `DynamicDNS`, domain/dynamicdns.py). The webcall id is a secret:
 # only its SHA-256 digest is kept, as for API tokens.
 dynamic_dns = sa.Table(

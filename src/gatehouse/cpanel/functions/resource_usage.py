@@ -71,10 +71,11 @@ def usages(facts: Facts) -> list[dict[str, Any]]:
         # cpuser BWLIMIT, in bytes (0: none).
         _item("bandwidth", "Bandwidth", "stats/bandwidth.html", str(facts.bandwidth_bytes),
               bandwidth_max or None, FORMAT_BYTES),
-        _item("addon_domains", "Addon Domains", DOMAINS_PAGE, 0, _limit(facts, "MAXADDON")),
+        _item("addon_domains", "Addon Domains", DOMAINS_PAGE, facts.addons,
+              _limit(facts, "MAXADDON")),
         _item("subdomains", "Subdomains", DOMAINS_PAGE, facts.subdomains,
               _limit(facts, "MAXSUB")),
-        _item("aliases", "Alias Domains", DOMAINS_PAGE, 0, _limit(facts, "MAXPARK")),
+        _item("aliases", "Alias Domains", DOMAINS_PAGE, facts.parked, _limit(facts, "MAXPARK")),
         _item("email_accounts", "Email Accounts", "email_accounts/index.html", 0,
               _limit(facts, "MAXPOP")),
         _item("mailing_lists", "Mailing Lists", "mail/lists.html", 0, _limit(facts, "MAXLST")),

@@ -36,7 +36,7 @@ from gatehouse import WHM_COMPAT_VERSION
 from gatehouse.api.call import Call
 from gatehouse.api.locale_format import format_bytes, numf
 from gatehouse.cpanel.registry import api2, uapi
-from gatehouse.domain import bandwidth, ips, packages, subdomains, users
+from gatehouse.domain import bandwidth, ips, packages, parked_domains, subdomains, users
 from gatehouse.domain.users import User
 from gatehouse.numerals import digits
 
@@ -54,6 +54,8 @@ class Facts:
     account: User
     limits: dict[str, str]
     subdomains: int
+    parked: int  # parked domains (on the main domain's vhost)
+    addons: int  # addon domains (on a subdomain's)
     bandwidth_bytes: int
     hostname: str
     public_ip: str
@@ -158,7 +160,7 @@ STATS: dict[str, Stat] = {
     ),
     "parkeddomains": _counted(
         "Parked Domains",
-        _none,
+        lambda f: f.parked,
         lambda f: _limit(f, "MAXPARK"),
         zeroisunlimited=0,
         module="Park",
@@ -170,7 +172,7 @@ STATS: dict[str, Stat] = {
     ),
     "addondomains": _counted(
         "Addon Domains",
-        _none,
+        lambda f: f.addons,
         lambda f: _limit(f, "MAXADDON"),
         zeroisunlimited=0,
         module="Park",
@@ -341,10 +343,13 @@ def facts_of(call: Call) -> Facts:
     account = call.caller_account()
     main_ip = ips.main_ip(call.gatehouse.config)
     used = bandwidth.month_total(call.conn, account, bandwidth.Month.of(call.now))
+    parked = parked_domains.of_user(call.conn, account.id)
     return Facts(
         account=account,
         limits=packages.with_defaults(account.limits),
         subdomains=len(subdomains.of_user(call.conn, account.id)),
+        parked=sum(1 for p in parked if not p.is_addon),
+        addons=sum(1 for p in parked if p.is_addon),
         bandwidth_bytes=used,
         hostname=call.gatehouse.config.server_hostname,
         public_ip=account.ip or main_ip,

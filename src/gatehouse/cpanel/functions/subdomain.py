@@ -10,10 +10,10 @@ cPanel's api2_* functions do: `data` `[{"reason":R,"result":0}]`, `error` R, `ev
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gatehouse.api.call import Call
+from gatehouse.cpanel import args
 from gatehouse.cpanel.registry import Api2Reported, api2, reported_as_api2_items, uapi
 from gatehouse.domain import subdomains
 from gatehouse.errors import InvalidParameter
@@ -51,31 +51,18 @@ def addsubdomain_api2(call: Call) -> list[dict[str, Any]]:
 
 @api2(MODULE, "listsubdomains", "The account's subdomains (`regex`: a filter).", readonly=True)
 def listsubdomains(call: Call) -> list[dict[str, Any]]:
-    pattern = call.params.get("regex")
-    try:
-        # Case-insensitive, as cPanel's qr/…/i.
-        matcher = re.compile(pattern, re.IGNORECASE) if pattern else None
-    except re.error as exc:
-        # Cpanel/SubDomain.pm's words; the function returns nothing, so `data` is [] and the
-        # call itself ran (`event.result` 1). The error is Python's, not Perl's.
-        raise InvalidParameter(
-            "The “regex” parameter must be a valid Perl regular expression. The system "
-            f"returned the following error: “{exc}”.",
-            data=Api2Reported([]),
-        ) from None
+    # Refused, the function returns nothing: `data` is [] and the call itself ran
+    # (`event.result` 1).
+    matches = args.regex_filter(call, Api2Reported([]))
     account = call.caller_account()
     home = f"/home/{account.username}"
     out = []
     for sub in subdomains.of_user(call.conn, account.id):
-        if matcher is not None and not matcher.search(sub.name):
+        if matches is not None and not matches(sub.name):
             continue
-        # cPanel's key (Cpanel::DomainLookup::listsubdomains) puts its `_` before the domain
-        # that is not itself a subdomain — the main domain here, also for a subdomain of a
-        # subdomain (`shop.eu_example.com`); `subdomain` and `rootdomain` are its two halves.
-        base = account.domain if account.domain else sub.root_domain
-        if not sub.name.endswith(f".{base}"):
-            base = sub.root_domain
-        label = sub.name[: -len(base) - 1]
+        # cPanel's key (Cpanel::DomainLookup::listsubdomains); `subdomain` and `rootdomain`
+        # are its two halves.
+        label, base = sub.key_parts(account.domain)
         # cPanel's item (Cpanel/SubDomain.pm's api2_listsubdomains): the document root three
         # ways, and the `domainkey` its userdata is filed under.
         out.append(

@@ -1,14 +1,18 @@
-"""create_subdomain, delete_domain and updateuserdomains, as cPanel 11.120's
-Whostmgr/API/1/UserDomains.pm answers them; the use cases are gatehouse.domain.user_domains
-over the cPanel face's subdomain logic (domain/subdomains.py), so a subdomain made here has the
-records, the checks and the audit line one made by the account's own SubDomain::addsubdomain
-has.
+"""create_subdomain, create_parked_domain_for_user, delete_domain and updateuserdomains, as
+cPanel 11.120's Whostmgr/API/1/UserDomains.pm answers them; the use cases are
+gatehouse.domain.user_domains over the cPanel face's subdomain logic (domain/subdomains.py) and
+the parked domains (domain/parked_domains.py), so a subdomain made here has the records, the
+checks and the audit line one made by the account's own SubDomain::addsubdomain has, and a
+parked domain the zone adddns makes.
 
 Privileges. Choice: cPanel's WHM API 1 dispatch table, which names each function's ACL, is
 compiled (whostmgr/bin/xml-api) and its public docs do not say. create_subdomain and
 delete_domain check no ownership of their own — any caller let in may act on any account — so
 gatehouse lets in root and resellers holding `all` (hasroot) only; updateuserdomains rebuilds
-server-wide caches, root's too. The one access rule (domain/access.py) still decides on the
+server-wide caches, root's too. create_parked_domain_for_user checks the account itself
+(hasroot(), or the account is the caller or one it owns), so resellers call it; gatehouse asks
+`park-dns`, the privilege of WHM's own "Park a Domain" page (whostmgr/docroot/templates/menu/
+DNS_Functions.tmpl). The one access rule (domain/access.py) still decides on the
 account, so a token scoped to some accounts reaches only those.
 
 cPanel's `persona` argument (a call from a linked parent node) has nothing to act on:
@@ -22,7 +26,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, user_domains
+from gatehouse.domain import access, ips, user_domains
 from gatehouse.whm.arguments import length_required
 from gatehouse.whm.registry import REGISTRY
 
@@ -59,8 +63,36 @@ def create_subdomain(call: Call) -> dict[str, Any]:
 
 
 @REGISTRY.function(
+    "create_parked_domain_for_user",
+    "Park a domain on one of an account's web vhosts (its main domain's: a parked domain; a "
+    "subdomain's: an addon domain), with a DNS zone of its own.",
+    params=(
+        Param("username", "The account.", required=True, handler_refuses=True),
+        Param("domain", "The domain to park.", required=True, handler_refuses=True),
+        Param(
+            "web_vhost_domain",
+            "A domain of the account whose web vhost is to serve it.",
+            required=True,
+            handler_refuses=True,
+        ),
+    ),
+    privileges=("park-dns",),
+)
+def create_parked_domain_for_user(call: Call) -> Reply:
+    username = length_required(call, MODULE, "username")
+    domain = length_required(call, MODULE, "domain")
+    vhost = length_required(call, MODULE, "web_vhost_domain")
+    config = call.gatehouse.config
+    server = user_domains.Server(
+        ip=ips.main_ip(config), nameservers=config.nameserver_list, hostname=config.server_hostname
+    )
+    user_domains.park(call, access.actor_of(call.principal), username, domain, vhost, server)
+    return Reply(has_data=False)  # cPanel returns undef
+
+
+@REGISTRY.function(
     "delete_domain",
-    "Delete an account's subdomain (or parked or addon domain) by name; never a main domain.",
+    "Delete an account's subdomain, parked or addon domain by name; never a main domain.",
     params=(Param("domain", "The domain to delete.", required=True, handler_refuses=True),),
     privileges=ROOT_ONLY,
 )
