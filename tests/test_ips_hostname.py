@@ -233,6 +233,18 @@ def test_setsiteip_moves_the_account_and_its_records(server: Server, node: Serve
     assert set(zone_addresses(server, domain)) == {MAIN}
 
 
+def test_setsiteip_finds_the_account_by_a_parked_domain(server: Server, node: Server) -> None:
+    # getdomainowner's lookup: any of the account's domains, its parked domains too; the
+    # parked domain's zone is the account's, so its records move with the others.
+    user, _ = server.account()
+    parked = f"p{uuid.uuid4().hex[:8]}.example.net"
+    server.ok("create_parked_domain_for_user", params={
+        "username": user, "domain": parked, "web_vhost_domain": f"{user}.example.com"})  # fmt: skip
+    assert node.ok("setsiteip", params={"domain": parked, "ip": SPARE}) is None
+    assert server.ok("accountsummary", params={"user": user})["acct"][0]["ip"] == SPARE
+    assert set(zone_addresses(server, parked)) == {SPARE}
+
+
 @pytest.mark.parametrize(
     "domain_of",
     [

@@ -151,8 +151,8 @@ def find_account(
     name = (username or "").strip()
     wanted = (domain or "").strip().lower().rstrip(".")
     if wanted:
-        # getdomainowner's lookup: a main domain or a subdomain.
-        held = domain_lookup.holder(conn, wanted)
+        # getdomainowner's lookup: any domain of an account (main, sub, parked or addon).
+        held = domain_lookup.holder_of_any(conn, wanted)
         owner = held.account.username if held is not None else None
         if name and owner != name:
             raise InvalidParameter(NOT_DOMAIN_OWNER)
