@@ -26,7 +26,7 @@ from typing import Any
 from gatehouse import acls
 from gatehouse.api.call import Call
 from gatehouse.api.registry import Param, Reply
-from gatehouse.domain import access, ips, user_domains
+from gatehouse.domain import access, ips, parking, user_domains
 from gatehouse.whm.arguments import length_required
 from gatehouse.whm.registry import REGISTRY
 
@@ -83,10 +83,10 @@ def create_parked_domain_for_user(call: Call) -> Reply:
     domain = length_required(call, MODULE, "domain")
     vhost = length_required(call, MODULE, "web_vhost_domain")
     config = call.gatehouse.config
-    server = user_domains.Server(
+    server = parking.Server(
         ip=ips.main_ip(config), nameservers=config.nameserver_list, hostname=config.server_hostname
     )
-    user_domains.park(call, access.actor_of(call.principal), username, domain, vhost, server)
+    parking.park(call, access.actor_of(call.principal), username, domain, vhost, server)
     return Reply(has_data=False)  # cPanel returns undef
 
 
