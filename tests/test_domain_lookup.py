@@ -241,3 +241,13 @@ def test_get_domain_info_ssl_address_follows_an_installed_certificate(server: Se
     )
     entry = next(d for d in server.ok("get_domain_info")["domains"] if d["domain"] == domain)
     assert (entry["ipv4_ssl"], entry["port_ssl"]) == (entry["ipv4"], "443")
+
+
+@pytest.mark.parametrize("function", ["getdomainowner", "domainuserdata"])
+def test_a_name_with_a_nul_is_no_ones(server: Server, function: str) -> None:
+    # PostgreSQL refuses a NUL in a query's text; no stored domain has one, so the lookup
+    # answers "no one" before asking the store (was an internal error on PostgreSQL).
+    response = server.get(function, params={"domain": "a\x00b.example.com"})
+    assert response.status_code == 200
+    assert response.json()["metadata"]["result"] == (1 if function == "getdomainowner" else 0)
+    assert not response.json()["metadata"]["reason"].startswith("Internal error")

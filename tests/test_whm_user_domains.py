@@ -322,3 +322,33 @@ def test_updateuserdomains_answers_ok_without_data(server: Server) -> None:
     assert response.content == (
         b'{"metadata":{"command":"updateuserdomains","reason":"OK","result":1,"version":1}}'
     )
+
+
+HOSTILE = ["a\x00b.example.com", "é" * 300, "." * 10, "*", "-.example.com", "a" * 70 + ".example"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize(
+    ("function", "params"),
+    [
+        ("create_subdomain", {"domain": "{v}", "document_root": "public_html/x"}),
+        ("create_subdomain", {"domain": "x.{d}", "document_root": "public_html/{v}"}),
+        ("delete_domain", {"domain": "{v}"}),
+        ("create_parked_domain_for_user", {"username": "{u}", "domain": "{v}",
+                                           "web_vhost_domain": "{d}"}),
+        ("create_parked_domain_for_user", {"username": "{v}", "domain": "x.example.net",
+                                           "web_vhost_domain": "{v}"}),
+    ],
+)  # fmt: skip
+def test_hostile_values_get_an_answer_in_the_envelope(
+    server: Server, account: Account, function: str, params: dict[str, str], value: str
+) -> None:
+    query = {
+        k: v.replace("{v}", value).replace("{d}", account.domain).replace("{u}", account.user)
+        for k, v in params.items()
+    }
+    response = server.get(function, params=query)
+    assert response.status_code == 200, response.text
+    # A refusal in cPanel's words, or (a name no one holds) delete_domain's nulls; never the
+    # internal error.
+    assert not response.json()["metadata"]["reason"].startswith("Internal error"), response.text

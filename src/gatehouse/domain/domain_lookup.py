@@ -84,10 +84,16 @@ def visible_domains(conn: sa.Connection, actor: access.Actor) -> list[DomainEntr
     return sorted(entries, key=lambda e: e.domain)
 
 
+def _unheld(domain: str) -> bool:
+    """A name no account can hold: empty, or with a NUL, which no stored domain has and
+    PostgreSQL refuses in a query's text (a refusal, not an internal error, for the caller)."""
+    return not domain or "\x00" in domain
+
+
 def holder(conn: sa.Connection, domain: str) -> DomainEntry | None:
     """The account holding `domain` (lower case, no trailing dot) as its main domain or as one
     of its subdomains."""
-    if not domain:
+    if _unheld(domain):
         return None
     account = accounts.by_domain(conn, domain)
     if account is not None:
@@ -103,7 +109,7 @@ def holder_of_any(conn: sa.Connection, domain: str) -> DomainEntry | None:
     """The account holding `domain` as any of its domains — main, sub, parked or addon —, as
     cPanel's getdomainowner finds it (/etc/userdomains)."""
     found = holder(conn, domain)
-    if found is not None or not domain:
+    if found is not None or _unheld(domain):
         return found
     parked = parked_domains.get(conn, domain)
     account = None if parked is None else users_domain.get_by_id(conn, parked.user_id)
