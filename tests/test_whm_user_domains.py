@@ -338,6 +338,8 @@ HOSTILE = ["a\x00b.example.com", "é" * 300, "." * 10, "*", "-.example.com", "a"
                                            "web_vhost_domain": "{d}"}),
         ("create_parked_domain_for_user", {"username": "{v}", "domain": "x.example.net",
                                            "web_vhost_domain": "{v}"}),
+        ("create_parked_domain_for_user", {"username": "{v}", "domain": "x.example.net",
+                                           "web_vhost_domain": "{d}"}),
     ],
 )  # fmt: skip
 def test_hostile_values_get_an_answer_in_the_envelope(

@@ -116,6 +116,10 @@ _BY_ID = sa.select(users).where(users.c.id == sa.bindparam("user_id"))
 
 
 def get(conn: sa.Connection, username: str) -> User | None:
+    if "\x00" in username:
+        # No user's name has a NUL, and PostgreSQL refuses one in a query's text: the caller
+        # is told there is no such user, not an internal error.
+        return None
     row = conn.execute(_BY_NAME, {"username": username}).first()
     return from_row(row) if row else None
 
