@@ -375,3 +375,30 @@ def test_statsbar_and_resource_usage_count_them(server: Server, account: Account
         "aliases": 2,
         "addon_domains": 1,
     }
+
+
+def test_domainlookup_and_variables_know_them(server: Server, account: Account) -> None:
+    sub = f"shop.{account.domain}"
+    server.ok("create_subdomain", params={"domain": sub, "document_root": "public_html/shop"})
+    parked, addon = new_domain(), new_domain()
+    park(server, account.user, parked, account.domain).raise_for_status()
+    park(server, account.user, addon, sub).raise_for_status()
+    token = server.cpanel_token(account.user, account.password)
+    home = f"/home/{account.user}"
+
+    def api2(func: str, **params: Any) -> Any:
+        body = server.api2(account.user, "DomainLookup", func, token=token, **params).json()
+        return body["cpanelresult"]["data"]
+
+    # Cpanel/DomainLookup.pm: the base domains are the main domain and the parked ones.
+    assert api2("getbasedomains") == [
+        {"domain": d} for d in sorted([account.domain, parked, addon])
+    ]
+    assert api2("countbasedomains") == [{"count": 3}]
+    roots = {r["domain"]: r["docroot"] for r in api2("getdocroots")}
+    assert (roots[parked], roots[addon]) == (f"{home}/public_html", f"{home}/public_html/shop")
+    assert api2("getdocroot", domain=addon) == [
+        {"docroot": f"{home}/public_html/shop", "reldocroot": "public_html/shop"}
+    ]
+    info = server.uapi(account.user, "Variables", "get_user_information", token=token).json()
+    assert info["data"]["domains"] == [account.domain, *sorted([parked, addon])]

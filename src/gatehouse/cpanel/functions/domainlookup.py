@@ -4,8 +4,10 @@ getmaindomain, as cPanel's Cpanel/DomainLookup.pm answers them (WHMCS's GetDocRo
 
 The document roots are the account's (domain/domain_lookup.py: public_html, public_html/LABEL
 for a subdomain). As cPanel's getdocroot warns, it "will ALWAYS return something": a domain
-that is not the account's gets the account's public_html, never an error. The base domains
-are those with DNS zones of their own: the main domain (gatehouse has no addon or parked ones).
+that is not the account's gets the account's public_html, never an error; a parked or addon
+domain's is its vhost's (the main domain's, or its subdomain's). The base domains are those
+with DNS zones of their own: the main domain and its parked and addon domains
+(Cpanel/DomainLookup.pm's getmultiparked).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import api2
-from gatehouse.domain import subdomains, users
+from gatehouse.domain import parked_domains, subdomains, users
 from gatehouse.domain.domain_lookup import DomainEntry
 
 MODULE = "DomainLookup"
@@ -23,7 +25,11 @@ MODULE = "DomainLookup"
 def _entries(call: Call, account: users.User) -> list[DomainEntry]:
     main = [DomainEntry(account.domain, account)] if account.domain else []
     subs = [DomainEntry.of_subdomain(s, account) for s in subdomains.of_user(call.conn, account.id)]
-    return main + subs
+    parked = [
+        DomainEntry.of_parked(call.conn, p, account)
+        for p in parked_domains.of_user(call.conn, account.id)
+    ]
+    return main + subs + parked
 
 
 def _home(account: users.User) -> str:
@@ -51,7 +57,8 @@ def getdocroots(call: Call) -> list[dict[str, Any]]:
 
 def _base_domains(call: Call) -> list[str]:
     account = call.caller_account()
-    return [account.domain] if account.domain else []
+    main = [account.domain] if account.domain else []
+    return main + [p.name for p in parked_domains.of_user(call.conn, account.id)]
 
 
 @api2(MODULE, "getbasedomains", "The account's domains that have DNS zones of their own.",

@@ -32,7 +32,15 @@ from typing import Any
 
 from gatehouse.api.call import Call
 from gatehouse.cpanel.registry import UapiResult, uapi
-from gatehouse.domain import ips, mail_exchangers, packages, ssl_requests, ssl_storage, users
+from gatehouse.domain import (
+    ips,
+    mail_exchangers,
+    packages,
+    parked_domains,
+    ssl_requests,
+    ssl_storage,
+    users,
+)
 from gatehouse.domain.spf_records import list_and_quoted
 from gatehouse.domain.users import User
 from gatehouse.errors import InvalidParameter
@@ -91,9 +99,12 @@ def user_information(call: Call, account: User) -> dict[str, Any]:
         "demo_mode": "0",
         "disk_block_limit": _disk_block_limit(limits),
         "domain": account.domain,
-        # Cpanel.pm puts the main domain before the cpuser file's DOMAINS (its addon and
-        # parked domains: none here).
-        "domains": [account.domain],
+        # Cpanel.pm puts the main domain before the cpuser file's DOMAINS (its parked and
+        # addon domains).
+        "domains": [
+            account.domain,
+            *(p.name for p in parked_domains.of_user(call.conn, account.id)),
+        ],
         "feature_list": limits.get("FEATURELIST", packages.DEFAULT_PACKAGE),
         "ip": account.ip or ips.main_ip(call.gatehouse.config),
         "legacy_backup_enabled": "0",
