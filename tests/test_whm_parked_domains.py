@@ -402,3 +402,20 @@ def test_domainlookup_and_variables_know_them(server: Server, account: Account) 
     ]
     info = server.uapi(account.user, "Variables", "get_user_information", token=token).json()
     assert info["data"]["domains"] == [account.domain, *sorted([parked, addon])]
+
+
+def test_domains_follow_when_modifyacct_changes_the_main_domain(
+    server: Server, account: Account
+) -> None:
+    sub = f"shop.{account.domain}"
+    server.ok("create_subdomain", params={"domain": sub, "document_root": "public_html/shop"})
+    parked, addon = new_domain(), new_domain()
+    park(server, account.user, parked, account.domain).raise_for_status()
+    park(server, account.user, addon, sub).raise_for_status()
+    new = f"n{account.user}.example.org"
+    server.ok("modifyacct", params={"user": account.user, "domain": new})
+    # The parked domain stays on the main domain's vhost; the addon domain follows its
+    # subdomain to its new name.
+    assert account.parked() == sorted([(parked, None), (addon, f"shop.{new}")])
+    assert server.ok("delete_domain", params={"domain": addon})["type"] == "addon"
+    assert server.ok("delete_domain", params={"domain": f"shop.{new}"})["type"] == "sub"
