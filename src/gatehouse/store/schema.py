@@ -288,9 +288,10 @@ subdomains = sa.Table(
     sa.Column("created_time", sa.BigInteger, nullable=False),
 )
 
-# Parked and addon domains (WHM's create_parked_domain_for_user, domain/parked_domains.py): a
-# domain of the account with a zone of its own, served by the web vhost of the account's main
-# domain (`vhost` NULL: cPanel's parked domain) or of one of its subdomains (an addon domain).
+# Parked and addon domains (WHM's create_parked_domain_for_user, domain/parked_domains.py;
+# migration 0033): a domain of the account with a zone of its own, served by the web vhost of
+# the account's main domain (`vhost` NULL: cPanel's parked domain) or of one of its subdomains
+# (an addon domain).
 parked_domains = sa.Table(
     "parked_domains",
     metadata,

@@ -6,15 +6,15 @@ template, as adddns makes it) and is recorded as the account's — parked on the
 vhost, or an addon domain on a subdomain's. `delete_domain` unparks it. One new table; an
 account's rows go with it.
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0033
+Revises: 0032
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0032"
-down_revision = "0031"
+revision = "0033"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
