@@ -738,6 +738,9 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "ResourceUsage", "get_usages"): lambda w: (w.account()[0], {}),
     (UAPI, "Variables", "get_server_information"): lambda w: (w.account()[0], {}),
     (UAPI, "Variables", "get_session_information"): lambda w: (w.account()[0], {}),
+    # Read-only by the registry's meaning: it records the caller's address (none here, as
+    # from cPanel's `uapi`), which no token check reads.
+    (UAPI, "LastLogin", "get_last_or_current_logged_in_ip"): lambda w: (w.account()[0], {}),
     (UAPI, "Batch", "strict"): lambda w: (
         w.account()[0],
         {"command": '["DomainInfo","list_domains"]'},

@@ -158,6 +158,21 @@ mail_routing = sa.Table(
     sa.Column("routing", sa.String(16), nullable=True),
 )
 
+# Where each cPanel account logged in from (migration 0032): cPanel's ~/.lastlogin
+# (Cpanel/LastLogin/Tiny.pm), which UAPI `LastLogin::get_last_or_current_logged_in_ip` reads
+# and writes. cPanel keeps the last 15 IPv4 addresses; its answer only ever reads the last two
+# (the latest, and the one before it when the latest is the caller's own), so only those are
+# kept. IPv4 only, as cPanel records them; no times, no credential of any kind.
+last_logins = sa.Table(
+    "last_logins",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("address", sa.String(15), nullable=False),
+    sa.Column("previous", sa.String(15), nullable=True),
+)
+
 # Integration links (WHM create_integration_link, …; migration 0030): an application a
 # billing system links into an account's cPanel interface — cPanel's
 # /var/cpanel/integration/links/USER/APP.userconfig (`config`, JSON: the link's settings as

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.auth.authenticator import Denial, Principal
-from gatehouse.domain import sessions
+from gatehouse.domain import last_login, sessions
 from gatehouse.http import asgi
 from gatehouse.web import login_only, password_login
 from gatehouse.web.cpanel.routes import route
@@ -41,6 +41,9 @@ async def login(site: Site, request: Request) -> Response:
             redeemed = sessions.redeem_login(
                 conn, security_token, secret, gatehouse.now(), sessions.CPANELD
             )
+            if redeemed is not None:
+                # A login too (a billing system's "log in to cPanel"): where it came from.
+                last_login.lastlogin(conn, redeemed[0].user.id, asgi.peer(request.scope))
     if redeemed is None:
         gatehouse.authenticator.record_denial(
             Denial("session_login_invalid"), asgi.peer(request.scope), "/login/"
