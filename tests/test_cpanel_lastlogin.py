@@ -136,6 +136,23 @@ def test_a_login_is_the_last_address_for_a_caller_elsewhere(
         assert _by_token(server, b, user, token) == addresses["A"]
 
 
+def test_the_home_page_shows_the_last_login_as_jupiters_does(
+    server: Server, account: tuple[str, str, str], addresses: dict[str, str]
+) -> None:
+    """Jupiter's home page calls the function ("Last Login IP Address"), recording the
+    browser's address as it shows the one before."""
+    user, password, token = account
+    with _bound(addresses["A"]) as a:
+        prefix, cookie = _form_login(server, a, user, password)
+    with _bound(addresses["B"]) as b:  # the same session, the browser elsewhere now
+        home = b.get(f"{server.cpanel_url}{prefix}/", headers={"Cookie": f"cpsession={cookie}"})
+    assert home.status_code == 200
+    shown = f'<p id="last-login">Last login IP address: <strong>{addresses["A"]}</strong></p>'
+    assert shown in home.text
+    with _bound(addresses["C"]) as c:
+        assert _by_token(server, c, user, token) == addresses["B"]
+
+
 # Each case: the events in order — `login X` (the login form from X) or `call X` (the function,
 # with a token, from X) — and what each call answers.
 SEQUENCES = [

@@ -1,5 +1,5 @@
-"""The home page (the account, its domain, and what it can do here) and the pages' script
-and stylesheet (the WHM pages' own files)."""
+"""The home page (the account, its domain, where it last logged in from, and what it can do
+here) and the pages' script and stylesheet (the WHM pages' own files)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,16 @@ from gatehouse.web.pages import shell
 @signed_in
 async def home(site: Site, request: Request, principal: Principal) -> Response:
     groups = await integration.visible_links(site, request, principal)
+    # Jupiter's home page shows "Last Login IP Address" by calling the UAPI function, which
+    # records this browser's address as it answers (base/frontend/jupiter/tools/index.tt).
+    last = await site.uapi(request, principal, "LastLogin", "get_last_or_current_logged_in_ip", [])
     return site.page(
-        request, "home.html", principal, domain=principal.user.domain, link_groups=groups
+        request,
+        "home.html",
+        principal,
+        domain=principal.user.domain,
+        link_groups=groups,
+        last_login=last.data if last.ok else "",
     )
 
 
