@@ -384,6 +384,17 @@ def test_removing_the_account_removes_its_record(server: Server) -> None:
     assert server.sql(recorded, i=user_id) == [(0,)]
 
 
+def test_the_record_follows_a_renamed_account(server: Server) -> None:
+    """cPanel's file is in the account's home, which a rename keeps."""
+    user, password = server.account()
+    address = loopback_address()
+    with _bound(address) as client:
+        _program_login(server, client, user, password)
+    renamed = "r" + user[1:]
+    server.ok("modifyacct", params={"user": user, "newuser": renamed})
+    assert _cli_answer(server, renamed) == address
+
+
 def test_arguments_are_ignored(server: Server, account: tuple[str, str, str]) -> None:
     user, _password, token = account
     address = loopback_address()
