@@ -23,15 +23,6 @@ from hulk_helpers import client_as, counted_node, loopback_address, remote_addre
 FUNCTION = "/execute/LastLogin/get_last_or_current_logged_in_ip"
 
 
-def _bound(address: str) -> httpx.Client:
-    """A client the server sees as `address` (a loopback one: bound to it)."""
-    return httpx.Client(
-        transport=httpx.HTTPTransport(local_address=address),
-        timeout=30,
-        follow_redirects=False,
-    )
-
-
 def _answer(response: httpx.Response) -> Any:
     body = response.json()
     assert response.status_code == 200 and body["status"] == 1, response.text
@@ -110,7 +101,7 @@ def test_with_nothing_recorded_the_answer_is_the_callers_own_address(
     result object."""
     user, _password, token = account
     address = loopback_address()
-    with _bound(address) as client:
+    with client_as(address) as client:
         response = client.get(
             f"{server.cpanel_url}{FUNCTION}",
             headers={"Authorization": f"cpanel {user}:{token}"},
@@ -129,9 +120,9 @@ def test_a_login_is_the_last_address_for_a_caller_elsewhere(
     """Logged in from A; asked from B, with the session or with a token: A. The session's call
     records B, and B asking again is answered the address before its own: still A."""
     user, password, token = account
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         session = LOGINS[login](server, a, user, password)
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         assert _by_session(server, b, session) == addresses["A"]
         assert _by_token(server, b, user, token) == addresses["A"]
 
@@ -142,14 +133,14 @@ def test_the_home_page_shows_the_last_login_as_jupiters_does(
     """Jupiter's home page calls the function ("Last Login IP Address"), recording the
     browser's address as it shows the one before."""
     user, password, token = account
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         prefix, cookie = _form_login(server, a, user, password)
-    with _bound(addresses["B"]) as b:  # the same session, the browser elsewhere now
+    with client_as(addresses["B"]) as b:  # the same session, the browser elsewhere now
         home = b.get(f"{server.cpanel_url}{prefix}/", headers={"Cookie": f"cpsession={cookie}"})
     assert home.status_code == 200
     shown = f'<p id="last-login">Last login IP address: <strong>{addresses["A"]}</strong></p>'
     assert shown in home.text
-    with _bound(addresses["C"]) as c:
+    with client_as(addresses["C"]) as c:
         assert _by_token(server, c, user, token) == addresses["B"]
 
 
@@ -179,7 +170,7 @@ def test_last_or_current(
     got = []
     for event in events:
         kind, letter = event.split()
-        with _bound(addresses[letter]) as client:
+        with client_as(addresses[letter]) as client:
             if kind == "login":
                 _form_login(server, client, user, password)
             else:
@@ -192,9 +183,9 @@ def test_a_failed_login_records_nothing(
     server: Server, account: tuple[str, str, str], addresses: dict[str, str], login: str
 ) -> None:
     user, password, token = account
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         _program_login(server, a, user, password)
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         if login == "form":
             form = b.get(f"{server.cpanel_url}/login/")
             csrf = form.cookies["gatehouse_login"]
@@ -209,7 +200,7 @@ def test_a_failed_login_records_nothing(
                 data={"user": user, "pass": "not-the-password"},
             )
         assert refused.status_code == 401
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         assert _by_token(server, a, user, token) == addresses["A"]  # B would be the last
 
 
@@ -219,9 +210,9 @@ def test_other_calls_record_nothing(
     """A token, a password (Basic auth) or a session calling anything but LastLogin is no
     login: cPanel writes ~/.lastlogin only in Tiny::lastlogin."""
     user, password, token = account
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         prefix, cookie = _program_login(server, a, user, password)
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         listed = f"{server.cpanel_url}/execute/DomainInfo/list_domains"
         assert b.get(listed, headers={"Authorization": f"cpanel {user}:{token}"}).json()["status"]
         assert b.get(listed, auth=(user, password)).json()["status"] == 1
@@ -230,7 +221,7 @@ def test_other_calls_record_nothing(
             headers={"Cookie": f"cpsession={cookie}"},
         )
         assert in_session.json()["status"] == 1
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         assert _by_token(server, a, user, token) == addresses["A"]
 
 
@@ -238,12 +229,12 @@ def test_a_whm_login_is_not_a_cpanel_login(server: Server, addresses: dict[str, 
     """A reseller's WHM login is not its cPanel account's: WHM's pages do not call LastLogin."""
     user, password = server.account(reseller=True)
     token = server.cpanel_token(user, password)
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         response = b.post(
             f"{server.url}/login/?login_only=1", data={"user": user, "pass": password}
         )
         assert response.status_code == 200, response.text
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         assert _by_token(server, a, user, token) == addresses["A"]
 
 
@@ -253,7 +244,7 @@ def test_whms_cpanel_function_records_its_callers_address(
     """Through WHM's `cpanel` function cPanel runs the function as the account with the WHM
     request's REMOTE_ADDR (Whostmgr/XMLUI/cPanel.pm), so that caller's address is recorded."""
     user, _password, token = account
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         via_whm = server.get(
             "cpanel",
             params={
@@ -265,7 +256,7 @@ def test_whms_cpanel_function_records_its_callers_address(
             client=b,
         )
     assert via_whm.json()["result"]["data"] == addresses["B"]
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         assert _by_token(server, a, user, token) == addresses["B"]
 
 
@@ -297,10 +288,10 @@ def test_an_untrusted_peers_forwarded_header_is_ignored(
 ) -> None:
     """The suite's server trusts no proxy: X-Forwarded-For is the client's own word."""
     user, password, token = account
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         a.headers["X-Forwarded-For"] = remote_address()
         _program_login(server, a, user, password)
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         assert _by_token(server, b, user, token) == addresses["A"]
 
 
@@ -345,13 +336,13 @@ def test_the_command_line_reads_without_recording(
     """cPanel's `uapi` has no REMOTE_ADDR: the last address, else `""`; nothing written."""
     user, password, token = account
     assert _cli_answer(server, user) == ""
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         _program_login(server, a, user, password)
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         _program_login(server, b, user, password)
     assert _cli_answer(server, user) == addresses["B"]
     assert _cli_answer(server, user) == addresses["B"]
-    with _bound(addresses["C"]) as c:
+    with client_as(addresses["C"]) as c:
         assert _by_token(server, c, user, token) == addresses["B"]
 
 
@@ -361,7 +352,7 @@ def test_the_store_keeps_two_addresses_and_no_secret(
     user, password, token = account
     seen = [loopback_address() for _ in range(6)]
     for address in seen:
-        with _bound(address) as client:
+        with client_as(address) as client:
             _program_login(server, client, user, password)
     rows = server.sql(
         "SELECT l.* FROM last_logins l JOIN users u ON u.id = l.user_id WHERE u.username = :u",
@@ -375,7 +366,7 @@ def test_the_store_keeps_two_addresses_and_no_secret(
 
 def test_removing_the_account_removes_its_record(server: Server) -> None:
     user, password = server.account()
-    with _bound(loopback_address()) as client:
+    with client_as(loopback_address()) as client:
         _program_login(server, client, user, password)
     [(user_id,)] = server.sql("SELECT id FROM users WHERE username = :u", u=user)
     recorded = "SELECT count(*) FROM last_logins WHERE user_id = :i"
@@ -388,7 +379,7 @@ def test_the_record_follows_a_renamed_account(server: Server) -> None:
     """cPanel's file is in the account's home, which a rename keeps."""
     user, password = server.account()
     address = loopback_address()
-    with _bound(address) as client:
+    with client_as(address) as client:
         _program_login(server, client, user, password)
     renamed = "r" + user[1:]
     server.ok("modifyacct", params={"user": user, "newuser": renamed})
@@ -398,7 +389,7 @@ def test_the_record_follows_a_renamed_account(server: Server) -> None:
 def test_arguments_are_ignored(server: Server, account: tuple[str, str, str]) -> None:
     user, _password, token = account
     address = loopback_address()
-    with _bound(address) as client:
+    with client_as(address) as client:
         response = client.get(
             f"{server.cpanel_url}{FUNCTION}",
             params={"user": "root", "ip": "192.0.2.1"},
@@ -469,9 +460,9 @@ def test_a_refused_caller_records_nothing(
             "/json-api/cpanel?cpanel_jsonapi_apiversion=3&cpanel_jsonapi_module=LastLogin"
             f"&cpanel_jsonapi_func=get_last_or_current_logged_in_ip&cpanel_jsonapi_user={user}"
         )
-    with _bound(addresses["B"]) as b:
+    with client_as(addresses["B"]) as b:
         response = b.get(f"{server.cpanel_url}{path}", headers=headers)
     assert response.status_code in (200, 401, 403)
     assert addresses["B"] not in response.text
-    with _bound(addresses["A"]) as a:
+    with client_as(addresses["A"]) as a:
         assert _by_token(server, a, user, token) == addresses["A"]
