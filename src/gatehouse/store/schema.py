@@ -158,7 +158,7 @@ mail_routing = sa.Table(
     sa.Column("routing", sa.String(16), nullable=True),
 )
 
-# Where each cPanel account logged in from (migration 0032): cPanel's ~/.lastlogin
+# Where each cPanel account logged in from (migration 0034): cPanel's ~/.lastlogin
 # (Cpanel/LastLogin/Tiny.pm), which UAPI `LastLogin::get_last_or_current_logged_in_ip` reads
 # and writes. cPanel keeps the last 15 IPv4 addresses; its answer only ever reads the last two
 # (the latest, and the one before it when the latest is the caller's own), so only those are

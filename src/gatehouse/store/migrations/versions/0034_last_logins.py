@@ -5,15 +5,15 @@ UAPI `LastLogin::get_last_or_current_logged_in_ip` answers from cPanel's ~/.last
 the caller's own, the one before it. One row per account, going with it; no times, no
 credential.
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0034
+Revises: 0033
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0032"
-down_revision = "0031"
+revision = "0034"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
