@@ -250,12 +250,49 @@ def test_listsuspended_shows_a_reseller_only_its_accounts(
     assert {mine, theirs} <= set(everyone)
 
 
+def _locked(server: Server, token: str | None = None, user: str = "root") -> list[str]:
+    return list(server.ok("listlockedaccounts", user=user, token=token)["account"])
+
+
+def test_listlockedaccounts_names_the_accounts_only_root_may_unsuspend(server: Server) -> None:
+    locked, unlocked, active = server.account()[0], server.account()[0], server.account()[0]
+    server.ok("suspendacct", params={"user": locked, "disallowun": "1"})
+    server.ok("suspendacct", params={"user": unlocked})
+    body = server.get("listlockedaccounts").json()
+    assert body["metadata"] == {
+        "command": "listlockedaccounts",
+        "reason": "OK",
+        "result": 1,
+        "version": 1,
+    }
+    names = body["data"]["account"]
+    assert locked in names and unlocked not in names and active not in names
+    assert names == sorted(names)
+    server.ok("unsuspendacct", params={"user": locked})
+    assert locked not in _locked(server)
+
+
+def test_listlockedaccounts_shows_a_reseller_only_its_accounts(
+    server: Server, reseller_a: tuple[str, str], reseller_b: tuple[str, str]
+) -> None:
+    name_a, token_a = reseller_a
+    name_b, _ = reseller_b
+    mine, _ = server.account(owner=name_a)
+    theirs, _ = server.account(owner=name_b)
+    for account in (mine, theirs):
+        server.ok("suspendacct", params={"user": account, "disallowun": "1"})
+    seen = _locked(server, token_a, name_a)
+    assert mine in seen and theirs not in seen
+    assert {mine, theirs} <= set(_locked(server))
+
+
 def test_the_functions_need_their_privileges(server: Server) -> None:
     name, token = limited_reseller(server, ["basic-whm-functions"])
     for function, privilege in (
         ("suspendacct", "suspend-acct"),
         ("unsuspendacct", "suspend-acct"),
         ("listsuspended", "suspend-acct"),
+        ("listlockedaccounts", "suspend-acct"),
         ("removeacct", "kill-acct"),
         ("changepackage", "upgrade-account"),
         ("setresellerlimits", "all"),

@@ -343,6 +343,7 @@ WHM_READONLY: dict[str, WhmCase] = {
     "listpkgs": lambda w: (w.package(), {})[1],
     "listresellers": lambda w: (w.account(reseller=True), {})[1],
     "listsuspended": lambda w: (_suspended(w), {})[1],
+    "listlockedaccounts": lambda w: (_suspended(w), {})[1],
     "listzones": lambda w: (w.account(), {})[1],
     "myprivs": lambda w: {},
     "parse_dns_zone": lambda w: _zone_params(w, "zone"),

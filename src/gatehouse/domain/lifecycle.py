@@ -89,6 +89,23 @@ def unsuspend(conn: sa.Connection, account: User) -> None:
     )
 
 
+def list_locked(conn: sa.Connection, owner: str | None) -> list[str]:
+    """listlockedaccounts' names: the accounts suspended with `disallowun` (cPanel's
+    /var/cpanel/suspended/USER.lock), every one (owner None) or those `owner` owns."""
+    query = (
+        sa.select(users.c.username)
+        .where(
+            users.c.suspended.is_(True),
+            users.c.suspend_locked.is_(True),
+            users.c.is_root.is_(False),
+        )
+        .order_by(users.c.username)
+    )
+    if owner is not None:
+        query = query.where(users.c.owner == owner)
+    return list(conn.execute(query).scalars())
+
+
 def list_suspended(conn: sa.Connection, owner: str | None) -> list[dict[str, Any]]:
     """listsuspended's rows: every suspended account (owner None) or those `owner` owns."""
     query = (

@@ -167,6 +167,21 @@ def listsuspended(call: Call) -> dict[str, Any]:
     return {"account": lifecycle.list_suspended(call.conn, owner)}
 
 
+@REGISTRY.function(
+    "listlockedaccounts",
+    "The locked accounts (suspended with `disallowun`: only root may unsuspend them) the caller "
+    "may see (root: all; a reseller: those it owns).",
+    privileges=("suspend-acct",),
+    readonly=True,
+)
+def listlockedaccounts(call: Call) -> dict[str, Any]:
+    # cPanel's Whostmgr::Accounts::List::getlockedlist names every locked account on the
+    # server to any caller; gatehouse's one access rule shows a reseller its own, as
+    # listsuspended does.
+    owner = access.visible_owner(access.actor_of(call.principal))
+    return {"account": lifecycle.list_locked(call.conn, owner)}
+
+
 # -- removeacct ---------------------------------------------------------------------------
 
 
