@@ -302,7 +302,7 @@ def test_a_token_scoped_to_the_challenge_record_gets_a_certificate_and_nothing_e
     assert without_serial(zone_records(server, domain)) == without_serial(before)
     elsewhere = server.api2(
         username, "ZoneEdit", "add_zone_record", token=token,
-        domain=domain, name="www", type="A", address="192.0.2.44", ttl="60",
+        domain=domain, name="shop", type="A", address="192.0.2.44", ttl="60",
     )  # fmt: skip
     assert "This API token may not change the A record" in elsewhere.text, elsewhere.text
     other_zone = server.api2(
