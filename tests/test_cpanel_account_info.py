@@ -170,6 +170,7 @@ SERVER_KNOWN = {
     "cpanel_root_directory": "/usr/local/cpanel",
     "default_theme": "jupiter",
     "ftp_server": "disabled",
+    "minimum_password_strength": "65",
     "ssl_default_key_type": "rsa-2048",
 }
 

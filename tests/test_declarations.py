@@ -14,6 +14,8 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+import secrets
+import string
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -129,6 +131,7 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("gatehouse_add_cluster_peer", "token"),
         ("gatehouse_set_cluster_peer_token", "token"),
         ("gatehouse_set_notice_secret", "secret"),
+        ("get_password_strength", "password"),
         ("get_remote_access_hash", "password"),
         ("installssl", "key"),
         ("install_service_ssl_certificate", "key"),
@@ -146,6 +149,10 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         assert local.whm("passwd", {"user": user, "password": marker + "2"}).ok
         assert not local.whm("passwd", {"user": "nobody-here", "password": marker}).ok
         assert not local.whm("passwd", {"user": user, "password": "short"}).ok
+        # Rated, and a password too weak for the minimum strength refused: not quoted either.
+        assert local.whm("get_password_strength", {"password": marker}).ok
+        weak = "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))  # rates < 65
+        assert not local.whm("passwd", {"user": user, "password": weak}).ok
         token = local.ok("api_token_create", {"token_name": other})["token"]
         assert local.whm("api_token_get_details", {"token": token}).ok
         local.whm("api_token_get_details", {"token": marker})  # no such token
@@ -169,6 +176,6 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         remote = {"host": "127.0.0.1", "port": "1", "username": user, "password": marker}
         assert not local.whm("get_remote_access_hash", remote).ok
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
-    for value in (marker, token, marker + "3"):
+    for value in (marker, token, marker + "3", weak):
         assert value not in logged
         assert value not in repr(local.dump())

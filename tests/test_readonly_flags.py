@@ -323,6 +323,8 @@ WHM_READONLY: dict[str, WhmCase] = {
     "list_integration_links": lambda w: {"user": _with_link(w)},
     "list_integration_groups": lambda w: {"user": _with_link(w)},
     "get_tweaksetting": lambda w: {"key": "allow_deprecated_accesshash"},
+    "get_password_strength": lambda w: {"password": PASSWORD},
+    "getminimumpasswordstrengths": lambda w: {},
     "get_remote_access_hash": _remote_access_hash,
     "getdomainowner": _zone_params,
     "list_users": lambda w: {},
@@ -556,6 +558,7 @@ WHM_CHANGING: dict[str, WhmCase] = {
     "resetzone": _zone_params,
     "saveacllist": lambda w: {"acllist": f"l{uuid.uuid4().hex[:7]}", "acl-list-accts": "1"},
     "set_tweaksetting": lambda w: {"key": "allow_deprecated_accesshash", "value": "1"},
+    "setminimumpasswordstrengths": lambda w: {"mysql": "70"},
     "setacls": lambda w: {"reseller": _reseller_params(w)["user"], "acl-list-accts": "1"},
     "setresellerlimits": lambda w: {
         **_reseller_params(w),
@@ -738,6 +741,10 @@ CPANEL_READONLY: dict[tuple[Api, str, str], CpanelCase] = {
     (UAPI, "Locale", "get_attributes"): lambda w: (w.account()[0], {}),
     (UAPI, "ResourceUsage", "get_usages"): lambda w: (w.account()[0], {}),
     (UAPI, "Variables", "get_server_information"): lambda w: (w.account()[0], {}),
+    (UAPI, "PasswdStrength", "get_required_strength"): lambda w: (
+        w.account()[0],
+        {"app": "passwd"},
+    ),
     (UAPI, "Variables", "get_session_information"): lambda w: (w.account()[0], {}),
     # Read-only by the registry's meaning: it records the caller's address (none here, as
     # from cPanel's `uapi`), which no token check reads.

@@ -22,7 +22,7 @@ from gatehouse.api import bridge, envelope
 from gatehouse.api.params import Params
 from gatehouse.auth.authenticator import Principal
 from gatehouse.core import Gatehouse
-from gatehouse.domain import audit, retention, users
+from gatehouse.domain import audit, password_policy, retention, users
 from gatehouse.errors import GatehouseError
 from gatehouse.numerals import digits
 from gatehouse.passwords import check_password, generate_password, hash_password
@@ -78,6 +78,8 @@ def init(obj: Context, root_password_stdin: bool, if_needed: bool) -> None:
                 password = sys.stdin.readline().rstrip("\r\n")
                 try:
                     check_password(password)
+                    # A new store's minimum (65) for root's password, as passwd has it.
+                    password_policy.require_strength(conn, password_policy.PASSWD, password)
                 except GatehouseError as exc:
                     raise click.ClickException(exc.reason) from exc
             else:
@@ -299,6 +301,10 @@ def passwd(obj: Context, user: str, password_stdin: bool) -> None:
             target = users.get(conn, user)
             if target is None:
                 raise click.ClickException(f"The user “{user}” does not exist.")
+            try:
+                password_policy.require_strength(conn, password_policy.PASSWD, password)
+            except GatehouseError as exc:
+                raise click.ClickException(exc.reason) from exc
             users.set_password_hash(conn, target.id, hash_password(password))
             audit.record(
                 conn, now=gh.now(), action=audit.PASSWORD_CHANGE, actor="cli", subject=user

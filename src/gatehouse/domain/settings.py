@@ -1,4 +1,5 @@
-"""Server-wide tweak settings (cPanel's Tweak Settings), as key → string value."""
+"""Server-wide settings (cPanel's cpanel.config), as key → string value: the Tweak Settings
+(KNOWN, what get_tweaksetting/set_tweaksetting reach) and, through stored/store, the others."""
 
 from __future__ import annotations
 
@@ -48,17 +49,30 @@ def require_known(key: str) -> Tweak:
     return tweak
 
 
+def stored(conn: sa.Connection, key: str) -> str | None:
+    """A server setting as stored (cpanel.config's line), None when it is not set. Also the
+    settings that are not Tweak Settings (the password strengths: domain/password_policy.py)."""
+    row = conn.execute(sa.select(tweak_settings.c.value).where(tweak_settings.c.key == key)).first()
+    return str(row.value) if row else None
+
+
+def store(conn: sa.Connection, key: str, value: str | None) -> None:
+    """Set a server setting, or remove it (None)."""
+    conn.execute(sa.delete(tweak_settings).where(tweak_settings.c.key == key))
+    if value is not None:
+        conn.execute(sa.insert(tweak_settings).values(key=key, value=value))
+
+
 def get(conn: sa.Connection, key: str) -> str:
     tweak = require_known(key)
-    row = conn.execute(sa.select(tweak_settings.c.value).where(tweak_settings.c.key == key)).first()
-    return str(row.value) if row else tweak.default
+    value = stored(conn, key)
+    return tweak.default if value is None else value
 
 
 def set_value(conn: sa.Connection, key: str, value: str) -> str:
     tweak = require_known(key)
     value = tweak.validate(key, value)
-    conn.execute(sa.delete(tweak_settings).where(tweak_settings.c.key == key))
-    conn.execute(sa.insert(tweak_settings).values(key=key, value=value))
+    store(conn, key, value)
     return value
 
 

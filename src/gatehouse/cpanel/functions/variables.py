@@ -37,6 +37,8 @@ from gatehouse.domain import (
     mail_exchangers,
     packages,
     parked_domains,
+    password_policy,
+    settings,
     ssl_requests,
     ssl_storage,
     users,
@@ -219,9 +221,9 @@ SERVER_INFO_NAMES = [
 ]
 
 
-def server_known() -> dict[str, Any]:
+def server_known(call: Call) -> dict[str, Any]:
     """The server settings gatehouse holds a true value for."""
-    return {
+    known: dict[str, Any] = {
         "cpanel_root_directory": CPANEL_ROOT,  # $Cpanel::CONF{root}
         # The theme createacct gives an account (the package's CPMOD default).
         "default_theme": packages.default_settings()["CPMOD"],
@@ -230,13 +232,21 @@ def server_known() -> dict[str, Any]:
         # The key type of an account's `system` default (Cpanel::SSL::DefaultKey's first).
         "ssl_default_key_type": ssl_requests.DEFAULT_KEY_TYPE,
     }
+    # cpanel.config's minpwstrength (a line always there) and minpwstrength_mysql (when set),
+    # as the file's text.
+    strengths = password_policy.minimum_strengths(call.conn)
+    known["minimum_password_strength"] = str(strengths["default"])
+    mysql = settings.stored(call.conn, password_policy.SETTING_KEYS["mysql"])
+    if mysql is not None:
+        known["minimum_password_strength_mysql"] = mysql
+    return known
 
 
 @uapi(MODULE, "get_server_information", "The server's settings (cpanel.config) that "
       "gatehouse holds.", readonly=True)  # fmt: skip
 def get_server_information(call: Call) -> dict[str, Any]:
     wanted = call.params.getlist("name")
-    known = server_known()
+    known = server_known(call)
     if not wanted:
         return known
     return _build_results(known, SERVER_INFO_NAMES, wanted)

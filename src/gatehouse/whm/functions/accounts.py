@@ -34,6 +34,7 @@ from gatehouse.domain import (
     domain_lookup,
     domain_userdata,
     ips,
+    password_policy,
     reseller_limits,
     users,
 )
@@ -699,6 +700,9 @@ def passwd(call: Call) -> Reply:
         call.conn, _actor(call), username, purpose=access.Purpose.CREDENTIALS
     )
     check_password(password)
+    # Cpanel::ChangePasswd: the passwd application's minimum strength, root's own password
+    # included (WHM's Change Root Password page calls this function).
+    password_policy.require_strength(call.conn, password_policy.PASSWD, password)
     # The caller's own session survives a change of its own password; every other one ends.
     session = call.principal.session
     keep = session.id if session is not None and call.principal.user.id == target.id else None
