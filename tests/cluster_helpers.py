@@ -13,11 +13,12 @@ import dns.query
 import dns.rdatatype
 
 from conftest import Server, run_cli, start_server
+from gatehouse.passwords import generate_password
 
 
 def own_node(data_dir: Path) -> Server:
     """A gatehouse with its own SQLite store (a peer is another server, not another node)."""
-    password = secrets.token_urlsafe(16)
+    password = generate_password()
     url = f"sqlite:///{data_dir / 'gatehouse.db'}"
     run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=url, stdin=password + "\n")
     node = start_server(data_dir, url, "sqlite", password)

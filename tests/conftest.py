@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import secrets
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+
+from gatehouse.passwords import generate_password
 
 BIN = Path(sys.executable).parent / "gatehouse"
 _ROOT_TOKEN_LOCK = threading.Lock()
@@ -295,7 +296,7 @@ class Server:
     ) -> tuple[str, str]:
         """A new cPanel account (optionally made a reseller); returns (username, password)."""
         username = "u" + uuid.uuid4().hex[:10]
-        password = password or secrets.token_urlsafe(12)
+        password = password or generate_password()
         params = {"username": username, "domain": f"{username}.example.com", "password": password}
         if owner:
             params["owner"] = owner
@@ -557,7 +558,7 @@ def another_node(
 @pytest.fixture(scope="session")
 def server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("data")
-    root_password = secrets.token_urlsafe(16)
+    root_password = generate_password()
     run_cli(
         "init",
         "--root-password-stdin",

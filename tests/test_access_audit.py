@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 
 
 def _denials_since(server: Server, since: int) -> list[Any]:
@@ -29,7 +30,7 @@ def test_whm_reseller_refused_an_account_it_does_not_own_is_audited(server: Serv
         "passwd",
         user=reseller,
         token=token,
-        params={"user": target, "password": secrets.token_urlsafe(12)},
+        params={"user": target, "password": generate_password()},
     )
     assert reason == f"You do not have access to an account named “{target}”."
     rows = _denials_since(server, since)
@@ -57,7 +58,7 @@ def test_whm_reseller_refused_root_is_audited_as_root_only(server: Server) -> No
         "passwd",
         user=reseller,
         token=token,
-        params={"user": "root", "password": secrets.token_urlsafe(12)},
+        params={"user": "root", "password": generate_password()},
     )
     assert [r.reason for r in _denials_since(server, since)] == ["root_only"]
 

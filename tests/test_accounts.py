@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from conftest import Server
-from gatehouse.passwords import verify_password
+from gatehouse.passwords import generate_password, verify_password
 from whm_helpers import basic, limited_reseller, new_name, user_row
 
 # Rates 100 on cPanel's meter (its first 8 characters 73): above the default minimum, 65.
@@ -24,7 +24,7 @@ def _good_params(**overrides: Any) -> dict[str, str]:
     params = {
         "username": username,
         "domain": f"{username}.example.com",
-        "password": secrets.token_urlsafe(12),
+        "password": generate_password(),
     }
     params.update({k: v for k, v in overrides.items() if v is not None})
     return {k: v for k, v in params.items() if overrides.get(k, "") is not None}
@@ -360,7 +360,7 @@ def _whm_basic_status(server: Server, user: str, password: str) -> int:
 def test_passwd_new_password_works_and_old_does_not(server: Server) -> None:
     name, old = server.account(reseller=True)
     assert _whm_basic_status(server, name, old) == 200  # also warms the password cache
-    new = secrets.token_urlsafe(12)
+    new = generate_password()
     payload = server.get("passwd", params={"user": name, "password": new}).json()
     # Cpanel::ChangePasswd's message is the reason (Whostmgr/API/1/Sys.pm passwd).
     assert payload == {
@@ -425,7 +425,7 @@ def test_passwd_reseller_on_what_it_owns(
         "passwd",
         user=name,
         token=token,
-        params={"user": target, "password": secrets.token_urlsafe(12)},
+        params={"user": target, "password": generate_password()},
     )
     assert server.sql("SELECT password_hash FROM users WHERE username = :u", u=target) != before
 
@@ -449,7 +449,7 @@ def test_passwd_reseller_refused_on_what_it_does_not_own(
         "passwd",
         user=name,
         token=token,
-        params={"user": target, "password": secrets.token_urlsafe(12)},
+        params={"user": target, "password": generate_password()},
     )
     assert reason == f"You do not have access to an account named “{target}”."
     assert server.sql("SELECT password_hash FROM users WHERE username = :u", u=target) == before

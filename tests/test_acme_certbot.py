@@ -49,6 +49,7 @@ from acme_harness import (
     write_credentials,
 )
 from conftest import Server
+from gatehouse.passwords import generate_password
 from zone_helpers import unstamped
 
 DOMAIN = "example.test"
@@ -88,7 +89,7 @@ def make_account(server: Server, domain: str) -> tuple[str, str]:
     cPanel API token of its own, minted over the cPanel face (UAPI Tokens::create_full_access
     with the account's password), as a user would. Returns (username, token)."""
     username = "a" + uuid.uuid4().hex[:10]
-    password = server.remember(f"Pw-{uuid.uuid4().hex}")
+    password = server.remember(f"Pw-{generate_password()}")
     server.ok("createacct", params={"username": username, "domain": domain, "password": password})
     basic = base64.b64encode(f"{username}:{password}".encode()).decode()
     response = httpx.get(

@@ -4,7 +4,6 @@ API 0's parameter names — and the same calls with `api.version=1` keep API 1's
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 
 
 def api0(server: Server, function: str, params: Any = None, **kw: Any) -> httpx.Response:
@@ -38,7 +38,7 @@ def created(server: Server) -> tuple[str, str]:
 
 def test_createacct_success(server: Server) -> None:
     username = new_name()
-    password = server.remember(secrets.token_urlsafe(12))
+    password = server.remember(generate_password())
     body = body0(
         server,
         "createacct",
@@ -179,7 +179,7 @@ def test_adddns_and_killdns(server: Server) -> None:
 
 def test_passwd_takes_pass(server: Server) -> None:
     username, _ = created(server)
-    new = server.remember("Pw-" + secrets.token_urlsafe(12))
+    new = server.remember("Pw-" + generate_password())
     raw = api0(server, "passwd", {"user": username, "pass": new})
     [item] = raw.json()["passwd"]
     # As lumberg recorded account/passwd.yml: "Password changed for user changeme".
@@ -590,7 +590,7 @@ def test_a_reseller_meets_the_ownership_refusals_of_api0(server: Server) -> None
     [password] = body0(
         server,
         "passwd",
-        {"user": other, "pass": "Pw-" + uuid.uuid4().hex},
+        {"user": other, "pass": "Pw-" + generate_password()},
         user=reseller,
         token=token,
     )["passwd"]
@@ -647,7 +647,7 @@ def test_api_version_1_keeps_the_api1_envelope(server: Server) -> None:
     ("function", "params"),
     [
         ("changepackage", {"pkg": "default"}),
-        ("passwd", {"pass": "Pw-" + uuid.uuid4().hex}),
+        ("passwd", {"pass": "Pw-" + generate_password()}),
     ],
 )
 def test_api0_ownership_refusals_reach_the_audit_trail(

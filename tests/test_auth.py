@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from audit_helpers import Mark, audited_since, last_audit_id
 from conftest import Server, start_server, stop_server
+from gatehouse.passwords import generate_password
 
 
 def basic(username: str, password: str) -> str:
@@ -439,7 +440,7 @@ def test_password_changed_elsewhere_refuses_the_remembered_one(
     username, password = server.account(reseller=True)
     for _ in range(2):  # the second is answered from the caches
         assert request(dual, "myprivs", auth=basic(username, password)).status_code == 200
-    new_password = server.remember(secrets.token_urlsafe(12))
+    new_password = server.remember(generate_password())
     server.ok("passwd", params={"user": username, "password": new_password})
     assert_denied(refused_basic(dual, username, password), "myprivs")
     assert request(dual, "myprivs", auth=basic(username, new_password)).status_code == 200
@@ -449,7 +450,7 @@ def test_password_changed_here_refuses_the_remembered_one_at_once(server: Server
     username, password = server.account(reseller=True)
     for _ in range(2):
         assert request(server, "myprivs", auth=basic(username, password)).status_code == 200
-    new_password = server.remember(secrets.token_urlsafe(12))
+    new_password = server.remember(generate_password())
     server.ok("passwd", params={"user": username, "password": new_password})
     assert_denied(request(server, "myprivs", auth=basic(username, password)), "myprivs")
 

@@ -38,6 +38,7 @@ from gatehouse.config import Config
 from gatehouse.domain import autossl, leases
 from gatehouse.domain.accesshash import KeyRing
 from gatehouse.domain.ssl_files import SslPublisher
+from gatehouse.passwords import generate_password
 from gatehouse.store import migrate
 from gatehouse.store.engine import create
 from pages_helpers import log_in
@@ -123,7 +124,7 @@ def world(
     if missing:
         _unavailable(missing)
     secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    root_password = secrets.token_urlsafe(16)
+    root_password = generate_password()
     first_dir = tmp_path_factory.mktemp("autossl-a")
     run_cli(
         "init",

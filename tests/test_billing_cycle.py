@@ -5,11 +5,10 @@ create-acct, suspend-acct (suspend, unsuspend, listsuspended), upgrade-account
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 from lifecycle_helpers import account_state, audit_rows, make_package
 from whm_helpers import limited_reseller, new_name, user_row
 
@@ -35,7 +34,7 @@ def test_create_suspend_unsuspend_upgrade_remove(server: Server, owner: str) -> 
     assert server.get("setresellerlimits", user=actor, token=token).status_code == 403
 
     username = new_name()
-    password = server.remember(secrets.token_urlsafe(12))
+    password = server.remember(generate_password())
     call("createacct", username=username, domain=f"{username}.example.com", password=password)
     row = user_row(server, username)
     assert row is not None and row["owner"] == actor

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import yaml
 
 from conftest import Server, run_cli
-from gatehouse.passwords import verify_password
+from gatehouse.passwords import generate_password, verify_password
 from gatehouse.store.engine import create
 from gatehouse.store.schema import users as users_table
 
@@ -56,7 +56,7 @@ def test_init_writes_a_generated_password_0600_and_prints_it_once(tmp_path: Path
 
 def test_init_root_password_stdin(tmp_path: Path) -> None:
     data_dir, db_url = _fresh(tmp_path)
-    password = f"Stdin-{uuid.uuid4().hex}"
+    password = f"Stdin-{generate_password()}"
     result = run_cli(
         "init", "--root-password-stdin", data_dir=data_dir, db_url=db_url, stdin=password + "\n"
     )

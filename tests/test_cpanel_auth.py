@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 
 
 def _unknown_token() -> str:
@@ -503,7 +504,7 @@ def test_token_renamed_keeps_working_and_password_change_does_not_matter(server:
     token = server.cpanel_token(username, password, name="before")
     server.uapi(username, "Tokens", "rename", token=token, name="before", new_name="after")
     list_domains_ok(server.uapi(username, "DomainInfo", "list_domains", token=token), username)
-    new_password = server.remember(f"N3w-{uuid.uuid4().hex}")
+    new_password = server.remember(f"N3w-{generate_password()}")
     server.cli("passwd", username, "--password-stdin", stdin=new_password + "\n")
     list_domains_ok(server.uapi(username, "DomainInfo", "list_domains", token=token), username)
     assert (

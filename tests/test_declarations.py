@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from gatehouse.errors import missing_parameter
+from gatehouse.passwords import generate_password
 from gatehouse.program import load_faces
 from gatehouse.whm import openapi
 from gatehouse.whm.registry import REGISTRY
@@ -138,7 +139,7 @@ def test_a_secret_parameter_reaches_no_log_line_and_no_row(
         ("passwd", "password"),
         ("update_integration_link_token", "token"),
     }
-    marker = f"Zq9-secret-{uuid.uuid4().hex}"  # strong enough to be accepted as a password
+    marker = f"Zq9-secret-{generate_password()}"  # strong enough to be accepted as a password
     user = f"s{uuid.uuid4().hex[:7]}"
     domain = f"{user}.example.com"
     with caplog.at_level(logging.DEBUG):

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 from zone_helpers import unstamped
 
 ALL_DNS = ["create-acct", "kill-acct", "list-accts", "manage-dns-records", "create-dns", "kill-dns"]
@@ -248,7 +249,7 @@ def test_ownership(server: Server) -> None:
         "createacct",
         user=reseller_a,
         token=token_a,
-        params={"username": user, "domain": zone, "password": secrets.token_urlsafe(12)},
+        params={"username": user, "domain": zone, "password": generate_password()},
     )
     serial = serial_of(parse(server, zone, user=reseller_a, token=token_a), zone)
     add = {"dname": "r", "ttl": 60, "record_type": "TXT", "data": ["x"]}
@@ -502,7 +503,11 @@ def test_removeacct_removes_zones_unless_keepdns(server: Server) -> None:
     # The zone still blocks a new account with that domain until it is killed.
     assert "already exists" in server.fail(
         "createacct",
-        params={"username": "n" + uuid.uuid4().hex[:8], "domain": zone2, "password": "x" * 12},
+        params={
+            "username": "n" + uuid.uuid4().hex[:8],
+            "domain": zone2,
+            "password": "Zone-Exists-9xQ!",
+        },
     )
     server.ok("killdns", params={"domain": zone2})
 

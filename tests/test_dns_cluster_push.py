@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 
 from conftest import Server, free_port, run_cli, start_server, stop_server
+from gatehouse.passwords import generate_password
 
 
 @pytest.fixture(scope="module")
 def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A second gatehouse with its own (SQLite) store: the peer."""
     data_dir = tmp_path_factory.mktemp("receiver")
-    password = secrets.token_urlsafe(16)
+    password = generate_password()
     url = f"sqlite:///{data_dir / 'gatehouse.db'}"
     run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=url, stdin=password + "\n")
     node = start_server(data_dir, url, "sqlite", password)

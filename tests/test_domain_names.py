@@ -20,6 +20,7 @@ from conftest import Server, another_node
 from gatehouse.domain import domain_names
 from gatehouse.domain.domain_names import ReverseZones
 from gatehouse.errors import InvalidParameter, PermissionDenied
+from gatehouse.passwords import generate_password
 
 
 def public_suffix(name: str) -> str:
@@ -211,7 +212,7 @@ def stored_form(name: str) -> str:
 @pytest.mark.parametrize(("name", "reason"), REFUSED, ids=[n for n, _ in REFUSED])
 def test_createacct_refuses(server: Server, name: str, reason: str) -> None:
     user = uid()
-    password = server.remember(secrets.token_urlsafe(12))
+    password = server.remember(generate_password())
     params = {"username": user, "domain": name, "password": password}
     assert server.fail("createacct", params=params) == reason
     assert count(server, "users", "username", user) == 0
@@ -238,7 +239,7 @@ def test_adddns_refuses(server: Server, name: str, reason: str) -> None:
 
 def test_createacct_stores_a_unicode_domain_as_its_a_label(server: Server) -> None:
     user = uid()
-    password = server.remember(secrets.token_urlsafe(12))
+    password = server.remember(generate_password())
     data = server.ok(
         "createacct",
         params={
@@ -259,7 +260,7 @@ def test_createacct_stores_a_unicode_domain_as_its_a_label(server: Server) -> No
 
 def test_createacct_accepts_a_name_under_a_public_suffix(server: Server) -> None:
     user = uid()
-    password = server.remember(secrets.token_urlsafe(12))
+    password = server.remember(generate_password())
     domain = f"www.{user}.co.uk"
     server.ok("createacct", params={"username": user, "domain": domain, "password": password})
     assert server.sql("SELECT domain FROM users WHERE username = :u", u=user) == [(domain,)]
@@ -402,7 +403,7 @@ def test_where_allowed_a_reseller_still_may_not(reverse_node: Server) -> None:
 def test_where_allowed_no_account_domain_is_a_reverse_zone(reverse_node: Server) -> None:
     name = reverse_name()
     user = uid()
-    password = reverse_node.remember(secrets.token_urlsafe(12))
+    password = reverse_node.remember(generate_password())
     params = {"username": user, "domain": name, "password": password}
     assert reverse_node.fail("createacct", params=params) == (
         f"“{name}” is a reverse DNS zone: it cannot be an account's domain."

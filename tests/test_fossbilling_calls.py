@@ -7,7 +7,6 @@ accountsummary, `passwd[0].status`, `package[]` for listpkgs, and its generic er
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 
 
 class Fossbilling:
@@ -75,7 +75,7 @@ def test_a_customer_lifetime(server: Server, fossbilling: Fossbilling) -> None:
 
     user = "f" + uuid.uuid4().hex[:7]
     domain = f"{user}.example.com"
-    password = secrets.token_urlsafe(12)
+    password = generate_password()
     server.remember(password)
     created = fossbilling.request(
         "createacct",
@@ -94,7 +94,7 @@ def test_a_customer_lifetime(server: Server, fossbilling: Fossbilling) -> None:
     fossbilling.request("unsuspendacct", {"user": user})
     assert fossbilling.request("accountsummary", {"user": user})["acct"][0]["suspended"] == 0
 
-    new_password = secrets.token_urlsafe(12)
+    new_password = generate_password()
     server.remember(new_password)
     changed = fossbilling.request(
         "passwd", {"user": user, "pass": new_password, "db_pass_update": "1"}
@@ -134,7 +134,7 @@ def test_a_customer_lifetime(server: Server, fossbilling: Fossbilling) -> None:
 
 def test_a_reseller(server: Server, fossbilling: Fossbilling) -> None:
     user = "r" + uuid.uuid4().hex[:7]
-    password = secrets.token_urlsafe(12)
+    password = generate_password()
     server.remember(password)
     created = fossbilling.request(
         "createacct",

@@ -11,7 +11,6 @@ exercises does not depend on the store.
 
 from __future__ import annotations
 
-import secrets
 import string
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
 from conftest import Server, run_cli, start_server, stop_server
+from gatehouse.passwords import generate_password
 
 EXAMPLES_PER_OPERATION = 6
 EXAMPLES_RAW = 150
@@ -49,7 +49,7 @@ def _settings(examples: int) -> Callable[[Test], Test]:
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir: Path = tmp_path_factory.mktemp("fuzz")
     db_url = f"sqlite:///{data_dir / 'fuzz.sqlite3'}"
-    root_password = secrets.token_urlsafe(16)
+    root_password = generate_password()
     run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=db_url,
             stdin=root_password + "\n")  # fmt: skip
     server = start_server(data_dir, db_url, "sqlite", root_password)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import socket
 import uuid
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 from whm_helpers import api0, compact, sibling_node
 
 MAIN = "127.0.0.1"  # the address accounts get on the harness's server (it binds 127.0.0.1)
@@ -350,7 +350,7 @@ def spare_first(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def test_createacct_gives_the_first_configured_address(spare_first: Server) -> None:
     user = "ipf" + uuid.uuid4().hex[:8]
     domain = f"{user}.example.com"
-    password = spare_first.remember(secrets.token_urlsafe(12))
+    password = spare_first.remember(generate_password())
     data = spare_first.ok(
         "createacct", params={"username": user, "domain": domain, "password": password}
     )

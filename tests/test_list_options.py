@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def mine(server: Server) -> tuple[str, list[str]]:
             params={
                 "username": name,
                 "domain": f"{name}.example.com",
-                "password": server.remember(f"Pw-{uuid.uuid4().hex}"),
+                "password": server.remember(f"Pw-{generate_password()}"),
                 "owner": reseller,
             },
         )
@@ -171,7 +172,7 @@ def test_bad_options_on_a_changing_function_change_nothing(server: Server) -> No
         params={
             "username": username,
             "domain": f"{username}.example.com",
-            "password": server.remember(f"Pw-{uuid.uuid4().hex}"),
+            "password": server.remember(f"Pw-{generate_password()}"),
             "api.chunk.enable": "1",
             "api.chunk.size": "-1",
         },

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from conftest import Server
 from gatehouse.api import envelope
 from gatehouse.domain.account_listing import Listed
+from gatehouse.passwords import generate_password
 from gatehouse.whm import account_listing
 from inprocess import Local, open_local
 from whm_helpers import limited_reseller
@@ -50,7 +51,7 @@ def create(server: Server, user: str, **extra: str) -> str:
     params = {
         "username": user,
         "domain": f"{user}.example.com",
-        "password": server.remember(f"Pw-{uuid.uuid4().hex}"),
+        "password": server.remember(f"Pw-{generate_password()}"),
         **extra,
     }
     server.ok("createacct", params=params)
@@ -184,7 +185,7 @@ def test_in_process_the_answer_is_the_same_bytes_and_the_same_dict(local: Local)
     for n in range(3):
         name = f"ip{n}{uuid.uuid4().hex[:6]}"
         local.ok("createacct", [("username", name), ("domain", f"{name}.example.com"),
-                                ("password", f"Pw-{uuid.uuid4().hex}")])  # fmt: skip
+                                ("password", f"Pw-{generate_password()}")])  # fmt: skip
     with local.gatehouse.engine.begin() as conn:  # no address of their own: the server's
         conn.execute(sa.text("UPDATE users SET ip = NULL"))
     fast = local.whm("listaccts")
@@ -202,7 +203,7 @@ def test_in_process_the_answer_is_the_same_bytes_and_the_same_dict(local: Local)
 def test_api0_listaccts_is_unchanged(local: Local) -> None:
     name = f"ia{uuid.uuid4().hex[:6]}"
     local.ok("createacct", [("username", name), ("domain", f"{name}.example.com"),
-                            ("password", f"Pw-{uuid.uuid4().hex}")])  # fmt: skip
+                            ("password", f"Pw-{generate_password()}")])  # fmt: skip
     body = local.whm("listaccts", [("api.version", "0")]).payload
     assert body["status"] == 1 and [a["user"] for a in body["acct"]] == [name]
 

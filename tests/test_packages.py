@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 from whm_helpers import limited_reseller
 
 # getpkginfo of a package created by root with no settings (cPanel's defaults).
@@ -104,7 +105,7 @@ def account_on(server: Server, plan: str, owner: str | None = None) -> str:
     store (createacct's plan support is another part of issue 4)."""
     username = "u" + uuid.uuid4().hex[:10]
     params = {"username": username, "domain": f"{username}.example.com", "plan": plan}
-    params["password"] = server.remember(uuid.uuid4().hex)
+    params["password"] = server.remember(generate_password())
     if owner:
         params["owner"] = owner
     server.ok("createacct", params=params)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from conftest import run_cli, start_server, stop_server
+from gatehouse.passwords import generate_password
 
 
 def mode(path: Path) -> int:
@@ -196,7 +197,7 @@ def account_params() -> dict[str, str]:
     return {
         "username": name,
         "domain": f"{name}.example.com",
-        "password": secrets.token_urlsafe(12),
+        "password": generate_password(),
     }
 
 

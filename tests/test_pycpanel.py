@@ -15,7 +15,6 @@ password go through the environment).
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 
 from client_venvs import PinnedVenv, run_driver
 from conftest import Server
+from gatehouse.passwords import generate_password
 
 PYCPANEL = PinnedVenv("pycpanel", {"pycpanel": "0.1.5", "requests": "2.32.5"}, probe="pycpanel")
 
@@ -85,7 +85,7 @@ def test_pycpanel_runs_api0_calls_and_api2_through_whm(
     env = {
         "WHM_TOKEN": server.root_token,
         "ROOT_PASSWORD": server.root_password,
-        "ACCOUNT_PASSWORD": server.remember("Pyc-" + secrets.token_urlsafe(12)),
+        "ACCOUNT_PASSWORD": server.remember("Pyc-" + generate_password()),
     }
     seen: dict[str, Any] = run_driver(
         pycpanel_python, DRIVER, [str(server.http_port), user], env, server.issued

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import secrets
 import socket
 import ssl
 import stat
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import POSTGRES_URL, Database, Server, run_cli, start_server, stop_server
+from gatehouse.passwords import generate_password
 from ssl_helpers import DAY, Issued, make_ca, make_leaf
 
 
@@ -52,7 +52,7 @@ def node(
     database: Database, fresh_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("svcnode")
-    password = secrets.token_urlsafe(16)
+    password = generate_password()
     run_cli("init", "--root-password-stdin", data_dir=data_dir, db_url=fresh_url,
             stdin=password + "\n")  # fmt: skip
     # The same secret key on every node of the store (encrypted keys decrypt everywhere).

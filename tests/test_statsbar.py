@@ -13,6 +13,7 @@ import pytest
 
 from conftest import Server
 from gatehouse.api.locale_format import format_bytes, numf
+from gatehouse.passwords import generate_password
 
 WHMCS_DISPLAY = (
     "addondomains|bandwidthusage|diskusage|emailaccounts|mysqldatabases|mysqldiskusage|"
@@ -27,7 +28,7 @@ class Account:
         self.server = server
         self.user = "s" + uuid.uuid4().hex[:10]
         self.domain = f"{self.user}.example.com"
-        params = {"username": self.user, "domain": self.domain, "password": uuid.uuid4().hex}
+        params = {"username": self.user, "domain": self.domain, "password": generate_password()}
         server.ok("createacct", params={**params, **limits})
         server.remember(params["password"])
         self.token = server.cpanel_token(self.user, params["password"])

@@ -5,7 +5,6 @@ its connection through a slow "before" hook, as a provisioning script does (docs
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from conftest import Server, start_server, stop_server
+from gatehouse.passwords import generate_password
 from gatehouse.store.engine import MAX_OVERFLOW, POOL_SIZE
 
 HOOK_SECONDS = 2.0
@@ -45,7 +45,7 @@ def _createacct(server: Server) -> int:
     params = {
         "username": name,
         "domain": f"{name}.example.com",
-        "password": secrets.token_urlsafe(12),
+        "password": generate_password(),
     }
     with httpx.Client(timeout=60) as client:
         return server.get("createacct", params=params, client=client).status_code

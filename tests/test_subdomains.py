@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from conftest import Server
+from gatehouse.passwords import generate_password
 
 
 class Account:
@@ -471,7 +472,7 @@ def test_a_zone_of_that_name_is_a_dns_entry_that_exists(server: Server, account:
 def test_maxsub_is_enforced(server: Server) -> None:
     user = "m" + uuid.uuid4().hex[:10]
     domain = f"{user}.example.com"
-    password = uuid.uuid4().hex
+    password = generate_password()
     server.ok(
         "createacct",
         params={"username": user, "domain": domain, "password": password, "maxsub": "1"},
