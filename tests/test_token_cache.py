@@ -7,7 +7,6 @@ those of cPHulk's gate on a store of their own (`quiet_engines`).
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from conftest import Server, run_cli
 from gatehouse.auth.token_cache import TokenCache, unacknowledged
 from gatehouse.domain import audit, tokens, users
+from gatehouse.passwords import generate_password
 from gatehouse.store.engine import create
 from test_zonefiles import fresh_store
 
@@ -291,7 +291,7 @@ def quiet_engines(backend: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, sa.
     and the session's store (`engines`) is shared with the session's server: a change of its
     between caching the gate and the check dropped the gate once in CI."""
     with fresh_store(backend, tmp_path) as url:
-        password = secrets.token_urlsafe(18)
+        password = generate_password()
         run_cli("init", "--root-password-stdin", data_dir=tmp_path, db_url=url,
                 stdin=password + "\n")  # fmt: skip
         mine, other = create(url), create(url)

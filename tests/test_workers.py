@@ -364,7 +364,9 @@ def test_a_store_migrated_by_a_newer_version_is_refused_in_one_line(
     tmp_path: Path, workers: str
 ) -> None:
     url = f"sqlite:///{tmp_path / 'gatehouse.db'}"
-    run_cli("init", "--root-password-stdin", data_dir=tmp_path, db_url=url, stdin="Workers-Newer-9xQ!\n")
+    run_cli(
+        "init", "--root-password-stdin", data_dir=tmp_path, db_url=url, stdin="Workers-Newer-9xQ!\n"
+    )
     with sqlite3.connect(tmp_path / "gatehouse.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     result = subprocess.run(
