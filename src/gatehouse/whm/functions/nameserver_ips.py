@@ -20,18 +20,19 @@ from gatehouse.errors import NotFound
 from gatehouse.whm import api0
 from gatehouse.whm.registry import REGISTRY
 
+# Both functions take the nameserver as `host` (API 0's `nameserver`, renamed in api0.py).
+_HOST = Param(
+    "host",
+    "The nameserver's host name (WHM API 0: `nameserver`).",
+    required=True,
+    handler_refuses=True,
+)
+
 
 @REGISTRY.function(
     "lookupnsip",
     "A nameserver's IPv4 address: from the server's own DNS zones, else the system resolver.",
-    params=(
-        Param(
-            "host",
-            "The nameserver's host name (WHM API 0: `nameserver`).",
-            required=True,
-            handler_refuses=True,
-        ),
-    ),
+    params=(_HOST,),
     privileges=("ns-config",),
     api0=api0.lookupnsip,
     readonly=True,
@@ -49,14 +50,7 @@ def lookupnsip(call: Call) -> dict[str, Any]:
     "lookupnsips",
     "A nameserver's IPv4 and IPv6 addresses: from the server's own DNS zones, else the "
     "system resolver.",
-    params=(
-        Param(
-            "host",
-            "The nameserver's host name (WHM API 0: `nameserver`).",
-            required=True,
-            handler_refuses=True,
-        ),
-    ),
+    params=(_HOST,),
     privileges=("ns-config",),
     api0=api0.lookupnsips,
     readonly=True,
